@@ -6,8 +6,11 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::{Arc, Mutex},
+    sync::mpsc::{Receiver, SyncSender, sync_channel},
+    thread::JoinHandle,
 };
+
+use bytes::Bytes;
 
 use futures_util::TryStreamExt;
 use reqwest::multipart::{Form, Part};
@@ -63,31 +66,23 @@ struct AddEntry {
     hash: String,
 }
 
-/// A file part whose hasher outlives the request body.
-struct PendingFile {
-    path: String,
-    local: PathBuf,
-    size: u64,
-    hasher: Arc<Mutex<(Sha256Hasher, u64)>>,
-}
-
 impl KuboClient {
     /// Adds one file, streaming it from disk; returns its CID, size and sha256.
     pub async fn add_file(&self, path: &Path, options: AddOptions) -> Result<AddedFile> {
         let name = file_name(path)?;
-        let mut pending = Vec::new();
-        let part = file_part(path, &name, &mut pending).await?;
+        let mut hashing = Hashing::new();
+        let part = hashing.file_part(path, &name).await?;
         let form = Form::new().percent_encode_noop().part("file", part);
-        let entries = self.post_add(form, options).await?;
-        let mut files = finish_files(pending, &entries)?;
-        Ok(files.remove(0))
+        let (files, _) = self.post_hashed(form, hashing, options, None).await?;
+        Ok(files.into_iter().next().expect("one file was added"))
     }
 
     /// Adds in-memory bytes under `name`.
     pub async fn add_bytes(&self, name: &str, bytes: Vec<u8>, options: AddOptions) -> Result<AddedFile> {
         let sha256 = Sha256Digest::of(&bytes);
         let size = bytes.len() as u64;
-        let part = Part::bytes(bytes).file_name(encode_name(name)).mime_str("application/octet-stream").expect("static mime");
+        let part =
+            Part::bytes(bytes).file_name(encode_name(name)).mime_str("application/octet-stream").expect("static mime");
         let form = Form::new().percent_encode_noop().part("file", part);
         let entries = self.post_add(form, options).await?;
         let cid = find_cid(&entries, name)?;
@@ -105,23 +100,40 @@ impl KuboClient {
         let mut entries = Vec::new();
         walk(dir, &root, &mut entries)?;
         let mut form = Form::new().percent_encode_noop();
-        let mut pending = Vec::new();
+        let mut hashing = Hashing::new();
         for entry in entries {
-            form = match entry {
-                WalkEntry::Dir(name) => form.part(
-                    "file",
-                    Part::bytes(Vec::new()).file_name(encode_name(&name)).mime_str("application/x-directory").expect("static mime"),
-                ),
-                WalkEntry::File(name, local) => form.part("file", file_part(&local, &name, &mut pending).await?),
+            let part = match entry {
+                WalkEntry::Dir(name) => Part::bytes(Vec::new())
+                    .file_name(encode_name(&name))
+                    .mime_str("application/x-directory")
+                    .expect("static mime"),
+                WalkEntry::File(name, local) => hashing.file_part(&local, &name).await?,
             };
+            form = form.part("file", part);
         }
-        let answer = self.post_add(form, options).await?;
-        let cid = find_cid(&answer, &root)?;
-        let mut files = finish_files(pending, &answer)?;
+        let (mut files, cid) = self.post_hashed(form, hashing, options, Some(&root)).await?;
         for file in &mut files {
             file.path = file.path[root.len() + 1..].to_owned();
         }
-        Ok(AddedDir { cid, files })
+        Ok(AddedDir { cid: cid.expect("root named"), files })
+    }
+
+    /// Sends the add while the hashing thread runs; returns the files and the CID of `root`, if named.
+    async fn post_hashed(
+        &self,
+        form: Form,
+        mut hashing: Hashing,
+        options: AddOptions,
+        root: Option<&str>,
+    ) -> Result<(Vec<AddedFile>, Option<Cid>)> {
+        let thread = hashing.start();
+        let entries = self.post_add(form, options).await?;
+        let hashed = tokio::task::spawn_blocking(move || thread.join())
+            .await
+            .expect("join task")
+            .expect("the hashing thread does not panic");
+        let root_cid = root.map(|root| find_cid(&entries, root)).transpose()?;
+        Ok((hashing.finish(hashed, &entries)?, root_cid))
     }
 
     async fn post_add(&self, form: Form, options: AddOptions) -> Result<Vec<AddEntry>> {
@@ -136,19 +148,16 @@ impl KuboClient {
         let body = response.bytes().await.map_err(|e| self.transport_error("add", e, self.options.idle_timeout))?;
         let mut entries = Vec::new();
         for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            let value: serde_json::Value = serde_json::from_slice(line).map_err(|e| Error::UnexpectedResponse {
+            let unexpected = |e: serde_json::Error| Error::UnexpectedResponse {
                 endpoint: "add".into(),
                 reason: format!("{e}: {}", String::from_utf8_lossy(line)),
-            })?;
+            };
+            let value: serde_json::Value = serde_json::from_slice(line).map_err(unexpected)?;
             if value.get("Type").and_then(|t| t.as_str()) == Some("error") {
                 let message = value.get("Message").and_then(|m| m.as_str()).unwrap_or("unknown error").to_owned();
                 return Err(Error::Kubo { endpoint: "add".into(), status: 200, message });
             }
-            let entry: AddEntry = serde_json::from_value(value).map_err(|e| Error::UnexpectedResponse {
-                endpoint: "add".into(),
-                reason: format!("{e}: {}", String::from_utf8_lossy(line)),
-            })?;
-            entries.push(entry);
+            entries.push(serde_json::from_value(value).map_err(unexpected)?);
         }
         if entries.is_empty() {
             return Err(Error::UnexpectedResponse {
@@ -157,6 +166,91 @@ impl KuboClient {
             });
         }
         Ok(entries)
+    }
+}
+
+/// A file being streamed into the request; its index names it to the hashing thread.
+struct PendingFile {
+    path: String,
+    local: PathBuf,
+    size: u64,
+}
+
+/// Chunks in flight to the hashing thread at most (each up to `CHUNK` bytes).
+const HASH_QUEUE: usize = 8;
+
+/// sha256 of every file of one add, computed on a thread of its own while the bytes stream to Kubo, so
+/// hashing overlaps Kubo's chunking instead of delaying each send (see BENCHMARKS.md).
+struct Hashing {
+    tx: SyncSender<(usize, Bytes)>,
+    rx: Option<Receiver<(usize, Bytes)>>,
+    files: Vec<PendingFile>,
+}
+
+impl Hashing {
+    fn new() -> Self {
+        let (tx, rx) = sync_channel(HASH_QUEUE);
+        Self { tx, rx: Some(rx), files: Vec::new() }
+    }
+
+    /// Opens `path` and returns the multipart part that streams it, feeding the hasher on the way.
+    async fn file_part(&mut self, path: &Path, name: &str) -> Result<Part> {
+        let file = tokio::fs::File::open(path).await.map_err(|e| Error::io("cannot open", path, e))?;
+        let meta = file.metadata().await.map_err(|e| Error::io("cannot stat", path, e))?;
+        if !meta.is_file() {
+            return Err(Error::UnsupportedPath { path: path.into(), reason: "not a regular file".into() });
+        }
+        let index = self.files.len();
+        let tx = self.tx.clone();
+        let stream = ReaderStream::with_capacity(file, CHUNK).inspect_ok(move |chunk| {
+            // The thread hashes several times faster than Kubo ingests, so this rarely waits; if the
+            // thread is gone the add has failed already and its result is discarded.
+            let _ = tx.send((index, chunk.clone()));
+        });
+        self.files.push(PendingFile { path: name.to_owned(), local: path.into(), size: meta.len() });
+        Ok(Part::stream_with_length(reqwest::Body::wrap_stream(stream), meta.len())
+            .file_name(encode_name(name))
+            .mime_str("application/octet-stream")
+            .expect("static mime"))
+    }
+
+    /// Starts the thread. It stops once every file's bytes have arrived, or when every stream is dropped.
+    fn start(&mut self) -> JoinHandle<Vec<(Sha256Hasher, u64)>> {
+        let rx = self.rx.take().expect("started once");
+        let sizes: Vec<u64> = self.files.iter().map(|f| f.size).collect();
+        std::thread::spawn(move || {
+            let mut state = vec![(Sha256Hasher::default(), 0u64); sizes.len()];
+            let mut open = sizes.iter().filter(|size| **size > 0).count();
+            while open > 0 {
+                let Ok((index, chunk)) = rx.recv() else { break };
+                let (hasher, read) = &mut state[index];
+                let was_open = *read < sizes[index];
+                hasher.update(&chunk);
+                *read += chunk.len() as u64;
+                if was_open && *read >= sizes[index] {
+                    open -= 1;
+                }
+            }
+            state
+        })
+    }
+
+    fn finish(self, hashed: Vec<(Sha256Hasher, u64)>, entries: &[AddEntry]) -> Result<Vec<AddedFile>> {
+        self.files
+            .into_iter()
+            .zip(hashed)
+            .map(|(file, (hasher, read))| {
+                if read != file.size {
+                    let reason = format!(
+                        "it changed while being added ({} bytes expected, {read} read); add it again",
+                        file.size
+                    );
+                    return Err(Error::UnsupportedPath { path: file.local, reason });
+                }
+                let cid = find_cid(entries, &file.path)?;
+                Ok(AddedFile { path: file.path, cid, size: file.size, sha256: hasher.finish() })
+            })
+            .collect()
     }
 }
 
@@ -182,50 +276,12 @@ fn walk(dir: &Path, name: &str, out: &mut Vec<WalkEntry>) -> Result<()> {
         } else if kind.is_file() {
             out.push(WalkEntry::File(child_name, path));
         } else {
-            let reason = if kind.is_symlink() { "symlinks are not published; copy the target in" } else { "not a regular file" };
+            let reason =
+                if kind.is_symlink() { "symlinks are not published; copy the target in" } else { "not a regular file" };
             return Err(Error::UnsupportedPath { path, reason: reason.into() });
         }
     }
     Ok(())
-}
-
-async fn file_part(path: &Path, name: &str, pending: &mut Vec<PendingFile>) -> Result<Part> {
-    let file = tokio::fs::File::open(path).await.map_err(|e| Error::io("cannot open", path, e))?;
-    let meta = file.metadata().await.map_err(|e| Error::io("cannot stat", path, e))?;
-    if !meta.is_file() {
-        return Err(Error::UnsupportedPath { path: path.into(), reason: "not a regular file".into() });
-    }
-    let hasher = Arc::new(Mutex::new((Sha256Hasher::default(), 0u64)));
-    let feed = Arc::clone(&hasher);
-    let stream = ReaderStream::with_capacity(file, CHUNK).inspect_ok(move |chunk| {
-        let mut state = feed.lock().expect("hasher lock");
-        state.0.update(chunk);
-        state.1 += chunk.len() as u64;
-    });
-    pending.push(PendingFile { path: name.to_owned(), local: path.into(), size: meta.len(), hasher });
-    Ok(Part::stream_with_length(reqwest::Body::wrap_stream(stream), meta.len())
-        .file_name(encode_name(name))
-        .mime_str("application/octet-stream")
-        .expect("static mime"))
-}
-
-fn finish_files(pending: Vec<PendingFile>, entries: &[AddEntry]) -> Result<Vec<AddedFile>> {
-    pending
-        .into_iter()
-        .map(|file| {
-            let (hasher, read) = Arc::try_unwrap(file.hasher)
-                .map(|m| m.into_inner().expect("hasher lock"))
-                .unwrap_or_else(|shared| shared.lock().expect("hasher lock").clone());
-            if read != file.size {
-                return Err(Error::UnsupportedPath {
-                    path: file.local,
-                    reason: format!("it changed while being added ({} bytes expected, {read} read); add it again", file.size),
-                });
-            }
-            let cid = find_cid(entries, &file.path)?;
-            Ok(AddedFile { path: file.path, cid, size: file.size, sha256: hasher.finish() })
-        })
-        .collect()
 }
 
 fn find_cid(entries: &[AddEntry], name: &str) -> Result<Cid> {
@@ -240,9 +296,11 @@ fn file_name(path: &Path) -> Result<String> {
     // `.` or `dir/..` have no file name of their own: use the name of what they resolve to.
     let name = match path.file_name() {
         Some(name) => name.to_owned(),
-        None => path.canonicalize().ok().and_then(|p| p.file_name().map(ToOwned::to_owned)).ok_or_else(|| {
-            Error::UnsupportedPath { path: path.into(), reason: "it has no file name".into() }
-        })?,
+        None => path
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(ToOwned::to_owned))
+            .ok_or_else(|| Error::UnsupportedPath { path: path.into(), reason: "it has no file name".into() })?,
     };
     name.to_str()
         .map(str::to_owned)

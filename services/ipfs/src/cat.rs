@@ -42,7 +42,9 @@ impl Stream for VerifiedStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        let Some(hasher) = this.hasher.as_mut() else { return Poll::Ready(None) };
+        let Some(hasher) = this.hasher.as_mut() else {
+            return Poll::Ready(None);
+        };
         match this.inner.as_mut().poll_next(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(Ok(chunk))) => {

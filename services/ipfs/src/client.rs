@@ -4,10 +4,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::{
-    Cid, Error, Result,
-    error::cid_path,
-};
+use crate::{Cid, Error, Result, error::cid_path};
 
 /// How long the client waits, and for what.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +96,9 @@ impl KuboClient {
         let mut base = reqwest::Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
         match base.scheme() {
             "http" => {}
-            "https" => return Err(invalid("https is not built in; reach Kubo over http on loopback or a tunnel")),
+            "https" => {
+                return Err(invalid("https is not built in; reach Kubo over http on loopback or a tunnel"));
+            }
             other => return Err(invalid(&format!("scheme `{other}` is not http"))),
         }
         if base.host_str().is_none_or(str::is_empty) {
@@ -232,7 +231,10 @@ impl KuboClient {
     }
 }
 
-pub(crate) async fn decode_json<T: serde::de::DeserializeOwned>(endpoint: &str, response: reqwest::Response) -> Result<T> {
+pub(crate) async fn decode_json<T: serde::de::DeserializeOwned>(
+    endpoint: &str,
+    response: reqwest::Response,
+) -> Result<T> {
     let body = response.bytes().await.map_err(|source| Error::Http { endpoint: endpoint.to_owned(), source })?;
     serde_json::from_slice(&body).map_err(|e| Error::UnexpectedResponse {
         endpoint: endpoint.to_owned(),

@@ -162,7 +162,9 @@ impl Anvil {
         });
         let addr = match tokio::time::timeout(READY_TIMEOUT, rx).await {
             Ok(Ok(Ok(addr))) => addr,
-            Ok(Ok(Err(output))) => return Err(not_ready("anvil", format!("exited before listening: {output}"))),
+            Ok(Ok(Err(output))) => {
+                return Err(not_ready("anvil", format!("exited before listening: {output}")));
+            }
             _ => return Err(not_ready("anvil", "it never printed its address".into())),
         };
         let url = format!("http://{addr}");

@@ -1,0 +1,57 @@
+# Cairn: `make demo` runs the main job on embedded defaults, `make test` runs every test.
+# Every target installs what it needs first (`make setup`, idempotent, cached under $(CAIRN_CACHE)).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export CAIRN_CACHE ?= $(HOME)/.cache/cairn
+# Native Foundry binaries, the solc adapter and Kubo, installed by `make setup`.
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+FOUNDRY_PROFILE ?= default
+export FOUNDRY_PROFILE
+
+.PHONY: help setup demo devnet devnet-down devnet-status test test-contracts test-rust test-selftest lint fmt bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: ## install the pinned toolchain into .tools/ (Foundry, solc adapter, OpenZeppelin, Kubo, MiniLM)
+	@scripts/setup.sh
+
+demo: devnet ## the main job on embedded defaults (until the end-to-end demo lands: the devnet)
+
+devnet: setup ## start anvil (chain 31337, :8545) and Kubo (:5001) in the background; state in .devnet/
+	@scripts/devnet.sh up
+
+devnet-down: ## stop the devnet started by `make devnet`
+	@scripts/devnet.sh down
+
+devnet-status: ## show whether the devnet answers
+	@scripts/devnet.sh status
+
+test: setup test-contracts test-rust test-selftest ## every test: forge, cargo, and the self-test of this Makefile
+
+test-contracts: ## forge tests (FOUNDRY_PROFILE=ci for the heavy fuzz profile)
+	forge test
+
+test-rust: ## cargo tests of the whole workspace (integration tests start real anvil and Kubo)
+	cargo test --workspace --locked
+
+test-selftest: ## proves a failing forge test fails `make test-contracts`
+	@scripts/selftest-make-test.sh
+
+lint: setup ## the CI lint gates
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	forge fmt --check
+
+fmt: setup ## format Rust and Solidity
+	cargo fmt --all
+	forge fmt
+
+bench: setup ## measure and write BENCHMARKS.md
+	@scripts/bench.sh
+
+clean: devnet-down ## remove build outputs (keeps the toolchain cache)
+	rm -rf out cache target .devnet

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {JobReceipt, JobRequest, ModelManifest} from "../src/interfaces/ICairnTypes.sol";
+import {CairnTypedData} from "../src/libraries/CairnTypedData.sol";
+import {Test} from "./utils/Test.sol";
+
+/// @notice Our EIP-712 hashing reproduces the independent vectors (viem and `cast` agree on them) and
+/// recovers their signer through OpenZeppelin's ECDSA; `vm.sign` reproduces each signature.
+contract CairnTypedDataTest is Test {
+    /// @dev anvil's public test account 0, the vectors' signer.
+    uint256 internal constant ANVIL_KEY_0 = 0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80;
+
+    string internal json;
+
+    function setUp() public {
+        json = vm.readFile("testdata/vectors/eip712.json");
+    }
+
+    function test_ReproducesEveryVector() public view {
+        uint256 count;
+        while (vm.keyExistsJson(json, _key(count, ""))) {
+            _checkVector(count);
+            ++count;
+        }
+        assertEq(count, 5, "vector count");
+    }
+
+    function test_VmSignReproducesEverySignature() public view {
+        for (uint256 i = 0; i < 5; ++i) {
+            bytes32 digest = vm.parseJsonBytes32(json, _key(i, ".digest"));
+            (uint8 v, bytes32 r, bytes32 s) = vm.sign(ANVIL_KEY_0, digest);
+            assertEq(abi.encodePacked(r, s, v), vm.parseJsonBytes(json, _key(i, ".signature")), "vm.sign signature");
+        }
+    }
+
+    function testFuzz_DigestBindsChainAndContract(uint256 chainA, uint256 chainB, address a, address b) public pure {
+        vm.assume(chainA != chainB || a != b);
+        JobReceipt memory receipt;
+        receipt.jobId = 1;
+        bytes32 structHash = CairnTypedData.hash(receipt);
+        assertNotEq(
+            CairnTypedData.digest(CairnTypedData.domainSeparator(chainA, a), structHash),
+            CairnTypedData.digest(CairnTypedData.domainSeparator(chainB, b), structHash),
+            "digest must differ across chains or contracts"
+        );
+    }
+
+    function testFuzz_ManifestHashBindsNonceAndDeadline(uint256 nonce, uint64 deadline, uint256 otherNonce)
+        public
+        pure
+    {
+        vm.assume(nonce != otherNonce);
+        ModelManifest memory m;
+        m.nonce = nonce;
+        m.deadline = deadline;
+        bytes32 first = CairnTypedData.hash(m);
+        m.nonce = otherNonce;
+        assertNotEq(first, CairnTypedData.hash(m), "nonce not bound");
+        m.nonce = nonce;
+        m.deadline = deadline ^ 1;
+        assertNotEq(first, CairnTypedData.hash(m), "deadline not bound");
+    }
+
+    function test_CommitmentIsAbiEncodeOfTheVote() public pure {
+        bytes32 salt = keccak256("salt");
+        assertEq(
+            CairnTypedData.commitment(7, address(0xBEEF), 2, salt),
+            keccak256(abi.encode(uint256(7), address(0xBEEF), uint256(2), salt)),
+            "commitment"
+        );
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  HELPERS
+    //////////////////////////////////////////////////////////////*/
+
+    function _checkVector(uint256 i) internal view {
+        string memory primary = vm.parseJsonString(json, _key(i, ".primaryType"));
+        bytes32 structHash;
+        if (_eq(primary, "ModelManifest")) structHash = CairnTypedData.hash(_manifest(i));
+        else if (_eq(primary, "JobRequest")) structHash = CairnTypedData.hash(_request(i));
+        else if (_eq(primary, "JobReceipt")) structHash = CairnTypedData.hash(_receipt(i));
+        else fail(string.concat("unknown primary type ", primary));
+        assertEq(structHash, vm.parseJsonBytes32(json, _key(i, ".structHash")), string.concat(primary, " struct hash"));
+
+        bytes32 domain = CairnTypedData.domainSeparator(
+            vm.parseJsonUint(json, _key(i, ".domain.chainId")),
+            vm.parseJsonAddress(json, _key(i, ".domain.verifyingContract"))
+        );
+        assertEq(domain, vm.parseJsonBytes32(json, _key(i, ".domainSeparator")), "domain separator");
+        bytes32 digest = CairnTypedData.digest(domain, structHash);
+        assertEq(digest, vm.parseJsonBytes32(json, _key(i, ".digest")), "digest");
+        address signer = ECDSA.recover(digest, vm.parseJsonBytes(json, _key(i, ".signature")));
+        assertEq(signer, vm.parseJsonAddress(json, _key(i, ".signer")), "recovered signer");
+    }
+
+    function _manifest(uint256 i) internal view returns (ModelManifest memory m) {
+        m.seller = _addr(i, "seller");
+        m.modelId = _uint(i, "modelId");
+        m.manifestCid = _str(i, "manifestCid");
+        m.manifestDigest = _b32(i, "manifestDigest");
+        m.weightsDigest = _b32(i, "weightsDigest");
+        m.runtime = _b32(i, "runtime");
+        m.paymentToken = _addr(i, "paymentToken");
+        m.pricePerCall = _uint(i, "pricePerCall");
+        m.licensePrice = _uint(i, "licensePrice");
+        m.licensePeriod = uint64(_uint(i, "licensePeriod"));
+        m.regionMask = _uint(i, "regionMask");
+        m.nonce = _uint(i, "nonce");
+        m.deadline = uint64(_uint(i, "deadline"));
+    }
+
+    function _request(uint256 i) internal view returns (JobRequest memory r) {
+        r.buyer = _addr(i, "buyer");
+        r.modelId = _uint(i, "modelId");
+        r.inputDigest = _b32(i, "inputDigest");
+        r.inputCid = _str(i, "inputCid");
+        r.token = _addr(i, "token");
+        r.payment = _uint(i, "payment");
+        r.deadline = uint64(_uint(i, "deadline"));
+        r.regionMask = _uint(i, "regionMask");
+        r.nonce = _uint(i, "nonce");
+    }
+
+    function _receipt(uint256 i) internal view returns (JobReceipt memory r) {
+        r.jobId = _uint(i, "jobId");
+        r.weightsDigest = _b32(i, "weightsDigest");
+        r.inputDigest = _b32(i, "inputDigest");
+        r.runtime = _b32(i, "runtime");
+        r.outputDigest = _b32(i, "outputDigest");
+        r.outputCid = _str(i, "outputCid");
+        r.runnerBuild = _b32(i, "runnerBuild");
+        r.energyMillijoules = uint64(_uint(i, "energyMillijoules"));
+    }
+
+    function _key(uint256 i, string memory rest) internal pure returns (string memory) {
+        return string.concat(".vectors[", vm.toString(i), "]", rest);
+    }
+
+    function _field(uint256 i, string memory name) internal pure returns (string memory) {
+        return _key(i, string.concat(".message.", name));
+    }
+
+    function _uint(uint256 i, string memory name) internal view returns (uint256) {
+        return vm.parseJsonUint(json, _field(i, name));
+    }
+
+    function _addr(uint256 i, string memory name) internal view returns (address) {
+        return vm.parseJsonAddress(json, _field(i, name));
+    }
+
+    function _b32(uint256 i, string memory name) internal view returns (bytes32) {
+        return vm.parseJsonBytes32(json, _field(i, name));
+    }
+
+    function _str(uint256 i, string memory name) internal view returns (string memory) {
+        return vm.parseJsonString(json, _field(i, name));
+    }
+
+    function _eq(string memory a, string memory b) internal pure returns (bool) {
+        return keccak256(bytes(a)) == keccak256(bytes(b));
+    }
+}

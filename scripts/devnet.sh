@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Local devnet: anvil (chain 31337) + Kubo (offline), in the background on fixed loopback ports.
+#   scripts/devnet.sh up|down|status
+# State (URLs, pids) in .devnet/state.json; logs in .devnet/*.log; Kubo's repo in .devnet/ipfs.
+# Ports: CAIRN_ANVIL_PORT (8545), CAIRN_KUBO_API_PORT (5001), CAIRN_KUBO_GATEWAY_PORT (8080).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH=$root/.tools/bin:$PATH
+
+dir=$root/.devnet
+state=$dir/state.json
+anvil_port=${CAIRN_ANVIL_PORT:-8545}
+api_port=${CAIRN_KUBO_API_PORT:-5001}
+gateway_port=${CAIRN_KUBO_GATEWAY_PORT:-8080}
+anvil_url=http://127.0.0.1:$anvil_port
+kubo_url=http://127.0.0.1:$api_port
+
+die() {
+  echo "devnet: error: $*" >&2
+  exit 1
+}
+
+anvil_answers() {
+  curl -sf -m 2 -H 'content-type: application/json' \
+    -d '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' "$1" 2>/dev/null | grep -q '"0x7a69"'
+}
+
+kubo_answers() {
+  curl -sf -m 2 -X POST "$1/api/v0/version" >/dev/null 2>&1
+}
+
+port_busy() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+state_field() {
+  [[ -f $state ]] && python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$state" "$1"
+}
+
+alive() {
+  [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null
+}
+
+wait_for() { # name check url pid log
+  local name=$1 check=$2 url=$3 pid=$4 log=$5
+  for _ in $(seq 1 300); do
+    if "$check" "$url"; then return 0; fi
+    if ! alive "$pid"; then
+      tail -20 "$log" >&2
+      die "$name exited during start-up (log above, full log: $log)"
+    fi
+    sleep 0.1
+  done
+  tail -20 "$log" >&2
+  die "$name did not answer at $url within 30 s (log: $log)"
+}
+
+up() {
+  command -v anvil >/dev/null && command -v ipfs >/dev/null || die "anvil or ipfs missing: run \`make setup\`"
+  command -v curl >/dev/null || die "curl is needed to check the services (Debian: apt-get install curl)"
+  if alive "$(state_field anvil_pid)" && alive "$(state_field kubo_pid)"; then
+    echo "devnet already running: chain $(state_field anvil_url), Kubo $(state_field kubo_url)"
+    return 0
+  fi
+  down >/dev/null
+  for port in "$anvil_port" "$api_port" "$gateway_port"; do
+    port_busy "$port" && die "port $port is already in use by another process; stop it or set CAIRN_ANVIL_PORT / CAIRN_KUBO_API_PORT / CAIRN_KUBO_GATEWAY_PORT"
+  done
+  mkdir -p "$dir"
+
+  echo "==> anvil on $anvil_url (chain id 31337)"
+  nohup anvil --host 127.0.0.1 --port "$anvil_port" --chain-id 31337 >"$dir/anvil.log" 2>&1 &
+  local anvil_pid=$!
+
+  echo "==> Kubo on $kubo_url (offline, repo $dir/ipfs)"
+  export IPFS_PATH=$dir/ipfs
+  if [[ ! -f $IPFS_PATH/config ]]; then
+    ipfs init --profile test --empty-repo >"$dir/kubo-init.log" 2>&1 || {
+      kill "$anvil_pid" 2>/dev/null
+      die "ipfs init failed: $(cat "$dir/kubo-init.log")"
+    }
+  fi
+  ipfs config Addresses.API "/ip4/127.0.0.1/tcp/$api_port" >/dev/null
+  ipfs config Addresses.Gateway "/ip4/127.0.0.1/tcp/$gateway_port" >/dev/null
+  nohup ipfs daemon --offline >"$dir/kubo.log" 2>&1 &
+  local kubo_pid=$!
+
+  cat >"$state" <<JSON
+{
+  "chain_id": 31337,
+  "anvil_url": "$anvil_url",
+  "anvil_pid": $anvil_pid,
+  "kubo_url": "$kubo_url",
+  "kubo_gateway_url": "http://127.0.0.1:$gateway_port",
+  "kubo_pid": $kubo_pid,
+  "ipfs_path": "$IPFS_PATH"
+}
+JSON
+  wait_for anvil anvil_answers "$anvil_url" "$anvil_pid" "$dir/anvil.log" || { down; exit 1; }
+  wait_for Kubo kubo_answers "$kubo_url" "$kubo_pid" "$dir/kubo.log" || { down; exit 1; }
+  echo "devnet up: chain $anvil_url, Kubo RPC $kubo_url (state: ${state#"$root"/}; stop with \`make devnet-down\`)"
+}
+
+down() {
+  local stopped=0
+  for name in anvil kubo; do
+    local pid
+    pid=$(state_field "${name}_pid" || true)
+    if alive "$pid"; then
+      kill "$pid"
+      for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.1; done
+      alive "$pid" && kill -9 "$pid"
+      echo "stopped $name (pid $pid)"
+      stopped=1
+    fi
+  done
+  rm -f "$state"
+  [[ $stopped == 1 ]] || echo "devnet was not running"
+}
+
+status() {
+  [[ -f $state ]] || { echo "devnet is not running (no $state)"; return 1; }
+  local ok=0
+  if anvil_answers "$(state_field anvil_url)"; then echo "anvil: up at $(state_field anvil_url)"; else echo "anvil: DOWN"; ok=1; fi
+  if kubo_answers "$(state_field kubo_url)"; then echo "kubo:  up at $(state_field kubo_url)"; else echo "kubo:  DOWN"; ok=1; fi
+  return $ok
+}
+
+case ${1:-} in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) die "usage: $0 up|down|status" ;;
+esac
