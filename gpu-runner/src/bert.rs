@@ -1,0 +1,233 @@
+//! `candle/bert-embed@1`: sentence embeddings from a BERT encoder, as sentence-transformers computes them:
+//! truncation at `max_seq_length` (from `sentence_bert_config.json`), padding to the longest input of
+//! each batch, mean pooling over the attention mask, L2 normalisation.
+
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+
+use crate::{
+    Error, Result,
+    model_files::{ExpectedDigests, check_safetensors},
+    output::Embeddings,
+};
+
+/// The files a BERT embedding model is made of (paths relative to the model folder).
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// The architecture.
+pub const CONFIG_FILE: &str = "config.json";
+/// The tokenizer.
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+/// sentence-transformers' settings (`max_seq_length`).
+pub const SENTENCE_CONFIG_FILE: &str = "sentence_bert_config.json";
+/// Every file `BertEmbedder::load` reads, each verified against its expected sha256 first.
+pub const MODEL_FILES: [&str; 4] = [WEIGHTS_FILE, CONFIG_FILE, TOKENIZER_FILE, SENTENCE_CONFIG_FILE];
+
+/// Where to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceKind {
+    /// The CPU (always available).
+    #[default]
+    Cpu,
+    /// A CUDA GPU by ordinal (needs the `cuda` cargo feature).
+    Cuda(usize),
+}
+
+impl DeviceKind {
+    /// Opens the device, or says why it cannot.
+    pub fn open(self) -> Result<Device> {
+        match self {
+            Self::Cpu => Ok(Device::Cpu),
+            #[cfg(feature = "cuda")]
+            Self::Cuda(ordinal) => Device::new_cuda(ordinal).map_err(|e| Error::Device(format!("cuda:{ordinal}: {e}"))),
+            #[cfg(not(feature = "cuda"))]
+            Self::Cuda(_) => {
+                Err(Error::Device("this build has no CUDA support; rebuild with `--features cuda` or use cpu".into()))
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for DeviceKind {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "cpu" => Ok(Self::Cpu),
+            "cuda" => Ok(Self::Cuda(0)),
+            other => other
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(Self::Cuda)
+                .ok_or_else(|| Error::Device(format!("unknown device `{other}`; use cpu, cuda or cuda:N"))),
+        }
+    }
+}
+
+/// How to run the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmbedOptions {
+    /// Device.
+    pub device: DeviceKind,
+    /// Inputs per forward pass (inputs are sorted by length first, so a batch holds similar lengths).
+    pub batch_size: usize,
+}
+
+impl Default for EmbedOptions {
+    fn default() -> Self {
+        Self { device: DeviceKind::Cpu, batch_size: 32 }
+    }
+}
+
+/// A loaded, verified BERT sentence-embedding model.
+pub struct BertEmbedder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+    pad_id: u32,
+    max_seq_len: usize,
+    dim: usize,
+    batch_size: usize,
+}
+
+#[derive(serde::Deserialize)]
+struct SentenceConfig {
+    max_seq_length: usize,
+}
+
+impl BertEmbedder {
+    /// Loads the model in `dir`. Every file is checked against `digests` before it is used, and the
+    /// weights must be safetensors.
+    pub fn load(dir: &Path, digests: &ExpectedDigests, options: EmbedOptions) -> Result<Self> {
+        if options.batch_size == 0 {
+            return Err(Error::Config("batch size must be at least 1".into()));
+        }
+        check_safetensors(dir, WEIGHTS_FILE)?;
+        // Verify everything before using anything: a tampered tokenizer is as bad as tampered weights.
+        let weights = digests.read_verified(dir, WEIGHTS_FILE)?;
+        let config_bytes = digests.read_verified(dir, CONFIG_FILE)?;
+        let tokenizer_bytes = digests.read_verified(dir, TOKENIZER_FILE)?;
+        let sentence_bytes = digests.read_verified(dir, SENTENCE_CONFIG_FILE)?;
+
+        let config: Config = serde_json::from_slice(&config_bytes)
+            .map_err(|e| Error::Config(format!("{CONFIG_FILE} is not a BERT config: {e}")))?;
+        let sentence: SentenceConfig = serde_json::from_slice(&sentence_bytes)
+            .map_err(|e| Error::Config(format!("{SENTENCE_CONFIG_FILE}: {e}")))?;
+        let (dim, max_seq_len) = validate(&config, &sentence)?;
+
+        let mut tokenizer =
+            Tokenizer::from_bytes(&tokenizer_bytes).map_err(|e| Error::Tokenizer(format!("{TOKENIZER_FILE}: {e}")))?;
+        // tokenizer.json of MiniLM says "truncate at 128, pad everything to 128"; sentence-transformers
+        // truncates at max_seq_length and pads to the longest of the batch, which we do ourselves.
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: max_seq_len,
+                strategy: TruncationStrategy::LongestFirst,
+                stride: 0,
+                direction: TruncationDirection::Right,
+            }))
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        let vocab = tokenizer.get_vocab_size(true);
+        if vocab > config.vocab_size {
+            return Err(Error::Config(format!(
+                "{TOKENIZER_FILE} has {vocab} tokens but {CONFIG_FILE} says vocab_size {}",
+                config.vocab_size
+            )));
+        }
+        let pad_id = tokenizer.token_to_id("[PAD]").unwrap_or(0);
+
+        let device = options.device.open()?;
+        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+            .map_err(|e| Error::Config(format!("{WEIGHTS_FILE} cannot be read as safetensors: {e}")))?;
+        let model = BertModel::load(vb, &config)
+            .map_err(|e| Error::Config(format!("{CONFIG_FILE} does not fit the weights in {WEIGHTS_FILE}: {e}")))?;
+        Ok(Self { model, tokenizer, device, pad_id, max_seq_len, dim, batch_size: options.batch_size })
+    }
+
+    /// Embedding width.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Longest input in tokens (special tokens included); longer inputs are truncated.
+    pub fn max_seq_len(&self) -> usize {
+        self.max_seq_len
+    }
+
+    /// Token ids of each text, truncated, with [CLS] and [SEP].
+    pub fn tokenize(&self, texts: &[String]) -> Result<Vec<Vec<u32>>> {
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.iter().map(String::as_str).collect::<Vec<_>>(), true)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        Ok(encodings.into_iter().map(|e| e.get_ids().to_vec()).collect())
+    }
+
+    /// Embeds every text: one L2-normalised row each, in input order.
+    pub fn embed(&self, texts: &[String]) -> Result<Embeddings> {
+        let ids = self.tokenize(texts)?;
+        // Sort by length so each batch pads little; stable, so equal lengths keep input order.
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_by_key(|&i| ids[i].len());
+        let mut data = vec![0f32; texts.len() * self.dim];
+        for chunk in order.chunks(self.batch_size) {
+            let batch: Vec<&[u32]> = chunk.iter().map(|&i| ids[i].as_slice()).collect();
+            let rows = self.forward_batch(&batch)?;
+            for (row, &i) in rows.chunks_exact(self.dim).zip(chunk) {
+                data[i * self.dim..(i + 1) * self.dim].copy_from_slice(row);
+            }
+        }
+        Ok(Embeddings { rows: texts.len(), dim: self.dim, data })
+    }
+
+    /// One forward pass over inputs padded to the longest; returns `batch.len() * dim` pooled values.
+    fn forward_batch(&self, batch: &[&[u32]]) -> Result<Vec<f32>> {
+        let len = batch.iter().map(|ids| ids.len()).max().unwrap_or(0).max(1);
+        let mut ids = Vec::with_capacity(batch.len() * len);
+        let mut mask = Vec::with_capacity(batch.len() * len);
+        for row in batch {
+            ids.extend_from_slice(row);
+            ids.extend(std::iter::repeat_n(self.pad_id, len - row.len()));
+            mask.extend(std::iter::repeat_n(1u32, row.len()));
+            mask.extend(std::iter::repeat_n(0u32, len - row.len()));
+        }
+        let shape = (batch.len(), len);
+        let input_ids = Tensor::from_vec(ids, shape, &self.device)?;
+        let mask = Tensor::from_vec(mask, shape, &self.device)?;
+        let token_types = input_ids.zeros_like()?;
+        let hidden = self.model.forward(&input_ids, &token_types, Some(&mask))?;
+        // Mean over real tokens (sentence-transformers clamps the count at 1e-9), then L2 (eps 1e-12).
+        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+        let counts = mask.sum(1)?.clamp(1e-9f32, f32::MAX)?;
+        let mean = summed.broadcast_div(&counts)?;
+        let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12f32, f32::MAX)?;
+        let normed = mean.broadcast_div(&norms)?;
+        Ok(normed.flatten_all()?.to_vec1::<f32>()?)
+    }
+}
+
+/// Checks what would otherwise fail deep inside the forward pass (or panic).
+fn validate(config: &Config, sentence: &SentenceConfig) -> Result<(usize, usize)> {
+    let bad = |why: String| Err(Error::Config(format!("{CONFIG_FILE}: {why}")));
+    if config.hidden_size == 0 || config.num_attention_heads == 0 || config.num_hidden_layers == 0 {
+        return bad("hidden_size, num_attention_heads and num_hidden_layers must be positive".into());
+    }
+    if !config.hidden_size.is_multiple_of(config.num_attention_heads) {
+        return bad(format!(
+            "hidden_size {} is not a multiple of num_attention_heads {}",
+            config.hidden_size, config.num_attention_heads
+        ));
+    }
+    if sentence.max_seq_length < 2 || sentence.max_seq_length > config.max_position_embeddings {
+        return Err(Error::Config(format!(
+            "{SENTENCE_CONFIG_FILE}: max_seq_length {} must be between 2 and max_position_embeddings {}",
+            sentence.max_seq_length, config.max_position_embeddings
+        )));
+    }
+    Ok((config.hidden_size, sentence.max_seq_length))
+}

@@ -1,0 +1,128 @@
+//! `cairn-runner embed`: run `candle/bert-embed@1` on a local input file.
+
+use std::{
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+use anyhow::Context;
+use cairn_ipfs::Sha256Digest;
+use cairn_runner::{
+    BertEmbedExecutor, Executor,
+    bert::{DeviceKind, EmbedOptions, MODEL_FILES, WEIGHTS_FILE},
+    input::InputLimits,
+    model_files::ExpectedDigests,
+};
+
+/// Embed sentences with a BERT model (runtime `candle/bert-embed@1`) and write the canonical output.
+///
+/// The input is a JSON list of strings. The output is a safetensors file with one f32 tensor
+/// `embeddings` [n, d], L2-normalised, byte-identical across runs on the same machine; its sha256 is what
+/// a receipt signs. Every model file is checked against its sha256 before use.
+///
+/// Examples:
+///   cairn-runner embed --model .tools/models/all-MiniLM-L6-v2 \
+///       --weights-sha256 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db \
+///       --manifest toolchain/all-MiniLM-L6-v2.sha256 --input sentences.json --out out.safetensors
+///   cairn-runner embed --model ./minilm --weights-sha256 <hex> --input in.json --out out.safetensors \
+///       --threads 2 --batch 64
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub(crate) struct EmbedArgs {
+    /// Model folder (model.safetensors, config.json, tokenizer.json, sentence_bert_config.json).
+    #[arg(long, value_name = "DIR")]
+    model: PathBuf,
+    /// Expected sha256 of model.safetensors (hex); a mismatch refuses the model.
+    #[arg(long, value_name = "HEX")]
+    weights_sha256: Sha256Digest,
+    /// sha256 of every other model file: `sha256sum` lines or a manifest JSON with
+    /// "files": [{"path", "sha256"}]. Without it the small files are hashed and used unpinned (a warning
+    /// says so).
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+    /// Input: a JSON list of strings.
+    #[arg(long, value_name = "FILE")]
+    input: PathBuf,
+    /// Where to write the canonical safetensors output (written only on success).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// cpu, cuda or cuda:N (cuda needs a build with `--features cuda`).
+    #[arg(long, default_value = "cpu")]
+    device: DeviceKind,
+    /// CPU threads for inference (default: every core).
+    #[arg(long, env = "CAIRN_THREADS")]
+    threads: Option<usize>,
+    /// Inputs per forward pass.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+}
+
+impl EmbedArgs {
+    pub(crate) fn run(self) -> anyhow::Result<()> {
+        if let Some(threads) = self.threads {
+            cairn_runner::set_cpu_threads(threads);
+        }
+        let digests = self.digests()?;
+        let input =
+            std::fs::read(&self.input).with_context(|| format!("cannot read input {}", self.input.display()))?;
+
+        let started = Instant::now();
+        let options = EmbedOptions { device: self.device, batch_size: self.batch };
+        let executor = BertEmbedExecutor::load(&self.model, &digests, options, InputLimits::default())?;
+        let loaded = started.elapsed();
+        let started = Instant::now();
+        let output = executor.execute(&input)?;
+        let ran = started.elapsed();
+
+        write_atomically(&self.out, &output.bytes)?;
+        let rows = output.shape[0];
+        println!("runtime   {}", executor.runtime());
+        println!("shape     {:?} f32", output.shape);
+        println!("sha256    {}", output.sha256);
+        println!("output    {}", self.out.display());
+        println!(
+            "timing    load {:.2?}, embed {:.2?} ({:.1} inputs/s)",
+            loaded,
+            ran,
+            rows as f64 / ran.as_secs_f64().max(1e-9)
+        );
+        Ok(())
+    }
+
+    fn digests(&self) -> anyhow::Result<ExpectedDigests> {
+        let mut digests = match &self.manifest {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read manifest {}", path.display()))?;
+                ExpectedDigests::parse(&text, path)?
+            }
+            None => {
+                let mut unpinned = ExpectedDigests::new();
+                for file in MODEL_FILES.iter().filter(|f| **f != WEIGHTS_FILE) {
+                    let path = self.model.join(file);
+                    if let Ok(bytes) = std::fs::read(&path) {
+                        eprintln!("warning: {file} is not pinned (no --manifest); using it as found");
+                        unpinned.insert(*file, Sha256Digest::of(&bytes));
+                    }
+                }
+                unpinned
+            }
+        };
+        if let Some(listed) = digests.get(WEIGHTS_FILE).filter(|d| *d != self.weights_sha256) {
+            anyhow::bail!(
+                "--weights-sha256 {} disagrees with the manifest's {listed} for {WEIGHTS_FILE}",
+                self.weights_sha256
+            );
+        }
+        digests.insert(WEIGHTS_FILE, self.weights_sha256);
+        Ok(digests)
+    }
+}
+
+/// Writes to a temporary sibling and renames, so `path` never holds a partial file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let name = path.file_name().context("--out needs a file name")?.to_string_lossy();
+    let partial = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    std::fs::write(&partial, bytes).with_context(|| format!("cannot write {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("cannot move output into {}", path.display()))
+}

@@ -1,0 +1,26 @@
+//! Subcommands, one file each.
+
+mod embed;
+
+use clap::{Parser, Subcommand};
+
+/// Cairn's GPU operator: runs marketplace inference jobs with candle.
+#[derive(Debug, Parser)]
+#[command(name = "cairn-runner", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Embed(embed::EmbedArgs),
+}
+
+impl Cli {
+    pub(crate) fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Embed(args) => args.run(),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Errors of the runner library. Each says what was wrong and what to do.
+
+use std::path::PathBuf;
+
+use cairn_ipfs::Sha256Digest;
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong executing or verifying a job.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The job input is not acceptable.
+    #[error("bad input: {0}")]
+    Input(String),
+    /// A model file is missing.
+    #[error("model file `{}` is missing: {hint}", path.display())]
+    MissingFile {
+        /// The file looked for.
+        path: PathBuf,
+        /// What to do.
+        hint: String,
+    },
+    /// A model file's sha256 is not the expected one.
+    #[error(
+        "model file `{}` has sha256 {actual}, expected {expected}: refusing to use it (tampered, corrupt or the \
+         wrong version; fetch it again from the registered CID)",
+        path.display()
+    )]
+    DigestMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The registered digest.
+        expected: Sha256Digest,
+        /// What the file hashes to.
+        actual: Sha256Digest,
+    },
+    /// Weights in a format we refuse.
+    #[error("refusing `{}`: {reason}", path.display())]
+    UnsafeWeights {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// `config.json` (or another small file) is malformed or does not fit the weights.
+    #[error("model configuration error: {0}")]
+    Config(String),
+    /// The tokenizer could not be loaded or failed.
+    #[error("tokenizer error: {0}")]
+    Tokenizer(String),
+    /// The requested device is not available.
+    #[error("device error: {0}")]
+    Device(String),
+    /// A tensor operation failed.
+    #[error("inference failed: {0}")]
+    Candle(#[from] candle_core::Error),
+    /// A claimed or produced output is malformed.
+    #[error("malformed output: {0}")]
+    Output(String),
+    /// No executor for a runtime id.
+    #[error("unknown runtime `{runtime}`; this runner executes: {known}")]
+    UnknownRuntime {
+        /// The runtime asked for.
+        runtime: String,
+        /// What is registered.
+        known: String,
+    },
+    /// A local file could not be read or written.
+    #[error("{action} `{}`: {source}", path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io { action, path: path.into(), source }
+    }
+}
