@@ -11,6 +11,7 @@ use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStr
 
 use crate::{
     Error, Result,
+    fused::FusedBert,
     model_files::{ExpectedDigests, check_safetensors},
     output::Embeddings,
 };
@@ -67,6 +68,31 @@ impl std::str::FromStr for DeviceKind {
     }
 }
 
+/// Which implementation of the encoder runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EngineKind {
+    /// The fused engine on CPU, candle-transformers on CUDA.
+    #[default]
+    Auto,
+    /// candle-transformers' `BertModel` (any device).
+    Candle,
+    /// Our fused CPU forward pass (`fused.rs`; CPU only).
+    Fused,
+}
+
+impl std::str::FromStr for EngineKind {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "candle" => Ok(Self::Candle),
+            "fused" => Ok(Self::Fused),
+            other => Err(Error::Config(format!("unknown engine `{other}`; use auto, candle or fused"))),
+        }
+    }
+}
+
 /// How to run the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EmbedOptions {
@@ -74,17 +100,24 @@ pub struct EmbedOptions {
     pub device: DeviceKind,
     /// Inputs per forward pass (inputs are sorted by length first, so a batch holds similar lengths).
     pub batch_size: usize,
+    /// Encoder implementation.
+    pub engine: EngineKind,
 }
 
 impl Default for EmbedOptions {
     fn default() -> Self {
-        Self { device: DeviceKind::Cpu, batch_size: 32 }
+        Self { device: DeviceKind::Cpu, batch_size: 32, engine: EngineKind::Auto }
     }
+}
+
+enum Engine {
+    Candle(Box<BertModel>),
+    Fused(Box<FusedBert>),
 }
 
 /// A loaded, verified BERT sentence-embedding model.
 pub struct BertEmbedder {
-    model: BertModel,
+    engine: Engine,
     tokenizer: Tokenizer,
     device: Device,
     pad_id: u32,
@@ -143,9 +176,17 @@ impl BertEmbedder {
         let device = options.device.open()?;
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
             .map_err(|e| Error::Config(format!("{WEIGHTS_FILE} cannot be read as safetensors: {e}")))?;
-        let model = BertModel::load(vb, &config)
-            .map_err(|e| Error::Config(format!("{CONFIG_FILE} does not fit the weights in {WEIGHTS_FILE}: {e}")))?;
-        Ok(Self { model, tokenizer, device, pad_id, max_seq_len, dim, batch_size: options.batch_size })
+        let misfit = |e: Error| Error::Config(format!("{CONFIG_FILE} does not fit the weights in {WEIGHTS_FILE}: {e}"));
+        let engine = match (options.engine, options.device) {
+            (EngineKind::Fused, DeviceKind::Cuda(_)) => {
+                return Err(Error::Device("the fused engine runs on CPU only; use --engine candle on CUDA".into()));
+            }
+            (EngineKind::Fused, DeviceKind::Cpu) | (EngineKind::Auto, DeviceKind::Cpu) => {
+                Engine::Fused(Box::new(FusedBert::load(&vb, &config).map_err(misfit)?))
+            }
+            _ => Engine::Candle(Box::new(BertModel::load(vb, &config).map_err(|e| misfit(e.into()))?)),
+        };
+        Ok(Self { engine, tokenizer, device, pad_id, max_seq_len, dim, batch_size: options.batch_size })
     }
 
     /// Embedding width.
@@ -184,8 +225,16 @@ impl BertEmbedder {
         Ok(Embeddings { rows: texts.len(), dim: self.dim, data })
     }
 
-    /// One forward pass over inputs padded to the longest; returns `batch.len() * dim` pooled values.
+    /// One forward pass; returns `batch.len() * dim` pooled, normalised values.
     fn forward_batch(&self, batch: &[&[u32]]) -> Result<Vec<f32>> {
+        match &self.engine {
+            Engine::Fused(model) => model.embed_batch(batch),
+            Engine::Candle(model) => self.forward_candle(model, batch),
+        }
+    }
+
+    /// candle-transformers' model over inputs padded to the longest of the batch.
+    fn forward_candle(&self, model: &BertModel, batch: &[&[u32]]) -> Result<Vec<f32>> {
         let len = batch.iter().map(|ids| ids.len()).max().unwrap_or(0).max(1);
         let mut ids = Vec::with_capacity(batch.len() * len);
         let mut mask = Vec::with_capacity(batch.len() * len);
@@ -199,7 +248,7 @@ impl BertEmbedder {
         let input_ids = Tensor::from_vec(ids, shape, &self.device)?;
         let mask = Tensor::from_vec(mask, shape, &self.device)?;
         let token_types = input_ids.zeros_like()?;
-        let hidden = self.model.forward(&input_ids, &token_types, Some(&mask))?;
+        let hidden = model.forward(&input_ids, &token_types, Some(&mask))?;
         // Mean over real tokens (sentence-transformers clamps the count at 1e-9), then L2 (eps 1e-12).
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&mask)?.sum(1)?;

@@ -11,6 +11,7 @@
 pub mod bert;
 mod error;
 pub mod executor;
+mod fused;
 pub mod input;
 pub mod model_files;
 pub mod output;

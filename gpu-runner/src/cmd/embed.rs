@@ -9,7 +9,7 @@ use anyhow::Context;
 use cairn_ipfs::Sha256Digest;
 use cairn_runner::{
     BertEmbedExecutor, Executor,
-    bert::{DeviceKind, EmbedOptions, MODEL_FILES, WEIGHTS_FILE},
+    bert::{DeviceKind, EmbedOptions, EngineKind, MODEL_FILES, WEIGHTS_FILE},
     input::InputLimits,
     model_files::ExpectedDigests,
 };
@@ -25,13 +25,29 @@ use cairn_runner::{
 ///       --weights-sha256 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db \
 ///       --manifest toolchain/all-MiniLM-L6-v2.sha256 --input sentences.json --out out.safetensors
 ///   cairn-runner embed --model ./minilm --weights-sha256 <hex> --input in.json --out out.safetensors \
-///       --threads 2 --batch 64
+///       --threads 2 --batch 64 --device cpu
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub(crate) struct EmbedArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Input: a JSON list of strings.
+    #[arg(long, value_name = "FILE")]
+    input: PathBuf,
+    /// Where to write the canonical safetensors output (written only on success).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Inputs per forward pass.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+}
+
+/// The model and where to run it: shared by `embed` and `bench`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ModelArgs {
     /// Model folder (model.safetensors, config.json, tokenizer.json, sentence_bert_config.json).
     #[arg(long, value_name = "DIR")]
-    model: PathBuf,
+    pub(crate) model: PathBuf,
     /// Expected sha256 of model.safetensors (hex); a mismatch refuses the model.
     #[arg(long, value_name = "HEX")]
     weights_sha256: Sha256Digest,
@@ -40,35 +56,27 @@ pub(crate) struct EmbedArgs {
     /// says so).
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
-    /// Input: a JSON list of strings.
-    #[arg(long, value_name = "FILE")]
-    input: PathBuf,
-    /// Where to write the canonical safetensors output (written only on success).
-    #[arg(long, value_name = "FILE")]
-    out: PathBuf,
     /// cpu, cuda or cuda:N (cuda needs a build with `--features cuda`).
     #[arg(long, default_value = "cpu")]
-    device: DeviceKind,
+    pub(crate) device: DeviceKind,
+    /// Encoder implementation: auto (fused on CPU, candle-transformers on CUDA), fused or candle.
+    #[arg(long, default_value = "auto")]
+    pub(crate) engine: EngineKind,
     /// CPU threads for inference (default: every core).
     #[arg(long, env = "CAIRN_THREADS")]
     threads: Option<usize>,
-    /// Inputs per forward pass.
-    #[arg(long, default_value_t = 32)]
-    batch: usize,
 }
 
 impl EmbedArgs {
     pub(crate) fn run(self) -> anyhow::Result<()> {
-        if let Some(threads) = self.threads {
-            cairn_runner::set_cpu_threads(threads);
-        }
-        let digests = self.digests()?;
+        self.model.apply_threads();
+        let digests = self.model.digests()?;
         let input =
             std::fs::read(&self.input).with_context(|| format!("cannot read input {}", self.input.display()))?;
 
         let started = Instant::now();
-        let options = EmbedOptions { device: self.device, batch_size: self.batch };
-        let executor = BertEmbedExecutor::load(&self.model, &digests, options, InputLimits::default())?;
+        let options = EmbedOptions { device: self.model.device, batch_size: self.batch, engine: self.model.engine };
+        let executor = BertEmbedExecutor::load(&self.model.model, &digests, options, InputLimits::default())?;
         let loaded = started.elapsed();
         let started = Instant::now();
         let output = executor.execute(&input)?;
@@ -88,8 +96,18 @@ impl EmbedArgs {
         );
         Ok(())
     }
+}
 
-    fn digests(&self) -> anyhow::Result<ExpectedDigests> {
+impl ModelArgs {
+    /// Sizes the CPU thread pool; must run before any tensor work.
+    pub(crate) fn apply_threads(&self) {
+        if let Some(threads) = self.threads {
+            cairn_runner::set_cpu_threads(threads);
+        }
+    }
+
+    /// The expected digest of every model file.
+    pub(crate) fn digests(&self) -> anyhow::Result<ExpectedDigests> {
         let mut digests = match &self.manifest {
             Some(path) => {
                 let text = std::fs::read_to_string(path)

@@ -1,5 +1,6 @@
 //! Subcommands, one file each.
 
+mod bench;
 mod embed;
 
 use clap::{Parser, Subcommand};
@@ -15,12 +16,14 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Embed(embed::EmbedArgs),
+    Bench(bench::BenchArgs),
 }
 
 impl Cli {
     pub(crate) fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Embed(args) => args.run(),
+            Command::Bench(args) => args.run(),
         }
     }
 }

@@ -259,3 +259,31 @@ fn cli_bad_inputs_fail_clearly_and_write_nothing() {
     let (ok, _, stderr) = cli(&["embed", "--model", "x", "--weights-sha256", "zz", "--input", "i", "--out", "o"]);
     assert!(!ok && stderr.contains("not a sha256 digest"), "{stderr}");
 }
+
+#[test]
+fn fused_engine_agrees_with_candle_transformers() {
+    use cairn_runner::bert::EngineKind;
+    let candle = BertEmbedder::load(
+        &model_dir(),
+        &digests(),
+        EmbedOptions { engine: EngineKind::Candle, batch_size: 7, ..EmbedOptions::default() },
+    )
+    .unwrap();
+    let fused = BertEmbedder::load(
+        &model_dir(),
+        &digests(),
+        EmbedOptions { engine: EngineKind::Fused, batch_size: 32, ..EmbedOptions::default() },
+    )
+    .unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reference_dir().join("cases.json")).unwrap()).unwrap();
+    let mut texts: Vec<String> = Vec::new();
+    for case in ["ordinary", "scripts_and_emoji", "long", "empty", "duplicates"] {
+        texts.extend(serde_json::from_value::<Vec<String>>(meta["cases"][case].clone()).unwrap());
+    }
+    let (a, b) = (candle.embed(&texts).unwrap(), fused.embed(&texts).unwrap());
+    for i in 0..texts.len() {
+        let cos = cosine(a.row(i), b.row(i));
+        assert!(cos >= 0.99999, "row {i}: cosine {cos} between the engines");
+    }
+}

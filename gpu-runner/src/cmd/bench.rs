@@ -1,0 +1,92 @@
+//! `cairn-runner bench`: embedding throughput of this machine, for operators and `make bench`.
+
+use std::{path::PathBuf, time::Instant};
+
+use anyhow::Context;
+use cairn_runner::{
+    bert::{BertEmbedder, EmbedOptions},
+    input::{InputLimits, parse_texts},
+};
+
+use super::embed::ModelArgs;
+
+/// Measure sentences per second of `candle/bert-embed@1` on a list of texts.
+///
+/// Runs one warm-up pass, then embeds the texts `--rounds` times and reports the best round, with the
+/// process's peak resident memory. `--json` prints one JSON object (used by `make bench`).
+///
+/// Examples:
+///   cairn-runner bench --model .tools/models/all-MiniLM-L6-v2 --manifest toolchain/all-MiniLM-L6-v2.sha256 \
+///       --weights-sha256 53aa5117…d9db --input texts.json --batch 32
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub(crate) struct BenchArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Texts to embed: a JSON list of strings.
+    #[arg(long, value_name = "FILE")]
+    input: PathBuf,
+    /// Inputs per forward pass.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// Timed rounds over all texts (the best is reported).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+impl BenchArgs {
+    pub(crate) fn run(self) -> anyhow::Result<()> {
+        self.model.apply_threads();
+        let digests = self.model.digests()?;
+        let bytes = std::fs::read(&self.input).with_context(|| format!("cannot read {}", self.input.display()))?;
+        let limits = InputLimits { max_items: usize::MAX, ..InputLimits::default() };
+        let limits = InputLimits { max_total_bytes: usize::MAX, ..limits };
+        let texts = parse_texts(&bytes, &limits)?;
+        let options = EmbedOptions { device: self.model.device, batch_size: self.batch, engine: self.model.engine };
+        let embedder = BertEmbedder::load(&self.model.model, &digests, options)?;
+        let tokens: usize = embedder.tokenize(&texts)?.iter().map(Vec::len).sum();
+        embedder.embed(&texts[..texts.len().min(self.batch)])?;
+        let mut best = f64::INFINITY;
+        for _ in 0..self.rounds.max(1) {
+            let started = Instant::now();
+            embedder.embed(&texts)?;
+            best = best.min(started.elapsed().as_secs_f64());
+        }
+        let per_second = texts.len() as f64 / best;
+        let peak_mib = peak_rss_kib().map(|kib| kib as f64 / 1024.0);
+        let mean_tokens = tokens as f64 / texts.len() as f64;
+        if self.json {
+            let report = serde_json::json!({
+                "engine": "cairn-runner (candle)",
+                "device": format!("{:?}", self.model.device),
+                "engine": format!("{:?}", self.model.engine),
+                "threads": candle_core::utils::get_num_threads(),
+                "batch": self.batch,
+                "texts": texts.len(),
+                "mean_tokens": mean_tokens,
+                "seconds": best,
+                "sentences_per_s": per_second,
+                "peak_rss_mib": peak_mib,
+            });
+            println!("{report}");
+        } else {
+            println!(
+                "{} texts (mean {mean_tokens:.1} tokens), batch {}: {per_second:.1} sentences/s, peak RSS {}",
+                texts.len(),
+                self.batch,
+                peak_mib.map_or("unknown".into(), |m| format!("{m:.0} MiB"))
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Peak resident set size of this process (VmHWM), in KiB, where /proc says.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
