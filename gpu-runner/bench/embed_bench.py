@@ -105,9 +105,14 @@ def main():
             path = os.path.join(tmp, f"{kind}-{count}.json")
             json.dump(texts, open(path, "w"))
             print(f"embed bench: {kind} batch {batch} ({count} texts)", file=sys.stderr, flush=True)
-            ours = run_json([args.runner, "bench", "--model", args.model, "--weights-sha256", WEIGHTS_SHA256,
-                             "--manifest", args.manifest, "--input", path, "--batch", str(batch),
-                             "--rounds", str(rounds), "--device", args.device, "--json"])
+            runner = [args.runner, "bench", "--model", args.model, "--weights-sha256", WEIGHTS_SHA256,
+                      "--manifest", args.manifest, "--input", path, "--batch", str(batch),
+                      "--rounds", str(rounds), "--device", args.device, "--json"]
+            ours = run_json(runner)
+            if batch == 32 and args.device == "cpu":
+                # The plain candle-transformers port, for the record of what the fused engine gained.
+                plain = run_json(runner + ["--engine", "candle"])
+                ours["plain_candle_per_s"] = plain["sentences_per_s"]
             theirs, why = None, args.torch_unavailable
             if not why:
                 try:
@@ -131,6 +136,17 @@ def main():
         else:
             lines.append(f"| {label} | {batch} | {ours['sentences_per_s']:.1f} | n/a ({why}) | n/a | "
                          f"{ours['peak_rss_mib']:.0f} MiB | n/a |")
+    plain = [(kind, ours) for kind, batch, ours, _, _ in rows if "plain_candle_per_s" in ours]
+    if plain:
+        lines.append("")
+        lines.append("Same run, batch 32, the plain candle-transformers `BertModel` (`--engine candle`) "
+                     "against the default fused engine:")
+        lines.append("")
+        lines.append("| input | candle-transformers sentences/s | fused sentences/s | speed-up |")
+        lines.append("|---|---|---|---|")
+        for kind, ours in plain:
+            lines.append(f"| {kind} | {ours['plain_candle_per_s']:.1f} | {ours['sentences_per_s']:.1f} | "
+                         f"{ours['sentences_per_s'] / ours['plain_candle_per_s']:.2f}× |")
     engine = next((t["engine"] for _, _, _, t, _ in rows if t), "PyTorch: unavailable")
     text = "\n".join(lines) + "\n"
     header = (f"Device `{args.device}`, {rows[0][2]['threads'] if rows else '?'} threads each; reference: {engine}. "

@@ -352,7 +352,10 @@ pub(crate) mod kernels {
     #[inline(always)]
     pub(crate) fn exp_neg(x: f32) -> f32 {
         let x = x.max(-87.0);
-        let n = (x * std::f32::consts::LOG2_E).round();
+        // Round to nearest with the 1.5·2^23 trick: `f32::round` becomes a libm call per element.
+        const MAGIC: f32 = 12_582_912.0;
+        let t = x * std::f32::consts::LOG2_E + MAGIC;
+        let n = t - MAGIC;
         let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
         let mut p = r * (1.0 / 720.0) + (1.0 / 120.0);
         p = r * p + (1.0 / 24.0);
@@ -360,7 +363,9 @@ pub(crate) mod kernels {
         p = r * p + 0.5;
         p = r * p + 1.0;
         p = r * p + 1.0;
-        let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+        // 2^n from t's bits: t = 1.5·2^23 + n keeps n in its low mantissa bits, and shifting
+        // (n + 127) into the exponent field needs no float→int conversion (`as i32` does not vectorise).
+        let scale = f32::from_bits(t.to_bits().wrapping_add(127) << 23);
         p * scale
     }
 
@@ -415,9 +420,23 @@ pub(crate) mod kernels {
         acc.iter().sum::<f32>() + tail
     }
 
+    /// Max with 8 independent lanes (a single `fold(f32::max)` chain does not vectorise).
+    #[inline(always)]
+    fn max8(xs: &[f32]) -> f32 {
+        let mut acc = [f32::NEG_INFINITY; 8];
+        let chunks = xs.chunks_exact(8);
+        let tail = chunks.remainder().iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        for c in chunks {
+            for i in 0..8 {
+                acc[i] = if c[i] > acc[i] { c[i] } else { acc[i] };
+            }
+        }
+        acc.iter().copied().fold(tail, f32::max)
+    }
+
     #[inline(always)]
     fn softmax_generic(row: &mut [f32]) {
-        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let max = max8(row);
         for v in row.iter_mut() {
             *v = exp_neg(*v - max);
         }
