@@ -5,6 +5,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {ICairnCommon} from "./interfaces/ICairnCommon.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {Regions} from "./libraries/Regions.sol";
@@ -13,6 +14,8 @@ import {Regions} from "./libraries/Regions.sol";
 /// @notice Operators' ETH stake and profile. Authorised contracts (the job market, the committee) lock
 /// stake as bonds and slash it. Pausing stops new registrations and stake only; unstaking never pauses.
 contract OperatorRegistry is IOperatorRegistry, Ownable2Step, Pausable, ReentrancyGuardTransient {
+    using EnumerableSet for EnumerableSet.AddressSet;
+
     /*//////////////////////////////////////////////////////////////
                                PARAMETERS
     //////////////////////////////////////////////////////////////*/
@@ -23,6 +26,9 @@ contract OperatorRegistry is IOperatorRegistry, Ownable2Step, Pausable, Reentran
     uint64 public constant MIN_UNBONDING_DELAY = 60;
     /// @notice Longest allowed unbonding delay.
     uint64 public constant MAX_UNBONDING_DELAY = 90 days;
+
+    /// @notice Most opted-in verifiers at once: bounds the committee's draw loop.
+    uint256 public constant MAX_VERIFIERS = 256;
 
     /// @notice Stake needed to register.
     uint256 public minStake;
@@ -41,6 +47,7 @@ contract OperatorRegistry is IOperatorRegistry, Ownable2Step, Pausable, Reentran
     uint256 public totalBonded;
 
     mapping(address operator => Operator) private _operators;
+    EnumerableSet.AddressSet private _verifiers;
     mapping(address operator => mapping(address by => uint256)) private _lockedBy;
 
     /*//////////////////////////////////////////////////////////////
@@ -108,10 +115,7 @@ contract OperatorRegistry is IOperatorRegistry, Ownable2Step, Pausable, Reentran
         op.stake -= amount;
         op.unbonding += amount;
         op.unbondingReadyAt = uint64(block.timestamp) + unbondingDelay;
-        if (op.verifier && op.stake < minVerifierStake) {
-            op.verifier = false;
-            emit VerifierSet(msg.sender, false);
-        }
+        if (op.verifier && op.stake < minVerifierStake) _setVerifierFlag(msg.sender, op, false);
         emit UnstakeRequested(msg.sender, amount, op.unbonding, op.unbondingReadyAt);
     }
 
@@ -154,8 +158,8 @@ contract OperatorRegistry is IOperatorRegistry, Ownable2Step, Pausable, Reentran
     function setVerifier(bool enabled) external {
         Operator storage op = _registered(msg.sender);
         if (enabled && op.stake < minVerifierStake) revert StakeTooLow(op.stake, minVerifierStake);
-        op.verifier = enabled;
-        emit VerifierSet(msg.sender, enabled);
+        if (enabled && !op.verifier && _verifiers.length() >= MAX_VERIFIERS) revert VerifierSetFull(MAX_VERIFIERS);
+        _setVerifierFlag(msg.sender, op, enabled);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -203,10 +207,7 @@ contract OperatorRegistry is IOperatorRegistry, Ownable2Step, Pausable, Reentran
         slashed = fromLock + fromFree + fromUnbonding;
         if (slashed == 0) return 0;
         totalBonded -= slashed;
-        if (op.verifier && op.stake < minVerifierStake) {
-            op.verifier = false;
-            emit VerifierSet(operator, false);
-        }
+        if (op.verifier && op.stake < minVerifierStake) _setVerifierFlag(operator, op, false);
         emit Slashed(operator, msg.sender, slashed, to);
         _sendEth(to, slashed);
     }
@@ -241,6 +242,11 @@ contract OperatorRegistry is IOperatorRegistry, Ownable2Step, Pausable, Reentran
     /// @inheritdoc IOperatorRegistry
     function lockedBy(address operator, address by) external view returns (uint256) {
         return _lockedBy[operator][by];
+    }
+
+    /// @inheritdoc IOperatorRegistry
+    function verifiers() external view returns (address[] memory) {
+        return _verifiers.values();
     }
 
     /// @inheritdoc IOperatorRegistry
@@ -314,6 +320,13 @@ contract OperatorRegistry is IOperatorRegistry, Ownable2Step, Pausable, Reentran
         }
         emit ICairnCommon.ParameterUpdated("unbondingDelay", unbondingDelay, value);
         unbondingDelay = value;
+    }
+
+    function _setVerifierFlag(address operator, Operator storage op, bool enabled) internal {
+        op.verifier = enabled;
+        if (enabled) _verifiers.add(operator);
+        else _verifiers.remove(operator);
+        emit VerifierSet(operator, enabled);
     }
 
     function _registered(address operator) internal view returns (Operator storage op) {

@@ -38,6 +38,10 @@ interface ICairnCommon {
     /// @param amount Wei.
     error EthTransferFailed(address to, uint256 amount);
 
+    /// @notice ETH arrived from someone other than the operator registry.
+    /// @param from The sender.
+    error UnexpectedSender(address from);
+
     /// @notice A governance parameter is outside its bounds.
     /// @param parameter Its name.
     /// @param value The rejected value.

@@ -80,6 +80,9 @@ interface IOperatorRegistry {
     error LockExceeded(address operator, uint256 lockedByCaller, uint256 amount);
     /// @notice An amount of zero.
     error ZeroAmount();
+    /// @notice The verifier set is full.
+    /// @param max Its capacity.
+    error VerifierSetFull(uint256 max);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -251,6 +254,10 @@ interface IOperatorRegistry {
     /// @param by The contract.
     /// @return Wei.
     function lockedBy(address operator, address by) external view returns (uint256);
+
+    /// @notice Every opted-in verifier (at most MAX_VERIFIERS).
+    /// @return The addresses.
+    function verifiers() external view returns (address[] memory);
 
     /// @notice Whether the operator is opted in as verifier with at least `minVerifierStake` free.
     /// @param operator The operator.

@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {PullPayments} from "./base/PullPayments.sol";
+import {IArbitrable, IArbitrator} from "./interfaces/IArbitration.sol";
+import {JobReceipt, JobRequest} from "./interfaces/ICairnTypes.sol";
+import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
+import {CairnTypedData} from "./libraries/CairnTypedData.sol";
+import {Regions} from "./libraries/Regions.sol";
+
+/// @title JobMarket
+/// @notice Escrowed inference jobs settled optimistically, with re-execution disputes through an
+/// ERC-792-shaped arbitrator. Every payout is a pull balance; pausing stops new requests and claims only.
+contract JobMarket is IJobMarket, PullPayments, EIP712, Ownable2Step, Pausable {
+    /*//////////////////////////////////////////////////////////////
+                                CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Where burned ETH goes.
+    address public constant BURN_ADDRESS = 0x000000000000000000000000000000000000dEaD;
+    /// @notice Basis points in one.
+    uint256 public constant BPS = 10_000;
+    /// @notice Highest protocol fee: 10%.
+    uint16 public constant MAX_FEE_BPS = 1000;
+    /// @notice Shortest and longest windows (devnets use short ones).
+    uint64 public constant MIN_WINDOW = 60;
+    /// @notice Longest claim timeout or challenge window.
+    uint64 public constant MAX_WINDOW = 14 days;
+    /// @notice Longest claim deadline ahead of a request.
+    uint64 public constant MAX_DEADLINE_LIMIT = 90 days;
+    /// @notice Highest bond floor and challenge bond.
+    uint256 public constant MAX_BOND = 100 ether;
+
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The model registry.
+    IModelRegistry public immutable models;
+    /// @notice The operator registry (bonds are locked stake).
+    IOperatorRegistry public immutable operators;
+    /// @notice The dispute resolver.
+    IArbitrator public immutable arbitrator;
+
+    /// @notice Receives protocol fees and claim penalties.
+    address public treasury;
+    /// @notice Number of jobs (ids run from 1).
+    uint256 public jobCount;
+    /// @notice Buyers' next `JobRequest` nonce.
+    mapping(address buyer => uint256) public requestNonces;
+    /// @notice Payments held in escrow, per token.
+    mapping(address token => uint256) public escrowed;
+    /// @notice Challenge bonds held (ETH).
+    uint256 public challengeBondsHeld;
+    /// @notice ETH burned so far.
+    uint256 public totalBurned;
+    /// @notice Dispute id → job id.
+    mapping(uint256 disputeId => uint256) public jobOfDispute;
+
+    Params private _params;
+    mapping(address token => TokenConfig) private _tokens;
+    mapping(uint256 jobId => JobTerms) private _terms;
+    mapping(uint256 jobId => JobProgress) private _progress;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param owner_ Governance.
+    /// @param models_ Model registry.
+    /// @param operators_ Operator registry (must authorise this contract).
+    /// @param arbitrator_ Dispute resolver.
+    /// @param treasury_ Fee recipient.
+    /// @param params_ Initial parameters.
+    constructor(
+        address owner_,
+        IModelRegistry models_,
+        IOperatorRegistry operators_,
+        IArbitrator arbitrator_,
+        address treasury_,
+        Params memory params_
+    ) EIP712("Cairn", "1") Ownable(owner_) {
+        if (address(models_) == address(0)) revert ZeroAddress("models");
+        if (address(operators_) == address(0)) revert ZeroAddress("operators");
+        if (address(arbitrator_) == address(0)) revert ZeroAddress("arbitrator");
+        models = models_;
+        operators = operators_;
+        arbitrator = arbitrator_;
+        _setTreasury(treasury_);
+        _setParams(params_);
+    }
+
+    /// @notice Accepts slashed bonds from the operator registry only (anything else is force-sent surplus).
+    receive() external payable {
+        if (msg.sender != address(operators)) revert UnexpectedSender(msg.sender);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 REQUEST
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IJobMarket
+    function requestJob(
+        uint256 modelId,
+        bytes32 inputDigest,
+        string calldata inputCid,
+        address token,
+        uint256 payment,
+        uint64 deadline,
+        uint256 regionMask
+    ) external payable nonReentrant whenNotPaused returns (uint256 jobId) {
+        JobTerms memory t;
+        (t.buyer, t.modelId, t.token, t.payment) = (msg.sender, modelId, token, payment);
+        (t.deadline, t.regionMask, t.inputDigest) = (deadline, regionMask, inputDigest);
+        jobId = _request(t, inputCid);
+        _receive(token, msg.sender, payment);
+    }
+
+    /// @inheritdoc IJobMarket
+    function requestJobWithSig(JobRequest calldata req, bytes calldata signature, Permit calldata permit)
+        external
+        nonReentrant
+        whenNotPaused
+        returns (uint256 jobId)
+    {
+        if (req.token == address(0)) revert BadRequestSignature(req.buyer, "signed requests are ERC-20 only");
+        uint256 nonce = requestNonces[req.buyer];
+        if (req.nonce != nonce) revert BadRequestSignature(req.buyer, "nonce is not the buyer's next");
+        bytes32 digest = _hashTypedDataV4(CairnTypedData.hash(req));
+        if (!SignatureChecker.isValidSignatureNowCalldata(req.buyer, digest, signature)) {
+            revert BadRequestSignature(req.buyer, "not signed by the buyer");
+        }
+        requestNonces[req.buyer] = nonce + 1;
+        JobTerms memory t;
+        (t.buyer, t.modelId, t.token, t.payment) = (req.buyer, req.modelId, req.token, req.payment);
+        (t.deadline, t.regionMask, t.inputDigest) = (req.deadline, req.regionMask, req.inputDigest);
+        jobId = _request(t, req.inputCid);
+        if (permit.deadline != 0) {
+            // A permit front-run by someone else reverts here; a sufficient allowance still pays.
+            try IERC20Permit(req.token)
+                .permit(req.buyer, address(this), req.payment, permit.deadline, permit.v, permit.r, permit.s) {}
+                catch {}
+        }
+        _receive(req.token, req.buyer, req.payment);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                OPERATOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IJobMarket
+    function claim(uint256 jobId) external nonReentrant whenNotPaused {
+        (JobTerms storage t, JobProgress storage p) = _job(jobId, JobState.Requested);
+        if (block.timestamp > t.deadline) revert OutsideWindow(jobId, t.deadline, block.timestamp);
+        IOperatorRegistry.Operator memory op = operators.getOperator(msg.sender);
+        if (!op.registered) revert NotOperator(msg.sender);
+        if (!Regions.contains(t.regionMask, op.region)) revert RegionNotAllowed(t.regionMask, op.region);
+        uint256 bond = bondFor(t.token, t.payment);
+        uint64 submitBy = uint64(block.timestamp) + _params.claimTimeout;
+        p.state = JobState.Claimed;
+        p.operator = msg.sender;
+        p.bond = bond;
+        p.submitBy = submitBy;
+        emit JobClaimed(jobId, msg.sender, bond, submitBy);
+        operators.lock(msg.sender, bond);
+    }
+
+    /// @inheritdoc IJobMarket
+    function reopen(uint256 jobId) external nonReentrant {
+        (, JobProgress storage p) = _job(jobId, JobState.Claimed);
+        if (block.timestamp <= p.submitBy) revert OutsideWindow(jobId, p.submitBy, block.timestamp);
+        (address operator, uint256 bond) = (p.operator, p.bond);
+        p.state = JobState.Requested;
+        p.operator = address(0);
+        p.bond = 0;
+        p.submitBy = 0;
+        // The penalty comes out of this job's locked bond, so it is taken from our lock in full.
+        uint256 penalty = bond * _params.claimPenaltyBps / BPS;
+        uint256 slashed = operators.slash(operator, penalty, address(this));
+        _credit(treasury, address(0), slashed);
+        emit ClaimExpired(jobId, operator, slashed);
+        operators.unlock(operator, bond - slashed);
+    }
+
+    /// @inheritdoc IJobMarket
+    function submitResult(uint256 jobId, JobReceipt calldata receipt, bytes calldata signature) external {
+        (JobTerms storage t, JobProgress storage p) = _job(jobId, JobState.Claimed);
+        if (block.timestamp > p.submitBy) revert OutsideWindow(jobId, p.submitBy, block.timestamp);
+        if (receipt.jobId != jobId) revert ReceiptMismatch(jobId, "jobId");
+        if (receipt.weightsDigest != t.weightsDigest) revert ReceiptMismatch(jobId, "weightsDigest");
+        if (receipt.inputDigest != t.inputDigest) revert ReceiptMismatch(jobId, "inputDigest");
+        if (receipt.runtime != t.runtime) revert ReceiptMismatch(jobId, "runtime");
+        address signer = operators.getOperator(p.operator).signer;
+        bytes32 digest = _hashTypedDataV4(CairnTypedData.hash(receipt));
+        if (!SignatureChecker.isValidSignatureNowCalldata(signer, digest, signature)) {
+            revert BadReceiptSignature(jobId, signer);
+        }
+        uint64 challengeEnds = uint64(block.timestamp) + _params.challengeWindow;
+        p.state = JobState.Submitted;
+        p.outputDigest = receipt.outputDigest;
+        p.challengeEnds = challengeEnds;
+        emit ResultSubmitted(
+            jobId, p.operator, receipt.outputDigest, receipt.outputCid, receipt.runnerBuild, challengeEnds
+        );
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            CHALLENGE, FINALIZE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IJobMarket
+    function challenge(uint256 jobId) external payable nonReentrant returns (uint256 disputeId) {
+        (, JobProgress storage p) = _job(jobId, JobState.Submitted);
+        // Disjoint windows: challenge strictly before challengeEnds, finalize at or after it.
+        if (block.timestamp >= p.challengeEnds) revert OutsideWindow(jobId, p.challengeEnds, block.timestamp);
+        bytes memory extraData = abi.encode(p.operator, msg.sender);
+        uint256 cost = arbitrator.arbitrationCost(extraData);
+        uint256 bond = _params.challengeBond;
+        if (msg.value != bond + cost) revert WrongPayment(bond + cost, msg.value);
+        p.state = JobState.Disputed;
+        p.challenger = msg.sender;
+        p.challengeBond = bond;
+        challengeBondsHeld += bond;
+        disputeId = arbitrator.createDispute{value: cost}(2, extraData);
+        p.disputeId = disputeId;
+        jobOfDispute[disputeId] = jobId;
+        emit JobChallenged(jobId, msg.sender, disputeId, bond);
+        emit Dispute(address(arbitrator), disputeId, jobId, jobId);
+    }
+
+    /// @inheritdoc IJobMarket
+    function submitEvidence(uint256 jobId, string calldata evidence) external {
+        if (_progress[jobId].state == JobState.None) revert UnknownJob(jobId);
+        emit Evidence(address(arbitrator), jobId, msg.sender, evidence);
+    }
+
+    /// @inheritdoc IJobMarket
+    function finalize(uint256 jobId) external nonReentrant {
+        (, JobProgress storage p) = _job(jobId, JobState.Submitted);
+        if (block.timestamp < p.challengeEnds) revert OutsideWindow(jobId, p.challengeEnds, block.timestamp);
+        _settle(jobId, JobState.Finalized, CloseReason.Finalized);
+    }
+
+    /// @inheritdoc IJobMarket
+    function cancel(uint256 jobId) external nonReentrant {
+        (JobTerms storage t, JobProgress storage p) = _job(jobId, JobState.Requested);
+        if (block.timestamp <= t.deadline) revert OutsideWindow(jobId, t.deadline, block.timestamp);
+        p.state = JobState.Cancelled;
+        p.closeReason = CloseReason.Expired;
+        escrowed[t.token] -= t.payment;
+        _credit(t.buyer, t.token, t.payment);
+        emit JobClosed(jobId, JobState.Cancelled, CloseReason.Expired);
+    }
+
+    /// @inheritdoc IArbitrable
+    function rule(uint256 disputeId, uint256 ruling) external nonReentrant {
+        if (msg.sender != address(arbitrator)) revert NotArbitrator(msg.sender);
+        if (ruling > 2) revert InvalidRuling(ruling);
+        uint256 jobId = jobOfDispute[disputeId];
+        (JobTerms storage t, JobProgress storage p) = _job(jobId, JobState.Disputed);
+        emit Ruling(msg.sender, disputeId, ruling);
+        (address operator, address challenger, uint256 cBond) = (p.operator, p.challenger, p.challengeBond);
+        challengeBondsHeld -= cBond;
+        if (ruling == 1) {
+            // Operator upheld: the challenger's bond goes to the operator, less a burned share, so a
+            // self-dispute to stall costs the staller.
+            uint256 burned = cBond * _params.burnBps / BPS;
+            _credit(operator, address(0), cBond - burned);
+            _burn(jobId, burned);
+            _settle(jobId, JobState.Resolved, CloseReason.OperatorUpheld);
+            return;
+        }
+        p.state = JobState.Resolved;
+        escrowed[t.token] -= t.payment;
+        _credit(t.buyer, t.token, t.payment);
+        if (ruling == 2) {
+            // Operator wrong: its bond is slashed; the challenger gets its bond back plus the slashed
+            // bond less the burned share; the buyer is refunded in full.
+            p.closeReason = CloseReason.OperatorWrong;
+            uint256 slashed = operators.slash(operator, p.bond, address(this));
+            uint256 burned = slashed * _params.burnBps / BPS;
+            _credit(challenger, address(0), cBond + slashed - burned);
+            _burn(jobId, burned);
+            operators.recordDisputeLost(operator);
+        } else {
+            // Refused: everyone whole except the arbitration cost already spent.
+            p.closeReason = CloseReason.ArbitratorRefused;
+            _credit(challenger, address(0), cBond);
+            operators.unlock(operator, p.bond);
+        }
+        emit JobClosed(jobId, JobState.Resolved, p.closeReason);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IJobMarket
+    function getTerms(uint256 jobId) external view returns (JobTerms memory) {
+        return _terms[jobId];
+    }
+
+    /// @inheritdoc IJobMarket
+    function getProgress(uint256 jobId) external view returns (JobProgress memory) {
+        return _progress[jobId];
+    }
+
+    /// @inheritdoc IJobMarket
+    function bondFor(address token, uint256 payment) public view returns (uint256 bond) {
+        if (token == address(0)) {
+            bond = payment * _params.bondBps / BPS;
+        } else {
+            uint256 rate = _tokens[token].bondRate;
+            if (rate == 0) revert TokenNotAccepted(token);
+            bond = payment * rate / 1e18;
+        }
+        if (bond < _params.bondFloor) bond = _params.bondFloor;
+    }
+
+    /// @notice The current parameters.
+    /// @return The parameters.
+    function params() external view returns (Params memory) {
+        return _params;
+    }
+
+    /// @notice A token's settings.
+    /// @param token The token.
+    /// @return The settings.
+    function tokenConfig(address token) external view returns (TokenConfig memory) {
+        return _tokens[token];
+    }
+
+    /// @notice The EIP-712 digest a buyer signs for `request`.
+    /// @param request The request.
+    /// @return The digest.
+    function requestDigest(JobRequest calldata request) external view returns (bytes32) {
+        return _hashTypedDataV4(CairnTypedData.hash(request));
+    }
+
+    /// @notice The EIP-712 digest an operator's signer signs for `receipt`.
+    /// @param receipt The receipt.
+    /// @return The digest.
+    function receiptDigest(JobReceipt calldata receipt) external view returns (bytes32) {
+        return _hashTypedDataV4(CairnTypedData.hash(receipt));
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               GOVERNANCE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Sets every parameter (each bounded).
+    /// @param params_ The parameters.
+    function setParams(Params calldata params_) external onlyOwner {
+        _setParams(params_);
+    }
+
+    /// @notice Sets a token's bond rate and minimum operator fee.
+    /// @param token The token (address(0): ETH, whose bond uses bondBps).
+    /// @param config The settings.
+    function setTokenConfig(address token, TokenConfig calldata config) external onlyOwner {
+        if (config.bondRate > 1e36) revert ParameterOutOfBounds("bondRate", config.bondRate, 0, 1e36);
+        _tokens[token] = config;
+        emit TokenConfigUpdated(token, config);
+    }
+
+    /// @notice Sets the treasury.
+    /// @param treasury_ The new treasury.
+    function setTreasury(address treasury_) external onlyOwner {
+        _setTreasury(treasury_);
+    }
+
+    /// @notice Stops new requests and claims (results, challenges, rulings and withdrawals continue).
+    function pause() external onlyOwner {
+        _pause();
+    }
+
+    /// @notice Resumes requests and claims.
+    function unpause() external onlyOwner {
+        _unpause();
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                INTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev `t` arrives with buyer, modelId, token, payment, deadline, regionMask and inputDigest set; the
+    /// model's current version fills in the rest, so later model changes never touch this job.
+    function _request(JobTerms memory t, string calldata inputCid) internal returns (uint256 jobId) {
+        if (!models.canUse(t.modelId, t.buyer)) revert ModelUnavailable(t.modelId, t.buyer);
+        IModelRegistry.Model memory model = models.getModel(t.modelId);
+        IModelRegistry.ModelVersion memory version = models.getVersion(t.modelId, model.latestVersion);
+        if (t.token != version.paymentToken) revert TokenMismatch(t.modelId, version.paymentToken, t.token);
+        if (t.deadline < block.timestamp || t.deadline > block.timestamp + _params.maxDeadline) {
+            revert BadDeadline(t.deadline, block.timestamp);
+        }
+        uint256 asked = t.regionMask;
+        t.regionMask = asked == 0 ? version.regionMask : asked & version.regionMask;
+        if (t.regionMask == 0) revert RegionNotAllowed(asked, type(uint8).max);
+        bondFor(t.token, t.payment); // reverts for tokens without a bond rate
+        t.protocolFee = t.payment * _params.feeBps / BPS;
+        t.royalty = version.pricePerCall;
+        uint256 required = t.royalty + t.protocolFee + _tokens[t.token].minOperatorFee;
+        if (t.payment < required) revert InsufficientPayment(t.payment, required);
+        t.modelVersion = model.latestVersion;
+        t.seller = model.seller;
+        t.weightsDigest = version.weightsDigest;
+        t.runtime = version.runtime;
+
+        jobId = ++jobCount;
+        _terms[jobId] = t;
+        _progress[jobId].state = JobState.Requested;
+        escrowed[t.token] += t.payment;
+        _emitRequested(jobId, t, inputCid);
+    }
+
+    /// @dev Separate frame: the event's ten fields do not fit the stack beside `_request`'s locals.
+    function _emitRequested(uint256 jobId, JobTerms memory t, string calldata inputCid) internal {
+        emit JobRequested(
+            jobId,
+            t.buyer,
+            t.modelId,
+            t.modelVersion,
+            t.inputDigest,
+            inputCid,
+            t.token,
+            t.payment,
+            t.deadline,
+            t.regionMask
+        );
+        emit MetaEvidence(jobId, string.concat("ipfs://", inputCid));
+    }
+
+    /// @dev Pays the split, releases the bond, closes the job.
+    function _settle(uint256 jobId, JobState state, CloseReason reason) internal {
+        JobTerms storage t = _terms[jobId];
+        JobProgress storage p = _progress[jobId];
+        p.state = state;
+        p.closeReason = reason;
+        uint256 operatorFee = t.payment - t.royalty - t.protocolFee;
+        escrowed[t.token] -= t.payment;
+        _credit(t.seller, t.token, t.royalty);
+        _credit(treasury, t.token, t.protocolFee);
+        _credit(p.operator, t.token, operatorFee);
+        emit PaymentSplit(jobId, t.royalty, t.protocolFee, operatorFee);
+        emit JobClosed(jobId, state, reason);
+        operators.unlock(p.operator, p.bond);
+        operators.recordJobCompleted(p.operator);
+    }
+
+    function _burn(uint256 jobId, uint256 amount) internal {
+        if (amount == 0) return;
+        totalBurned += amount;
+        emit Burned(jobId, amount);
+        _send(address(0), BURN_ADDRESS, amount);
+    }
+
+    function _job(uint256 jobId, JobState expected) internal view returns (JobTerms storage t, JobProgress storage p) {
+        p = _progress[jobId];
+        if (p.state == JobState.None) revert UnknownJob(jobId);
+        if (p.state != expected) revert WrongState(jobId, p.state);
+        t = _terms[jobId];
+    }
+
+    function _setParams(Params memory p) internal {
+        if (p.feeBps > MAX_FEE_BPS) revert ParameterOutOfBounds("feeBps", p.feeBps, 0, MAX_FEE_BPS);
+        if (p.bondBps > BPS) revert ParameterOutOfBounds("bondBps", p.bondBps, 0, BPS);
+        if (p.claimPenaltyBps > BPS) revert ParameterOutOfBounds("claimPenaltyBps", p.claimPenaltyBps, 0, BPS);
+        if (p.burnBps > BPS) revert ParameterOutOfBounds("burnBps", p.burnBps, 0, BPS);
+        if (p.claimTimeout < MIN_WINDOW || p.claimTimeout > MAX_WINDOW) {
+            revert ParameterOutOfBounds("claimTimeout", p.claimTimeout, MIN_WINDOW, MAX_WINDOW);
+        }
+        if (p.challengeWindow < MIN_WINDOW || p.challengeWindow > MAX_WINDOW) {
+            revert ParameterOutOfBounds("challengeWindow", p.challengeWindow, MIN_WINDOW, MAX_WINDOW);
+        }
+        if (p.maxDeadline < MIN_WINDOW || p.maxDeadline > MAX_DEADLINE_LIMIT) {
+            revert ParameterOutOfBounds("maxDeadline", p.maxDeadline, MIN_WINDOW, MAX_DEADLINE_LIMIT);
+        }
+        if (p.bondFloor == 0 || p.bondFloor > MAX_BOND) {
+            revert ParameterOutOfBounds("bondFloor", p.bondFloor, 1, MAX_BOND);
+        }
+        if (p.challengeBond == 0 || p.challengeBond > MAX_BOND) {
+            revert ParameterOutOfBounds("challengeBond", p.challengeBond, 1, MAX_BOND);
+        }
+        _params = p;
+        emit ParamsUpdated(p);
+    }
+
+    function _setTreasury(address treasury_) internal {
+        if (treasury_ == address(0)) revert ZeroAddress("treasury");
+        treasury = treasury_;
+        emit TreasuryUpdated(treasury_);
+    }
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+/// @title IArbitrator (ERC-792 shaped)
+/// @notice What the job market needs of a dispute resolver.
+interface IArbitrator {
+    /// @notice A dispute was created.
+    /// @param disputeId The dispute.
+    /// @param arbitrable The contract that will be ruled on.
+    event DisputeCreation(uint256 indexed disputeId, address indexed arbitrable);
+
+    /// @notice Opens a dispute; msg.value must equal `arbitrationCost(extraData)`.
+    /// @param choices Number of ruling options besides 0 (refuse to rule).
+    /// @param extraData Arbitrator-specific data (for the committee: abi.encode(accused, challenger)).
+    /// @return disputeId The new dispute.
+    function createDispute(uint256 choices, bytes calldata extraData) external payable returns (uint256 disputeId);
+
+    /// @notice The fee to open a dispute.
+    /// @param extraData As for createDispute.
+    /// @return Wei.
+    function arbitrationCost(bytes calldata extraData) external view returns (uint256);
+}
+
+/// @title IArbitrable (ERC-792 shaped)
+/// @notice Receives rulings. Ruling 0 = refuse to rule, 1 = claimed output acceptable, 2 = not acceptable.
+interface IArbitrable {
+    /// @notice A final ruling was given.
+    /// @param arbitrator The arbitrator.
+    /// @param disputeId The dispute.
+    /// @param ruling The ruling.
+    event Ruling(address indexed arbitrator, uint256 indexed disputeId, uint256 ruling);
+
+    /// @notice Called by the arbitrator with the final ruling.
+    /// @param disputeId The dispute.
+    /// @param ruling The ruling.
+    function rule(uint256 disputeId, uint256 ruling) external;
+}
+
+/// @title IEvidence (ERC-1497)
+/// @notice Evidence standard events.
+interface IEvidence {
+    /// @notice Context for disputes about a job.
+    /// @param metaEvidenceId The job id.
+    /// @param evidence URI of the meta-evidence.
+    event MetaEvidence(uint256 indexed metaEvidenceId, string evidence);
+    /// @notice Evidence was submitted.
+    /// @param arbitrator The arbitrator.
+    /// @param evidenceGroupId The job id.
+    /// @param party Who submitted it.
+    /// @param evidence URI of the evidence.
+    event Evidence(address indexed arbitrator, uint256 indexed evidenceGroupId, address indexed party, string evidence);
+    /// @notice A dispute was linked to a job.
+    /// @param arbitrator The arbitrator.
+    /// @param disputeId The dispute.
+    /// @param metaEvidenceId The job id.
+    /// @param evidenceGroupId The job id.
+    event Dispute(
+        address indexed arbitrator, uint256 indexed disputeId, uint256 metaEvidenceId, uint256 evidenceGroupId
+    );
+}

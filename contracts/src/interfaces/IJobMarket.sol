@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {IArbitrable, IEvidence} from "./IArbitration.sol";
+import {ICairnCommon} from "./ICairnCommon.sol";
+import {JobReceipt, JobRequest} from "./ICairnTypes.sol";
+
+/// @title IJobMarket
+/// @notice Escrowed inference jobs with optimistic settlement: request → claim (operator bond locked) →
+/// signed result → challenge window → finalize, or challenge → arbitrator ruling.
+interface IJobMarket is ICairnCommon, IArbitrable, IEvidence {
+    /*//////////////////////////////////////////////////////////////
+                                  TYPES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Where a job stands.
+    enum JobState {
+        None,
+        Requested,
+        Claimed,
+        Submitted,
+        Disputed,
+        Finalized,
+        Cancelled,
+        Resolved
+    }
+
+    /// @notice Why a job closed.
+    enum CloseReason {
+        Open,
+        Finalized,
+        Expired,
+        OperatorUpheld,
+        OperatorWrong,
+        ArbitratorRefused
+    }
+
+    /// @notice What a job fixed at request time; later model changes never touch it.
+    /// @param buyer Who pays.
+    /// @param modelId The model.
+    /// @param modelVersion Its version at request time.
+    /// @param seller Royalty recipient.
+    /// @param weightsDigest Weights to run.
+    /// @param runtime Runtime id hash.
+    /// @param token Payment token (address(0): ETH).
+    /// @param payment Escrowed amount.
+    /// @param royalty Seller's share.
+    /// @param protocolFee Treasury's share (the operator gets the rest).
+    /// @param inputDigest sha256 of the input.
+    /// @param regionMask Regions an operator may claim from.
+    /// @param deadline Last second the job may be claimed.
+    struct JobTerms {
+        address buyer;
+        uint256 modelId;
+        uint64 modelVersion;
+        address seller;
+        bytes32 weightsDigest;
+        bytes32 runtime;
+        address token;
+        uint256 payment;
+        uint256 royalty;
+        uint256 protocolFee;
+        bytes32 inputDigest;
+        uint256 regionMask;
+        uint64 deadline;
+    }
+
+    /// @notice How a job is going.
+    /// @param state The state.
+    /// @param closeReason Why it closed (Open while open).
+    /// @param operator Claiming operator.
+    /// @param bond Operator's locked bond (ETH).
+    /// @param submitBy Last second for the result.
+    /// @param outputDigest sha256 of the output.
+    /// @param challengeEnds First second the job can be finalized (challenges strictly before).
+    /// @param challenger Who challenged.
+    /// @param challengeBond Challenger's bond (ETH).
+    /// @param disputeId The arbitrator's dispute.
+    struct JobProgress {
+        JobState state;
+        CloseReason closeReason;
+        address operator;
+        uint256 bond;
+        uint64 submitBy;
+        bytes32 outputDigest;
+        uint64 challengeEnds;
+        address challenger;
+        uint256 challengeBond;
+        uint256 disputeId;
+    }
+
+    /// @notice Governance parameters, each bounded (see JobMarket's constants).
+    /// @param feeBps Protocol fee in basis points of the payment (at most 10%).
+    /// @param bondBps ETH jobs: bond as basis points of the payment (floored at bondFloor).
+    /// @param claimPenaltyBps Part of the bond a late operator loses to the treasury.
+    /// @param burnBps Part of a losing bond that is burned.
+    /// @param claimTimeout Seconds an operator has to submit after claiming.
+    /// @param challengeWindow Seconds a result can be challenged.
+    /// @param maxDeadline Longest claim deadline ahead of the request, in seconds.
+    /// @param bondFloor Smallest bond (wei).
+    /// @param challengeBond Challenger's bond (wei), besides the arbitration cost.
+    struct Params {
+        uint16 feeBps;
+        uint16 bondBps;
+        uint16 claimPenaltyBps;
+        uint16 burnBps;
+        uint64 claimTimeout;
+        uint64 challengeWindow;
+        uint64 maxDeadline;
+        uint256 bondFloor;
+        uint256 challengeBond;
+    }
+
+    /// @notice Per-token settings: ERC-20 jobs need a bond rate; every token may set a minimum operator fee.
+    /// @param bondRate Wei of bond per token unit, scaled by 1e18 (0: token not accepted for jobs).
+    /// @param minOperatorFee Least the operator must be left with, in token units.
+    struct TokenConfig {
+        uint256 bondRate;
+        uint256 minOperatorFee;
+    }
+
+    /// @notice An EIP-2612 permit for `requestJobWithSig`.
+    /// @param deadline Permit deadline.
+    /// @param v Signature v.
+    /// @param r Signature r.
+    /// @param s Signature s.
+    struct Permit {
+        uint256 deadline;
+        uint8 v;
+        bytes32 r;
+        bytes32 s;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ERRORS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice No job has this id.
+    /// @param jobId The id.
+    error UnknownJob(uint256 jobId);
+    /// @notice The job is in another state.
+    /// @param jobId The job.
+    /// @param state Its state.
+    error WrongState(uint256 jobId, JobState state);
+    /// @notice The model cannot be used by this buyer (unknown, deprecated, or needs a license).
+    /// @param modelId The model.
+    /// @param buyer The buyer.
+    error ModelUnavailable(uint256 modelId, address buyer);
+    /// @notice The job's token is not the model's.
+    /// @param modelId The model.
+    /// @param expected The model's token.
+    /// @param got The job's token.
+    error TokenMismatch(uint256 modelId, address expected, address got);
+    /// @notice ERC-20 jobs need a governance-set bond rate for the token.
+    /// @param token The token.
+    error TokenNotAccepted(address token);
+    /// @notice Payment below royalty + protocol fee + minimum operator fee.
+    /// @param payment Offered.
+    /// @param required Needed.
+    error InsufficientPayment(uint256 payment, uint256 required);
+    /// @notice The job's regions and the model's do not overlap, or the operator is outside them.
+    /// @param regionMask The effective mask.
+    /// @param region The operator's region (255 when checking masks only).
+    error RegionNotAllowed(uint256 regionMask, uint8 region);
+    /// @notice A deadline is in the past or too far ahead.
+    /// @param deadline The deadline.
+    /// @param nowTimestamp Current time.
+    error BadDeadline(uint64 deadline, uint256 nowTimestamp);
+    /// @notice The time for this action has passed or not come.
+    /// @param jobId The job.
+    /// @param boundary The relevant time.
+    /// @param nowTimestamp Current time.
+    error OutsideWindow(uint256 jobId, uint64 boundary, uint256 nowTimestamp);
+    /// @notice The caller is not a registered operator.
+    /// @param caller The caller.
+    error NotOperator(address caller);
+    /// @notice The receipt does not match the job.
+    /// @param jobId The job.
+    /// @param field The first mismatching field.
+    error ReceiptMismatch(uint256 jobId, string field);
+    /// @notice The receipt is not signed by the operator's signer.
+    /// @param jobId The job.
+    /// @param signer The expected signer.
+    error BadReceiptSignature(uint256 jobId, address signer);
+    /// @notice The signed request is invalid (wrong signer, replayed nonce, ETH, expired).
+    /// @param buyer The buyer.
+    /// @param reason Why.
+    error BadRequestSignature(address buyer, string reason);
+    /// @notice Only the arbitrator may rule.
+    /// @param caller The caller.
+    error NotArbitrator(address caller);
+    /// @notice The ruling is not 0, 1 or 2.
+    /// @param ruling The ruling.
+    error InvalidRuling(uint256 ruling);
+
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice A job was requested and its payment escrowed.
+    /// @param jobId The job.
+    /// @param buyer The buyer.
+    /// @param modelId The model.
+    /// @param modelVersion Its version.
+    /// @param inputDigest sha256 of the input.
+    /// @param inputCid The input's CID.
+    /// @param token Payment token.
+    /// @param payment Escrowed.
+    /// @param deadline Claim deadline.
+    /// @param regionMask Effective regions.
+    event JobRequested(
+        uint256 indexed jobId,
+        address indexed buyer,
+        uint256 indexed modelId,
+        uint64 modelVersion,
+        bytes32 inputDigest,
+        string inputCid,
+        address token,
+        uint256 payment,
+        uint64 deadline,
+        uint256 regionMask
+    );
+    /// @notice An operator claimed a job and locked its bond.
+    /// @param jobId The job.
+    /// @param operator The operator.
+    /// @param bond Locked bond.
+    /// @param submitBy Result deadline.
+    event JobClaimed(uint256 indexed jobId, address indexed operator, uint256 bond, uint64 submitBy);
+    /// @notice A claim timed out; the job is open again and part of the bond went to the treasury.
+    /// @param jobId The job.
+    /// @param operator The late operator.
+    /// @param penalty Slashed.
+    event ClaimExpired(uint256 indexed jobId, address indexed operator, uint256 penalty);
+    /// @notice A signed result was submitted.
+    /// @param jobId The job.
+    /// @param operator The operator.
+    /// @param outputDigest sha256 of the output.
+    /// @param outputCid The output's CID.
+    /// @param runnerBuild Runner version hash.
+    /// @param challengeEnds First second finalize is allowed.
+    event ResultSubmitted(
+        uint256 indexed jobId,
+        address indexed operator,
+        bytes32 outputDigest,
+        string outputCid,
+        bytes32 runnerBuild,
+        uint64 challengeEnds
+    );
+    /// @notice A result was challenged.
+    /// @param jobId The job.
+    /// @param challenger The challenger.
+    /// @param disputeId The dispute.
+    /// @param bond Challenger's bond.
+    event JobChallenged(uint256 indexed jobId, address indexed challenger, uint256 disputeId, uint256 bond);
+    /// @notice A job reached a terminal state.
+    /// @param jobId The job.
+    /// @param state Finalized, Cancelled or Resolved.
+    /// @param reason Why.
+    event JobClosed(uint256 indexed jobId, JobState state, CloseReason reason);
+    /// @notice The escrow was split on finalize.
+    /// @param jobId The job.
+    /// @param royalty To the seller.
+    /// @param protocolFee To the treasury.
+    /// @param operatorFee To the operator.
+    event PaymentSplit(uint256 indexed jobId, uint256 royalty, uint256 protocolFee, uint256 operatorFee);
+    /// @notice Governance changed the parameters.
+    /// @param params The new parameters.
+    event ParamsUpdated(Params params);
+    /// @notice Governance changed a token's settings.
+    /// @param token The token (address(0): ETH).
+    /// @param config The settings.
+    event TokenConfigUpdated(address indexed token, TokenConfig config);
+    /// @notice The treasury changed.
+    /// @param treasury The new treasury.
+    event TreasuryUpdated(address treasury);
+    /// @notice ETH was burned.
+    /// @param jobId The job.
+    /// @param amount Wei sent to the burn address.
+    event Burned(uint256 indexed jobId, uint256 amount);
+
+    /*//////////////////////////////////////////////////////////////
+                                FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Requests a job, escrowing `payment` (ETH as msg.value, or ERC-20 by allowance).
+    /// @param modelId The model (its latest version is snapshotted).
+    /// @param inputDigest sha256 of the input on IPFS.
+    /// @param inputCid The input's CID.
+    /// @param token Must be the model's payment token.
+    /// @param payment Amount escrowed.
+    /// @param deadline Last second the job may be claimed.
+    /// @param regionMask Regions allowed (0: the model's).
+    /// @return jobId The job.
+    function requestJob(
+        uint256 modelId,
+        bytes32 inputDigest,
+        string calldata inputCid,
+        address token,
+        uint256 payment,
+        uint64 deadline,
+        uint256 regionMask
+    ) external payable returns (uint256 jobId);
+
+    /// @notice Posts a buyer-signed `JobRequest` (ERC-20 only); the permit is tried, and a sufficient
+    /// allowance works even if someone front-ran it.
+    /// @param request The signed request.
+    /// @param signature The buyer's signature.
+    /// @param permit An EIP-2612 permit (deadline 0 to skip).
+    /// @return jobId The job.
+    function requestJobWithSig(JobRequest calldata request, bytes calldata signature, Permit calldata permit)
+        external
+        returns (uint256 jobId);
+
+    /// @notice Claims a job, locking the bond from the caller's free stake.
+    /// @param jobId The job.
+    function claim(uint256 jobId) external;
+
+    /// @notice Reopens a claimed job whose result is late; part of the bond goes to the treasury.
+    /// @param jobId The job.
+    function reopen(uint256 jobId) external;
+
+    /// @notice Submits the operator's signed receipt (anyone may relay).
+    /// @param jobId The job.
+    /// @param receipt The receipt.
+    /// @param signature The operator signer's signature.
+    function submitResult(uint256 jobId, JobReceipt calldata receipt, bytes calldata signature) external;
+
+    /// @notice Challenges a result strictly before the window ends; msg.value = challengeBond +
+    /// arbitrationCost.
+    /// @param jobId The job.
+    /// @return disputeId The dispute.
+    function challenge(uint256 jobId) external payable returns (uint256 disputeId);
+
+    /// @notice Adds an evidence URI to a job (anyone).
+    /// @param jobId The job.
+    /// @param evidence URI.
+    function submitEvidence(uint256 jobId, string calldata evidence) external;
+
+    /// @notice Splits the escrow once the window has ended without a challenge (anyone).
+    /// @param jobId The job.
+    function finalize(uint256 jobId) external;
+
+    /// @notice Refunds a job nobody claimed by its deadline (anyone).
+    /// @param jobId The job.
+    function cancel(uint256 jobId) external;
+
+    /// @notice A job's snapshotted terms.
+    /// @param jobId The job.
+    /// @return The terms.
+    function getTerms(uint256 jobId) external view returns (JobTerms memory);
+
+    /// @notice A job's progress.
+    /// @param jobId The job.
+    /// @return The progress.
+    function getProgress(uint256 jobId) external view returns (JobProgress memory);
+
+    /// @notice The bond an operator locks to claim a job of `token` and `payment`.
+    /// @param token Payment token.
+    /// @param payment Payment.
+    /// @return Wei.
+    function bondFor(address token, uint256 payment) external view returns (uint256);
+}

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {JobMarket} from "../../src/JobMarket.sol";
+import {ModelRegistry} from "../../src/ModelRegistry.sol";
+import {OperatorRegistry} from "../../src/OperatorRegistry.sol";
+import {ReexecutionCommittee} from "../../src/ReexecutionCommittee.sol";
+import {JobReceipt, ModelManifest} from "../../src/interfaces/ICairnTypes.sol";
+import {IJobMarket} from "../../src/interfaces/IJobMarket.sol";
+import {IReexecutionCommittee} from "../../src/interfaces/IReexecutionCommittee.sol";
+import {BlockhashRandomness} from "../../src/libraries/BlockhashRandomness.sol";
+import {CairnTypedData} from "../../src/libraries/CairnTypedData.sol";
+import {MockToken} from "./mocks/Tokens.sol";
+import {Test} from "./Test.sol";
+
+/// @notice The whole suite deployed and wired with devnet-like parameters: a seller with one ETH model
+/// and one USDC model, three operators (EU, US, JP) and five verifiers.
+abstract contract CairnSystem is Test {
+    ModelRegistry internal models;
+    OperatorRegistry internal operators;
+    ReexecutionCommittee internal committee;
+    JobMarket internal market;
+    MockToken internal usdc;
+
+    address internal owner = address(0xA11CE);
+    address internal treasury = address(0x7EA5);
+    address internal seller;
+    uint256 internal sellerKey;
+    address internal buyer;
+    uint256 internal buyerKey;
+    address internal challenger = address(0xC4A1);
+    address[3] internal ops;
+    uint256[3] internal opSignerKeys;
+    address[5] internal verifiers;
+
+    uint256 internal ethModel;
+    uint256 internal usdcModel;
+
+    bytes32 internal constant RUNTIME = keccak256("candle/bert-embed@1");
+    bytes32 internal constant WEIGHTS = 0x53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db;
+    bytes32 internal constant INPUT = keccak256("input");
+    uint256 internal constant PRICE = 1e14;
+    uint256 internal constant USDC_PRICE = 1e6;
+
+    function setUpSystem() internal {
+        vm.warp(1_800_000_000);
+        vm.roll(100);
+        (seller, sellerKey) = makeAddrAndKey("seller");
+        (buyer, buyerKey) = makeAddrAndKey("buyer");
+        operators = new OperatorRegistry(owner, 1 ether, 1 ether, 1 days);
+        committee = new ReexecutionCommittee(
+            owner,
+            operators,
+            new BlockhashRandomness(),
+            IReexecutionCommittee.Params({
+                jurors: 3,
+                fee: 0.03 ether,
+                commitPeriod: 10 minutes,
+                revealPeriod: 10 minutes,
+                jurorLock: 0.5 ether,
+                nonRevealPenalty: 0.1 ether
+            })
+        );
+        models = new ModelRegistry(owner);
+        market = new JobMarket(owner, models, operators, committee, treasury, defaultParams());
+        usdc = new MockToken("USDC", 6);
+        vm.startPrank(owner);
+        operators.setAuthorised(address(market), true);
+        operators.setAuthorised(address(committee), true);
+        committee.setArbitrable(address(market), true);
+        // 1 USDC (1e6 units) bonds 0.0005 ETH: rate = 5e14 * 1e18 / 1e6.
+        market.setTokenConfig(address(usdc), IJobMarket.TokenConfig({bondRate: 5e26, minOperatorFee: 1000}));
+        market.setTokenConfig(address(0), IJobMarket.TokenConfig({bondRate: 0, minOperatorFee: 1e12}));
+        vm.stopPrank();
+
+        ethModel = _listModel(address(0), PRICE, 0x1ff); // EU..SG
+        usdcModel = _listModel(address(usdc), USDC_PRICE, 0x1ff);
+
+        uint8[3] memory regions = [uint8(0), uint8(3), uint8(6)];
+        for (uint256 i = 0; i < 3; ++i) {
+            ops[i] = vm.addr(0x0900 + i);
+            address signer;
+            (signer, opSignerKeys[i]) = makeAddrAndKey(string.concat("op signer ", vm.toString(i)));
+            vm.deal(ops[i], 10 ether);
+            vm.prank(ops[i]);
+            operators.register{value: 5 ether}(signer, regions[i], keccak256("cpu"), bytes32(0), "");
+        }
+        for (uint256 i = 0; i < 5; ++i) {
+            verifiers[i] = vm.addr(0x0a00 + i);
+            vm.deal(verifiers[i], 10 ether);
+            vm.startPrank(verifiers[i]);
+            operators.register{value: 2 ether}(verifiers[i], 0, keccak256("cpu"), bytes32(0), "");
+            operators.setVerifier(true);
+            vm.stopPrank();
+        }
+        vm.deal(buyer, 100 ether);
+        vm.deal(challenger, 100 ether);
+        usdc.mint(buyer, 1000e6);
+    }
+
+    function defaultParams() internal pure returns (IJobMarket.Params memory) {
+        return IJobMarket.Params({
+            feeBps: 500,
+            bondBps: 2000,
+            claimPenaltyBps: 1000,
+            burnBps: 5000,
+            claimTimeout: 10 minutes,
+            challengeWindow: 1 hours,
+            maxDeadline: 7 days,
+            bondFloor: 0.01 ether,
+            challengeBond: 0.05 ether
+        });
+    }
+
+    function _listModel(address token, uint256 price, uint256 regions) internal returns (uint256 modelId) {
+        ModelManifest memory m;
+        m.seller = seller;
+        m.manifestCid = "bafymanifest";
+        m.manifestDigest = keccak256("manifest");
+        m.weightsDigest = WEIGHTS;
+        m.runtime = RUNTIME;
+        m.paymentToken = token;
+        m.pricePerCall = price;
+        m.regionMask = regions;
+        m.nonce = models.nonces(seller);
+        m.deadline = uint64(block.timestamp + 1 hours);
+        (modelId,) = models.register(m, _sig(sellerKey, models.manifestDigest(m)));
+    }
+
+    function _sig(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
+    }
+
+    function _requestEth(uint256 payment) internal returns (uint256 jobId) {
+        vm.prank(buyer);
+        jobId = market.requestJob{value: payment}(
+            ethModel, INPUT, "bafyinput", address(0), payment, uint64(block.timestamp + 1 hours), 0
+        );
+    }
+
+    function _receipt(uint256 jobId) internal pure returns (JobReceipt memory r) {
+        r.jobId = jobId;
+        r.weightsDigest = WEIGHTS;
+        r.inputDigest = INPUT;
+        r.runtime = RUNTIME;
+        r.outputDigest = keccak256("output");
+        r.outputCid = "bafyoutput";
+        r.runnerBuild = keccak256("cairn-runner 0.1.0");
+        r.energyMillijoules = 1234;
+    }
+
+    function _claimAndSubmit(uint256 jobId, uint256 opIndex) internal {
+        vm.prank(ops[opIndex]);
+        market.claim(jobId);
+        JobReceipt memory r = _receipt(jobId);
+        market.submitResult(jobId, r, _sig(opSignerKeys[opIndex], market.receiptDigest(r)));
+    }
+
+    /// @dev Draws, has every juror vote `votes[i]` (0 = stay silent), and resolves.
+    function _runDispute(uint256 disputeId, uint256[3] memory votes) internal {
+        vm.roll(block.number + 2);
+        committee.draw(disputeId);
+        address[] memory jurors = committee.jurorsOf(disputeId);
+        for (uint256 i = 0; i < jurors.length; ++i) {
+            if (votes[i] == 0) continue;
+            bytes32 salt = keccak256(abi.encode("salt", i));
+            vm.prank(jurors[i]);
+            committee.commit(disputeId, CairnTypedData.commitment(disputeId, jurors[i], votes[i], salt));
+        }
+        (,, uint64 commitDeadline, uint64 revealDeadline) = committee.disputeInfo(disputeId);
+        vm.warp(commitDeadline);
+        for (uint256 i = 0; i < jurors.length; ++i) {
+            if (votes[i] == 0) continue;
+            vm.prank(jurors[i]);
+            committee.reveal(disputeId, votes[i], keccak256(abi.encode("salt", i)));
+        }
+        vm.warp(revealDeadline);
+        committee.resolve(disputeId);
+    }
+
+    /// @dev Held ETH covers every obligation of the market: escrows, challenge bonds, pull balances.
+    function _assertMarketSolvent() internal view {
+        uint256 owedEth = market.escrowed(address(0)) + market.challengeBondsHeld() + market.totalCredited(address(0));
+        assertTrue(address(market).balance >= owedEth, "market ETH solvent");
+        uint256 owedUsdc = market.escrowed(address(usdc)) + market.totalCredited(address(usdc));
+        assertTrue(usdc.balanceOf(address(market)) >= owedUsdc, "market USDC solvent");
+        assertEq(address(operators).balance, operators.totalBonded(), "registry holds exactly the stakes");
+    }
+}
