@@ -50,6 +50,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, Ownable2St
     mapping(address => bool) public arbitrable;
     /// @notice Number of disputes.
     uint256 public disputeCount;
+    /// @notice Fees of disputes not yet ruled (held = pull balances + this).
+    uint256 public feesHeld;
 
     Params private _params;
     mapping(uint256 disputeId => DisputeData) private _disputes;
@@ -104,6 +106,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, Ownable2St
         d.seedBlock = uint64(block.number + 1);
         d.fee = msg.value;
         d.jurorLock = _params.jurorLock;
+        feesHeld += msg.value;
         emit DisputeCreation(disputeId, msg.sender);
     }
 
@@ -128,6 +131,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, Ownable2St
         if (count < k) {
             emit NotEnoughJurors(disputeId, count);
             // Nobody re-executed: the fee goes back to the challenger who paid it.
+            feesHeld -= d.fee;
             _credit(d.challenger, address(0), d.fee);
             _finish(disputeId, d, 0);
             return;
@@ -212,6 +216,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, Ownable2St
         uint256 ruling =
             d.votesAcceptable > d.votesNotAcceptable ? 1 : (d.votesNotAcceptable > d.votesAcceptable ? 2 : 0);
         uint256 pool = d.fee;
+        feesHeld -= d.fee;
         uint256 winners;
         for (uint256 i = 0; i < jurors.length; ++i) {
             address juror = jurors[i];

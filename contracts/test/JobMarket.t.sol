@@ -264,6 +264,7 @@ contract JobMarketTest is CairnSystem {
         assertEq(paid, 0.03 ether + 0.1 ether, "fee + penalty shared by the majority");
         assertEq(operators.getOperator(jurors[2]).stake, 2 ether - 0.1 ether, "non-revealer slashed");
         assertEq(address(committee).balance, committee.totalCredited(address(0)), "committee holds what it owes");
+        assertEq(committee.feesHeld(), 0, "no fee left unassigned");
     }
 
     function _finishVotes(uint256 disputeId, address[] memory jurors) internal {

@@ -11,6 +11,17 @@ abstract contract Test {
     /// @dev forge treats a contract with IS_TEST = true as a test suite.
     bool public IS_TEST = true;
 
+    /// @dev Contracts the invariant fuzzer calls (forge reads `targetContracts()`); empty = all.
+    address[] private _targetContracts;
+
+    function targetContracts() public view returns (address[] memory) {
+        return _targetContracts;
+    }
+
+    function targetContract(address target) internal {
+        _targetContracts.push(target);
+    }
+
     error AssertionFailed(string message);
 
     function fail(string memory message) internal pure {

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {CairnSystem} from "../utils/CairnSystem.sol";
+import {MarketHandler} from "./MarketHandler.sol";
+
+/// @notice Money invariants of the whole suite under random sequences of requests, claims, results,
+/// challenges, rulings, timeouts, withdrawals and force-sent ETH.
+contract MarketInvariantTest is CairnSystem {
+    MarketHandler internal handler;
+    uint256 internal initialBonded;
+
+    function setUp() public {
+        setUpSystem();
+        address[] memory actors = new address[](6);
+        (actors[0], actors[1], actors[2]) = (buyer, challenger, seller);
+        (actors[3], actors[4], actors[5]) = (treasury, ops[0], ops[1]);
+        handler =
+            new MarketHandler(market, operators, committee, usdc, [ethModel, usdcModel], ops, opSignerKeys, actors);
+        initialBonded = operators.totalBonded();
+        targetContract(address(handler));
+    }
+
+    /// Held ETH = escrows + challenge bonds + pull balances + exactly what was force-sent.
+    function invariant_EthHeldEqualsObligationsPlusForcedSurplus() public view {
+        uint256 owed = market.escrowed(address(0)) + market.challengeBondsHeld() + market.totalCredited(address(0));
+        assertEq(address(market).balance, owed + handler.ghost_forceSent(), "ETH accounting");
+    }
+
+    /// Held USDC = escrows + pull balances (nobody can force-send through our code paths).
+    function invariant_TokenHeldEqualsObligations() public view {
+        uint256 owed = market.escrowed(address(usdc)) + market.totalCredited(address(usdc));
+        assertEq(usdc.balanceOf(address(market)), owed, "USDC accounting");
+    }
+
+    /// The operator registry holds exactly the stakes, which only ever fall (no deposits in this run).
+    function invariant_StakesHeldAndNeverCreated() public view {
+        assertEq(address(operators).balance, operators.totalBonded(), "registry balance");
+        assertTrue(operators.totalBonded() <= initialBonded, "no stake created");
+        uint256 sum;
+        for (uint256 i = 0; i < 3; ++i) {
+            sum += operators.getOperator(ops[i]).stake + operators.getOperator(ops[i]).unbonding;
+            assertTrue(operators.getOperator(ops[i]).locked <= operators.getOperator(ops[i]).stake, "locked <= stake");
+        }
+        for (uint256 i = 0; i < 5; ++i) {
+            sum += operators.getOperator(verifiers[i]).stake + operators.getOperator(verifiers[i]).unbonding;
+        }
+        assertEq(sum, operators.totalBonded(), "sum of stakes");
+    }
+
+    /// Burned ETH is at the burn address and counted.
+    function invariant_BurnedIsTracked() public view {
+        assertEq(address(0xdEaD).balance, market.totalBurned(), "burned");
+    }
+
+    /// The committee holds what it owes: pull balances and the fees of disputes not yet ruled.
+    function invariant_CommitteeSolvent() public view {
+        assertEq(address(committee).balance, committee.totalCredited(address(0)) + committee.feesHeld(), "committee");
+    }
+
+    /// No job closes twice; a finalized split sums to the payment; windows are disjoint.
+    function invariant_SettlementRules() public view {
+        assertEq(handler.ghost_closedTwice(), 0, "a job closed twice");
+        assertEq(handler.ghost_badSplits(), 0, "a split did not sum to the payment");
+        assertEq(handler.ghost_finalizedEarly(), 0, "finalized inside the window");
+        assertEq(handler.ghost_challengedLate(), 0, "challenged after the window");
+    }
+}

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {JobMarket} from "../../src/JobMarket.sol";
+import {OperatorRegistry} from "../../src/OperatorRegistry.sol";
+import {ReexecutionCommittee} from "../../src/ReexecutionCommittee.sol";
+import {JobReceipt} from "../../src/interfaces/ICairnTypes.sol";
+import {IJobMarket} from "../../src/interfaces/IJobMarket.sol";
+import {CairnTypedData} from "../../src/libraries/CairnTypedData.sol";
+import {MockToken} from "../utils/mocks/Tokens.sol";
+import {Test} from "../utils/Test.sol";
+
+/// @dev Sends ETH without calling any function (SELFDESTRUCT still transfers under Cancun).
+contract ForceSender {
+    constructor(address payable to) payable {
+        selfdestruct(to);
+    }
+}
+
+/// @notice Drives the market with several actors; keeps ghost totals the invariants compare with.
+contract MarketHandler is Test {
+    JobMarket internal market;
+    OperatorRegistry internal operators;
+    ReexecutionCommittee internal committee;
+    MockToken internal usdc;
+    uint256 internal ethModel;
+    uint256 internal usdcModel;
+    address[3] internal ops;
+    uint256[3] internal opKeys;
+    address[] internal actors;
+
+    uint256[] public jobs;
+    uint256 public ghost_forceSent;
+    uint256 public ghost_burned;
+    uint256 public ghost_finalizedEarly;
+    uint256 public ghost_challengedLate;
+    uint256 public ghost_badSplits;
+    uint256 public ghost_nonceDecreases;
+    uint256 public ghost_closedTwice;
+    mapping(uint256 jobId => uint256) public ghost_closes;
+    /// How often each path completed (to see that a run is not vacuous).
+    uint256 public ghost_finalized;
+    uint256 public ghost_disputesRuled;
+    uint256 public ghost_cancelled;
+
+    bytes32 internal constant INPUT = keccak256("input");
+
+    constructor(
+        JobMarket market_,
+        OperatorRegistry operators_,
+        ReexecutionCommittee committee_,
+        MockToken usdc_,
+        uint256[2] memory models_,
+        address[3] memory ops_,
+        uint256[3] memory opKeys_,
+        address[] memory actors_
+    ) {
+        (market, operators, committee, usdc) = (market_, operators_, committee_, usdc_);
+        (ethModel, usdcModel) = (models_[0], models_[1]);
+        (ops, opKeys, actors) = (ops_, opKeys_, actors_);
+    }
+
+    function jobCount() external view returns (uint256) {
+        return jobs.length;
+    }
+
+    function _job(uint256 seed) internal view returns (uint256) {
+        return jobs.length == 0 ? 0 : jobs[seed % jobs.length];
+    }
+
+    function _state(uint256 jobId) internal view returns (IJobMarket.JobState) {
+        return market.getProgress(jobId).state;
+    }
+
+    /*////////////////////////////// ACTIONS //////////////////////////////*/
+
+    function requestEth(uint256 payment, uint256 actorSeed) external {
+        payment = bound(payment, 0.001 ether, 2 ether);
+        address buyer = actors[actorSeed % actors.length];
+        vm.deal(buyer, buyer.balance + payment);
+        vm.prank(buyer);
+        jobs.push(
+            market.requestJob{value: payment}(
+                ethModel, INPUT, "bafyinput", address(0), payment, uint64(block.timestamp + 2 hours), 0
+            )
+        );
+    }
+
+    function requestUsdc(uint256 payment, uint256 actorSeed) external {
+        payment = bound(payment, 2e6, 100e6);
+        address buyer = actors[actorSeed % actors.length];
+        usdc.mint(buyer, payment);
+        vm.startPrank(buyer);
+        usdc.approve(address(market), payment);
+        jobs.push(
+            market.requestJob(
+                usdcModel, INPUT, "bafyinput", address(usdc), payment, uint64(block.timestamp + 2 hours), 0
+            )
+        );
+        vm.stopPrank();
+    }
+
+    function claim(uint256 jobSeed, uint256 opSeed) external {
+        uint256 jobId = _job(jobSeed);
+        if (jobId == 0 || _state(jobId) != IJobMarket.JobState.Requested) return;
+        if (block.timestamp > market.getTerms(jobId).deadline) return;
+        uint256 i = opSeed % 3;
+        if (operators.freeStake(ops[i]) < market.bondFor(market.getTerms(jobId).token, market.getTerms(jobId).payment))
+        {
+            return;
+        }
+        if ((market.getTerms(jobId).regionMask >> operators.getOperator(ops[i]).region) & 1 == 0) return;
+        vm.prank(ops[i]);
+        market.claim(jobId);
+    }
+
+    function submit(uint256 jobSeed) external {
+        uint256 jobId = _job(jobSeed);
+        if (jobId == 0 || _state(jobId) != IJobMarket.JobState.Claimed) return;
+        IJobMarket.JobProgress memory p = market.getProgress(jobId);
+        if (block.timestamp > p.submitBy) return;
+        uint256 key;
+        for (uint256 i = 0; i < 3; ++i) {
+            if (ops[i] == p.operator) key = opKeys[i];
+        }
+        JobReceipt memory r;
+        (r.jobId, r.weightsDigest, r.inputDigest) = (jobId, market.getTerms(jobId).weightsDigest, INPUT);
+        (r.runtime, r.outputDigest, r.outputCid) = (market.getTerms(jobId).runtime, keccak256("out"), "bafyout");
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, market.receiptDigest(r));
+        market.submitResult(jobId, r, abi.encodePacked(rr, s, v));
+    }
+
+    function finalize(uint256 jobSeed) external {
+        uint256 jobId = _job(jobSeed);
+        if (jobId == 0) return;
+        IJobMarket.JobTerms memory t = market.getTerms(jobId);
+        IJobMarket.JobProgress memory p = market.getProgress(jobId);
+        uint256 before = market.totalCredited(t.token);
+        try market.finalize(jobId) {
+            if (block.timestamp < p.challengeEnds) ++ghost_finalizedEarly;
+            if (market.totalCredited(t.token) - before != t.payment) ++ghost_badSplits;
+            ++ghost_finalized;
+            _closed(jobId);
+        } catch {}
+    }
+
+    function challenge(uint256 jobSeed, uint256 actorSeed) external {
+        uint256 jobId = _job(jobSeed);
+        if (jobId == 0) return;
+        address who = actors[actorSeed % actors.length];
+        uint64 ends = market.getProgress(jobId).challengeEnds;
+        vm.deal(who, who.balance + 0.08 ether);
+        vm.prank(who);
+        try market.challenge{value: 0.08 ether}(jobId) {
+            if (block.timestamp >= ends) ++ghost_challengedLate;
+        } catch {}
+    }
+
+    function runDispute(uint256 jobSeed, uint256 votes) external {
+        uint256 jobId = _job(jobSeed);
+        if (jobId == 0 || _state(jobId) != IJobMarket.JobState.Disputed) return;
+        uint256 disputeId = market.getProgress(jobId).disputeId;
+        vm.roll(block.number + 2);
+        committee.draw(disputeId);
+        address[] memory jurors = committee.jurorsOf(disputeId);
+        if (jurors.length > 0) {
+            for (uint256 i = 0; i < jurors.length; ++i) {
+                uint256 vote = (votes >> (2 * i)) % 3; // 0 = silent
+                if (vote == 0) continue;
+                vm.prank(jurors[i]);
+                committee.commit(disputeId, CairnTypedData.commitment(disputeId, jurors[i], vote, bytes32(i)));
+            }
+            (,, uint64 commitDeadline, uint64 revealDeadline) = committee.disputeInfo(disputeId);
+            vm.warp(commitDeadline);
+            for (uint256 i = 0; i < jurors.length; ++i) {
+                uint256 vote = (votes >> (2 * i)) % 3;
+                if (vote == 0) continue;
+                vm.prank(jurors[i]);
+                committee.reveal(disputeId, vote, bytes32(i));
+            }
+            vm.warp(revealDeadline);
+            committee.resolve(disputeId);
+        }
+        ++ghost_disputesRuled;
+        _closed(jobId);
+    }
+
+    function reopen(uint256 jobSeed) external {
+        uint256 jobId = _job(jobSeed);
+        if (jobId == 0) return;
+        try market.reopen(jobId) {} catch {}
+    }
+
+    function cancel(uint256 jobSeed) external {
+        uint256 jobId = _job(jobSeed);
+        if (jobId == 0) return;
+        try market.cancel(jobId) {
+            ++ghost_cancelled;
+            _closed(jobId);
+        } catch {}
+    }
+
+    function withdraw(uint256 actorSeed, bool eth) external {
+        address who = actors[actorSeed % actors.length];
+        vm.prank(who);
+        try market.withdraw(eth ? address(0) : address(usdc)) {} catch {}
+    }
+
+    function forceSend(uint256 amount) external {
+        amount = bound(amount, 1, 1 ether);
+        vm.deal(address(this), amount);
+        new ForceSender{value: amount}(payable(address(market)));
+        ghost_forceSent += amount;
+    }
+
+    function warp(uint256 secondsAhead) external {
+        vm.warp(block.timestamp + bound(secondsAhead, 0, 3 hours));
+    }
+
+    function _closed(uint256 jobId) internal {
+        if (++ghost_closes[jobId] > 1) ++ghost_closedTwice;
+    }
+}
