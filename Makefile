@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 FOUNDRY_PROFILE ?= default
 export FOUNDRY_PROFILE
 
-.PHONY: help setup demo devnet devnet-down devnet-status test test-contracts test-rust test-selftest lint fmt bench clean
+.PHONY: help setup demo devnet devnet-down devnet-status test test-contracts test-rust test-selftest lint gas-snapshot fmt bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,10 +41,19 @@ test-rust: ## cargo tests of the whole workspace (integration tests start real a
 test-selftest: ## proves a failing forge test fails `make test-contracts`
 	@scripts/selftest-make-test.sh
 
-lint: setup ## the CI lint gates
+lint: setup ## the CI lint gates (formatting, clippy, forge lint, gas snapshot, Slither)
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	forge fmt --check
+	@scripts/forge-lint.sh
+	FOUNDRY_PROFILE=default forge snapshot $(GAS_SNAPSHOT_FILTER) --check
+	@scripts/slither.sh
+
+# Gas snapshot: unit tests only (fuzz and invariant gas varies with the run count), default profile.
+GAS_SNAPSHOT_FILTER := --no-match-test "testFuzz_|invariant_"
+
+gas-snapshot: setup ## rewrite .gas-snapshot after an intended gas change
+	FOUNDRY_PROFILE=default forge snapshot $(GAS_SNAPSHOT_FILTER)
 
 fmt: setup ## format Rust and Solidity
 	cargo fmt --all

@@ -4,9 +4,9 @@ pragma solidity 0.8.37;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {CairnEIP712} from "./base/CairnEIP712.sol";
 import {PullPayments} from "./base/PullPayments.sol";
 import {IArbitrable, IArbitrator} from "./interfaces/IArbitration.sol";
 import {JobReceipt, JobRequest} from "./interfaces/ICairnTypes.sol";
@@ -19,7 +19,7 @@ import {Regions} from "./libraries/Regions.sol";
 /// @title JobMarket
 /// @notice Escrowed inference jobs settled optimistically, with re-execution disputes through an
 /// ERC-792-shaped arbitrator. Every payout is a pull balance; pausing stops new requests and claims only.
-contract JobMarket is IJobMarket, PullPayments, EIP712, Ownable2Step, Pausable {
+contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausable {
     /*//////////////////////////////////////////////////////////////
                                 CONSTANTS
     //////////////////////////////////////////////////////////////*/
@@ -87,7 +87,7 @@ contract JobMarket is IJobMarket, PullPayments, EIP712, Ownable2Step, Pausable {
         IArbitrator arbitrator_,
         address treasury_,
         Params memory params_
-    ) EIP712("Cairn", "1") Ownable(owner_) {
+    ) Ownable(owner_) {
         if (address(models_) == address(0)) revert ZeroAddress("models");
         if (address(operators_) == address(0)) revert ZeroAddress("operators");
         if (address(arbitrator_) == address(0)) revert ZeroAddress("arbitrator");
@@ -117,6 +117,8 @@ contract JobMarket is IJobMarket, PullPayments, EIP712, Ownable2Step, Pausable {
         uint64 deadline,
         uint256 regionMask
     ) external payable nonReentrant whenNotPaused returns (uint256 jobId) {
+        // Zero-initialised on purpose: the fields below are set, `_request` fills the rest.
+        // slither-disable-next-line uninitialized-local
         JobTerms memory t;
         (t.buyer, t.modelId, t.token, t.payment) = (msg.sender, modelId, token, payment);
         (t.deadline, t.regionMask, t.inputDigest) = (deadline, regionMask, inputDigest);
@@ -139,6 +141,8 @@ contract JobMarket is IJobMarket, PullPayments, EIP712, Ownable2Step, Pausable {
             revert BadRequestSignature(req.buyer, "not signed by the buyer");
         }
         requestNonces[req.buyer] = nonce + 1;
+        // Zero-initialised on purpose: the fields below are set, `_request` fills the rest.
+        // slither-disable-next-line uninitialized-local
         JobTerms memory t;
         (t.buyer, t.modelId, t.token, t.payment) = (req.buyer, req.modelId, req.token, req.payment);
         (t.deadline, t.regionMask, t.inputDigest) = (req.deadline, req.regionMask, req.inputDigest);
@@ -182,8 +186,10 @@ contract JobMarket is IJobMarket, PullPayments, EIP712, Ownable2Step, Pausable {
         p.operator = address(0);
         p.bond = 0;
         p.submitBy = 0;
-        // The penalty comes out of this job's locked bond, so it is taken from our lock in full.
+        // The penalty comes out of this job's locked bond, so it is taken from our lock in full. The
+        // credit needs the slashed amount; the registry is ours, only sends us ETH, and is nonReentrant.
         uint256 penalty = bond * _params.claimPenaltyBps / BPS;
+        // slither-disable-next-line reentrancy-benign,reentrancy-no-eth
         uint256 slashed = operators.slash(operator, penalty, address(this));
         _credit(treasury, address(0), slashed);
         emit ClaimExpired(jobId, operator, slashed);
@@ -229,6 +235,8 @@ contract JobMarket is IJobMarket, PullPayments, EIP712, Ownable2Step, Pausable {
         p.challenger = msg.sender;
         p.challengeBond = bond;
         challengeBondsHeld += bond;
+        // The dispute id is only known from the call; the arbitrator is fixed at deployment and trusted.
+        // slither-disable-next-line reentrancy-benign,reentrancy-no-eth
         disputeId = arbitrator.createDispute{value: cost}(2, extraData);
         p.disputeId = disputeId;
         jobOfDispute[disputeId] = jobId;
@@ -271,11 +279,11 @@ contract JobMarket is IJobMarket, PullPayments, EIP712, Ownable2Step, Pausable {
         challengeBondsHeld -= cBond;
         if (ruling == 1) {
             // Operator upheld: the challenger's bond goes to the operator, less a burned share, so a
-            // self-dispute to stall costs the staller.
+            // self-dispute to stall costs the staller. ETH leaves (the burn) only after every state change.
             uint256 burned = cBond * _params.burnBps / BPS;
             _credit(operator, address(0), cBond - burned);
-            _burn(jobId, burned);
             _settle(jobId, JobState.Resolved, CloseReason.OperatorUpheld);
+            _burn(jobId, burned);
             return;
         }
         p.state = JobState.Resolved;
@@ -285,18 +293,22 @@ contract JobMarket is IJobMarket, PullPayments, EIP712, Ownable2Step, Pausable {
             // Operator wrong: its bond is slashed; the challenger gets its bond back plus the slashed
             // bond less the burned share; the buyer is refunded in full.
             p.closeReason = CloseReason.OperatorWrong;
+            emit JobClosed(jobId, JobState.Resolved, CloseReason.OperatorWrong);
+            // The credit needs the slashed amount, so it follows the call. The registry is our own
+            // contract, it only sends us ETH, and both sides are nonReentrant.
+            // slither-disable-next-line reentrancy-no-eth,reentrancy-benign
             uint256 slashed = operators.slash(operator, p.bond, address(this));
             uint256 burned = slashed * _params.burnBps / BPS;
             _credit(challenger, address(0), cBond + slashed - burned);
-            _burn(jobId, burned);
             operators.recordDisputeLost(operator);
+            _burn(jobId, burned);
         } else {
             // Refused: everyone whole except the arbitration cost already spent.
             p.closeReason = CloseReason.ArbitratorRefused;
             _credit(challenger, address(0), cBond);
+            emit JobClosed(jobId, JobState.Resolved, CloseReason.ArbitratorRefused);
             operators.unlock(operator, p.bond);
         }
-        emit JobClosed(jobId, JobState.Resolved, p.closeReason);
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -4,9 +4,9 @@ pragma solidity 0.8.37;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {CairnEIP712} from "./base/CairnEIP712.sol";
 import {PullPayments} from "./base/PullPayments.sol";
 import {ModelManifest} from "./interfaces/ICairnTypes.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
@@ -16,7 +16,7 @@ import {Regions} from "./libraries/Regions.sol";
 /// @title ModelRegistry
 /// @notice Sellers list models with EIP-712 signed manifests; buyers buy licenses. License fees are
 /// credited to the seller's pull balance. Pausing stops new listings and licenses, never withdrawals.
-contract ModelRegistry is IModelRegistry, PullPayments, EIP712, Ownable2Step, Pausable {
+contract ModelRegistry is IModelRegistry, PullPayments, CairnEIP712, Ownable2Step, Pausable {
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
@@ -36,7 +36,7 @@ contract ModelRegistry is IModelRegistry, PullPayments, EIP712, Ownable2Step, Pa
     //////////////////////////////////////////////////////////////*/
 
     /// @param owner_ Governance (Ownable2Step).
-    constructor(address owner_) EIP712("Cairn", "1") Ownable(owner_) {}
+    constructor(address owner_) Ownable(owner_) {}
 
     /*//////////////////////////////////////////////////////////////
                                  LISTING
@@ -119,8 +119,11 @@ contract ModelRegistry is IModelRegistry, PullPayments, EIP712, Ownable2Step, Pa
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IModelRegistry
-    function buyLicense(uint256 modelId) external payable nonReentrant whenNotPaused returns (uint64) {
-        return _buyLicense(modelId);
+    function buyLicense(uint256 modelId) external payable nonReentrant whenNotPaused returns (uint64 expiry) {
+        address token;
+        uint256 price;
+        (token, price, expiry) = _grantLicense(modelId);
+        _receive(token, msg.sender, price);
     }
 
     /// @inheritdoc IModelRegistry
@@ -128,14 +131,15 @@ contract ModelRegistry is IModelRegistry, PullPayments, EIP712, Ownable2Step, Pa
         external
         nonReentrant
         whenNotPaused
-        returns (uint64)
+        returns (uint64 expiry)
     {
-        ModelVersion storage version = _latestForSale(modelId);
+        address token;
+        uint256 price;
+        (token, price, expiry) = _grantLicense(modelId);
+        if (token == address(0)) revert LicensePaidInEth(modelId);
         // A permit front-run by someone else reverts here; a sufficient allowance still pays.
-        try IERC20Permit(version.paymentToken)
-            .permit(msg.sender, address(this), version.licensePrice, permitDeadline, v, r, s) {}
-            catch {}
-        return _buyLicense(modelId);
+        try IERC20Permit(token).permit(msg.sender, address(this), price, permitDeadline, v, r, s) {} catch {}
+        _receive(token, msg.sender, price);
     }
 
     /// @inheritdoc IModelRegistry
@@ -203,16 +207,16 @@ contract ModelRegistry is IModelRegistry, PullPayments, EIP712, Ownable2Step, Pa
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
 
-    function _buyLicense(uint256 modelId) internal returns (uint64 expiry) {
+    /// @dev Every state change of a purchase; the caller then takes the payment (checks-effects-interactions).
+    function _grantLicense(uint256 modelId) internal returns (address token, uint256 price, uint64 expiry) {
         ModelVersion storage version = _latestForSale(modelId);
-        (address token, uint256 price) = (version.paymentToken, version.licensePrice);
+        (token, price) = (version.paymentToken, version.licensePrice);
         uint64 current = _licenseExpiry[modelId][msg.sender];
         uint64 start = current > block.timestamp ? current : uint64(block.timestamp);
         expiry = start + version.licensePeriod;
         _licenseExpiry[modelId][msg.sender] = expiry;
         _credit(_models[modelId].seller, token, price);
         emit LicenseBought(modelId, msg.sender, token, price, expiry);
-        _receive(token, msg.sender, price);
     }
 
     function _latestForSale(uint256 modelId) internal view returns (ModelVersion storage version) {

@@ -345,6 +345,12 @@ contract ModelRegistryTest is Test {
         registry.buyLicense{value: 1}(modelId);
     }
 
+    function test_RevertWhen_PermitForAnEthLicense() public {
+        uint256 modelId = _licensed(address(0), 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(IModelRegistry.LicensePaidInEth.selector, modelId));
+        registry.buyLicenseWithPermit(modelId, block.timestamp, 27, bytes32(0), bytes32(0));
+    }
+
     function testFuzz_LicenseExpiryAddsPeriods(uint8 purchases, uint32 gap) public {
         uint256 n = bound(purchases, 1, 20);
         uint256 modelId = _licensed(address(0), 1 wei);

@@ -54,6 +54,9 @@ abstract contract PullPayments is ICairnCommon, ReentrancyGuardTransient {
 
     /// @dev Takes exactly `amount` of `token` from `from`: ETH must equal msg.value; an ERC-20 must raise
     /// our balance by exactly `amount` (fee-on-transfer and similar tokens are refused).
+    /// `from` is always msg.sender or a buyer whose EIP-712 signature was just verified, and ETH is only
+    /// ever taken from payable entry points (nonpayable ones have msg.value 0 and pass ERC-20 tokens).
+    // slither-disable-next-line msg-value-in-nonpayable
     function _receive(address token, address from, uint256 amount) internal {
         if (token == address(0)) {
             if (msg.value != amount) revert WrongPayment(amount, msg.value);
@@ -61,14 +64,17 @@ abstract contract PullPayments is ICairnCommon, ReentrancyGuardTransient {
         }
         if (msg.value != 0) revert UnexpectedEth(msg.value);
         uint256 before = IERC20(token).balanceOf(address(this));
+        // slither-disable-next-line arbitrary-send-erc20
         IERC20(token).safeTransferFrom(from, address(this), amount);
         uint256 received = IERC20(token).balanceOf(address(this)) - before;
         if (received != amount) revert UnsupportedToken(token, amount, received);
     }
 
     /// @dev Sends ETH or tokens; callers have already updated all state (checks-effects-interactions).
+    /// Recipients are msg.sender withdrawing its own balance, or the constant burn address.
     function _send(address token, address to, uint256 amount) internal {
         if (token == address(0)) {
+            // slither-disable-next-line arbitrary-send-eth,low-level-calls
             (bool ok,) = to.call{value: amount}("");
             if (!ok) revert EthTransferFailed(to, amount);
         } else {

@@ -82,6 +82,9 @@ interface IModelRegistry is ICairnCommon {
     /// @notice A listing field is missing or inconsistent.
     /// @param field Which one.
     error InvalidListing(string field);
+    /// @notice A permit was offered for a license paid in ETH.
+    /// @param modelId The model.
+    error LicensePaidInEth(uint256 modelId);
     /// @notice The model needs no license.
     /// @param modelId The model.
     error LicenseNotRequired(uint256 modelId);
