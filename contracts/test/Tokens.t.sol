@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {ModelManifest} from "../src/interfaces/ICairnTypes.sol";
+import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
+import {IReexecutionCommittee} from "../src/interfaces/IReexecutionCommittee.sol";
+import {CairnSystem} from "./utils/CairnSystem.sol";
+import {HookToken, NoReturnToken, RevertingToken, MockToken} from "./utils/mocks/Tokens.sol";
+
+/// @notice Jobs paid in awkward tokens: USDT-style (no return value), 6 decimals, reverting, and an
+/// ERC-777-style token whose transfer hook tries to re-enter.
+contract TokensTest is CairnSystem {
+    function setUp() public {
+        setUpSystem();
+    }
+
+    /// @dev `bondRate`: wei of bond per token unit, scaled by 1e18.
+    function _modelFor(address token, uint256 bondRate) internal returns (uint256 modelId) {
+        modelId = _listModel(token, 100, 0x1ff);
+        vm.prank(owner);
+        market.setTokenConfig(token, IJobMarket.TokenConfig({bondRate: bondRate, minOperatorFee: 0}));
+    }
+
+    function _request(address token, uint256 modelId, uint256 payment) internal returns (uint256 jobId) {
+        vm.prank(buyer);
+        jobId = market.requestJob(modelId, INPUT, "bafyinput", token, payment, uint64(block.timestamp + 1 hours), 0);
+    }
+
+    function test_NoReturnTokenWorksEndToEnd() public {
+        NoReturnToken usdt = new NoReturnToken();
+        uint256 modelId = _modelFor(address(usdt), 1e27);
+        usdt.mint(buyer, 10e6);
+        vm.prank(buyer);
+        usdt.approve(address(market), 10e6);
+        uint256 jobId = _request(address(usdt), modelId, 10e6);
+        _claimAndSubmit(jobId, 0);
+        vm.warp(block.timestamp + 1 hours);
+        market.finalize(jobId);
+        vm.prank(ops[0]);
+        market.withdraw(address(usdt));
+        assertEq(usdt.balanceOf(ops[0]), 10e6 - 100 - 10e6 * 500 / 10_000, "operator paid in USDT");
+        assertEq(usdt.balanceOf(address(market)), market.totalCredited(address(usdt)), "rest owed");
+    }
+
+    function test_SixDecimalsBondUsesTheTokenRate() public {
+        MockToken six = new MockToken("SIX", 6);
+        // Rate 1e27: one unit (1e-6 token) bonds 1e9 wei, so one token bonds 0.001 ETH and 50 bond 0.05 ETH.
+        uint256 modelId = _modelFor(address(six), 1e27);
+        assertEq(market.bondFor(address(six), 50e6), 0.05 ether, "bond");
+        six.mint(buyer, 50e6);
+        vm.prank(buyer);
+        six.approve(address(market), 50e6);
+        uint256 jobId = _request(address(six), modelId, 50e6);
+        vm.prank(ops[0]);
+        market.claim(jobId);
+        assertEq(operators.lockedBy(ops[0], address(market)), 0.05 ether, "locked");
+    }
+
+    function test_RevertingTokenFailsTheRequestAndChangesNothing() public {
+        RevertingToken bad = new RevertingToken();
+        uint256 modelId = _modelFor(address(bad), 1e15);
+        bad.mint(buyer, 1e18);
+        vm.prank(buyer);
+        bad.approve(address(market), 1e18);
+        vm.expectRevert(bytes("RevertingToken: transfers disabled"));
+        _request(address(bad), modelId, 1e18);
+        assertEq(market.jobCount(), 0, "no job");
+        assertEq(market.escrowed(address(bad)), 0, "no escrow");
+    }
+
+    function test_ReentrantHookCannotWithdrawTwice() public {
+        HookToken hook = new HookToken();
+        uint256 modelId = _modelFor(address(hook), 1e15);
+        hook.mint(buyer, 10e18);
+        vm.prank(buyer);
+        hook.approve(address(market), 10e18);
+        uint256 jobId = _request(address(hook), modelId, 10e18);
+        _claimAndSubmit(jobId, 0);
+        vm.warp(block.timestamp + 1 hours);
+        market.finalize(jobId);
+        // On the payout transfer the hook calls withdraw again: the guard stops it, so the whole
+        // withdrawal reverts and the balance stays owed.
+        hook.setHook(address(market), abi.encodeCall(market.withdraw, (address(hook))));
+        vm.expectRevert();
+        vm.prank(ops[0]);
+        market.withdraw(address(hook));
+        assertEq(market.balanceOf(ops[0], address(hook)), 10e18 - 100 - 10e18 * 500 / 10_000, "still owed");
+        hook.setHook(address(0), "");
+        vm.prank(ops[0]);
+        market.withdraw(address(hook));
+        assertEq(hook.balanceOf(address(market)), market.totalCredited(address(hook)), "accounted");
+    }
+
+    function test_ReseedAfter256Blocks() public {
+        uint256 jobId = _requestEth(0.01 ether);
+        _claimAndSubmit(jobId, 0);
+        vm.prank(challenger);
+        uint256 disputeId = market.challenge{value: 0.08 ether}(jobId);
+        (, uint64 seedBlock,,) = committee.disputeInfo(disputeId);
+        vm.roll(uint256(seedBlock) + 257);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReexecutionCommittee.OutsidePeriod.selector, disputeId, uint256(seedBlock) + 256, block.number
+            )
+        );
+        committee.draw(disputeId);
+        committee.reseed(disputeId);
+        (, uint64 newSeed,,) = committee.disputeInfo(disputeId);
+        assertEq(newSeed, block.number + 1, "new seed block");
+        vm.roll(newSeed + 1);
+        committee.draw(disputeId);
+        assertEq(committee.jurorsOf(disputeId).length, 3, "drawn");
+    }
+
+    function test_RevertWhen_NonJurorOrLateCommit() public {
+        uint256 jobId = _requestEth(0.01 ether);
+        _claimAndSubmit(jobId, 0);
+        vm.prank(challenger);
+        uint256 disputeId = market.challenge{value: 0.08 ether}(jobId);
+        vm.roll(block.number + 2);
+        committee.draw(disputeId);
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotJuror.selector, disputeId, address(this)));
+        committee.commit(disputeId, bytes32(uint256(1)));
+        (,, uint64 commitDeadline,) = committee.disputeInfo(disputeId);
+        vm.warp(commitDeadline);
+        address juror = committee.jurorsOf(disputeId)[0];
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReexecutionCommittee.OutsidePeriod.selector, disputeId, commitDeadline, commitDeadline
+            )
+        );
+        vm.prank(juror);
+        committee.commit(disputeId, bytes32(uint256(1)));
+    }
+}
