@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 FOUNDRY_PROFILE ?= default
 export FOUNDRY_PROFILE
 
-.PHONY: help setup demo devnet devnet-down devnet-status test test-contracts test-rust test-selftest lint gas-snapshot fmt bench clean
+.PHONY: help setup demo devnet devnet-down devnet-status test test-contracts test-halmos test-rust test-selftest lint gas-snapshot fmt bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -30,10 +30,13 @@ devnet-down: ## stop the devnet started by `make devnet`
 devnet-status: ## show whether the devnet answers
 	@scripts/devnet.sh status
 
-test: setup test-contracts test-rust test-selftest ## every test: forge, cargo, and the self-test of this Makefile
+test: setup test-contracts test-halmos test-rust test-selftest ## every test: forge, halmos, cargo, and the self-test of this Makefile
 
 test-contracts: ## forge tests (FOUNDRY_PROFILE=ci for the heavy fuzz profile)
 	forge test
+
+test-halmos: ## symbolic proofs of the typed-data digests and the money splits (halmos)
+	@scripts/halmos.sh
 
 test-rust: ## cargo tests of the whole workspace (integration tests start real anvil and Kubo)
 	cargo test --workspace --locked

@@ -15,6 +15,7 @@ import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {CairnTypedData} from "./libraries/CairnTypedData.sol";
 import {Regions} from "./libraries/Regions.sol";
+import {Splits} from "./libraries/Splits.sol";
 
 /// @title JobMarket
 /// @notice Escrowed inference jobs settled optimistically, with re-execution disputes through an
@@ -280,8 +281,8 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
         if (ruling == 1) {
             // Operator upheld: the challenger's bond goes to the operator, less a burned share, so a
             // self-dispute to stall costs the staller. ETH leaves (the burn) only after every state change.
-            uint256 burned = cBond * _params.burnBps / BPS;
-            _credit(operator, address(0), cBond - burned);
+            (uint256 burned, uint256 kept) = Splits.burn(cBond, _params.burnBps);
+            _credit(operator, address(0), kept);
             _settle(jobId, JobState.Resolved, CloseReason.OperatorUpheld);
             _burn(jobId, burned);
             return;
@@ -298,8 +299,8 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
             // contract, it only sends us ETH, and both sides are nonReentrant.
             // slither-disable-next-line reentrancy-no-eth,reentrancy-benign
             uint256 slashed = operators.slash(operator, p.bond, address(this));
-            uint256 burned = slashed * _params.burnBps / BPS;
-            _credit(challenger, address(0), cBond + slashed - burned);
+            (uint256 burned, uint256 kept) = Splits.burn(slashed, _params.burnBps);
+            _credit(challenger, address(0), cBond + kept);
             operators.recordDisputeLost(operator);
             _burn(jobId, burned);
         } else {
@@ -417,8 +418,8 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
         t.regionMask = asked == 0 ? version.regionMask : asked & version.regionMask;
         if (t.regionMask == 0) revert RegionNotAllowed(asked, type(uint8).max);
         bondFor(t.token, t.payment); // reverts for tokens without a bond rate
-        t.protocolFee = t.payment * _params.feeBps / BPS;
         t.royalty = version.pricePerCall;
+        (t.protocolFee,) = Splits.escrow(t.payment, 0, _params.feeBps);
         uint256 required = t.royalty + t.protocolFee + _tokens[t.token].minOperatorFee;
         if (t.payment < required) revert InsufficientPayment(t.payment, required);
         t.modelVersion = model.latestVersion;
@@ -456,6 +457,7 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
         JobProgress storage p = _progress[jobId];
         p.state = state;
         p.closeReason = reason;
+        // The fee was snapshotted at request time (Splits.escrow); a later feeBps change never applies.
         uint256 operatorFee = t.payment - t.royalty - t.protocolFee;
         escrowed[t.token] -= t.payment;
         _credit(t.seller, t.token, t.royalty);

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {JobReceipt, JobRequest, ModelManifest} from "../../src/interfaces/ICairnTypes.sol";
+import {CairnTypedData} from "../../src/libraries/CairnTypedData.sol";
+import {Splits} from "../../src/libraries/Splits.sol";
+
+/// @notice Symbolic proofs, run by `make halmos` (halmos treats every argument as symbolic and keccak256
+/// as injective). forge ignores `check_` functions.
+contract CairnProofs {
+    function _digest(uint256 chainId, address verifier, bytes32 structHash) internal pure returns (bytes32) {
+        return CairnTypedData.digest(CairnTypedData.domainSeparator(chainId, verifier), structHash);
+    }
+
+    /// A digest binds the chain id and the verifying contract: no signature is valid on another chain or
+    /// another contract.
+    function check_DigestBindsChainAndContract(
+        uint256 chainA,
+        uint256 chainB,
+        address contractA,
+        address contractB,
+        bytes32 structHash
+    ) public pure {
+        if (_digest(chainA, contractA, structHash) == _digest(chainB, contractB, structHash)) {
+            assert(chainA == chainB && contractA == contractB);
+        }
+    }
+
+    /// Equal manifest digests (same domain) imply the same signer, nonce, deadline and terms.
+    function check_ManifestDigestBindsSignerNonceAndTerms(
+        address sellerA,
+        address sellerB,
+        uint256 nonceA,
+        uint256 nonceB,
+        uint64 deadlineA,
+        uint64 deadlineB,
+        uint256 priceA,
+        uint256 priceB
+    ) public pure {
+        ModelManifest memory a;
+        (a.seller, a.nonce, a.deadline, a.pricePerCall) = (sellerA, nonceA, deadlineA, priceA);
+        ModelManifest memory b;
+        (b.seller, b.nonce, b.deadline, b.pricePerCall) = (sellerB, nonceB, deadlineB, priceB);
+        if (_digest(1, address(1), CairnTypedData.hash(a)) == _digest(1, address(1), CairnTypedData.hash(b))) {
+            assert(sellerA == sellerB && nonceA == nonceB && deadlineA == deadlineB && priceA == priceB);
+        }
+    }
+
+    /// Equal manifest digests imply the same weights, runtime and regions.
+    function check_ManifestDigestBindsWeightsRuntimeRegions(
+        bytes32 weightsA,
+        bytes32 weightsB,
+        bytes32 runtimeA,
+        bytes32 runtimeB,
+        uint256 regionsA,
+        uint256 regionsB
+    ) public pure {
+        ModelManifest memory a;
+        (a.weightsDigest, a.runtime, a.regionMask) = (weightsA, runtimeA, regionsA);
+        ModelManifest memory b;
+        (b.weightsDigest, b.runtime, b.regionMask) = (weightsB, runtimeB, regionsB);
+        if (CairnTypedData.hash(a) == CairnTypedData.hash(b)) {
+            assert(weightsA == weightsB && runtimeA == runtimeB && regionsA == regionsB);
+        }
+    }
+
+    /// Equal request digests imply the same buyer, nonce, payment and deadline.
+    function check_RequestDigestBindsBuyerNonceAndPayment(
+        address buyerA,
+        address buyerB,
+        uint256 nonceA,
+        uint256 nonceB,
+        uint256 paymentA,
+        uint256 paymentB,
+        uint64 deadlineA,
+        uint64 deadlineB
+    ) public pure {
+        JobRequest memory a;
+        (a.buyer, a.nonce, a.payment, a.deadline) = (buyerA, nonceA, paymentA, deadlineA);
+        JobRequest memory b;
+        (b.buyer, b.nonce, b.payment, b.deadline) = (buyerB, nonceB, paymentB, deadlineB);
+        if (CairnTypedData.hash(a) == CairnTypedData.hash(b)) {
+            assert(buyerA == buyerB && nonceA == nonceB && paymentA == paymentB && deadlineA == deadlineB);
+        }
+    }
+
+    /// Equal receipt digests imply the same job, output and inputs.
+    function check_ReceiptDigestBindsJobAndOutput(
+        uint256 jobA,
+        uint256 jobB,
+        bytes32 outputA,
+        bytes32 outputB,
+        bytes32 inputA,
+        bytes32 inputB
+    ) public pure {
+        JobReceipt memory a;
+        (a.jobId, a.outputDigest, a.inputDigest) = (jobA, outputA, inputA);
+        JobReceipt memory b;
+        (b.jobId, b.outputDigest, b.inputDigest) = (jobB, outputB, inputB);
+        if (CairnTypedData.hash(a) == CairnTypedData.hash(b)) {
+            assert(jobA == jobB && outputA == outputB && inputA == inputB);
+        }
+    }
+
+    /// The escrow split never creates or loses a wei.
+    function check_EscrowSplitConservesPayment(uint256 payment, uint256 royalty, uint16 feeBps) public pure {
+        if (feeBps > 1000 || payment > type(uint128).max) return;
+        if (payment < royalty + payment * feeBps / Splits.BPS) return; // requestJob refuses such payments
+        (uint256 protocolFee, uint256 operatorFee) = Splits.escrow(payment, royalty, feeBps);
+        assert(royalty + protocolFee + operatorFee == payment);
+    }
+
+    /// The burn split of a losing bond never creates or loses a wei.
+    function check_BurnSplitConservesAmount(uint256 amount, uint16 burnBps) public pure {
+        if (burnBps > 10_000 || amount > type(uint128).max) return;
+        (uint256 burned, uint256 kept) = Splits.burn(amount, burnBps);
+        assert(burned + kept == amount);
+        assert(burned <= amount);
+    }
+}
