@@ -419,7 +419,7 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
         if (t.regionMask == 0) revert RegionNotAllowed(asked, type(uint8).max);
         bondFor(t.token, t.payment); // reverts for tokens without a bond rate
         t.royalty = version.pricePerCall;
-        (t.protocolFee,) = Splits.escrow(t.payment, 0, _params.feeBps);
+        t.protocolFee = Splits.fee(t.payment, _params.feeBps);
         uint256 required = t.royalty + t.protocolFee + _tokens[t.token].minOperatorFee;
         if (t.payment < required) revert InsufficientPayment(t.payment, required);
         t.modelVersion = model.latestVersion;

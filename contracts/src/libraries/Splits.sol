@@ -15,8 +15,13 @@ library Splits {
         pure
         returns (uint256 protocolFee, uint256 operatorFee)
     {
-        protocolFee = payment * feeBps / BPS;
+        protocolFee = fee(payment, feeBps);
         operatorFee = payment - royalty - protocolFee;
+    }
+
+    /// @notice The protocol fee: `feeBps` of the payment, rounded down.
+    function fee(uint256 payment, uint256 feeBps) internal pure returns (uint256) {
+        return payment * feeBps / BPS;
     }
 
     /// @notice A losing bond: `burnBps` of it burned, the rest kept for the winner.

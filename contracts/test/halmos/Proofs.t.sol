@@ -105,7 +105,7 @@ contract CairnProofs {
     /// The escrow split never creates or loses a wei.
     function check_EscrowSplitConservesPayment(uint256 payment, uint256 royalty, uint16 feeBps) public pure {
         if (feeBps > 1000 || payment > type(uint128).max) return;
-        if (payment < royalty + payment * feeBps / Splits.BPS) return; // requestJob refuses such payments
+        if (payment < royalty + Splits.fee(payment, feeBps)) return; // requestJob refuses such payments
         (uint256 protocolFee, uint256 operatorFee) = Splits.escrow(payment, royalty, feeBps);
         assert(royalty + protocolFee + operatorFee == payment);
     }
