@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 FOUNDRY_PROFILE ?= default
 export FOUNDRY_PROFILE
 
-.PHONY: help setup demo devnet devnet-down devnet-status test test-contracts test-halmos test-rust test-selftest lint gas-snapshot fmt bench clean
+.PHONY: help setup demo devnet devnet-down devnet-status test test-contracts test-halmos test-rust test-selftest lint gas-snapshot fmt mutate bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ gas-snapshot: setup ## rewrite .gas-snapshot after an intended gas change
 fmt: setup ## format Rust and Solidity
 	cargo fmt --all
 	forge fmt
+
+mutate: setup ## mutation testing of the money contracts (slow: ~30 s per mutant with solcjs; not in CI)
+	@scripts/mutate.sh
 
 bench: setup ## measure and write BENCHMARKS.md
 	@scripts/bench.sh

@@ -83,6 +83,9 @@ contract OperatorRegistryTest is Test {
         vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.InvalidRegion.selector, 12));
         vm.prank(op);
         registry.register{value: MIN}(signer, 12, bytes32(0), bytes32(0), "");
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.InvalidRegion.selector, 200));
+        vm.prank(op);
+        registry.register{value: MIN}(signer, 200, bytes32(0), bytes32(0), "");
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "signer"));
         vm.prank(op);
         registry.register{value: MIN}(address(0), 1, bytes32(0), bytes32(0), "");
