@@ -64,5 +64,6 @@ contract MarketInvariantTest is CairnSystem {
         assertEq(handler.ghost_badSplits(), 0, "a split did not sum to the payment");
         assertEq(handler.ghost_finalizedEarly(), 0, "finalized inside the window");
         assertEq(handler.ghost_challengedLate(), 0, "challenged after the window");
+        assertEq(handler.ghost_nonceDecreases(), 0, "a nonce went down");
     }
 }

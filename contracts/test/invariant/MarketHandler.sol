@@ -4,7 +4,7 @@ pragma solidity 0.8.37;
 import {JobMarket} from "../../src/JobMarket.sol";
 import {OperatorRegistry} from "../../src/OperatorRegistry.sol";
 import {ReexecutionCommittee} from "../../src/ReexecutionCommittee.sol";
-import {JobReceipt} from "../../src/interfaces/ICairnTypes.sol";
+import {JobReceipt, JobRequest} from "../../src/interfaces/ICairnTypes.sol";
 import {IJobMarket} from "../../src/interfaces/IJobMarket.sol";
 import {CairnTypedData} from "../../src/libraries/CairnTypedData.sol";
 import {MockToken} from "../utils/mocks/Tokens.sol";
@@ -28,6 +28,9 @@ contract MarketHandler is Test {
     address[3] internal ops;
     uint256[3] internal opKeys;
     address[] internal actors;
+    uint256 internal signerKey;
+    address internal signer;
+    uint256 internal lastNonce;
 
     uint256[] public jobs;
     uint256 public ghost_forceSent;
@@ -58,6 +61,16 @@ contract MarketHandler is Test {
         (market, operators, committee, usdc) = (market_, operators_, committee_, usdc_);
         (ethModel, usdcModel) = (models_[0], models_[1]);
         (ops, opKeys, actors) = (ops_, opKeys_, actors_);
+        signerKey = uint256(keccak256("invariant signer"));
+        signer = vm.addr(signerKey);
+    }
+
+    /// Records a decrease of the signed-request nonce, which must never happen.
+    modifier observeNonce() {
+        _;
+        uint256 nonce = market.requestNonces(signer);
+        if (nonce < lastNonce) ++ghost_nonceDecreases;
+        lastNonce = nonce;
     }
 
     function jobCount() external view returns (uint256) {
@@ -98,6 +111,32 @@ contract MarketHandler is Test {
             )
         );
         vm.stopPrank();
+    }
+
+    /// A buyer-signed request posted by a relayer; sometimes replayed (which must fail).
+    function requestSigned(uint256 payment, bool replay) external observeNonce {
+        payment = bound(payment, 2e6, 50e6);
+        uint256 nonce = market.requestNonces(signer);
+        JobRequest memory req = JobRequest({
+            buyer: signer,
+            modelId: usdcModel,
+            inputDigest: INPUT,
+            inputCid: "bafyinput",
+            token: address(usdc),
+            payment: payment,
+            deadline: uint64(block.timestamp + 2 hours),
+            regionMask: 0,
+            nonce: replay && nonce > 0 ? nonce - 1 : nonce
+        });
+        usdc.mint(signer, payment);
+        vm.prank(signer);
+        usdc.approve(address(market), payment);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(signerKey, market.requestDigest(req));
+        try market.requestJobWithSig(req, abi.encodePacked(r, s, v), IJobMarket.Permit(0, 0, 0, 0)) returns (
+            uint256 jobId
+        ) {
+            jobs.push(jobId);
+        } catch {}
     }
 
     function claim(uint256 jobSeed, uint256 opSeed) external {
