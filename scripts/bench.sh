@@ -5,7 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 results=$root/bench/results
-rm -rf "$results"
+rm -f "$results"/*.md "$results"/*.jsonl
 mkdir -p "$results"
 export CAIRN_CACHE=${CAIRN_CACHE:-$HOME/.cache/cairn}
 
@@ -37,6 +37,23 @@ python=$venv/bin/python
   cat gpu-runner/bench/attempts.md
 } >"$results/20-embed.md"
 rm -f "$results/20-embed.md.table"
+
+echo "==> contract gas against its floor (forge --isolate)"
+FOUNDRY_PROFILE=default FOUNDRY_TEST=contracts/bench forge test --isolate --match-contract GasBench >/dev/null
+python3 - "$results/gas.jsonl" >"$results/25-gas.md" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+print("## Contract gas (issue #3)\n")
+print("Each operation as its own transaction (`forge test --isolate`, `contracts/bench/GasBench.t.sol`), steady state "
+      "(counters, balances, locks already non-zero). Floor = 21,000 + calldata + EIP-2929/2200 cost of every slot "
+      "the operation must read or write + cold accounts + logs + precompiles. Goal: within 10% of the floor.\n")
+print("| operation | gas | floor | ratio | note |\n|---|---|---|---|---|")
+for r in rows:
+    ratio = r["gas"] / r["floor"]
+    flag = "" if ratio <= 1.10 else " ⚠"
+    print(f"| {r['op']} | {r['gas']:,} | {r['floor']:,} | {ratio:.3f}×{flag} | {r['why']} |")
+PY
+[[ -f bench/mutation.md ]] && cp bench/mutation.md "$results/30-mutation.md"
 
 {
   echo "# Benchmarks"

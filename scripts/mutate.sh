@@ -2,7 +2,7 @@
 # make mutate: slither-mutate on JobMarket, OperatorRegistry and ReexecutionCommittee, judged by the whole
 # forge suite under the light `mutate` profile, each mutant with a timeout of 3x the measured baseline.
 # Runs in a scratch clone (mutants are written into the sources). Not part of .ci/run: it takes long.
-# Writes bench/results/30-mutation.md; `make bench` folds it into BENCHMARKS.md.
+# Writes bench/mutation.md (committed); `make bench` folds it into BENCHMARKS.md.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -29,5 +29,5 @@ log=$root/bench/results/mutation.log
 mkdir -p "$root/bench/results"
 "$venv/bin/slither-mutate" . --test-cmd "$test_cmd" --test-dir contracts/test --ignore-dirs "node_modules,contracts/test,lib" \
   --contract-names "$contracts" --mutators-to-run "$mutators" --timeout "$timeout" -v 2>&1 | tee "$log"
-python3 "$root/scripts/mutation_report.py" "$log" "$baseline" "$timeout" "$mutators" >"$root/bench/results/30-mutation.md"
-cat "$root/bench/results/30-mutation.md"
+python3 "$root/scripts/mutation_report.py" "$log" "$baseline" "$timeout" "$mutators" >"$root/bench/mutation.md"
+cat "$root/bench/mutation.md"

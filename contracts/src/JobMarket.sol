@@ -165,9 +165,9 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
     function claim(uint256 jobId) external nonReentrant whenNotPaused {
         (JobTerms storage t, JobProgress storage p) = _job(jobId, JobState.Requested);
         if (block.timestamp > t.deadline) revert OutsideWindow(jobId, t.deadline, block.timestamp);
-        IOperatorRegistry.Operator memory op = operators.getOperator(msg.sender);
-        if (!op.registered) revert NotOperator(msg.sender);
-        if (!Regions.contains(t.regionMask, op.region)) revert RegionNotAllowed(t.regionMask, op.region);
+        (bool registered, uint8 region,) = operators.operatorInfo(msg.sender);
+        if (!registered) revert NotOperator(msg.sender);
+        if (!Regions.contains(t.regionMask, region)) revert RegionNotAllowed(t.regionMask, region);
         uint256 bond = bondFor(t.token, t.payment);
         uint64 submitBy = uint64(block.timestamp) + _params.claimTimeout;
         p.state = JobState.Claimed;
@@ -205,7 +205,7 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
         if (receipt.weightsDigest != t.weightsDigest) revert ReceiptMismatch(jobId, "weightsDigest");
         if (receipt.inputDigest != t.inputDigest) revert ReceiptMismatch(jobId, "inputDigest");
         if (receipt.runtime != t.runtime) revert ReceiptMismatch(jobId, "runtime");
-        address signer = operators.getOperator(p.operator).signer;
+        (,, address signer) = operators.operatorInfo(p.operator);
         bytes32 digest = _hashTypedDataV4(CairnTypedData.hash(receipt));
         if (!SignatureChecker.isValidSignatureNowCalldata(signer, digest, signature)) {
             revert BadReceiptSignature(jobId, signer);

@@ -234,6 +234,12 @@ contract OperatorRegistry is IOperatorRegistry, Ownable2Step, Pausable, Reentran
     }
 
     /// @inheritdoc IOperatorRegistry
+    function operatorInfo(address operator) external view returns (bool registered, uint8 region, address signer) {
+        Operator storage op = _operators[operator];
+        return (op.registered, op.region, op.signer);
+    }
+
+    /// @inheritdoc IOperatorRegistry
     function freeStake(address operator) external view returns (uint256) {
         Operator storage op = _operators[operator];
         return op.stake - op.locked;

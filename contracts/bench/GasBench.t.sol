@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {JobReceipt, ModelManifest} from "../src/interfaces/ICairnTypes.sol";
+import {CairnSystem} from "../test/utils/CairnSystem.sol";
+
+/// @notice Gas of each user-facing operation as its own transaction (`forge test --isolate`), beside its
+/// floor: intrinsic 21,000 + calldata (4/16 per zero/non-zero byte) + the EIP-2929/2200 cost of every slot
+/// it must read or write + cold accounts + logs + precompiles. Writes of zero to a zero slot are not in the
+/// floor (a tighter layout would skip them). Scenarios are steady state: counters, balances and locks
+/// already non-zero, as on a live market. Run by `make bench` (scripts/bench.sh), not by `make test`.
+contract GasBench is CairnSystem {
+    // EIP-2929 / EIP-2200 (Cancun)
+    uint256 internal constant TX = 21_000;
+    uint256 internal constant COLD_SLOAD = 2100;
+    uint256 internal constant NEW_SLOT = 22_100; // cold, zero -> non-zero
+    uint256 internal constant UPDATE = 5000; // cold, non-zero -> non-zero
+    uint256 internal constant WARM_UPDATE = 2900; // already read this tx
+    uint256 internal constant COLD_ACCOUNT = 2600;
+    uint256 internal constant ECRECOVER = 3000;
+    uint256 internal constant VALUE_CALL = 9000;
+
+    string internal out;
+    uint256 internal jobId;
+
+    function setUp() public {
+        setUpSystem();
+        // Steady state: one job already run through, so counters, balances and locks are non-zero.
+        uint256 warm = _requestEth(0.01 ether);
+        _claimAndSubmit(warm, 0);
+        vm.warp(block.timestamp + 1 hours);
+        market.finalize(warm);
+        uint256 open = _requestEth(0.01 ether);
+        vm.prank(ops[0]);
+        market.claim(open); // ops[0] keeps a lock, as an operator with work in flight
+        vm.prank(buyer);
+        usdc.approve(address(market), type(uint256).max);
+        vm.prank(buyer);
+        usdc.approve(address(models), type(uint256).max);
+        // An open USDC job and an open dispute: escrows, bonds held, fees held and counters are non-zero.
+        vm.prank(buyer);
+        market.requestJob(usdcModel, INPUT, "bafyinput", address(usdc), 5e6, uint64(block.timestamp + 1 hours), 0);
+        uint256 disputed = _requestEth(0.01 ether);
+        _claimAndSubmit(disputed, 2);
+        vm.prank(challenger);
+        market.challenge{value: 0.08 ether}(disputed);
+    }
+
+    function _log(uint256 topics, uint256 dataBytes) internal pure returns (uint256) {
+        return 375 + 375 * topics + 8 * dataBytes;
+    }
+
+    /// Slots a stored string needs: one if shorter than 32 bytes, else a length slot plus its data slots.
+    function _stringSlots(string memory text) internal pure returns (uint256) {
+        uint256 n = bytes(text).length;
+        return n < 32 ? 1 : 1 + (n + 31) / 32;
+    }
+
+    function _calldata(bytes memory data) internal pure returns (uint256 cost) {
+        for (uint256 i = 0; i < data.length; ++i) {
+            cost += data[i] == 0 ? 4 : 16;
+        }
+    }
+
+    /// ERC-20 transferFrom into the contract with the balance-delta check: token account, balanceOf
+    /// before (cold) and after, allowance (max: read only), both balances, Transfer log.
+    function _tokenIn() internal pure returns (uint256) {
+        return COLD_ACCOUNT + COLD_SLOAD + COLD_SLOAD + UPDATE + WARM_UPDATE + _log(3, 32);
+    }
+
+    function _row(string memory op, uint256 used, uint256 floor, string memory why) internal {
+        out = string.concat(
+            out,
+            '{"op":"',
+            op,
+            '","gas":',
+            vm.toString(used),
+            ',"floor":',
+            vm.toString(floor),
+            ',"why":"',
+            why,
+            '"}\n'
+        );
+    }
+
+    function test_GasTable() public {
+        _benchRegister();
+        _benchLicenses();
+        _benchRequests();
+        _benchClaim();
+        _benchSubmit();
+        _benchFinalize();
+        _benchChallenge();
+        vm.writeFile("bench/results/gas.jsonl", out);
+    }
+
+    function _benchRegister() internal {
+        // ---- register a model (second model of the seller) ----
+        ModelManifest memory m;
+        (m.seller, m.manifestCid, m.manifestDigest) = (seller, "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylq", bytes32("m"));
+        (m.weightsDigest, m.runtime, m.pricePerCall, m.regionMask) = (WEIGHTS, RUNTIME, PRICE, 0x9);
+        (m.nonce, m.deadline) = (models.nonces(seller), uint64(block.timestamp + 1 hours));
+        bytes memory sig = _sig(sellerKey, models.manifestDigest(m));
+        models.register(m, sig);
+        uint256 floor = TX + _calldata(abi.encodeCall(models.register, (m, sig))) + COLD_SLOAD /*paused*/
+            + UPDATE /*nonce*/ + UPDATE /*modelCount*/ + NEW_SLOT /*model*/ + 6 * NEW_SLOT /*non-zero version fields*/
+            + _stringSlots(m.manifestCid) * NEW_SLOT
+            + ECRECOVER + _log(4, 192);
+        _row("register a model", vm.lastCallGas().gasTotalUsed, floor, "also writes the 3 zero fields (ETH token, no license)");
+
+    }
+
+    function _benchLicenses() internal {
+        // ---- buy a license, ETH and ERC-20 (models listed with a license) ----
+        uint256 ethLicensed = _licensedModel(address(0));
+        uint256 usdcLicensed = _licensedModel(address(usdc));
+        vm.prank(buyer);
+        models.buyLicense{value: 1 ether}(ethLicensed);
+        uint256 licenseReads = COLD_SLOAD /*paused*/ + COLD_SLOAD /*model*/ + 3 * COLD_SLOAD /*token, price, period*/;
+        uint256 licenseWrites = NEW_SLOT /*expiry*/ + UPDATE /*seller balance*/ + UPDATE /*total credited*/;
+        uint256 floor = TX + _calldata(abi.encodeCall(models.buyLicense, (ethLicensed))) + licenseReads + licenseWrites
+            + _log(3, 32) + _log(3, 96);
+        _row("buy a license (ETH)", vm.lastCallGas().gasTotalUsed, floor, "");
+        vm.prank(buyer);
+        models.buyLicense(usdcLicensed);
+        floor = TX + _calldata(abi.encodeCall(models.buyLicense, (usdcLicensed))) + licenseReads + licenseWrites
+            + _log(3, 32) + _log(3, 96) + _tokenIn();
+        _row("buy a license (ERC-20)", vm.lastCallGas().gasTotalUsed, floor, "");
+
+    }
+
+    function _benchRequests() internal {
+        // ---- request a job, ETH and ERC-20 ----
+        uint64 deadline = uint64(block.timestamp + 1 hours);
+        vm.prank(buyer);
+        jobId = market.requestJob{value: 0.01 ether}(ethModel, INPUT, "bafyinput", address(0), 0.01 ether, deadline, 0);
+        uint256 requestFloor = COLD_SLOAD /*paused*/ + UPDATE /*jobCount*/ + COLD_ACCOUNT /*models*/
+            + 7 * COLD_SLOAD /*model + version fields used*/ + 3 * COLD_SLOAD /*params, bondFloor, min fee*/
+            + 11 * NEW_SLOT /*non-zero terms*/ + NEW_SLOT /*state*/ + UPDATE /*escrowed*/ + _log(4, 288) + _log(2, 96);
+        uint256 floor = TX
+            + _calldata(
+                abi.encodeCall(market.requestJob, (ethModel, INPUT, "bafyinput", address(0), 0.01 ether, deadline, 0))
+            ) + requestFloor;
+        _row("request a job (ETH)", vm.lastCallGas().gasTotalUsed, floor, "reads the whole version struct through getVersion");
+        vm.prank(buyer);
+        market.requestJob(usdcModel, INPUT, "bafyinput", address(usdc), 5e6, deadline, 0);
+        floor = TX
+            + _calldata(
+                abi.encodeCall(market.requestJob, (usdcModel, INPUT, "bafyinput", address(usdc), 5e6, deadline, 0))
+            ) + requestFloor + NEW_SLOT /*the token slot is non-zero now*/ + COLD_SLOAD /*bond rate*/ + _tokenIn();
+        _row("request a job (ERC-20)", vm.lastCallGas().gasTotalUsed, floor, "");
+
+    }
+
+    function _benchClaim() internal {
+        // ---- claim, submit, finalize, challenge (ETH job; ops[0] already holds a lock) ----
+        vm.prank(ops[0]);
+        market.claim(jobId);
+        uint256 floor = TX + _calldata(abi.encodeCall(market.claim, (jobId))) + COLD_SLOAD /*paused*/
+            + 5 * COLD_SLOAD /*state, deadline, mask, token, payment*/ + 2 * COLD_SLOAD /*params, floor*/
+            + COLD_ACCOUNT /*operators*/ + COLD_SLOAD /*registered, region*/ + COLD_SLOAD /*authorised*/
+            + COLD_SLOAD /*stake*/ + UPDATE /*locked*/ + UPDATE /*lockedBy*/ + WARM_UPDATE /*state, operator*/
+            + 2 * NEW_SLOT /*bond, submitBy*/ + _log(3, 64) + _log(3, 64);
+        _row("claim", vm.lastCallGas().gasTotalUsed, floor, "");
+
+    }
+
+    function _benchSubmit() internal {
+        JobReceipt memory r = _receipt(jobId);
+        bytes memory rsig = _sig(opSignerKeys[0], market.receiptDigest(r));
+        market.submitResult(jobId, r, rsig);
+        uint256 floor = TX + _calldata(abi.encodeCall(market.submitResult, (jobId, r, rsig))) + 2 * COLD_SLOAD
+            /*state, submitBy*/ + 3 * COLD_SLOAD /*weights, input, runtime*/ + COLD_ACCOUNT + COLD_SLOAD /*signer*/
+            + ECRECOVER + COLD_SLOAD /*window*/ + WARM_UPDATE /*state*/ + 2 * NEW_SLOT /*output, challengeEnds*/
+            + _log(3, 192);
+        _row("submit result", vm.lastCallGas().gasTotalUsed, floor, "");
+
+    }
+
+    function _benchFinalize() internal {
+        vm.warp(block.timestamp + 1 hours);
+        market.finalize(jobId);
+        uint256 floor = TX + _calldata(abi.encodeCall(market.finalize, (jobId))) + 3 * COLD_SLOAD /*state, bond, ends*/
+            + 5 * COLD_SLOAD /*seller, token, payment, royalty, fee*/ + COLD_SLOAD /*treasury*/ + WARM_UPDATE
+            /*state*/ + UPDATE /*escrowed*/ + 3 * UPDATE /*three balances*/ + UPDATE /*total credited*/
+            + COLD_ACCOUNT + COLD_SLOAD /*authorised*/ + 2 * UPDATE /*lockedBy, locked*/ + COLD_SLOAD
+            /*registered*/ + UPDATE /*jobsCompleted*/ + 3 * _log(3, 32) + _log(2, 96) + _log(2, 64) + _log(3, 64)
+            + _log(2, 32);
+        _row("finalize", vm.lastCallGas().gasTotalUsed, floor, "");
+
+    }
+
+    function _benchChallenge() internal {
+        uint256 second = _requestEth(0.01 ether);
+        _claimAndSubmit(second, 1);
+        vm.prank(challenger);
+        market.challenge{value: 0.08 ether}(second);
+        uint256 floor = TX + _calldata(abi.encodeCall(market.challenge, (second)));
+        floor += 2 * COLD_SLOAD /*state, ends*/ + COLD_SLOAD /*challenge bond*/ + COLD_ACCOUNT /*committee*/;
+        floor += 2 * WARM_UPDATE /*state, challenger*/ + NEW_SLOT /*bond*/ + UPDATE /*bonds held*/;
+        floor += 2 * NEW_SLOT /*disputeId, jobOfDispute*/ + VALUE_CALL + COLD_SLOAD /*arbitrable*/;
+        floor += 2 * COLD_SLOAD /*fee, juror lock*/ + UPDATE /*count*/ + 5 * NEW_SLOT /*dispute record*/;
+        floor += UPDATE /*fees held*/ + _log(3, 0) + _log(3, 64) + _log(3, 64);
+        _row("challenge", vm.lastCallGas().gasTotalUsed, floor, "");
+    }
+
+    function _licensedModel(address token) internal returns (uint256 modelId) {
+        ModelManifest memory m;
+        (m.seller, m.manifestCid, m.manifestDigest, m.weightsDigest) = (seller, "bafy", bytes32("m"), WEIGHTS);
+        (m.runtime, m.paymentToken, m.regionMask) = (RUNTIME, token, 0x9);
+        (m.licensePrice, m.licensePeriod) = (token == address(0) ? 1 ether : 10e6, 30 days);
+        (m.nonce, m.deadline) = (models.nonces(seller), uint64(block.timestamp + 1 hours));
+        (modelId,) = models.register(m, _sig(sellerKey, models.manifestDigest(m)));
+        // A first sale, so the seller's balance is non-zero (steady state) before the measured one.
+        address first = address(0xF1257);
+        vm.deal(first, 1 ether);
+        usdc.mint(first, 10e6);
+        vm.startPrank(first);
+        usdc.approve(address(models), 10e6);
+        models.buyLicense{value: token == address(0) ? 1 ether : 0}(modelId);
+        vm.stopPrank();
+    }
+}
