@@ -165,6 +165,8 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
     function claim(uint256 jobId) external nonReentrant whenNotPaused {
         (JobTerms storage t, JobProgress storage p) = _job(jobId, JobState.Requested);
         if (block.timestamp > t.deadline) revert OutsideWindow(jobId, t.deadline, block.timestamp);
+        // One slot read; the signer is not needed to claim.
+        // slither-disable-next-line unused-return
         (bool registered, uint8 region,) = operators.operatorInfo(msg.sender);
         if (!registered) revert NotOperator(msg.sender);
         if (!Regions.contains(t.regionMask, region)) revert RegionNotAllowed(t.regionMask, region);
@@ -205,6 +207,8 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
         if (receipt.weightsDigest != t.weightsDigest) revert ReceiptMismatch(jobId, "weightsDigest");
         if (receipt.inputDigest != t.inputDigest) revert ReceiptMismatch(jobId, "inputDigest");
         if (receipt.runtime != t.runtime) revert ReceiptMismatch(jobId, "runtime");
+        // The claim already checked registration and region; only the signer matters here.
+        // slither-disable-next-line unused-return
         (,, address signer) = operators.operatorInfo(p.operator);
         bytes32 digest = _hashTypedDataV4(CairnTypedData.hash(receipt));
         if (!SignatureChecker.isValidSignatureNowCalldata(signer, digest, signature)) {
