@@ -13,15 +13,14 @@ echo "==> publish cost (cairn-ipfs vs ipfs add, sha256 vs sha256sum)"
 CAIRN_BENCH_OUT=$results/10-publish.md cargo bench --locked -p cairn-ipfs --bench publish
 
 echo "==> embedding throughput (cairn-runner vs PyTorch sentence-transformers)"
+# shellcheck source=pyvenv.sh
+source scripts/pyvenv.sh
 venv=$CAIRN_CACHE/py-ref
 torch_why=""
-if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import sentence_transformers, torch" 2>/dev/null; then
-  echo "    installing the PyTorch reference into $venv (sentence-transformers 6.2.0, torch 2.15.0; first time only)"
-  if ! { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet "sentence-transformers==6.2.0" "torch==2.15.0"; } \
-    >"$results/pip.log" 2>&1; then
-    torch_why="pip could not install sentence-transformers/torch: $(tail -1 "$results/pip.log")"
-    echo "    $torch_why"
-  fi
+if ! ensure_venv "$venv" "python -c 'import sentence_transformers, torch'" \
+  "sentence-transformers==6.2.0" "torch==2.15.0" >"$results/pip.log" 2>&1; then
+  torch_why="pip could not install sentence-transformers/torch: $(tail -1 "$results/pip.log")"
+  echo "    $torch_why"
 fi
 cargo build --locked --release -p cairn-runner
 python=$venv/bin/python

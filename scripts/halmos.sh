@@ -4,11 +4,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# shellcheck source=pyvenv.sh
+source scripts/pyvenv.sh
 venv=${CAIRN_CACHE:-$HOME/.cache/cairn}/halmos-venv
 version=0.3.3
-if ! "$venv/bin/halmos" --version 2>/dev/null | grep -q "$version"; then
-  echo "==> installing halmos $version into $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "halmos==$version" || { echo "halmos: could not install halmos==$version" >&2; exit 1; }
-fi
+ensure_venv "$venv" "halmos --version | grep -q $version" "halmos==$version"
 "$venv/bin/halmos" --contract CairnProofs --solver-timeout-assertion 60000

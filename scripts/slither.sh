@@ -5,14 +5,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# shellcheck source=pyvenv.sh
+source scripts/pyvenv.sh
 venv=${CAIRN_CACHE:-$HOME/.cache/cairn}/slither-venv
 version=0.11.6
-if ! "$venv/bin/slither" --version 2>/dev/null | grep -q "$version"; then
-  echo "==> installing slither-analyzer $version into $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "slither-analyzer==$version" ||
-    { echo "slither: could not install slither-analyzer==$version from PyPI" >&2; exit 1; }
-fi
+ensure_venv "$venv" "slither --version | grep -q $version" "slither-analyzer==$version"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
