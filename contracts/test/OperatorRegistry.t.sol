@@ -217,6 +217,19 @@ contract OperatorRegistryTest is Test {
         assertTrue(!registry.getOperator(op).verifier, "opted out when stake fell below the minimum");
     }
 
+    function test_UnstakingBelowTheVerifierMinimumOptsOut() public {
+        _join(MIN_VERIFIER);
+        vm.prank(op);
+        registry.setVerifier(true);
+        assertEq(registry.verifiers().length, 1, "listed");
+        vm.expectEmit(address(registry));
+        emit IOperatorRegistry.VerifierSet(op, false);
+        vm.prank(op);
+        registry.requestUnstake(1);
+        assertTrue(!registry.getOperator(op).verifier, "opted out");
+        assertEq(registry.verifiers().length, 0, "no longer listed");
+    }
+
     function test_ProfileSignerAndCounters() public {
         _join(MIN);
         vm.expectEmit(address(registry));
