@@ -268,6 +268,11 @@ contract OperatorRegistryTest is Test {
         );
         registry.setMinStake(1000 ether + 1);
         registry.setUnbondingDelay(60);
+        registry.setMinVerifierStake(3 ether);
+        assertEq(registry.minVerifierStake(), 3 ether, "min verifier stake");
+        registry.setMinStake(0.5 ether);
+        assertEq(registry.minStake(), 0.5 ether, "min stake");
+        registry.setMinStake(MIN);
         registry.pause();
         vm.stopPrank();
         vm.expectRevert(Pausable.EnforcedPause.selector);
