@@ -353,6 +353,16 @@ contract JobMarketTest is CairnSystem {
         market.claim(jobId); // a front-run claim leaves the second claimer a clear error
     }
 
+    function test_AnyoneAddsEvidenceToAJob() public {
+        uint256 jobId = _requestEth(PAY);
+        vm.expectEmit(address(market));
+        emit IJobMarket.Evidence(address(committee), jobId, challenger, "ipfs://bafyevidence");
+        vm.prank(challenger);
+        market.submitEvidence(jobId, "ipfs://bafyevidence");
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.UnknownJob.selector, 999));
+        market.submitEvidence(999, "ipfs://nothing");
+    }
+
     function test_OnlyTheArbitratorRules() public {
         (, uint256 disputeId) = _challenged();
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.NotArbitrator.selector, address(this)));
