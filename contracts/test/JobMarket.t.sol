@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {JobMarket} from "../src/JobMarket.sol";
+import {IEvidence} from "../src/interfaces/IArbitration.sol";
 import {ICairnCommon} from "../src/interfaces/ICairnCommon.sol";
 import {JobReceipt, JobRequest} from "../src/interfaces/ICairnTypes.sol";
 import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
@@ -356,7 +357,7 @@ contract JobMarketTest is CairnSystem {
     function test_AnyoneAddsEvidenceToAJob() public {
         uint256 jobId = _requestEth(PAY);
         vm.expectEmit(address(market));
-        emit IJobMarket.Evidence(address(committee), jobId, challenger, "ipfs://bafyevidence");
+        emit IEvidence.Evidence(address(committee), jobId, challenger, "ipfs://bafyevidence");
         vm.prank(challenger);
         market.submitEvidence(jobId, "ipfs://bafyevidence");
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.UnknownJob.selector, 999));
