@@ -27,8 +27,8 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
 
     /// @notice Where burned ETH goes.
     address public constant BURN_ADDRESS = 0x000000000000000000000000000000000000dEaD;
-    /// @notice Basis points in one.
-    uint256 public constant BPS = 10_000;
+    /// @notice Basis points in one (the settlement arithmetic's, one definition).
+    uint256 public constant BPS = Splits.BPS;
     /// @notice Highest protocol fee: 10%.
     uint16 public constant MAX_FEE_BPS = 1000;
     /// @notice Shortest and longest windows (devnets use short ones).

@@ -168,12 +168,12 @@ contract ModelRegistry is IModelRegistry, PullPayments, CairnEIP712, Ownable2Ste
 
     /// @inheritdoc IModelRegistry
     function getModel(uint256 modelId) external view returns (Model memory) {
-        return _existingView(modelId);
+        return _existing(modelId);
     }
 
     /// @inheritdoc IModelRegistry
     function getVersion(uint256 modelId, uint64 version) external view returns (ModelVersion memory) {
-        Model memory model = _existingView(modelId);
+        Model storage model = _existing(modelId);
         if (version == 0 || version > model.latestVersion) revert UnknownVersion(modelId, version);
         return _versions[modelId][version];
     }
@@ -246,10 +246,6 @@ contract ModelRegistry is IModelRegistry, PullPayments, CairnEIP712, Ownable2Ste
     function _existing(uint256 modelId) internal view returns (Model storage model) {
         model = _models[modelId];
         if (model.seller == address(0)) revert UnknownModel(modelId);
-    }
-
-    function _existingView(uint256 modelId) internal view returns (Model memory) {
-        return _existing(modelId);
     }
 
     function _ownedBySender(uint256 modelId) internal view returns (Model storage model) {

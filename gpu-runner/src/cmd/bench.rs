@@ -42,8 +42,8 @@ impl BenchArgs {
         self.model.apply_threads();
         let digests = self.model.digests()?;
         let bytes = std::fs::read(&self.input).with_context(|| format!("cannot read {}", self.input.display()))?;
-        let limits = InputLimits { max_items: usize::MAX, ..InputLimits::default() };
-        let limits = InputLimits { max_total_bytes: usize::MAX, ..limits };
+        // Benchmark inputs may be larger than a job's; only the per-item limit still applies.
+        let limits = InputLimits { max_items: usize::MAX, max_total_bytes: usize::MAX, ..InputLimits::default() };
         let texts = parse_texts(&bytes, &limits)?;
         let options = EmbedOptions { device: self.model.device, batch_size: self.batch, engine: self.model.engine };
         let embedder = BertEmbedder::load(&self.model.model, &digests, options)?;
