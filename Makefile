@@ -62,7 +62,7 @@ fmt: setup ## format Rust and Solidity
 	cargo fmt --all
 	forge fmt
 
-mutate: setup ## mutation testing of the money contracts (slow: ~30 s per mutant with solcjs; not in CI)
+mutate: setup ## mutation testing of the money contracts (slow: ~10 s per mutant with solcjs; hours; not in CI)
 	@scripts/mutate.sh
 
 bench: setup ## measure and write BENCHMARKS.md

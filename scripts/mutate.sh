@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # make mutate: slither-mutate on JobMarket, OperatorRegistry and ReexecutionCommittee, judged by the whole
 # forge suite under the light `mutate` profile, each mutant with a timeout of 3x the measured baseline.
-# Runs in a scratch clone (mutants are written into the sources). Not part of .ci/run: it takes long.
-# Writes bench/mutation.md (committed); `make bench` folds it into BENCHMARKS.md.
+# Runs in a scratch clone (mutants are written into the sources). Not part of .ci/run: it takes hours.
+#
+#   CAIRN_MUTATE_CONTRACTS=JobMarket make mutate     # one contract per run (each run keeps its own log)
+#   CAIRN_MUTATORS=RR,CR make mutate                 # a subset of mutators
+#
+# Each run writes bench/results/mutation-<contracts>.log; the report (bench/mutation.md, committed; `make
+# bench` folds it into BENCHMARKS.md) is rebuilt from every log present, so split campaigns add up.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -25,9 +30,10 @@ $test_cmd >/dev/null
 baseline=$(( $(date +%s) - start ))
 timeout=$(( 3 * baseline + 3 ))
 echo "    baseline ${baseline}s, timeout per mutant ${timeout}s"
-log=$root/bench/results/mutation.log
 mkdir -p "$root/bench/results"
+log=$root/bench/results/mutation-${contracts//,/-}.log
+echo "# cairn-mutate baseline=${baseline} timeout=${timeout} mutators=${mutators} commit=$(git -C "$root" rev-parse --short HEAD)" >"$log"
 "$venv/bin/slither-mutate" . --test-cmd "$test_cmd" --test-dir contracts/test --ignore-dirs "node_modules,contracts/test,lib" \
-  --contract-names "$contracts" --mutators-to-run "$mutators" --timeout "$timeout" -v 2>&1 | tee "$log"
-python3 "$root/scripts/mutation_report.py" "$log" "$baseline" "$timeout" "$mutators" >"$root/bench/mutation.md"
+  --contract-names "$contracts" --mutators-to-run "$mutators" --timeout "$timeout" -v 2>&1 | tee -a "$log"
+python3 "$root/scripts/mutation_report.py" "$root"/bench/results/mutation-*.log >"$root/bench/mutation.md"
 cat "$root/bench/mutation.md"

@@ -1,28 +1,49 @@
 #!/usr/bin/env python3
-"""Summarise a slither-mutate log (scripts/mutate.sh) as a Markdown section for BENCHMARKS.md.
+"""Summarise slither-mutate logs (scripts/mutate.sh) as a Markdown section for BENCHMARKS.md.
 
-Mutants whose test run timed out or did not compile are reported apart and not counted as caught.
+Each log starts with a `# cairn-mutate baseline=… timeout=… mutators=… commit=…` header written by mutate.sh.
+Mutants whose test run timed out or did not compile are reported apart and not counted as caught. A log cut
+short (the campaign was stopped) is reported with the last line it reached.
 """
 import re
 import sys
 from collections import Counter, defaultdict
 
-log, baseline, timeout, mutators = sys.argv[1:5]
 per_contract = defaultdict(Counter)
-contract = "?"
-for line in open(log, errors="replace"):
-    m = re.search(r"Mutating contract (\w+)", line)
-    if m:
-        contract = m.group(1)
-        continue
-    m = re.search(r"\[(\w+)\] Line \d+: .* --> (\w+)", line)
-    if m:
-        per_contract[contract][m.group(2).upper()] += 1
+runs = []
+for log in sys.argv[1:]:
+    header = {}
+    contract = "?"
+    last = defaultdict(int)
+    done = set()
+    for line in open(log, errors="replace"):
+        if line.startswith("# cairn-mutate"):
+            header = dict(kv.split("=", 1) for kv in line.split()[2:])
+            continue
+        m = re.search(r"Mutating contract (\w+)", line)
+        if m:
+            contract = m.group(1)
+            continue
+        m = re.search(r"\[(\w+)\] Line (\d+): .* --> (\w+)", line)
+        if m:
+            per_contract[contract][m.group(3).upper()] += 1
+            last[contract] = max(last[contract], int(m.group(2)))
+        m = re.search(r"Done mutating (\w+)", line)
+        if m:
+            done.add(m.group(1))
+    runs.append((log.rsplit("/", 1)[-1], header, dict(last), done))
 
 print("## Mutation testing (`make mutate`, issue #3)\n")
-print(f"slither-mutate with mutators {mutators}; each mutant judged by the forge suite under the `mutate` "
-      f"profile, timeout {timeout} s (3× the {baseline} s baseline). Timed-out and non-compiling mutants are "
-      "listed apart and not counted as caught.\n")
+print("slither-mutate; each mutant judged by the forge suite (halmos proofs excluded) under the `mutate` profile "
+      "with a timeout of 3× the measured baseline. Timed-out and non-compiling mutants are listed apart and not "
+      "counted as caught.\n")
+print("| run | mutators | baseline | timeout | commit | reached |")
+print("|---|---|---|---|---|---|")
+for name, h, last, done in runs:
+    reached = ", ".join(f"{c} complete" if c in done else f"{c} stopped at line {n}" for c, n in last.items())
+    print(f"| {name} | {h.get('mutators', '?')} | {h.get('baseline', '?')} s | {h.get('timeout', '?')} s | "
+          f"{h.get('commit', '?')} | {reached} |")
+print()
 print("| contract | caught | uncaught | timed out | failed to compile | caught / judged |")
 print("|---|---|---|---|---|---|")
 total = Counter()
