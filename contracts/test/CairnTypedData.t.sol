@@ -135,6 +135,94 @@ contract CairnTypedDataTest is Test {
         r.energyMillijoules = uint64(_uint(i, "energyMillijoules"));
     }
 
+    /// @notice Signs one message of each type with `vm.sign` (a key and domain of its own) and writes the
+    /// ABI-encoded message, domain, our digest and the signature to `target/forge-signed/messages.json`;
+    /// cairn-protocol's integration test recomputes each digest in Rust and recovers the signer.
+    function test_WriteSignedMessagesForRust() public {
+        uint256 key = 0xC0FFEE;
+        uint256 chain = 10;
+        address verifying = address(0xCA1F);
+        bytes32 domain = CairnTypedData.domainSeparator(chain, verifying);
+
+        ModelManifest memory m = ModelManifest({
+            seller: vm.addr(key),
+            modelId: 77,
+            manifestCid: "bafkreimanifest-\u00e9t\u00e9",
+            manifestDigest: keccak256("manifest"),
+            weightsDigest: 0x53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db,
+            runtime: keccak256("candle/bert-embed@1"),
+            paymentToken: address(0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48),
+            pricePerCall: 1e6,
+            licensePrice: type(uint256).max,
+            licensePeriod: 30 days,
+            regionMask: 0x809,
+            nonce: 5,
+            deadline: type(uint64).max
+        });
+        JobRequest memory q = JobRequest({
+            buyer: vm.addr(key),
+            modelId: 77,
+            inputDigest: sha256("inputs"),
+            inputCid: "",
+            token: address(0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48),
+            payment: 12_345_678,
+            deadline: 1_900_000_000,
+            regionMask: 1,
+            nonce: type(uint256).max
+        });
+        JobReceipt memory r = JobReceipt({
+            jobId: 9,
+            weightsDigest: m.weightsDigest,
+            inputDigest: q.inputDigest,
+            runtime: m.runtime,
+            outputDigest: sha256("output"),
+            outputCid: "bafkreioutput",
+            runnerBuild: keccak256("cairn-runner 0.1.0"),
+            energyMillijoules: 987_654
+        });
+        string memory out = string.concat(
+            "{\"chainId\":",
+            vm.toString(chain),
+            ",\"verifyingContract\":\"",
+            vm.toString(verifying),
+            "\",\"signer\":\"",
+            vm.toString(vm.addr(key)),
+            "\",\"messages\":["
+        );
+        out = string.concat(
+            out,
+            _signed(key, "ModelManifest", abi.encode(m), CairnTypedData.digest(domain, CairnTypedData.hash(m))),
+            ","
+        );
+        out = string.concat(
+            out, _signed(key, "JobRequest", abi.encode(q), CairnTypedData.digest(domain, CairnTypedData.hash(q))), ","
+        );
+        out = string.concat(
+            out, _signed(key, "JobReceipt", abi.encode(r), CairnTypedData.digest(domain, CairnTypedData.hash(r))), "]}"
+        );
+        vm.createDir("target/forge-signed", true);
+        vm.writeFile("target/forge-signed/messages.json", out);
+    }
+
+    function _signed(uint256 key, string memory kind, bytes memory encoded, bytes32 digest)
+        internal
+        pure
+        returns (string memory)
+    {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return string.concat(
+            "{\"type\":\"",
+            kind,
+            "\",\"encoded\":\"",
+            vm.toString(encoded),
+            "\",\"digest\":\"",
+            vm.toString(digest),
+            "\",\"signature\":\"",
+            vm.toString(abi.encodePacked(r, s, v)),
+            "\"}"
+        );
+    }
+
     function _key(uint256 i, string memory rest) internal pure returns (string memory) {
         return string.concat(".vectors[", vm.toString(i), "]", rest);
     }

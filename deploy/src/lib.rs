@@ -1,0 +1,58 @@
+//! `cairn-deploy`: compiles the contracts into the committed artifacts (and checks them for drift), deploys
+//! and wires the suite from a TOML config, verifies the code at each address, writes
+//! `deployments/<chainId>.json`, and seeds a devnet with funded, staked actors.
+
+pub mod artifacts;
+pub mod config;
+pub mod deploy;
+pub mod seed;
+
+use std::path::Path;
+
+/// What went wrong in a deploy step.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A configuration file or setting is wrong.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// solc failed or produced no usable output.
+    #[error("compiling the contracts failed: {0}")]
+    Compile(String),
+    /// Committed artifacts differ from the sources.
+    #[error(
+        "the committed artifacts differ from the contracts' sources:\n  {}\nrun `cargo run -p cairn-deploy -- artifacts` and commit the result",
+        .0.join("\n  ")
+    )]
+    Drift(Vec<String>),
+    /// A chain operation failed.
+    #[error(transparent)]
+    Chain(#[from] cairn_chain::Error),
+    /// The code at an address is not what we deployed.
+    #[error("{contract} at {address}: {detail}")]
+    CodeMismatch {
+        /// Contract name.
+        contract: String,
+        /// Its address.
+        address: alloy::primitives::Address,
+        /// What differed.
+        detail: String,
+    },
+}
+
+impl Error {
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io { path: path.display().to_string(), source }
+    }
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

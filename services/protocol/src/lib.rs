@@ -1,0 +1,51 @@
+//! `cairn-protocol`: the definitions every Cairn component shares, each in one place.
+//!
+//! - [`typed`]: the EIP-712 structs of DESIGN.md ("Typed data"), the domain, signing and recovery, and the
+//!   verifier commitment hash. The structs are the contracts' own (generated from the committed ABI by
+//!   `cairn-bindings`), so Rust and Solidity cannot disagree on a field; tests check both directions.
+//! - [`regions`]: region codes ↔ `regionMask` bits.
+//! - [`runtime`]: runtime ids (`keccak256` of the runtime string) and runner build ids.
+//! - [`manifest`]: the manifest JSON a seller pins and signs, and the model card, with validation that names
+//!   every missing or wrong field.
+
+pub mod manifest;
+pub mod regions;
+pub mod runtime;
+pub mod typed;
+
+pub use regions::{Region, RegionMask};
+pub use runtime::Runtime;
+pub use typed::{JobReceipt, JobRequest, ModelManifest};
+
+/// Why a protocol value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// An unknown region code.
+    #[error("unknown region `{0}`: use one of {codes}", codes = regions::Region::codes_list())]
+    UnknownRegion(String),
+    /// A region mask with bits no region uses.
+    #[error("region mask {0:#x} has bits above {max:#x} (bit 11, `OTHER`, is the last region)", max = regions::RegionMask::ALL.0)]
+    RegionMaskOutOfRange(u64),
+    /// A signature does not recover (malformed or high-s).
+    #[error("bad signature: {0}")]
+    BadSignature(String),
+    /// A manifest or model card with problems; each entry names a field and what is wrong with it.
+    #[error("{what} is invalid:\n  - {}", .problems.join("\n  - "))]
+    Invalid {
+        /// Which document.
+        what: &'static str,
+        /// One line per problem: `field: what is wrong (what to do)`.
+        problems: Vec<String>,
+    },
+    /// A document is not JSON of the expected shape.
+    #[error("{what} is not valid JSON: {detail}")]
+    Json {
+        /// Which document.
+        what: &'static str,
+        /// The parser's message (line and column).
+        detail: String,
+    },
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
