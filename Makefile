@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 FOUNDRY_PROFILE ?= default
 export FOUNDRY_PROFILE
 
-.PHONY: help setup demo devnet devnet-down devnet-status test test-contracts test-halmos test-rust test-selftest lint gas-snapshot fmt mutate bench clean
+.PHONY: help setup demo devnet devnet-down devnet-status test test-contracts test-halmos test-rust test-selftest lint artifacts gas-snapshot fmt mutate bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,16 +44,22 @@ test-rust: ## cargo tests of the whole workspace (integration tests start real a
 test-selftest: ## proves a failing forge test fails `make test-contracts`
 	@scripts/selftest-make-test.sh
 
-lint: setup ## the CI lint gates (formatting, clippy, forge lint, gas snapshot, Slither)
+lint: setup ## the CI lint gates (formatting, clippy, forge lint, code sizes, artifact drift, gas snapshot, Slither)
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	forge fmt --check
 	@scripts/forge-lint.sh
+	@echo "==> contract sizes within EIP-170 / EIP-3860"
+	@FOUNDRY_PROFILE=default forge build --sizes --skip test --skip script >/dev/null || { FOUNDRY_PROFILE=default forge build --sizes --skip test --skip script; exit 1; }
+	cargo run -q -p cairn-deploy --locked -- artifacts --check
 	FOUNDRY_PROFILE=default forge snapshot $(GAS_SNAPSHOT_FILTER) --check
 	@scripts/slither.sh
 
 # Gas snapshot: unit tests only (fuzz and invariant gas varies with the run count), default profile.
 GAS_SNAPSHOT_FILTER := --no-match-test "testFuzz_|invariant_"
+
+artifacts: setup ## recompile contracts/ into services/bindings/artifacts (commit the result)
+	cargo run -q -p cairn-deploy --locked -- artifacts
 
 gas-snapshot: setup ## rewrite .gas-snapshot after an intended gas change
 	FOUNDRY_PROFILE=default forge snapshot $(GAS_SNAPSHOT_FILTER)

@@ -112,7 +112,14 @@ pub fn compile(root: &Path) -> Result<Vec<Artifact>> {
     let profile = read_profile(root)?;
     let solc_path = find_solc(root)?;
     let solc = Solc::new(&solc_path).map_err(|e| Error::Compile(format!("cannot use {}: {e}", solc_path.display())))?;
-    let version = solc.version.to_string();
+    // `0.8.37+commit.f401782d`, without the build platform (solcjs says Emscripten.clang, a native solc
+    // Linux.g++): both produce the same bytecode, and the artifacts must not drift with the platform.
+    let version = {
+        let mut v = solc.version.clone();
+        v.build = semver::BuildMetadata::new(v.build.as_str().split('.').take(2).collect::<Vec<_>>().join(".").as_str())
+            .unwrap_or(semver::BuildMetadata::EMPTY);
+        v.to_string()
+    };
     let compiler = MultiCompiler::new(Some(SolcCompiler::Specific(solc)), None)
         .map_err(|e| Error::Compile(e.to_string()))?;
 

@@ -1,0 +1,38 @@
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use super::ChainArgs;
+
+/// Fund and register devnet actors: a seller, a buyer, three staked operators (EU, US, JP) and five
+/// opted-in verifiers. Devnet chains only (the keys are derived from public labels).
+///
+/// Examples:
+///   CAIRN_PRIVATE_KEY=0xac09… cairn-deploy seed --accounts-out .devnet/accounts.json
+#[derive(Debug, Args)]
+pub(crate) struct SeedArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// Folder holding deployments/<chainId>.json.
+    #[arg(long, default_value = "deployments")]
+    deployments_dir: PathBuf,
+    /// Where to write the actors (addresses and devnet keys) as JSON.
+    #[arg(long, default_value = ".devnet/accounts.json")]
+    accounts_out: PathBuf,
+}
+
+impl SeedArgs {
+    pub(crate) async fn run(self) -> anyhow::Result<()> {
+        let chain = self.chain.connect().await?;
+        let deployments = chain.deployments(&self.deployments_dir).await?;
+        let actors = cairn_deploy::seed::seed(&chain, &deployments, &super::say).await.context("seeding")?;
+        if let Some(parent) = self.accounts_out.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&self.accounts_out, serde_json::to_string_pretty(&actors)? + "\n")
+            .with_context(|| format!("writing {}", self.accounts_out.display()))?;
+        super::say(&format!("{} actors ready; their devnet keys are in {}", actors.len(), self.accounts_out.display()));
+        Ok(())
+    }
+}

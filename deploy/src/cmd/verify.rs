@@ -1,0 +1,29 @@
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::ChainArgs;
+
+/// Check that every address in deployments/<chainId>.json holds the committed artifact's code.
+///
+/// Examples:
+///   cairn-deploy verify                                  # local anvil
+///   cairn-deploy verify --rpc-url https://sepolia.base.org
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// Folder holding deployments/<chainId>.json.
+    #[arg(long, default_value = "deployments")]
+    deployments_dir: PathBuf,
+}
+
+impl VerifyArgs {
+    pub(crate) async fn run(self) -> anyhow::Result<()> {
+        let chain = self.chain.connect().await?;
+        let deployments = chain.deployments(&self.deployments_dir).await?;
+        cairn_deploy::deploy::verify(&chain, &deployments).await?;
+        super::say(&format!("{} contracts on chain {} match their artifacts", deployments.contracts.len(), chain.chain_id()));
+        Ok(())
+    }
+}

@@ -1,0 +1,383 @@
+//! The deploy configuration: a TOML file whose every key is optional (defaults come from the network
+//! profile), documented in `deploy/config/example.toml`. Amounts take units (`"0.01ether"`, `"5gwei"`, or
+//! plain wei); durations take `s`, `m`, `h`, `d` (`"36h"`) or plain seconds.
+
+use std::path::Path;
+
+use alloy::primitives::{Address, U256, utils::parse_units};
+use serde::{Deserialize, Deserializer, de::Error as _};
+
+use crate::{Error, Result};
+
+/// A chain the suite knows how to configure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    /// Profile name (`network = "…"` in the config).
+    pub name: &'static str,
+    /// Its chain id (checked against the RPC before anything is sent).
+    pub chain_id: Option<u64>,
+    /// Rollup family (what decides force inclusion and finality).
+    pub family: Family,
+    /// Least challenge window (and committee period) that keeps a censored challenger able to get in.
+    pub min_window_secs: u64,
+    /// Whether this is a production network (long windows are enforced).
+    pub production: bool,
+}
+
+/// Rollup family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// A local anvil.
+    Devnet,
+    /// OP Stack (Optimism, Base): sequencer force inclusion through L1 after up to ~12 h.
+    OpStack,
+    /// Arbitrum Nitro: delayed-inbox force inclusion after ~24 h.
+    Arbitrum,
+}
+
+const HOUR: u64 = 3600;
+
+/// Every profile. See docs/ARCHITECTURE.md ("Deploying to an L2") for the gas and finality notes.
+pub const NETWORKS: &[Network] = &[
+    Network { name: "devnet", chain_id: Some(31337), family: Family::Devnet, min_window_secs: 60, production: false },
+    Network { name: "optimism", chain_id: Some(10), family: Family::OpStack, min_window_secs: 12 * HOUR, production: true },
+    Network { name: "base", chain_id: Some(8453), family: Family::OpStack, min_window_secs: 12 * HOUR, production: true },
+    Network { name: "arbitrum-one", chain_id: Some(42161), family: Family::Arbitrum, min_window_secs: 24 * HOUR, production: true },
+    Network { name: "op-sepolia", chain_id: Some(11155420), family: Family::OpStack, min_window_secs: 60, production: false },
+    Network { name: "base-sepolia", chain_id: Some(84532), family: Family::OpStack, min_window_secs: 60, production: false },
+    Network { name: "arbitrum-sepolia", chain_id: Some(421614), family: Family::Arbitrum, min_window_secs: 60, production: false },
+    Network { name: "custom", chain_id: None, family: Family::OpStack, min_window_secs: 60, production: false },
+];
+
+impl Network {
+    /// The profile called `name`.
+    pub fn by_name(name: &str) -> Result<Self> {
+        NETWORKS.iter().copied().find(|n| n.name == name).ok_or_else(|| {
+            let names: Vec<_> = NETWORKS.iter().map(|n| n.name).collect();
+            Error::Config(format!("unknown network `{name}` (known: {})", names.join(", ")))
+        })
+    }
+}
+
+/// A wei amount written with units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amount(pub U256);
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Int(v) => Ok(Amount(U256::from(v))),
+            Raw::Text(s) => parse_amount(&s).map(Amount).map_err(D::Error::custom),
+        }
+    }
+}
+
+/// `"1.5ether"`, `"20 gwei"`, `"1000"` (wei) → wei.
+pub fn parse_amount(s: &str) -> std::result::Result<U256, String> {
+    let t = s.trim().to_ascii_lowercase();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (number, unit) = (t[..split].trim(), t[split..].trim());
+    let unit = if unit.is_empty() { "wei" } else { unit };
+    parse_units(number, unit)
+        .map(Into::into)
+        .map_err(|e| format!("`{s}` is not an amount ({e}); write e.g. \"0.01ether\", \"5gwei\" or wei as an integer"))
+}
+
+/// A duration in seconds written with units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secs(pub u64);
+
+impl<'de> Deserialize<'de> for Secs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Int(v) => Ok(Secs(v)),
+            Raw::Text(s) => parse_secs(&s).map(Secs).map_err(D::Error::custom),
+        }
+    }
+}
+
+/// `"90s"`, `"10m"`, `"36h"`, `"14d"`, `"600"` → seconds.
+pub fn parse_secs(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let (n, mult) = match t.chars().last() {
+        Some('s') => (&t[..t.len() - 1], 1),
+        Some('m') => (&t[..t.len() - 1], 60),
+        Some('h') => (&t[..t.len() - 1], HOUR),
+        Some('d') => (&t[..t.len() - 1], 24 * HOUR),
+        _ => (t, 1),
+    };
+    n.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|v| v.checked_mul(mult))
+        .ok_or_else(|| format!("`{s}` is not a duration; write e.g. \"90s\", \"10m\", \"36h\", \"14d\" or seconds"))
+}
+
+/// OperatorRegistry's constructor.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorParams {
+    /// Least stake to register as an operator.
+    pub min_stake: Amount,
+    /// Least stake to opt in as a verifier.
+    pub min_verifier_stake: Amount,
+    /// Delay between requesting an unstake and withdrawing it.
+    pub unbonding_delay: Secs,
+}
+
+/// ReexecutionCommittee's parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitteeParams {
+    /// Verifiers drawn per dispute (odd).
+    pub jurors: u8,
+    /// Arbitration fee, shared by the majority.
+    pub fee: Amount,
+    /// Commit phase length.
+    pub commit_period: Secs,
+    /// Reveal phase length.
+    pub reveal_period: Secs,
+    /// Stake locked per juror until the reveal deadline.
+    pub juror_lock: Amount,
+    /// Slashed from a juror that does not reveal.
+    pub non_reveal_penalty: Amount,
+}
+
+/// JobMarket's parameters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketParams {
+    /// Protocol fee in basis points (≤ 1000).
+    pub fee_bps: u16,
+    /// ETH-job bond as basis points of the payment.
+    pub bond_bps: u16,
+    /// Share of the bond taken when a claim times out.
+    pub claim_penalty_bps: u16,
+    /// Share of a losing challenger's bond that is burned.
+    pub burn_bps: u16,
+    /// How long a claimer has to submit.
+    pub claim_timeout: Secs,
+    /// Challenge window after a submission.
+    pub challenge_window: Secs,
+    /// Longest job deadline a buyer may set.
+    pub max_deadline: Secs,
+    /// Least ETH bond per claim.
+    pub bond_floor: Amount,
+    /// Challenger's bond.
+    pub challenge_bond: Amount,
+    /// Least operator fee on ETH jobs.
+    pub eth_min_operator_fee: Amount,
+}
+
+/// An ERC-20 accepted for jobs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSetting {
+    /// The token.
+    pub address: Address,
+    /// Wei of bond per token unit, scaled by 1e18.
+    pub bond_rate: Amount,
+    /// Least operator fee in token units.
+    pub min_operator_fee: Amount,
+}
+
+/// The whole file.
+#[derive(Debug, Clone)]
+pub struct DeployConfig {
+    /// The network profile.
+    pub network: Network,
+    /// Final owner of every contract (default: the deployer). Another address must `acceptOwnership`.
+    pub owner: Option<Address>,
+    /// Fee recipient (default: the owner).
+    pub treasury: Option<Address>,
+    /// OperatorRegistry.
+    pub operators: OperatorParams,
+    /// ReexecutionCommittee.
+    pub committee: CommitteeParams,
+    /// JobMarket.
+    pub market: MarketParams,
+    /// Accepted ERC-20 tokens.
+    pub tokens: Vec<TokenSetting>,
+}
+
+/// Defaults of a profile, as TOML (so the file and the defaults parse through the same code).
+fn defaults_toml(network: &Network) -> String {
+    let (claim, window, commit, unbond) = if network.production {
+        let w = (network.min_window_secs * 3 / 2).max(36 * HOUR);
+        ("30m".to_string(), format!("{w}"), format!("{}", network.min_window_secs), "14d".to_string())
+    } else {
+        ("10m".to_string(), "1h".to_string(), "10m".to_string(), "1d".to_string())
+    };
+    format!(
+        r#"
+[operators]
+min_stake = "1ether"
+min_verifier_stake = "1ether"
+unbonding_delay = "{unbond}"
+
+[committee]
+jurors = 3
+fee = "0.03ether"
+commit_period = "{commit}"
+reveal_period = "{commit}"
+juror_lock = "0.5ether"
+non_reveal_penalty = "0.1ether"
+
+[market]
+fee_bps = 500
+bond_bps = 2000
+claim_penalty_bps = 1000
+burn_bps = 5000
+claim_timeout = "{claim}"
+challenge_window = "{window}"
+max_deadline = "7d"
+bond_floor = "0.01ether"
+challenge_bond = "0.05ether"
+eth_min_operator_fee = "1000000000000"
+"#
+    )
+}
+
+impl DeployConfig {
+    /// The defaults of `network`.
+    pub fn defaults(network: &str) -> Result<Self> {
+        Self::from_toml(&format!("network = \"{network}\"\n"))
+    }
+
+    /// Reads a config file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_toml(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// Parses TOML; missing keys take the network profile's defaults, unknown keys are refused.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let user: toml::Table = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        let name = match user.get("network") {
+            None => "devnet",
+            Some(toml::Value::String(s)) => s.as_str(),
+            Some(other) => return Err(Error::Config(format!("network: expected a string, found {other}"))),
+        };
+        let network = Network::by_name(name)?;
+        let mut merged: toml::Table = toml::from_str(&defaults_toml(&network)).expect("defaults are valid TOML");
+        for (key, value) in user {
+            match (merged.get_mut(&key), value) {
+                (Some(toml::Value::Table(base)), toml::Value::Table(over)) => base.extend(over),
+                (_, value) => {
+                    merged.insert(key, value);
+                }
+            }
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct File {
+            #[allow(dead_code)]
+            network: Option<String>,
+            owner: Option<Address>,
+            treasury: Option<Address>,
+            operators: OperatorParams,
+            committee: CommitteeParams,
+            market: MarketParams,
+            #[serde(default)]
+            tokens: Vec<TokenSetting>,
+        }
+        let f: File = toml::Value::Table(merged).try_into().map_err(|e: toml::de::Error| Error::Config(e.to_string()))?;
+        let config = Self {
+            network,
+            owner: f.owner,
+            treasury: f.treasury,
+            operators: f.operators,
+            committee: f.committee,
+            market: f.market,
+            tokens: f.tokens,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what the contracts would refuse, and the network's force-inclusion floor, before anything is
+    /// sent.
+    pub fn validate(&self) -> Result<()> {
+        let mut problems = Vec::new();
+        let m = &self.market;
+        if m.fee_bps > 1000 {
+            problems.push(format!("market.fee_bps = {} (at most 1000, i.e. 10%)", m.fee_bps));
+        }
+        for (k, v) in [("bond_bps", m.bond_bps), ("claim_penalty_bps", m.claim_penalty_bps), ("burn_bps", m.burn_bps)] {
+            if v > 10_000 {
+                problems.push(format!("market.{k} = {v} (at most 10000)"));
+            }
+        }
+        let c = &self.committee;
+        if c.jurors == 0 || c.jurors % 2 == 0 || c.jurors > 15 {
+            problems.push(format!("committee.jurors = {} (odd, 1 to 15)", c.jurors));
+        }
+        let floor = self.network.min_window_secs;
+        for (k, v) in [
+            ("market.challenge_window", m.challenge_window.0),
+            ("committee.commit_period", c.commit_period.0),
+            ("committee.reveal_period", c.reveal_period.0),
+        ] {
+            if v < floor {
+                problems.push(format!(
+                    "{k} = {v}s is below {floor}s, the force-inclusion delay of {} (a censored challenger could not get in)",
+                    self.network.name
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Config(format!("invalid values:\n  - {}", problems.join("\n  - "))))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_fill_what_the_file_leaves_out() {
+        let c = DeployConfig::from_toml("[market]\nfee_bps = 250\nchallenge_window = \"2h\"\n").unwrap();
+        assert_eq!(c.network.name, "devnet");
+        assert_eq!(c.market.fee_bps, 250);
+        assert_eq!(c.market.challenge_window, Secs(7200));
+        assert_eq!(c.market.bond_floor.0, U256::from(10u64).pow(U256::from(16)));
+        assert_eq!(c.committee.jurors, 3);
+    }
+
+    #[test]
+    fn production_profiles_keep_windows_above_force_inclusion() {
+        let arb = DeployConfig::defaults("arbitrum-one").unwrap();
+        assert!(arb.market.challenge_window.0 >= 24 * HOUR);
+        let err = DeployConfig::from_toml("network = \"base\"\n[market]\nchallenge_window = \"1h\"\n").unwrap_err();
+        assert!(err.to_string().contains("force-inclusion delay of base"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = DeployConfig::from_toml("[market]\nfee_bps = 5000\n[committee]\njurors = 4\n").unwrap_err().to_string();
+        assert!(err.contains("market.fee_bps = 5000") && err.contains("committee.jurors = 4"), "{err}");
+        let err = DeployConfig::from_toml("[market]\nbond_floor = \"lots\"\n").unwrap_err().to_string();
+        assert!(err.contains("`lots` is not an amount"), "{err}");
+        let err = DeployConfig::from_toml("[market]\nfees = 1\n").unwrap_err().to_string();
+        assert!(err.contains("unknown field `fees`"), "{err}");
+        let err = DeployConfig::from_toml("network = \"mainnet\"\n").unwrap_err().to_string();
+        assert!(err.contains("unknown network `mainnet`"), "{err}");
+        assert_eq!(parse_amount("1.5 ether").unwrap(), U256::from(1_500_000_000_000_000_000u64));
+        assert_eq!(parse_secs("14d").unwrap(), 14 * 24 * 3600);
+    }
+}
