@@ -14,8 +14,7 @@ use std::{
 use foundry_compilers::{
     Project, ProjectPathsConfig,
     artifacts::{
-        BytecodeHash, EvmVersion, Optimizer, Remapping, Settings, SettingsMetadata,
-        output_selection::OutputSelection,
+        BytecodeHash, EvmVersion, Optimizer, Remapping, Settings, SettingsMetadata, output_selection::OutputSelection,
     },
     compilers::{
         multi::{MultiCompiler, MultiCompilerSettings},
@@ -28,8 +27,9 @@ use serde_json::{Value, json};
 use crate::{Error, Result};
 
 /// The contracts a deployment creates; each gets an artifact (and so Rust bindings).
+/// `DevToken` is deployed by `cairn-deploy seed` on devnets only.
 pub const DEPLOYABLE: &[&str] =
-    &["OperatorRegistry", "BlockhashRandomness", "ReexecutionCommittee", "ModelRegistry", "JobMarket"];
+    &["OperatorRegistry", "BlockhashRandomness", "ReexecutionCommittee", "ModelRegistry", "JobMarket", "DevToken"];
 
 /// The solc version the contracts pin (`pragma solidity 0.8.37`).
 pub const SOLC_VERSION: &str = "0.8.37";
@@ -116,12 +116,13 @@ pub fn compile(root: &Path) -> Result<Vec<Artifact>> {
     // Linux.g++): both produce the same bytecode, and the artifacts must not drift with the platform.
     let version = {
         let mut v = solc.version.clone();
-        v.build = semver::BuildMetadata::new(v.build.as_str().split('.').take(2).collect::<Vec<_>>().join(".").as_str())
-            .unwrap_or(semver::BuildMetadata::EMPTY);
+        v.build =
+            semver::BuildMetadata::new(v.build.as_str().split('.').take(2).collect::<Vec<_>>().join(".").as_str())
+                .unwrap_or(semver::BuildMetadata::EMPTY);
         v.to_string()
     };
-    let compiler = MultiCompiler::new(Some(SolcCompiler::Specific(solc)), None)
-        .map_err(|e| Error::Compile(e.to_string()))?;
+    let compiler =
+        MultiCompiler::new(Some(SolcCompiler::Specific(solc)), None).map_err(|e| Error::Compile(e.to_string()))?;
 
     let remappings = profile
         .remappings
@@ -147,7 +148,8 @@ pub fn compile(root: &Path) -> Result<Vec<Artifact>> {
         .map_err(|e| Error::Config(format!("bytecode_hash `{}`: {e}", profile.bytecode_hash)))?;
     let mut settings = Settings::new(OutputSelection::default_output_selection());
     settings.evm_version = Some(evm_version);
-    settings.optimizer = Optimizer { enabled: Some(profile.optimizer), runs: Some(profile.optimizer_runs), details: None };
+    settings.optimizer =
+        Optimizer { enabled: Some(profile.optimizer), runs: Some(profile.optimizer_runs), details: None };
     settings.metadata = Some(SettingsMetadata::new(bytecode_hash, profile.cbor_metadata));
     settings.remappings = remappings;
     let settings = MultiCompilerSettings {
@@ -184,8 +186,7 @@ pub fn compile(root: &Path) -> Result<Vec<Artifact>> {
         let source = id.source.strip_prefix(root).unwrap_or(&id.source).to_string_lossy().into_owned();
         let bytecode = artifact.bytecode.as_ref().and_then(|b| b.object.as_bytes()).map(hex_0x);
         let deployed = artifact.deployed_bytecode.as_ref();
-        let deployed_code =
-            deployed.and_then(|d| d.bytecode.as_ref()).and_then(|b| b.object.as_bytes()).map(hex_0x);
+        let deployed_code = deployed.and_then(|d| d.bytecode.as_ref()).and_then(|b| b.object.as_bytes()).map(hex_0x);
         let immutables = deployed.map(|d| d.immutable_references.clone()).unwrap_or_default();
         let (Some(bytecode), Some(deployed_code), Some(abi)) = (bytecode, deployed_code, artifact.abi) else {
             return Err(Error::Compile(format!("{}: no bytecode or ABI in solc's output", id.name)));

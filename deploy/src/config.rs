@@ -40,12 +40,48 @@ const HOUR: u64 = 3600;
 /// Every profile. See docs/ARCHITECTURE.md ("Deploying to an L2") for the gas and finality notes.
 pub const NETWORKS: &[Network] = &[
     Network { name: "devnet", chain_id: Some(31337), family: Family::Devnet, min_window_secs: 60, production: false },
-    Network { name: "optimism", chain_id: Some(10), family: Family::OpStack, min_window_secs: 12 * HOUR, production: true },
-    Network { name: "base", chain_id: Some(8453), family: Family::OpStack, min_window_secs: 12 * HOUR, production: true },
-    Network { name: "arbitrum-one", chain_id: Some(42161), family: Family::Arbitrum, min_window_secs: 24 * HOUR, production: true },
-    Network { name: "op-sepolia", chain_id: Some(11155420), family: Family::OpStack, min_window_secs: 60, production: false },
-    Network { name: "base-sepolia", chain_id: Some(84532), family: Family::OpStack, min_window_secs: 60, production: false },
-    Network { name: "arbitrum-sepolia", chain_id: Some(421614), family: Family::Arbitrum, min_window_secs: 60, production: false },
+    Network {
+        name: "optimism",
+        chain_id: Some(10),
+        family: Family::OpStack,
+        min_window_secs: 12 * HOUR,
+        production: true,
+    },
+    Network {
+        name: "base",
+        chain_id: Some(8453),
+        family: Family::OpStack,
+        min_window_secs: 12 * HOUR,
+        production: true,
+    },
+    Network {
+        name: "arbitrum-one",
+        chain_id: Some(42161),
+        family: Family::Arbitrum,
+        min_window_secs: 24 * HOUR,
+        production: true,
+    },
+    Network {
+        name: "op-sepolia",
+        chain_id: Some(11155420),
+        family: Family::OpStack,
+        min_window_secs: 60,
+        production: false,
+    },
+    Network {
+        name: "base-sepolia",
+        chain_id: Some(84532),
+        family: Family::OpStack,
+        min_window_secs: 60,
+        production: false,
+    },
+    Network {
+        name: "arbitrum-sepolia",
+        chain_id: Some(421614),
+        family: Family::Arbitrum,
+        min_window_secs: 60,
+        production: false,
+    },
     Network { name: "custom", chain_id: None, family: Family::OpStack, min_window_secs: 60, production: false },
 ];
 
@@ -293,7 +329,8 @@ impl DeployConfig {
             #[serde(default)]
             tokens: Vec<TokenSetting>,
         }
-        let f: File = toml::Value::Table(merged).try_into().map_err(|e: toml::de::Error| Error::Config(e.to_string()))?;
+        let f: File =
+            toml::Value::Table(merged).try_into().map_err(|e: toml::de::Error| Error::Config(e.to_string()))?;
         let config = Self {
             network,
             owner: f.owner,
@@ -321,7 +358,7 @@ impl DeployConfig {
             }
         }
         let c = &self.committee;
-        if c.jurors == 0 || c.jurors % 2 == 0 || c.jurors > 15 {
+        if c.jurors == 0 || c.jurors.is_multiple_of(2) || c.jurors > 15 {
             problems.push(format!("committee.jurors = {} (odd, 1 to 15)", c.jurors));
         }
         let floor = self.network.min_window_secs;
@@ -369,7 +406,8 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let err = DeployConfig::from_toml("[market]\nfee_bps = 5000\n[committee]\njurors = 4\n").unwrap_err().to_string();
+        let err =
+            DeployConfig::from_toml("[market]\nfee_bps = 5000\n[committee]\njurors = 4\n").unwrap_err().to_string();
         assert!(err.contains("market.fee_bps = 5000") && err.contains("committee.jurors = 4"), "{err}");
         let err = DeployConfig::from_toml("[market]\nbond_floor = \"lots\"\n").unwrap_err().to_string();
         assert!(err.contains("`lots` is not an amount"), "{err}");

@@ -24,9 +24,8 @@ fn deployed(receipt: &TransactionReceipt, address: Address) -> Deployed {
 
 /// `git rev-parse HEAD` of `root`, `-dirty` when `contracts/` has uncommitted changes, `unknown` outside git.
 pub fn git_commit(root: &Path) -> String {
-    let run = |args: &[&str]| {
-        Command::new("git").args(args).current_dir(root).output().ok().filter(|o| o.status.success())
-    };
+    let run =
+        |args: &[&str]| Command::new("git").args(args).current_dir(root).output().ok().filter(|o| o.status.success());
     let Some(head) = run(&["rev-parse", "HEAD"]) else { return "unknown".into() };
     let mut commit = String::from_utf8_lossy(&head.stdout).trim().to_string();
     if run(&["status", "--porcelain", "--", "contracts", "foundry.toml"]).is_some_and(|o| !o.stdout.is_empty()) {
@@ -49,14 +48,9 @@ pub async fn deploy(chain: &Chain, config: &DeployConfig, root: &Path, progress:
 
     progress("deploying OperatorRegistry");
     let o = &config.operators;
-    let tx = OperatorRegistry::deploy_builder(
-        &provider,
-        me,
-        o.min_stake.0,
-        o.min_verifier_stake.0,
-        o.unbonding_delay.0,
-    )
-    .into_transaction_request();
+    let tx =
+        OperatorRegistry::deploy_builder(&provider, me, o.min_stake.0, o.min_verifier_stake.0, o.unbonding_delay.0)
+            .into_transaction_request();
     let (operators, r) = deploy_tx(chain, "OperatorRegistry", tx).await?;
     contracts.insert("OperatorRegistry".to_string(), deployed(&r, operators));
 
@@ -75,7 +69,8 @@ pub async fn deploy(chain: &Chain, config: &DeployConfig, root: &Path, progress:
         jurorLock: c.juror_lock.0,
         nonRevealPenalty: c.non_reveal_penalty.0,
     };
-    let tx = ReexecutionCommittee::deploy_builder(&provider, me, operators, randomness, params).into_transaction_request();
+    let tx =
+        ReexecutionCommittee::deploy_builder(&provider, me, operators, randomness, params).into_transaction_request();
     let (committee, r) = deploy_tx(chain, "ReexecutionCommittee", tx).await?;
     contracts.insert("ReexecutionCommittee".to_string(), deployed(&r, committee));
 
@@ -107,16 +102,25 @@ pub async fn deploy(chain: &Chain, config: &DeployConfig, root: &Path, progress:
     let com = ReexecutionCommittee::new(committee, &provider);
     let mkt = JobMarket::new(market, &provider);
     let mdl = ModelRegistry::new(models, &provider);
-    chain.send("authorise JobMarket to lock and slash stake", reg.setAuthorised(market, true).into_transaction_request()).await?;
     chain
-        .send("authorise ReexecutionCommittee to lock and slash stake", reg.setAuthorised(committee, true).into_transaction_request())
+        .send("authorise JobMarket to lock and slash stake", reg.setAuthorised(market, true).into_transaction_request())
+        .await?;
+    chain
+        .send(
+            "authorise ReexecutionCommittee to lock and slash stake",
+            reg.setAuthorised(committee, true).into_transaction_request(),
+        )
         .await?;
     chain.send("let JobMarket open disputes", com.setArbitrable(market, true).into_transaction_request()).await?;
     let eth = job_market::IJobMarket::TokenConfig { bondRate: U256::ZERO, minOperatorFee: m.eth_min_operator_fee.0 };
-    chain.send("set the ETH minimum operator fee", mkt.setTokenConfig(Address::ZERO, eth).into_transaction_request()).await?;
+    chain
+        .send("set the ETH minimum operator fee", mkt.setTokenConfig(Address::ZERO, eth).into_transaction_request())
+        .await?;
     for t in &config.tokens {
         let cfg = job_market::IJobMarket::TokenConfig { bondRate: t.bond_rate.0, minOperatorFee: t.min_operator_fee.0 };
-        chain.send(&format!("accept token {}", t.address), mkt.setTokenConfig(t.address, cfg).into_transaction_request()).await?;
+        chain
+            .send(&format!("accept token {}", t.address), mkt.setTokenConfig(t.address, cfg).into_transaction_request())
+            .await?;
     }
     if owner != me {
         progress(&format!("handing ownership to {owner} (it must call acceptOwnership on each contract)"));

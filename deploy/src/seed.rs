@@ -1,5 +1,6 @@
 //! Seeding a devnet: funded accounts for a seller, a buyer, three staked operators in different regions and
-//! five opted-in verifiers, so a committee of three can always be drawn. The keys are derived from fixed
+//! five opted-in verifiers, so a committee of three can always be drawn; and `DevToken` (6-decimal, EIP-2612),
+//! accepted by the JobMarket for ERC-20 jobs, with 10,000 DUSD minted to the buyer. The keys are derived from fixed
 //! labels (`keccak256("cairn-devnet/<label>")`): the same on every machine, and worthless anywhere else.
 
 use alloy::{
@@ -8,7 +9,7 @@ use alloy::{
     rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
 };
-use cairn_bindings::OperatorRegistry;
+use cairn_bindings::{DevToken, JobMarket, OperatorRegistry, job_market::IJobMarket};
 use cairn_chain::{Chain, ChainOptions, Deployments};
 use cairn_protocol::Region;
 use serde::Serialize;
@@ -39,6 +40,25 @@ pub struct Actor {
     pub stake_wei: Option<U256>,
 }
 
+/// One actor to seed: its label, the ETH it gets, and its stake if it operates or verifies.
+struct Planned {
+    label: String,
+    eth: &'static str,
+    staking: Option<Staking>,
+}
+
+struct Staking {
+    region: Region,
+    stake: &'static str,
+    verifier: bool,
+}
+
+impl Planned {
+    fn funded(label: &str, eth: &'static str) -> Self {
+        Self { label: label.into(), eth, staking: None }
+    }
+}
+
 /// The devnet key of `label`.
 pub fn devnet_key(label: &str) -> PrivateKeySigner {
     PrivateKeySigner::from_bytes(&keccak256(format!("cairn-devnet/{label}"))).expect("a keccak digest is a valid key")
@@ -47,8 +67,12 @@ pub fn devnet_key(label: &str) -> PrivateKeySigner {
 /// The chain ids seeding accepts (never a public chain: the keys are public).
 pub const DEVNET_CHAIN_IDS: &[u64] = &[31337, 1337];
 
-/// Funds and registers the actors. Idempotent: an operator already registered is left as it is.
-pub async fn seed(funder: &Chain, deployments: &Deployments, progress: Progress<'_>) -> Result<Vec<Actor>> {
+/// DevToken's bond rate: 1 DUSD (1e6 units) bonds 0.0005 ETH (rate = 5e14 × 1e18 / 1e6).
+pub const DEV_TOKEN_BOND_RATE: u128 = 5 * 10u128.pow(26);
+
+/// Funds and registers the actors, deploying DevToken into `deployments` when it is not there yet.
+/// Idempotent: funded accounts and registered operators are left as they are. `funder` must own JobMarket.
+pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progress<'_>) -> Result<Vec<Actor>> {
     if !DEVNET_CHAIN_IDS.contains(&funder.chain_id()) {
         return Err(Error::Config(format!(
             "seeding publishes private keys and is for devnets only (chain ids {DEVNET_CHAIN_IDS:?}), not chain {}",
@@ -56,21 +80,54 @@ pub async fn seed(funder: &Chain, deployments: &Deployments, progress: Progress<
         )));
     }
     let registry_address = deployments.address("OperatorRegistry")?;
+    let market_address = deployments.address("JobMarket")?;
     let mut actors = Vec::new();
+    let provider = funder.provider().clone();
+
+    let token_address = match deployments.contracts.get("DevToken") {
+        Some(d) => d.address,
+        None => {
+            progress("deploying DevToken (DUSD, 6 decimals, EIP-2612)");
+            let tx = DevToken::deploy_builder(&provider, funder.account()).into_transaction_request();
+            let code = tx.input.input().cloned().unwrap_or_default();
+            let (address, receipt) = funder.deploy("DevToken", code).await?;
+            deployments.contracts.insert(
+                "DevToken".into(),
+                cairn_chain::deployments::Deployed {
+                    address,
+                    block: receipt.block_number.unwrap_or_default(),
+                    tx: receipt.transaction_hash,
+                },
+            );
+            let market = JobMarket::new(market_address, &provider);
+            let config =
+                IJobMarket::TokenConfig { bondRate: U256::from(DEV_TOKEN_BOND_RATE), minOperatorFee: U256::from(1000) };
+            funder
+                .send("accept DevToken for jobs", market.setTokenConfig(address, config).into_transaction_request())
+                .await?;
+            address
+        }
+    };
+    let token = DevToken::new(token_address, &provider);
 
     let fund = |address: Address, eth: &str| {
         TransactionRequest::default().with_to(address).with_value(parse_ether(eth).expect("literal amount"))
     };
-    let mut plan: Vec<(String, &str, Option<(Region, &str, bool)>)> =
-        vec![("seller".into(), "100", None), ("buyer".into(), "100", None)];
+    let mut plan = vec![Planned::funded("seller", "100"), Planned::funded("buyer", "100")];
     for (i, region) in [Region::Eu, Region::Us, Region::Jp].into_iter().enumerate() {
-        plan.push((format!("operator-{i}"), "20", Some((region, "5", false))));
+        plan.push(Planned {
+            staking: Some(Staking { region, stake: "5", verifier: false }),
+            ..Planned::funded(&format!("operator-{i}"), "20")
+        });
     }
     for (i, region) in [Region::Eu, Region::Uk, Region::Us, Region::Ca, Region::Sg].into_iter().enumerate() {
-        plan.push((format!("verifier-{i}"), "10", Some((region, "2", true))));
+        plan.push(Planned {
+            staking: Some(Staking { region, stake: "2", verifier: true }),
+            ..Planned::funded(&format!("verifier-{i}"), "10")
+        });
     }
 
-    for (label, eth, staking) in plan {
+    for Planned { label, eth, staking } in plan {
         let key = devnet_key(&label);
         let address = key.address();
         let mut actor = Actor {
@@ -86,7 +143,20 @@ pub async fn seed(funder: &Chain, deployments: &Deployments, progress: Progress<
             progress(&format!("funding {label} {address} with {eth} ETH"));
             funder.send(&format!("fund {label}"), fund(address, eth)).await?;
         }
-        if let Some((region, stake, verifier)) = staking {
+        if label == "buyer" {
+            let units = U256::from(10_000_000_000u64); // 10,000 DUSD
+            let held = token.balanceOf(address).call().await.map_err(|e| cairn_chain::Error::Transport {
+                action: "read the buyer's DUSD balance".into(),
+                detail: e.to_string(),
+            })?;
+            if held < units {
+                progress(&format!("minting 10,000 DUSD to {label}"));
+                funder
+                    .send("mint DUSD to the buyer", token.mint(address, units - held).into_transaction_request())
+                    .await?;
+            }
+        }
+        if let Some(Staking { region, stake, verifier }) = staking {
             let chain = Chain::connect(funder.url(), key, ChainOptions::default()).await?;
             chain.name_address(registry_address, "OperatorRegistry");
             let registry = OperatorRegistry::new(registry_address, chain.provider());
@@ -99,11 +169,22 @@ pub async fn seed(funder: &Chain, deployments: &Deployments, progress: Progress<
             if !info.registered {
                 progress(&format!("registering {label} in {region} with {stake} ETH stake"));
                 let call = registry
-                    .register(signer_key.address(), region.bit(), keccak256("cpu"), B256::ZERO, format!("devnet://{label}"))
+                    .register(
+                        signer_key.address(),
+                        region.bit(),
+                        keccak256("cpu"),
+                        B256::ZERO,
+                        format!("devnet://{label}"),
+                    )
                     .value(stake_wei);
                 chain.send(&format!("register {label}"), call.into_transaction_request()).await?;
                 if verifier {
-                    chain.send(&format!("opt {label} in as verifier"), registry.setVerifier(true).into_transaction_request()).await?;
+                    chain
+                        .send(
+                            &format!("opt {label} in as verifier"),
+                            registry.setVerifier(true).into_transaction_request(),
+                        )
+                        .await?;
                 }
             }
             actor.region = Some(region.code().into());

@@ -26,7 +26,11 @@ pub(crate) struct ArtifactsArgs {
 impl ArtifactsArgs {
     pub(crate) fn run(self) -> anyhow::Result<()> {
         let root = super::find_root(self.root)?;
-        super::say(&format!("compiling {} with {}", root.join("contracts/src").display(), artifacts::find_solc(&root)?.display()));
+        super::say(&format!(
+            "compiling {} with {}",
+            root.join("contracts/src").display(),
+            artifacts::find_solc(&root)?.display()
+        ));
         let built = artifacts::compile(&root).context("compiling")?;
         let dir = root.join(artifacts::ARTIFACTS_DIR);
         if self.check {

@@ -57,7 +57,8 @@ impl DeployArgs {
             config.network.name
         ));
         let root = super::find_root(self.root).unwrap_or_else(|_| PathBuf::from("."));
-        let deployments = cairn_deploy::deploy::deploy(&chain, &config, &root, &super::say).await.context("deploying")?;
+        let deployments =
+            cairn_deploy::deploy::deploy(&chain, &config, &root, &super::say).await.context("deploying")?;
         let written = deployments.save(&self.deployments_dir)?;
         for (name, d) in &deployments.contracts {
             println!("{name:<22} {} (block {})", d.address, d.block);

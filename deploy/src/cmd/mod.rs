@@ -69,8 +69,10 @@ impl ChainArgs {
             None => SignerSource::Env(self.private_key_env.clone()),
         };
         let signer = source.load()?;
-        let options =
-            ChainOptions { receipt_timeout: std::time::Duration::from_secs(self.receipt_timeout), ..Default::default() };
+        let options = ChainOptions {
+            receipt_timeout: std::time::Duration::from_secs(self.receipt_timeout),
+            ..Default::default()
+        };
         Chain::connect(&self.rpc_url, signer, options).await.context("connecting")
     }
 }
@@ -81,10 +83,9 @@ pub(crate) fn find_root(root: Option<PathBuf>) -> anyhow::Result<PathBuf> {
         return Ok(r);
     }
     let cwd = std::env::current_dir()?;
-    cwd.ancestors()
-        .find(|d| d.join("foundry.toml").is_file())
-        .map(PathBuf::from)
-        .with_context(|| format!("no foundry.toml in {} or above; run inside the Cairn checkout or pass --root", cwd.display()))
+    cwd.ancestors().find(|d| d.join("foundry.toml").is_file()).map(PathBuf::from).with_context(|| {
+        format!("no foundry.toml in {} or above; run inside the Cairn checkout or pass --root", cwd.display())
+    })
 }
 
 pub(crate) fn say(line: &str) {

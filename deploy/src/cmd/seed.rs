@@ -6,7 +6,7 @@ use clap::Args;
 use super::ChainArgs;
 
 /// Fund and register devnet actors: a seller, a buyer, three staked operators (EU, US, JP) and five
-/// opted-in verifiers. Devnet chains only (the keys are derived from public labels).
+/// opted-in verifiers; DevToken (DUSD) deployed, accepted for jobs, 10,000 minted to the buyer. Devnet chains only (the keys are derived from public labels).
 ///
 /// Examples:
 ///   CAIRN_PRIVATE_KEY=0xac09… cairn-deploy seed --accounts-out .devnet/accounts.json
@@ -25,8 +25,9 @@ pub(crate) struct SeedArgs {
 impl SeedArgs {
     pub(crate) async fn run(self) -> anyhow::Result<()> {
         let chain = self.chain.connect().await?;
-        let deployments = chain.deployments(&self.deployments_dir).await?;
-        let actors = cairn_deploy::seed::seed(&chain, &deployments, &super::say).await.context("seeding")?;
+        let mut deployments = chain.deployments(&self.deployments_dir).await?;
+        let actors = cairn_deploy::seed::seed(&chain, &mut deployments, &super::say).await.context("seeding")?;
+        deployments.save(&self.deployments_dir)?;
         if let Some(parent) = self.accounts_out.parent() {
             std::fs::create_dir_all(parent)?;
         }

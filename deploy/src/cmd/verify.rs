@@ -23,7 +23,11 @@ impl VerifyArgs {
         let chain = self.chain.connect().await?;
         let deployments = chain.deployments(&self.deployments_dir).await?;
         cairn_deploy::deploy::verify(&chain, &deployments).await?;
-        super::say(&format!("{} contracts on chain {} match their artifacts", deployments.contracts.len(), chain.chain_id()));
+        super::say(&format!(
+            "{} contracts on chain {} match their artifacts",
+            deployments.contracts.len(),
+            chain.chain_id()
+        ));
         Ok(())
     }
 }

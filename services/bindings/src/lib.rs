@@ -14,7 +14,8 @@
 //! # Ok(()) }
 //! ```
 
-#![allow(missing_docs, unreachable_pub)] // the sol! expansions are documented by the contracts' NatSpec
+// The sol! expansions are documented by the contracts' NatSpec; their call signatures mirror the ABI.
+#![allow(missing_docs, unreachable_pub, clippy::too_many_arguments)]
 
 use alloy::json_abi::JsonAbi;
 
@@ -36,6 +37,7 @@ contract!(blockhash_randomness, BlockhashRandomness, "artifacts/BlockhashRandomn
 contract!(reexecution_committee, ReexecutionCommittee, "artifacts/ReexecutionCommittee.json");
 contract!(model_registry, ModelRegistry, "artifacts/ModelRegistry.json");
 contract!(job_market, JobMarket, "artifacts/JobMarket.json");
+contract!(dev_token, DevToken, "artifacts/DevToken.json");
 
 /// The signed structs, one Rust type each (DESIGN.md "Typed data").
 pub use JobMarket::{JobReceipt, JobRequest};
@@ -50,13 +52,14 @@ pub struct ArtifactText {
     pub json: &'static str,
 }
 
-/// Every committed artifact, in deployment order.
+/// Every committed artifact, in deployment order (`DevToken`: devnets only).
 pub const ARTIFACTS: &[ArtifactText] = &[
     ArtifactText { name: "OperatorRegistry", json: include_str!("../artifacts/OperatorRegistry.json") },
     ArtifactText { name: "BlockhashRandomness", json: include_str!("../artifacts/BlockhashRandomness.json") },
     ArtifactText { name: "ReexecutionCommittee", json: include_str!("../artifacts/ReexecutionCommittee.json") },
     ArtifactText { name: "ModelRegistry", json: include_str!("../artifacts/ModelRegistry.json") },
     ArtifactText { name: "JobMarket", json: include_str!("../artifacts/JobMarket.json") },
+    ArtifactText { name: "DevToken", json: include_str!("../artifacts/DevToken.json") },
 ];
 
 /// A parsed artifact: ABI, creation and runtime code, and where the runtime code holds immutables.

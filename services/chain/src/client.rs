@@ -6,7 +6,10 @@ use alloy::{
     network::{EthereumWallet, TransactionBuilder},
     primitives::{Address, Bytes, U256},
     providers::{DynProvider, PendingTransactionError, Provider, ProviderBuilder, WatchTxError},
-    rpc::{client::ClientBuilder, types::{TransactionReceipt, TransactionRequest}},
+    rpc::{
+        client::ClientBuilder,
+        types::{TransactionReceipt, TransactionRequest},
+    },
     signers::local::PrivateKeySigner,
     transports::{
         RpcError, TransportError, TransportErrorKind,
@@ -58,7 +61,11 @@ pub struct Chain {
 
 impl std::fmt::Debug for Chain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Chain").field("url", &self.url).field("chain_id", &self.chain_id).field("account", &self.account).finish()
+        f.debug_struct("Chain")
+            .field("url", &self.url)
+            .field("chain_id", &self.chain_id)
+            .field("account", &self.account)
+            .finish()
     }
 }
 
@@ -74,7 +81,8 @@ impl Chain {
     pub async fn connect(url: &str, signer: PrivateKeySigner, options: ChainOptions) -> Result<Self> {
         let rpc_err = |detail: String| Error::Rpc { url: url.to_string(), detail };
         let policy = OrRetryPolicyFn::new(RateLimitRetryPolicy::default(), transient);
-        let retry = RetryBackoffLayer::new_with_policy(options.max_retries, options.initial_backoff_ms, u64::MAX, policy);
+        let retry =
+            RetryBackoffLayer::new_with_policy(options.max_retries, options.initial_backoff_ms, u64::MAX, policy);
         let client = ClientBuilder::default().layer(retry).connect(url).await.map_err(|e| rpc_err(e.to_string()))?;
         let client = client.with_poll_interval(options.poll_interval);
         let account = signer.address();
@@ -157,9 +165,12 @@ impl Chain {
     async fn classify(&self, action: &str, to: Option<Address>, e: TransportError) -> Error {
         if let Some(data) = e.as_error_resp().and_then(|r| r.as_revert_data()) {
             let called = to.and_then(|a| self.names.read().expect("names lock").get(&a).cloned());
-            return Error::Reverted { action: action.into(), revert: DecodedRevert::decode(&data, called.as_deref()) };
+            return Error::Reverted {
+                action: action.into(),
+                revert: Box::new(DecodedRevert::decode(&data, called.as_deref())),
+            };
         }
-        let text = e.to_string();
+        let text = e.to_string().to_ascii_lowercase();
         if text.contains("insufficient funds") || text.contains("gas required exceeds allowance") {
             let balance = self.balance(self.account).await.unwrap_or_default();
             return Error::Unfunded { action: action.into(), address: self.account, balance };
@@ -167,7 +178,10 @@ impl Chain {
         if text.contains("execution reverted") {
             return Error::Reverted {
                 action: action.into(),
-                revert: DecodedRevert::decode(&[], to.and_then(|a| self.names.read().expect("names lock").get(&a).cloned()).as_deref()),
+                revert: Box::new(DecodedRevert::decode(
+                    &[],
+                    to.and_then(|a| self.names.read().expect("names lock").get(&a).cloned()).as_deref(),
+                )),
             };
         }
         self.transport(action, e)
@@ -212,12 +226,13 @@ impl Chain {
         };
         let hash = *pending.tx_hash();
         tracing::info!(action, tx = %hash, "sent");
-        let receipt = pending.with_timeout(Some(self.options.receipt_timeout)).get_receipt().await.map_err(|e| match e {
-            PendingTransactionError::TxWatcher(WatchTxError::Timeout) => {
-                Error::ReceiptTimeout { action: action.into(), tx: hash, after: self.options.receipt_timeout }
-            }
-            other => Error::Transport { action: action.into(), detail: other.to_string() },
-        })?;
+        let receipt =
+            pending.with_timeout(Some(self.options.receipt_timeout)).get_receipt().await.map_err(|e| match e {
+                PendingTransactionError::TxWatcher(WatchTxError::Timeout) => {
+                    Error::ReceiptTimeout { action: action.into(), tx: hash, after: self.options.receipt_timeout }
+                }
+                other => Error::Transport { action: action.into(), detail: other.to_string() },
+            })?;
         if !receipt.status() {
             return Err(Error::FailedOnChain {
                 action: action.into(),

@@ -55,8 +55,8 @@ impl Deployments {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NoDeployments { path, chain_id }),
             Err(e) => return Err(Error::BadDeployments { path, detail: e.to_string() }),
         };
-        let d: Self =
-            serde_json::from_str(&text).map_err(|e| Error::BadDeployments { path: path.clone(), detail: e.to_string() })?;
+        let d: Self = serde_json::from_str(&text)
+            .map_err(|e| Error::BadDeployments { path: path.clone(), detail: e.to_string() })?;
         if d.chain_id != chain_id {
             return Err(Error::BadDeployments {
                 path,

@@ -28,7 +28,9 @@ use alloy::primitives::{Address, B256, U256};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The RPC URL is malformed or nothing answers there.
-    #[error("cannot reach the RPC at {url}: {detail}; check the URL (http(s):// or ws(s)://) and that the node is running")]
+    #[error(
+        "cannot reach the RPC at {url}: {detail}; check the URL (http(s):// or ws(s)://) and that the node is running"
+    )]
     Rpc {
         /// The URL.
         url: String,
@@ -36,7 +38,9 @@ pub enum Error {
         detail: String,
     },
     /// The node's chain differs from what was expected.
-    #[error("chain id mismatch: {what} says chain {expected}, but the RPC at {url} serves chain {actual}; use the RPC of chain {expected} or the deployments file of chain {actual}")]
+    #[error(
+        "chain id mismatch: {what} says chain {expected}, but the RPC at {url} serves chain {actual}; use the RPC of chain {expected} or the deployments file of chain {actual}"
+    )]
     ChainMismatch {
         /// Where the expectation came from.
         what: String,
@@ -64,7 +68,9 @@ pub enum Error {
         detail: String,
     },
     /// The address holds no contract code.
-    #[error("no contract code at {address} on chain {chain_id}: {contract} is not deployed there; check the deployments file or redeploy with `cairn-deploy deploy`")]
+    #[error(
+        "no contract code at {address} on chain {chain_id}: {contract} is not deployed there; check the deployments file or redeploy with `cairn-deploy deploy`"
+    )]
     NoCode {
         /// Which contract was expected.
         contract: String,
@@ -83,7 +89,9 @@ pub enum Error {
         path: PathBuf,
     },
     /// The account cannot pay for the transaction.
-    #[error("{action}: account {address} has {balance} wei, not enough for the transaction's value and gas; fund it (on a devnet: `cast send --value 1ether {address}` from a funded account)")]
+    #[error(
+        "{action}: account {address} has {balance} wei, not enough for the transaction's value and gas; fund it (on a devnet: `cast send --value 1ether {address}` from a funded account)"
+    )]
     Unfunded {
         /// What was being sent.
         action: String,
@@ -97,8 +105,8 @@ pub enum Error {
     Reverted {
         /// What was being sent.
         action: String,
-        /// The decoded reason.
-        revert: DecodedRevert,
+        /// The decoded reason (boxed: it is large and rare).
+        revert: Box<DecodedRevert>,
     },
     /// The transaction was mined but failed.
     #[error("{action}: transaction {tx} was mined in block {block} but reverted")]
@@ -111,7 +119,9 @@ pub enum Error {
         block: u64,
     },
     /// No receipt in time.
-    #[error("{action}: no receipt for {tx} after {after:?}; it may still be mined — check it with `cast receipt {tx}` before sending again")]
+    #[error(
+        "{action}: no receipt for {tx} after {after:?}; it may still be mined — check it with `cast receipt {tx}` before sending again"
+    )]
     ReceiptTimeout {
         /// What was sent.
         action: String,

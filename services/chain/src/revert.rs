@@ -61,12 +61,21 @@ impl DecodedRevert {
     /// Decodes `data`; `called` names the contract that was called (it wins when several declare the error).
     pub fn decode(data: &[u8], called: Option<&str>) -> Self {
         let raw = Bytes::copy_from_slice(data);
-        let unknown = |name: &str| Self { contract: called.map(str::to_string), name: name.into(), args: vec![], data: raw.clone() };
+        let unknown = |name: &str| Self {
+            contract: called.map(str::to_string),
+            name: name.into(),
+            args: vec![],
+            data: raw.clone(),
+        };
         if data.is_empty() {
             return unknown("revert without data");
         }
         if let Ok(r) = Revert::abi_decode(data) {
-            return Self { name: "Error".into(), args: vec![("reason".into(), format!("{:?}", r.reason))], ..unknown("") };
+            return Self {
+                name: "Error".into(),
+                args: vec![("reason".into(), format!("{:?}", r.reason))],
+                ..unknown("")
+            };
         }
         if let Ok(p) = Panic::abi_decode(data) {
             let code = U256::from(p.code);
@@ -77,8 +86,7 @@ impl DecodedRevert {
             return unknown("unknown");
         };
         let Some(candidates) = catalogue().get(&selector) else { return unknown("unknown") };
-        let (contract, error) =
-            candidates.iter().find(|(c, _)| Some(*c) == called).unwrap_or(&candidates[0]);
+        let (contract, error) = candidates.iter().find(|(c, _)| Some(*c) == called).unwrap_or(&candidates[0]);
         let args = match error.abi_decode_input(&data[4..]) {
             Ok(values) => error.inputs.iter().zip(&values).map(|(p, v)| (p.name.clone(), show(v))).collect(),
             Err(_) => vec![("data".into(), format!("{raw}"))],
@@ -123,7 +131,9 @@ mod tests {
         let data = JobMarket::UnknownJob { jobId: U256::from(7) }.abi_encode();
         let r = DecodedRevert::decode(&data, Some("JobMarket"));
         assert_eq!(r.to_string(), "JobMarket: UnknownJob(jobId 7)");
-        assert!(matches!(r.typed::<JobMarket::JobMarketErrors>(), Some(JobMarket::JobMarketErrors::UnknownJob(e)) if e.jobId == U256::from(7)));
+        assert!(
+            matches!(r.typed::<JobMarket::JobMarketErrors>(), Some(JobMarket::JobMarketErrors::UnknownJob(e)) if e.jobId == U256::from(7))
+        );
     }
 
     #[test]

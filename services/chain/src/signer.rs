@@ -84,8 +84,11 @@ fn load_keystore(path: &Path, password: &PasswordSource) -> Result<PrivateKeySig
                 .map_err(|e| Error::Signer(format!("cannot read password file {}: {e}", file.display())))?;
             text.lines().next().unwrap_or_default().to_string()
         }
-        PasswordSource::Prompt => rpassword::prompt_password(format!("Password for {}: ", path.display()))
-            .map_err(|e| Error::Signer(format!("cannot read the password from the terminal: {e}; use --password-file")))?,
+        PasswordSource::Prompt => {
+            rpassword::prompt_password(format!("Password for {}: ", path.display())).map_err(|e| {
+                Error::Signer(format!("cannot read the password from the terminal: {e}; use --password-file"))
+            })?
+        }
     };
     PrivateKeySigner::decrypt_keystore(path, password).map_err(|e| match e {
         // eth-keystore's MacMismatch: the password does not open this file.

@@ -235,7 +235,10 @@ fn check_manifest(v: &Value, problems: &mut Vec<String>) {
                     paths.push(path);
                 }
                 if f.get("size").and_then(Value::as_u64).is_none() {
-                    problems.push(format!("{p}size: expected a byte count, found {}", f.get("size").unwrap_or(&Value::Null)));
+                    problems.push(format!(
+                        "{p}size: expected a byte count, found {}",
+                        f.get("size").unwrap_or(&Value::Null)
+                    ));
                 }
                 if let Some(h) = string(f, &p, "sha256", "64 lowercase hex digits", problems)
                     && !(h.len() == 64 && h.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)))

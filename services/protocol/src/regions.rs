@@ -144,7 +144,8 @@ impl FromStr for RegionMask {
         if s.trim().eq_ignore_ascii_case("all") {
             return Ok(Self::ALL);
         }
-        let regions = s.split(',').filter(|p| !p.trim().is_empty()).map(Region::from_str).collect::<Result<Vec<_>>>()?;
+        let regions =
+            s.split(',').filter(|p| !p.trim().is_empty()).map(Region::from_str).collect::<Result<Vec<_>>>()?;
         if regions.is_empty() {
             return Err(Error::UnknownRegion(s.to_string()));
         }

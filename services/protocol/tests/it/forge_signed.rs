@@ -41,7 +41,8 @@ fn rust_verifies_what_forge_signed() {
         .unwrap();
     assert!(status.success(), "forge test failed");
     let file: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let domain = typed::domain(file["chainId"].as_u64().unwrap(), file["verifyingContract"].as_str().unwrap().parse().unwrap());
+    let domain =
+        typed::domain(file["chainId"].as_u64().unwrap(), file["verifyingContract"].as_str().unwrap().parse().unwrap());
     let signer: Address = file["signer"].as_str().unwrap().parse().unwrap();
     let messages = file["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 3);

@@ -1,0 +1,86 @@
+//! Deploy → verify → seed on anvil, and what verify and deploy refuse.
+
+use alloy::{
+    primitives::{Address, U256},
+    providers::Provider,
+};
+use cairn_bindings::{DevToken, JobMarket, OperatorRegistry, ReexecutionCommittee};
+use cairn_chain::Error as ChainError;
+use cairn_deploy::{Error, config::DeployConfig};
+
+use crate::Net;
+
+#[tokio::test]
+async fn deploy_wires_verifies_and_seeds_the_suite() {
+    let net = Net::start().await;
+    let p = net.deployer.provider();
+    // Code at every address is the committed artifact's.
+    cairn_deploy::deploy::verify(&net.deployer, &net.deployments).await.unwrap();
+    assert_eq!(net.deployments.contracts.len(), 6, "five contracts + DevToken");
+    let first = net.deployments.contracts.values().map(|d| d.block).min().unwrap();
+    assert_eq!(net.deployments.deployment_block, first);
+
+    // Roles and parameters.
+    let registry = OperatorRegistry::new(net.address("OperatorRegistry"), p);
+    assert!(registry.authorised(net.address("JobMarket")).call().await.unwrap());
+    assert!(registry.authorised(net.address("ReexecutionCommittee")).call().await.unwrap());
+    let committee = ReexecutionCommittee::new(net.address("ReexecutionCommittee"), p);
+    assert!(committee.arbitrable(net.address("JobMarket")).call().await.unwrap());
+    let market = JobMarket::new(net.address("JobMarket"), p);
+    let params = market.params().call().await.unwrap();
+    assert_eq!(params.feeBps, 500);
+    assert_eq!(params.challengeWindow, 3600);
+    assert_eq!(market.owner().call().await.unwrap(), net.deployer.account());
+
+    // Seeded actors: three operators in three regions, five verifiers, a buyer holding DUSD.
+    let verifiers = registry.verifiers().call().await.unwrap();
+    assert_eq!(verifiers.len(), 5);
+    let mut regions = Vec::new();
+    for i in 0..3 {
+        let op = cairn_deploy::seed::devnet_key(&format!("operator-{i}")).address();
+        let info = registry.operatorInfo(op).call().await.unwrap();
+        assert!(info.registered);
+        assert_eq!(info.signer, cairn_deploy::seed::devnet_key(&format!("operator-{i}/signer")).address());
+        regions.push(info.region);
+    }
+    assert_eq!(regions, vec![0, 3, 6], "EU, US, JP");
+    let token = DevToken::new(net.address("DevToken"), p);
+    let buyer = cairn_deploy::seed::devnet_key("buyer").address();
+    assert_eq!(token.balanceOf(buyer).call().await.unwrap(), U256::from(10_000_000_000u64));
+    assert!(market.tokenConfig(net.address("DevToken")).call().await.unwrap().bondRate > U256::ZERO);
+
+    // Seeding again changes nothing that is already there.
+    let mut again = net.deployments.clone();
+    cairn_deploy::seed::seed(&net.deployer, &mut again, &|_| {}).await.unwrap();
+    assert_eq!(again.contracts, net.deployments.contracts);
+    assert_eq!(registry.verifiers().call().await.unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn verify_refuses_foreign_code_and_missing_contracts() {
+    let net = Net::start().await;
+    // Swap two addresses: the code is there, but it is not the named contract's.
+    let mut wrong = net.deployments.clone();
+    let models = wrong.contracts["ModelRegistry"].clone();
+    wrong.contracts.insert("JobMarket".into(), models);
+    let err = cairn_deploy::deploy::verify(&net.deployer, &wrong).await.unwrap_err();
+    assert!(matches!(&err, Error::CodeMismatch { contract, .. } if contract == "JobMarket"), "{err}");
+
+    let mut missing = net.deployments.clone();
+    missing.contracts.get_mut("JobMarket").unwrap().address = Address::with_last_byte(0x42);
+    let err = cairn_deploy::deploy::verify(&net.deployer, &missing).await.unwrap_err();
+    assert!(matches!(err, Error::Chain(ChainError::NoCode { .. })), "{err}");
+}
+
+#[tokio::test]
+async fn a_network_profile_refuses_the_wrong_chain() {
+    let anvil = cairn_testkit::Anvil::start().await.unwrap();
+    let chain = cairn_chain::Chain::connect(anvil.url(), crate::ANVIL_KEY_0.parse().unwrap(), Default::default())
+        .await
+        .unwrap();
+    let config = DeployConfig::defaults("base").unwrap();
+    let err = cairn_deploy::deploy::deploy(&chain, &config, &cairn_testkit::repo_root(), &|_| {}).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("network profile `base` says chain 8453") && text.contains("serves chain 31337"), "{text}");
+    assert_eq!(chain.provider().get_transaction_count(chain.account()).await.unwrap(), 0, "nothing was sent");
+}
