@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Local devnet: anvil (chain 31337) + Kubo (offline), in the background on fixed loopback ports.
+# Local devnet: anvil (chain 31337) + Kubo (offline), in the background on fixed loopback ports, with the
+# contracts deployed (deployments/31337.json) and seeded: a seller, a buyer, three staked operators, five
+# verifiers and DevToken (keys in .devnet/accounts.json; all derived from public labels: devnet only).
 #   scripts/devnet.sh up|down|status
 # State (URLs, pids) in .devnet/state.json; logs in .devnet/*.log; Kubo's repo in .devnet/ipfs.
 # Ports: CAIRN_ANVIL_PORT (8545), CAIRN_KUBO_API_PORT (5001), CAIRN_KUBO_GATEWAY_PORT (8080).
@@ -15,6 +17,8 @@ anvil_port=${CAIRN_ANVIL_PORT:-8545}
 api_port=${CAIRN_KUBO_API_PORT:-5001}
 gateway_port=${CAIRN_KUBO_GATEWAY_PORT:-8080}
 anvil_url=http://127.0.0.1:$anvil_port
+# anvil's public test account 0: deploys and owns the devnet contracts.
+anvil_key0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 kubo_url=http://127.0.0.1:$api_port
 
 die() {
@@ -62,6 +66,11 @@ up() {
   command -v curl >/dev/null || die "curl is needed to check the services (Debian: apt-get install curl)"
   if alive "$(state_field anvil_pid)" && alive "$(state_field kubo_pid)"; then
     echo "devnet already running: chain $(state_field anvil_url), Kubo $(state_field kubo_url)"
+    if deploy_tool verify --rpc-url "$(state_field anvil_url)" --deployments-dir "$root/deployments" >/dev/null 2>&1; then
+      echo "contracts deployed (deployments/31337.json), actors in .devnet/accounts.json"
+    else
+      deploy_and_seed "$(state_field anvil_url)"
+    fi
     return 0
   fi
   down >/dev/null
@@ -100,7 +109,21 @@ up() {
 JSON
   wait_for anvil anvil_answers "$anvil_url" "$anvil_pid" "$dir/anvil.log" || { down; exit 1; }
   wait_for Kubo kubo_answers "$kubo_url" "$kubo_pid" "$dir/kubo.log" || { down; exit 1; }
+  deploy_and_seed "$anvil_url"
   echo "devnet up: chain $anvil_url, Kubo RPC $kubo_url (state: ${state#"$root"/}; stop with \`make devnet-down\`)"
+}
+
+deploy_tool() {
+  CAIRN_PRIVATE_KEY=$anvil_key0 cargo run -q --locked -p cairn-deploy -- "$@"
+}
+
+deploy_and_seed() { # rpc_url
+  echo "==> deploying the contracts (cairn-deploy; its first build takes a few minutes)"
+  deploy_tool deploy --rpc-url "$1" --deployments-dir "$root/deployments" --force ||
+    die "deploying the contracts failed (output above); the chain is still up: retry with \`make devnet\`"
+  echo "==> seeding devnet actors"
+  deploy_tool seed --rpc-url "$1" --deployments-dir "$root/deployments" --accounts-out "$dir/accounts.json" ||
+    die "seeding failed (output above); retry with \`make devnet\`"
 }
 
 down() {

@@ -238,6 +238,9 @@ pub struct DeployConfig {
     pub owner: Option<Address>,
     /// Fee recipient (default: the owner).
     pub treasury: Option<Address>,
+    /// An existing `IRandomness` for the committee (default: deploy `BlockhashRandomness`). Required on
+    /// Arbitrum production networks, whose `blockhash` is not secure.
+    pub randomness: Option<Address>,
     /// OperatorRegistry.
     pub operators: OperatorParams,
     /// ReexecutionCommittee.
@@ -323,6 +326,7 @@ impl DeployConfig {
             network: Option<String>,
             owner: Option<Address>,
             treasury: Option<Address>,
+            randomness: Option<Address>,
             operators: OperatorParams,
             committee: CommitteeParams,
             market: MarketParams,
@@ -335,6 +339,7 @@ impl DeployConfig {
             network,
             owner: f.owner,
             treasury: f.treasury,
+            randomness: f.randomness,
             operators: f.operators,
             committee: f.committee,
             market: f.market,
@@ -402,6 +407,26 @@ mod tests {
         assert!(arb.market.challenge_window.0 >= 24 * HOUR);
         let err = DeployConfig::from_toml("network = \"base\"\n[market]\nchallenge_window = \"1h\"\n").unwrap_err();
         assert!(err.to_string().contains("force-inclusion delay of base"), "{err}");
+    }
+
+    #[test]
+    fn every_shipped_config_parses_and_matches_its_profile() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let c = DeployConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            let stem = path.file_stem().unwrap().to_str().unwrap();
+            if stem != "example" {
+                assert_eq!(c.network.name, stem, "{} names another network", path.display());
+            }
+            seen += 1;
+        }
+        assert!(seen >= 4);
+        // The example documents the devnet defaults: it must equal them.
+        let example = DeployConfig::load(&dir.join("example.toml")).unwrap();
+        let defaults = DeployConfig::defaults("devnet").unwrap();
+        assert_eq!(format!("{example:?}"), format!("{defaults:?}"));
     }
 
     #[test]

@@ -40,6 +40,16 @@ pub async fn deploy(chain: &Chain, config: &DeployConfig, root: &Path, progress:
     if let Some(expected) = config.network.chain_id {
         chain.expect_chain(&format!("network profile `{}`", config.network.name), expected)?;
     }
+    if config.network.family == crate::config::Family::Arbitrum
+        && config.network.production
+        && config.randomness.is_none()
+    {
+        return Err(Error::Config(format!(
+            "`{}`: Arbitrum's blockhash is not cryptographically secure, so BlockhashRandomness must not draw juries \
+             there; deploy a VRF-backed IRandomness and set `randomness = \"0x…\"` in the config",
+            config.network.name
+        )));
+    }
     let provider = chain.provider().clone();
     let me = chain.account();
     let owner = config.owner.unwrap_or(me);
@@ -54,10 +64,19 @@ pub async fn deploy(chain: &Chain, config: &DeployConfig, root: &Path, progress:
     let (operators, r) = deploy_tx(chain, "OperatorRegistry", tx).await?;
     contracts.insert("OperatorRegistry".to_string(), deployed(&r, operators));
 
-    progress("deploying BlockhashRandomness");
-    let tx = BlockhashRandomness::deploy_builder(&provider).into_transaction_request();
-    let (randomness, r) = deploy_tx(chain, "BlockhashRandomness", tx).await?;
-    contracts.insert("BlockhashRandomness".to_string(), deployed(&r, randomness));
+    let randomness = match config.randomness {
+        Some(address) => {
+            chain.ensure_code("the configured IRandomness", address).await?;
+            address
+        }
+        None => {
+            progress("deploying BlockhashRandomness");
+            let tx = BlockhashRandomness::deploy_builder(&provider).into_transaction_request();
+            let (randomness, r) = deploy_tx(chain, "BlockhashRandomness", tx).await?;
+            contracts.insert("BlockhashRandomness".to_string(), deployed(&r, randomness));
+            randomness
+        }
+    };
 
     progress("deploying ReexecutionCommittee");
     let c = &config.committee;

@@ -84,3 +84,16 @@ async fn a_network_profile_refuses_the_wrong_chain() {
     assert!(text.contains("network profile `base` says chain 8453") && text.contains("serves chain 31337"), "{text}");
     assert_eq!(chain.provider().get_transaction_count(chain.account()).await.unwrap(), 0, "nothing was sent");
 }
+
+#[tokio::test]
+async fn arbitrum_production_needs_its_own_randomness() {
+    // A custom anvil serving Arbitrum One's chain id.
+    let anvil = cairn_testkit::Anvil::start_with(42161, &[]).await.unwrap();
+    let chain = cairn_chain::Chain::connect(anvil.url(), crate::ANVIL_KEY_0.parse().unwrap(), Default::default())
+        .await
+        .unwrap();
+    let config = DeployConfig::load(&cairn_testkit::repo_root().join("deploy/config/arbitrum-one.toml")).unwrap();
+    let err = cairn_deploy::deploy::deploy(&chain, &config, &cairn_testkit::repo_root(), &|_| {}).await.unwrap_err();
+    assert!(err.to_string().contains("blockhash is not cryptographically secure"), "{err}");
+    assert_eq!(chain.provider().get_transaction_count(chain.account()).await.unwrap(), 0, "nothing was sent");
+}

@@ -35,7 +35,6 @@ fn rust_verifies_what_forge_signed() {
         .args(["test", "--match-test", "test_WriteSignedMessagesForRust", "--root"])
         .arg(&root)
         .current_dir(&root)
-        .env("FOUNDRY_PROFILE", "default")
         .env("PATH", format!("{}:{}", cairn_testkit::tools_bin().display(), std::env::var("PATH").unwrap_or_default()))
         .status()
         .unwrap();
