@@ -56,8 +56,8 @@ pub enum Error {
     #[error("inference failed: {0}")]
     Candle(#[from] candle_core::Error),
     /// A claimed or produced output is malformed.
-    #[error("malformed output: {0}")]
-    Output(String),
+    #[error(transparent)]
+    Output(#[from] cairn_protocol::Error),
     /// No executor for a runtime id.
     #[error("unknown runtime `{runtime}`; this runner executes: {known}")]
     UnknownRuntime {

@@ -3,8 +3,9 @@
 //! - [`executor`]: executors by runtime id ([`BERT_EMBED_V1`] today).
 //! - [`bert`]: BERT sentence embeddings with candle, equal to sentence-transformers.
 //! - [`model_files`]: every model file verified by sha256 before use; safetensors only.
-//! - [`input`] / [`output`]: the job input (JSON list of strings) and the canonical safetensors output.
-//! - [`verify`]: DESIGN.md's acceptance rule for a claimed output.
+//! - [`input`]: the job input (JSON list of strings).
+//! - [`output`] / [`verify`]: the canonical safetensors output and DESIGN.md's acceptance rule, defined once
+//!   in `cairn-protocol` (verifiers and auditors need them without the engine) and re-exported here.
 //!
 //! The on-chain operator loop builds on this in a later step.
 
@@ -14,8 +15,7 @@ pub mod executor;
 mod fused;
 pub mod input;
 pub mod model_files;
-pub mod output;
-pub mod verify;
+pub use cairn_protocol::{acceptance as verify, output};
 
 pub use error::{Error, Result};
 pub use executor::{BERT_EMBED_V1, BertEmbedExecutor, Executor, Executors};

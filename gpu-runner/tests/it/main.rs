@@ -108,6 +108,9 @@ fn output_is_byte_identical_across_runs_and_batch_sizes_agree() {
     assert_eq!(first.sha256, Sha256Digest::of(&first.bytes));
     assert_eq!(first.shape, vec![3, 384]);
     let parsed = Embeddings::from_safetensors(&first.bytes).unwrap();
+    // The safetensors reader candle uses reads our hand-written canonical bytes.
+    let tensors = candle_core::safetensors::load_buffer(&first.bytes, &candle_core::Device::Cpu).unwrap();
+    assert_eq!(tensors["embeddings"].dims(), &[3, 384]);
     // A verifier re-executing with another batch size accepts the claimed output.
     let other = BertEmbedExecutor::load(
         &model_dir(),

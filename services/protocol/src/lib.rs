@@ -7,8 +7,12 @@
 //! - [`runtime`]: runtime ids (`keccak256` of the runtime string) and runner build ids.
 //! - [`manifest`]: the manifest JSON a seller pins and signs, and the model card, with validation that names
 //!   every missing or wrong field.
+//! - [`output`] and [`acceptance`]: the canonical output of `candle/bert-embed@1` and DESIGN.md's acceptance
+//!   rule for a claimed output (what an operator writes, what a verifier votes on).
 
+pub mod acceptance;
 pub mod manifest;
+pub mod output;
 pub mod regions;
 pub mod runtime;
 pub mod typed;
@@ -37,6 +41,9 @@ pub enum Error {
         /// One line per problem: `field: what is wrong (what to do)`.
         problems: Vec<String>,
     },
+    /// Bytes that are not a canonical output.
+    #[error("not a canonical output: {0}")]
+    Output(String),
     /// A document is not JSON of the expected shape.
     #[error("{what} is not valid JSON: {detail}")]
     Json {

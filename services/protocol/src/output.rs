@@ -113,9 +113,7 @@ mod tests {
         assert_eq!(bytes.len(), 8 + header_len + 24);
         assert_eq!(Embeddings::from_safetensors(&bytes).unwrap(), e);
         assert_eq!(bytes, e.to_safetensors(), "same values, same bytes");
-        // The safetensors crate reads what we write.
-        let parsed = candle_core::safetensors::load_buffer(&bytes, &candle_core::Device::Cpu).unwrap();
-        assert_eq!(parsed["embeddings"].dims(), &[2, 3]);
+        // (cairn-runner's integration tests check that candle's safetensors reader reads these bytes.)
     }
 
     #[test]
