@@ -1,6 +1,7 @@
 //! cairn-chain against a real anvil: bad inputs, concurrent sends from one signer, keystores `cast` wrote.
 
 mod bad_input;
+mod resilience;
 mod sending;
 
 use alloy::signers::local::PrivateKeySigner;
