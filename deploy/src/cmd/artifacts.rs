@@ -14,6 +14,7 @@ use clap::Args;
 ///   cairn-deploy artifacts            # regenerate after changing a contract, then commit
 ///   cairn-deploy artifacts --check    # CI: fail when the committed artifacts differ from the sources
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub(crate) struct ArtifactsArgs {
     /// Compare instead of writing; exit non-zero naming every artifact that drifted.
     #[arg(long)]

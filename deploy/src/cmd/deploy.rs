@@ -17,6 +17,7 @@ use super::ChainArgs;
 ///   cairn-deploy deploy --rpc-url https://mainnet.base.org --config deploy/config/base.toml \
 ///       --keystore ~/.foundry/keystores/deployer --password-file ~/.deployer-pass
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub(crate) struct DeployArgs {
     #[command(flatten)]
     chain: ChainArgs,

@@ -11,6 +11,7 @@ use super::ChainArgs;
 /// Examples:
 ///   CAIRN_PRIVATE_KEY=0xac09… cairn-deploy seed --accounts-out .devnet/accounts.json
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub(crate) struct SeedArgs {
     #[command(flatten)]
     chain: ChainArgs,

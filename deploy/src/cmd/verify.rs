@@ -10,6 +10,7 @@ use super::ChainArgs;
 ///   cairn-deploy verify                                  # local anvil
 ///   cairn-deploy verify --rpc-url https://sepolia.base.org
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub(crate) struct VerifyArgs {
     #[command(flatten)]
     chain: ChainArgs,
