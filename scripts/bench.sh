@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
 # make bench: runs every benchmark and writes BENCHMARKS.md from their sections (bench/results/*.md).
 # Each benchmark measures its reference in the same run, so the ratios compare like with like.
+#   CAIRN_BENCH_ONLY=gas,mutation make bench   # rerun some sections (publish, embed, gas, mutation) and keep
+#                                              # the others from the last run (gas is deterministic, so it can
+#                                              # be rerun while the machine is busy; timings cannot)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 results=$root/bench/results
-rm -f "$results"/*.md "$results"/*.jsonl
+only=${CAIRN_BENCH_ONLY:-publish,embed,gas,mutation}
+wants() { [[ ",$only," == *",$1,"* ]]; }
 mkdir -p "$results"
+wants publish && rm -f "$results/10-publish.md"
+wants embed && rm -f "$results/20-embed.md"
+wants gas && rm -f "$results/25-gas.md" "$results/gas.jsonl"
+wants mutation && rm -f "$results/30-mutation.md"
 export CAIRN_CACHE=${CAIRN_CACHE:-$HOME/.cache/cairn}
 
+if wants publish; then
 echo "==> publish cost (cairn-ipfs vs ipfs add, sha256 vs sha256sum)"
 CAIRN_BENCH_OUT=$results/10-publish.md cargo bench --locked -p cairn-ipfs --bench publish
+fi
 
+if wants embed; then
 echo "==> embedding throughput (cairn-runner vs PyTorch sentence-transformers)"
 # shellcheck source=pyvenv.sh
 source scripts/pyvenv.sh
@@ -36,7 +47,9 @@ python=$venv/bin/python
   cat gpu-runner/bench/attempts.md
 } >"$results/20-embed.md"
 rm -f "$results/20-embed.md.table"
+fi
 
+if wants gas; then
 echo "==> contract gas against its floor (forge --isolate)"
 FOUNDRY_PROFILE=default FOUNDRY_TEST=contracts/bench forge test --isolate --match-contract GasBench >/dev/null
 python3 - "$results/gas.jsonl" >"$results/25-gas.md" <<'PY'
@@ -52,12 +65,13 @@ for r in rows:
     flag = "" if ratio <= 1.10 else " ⚠"
     print(f"| {r['op']} | {r['gas']:,} | {r['floor']:,} | {ratio:.3f}×{flag} | {r['why']} |")
 PY
-[[ -f bench/mutation.md ]] && cp bench/mutation.md "$results/30-mutation.md"
+fi
+if wants mutation && [[ -f bench/mutation.md ]]; then cp bench/mutation.md "$results/30-mutation.md"; fi
 
 {
   echo "# Benchmarks"
   echo
-  echo "Written by \`make bench\` on $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
+  echo "Written by \`make bench\` on $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown) (sections rerun: $only; the others are from the previous run)."
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo),"
   echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'). Every ratio is against a reference measured in the same run."
   echo
