@@ -62,6 +62,15 @@ contract OperatorRegistryTest is Test {
         registry.register{value: stake}(signer, 3, keccak256("nvidia-h100"), bytes32(0), "https://op.example");
     }
 
+    function test_RegisterStoresTheAttestation() public {
+        vm.prank(op);
+        registry.register{value: MIN}(signer, 1, keccak256("tpu"), keccak256("attestation report"), "grpc://x");
+        IOperatorRegistry.Operator memory o = registry.getOperator(op);
+        assertEq(o.attestationHash, keccak256("attestation report"), "attestation stored");
+        assertEq(o.hardwareTag, keccak256("tpu"), "hardware tag");
+        assertEq(o.endpoint, "grpc://x", "endpoint");
+    }
+
     function test_RegisterAtMinimumStake() public {
         vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.StakeTooLow.selector, MIN - 1, MIN));
         vm.prank(op);
@@ -74,6 +83,9 @@ contract OperatorRegistryTest is Test {
         assertEq(o.signer, signer, "signer");
         assertEq(o.region, 3, "region");
         assertEq(o.stake, MIN, "stake");
+        assertEq(o.hardwareTag, keccak256("nvidia-h100"), "hardware tag stored");
+        assertEq(o.attestationHash, bytes32(0), "no attestation");
+        assertEq(o.endpoint, "https://op.example", "endpoint stored");
         assertEq(registry.totalBonded(), MIN, "bonded");
         vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.AlreadyRegistered.selector, op));
         _join(MIN);

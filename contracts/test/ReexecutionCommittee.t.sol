@@ -251,6 +251,19 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         first;
     }
 
+    function test_VerifiersWithLessFreeStakeThanTheLockAreSkipped() public {
+        IReexecutionCommittee.Params memory p = _params();
+        p.jurorLock = 2.5 ether; // every verifier is eligible (2 ether ≥ the 1 ether minimum) but cannot cover it
+        vm.prank(owner);
+        committee.setParams(p);
+        uint256 id = _open(ops[0], challenger);
+        vm.roll(block.number + 2);
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.NotEnoughJurors(id, 0);
+        committee.draw(id);
+        assertEq(ruledWith, 0, "refused");
+    }
+
     /*//////////////////////////////////////////////////////////////
                               COMMIT, REVEAL
     //////////////////////////////////////////////////////////////*/
