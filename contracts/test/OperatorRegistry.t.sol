@@ -62,6 +62,58 @@ contract OperatorRegistryTest is Test {
         registry.register{value: stake}(signer, 3, keccak256("nvidia-h100"), bytes32(0), "https://op.example");
     }
 
+    /// @dev Every stake movement and profile change is announced with its resulting totals.
+    function test_EventsOfEveryStateChange() public {
+        _join(MIN);
+        vm.expectEmit(address(registry));
+        emit IOperatorRegistry.StakeAdded(op, 2 ether, MIN + 2 ether);
+        vm.prank(op);
+        registry.addStake{value: 2 ether}();
+
+        vm.expectEmit(address(registry));
+        emit IOperatorRegistry.StakeLocked(op, market, 1 ether, 1 ether);
+        vm.prank(market);
+        registry.lock(op, 1 ether);
+        vm.expectEmit(address(registry));
+        emit IOperatorRegistry.StakeUnlocked(op, market, 0.4 ether, 0.6 ether);
+        vm.prank(market);
+        registry.unlock(op, 0.4 ether);
+
+        vm.expectEmit(address(registry));
+        emit IOperatorRegistry.UnstakeRequested(op, 0.5 ether, 0.5 ether, uint64(block.timestamp) + DELAY);
+        vm.prank(op);
+        registry.requestUnstake(0.5 ether);
+        vm.warp(block.timestamp + DELAY);
+        vm.expectEmit(address(registry));
+        emit IOperatorRegistry.UnstakeWithdrawn(op, 0.5 ether);
+        vm.prank(op);
+        registry.withdrawUnstaked();
+
+        vm.expectEmit(address(registry));
+        emit IOperatorRegistry.ProfileUpdated(op, 6, keccak256("h200"), keccak256("quote"), "https://jp.example");
+        vm.prank(op);
+        registry.updateProfile(6, keccak256("h200"), keccak256("quote"), "https://jp.example");
+        IOperatorRegistry.Operator memory o = registry.getOperator(op);
+        assertEq(o.region, 6, "region updated");
+        assertEq(o.hardwareTag, keccak256("h200"), "hardware updated");
+        assertEq(o.attestationHash, keccak256("quote"), "attestation updated");
+        assertEq(o.endpoint, "https://jp.example", "endpoint updated");
+    }
+
+    /// @dev A slash's recipient cannot re-enter the registry while it is paid (withdrawUnstaked here).
+    function test_RevertWhen_SlashRecipientReenters() public {
+        _join(MIN);
+        OnceReenterer attacker = new OnceReenterer(registry);
+        vm.deal(address(attacker), 10 ether);
+        attacker.join{value: 2 ether}();
+        attacker.leave(1 ether);
+        vm.warp(block.timestamp + DELAY);
+        vm.prank(market);
+        vm.expectRevert();
+        registry.slash(op, 0.5 ether, address(attacker));
+        assertEq(registry.getOperator(op).stake, MIN, "nothing slashed");
+    }
+
     function test_RegisterStoresTheAttestation() public {
         vm.prank(op);
         registry.register{value: MIN}(signer, 1, keccak256("tpu"), keccak256("attestation report"), "grpc://x");
@@ -336,5 +388,29 @@ contract OperatorRegistryTest is Test {
         assertEq(address(registry).balance, registry.totalBonded(), "held = owed");
         assertEq(treasury.balance, slashed, "every slashed wei delivered");
         assertTrue(s.locked <= s.stake, "locked within stake");
+    }
+}
+
+/// @dev Re-enters withdrawUnstaked from its receive hook once (a second payment is simply accepted).
+contract OnceReenterer {
+    OperatorRegistry internal immutable registry;
+    bool internal entered;
+
+    constructor(OperatorRegistry registry_) {
+        registry = registry_;
+    }
+
+    function join() external payable {
+        registry.register{value: msg.value}(address(this), 0, bytes32(0), bytes32(0), "");
+    }
+
+    function leave(uint256 amount) external {
+        registry.requestUnstake(amount);
+    }
+
+    receive() external payable {
+        if (entered) return;
+        entered = true;
+        registry.withdrawUnstaked();
     }
 }
