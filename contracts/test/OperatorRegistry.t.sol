@@ -100,6 +100,33 @@ contract OperatorRegistryTest is Test {
         assertEq(o.endpoint, "https://jp.example", "endpoint updated");
     }
 
+    function test_GovernanceChangesAreAnnouncedAndBounded() public {
+        vm.startPrank(owner);
+        vm.expectEmit(address(registry));
+        emit IOperatorRegistry.AuthorisationSet(treasury, true);
+        registry.setAuthorised(treasury, true);
+        vm.expectEmit(address(registry));
+        emit ICairnCommon.ParameterUpdated("minStake", MIN, 3 ether);
+        registry.setMinStake(3 ether);
+        vm.expectEmit(address(registry));
+        emit ICairnCommon.ParameterUpdated("minVerifierStake", MIN_VERIFIER, 4 ether);
+        registry.setMinVerifierStake(4 ether);
+        vm.expectEmit(address(registry));
+        emit ICairnCommon.ParameterUpdated("unbondingDelay", DELAY, 2 days);
+        registry.setUnbondingDelay(2 days);
+        assertEq(registry.minStake(), 3 ether, "min stake");
+        assertEq(registry.minVerifierStake(), 4 ether, "min verifier stake");
+        assertEq(registry.unbondingDelay(), 2 days, "delay");
+        uint256 max = registry.MAX_STAKE_PARAM();
+        vm.expectRevert(
+            abi.encodeWithSelector(ICairnCommon.ParameterOutOfBounds.selector, "minVerifierStake", max + 1, 0, max)
+        );
+        registry.setMinVerifierStake(max + 1);
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ParameterOutOfBounds.selector, "minStake", max + 1, 0, max));
+        registry.setMinStake(max + 1);
+        vm.stopPrank();
+    }
+
     /// @dev A slash's recipient cannot re-enter the registry while it is paid (withdrawUnstaked here).
     function test_RevertWhen_SlashRecipientReenters() public {
         _join(MIN);
