@@ -14,7 +14,7 @@ runs = []
 for log in sys.argv[1:]:
     header = {}
     contract = "?"
-    last = defaultdict(int)
+    last = {}
     done = set()
     for line in open(log, errors="replace"):
         if line.startswith("# cairn-mutate"):
@@ -27,7 +27,7 @@ for log in sys.argv[1:]:
         m = re.search(r"\[(\w+)\] Line (\d+): .* --> (\w+)", line)
         if m:
             per_contract[contract][m.group(3).upper()] += 1
-            last[contract] = max(last[contract], int(m.group(2)))
+            last[contract] = f"{m.group(1)} line {m.group(2)}"
         m = re.search(r"Done mutating (\w+)", line)
         if m:
             done.add(m.group(1))
@@ -40,7 +40,7 @@ print("slither-mutate; each mutant judged by the forge suite (halmos proofs excl
 print("| run | mutators | baseline | timeout | commit | reached |")
 print("|---|---|---|---|---|---|")
 for name, h, last, done in runs:
-    reached = ", ".join(f"{c} complete" if c in done else f"{c} stopped at line {n}" for c, n in last.items())
+    reached = ", ".join(f"{c} complete" if c in done else f"{c} stopped during {n}" for c, n in last.items())
     print(f"| {name} | {h.get('mutators', '?')} | {h.get('baseline', '?')} s | {h.get('timeout', '?')} s | "
           f"{h.get('commit', '?')} | {reached} |")
 print()
