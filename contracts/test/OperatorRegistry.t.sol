@@ -78,6 +78,8 @@ contract OperatorRegistryTest is Test {
         emit IOperatorRegistry.StakeUnlocked(op, market, 0.4 ether, 0.6 ether);
         vm.prank(market);
         registry.unlock(op, 0.4 ether);
+        assertEq(registry.lockedBy(op, market), 0.6 ether, "the market's lock after a partial release");
+        assertEq(registry.getOperator(op).locked, 0.6 ether, "total lock after a partial release");
 
         vm.expectEmit(address(registry));
         emit IOperatorRegistry.UnstakeRequested(op, 0.5 ether, 0.5 ether, uint64(block.timestamp) + DELAY);

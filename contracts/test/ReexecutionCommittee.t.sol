@@ -399,6 +399,29 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.resolve(id);
     }
 
+    /// @dev Fees of other open disputes stay held when one dispute closes (either way it closes).
+    function test_ClosingOneDisputeKeepsTheOthersFees() public {
+        uint256 a = _open(verifiers[0], verifiers[1]); // 3 eligible
+        IReexecutionCommittee.Params memory p = _params();
+        p.fee = 2 * FEE;
+        vm.prank(owner);
+        committee.setParams(p);
+        uint256 b = committee.createDispute{value: 2 * FEE}(2, abi.encode(ops[0], challenger));
+        uint256 c = committee.createDispute{value: 2 * FEE}(2, abi.encode(ops[0], challenger));
+        assertEq(committee.feesHeld(), 5 * FEE, "three fees held");
+        vm.roll(block.number + 2);
+        committee.draw(b);
+        p.jurors = 5;
+        vm.prank(owner);
+        committee.setParams(p);
+        committee.draw(a); // 3 eligible < 5: refused, its fee returned
+        assertEq(committee.feesHeld(), 4 * FEE, "b's and c's fees still held");
+        vm.warp(_revealEnd(b));
+        committee.resolve(b);
+        assertEq(committee.feesHeld(), 2 * FEE, "c's fee still held");
+        c;
+    }
+
     function test_TieRefusesAndPaysEveryRevealer() public {
         (uint256 id, address[] memory jurors) = _openAndDraw();
         _commit(id, jurors[0], 1);
