@@ -101,16 +101,25 @@ pub struct Amount(pub U256);
 
 impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Int(u64),
-            Text(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::Int(v) => Ok(Amount(U256::from(v))),
-            Raw::Text(s) => parse_amount(&s).map(Amount).map_err(D::Error::custom),
-        }
+        int_or_text(d, |v| Amount(U256::from(v)), |s| parse_amount(s).map(Amount))
+    }
+}
+
+/// A config value written as a plain integer, or as text that `parse` reads (amounts and durations with units).
+fn int_or_text<'de, D: Deserializer<'de>, T>(
+    d: D,
+    from_int: impl FnOnce(u64) -> T,
+    parse: impl FnOnce(&str) -> std::result::Result<T, String>,
+) -> std::result::Result<T, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Int(u64),
+        Text(String),
+    }
+    match Raw::deserialize(d)? {
+        Raw::Int(v) => Ok(from_int(v)),
+        Raw::Text(s) => parse(&s).map_err(D::Error::custom),
     }
 }
 
@@ -131,16 +140,7 @@ pub struct Secs(pub u64);
 
 impl<'de> Deserialize<'de> for Secs {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Int(u64),
-            Text(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::Int(v) => Ok(Secs(v)),
-            Raw::Text(s) => parse_secs(&s).map(Secs).map_err(D::Error::custom),
-        }
+        int_or_text(d, Secs, |s| parse_secs(s).map(Secs))
     }
 }
 

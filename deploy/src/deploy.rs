@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, path::Path, process::Command};
 
 use alloy::{
     primitives::{Address, U256},
-    rpc::types::{TransactionReceipt, TransactionRequest},
+    rpc::types::TransactionRequest,
 };
 use cairn_bindings::{
     BlockhashRandomness, JobMarket, ModelRegistry, OperatorRegistry, ReexecutionCommittee, job_market,
@@ -18,8 +18,19 @@ use crate::{Error, Result, config::DeployConfig};
 /// Progress lines go through this (the binary prints them; tests stay quiet).
 pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
 
-fn deployed(receipt: &TransactionReceipt, address: Address) -> Deployed {
-    Deployed { address, block: receipt.block_number.unwrap_or_default(), tx: receipt.transaction_hash }
+/// Deploys `name` from its creation transaction, records it in `contracts`, and returns its address.
+pub(crate) async fn deploy_into(
+    chain: &Chain,
+    contracts: &mut BTreeMap<String, Deployed>,
+    name: &str,
+    tx: TransactionRequest,
+    progress: Progress<'_>,
+) -> Result<Address> {
+    progress(&format!("deploying {name}"));
+    let deployed = chain.deploy(name, tx).await?;
+    let address = deployed.address;
+    contracts.insert(name.to_string(), deployed);
+    Ok(address)
 }
 
 /// `git rev-parse HEAD` of `root`, `-dirty` when `contracts/` has uncommitted changes, `unknown` outside git.
@@ -56,13 +67,11 @@ pub async fn deploy(chain: &Chain, config: &DeployConfig, root: &Path, progress:
     let treasury = config.treasury.unwrap_or(owner);
     let mut contracts = BTreeMap::new();
 
-    progress("deploying OperatorRegistry");
     let o = &config.operators;
     let tx =
         OperatorRegistry::deploy_builder(&provider, me, o.min_stake.0, o.min_verifier_stake.0, o.unbonding_delay.0)
             .into_transaction_request();
-    let (operators, r) = deploy_tx(chain, "OperatorRegistry", tx).await?;
-    contracts.insert("OperatorRegistry".to_string(), deployed(&r, operators));
+    let operators = deploy_into(chain, &mut contracts, "OperatorRegistry", tx, progress).await?;
 
     let randomness = match config.randomness {
         Some(address) => {
@@ -70,15 +79,11 @@ pub async fn deploy(chain: &Chain, config: &DeployConfig, root: &Path, progress:
             address
         }
         None => {
-            progress("deploying BlockhashRandomness");
             let tx = BlockhashRandomness::deploy_builder(&provider).into_transaction_request();
-            let (randomness, r) = deploy_tx(chain, "BlockhashRandomness", tx).await?;
-            contracts.insert("BlockhashRandomness".to_string(), deployed(&r, randomness));
-            randomness
+            deploy_into(chain, &mut contracts, "BlockhashRandomness", tx, progress).await?
         }
     };
 
-    progress("deploying ReexecutionCommittee");
     let c = &config.committee;
     let params = reexecution_committee::IReexecutionCommittee::Params {
         jurors: c.jurors,
@@ -90,15 +95,11 @@ pub async fn deploy(chain: &Chain, config: &DeployConfig, root: &Path, progress:
     };
     let tx =
         ReexecutionCommittee::deploy_builder(&provider, me, operators, randomness, params).into_transaction_request();
-    let (committee, r) = deploy_tx(chain, "ReexecutionCommittee", tx).await?;
-    contracts.insert("ReexecutionCommittee".to_string(), deployed(&r, committee));
+    let committee = deploy_into(chain, &mut contracts, "ReexecutionCommittee", tx, progress).await?;
 
-    progress("deploying ModelRegistry");
     let tx = ModelRegistry::deploy_builder(&provider, me).into_transaction_request();
-    let (models, r) = deploy_tx(chain, "ModelRegistry", tx).await?;
-    contracts.insert("ModelRegistry".to_string(), deployed(&r, models));
+    let models = deploy_into(chain, &mut contracts, "ModelRegistry", tx, progress).await?;
 
-    progress("deploying JobMarket");
     let m = &config.market;
     let params = job_market::IJobMarket::Params {
         feeBps: m.fee_bps,
@@ -113,8 +114,7 @@ pub async fn deploy(chain: &Chain, config: &DeployConfig, root: &Path, progress:
     };
     let tx = JobMarket::deploy_builder(&provider, me, models, operators, committee, treasury, params)
         .into_transaction_request();
-    let (market, r) = deploy_tx(chain, "JobMarket", tx).await?;
-    contracts.insert("JobMarket".to_string(), deployed(&r, market));
+    let market = deploy_into(chain, &mut contracts, "JobMarket", tx, progress).await?;
 
     progress("wiring roles and parameters");
     let reg = OperatorRegistry::new(operators, &provider);
@@ -164,11 +164,6 @@ pub async fn deploy(chain: &Chain, config: &DeployConfig, root: &Path, progress:
     progress("verifying the code at each address");
     verify(chain, &deployments).await?;
     Ok(deployments)
-}
-
-async fn deploy_tx(chain: &Chain, name: &str, tx: TransactionRequest) -> Result<(Address, TransactionReceipt)> {
-    let code = tx.input.input().cloned().unwrap_or_default();
-    Ok(chain.deploy(name, code).await?)
 }
 
 /// Checks that every contract in `deployments` has the committed artifact's runtime code (immutables

@@ -14,7 +14,10 @@ use cairn_chain::{Chain, ChainOptions, Deployments};
 use cairn_protocol::Region;
 use serde::Serialize;
 
-use crate::{Error, Result, deploy::Progress};
+use crate::{
+    Error, Result,
+    deploy::{Progress, deploy_into},
+};
 
 /// One seeded account.
 #[derive(Debug, Clone, Serialize)]
@@ -87,18 +90,8 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
     let token_address = match deployments.contracts.get("DevToken") {
         Some(d) => d.address,
         None => {
-            progress("deploying DevToken (DUSD, 6 decimals, EIP-2612)");
             let tx = DevToken::deploy_builder(&provider, funder.account()).into_transaction_request();
-            let code = tx.input.input().cloned().unwrap_or_default();
-            let (address, receipt) = funder.deploy("DevToken", code).await?;
-            deployments.contracts.insert(
-                "DevToken".into(),
-                cairn_chain::deployments::Deployed {
-                    address,
-                    block: receipt.block_number.unwrap_or_default(),
-                    tx: receipt.transaction_hash,
-                },
-            );
+            let address = deploy_into(funder, &mut deployments.contracts, "DevToken", tx, progress).await?;
             let market = JobMarket::new(market_address, &provider);
             let config =
                 IJobMarket::TokenConfig { bondRate: U256::from(DEV_TOKEN_BOND_RATE), minOperatorFee: U256::from(1000) };

@@ -18,7 +18,7 @@ use alloy::{
 };
 use tokio::sync::Mutex;
 
-use crate::{DecodedRevert, Deployments, Error, Result};
+use crate::{DecodedRevert, Deployments, Error, Result, deployments::Deployed};
 
 /// Tunables of a [`Chain`].
 #[derive(Debug, Clone)]
@@ -163,8 +163,8 @@ impl Chain {
     }
 
     async fn classify(&self, action: &str, to: Option<Address>, e: TransportError) -> Error {
+        let called = to.and_then(|a| self.names.read().expect("names lock").get(&a).cloned());
         if let Some(data) = e.as_error_resp().and_then(|r| r.as_revert_data()) {
-            let called = to.and_then(|a| self.names.read().expect("names lock").get(&a).cloned());
             return Error::Reverted {
                 action: action.into(),
                 revert: Box::new(DecodedRevert::decode(&data, called.as_deref())),
@@ -178,10 +178,7 @@ impl Chain {
         if text.contains("execution reverted") {
             return Error::Reverted {
                 action: action.into(),
-                revert: Box::new(DecodedRevert::decode(
-                    &[],
-                    to.and_then(|a| self.names.read().expect("names lock").get(&a).cloned()).as_deref(),
-                )),
+                revert: Box::new(DecodedRevert::decode(&[], called.as_deref())),
             };
         }
         self.transport(action, e)
@@ -243,15 +240,15 @@ impl Chain {
         Ok(receipt)
     }
 
-    /// Deploys `creation_code` (constructor arguments appended) and returns the new address and receipt.
-    pub async fn deploy(&self, name: &str, creation_code: Bytes) -> Result<(Address, TransactionReceipt)> {
-        let tx = TransactionRequest::default().with_deploy_code(creation_code);
+    /// Sends a creation transaction (e.g. a binding's `deploy_builder(..).into_transaction_request()`) and
+    /// returns where `name` now lives; the address is named for revert messages.
+    pub async fn deploy(&self, name: &str, tx: TransactionRequest) -> Result<Deployed> {
         let receipt = self.send(&format!("deploy {name}"), tx).await?;
         let address = receipt.contract_address.ok_or_else(|| Error::Transport {
             action: format!("deploy {name}"),
             detail: "the receipt has no contract address".into(),
         })?;
         self.name_address(address, name);
-        Ok((address, receipt))
+        Ok(Deployed { address, block: receipt.block_number.unwrap_or_default(), tx: receipt.transaction_hash })
     }
 }
