@@ -9,12 +9,16 @@ import {IOperatorRegistry} from "../src/interfaces/IOperatorRegistry.sol";
 import {EthRefuser} from "./utils/mocks/Wallets.sol";
 import {Test} from "./utils/Test.sol";
 
-/// @dev Re-enters withdrawUnstaked from its receive hook.
+/// @dev Re-enters withdrawUnstaked from its receive hook: on every payment, or only on the first (`once`;
+/// later payments are then simply accepted).
 contract Reenterer {
     OperatorRegistry internal immutable registry;
+    bool internal immutable once;
+    bool internal entered;
 
-    constructor(OperatorRegistry registry_) {
+    constructor(OperatorRegistry registry_, bool once_) {
         registry = registry_;
+        once = once_;
     }
 
     function join() external payable {
@@ -30,6 +34,8 @@ contract Reenterer {
     }
 
     receive() external payable {
+        if (once && entered) return;
+        entered = true;
         registry.withdrawUnstaked();
     }
 }
@@ -132,7 +138,7 @@ contract OperatorRegistryTest is Test {
     /// @dev A slash's recipient cannot re-enter the registry while it is paid (withdrawUnstaked here).
     function test_RevertWhen_SlashRecipientReenters() public {
         _join(MIN);
-        OnceReenterer attacker = new OnceReenterer(registry);
+        Reenterer attacker = new Reenterer(registry, true);
         vm.deal(address(attacker), 10 ether);
         attacker.join{value: 2 ether}();
         attacker.leave(1 ether);
@@ -384,7 +390,7 @@ contract OperatorRegistryTest is Test {
     }
 
     function test_RevertWhen_ReenteringWithdraw() public {
-        Reenterer attacker = new Reenterer(registry);
+        Reenterer attacker = new Reenterer(registry, false);
         vm.deal(address(attacker), 0);
         attacker.join{value: 2 ether}();
         attacker.leave(2 ether);
@@ -417,29 +423,5 @@ contract OperatorRegistryTest is Test {
         assertEq(address(registry).balance, registry.totalBonded(), "held = owed");
         assertEq(treasury.balance, slashed, "every slashed wei delivered");
         assertTrue(s.locked <= s.stake, "locked within stake");
-    }
-}
-
-/// @dev Re-enters withdrawUnstaked from its receive hook once (a second payment is simply accepted).
-contract OnceReenterer {
-    OperatorRegistry internal immutable registry;
-    bool internal entered;
-
-    constructor(OperatorRegistry registry_) {
-        registry = registry_;
-    }
-
-    function join() external payable {
-        registry.register{value: msg.value}(address(this), 0, bytes32(0), bytes32(0), "");
-    }
-
-    function leave(uint256 amount) external {
-        registry.requestUnstake(amount);
-    }
-
-    receive() external payable {
-        if (entered) return;
-        entered = true;
-        registry.withdrawUnstaked();
     }
 }
