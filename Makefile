@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 FOUNDRY_PROFILE ?= default
 export FOUNDRY_PROFILE
 
-.PHONY: help setup demo devnet devnet-down devnet-status test test-contracts test-halmos test-rust test-selftest lint artifacts gas-snapshot fmt mutate bench clean
+.PHONY: help setup demo devnet devnet-down devnet-status test test-contracts test-halmos test-rust test-selftest lint artifacts gas-snapshot fmt mutate mutate-recheck bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -68,8 +68,11 @@ fmt: setup ## format Rust and Solidity
 	cargo fmt --all
 	forge fmt
 
-mutate: setup ## mutation testing of the money contracts (slow: ~10 s per mutant with solcjs; hours; not in CI)
+mutate: setup ## mutation testing of the money contracts (slow: ~6 s per mutant with solcjs; hours; not in CI)
 	@scripts/mutate.sh
+
+mutate-recheck: setup ## re-judge the survivors of the last `make mutate` runs against the current tests
+	@scripts/mutate.sh --recheck
 
 bench: setup ## measure and write BENCHMARKS.md
 	@scripts/bench.sh

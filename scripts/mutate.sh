@@ -5,9 +5,15 @@
 #
 #   CAIRN_MUTATE_CONTRACTS=JobMarket make mutate     # one contract per run (each run keeps its own log)
 #   CAIRN_MUTATORS=RR,CR make mutate                 # a subset of mutators
+#   make mutate-recheck                              # re-judge every logged survivor against today's suite
 #
 # Each run writes bench/results/mutation-<contracts>.log; the report (bench/mutation.md, committed; `make
 # bench` folds it into BENCHMARKS.md) is rebuilt from every log present, so split campaigns add up.
+# slither-mutate runs through scripts/slither_mutate.py, which compiles each mutant once under the tests'
+# profile (stock slither-mutate compiles it twice, evicting forge's cache) and logs timeouts apart.
+# The survivors (bench/results/mutants-<contracts>.jsonl) can be re-judged after new tests are added:
+# tests only add checks, so a mutant caught before stays caught, and re-judging the survivors gives the
+# figure a full rerun would give (a source change invalidates the offsets: the recheck refuses then).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -31,9 +37,22 @@ baseline=$(( $(date +%s) - start ))
 timeout=$(( 3 * baseline + 3 ))
 echo "    baseline ${baseline}s, timeout per mutant ${timeout}s"
 mkdir -p "$root/bench/results"
-log=$root/bench/results/mutation-${contracts//,/-}.log
-echo "# cairn-mutate baseline=${baseline} timeout=${timeout} mutators=${mutators} commit=$(git -C "$root" rev-parse --short HEAD)" >"$log"
-"$venv/bin/slither-mutate" . --test-cmd "$test_cmd" --test-dir contracts/test --ignore-dirs "node_modules,contracts/test,lib" \
-  --contract-names "$contracts" --mutators-to-run "$mutators" --timeout "$timeout" -v 2>&1 | tee -a "$log"
+commit=$(git -C "$root" rev-parse --short HEAD)
+if [[ ${1:-} == --recheck ]]; then
+  for survivors in "$root"/bench/results/mutants-*.jsonl; do
+    name=$(basename "$survivors" .jsonl)
+    "$venv/bin/python" "$root/scripts/mutation_recheck.py" "$survivors" "$test_cmd" "$timeout" "$commit" \
+      | tee "$root/bench/results/recheck-${name#mutants-}.log"
+  done
+else
+  name=${contracts//,/-}
+  log=$root/bench/results/mutation-$name.log
+  export CAIRN_MUTANTS_JSONL=$root/bench/results/mutants-$name.jsonl
+  rm -f "$CAIRN_MUTANTS_JSONL"
+  echo "# cairn-mutate baseline=${baseline} timeout=${timeout} mutators=${mutators} commit=$commit" >"$log"
+  "$venv/bin/python" "$root/scripts/slither_mutate.py" . --test-cmd "$test_cmd" --test-dir contracts/test \
+    --ignore-dirs "node_modules,contracts/test,lib" --output-dir "$work/survivors" \
+    --contract-names "$contracts" --mutators-to-run "$mutators" --timeout "$timeout" 2>&1 | tee -a "$log"
+fi
 python3 "$root/scripts/mutation_report.py" "$root"/bench/results/mutation-*.log >"$root/bench/mutation.md"
 cat "$root/bench/mutation.md"

@@ -3,15 +3,36 @@
 
 Each log starts with a `# cairn-mutate baseline=… timeout=… mutators=… commit=…` header written by mutate.sh.
 Mutants whose test run timed out or did not compile are reported apart and not counted as caught. A log cut
-short (the campaign was stopped) is reported with the last line it reached.
+short (the campaign was stopped) is reported with the last line it reached. A `recheck-<run>.log` (written
+by `scripts/mutate.sh --recheck`) re-judges the survivors of `mutation-<run>.log` against a later suite; its
+verdicts replace theirs.
 """
 import re
 import sys
 from collections import Counter, defaultdict
 
+LINE = re.compile(r"\[(\w+)\] Line (\d+): (.*) --> ([A-Z ]+?)( \(recheck\))?$")
+VERDICT = {"CAUGHT": "CAUGHT", "UNCAUGHT": "UNCAUGHT", "TIMED OUT": "TIMEOUT", "COMPILATION FAILURE": "FAILED"}
+
+rechecked = {}
+rechecks = []
+for log in sys.argv[1:]:
+    if "/recheck-" not in "/" + log:
+        continue
+    run = log.rsplit("/", 1)[-1].replace("recheck-", "mutation-")
+    for line in open(log, errors="replace"):
+        if line.startswith("# cairn-recheck"):
+            rechecks.append((run, dict(kv.split("=", 1) for kv in line.split() if "=" in kv)))
+        m = LINE.search(line.strip())
+        if m:
+            rechecked[(run, m.group(1), m.group(2), m.group(3))] = VERDICT[m.group(4)]
+
 per_contract = defaultdict(Counter)
 runs = []
 for log in sys.argv[1:]:
+    if "/recheck-" in "/" + log:
+        continue
+    name = log.rsplit("/", 1)[-1]
     header = {}
     contract = "?"
     last = {}
@@ -24,14 +45,17 @@ for log in sys.argv[1:]:
         if m:
             contract = m.group(1)
             continue
-        m = re.search(r"\[(\w+)\] Line (\d+): .* --> (\w+)", line)
+        m = LINE.search(line.strip())
         if m:
-            per_contract[contract][m.group(3).upper()] += 1
+            verdict = VERDICT.get(m.group(4), "FAILED")
+            if verdict == "UNCAUGHT":
+                verdict = rechecked.get((name, m.group(1), m.group(2), m.group(3)), verdict)
+            per_contract[contract][verdict] += 1
             last[contract] = f"{m.group(1)} line {m.group(2)}"
         m = re.search(r"Done mutating (\w+)", line)
         if m:
             done.add(m.group(1))
-    runs.append((log.rsplit("/", 1)[-1], header, dict(last), done))
+    runs.append((name, header, dict(last), done))
 
 print("## Mutation testing (`make mutate`, issue #3)\n")
 print("slither-mutate; each mutant judged by the forge suite (halmos proofs excluded) under the `mutate` profile "
@@ -43,16 +67,19 @@ for name, h, last, done in runs:
     reached = ", ".join(f"{c} complete" if c in done else f"{c} stopped during {n}" for c, n in last.items())
     print(f"| {name} | {h.get('mutators', '?')} | {h.get('baseline', '?')} s | {h.get('timeout', '?')} s | "
           f"{h.get('commit', '?')} | {reached} |")
+for run, h in rechecks:
+    print(f"\nSurvivors of {run} re-judged at commit {h.get('commit', '?')} ({h.get('survivors', '?')} mutants; "
+          "tests were only added since, so earlier catches stand).")
 print()
-print("| contract | caught | uncaught | timed out | failed to compile | caught / judged |")
+print("| contract | caught | uncaught | timed out | failed to compile | caught / (caught + uncaught + timed out) |")
 print("|---|---|---|---|---|---|")
 total = Counter()
 for name, c in sorted(per_contract.items()):
     total.update(c)
-    judged = c["CAUGHT"] + c["UNCAUGHT"]
+    judged = c["CAUGHT"] + c["UNCAUGHT"] + c["TIMEOUT"]
     rate = f"{100 * c['CAUGHT'] / judged:.0f}%" if judged else "n/a"
     other = sum(v for k, v in c.items() if k not in ("CAUGHT", "UNCAUGHT", "TIMEOUT", "FAILED"))
     print(f"| {name} | {c['CAUGHT']} | {c['UNCAUGHT']} | {c['TIMEOUT']} | {c['FAILED'] + other} | {rate} |")
-judged = total["CAUGHT"] + total["UNCAUGHT"]
+judged = total["CAUGHT"] + total["UNCAUGHT"] + total["TIMEOUT"]
 if judged:
     print(f"\nOverall: {100 * total['CAUGHT'] / judged:.1f}% caught (goal ≥ 90%).")
