@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {JobMarket} from "../src/JobMarket.sol";
 import {IArbitrable, IArbitrator, IEvidence} from "../src/interfaces/IArbitration.sol";
 import {ICairnCommon} from "../src/interfaces/ICairnCommon.sol";
@@ -11,7 +12,7 @@ import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
 import {IModelRegistry} from "../src/interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "../src/interfaces/IOperatorRegistry.sol";
 import {CairnSystem} from "./utils/CairnSystem.sol";
-import {FeeOnTransferToken, MockToken} from "./utils/mocks/Tokens.sol";
+import {FeeOnTransferToken, HookToken, MockToken} from "./utils/mocks/Tokens.sol";
 import {EthRefuser, MockWallet} from "./utils/mocks/Wallets.sol";
 
 /// @notice JobMarket rule by rule: every parameter bound, every state check, every window edge at −1, =
@@ -767,5 +768,50 @@ contract JobMarketRulesTest is CairnSystem {
         vm.prank(seller);
         market.withdraw(address(0));
         assertEq(seller.balance, PRICE, "others are paid");
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               REENTRANCY
+    //////////////////////////////////////////////////////////////*/
+
+    function test_EveryMoneyMovingEntryIsGuardedAgainstReentry() public {
+        HookToken hook = new HookToken();
+        uint256 hookModel = _listModel(address(hook), 1, 0x1ff);
+        vm.prank(owner);
+        market.setTokenConfig(address(hook), IJobMarket.TokenConfig({bondRate: 1, minOperatorFee: 0}));
+        hook.mint(buyer, 10e18);
+        vm.prank(buyer);
+        hook.approve(address(market), 10e18);
+        uint64 deadline = uint64(block.timestamp + 1 hours);
+        JobRequest memory req = _signedRequest(1e6, 0);
+        JobReceipt memory r = _receipt(1);
+        bytes[10] memory calls = [
+            abi.encodeCall(market.requestJob, (ethModel, INPUT, "c", address(0), 0, deadline, 0)),
+            abi.encodeCall(market.requestJobWithSig, (req, "", IJobMarket.Permit(0, 0, 0, 0))),
+            abi.encodeCall(market.claim, (1)),
+            abi.encodeCall(market.reopen, (1)),
+            abi.encodeCall(market.challenge, (1)),
+            abi.encodeCall(market.finalize, (1)),
+            abi.encodeCall(market.cancel, (1)),
+            abi.encodeCall(market.rule, (1, 1)),
+            abi.encodeCall(market.withdraw, (address(0))),
+            abi.encodeCall(market.submitResult, (1, r, ""))
+        ];
+        // The token calls back into the market while the buyer's payment is being pulled (job 1 exists
+        // by then). Every guarded entry refuses; submitResult is unguarded (it moves no money) and fails
+        // on its own checks instead.
+        for (uint256 i = 0; i < calls.length; ++i) {
+            hook.setHook(address(market), calls[i]);
+            if (i < 9) {
+                vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
+            } else {
+                vm.expectRevert(
+                    abi.encodeWithSelector(IJobMarket.WrongState.selector, 1, IJobMarket.JobState.Requested)
+                );
+            }
+            vm.prank(buyer);
+            market.requestJob(hookModel, INPUT, "c", address(hook), 1e18, deadline, 0);
+        }
+        assertEq(market.jobCount(), 0, "nothing requested");
     }
 }
