@@ -521,6 +521,30 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.stopPrank();
     }
 
+    function test_TheOtherEdgesAreAcceptedToo() public {
+        IReexecutionCommittee.Params memory p = _params();
+        (p.jurors, p.fee, p.commitPeriod, p.revealPeriod) = (1, 0, 7 days, 60);
+        (p.jurorLock, p.nonRevealPenalty) = (0, 0);
+        vm.prank(owner);
+        committee.setParams(p);
+        assertEq(committee.params().commitPeriod, 7 days, "longest commit period");
+        assertEq(committee.params().revealPeriod, 60, "shortest reveal period");
+        assertEq(committee.params().jurors, 1, "a single juror");
+    }
+
+    function test_AVerifierWhoseFreeStakeEqualsTheLockIsEligible() public {
+        IReexecutionCommittee.Params memory p = _params();
+        p.jurorLock = 2 ether; // exactly each verifier's stake
+        vm.prank(owner);
+        committee.setParams(p);
+        (, address[] memory jurors) = _openAndDraw();
+        assertEq(jurors.length, 3, "all three eligible verifiers drawn");
+        for (uint256 i = 0; i < jurors.length; ++i) {
+            assertEq(operators.lockedBy(jurors[i], address(committee)), 2 ether, "whole stake locked");
+        }
+        assertEq(rulings, 0, "no refusal");
+    }
+
     function _expectBounds(string memory name, uint256 value, uint256 min, uint256 max) internal {
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ParameterOutOfBounds.selector, name, value, min, max));
     }
