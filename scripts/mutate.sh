@@ -39,7 +39,10 @@ echo "    baseline ${baseline}s, timeout per mutant ${timeout}s"
 mkdir -p "$root/bench/results"
 commit=$(git -C "$root" rev-parse --short HEAD)
 if [[ ${1:-} == --recheck ]]; then
-  for survivors in "$root"/bench/results/mutants-*.jsonl; do
+  # CAIRN_MUTATE_CONTRACTS=JobMarket rechecks one campaign; unset, every campaign with a survivors file.
+  pattern=${CAIRN_MUTATE_CONTRACTS:+mutants-${CAIRN_MUTATE_CONTRACTS//,/-}.jsonl}
+  for survivors in "$root"/bench/results/${pattern:-mutants-*.jsonl}; do
+    [[ -f $survivors ]] || { echo "no survivors file $survivors: run \`make mutate\` first" >&2; exit 1; }
     name=$(basename "$survivors" .jsonl)
     "$venv/bin/python" "$root/scripts/mutation_recheck.py" "$survivors" "$test_cmd" "$timeout" "$commit" \
       | tee "$root/bench/results/recheck-${name#mutants-}.log"

@@ -28,6 +28,7 @@ for log in sys.argv[1:]:
             rechecked[(run, m.group(1), m.group(2), m.group(3))] = VERDICT[m.group(4)]
 
 per_contract = defaultdict(Counter)
+alive = defaultdict(list)
 runs = []
 for log in sys.argv[1:]:
     if "/recheck-" in "/" + log:
@@ -51,6 +52,8 @@ for log in sys.argv[1:]:
             if verdict == "UNCAUGHT":
                 verdict = rechecked.get((name, m.group(1), m.group(2), m.group(3)), verdict)
             per_contract[contract][verdict] += 1
+            if verdict in ("UNCAUGHT", "TIMEOUT"):
+                alive[contract].append(f"{verdict.lower()}: [{m.group(1)}] line {m.group(2)}: {m.group(3)}")
             last[contract] = f"{m.group(1)} line {m.group(2)}"
         m = re.search(r"Done mutating (\w+)", line)
         if m:
@@ -83,3 +86,8 @@ for name, c in sorted(per_contract.items()):
 judged = total["CAUGHT"] + total["UNCAUGHT"] + total["TIMEOUT"]
 if judged:
     print(f"\nOverall: {100 * total['CAUGHT'] / judged:.1f}% caught (goal ≥ 90%).")
+for name, lines in sorted(alive.items()):
+    print(f"\n<details><summary>{name}: {len(lines)} mutants not caught</summary>\n")
+    for line in lines:
+        print(f"- `{line}`" if "`" not in line else f"- {line}")
+    print("\n</details>")
