@@ -178,6 +178,36 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         }
     }
 
+    function test_DrawIsStakeWeighted() public {
+        // One verifier stakes 50 ether against four with 2: it should sit on nearly every committee (it
+        // misses one only if none of the three picks lands on its 50/58 of the weight), the others share
+        // the remaining seats.
+        IReexecutionCommittee.Params memory p = _params();
+        p.nonRevealPenalty = 0; // silent jurors keep their stake, so every round draws from the same weights
+        vm.prank(owner);
+        committee.setParams(p);
+        address heavy = verifiers[4];
+        vm.deal(heavy, 48 ether);
+        vm.prank(heavy);
+        operators.addStake{value: 48 ether}();
+        uint256 heavySeats;
+        uint256 lightSeats;
+        for (uint256 n = 0; n < 20; ++n) {
+            uint256 id = _open(ops[0], challenger);
+            vm.roll(block.number + 2);
+            committee.draw(id);
+            address[] memory jurors = committee.jurorsOf(id);
+            for (uint256 i = 0; i < jurors.length; ++i) {
+                if (jurors[i] == heavy) ++heavySeats;
+                else ++lightSeats;
+            }
+            vm.warp(block.timestamp + 1 days);
+            committee.resolve(id);
+        }
+        assertTrue(heavySeats >= 19, "the heavy verifier sits on (nearly) every committee");
+        assertEq(heavySeats + lightSeats, 60, "three seats each time");
+    }
+
     function test_DrawWindowBoundaries() public {
         uint256 id = _open(verifiers[0], verifiers[1]);
         (, uint64 seedBlock,,) = committee.disputeInfo(id);
