@@ -618,6 +618,47 @@ contract JobMarketRulesTest is CairnSystem {
         market.challenge{value: CHALLENGE + 1}(second);
     }
 
+    function test_ConcurrentJobsKeepEachOthersEscrowAndBonds() public {
+        // Two jobs of different payments, both challenged: settling one leaves exactly the other's
+        // escrow and challenge bond held.
+        uint256 a = _submitted();
+        uint256 b = _requestEth(3 * PAY);
+        _claimAndSubmit(b, 1);
+        vm.startPrank(challenger);
+        uint256 da = market.challenge{value: CHALLENGE}(a);
+        uint256 db = market.challenge{value: CHALLENGE}(b);
+        vm.stopPrank();
+        assertEq(market.challengeBondsHeld(), 2 * 0.05 ether, "both bonds held");
+        assertEq(market.escrowed(address(0)), 4 * PAY, "both payments escrowed");
+        vm.prank(address(committee));
+        market.rule(da, 1); // upheld: a settles
+        assertEq(market.challengeBondsHeld(), 0.05 ether, "b's bond still held");
+        assertEq(market.escrowed(address(0)), 3 * PAY, "b's payment still escrowed");
+        vm.prank(address(committee));
+        market.rule(db, 2); // wrong: b is refunded
+        assertEq(market.challengeBondsHeld(), 0, "no bond left");
+        assertEq(market.escrowed(address(0)), 0, "no escrow left");
+
+        uint256 c = _submitted();
+        uint256 d = _requestEth(3 * PAY);
+        _claimAndSubmit(d, 1);
+        vm.warp(block.timestamp + 1 hours);
+        market.finalize(c);
+        assertEq(market.escrowed(address(0)), 3 * PAY, "finalizing c leaves d's escrow");
+        uint256 e = _submittedAfter();
+        vm.prank(challenger);
+        uint256 dd = market.challenge{value: CHALLENGE}(e);
+        vm.prank(address(committee));
+        market.rule(dd, 0); // refused: the third job is refunded
+        assertEq(market.escrowed(address(0)), 3 * PAY, "refusing one leaves d's escrow");
+        assertEq(address(market).balance, 3 * PAY + market.totalCredited(address(0)), "held = escrow + owed");
+    }
+
+    function _submittedAfter() internal returns (uint256 jobId) {
+        jobId = _requestEth(PAY);
+        _claimAndSubmit(jobId, 2);
+    }
+
     function test_FinalizeAnnouncesTheSplit() public {
         uint256 jobId = _submitted();
         vm.warp(block.timestamp + 1 hours);

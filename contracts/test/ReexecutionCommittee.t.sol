@@ -91,9 +91,12 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     }
 
     function test_RejectsEthFromAnyoneButTheRegistry() public {
-        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.UnexpectedSender.selector, address(this)));
-        (bool ok,) = address(committee).call{value: 1}("");
-        ok; // the revert is what is checked
+        // A plain call, not expectRevert: forge 1.7's expectRevert lets a low-level call that does not
+        // revert pass (seen: the mutant that accepts everyone's ETH survived it).
+        (bool ok, bytes memory ret) = address(committee).call{value: 1}("");
+        assertTrue(!ok, "refused");
+        assertEq(ret, abi.encodeWithSelector(ICairnCommon.UnexpectedSender.selector, address(this)), "sender named");
+        assertEq(address(committee).balance, 0, "nothing kept");
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -427,6 +430,27 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
             abi.encodeWithSelector(IReexecutionCommittee.WrongPhase.selector, id, IReexecutionCommittee.Phase.Ruled)
         );
         committee.resolve(id);
+    }
+
+    function test_MinorityRevealerIsNotPaid() public {
+        (uint256 id, address[] memory jurors) = _openAndDraw();
+        _commit(id, jurors[0], 1);
+        _commit(id, jurors[1], 2);
+        _commit(id, jurors[2], 1);
+        (uint64 commitEnd,) = _deadlines(id);
+        vm.warp(commitEnd);
+        _reveal(id, jurors[0], 1);
+        _reveal(id, jurors[1], 2);
+        _reveal(id, jurors[2], 1); // everyone revealed: resolves at once
+        committee.resolve(id);
+        assertEq(ruledWith, 1, "majority: acceptable");
+        assertEq(committee.balanceOf(jurors[1], address(0)), 0, "the minority juror is paid nothing");
+        assertEq(
+            committee.balanceOf(jurors[0], address(0)) + committee.balanceOf(jurors[2], address(0)),
+            FEE,
+            "the majority shares the fee"
+        );
+        assertEq(address(committee).balance, committee.totalCredited(address(0)), "every wei credited once");
     }
 
     /// @dev Fees of other open disputes stay held when one dispute closes (either way it closes).
