@@ -214,6 +214,26 @@ contract OperatorRegistryTest is Test {
         registry.withdrawUnstaked();
     }
 
+    function test_RepeatedUnstakesAndLocksAddUp() public {
+        _join(4 ether);
+        vm.startPrank(op);
+        registry.requestUnstake(1 ether);
+        registry.requestUnstake(1 ether);
+        vm.stopPrank();
+        assertEq(registry.getOperator(op).unbonding, 2 ether, "unbonding adds up");
+        vm.startPrank(market);
+        registry.lock(op, 1 ether);
+        registry.lock(op, 1 ether);
+        vm.stopPrank();
+        assertEq(registry.lockedBy(op, market), 2 ether, "one locker's locks add up");
+        assertEq(registry.freeStake(op), 0, "nothing free");
+        vm.warp(block.timestamp + DELAY);
+        uint256 before = op.balance;
+        vm.prank(op);
+        registry.withdrawUnstaked();
+        assertEq(op.balance - before, 2 ether, "both unstakes paid");
+    }
+
     function test_LockedStakeCannotLeave() public {
         _join(2 ether);
         vm.prank(market);
