@@ -442,6 +442,7 @@ contract JobMarketRulesTest is CairnSystem {
         );
         vm.prank(relayer);
         uint256 jobId = market.requestJobWithSig(req, sig, IJobMarket.Permit(0, 0, 0, 0));
+        assertEq(usdc.permitCalls(), 0, "no permit given, none called");
         assertEq(usdc.balanceOf(buyer), 1000e6 - 2e6, "paid by the buyer");
         assertEq(usdc.balanceOf(address(market)), 2e6, "held");
         assertEq(market.escrowed(address(usdc)), 2e6, "escrowed");
@@ -638,6 +639,7 @@ contract JobMarketRulesTest is CairnSystem {
         market.rule(db, 2); // wrong: b is refunded
         assertEq(market.challengeBondsHeld(), 0, "no bond left");
         assertEq(market.escrowed(address(0)), 0, "no escrow left");
+        assertEq(market.totalBurned(), 0.025 ether + 0.005 ether, "both burns counted");
 
         uint256 c = _submitted();
         uint256 d = _requestEth(3 * PAY);

@@ -128,8 +128,23 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     function test_RevertWhen_CreateDisputeWithOtherChoicesOrFee() public {
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnsupportedChoices.selector, 3));
         committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1]));
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnsupportedChoices.selector, 1));
+        committee.createDispute{value: FEE}(1, abi.encode(verifiers[0], verifiers[1]));
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, FEE, FEE - 1));
         committee.createDispute{value: FEE - 1}(2, abi.encode(verifiers[0], verifiers[1]));
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, FEE, FEE + 1));
+        committee.createDispute{value: FEE + 1}(2, abi.encode(verifiers[0], verifiers[1]));
+        assertEq(committee.disputeCount(), 0, "none created");
+    }
+
+    function test_RevertWhen_DrawnInTheBlockItWasCreated() public {
+        uint256 id = _open(verifiers[0], verifiers[1]);
+        (, uint64 seedBlock,,) = committee.disputeInfo(id);
+        assertEq(seedBlock, block.number + 1, "seeded by the next block");
+        vm.expectRevert(
+            abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, seedBlock, block.number)
+        );
+        committee.draw(id);
     }
 
     function test_RevertWhen_UnknownDispute() public {
