@@ -12,7 +12,7 @@ import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
 import {IModelRegistry} from "../src/interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "../src/interfaces/IOperatorRegistry.sol";
 import {CairnSystem} from "./utils/CairnSystem.sol";
-import {FeeOnTransferToken, HookToken, MockToken} from "./utils/mocks/Tokens.sol";
+import {FeeOnTransferToken, HookToken, MockToken, PhantomPermitToken} from "./utils/mocks/Tokens.sol";
 import {EthRefuser, MockWallet} from "./utils/mocks/Wallets.sol";
 
 /// @notice JobMarket rule by rule: every parameter bound, every state check, every window edge at −1, =
@@ -442,7 +442,6 @@ contract JobMarketRulesTest is CairnSystem {
         );
         vm.prank(relayer);
         uint256 jobId = market.requestJobWithSig(req, sig, IJobMarket.Permit(0, 0, 0, 0));
-        assertEq(usdc.permitCalls(), 0, "no permit given, none called");
         assertEq(usdc.balanceOf(buyer), 1000e6 - 2e6, "paid by the buyer");
         assertEq(usdc.balanceOf(address(market)), 2e6, "held");
         assertEq(market.escrowed(address(usdc)), 2e6, "escrowed");
@@ -458,6 +457,23 @@ contract JobMarketRulesTest is CairnSystem {
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.BadDeadline.selector, block.timestamp - 1, block.timestamp));
         market.requestJobWithSig(req, sig, IJobMarket.Permit(0, 0, 0, 0));
         assertEq(market.requestNonces(buyer), 1, "a refused request uses no nonce");
+    }
+
+    function test_NoPermitGivenNoneCalled() public {
+        // A token without permit but with a fallback (WETH-style) answers any call: a request that
+        // brings no permit must not call it (the allowance pays).
+        PhantomPermitToken weth = new PhantomPermitToken();
+        vm.prank(owner);
+        market.setTokenConfig(address(weth), IJobMarket.TokenConfig({bondRate: 1, minOperatorFee: 0}));
+        uint256 model = _listModel(address(weth), 1, 0x1ff);
+        weth.mint(buyer, 1e18);
+        vm.prank(buyer);
+        weth.approve(address(market), 1e18);
+        JobRequest memory req = _signedRequest(1e18, 0);
+        (req.modelId, req.token) = (model, address(weth));
+        market.requestJobWithSig(req, _sig(buyerKey, market.requestDigest(req)), IJobMarket.Permit(0, 0, 0, 0));
+        assertEq(weth.fallbackCalls(), 0, "no permit call");
+        assertEq(weth.balanceOf(address(market)), 1e18, "paid by allowance");
     }
 
     function test_SignedRequestFromAContractWallet() public {

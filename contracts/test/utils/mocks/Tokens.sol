@@ -19,17 +19,6 @@ contract MockToken is ERC20Permit {
     function mint(address to, uint256 amount) external {
         _mint(to, amount);
     }
-
-    /// @notice How many times `permit` was called (to check a request without a permit never calls it).
-    uint256 public permitCalls;
-
-    function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
-        public
-        override
-    {
-        ++permitCalls;
-        super.permit(owner, spender, value, deadline, v, r, s);
-    }
 }
 
 /// @notice Takes a 1% fee on every transfer: the receiver gets less than the amount sent.
@@ -114,5 +103,21 @@ contract HookToken is ERC20 {
                 }
             }
         }
+    }
+}
+
+/// @notice WETH-style: no `permit`, but a fallback that accepts any call, so a `permit` call "succeeds"
+/// without doing anything (the phantom-permit hazard). Counts the calls that reached the fallback.
+contract PhantomPermitToken is ERC20 {
+    uint256 public fallbackCalls;
+
+    constructor() ERC20("Phantom", "PHT") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    fallback() external {
+        ++fallbackCalls;
     }
 }
