@@ -336,6 +336,22 @@ contract OperatorRegistryTest is Test {
         assertTrue(!registry.getOperator(op).verifier, "opted out when stake fell below the minimum");
     }
 
+    function test_RevertWhen_ZeroAmounts_AndAVerifierAtTheMinimumStays() public {
+        _join(MIN_VERIFIER + 1 ether);
+        vm.expectRevert(IOperatorRegistry.ZeroAmount.selector);
+        vm.prank(op);
+        registry.addStake{value: 0}();
+        vm.expectRevert(IOperatorRegistry.ZeroAmount.selector);
+        vm.prank(op);
+        registry.requestUnstake(0);
+        vm.prank(op);
+        registry.setVerifier(true);
+        vm.prank(op);
+        registry.requestUnstake(1 ether); // leaves exactly the verifier minimum
+        assertTrue(registry.getOperator(op).verifier, "still a verifier at the minimum");
+        assertEq(registry.verifiers().length, 1, "still listed");
+    }
+
     function test_UnstakingBelowTheVerifierMinimumOptsOut() public {
         _join(MIN_VERIFIER);
         vm.prank(op);

@@ -265,6 +265,27 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.draw(id);
     }
 
+    function test_RevertWhen_ReseededEarlyOrCommittedLate() public {
+        uint256 id = _open(verifiers[0], verifiers[1]);
+        (, uint64 seedBlock,,) = committee.disputeInfo(id);
+        vm.roll(uint256(seedBlock) + 10);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReexecutionCommittee.OutsidePeriod.selector, id, uint256(seedBlock) + 256, uint256(seedBlock) + 10
+            )
+        );
+        committee.reseed(id);
+        committee.draw(id);
+        address[] memory jurors = committee.jurorsOf(id);
+        (uint64 commitEnd,) = _deadlines(id);
+        vm.warp(uint256(commitEnd) + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, commitEnd, uint256(commitEnd) + 1)
+        );
+        vm.prank(jurors[0]);
+        committee.commit(id, keccak256("late"));
+    }
+
     function test_TooFewEligibleVerifiersRefusesAndReturnsTheFee() public {
         IReexecutionCommittee.Params memory p = _params();
         p.jurors = 5;
