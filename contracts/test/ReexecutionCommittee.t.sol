@@ -286,6 +286,43 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.commit(id, keccak256("late"));
     }
 
+    function test_RevertWhen_UsedBeforeTheDraw() public {
+        uint256 id = _open(verifiers[0], verifiers[1]);
+        bytes memory created =
+            abi.encodeWithSelector(IReexecutionCommittee.WrongPhase.selector, id, IReexecutionCommittee.Phase.Created);
+        vm.warp(block.timestamp + 30 days);
+        vm.expectRevert(created);
+        committee.resolve(id);
+        vm.expectRevert(created);
+        vm.prank(verifiers[2]);
+        committee.commit(id, keccak256("early"));
+        vm.expectRevert(created);
+        vm.prank(verifiers[2]);
+        committee.reveal(id, 1, bytes32(0));
+    }
+
+    function test_RevertWhen_RevealedLate_AndASilentJurorIsUnpaidOnATie() public {
+        (uint256 id, address[] memory jurors) = _openAndDraw();
+        _commit(id, jurors[0], 1);
+        _commit(id, jurors[1], 2);
+        _commit(id, jurors[2], 1);
+        (uint64 commitEnd, uint64 revealEnd) = _deadlines(id);
+        vm.warp(commitEnd);
+        _reveal(id, jurors[0], 1);
+        _reveal(id, jurors[1], 2);
+        vm.warp(uint256(revealEnd) + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, revealEnd, uint256(revealEnd) + 1)
+        );
+        _reveal(id, jurors[2], 1);
+        committee.resolve(id); // 1 : 1, the third never revealed: a tie refuses
+        assertEq(ruledWith, 0, "tie");
+        assertEq(committee.balanceOf(jurors[2], address(0)), 0, "the silent juror is paid nothing");
+        assertTrue(committee.balanceOf(jurors[0], address(0)) > 0, "revealers paid");
+        assertTrue(committee.balanceOf(jurors[1], address(0)) > 0, "both of them");
+        assertEq(address(committee).balance, committee.totalCredited(address(0)), "every wei credited once");
+    }
+
     function test_TooFewEligibleVerifiersRefusesAndReturnsTheFee() public {
         IReexecutionCommittee.Params memory p = _params();
         p.jurors = 5;
