@@ -44,8 +44,9 @@ if [[ ${1:-} == --recheck ]]; then
   for survivors in "$root"/bench/results/${pattern:-mutants-*.jsonl}; do
     [[ -f $survivors ]] || { echo "no survivors file $survivors: run \`make mutate\` first" >&2; exit 1; }
     name=$(basename "$survivors" .jsonl)
-    "$venv/bin/python" "$root/scripts/mutation_recheck.py" "$survivors" "$test_cmd" "$timeout" "$commit" \
-      | tee "$root/bench/results/recheck-${name#mutants-}.log"
+    campaign=$(sed -n '1s/.* commit=\([0-9a-f]*\).*/\1/p' "$root/bench/results/mutation-${name#mutants-}.log")
+    "$venv/bin/python" "$root/scripts/mutation_recheck.py" "$survivors" "$test_cmd" "$timeout" "$commit" "$root" \
+      "$campaign" | tee "$root/bench/results/recheck-${name#mutants-}.log"
   done
 else
   name=${contracts//,/-}
