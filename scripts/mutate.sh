@@ -58,5 +58,7 @@ else
     --ignore-dirs "node_modules,contracts/test,lib" --output-dir "$work/survivors" \
     --contract-names "$contracts" --mutators-to-run "$mutators" --timeout "$timeout" 2>&1 | tee -a "$log"
 fi
-python3 "$root/scripts/mutation_report.py" "$root"/bench/results/mutation-*.log >"$root/bench/mutation.md"
+shopt -s nullglob
+python3 "$root/scripts/mutation_report.py" "$root"/bench/results/mutation-*.log "$root"/bench/results/recheck-*.log \
+  >"$root/bench/mutation.md"
 cat "$root/bench/mutation.md"

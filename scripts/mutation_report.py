@@ -72,7 +72,7 @@ for name, h, last, done in runs:
           f"{h.get('commit', '?')} | {reached} |")
 for run, h in rechecks:
     print(f"\nSurvivors of {run} re-judged at commit {h.get('commit', '?')} ({h.get('survivors', '?')} mutants; "
-          "tests were only added since, so earlier catches stand).")
+          "tests were only added or made stricter since, so earlier catches stand).")
 print()
 print("| contract | caught | uncaught | timed out | failed to compile | caught / (caught + uncaught + timed out) |")
 print("|---|---|---|---|---|---|")
