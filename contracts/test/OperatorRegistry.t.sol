@@ -234,6 +234,43 @@ contract OperatorRegistryTest is Test {
         assertEq(op.balance - before, 2 ether, "both unstakes paid");
     }
 
+    function test_ProfileChecksAndGovernanceEdges() public {
+        _join(MIN);
+        vm.startPrank(op);
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "signer"));
+        registry.setSigner(address(0));
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.InvalidRegion.selector, 12));
+        registry.updateProfile(12, bytes32(0), bytes32(0), "");
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.InvalidRegion.selector, 13));
+        registry.updateProfile(13, bytes32(0), bytes32(0), "");
+        registry.updateProfile(11, bytes32(0), bytes32(0), ""); // the last region
+        vm.stopPrank();
+        assertEq(registry.getOperator(op).region, 11, "last region accepted");
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "to"));
+        vm.prank(market);
+        registry.slash(op, 1, address(0));
+        vm.startPrank(owner);
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "account"));
+        registry.setAuthorised(address(0), true);
+        registry.setMinStake(1000 ether);
+        registry.setMinVerifierStake(1000 ether);
+        registry.setUnbondingDelay(90 days);
+        vm.stopPrank();
+        assertEq(registry.minStake(), 1000 ether, "highest min stake");
+        assertEq(registry.minVerifierStake(), 1000 ether, "highest verifier stake");
+        assertEq(registry.unbondingDelay(), 90 days, "longest delay");
+    }
+
+    function test_WithdrawLongAfterTheDelay() public {
+        _join(2 ether);
+        vm.prank(op);
+        registry.requestUnstake(1 ether);
+        vm.warp(block.timestamp + DELAY + 30 days);
+        vm.prank(op);
+        registry.withdrawUnstaked();
+        assertEq(registry.getOperator(op).unbonding, 0, "paid out");
+    }
+
     function test_LockedStakeCannotLeave() public {
         _join(2 ether);
         vm.prank(market);
