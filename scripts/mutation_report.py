@@ -86,6 +86,9 @@ for name, c in sorted(per_contract.items()):
 judged = total["CAUGHT"] + total["UNCAUGHT"] + total["TIMEOUT"]
 if judged:
     print(f"\nOverall: {100 * total['CAUGHT'] / judged:.1f}% caught (goal ≥ 90%).")
+    print("\nMost survivors below are equivalent mutants, which no test can catch: `i < n` → `i != n` in loops, "
+          "`== 0` → `<= 0` and `!= 0` → `> 0` on unsigned values, `== 1` → `<= 1` where the value is known to be "
+          "1 or 2, comparisons against an enum's first member.")
 for name, lines in sorted(alive.items()):
     print(f"\n<details><summary>{name}: {len(lines)} mutants not caught</summary>\n")
     for line in lines:
