@@ -92,18 +92,8 @@ contract JobMarketTest is CairnSystem {
             nonce: 0
         });
         bytes memory sig = _sig(buyerKey, market.requestDigest(req));
-        bytes32 permitHash = keccak256(
-            abi.encode(
-                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
-                buyer,
-                address(market),
-                2e6,
-                0,
-                block.timestamp
-            )
-        );
         (uint8 v, bytes32 r, bytes32 s) =
-            vm.sign(buyerKey, keccak256(abi.encodePacked("\x19\x01", usdc.DOMAIN_SEPARATOR(), permitHash)));
+            signPermit(buyerKey, usdc.DOMAIN_SEPARATOR(), buyer, address(market), 2e6, 0, block.timestamp);
         // A front-runner spends the permit first; the relayed request still pays through the allowance.
         usdc.permit(buyer, address(market), 2e6, block.timestamp, v, r, s);
         vm.prank(address(0x4E1A));

@@ -492,18 +492,8 @@ contract JobMarketRulesTest is CairnSystem {
     function test_PermitGrantsTheAllowanceWhenNotFrontRun() public {
         JobRequest memory req = _signedRequest(2e6, 0);
         bytes memory sig = _sig(buyerKey, market.requestDigest(req));
-        bytes32 permitHash = keccak256(
-            abi.encode(
-                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
-                buyer,
-                address(market),
-                2e6,
-                0,
-                block.timestamp
-            )
-        );
         (uint8 v, bytes32 r, bytes32 s) =
-            vm.sign(buyerKey, keccak256(abi.encodePacked("\x19\x01", usdc.DOMAIN_SEPARATOR(), permitHash)));
+            signPermit(buyerKey, usdc.DOMAIN_SEPARATOR(), buyer, address(market), 2e6, 0, block.timestamp);
         // Without the permit there is no allowance at all.
         vm.expectRevert();
         market.requestJobWithSig(req, sig, IJobMarket.Permit(0, 0, 0, 0));

@@ -304,18 +304,8 @@ contract ModelRegistryTest is Test {
 
         (address permitter, uint256 key) = makeAddrAndKey("permitter");
         usdc.mint(permitter, 50e6);
-        bytes32 structHash = keccak256(
-            abi.encode(
-                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
-                permitter,
-                address(registry),
-                50e6,
-                0,
-                block.timestamp
-            )
-        );
-        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", usdc.DOMAIN_SEPARATOR(), structHash));
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        (uint8 v, bytes32 r, bytes32 s) =
+            signPermit(key, usdc.DOMAIN_SEPARATOR(), permitter, address(registry), 50e6, 0, block.timestamp);
         // Someone front-runs the permit: it is spent, and the purchase still goes through.
         usdc.permit(permitter, address(registry), 50e6, block.timestamp, v, r, s);
         vm.prank(permitter);

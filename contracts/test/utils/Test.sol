@@ -68,6 +68,29 @@ abstract contract Test {
     }
 
     /// @dev A labelled address derived from a name, with its private key.
+    /// @dev Signs an EIP-2612 permit for a token with the given domain separator.
+    function signPermit(
+        uint256 key,
+        bytes32 domainSeparator,
+        address owner,
+        address spender,
+        uint256 value,
+        uint256 nonce,
+        uint256 deadline
+    ) internal pure returns (uint8 v, bytes32 r, bytes32 s) {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
+                owner,
+                spender,
+                value,
+                nonce,
+                deadline
+            )
+        );
+        return vm.sign(key, keccak256(abi.encodePacked("\x19\x01", domainSeparator, structHash)));
+    }
+
     function makeAddrAndKey(string memory name) internal returns (address account, uint256 key) {
         key = uint256(keccak256(bytes(name)));
         account = vm.addr(key);
