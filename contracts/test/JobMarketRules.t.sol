@@ -281,18 +281,12 @@ contract JobMarketRulesTest is CairnSystem {
         // The seller raises the price, narrows the regions to EU and publishes new weights.
         vm.prank(seller);
         models.updateTerms(ethModel, PRICE * 2, 0, 0, 0x1);
-        ModelManifest memory m;
-        m.seller = seller;
+        ModelManifest memory m = _manifest(address(0), PRICE * 3, 0x1);
         m.modelId = ethModel;
         m.manifestCid = "bafymanifest2";
         m.manifestDigest = keccak256("manifest2");
         m.weightsDigest = keccak256("weights v2");
-        m.runtime = RUNTIME;
-        m.pricePerCall = PRICE * 3;
-        m.regionMask = 0x1;
-        m.nonce = models.nonces(seller);
-        m.deadline = uint64(block.timestamp + 1 hours);
-        models.register(m, _sig(sellerKey, models.manifestDigest(m)));
+        _register(m);
 
         _claimAndSubmit(jobId, 1); // a US operator, the old weights: both still this job's terms
         vm.warp(block.timestamp + 1 hours);
@@ -357,19 +351,12 @@ contract JobMarketRulesTest is CairnSystem {
     }
 
     function test_LicensedModelNeedsAValidLicense() public {
-        ModelManifest memory m;
-        m.seller = seller;
+        ModelManifest memory m = _manifest(address(0), PRICE, 0x1ff);
         m.manifestCid = "bafylicensed";
         m.manifestDigest = keccak256("licensed");
-        m.weightsDigest = WEIGHTS;
-        m.runtime = RUNTIME;
-        m.pricePerCall = PRICE;
         m.licensePrice = 0.1 ether;
         m.licensePeriod = 30 days;
-        m.regionMask = 0x1ff;
-        m.nonce = models.nonces(seller);
-        m.deadline = uint64(block.timestamp + 1 hours);
-        (uint256 licensed,) = models.register(m, _sig(sellerKey, models.manifestDigest(m)));
+        (uint256 licensed,) = _register(m);
         uint64 deadline = uint64(block.timestamp + 1 hours);
         vm.startPrank(buyer);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.ModelUnavailable.selector, licensed, buyer));

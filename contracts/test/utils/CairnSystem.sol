@@ -113,7 +113,11 @@ abstract contract CairnSystem is Test {
     }
 
     function _listModel(address token, uint256 price, uint256 regions) internal returns (uint256 modelId) {
-        ModelManifest memory m;
+        (modelId,) = _register(_manifest(token, price, regions));
+    }
+
+    /// @dev The seller's manifest for a new model (modelId 0) with the suite's weights and runtime.
+    function _manifest(address token, uint256 price, uint256 regions) internal view returns (ModelManifest memory m) {
         m.seller = seller;
         m.manifestCid = "bafymanifest";
         m.manifestDigest = keccak256("manifest");
@@ -124,7 +128,11 @@ abstract contract CairnSystem is Test {
         m.regionMask = regions;
         m.nonce = models.nonces(seller);
         m.deadline = uint64(block.timestamp + 1 hours);
-        (modelId,) = models.register(m, _sig(sellerKey, models.manifestDigest(m)));
+    }
+
+    /// @dev Registers `m` signed by the seller.
+    function _register(ModelManifest memory m) internal returns (uint256 modelId, uint64 version) {
+        return models.register(m, _sig(sellerKey, models.manifestDigest(m)));
     }
 
     function _sig(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
