@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use cairn_primitives::FileDigests;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
@@ -12,7 +13,7 @@ use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStr
 use crate::{
     Error, Result,
     fused::FusedBert,
-    model_files::{ExpectedDigests, check_safetensors},
+    model_files::{check_safetensors, read_verified},
     output::Embeddings,
 };
 
@@ -134,16 +135,16 @@ struct SentenceConfig {
 impl BertEmbedder {
     /// Loads the model in `dir`. Every file is checked against `digests` before it is used, and the
     /// weights must be safetensors.
-    pub fn load(dir: &Path, digests: &ExpectedDigests, options: EmbedOptions) -> Result<Self> {
+    pub fn load(dir: &Path, digests: &FileDigests, options: EmbedOptions) -> Result<Self> {
         if options.batch_size == 0 {
             return Err(Error::Config("batch size must be at least 1".into()));
         }
         check_safetensors(dir, WEIGHTS_FILE)?;
         // Verify everything before using anything: a tampered tokenizer is as bad as tampered weights.
-        let weights = digests.read_verified(dir, WEIGHTS_FILE)?;
-        let config_bytes = digests.read_verified(dir, CONFIG_FILE)?;
-        let tokenizer_bytes = digests.read_verified(dir, TOKENIZER_FILE)?;
-        let sentence_bytes = digests.read_verified(dir, SENTENCE_CONFIG_FILE)?;
+        let weights = read_verified(digests, dir, WEIGHTS_FILE)?;
+        let config_bytes = read_verified(digests, dir, CONFIG_FILE)?;
+        let tokenizer_bytes = read_verified(digests, dir, TOKENIZER_FILE)?;
+        let sentence_bytes = read_verified(digests, dir, SENTENCE_CONFIG_FILE)?;
 
         let config: Config = serde_json::from_slice(&config_bytes)
             .map_err(|e| Error::Config(format!("{CONFIG_FILE} is not a BERT config: {e}")))?;

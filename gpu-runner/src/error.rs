@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use cairn_ipfs::Sha256Digest;
+use cairn_primitives::Sha256Digest;
 
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -5,13 +5,12 @@
 
 use std::{collections::BTreeMap, path::Path};
 
-use cairn_ipfs::Sha256Digest;
+use cairn_primitives::Sha256Digest;
 
 use crate::{
     Error, Result,
     bert::{BertEmbedder, EmbedOptions},
     input::{InputLimits, parse_texts},
-    model_files::ExpectedDigests,
     output::Output,
     verify::{Report, check_claimed_output},
 };
@@ -39,7 +38,12 @@ pub struct BertEmbedExecutor {
 
 impl BertEmbedExecutor {
     /// Loads and verifies the model in `dir` (see [`BertEmbedder::load`]).
-    pub fn load(dir: &Path, digests: &ExpectedDigests, options: EmbedOptions, limits: InputLimits) -> Result<Self> {
+    pub fn load(
+        dir: &Path,
+        digests: &cairn_primitives::FileDigests,
+        options: EmbedOptions,
+        limits: InputLimits,
+    ) -> Result<Self> {
         Ok(Self { embedder: BertEmbedder::load(dir, digests, options)?, limits })
     }
 

@@ -1,94 +1,46 @@
 //! Model files are verified before use: every file the executor reads must match a sha256 the caller
 //! gives (later, the registered manifest's). Weights are accepted as safetensors only.
 
-use std::{
-    collections::BTreeMap,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
-use cairn_ipfs::Sha256Digest;
+use cairn_primitives::{FileDigests, Sha256Digest};
 
 use crate::{Error, Result};
-
-/// Expected sha256 of each model file, by path relative to the model folder.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExpectedDigests(BTreeMap<String, Sha256Digest>);
 
 /// File extensions of pickle-based weight formats: loading them can execute arbitrary code.
 const PICKLE_EXTENSIONS: [&str; 6] = ["bin", "pt", "pth", "ckpt", "pkl", "pickle"];
 
-impl ExpectedDigests {
-    /// An empty set.
-    pub fn new() -> Self {
-        Self::default()
+/// Reads a digest list: a manifest JSON (`cairn_protocol::manifest::Manifest`, its `files`), or `sha256sum` lines
+/// (`<hex>  <path>`). Both follow the same rules (`cairn_primitives::FileDigests`); `source` names the file
+/// in errors.
+pub fn parse_digest_list(text: &str, source: &Path) -> Result<FileDigests> {
+    let bad = |why: String| Error::Config(format!("{}: {why}", source.display()));
+    if text.trim_start().starts_with('{') {
+        let manifest = cairn_protocol::manifest::Manifest::from_json(text).map_err(|e| bad(e.to_string()))?;
+        Ok(manifest.file_digests())
+    } else {
+        FileDigests::parse_sha256sum(text).map_err(|e| bad(e.to_string()))
     }
+}
 
-    /// Adds (or replaces) the digest of `file`.
-    pub fn insert(&mut self, file: impl Into<String>, digest: Sha256Digest) -> &mut Self {
-        self.0.insert(file.into(), digest);
-        self
+/// Reads `file` from `dir`, returning its bytes only if they hash to the digest `digests` lists for it.
+pub fn read_verified(digests: &FileDigests, dir: &Path, file: &str) -> Result<Vec<u8>> {
+    let path = dir.join(file);
+    let expected = digests.get(file).ok_or_else(|| {
+        Error::Config(format!("no expected sha256 for `{file}`: list every file the model reads in the manifest"))
+    })?;
+    if !path.exists() {
+        return Err(Error::MissingFile {
+            path,
+            hint: format!("the model folder must hold `{file}` (fetch the model again)"),
+        });
     }
-
-    /// The digest of `file`, if listed.
-    pub fn get(&self, file: &str) -> Option<Sha256Digest> {
-        self.0.get(file).copied()
+    let bytes = std::fs::read(&path).map_err(|e| Error::io("cannot read", &path, e))?;
+    let actual = Sha256Digest::of(&bytes);
+    if actual != expected {
+        return Err(Error::DigestMismatch { path, expected, actual });
     }
-
-    /// Reads a digest list: `sha256sum` lines (`<hex>  <path>`), or a manifest JSON object with
-    /// `"files": [{"path": …, "sha256": …}, …]`.
-    pub fn parse(text: &str, source: &Path) -> Result<Self> {
-        let bad = |why: String| Error::Config(format!("{}: {why}", source.display()));
-        let mut out = Self::new();
-        if text.trim_start().starts_with('{') {
-            #[derive(serde::Deserialize)]
-            struct Manifest {
-                files: Vec<Entry>,
-            }
-            #[derive(serde::Deserialize)]
-            struct Entry {
-                path: String,
-                sha256: String,
-            }
-            let manifest: Manifest = serde_json::from_str(text)
-                .map_err(|e| bad(format!("not a manifest with \"files\": [{{\"path\", \"sha256\"}}] ({e})")))?;
-            for entry in manifest.files {
-                let digest = entry.sha256.parse().map_err(|e| bad(format!("{}: {e}", entry.path)))?;
-                out.insert(entry.path, digest);
-            }
-        } else {
-            for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                let (digest, path) = line
-                    .split_once(char::is_whitespace)
-                    .ok_or_else(|| bad(format!("line {}: expected `<sha256>  <path>`", number + 1)))?;
-                let digest = digest.parse().map_err(|e| bad(format!("line {}: {e}", number + 1)))?;
-                out.insert(path.trim().trim_start_matches('*'), digest);
-            }
-        }
-        if out.0.is_empty() {
-            return Err(bad("lists no files".into()));
-        }
-        Ok(out)
-    }
-
-    /// Reads `file` from `dir`, returning its bytes only if they hash to the listed digest.
-    pub fn read_verified(&self, dir: &Path, file: &str) -> Result<Vec<u8>> {
-        let path = dir.join(file);
-        let expected = self.get(file).ok_or_else(|| {
-            Error::Config(format!("no expected sha256 for `{file}`: list every file the model reads in the manifest"))
-        })?;
-        if !path.exists() {
-            return Err(Error::MissingFile {
-                path,
-                hint: format!("the model folder must hold `{file}` (fetch the model again)"),
-            });
-        }
-        let bytes = std::fs::read(&path).map_err(|e| Error::io("cannot read", &path, e))?;
-        let actual = Sha256Digest::of(&bytes);
-        if actual != expected {
-            return Err(Error::DigestMismatch { path, expected, actual });
-        }
-        Ok(bytes)
-    }
+    Ok(bytes)
 }
 
 /// Refuses pickle weights beside or instead of the safetensors file, and a "safetensors" file that is not.
@@ -146,18 +98,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_both_list_formats() {
+    fn reads_manifests_and_sha256sum_lists_under_one_set_of_rules() {
         let digest = Sha256Digest::of(b"x");
         let sums =
-            ExpectedDigests::parse(&format!("{digest}  model.safetensors\n{digest} *a/b.json\n"), Path::new("l"))
-                .unwrap();
+            parse_digest_list(&format!("{digest}  model.safetensors\n{digest} *a/b.json\n"), Path::new("l")).unwrap();
         assert_eq!(sums.get("model.safetensors"), Some(digest));
         assert_eq!(sums.get("a/b.json"), Some(digest));
-        let json = format!(r#"{{"files": [{{"path": "config.json", "sha256": "0x{digest}"}}]}}"#);
-        assert_eq!(ExpectedDigests::parse(&json, Path::new("m")).unwrap().get("config.json"), Some(digest));
-        assert!(ExpectedDigests::parse("nonsense", Path::new("m")).is_err());
-        assert!(ExpectedDigests::parse("", Path::new("m")).is_err());
-        assert!(ExpectedDigests::parse(r#"{"files": 3}"#, Path::new("m")).is_err());
+        let manifest = format!(
+            r#"{{"schema": "cairn.manifest/1", "runtime": "candle/bert-embed@1", "weights": "model.safetensors",
+                "files": [{{"path": "model.safetensors", "size": 1, "sha256": "{digest}"}}],
+                "card": {{"name": "m", "description": "d", "license": "MIT", "task": "sentence-embedding",
+                          "languages": ["en"], "outputDim": 384}}}}"#
+        );
+        assert_eq!(parse_digest_list(&manifest, Path::new("m")).unwrap().get("model.safetensors"), Some(digest));
+        // The same path rule in both formats.
+        let escape = format!("{digest}  ../model.safetensors\n");
+        let err = parse_digest_list(&escape, Path::new("l")).unwrap_err().to_string();
+        assert!(err.contains("line 1: path `../model.safetensors`"), "{err}");
+        let err = parse_digest_list(&manifest.replace("\"path\": \"model", "\"path\": \"../model"), Path::new("m"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("files[0]: path `../model.safetensors`"), "{err}");
+        for bad in ["nonsense", "", r#"{"files": 3}"#] {
+            assert!(parse_digest_list(bad, Path::new("m")).is_err(), "{bad}");
+        }
     }
 
     #[test]

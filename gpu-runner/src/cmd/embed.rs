@@ -6,12 +6,12 @@ use std::{
 };
 
 use anyhow::Context;
-use cairn_ipfs::Sha256Digest;
+use cairn_primitives::{FileDigests, Sha256Digest};
 use cairn_runner::{
     BertEmbedExecutor, Executor,
     bert::{DeviceKind, EmbedOptions, EngineKind, MODEL_FILES, WEIGHTS_FILE},
     input::InputLimits,
-    model_files::ExpectedDigests,
+    model_files::parse_digest_list,
 };
 
 /// Embed sentences with a BERT model (runtime `candle/bert-embed@1`) and write the canonical output.
@@ -107,15 +107,15 @@ impl ModelArgs {
     }
 
     /// The expected digest of every model file.
-    pub(crate) fn digests(&self) -> anyhow::Result<ExpectedDigests> {
+    pub(crate) fn digests(&self) -> anyhow::Result<FileDigests> {
         let mut digests = match &self.manifest {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read manifest {}", path.display()))?;
-                ExpectedDigests::parse(&text, path)?
+                parse_digest_list(&text, path)?
             }
             None => {
-                let mut unpinned = ExpectedDigests::new();
+                let mut unpinned = FileDigests::new();
                 for file in MODEL_FILES.iter().filter(|f| **f != WEIGHTS_FILE) {
                     let path = self.model.join(file);
                     if let Ok(bytes) = std::fs::read(&path) {

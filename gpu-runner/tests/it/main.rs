@@ -7,19 +7,19 @@ use std::{
     sync::OnceLock,
 };
 
-use cairn_ipfs::Sha256Digest;
+use cairn_primitives::Sha256Digest;
 use cairn_runner::{
     BertEmbedExecutor, Error, Executor, Executors,
     bert::{BertEmbedder, EmbedOptions},
     input::InputLimits,
-    model_files::ExpectedDigests,
+    model_files::parse_digest_list,
     output::Embeddings,
 };
 use cairn_testkit::{model_dir, repo_root};
 
-fn digests() -> ExpectedDigests {
+fn digests() -> cairn_primitives::FileDigests {
     let path = repo_root().join("toolchain/all-MiniLM-L6-v2.sha256");
-    ExpectedDigests::parse(&std::fs::read_to_string(&path).unwrap(), &path).unwrap()
+    parse_digest_list(&std::fs::read_to_string(&path).unwrap(), &path).unwrap()
 }
 
 fn embedder() -> &'static BertEmbedder {

@@ -6,13 +6,13 @@
 //! file size (default 512), `CAIRN_BENCH_TRIALS` the repetitions (default 5; the median is reported).
 
 use std::{
-    io::{Read, Write},
+    io::Write,
     path::Path,
     process::Command,
     time::{Duration, Instant},
 };
 
-use cairn_ipfs::{AddOptions, KuboClient, Sha256Hasher};
+use cairn_ipfs::{AddOptions, KuboClient, Sha256Digest};
 use cairn_testkit::Kubo;
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -41,16 +41,7 @@ fn generate(path: &Path, mib: usize) {
 }
 
 fn our_sha256(path: &Path) -> String {
-    let mut file = std::fs::File::open(path).expect("open");
-    let mut hasher = Sha256Hasher::default();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).expect("read");
-        if n == 0 {
-            return hasher.finish().to_hex();
-        }
-        hasher.update(&buf[..n]);
-    }
+    Sha256Digest::of_file(path).expect("hash the bench file").0.to_hex()
 }
 
 fn run(command: &mut Command) -> String {

@@ -17,7 +17,7 @@ use reqwest::multipart::{Form, Part};
 use serde::Deserialize;
 use tokio_util::io::ReaderStream;
 
-use crate::{Cid, Error, KuboClient, Result, Sha256Digest, digest::Sha256Hasher};
+use crate::{Cid, Error, KuboClient, Result, Sha256Digest, Sha256Hasher};
 
 /// Read size when streaming a file to Kubo (Kubo's default chunker cuts 256 KiB blocks).
 const CHUNK: usize = 1 << 20;

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
-use crate::{Error, KuboClient, Result, Sha256Digest, digest::Sha256Hasher};
+use crate::{Error, KuboClient, Result, Sha256Digest, Sha256Hasher};
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 

@@ -223,9 +223,7 @@ impl KuboClient {
 
     /// Splits `cid[/sub/path]` into a checked CID and the IPFS path Kubo is asked for.
     pub(crate) fn ipfs_path(target: &str) -> Result<(Cid, String)> {
-        let target = target.strip_prefix("/ipfs/").unwrap_or(target);
-        let (cid, rest) = target.split_once('/').unwrap_or((target, ""));
-        let cid: Cid = cid.parse()?;
+        let (cid, rest) = Cid::split_path(target)?;
         let path = cid_path(&cid, rest);
         Ok((cid, path))
     }

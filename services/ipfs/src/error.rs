@@ -152,8 +152,8 @@ impl Error {
     }
 }
 
-impl From<crate::cid::ParseCidError> for Error {
-    fn from(err: crate::cid::ParseCidError) -> Self {
+impl From<crate::ParseCidError> for Error {
+    fn from(err: crate::ParseCidError) -> Self {
         Self::InvalidCid { cid: err.input, reason: err.reason.to_owned() }
     }
 }

@@ -16,14 +16,11 @@
 
 mod add;
 mod cat;
-mod cid;
 mod client;
-mod digest;
 mod error;
 
 pub use add::{AddOptions, AddedDir, AddedFile};
+pub use cairn_primitives::{Cid, ParseCidError, ParseDigestError, Sha256Digest, Sha256Hasher};
 pub use cat::VerifiedStream;
-pub use cid::{Cid, ParseCidError};
 pub use client::{CidStat, ClientOptions, EntryKind, KuboClient, KuboVersion};
-pub use digest::{ParseDigestError, Sha256Digest, Sha256Hasher};
 pub use error::{Error, Result};

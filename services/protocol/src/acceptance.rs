@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use cairn_ipfs::Sha256Digest;
+use cairn_primitives::Sha256Digest;
 
 use crate::output::Embeddings;
 

@@ -12,6 +12,7 @@
 //! }
 //! ```
 
+use cairn_primitives::{FileDigests, Sha256Digest};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -30,8 +31,8 @@ pub struct FileEntry {
     pub path: String,
     /// Size in bytes.
     pub size: u64,
-    /// sha256 of the bytes, lowercase hex.
-    pub sha256: String,
+    /// sha256 of the bytes (64 lowercase hex digits in JSON).
+    pub sha256: Sha256Digest,
 }
 
 /// The model card: what a buyer reads before paying.
@@ -91,6 +92,15 @@ impl Manifest {
     /// The entry of the weights file.
     pub fn weights_entry(&self) -> Option<&FileEntry> {
         self.files.iter().find(|f| f.path == self.weights)
+    }
+
+    /// The files' expected digests, by path (the rules were checked by [`Manifest::from_json`]).
+    pub fn file_digests(&self) -> FileDigests {
+        let mut list = FileDigests::new();
+        for f in &self.files {
+            list.insert(f.path.clone(), f.sha256);
+        }
+        list
     }
 
     /// Canonical JSON bytes (the bytes that are pinned and hashed): pretty, keys in struct order, newline.
@@ -219,35 +229,35 @@ fn check_manifest(v: &Value, problems: &mut Vec<String>) {
         None => problems.push("files: missing (one entry per file: path, size, sha256)".into()),
         Some(Value::Array(files)) if files.is_empty() => problems.push("files: empty (list every model file)".into()),
         Some(Value::Array(files)) => {
+            // Paths and digests follow the one set of list rules (cairn_primitives::FileDigests), shared with
+            // sha256sum lists; here each missing or mistyped field is named too.
+            let mut entries = Vec::new();
             for (i, f) in files.iter().enumerate() {
                 let p = format!("files[{i}].");
                 if !f.is_object() {
                     problems.push(format!("files[{i}]: expected an object, found {}", kind(f)));
                     continue;
                 }
-                if let Some(path) = string(f, &p, "path", "relative, `/`-separated", problems) {
-                    if path.starts_with('/') || path.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
-                        problems.push(format!("{p}path: `{path}` must be relative without `.`, `..` or empty parts"));
-                    }
-                    if paths.contains(&path) {
-                        problems.push(format!("{p}path: `{path}` is listed twice"));
-                    }
-                    paths.push(path);
-                }
+                let path = string(f, &p, "path", "relative, `/`-separated", problems);
                 if f.get("size").and_then(Value::as_u64).is_none() {
                     problems.push(format!(
                         "{p}size: expected a byte count, found {}",
                         f.get("size").unwrap_or(&Value::Null)
                     ));
                 }
-                if let Some(h) = string(f, &p, "sha256", "64 lowercase hex digits", problems)
-                    && !(h.len() == 64 && h.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)))
-                {
-                    problems.push(format!("{p}sha256: `{h}` is not 64 lowercase hex digits"));
-                }
+                let sha256 = string(f, &p, "sha256", "64 lowercase hex digits", problems);
                 if let Some(o) = f.as_object() {
                     unknown_keys(o, &p, &["path", "size", "sha256"], problems);
                 }
+                if let (Some(path), Some(sha256)) = (path, sha256) {
+                    entries.push((format!("files[{i}]"), path, sha256));
+                    paths.push(path);
+                }
+            }
+            if !entries.is_empty()
+                && let Err(e) = FileDigests::from_entries(entries)
+            {
+                problems.extend(e.problems);
             }
         }
         Some(other) => problems.push(format!("files: expected an array, found {}", kind(other))),
@@ -310,8 +320,8 @@ mod tests {
             "runtime: `torch/anything` is unknown",
             "weights: `model.bin` is not a .safetensors file",
             "weights: `model.bin` is not among files[].path",
-            "files[0].sha256: `XYZ`",
-            "files[1].path: `../etc/passwd`",
+            "files[0]: sha256 `XYZ` is not 64 lowercase hex digits",
+            "files[1]: path `../etc/passwd` must have no",
             "files[1].size: expected a byte count",
             "card.license: missing",
             "card.languages: empty",

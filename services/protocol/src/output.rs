@@ -2,7 +2,7 @@
 //! with exactly one f32 tensor `embeddings` [n, d] and no `__metadata__`, byte-identical for the same
 //! values. We write the header ourselves: the Rust safetensors writer orders metadata randomly.
 
-use cairn_ipfs::Sha256Digest;
+use cairn_primitives::Sha256Digest;
 
 use crate::{Error, Result};
 

@@ -18,7 +18,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sha2::{Digest, Sha256};
+use cairn_primitives::FileDigests;
 
 /// How long a service may take to answer after it was started.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -80,28 +80,10 @@ pub fn model_dir() -> PathBuf {
 }
 
 /// The pinned sha256 of every model file, from `toolchain/all-MiniLM-L6-v2.sha256` (`sha256sum` format).
-pub fn model_digests() -> Vec<(String, String)> {
+pub fn model_digests() -> FileDigests {
     let list = std::fs::read_to_string(repo_root().join("toolchain/all-MiniLM-L6-v2.sha256"))
         .expect("toolchain/all-MiniLM-L6-v2.sha256 is committed");
-    list.lines()
-        .filter_map(|line| line.split_once("  "))
-        .map(|(digest, name)| (name.to_owned(), digest.to_owned()))
-        .collect()
-}
-
-/// sha256 of a file, as lowercase hex.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            return Ok(hex::encode(hasher.finalize()));
-        }
-        hasher.update(&buf[..n]);
-    }
+    FileDigests::parse_sha256sum(&list).expect("toolchain/all-MiniLM-L6-v2.sha256 is a valid sha256sum list")
 }
 
 /// A child process killed on drop.

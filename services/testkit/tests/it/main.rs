@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use cairn_testkit::{Anvil, Kubo, TestNet, model_digests, model_dir, sha256_file};
+use cairn_primitives::Sha256Digest;
+use cairn_testkit::{Anvil, Kubo, TestNet, model_digests, model_dir};
 
 async fn rpc(url: &str, method: &str) -> serde_json::Value {
     let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": []});
@@ -46,10 +47,10 @@ fn model_files_match_their_pinned_digests() {
     assert!(dir.join("model.safetensors").exists(), "{} missing: run `make setup`", dir.display());
     let digests = model_digests();
     assert!(digests.len() >= 4, "the digest list names the model files");
-    let weights = digests.iter().find(|(name, _)| name == "model.safetensors").unwrap();
-    assert!(weights.1.starts_with("53aa5117") && weights.1.ends_with("d9db"), "pinned weights digest changed");
-    for (name, expected) in digests {
-        let actual = sha256_file(&dir.join(Path::new(&name))).unwrap();
+    let weights = digests.get("model.safetensors").unwrap().to_hex();
+    assert!(weights.starts_with("53aa5117") && weights.ends_with("d9db"), "pinned weights digest changed");
+    for (name, expected) in digests.iter() {
+        let (actual, _) = Sha256Digest::of_file(&dir.join(Path::new(name))).unwrap();
         assert_eq!(actual, expected, "{name}");
     }
 }
