@@ -1,4 +1,5 @@
-# Cairn: `make demo` runs the main job on embedded defaults, `make test` runs every test.
+# Cairn: `make demo` starts the devnet on embedded defaults (deployed and seeded; the whole-market demo
+# lands with the buyers' commands), `make test` runs every test.
 # Every target installs what it needs first (`make setup`, idempotent, cached under $(CAIRN_CACHE)).
 
 SHELL := /bin/bash
@@ -19,7 +20,7 @@ help: ## list the targets
 setup: ## install the pinned toolchain into .tools/ (Foundry, solc adapter, OpenZeppelin, Kubo, MiniLM)
 	@scripts/setup.sh
 
-demo: devnet ## the main job on embedded defaults (until the end-to-end demo lands: the devnet)
+demo: devnet ## the devnet on embedded defaults, deployed and seeded (the whole-market demo lands with the buyers' commands)
 
 devnet: setup ## start anvil (chain 31337, :8545) and Kubo (:5001) in the background; state in .devnet/
 	@scripts/devnet.sh up
@@ -32,16 +33,16 @@ devnet-status: ## show whether the devnet answers
 
 test: setup test-contracts test-halmos test-rust test-selftest ## every test: forge, halmos, cargo, and the self-test of this Makefile
 
-test-contracts: ## forge tests (FOUNDRY_PROFILE=ci for the heavy fuzz profile)
+test-contracts: setup ## forge tests (FOUNDRY_PROFILE=ci for the heavy fuzz profile)
 	forge test
 
-test-halmos: ## symbolic proofs of the typed-data digests and the money splits (halmos)
+test-halmos: setup ## symbolic proofs of the typed-data digests and the money splits (halmos)
 	@scripts/halmos.sh
 
-test-rust: ## cargo tests of the whole workspace (integration tests start real anvil and Kubo)
+test-rust: setup ## cargo tests of the whole workspace (integration tests start real anvil and Kubo)
 	cargo test --workspace --locked
 
-test-selftest: ## proves a failing forge test fails `make test-contracts`
+test-selftest: setup ## proves a failing forge test fails `make test-contracts`
 	@scripts/selftest-make-test.sh
 
 lint: setup ## the CI lint gates (formatting, clippy, forge lint, code sizes, artifact drift, gas snapshot, Slither)
@@ -77,5 +78,5 @@ mutate-recheck: setup ## re-judge the survivors of the last `make mutate` runs a
 bench: setup ## measure and write BENCHMARKS.md
 	@scripts/bench.sh
 
-clean: devnet-down ## remove build outputs (keeps the toolchain cache)
-	rm -rf out cache target .devnet
+clean: ## remove build outputs (keeps the toolchain cache, and the devnet: `make devnet-down` stops it)
+	rm -rf out cache target

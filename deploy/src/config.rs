@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
-use alloy::primitives::{Address, U256, utils::parse_units};
-use serde::{Deserialize, Deserializer, de::Error as _};
+use alloy::primitives::Address;
+pub use cairn_protocol::units::{Amount, Secs};
+use serde::Deserialize;
 
 use crate::{Error, Result};
 
@@ -93,72 +94,6 @@ impl Network {
             Error::Config(format!("unknown network `{name}` (known: {})", names.join(", ")))
         })
     }
-}
-
-/// A wei amount written with units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Amount(pub U256);
-
-impl<'de> Deserialize<'de> for Amount {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        int_or_text(d, |v| Amount(U256::from(v)), |s| parse_amount(s).map(Amount))
-    }
-}
-
-/// A config value written as a plain integer, or as text that `parse` reads (amounts and durations with units).
-fn int_or_text<'de, D: Deserializer<'de>, T>(
-    d: D,
-    from_int: impl FnOnce(u64) -> T,
-    parse: impl FnOnce(&str) -> std::result::Result<T, String>,
-) -> std::result::Result<T, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Int(u64),
-        Text(String),
-    }
-    match Raw::deserialize(d)? {
-        Raw::Int(v) => Ok(from_int(v)),
-        Raw::Text(s) => parse(&s).map_err(D::Error::custom),
-    }
-}
-
-/// `"1.5ether"`, `"20 gwei"`, `"1000"` (wei) → wei.
-pub fn parse_amount(s: &str) -> std::result::Result<U256, String> {
-    let t = s.trim().to_ascii_lowercase();
-    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
-    let (number, unit) = (t[..split].trim(), t[split..].trim());
-    let unit = if unit.is_empty() { "wei" } else { unit };
-    parse_units(number, unit)
-        .map(Into::into)
-        .map_err(|e| format!("`{s}` is not an amount ({e}); write e.g. \"0.01ether\", \"5gwei\" or wei as an integer"))
-}
-
-/// A duration in seconds written with units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Secs(pub u64);
-
-impl<'de> Deserialize<'de> for Secs {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        int_or_text(d, Secs, |s| parse_secs(s).map(Secs))
-    }
-}
-
-/// `"90s"`, `"10m"`, `"36h"`, `"14d"`, `"600"` → seconds.
-pub fn parse_secs(s: &str) -> std::result::Result<u64, String> {
-    let t = s.trim();
-    let (n, mult) = match t.chars().last() {
-        Some('s') => (&t[..t.len() - 1], 1),
-        Some('m') => (&t[..t.len() - 1], 60),
-        Some('h') => (&t[..t.len() - 1], HOUR),
-        Some('d') => (&t[..t.len() - 1], 24 * HOUR),
-        _ => (t, 1),
-    };
-    n.trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|v| v.checked_mul(mult))
-        .ok_or_else(|| format!("`{s}` is not a duration; write e.g. \"90s\", \"10m\", \"36h\", \"14d\" or seconds"))
 }
 
 /// OperatorRegistry's constructor.
@@ -390,6 +325,7 @@ impl DeployConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy::primitives::U256;
 
     #[test]
     fn defaults_fill_what_the_file_leaves_out() {
@@ -435,12 +371,12 @@ mod tests {
             DeployConfig::from_toml("[market]\nfee_bps = 5000\n[committee]\njurors = 4\n").unwrap_err().to_string();
         assert!(err.contains("market.fee_bps = 5000") && err.contains("committee.jurors = 4"), "{err}");
         let err = DeployConfig::from_toml("[market]\nbond_floor = \"lots\"\n").unwrap_err().to_string();
-        assert!(err.contains("`lots` is not an amount"), "{err}");
+        assert!(err.contains("`lots` is not a number"), "{err}");
+        let err = DeployConfig::from_toml("[market]\nbond_floor = \"-0.5ether\"\n").unwrap_err().to_string();
+        assert!(err.contains("has a sign"), "{err}");
         let err = DeployConfig::from_toml("[market]\nfees = 1\n").unwrap_err().to_string();
         assert!(err.contains("unknown field `fees`"), "{err}");
         let err = DeployConfig::from_toml("network = \"mainnet\"\n").unwrap_err().to_string();
         assert!(err.contains("unknown network `mainnet`"), "{err}");
-        assert_eq!(parse_amount("1.5 ether").unwrap(), U256::from(1_500_000_000_000_000_000u64));
-        assert_eq!(parse_secs("14d").unwrap(), 14 * 24 * 3600);
     }
 }

@@ -3,7 +3,7 @@ pragma solidity 0.8.37;
 
 /// @title Splits
 /// @notice The money arithmetic of settlement, in one place so that halmos can prove it never creates or
-/// loses a wei (contracts/test/halmos/Splits.t.sol).
+/// loses a wei (contracts/test/halmos/Proofs.t.sol).
 library Splits {
     /// @notice Basis points in one.
     uint256 internal constant BPS = 10_000;

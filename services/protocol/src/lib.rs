@@ -9,6 +9,8 @@
 //!   every missing or wrong field.
 //! - [`output`] and [`acceptance`]: the canonical output of `candle/bert-embed@1` and DESIGN.md's acceptance
 //!   rule for a claimed output (what an operator writes, what a verifier votes on).
+//! - [`units`]: amounts (wei, gwei, ether, ERC-20 decimals) and durations as people write them, one parser
+//!   for every binary and config file, and the printed form with both units.
 
 pub mod acceptance;
 pub mod manifest;
@@ -16,6 +18,7 @@ pub mod output;
 pub mod regions;
 pub mod runtime;
 pub mod typed;
+pub mod units;
 
 pub use regions::{Region, RegionMask};
 pub use runtime::Runtime;

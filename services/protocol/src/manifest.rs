@@ -112,7 +112,7 @@ impl Manifest {
 }
 
 impl ModelCard {
-    /// Parses and validates a model card on its own (`cairn model publish --card card.json`).
+    /// Parses and validates a model card on its own (a seller's `card.json`, before it goes into a manifest).
     pub fn from_json(text: &str) -> Result<Self> {
         let value: Value =
             serde_json::from_str(text).map_err(|e| Error::Json { what: "model card", detail: e.to_string() })?;

@@ -58,6 +58,37 @@ pub enum Error {
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// How hard long suites (random rounds, reorg and kill rounds, many-input runs) work: `CAIRN_TEST_PROFILE=ci`
+/// (set by `.ci/run`) runs the full count; anything else, the default, a quick count for a developer's loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestProfile {
+    /// A developer's `cargo test`: enough rounds to catch the common failure, in seconds.
+    Quick,
+    /// CI: the full count.
+    Ci,
+}
+
+impl TestProfile {
+    /// Reads `CAIRN_TEST_PROFILE` (`ci` or `quick`; unset means quick).
+    ///
+    /// Panics on another value, so a typo in CI never silently runs the quick suite.
+    pub fn from_env() -> Self {
+        match std::env::var("CAIRN_TEST_PROFILE").as_deref() {
+            Ok("ci") => Self::Ci,
+            Ok("quick") | Ok("") | Err(_) => Self::Quick,
+            Ok(other) => panic!("CAIRN_TEST_PROFILE=`{other}`: expected `ci` or `quick`"),
+        }
+    }
+
+    /// `quick` or `ci`, by profile.
+    pub fn pick<T>(self, quick: T, ci: T) -> T {
+        match self {
+            Self::Quick => quick,
+            Self::Ci => ci,
+        }
+    }
+}
+
 /// The repository root (where `Cargo.toml` of the workspace lives).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the workspace root exists")
