@@ -351,6 +351,9 @@ mod tests {
     /// validation is exercised here — decryption is tested against the real vectors in tests/it).
     const PBKDF2: &str = r#"{"crypto":{"cipher":"aes-128-ctr","cipherparams":{"iv":"6087dab2f9fdbbfaddc31a909735c1e6"},"ciphertext":"5318b4d5bcd28de64ee5559e671353e16f075ecae9f99c7a79a38af5f869aa46","kdf":"pbkdf2","kdfparams":{"c":1,"dklen":32,"prf":"hmac-sha256","salt":"ae3cd4e7013836a3df6bd7241b12db061dbe2c6785853cce422d148a624ce0bd"},"mac":"517ead924a9d0dc3124507e3393d175ce3ff7c1e96529c6c555ce9e51205e9b2"},"id":"3198bc9c-6672-5ab3-d995-4942343ae5b6","version":3}"#;
 
+    /// A change to a keystore's JSON.
+    type Edit = Box<dyn FnOnce(&mut Value)>;
+
     fn with(edit: impl FnOnce(&mut Value)) -> Result<Keystore> {
         let mut v: Value = serde_json::from_str(PBKDF2).unwrap();
         edit(&mut v);
@@ -381,7 +384,7 @@ mod tests {
 
     #[test]
     fn every_malformed_field_is_named() {
-        let cases: Vec<(&str, Box<dyn FnOnce(&mut Value)>)> = vec![
+        let cases: Vec<(&str, Edit)> = vec![
             ("version", Box::new(|v| v["version"] = 1.into())),
             ("version", Box::new(|v| v["version"] = "3".into())),
             ("version", Box::new(|v| drop(v.as_object_mut().unwrap().remove("version")))),

@@ -53,6 +53,9 @@ async fn dklen_16_is_an_error_naming_the_field_not_a_panic() {
     assert!(text.contains("dklen_16.json") && text.contains("is 16: expected 32"), "{text}");
 }
 
+/// A change to a keystore's JSON.
+type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+
 /// Writes the scrypt vector with `edit` applied, into `dir`.
 fn edited(dir: &Path, name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
     let mut v: serde_json::Value =
@@ -69,7 +72,7 @@ async fn malformed_files_fail_before_the_password_is_read() {
     // The password file does not exist: an error about it would mean the keystore was used before it was
     // validated.
     let no_password = PasswordSource::File(dir.path().join("no-such-password-file"));
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut serde_json::Value)>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         ("crypto.cipherparams.iv", Box::new(|v| v["crypto"]["cipherparams"]["iv"] = "83dbcc02".into())),
         ("crypto.ciphertext", Box::new(|v| v["crypto"]["ciphertext"] = "d172bf743a67".into())),
         ("crypto.mac", Box::new(|v| v["crypto"]["mac"] = "xyz".into())),
