@@ -8,7 +8,7 @@ mod verify;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use cairn_chain::{Chain, ChainOptions, PasswordSource, SignerSource};
+use cairn_chain::{Chain, RpcArgs, SignerArgs};
 use clap::{Args, Parser, Subcommand};
 
 /// Compile, deploy, verify and seed Cairn's contracts.
@@ -38,42 +38,20 @@ impl Cli {
     }
 }
 
-/// Where the chain is and who signs.
+/// Where the chain is and who signs: cairn-chain's shared `--rpc-url`/`--receipt-timeout` and
+/// `--keystore`/`--password-file`/`--private-key-env` arguments.
 #[derive(Debug, Args)]
 pub(crate) struct ChainArgs {
-    /// JSON-RPC endpoint: http(s):// or ws(s)://.
-    #[arg(long, env = "CAIRN_RPC_URL", default_value = "http://127.0.0.1:8545")]
-    rpc_url: String,
-    /// Web3 Secret Storage keystore of the sending account (as `cast wallet new` writes). Without it the key
-    /// is read from the environment variable named by --private-key-env (development only).
-    #[arg(long, env = "CAIRN_KEYSTORE")]
-    keystore: Option<PathBuf>,
-    /// File whose first line is the keystore's password; without it you are prompted.
-    #[arg(long, env = "CAIRN_PASSWORD_FILE", requires = "keystore")]
-    password_file: Option<PathBuf>,
-    /// Environment variable holding a hex private key, used when no --keystore is given.
-    #[arg(long, default_value = "CAIRN_PRIVATE_KEY")]
-    private_key_env: String,
-    /// Seconds to wait for each transaction's receipt.
-    #[arg(long, default_value_t = 120)]
-    receipt_timeout: u64,
+    #[command(flatten)]
+    rpc: RpcArgs,
+    #[command(flatten)]
+    signer: SignerArgs,
 }
 
 impl ChainArgs {
+    /// A signing connection (the RPC is reached before the key is loaded).
     pub(crate) async fn connect(&self) -> anyhow::Result<Chain> {
-        let source = match &self.keystore {
-            Some(path) => SignerSource::Keystore {
-                path: path.clone(),
-                password: self.password_file.clone().map_or(PasswordSource::Prompt, PasswordSource::File),
-            },
-            None => SignerSource::Env(self.private_key_env.clone()),
-        };
-        let signer = source.load()?;
-        let options = ChainOptions {
-            receipt_timeout: std::time::Duration::from_secs(self.receipt_timeout),
-            ..Default::default()
-        };
-        Chain::connect(&self.rpc_url, signer, options).await.context("connecting")
+        self.rpc.connect(&self.signer.source()).await.context("connecting")
     }
 }
 

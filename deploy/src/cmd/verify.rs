@@ -1,10 +1,12 @@
 use std::path::PathBuf;
 
+use anyhow::Context as _;
+use cairn_chain::RpcArgs;
 use clap::Args;
 
-use super::ChainArgs;
-
 /// Check that every address in deployments/<chainId>.json holds the committed artifact's code.
+///
+/// Read-only: no key is needed.
 ///
 /// Examples:
 ///   cairn-deploy verify                                  # local anvil
@@ -13,7 +15,7 @@ use super::ChainArgs;
 #[command(verbatim_doc_comment)]
 pub(crate) struct VerifyArgs {
     #[command(flatten)]
-    chain: ChainArgs,
+    rpc: RpcArgs,
     /// Folder holding deployments/<chainId>.json.
     #[arg(long, default_value = "deployments")]
     deployments_dir: PathBuf,
@@ -21,7 +23,7 @@ pub(crate) struct VerifyArgs {
 
 impl VerifyArgs {
     pub(crate) async fn run(self) -> anyhow::Result<()> {
-        let chain = self.chain.connect().await?;
+        let chain = self.rpc.connect_read_only().await.context("connecting")?;
         let deployments = chain.deployments(&self.deployments_dir).await?;
         cairn_deploy::deploy::verify(&chain, &deployments).await?;
         super::say(&format!(

@@ -1,7 +1,9 @@
 //! cairn-deploy against a real anvil (and the real solc adapter): the whole suite deployed, verified and
-//! seeded; typed data signed in Rust accepted by the contracts; reverts decoded; the drift check.
+//! seeded; typed data signed in Rust accepted by the contracts; reverts decoded; the drift check; read-only
+//! commands without a key.
 
 mod drift;
+mod read_only;
 mod reverts;
 mod suite;
 mod typed_on_chain;

@@ -1,22 +1,42 @@
 //! The provider and robust transaction sending.
+//!
+//! Reads are retried on transient failures ([`ChainOptions::max_retries`]); transaction sends never are
+//! (the [`RetryReads`] layer routes every `eth_send*` request around the retry layer, as alloy's
+//! `RetryBackoffService` documentation asks). [`Chain::send`] signs locally, so it knows the transaction's
+//! hash before broadcasting; when the answer to a broadcast is lost (a gateway's 502 after the node took it,
+//! a dropped connection) it looks the hash up and waits for that receipt, and when the node does not know the
+//! hash it broadcasts the *same signed bytes* again — never a new transaction, so a send is paid at most once.
 
-use std::{collections::HashMap, sync::RwLock, time::Duration};
+use std::{
+    collections::HashMap,
+    path::Path,
+    sync::RwLock,
+    task::{Context, Poll},
+    time::Duration,
+};
 
 use alloy::{
-    network::{EthereumWallet, TransactionBuilder},
-    primitives::{Address, Bytes, U256},
-    providers::{DynProvider, PendingTransactionError, Provider, ProviderBuilder, WatchTxError},
+    eips::Encodable2718,
+    network::{Ethereum, EthereumWallet, TransactionBuilder},
+    primitives::{Address, B256, Bytes, U256},
+    providers::{
+        DynProvider, Identity, PendingTransactionBuilder, PendingTransactionError, Provider, ProviderBuilder,
+        SendableTx, WatchTxError,
+        fillers::{FillProvider, GasFiller, JoinFill, WalletFiller},
+    },
     rpc::{
         client::ClientBuilder,
+        json_rpc::{RequestPacket, ResponsePacket},
         types::{TransactionReceipt, TransactionRequest},
     },
     signers::local::PrivateKeySigner,
     transports::{
-        RpcError, TransportError, TransportErrorKind,
-        layers::{OrRetryPolicyFn, RateLimitRetryPolicy, RetryBackoffLayer},
+        RpcError, TransportError, TransportErrorKind, TransportFut,
+        layers::{OrRetryPolicyFn, RateLimitRetryPolicy, RetryBackoffLayer, RetryBackoffService, RetryPolicy},
     },
 };
 use tokio::sync::Mutex;
+use tower::{Layer, Service};
 
 use crate::{DecodedRevert, Deployments, Error, Result, deployments::Deployed};
 
@@ -27,7 +47,8 @@ pub struct ChainOptions {
     pub receipt_timeout: Duration,
     /// How often to poll for receipts and blocks.
     pub poll_interval: Duration,
-    /// Retries of a failed RPC request that looks transient (429, 502–504, rate-limit codes).
+    /// Retries of a failed read that looks transient (429, 502–504, rate-limit codes); also how many times a
+    /// send whose answer was lost re-broadcasts the same signed transaction.
     pub max_retries: u32,
     /// Backoff before the first retry, in milliseconds.
     pub initial_backoff_ms: u64,
@@ -47,12 +68,21 @@ impl Default for ChainOptions {
     }
 }
 
-/// A connection to one chain with one signing account.
+/// Fills gas fees and signs (the nonce, gas limit and chain id are set by [`Chain::send`]).
+type SigningProvider = FillProvider<JoinFill<JoinFill<Identity, GasFiller>, WalletFiller<EthereumWallet>>, DynProvider>;
+
+struct Signer {
+    address: Address,
+    provider: SigningProvider,
+}
+
+/// A connection to one chain: read-only ([`Chain::connect_read_only`]) or with one signing account
+/// ([`Chain::connect`], [`Chain::with_signer`]).
 pub struct Chain {
     provider: DynProvider,
     url: String,
     chain_id: u64,
-    account: Address,
+    signer: Option<Signer>,
     /// The next nonce to use; `None` until read from the node (and after a failed send, to resync).
     nonce: Mutex<Option<u64>>,
     names: RwLock<HashMap<Address, String>>,
@@ -64,7 +94,7 @@ impl std::fmt::Debug for Chain {
         f.debug_struct("Chain")
             .field("url", &self.url)
             .field("chain_id", &self.chain_id)
-            .field("account", &self.account)
+            .field("account", &self.signer_address())
             .finish()
     }
 }
@@ -76,31 +106,129 @@ fn transient(error: &TransportError) -> bool {
     }
 }
 
+/// Whether a JSON-RPC method must never be replayed blindly: every `eth_send*` (a replayed
+/// `eth_sendTransaction` signs and pays again; a replayed `eth_sendRawTransaction` turns an accepted send
+/// into "nonce too low") and `personal_sendTransaction`.
+pub fn is_non_idempotent(method: &str) -> bool {
+    method.starts_with("eth_send") || method == "personal_sendTransaction"
+}
+
+/// A retry layer for reads only: requests holding a non-idempotent method ([`is_non_idempotent`]) go to the
+/// transport once, everything else through alloy's [`RetryBackoffLayer`].
+#[derive(Debug, Clone)]
+pub struct RetryReads<P: RetryPolicy> {
+    retry: RetryBackoffLayer<P>,
+}
+
+impl<P: RetryPolicy> RetryReads<P> {
+    /// Wraps `retry`.
+    pub fn new(retry: RetryBackoffLayer<P>) -> Self {
+        Self { retry }
+    }
+}
+
+impl<S: Clone, P: RetryPolicy + Clone> Layer<S> for RetryReads<P> {
+    type Service = RetryReadsService<S, P>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RetryReadsService { once: inner.clone(), retrying: self.retry.layer(inner) }
+    }
+}
+
+/// The service of [`RetryReads`].
+#[derive(Debug, Clone)]
+pub struct RetryReadsService<S, P: RetryPolicy> {
+    once: S,
+    retrying: RetryBackoffService<S, P>,
+}
+
+impl<S, P> Service<RequestPacket> for RetryReadsService<S, P>
+where
+    S: Service<RequestPacket, Response = ResponsePacket, Future = TransportFut<'static>, Error = TransportError>
+        + Send
+        + 'static
+        + Clone,
+    P: RetryPolicy + Clone + 'static,
+{
+    type Response = ResponsePacket;
+    type Error = TransportError;
+    type Future = TransportFut<'static>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        match self.once.poll_ready(cx) {
+            Poll::Ready(Ok(())) => self.retrying.poll_ready(cx),
+            other => other,
+        }
+    }
+
+    fn call(&mut self, request: RequestPacket) -> Self::Future {
+        if request.method_names().any(is_non_idempotent) {
+            self.once.call(request)
+        } else {
+            self.retrying.call(request)
+        }
+    }
+}
+
+/// Texts nodes use when they refuse a nonce that is already taken (geth, anvil, reth, Nethermind, Besu).
+fn nonce_taken(text: &str) -> bool {
+    ["nonce too low", "replacement transaction underpriced", "oldnonce", "nonce has already been used"]
+        .iter()
+        .any(|t| text.contains(t))
+}
+
+/// Texts nodes use when they already hold this exact transaction.
+fn already_known(text: &str) -> bool {
+    text.contains("already known") || text.contains("known transaction") || text.contains("alreadyknown")
+}
+
 impl Chain {
-    /// Connects to `url` (`http(s)://`, `ws(s)://`) and signs with `signer`.
-    pub async fn connect(url: &str, signer: PrivateKeySigner, options: ChainOptions) -> Result<Self> {
+    /// Connects to `url` (`http(s)://`, `ws(s)://`) read-only: reads and calls work, [`Chain::send`] is
+    /// [`Error::NoSigner`] until a signer is attached with [`Chain::with_signer`].
+    pub async fn connect_read_only(url: &str, options: ChainOptions) -> Result<Self> {
         let rpc_err = |detail: String| Error::Rpc { url: url.to_string(), detail };
         let policy = OrRetryPolicyFn::new(RateLimitRetryPolicy::default(), transient);
         let retry =
             RetryBackoffLayer::new_with_policy(options.max_retries, options.initial_backoff_ms, u64::MAX, policy);
-        let client = ClientBuilder::default().layer(retry).connect(url).await.map_err(|e| rpc_err(e.to_string()))?;
+        let client = ClientBuilder::default()
+            .layer(RetryReads::new(retry))
+            .connect(url)
+            .await
+            .map_err(|e| rpc_err(e.to_string()))?;
         let client = client.with_poll_interval(options.poll_interval);
-        let account = signer.address();
-        let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_client(client).erased();
+        let provider = ProviderBuilder::new().connect_client(client).erased();
         let chain_id = provider.get_chain_id().await.map_err(|e| rpc_err(e.to_string()))?;
-        tracing::debug!(%url, chain_id, %account, "connected");
+        tracing::debug!(%url, chain_id, "connected");
         Ok(Self {
             provider,
             url: url.to_string(),
             chain_id,
-            account,
+            signer: None,
             nonce: Mutex::new(None),
             names: RwLock::new(HashMap::new()),
             options,
         })
     }
 
-    /// The provider (reads, subscriptions, bindings).
+    /// Connects to `url` and signs with `signer` (= [`Chain::connect_read_only`] + [`Chain::with_signer`]).
+    pub async fn connect(url: &str, signer: PrivateKeySigner, options: ChainOptions) -> Result<Self> {
+        Ok(Self::connect_read_only(url, options).await?.with_signer(signer))
+    }
+
+    /// This connection, signing with `signer` from now on (the nonce is read from the node at the next send).
+    pub fn with_signer(mut self, signer: PrivateKeySigner) -> Self {
+        let address = signer.address();
+        let provider = ProviderBuilder::default()
+            .filler(GasFiller::default())
+            .wallet(EthereumWallet::from(signer))
+            .connect_provider(self.provider.clone());
+        tracing::debug!(url = %self.url, %address, "signing");
+        self.signer = Some(Signer { address, provider });
+        self.nonce = Mutex::new(None);
+        self
+    }
+
+    /// The provider (reads, subscriptions, bindings). It holds no key: send through [`Chain::send`].
     pub fn provider(&self) -> &DynProvider {
         &self.provider
     }
@@ -110,9 +238,15 @@ impl Chain {
         self.chain_id
     }
 
-    /// The signing account.
+    /// The signing account, `None` on a read-only connection.
+    pub fn signer_address(&self) -> Option<Address> {
+        self.signer.as_ref().map(|s| s.address)
+    }
+
+    /// The signing account; [`Address::ZERO`] on a read-only connection (which cannot send, so the zero
+    /// address never signs anything). Prefer [`Chain::signer_address`] where read-only is possible.
     pub fn account(&self) -> Address {
-        self.account
+        self.signer_address().unwrap_or(Address::ZERO)
     }
 
     /// The RPC URL.
@@ -134,9 +268,16 @@ impl Chain {
         self.names.write().expect("names lock").insert(address, name.to_string());
     }
 
-    /// Loads `dir/<chainId>.json` for this node's chain, checks every contract has code, and names them.
-    pub async fn deployments(&self, dir: &std::path::Path) -> Result<Deployments> {
-        let d = Deployments::load(dir, self.chain_id)?;
+    /// Loads `dir/<chainId>.json` for this node's chain (the file is read on tokio's blocking pool), checks
+    /// every contract has code, and names them.
+    pub async fn deployments(&self, dir: &Path) -> Result<Deployments> {
+        let (owned, chain_id) = (dir.to_path_buf(), self.chain_id);
+        let d = tokio::task::spawn_blocking(move || Deployments::load(&owned, chain_id)).await.map_err(|e| {
+            Error::BadDeployments {
+                path: Deployments::path(dir, chain_id),
+                detail: format!("reading it stopped before it finished: {e}"),
+            }
+        })??;
         for (name, c) in &d.contracts {
             self.ensure_code(name, c.address).await?;
             self.name_address(c.address, name);
@@ -153,16 +294,16 @@ impl Chain {
         Ok(code)
     }
 
-    /// The balance of `address`.
+    /// The balance of `address`, in wei.
     pub async fn balance(&self, address: Address) -> Result<U256> {
         self.provider.get_balance(address).await.map_err(|e| self.transport("eth_getBalance", e))
     }
 
-    fn transport(&self, action: &str, e: TransportError) -> Error {
+    fn transport(&self, action: &str, e: impl std::fmt::Display) -> Error {
         Error::Transport { action: action.into(), detail: format!("{e} (RPC {})", self.url) }
     }
 
-    async fn classify(&self, action: &str, to: Option<Address>, e: TransportError) -> Error {
+    async fn classify(&self, action: &str, to: Option<Address>, from: Address, e: TransportError) -> Error {
         let called = to.and_then(|a| self.names.read().expect("names lock").get(&a).cloned());
         if let Some(data) = e.as_error_resp().and_then(|r| r.as_revert_data()) {
             return Error::Reverted {
@@ -172,8 +313,8 @@ impl Chain {
         }
         let text = e.to_string().to_ascii_lowercase();
         if text.contains("insufficient funds") || text.contains("gas required exceeds allowance") {
-            let balance = self.balance(self.account).await.unwrap_or_default();
-            return Error::Unfunded { action: action.into(), address: self.account, balance };
+            let balance = self.balance(from).await.unwrap_or_default();
+            return Error::Unfunded { action: action.into(), address: from, balance };
         }
         if text.contains("execution reverted") {
             return Error::Reverted {
@@ -186,45 +327,68 @@ impl Chain {
 
     /// Sends `tx` from the signing account and waits for its receipt.
     ///
-    /// Gas is estimated first, so a call that would revert fails here with the decoded custom error and
-    /// uses no nonce. Nonces come from one lock: concurrent sends from this process never clash. A send that
-    /// fails makes the next one re-read the nonce from the node.
+    /// - Without a signer: [`Error::NoSigner`], nothing sent.
+    /// - Gas is estimated first, so a call that would revert fails here with the decoded custom error and
+    ///   uses no nonce.
+    /// - Nonces come from one lock: concurrent sends from this process never clash. A send that fails makes
+    ///   the next one re-read the nonce from the node; a nonce another process used meanwhile is
+    ///   [`Error::NonceTaken`] (nothing sent).
+    /// - The transaction is signed here, so its hash is known before it is broadcast. A broadcast whose answer
+    ///   is lost is resolved by that hash (`eth_getTransactionByHash`, then the receipt); if the node does not
+    ///   know it, the same signed bytes are broadcast again (at most [`ChainOptions::max_retries`] times), then
+    ///   [`Error::SendUnresolved`]. A new transaction is never made for the same call.
     pub async fn send(&self, action: &str, mut tx: TransactionRequest) -> Result<TransactionReceipt> {
-        tx.set_from(self.account);
+        let Some(signer) = &self.signer else { return Err(Error::NoSigner { action: action.into() }) };
+        let from = signer.address;
+        tx.set_from(from);
+        tx.set_chain_id(self.chain_id);
         let to = tx.to.and_then(|t| t.to().copied());
         let estimate = match self.provider.estimate_gas(tx.clone()).await {
             Ok(g) => g,
-            Err(e) => return Err(self.classify(action, to, e).await),
+            Err(e) => return Err(self.classify(action, to, from, e).await),
         };
         tx.set_gas_limit(estimate.saturating_mul(100 + self.options.gas_margin_percent) / 100);
 
-        let pending = {
+        let hash = {
             let mut next = self.nonce.lock().await;
             let nonce = match *next {
                 Some(n) => n,
                 None => self
                     .provider
-                    .get_transaction_count(self.account)
+                    .get_transaction_count(from)
                     .pending()
                     .await
                     .map_err(|e| self.transport("eth_getTransactionCount", e))?,
             };
             tx.set_nonce(nonce);
-            match self.provider.send_transaction(tx).await {
-                Ok(p) => {
+            let signed = match signer.provider.fill(tx).await {
+                Ok(SendableTx::Envelope(signed)) => signed,
+                Ok(SendableTx::Builder(_)) => {
+                    return Err(self.transport(action, "the wallet left the transaction unsigned"));
+                }
+                Err(e) => return Err(self.classify(action, to, from, e).await),
+            };
+            let hash = *signed.tx_hash();
+            match self.broadcast(action, &signed.encoded_2718(), hash).await {
+                Ok(()) => {
                     *next = Some(nonce + 1);
-                    p
+                    hash
                 }
                 Err(e) => {
                     *next = None;
-                    return Err(self.classify(action, to, e).await);
+                    return Err(match e {
+                        Refused::Node(e) => self.refused(action, to, from, nonce, e).await,
+                        Refused::Unresolved(e) => e,
+                    });
                 }
             }
         };
-        let hash = *pending.tx_hash();
         tracing::info!(action, tx = %hash, "sent");
-        let receipt =
-            pending.with_timeout(Some(self.options.receipt_timeout)).get_receipt().await.map_err(|e| match e {
+        let receipt = PendingTransactionBuilder::<Ethereum>::new(self.provider.root().clone(), hash)
+            .with_timeout(Some(self.options.receipt_timeout))
+            .get_receipt()
+            .await
+            .map_err(|e| match e {
                 PendingTransactionError::TxWatcher(WatchTxError::Timeout) => {
                     Error::ReceiptTimeout { action: action.into(), tx: hash, after: self.options.receipt_timeout }
                 }
@@ -240,6 +404,56 @@ impl Chain {
         Ok(receipt)
     }
 
+    /// Whether the node knows transaction `hash` (pending or mined).
+    async fn knows(&self, hash: B256) -> bool {
+        matches!(self.provider.get_transaction_by_hash(hash).await, Ok(Some(_)))
+    }
+
+    /// Broadcasts the signed bytes `raw` of transaction `hash` until the node holds it.
+    async fn broadcast(&self, action: &str, raw: &[u8], hash: B256) -> Result<(), Refused> {
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let error = match self.provider.send_raw_transaction(raw).await {
+                Ok(_) => return Ok(()),
+                Err(e) => e,
+            };
+            let text = error.to_string().to_ascii_lowercase();
+            if already_known(&text) || self.knows(hash).await {
+                tracing::warn!(action, tx = %hash, %error, "the broadcast's answer was lost, but the node holds the transaction");
+                return Ok(());
+            }
+            let retryable = match &error {
+                RpcError::ErrorResp(payload) => payload.is_retry_err(),
+                _ => true,
+            };
+            if !retryable {
+                // The node answered, refusing this transaction: it was not taken.
+                return Err(Refused::Node(error));
+            }
+            if attempts > self.options.max_retries {
+                return Err(Refused::Unresolved(Error::SendUnresolved {
+                    action: action.into(),
+                    tx: hash,
+                    attempts,
+                    detail: format!("{error} (RPC {})", self.url),
+                }));
+            }
+            tracing::warn!(action, tx = %hash, %error, attempts, "no answer to the broadcast; sending the same signed transaction again");
+            let backoff = self.options.initial_backoff_ms.saturating_mul(u64::from(attempts));
+            tokio::time::sleep(Duration::from_millis(backoff)).await;
+        }
+    }
+
+    /// The error for a transaction the node refused.
+    async fn refused(&self, action: &str, to: Option<Address>, from: Address, nonce: u64, e: TransportError) -> Error {
+        if nonce_taken(&e.to_string().to_ascii_lowercase()) {
+            let node_nonce = self.provider.get_transaction_count(from).pending().await.ok();
+            return Error::NonceTaken { action: action.into(), account: from, nonce, node_nonce };
+        }
+        self.classify(action, to, from, e).await
+    }
+
     /// Sends a creation transaction (e.g. a binding's `deploy_builder(..).into_transaction_request()`) and
     /// returns where `name` now lives; the address is named for revert messages.
     pub async fn deploy(&self, name: &str, tx: TransactionRequest) -> Result<Deployed> {
@@ -250,5 +464,40 @@ impl Chain {
         })?;
         self.name_address(address, name);
         Ok(Deployed { address, block: receipt.block_number.unwrap_or_default(), tx: receipt.transaction_hash })
+    }
+}
+
+/// Why a broadcast did not leave the transaction with the node.
+enum Refused {
+    /// The node answered with an error: the transaction was not taken.
+    Node(TransportError),
+    /// No answer, and the node does not know the hash.
+    Unresolved(Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sends_are_never_retried_blindly() {
+        for m in
+            ["eth_sendRawTransaction", "eth_sendTransaction", "eth_sendRawTransactionSync", "personal_sendTransaction"]
+        {
+            assert!(is_non_idempotent(m), "{m}");
+        }
+        for m in ["eth_call", "eth_estimateGas", "eth_getTransactionByHash", "eth_getTransactionReceipt", "eth_chainId"]
+        {
+            assert!(!is_non_idempotent(m), "{m}");
+        }
+    }
+
+    #[test]
+    fn refusal_texts() {
+        assert!(nonce_taken("nonce too low: next nonce 5, tx nonce 4"));
+        assert!(nonce_taken("replacement transaction underpriced"));
+        assert!(!nonce_taken("insufficient funds for gas * price + value"));
+        assert!(already_known("already known"));
+        assert!(!already_known("nonce too low"));
     }
 }

@@ -1,22 +1,35 @@
 //! `cairn-chain`: how every Cairn service talks to the chain.
 //!
-//! - [`signer`]: the signing key from a Web3 Secret Storage keystore (the format `cast wallet` reads and
-//!   writes; password from a file or a prompt) or, for development, a private key in an environment variable.
-//!   Keys are never logged (`Debug` shows the address only).
-//! - [`Chain`]: a provider from an RPC URL (`http(s)://` or `ws(s)://`) that retries transient RPC failures
-//!   with backoff, checks the chain id, and sends transactions robustly: gas estimated first (a revert is
-//!   decoded into the contracts' custom errors before any nonce is used), nonces assigned by one lock so one
-//!   process can send many transactions at once, and every send waits for its receipt with a timeout.
+//! - [`signer`]: where the signing key comes from: a Web3 Secret Storage keystore (password from a file or a
+//!   prompt) or, for development, a private key in an environment variable; also a serde form for config
+//!   files (`{ keystore = "…", password_file = "…" }` or `{ env = "VAR" }`). Keys are never logged.
+//! - [`keystore`]: the keystore format, every field validated and the KDF cost capped, decrypted off the
+//!   async runtime.
+//! - [`args`]: the RPC (`--rpc-url`, `CAIRN_RPC_URL`) and signer (`--keystore`, `--password-file`,
+//!   `--private-key-env`) arguments every binary flattens into its CLI (feature `cli`, on by default).
+//! - [`Chain`]: a provider from an RPC URL (`http(s)://` or `ws(s)://`) that retries transient failures of
+//!   reads with backoff (never of transaction sends), checks the chain id, and — once a signer is attached —
+//!   sends transactions robustly: gas estimated first (a revert is decoded into the contracts' custom errors
+//!   before any nonce is used), nonces assigned by one lock so one process can send many transactions at
+//!   once, each transaction signed here and identified by its hash, so a lost response is resolved by
+//!   looking the hash up, never by sending a new transaction; every send waits for its receipt with a
+//!   timeout.
 //! - [`revert`]: revert data → `JobMarket: ClaimWindowClosed(jobId 7, closedAt 1732540000)`.
 //! - [`deployments`]: `deployments/<chainId>.json` (addresses, deployment block, compiler, git commit).
 
+pub mod args;
 pub mod client;
 pub mod deployments;
+pub mod keystore;
 pub mod revert;
 pub mod signer;
 
+pub use args::RpcArgs;
+#[cfg(feature = "cli")]
+pub use args::SignerArgs;
 pub use client::{Chain, ChainOptions};
 pub use deployments::Deployments;
+pub use keystore::Keystore;
 pub use revert::DecodedRevert;
 pub use signer::{PasswordSource, SignerSource};
 
@@ -82,11 +95,69 @@ pub enum Error {
     /// The signing key cannot be loaded.
     #[error("signer: {0}")]
     Signer(String),
-    /// The keystore could not be decrypted.
-    #[error("cannot decrypt keystore {}: wrong password (or the file is not a Web3 Secret Storage keystore); check the password file or type it again", path.display())]
+    /// The keystore's MAC does not match the key derived from the password.
+    #[error("cannot decrypt keystore {}: wrong password (the MAC does not match); check the password file or type it again", path.display())]
     WrongPassword {
         /// The keystore file.
         path: PathBuf,
+    },
+    /// A keystore field is missing or malformed (checked before the file is used).
+    #[error("keystore {}: `{field}` {detail}; this is not a valid Web3 Secret Storage v3 keystore — export the key again with the tool that made it, or import it with `cast wallet import`", path.display())]
+    BadKeystore {
+        /// The keystore file.
+        path: PathBuf,
+        /// The field at fault, as a dotted path (`crypto.kdfparams.dklen`).
+        field: String,
+        /// What it holds and what was expected.
+        detail: String,
+    },
+    /// A keystore asks for more key-derivation memory or time than allowed (see [`keystore`]'s caps).
+    #[error("keystore {}: `{field}` asks for {asked}, over the cap of {limit}; nothing was decrypted. Re-encrypt the key with cheaper parameters: `cast wallet decrypt-keystore` with the tool that made it, then `cast wallet import` (n=8192, r=8, p=1)", path.display())]
+    KeystoreLimit {
+        /// The keystore file.
+        path: PathBuf,
+        /// The parameters at fault.
+        field: String,
+        /// What the file asks for.
+        asked: String,
+        /// The cap.
+        limit: String,
+    },
+    /// A send on a connection without a signing key.
+    #[error(
+        "{action}: this chain connection is read-only (no signing key was given), so nothing was sent; give a key with --keystore <file> [--password-file <file>] or --private-key-env <VAR> (in a config file: `{{ keystore = \"…\", password_file = \"…\" }}` or `{{ env = \"VAR\" }}`)"
+    )]
+    NoSigner {
+        /// What was being sent.
+        action: String,
+    },
+    /// The node refused the nonce: another process (or wallet) sent from this account meanwhile.
+    #[error(
+        "{action}: nonce {nonce} of account {account} was already used by a transaction this process did not send ({node}) — another process or wallet signs with the same key. Nothing was sent; the next send re-reads the nonce. Check the action's effect on chain before repeating it, and let one process sign per key"
+    , node = node_nonce_text(*.node_nonce))]
+    NonceTaken {
+        /// What was being sent.
+        action: String,
+        /// The account.
+        account: Address,
+        /// The nonce we signed with.
+        nonce: u64,
+        /// The node's pending nonce when we checked (`None` when it could not be read).
+        node_nonce: Option<u64>,
+    },
+    /// A transaction was broadcast, no answer came back, and the node does not know its hash.
+    #[error(
+        "{action}: transaction {tx} was broadcast {attempts} time(s) (the same signed bytes each time) but the RPC never answered ({detail}) and the node does not know it; it may still arrive — check `cast tx {tx}` before sending again"
+    )]
+    SendUnresolved {
+        /// What was being sent.
+        action: String,
+        /// The hash of the signed transaction.
+        tx: B256,
+        /// How many times the same bytes were broadcast.
+        attempts: u32,
+        /// The last transport error.
+        detail: String,
     },
     /// The account cannot pay for the transaction.
     #[error(
@@ -138,6 +209,10 @@ pub enum Error {
         /// The error.
         detail: String,
     },
+}
+
+fn node_nonce_text(node_nonce: Option<u64>) -> String {
+    node_nonce.map_or_else(|| "the node refused it".to_string(), |n| format!("the node's next nonce is {n}"))
 }
 
 /// Result alias of this crate.

@@ -76,8 +76,8 @@ async fn unfunded_account_is_named_with_its_balance() {
     assert!(err.to_string().contains(&address.to_string()) && err.to_string().contains("fund it"), "{err}");
 }
 
-#[test]
-fn keystores_written_by_cast_load_and_a_wrong_password_is_named() {
+#[tokio::test]
+async fn keystores_written_by_cast_load_and_a_wrong_password_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let cast = cairn_testkit::tool("cast").unwrap();
     let out = Command::new(cast)
@@ -94,21 +94,21 @@ fn keystores_written_by_cast_load_and_a_wrong_password_is_named() {
     let password_file = dir.path().join("pass");
     std::fs::write(&password_file, "correct horse\n").unwrap();
     let good = SignerSource::Keystore { path: path.clone(), password: PasswordSource::File(password_file) };
-    assert_eq!(good.load().unwrap().address(), address);
+    assert_eq!(good.load().await.unwrap().address(), address);
 
     let bad = SignerSource::Keystore { path: path.clone(), password: PasswordSource::Literal("wrong".into()) };
-    let err = bad.load().unwrap_err();
+    let err = bad.load().await.unwrap_err();
     assert!(matches!(err, Error::WrongPassword { .. }), "{err}");
     assert!(err.to_string().contains("wrong password"), "{err}");
     assert!(!format!("{bad:?}").contains("wrong"), "passwords never reach Debug output");
 
     let missing = SignerSource::Keystore { path: dir.path().join("nope"), password: PasswordSource::Prompt };
-    assert!(missing.load().unwrap_err().to_string().contains("cast wallet new"));
+    assert!(missing.load().await.unwrap_err().to_string().contains("cast wallet new"));
 }
 
 #[test]
 fn env_keys_are_checked_and_never_echoed() {
     let var = "CAIRN_TEST_KEY_NOT_SET_ANYWHERE";
-    let err = SignerSource::Env(var.into()).load().unwrap_err();
+    let err = SignerSource::Env(var.into()).load_blocking().unwrap_err();
     assert!(err.to_string().contains(var) && err.to_string().contains("--keystore"), "{err}");
 }

@@ -1,6 +1,10 @@
-//! cairn-chain against a real anvil: bad inputs, concurrent sends from one signer, keystores `cast` wrote.
+//! cairn-chain against a real anvil: bad inputs, concurrent sends from one signer, keystores (`cast`'s and
+//! the spec's vectors), lost answers to sends, read-only connections.
 
 mod bad_input;
+mod keystores;
+mod lost_response;
+mod read_only;
 mod resilience;
 mod sending;
 

@@ -45,7 +45,7 @@ async fn a_missing_receipt_times_out_with_advice() {
 }
 
 /// Reads one HTTP/1.1 request (headers + Content-Length body); `None` when the peer closed.
-async fn read_request(stream: &mut TcpStream) -> Option<Vec<u8>> {
+pub(crate) async fn read_request(stream: &mut TcpStream) -> Option<Vec<u8>> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {

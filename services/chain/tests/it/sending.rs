@@ -55,3 +55,32 @@ async fn a_failed_send_uses_no_nonce() {
     let receipt = chain.send("send five wei", ok).await.unwrap();
     assert!(receipt.status());
 }
+
+#[tokio::test]
+async fn a_nonce_used_by_another_process_is_named_and_nothing_is_sent() {
+    let anvil = cairn_testkit::Anvil::start().await.unwrap();
+    let chain = funded(&anvil).await;
+    let pay = |i: u64| TransactionRequest::default().with_to(payee(i)).with_value(U256::from(10 + i));
+    chain.send("pay one", pay(1)).await.unwrap(); // this process now expects nonce 1 next
+    // Another process signing with the same key takes nonce 1.
+    let elsewhere = funded(&anvil).await;
+    elsewhere.send("pay two elsewhere", pay(2)).await.unwrap();
+
+    let err = chain.send("pay three", pay(3)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::NonceTaken { nonce: 1, node_nonce: Some(2), account, .. } if account == chain.account()),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("pay three") && text.contains("another process") && text.contains("Nothing was sent"),
+        "{text}"
+    );
+    assert_eq!(chain.provider().get_transaction_count(chain.account()).await.unwrap(), 2, "nothing was sent");
+    assert_eq!(chain.balance(payee(3)).await.unwrap(), U256::ZERO);
+
+    // The next send re-reads the nonce and goes through, once.
+    assert!(chain.send("pay three", pay(3)).await.unwrap().status());
+    assert_eq!(chain.balance(payee(3)).await.unwrap(), U256::from(13));
+    assert_eq!(chain.provider().get_transaction_count(chain.account()).await.unwrap(), 3);
+}
