@@ -31,7 +31,8 @@ pub fn digest<T: SolStruct>(message: &T, domain: &Eip712Domain) -> B256 {
     message.eip712_signing_hash(domain)
 }
 
-/// Signs `message` in `domain`. The signature is 65 bytes `r ‖ s ‖ v` with low s, as the contracts require.
+/// Signs `message` in `domain`. The signature is 65 bytes `r ‖ s ‖ v` with low s and v = 27 or 28 (as
+/// `Signature::as_bytes` writes it), as the contracts require.
 pub async fn sign<T: SolStruct + Sync, S: Signer + ?Sized>(
     signer: &S,
     message: &T,
@@ -81,9 +82,14 @@ pub fn recover_prehash(digest: &B256, signature: &[u8]) -> Result<Address> {
     if r.is_zero() || r >= SECP256K1_N || s.is_zero() {
         return bad("r and s must lie in 1..n (secp256k1's order); ecrecover finds no key for this signature".into());
     }
-    Signature::new(r, s, v == 28)
+    let signer = Signature::new(r, s, v == 28)
         .recover_address_from_prehash(digest)
-        .map_err(|e| Error::BadSignature(format!("no public key recovers from this signature: {e}")))
+        .map_err(|e| Error::BadSignature(format!("no public key recovers from this signature: {e}")))?;
+    // OpenZeppelin treats address(0) as "no signer" (InvalidSignature); no known key has that address.
+    if signer == Address::ZERO {
+        return bad("the signature recovers to the zero address, which the contracts treat as no signer".into());
+    }
+    Ok(signer)
 }
 
 /// The form of a wallet's signature that the contracts accept: v = 0 or 1 becomes 27 or 28 (the same
