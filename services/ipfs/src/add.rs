@@ -3,6 +3,10 @@
 //! Every add uses CIDv1 with raw leaves (the same CIDs as `ipfs add --cid-version=1 --raw-leaves`).
 //! File bytes are read in chunks and fed both to Kubo and to a sha256 hasher, so a multi-GB file never
 //! sits in memory and is read from disk once.
+//!
+//! A directory is published whole, hidden entries (names starting with `.`) included: its CID equals
+//! `ipfs add -r --hidden --cid-version=1 --raw-leaves <dir>`, not plain `ipfs add -r`, which skips them.
+//! What a seller has on disk is what buyers get; a manifest that lists `.gitattributes` finds it.
 
 use std::{
     path::{Path, PathBuf},
@@ -17,7 +21,10 @@ use reqwest::multipart::{Form, Part};
 use serde::Deserialize;
 use tokio_util::io::ReaderStream;
 
-use crate::{Cid, Error, KuboClient, Result, Sha256Digest, Sha256Hasher};
+use crate::{
+    Cid, Error, KuboClient, Result, Sha256Digest, Sha256Hasher,
+    body::{BodyError, KuboBody},
+};
 
 /// Read size when streaming a file to Kubo (Kubo's default chunker cuts 256 KiB blocks).
 const CHUNK: usize = 1 << 20;
@@ -89,16 +96,13 @@ impl KuboClient {
         Ok(AddedFile { path: name.to_owned(), cid, size, sha256 })
     }
 
-    /// Adds a directory tree. Regular files and directories only: a symlink or special file is refused,
-    /// so what is published is exactly what is on disk.
+    /// Adds a directory tree, hidden entries included (the CID of `ipfs add -r --hidden`, see the module
+    /// docs). Regular files and directories only: a symlink or special file is refused, so what is
+    /// published is exactly what is on disk. The walk runs on the blocking pool, off the async runtime.
     pub async fn add_dir(&self, dir: &Path, options: AddOptions) -> Result<AddedDir> {
-        let root = file_name(dir)?;
-        let meta = tokio::fs::metadata(dir).await.map_err(|e| Error::io("cannot read", dir, e))?;
-        if !meta.is_dir() {
-            return Err(Error::UnsupportedPath { path: dir.into(), reason: "not a directory; use add_file".into() });
-        }
-        let mut entries = Vec::new();
-        walk(dir, &root, &mut entries)?;
+        let owned = dir.to_path_buf();
+        let (root, entries) =
+            tokio::task::spawn_blocking(move || walk_root(&owned)).await.expect("the directory walk does not panic")?;
         let mut form = Form::new().percent_encode_noop();
         let mut hashing = Hashing::new();
         for entry in entries {
@@ -119,21 +123,25 @@ impl KuboClient {
     }
 
     /// Sends the add while the hashing thread runs; returns the files and the CID of `root`, if named.
+    ///
+    /// Whatever Kubo answers, and however early (it may answer before it has read the whole body, e.g. on
+    /// a failure), the hashing thread is told to stop once the answer is in and is then joined: it never
+    /// waits for bytes that will not come.
     async fn post_hashed(
         &self,
         form: Form,
-        mut hashing: Hashing,
+        hashing: Hashing,
         options: AddOptions,
         root: Option<&str>,
     ) -> Result<(Vec<AddedFile>, Option<Cid>)> {
-        let thread = hashing.start();
-        let entries = self.post_add(form, options).await?;
-        let hashed = tokio::task::spawn_blocking(move || thread.join())
+        let running = hashing.start();
+        let answer = self.post_add(form, options).await;
+        let (files, hashed) = tokio::task::spawn_blocking(move || running.stop())
             .await
-            .expect("join task")
-            .expect("the hashing thread does not panic");
+            .expect("stopping the hashing thread does not panic");
+        let entries = answer?;
         let root_cid = root.map(|root| find_cid(&entries, root)).transpose()?;
-        Ok((hashing.finish(hashed, &entries)?, root_cid))
+        Ok((finish(files, hashed, &entries)?, root_cid))
     }
 
     async fn post_add(&self, form: Form, options: AddOptions) -> Result<Vec<AddEntry>> {
@@ -145,7 +153,10 @@ impl KuboClient {
         ];
         let request = self.request("add", &query).multipart(form);
         let response = self.send("add", request, None, self.options.idle_timeout).await?;
-        let body = response.bytes().await.map_err(|e| self.transport_error("add", e, self.options.idle_timeout))?;
+        let body = KuboBody::new(response).collect().await.map_err(|err| match err {
+            BodyError::Kubo(message) => Error::Interrupted { endpoint: "add".into(), message },
+            BodyError::Transport(source) => self.transport_error("add", source, self.options.idle_timeout),
+        })?;
         let mut entries = Vec::new();
         for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             let unexpected = |e: serde_json::Error| Error::UnexpectedResponse {
@@ -153,16 +164,17 @@ impl KuboClient {
                 reason: format!("{e}: {}", String::from_utf8_lossy(line)),
             };
             let value: serde_json::Value = serde_json::from_slice(line).map_err(unexpected)?;
+            // The older form of a mid-answer failure: an error value among the entries.
             if value.get("Type").and_then(|t| t.as_str()) == Some("error") {
                 let message = value.get("Message").and_then(|m| m.as_str()).unwrap_or("unknown error").to_owned();
-                return Err(Error::Kubo { endpoint: "add".into(), status: 200, message });
+                return Err(Error::Interrupted { endpoint: "add".into(), message });
             }
             entries.push(serde_json::from_value(value).map_err(unexpected)?);
         }
         if entries.is_empty() {
             return Err(Error::UnexpectedResponse {
                 endpoint: "add".into(),
-                reason: "no entries in the answer (Kubo may have failed mid-stream; see its log)".into(),
+                reason: "no entries in the answer (see Kubo's log)".into(),
             });
         }
         Ok(entries)
@@ -179,18 +191,31 @@ struct PendingFile {
 /// Chunks in flight to the hashing thread at most (each up to `CHUNK` bytes).
 const HASH_QUEUE: usize = 8;
 
+/// What the hashing thread receives: the bytes of file `index` as they go to Kubo, then `Stop`.
+enum ToHasher {
+    Chunk(usize, Bytes),
+    Stop,
+}
+
 /// sha256 of every file of one add, computed on a thread of its own while the bytes stream to Kubo, so
 /// hashing overlaps Kubo's chunking instead of delaying each send (see BENCHMARKS.md).
 struct Hashing {
-    tx: SyncSender<(usize, Bytes)>,
-    rx: Option<Receiver<(usize, Bytes)>>,
+    tx: SyncSender<ToHasher>,
+    rx: Receiver<ToHasher>,
+    files: Vec<PendingFile>,
+}
+
+/// The hashing thread at work, and the one sender that can stop it.
+struct RunningHasher {
+    stop: SyncSender<ToHasher>,
+    thread: JoinHandle<Vec<(Sha256Hasher, u64)>>,
     files: Vec<PendingFile>,
 }
 
 impl Hashing {
     fn new() -> Self {
         let (tx, rx) = sync_channel(HASH_QUEUE);
-        Self { tx, rx: Some(rx), files: Vec::new() }
+        Self { tx, rx, files: Vec::new() }
     }
 
     /// Opens `path` and returns the multipart part that streams it, feeding the hasher on the way.
@@ -203,9 +228,9 @@ impl Hashing {
         let index = self.files.len();
         let tx = self.tx.clone();
         let stream = ReaderStream::with_capacity(file, CHUNK).inspect_ok(move |chunk| {
-            // The thread hashes several times faster than Kubo ingests, so this rarely waits; if the
-            // thread is gone the add has failed already and its result is discarded.
-            let _ = tx.send((index, chunk.clone()));
+            // The thread hashes several times faster than Kubo ingests, so this rarely waits; once the
+            // thread has stopped the send fails, and the answer is in already.
+            let _ = tx.send(ToHasher::Chunk(index, chunk.clone()));
         });
         self.files.push(PendingFile { path: name.to_owned(), local: path.into(), size: meta.len() });
         Ok(Part::stream_with_length(reqwest::Body::wrap_stream(stream), meta.len())
@@ -214,44 +239,61 @@ impl Hashing {
             .expect("static mime"))
     }
 
-    /// Starts the thread. It stops once every file's bytes have arrived, or when every stream is dropped.
-    fn start(&mut self) -> JoinHandle<Vec<(Sha256Hasher, u64)>> {
-        let rx = self.rx.take().expect("started once");
-        let sizes: Vec<u64> = self.files.iter().map(|f| f.size).collect();
-        std::thread::spawn(move || {
-            let mut state = vec![(Sha256Hasher::default(), 0u64); sizes.len()];
-            let mut open = sizes.iter().filter(|size| **size > 0).count();
-            while open > 0 {
-                let Ok((index, chunk)) = rx.recv() else { break };
+    /// Starts the thread. It hashes until it is told to stop (or every sender is gone).
+    fn start(self) -> RunningHasher {
+        let Self { tx, rx, files } = self;
+        let count = files.len();
+        let thread = std::thread::spawn(move || {
+            let mut state = vec![(Sha256Hasher::default(), 0u64); count];
+            while let Ok(ToHasher::Chunk(index, chunk)) = rx.recv() {
                 let (hasher, read) = &mut state[index];
-                let was_open = *read < sizes[index];
                 hasher.update(&chunk);
-                *read += chunk.len() as u64;
-                if was_open && *read >= sizes[index] {
-                    open -= 1;
-                }
+                *read = read.saturating_add(chunk.len() as u64);
             }
             state
-        })
+        });
+        RunningHasher { stop: tx, thread, files }
     }
+}
 
-    fn finish(self, hashed: Vec<(Sha256Hasher, u64)>, entries: &[AddEntry]) -> Result<Vec<AddedFile>> {
-        self.files
-            .into_iter()
-            .zip(hashed)
-            .map(|(file, (hasher, read))| {
-                if read != file.size {
-                    let reason = format!(
-                        "it changed while being added ({} bytes expected, {read} read); add it again",
-                        file.size
-                    );
-                    return Err(Error::UnsupportedPath { path: file.local, reason });
-                }
-                let cid = find_cid(entries, &file.path)?;
-                Ok(AddedFile { path: file.path, cid, size: file.size, sha256: hasher.finish() })
-            })
-            .collect()
+impl RunningHasher {
+    /// Stops and joins the thread (blocking). Call it once Kubo's answer is complete: every byte Kubo
+    /// read has passed through the hasher by then, since a chunk reaches the thread's queue before the
+    /// request body yields it.
+    fn stop(self) -> (Vec<PendingFile>, Vec<(Sha256Hasher, u64)>) {
+        // Blocks only while the queue is full, which the thread drains; fails only if the thread is gone.
+        let _ = self.stop.send(ToHasher::Stop);
+        drop(self.stop);
+        (self.files, self.thread.join().expect("the hashing thread does not panic"))
     }
+}
+
+/// Pairs every file with its hash and Kubo's entry; a file not read exactly to its size is an error.
+fn finish(files: Vec<PendingFile>, hashed: Vec<(Sha256Hasher, u64)>, entries: &[AddEntry]) -> Result<Vec<AddedFile>> {
+    files
+        .into_iter()
+        .zip(hashed)
+        .map(|(file, (hasher, read))| {
+            if read > file.size {
+                let reason =
+                    format!("it grew while being added ({} bytes expected, {read} read); add it again", file.size);
+                return Err(Error::UnsupportedPath { path: file.local, reason });
+            }
+            if read < file.size {
+                return Err(Error::UnexpectedResponse {
+                    endpoint: "add".into(),
+                    reason: format!(
+                        "Kubo answered after only {read} of the {} bytes of `{}` were sent; the file may have \
+                         shrunk while being added, or Kubo stopped reading (see its log); add it again",
+                        file.size,
+                        file.local.display()
+                    ),
+                });
+            }
+            let cid = find_cid(entries, &file.path)?;
+            Ok(AddedFile { path: file.path, cid, size: file.size, sha256: hasher.finish() })
+        })
+        .collect()
 }
 
 enum WalkEntry {
@@ -259,7 +301,20 @@ enum WalkEntry {
     File(String, PathBuf),
 }
 
-/// Depth-first, sorted: each directory comes before its contents, as Kubo's multipart reader needs.
+/// The root's name and every entry below it (blocking file-system work: run it off the runtime).
+fn walk_root(dir: &Path) -> Result<(String, Vec<WalkEntry>)> {
+    let root = file_name(dir)?;
+    let meta = std::fs::metadata(dir).map_err(|e| Error::io("cannot read", dir, e))?;
+    if !meta.is_dir() {
+        return Err(Error::UnsupportedPath { path: dir.into(), reason: "not a directory; use add_file".into() });
+    }
+    let mut entries = Vec::new();
+    walk(dir, &root, &mut entries)?;
+    Ok((root, entries))
+}
+
+/// Depth-first, sorted by name, hidden entries included: each directory comes before its contents, as
+/// Kubo's multipart reader needs.
 fn walk(dir: &Path, name: &str, out: &mut Vec<WalkEntry>) -> Result<()> {
     out.push(WalkEntry::Dir(name.to_owned()));
     let mut children = std::fs::read_dir(dir)

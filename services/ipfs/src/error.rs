@@ -69,7 +69,7 @@ pub enum Error {
         /// How many bytes arrived.
         bytes: u64,
     },
-    /// Content is larger than the caller allowed.
+    /// Content is larger than the caller allowed (more than `limit` bytes arrived).
     #[error("content `{path}` is larger than the allowed {limit} bytes")]
     TooLarge {
         /// The IPFS path fetched.
@@ -85,6 +85,18 @@ pub enum Error {
         /// The HTTP status.
         status: u16,
         /// Kubo's own message.
+        message: String,
+    },
+    /// Kubo failed after its answer had begun (HTTP 200 already sent): it said so in the `X-Stream-Error`
+    /// trailer, or as an error value in the body. Nothing from that answer is used.
+    #[error(
+        "Kubo {endpoint} failed partway through its answer: {message}; nothing from that answer was used \
+         (see Kubo's log, then retry)"
+    )]
+    Interrupted {
+        /// The RPC endpoint.
+        endpoint: String,
+        /// Kubo's message.
         message: String,
     },
     /// Kubo answered 200 with something this client does not understand.

@@ -5,6 +5,15 @@
 //! and unpins it, and fetches it back with the sha256 checked while it streams: nothing that does not
 //! match the digest the caller expects is ever handed over as verified.
 //!
+//! - Directories are published with their hidden entries: `add_dir`'s CID equals
+//!   `ipfs add -r --hidden --cid-version=1 --raw-leaves`, not plain `ipfs add -r` (which skips dotfiles).
+//! - A failure Kubo reports after its answer began (the `X-Stream-Error` HTTP trailer, or an error value in
+//!   the body) is [`Error::Interrupted`]; it is never mistaken for short content or a digest mismatch.
+//! - Size limits are any `u64`, clamped to what Kubo's RPC takes ([`KUBO_MAX_LENGTH`]); no size arithmetic
+//!   can overflow.
+//! - Fetched files are written with `cairn_primitives::fs::AtomicFile` (unique temporary name, fsync,
+//!   rename, directory sync); blocking file-system work runs on tokio's blocking pool.
+//!
 //! ```no_run
 //! # async fn demo() -> cairn_ipfs::Result<()> {
 //! use cairn_ipfs::{AddOptions, KuboClient};
@@ -15,12 +24,13 @@
 //! ```
 
 mod add;
+mod body;
 mod cat;
 mod client;
 mod error;
 
 pub use add::{AddOptions, AddedDir, AddedFile};
 pub use cairn_primitives::{Cid, ParseCidError, ParseDigestError, Sha256Digest, Sha256Hasher};
-pub use cat::VerifiedStream;
+pub use cat::{KUBO_MAX_LENGTH, VerifiedStream};
 pub use client::{CidStat, ClientOptions, EntryKind, KuboClient, KuboVersion};
 pub use error::{Error, Result};

@@ -6,7 +6,7 @@ use std::fmt;
 
 use cairn_primitives::Sha256Digest;
 
-use crate::output::Embeddings;
+use crate::output::{self, Embeddings};
 
 /// Most a row's L2 norm may differ from 1.
 pub const NORM_TOLERANCE: f32 = 1e-4;
@@ -23,7 +23,8 @@ pub enum Rejection {
         /// What the bytes hash to.
         actual: Sha256Digest,
     },
-    /// Not a canonical safetensors file.
+    /// Not a canonical output (see [`crate::output`]); holds the reason alone, the display adds
+    /// "not a canonical output: ".
     Malformed(String),
     /// Wrong number of rows or wrong width.
     Shape {
@@ -98,15 +99,20 @@ impl fmt::Display for Report {
 
 /// Decides whether `claimed` (the fetched bytes) is an acceptable answer, given the receipt's digest and
 /// the verifier's own re-execution `reference` of the same inputs.
+///
+/// In order: the sha256 must equal `claimed_digest`; the bytes must be a canonical output as
+/// [`Embeddings::from_safetensors`] reads it (what the `safetensors` crate refuses, or reads differently
+/// from the one canonical spelling, is [`Rejection::Malformed`]); then shape, finiteness, unit norm and
+/// cosine as DESIGN.md states them.
 pub fn check_claimed_output(claimed: &[u8], claimed_digest: Sha256Digest, reference: &Embeddings) -> Report {
     let reject = |rejection, worst_row| Report { rejection: Some(rejection), worst_row };
     let actual = Sha256Digest::of(claimed);
     if actual != claimed_digest {
         return reject(Rejection::DigestMismatch { claimed: claimed_digest, actual }, None);
     }
-    let output = match Embeddings::from_safetensors(claimed) {
+    let output = match output::read_canonical(claimed) {
         Ok(output) => output,
-        Err(err) => return reject(Rejection::Malformed(err.to_string()), None),
+        Err(why) => return reject(Rejection::Malformed(why), None),
     };
     if [output.rows, output.dim] != [reference.rows, reference.dim] {
         let shape = Rejection::Shape { expected: [reference.rows, reference.dim], found: [output.rows, output.dim] };
@@ -201,5 +207,17 @@ mod tests {
         let junk = b"not a safetensors file".to_vec();
         let r = check_claimed_output(&junk, Sha256Digest::of(&junk), &reference);
         assert!(matches!(r.rejection, Some(Rejection::Malformed(_))), "{r}");
+    }
+
+    #[test]
+    fn a_malformed_output_is_named_once() {
+        let reference = unit_rows(&[[1.0, 0.0, 0.0]]);
+        let junk = b"not a safetensors file".to_vec();
+        let report = check_claimed_output(&junk, Sha256Digest::of(&junk), &reference).to_string();
+        assert_eq!(report.matches("not a canonical output").count(), 1, "{report}");
+        assert!(
+            report.starts_with("not acceptable: not a canonical output: the safetensors reader refuses"),
+            "{report}"
+        );
     }
 }

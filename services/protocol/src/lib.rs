@@ -3,12 +3,15 @@
 //! - [`typed`]: the EIP-712 structs of DESIGN.md ("Typed data"), the domain, signing and recovery, and the
 //!   verifier commitment hash. The structs are the contracts' own (generated from the committed ABI by
 //!   `cairn-bindings`), so Rust and Solidity cannot disagree on a field; tests check both directions.
+//!   Recovery accepts exactly the signatures the contracts accept (v 27 or 28, low s; checked against
+//!   `ModelRegistry` on anvil), so an off-chain check never passes what the chain rejects.
 //! - [`regions`]: region codes ↔ `regionMask` bits.
 //! - [`runtime`]: runtime ids (`keccak256` of the runtime string) and runner build ids.
 //! - [`manifest`]: the manifest JSON a seller pins and signs, and the model card, with validation that names
 //!   every missing or wrong field.
 //! - [`output`] and [`acceptance`]: the canonical output of `candle/bert-embed@1` and DESIGN.md's acceptance
-//!   rule for a claimed output (what an operator writes, what a verifier votes on).
+//!   rule for a claimed output (what an operator writes, what a verifier votes on). Outputs are read by the
+//!   `safetensors` crate, the reference reader, and must then have the one canonical header.
 //! - [`units`]: amounts (wei, gwei, ether, ERC-20 decimals) and durations as people write them, one parser
 //!   for every binary and config file, and the printed form with both units.
 
@@ -33,7 +36,8 @@ pub enum Error {
     /// A region mask with bits no region uses.
     #[error("region mask {0:#x} has bits above {max:#x} (bit 11, `OTHER`, is the last region)", max = regions::RegionMask::ALL.0)]
     RegionMaskOutOfRange(u64),
-    /// A signature does not recover (malformed or high-s).
+    /// A signature the contracts would refuse (length, v, high s, r or s out of range), or one that
+    /// recovers no key.
     #[error("bad signature: {0}")]
     BadSignature(String),
     /// A manifest or model card with problems; each entry names a field and what is wrong with it.

@@ -6,8 +6,10 @@ use cairn_ipfs::{AddOptions, ClientOptions, EntryKind, Error, KuboClient, Sha256
 use cairn_testkit::Kubo;
 use futures_util::StreamExt;
 
+mod early_answers;
+
 /// Deterministic pseudo-random bytes (xorshift), so a test file does not compress or dedupe.
-fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed | 1;
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
@@ -20,7 +22,7 @@ fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
     out
 }
 
-fn write_file(path: &Path, bytes: &[u8]) {
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::File::create(path).unwrap().write_all(bytes).unwrap();
 }
@@ -209,4 +211,73 @@ async fn adding_a_missing_path_says_which() {
     let err = client.add_file(Path::new("/nonexistent/weights.bin"), AddOptions::default()).await.unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
     assert!(err.to_string().contains("/nonexistent/weights.bin"), "{err}");
+}
+
+#[tokio::test]
+async fn cat_bytes_takes_any_limit_without_overflow() {
+    let (_kubo, client) = node().await;
+    let bytes = pseudo_random(10_000, 21);
+    let added = client.add_bytes("limits.bin", bytes.clone(), AddOptions::default()).await.unwrap();
+    let size = bytes.len() as u64;
+    // u64::MAX once overflowed `limit + 1` (a panic in debug builds; in release a request for 0 bytes and a
+    // DigestMismatch blaming the content). Limits beyond i64::MAX are clamped to what Kubo takes.
+    for limit in [u64::MAX, u64::MAX - 1, cairn_ipfs::KUBO_MAX_LENGTH + 1, cairn_ipfs::KUBO_MAX_LENGTH, size + 1, size]
+    {
+        let fetched = client.cat_bytes(added.cid.as_str(), added.sha256, limit).await;
+        assert!(fetched.as_ref().is_ok_and(|b| b.as_ref() == bytes.as_slice()), "limit {limit}: {fetched:?}");
+    }
+    for limit in [size - 1, 0] {
+        let err = client.cat_bytes(added.cid.as_str(), added.sha256, limit).await.unwrap_err();
+        assert!(matches!(err, Error::TooLarge { limit: l, .. } if l == limit), "limit {limit}: {err:?}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_fetches_into_one_file_never_clobber_each_other() {
+    let (_kubo, client) = node().await;
+    let bytes = pseudo_random(8 << 20, 31);
+    let added = client.add_bytes("shared.bin", bytes.clone(), AddOptions::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("shared.bin");
+    std::fs::write(&dest, b"an older version").unwrap();
+
+    let fetch = || client.cat_to_file(added.cid.as_str(), added.sha256, &dest);
+    let (a, b, c, d) = tokio::join!(fetch(), fetch(), fetch(), fetch());
+    for result in [a, b, c, d] {
+        assert_eq!(result.unwrap(), bytes.len() as u64);
+    }
+    assert!(std::fs::read(&dest).unwrap() == bytes, "the file is one whole, verified copy");
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["shared.bin"], "no temporary file is left");
+}
+
+#[tokio::test]
+async fn a_directory_is_published_with_its_hidden_entries_like_add_r_hidden() {
+    let (kubo, client) = node().await;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("model");
+    for (name, bytes) in [
+        ("config.json", b"{}".as_slice()),
+        (".gitattributes", b"*.safetensors filter=lfs".as_slice()),
+        (".cache/info.txt", b"hidden directory".as_slice()),
+        ("weights/.keep", b"".as_slice()),
+    ] {
+        write_file(&root.join(name), bytes);
+    }
+    let added = client.add_dir(&root, AddOptions::default()).await.unwrap();
+    let got: Vec<&str> = added.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(got, [".cache/info.txt", ".gitattributes", "config.json", "weights/.keep"]);
+
+    let cli_cid = |hidden: bool| {
+        let mut cli = kubo.cli().unwrap();
+        cli.args(["add", "-r", "-Q", "--only-hash", "--cid-version=1", "--raw-leaves"]);
+        if hidden {
+            cli.arg("--hidden");
+        }
+        let out = cli.arg(&root).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(added.cid.as_str(), cli_cid(true), "the CID of `ipfs add -r --hidden`");
+    assert_ne!(added.cid.as_str(), cli_cid(false), "plain `ipfs add -r` skips the dotfiles");
 }
