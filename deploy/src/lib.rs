@@ -45,6 +45,74 @@ pub enum Error {
         /// What differed.
         detail: String,
     },
+    /// `deploy` without `--resume` or `--force` found a complete deployment of this chain.
+    #[error(
+        "{}: chain {chain_id} already has a deployment; pass --force to deploy a new suite and replace the file (the old contracts stay on chain, unused)",
+        path.display()
+    )]
+    AlreadyDeployed {
+        /// The deployments file.
+        path: std::path::PathBuf,
+        /// The chain.
+        chain_id: u64,
+    },
+    /// `deploy` without `--resume` or `--force` found an interrupted deployment of this chain.
+    #[error(
+        "{}: an interrupted deployment of chain {chain_id} is recorded there ({} contracts deployed: {}); pass --resume to finish it, or --force to start over with new contracts",
+        path.display(),
+        contracts.len(),
+        if contracts.is_empty() { "none yet".to_string() } else { contracts.join(", ") }
+    )]
+    Interrupted {
+        /// The partial deployments file.
+        path: std::path::PathBuf,
+        /// The chain.
+        chain_id: u64,
+        /// The contracts it records.
+        contracts: Vec<String>,
+    },
+    /// `deploy --resume` found nothing to resume.
+    #[error(
+        "--resume: no deployment of chain {chain_id} in {} (neither {chain_id}.partial.json nor {chain_id}.json); deploy without --resume",
+        dir.display()
+    )]
+    NothingToResume {
+        /// The deployments folder.
+        dir: std::path::PathBuf,
+        /// The chain.
+        chain_id: u64,
+    },
+    /// The partial deployments file cannot be read.
+    #[error(
+        "{}: {detail}; it is not a partial deployments file `cairn-deploy deploy` wrote: repair it, or start over with --force (new contracts)",
+        path.display()
+    )]
+    BadPartial {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// What was recorded no longer matches what would be deployed, or the chain. Nothing was sent.
+    #[error(
+        "cannot resume the deployment recorded in {}:\n  - {}\nnothing was sent; fix what is listed and resume again, or start over with --force (new contracts; those recorded are abandoned)",
+        path.display(),
+        problems.join("\n  - ")
+    )]
+    ResumeRefused {
+        /// The partial deployments file.
+        path: std::path::PathBuf,
+        /// Every reason, each with what was recorded and what was found.
+        problems: Vec<String>,
+    },
+    /// A wiring step found the chain in a state the deployment cannot continue from.
+    #[error("{step}: {detail}")]
+    Wiring {
+        /// The step.
+        step: String,
+        /// What was expected, what was found, and what to do.
+        detail: String,
+    },
 }
 
 impl Error {

@@ -4,16 +4,25 @@
 
 mod drift;
 mod read_only;
+mod resume;
 mod reverts;
 mod suite;
 mod typed_on_chain;
 
 use alloy::signers::local::PrivateKeySigner;
 use cairn_chain::{Chain, ChainOptions, Deployments};
-use cairn_deploy::config::DeployConfig;
+use cairn_deploy::{
+    config::DeployConfig,
+    deploy::{Mode, Options},
+};
 
 /// anvil's public test account 0.
 pub(crate) const ANVIL_KEY_0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+/// Deploy options writing into `dir`, recording this checkout's git commit.
+pub(crate) fn options(dir: &std::path::Path, mode: Mode) -> Options {
+    Options { dir: dir.to_path_buf(), mode, root: cairn_testkit::repo_root() }
+}
 
 /// A fresh anvil with the suite deployed (devnet defaults) and seeded.
 pub(crate) struct Net {
@@ -28,8 +37,9 @@ impl Net {
         let deployer =
             Chain::connect(anvil.url(), ANVIL_KEY_0.parse().unwrap(), ChainOptions::default()).await.unwrap();
         let config = DeployConfig::defaults("devnet").unwrap();
+        let dir = tempfile::tempdir().unwrap();
         let mut deployments =
-            cairn_deploy::deploy::deploy(&deployer, &config, &cairn_testkit::repo_root(), &|_| {}).await.unwrap();
+            cairn_deploy::deploy::deploy(&deployer, &config, &options(dir.path(), Mode::New), &|_| {}).await.unwrap();
         cairn_deploy::seed::seed(&deployer, &mut deployments, &|_| {}).await.unwrap();
         Self { anvil, deployer, deployments }
     }

@@ -6,9 +6,9 @@ use alloy::{
 };
 use cairn_bindings::{DevToken, JobMarket, OperatorRegistry, ReexecutionCommittee};
 use cairn_chain::Error as ChainError;
-use cairn_deploy::{Error, config::DeployConfig};
+use cairn_deploy::{Error, config::DeployConfig, deploy::Mode};
 
-use crate::Net;
+use crate::{Net, options};
 
 #[tokio::test]
 async fn deploy_wires_verifies_and_seeds_the_suite() {
@@ -79,10 +79,13 @@ async fn a_network_profile_refuses_the_wrong_chain() {
         .await
         .unwrap();
     let config = DeployConfig::defaults("base").unwrap();
-    let err = cairn_deploy::deploy::deploy(&chain, &config, &cairn_testkit::repo_root(), &|_| {}).await.unwrap_err();
+    let dir = tempfile::tempdir().unwrap();
+    let err =
+        cairn_deploy::deploy::deploy(&chain, &config, &options(dir.path(), Mode::New), &|_| {}).await.unwrap_err();
     let text = err.to_string();
     assert!(text.contains("network profile `base` says chain 8453") && text.contains("serves chain 31337"), "{text}");
     assert_eq!(chain.provider().get_transaction_count(chain.account()).await.unwrap(), 0, "nothing was sent");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing was written");
 }
 
 #[tokio::test]
@@ -93,7 +96,10 @@ async fn arbitrum_production_needs_its_own_randomness() {
         .await
         .unwrap();
     let config = DeployConfig::load(&cairn_testkit::repo_root().join("deploy/config/arbitrum-one.toml")).unwrap();
-    let err = cairn_deploy::deploy::deploy(&chain, &config, &cairn_testkit::repo_root(), &|_| {}).await.unwrap_err();
+    let dir = tempfile::tempdir().unwrap();
+    let err =
+        cairn_deploy::deploy::deploy(&chain, &config, &options(dir.path(), Mode::New), &|_| {}).await.unwrap_err();
     assert!(err.to_string().contains("blockhash is not cryptographically secure"), "{err}");
     assert_eq!(chain.provider().get_transaction_count(chain.account()).await.unwrap(), 0, "nothing was sent");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing was written");
 }

@@ -1,4 +1,8 @@
 //! `deployments/<chainId>.json`: where the suite lives on a chain and how it was built.
+//!
+//! Only complete deployments live under that name. While `cairn-deploy deploy` runs, it records each step in
+//! `deployments/<chainId>.partial.json` (marked `"complete": false`) and writes `<chainId>.json` last, so a
+//! reader of `<chainId>.json` never sees a half-deployed suite.
 
 use std::{
     collections::BTreeMap,
@@ -47,7 +51,8 @@ impl Deployments {
         dir.join(format!("{chain_id}.json"))
     }
 
-    /// Reads the deployments of `chain_id` from `dir`.
+    /// Reads the deployments of `chain_id` from `dir`. A file marked `"complete": false` (an interrupted
+    /// deployment's record, renamed or copied here) is refused.
     pub fn load(dir: &Path, chain_id: u64) -> Result<Self> {
         let path = Self::path(dir, chain_id);
         let text = match std::fs::read_to_string(&path) {
@@ -55,8 +60,17 @@ impl Deployments {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NoDeployments { path, chain_id }),
             Err(e) => return Err(Error::BadDeployments { path, detail: e.to_string() }),
         };
-        let d: Self = serde_json::from_str(&text)
-            .map_err(|e| Error::BadDeployments { path: path.clone(), detail: e.to_string() })?;
+        let bad = |e: serde_json::Error| Error::BadDeployments { path: path.clone(), detail: e.to_string() };
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(bad)?;
+        if value.get("complete") == Some(&serde_json::Value::Bool(false)) {
+            return Err(Error::BadDeployments {
+                path,
+                detail: "it records an interrupted deployment (`\"complete\": false`), not a usable suite; finish it \
+                         with `cairn-deploy deploy --resume`"
+                    .into(),
+            });
+        }
+        let d: Self = serde_json::from_value(value).map_err(bad)?;
         if d.chain_id != chain_id {
             return Err(Error::BadDeployments {
                 path,
@@ -66,16 +80,16 @@ impl Deployments {
         Ok(d)
     }
 
-    /// Writes `dir/<chainId>.json` atomically (a crash leaves the old file or the new one, never half).
+    /// Writes `dir/<chainId>.json` (creating `dir`) atomically and durably with
+    /// [`cairn_primitives::fs::write_atomic`]: a uniquely named temporary file beside it, fsynced, renamed over
+    /// it, the directory fsynced. A crash or a concurrent writer leaves the old file or a new one, never half.
     pub fn save(&self, dir: &Path) -> Result<PathBuf> {
         let path = Self::path(dir, self.chain_id);
         let bad = |e: std::io::Error| Error::BadDeployments { path: path.clone(), detail: e.to_string() };
         std::fs::create_dir_all(dir).map_err(bad)?;
-        let tmp = dir.join(format!(".{}.json.tmp", self.chain_id));
         let mut text = serde_json::to_string_pretty(self).expect("deployments always serialise");
         text.push('\n');
-        std::fs::write(&tmp, text).map_err(bad)?;
-        std::fs::rename(&tmp, &path).map_err(bad)?;
+        cairn_primitives::fs::write_atomic(&path, text.as_bytes()).map_err(bad)?;
         Ok(path)
     }
 
@@ -85,5 +99,64 @@ impl Deployments {
             path: PathBuf::from(format!("deployments/{}.json", self.chain_id)),
             detail: format!("no `{name}` in it; redeploy with `cairn-deploy deploy`"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Deployments {
+        let deployed = Deployed { address: Address::with_last_byte(1), block: 7, tx: B256::with_last_byte(2) };
+        Deployments {
+            chain_id: 31337,
+            deployment_block: 7,
+            deployer: Address::with_last_byte(3),
+            owner: Address::with_last_byte(4),
+            git_commit: "abc".into(),
+            compiler: serde_json::json!({"version": "0.8.37"}),
+            contracts: BTreeMap::from([("JobMarket".to_string(), deployed)]),
+        }
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut n: Vec<_> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        n.sort();
+        n
+    }
+
+    #[test]
+    fn save_round_trips_and_leaves_only_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = sample();
+        let path = d.save(&dir.path().join("deployments")).unwrap();
+        assert_eq!(path, dir.path().join("deployments/31337.json"));
+        assert_eq!(Deployments::load(&dir.path().join("deployments"), 31337).unwrap(), d);
+        assert_eq!(names(&dir.path().join("deployments")), ["31337.json"]);
+    }
+
+    /// The old `save` wrote through one fixed name (`.31337.json.tmp`): whatever held that name (a crashed
+    /// writer's leftover, another writer) broke or raced every save. Temporary names are unique now.
+    #[test]
+    fn a_leftover_at_the_old_temporary_name_does_not_block_saving() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".31337.json.tmp")).unwrap();
+        sample().save(dir.path()).unwrap();
+        assert_eq!(Deployments::load(dir.path(), 31337).unwrap(), sample());
+    }
+
+    #[test]
+    fn an_interrupted_deployment_is_not_loaded_as_a_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut value = serde_json::to_value(sample()).unwrap();
+        value["complete"] = false.into();
+        std::fs::write(Deployments::path(dir.path(), 31337), value.to_string()).unwrap();
+        let err = Deployments::load(dir.path(), 31337).unwrap_err().to_string();
+        assert!(err.contains("interrupted deployment") && err.contains("--resume"), "{err}");
+        // A complete file may say so, and older files without the key load as before.
+        value["complete"] = true.into();
+        std::fs::write(Deployments::path(dir.path(), 31337), value.to_string()).unwrap();
+        assert_eq!(Deployments::load(dir.path(), 31337).unwrap(), sample());
     }
 }
