@@ -51,7 +51,7 @@ lint: setup ## the CI lint gates (formatting, clippy, forge lint, code sizes, ar
 	@scripts/forge-lint.sh
 	@echo "==> contract sizes within EIP-170 / EIP-3860"
 	@FOUNDRY_PROFILE=default forge build --sizes --skip test --skip script >/dev/null || { FOUNDRY_PROFILE=default forge build --sizes --skip test --skip script; exit 1; }
-	cargo run -q -p cairn-deploy --locked -- artifacts --check
+	cargo xtask artifacts --check
 	FOUNDRY_PROFILE=default forge snapshot $(GAS_SNAPSHOT_FILTER) --check
 	@scripts/slither.sh
 
@@ -59,7 +59,7 @@ lint: setup ## the CI lint gates (formatting, clippy, forge lint, code sizes, ar
 GAS_SNAPSHOT_FILTER := --no-match-test "testFuzz_|invariant_"
 
 artifacts: setup ## recompile contracts/ into services/bindings/artifacts (commit the result)
-	cargo run -q -p cairn-deploy --locked -- artifacts
+	cargo xtask artifacts
 
 gas-snapshot: setup ## rewrite .gas-snapshot after an intended gas change
 	FOUNDRY_PROFILE=default forge snapshot $(GAS_SNAPSHOT_FILTER)

@@ -1,7 +1,6 @@
 //! cairn-deploy against a real anvil (and the real solc adapter): the whole suite deployed, verified and
-//! seeded; typed data signed in Rust accepted by the contracts; reverts decoded; the drift check.
+//! seeded; typed data signed in Rust accepted by the contracts; reverts decoded.
 
-mod drift;
 mod reverts;
 mod suite;
 mod typed_on_chain;
