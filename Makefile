@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 FOUNDRY_PROFILE ?= default
 export FOUNDRY_PROFILE
 
-.PHONY: help setup demo devnet devnet-down devnet-status test test-contracts test-halmos test-rust test-selftest lint artifacts gas-snapshot fmt mutate mutate-recheck bench clean
+.PHONY: help setup demo devnet devnet-down devnet-status test test-contracts test-halmos test-rust test-selftest lint artifacts vectors vectors-check gas-snapshot fmt mutate mutate-recheck bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,7 +52,7 @@ lint: setup ## the CI lint gates (formatting, clippy, forge lint, code sizes, ar
 	@scripts/forge-lint.sh
 	@echo "==> contract sizes within EIP-170 / EIP-3860"
 	@FOUNDRY_PROFILE=default forge build --sizes --skip test --skip script >/dev/null || { FOUNDRY_PROFILE=default forge build --sizes --skip test --skip script; exit 1; }
-	cargo run -q -p cairn-deploy --locked -- artifacts --check
+	cargo xtask artifacts --check
 	FOUNDRY_PROFILE=default forge snapshot $(GAS_SNAPSHOT_FILTER) --check
 	@scripts/slither.sh
 
@@ -60,7 +60,15 @@ lint: setup ## the CI lint gates (formatting, clippy, forge lint, code sizes, ar
 GAS_SNAPSHOT_FILTER := --no-match-test "testFuzz_|invariant_"
 
 artifacts: setup ## recompile contracts/ into services/bindings/artifacts (commit the result)
-	cargo run -q -p cairn-deploy --locked -- artifacts
+	cargo xtask artifacts
+
+VECTORS := testdata/vectors/eip712.json testdata/vectors/eip712-v2.json
+
+vectors: setup ## regenerate the EIP-712 vectors' hashes and signatures with cast (commit the result)
+	@scripts/vectors.py $(VECTORS)
+
+vectors-check: setup ## fail when cast derives other hashes or signatures than testdata/vectors holds
+	@scripts/vectors.py --check $(VECTORS)
 
 gas-snapshot: setup ## rewrite .gas-snapshot after an intended gas change
 	FOUNDRY_PROFILE=default forge snapshot $(GAS_SNAPSHOT_FILTER)

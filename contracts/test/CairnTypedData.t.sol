@@ -27,6 +27,14 @@ contract CairnTypedDataTest is Test {
         assertEq(count, 5, "vector count");
     }
 
+    /// @notice The vectors' `types` are the structs our type hashes encode; cairn-protocol checks the same
+    /// `types` against the Rust types (the contracts' ABI), so a type changed on one side alone fails a test.
+    function test_TypeHashesAreTheVectorsTypes() public view {
+        _assertTypeHash("ModelManifest", CairnTypedData.MODEL_MANIFEST_TYPEHASH);
+        _assertTypeHash("JobRequest", CairnTypedData.JOB_REQUEST_TYPEHASH);
+        _assertTypeHash("JobReceipt", CairnTypedData.JOB_RECEIPT_TYPEHASH);
+    }
+
     function test_VmSignReproducesEverySignature() public view {
         for (uint256 i = 0; i < 5; ++i) {
             bytes32 digest = vm.parseJsonBytes32(json, _key(i, ".digest"));
@@ -94,6 +102,33 @@ contract CairnTypedDataTest is Test {
         assertEq(digest, vm.parseJsonBytes32(json, _key(i, ".digest")), "digest");
         address signer = ECDSA.recover(digest, vm.parseJsonBytes(json, _key(i, ".signature")));
         assertEq(signer, vm.parseJsonAddress(json, _key(i, ".signer")), "recovered signer");
+    }
+
+    function _assertTypeHash(string memory name, bytes32 typeHash) internal view {
+        string memory encoded = _encodeType(name);
+        assertEq(
+            keccak256(bytes(encoded)),
+            typeHash,
+            string.concat("CairnTypedData's ", name, " type hash is not keccak256 of the vectors' ", encoded)
+        );
+    }
+
+    /// @dev EIP-712 encodeType of `name` from the vectors' `types` (the signed structs reference no others).
+    function _encodeType(string memory name) internal view returns (string memory encoded) {
+        string memory fields = string.concat(".types.", name);
+        assertTrue(vm.keyExistsJson(json, fields), string.concat("the vectors define no type ", name));
+        encoded = string.concat(name, "(");
+        for (uint256 i = 0; vm.keyExistsJson(json, string.concat(fields, "[", vm.toString(i), "]")); ++i) {
+            string memory field = string.concat(fields, "[", vm.toString(i), "]");
+            encoded = string.concat(
+                encoded,
+                i == 0 ? "" : ",",
+                vm.parseJsonString(json, string.concat(field, ".type")),
+                " ",
+                vm.parseJsonString(json, string.concat(field, ".name"))
+            );
+        }
+        encoded = string.concat(encoded, ")");
     }
 
     function _manifest(uint256 i) internal view returns (ModelManifest memory m) {

@@ -1,8 +1,7 @@
-//! `cairn-deploy`: compiles the contracts into the committed artifacts (and checks them for drift), deploys
-//! and wires the suite from a TOML config, verifies the code at each address, writes
+//! `cairn-deploy`: deploys and wires the suite from a TOML config (code from `cairn-bindings`' committed
+//! artifacts, which `cargo xtask artifacts` writes), verifies the code at each address, writes
 //! `deployments/<chainId>.json`, and seeds a devnet with funded, staked actors.
 
-pub mod artifacts;
 pub mod config;
 pub mod deploy;
 pub mod seed;
@@ -23,15 +22,6 @@ pub enum Error {
     /// A configuration file or setting is wrong.
     #[error("configuration: {0}")]
     Config(String),
-    /// solc failed or produced no usable output.
-    #[error("compiling the contracts failed: {0}")]
-    Compile(String),
-    /// Committed artifacts differ from the sources.
-    #[error(
-        "the committed artifacts differ from the contracts' sources:\n  {}\nrun `cargo run -p cairn-deploy -- artifacts` and commit the result",
-        .0.join("\n  ")
-    )]
-    Drift(Vec<String>),
     /// A chain operation failed.
     #[error(transparent)]
     Chain(#[from] cairn_chain::Error),

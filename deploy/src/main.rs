@@ -1,5 +1,5 @@
-//! `cairn-deploy`: compile the contracts into committed artifacts, deploy and wire the suite, verify it, seed a
-//! devnet. Run `cairn-deploy <command> --help` for each command's examples.
+//! `cairn-deploy`: deploy and wire the suite, verify it, seed a devnet (the artifacts it deploys are written by
+//! `cargo xtask artifacts`). Run `cairn-deploy <command> --help` for each command's examples.
 
 mod cmd;
 

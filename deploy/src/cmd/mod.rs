@@ -1,6 +1,5 @@
 //! The subcommands, one file each.
 
-mod artifacts;
 mod deploy;
 mod seed;
 mod verify;
@@ -11,7 +10,7 @@ use anyhow::Context as _;
 use cairn_chain::{Chain, RpcArgs, SignerArgs};
 use clap::{Args, Parser, Subcommand};
 
-/// Compile, deploy, verify and seed Cairn's contracts.
+/// Deploy, verify and seed Cairn's contracts.
 #[derive(Debug, Parser)]
 #[command(name = "cairn-deploy", version, about, long_about = None)]
 pub(crate) struct Cli {
@@ -21,7 +20,6 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    Artifacts(artifacts::ArtifactsArgs),
     Deploy(deploy::DeployArgs),
     Verify(verify::VerifyArgs),
     Seed(seed::SeedArgs),
@@ -30,7 +28,6 @@ enum Command {
 impl Cli {
     pub(crate) async fn run(self) -> anyhow::Result<()> {
         match self.command {
-            Command::Artifacts(a) => a.run(),
             Command::Deploy(a) => a.run().await,
             Command::Verify(a) => a.run().await,
             Command::Seed(a) => a.run().await,

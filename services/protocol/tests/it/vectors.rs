@@ -1,5 +1,12 @@
 //! Every vector of `testdata/vectors/eip712.json`: struct hash, domain separator, digest, and the exact
-//! signature bytes (RFC 6979 signing is deterministic), then recovery.
+//! signature bytes (RFC 6979 signing is deterministic), then recovery; the file's `types` are the Rust types'
+//! (the forge test checks them against the Solidity type hashes), and Foundry's `cast` derives every hash
+//! and signature of the vectors files from their types and messages as committed (`make vectors-check`).
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 use alloy::{
     primitives::{Address, B256, U256},
@@ -41,10 +48,75 @@ async fn check<T: SolStruct + Sync>(v: &Value, message: T) {
     assert_eq!(typed::recover(&message, &domain, &expected).unwrap(), a(v, "signer"));
 }
 
+/// The checkout this test was built from (not `cairn_testkit::repo_root()`: with a target folder shared by
+/// several checkouts, a testkit built in another one would point there).
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn vectors_file() -> Value {
+    let path = repo_root().join("testdata/vectors/eip712.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// EIP-712's encodeType of `primary` from a vectors file's `types` (the signed structs reference no others).
+fn encode_type(types: &Value, primary: &str) -> String {
+    let fields = types[primary].as_array().unwrap_or_else(|| panic!("the vectors define no type {primary}"));
+    let fields: Vec<String> =
+        fields.iter().map(|f| format!("{} {}", f["type"].as_str().unwrap(), f["name"].as_str().unwrap())).collect();
+    format!("{primary}({})", fields.join(","))
+}
+
+#[test]
+fn vector_types_are_the_rust_types() {
+    let file = vectors_file();
+    let types = &file["types"];
+    let mut names: Vec<&str> =
+        types.as_object().unwrap().keys().map(String::as_str).filter(|n| *n != "EIP712Domain").collect();
+    names.sort_unstable();
+    assert_eq!(names, ["JobReceipt", "JobRequest", "ModelManifest"], "the signed types of the vectors file");
+    let rust = [
+        ("ModelManifest", ModelManifest::eip712_encode_type()),
+        ("JobRequest", JobRequest::eip712_encode_type()),
+        ("JobReceipt", JobReceipt::eip712_encode_type()),
+    ];
+    for (name, encoded) in rust {
+        assert_eq!(
+            encode_type(types, name),
+            encoded,
+            "testdata/vectors/eip712.json's {name} is not the Rust type (the contracts' ABI, via cairn-bindings): \
+             change the contracts and regenerate the artifacts, or the vectors (`make vectors`), so they agree"
+        );
+    }
+    for v in file["vectors"].as_array().unwrap() {
+        assert_eq!(v["domain"]["name"], typed::DOMAIN_NAME, "domain name");
+        assert_eq!(v["domain"]["version"], typed::DOMAIN_VERSION, "domain version");
+    }
+}
+
+#[test]
+fn cast_derives_every_committed_hash_and_signature() {
+    // scripts/vectors.py recomputes struct hashes, domain separators, digests and signatures with Foundry's
+    // cast alone; both files must come out byte-identical (eip712-v2.json is viem's v2 output, kept as the
+    // expected result for the typed data the contracts move to next).
+    let root = repo_root();
+    let cast = cairn_testkit::tool("cast").unwrap();
+    let out = Command::new("python3")
+        .current_dir(&root)
+        .env("CAST", cast)
+        .args(["scripts/vectors.py", "--check", "testdata/vectors/eip712.json", "testdata/vectors/eip712-v2.json"])
+        .output()
+        .expect("python3 runs scripts/vectors.py (install python3)");
+    assert!(
+        out.status.success(),
+        "cast disagrees with the committed vectors:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[tokio::test]
 async fn rust_reproduces_every_shared_vector() {
-    let path = cairn_testkit::repo_root().join("testdata/vectors/eip712.json");
-    let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let file = vectors_file();
     let vectors = file["vectors"].as_array().unwrap();
     assert_eq!(vectors.len(), 5);
     for v in vectors {

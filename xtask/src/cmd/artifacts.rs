@@ -1,18 +1,20 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use cairn_deploy::artifacts;
 use clap::Args;
+use xtask::artifacts;
 
 /// Compile contracts/ and write the ABI + bytecode of each deployable contract (or check them).
 ///
 /// The artifacts in services/bindings/artifacts/ are committed: Rust builds from them without any Solidity
-/// toolchain. Compiler settings come from foundry.toml; solc is a native solc 0.8.37 on PATH, else the
-/// project's solcjs adapter (scripts/solc, installed by `make setup`).
+/// toolchain, and cairn-bindings makes one module per file. The contracts are xtask's `DEPLOYABLE` list;
+/// a file whose contract left the list is removed (--check names it). Compiler settings come from
+/// foundry.toml; solc is a native solc 0.8.37 on PATH, else the project's solcjs adapter (scripts/solc,
+/// installed by `make setup`).
 ///
 /// Examples:
-///   cairn-deploy artifacts            # regenerate after changing a contract, then commit
-///   cairn-deploy artifacts --check    # CI: fail when the committed artifacts differ from the sources
+///   cargo xtask artifacts            # regenerate after changing a contract, then commit
+///   cargo xtask artifacts --check    # CI (`make lint`): fail when the committed artifacts differ from the sources
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub(crate) struct ArtifactsArgs {
@@ -38,7 +40,9 @@ impl ArtifactsArgs {
             artifacts::check(&dir, &built)?;
             super::say(&format!("{} artifacts match the sources", built.len()));
         } else {
-            artifacts::write(&dir, &built)?;
+            for removed in artifacts::write(&dir, &built)? {
+                super::say(&format!("removed {} (its contract is not in DEPLOYABLE)", removed.display()));
+            }
             super::say(&format!("wrote {} artifacts to {}", built.len(), dir.display()));
         }
         Ok(())

@@ -1,5 +1,9 @@
 //! Compiling `contracts/` into the committed artifacts of `services/bindings/artifacts/`, and the drift check.
 //!
+//! [`DEPLOYABLE`] is the one list of contracts that get an artifact; `cairn-bindings` derives its modules
+//! from the files present, so [`write`] also removes a `<Name>.json` whose contract left the list, and
+//! [`check`] names it.
+//!
 //! Compiler settings come from `foundry.toml`'s `[profile.default]` (one definition for forge and for us):
 //! `src`, `libs`, `remappings`, `evm_version`, `optimizer`, `optimizer_runs`, `bytecode_hash`, `cbor_metadata`.
 //! solc is a native `solc` on PATH when its version matches `solc_version` pinned below, else the project's
@@ -26,8 +30,10 @@ use serde_json::{Value, json};
 
 use crate::{Error, Result};
 
-/// The contracts a deployment creates; each gets an artifact (and so Rust bindings).
-/// `DevToken` is deployed by `cairn-deploy seed` on devnets only.
+/// The contracts a deployment creates; each gets an artifact (and so Rust bindings: `cairn-bindings` builds
+/// one module per file). `DevToken` is deployed by `cairn-deploy seed` on devnets only.
+///
+/// Adding a contract: add its name here, run `cargo xtask artifacts`, commit the new file.
 pub const DEPLOYABLE: &[&str] =
     &["OperatorRegistry", "BlockhashRandomness", "ReexecutionCommittee", "ModelRegistry", "JobMarket", "DevToken"];
 
@@ -209,7 +215,7 @@ pub fn compile(root: &Path) -> Result<Vec<Artifact>> {
     Ok(found.into_values().collect())
 }
 
-fn hex_0x(bytes: &alloy::primitives::Bytes) -> String {
+fn hex_0x(bytes: impl AsRef<[u8]>) -> String {
     format!("0x{}", hex::encode(bytes))
 }
 
@@ -237,8 +243,10 @@ pub fn render(artifact: &Artifact) -> String {
     text
 }
 
-/// Writes every artifact into `dir` (`<Name>.json`), replacing each file atomically.
-pub fn write(dir: &Path, artifacts: &[Artifact]) -> Result<()> {
+/// Writes every artifact into `dir` (`<Name>.json`), replacing each file atomically, and removes the
+/// `.json` files of contracts that are no longer built (their bindings would otherwise live on). Returns the
+/// removed files.
+pub fn write(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     for artifact in artifacts {
         let path = dir.join(format!("{}.json", artifact.name));
@@ -246,11 +254,34 @@ pub fn write(dir: &Path, artifacts: &[Artifact]) -> Result<()> {
         std::fs::write(&tmp, render(artifact)).map_err(|e| Error::io(&tmp, e))?;
         std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     }
-    Ok(())
+    let stale = stale_files(dir, artifacts)?;
+    for path in &stale {
+        std::fs::remove_file(path).map_err(|e| Error::io(path, e))?;
+    }
+    Ok(stale)
 }
 
-/// Compares freshly compiled artifacts with the files in `dir`; [`Error::Drift`] names every file that differs
-/// or is missing.
+/// The `.json` files in `dir` that belong to no artifact in `artifacts`, sorted.
+fn stale_files(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<PathBuf>> {
+    let mut stale = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(stale),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else { continue };
+        if path.extension().is_some_and(|e| e == "json") && !artifacts.iter().any(|a| a.name == stem) {
+            stale.push(path);
+        }
+    }
+    stale.sort();
+    Ok(stale)
+}
+
+/// Compares freshly compiled artifacts with the files in `dir`; [`Error::Drift`] names every file that differs,
+/// is missing, or belongs to no deployable contract.
 pub fn check(dir: &Path, artifacts: &[Artifact]) -> Result<()> {
     let mut drifted = Vec::new();
     for artifact in artifacts {
@@ -260,6 +291,9 @@ pub fn check(dir: &Path, artifacts: &[Artifact]) -> Result<()> {
             Ok(_) => drifted.push(format!("{} (differs from the sources)", path.display())),
             Err(_) => drifted.push(format!("{} (missing)", path.display())),
         }
+    }
+    for path in stale_files(dir, artifacts)? {
+        drifted.push(format!("{} (no contract in xtask's DEPLOYABLE builds it)", path.display()));
     }
     if drifted.is_empty() { Ok(()) } else { Err(Error::Drift(drifted)) }
 }
