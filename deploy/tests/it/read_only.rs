@@ -47,7 +47,9 @@ async fn deploying_on_a_read_only_connection_names_the_action_and_sends_nothing(
     let anvil = cairn_testkit::Anvil::start().await.unwrap();
     let chain = Chain::connect_read_only(anvil.url(), ChainOptions::default()).await.unwrap();
     let config = DeployConfig::defaults("devnet").unwrap();
-    let err = cairn_deploy::deploy::deploy(&chain, &config, &cairn_testkit::repo_root(), &|_| {}).await.unwrap_err();
+    let dir = tempfile::tempdir().unwrap();
+    let options = crate::options(dir.path(), cairn_deploy::deploy::Mode::New);
+    let err = cairn_deploy::deploy::deploy(&chain, &config, &options, &|_| {}).await.unwrap_err();
     assert!(
         matches!(&err, Error::Chain(ChainError::NoSigner { action }) if action == "deploy OperatorRegistry"),
         "{err}"
