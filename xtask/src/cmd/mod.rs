@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 /// Repository chores that need the Solidity toolchain (`make setup` installs it).
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", about, long_about = None)]
+#[command(name = "xtask", bin_name = "cargo xtask", about, long_about = None)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
