@@ -1,6 +1,7 @@
 //! `cairn-deploy`: compiles the contracts into the committed artifacts (and checks them for drift), deploys
-//! and wires the suite from a TOML config, verifies the code at each address, writes
-//! `deployments/<chainId>.json`, and seeds a devnet with funded, staked actors.
+//! and wires the suite from a TOML config (recording each step, so an interrupted deployment resumes),
+//! verifies the code at each address, writes `deployments/<chainId>.json`, and seeds a devnet with funded,
+//! staked actors.
 
 pub mod artifacts;
 pub mod config;
