@@ -558,8 +558,11 @@ pub async fn deploy(
     let journal = match (options.mode, recorded) {
         (Mode::New, Some(j)) => return Err(Error::Interrupted { path, chain_id, contracts: j.recorded() }),
         (Mode::New, None) if complete.exists() => return Err(Error::AlreadyDeployed { path: complete, chain_id }),
-        (Mode::Force, Some(j)) => {
-            let abandoned = j.recorded();
+        (Mode::Force, recorded) => {
+            if complete.exists() {
+                progress(&format!("{} will be replaced once the new suite is complete", complete.display()));
+            }
+            let abandoned = recorded.map(|j| j.recorded()).unwrap_or_default();
             if !abandoned.is_empty() {
                 progress(&format!(
                     "starting over: the interrupted deployment's {} are abandoned",
@@ -568,7 +571,7 @@ pub async fn deploy(
             }
             new_journal(chain, config, &options.root).await?
         }
-        (Mode::New | Mode::Force, _) => new_journal(chain, config, &options.root).await?,
+        (Mode::New, None) => new_journal(chain, config, &options.root).await?,
         (Mode::Resume, Some(j)) => {
             let expected = new_journal(chain, config, &options.root).await?;
             let problems = resume_problems(chain, &j, &expected).await?;

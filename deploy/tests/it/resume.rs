@@ -190,6 +190,11 @@ async fn an_interrupted_deploy_resumes_with_one_copy_of_each_contract() {
     // And a plain deploy refuses to replace it.
     let err = t.deploy(&t.config, Mode::New).await.unwrap_err();
     assert!(matches!(err, Error::AlreadyDeployed { .. }), "{err}");
+    // --force deploys a new suite and replaces the file.
+    let fresh = t.deploy(&t.config, Mode::Force).await.unwrap();
+    assert_eq!(fresh.address("OperatorRegistry").unwrap(), me.create(ALL_TRANSACTIONS));
+    assert_eq!(t.nonce().await, 2 * ALL_TRANSACTIONS);
+    assert_eq!(Deployments::load(t.dir.path(), 31337).unwrap(), fresh);
 }
 
 #[tokio::test]
