@@ -1,13 +1,7 @@
-<<<<<<< HEAD
 //! `cairn-deploy`: deploys and wires the suite from a TOML config (code from `cairn-bindings`' committed
-//! artifacts, which `cargo xtask artifacts` writes), verifies the code at each address, writes
-//! `deployments/<chainId>.json`, and seeds a devnet with funded, staked actors.
-=======
-//! `cairn-deploy`: compiles the contracts into the committed artifacts (and checks them for drift), deploys
-//! and wires the suite from a TOML config (recording each step, so an interrupted deployment resumes),
-//! verifies the code at each address, writes `deployments/<chainId>.json`, and seeds a devnet with funded,
-//! staked actors.
->>>>>>> h-resume
+//! artifacts, which `cargo xtask artifacts` writes), recording each step so an interrupted deployment
+//! resumes, verifies the code at each address, writes `deployments/<chainId>.json`, and seeds a devnet with
+//! funded, staked actors.
 
 pub mod config;
 pub mod deploy;
