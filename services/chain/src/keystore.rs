@@ -2,7 +2,7 @@
 //!
 //! Every field is validated before any of it is used, and a malformed file is [`Error::BadKeystore`] naming
 //! the field (never a panic). The key-derivation cost a file may ask for is capped ([`MAX_SCRYPT_MEMORY`],
-//! [`MAX_SCRYPT_WORK`], [`MAX_PBKDF2_ROUNDS`]), so a hostile file cannot exhaust memory or run for hours; a
+//! [`MAX_SCRYPT_BLOCKS`], [`MAX_SCRYPT_WORK`], [`MAX_PBKDF2_ROUNDS`]), so a hostile file cannot exhaust memory or run for hours; a
 //! file over a cap is [`Error::KeystoreLimit`].
 //!
 //! The rules come from the Web3 Secret Storage Definition
@@ -26,9 +26,13 @@ use zeroize::Zeroizing;
 
 use crate::{Error, Result};
 
-/// Most bytes of scrypt memory (`128·n·r`) a keystore may ask for: 256 MiB, geth's "standard" parameters
-/// (`n = 2^18, r = 8, p = 1`, `keystore.StandardScryptN/P`).
+/// Most bytes of scrypt memory (`128·n·r`, the table scrypt fills) a keystore may ask for: 256 MiB, geth's
+/// "standard" parameters (`n = 2^18, r = 8, p = 1`, `keystore.StandardScryptN/P`).
 pub const MAX_SCRYPT_MEMORY: u64 = 256 * 1024 * 1024;
+
+/// Most bytes of scrypt's parallel blocks (`128·r·p`, held beside the table): 1 MiB, so the peak,
+/// `128·r·(n + p)`, stays under 257 MiB. Real keystores use `r·p` ≤ 64 (8 KiB).
+pub const MAX_SCRYPT_BLOCKS: u64 = 1024 * 1024;
 
 /// Most scrypt work (`n·r·p`, in 128-byte block mixes) a keystore may ask for: `2^22`, twice geth's standard
 /// and the spec vector's (`n = 2^18, r = 1, p = 8`), about 2 s on one core with an optimised build.
@@ -183,6 +187,15 @@ impl Keystore {
                         field: "crypto.kdfparams.n, r".into(),
                         asked: format!("n={n}, r={r}: {} MiB of memory (128·n·r bytes)", memory >> 20),
                         limit: format!("{} MiB (geth's standard n=262144, r=8)", MAX_SCRYPT_MEMORY >> 20),
+                    });
+                }
+                let blocks = 128u128 * u128::from(r) * u128::from(par);
+                if blocks > u128::from(MAX_SCRYPT_BLOCKS) {
+                    return Err(Error::KeystoreLimit {
+                        path: path.into(),
+                        field: "crypto.kdfparams.r, p".into(),
+                        asked: format!("r={r}, p={par}: {blocks} bytes of parallel blocks (128·r·p)"),
+                        limit: format!("{MAX_SCRYPT_BLOCKS} bytes"),
                     });
                 }
                 let work = u128::from(n) * u128::from(r) * u128::from(par);
@@ -440,6 +453,8 @@ mod tests {
         assert_eq!(field_of(scrypt(1 << 63, u64::from(u32::MAX), 1)), "limit crypto.kdfparams.n, r");
         // 32 MiB but 2^18 · 1 · 64 block mixes.
         assert_eq!(field_of(scrypt(1 << 18, 1, 64)), "limit crypto.kdfparams.n, r, p");
+        // A tiny table, but 256 MiB of parallel blocks (2 · 1 · 2^21 block mixes would pass the work cap).
+        assert_eq!(field_of(scrypt(2, 1, 1 << 21)), "limit crypto.kdfparams.r, p");
         let Err(e) = scrypt(1 << 20, 8, 1) else { panic!() };
         let text = e.to_string();
         assert!(text.contains("1024 MiB") && text.contains("256 MiB") && text.contains("cast wallet"), "{text}");

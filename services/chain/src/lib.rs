@@ -112,7 +112,7 @@ pub enum Error {
         detail: String,
     },
     /// A keystore asks for more key-derivation memory or time than allowed (see [`keystore`]'s caps).
-    #[error("keystore {}: `{field}` asks for {asked}, over the cap of {limit}; nothing was decrypted. Re-encrypt the key with cheaper parameters: `cast wallet decrypt-keystore` with the tool that made it, then `cast wallet import` (n=8192, r=8, p=1)", path.display())]
+    #[error("keystore {}: `{field}` asks for {asked}, over the cap of {limit}; nothing was decrypted. Re-encrypt the key with cheaper parameters: decrypt it with the tool that wrote it (or `cast wallet decrypt-keystore`), then `cast wallet import` it (n=8192, r=8, p=1)", path.display())]
     KeystoreLimit {
         /// The keystore file.
         path: PathBuf,
