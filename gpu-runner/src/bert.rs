@@ -6,15 +6,15 @@ use std::path::Path;
 
 use cairn_primitives::FileDigests;
 use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 use crate::{
     Error, Result,
     fused::FusedBert,
-    model_files::{check_safetensors, read_verified},
+    model_files::{check_weights_path, read_verified},
     output::Embeddings,
+    weights::Weights,
 };
 
 /// The files a BERT embedding model is made of (paths relative to the model folder).
@@ -53,6 +53,16 @@ impl DeviceKind {
     }
 }
 
+impl std::fmt::Display for DeviceKind {
+    /// The form `--device` takes: `cpu`, `cuda:N`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Cpu => f.write_str("cpu"),
+            Self::Cuda(ordinal) => write!(f, "cuda:{ordinal}"),
+        }
+    }
+}
+
 impl std::str::FromStr for DeviceKind {
     type Err = Error;
 
@@ -79,6 +89,17 @@ pub enum EngineKind {
     Candle,
     /// Our fused CPU forward pass (`fused.rs`; CPU only).
     Fused,
+}
+
+impl EngineKind {
+    /// The name `--engine` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Candle => "candle",
+            Self::Fused => "fused",
+        }
+    }
 }
 
 impl std::str::FromStr for EngineKind {
@@ -125,6 +146,7 @@ pub struct BertEmbedder {
     max_seq_len: usize,
     dim: usize,
     batch_size: usize,
+    model: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -135,13 +157,25 @@ struct SentenceConfig {
 impl BertEmbedder {
     /// Loads the model in `dir`. Every file is checked against `digests` before it is used, and the
     /// weights must be safetensors.
+    ///
+    /// The small files are read and verified first, then `config.json` is checked against what the
+    /// engines can run (`validate`: every dimension they index), then the weights are read once,
+    /// hashed as they are read and verified before any tensor is used ([`Weights::read_verified`]), and
+    /// the engine takes them: the fused engine moves each f32 tensor out (transposing the linear layers,
+    /// freeing each original at once), candle-transformers' model wraps them as tensors without a copy on
+    /// CPU. Loaded, a model costs about its weights' size once.
+    ///
+    /// Errors: a missing or tampered file, pickle weights, a config the engines cannot run or that does
+    /// not fit the weights (naming both files and the tensor) — never a panic.
     pub fn load(dir: &Path, digests: &FileDigests, options: EmbedOptions) -> Result<Self> {
         if options.batch_size == 0 {
             return Err(Error::Config("batch size must be at least 1".into()));
         }
-        check_safetensors(dir, WEIGHTS_FILE)?;
+        let weights_path = check_weights_path(dir, WEIGHTS_FILE)?;
+        let weights_digest = digests.get(WEIGHTS_FILE).ok_or_else(|| {
+            Error::Config(format!("no expected sha256 for `{WEIGHTS_FILE}`: list every file the model reads"))
+        })?;
         // Verify everything before using anything: a tampered tokenizer is as bad as tampered weights.
-        let weights = read_verified(digests, dir, WEIGHTS_FILE)?;
         let config_bytes = read_verified(digests, dir, CONFIG_FILE)?;
         let tokenizer_bytes = read_verified(digests, dir, TOKENIZER_FILE)?;
         let sentence_bytes = read_verified(digests, dir, SENTENCE_CONFIG_FILE)?;
@@ -175,19 +209,42 @@ impl BertEmbedder {
         let pad_id = tokenizer.token_to_id("[PAD]").unwrap_or(0);
 
         let device = options.device.open()?;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
-            .map_err(|e| Error::Config(format!("{WEIGHTS_FILE} cannot be read as safetensors: {e}")))?;
-        let misfit = |e: Error| Error::Config(format!("{CONFIG_FILE} does not fit the weights in {WEIGHTS_FILE}: {e}"));
-        let engine = match (options.engine, options.device) {
-            (EngineKind::Fused, DeviceKind::Cuda(_)) => {
-                return Err(Error::Device("the fused engine runs on CPU only; use --engine candle on CUDA".into()));
-            }
-            (EngineKind::Fused, DeviceKind::Cpu) | (EngineKind::Auto, DeviceKind::Cpu) => {
-                Engine::Fused(Box::new(FusedBert::load(&vb, &config).map_err(misfit)?))
-            }
-            _ => Engine::Candle(Box::new(BertModel::load(vb, &config).map_err(|e| misfit(e.into()))?)),
+        if let (EngineKind::Fused, DeviceKind::Cuda(_)) = (options.engine, options.device) {
+            return Err(Error::Device("the fused engine runs on CPU only; use --engine candle on CUDA".into()));
+        }
+        let mut weights = Weights::read_verified(&weights_path, weights_digest)?;
+        let misfit = |e: Error| {
+            // The inner error's own text, without a second "model configuration error:" prefix.
+            let why = match e {
+                Error::Config(why) => why,
+                other => other.to_string(),
+            };
+            Error::Config(format!("{CONFIG_FILE} does not fit the weights in {WEIGHTS_FILE}: {why}"))
         };
-        Ok(Self { engine, tokenizer, device, pad_id, max_seq_len, dim, batch_size: options.batch_size })
+        let engine = match (options.engine, options.device) {
+            (EngineKind::Fused | EngineKind::Auto, DeviceKind::Cpu) => {
+                Engine::Fused(Box::new(FusedBert::load(&mut weights, &config).map_err(misfit)?))
+            }
+            _ => {
+                let vb = weights.into_var_builder(DType::F32, &device)?;
+                Engine::Candle(Box::new(BertModel::load(vb, &config).map_err(|e| misfit(e.into()))?))
+            }
+        };
+        let model = format!("`{}` ({WEIGHTS_FILE} sha256 {weights_digest})", dir.display());
+        Ok(Self { engine, tokenizer, device, pad_id, max_seq_len, dim, batch_size: options.batch_size, model })
+    }
+
+    /// The engine that runs ([`EngineKind::Fused`] or [`EngineKind::Candle`]; `Auto` resolved).
+    pub fn engine(&self) -> EngineKind {
+        match self.engine {
+            Engine::Candle(_) => EngineKind::Candle,
+            Engine::Fused(_) => EngineKind::Fused,
+        }
+    }
+
+    /// The model, for messages: its folder and the weights' sha256.
+    pub fn model(&self) -> &str {
+        &self.model
     }
 
     /// Embedding width.
@@ -261,17 +318,37 @@ impl BertEmbedder {
     }
 }
 
-/// Checks what would otherwise fail deep inside the forward pass (or panic).
+/// Checks what would otherwise fail deep inside the forward pass (or panic): every dimension the
+/// engines index or divide by, against the rules of Hugging Face's `BertConfig` (all sizes positive,
+/// `hidden_size` a multiple of `num_attention_heads`) and sentence-transformers' (`max_seq_length`
+/// within the position table). Whether the weights have these shapes is checked when the engine takes
+/// them. Returns (embedding width, longest input in tokens).
 fn validate(config: &Config, sentence: &SentenceConfig) -> Result<(usize, usize)> {
     let bad = |why: String| Err(Error::Config(format!("{CONFIG_FILE}: {why}")));
-    if config.hidden_size == 0 || config.num_attention_heads == 0 || config.num_hidden_layers == 0 {
-        return bad("hidden_size, num_attention_heads and num_hidden_layers must be positive".into());
+    for (field, value, what) in [
+        ("vocab_size", config.vocab_size, "rows of the word-embedding table"),
+        ("type_vocab_size", config.type_vocab_size, "rows of the token-type table (every input uses type 0)"),
+        ("max_position_embeddings", config.max_position_embeddings, "rows of the position table"),
+        ("hidden_size", config.hidden_size, "the embedding width"),
+        ("num_attention_heads", config.num_attention_heads, "attention heads"),
+        ("intermediate_size", config.intermediate_size, "the feed-forward width"),
+        ("num_hidden_layers", config.num_hidden_layers, "encoder layers"),
+    ] {
+        if value == 0 {
+            return bad(format!(
+                "{field} is 0, but it counts {what} and must be at least 1; this model cannot run (check that \
+                 config.json belongs to these weights)"
+            ));
+        }
     }
     if !config.hidden_size.is_multiple_of(config.num_attention_heads) {
         return bad(format!(
             "hidden_size {} is not a multiple of num_attention_heads {}",
             config.hidden_size, config.num_attention_heads
         ));
+    }
+    if !(config.layer_norm_eps.is_finite() && config.layer_norm_eps >= 0.0) {
+        return bad(format!("layer_norm_eps is {}, expected a small non-negative number", config.layer_norm_eps));
     }
     if sentence.max_seq_length < 2 || sentence.max_seq_length > config.max_position_embeddings {
         return Err(Error::Config(format!(

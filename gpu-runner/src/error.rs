@@ -52,12 +52,41 @@ pub enum Error {
     /// The requested device is not available.
     #[error("device error: {0}")]
     Device(String),
+    /// The CPU thread pool cannot have the size asked for.
+    #[error(
+        "cannot run inference on {requested} CPU threads: {}",
+        match running {
+            None => "give at least 1".to_owned(),
+            Some(n) => format!("the thread pool already runs with {n}; size it before loading a model or running \
+                                anything in parallel (first thing in main)"),
+        }
+    )]
+    ThreadPool {
+        /// Threads asked for.
+        requested: usize,
+        /// The running pool's size, when it was already started.
+        running: Option<usize>,
+    },
     /// A tensor operation failed.
     #[error("inference failed: {0}")]
     Candle(#[from] candle_core::Error),
     /// A claimed or produced output is malformed.
     #[error(transparent)]
     Output(#[from] cairn_protocol::Error),
+    /// The model produced an output that fails the acceptance rule's own format checks (a NaN or infinity,
+    /// a row not of unit length, …: `cairn_protocol::acceptance`). It is never written, returned for
+    /// signing, or used to judge another operator's claim.
+    #[error(
+        "model {model} produced an output that fails the acceptance rule: {rejection}. Nothing was written or \
+         signed: the model (its weights or config.json) yields values the protocol refuses for this input; stop \
+         serving it and report it to its seller"
+    )]
+    UnacceptableOutput {
+        /// The model: its folder and the weights' sha256.
+        model: String,
+        /// Which check failed, naming the row (= the input item at the same index).
+        rejection: cairn_protocol::acceptance::Rejection,
+    },
     /// No executor for a runtime id.
     #[error("unknown runtime `{runtime}`; this runner executes: {known}")]
     UnknownRuntime {

@@ -11,7 +11,7 @@ use crate::{
     Error, Result,
     bert::{BertEmbedder, EmbedOptions},
     input::{InputLimits, parse_texts},
-    output::Output,
+    output::{Embeddings, Output},
     verify::{Report, check_claimed_output},
 };
 
@@ -23,10 +23,12 @@ pub trait Executor: Send + Sync {
     /// The runtime id served, e.g. `candle/bert-embed@1`.
     fn runtime(&self) -> &'static str;
 
-    /// Runs a job input (the exact bytes fetched from IPFS) and returns the canonical output.
+    /// Runs a job input (the exact bytes fetched from IPFS) and returns the canonical output, which passes
+    /// the acceptance rule's own checks (or is an [`Error::UnacceptableOutput`], never an output to sign).
     fn execute(&self, input: &[u8]) -> Result<Output>;
 
-    /// Re-executes `input` and decides whether `claimed` (with the receipt's digest) is acceptable.
+    /// Re-executes `input` and decides whether `claimed` (with the receipt's digest) is acceptable. An own
+    /// re-execution that fails the rule's checks is an error, not a judgement.
     fn verify(&self, input: &[u8], claimed: &[u8], claimed_digest: Sha256Digest) -> Result<Report>;
 }
 
@@ -51,6 +53,17 @@ impl BertEmbedExecutor {
     pub fn embedder(&self) -> &BertEmbedder {
         &self.embedder
     }
+
+    /// Holds our own output to the acceptance rule a verifier applies to it (`cairn_protocol::acceptance`,
+    /// run on the output against itself: digest, canonical format, shape, finite values, unit rows; the
+    /// cosine of a finite unit row with itself is 1), so a model that yields NaN or unnormalisable rows
+    /// never gets an output written or signed.
+    fn check_own(&self, output: &Output, embeddings: &Embeddings) -> Result<()> {
+        match check_claimed_output(&output.bytes, output.sha256, embeddings).rejection {
+            None => Ok(()),
+            Some(rejection) => Err(Error::UnacceptableOutput { model: self.embedder.model().to_owned(), rejection }),
+        }
+    }
 }
 
 impl Executor for BertEmbedExecutor {
@@ -60,12 +73,17 @@ impl Executor for BertEmbedExecutor {
 
     fn execute(&self, input: &[u8]) -> Result<Output> {
         let texts = parse_texts(input, &self.limits)?;
-        Ok(Output::from(&self.embedder.embed(&texts)?))
+        let embeddings = self.embedder.embed(&texts)?;
+        let output = Output::from(&embeddings);
+        self.check_own(&output, &embeddings)?;
+        Ok(output)
     }
 
     fn verify(&self, input: &[u8], claimed: &[u8], claimed_digest: Sha256Digest) -> Result<Report> {
         let texts = parse_texts(input, &self.limits)?;
         let reference = self.embedder.embed(&texts)?;
+        // A reference with a NaN row would compare as NaN, which no threshold rejects: judge nothing with it.
+        self.check_own(&Output::from(&reference), &reference)?;
         Ok(check_claimed_output(claimed, claimed_digest, &reference))
     }
 }

@@ -13,13 +13,11 @@
 //!   when the CPU has it, with branch-free `erf` and `exp` that vectorise;
 //! - buffers are allocated once per batch and reused by every layer.
 
-use candle_core::Tensor;
-use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{Config, HiddenAct};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use crate::{Error, Result};
+use crate::{Error, Result, weights::Weights};
 
 /// One encoder layer's weights, matrices stored `[in, out]` row-major (transposed from PyTorch's layout).
 struct Layer {
@@ -53,31 +51,51 @@ pub(crate) struct FusedBert {
     layers: Vec<Layer>,
 }
 
-fn load(vb: &VarBuilder<'_>, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
-    let tensor = vb.get(shape, name).map_err(|e| Error::Config(format!("weights: {name}: {e}")))?;
-    Ok(tensor.flatten_all()?.to_vec1::<f32>()?)
+/// Takes the tensor `prefix` + `name` of shape `shape` out of `weights`.
+fn take(weights: &mut Weights, prefix: &str, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+    weights.take_f32(&format!("{prefix}{name}"), shape)
 }
 
-/// PyTorch's `[out, in]` linear weight as `[in, out]`.
-fn load_t(vb: &VarBuilder<'_>, name: &str, out: usize, inp: usize) -> Result<Vec<f32>> {
-    let tensor: Tensor = vb.get((out, inp), name).map_err(|e| Error::Config(format!("weights: {name}: {e}")))?;
-    Ok(tensor.t()?.contiguous()?.flatten_all()?.to_vec1::<f32>()?)
+/// Takes PyTorch's `[out, in]` linear weight and returns it as `[in, out]`; the original is freed here.
+fn take_t(weights: &mut Weights, prefix: &str, name: &str, out: usize, inp: usize) -> Result<Vec<f32>> {
+    let w = take(weights, prefix, name, &[out, inp])?;
+    let mut t = Vec::with_capacity(w.len());
+    for i in 0..inp {
+        t.extend(w.iter().skip(i).step_by(inp));
+    }
+    Ok(t)
 }
 
 impl FusedBert {
-    /// Reads the weights through the same (verified) `VarBuilder` the candle model uses.
-    pub(crate) fn load(vb: &VarBuilder<'_>, config: &Config) -> Result<Self> {
-        let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") { vb.pp("bert") } else { vb.clone() };
+    /// Takes its tensors out of the verified `weights` (F32 tensors move without a copy; the linear
+    /// layers are transposed one at a time, each original freed at once), so loading costs the weights'
+    /// size plus one matrix. `config` must have passed `bert::validate` (every dimension ≥ 1); each
+    /// tensor's shape is checked against it, and a mismatch names the tensor and both shapes.
+    pub(crate) fn load(weights: &mut Weights, config: &Config) -> Result<Self> {
+        // Hugging Face checkpoints of BertForX prefix the encoder's names with `bert.`.
+        let prefix = if weights.contains("bert.embeddings.word_embeddings.weight") { "bert." } else { "" };
         let (h, i) = (config.hidden_size, config.intermediate_size);
-        let emb = vb.pp("embeddings");
-        let token_type = load(&emb, "token_type_embeddings.weight", &[config.type_vocab_size, h])?;
-        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        let emb = format!("{prefix}embeddings.");
+        let word = take(weights, &emb, "word_embeddings.weight", &[config.vocab_size, h])?;
+        let position = take(weights, &emb, "position_embeddings.weight", &[config.max_position_embeddings, h])?;
+        let mut token_type0 = take(weights, &emb, "token_type_embeddings.weight", &[config.type_vocab_size, h])?;
+        // Every input is one segment (type 0); validate() guarantees that row exists, checked again here.
+        if token_type0.len() < h {
+            return Err(Error::Config(format!("weights: {emb}token_type_embeddings.weight has no row for type 0")));
+        }
+        token_type0.truncate(h);
+        token_type0.shrink_to_fit();
+        let emb_ln_g = take(weights, &emb, "LayerNorm.weight", &[h])?;
+        let emb_ln_b = take(weights, &emb, "LayerNorm.bias", &[h])?;
+        // Not `with_capacity(num_hidden_layers)`: the count comes from config.json and is only proven by
+        // the tensors found.
+        let mut layers = Vec::new();
         for index in 0..config.num_hidden_layers {
-            let l = vb.pp(format!("encoder.layer.{index}"));
+            let l = format!("{prefix}encoder.layer.{index}.");
             let (q, k, v) = (
-                load_t(&l, "attention.self.query.weight", h, h)?,
-                load_t(&l, "attention.self.key.weight", h, h)?,
-                load_t(&l, "attention.self.value.weight", h, h)?,
+                take_t(weights, &l, "attention.self.query.weight", h, h)?,
+                take_t(weights, &l, "attention.self.key.weight", h, h)?,
+                take_t(weights, &l, "attention.self.value.weight", h, h)?,
             );
             // [h, 3h]: row r = q[r] ‖ k[r] ‖ v[r].
             let mut qkv_w = Vec::with_capacity(3 * h * h);
@@ -86,22 +104,23 @@ impl FusedBert {
                     qkv_w.extend_from_slice(&m[r * h..(r + 1) * h]);
                 }
             }
-            let mut qkv_b = load(&l, "attention.self.query.bias", &[h])?;
-            qkv_b.extend(load(&l, "attention.self.key.bias", &[h])?);
-            qkv_b.extend(load(&l, "attention.self.value.bias", &[h])?);
+            drop((q, k, v));
+            let mut qkv_b = take(weights, &l, "attention.self.query.bias", &[h])?;
+            qkv_b.extend(take(weights, &l, "attention.self.key.bias", &[h])?);
+            qkv_b.extend(take(weights, &l, "attention.self.value.bias", &[h])?);
             layers.push(Layer {
                 qkv_w,
                 qkv_b,
-                attn_out_w: load_t(&l, "attention.output.dense.weight", h, h)?,
-                attn_out_b: load(&l, "attention.output.dense.bias", &[h])?,
-                ln1_g: load(&l, "attention.output.LayerNorm.weight", &[h])?,
-                ln1_b: load(&l, "attention.output.LayerNorm.bias", &[h])?,
-                inter_w: load_t(&l, "intermediate.dense.weight", i, h)?,
-                inter_b: load(&l, "intermediate.dense.bias", &[i])?,
-                out_w: load_t(&l, "output.dense.weight", h, i)?,
-                out_b: load(&l, "output.dense.bias", &[h])?,
-                ln2_g: load(&l, "output.LayerNorm.weight", &[h])?,
-                ln2_b: load(&l, "output.LayerNorm.bias", &[h])?,
+                attn_out_w: take_t(weights, &l, "attention.output.dense.weight", h, h)?,
+                attn_out_b: take(weights, &l, "attention.output.dense.bias", &[h])?,
+                ln1_g: take(weights, &l, "attention.output.LayerNorm.weight", &[h])?,
+                ln1_b: take(weights, &l, "attention.output.LayerNorm.bias", &[h])?,
+                inter_w: take_t(weights, &l, "intermediate.dense.weight", i, h)?,
+                inter_b: take(weights, &l, "intermediate.dense.bias", &[i])?,
+                out_w: take_t(weights, &l, "output.dense.weight", h, i)?,
+                out_b: take(weights, &l, "output.dense.bias", &[h])?,
+                ln2_g: take(weights, &l, "output.LayerNorm.weight", &[h])?,
+                ln2_b: take(weights, &l, "output.LayerNorm.bias", &[h])?,
             });
         }
         Ok(Self {
@@ -111,11 +130,11 @@ impl FusedBert {
             vocab: config.vocab_size,
             eps: config.layer_norm_eps as f32,
             act: config.hidden_act,
-            word: load(&emb, "word_embeddings.weight", &[config.vocab_size, h])?,
-            position: load(&emb, "position_embeddings.weight", &[config.max_position_embeddings, h])?,
-            token_type0: token_type[..h].to_vec(),
-            emb_ln_g: load(&emb, "LayerNorm.weight", &[h])?,
-            emb_ln_b: load(&emb, "LayerNorm.bias", &[h])?,
+            word,
+            position,
+            token_type0,
+            emb_ln_g,
+            emb_ln_b,
             layers,
         })
     }

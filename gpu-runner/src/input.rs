@@ -28,6 +28,16 @@ pub fn parse_texts(bytes: &[u8], limits: &InputLimits) -> Result<Vec<String>> {
             limits.max_total_bytes
         )));
     }
+    if let Some(encoding) = byte_order_mark(bytes) {
+        // RFC 8259 §8.1: JSON text must not begin with a BOM; a parser MAY ignore one. We refuse it rather
+        // than skip it: the job's digest covers these exact bytes and every runner and verifier must agree
+        // on which inputs are valid, so the rule is the strict one, the same everywhere.
+        return Err(Error::Input(format!(
+            "the input starts with a {encoding} byte-order mark; a job input is JSON in UTF-8 without a BOM \
+             (RFC 8259 §8.1). Save the file as UTF-8 without BOM (e.g. `sed -i '1s/^\\xEF\\xBB\\xBF//' in.json`) \
+             and publish it again: the BOM is part of the bytes the job's digest covers, so it is not dropped here"
+        )));
+    }
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| Error::Input(format!("not JSON ({e}); expected a list of strings like [\"a sentence\"]")))?;
     let serde_json::Value::Array(items) = value else {
@@ -59,6 +69,18 @@ pub fn parse_texts(bytes: &[u8], limits: &InputLimits) -> Result<Vec<String>> {
             other => Err(Error::Input(format!("item {index} is {}, not a string", kind(&other)))),
         })
         .collect()
+}
+
+/// The encoding a leading byte-order mark (U+FEFF) announces, if the input starts with one (the encoding
+/// signatures of The Unicode Standard, "Byte Order Mark"; UTF-32 LE is checked before UTF-16 LE, whose mark
+/// it starts with).
+fn byte_order_mark(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xEF, 0xBB, 0xBF, ..] => Some("UTF-8"),
+        [0xFF, 0xFE, 0, 0, ..] | [0, 0, 0xFE, 0xFF, ..] => Some("UTF-32"),
+        [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => Some("UTF-16"),
+        _ => None,
+    }
 }
 
 fn kind(value: &serde_json::Value) -> &'static str {
@@ -99,5 +121,22 @@ mod tests {
         assert!(err(r#"["a", "b", "c"]"#, small).contains("3 items, more than the limit of 2"));
         assert!(err(r#"["abcde"]"#, small).contains("item 0 is 5 bytes"));
         assert!(err(&format!("[\"{}\"]", "x".repeat(80)), small).contains("more than the limit of 64 bytes"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_named_and_refused() {
+        let limits = InputLimits::default();
+        let with_bom = [&[0xEF, 0xBB, 0xBF][..], br#"["a"]"#].concat();
+        let message = parse_texts(&with_bom, &limits).unwrap_err().to_string();
+        assert!(
+            message.contains("starts with a UTF-8 byte-order mark") && message.contains("without BOM"),
+            "{message}"
+        );
+        let utf16: Vec<u8> =
+            [0xFF, 0xFE].into_iter().chain("[\"a\"]".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let message = parse_texts(&utf16, &limits).unwrap_err().to_string();
+        assert!(message.contains("UTF-16 byte-order mark"), "{message}");
+        // A BOM-like character inside a string is text, not a mark.
+        assert_eq!(parse_texts("[\"\u{feff}a\"]".as_bytes(), &limits).unwrap(), vec!["\u{feff}a".to_owned()]);
     }
 }

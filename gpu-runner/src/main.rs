@@ -1,4 +1,6 @@
-//! `cairn-runner`: Cairn's GPU operator. Today: `embed`, the inference engine on its own.
+//! `cairn-runner`: Cairn's GPU operator. Today its subcommands run the inference engine on its own:
+//! `embed` (one job input to a canonical output) and `bench` (throughput and peak memory); the on-chain
+//! operator loop comes later.
 
 mod cmd;
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use cairn_primitives::{FileDigests, Sha256Digest};
 
-use crate::{Error, Result};
+use crate::{Error, Result, weights::read_header};
 
 /// File extensions of pickle-based weight formats: loading them can execute arbitrary code.
 const PICKLE_EXTENSIONS: [&str; 6] = ["bin", "pt", "pth", "ckpt", "pkl", "pickle"];
@@ -44,7 +44,26 @@ pub fn read_verified(digests: &FileDigests, dir: &Path, file: &str) -> Result<Ve
 }
 
 /// Refuses pickle weights beside or instead of the safetensors file, and a "safetensors" file that is not.
+///
+/// A file is safetensors when its header parses by the `safetensors` crate's rules and its length fits
+/// the file (see [`crate::weights`]); only a file that is *not* is then called a pickle (first bytes
+/// 0x80 and a protocol number 2–5) or a zip (`PK\x03\x04`), so a header length whose low byte happens
+/// to be 0x80 (one padded header in 32) is not mistaken for a pickle. Reads the header only; the loader
+/// ([`crate::weights::Weights::read_verified`]) applies the same check while it reads and hashes.
 pub fn check_safetensors(dir: &Path, weights: &str) -> Result<()> {
+    let path = check_weights_path(dir, weights)?;
+    let mut file = std::fs::File::open(&path).map_err(|e| Error::io("cannot open", &path, e))?;
+    let len = file.metadata().map_err(|e| Error::io("cannot read", &path, e))?.len();
+    let mut ignored = cairn_primitives::Sha256Hasher::default();
+    match read_header(&mut file, len, &mut ignored).map_err(|e| Error::io("cannot read", &path, e))? {
+        Ok(_) => Ok(()),
+        Err(not) => Err(not.into_error(path)),
+    }
+}
+
+/// The path of the weights file `weights` in `dir`, refusing a pickle extension, and, when the file is
+/// missing, naming a pickle found in its place.
+pub(crate) fn check_weights_path(dir: &Path, weights: &str) -> Result<PathBuf> {
     let path = dir.join(weights);
     if let Some(ext) = path.extension().and_then(|e| e.to_str()).filter(|e| PICKLE_EXTENSIONS.contains(e)) {
         let ext = ext.to_owned();
@@ -57,20 +76,7 @@ pub fn check_safetensors(dir: &Path, weights: &str) -> Result<()> {
         }
         return Err(Error::MissingFile { path, hint: "the model folder must hold safetensors weights".into() });
     }
-    let mut head = [0u8; 9];
-    let read = {
-        use std::io::Read;
-        let mut file = std::fs::File::open(&path).map_err(|e| Error::io("cannot open", &path, e))?;
-        file.read(&mut head).map_err(|e| Error::io("cannot read", &path, e))?
-    };
-    let looks_like_pickle = head[0] == 0x80 || head.starts_with(b"PK");
-    if looks_like_pickle {
-        return Err(pickle(path, "pickle or zip"));
-    }
-    if read < 9 || head[8] != b'{' {
-        return Err(Error::UnsafeWeights { path, reason: "not a safetensors file (no JSON header)".into() });
-    }
-    Ok(())
+    Ok(path)
 }
 
 fn pickle(path: PathBuf, kind: &str) -> Error {
@@ -133,9 +139,41 @@ mod tests {
         std::fs::write(dir.path().join("model.safetensors"), b"\x80\x04\x95pickle").unwrap();
         let err = check_safetensors(dir.path(), "model.safetensors").unwrap_err().to_string();
         assert!(err.contains("pickle"), "{err}");
+        std::fs::write(dir.path().join("model.safetensors"), b"PK\x03\x04 torch zip").unwrap();
+        let err = check_safetensors(dir.path(), "model.safetensors").unwrap_err().to_string();
+        assert!(err.contains("zip archive") && err.contains("safetensors only"), "{err}");
         std::fs::write(dir.path().join("model.safetensors"), b"hello world").unwrap();
         let err = check_safetensors(dir.path(), "model.safetensors").unwrap_err().to_string();
         assert!(err.contains("not a safetensors file"), "{err}");
         assert!(check_safetensors(dir.path(), "weights.pt").unwrap_err().to_string().contains("safetensors only"));
+    }
+
+    /// Case `safetensors-first-byte-0x80` (promptfoo/modelaudit#1745): a valid file whose header length is
+    /// 128 starts with byte 0x80, like a pickle; it is safetensors. 136 is the control.
+    #[test]
+    fn a_header_length_with_low_byte_0x80_is_safetensors_not_a_pickle() {
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        for case in ["header-len-128", "header-len-136"] {
+            let dir = data.join(case);
+            let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();
+            check_safetensors(&dir, "model.safetensors").unwrap_or_else(|e| panic!("{case}: {e}"));
+            let mut weights =
+                crate::weights::Weights::read_verified(&dir.join("model.safetensors"), Sha256Digest::of(&bytes))
+                    .unwrap_or_else(|e| panic!("{case}: {e}"));
+            assert_eq!(weights.take_f32("w", &[1]).unwrap(), vec![1.0], "{case}");
+        }
+        // Every padded header length from 8 to 8 KiB, so each low byte (0x80 among them) is covered.
+        let tmp = tempfile::tempdir().unwrap();
+        for pad in (8..8192).step_by(8) {
+            let mut header = r#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#.to_owned();
+            while header.len() < pad {
+                header.push(' ');
+            }
+            let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+            bytes.extend_from_slice(header.as_bytes());
+            bytes.extend_from_slice(&1f32.to_le_bytes());
+            std::fs::write(tmp.path().join("model.safetensors"), &bytes).unwrap();
+            check_safetensors(tmp.path(), "model.safetensors").unwrap_or_else(|e| panic!("header {pad}: {e}"));
+        }
     }
 }

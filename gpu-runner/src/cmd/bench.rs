@@ -39,7 +39,7 @@ pub(crate) struct BenchArgs {
 
 impl BenchArgs {
     pub(crate) fn run(self) -> anyhow::Result<()> {
-        self.model.apply_threads();
+        self.model.apply_threads()?;
         let digests = self.model.digests()?;
         let bytes = std::fs::read(&self.input).with_context(|| format!("cannot read {}", self.input.display()))?;
         // Benchmark inputs may be larger than a job's; only the per-item limit still applies.
@@ -59,19 +59,19 @@ impl BenchArgs {
         let peak_mib = peak_rss_kib().map(|kib| kib as f64 / 1024.0);
         let mean_tokens = tokens as f64 / texts.len() as f64;
         if self.json {
-            let report = serde_json::json!({
-                "engine": "cairn-runner (candle)",
-                "device": format!("{:?}", self.model.device),
-                "engine": format!("{:?}", self.model.engine),
-                "threads": candle_core::utils::get_num_threads(),
-                "batch": self.batch,
-                "texts": texts.len(),
-                "mean_tokens": mean_tokens,
-                "seconds": best,
-                "sentences_per_s": per_second,
-                "peak_rss_mib": peak_mib,
-            });
-            println!("{report}");
+            let report = BenchReport {
+                runner: "cairn-runner",
+                engine: embedder.engine().as_str(),
+                device: self.model.device.to_string(),
+                threads: rayon::current_num_threads(),
+                batch: self.batch,
+                texts: texts.len(),
+                mean_tokens,
+                seconds: best,
+                sentences_per_s: per_second,
+                peak_rss_mib: peak_mib,
+            };
+            println!("{}", serde_json::to_string(&report)?);
         } else {
             println!(
                 "{} texts (mean {mean_tokens:.1} tokens), batch {}: {per_second:.1} sentences/s, peak RSS {}",
@@ -82,6 +82,32 @@ impl BenchArgs {
         }
         Ok(())
     }
+}
+
+/// What `bench --json` prints, one object per run (read by gpu-runner/bench/embed_bench.py). A struct, so
+/// each key exists once by construction.
+#[derive(Debug, serde::Serialize)]
+struct BenchReport {
+    /// Always `cairn-runner`.
+    runner: &'static str,
+    /// The engine that ran: `fused` or `candle` (`--engine auto` resolved).
+    engine: &'static str,
+    /// `cpu` or `cuda:N`.
+    device: String,
+    /// Threads of the pool inference ran on.
+    threads: usize,
+    /// Inputs per forward pass.
+    batch: usize,
+    /// Texts embedded per round.
+    texts: usize,
+    /// Mean tokens per text (special tokens included, after truncation).
+    mean_tokens: f64,
+    /// Best round, in seconds.
+    seconds: f64,
+    /// `texts / seconds`.
+    sentences_per_s: f64,
+    /// The process's peak resident memory (VmHWM) in MiB, where /proc says.
+    peak_rss_mib: Option<f64>,
 }
 
 /// Peak resident set size of this process (VmHWM), in KiB, where /proc says.

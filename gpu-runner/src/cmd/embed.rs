@@ -1,12 +1,9 @@
 //! `cairn-runner embed`: run `candle/bert-embed@1` on a local input file.
 
-use std::{
-    path::{Path, PathBuf},
-    time::Instant,
-};
+use std::{path::PathBuf, time::Instant};
 
 use anyhow::Context;
-use cairn_primitives::{FileDigests, Sha256Digest};
+use cairn_primitives::{FileDigests, Sha256Digest, fs::write_atomic};
 use cairn_runner::{
     BertEmbedExecutor, Executor,
     bert::{DeviceKind, EmbedOptions, EngineKind, MODEL_FILES, WEIGHTS_FILE},
@@ -62,14 +59,14 @@ pub(crate) struct ModelArgs {
     /// Encoder implementation: auto (fused on CPU, candle-transformers on CUDA), fused or candle.
     #[arg(long, default_value = "auto")]
     pub(crate) engine: EngineKind,
-    /// CPU threads for inference (default: every core).
+    /// CPU threads for inference (default: every core, or RAYON_NUM_THREADS).
     #[arg(long, env = "CAIRN_THREADS")]
     threads: Option<usize>,
 }
 
 impl EmbedArgs {
     pub(crate) fn run(self) -> anyhow::Result<()> {
-        self.model.apply_threads();
+        self.model.apply_threads()?;
         let digests = self.model.digests()?;
         let input =
             std::fs::read(&self.input).with_context(|| format!("cannot read input {}", self.input.display()))?;
@@ -82,7 +79,9 @@ impl EmbedArgs {
         let output = executor.execute(&input)?;
         let ran = started.elapsed();
 
-        write_atomically(&self.out, &output.bytes)?;
+        // Whole or not at all: a crash leaves the old file or none, never a partial output.
+        write_atomic(&self.out, &output.bytes)
+            .with_context(|| format!("cannot write the output to {}", self.out.display()))?;
         let rows = output.shape[0];
         println!("runtime   {}", executor.runtime());
         println!("shape     {:?} f32", output.shape);
@@ -99,11 +98,13 @@ impl EmbedArgs {
 }
 
 impl ModelArgs {
-    /// Sizes the CPU thread pool; must run before any tensor work.
-    pub(crate) fn apply_threads(&self) {
+    /// Sizes the CPU thread pool when `--threads` is given; runs before any tensor work (an error, not a
+    /// silent no-op, if something started the pool first).
+    pub(crate) fn apply_threads(&self) -> anyhow::Result<()> {
         if let Some(threads) = self.threads {
-            cairn_runner::set_cpu_threads(threads);
+            cairn_runner::init_cpu_threads(threads)?;
         }
+        Ok(())
     }
 
     /// The expected digest of every model file.
@@ -135,12 +136,4 @@ impl ModelArgs {
         digests.insert(WEIGHTS_FILE, self.weights_sha256);
         Ok(digests)
     }
-}
-
-/// Writes to a temporary sibling and renames, so `path` never holds a partial file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let name = path.file_name().context("--out needs a file name")?.to_string_lossy();
-    let partial = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
-    std::fs::write(&partial, bytes).with_context(|| format!("cannot write {}", partial.display()))?;
-    std::fs::rename(&partial, path).with_context(|| format!("cannot move output into {}", path.display()))
 }

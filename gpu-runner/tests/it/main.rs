@@ -14,6 +14,7 @@ use cairn_runner::{
     input::InputLimits,
     model_files::parse_digest_list,
     output::Embeddings,
+    verify::Rejection,
 };
 use cairn_testkit::{model_dir, repo_root};
 
@@ -199,13 +200,15 @@ fn cli(args: &[&str]) -> (bool, String, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
+const MINILM_WEIGHTS_SHA256: &str = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
+
 fn embed_args<'a>(model: &'a str, input: &'a str, out: &'a str, manifest: &'a str) -> Vec<&'a str> {
     vec![
         "embed",
         "--model",
         model,
         "--weights-sha256",
-        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+        MINILM_WEIGHTS_SHA256,
         "--manifest",
         manifest,
         "--input",
@@ -245,6 +248,7 @@ fn cli_bad_inputs_fail_clearly_and_write_nothing() {
         (r#"["ok", 7]"#, "item 1 is a number"),
         (too_many.as_str(), "5000 items"),
         (too_large.as_str(), "item 0 is 20000 bytes"),
+        ("\u{feff}[\"a BOM before the list\"]", "starts with a UTF-8 byte-order mark"),
     ] {
         let input = dir.path().join("in.json");
         std::fs::write(&input, content).unwrap();
@@ -289,4 +293,270 @@ fn fused_engine_agrees_with_candle_transformers() {
         let cos = cosine(a.row(i), b.row(i));
         assert!(cos >= 0.99999, "row {i}: cosine {cos} between the engines");
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Degenerate but well-formed models (the cases of /work/shared/cases/make_models.py, written here from Rust
+// so the tests need nothing outside the repository): Python's `safetensors` loads every one of them.
+
+/// A model folder: the real MiniLM's tokenizer and sentence config, edited weights and config, and the
+/// digests of all four files (also written as a `SHA256SUMS` list for the CLI).
+struct Variant {
+    dir: tempfile::TempDir,
+    digests: cairn_primitives::FileDigests,
+    weights_sha256: Sha256Digest,
+}
+
+impl Variant {
+    /// `edit` changes the weights (header JSON object and data bytes) and the config.json value.
+    fn new(
+        edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>, &mut Vec<u8>, &mut serde_json::Value),
+    ) -> Self {
+        let src = model_dir();
+        let raw = std::fs::read(src.join("model.safetensors")).unwrap();
+        let header_len = u64::from_le_bytes(raw[..8].try_into().unwrap()) as usize;
+        let mut header: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&raw[8..8 + header_len]).unwrap();
+        let mut data = raw[8 + header_len..].to_vec();
+        let mut config: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(src.join("config.json")).unwrap()).unwrap();
+        edit(&mut header, &mut data, &mut config);
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut json = serde_json::to_string(&header).unwrap();
+        while !json.len().is_multiple_of(8) {
+            json.push(' ');
+        }
+        let mut weights = (json.len() as u64).to_le_bytes().to_vec();
+        weights.extend_from_slice(json.as_bytes());
+        weights.extend_from_slice(&data);
+        std::fs::write(dir.path().join("model.safetensors"), &weights).unwrap();
+        std::fs::write(dir.path().join("config.json"), serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+        for file in ["tokenizer.json", "sentence_bert_config.json"] {
+            std::fs::copy(src.join(file), dir.path().join(file)).unwrap();
+        }
+        let mut digests = cairn_primitives::FileDigests::new();
+        let mut sums = String::new();
+        for file in ["model.safetensors", "config.json", "tokenizer.json", "sentence_bert_config.json"] {
+            let digest = Sha256Digest::of(&std::fs::read(dir.path().join(file)).unwrap());
+            digests.insert(file, digest);
+            sums.push_str(&format!("{digest}  {file}\n"));
+        }
+        std::fs::write(dir.path().join("SHA256SUMS"), sums).unwrap();
+        Self { dir, weights_sha256: Sha256Digest::of(&weights), digests }
+    }
+
+    /// make_models.py's `nan_weight`: one NaN in embeddings.LayerNorm.weight.
+    fn nan_weight() -> Self {
+        Self::new(|header, data, _| {
+            let at = header["embeddings.LayerNorm.weight"]["data_offsets"][0].as_u64().unwrap() as usize;
+            data[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+        })
+    }
+
+    /// make_models.py's `type_vocab_size_0`: config and weights agree on an empty token-type table.
+    fn type_vocab_size_0() -> Self {
+        Self::new(|header, data, config| {
+            let name = "embeddings.token_type_embeddings.weight";
+            let offsets = |t: &serde_json::Value| {
+                let o = &t["data_offsets"];
+                (o[0].as_u64().unwrap() as usize, o[1].as_u64().unwrap() as usize)
+            };
+            let (a, b) = offsets(&header[name]);
+            for (key, tensor) in header.iter_mut().filter(|(k, _)| *k != "__metadata__") {
+                let (start, end) = offsets(tensor);
+                if key == name {
+                    let width = tensor["shape"][1].clone();
+                    tensor["shape"] = serde_json::json!([0, width]);
+                    tensor["data_offsets"] = serde_json::json!([a, a]);
+                } else if start >= b {
+                    tensor["data_offsets"] = serde_json::json!([start - (b - a), end - (b - a)]);
+                }
+            }
+            data.drain(a..b);
+            config["type_vocab_size"] = 0.into();
+        })
+    }
+
+    /// The real weights with one config.json field changed (the weights no longer agree, but the config
+    /// check must come first and name the field).
+    fn config(field: &str, value: serde_json::Value) -> Self {
+        Self::new(|_, _, config| config[field] = value)
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn load(&self, engine: cairn_runner::bert::EngineKind) -> Result<BertEmbedExecutor, Error> {
+        let options = EmbedOptions { engine, ..EmbedOptions::default() };
+        BertEmbedExecutor::load(self.path(), &self.digests, options, InputLimits::default())
+    }
+}
+
+const ENGINES: [cairn_runner::bert::EngineKind; 2] =
+    [cairn_runner::bert::EngineKind::Fused, cairn_runner::bert::EngineKind::Candle];
+
+/// Case `nan_weight` (sentence-transformers#2886): the runner never returns an output that fails the
+/// acceptance rule; the error names the model and the row.
+#[test]
+fn a_model_yielding_nan_returns_no_output_and_names_the_model_and_row() {
+    let model = Variant::nan_weight();
+    let input = br#"["first sentence", "second sentence"]"#;
+    for engine in ENGINES {
+        let executor = model.load(engine).unwrap_or_else(|e| panic!("{engine:?}: a NaN weight loads: {e}"));
+        let err = executor.execute(input).expect_err("execute must refuse a NaN output");
+        let message = err.to_string();
+        assert!(
+            matches!(&err, Error::UnacceptableOutput { rejection: Rejection::NotFinite { row: 0 }, .. }),
+            "{engine:?}: {message}"
+        );
+        assert!(message.contains(&model.path().display().to_string()), "names the model folder: {message}");
+        assert!(message.contains(&model.weights_sha256.to_hex()), "names the weights: {message}");
+        assert!(message.contains("row 0 holds a NaN"), "names the row: {message}");
+        // A verifier running this model cannot judge anyone's claim with it either.
+        let honest = BertEmbedExecutor::load(&model_dir(), &digests(), EmbedOptions::default(), InputLimits::default())
+            .unwrap()
+            .execute(input)
+            .unwrap();
+        let err = executor.verify(input, &honest.bytes, honest.sha256).expect_err("verify must refuse to judge");
+        assert!(matches!(err, Error::UnacceptableOutput { .. }), "{engine:?}: {err}");
+    }
+}
+
+#[test]
+fn cli_embed_with_a_nan_model_fails_and_writes_nothing() {
+    let model = Variant::nan_weight();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.json");
+    std::fs::write(&input, r#"["A man is eating food."]"#).unwrap();
+    let out = dir.path().join("out.safetensors");
+    let (model_path, sums) = (model.path().to_str().unwrap(), model.path().join("SHA256SUMS"));
+    let weights = model.weights_sha256.to_hex();
+    let (ok, stdout, stderr) = cli(&[
+        "embed",
+        "--model",
+        model_path,
+        "--weights-sha256",
+        &weights,
+        "--manifest",
+        sums.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!ok, "must fail: {stdout}");
+    assert!(stderr.contains("row 0 holds a NaN") && stderr.contains(model_path), "{stderr}");
+    assert!(!out.exists(), "no output file");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left beside the input");
+}
+
+/// Case `type_vocab_size_0` (ollama#17148): a shape the engines cannot run is a load-time error, never a
+/// panic, on both engines.
+#[test]
+fn an_empty_token_type_table_is_a_load_error_not_a_panic() {
+    let model = Variant::type_vocab_size_0();
+    for engine in ENGINES {
+        let err = model.load(engine).err().unwrap_or_else(|| panic!("{engine:?}: must not load"));
+        assert!(matches!(err, Error::Config(_)), "{engine:?}: {err}");
+        assert!(err.to_string().contains("type_vocab_size is 0"), "{engine:?}: {err}");
+    }
+}
+
+#[test]
+fn every_dimension_the_engines_index_is_checked_at_load() {
+    for field in [
+        "vocab_size",
+        "type_vocab_size",
+        "max_position_embeddings",
+        "hidden_size",
+        "num_attention_heads",
+        "intermediate_size",
+        "num_hidden_layers",
+    ] {
+        let model = Variant::config(field, 0.into());
+        let err = model.load(cairn_runner::bert::EngineKind::Fused).err().unwrap_or_else(|| panic!("{field} 0 loads"));
+        assert!(err.to_string().contains(&format!("{field} is 0")), "{field}: {err}");
+    }
+    let model = Variant::config("num_attention_heads", 5.into());
+    let err = model.load(cairn_runner::bert::EngineKind::Fused).err().unwrap().to_string();
+    assert!(err.contains("not a multiple of num_attention_heads 5"), "{err}");
+    // More layers than the weights hold: the missing tensor is named; nothing is sized from the config alone.
+    let model = Variant::config("num_hidden_layers", (1u64 << 60).into());
+    for engine in ENGINES {
+        let err = model.load(engine).err().unwrap_or_else(|| panic!("{engine:?}: loads"));
+        assert!(err.to_string().contains("encoder.layer.6"), "{engine:?}: {err}");
+    }
+    // A table smaller than the config says: both shapes named.
+    let model = Variant::config("type_vocab_size", 3.into());
+    let err = model.load(cairn_runner::bert::EngineKind::Fused).err().unwrap().to_string();
+    assert!(err.contains("token_type_embeddings.weight` has shape [2, 384]") && err.contains("[3, 384]"), "{err}");
+    assert_eq!(err.matches("model configuration error").count(), 1, "one prefix: {err}");
+}
+
+/// The bytes that run are the bytes that were hashed: a loaded model does not read its file again, so
+/// rewriting the file under a running model changes nothing.
+#[test]
+fn a_loaded_model_does_not_see_its_file_change() {
+    let model = Variant::new(|_, _, _| {});
+    let input = br#"["The weights were verified once."]"#;
+    for engine in ENGINES {
+        let executor = model.load(engine).unwrap();
+        let before = executor.execute(input).unwrap();
+        let path = model.path().join("model.safetensors");
+        let original = std::fs::read(&path).unwrap();
+        let mut zeroed = original.clone();
+        let header_end = 8 + u64::from_le_bytes(original[..8].try_into().unwrap()) as usize;
+        zeroed[header_end..].fill(0);
+        std::fs::write(&path, &zeroed).unwrap();
+        assert_eq!(executor.execute(input).unwrap().bytes, before.bytes, "{engine:?}");
+        std::fs::write(&path, &original).unwrap();
+    }
+}
+
+#[test]
+fn cli_bench_json_has_each_key_once_and_names_the_engine_that_ran() {
+    /// Every key bench prints; serde refuses a duplicated field, so a repeated key fails here.
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Report {
+        runner: String,
+        engine: String,
+        device: String,
+        threads: usize,
+        batch: usize,
+        texts: usize,
+        mean_tokens: f64,
+        seconds: f64,
+        sentences_per_s: f64,
+        peak_rss_mib: Option<f64>,
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("texts.json");
+    std::fs::write(&input, r#"["one", "two", "three"]"#).unwrap();
+    let (model, manifest) = (model_dir(), repo_root().join("toolchain/all-MiniLM-L6-v2.sha256"));
+    let args = [
+        "bench",
+        "--model",
+        model.to_str().unwrap(),
+        "--weights-sha256",
+        MINILM_WEIGHTS_SHA256,
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--rounds",
+        "1",
+        "--threads",
+        "1",
+        "--json",
+    ];
+    let (ok, stdout, stderr) = cli(&args);
+    assert!(ok, "{stderr}");
+    let report: Report = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!((report.runner.as_str(), report.engine.as_str()), ("cairn-runner", "fused"));
+    assert_eq!((report.device.as_str(), report.threads, report.texts), ("cpu", 1, 3));
+    assert!(report.sentences_per_s > 0.0 && report.peak_rss_mib.is_some_and(|m| m > 0.0), "{stdout}");
 }
