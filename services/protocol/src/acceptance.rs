@@ -129,12 +129,16 @@ pub fn check_claimed_output(claimed: &[u8], claimed_digest: Sha256Digest, refere
             return reject(Rejection::Norm { row, norm }, worst);
         }
         let cosine = dot(mine, theirs) / (norm * dot(theirs, theirs).sqrt()).max(f32::MIN_POSITIVE);
-        if worst.is_none_or(|(_, c)| cosine < c) {
+        // A NaN cosine (a non-finite reference row) is the worst of all and never passes: `NaN < x` is false,
+        // so a plain `<` would let it through.
+        if cosine.is_nan() || worst.is_none_or(|(_, c)| cosine < c) {
             worst = Some((row, cosine));
         }
     }
     match worst {
-        Some((row, cosine)) if cosine < MIN_COSINE => reject(Rejection::Cosine { row, cosine }, worst),
+        Some((row, cosine)) if cosine.is_nan() || cosine < MIN_COSINE => {
+            reject(Rejection::Cosine { row, cosine }, worst)
+        }
         _ => Report { rejection: None, worst_row: worst },
     }
 }
@@ -207,6 +211,12 @@ mod tests {
         let junk = b"not a safetensors file".to_vec();
         let r = check_claimed_output(&junk, Sha256Digest::of(&junk), &reference);
         assert!(matches!(r.rejection, Some(Rejection::Malformed(_))), "{r}");
+
+        // A verifier whose own re-execution went non-finite cannot vouch for a claim: NaN never passes.
+        let mut broken_reference = reference.clone();
+        broken_reference.data[3] = f32::NAN;
+        let r = check_claimed_output(&bytes, claim(&reference).1, &broken_reference);
+        assert!(matches!(r.rejection, Some(Rejection::Cosine { row: 1, .. })), "{r}");
     }
 
     #[test]
