@@ -126,6 +126,20 @@ pub struct CommitteeParams {
     pub non_reveal_penalty: Amount,
 }
 
+impl CommitteeParams {
+    /// The constructor's `Params` struct (amounts in wei, periods in seconds).
+    pub fn onchain(&self) -> cairn_bindings::reexecution_committee::IReexecutionCommittee::Params {
+        cairn_bindings::reexecution_committee::IReexecutionCommittee::Params {
+            jurors: self.jurors,
+            fee: self.fee.0,
+            commitPeriod: self.commit_period.0,
+            revealPeriod: self.reveal_period.0,
+            jurorLock: self.juror_lock.0,
+            nonRevealPenalty: self.non_reveal_penalty.0,
+        }
+    }
+}
+
 /// JobMarket's parameters.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

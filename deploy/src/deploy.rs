@@ -33,7 +33,6 @@ use alloy::{
 };
 use cairn_bindings::{
     BlockhashRandomness, JobMarket, ModelRegistry, OperatorRegistry, ReexecutionCommittee, job_market,
-    reexecution_committee,
 };
 use cairn_chain::{Chain, Deployments, deployments::Deployed};
 use cairn_primitives::Sha256Digest;
@@ -551,6 +550,11 @@ pub async fn deploy(
             config.network.name
         )));
     }
+    // A read-only connection is refused before any file is touched: a journal started by no deployer would
+    // block the next `deploy` as "interrupted".
+    if chain.signer_address().is_none() {
+        return Err(cairn_chain::Error::NoSigner { action: format!("deploy {}", SUITE[0]) }.into());
+    }
     let chain_id = chain.chain_id();
     let path = partial_path(&options.dir, chain_id);
     let complete = Deployments::path(&options.dir, chain_id);
@@ -646,15 +650,7 @@ async fn wire(run: &mut Run<'_>, config: &DeployConfig) -> Result<()> {
         }
     };
 
-    let c = &config.committee;
-    let params = reexecution_committee::IReexecutionCommittee::Params {
-        jurors: c.jurors,
-        fee: c.fee.0,
-        commitPeriod: c.commit_period.0,
-        revealPeriod: c.reveal_period.0,
-        jurorLock: c.juror_lock.0,
-        nonRevealPenalty: c.non_reveal_penalty.0,
-    };
+    let params = config.committee.onchain();
     let tx =
         ReexecutionCommittee::deploy_builder(&provider, me, operators, randomness, params).into_transaction_request();
     let committee = run.contract("ReexecutionCommittee", tx).await?;

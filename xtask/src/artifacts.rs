@@ -250,9 +250,7 @@ pub fn write(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     for artifact in artifacts {
         let path = dir.join(format!("{}.json", artifact.name));
-        let tmp = dir.join(format!(".{}.json.tmp", artifact.name));
-        std::fs::write(&tmp, render(artifact)).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        cairn_primitives::fs::write_atomic(&path, render(artifact).as_bytes()).map_err(|e| Error::io(&path, e))?;
     }
     let stale = stale_files(dir, artifacts)?;
     for path in &stale {

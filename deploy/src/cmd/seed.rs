@@ -32,7 +32,9 @@ impl SeedArgs {
         if let Some(parent) = self.accounts_out.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::write(&self.accounts_out, serde_json::to_string_pretty(&actors)? + "\n")
+        // Devnet keys: owner-only, and never a half-written file for `make devnet` to read.
+        let text = serde_json::to_string_pretty(&actors)? + "\n";
+        cairn_primitives::fs::write_atomic_private(&self.accounts_out, text.as_bytes())
             .with_context(|| format!("writing {}", self.accounts_out.display()))?;
         super::say(&format!("{} actors ready; their devnet keys are in {}", actors.len(), self.accounts_out.display()));
         Ok(())

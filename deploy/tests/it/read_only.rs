@@ -56,4 +56,6 @@ async fn deploying_on_a_read_only_connection_names_the_action_and_sends_nothing(
     );
     assert!(err.to_string().contains("--keystore"), "{err}");
     assert_eq!(chain.provider().get_block_number().await.unwrap(), 0, "no transaction was mined");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "no journal or deployments file was written: {left:?}");
 }

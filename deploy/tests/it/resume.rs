@@ -9,7 +9,7 @@ use alloy::{
     providers::Provider,
     signers::local::PrivateKeySigner,
 };
-use cairn_bindings::{JobMarket, ModelRegistry, OperatorRegistry, ReexecutionCommittee, reexecution_committee};
+use cairn_bindings::{JobMarket, ModelRegistry, OperatorRegistry, ReexecutionCommittee};
 use cairn_chain::{Chain, ChainOptions, Deployments, Error as ChainError};
 use cairn_deploy::{
     Error,
@@ -203,15 +203,7 @@ async fn a_creation_mined_but_never_recorded_is_adopted_not_repeated() {
     t.fund().await;
     // What a run that crashed between the receipt and the file write leaves: the pending creation was mined
     // (sent here with the same nonce), the partial file never learned its address.
-    let c = &t.config.committee;
-    let params = reexecution_committee::IReexecutionCommittee::Params {
-        jurors: c.jurors,
-        fee: c.fee.0,
-        commitPeriod: c.commit_period.0,
-        revealPeriod: c.reveal_period.0,
-        jurorLock: c.juror_lock.0,
-        nonRevealPenalty: c.non_reveal_penalty.0,
-    };
+    let params = t.config.committee.onchain();
     let me = t.chain.account();
     let (operators, randomness) = (t.address("OperatorRegistry"), t.address("BlockhashRandomness"));
     let tx = ReexecutionCommittee::deploy_builder(t.chain.provider(), me, operators, randomness, params)

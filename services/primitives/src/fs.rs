@@ -22,16 +22,36 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
-    /// Starts writing a new version of `dest`. Its directory must exist.
+    /// Starts writing a new version of `dest`. Its directory must exist. The new file keeps the permissions
+    /// of the file it replaces, or gets `rw-r--r--` (0644) when there is none — not tempfile's private 0600,
+    /// which would silently lock other readers (an indexer, a web server) out of a deployments file.
     ///
     /// Errors: the directory cannot be written (the error names it).
     pub fn create(dest: &Path) -> io::Result<Self> {
+        let kept = std::fs::metadata(dest).map(|m| m.permissions()).ok();
+        Self::create_with(dest, kept.or_else(|| mode_permissions(0o644)))
+    }
+
+    /// As [`AtomicFile::create`], but readable by the owner only (`rw-------`, 0600), whatever the old file
+    /// allowed: for files that hold keys.
+    ///
+    /// Errors: as [`AtomicFile::create`].
+    pub fn create_private(dest: &Path) -> io::Result<Self> {
+        Self::create_with(dest, mode_permissions(0o600))
+    }
+
+    fn create_with(dest: &Path, permissions: Option<std::fs::Permissions>) -> io::Result<Self> {
         let dir = parent(dest);
         let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp =
-            tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir).map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot create a temporary file in {}: {e}", dir.display()))
-            })?;
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        if let Some(permissions) = permissions {
+            builder.permissions(permissions);
+        }
+        let tmp = builder.tempfile_in(dir).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot create a temporary file in {}: {e}", dir.display()))
+        })?;
         Ok(Self { tmp, dest: dest.to_path_buf() })
     }
 
@@ -81,6 +101,29 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = AtomicFile::create(dest)?;
     file.write_all(bytes)?;
     file.commit()
+}
+
+/// Replaces `dest` with `bytes` atomically and durably, readable by the owner only (0600): for key files.
+///
+/// Errors: as [`write_atomic`].
+pub fn write_atomic_private(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = AtomicFile::create_private(dest)?;
+    file.write_all(bytes)?;
+    file.commit()
+}
+
+/// Unix permission bits; `None` elsewhere (Windows has only a read-only flag, and tempfile's default fits).
+fn mode_permissions(mode: u32) -> Option<std::fs::Permissions> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = mode;
+        None
+    }
 }
 
 fn parent(path: &Path) -> &Path {
@@ -157,6 +200,23 @@ mod tests {
         let got = std::fs::read(&dest).unwrap();
         assert!(versions.contains(&got), "the file is one writer's whole version");
         assert_eq!(names(dir.path()), ["shared.bin"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn permissions_are_kept_or_sensible_never_silently_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("deployments.json");
+        write_atomic(&dest, b"new").unwrap();
+        assert_eq!(mode(&dest), 0o644, "a new file is readable by others, like std::fs::write under umask 022");
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&dest, b"newer").unwrap();
+        assert_eq!(mode(&dest), 0o640, "a replaced file keeps its permissions");
+        let keys = dir.path().join("accounts.json");
+        write_atomic_private(&keys, b"{}").unwrap();
+        assert_eq!(mode(&keys), 0o600);
     }
 
     #[test]

@@ -249,9 +249,11 @@ fn check_manifest(v: &Value, problems: &mut Vec<String>) {
                 if let Some(o) = f.as_object() {
                     unknown_keys(o, &p, &["path", "size", "sha256"], problems);
                 }
-                if let (Some(path), Some(sha256)) = (path, sha256) {
-                    entries.push((format!("files[{i}]"), path, sha256));
+                if let Some(path) = path {
                     paths.push(path);
+                    if let Some(sha256) = sha256 {
+                        entries.push((format!("files[{i}]"), path, sha256));
+                    }
                 }
             }
             if !entries.is_empty()
@@ -331,6 +333,15 @@ mod tests {
             assert!(all.contains(expected), "missing `{expected}` in:\n{all}");
         }
         assert_eq!(problems.len(), 11, "{all}");
+    }
+
+    #[test]
+    fn a_file_without_its_digest_is_still_listed() {
+        let mut v = good();
+        v["files"][0].as_object_mut().unwrap().remove("sha256");
+        let Err(Error::Invalid { problems, .. }) = Manifest::from_json(&v.to_string()) else { panic!("accepted") };
+        assert_eq!(problems.len(), 1, "only the missing digest, not `weights` missing from files: {problems:?}");
+        assert!(problems[0].starts_with("files[0].sha256: missing"), "{problems:?}");
     }
 
     #[test]

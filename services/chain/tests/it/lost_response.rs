@@ -13,7 +13,10 @@ use alloy::{
 use cairn_chain::{Chain, ChainOptions, Error};
 use tokio::{io::AsyncWriteExt, net::TcpListener};
 
-use crate::{ANVIL_KEY_0, resilience::read_request};
+use crate::{
+    ANVIL_KEY_0,
+    resilience::{forward, ok_response, read_request},
+};
 
 #[derive(Clone, Copy, Debug)]
 enum Fault {
@@ -70,16 +73,7 @@ async fn lossy_proxy(upstream: &str, fault: Fault, faults: usize) -> Proxy {
                             return; // closes the connection with no answer
                         }
                         Some(Fault::Lose502) => bad_gateway,
-                        None => {
-                            let answer = forward(&client, &upstream, &body).await;
-                            let mut r = format!(
-                                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-                                answer.len()
-                            )
-                            .into_bytes();
-                            r.extend_from_slice(&answer);
-                            r
-                        }
+                        None => ok_response(&forward(&client, &upstream, &body).await),
                     };
                     if stream.write_all(&response).await.is_err() {
                         return;
@@ -89,12 +83,6 @@ async fn lossy_proxy(upstream: &str, fault: Fault, faults: usize) -> Proxy {
         }
     });
     Proxy { url, sends }
-}
-
-async fn forward(client: &reqwest::Client, upstream: &str, body: &[u8]) -> Vec<u8> {
-    let response =
-        client.post(upstream).header("content-type", "application/json").body(body.to_vec()).send().await.unwrap();
-    response.bytes().await.unwrap().to_vec()
 }
 
 fn payee() -> Address {

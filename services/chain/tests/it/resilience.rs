@@ -72,6 +72,22 @@ pub(crate) async fn read_request(stream: &mut TcpStream) -> Option<Vec<u8>> {
     }
 }
 
+/// Forwards a JSON-RPC request body to `upstream` and returns the body of its answer.
+pub(crate) async fn forward(client: &reqwest::Client, upstream: &str, body: &[u8]) -> Vec<u8> {
+    let response =
+        client.post(upstream).header("content-type", "application/json").body(body.to_vec()).send().await.unwrap();
+    response.bytes().await.unwrap().to_vec()
+}
+
+/// An HTTP/1.1 `200 OK` response carrying `answer` as JSON.
+pub(crate) fn ok_response(answer: &[u8]) -> Vec<u8> {
+    let mut r =
+        format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", answer.len())
+            .into_bytes();
+    r.extend_from_slice(answer);
+    r
+}
+
 /// An HTTP proxy in front of anvil that answers the first `failures` requests with 503.
 async fn flaky_proxy(upstream: String, failures: usize) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -89,23 +105,7 @@ async fn flaky_proxy(upstream: String, failures: usize) -> (String, Arc<AtomicUs
                         counter.fetch_add(1, Ordering::SeqCst);
                         "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n".as_bytes().to_vec()
                     } else {
-                        let answer = client
-                            .post(&upstream)
-                            .header("content-type", "application/json")
-                            .body(body)
-                            .send()
-                            .await
-                            .unwrap()
-                            .bytes()
-                            .await
-                            .unwrap();
-                        let mut r = format!(
-                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-                            answer.len()
-                        )
-                        .into_bytes();
-                        r.extend_from_slice(&answer);
-                        r
+                        ok_response(&forward(&client, &upstream, &body).await)
                     };
                     if stream.write_all(&response).await.is_err() {
                         return;
