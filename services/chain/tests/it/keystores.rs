@@ -113,14 +113,15 @@ async fn hostile_kdf_parameters_are_refused_at_once() {
     {
         let started = Instant::now();
         let err = SignerSource::Keystore { path, password: password.clone() }.load().await.unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(1), "refused before any derivation");
+        // The capped derivations would take hours or exhaust memory; a refusal costs only the parse.
+        assert!(started.elapsed() < Duration::from_secs(10), "refused before any derivation");
         assert!(matches!(&err, Error::KeystoreLimit { field: f, .. } if f == field), "{field}: {err}");
         assert!(err.to_string().contains("over the cap"), "{err}");
     }
 }
 
 /// On a single-threaded runtime, a ticker only advances while the runtime is free: decrypting the scrypt
-/// vector (about a second) on the runtime thread would freeze it.
+/// vector (about a second) on the runtime thread would freeze it, and the ticker would not tick once.
 #[tokio::test(flavor = "current_thread")]
 async fn decryption_leaves_the_runtime_free() {
     let ticks = Arc::new(AtomicU64::new(0));
@@ -136,7 +137,8 @@ async fn decryption_leaves_the_runtime_free() {
     let took = started.elapsed();
     ticker.abort();
     assert_eq!(signer.address(), SPEC_ADDRESS);
-    let expected = took.as_millis() as u64 / 5;
+    // Decryption on the runtime thread would never yield, so the ticker could not run at all (0 ticks). No
+    // ratio to wall time is asserted: on a loaded machine a free runtime still ticks, only less often.
     let seen = ticks.load(Ordering::SeqCst);
-    assert!(seen * 2 >= expected, "the runtime ticked {seen} times in {took:?} (a free runtime ticks ~{expected})");
+    assert!(seen >= 3, "the runtime ticked {seen} times during the {took:?} of decryption: it was blocked");
 }
