@@ -7,6 +7,7 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {CairnEIP712} from "./base/CairnEIP712.sol";
+import {CairnVersion} from "./base/CairnVersion.sol";
 import {PullPayments} from "./base/PullPayments.sol";
 import {IArbitrable, IArbitrator} from "./interfaces/IArbitration.sol";
 import {JobReceipt, JobRequest} from "./interfaces/ICairnTypes.sol";
@@ -20,7 +21,7 @@ import {Splits} from "./libraries/Splits.sol";
 /// @title JobMarket
 /// @notice Escrowed inference jobs settled optimistically, with re-execution disputes through an
 /// ERC-792-shaped arbitrator. Every payout is a pull balance; pausing stops new requests and claims only.
-contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausable {
+contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownable2Step, Pausable {
     /*//////////////////////////////////////////////////////////////
                                 CONSTANTS
     //////////////////////////////////////////////////////////////*/
@@ -111,19 +112,21 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
     /// @inheritdoc IJobMarket
     function requestJob(
         uint256 modelId,
+        uint64 version,
         bytes32 inputDigest,
         string calldata inputCid,
         address token,
         uint256 payment,
+        uint256 maxPricePerCall,
         uint64 deadline,
         uint256 regionMask
     ) external payable nonReentrant whenNotPaused returns (uint256 jobId) {
         // Zero-initialised on purpose: the fields below are set, `_request` fills the rest.
         // slither-disable-next-line uninitialized-local
         JobTerms memory t;
-        (t.buyer, t.modelId, t.token, t.payment) = (msg.sender, modelId, token, payment);
+        (t.buyer, t.modelId, t.modelVersion, t.token, t.payment) = (msg.sender, modelId, version, token, payment);
         (t.deadline, t.regionMask, t.inputDigest) = (deadline, regionMask, inputDigest);
-        jobId = _request(t, inputCid);
+        jobId = _request(t, inputCid, maxPricePerCall);
         _receive(token, msg.sender, payment);
     }
 
@@ -145,9 +148,10 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
         // Zero-initialised on purpose: the fields below are set, `_request` fills the rest.
         // slither-disable-next-line uninitialized-local
         JobTerms memory t;
-        (t.buyer, t.modelId, t.token, t.payment) = (req.buyer, req.modelId, req.token, req.payment);
-        (t.deadline, t.regionMask, t.inputDigest) = (req.deadline, req.regionMask, req.inputDigest);
-        jobId = _request(t, req.inputCid);
+        (t.buyer, t.modelId, t.modelVersion, t.token) = (req.buyer, req.modelId, req.version, req.token);
+        (t.payment, t.deadline, t.regionMask, t.inputDigest) =
+        (req.payment, req.deadline, req.regionMask, req.inputDigest);
+        jobId = _request(t, req.inputCid, req.maxPricePerCall);
         if (permit.deadline != 0) {
             // A permit front-run by someone else reverts here; a sufficient allowance still pays.
             try IERC20Permit(req.token)
@@ -162,41 +166,45 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IJobMarket
-    function claim(uint256 jobId) external nonReentrant whenNotPaused {
+    function claim(uint256 jobId, address operator) external nonReentrant whenNotPaused {
         (JobTerms storage t, JobProgress storage p) = _job(jobId, JobState.Requested);
         if (block.timestamp > t.deadline) revert OutsideWindow(jobId, t.deadline, block.timestamp);
-        // One slot read; the signer is not needed to claim.
-        // slither-disable-next-line unused-return
-        (bool registered, uint8 region,) = operators.operatorInfo(msg.sender);
-        if (!registered) revert NotOperator(msg.sender);
+        (bool registered, uint8 region, address signer) = operators.operatorInfo(operator);
+        if (!registered) revert NotOperator(operator);
+        if (msg.sender != operator && msg.sender != signer) revert NotOperatorOrSigner(operator, msg.sender);
         if (!Regions.contains(t.regionMask, region)) revert RegionNotAllowed(t.regionMask, region);
         uint256 bond = bondFor(t.token, t.payment);
         uint64 submitBy = uint64(block.timestamp) + _params.claimTimeout;
         p.state = JobState.Claimed;
-        p.operator = msg.sender;
+        p.operator = operator;
         p.bond = bond;
         p.submitBy = submitBy;
-        emit JobClaimed(jobId, msg.sender, bond, submitBy);
-        operators.lock(msg.sender, bond);
+        emit JobClaimed(jobId, operator, bond, submitBy);
+        operators.lock(operator, bond);
+    }
+
+    /// @inheritdoc IJobMarket
+    function releaseClaim(uint256 jobId) external nonReentrant {
+        (, JobProgress storage p) = _job(jobId, JobState.Claimed);
+        if (block.timestamp > p.submitBy) revert OutsideWindow(jobId, p.submitBy, block.timestamp);
+        address operator = p.operator;
+        if (msg.sender != operator) {
+            // Only the signer is needed; registration and region were checked at the claim.
+            // slither-disable-next-line unused-return
+            (,, address signer) = operators.operatorInfo(operator);
+            if (msg.sender != signer) revert NotOperatorOrSigner(operator, msg.sender);
+        }
+        uint256 penalty = _reopen(p);
+        emit ClaimReleased(jobId, operator, penalty);
     }
 
     /// @inheritdoc IJobMarket
     function reopen(uint256 jobId) external nonReentrant {
         (, JobProgress storage p) = _job(jobId, JobState.Claimed);
         if (block.timestamp <= p.submitBy) revert OutsideWindow(jobId, p.submitBy, block.timestamp);
-        (address operator, uint256 bond) = (p.operator, p.bond);
-        p.state = JobState.Requested;
-        p.operator = address(0);
-        p.bond = 0;
-        p.submitBy = 0;
-        // The penalty comes out of this job's locked bond, so it is taken from our lock in full. The
-        // credit needs the slashed amount; the registry is ours, only sends us ETH, and is nonReentrant.
-        uint256 penalty = bond * _params.claimPenaltyBps / BPS;
-        // slither-disable-next-line reentrancy-benign,reentrancy-no-eth
-        uint256 slashed = operators.slash(operator, penalty, address(this));
-        _credit(treasury, address(0), slashed);
-        emit ClaimExpired(jobId, operator, slashed);
-        operators.unlock(operator, bond - slashed);
+        address operator = p.operator;
+        uint256 penalty = _reopen(p);
+        emit ClaimExpired(jobId, operator, penalty);
     }
 
     /// @inheritdoc IJobMarket
@@ -218,9 +226,7 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
         p.state = JobState.Submitted;
         p.outputDigest = receipt.outputDigest;
         p.challengeEnds = challengeEnds;
-        emit ResultSubmitted(
-            jobId, p.operator, receipt.outputDigest, receipt.outputCid, receipt.runnerBuild, challengeEnds
-        );
+        emit ResultSubmitted(jobId, p.operator, receipt, signer, signature, challengeEnds);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -408,13 +414,23 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev `t` arrives with buyer, modelId, token, payment, deadline, regionMask and inputDigest set; the
-    /// model's current version fills in the rest, so later model changes never touch this job.
-    function _request(JobTerms memory t, string calldata inputCid) internal returns (uint256 jobId) {
+    /// @dev `t` arrives with buyer, modelId, modelVersion, token, payment, deadline, regionMask and inputDigest
+    /// set; the buyer's bounds are checked against the model's latest version, which fills in the rest, so
+    /// later model changes never touch this job.
+    function _request(JobTerms memory t, string calldata inputCid, uint256 maxPricePerCall)
+        internal
+        returns (uint256 jobId)
+    {
         if (!models.canUse(t.modelId, t.buyer)) revert ModelUnavailable(t.modelId, t.buyer);
         IModelRegistry.Model memory model = models.getModel(t.modelId);
+        if (t.modelVersion != model.latestVersion) {
+            revert VersionNotLatest(t.modelId, model.latestVersion, t.modelVersion);
+        }
         IModelRegistry.ModelVersion memory version = models.getVersion(t.modelId, model.latestVersion);
         if (t.token != version.paymentToken) revert TokenMismatch(t.modelId, version.paymentToken, t.token);
+        if (version.pricePerCall > maxPricePerCall) {
+            revert PriceAboveMax(t.modelId, version.pricePerCall, maxPricePerCall);
+        }
         if (t.deadline < block.timestamp || t.deadline > block.timestamp + _params.maxDeadline) {
             revert BadDeadline(t.deadline, block.timestamp);
         }
@@ -426,7 +442,6 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
         t.protocolFee = Splits.fee(t.payment, _params.feeBps);
         uint256 required = t.royalty + t.protocolFee + _tokens[t.token].minOperatorFee;
         if (t.payment < required) revert InsufficientPayment(t.payment, required);
-        t.modelVersion = model.latestVersion;
         t.seller = model.seller;
         t.weightsDigest = version.weightsDigest;
         t.runtime = version.runtime;
@@ -435,24 +450,25 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, Ownable2Step, Pausa
         _terms[jobId] = t;
         _progress[jobId].state = JobState.Requested;
         escrowed[t.token] += t.payment;
-        _emitRequested(jobId, t, inputCid);
+        emit JobRequested(jobId, t.buyer, t.modelId, t, inputCid);
+        emit MetaEvidence(jobId, string.concat("ipfs://", inputCid));
     }
 
-    /// @dev Separate frame: the event's ten fields do not fit the stack beside `_request`'s locals.
-    function _emitRequested(uint256 jobId, JobTerms memory t, string calldata inputCid) internal {
-        emit JobRequested(
-            jobId,
-            t.buyer,
-            t.modelId,
-            t.modelVersion,
-            t.inputDigest,
-            inputCid,
-            t.token,
-            t.payment,
-            t.deadline,
-            t.regionMask
-        );
-        emit MetaEvidence(jobId, string.concat("ipfs://", inputCid));
+    /// @dev Reopens a claimed job (timeout or release): the job is open again, the claim penalty of its bond
+    /// goes to the treasury and the rest is unlocked. Returns the penalty taken (wei).
+    function _reopen(JobProgress storage p) internal returns (uint256 slashed) {
+        (address operator, uint256 bond) = (p.operator, p.bond);
+        p.state = JobState.Requested;
+        p.operator = address(0);
+        p.bond = 0;
+        p.submitBy = 0;
+        // The penalty comes out of this job's locked bond, so it is taken from our lock in full. The
+        // credit needs the slashed amount; the registry is ours, only sends us ETH, and is nonReentrant.
+        uint256 penalty = bond * _params.claimPenaltyBps / BPS;
+        // slither-disable-next-line reentrancy-benign,reentrancy-no-eth
+        slashed = operators.slash(operator, penalty, address(this));
+        _credit(treasury, address(0), slashed);
+        operators.unlock(operator, bond - slashed);
     }
 
     /// @dev Pays the split, releases the bond, closes the job.

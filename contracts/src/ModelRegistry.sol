@@ -7,6 +7,7 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {CairnEIP712} from "./base/CairnEIP712.sol";
+import {CairnVersion} from "./base/CairnVersion.sol";
 import {PullPayments} from "./base/PullPayments.sol";
 import {ModelManifest} from "./interfaces/ICairnTypes.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
@@ -16,7 +17,7 @@ import {Regions} from "./libraries/Regions.sol";
 /// @title ModelRegistry
 /// @notice Sellers list models with EIP-712 signed manifests; buyers buy licenses. License fees are
 /// credited to the seller's pull balance. Pausing stops new listings and licenses, never withdrawals.
-contract ModelRegistry is IModelRegistry, PullPayments, CairnEIP712, Ownable2Step, Pausable {
+contract ModelRegistry is IModelRegistry, PullPayments, CairnEIP712, CairnVersion, Ownable2Step, Pausable {
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
@@ -70,7 +71,7 @@ contract ModelRegistry is IModelRegistry, PullPayments, CairnEIP712, Ownable2Ste
             version = model.latestVersion + 1;
             model.latestVersion = version;
         }
-        _versions[modelId][version] = ModelVersion({
+        ModelVersion memory listing = ModelVersion({
             manifestCid: m.manifestCid,
             manifestDigest: m.manifestDigest,
             weightsDigest: m.weightsDigest,
@@ -82,11 +83,8 @@ contract ModelRegistry is IModelRegistry, PullPayments, CairnEIP712, Ownable2Ste
             regionMask: m.regionMask,
             registeredAt: uint64(block.timestamp)
         });
-        if (version == 1) {
-            emit ModelRegistered(modelId, m.seller, m.manifestCid, m.manifestDigest, m.weightsDigest, m.runtime);
-        } else {
-            emit ModelVersionAdded(modelId, version - 1, version, m.manifestCid, m.manifestDigest, m.weightsDigest);
-        }
+        _versions[modelId][version] = listing;
+        emit ModelRegistered(modelId, version, m.seller, listing, m.nonce, m.deadline, signature);
     }
 
     /// @inheritdoc IModelRegistry
@@ -119,26 +117,34 @@ contract ModelRegistry is IModelRegistry, PullPayments, CairnEIP712, Ownable2Ste
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IModelRegistry
-    function buyLicense(uint256 modelId) external payable nonReentrant whenNotPaused returns (uint64 expiry) {
-        address token;
-        uint256 price;
-        (token, price, expiry) = _grantLicense(modelId);
-        _receive(token, msg.sender, price);
-    }
-
-    /// @inheritdoc IModelRegistry
-    function buyLicenseWithPermit(uint256 modelId, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
+    function buyLicense(uint256 modelId, address token, uint256 maxPrice, uint64 minPeriod)
         external
+        payable
         nonReentrant
         whenNotPaused
         returns (uint64 expiry)
     {
-        address token;
         uint256 price;
-        (token, price, expiry) = _grantLicense(modelId);
+        (price, expiry) = _grantLicense(modelId, token, maxPrice, minPeriod);
+        _receive(token, msg.sender, price);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function buyLicenseWithPermit(
+        uint256 modelId,
+        address token,
+        uint256 maxPrice,
+        uint64 minPeriod,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant whenNotPaused returns (uint64 expiry) {
         if (token == address(0)) revert LicensePaidInEth(modelId);
+        uint256 price;
+        (price, expiry) = _grantLicense(modelId, token, maxPrice, minPeriod);
         // A permit front-run by someone else reverts here; a sufficient allowance still pays.
-        try IERC20Permit(token).permit(msg.sender, address(this), price, permitDeadline, v, r, s) {} catch {}
+        try IERC20Permit(token).permit(msg.sender, address(this), maxPrice, permitDeadline, v, r, s) {} catch {}
         _receive(token, msg.sender, price);
     }
 
@@ -207,22 +213,35 @@ contract ModelRegistry is IModelRegistry, PullPayments, CairnEIP712, Ownable2Ste
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Every state change of a purchase; the caller then takes the payment (checks-effects-interactions).
-    function _grantLicense(uint256 modelId) internal returns (address token, uint256 price, uint64 expiry) {
-        ModelVersion storage version = _latestForSale(modelId);
-        (token, price) = (version.paymentToken, version.licensePrice);
+    /// @dev Checks the buyer's bounds against the latest version's terms, then makes every state change of a
+    /// purchase; the caller then takes the payment (checks-effects-interactions).
+    function _grantLicense(uint256 modelId, address token, uint256 maxPrice, uint64 minPeriod)
+        internal
+        returns (uint256 price, uint64 expiry)
+    {
+        (ModelVersion storage version, uint64 versionNumber) = _latestForSale(modelId);
+        if (version.paymentToken != token) revert TokenMismatch(modelId, version.paymentToken, token);
+        price = version.licensePrice;
+        if (price > maxPrice) revert PriceAboveMax(modelId, price, maxPrice);
+        uint64 period = version.licensePeriod;
+        if (period < minPeriod) revert PeriodBelowMin(modelId, period, minPeriod);
         uint64 current = _licenseExpiry[modelId][msg.sender];
         uint64 start = current > block.timestamp ? current : uint64(block.timestamp);
-        expiry = start + version.licensePeriod;
+        expiry = start + period;
         _licenseExpiry[modelId][msg.sender] = expiry;
         _credit(_models[modelId].seller, token, price);
-        emit LicenseBought(modelId, msg.sender, token, price, expiry);
+        emit LicenseBought(modelId, msg.sender, versionNumber, token, price, period, expiry);
     }
 
-    function _latestForSale(uint256 modelId) internal view returns (ModelVersion storage version) {
+    function _latestForSale(uint256 modelId)
+        internal
+        view
+        returns (ModelVersion storage version, uint64 versionNumber)
+    {
         Model storage model = _existing(modelId);
         if (model.deprecated) revert ModelIsDeprecated(modelId);
-        version = _versions[modelId][model.latestVersion];
+        versionNumber = model.latestVersion;
+        version = _versions[modelId][versionNumber];
         if (version.licensePrice == 0) revert LicenseNotRequired(modelId);
     }
 

@@ -6,6 +6,7 @@ import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+import {CairnVersion} from "./base/CairnVersion.sol";
 import {ICairnCommon} from "./interfaces/ICairnCommon.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {Regions} from "./libraries/Regions.sol";
@@ -13,7 +14,7 @@ import {Regions} from "./libraries/Regions.sol";
 /// @title OperatorRegistry
 /// @notice Operators' ETH stake and profile. Authorised contracts (the job market, the committee) lock
 /// stake as bonds and slash it. Pausing stops new registrations and stake only; unstaking never pauses.
-contract OperatorRegistry is IOperatorRegistry, Ownable2Step, Pausable, ReentrancyGuardTransient {
+contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Pausable, ReentrancyGuardTransient {
     using EnumerableSet for EnumerableSet.AddressSet;
 
     /*//////////////////////////////////////////////////////////////
@@ -116,7 +117,7 @@ contract OperatorRegistry is IOperatorRegistry, Ownable2Step, Pausable, Reentran
         op.unbonding += amount;
         op.unbondingReadyAt = uint64(block.timestamp) + unbondingDelay;
         if (op.verifier && op.stake < minVerifierStake) _setVerifierFlag(msg.sender, op, false);
-        emit UnstakeRequested(msg.sender, amount, op.unbonding, op.unbondingReadyAt);
+        emit UnstakeRequested(msg.sender, amount, op.stake, op.unbonding, op.unbondingReadyAt);
     }
 
     /// @inheritdoc IOperatorRegistry
@@ -208,7 +209,7 @@ contract OperatorRegistry is IOperatorRegistry, Ownable2Step, Pausable, Reentran
         if (slashed == 0) return 0;
         totalBonded -= slashed;
         if (op.verifier && op.stake < minVerifierStake) _setVerifierFlag(operator, op, false);
-        emit Slashed(operator, msg.sender, slashed, to);
+        emit Slashed(operator, msg.sender, slashed, to, op.stake, op.locked, op.unbonding);
         _sendEth(to, slashed);
     }
 

@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {CairnVersion} from "./base/CairnVersion.sol";
 import {PullPayments} from "./base/PullPayments.sol";
 import {IArbitrable, IArbitrator} from "./interfaces/IArbitration.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
@@ -13,7 +14,7 @@ import {CairnTypedData} from "./libraries/CairnTypedData.sol";
 /// @notice An ERC-792-shaped arbitrator: k verifiers, drawn by free stake among opted-in operators
 /// (never the accused or the challenger), re-execute the job off-chain and commit, then reveal, whether the
 /// claimed output is acceptable. The majority rules and shares the fee; non-revealers are slashed.
-contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, Ownable2Step {
+contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersion, Ownable2Step {
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
@@ -169,20 +170,20 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, Ownable2St
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IReexecutionCommittee
-    function commit(uint256 disputeId, bytes32 commitment) external {
+    function commit(uint256 disputeId, address juror, bytes32 commitment) external {
         DisputeData storage d = _dispute(disputeId, Phase.Drawn);
         if (block.timestamp >= d.commitDeadline) {
             revert OutsidePeriod(disputeId, d.commitDeadline, block.timestamp);
         }
-        _requireJuror(disputeId);
-        if (_commitments[disputeId][msg.sender] != bytes32(0)) revert AlreadyDone(disputeId, msg.sender);
-        _commitments[disputeId][msg.sender] = commitment;
+        _requireJuror(disputeId, juror);
+        if (_commitments[disputeId][juror] != bytes32(0)) revert AlreadyDone(disputeId, juror);
+        _commitments[disputeId][juror] = commitment;
         ++d.commits;
-        emit VoteCommitted(disputeId, msg.sender);
+        emit VoteCommitted(disputeId, juror, commitment);
     }
 
     /// @inheritdoc IReexecutionCommittee
-    function reveal(uint256 disputeId, uint256 vote, bytes32 salt) external {
+    function reveal(uint256 disputeId, address juror, uint256 vote, bytes32 salt) external {
         DisputeData storage d = _dispute(disputeId, Phase.Drawn);
         bool allCommitted = d.commits == _jurors[disputeId].length;
         if (block.timestamp < d.commitDeadline && !allCommitted) {
@@ -191,17 +192,17 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, Ownable2St
         if (block.timestamp >= d.revealDeadline) {
             revert OutsidePeriod(disputeId, d.revealDeadline, block.timestamp);
         }
-        _requireJuror(disputeId);
-        if (_votes[disputeId][msg.sender] != 0) revert AlreadyDone(disputeId, msg.sender);
-        bytes32 expected = CairnTypedData.commitment(disputeId, msg.sender, vote, salt);
-        if ((vote != 1 && vote != 2) || _commitments[disputeId][msg.sender] != expected) {
-            revert BadReveal(disputeId, msg.sender);
+        _requireJuror(disputeId, juror);
+        if (_votes[disputeId][juror] != 0) revert AlreadyDone(disputeId, juror);
+        bytes32 expected = CairnTypedData.commitment(disputeId, juror, vote, salt);
+        if ((vote != 1 && vote != 2) || _commitments[disputeId][juror] != expected) {
+            revert BadReveal(disputeId, juror);
         }
-        _votes[disputeId][msg.sender] = vote;
+        _votes[disputeId][juror] = vote;
         ++d.reveals;
         if (vote == 1) ++d.votesAcceptable;
         else ++d.votesNotAcceptable;
-        emit VoteRevealed(disputeId, msg.sender, vote);
+        emit VoteRevealed(disputeId, juror, vote);
     }
 
     /// @inheritdoc IReexecutionCommittee
@@ -331,12 +332,19 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, Ownable2St
         IArbitrable(d.arbitrable).rule(disputeId, ruling);
     }
 
-    function _requireJuror(uint256 disputeId) internal view {
+    /// @dev `juror` must be drawn for the dispute, and the caller must be it or its current signer key.
+    function _requireJuror(uint256 disputeId, address juror) internal view {
+        if (msg.sender != juror) {
+            // Only the signer is needed: the juror was registered and eligible when drawn.
+            // slither-disable-next-line unused-return
+            (,, address signer) = operators.operatorInfo(juror);
+            if (msg.sender != signer) revert NotOperatorOrSigner(juror, msg.sender);
+        }
         address[] storage jurors = _jurors[disputeId];
         for (uint256 i = 0; i < jurors.length; ++i) {
-            if (jurors[i] == msg.sender) return;
+            if (jurors[i] == juror) return;
         }
-        revert NotJuror(disputeId, msg.sender);
+        revert NotJuror(disputeId, juror);
     }
 
     function _dispute(uint256 disputeId, Phase expected) internal view returns (DisputeData storage d) {

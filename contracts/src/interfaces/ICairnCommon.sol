@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {ICairnVersioned} from "./ICairnVersioned.sol";
+
 /// @title ICairnCommon
 /// @notice Errors and events shared by every Cairn contract that holds funds.
-interface ICairnCommon {
+interface ICairnCommon is ICairnVersioned {
     /*//////////////////////////////////////////////////////////////
                                  ERRORS
     //////////////////////////////////////////////////////////////*/
@@ -41,6 +43,24 @@ interface ICairnCommon {
     /// @notice ETH arrived from someone other than the operator registry.
     /// @param from The sender.
     error UnexpectedSender(address from);
+
+    /// @notice The model's payment token is not the one the buyer named (a new version may switch it).
+    /// @param modelId The model.
+    /// @param expected The model's token (address(0): ETH).
+    /// @param got The token the buyer named.
+    error TokenMismatch(uint256 modelId, address expected, address got);
+
+    /// @notice The model's current price is above the most the buyer accepts (a price raised in front of the
+    /// buyer's transaction).
+    /// @param modelId The model.
+    /// @param price The current price, in the model's token units.
+    /// @param maxPrice The buyer's bound.
+    error PriceAboveMax(uint256 modelId, uint256 price, uint256 maxPrice);
+
+    /// @notice The caller is neither the operator nor the operator's current signer key.
+    /// @param operator The operator acted for.
+    /// @param caller The caller.
+    error NotOperatorOrSigner(address operator, address caller);
 
     /// @notice A governance parameter is outside its bounds.
     /// @param parameter Its name.

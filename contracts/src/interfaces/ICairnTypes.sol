@@ -31,23 +31,30 @@ struct ModelManifest {
     uint64 deadline;
 }
 
-/// @notice A buyer's signed job request, posted by a relayer (EIP-712 primary type `JobRequest`). ERC-20 only.
+/// @notice A buyer's signed job request, posted by a relayer (EIP-712 primary type `JobRequest`, typed
+/// data v2). ERC-20 only.
 /// @param buyer The paying account.
 /// @param modelId The model to run.
+/// @param version The model version to run: must be the model's latest when the request lands (a guard
+/// against a version published in front of the request); the job runs exactly this version.
 /// @param inputDigest sha256 of the input bytes stored on IPFS.
 /// @param inputCid IPFS CID of the input.
 /// @param token ERC-20 the job is paid in (must be the model's).
 /// @param payment Amount escrowed.
+/// @param maxPricePerCall Highest royalty (the version's pricePerCall, token units) the buyer accepts: a
+/// seller cannot raise the price in front of the request.
 /// @param deadline Last second the job may be claimed, and the signature's expiry.
 /// @param regionMask Regions the buyer allows (narrowed by the model's mask).
 /// @param nonce The buyer's next market nonce.
 struct JobRequest {
     address buyer;
     uint256 modelId;
+    uint64 version;
     bytes32 inputDigest;
     string inputCid;
     address token;
     uint256 payment;
+    uint256 maxPricePerCall;
     uint64 deadline;
     uint256 regionMask;
     uint256 nonce;

@@ -146,11 +146,12 @@ interface IJobMarket is ICairnCommon, IArbitrable, IEvidence {
     /// @param modelId The model.
     /// @param buyer The buyer.
     error ModelUnavailable(uint256 modelId, address buyer);
-    /// @notice The job's token is not the model's.
+    /// @notice The request names another version than the model's latest (a version published in front of
+    /// the request, or a stale client): only the latest version is requestable.
     /// @param modelId The model.
-    /// @param expected The model's token.
-    /// @param got The job's token.
-    error TokenMismatch(uint256 modelId, address expected, address got);
+    /// @param latest The model's latest version.
+    /// @param requested The version the buyer named.
+    error VersionNotLatest(uint256 modelId, uint64 latest, uint64 requested);
     /// @notice ERC-20 jobs need a governance-set bond rate for the token.
     /// @param token The token.
     error TokenNotAccepted(address token);
@@ -171,9 +172,9 @@ interface IJobMarket is ICairnCommon, IArbitrable, IEvidence {
     /// @param boundary The relevant time.
     /// @param nowTimestamp Current time.
     error OutsideWindow(uint256 jobId, uint64 boundary, uint256 nowTimestamp);
-    /// @notice The caller is not a registered operator.
-    /// @param caller The caller.
-    error NotOperator(address caller);
+    /// @notice The account is not a registered operator.
+    /// @param operator The account named as operator.
+    error NotOperator(address operator);
     /// @notice The receipt does not match the job.
     /// @param jobId The job.
     /// @param field The first mismatching field.
@@ -197,28 +198,16 @@ interface IJobMarket is ICairnCommon, IArbitrable, IEvidence {
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice A job was requested and its payment escrowed.
+    /// @notice A job was requested and its payment escrowed. Carries every term the job fixed, so a reader
+    /// needs no view call at the request's block.
     /// @param jobId The job.
     /// @param buyer The buyer.
     /// @param modelId The model.
-    /// @param modelVersion Its version.
-    /// @param inputDigest sha256 of the input.
+    /// @param terms What the job fixed: version, seller, weights, runtime, token, payment, royalty, fee,
+    /// input digest, effective regions, claim deadline.
     /// @param inputCid The input's CID.
-    /// @param token Payment token.
-    /// @param payment Escrowed.
-    /// @param deadline Claim deadline.
-    /// @param regionMask Effective regions.
     event JobRequested(
-        uint256 indexed jobId,
-        address indexed buyer,
-        uint256 indexed modelId,
-        uint64 modelVersion,
-        bytes32 inputDigest,
-        string inputCid,
-        address token,
-        uint256 payment,
-        uint64 deadline,
-        uint256 regionMask
+        uint256 indexed jobId, address indexed buyer, uint256 indexed modelId, JobTerms terms, string inputCid
     );
     /// @notice An operator claimed a job and locked its bond.
     /// @param jobId The job.
@@ -226,24 +215,31 @@ interface IJobMarket is ICairnCommon, IArbitrable, IEvidence {
     /// @param bond Locked bond.
     /// @param submitBy Result deadline.
     event JobClaimed(uint256 indexed jobId, address indexed operator, uint256 bond, uint64 submitBy);
+    /// @notice The claiming operator handed the job back before its submit deadline; the job is open again
+    /// and part of the bond (as for a timeout) went to the treasury.
+    /// @param jobId The job.
+    /// @param operator The operator.
+    /// @param penalty Slashed (wei).
+    event ClaimReleased(uint256 indexed jobId, address indexed operator, uint256 penalty);
     /// @notice A claim timed out; the job is open again and part of the bond went to the treasury.
     /// @param jobId The job.
     /// @param operator The late operator.
     /// @param penalty Slashed.
     event ClaimExpired(uint256 indexed jobId, address indexed operator, uint256 penalty);
-    /// @notice A signed result was submitted.
+    /// @notice A signed result was submitted. Carries the whole receipt, its signature and the signer it was
+    /// checked against, so anyone can re-verify it from the event alone.
     /// @param jobId The job.
     /// @param operator The operator.
-    /// @param outputDigest sha256 of the output.
-    /// @param outputCid The output's CID.
-    /// @param runnerBuild Runner version hash.
+    /// @param receipt The operator's receipt (output digest and CID, runner build, energy figure).
+    /// @param signer The operator's signer key at submission.
+    /// @param signature The signer's EIP-712 signature over the receipt in this contract's domain.
     /// @param challengeEnds First second finalize is allowed.
     event ResultSubmitted(
         uint256 indexed jobId,
         address indexed operator,
-        bytes32 outputDigest,
-        string outputCid,
-        bytes32 runnerBuild,
+        JobReceipt receipt,
+        address signer,
+        bytes signature,
         uint64 challengeEnds
     );
     /// @notice A result was challenged.
@@ -282,38 +278,51 @@ interface IJobMarket is ICairnCommon, IArbitrable, IEvidence {
                                 FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Requests a job, escrowing `payment` (ETH as msg.value, or ERC-20 by allowance).
-    /// @param modelId The model (its latest version is snapshotted).
+    /// @notice Requests a job, escrowing `payment` (ETH as msg.value, or ERC-20 by allowance). The buyer's
+    /// bounds (`version`, `token`, `maxPricePerCall`) make a front-run listing change revert instead of
+    /// running other weights, charging more or switching tokens.
+    /// @param modelId The model.
+    /// @param version Must be the model's latest version (`VersionNotLatest`); the job runs exactly it.
     /// @param inputDigest sha256 of the input on IPFS.
     /// @param inputCid The input's CID.
-    /// @param token Must be the model's payment token.
-    /// @param payment Amount escrowed.
+    /// @param token Must be the version's payment token (`TokenMismatch`).
+    /// @param payment Amount escrowed, in token units.
+    /// @param maxPricePerCall Highest royalty accepted (`PriceAboveMax`).
     /// @param deadline Last second the job may be claimed.
     /// @param regionMask Regions allowed (0: the model's).
     /// @return jobId The job.
     function requestJob(
         uint256 modelId,
+        uint64 version,
         bytes32 inputDigest,
         string calldata inputCid,
         address token,
         uint256 payment,
+        uint256 maxPricePerCall,
         uint64 deadline,
         uint256 regionMask
     ) external payable returns (uint256 jobId);
 
-    /// @notice Posts a buyer-signed `JobRequest` (ERC-20 only); the permit is tried, and a sufficient
-    /// allowance works even if someone front-ran it.
+    /// @notice Posts a buyer-signed `JobRequest` (typed data v2, ERC-20 only) with the same bounds as
+    /// `requestJob`; the permit is tried, and a sufficient allowance works even if someone front-ran it.
     /// @param request The signed request.
     /// @param signature The buyer's signature.
-    /// @param permit An EIP-2612 permit (deadline 0 to skip).
+    /// @param permit An EIP-2612 permit for `request.payment` (deadline 0 to skip).
     /// @return jobId The job.
     function requestJobWithSig(JobRequest calldata request, bytes calldata signature, Permit calldata permit)
         external
         returns (uint256 jobId);
 
-    /// @notice Claims a job, locking the bond from the caller's free stake.
+    /// @notice Claims a job for `operator`, locking the bond from its free stake. The caller is the operator
+    /// or its current signer key (`NotOperatorOrSigner`).
     /// @param jobId The job.
-    function claim(uint256 jobId) external;
+    /// @param operator The operator (stake owner) the claim is for.
+    function claim(uint256 jobId, address operator) external;
+
+    /// @notice Hands a claimed job back before its submit deadline: the job is open again at once and the
+    /// operator loses the same part of its bond as on a timeout. The operator or its signer only.
+    /// @param jobId The job.
+    function releaseClaim(uint256 jobId) external;
 
     /// @notice Reopens a claimed job whose result is late; part of the bond goes to the treasury.
     /// @param jobId The job.

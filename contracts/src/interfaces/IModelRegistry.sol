@@ -88,40 +88,36 @@ interface IModelRegistry is ICairnCommon {
     /// @notice The model needs no license.
     /// @param modelId The model.
     error LicenseNotRequired(uint256 modelId);
+    /// @notice The license's period is shorter than the buyer accepts (shortened in front of the purchase).
+    /// @param modelId The model.
+    /// @param period The current period in seconds.
+    /// @param minPeriod The buyer's bound.
+    error PeriodBelowMin(uint256 modelId, uint64 period, uint64 minPeriod);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice A new model was listed (its version 1).
-    /// @param modelId The new id.
+    /// @notice A model version was listed: version 1 is a new model, a higher one a new version of it (the
+    /// older stay readable). Carries the whole listing and the seller's signature, so a reader can rebuild the
+    /// model and re-verify the seller's EIP-712 `ModelManifest` signature from the event alone: the signed
+    /// message is (`seller`, modelId = 0 when `version` is 1 else `modelId`, the listing's fields, `nonce`,
+    /// `deadline`), in this contract's "Cairn"/"1" domain.
+    /// @param modelId The model.
+    /// @param version The version created (1-based).
     /// @param seller The seller.
-    /// @param manifestCid The manifest's CID.
-    /// @param manifestDigest sha256 of the manifest.
-    /// @param weightsDigest sha256 of the weights.
-    /// @param runtime Runtime id hash.
+    /// @param listing Everything stored for the version (manifest, digests, runtime, token, prices, regions).
+    /// @param nonce The seller's nonce the signature used.
+    /// @param deadline The signature's deadline (unix seconds).
+    /// @param signature The seller's signature (65-byte ECDSA, or an ERC-1271 wallet's bytes).
     event ModelRegistered(
         uint256 indexed modelId,
+        uint64 indexed version,
         address indexed seller,
-        string manifestCid,
-        bytes32 manifestDigest,
-        bytes32 weightsDigest,
-        bytes32 indexed runtime
-    );
-    /// @notice A model got a new version; the old one stays readable.
-    /// @param modelId The model.
-    /// @param oldVersion The previous latest version.
-    /// @param newVersion The new latest version.
-    /// @param manifestCid The new manifest's CID.
-    /// @param manifestDigest sha256 of the new manifest.
-    /// @param weightsDigest sha256 of the new weights.
-    event ModelVersionAdded(
-        uint256 indexed modelId,
-        uint64 oldVersion,
-        uint64 indexed newVersion,
-        string manifestCid,
-        bytes32 manifestDigest,
-        bytes32 weightsDigest
+        ModelVersion listing,
+        uint256 nonce,
+        uint64 deadline,
+        bytes signature
     );
     /// @notice Prices, license terms or regions of the latest version changed (open jobs keep theirs).
     /// @param modelId The model.
@@ -144,10 +140,20 @@ interface IModelRegistry is ICairnCommon {
     /// @notice A license was bought or extended.
     /// @param modelId The model.
     /// @param buyer The licensee.
-    /// @param token Payment token.
-    /// @param price Paid.
+    /// @param version The model's latest version, whose terms were paid.
+    /// @param token Payment token (address(0): ETH).
+    /// @param price Paid, in token units.
+    /// @param period Seconds added.
     /// @param expiry New expiry (unix time).
-    event LicenseBought(uint256 indexed modelId, address indexed buyer, address token, uint256 price, uint64 expiry);
+    event LicenseBought(
+        uint256 indexed modelId,
+        address indexed buyer,
+        uint64 version,
+        address token,
+        uint256 price,
+        uint64 period,
+        uint64 expiry
+    );
 
     /*//////////////////////////////////////////////////////////////
                                 FUNCTIONS
@@ -181,22 +187,41 @@ interface IModelRegistry is ICairnCommon {
     /// @param modelId The model.
     function deprecate(uint256 modelId) external;
 
-    /// @notice Buys (or extends) a license in the model's token: ETH as msg.value, ERC-20 by allowance.
+    /// @notice Buys (or extends) a license at the latest version's terms: ETH as msg.value (exactly the
+    /// price), ERC-20 by allowance. The buyer's bounds make a front-run change of the terms revert instead of
+    /// charging more, for less, or in another token.
     /// @param modelId The model.
+    /// @param token The token the buyer expects to pay in (address(0): ETH); else `TokenMismatch`.
+    /// @param maxPrice Most the buyer pays, in token units; else `PriceAboveMax`.
+    /// @param minPeriod Fewest seconds the buyer accepts; else `PeriodBelowMin`.
     /// @return expiry The license's new expiry.
-    function buyLicense(uint256 modelId) external payable returns (uint64 expiry);
+    function buyLicense(uint256 modelId, address token, uint256 maxPrice, uint64 minPeriod)
+        external
+        payable
+        returns (uint64 expiry);
 
-    /// @notice Buys a license paying an EIP-2612 token with a permit (a front-run permit does not block a
-    /// sufficient allowance).
+    /// @notice Buys a license paying an EIP-2612 token with a permit, with the same bounds as `buyLicense`.
+    /// The permit is for `maxPrice` (what the buyer signs); the price is taken. A front-run permit does not
+    /// block a sufficient allowance.
     /// @param modelId The model.
+    /// @param token The ERC-20 the buyer expects to pay in.
+    /// @param maxPrice Most the buyer pays, and the permit's value.
+    /// @param minPeriod Fewest seconds the buyer accepts.
     /// @param permitDeadline The permit's deadline.
     /// @param v Permit signature v.
     /// @param r Permit signature r.
     /// @param s Permit signature s.
     /// @return expiry The license's new expiry.
-    function buyLicenseWithPermit(uint256 modelId, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
-        external
-        returns (uint64 expiry);
+    function buyLicenseWithPermit(
+        uint256 modelId,
+        address token,
+        uint256 maxPrice,
+        uint64 minPeriod,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external returns (uint64 expiry);
 
     /// @notice Whether `account` holds an unexpired license of `modelId`.
     /// @param modelId The model.

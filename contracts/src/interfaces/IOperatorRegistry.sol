@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {ICairnVersioned} from "./ICairnVersioned.sol";
+
 /// @title IOperatorRegistry
-/// @notice GPU operators: ETH stake, a hot signer key for receipts, region and hardware profile, verifier
-/// opt-in; stake locked by open jobs and votes, slashable by authorised contracts even while unbonding.
-interface IOperatorRegistry {
+/// @notice GPU operators: ETH stake, a hot signer key, region and hardware profile, verifier opt-in; stake
+/// locked by open jobs and votes, slashable by authorised contracts even while unbonding. The signer key
+/// signs receipts and, from interface v2, claims, releases claims, commits and reveals for its operator in
+/// the job market and the committee (so the stake owner's key can stay offline); only the owner moves stake,
+/// changes the signer, opts in or out, or withdraws. After `setSigner` the old key can do nothing.
+interface IOperatorRegistry is ICairnVersioned {
     /*//////////////////////////////////////////////////////////////
                                  STRUCTS
     //////////////////////////////////////////////////////////////*/
@@ -14,7 +19,7 @@ interface IOperatorRegistry {
     /// @param registered Whether the operator exists.
     /// @param verifier Opted in to re-execute disputed jobs.
     /// @param region Region index (DESIGN.md "Regions").
-    /// @param signer Hot key that signs receipts (separate from the stake owner).
+    /// @param signer Hot key that signs receipts and acts for the operator (claims, releases, votes).
     /// @param hardwareTag Free-form hardware description hash, e.g. keccak256("nvidia-h100").
     /// @param attestationHash Optional TEE or hardware attestation hash.
     /// @param endpoint Where the operator can be reached (informational).
@@ -113,9 +118,10 @@ interface IOperatorRegistry {
     /// @notice Stake started unbonding.
     /// @param operator The operator.
     /// @param amount Moved to unbonding.
+    /// @param stake Stake left.
     /// @param unbonding Total unbonding.
-    /// @param readyAt When it can be withdrawn.
-    event UnstakeRequested(address indexed operator, uint256 amount, uint256 unbonding, uint64 readyAt);
+    /// @param readyAt When it can be withdrawn (the whole unbonding amount; each request restarts the delay).
+    event UnstakeRequested(address indexed operator, uint256 amount, uint256 stake, uint256 unbonding, uint64 readyAt);
     /// @notice Unbonded stake was withdrawn.
     /// @param operator The operator.
     /// @param amount Paid out.
@@ -132,17 +138,29 @@ interface IOperatorRegistry {
     /// @param amount Released.
     /// @param locked Total locked.
     event StakeUnlocked(address indexed operator, address indexed by, uint256 amount, uint256 locked);
-    /// @notice Stake was slashed.
+    /// @notice Stake was slashed: first from the caller's own lock, then free stake, then unbonding stake.
+    /// Carries the operator's balances after it, since the split between them is not otherwise visible.
     /// @param operator The operator.
     /// @param by The authorised contract.
     /// @param amount Taken (may be less than asked).
     /// @param to Who received it.
-    event Slashed(address indexed operator, address indexed by, uint256 amount, address to);
+    /// @param stake Stake after (locked part included).
+    /// @param locked Locked after.
+    /// @param unbonding Unbonding after.
+    event Slashed(
+        address indexed operator,
+        address indexed by,
+        uint256 amount,
+        address to,
+        uint256 stake,
+        uint256 locked,
+        uint256 unbonding
+    );
     /// @notice The receipt signer changed.
     /// @param operator The operator.
     /// @param oldSigner Before.
     /// @param newSigner After.
-    event SignerChanged(address indexed operator, address oldSigner, address newSigner);
+    event SignerChanged(address indexed operator, address indexed oldSigner, address indexed newSigner);
     /// @notice Region, hardware, attestation or endpoint changed.
     /// @param operator The operator.
     /// @param region Region index.

@@ -86,10 +86,11 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param disputeId The dispute.
     /// @param seedBlock The new seed block.
     event Reseeded(uint256 indexed disputeId, uint256 seedBlock);
-    /// @notice A juror committed.
+    /// @notice A juror committed (itself or through its signer key).
     /// @param disputeId The dispute.
-    /// @param juror The juror.
-    event VoteCommitted(uint256 indexed disputeId, address indexed juror);
+    /// @param juror The juror (the operator).
+    /// @param commitment The commitment, checked again at the reveal.
+    event VoteCommitted(uint256 indexed disputeId, address indexed juror, bytes32 commitment);
     /// @notice A juror revealed.
     /// @param disputeId The dispute.
     /// @param juror The juror.
@@ -119,16 +120,19 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     function reseed(uint256 disputeId) external;
 
     /// @notice Commits `keccak256(abi.encode(disputeId, juror, vote, salt))` strictly before the commit deadline.
+    /// The caller is the juror or its current signer key (`NotOperatorOrSigner`).
     /// @param disputeId The dispute.
+    /// @param juror The drawn juror (operator) the vote is for.
     /// @param commitment The commitment.
-    function commit(uint256 disputeId, bytes32 commitment) external;
+    function commit(uint256 disputeId, address juror, bytes32 commitment) external;
 
     /// @notice Reveals a vote from the commit deadline (or once all committed) strictly before the reveal
-    /// deadline.
+    /// deadline. The caller is the juror or its current signer key.
     /// @param disputeId The dispute.
+    /// @param juror The juror the vote is for.
     /// @param vote 1 acceptable, 2 not acceptable.
     /// @param salt The commitment's salt.
-    function reveal(uint256 disputeId, uint256 vote, bytes32 salt) external;
+    function reveal(uint256 disputeId, address juror, uint256 vote, bytes32 salt) external;
 
     /// @notice Tallies after the reveal deadline (or once all revealed), pays the majority, penalises
     /// non-revealers, and calls the arbitrable's `rule`.

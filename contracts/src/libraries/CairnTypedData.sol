@@ -6,7 +6,8 @@ import {JobReceipt, JobRequest, ModelManifest} from "../interfaces/ICairnTypes.s
 
 /// @title CairnTypedData
 /// @notice EIP-712 struct hashes of Cairn's typed data (DESIGN.md "Typed data"), one definition for every
-/// contract. The Rust side (`cairn-protocol`) mirrors these; both reproduce testdata/vectors/eip712.json.
+/// contract. The Rust side (`cairn-protocol`) mirrors these; both reproduce testdata/vectors/eip712.json
+/// (typed data v2: JobRequest binds the version and the highest royalty).
 library CairnTypedData {
     /*//////////////////////////////////////////////////////////////
                                 TYPE HASHES
@@ -19,8 +20,8 @@ library CairnTypedData {
     );
 
     bytes32 internal constant JOB_REQUEST_TYPEHASH = keccak256(
-        "JobRequest(address buyer,uint256 modelId,bytes32 inputDigest,string inputCid,address token,uint256 payment,"
-        "uint64 deadline,uint256 regionMask,uint256 nonce)"
+        "JobRequest(address buyer,uint256 modelId,uint64 version,bytes32 inputDigest,string inputCid,address token,"
+        "uint256 payment,uint256 maxPricePerCall,uint64 deadline,uint256 regionMask,uint256 nonce)"
     );
 
     bytes32 internal constant JOB_RECEIPT_TYPEHASH = keccak256(
@@ -61,8 +62,10 @@ library CairnTypedData {
     function hash(JobRequest memory r) internal pure returns (bytes32) {
         return keccak256(
             bytes.concat(
-                abi.encode(JOB_REQUEST_TYPEHASH, r.buyer, r.modelId, r.inputDigest, keccak256(bytes(r.inputCid))),
-                abi.encode(r.token, r.payment, r.deadline, r.regionMask, r.nonce)
+                abi.encode(
+                    JOB_REQUEST_TYPEHASH, r.buyer, r.modelId, r.version, r.inputDigest, keccak256(bytes(r.inputCid))
+                ),
+                abi.encode(r.token, r.payment, r.maxPricePerCall, r.deadline, r.regionMask, r.nonce)
             )
         );
     }

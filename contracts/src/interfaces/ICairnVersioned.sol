@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+/// @title ICairnVersioned
+/// @notice Which version of Cairn's contract interfaces (functions, events, typed data) a deployment speaks.
+/// A client reads it before anything else and refuses a version it does not speak, instead of failing later
+/// on a selector or an event it cannot decode. Version 2: `JobRequest` binds the version and the highest
+/// royalty, licences bind token, price and period, operators' signer keys act for them, events carry the
+/// receipt and the full terms.
+interface ICairnVersioned {
+    /// @notice The interface version this contract speaks.
+    /// @return 2 for this code.
+    function interfaceVersion() external pure returns (uint16);
+}
