@@ -64,13 +64,13 @@ contract JobMarketTest is CairnSystem {
         vm.startPrank(buyer);
         usdc.approve(address(market), 5e6);
         uint256 jobId = market.requestJob(
-            usdcModel, INPUT, "bafyinput", address(usdc), 5e6, uint64(block.timestamp + 1 hours), 0x8
+            usdcModel, 1, INPUT, "bafyinput", address(usdc), 5e6, USDC_PRICE, uint64(block.timestamp + 1 hours), 0x8
         );
         vm.stopPrank();
         assertEq(market.getTerms(jobId).regionMask, 0x8, "narrowed to US");
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.RegionNotAllowed.selector, 0x8, 0));
         vm.prank(ops[0]);
-        market.claim(jobId);
+        market.claim(jobId, ops[0]);
         _claimAndSubmit(jobId, 1);
         assertEq(operators.lockedBy(ops[1], address(market)), 0.01 ether, "floor: 5 USDC bonds 0.0025 ETH");
         vm.warp(block.timestamp + 1 hours);
@@ -83,10 +83,12 @@ contract JobMarketTest is CairnSystem {
         JobRequest memory req = JobRequest({
             buyer: buyer,
             modelId: usdcModel,
+            version: 1,
             inputDigest: INPUT,
             inputCid: "bafyinput",
             token: address(usdc),
             payment: 2e6,
+            maxPricePerCall: USDC_PRICE,
             deadline: uint64(block.timestamp + 1 hours),
             regionMask: 0,
             nonce: 0
@@ -128,12 +130,12 @@ contract JobMarketTest is CairnSystem {
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.OutsideWindow.selector, jobId, deadline, deadline));
         market.cancel(jobId);
         vm.prank(ops[0]);
-        market.claim(jobId); // claimable at the deadline itself
+        market.claim(jobId, ops[0]); // claimable at the deadline itself
         vm.warp(deadline + 1 + 10 minutes);
         market.reopen(jobId);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.OutsideWindow.selector, jobId, deadline, deadline + 601));
         vm.prank(ops[1]);
-        market.claim(jobId);
+        market.claim(jobId, ops[1]);
         market.cancel(jobId);
         assertEq(market.balanceOf(buyer, address(0)), PAY, "refunded");
         IJobMarket.JobProgress memory p = market.getProgress(jobId);
@@ -144,7 +146,7 @@ contract JobMarketTest is CairnSystem {
     function test_LateOperatorLosesPartOfItsBondToTheTreasury() public {
         uint256 jobId = _requestEth(PAY);
         vm.prank(ops[0]);
-        market.claim(jobId);
+        market.claim(jobId, ops[0]);
         uint64 submitBy = market.getProgress(jobId).submitBy;
         vm.warp(submitBy);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.OutsideWindow.selector, jobId, submitBy, submitBy));
@@ -261,7 +263,7 @@ contract JobMarketTest is CairnSystem {
     function _finishVotes(uint256 disputeId, address[] memory jurors) internal {
         for (uint256 i = 0; i < 2; ++i) {
             vm.prank(jurors[i]);
-            committee.commit(disputeId, keccak256(abi.encode(disputeId, jurors[i], uint256(1), bytes32(i))));
+            committee.commit(disputeId, jurors[i], keccak256(abi.encode(disputeId, jurors[i], uint256(1), bytes32(i))));
         }
         (,, uint64 commitDeadline, uint64 revealDeadline) = committee.disputeInfo(disputeId);
         vm.expectRevert(
@@ -270,14 +272,14 @@ contract JobMarketTest is CairnSystem {
             )
         );
         vm.prank(jurors[0]);
-        committee.reveal(disputeId, 1, bytes32(0));
+        committee.reveal(disputeId, jurors[0], 1, bytes32(0));
         vm.warp(commitDeadline);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.BadReveal.selector, disputeId, jurors[0]));
         vm.prank(jurors[0]);
-        committee.reveal(disputeId, 2, bytes32(0));
+        committee.reveal(disputeId, jurors[0], 2, bytes32(0));
         for (uint256 i = 0; i < 2; ++i) {
             vm.prank(jurors[i]);
-            committee.reveal(disputeId, 1, bytes32(i));
+            committee.reveal(disputeId, jurors[i], 1, bytes32(i));
         }
         vm.warp(revealDeadline);
         committee.resolve(disputeId);
@@ -290,29 +292,31 @@ contract JobMarketTest is CairnSystem {
     function test_RevertWhen_RequestIsWrong() public {
         uint64 deadline = uint64(block.timestamp + 1 hours);
         vm.startPrank(buyer);
-        vm.expectRevert(abi.encodeWithSelector(IJobMarket.TokenMismatch.selector, ethModel, address(0), address(usdc)));
-        market.requestJob(ethModel, INPUT, "c", address(usdc), PAY, deadline, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICairnCommon.TokenMismatch.selector, ethModel, address(0), address(usdc))
+        );
+        market.requestJob(ethModel, 1, INPUT, "c", address(usdc), PAY, PRICE, deadline, 0);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.ModelUnavailable.selector, 99, buyer));
-        market.requestJob{value: PAY}(99, INPUT, "c", address(0), PAY, deadline, 0);
+        market.requestJob{value: PAY}(99, 1, INPUT, "c", address(0), PAY, PRICE, deadline, 0);
         uint256 required = PRICE + PRICE * 500 / 10_000 + 1e12;
         vm.expectRevert(
             abi.encodeWithSelector(IJobMarket.InsufficientPayment.selector, PRICE, PRICE + 1e12 + PRICE / 20)
         );
-        market.requestJob{value: PRICE}(ethModel, INPUT, "c", address(0), PRICE, deadline, 0);
+        market.requestJob{value: PRICE}(ethModel, 1, INPUT, "c", address(0), PRICE, PRICE, deadline, 0);
         assertTrue(required > PRICE, "sanity");
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.RegionNotAllowed.selector, 1 << 11, type(uint8).max));
-        market.requestJob{value: PAY}(ethModel, INPUT, "c", address(0), PAY, deadline, 1 << 11);
+        market.requestJob{value: PAY}(ethModel, 1, INPUT, "c", address(0), PAY, PRICE, deadline, 1 << 11);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.BadDeadline.selector, block.timestamp - 1, block.timestamp));
-        market.requestJob{value: PAY}(ethModel, INPUT, "c", address(0), PAY, uint64(block.timestamp - 1), 0);
+        market.requestJob{value: PAY}(ethModel, 1, INPUT, "c", address(0), PAY, PRICE, uint64(block.timestamp - 1), 0);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, PAY, PAY - 1));
-        market.requestJob{value: PAY - 1}(ethModel, INPUT, "c", address(0), PAY, deadline, 0);
+        market.requestJob{value: PAY - 1}(ethModel, 1, INPUT, "c", address(0), PAY, PRICE, deadline, 0);
         vm.stopPrank();
     }
 
     function test_RevertWhen_ReceiptDoesNotMatchOrIsNotTheSigners() public {
         uint256 jobId = _requestEth(PAY);
         vm.prank(ops[0]);
-        market.claim(jobId);
+        market.claim(jobId, ops[0]);
         JobReceipt memory r = _receipt(jobId);
         r.weightsDigest = keccak256("other weights");
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.ReceiptMismatch.selector, jobId, "weightsDigest"));
@@ -331,17 +335,17 @@ contract JobMarketTest is CairnSystem {
     function test_RevertWhen_ClaimByStrangerOrWithoutFreeStake() public {
         uint256 jobId = _requestEth(PAY);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.NotOperator.selector, address(this)));
-        market.claim(jobId);
+        market.claim(jobId, address(this));
         vm.prank(ops[0]);
         operators.requestUnstake(5 ether);
         vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.InsufficientFreeStake.selector, ops[0], 0, 0.01 ether));
         vm.prank(ops[0]);
-        market.claim(jobId);
+        market.claim(jobId, ops[0]);
         vm.prank(ops[1]);
-        market.claim(jobId);
+        market.claim(jobId, ops[1]);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.WrongState.selector, jobId, IJobMarket.JobState.Claimed));
         vm.prank(ops[2]);
-        market.claim(jobId); // a front-run claim leaves the second claimer a clear error
+        market.claim(jobId, ops[2]); // a front-run claim leaves the second claimer a clear error
     }
 
     function test_AnyoneAddsEvidenceToAJob() public {
@@ -369,11 +373,13 @@ contract JobMarketTest is CairnSystem {
         uint256 second = _requestEth(PAY);
         vm.prank(owner);
         market.pause();
+        uint64 deadline = uint64(block.timestamp + 1 hours);
         vm.expectRevert(Pausable.EnforcedPause.selector);
-        _requestEth(PAY);
+        vm.prank(buyer);
+        market.requestJob{value: PAY}(ethModel, 1, INPUT, "bafyinput", address(0), PAY, PRICE, deadline, 0);
         vm.expectRevert(Pausable.EnforcedPause.selector);
         vm.prank(ops[1]);
-        market.claim(second);
+        market.claim(second, ops[1]);
         vm.warp(block.timestamp + 1 hours);
         market.finalize(jobId);
         vm.prank(seller);

@@ -202,7 +202,7 @@ contract JobMarketRulesTest is CairnSystem {
         market.unpause();
         uint256 jobId = _requestEth(PAY);
         vm.prank(ops[0]);
-        market.claim(jobId);
+        market.claim(jobId, ops[0]);
         assertTrue(market.getProgress(jobId).state == IJobMarket.JobState.Claimed, "claimed after unpause");
     }
 
@@ -224,7 +224,7 @@ contract JobMarketRulesTest is CairnSystem {
         vm.expectEmit(address(market));
         emit IJobMarket.JobClaimed(jobId, ops[0], 0.2 ether, submitBy);
         vm.prank(ops[0]);
-        market.claim(jobId);
+        market.claim(jobId, ops[0]);
         IJobMarket.JobProgress memory p = market.getProgress(jobId);
         assertEq(p.operator, ops[0], "operator");
         assertEq(p.bond, 0.2 ether, "bond recorded");
@@ -239,7 +239,7 @@ contract JobMarketRulesTest is CairnSystem {
         vm.startPrank(buyer);
         dai.approve(address(market), 1e18);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.TokenNotAccepted.selector, address(dai)));
-        market.requestJob(daiModel, INPUT, "c", address(dai), 1e18, uint64(block.timestamp + 1 hours), 0);
+        market.requestJob(daiModel, 1, INPUT, "c", address(dai), 1e18, 1, uint64(block.timestamp + 1 hours), 0);
         vm.stopPrank();
         assertEq(market.jobCount(), 0, "nothing requested");
     }
@@ -250,8 +250,23 @@ contract JobMarketRulesTest is CairnSystem {
 
     function test_RequestSnapshotsTheModelAndAnnouncesIt() public {
         uint64 deadline = uint64(block.timestamp + 1 hours);
+        IJobMarket.JobTerms memory expected = IJobMarket.JobTerms({
+            buyer: buyer,
+            modelId: ethModel,
+            modelVersion: 1,
+            seller: seller,
+            weightsDigest: WEIGHTS,
+            runtime: RUNTIME,
+            token: address(0),
+            payment: PAY,
+            royalty: PRICE,
+            protocolFee: FEE,
+            inputDigest: INPUT,
+            regionMask: 0x1ff,
+            deadline: deadline
+        });
         vm.expectEmit(address(market));
-        emit IJobMarket.JobRequested(1, buyer, ethModel, 1, INPUT, "bafyinput", address(0), PAY, deadline, 0x1ff);
+        emit IJobMarket.JobRequested(1, buyer, ethModel, expected, "bafyinput");
         vm.expectEmit(address(market));
         emit IEvidence.MetaEvidence(1, "ipfs://bafyinput");
         uint256 jobId = _requestEth(PAY);
@@ -307,29 +322,34 @@ contract JobMarketRulesTest is CairnSystem {
         vm.prank(buyer);
         uint256 jobId = market.requestJob{value: PAY}(
             ethModel,
+            1,
             INPUT,
             "c",
             address(0),
             PAY,
+            PRICE,
             uint64(block.timestamp + 1 hours),
             0x41 // EU and JP
         );
         assertEq(market.getTerms(jobId).regionMask, 0x1, "only EU is in both");
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.RegionNotAllowed.selector, 0x1, 6));
         vm.prank(ops[2]);
-        market.claim(jobId);
+        market.claim(jobId, ops[2]);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.RegionNotAllowed.selector, 0x40, type(uint8).max));
         vm.prank(buyer);
-        market.requestJob{value: PAY}(ethModel, INPUT, "c", address(0), PAY, uint64(block.timestamp + 1 hours), 0x40);
+        market.requestJob{value: PAY}(
+            ethModel, 1, INPUT, "c", address(0), PAY, PRICE, uint64(block.timestamp + 1 hours), 0x40
+        );
     }
 
     function test_RequestDeadlineEdges() public {
         uint64 max = uint64(block.timestamp + 7 days);
         vm.startPrank(buyer);
-        uint256 a = market.requestJob{value: PAY}(ethModel, INPUT, "c", address(0), PAY, uint64(block.timestamp), 0);
-        uint256 b = market.requestJob{value: PAY}(ethModel, INPUT, "c", address(0), PAY, max, 0);
+        uint256 a =
+            market.requestJob{value: PAY}(ethModel, 1, INPUT, "c", address(0), PAY, PRICE, uint64(block.timestamp), 0);
+        uint256 b = market.requestJob{value: PAY}(ethModel, 1, INPUT, "c", address(0), PAY, PRICE, max, 0);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.BadDeadline.selector, max + 1, block.timestamp));
-        market.requestJob{value: PAY}(ethModel, INPUT, "c", address(0), PAY, max + 1, 0);
+        market.requestJob{value: PAY}(ethModel, 1, INPUT, "c", address(0), PAY, PRICE, max + 1, 0);
         vm.stopPrank();
         assertEq(market.getTerms(a).deadline, block.timestamp, "now is a valid deadline");
         assertEq(market.getTerms(b).deadline, max, "so is the longest");
@@ -344,7 +364,7 @@ contract JobMarketRulesTest is CairnSystem {
         uint256 required = PRICE + (exact - 1) * 500 / 10_000 + 1e12;
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.InsufficientPayment.selector, exact - 1, required));
         vm.prank(buyer);
-        market.requestJob{value: exact - 1}(ethModel, INPUT, "c", address(0), exact - 1, deadline, 0);
+        market.requestJob{value: exact - 1}(ethModel, 1, INPUT, "c", address(0), exact - 1, PRICE, deadline, 0);
         uint256 jobId = _requestEth(exact);
         IJobMarket.JobTerms memory t = market.getTerms(jobId);
         assertEq(t.payment - t.royalty - t.protocolFee, 1e12, "the operator gets exactly its minimum");
@@ -360,19 +380,21 @@ contract JobMarketRulesTest is CairnSystem {
         uint64 deadline = uint64(block.timestamp + 1 hours);
         vm.startPrank(buyer);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.ModelUnavailable.selector, licensed, buyer));
-        market.requestJob{value: PAY}(licensed, INPUT, "c", address(0), PAY, deadline, 0);
-        models.buyLicense{value: 0.1 ether}(licensed);
-        uint256 jobId = market.requestJob{value: PAY}(licensed, INPUT, "c", address(0), PAY, deadline, 0);
+        market.requestJob{value: PAY}(licensed, 1, INPUT, "c", address(0), PAY, PRICE, deadline, 0);
+        models.buyLicense{value: 0.1 ether}(licensed, address(0), 0.1 ether, 30 days);
+        uint256 jobId = market.requestJob{value: PAY}(licensed, 1, INPUT, "c", address(0), PAY, PRICE, deadline, 0);
         vm.stopPrank();
         assertEq(market.getTerms(jobId).modelId, licensed, "licensed buyer served");
         vm.warp(block.timestamp + 30 days + 1);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.ModelUnavailable.selector, licensed, buyer));
         vm.prank(buyer);
-        market.requestJob{value: PAY}(licensed, INPUT, "c", address(0), PAY, uint64(block.timestamp + 1), 0);
+        market.requestJob{value: PAY}(licensed, 1, INPUT, "c", address(0), PAY, PRICE, uint64(block.timestamp + 1), 0);
         vm.prank(seller);
         models.deprecate(ethModel);
+        uint64 later = uint64(block.timestamp + 1 hours);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.ModelUnavailable.selector, ethModel, buyer));
-        _requestEth(PAY);
+        vm.prank(buyer);
+        market.requestJob{value: PAY}(ethModel, 1, INPUT, "c", address(0), PAY, PRICE, later, 0);
     }
 
     function test_RevertWhen_TokenPaymentIsWrong() public {
@@ -380,9 +402,11 @@ contract JobMarketRulesTest is CairnSystem {
         vm.startPrank(buyer);
         usdc.approve(address(market), 5e6);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.UnexpectedEth.selector, 1));
-        market.requestJob{value: 1}(usdcModel, INPUT, "c", address(usdc), 5e6, deadline, 0);
-        vm.expectRevert(abi.encodeWithSelector(IJobMarket.TokenMismatch.selector, usdcModel, address(usdc), address(0)));
-        market.requestJob{value: 5e6}(usdcModel, INPUT, "c", address(0), 5e6, deadline, 0);
+        market.requestJob{value: 1}(usdcModel, 1, INPUT, "c", address(usdc), 5e6, USDC_PRICE, deadline, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICairnCommon.TokenMismatch.selector, usdcModel, address(usdc), address(0))
+        );
+        market.requestJob{value: 5e6}(usdcModel, 1, INPUT, "c", address(0), 5e6, USDC_PRICE, deadline, 0);
         vm.stopPrank();
 
         FeeOnTransferToken fot = new FeeOnTransferToken();
@@ -393,7 +417,7 @@ contract JobMarketRulesTest is CairnSystem {
         vm.startPrank(buyer);
         fot.approve(address(market), 1000);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.UnsupportedToken.selector, address(fot), 1000, 990));
-        market.requestJob(fotModel, INPUT, "c", address(fot), 1000, deadline, 0);
+        market.requestJob(fotModel, 1, INPUT, "c", address(fot), 1000, 1, deadline, 0);
         vm.stopPrank();
         assertEq(fot.balanceOf(buyer), 1000, "nothing taken");
         assertEq(market.jobCount(), 0, "nothing requested");
@@ -407,10 +431,12 @@ contract JobMarketRulesTest is CairnSystem {
         return JobRequest({
             buyer: buyer,
             modelId: usdcModel,
+            version: 1,
             inputDigest: INPUT,
             inputCid: "bafyinput",
             token: address(usdc),
             payment: payment,
+            maxPricePerCall: USDC_PRICE,
             deadline: uint64(block.timestamp + 1 hours),
             regionMask: 0,
             nonce: nonce
@@ -425,7 +451,25 @@ contract JobMarketRulesTest is CairnSystem {
         address relayer = address(0x4E1A);
         vm.expectEmit(address(market));
         emit IJobMarket.JobRequested(
-            1, buyer, usdcModel, 1, INPUT, "bafyinput", address(usdc), 2e6, req.deadline, 0x1ff
+            1,
+            buyer,
+            usdcModel,
+            IJobMarket.JobTerms({
+                buyer: buyer,
+                modelId: usdcModel,
+                modelVersion: 1,
+                seller: seller,
+                weightsDigest: WEIGHTS,
+                runtime: RUNTIME,
+                token: address(usdc),
+                payment: 2e6,
+                royalty: USDC_PRICE,
+                protocolFee: 2e6 * 500 / 10_000,
+                inputDigest: INPUT,
+                regionMask: 0x1ff,
+                deadline: req.deadline
+            }),
+            "bafyinput"
         );
         vm.prank(relayer);
         uint256 jobId = market.requestJobWithSig(req, sig, IJobMarket.Permit(0, 0, 0, 0));
@@ -495,7 +539,7 @@ contract JobMarketRulesTest is CairnSystem {
 
     function test_RevertWhen_JobIsUnknownOrInTheWrongState() public {
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.UnknownJob.selector, 7));
-        market.claim(7);
+        market.claim(7, ops[0]);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.UnknownJob.selector, 7));
         market.finalize(7);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.UnknownJob.selector, 7));
@@ -515,7 +559,7 @@ contract JobMarketRulesTest is CairnSystem {
         vm.expectRevert(requested);
         market.finalize(jobId);
         vm.prank(ops[0]);
-        market.claim(jobId);
+        market.claim(jobId, ops[0]);
         bytes memory claimed =
             abi.encodeWithSelector(IJobMarket.WrongState.selector, jobId, IJobMarket.JobState.Claimed);
         vm.warp(block.timestamp + 2 hours);
@@ -530,7 +574,7 @@ contract JobMarketRulesTest is CairnSystem {
         uint256 jobId = _requestEth(PAY);
         uint256 other = _requestEth(PAY);
         vm.prank(ops[0]);
-        market.claim(jobId);
+        market.claim(jobId, ops[0]);
         JobReceipt memory r = _receipt(other);
         bytes memory sig = _sig(opSignerKeys[0], market.receiptDigest(r));
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.ReceiptMismatch.selector, jobId, "jobId"));
@@ -548,13 +592,14 @@ contract JobMarketRulesTest is CairnSystem {
     function test_ResultAtTheLastSecondOpensTheWindow() public {
         uint256 jobId = _requestEth(PAY);
         vm.prank(ops[0]);
-        market.claim(jobId);
+        market.claim(jobId, ops[0]);
         uint64 submitBy = market.getProgress(jobId).submitBy;
         vm.warp(submitBy);
         JobReceipt memory r = _receipt(jobId);
         vm.expectEmit(address(market));
-        emit IJobMarket.ResultSubmitted(jobId, ops[0], r.outputDigest, r.outputCid, r.runnerBuild, submitBy + 1 hours);
-        market.submitResult(jobId, r, _sig(opSignerKeys[0], market.receiptDigest(r)));
+        bytes memory sig = _sig(opSignerKeys[0], market.receiptDigest(r));
+        emit IJobMarket.ResultSubmitted(jobId, ops[0], r, vm.addr(opSignerKeys[0]), sig, submitBy + 1 hours);
+        market.submitResult(jobId, r, sig);
         IJobMarket.JobProgress memory p = market.getProgress(jobId);
         assertTrue(p.state == IJobMarket.JobState.Submitted, "submitted");
         assertEq(p.outputDigest, r.outputDigest, "output recorded");
@@ -564,7 +609,7 @@ contract JobMarketRulesTest is CairnSystem {
     function test_ReopenClearsTheClaimAndAnnouncesThePenalty() public {
         uint256 jobId = _requestEth(1 ether); // bond 0.2 ether, penalty 10% = 0.02 ether
         vm.prank(ops[0]);
-        market.claim(jobId);
+        market.claim(jobId, ops[0]);
         vm.warp(block.timestamp + 10 minutes + 1);
         vm.expectEmit(address(market));
         emit IJobMarket.ClaimExpired(jobId, ops[0], 0.02 ether);
@@ -702,7 +747,7 @@ contract JobMarketRulesTest is CairnSystem {
         vm.startPrank(buyer);
         usdc.approve(address(market), 100e6);
         uint256 jobId = market.requestJob(
-            usdcModel, INPUT, "bafyinput", address(usdc), 100e6, uint64(block.timestamp + 1 hours), 0
+            usdcModel, 1, INPUT, "bafyinput", address(usdc), 100e6, USDC_PRICE, uint64(block.timestamp + 1 hours), 0
         );
         vm.stopPrank();
         _claimAndSubmit(jobId, 0); // bond 0.05 ether at the token's rate
@@ -773,8 +818,9 @@ contract JobMarketRulesTest is CairnSystem {
         market.withdraw(address(usdc));
         vm.startPrank(buyer);
         usdc.approve(address(market), 5e6);
-        uint256 jobId =
-            market.requestJob(usdcModel, INPUT, "c", address(usdc), 5e6, uint64(block.timestamp + 1 hours), 0);
+        uint256 jobId = market.requestJob(
+            usdcModel, 1, INPUT, "c", address(usdc), 5e6, USDC_PRICE, uint64(block.timestamp + 1 hours), 0
+        );
         vm.stopPrank();
         _claimAndSubmit(jobId, 1);
         vm.warp(block.timestamp + 1 hours);
@@ -821,11 +867,12 @@ contract JobMarketRulesTest is CairnSystem {
         uint64 deadline = uint64(block.timestamp + 1 hours);
         JobRequest memory req = _signedRequest(1e6, 0);
         JobReceipt memory r = _receipt(1);
-        bytes[10] memory calls = [
-            abi.encodeCall(market.requestJob, (ethModel, INPUT, "c", address(0), 0, deadline, 0)),
+        bytes[11] memory calls = [
+            abi.encodeCall(market.requestJob, (ethModel, 1, INPUT, "c", address(0), 0, PRICE, deadline, 0)),
             abi.encodeCall(market.requestJobWithSig, (req, "", IJobMarket.Permit(0, 0, 0, 0))),
-            abi.encodeCall(market.claim, (1)),
+            abi.encodeCall(market.claim, (1, ops[0])),
             abi.encodeCall(market.reopen, (1)),
+            abi.encodeCall(market.releaseClaim, (1)),
             abi.encodeCall(market.challenge, (1)),
             abi.encodeCall(market.finalize, (1)),
             abi.encodeCall(market.cancel, (1)),
@@ -838,7 +885,7 @@ contract JobMarketRulesTest is CairnSystem {
         // on its own checks instead.
         for (uint256 i = 0; i < calls.length; ++i) {
             hook.setHook(address(market), calls[i]);
-            if (i < 9) {
+            if (i < 10) {
                 vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
             } else {
                 vm.expectRevert(
@@ -846,7 +893,7 @@ contract JobMarketRulesTest is CairnSystem {
                 );
             }
             vm.prank(buyer);
-            market.requestJob(hookModel, INPUT, "c", address(hook), 1e18, deadline, 0);
+            market.requestJob(hookModel, 1, INPUT, "c", address(hook), 1e18, 1, deadline, 0);
         }
         assertEq(market.jobCount(), 0, "nothing requested");
     }

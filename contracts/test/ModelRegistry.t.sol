@@ -59,6 +59,22 @@ contract ModelRegistryTest is Test {
         return registry.register(m, sig);
     }
 
+    /// @dev What the registry stores (and announces) for a version listed from `m` now.
+    function _listing(ModelManifest memory m) internal view returns (IModelRegistry.ModelVersion memory v) {
+        v = IModelRegistry.ModelVersion({
+            manifestCid: m.manifestCid,
+            manifestDigest: m.manifestDigest,
+            weightsDigest: m.weightsDigest,
+            runtime: m.runtime,
+            paymentToken: m.paymentToken,
+            pricePerCall: m.pricePerCall,
+            licensePrice: m.licensePrice,
+            licensePeriod: m.licensePeriod,
+            regionMask: m.regionMask,
+            registeredAt: uint64(block.timestamp)
+        });
+    }
+
     function _licensed(address token, uint256 price) internal returns (uint256 modelId) {
         ModelManifest memory m = _manifest(0, registry.nonces(seller));
         m.paymentToken = token;
@@ -73,9 +89,11 @@ contract ModelRegistryTest is Test {
 
     function test_RegisterByRelayerStoresEveryField() public {
         ModelManifest memory m = _manifest(0, 0);
+        bytes memory sig = _sign(sellerKey, registry.manifestDigest(m));
         vm.expectEmit(address(registry));
-        emit IModelRegistry.ModelRegistered(1, seller, m.manifestCid, m.manifestDigest, WEIGHTS, RUNTIME);
-        (uint256 modelId, uint64 version) = _register(m);
+        emit IModelRegistry.ModelRegistered(1, 1, seller, _listing(m), 0, m.deadline, sig);
+        vm.prank(relayer);
+        (uint256 modelId, uint64 version) = registry.register(m, sig);
         assertEq(modelId, 1, "model id");
         assertEq(version, 1, "version");
         assertEq(registry.nonces(seller), 1, "nonce");
@@ -96,9 +114,10 @@ contract ModelRegistryTest is Test {
         _register(_manifest(0, 0));
         ModelManifest memory m = _manifest(1, 1);
         m.weightsDigest = keccak256("new weights");
+        bytes memory sig = _sign(sellerKey, registry.manifestDigest(m));
         vm.expectEmit(address(registry));
-        emit IModelRegistry.ModelVersionAdded(1, 1, 2, m.manifestCid, m.manifestDigest, m.weightsDigest);
-        (uint256 modelId, uint64 version) = _register(m);
+        emit IModelRegistry.ModelRegistered(1, 2, seller, _listing(m), 1, m.deadline, sig);
+        (uint256 modelId, uint64 version) = registry.register(m, sig);
         assertEq(modelId, 1, "same model");
         assertEq(version, 2, "version 2");
         assertEq(registry.getVersion(1, 1).weightsDigest, WEIGHTS, "old version kept");
@@ -259,13 +278,21 @@ contract ModelRegistryTest is Test {
     function test_BuyLicenseWithEthExtendsAndPaysSeller() public {
         uint256 modelId = _licensed(address(0), 1 ether);
         vm.deal(buyer, 3 ether);
+        vm.expectEmit(address(registry));
+        emit IModelRegistry.LicenseBought(
+            modelId, buyer, 1, address(0), 1 ether, 30 days, uint64(block.timestamp + 30 days)
+        );
         vm.prank(buyer);
-        uint64 expiry = registry.buyLicense{value: 1 ether}(modelId);
+        uint64 expiry = registry.buyLicense{value: 1 ether}(modelId, address(0), 1 ether, 30 days);
         assertEq(expiry, block.timestamp + 30 days, "expiry");
         assertTrue(registry.hasLicense(modelId, buyer) && registry.canUse(modelId, buyer), "licensed");
         vm.warp(block.timestamp + 10 days);
         vm.prank(buyer);
-        assertEq(registry.buyLicense{value: 1 ether}(modelId), expiry + 30 days, "extends from the old expiry");
+        assertEq(
+            registry.buyLicense{value: 1 ether}(modelId, address(0), 1 ether, 30 days),
+            expiry + 30 days,
+            "extends from the old expiry"
+        );
         assertEq(registry.balanceOf(seller, address(0)), 2 ether, "seller credited");
         vm.warp(expiry + 30 days - 1);
         assertTrue(registry.hasLicense(modelId, buyer), "valid one second before expiry");
@@ -286,10 +313,10 @@ contract ModelRegistryTest is Test {
         vm.deal(buyer, 3 ether);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, 1 ether, 1 ether - 1));
         vm.prank(buyer);
-        registry.buyLicense{value: 1 ether - 1}(modelId);
+        registry.buyLicense{value: 1 ether - 1}(modelId, address(0), 1 ether, 30 days);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, 1 ether, 1 ether + 1));
         vm.prank(buyer);
-        registry.buyLicense{value: 1 ether + 1}(modelId);
+        registry.buyLicense{value: 1 ether + 1}(modelId, address(0), 1 ether, 30 days);
     }
 
     function test_BuyLicenseWithTokenAllowanceAndPermit() public {
@@ -298,7 +325,7 @@ contract ModelRegistryTest is Test {
         vm.prank(buyer);
         usdc.approve(address(registry), 50e6);
         vm.prank(buyer);
-        registry.buyLicense(modelId);
+        registry.buyLicense(modelId, address(usdc), 50e6, 30 days);
         assertEq(usdc.balanceOf(address(registry)), 50e6, "held");
         assertEq(registry.balanceOf(seller, address(usdc)), 50e6, "credited");
 
@@ -309,7 +336,7 @@ contract ModelRegistryTest is Test {
         // Someone front-runs the permit: it is spent, and the purchase still goes through.
         usdc.permit(permitter, address(registry), 50e6, block.timestamp, v, r, s);
         vm.prank(permitter);
-        registry.buyLicenseWithPermit(modelId, block.timestamp, v, r, s);
+        registry.buyLicenseWithPermit(modelId, address(usdc), 50e6, 30 days, block.timestamp, v, r, s);
         assertTrue(registry.hasLicense(modelId, permitter), "licensed with permit");
     }
 
@@ -321,24 +348,26 @@ contract ModelRegistryTest is Test {
         fee.approve(address(registry), 100);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.UnsupportedToken.selector, address(fee), 100, 99));
         vm.prank(buyer);
-        registry.buyLicense(modelId);
+        registry.buyLicense(modelId, address(fee), 100, 30 days);
     }
 
     function test_RevertWhen_LicenseNotRequiredOrEthWithToken() public {
         _register(_manifest(0, 0));
         vm.expectRevert(abi.encodeWithSelector(IModelRegistry.LicenseNotRequired.selector, 1));
-        registry.buyLicense(1);
+        registry.buyLicense(1, address(0), 0, 0);
         uint256 modelId = _licensed(address(usdc), 5);
         vm.deal(buyer, 1);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.UnexpectedEth.selector, 1));
         vm.prank(buyer);
-        registry.buyLicense{value: 1}(modelId);
+        registry.buyLicense{value: 1}(modelId, address(usdc), 5, 30 days);
     }
 
     function test_RevertWhen_PermitForAnEthLicense() public {
         uint256 modelId = _licensed(address(0), 1 ether);
         vm.expectRevert(abi.encodeWithSelector(IModelRegistry.LicensePaidInEth.selector, modelId));
-        registry.buyLicenseWithPermit(modelId, block.timestamp, 27, bytes32(0), bytes32(0));
+        registry.buyLicenseWithPermit(
+            modelId, address(0), 1 ether, 30 days, block.timestamp, 27, bytes32(0), bytes32(0)
+        );
     }
 
     function testFuzz_LicenseExpiryAddsPeriods(uint8 purchases, uint32 gap) public {
@@ -351,7 +380,7 @@ contract ModelRegistryTest is Test {
             uint256 start = expected > block.timestamp ? expected : block.timestamp;
             expected = start + 30 days;
             vm.prank(buyer);
-            assertEq(registry.buyLicense{value: 1}(modelId), expected, "expiry");
+            assertEq(registry.buyLicense{value: 1}(modelId, address(0), 1, 30 days), expected, "expiry");
         }
         assertEq(registry.balanceOf(seller, address(0)), n, "every wei credited");
         assertEq(address(registry).balance, n, "every wei held");
@@ -365,7 +394,7 @@ contract ModelRegistryTest is Test {
         uint256 modelId = _licensed(address(0), 1 ether);
         vm.deal(buyer, 1 ether);
         vm.prank(buyer);
-        registry.buyLicense{value: 1 ether}(modelId);
+        registry.buyLicense{value: 1 ether}(modelId, address(0), 1 ether, 30 days);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, buyer));
         vm.prank(buyer);
         registry.pause();

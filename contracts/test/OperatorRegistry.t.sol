@@ -88,7 +88,7 @@ contract OperatorRegistryTest is Test {
         assertEq(registry.getOperator(op).locked, 0.6 ether, "total lock after a partial release");
 
         vm.expectEmit(address(registry));
-        emit IOperatorRegistry.UnstakeRequested(op, 0.5 ether, 0.5 ether, uint64(block.timestamp) + DELAY);
+        emit IOperatorRegistry.UnstakeRequested(op, 0.5 ether, 2.5 ether, 0.5 ether, uint64(block.timestamp) + DELAY);
         vm.prank(op);
         registry.requestUnstake(0.5 ether);
         vm.warp(block.timestamp + DELAY);
@@ -321,7 +321,7 @@ contract OperatorRegistryTest is Test {
         vm.prank(committee);
         registry.lock(op, 1 ether); // free 1
         vm.expectEmit(address(registry));
-        emit IOperatorRegistry.Slashed(op, market, 2.5 ether, treasury);
+        emit IOperatorRegistry.Slashed(op, market, 2.5 ether, treasury, 1 ether, 1 ether, 0.5 ether);
         vm.prank(market);
         uint256 slashed = registry.slash(op, 2.5 ether, treasury);
         assertEq(slashed, 2.5 ether, "slashed");

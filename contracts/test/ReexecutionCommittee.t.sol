@@ -57,12 +57,12 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
 
     function _commit(uint256 id, address juror, uint256 vote) internal {
         vm.prank(juror);
-        committee.commit(id, CairnTypedData.commitment(id, juror, vote, _salt(juror)));
+        committee.commit(id, juror, CairnTypedData.commitment(id, juror, vote, _salt(juror)));
     }
 
     function _reveal(uint256 id, address juror, uint256 vote) internal {
         vm.prank(juror);
-        committee.reveal(id, vote, _salt(juror));
+        committee.reveal(id, juror, vote, _salt(juror));
     }
 
     function _deadlines(uint256 id) internal view returns (uint64 commitEnd, uint64 revealEnd) {
@@ -283,7 +283,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
             abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, commitEnd, uint256(commitEnd) + 1)
         );
         vm.prank(jurors[0]);
-        committee.commit(id, keccak256("late"));
+        committee.commit(id, jurors[0], keccak256("late"));
     }
 
     function test_RevertWhen_UsedBeforeTheDraw() public {
@@ -295,10 +295,10 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.resolve(id);
         vm.expectRevert(created);
         vm.prank(verifiers[2]);
-        committee.commit(id, keccak256("early"));
+        committee.commit(id, verifiers[2], keccak256("early"));
         vm.expectRevert(created);
         vm.prank(verifiers[2]);
-        committee.reveal(id, 1, bytes32(0));
+        committee.reveal(id, verifiers[2], 1, bytes32(0));
     }
 
     function test_RevertWhen_RevealedLate_AndASilentJurorIsUnpaidOnATie() public {
@@ -378,20 +378,22 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         (uint256 id, address[] memory jurors) = _openAndDraw();
         vm.prank(verifiers[0]);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotJuror.selector, id, verifiers[0]));
-        committee.commit(id, bytes32(uint256(1)));
+        committee.commit(id, verifiers[0], bytes32(uint256(1)));
 
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.VoteCommitted(id, jurors[0]);
+        emit IReexecutionCommittee.VoteCommitted(
+            id, jurors[0], CairnTypedData.commitment(id, jurors[0], 1, _salt(jurors[0]))
+        );
         _commit(id, jurors[0], 1);
         vm.prank(jurors[0]);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.AlreadyDone.selector, id, jurors[0]));
-        committee.commit(id, bytes32(uint256(2)));
+        committee.commit(id, jurors[0], bytes32(uint256(2)));
 
         (uint64 commitEnd,) = _deadlines(id);
         vm.warp(commitEnd);
         vm.prank(jurors[1]);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, commitEnd, commitEnd));
-        committee.commit(id, bytes32(uint256(3)));
+        committee.commit(id, jurors[1], bytes32(uint256(3)));
     }
 
     function test_RevealChecksAndDeadlines() public {
@@ -404,30 +406,30 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.expectRevert(
             abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, commitEnd, block.timestamp)
         );
-        committee.reveal(id, 1, _salt(jurors[0]));
+        committee.reveal(id, jurors[0], 1, _salt(jurors[0]));
 
         vm.warp(commitEnd);
         vm.prank(verifiers[0]);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotJuror.selector, id, verifiers[0]));
-        committee.reveal(id, 1, _salt(verifiers[0]));
+        committee.reveal(id, verifiers[0], 1, _salt(verifiers[0]));
         vm.prank(jurors[0]);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.BadReveal.selector, id, jurors[0]));
-        committee.reveal(id, 2, _salt(jurors[0])); // not what was committed
+        committee.reveal(id, jurors[0], 2, _salt(jurors[0])); // not what was committed
         vm.prank(jurors[0]);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.BadReveal.selector, id, jurors[0]));
-        committee.reveal(id, 1, bytes32(0)); // wrong salt
+        committee.reveal(id, jurors[0], 1, bytes32(0)); // wrong salt
 
         vm.expectEmit(address(committee));
         emit IReexecutionCommittee.VoteRevealed(id, jurors[0], 1);
         _reveal(id, jurors[0], 1);
         vm.prank(jurors[0]);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.AlreadyDone.selector, id, jurors[0]));
-        committee.reveal(id, 1, _salt(jurors[0]));
+        committee.reveal(id, jurors[0], 1, _salt(jurors[0]));
 
         vm.warp(revealEnd);
         vm.prank(jurors[1]);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, revealEnd, revealEnd));
-        committee.reveal(id, 2, _salt(jurors[1]));
+        committee.reveal(id, jurors[1], 2, _salt(jurors[1]));
     }
 
     function test_RevertWhen_RevealingAVoteOutsideTheChoices() public {
@@ -437,7 +439,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.warp(commitEnd);
         vm.prank(jurors[0]);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.BadReveal.selector, id, jurors[0]));
-        committee.reveal(id, 3, _salt(jurors[0]));
+        committee.reveal(id, jurors[0], 3, _salt(jurors[0]));
     }
 
     function test_EveryoneCommittedRevealsEarly_EveryoneRevealedResolvesEarly() public {

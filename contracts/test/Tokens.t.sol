@@ -23,7 +23,9 @@ contract TokensTest is CairnSystem {
 
     function _request(address token, uint256 modelId, uint256 payment) internal returns (uint256 jobId) {
         vm.prank(buyer);
-        jobId = market.requestJob(modelId, INPUT, "bafyinput", token, payment, uint64(block.timestamp + 1 hours), 0);
+        jobId = market.requestJob(
+            modelId, 1, INPUT, "bafyinput", token, payment, 100, uint64(block.timestamp + 1 hours), 0
+        );
     }
 
     function test_NoReturnTokenWorksEndToEnd() public {
@@ -52,7 +54,7 @@ contract TokensTest is CairnSystem {
         six.approve(address(market), 50e6);
         uint256 jobId = _request(address(six), modelId, 50e6);
         vm.prank(ops[0]);
-        market.claim(jobId);
+        market.claim(jobId, ops[0]);
         assertEq(operators.lockedBy(ops[0], address(market)), 0.05 ether, "locked");
     }
 
@@ -120,7 +122,7 @@ contract TokensTest is CairnSystem {
         vm.roll(block.number + 2);
         committee.draw(disputeId);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotJuror.selector, disputeId, address(this)));
-        committee.commit(disputeId, bytes32(uint256(1)));
+        committee.commit(disputeId, address(this), bytes32(uint256(1)));
         (,, uint64 commitDeadline,) = committee.disputeInfo(disputeId);
         vm.warp(commitDeadline);
         address juror = committee.jurorsOf(disputeId)[0];
@@ -130,6 +132,6 @@ contract TokensTest is CairnSystem {
             )
         );
         vm.prank(juror);
-        committee.commit(disputeId, bytes32(uint256(1)));
+        committee.commit(disputeId, juror, bytes32(uint256(1)));
     }
 }

@@ -4,8 +4,8 @@ pragma solidity 0.8.37;
 import {CairnSystem} from "../utils/CairnSystem.sol";
 import {MarketHandler} from "./MarketHandler.sol";
 
-/// @notice Money invariants of the whole suite under random sequences of requests, claims, results,
-/// challenges, rulings, timeouts, withdrawals and force-sent ETH.
+/// @notice Money invariants of the whole suite under random sequences of requests, claims (by operators and
+/// their signer keys), released claims, results, challenges, rulings, timeouts, withdrawals and force-sent ETH.
 contract MarketInvariantTest is CairnSystem {
     MarketHandler internal handler;
     uint256 internal initialBonded;
@@ -58,12 +58,14 @@ contract MarketInvariantTest is CairnSystem {
         assertEq(address(committee).balance, committee.totalCredited(address(0)) + committee.feesHeld(), "committee");
     }
 
-    /// No job closes twice; a finalized split sums to the payment; windows are disjoint.
+    /// No job closes twice; a finalized split sums to the payment; windows are disjoint; a released claim costs
+    /// exactly a timeout's penalty and reopens the job.
     function invariant_SettlementRules() public view {
         assertEq(handler.ghost_closedTwice(), 0, "a job closed twice");
         assertEq(handler.ghost_badSplits(), 0, "a split did not sum to the payment");
         assertEq(handler.ghost_finalizedEarly(), 0, "finalized inside the window");
         assertEq(handler.ghost_challengedLate(), 0, "challenged after the window");
         assertEq(handler.ghost_nonceDecreases(), 0, "a nonce went down");
+        assertEq(handler.ghost_badReleases(), 0, "a released claim was not settled like a timeout");
     }
 }

@@ -6,6 +6,7 @@ import {OperatorRegistry} from "../../src/OperatorRegistry.sol";
 import {ReexecutionCommittee} from "../../src/ReexecutionCommittee.sol";
 import {JobReceipt, JobRequest} from "../../src/interfaces/ICairnTypes.sol";
 import {IJobMarket} from "../../src/interfaces/IJobMarket.sol";
+import {IModelRegistry} from "../../src/interfaces/IModelRegistry.sol";
 import {CairnTypedData} from "../../src/libraries/CairnTypedData.sol";
 import {MockToken} from "../utils/mocks/Tokens.sol";
 import {Test} from "../utils/Test.sol";
@@ -45,6 +46,10 @@ contract MarketHandler is Test {
     uint256 public ghost_finalized;
     uint256 public ghost_disputesRuled;
     uint256 public ghost_cancelled;
+    uint256 public ghost_claimed;
+    uint256 public ghost_released;
+    /// Releases whose penalty, state or unlocked bond differed from a timeout's.
+    uint256 public ghost_badReleases;
 
     bytes32 internal constant INPUT = keccak256("input");
 
@@ -87,14 +92,30 @@ contract MarketHandler is Test {
 
     /*////////////////////////////// ACTIONS //////////////////////////////*/
 
+    /// The buyer's bounds at the model's current terms: its latest version and that version's price.
+    function _bounds(uint256 modelId) internal view returns (uint64 version, uint256 maxPricePerCall) {
+        IModelRegistry models = market.models();
+        version = models.getModel(modelId).latestVersion;
+        maxPricePerCall = models.getVersion(modelId, version).pricePerCall;
+    }
+
     function requestEth(uint256 payment, uint256 actorSeed) external {
         payment = bound(payment, 0.001 ether, 2 ether);
         address buyer = actors[actorSeed % actors.length];
+        (uint64 version, uint256 maxPrice) = _bounds(ethModel);
         vm.deal(buyer, buyer.balance + payment);
         vm.prank(buyer);
         jobs.push(
             market.requestJob{value: payment}(
-                ethModel, INPUT, "bafyinput", address(0), payment, uint64(block.timestamp + 2 hours), 0
+                ethModel,
+                version,
+                INPUT,
+                "bafyinput",
+                address(0),
+                payment,
+                maxPrice,
+                uint64(block.timestamp + 2 hours),
+                0
             )
         );
     }
@@ -102,12 +123,21 @@ contract MarketHandler is Test {
     function requestUsdc(uint256 payment, uint256 actorSeed) external {
         payment = bound(payment, 2e6, 100e6);
         address buyer = actors[actorSeed % actors.length];
+        (uint64 version, uint256 maxPrice) = _bounds(usdcModel);
         usdc.mint(buyer, payment);
         vm.startPrank(buyer);
         usdc.approve(address(market), payment);
         jobs.push(
             market.requestJob(
-                usdcModel, INPUT, "bafyinput", address(usdc), payment, uint64(block.timestamp + 2 hours), 0
+                usdcModel,
+                version,
+                INPUT,
+                "bafyinput",
+                address(usdc),
+                payment,
+                maxPrice,
+                uint64(block.timestamp + 2 hours),
+                0
             )
         );
         vm.stopPrank();
@@ -117,13 +147,16 @@ contract MarketHandler is Test {
     function requestSigned(uint256 payment, bool replay) external observeNonce {
         payment = bound(payment, 2e6, 50e6);
         uint256 nonce = market.requestNonces(signer);
+        (uint64 version, uint256 maxPrice) = _bounds(usdcModel);
         JobRequest memory req = JobRequest({
             buyer: signer,
             modelId: usdcModel,
+            version: version,
             inputDigest: INPUT,
             inputCid: "bafyinput",
             token: address(usdc),
             payment: payment,
+            maxPricePerCall: maxPrice,
             deadline: uint64(block.timestamp + 2 hours),
             regionMask: 0,
             nonce: replay && nonce > 0 ? nonce - 1 : nonce
@@ -139,6 +172,7 @@ contract MarketHandler is Test {
         } catch {}
     }
 
+    /// An operator claims, half the time through its signer key (interface v2: the owner key stays offline).
     function claim(uint256 jobSeed, uint256 opSeed) external {
         uint256 jobId = _job(jobSeed);
         if (jobId == 0 || _state(jobId) != IJobMarket.JobState.Requested) return;
@@ -149,8 +183,34 @@ contract MarketHandler is Test {
             return;
         }
         if ((market.getTerms(jobId).regionMask >> operators.getOperator(ops[i]).region) & 1 == 0) return;
-        vm.prank(ops[i]);
-        market.claim(jobId);
+        vm.prank((opSeed / 3) % 2 == 0 ? ops[i] : vm.addr(opKeys[i]));
+        market.claim(jobId, ops[i]);
+        ++ghost_claimed;
+    }
+
+    /// The claimer hands a job back by its submit deadline, from the operator's key or its signer's: the job
+    /// is open again, the treasury gets exactly the timeout penalty and the rest of the bond is unlocked.
+    function releaseClaim(uint256 jobSeed, bool bySigner) external {
+        uint256 jobId = _job(jobSeed);
+        if (jobId == 0 || _state(jobId) != IJobMarket.JobState.Claimed) return;
+        IJobMarket.JobProgress memory p = market.getProgress(jobId);
+        if (block.timestamp > p.submitBy) return;
+        uint256 penalty = p.bond * market.params().claimPenaltyBps / market.BPS();
+        address treasury = market.treasury();
+        uint256 treasuryBefore = market.balanceOf(treasury, address(0));
+        uint256 lockedBefore = operators.lockedBy(p.operator, address(market));
+        uint256 stakeBefore = operators.getOperator(p.operator).stake;
+        address caller = p.operator;
+        if (bySigner) (,, caller) = operators.operatorInfo(p.operator);
+        vm.prank(caller);
+        market.releaseClaim(jobId);
+        if (
+            _state(jobId) != IJobMarket.JobState.Requested
+                || market.balanceOf(treasury, address(0)) - treasuryBefore != penalty
+                || operators.lockedBy(p.operator, address(market)) != lockedBefore - p.bond
+                || operators.getOperator(p.operator).stake != stakeBefore - penalty
+        ) ++ghost_badReleases;
+        ++ghost_released;
     }
 
     function submit(uint256 jobSeed) external {
@@ -207,7 +267,9 @@ contract MarketHandler is Test {
                 uint256 vote = (votes >> (2 * i)) % 3; // 0 = silent
                 if (vote == 0) continue;
                 vm.prank(jurors[i]);
-                committee.commit(disputeId, CairnTypedData.commitment(disputeId, jurors[i], vote, bytes32(i)));
+                committee.commit(
+                    disputeId, jurors[i], CairnTypedData.commitment(disputeId, jurors[i], vote, bytes32(i))
+                );
             }
             (,, uint64 commitDeadline, uint64 revealDeadline) = committee.disputeInfo(disputeId);
             vm.warp(commitDeadline);
@@ -215,7 +277,7 @@ contract MarketHandler is Test {
                 uint256 vote = (votes >> (2 * i)) % 3;
                 if (vote == 0) continue;
                 vm.prank(jurors[i]);
-                committee.reveal(disputeId, vote, bytes32(i));
+                committee.reveal(disputeId, jurors[i], vote, bytes32(i));
             }
             vm.warp(revealDeadline);
             committee.resolve(disputeId);

@@ -140,10 +140,18 @@ abstract contract CairnSystem is Test {
         return abi.encodePacked(r, s, v);
     }
 
+    /// @dev What a buyer's client binds a request to: the model's latest version and that version's price.
+    /// View calls: read them before a `vm.prank` or `vm.expectRevert`, which the next call consumes.
+    function _bounds(uint256 modelId) internal view returns (uint64 version, uint256 maxPricePerCall) {
+        version = models.getModel(modelId).latestVersion;
+        maxPricePerCall = models.getVersion(modelId, version).pricePerCall;
+    }
+
     function _requestEth(uint256 payment) internal returns (uint256 jobId) {
+        (uint64 version, uint256 maxPrice) = _bounds(ethModel);
         vm.prank(buyer);
         jobId = market.requestJob{value: payment}(
-            ethModel, INPUT, "bafyinput", address(0), payment, uint64(block.timestamp + 1 hours), 0
+            ethModel, version, INPUT, "bafyinput", address(0), payment, maxPrice, uint64(block.timestamp + 1 hours), 0
         );
     }
 
@@ -160,7 +168,7 @@ abstract contract CairnSystem is Test {
 
     function _claimAndSubmit(uint256 jobId, uint256 opIndex) internal {
         vm.prank(ops[opIndex]);
-        market.claim(jobId);
+        market.claim(jobId, ops[opIndex]);
         JobReceipt memory r = _receipt(jobId);
         market.submitResult(jobId, r, _sig(opSignerKeys[opIndex], market.receiptDigest(r)));
     }
@@ -174,14 +182,14 @@ abstract contract CairnSystem is Test {
             if (votes[i] == 0) continue;
             bytes32 salt = keccak256(abi.encode("salt", i));
             vm.prank(jurors[i]);
-            committee.commit(disputeId, CairnTypedData.commitment(disputeId, jurors[i], votes[i], salt));
+            committee.commit(disputeId, jurors[i], CairnTypedData.commitment(disputeId, jurors[i], votes[i], salt));
         }
         (,, uint64 commitDeadline, uint64 revealDeadline) = committee.disputeInfo(disputeId);
         vm.warp(commitDeadline);
         for (uint256 i = 0; i < jurors.length; ++i) {
             if (votes[i] == 0) continue;
             vm.prank(jurors[i]);
-            committee.reveal(disputeId, votes[i], keccak256(abi.encode("salt", i)));
+            committee.reveal(disputeId, jurors[i], votes[i], keccak256(abi.encode("salt", i)));
         }
         vm.warp(revealDeadline);
         committee.resolve(disputeId);
