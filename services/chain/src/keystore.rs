@@ -306,6 +306,68 @@ impl Keystore {
     }
 }
 
+/// The key derivation new keystores get: scrypt with `n = 2^13, r = 8, p = 1`, what `cast wallet new` and
+/// eth-keystore write (a fraction of a second to unlock; geth's "light" parameters are `n = 2^12, p = 6`).
+pub const NEW_KEYSTORE_KDF: Kdf = Kdf::Scrypt { log_n: 13, r: 8, p: 1 };
+
+impl Keystore {
+    /// Encrypts `key` under `password` as a Web3 Secret Storage v3 JSON document (random salt, iv and UUID v4
+    /// id; the address included, as geth writes it), readable by [`Keystore::parse`], `cast` and geth.
+    /// Blocking: derives the key once.
+    ///
+    /// Errors: `kdf` parameters scrypt refuses.
+    pub fn encrypt(key: &PrivateKeySigner, password: &str, kdf: Kdf) -> Result<String> {
+        let salt = alloy::primitives::B256::random();
+        let iv = alloy::primitives::FixedBytes::<16>::random();
+        let mut dk = Zeroizing::new([0u8; DKLEN as usize]);
+        let kdfparams = match kdf {
+            Kdf::Scrypt { log_n, r, p } => {
+                let params = scrypt::Params::new(log_n, r, p)
+                    .map_err(|e| Error::Signer(format!("scrypt refuses n=2^{log_n}, r={r}, p={p}: {e}")))?;
+                scrypt::scrypt(password.as_bytes(), salt.as_slice(), &params, dk.as_mut_slice())
+                    .expect("a 32-byte output is always valid");
+                serde_json::json!({"dklen": DKLEN, "n": 1u64 << log_n, "p": p, "r": r, "salt": hex::encode(salt)})
+            }
+            Kdf::Pbkdf2 { c } => {
+                pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), salt.as_slice(), c, dk.as_mut_slice());
+                serde_json::json!({"c": c, "dklen": DKLEN, "prf": "hmac-sha256", "salt": hex::encode(salt)})
+            }
+        };
+        let mut ciphertext = Zeroizing::new(key.to_bytes().0);
+        let mut cipher = ctr::Ctr128BE::<aes::Aes128>::new_from_slices(&dk[..16], iv.as_slice())
+            .expect("a 16-byte key and a 16-byte iv are AES-128-CTR's sizes");
+        cipher.apply_keystream(ciphertext.as_mut_slice());
+        let mut mac_input = Zeroizing::new(Vec::with_capacity(48));
+        mac_input.extend_from_slice(&dk[16..32]);
+        mac_input.extend_from_slice(ciphertext.as_slice());
+        let mac = keccak256(mac_input.as_slice());
+        // RFC 9562 UUID version 4: random bits with the version nibble 4 and the variant bits 10.
+        let mut id = alloy::primitives::FixedBytes::<16>::random().0;
+        id[6] = (id[6] & 0x0f) | 0x40;
+        id[8] = (id[8] & 0x3f) | 0x80;
+        let h = hex::encode(id);
+        let uuid = format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]);
+        let kdf_name = match kdf {
+            Kdf::Scrypt { .. } => "scrypt",
+            Kdf::Pbkdf2 { .. } => "pbkdf2",
+        };
+        let doc = serde_json::json!({
+            "address": hex::encode(key.address()),
+            "crypto": {
+                "cipher": "aes-128-ctr",
+                "cipherparams": {"iv": hex::encode(iv)},
+                "ciphertext": hex::encode(ciphertext.as_slice()),
+                "kdf": kdf_name,
+                "kdfparams": kdfparams,
+                "mac": hex::encode(mac),
+            },
+            "id": uuid,
+            "version": 3,
+        });
+        Ok(serde_json::to_string_pretty(&doc).expect("a JSON value serialises"))
+    }
+}
+
 fn bad(path: &Path, field: &str, detail: impl Into<String>) -> Error {
     Error::BadKeystore { path: path.to_path_buf(), field: field.to_string(), detail: detail.into() }
 }
@@ -379,6 +441,29 @@ mod tests {
             Err(Error::KeystoreLimit { field, .. }) => format!("limit {field}"),
             other => panic!("expected a keystore error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn encrypted_keystores_decrypt_to_the_same_key_and_only_with_the_password() {
+        let key = PrivateKeySigner::random();
+        for kdf in [NEW_KEYSTORE_KDF, Kdf::Pbkdf2 { c: 1000 }] {
+            let text = Keystore::encrypt(&key, "correct horse", kdf).unwrap();
+            let k = Keystore::parse(Path::new("new.json"), text.as_bytes()).unwrap();
+            assert_eq!(k.kdf(), kdf);
+            assert_eq!(k.address(), Some(key.address()));
+            assert_eq!(k.decrypt("correct horse").unwrap().address(), key.address());
+            assert!(matches!(k.decrypt("wrong"), Err(Error::WrongPassword { .. })));
+            let v: Value = serde_json::from_str(&text).unwrap();
+            let id = v["id"].as_str().unwrap();
+            assert_eq!((id.len(), &id[14..15]), (36, "4"), "a UUID version 4: {id}");
+            assert!(!text.contains(&hex::encode(key.to_bytes())), "the key is never written in the clear");
+        }
+        // Two encryptions of one key differ (fresh salt and iv).
+        let (a, b) = (
+            Keystore::encrypt(&key, "p", NEW_KEYSTORE_KDF).unwrap(),
+            Keystore::encrypt(&key, "p", NEW_KEYSTORE_KDF).unwrap(),
+        );
+        assert_ne!(a, b);
     }
 
     #[test]
