@@ -62,7 +62,7 @@ GAS_SNAPSHOT_FILTER := --no-match-test "testFuzz_|invariant_"
 artifacts: setup ## recompile contracts/ into services/bindings/artifacts (commit the result)
 	cargo xtask artifacts
 
-VECTORS := testdata/vectors/eip712.json testdata/vectors/eip712-v2.json
+VECTORS := testdata/vectors/eip712.json
 
 vectors: setup ## regenerate the EIP-712 vectors' hashes and signatures with cast (commit the result)
 	@scripts/vectors.py $(VECTORS)

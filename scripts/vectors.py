@@ -3,7 +3,7 @@
 
 Usage: scripts/vectors.py [--check] FILE...        (make vectors / make vectors-check)
 
-Each FILE is a vectors file (testdata/vectors/eip712*.json): `types` (the struct definitions) and
+Each FILE is a vectors file (testdata/vectors/eip712.json): `types` (the struct definitions) and
 `vectors`, each with `primaryType`, `domain` and `message`. Those are the inputs; every other field of a
 vector is derived here and rewritten:
 

@@ -2,12 +2,16 @@
 pragma solidity 0.8.37;
 
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {JobReceipt, JobRequest, ModelManifest} from "../src/interfaces/ICairnTypes.sol";
 import {CairnTypedData} from "../src/libraries/CairnTypedData.sol";
 import {Test} from "./utils/Test.sol";
 
-/// @notice Our EIP-712 hashing reproduces the independent vectors (viem and `cast` agree on them) and
-/// recovers their signer through OpenZeppelin's ECDSA; `vm.sign` reproduces each signature.
+/// @notice Typed data v2 (JobRequest binds `version` and `maxPricePerCall`). Our EIP-712 hashing reproduces
+/// the independent vectors (viem and `cast` agree on them) and recovers their signer through OpenZeppelin's
+/// ECDSA; `vm.sign` reproduces each signature. Both directions with cairn-protocol: messages Rust signed
+/// (testdata/vectors/rust-signed.json) verify here, and messages signed here with `vm.sign` are written for
+/// Rust to verify.
 contract CairnTypedDataTest is Test {
     /// @dev anvil's public test account 0, the vectors' signer.
     uint256 internal constant ANVIL_KEY_0 = 0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80;
@@ -69,6 +73,67 @@ contract CairnTypedDataTest is Test {
         m.nonce = nonce;
         m.deadline = deadline ^ 1;
         assertNotEq(first, CairnTypedData.hash(m), "deadline not bound");
+    }
+
+    /// @notice v2: the request's hash binds the model version and the highest royalty the buyer accepts, so a
+    /// request signed for one version or price cap serves no other.
+    function testFuzz_RequestHashBindsVersionAndMaxPrice(uint64 version, uint256 maxPrice, uint64 otherVersion)
+        public
+        pure
+    {
+        vm.assume(version != otherVersion);
+        JobRequest memory q;
+        q.version = version;
+        q.maxPricePerCall = maxPrice;
+        bytes32 first = CairnTypedData.hash(q);
+        q.version = otherVersion;
+        assertNotEq(first, CairnTypedData.hash(q), "version not bound");
+        q.version = version;
+        q.maxPricePerCall = maxPrice ^ 1;
+        assertNotEq(first, CairnTypedData.hash(q), "maxPricePerCall not bound");
+    }
+
+    /// @notice The Rust → Solidity direction: each message cairn-protocol signed (`typed::sign`; its
+    /// `rust_signed` test keeps testdata/vectors/rust-signed.json equal to what Rust signs) decodes into our
+    /// struct, hashes to Rust's digest, and carries a signature that OpenZeppelin's `SignatureChecker` (what
+    /// ModelRegistry and JobMarket call) accepts for the signer, and for no changed v2 field.
+    function test_VerifiesRustSignedMessages() public view {
+        string memory signed = vm.readFile("testdata/vectors/rust-signed.json");
+        assertTrue(!vm.keyExistsJson(signed, ".messages[3]"), "one message of each type");
+        bytes32 domain = CairnTypedData.domainSeparator(
+            vm.parseJsonUint(signed, ".chainId"), vm.parseJsonAddress(signed, ".verifyingContract")
+        );
+        address signer = vm.parseJsonAddress(signed, ".signer");
+
+        ModelManifest memory m = abi.decode(_rustEncoded(signed, 0, "ModelManifest"), (ModelManifest));
+        assertEq(m.seller, signer, "the manifest's seller signed it");
+        _assertRustSigned(signed, 0, CairnTypedData.digest(domain, CairnTypedData.hash(m)), signer);
+
+        JobRequest memory q = abi.decode(_rustEncoded(signed, 1, "JobRequest"), (JobRequest));
+        assertEq(q.buyer, signer, "the request's buyer signed it");
+        assertEq(q.version, 3, "JobRequest.version crosses intact");
+        assertEq(q.maxPricePerCall, 2_600_000, "JobRequest.maxPricePerCall crosses intact");
+        _assertRustSigned(signed, 1, CairnTypedData.digest(domain, CairnTypedData.hash(q)), signer);
+        bytes memory signature = vm.parseJsonBytes(signed, ".messages[1].signature");
+        q.version += 1;
+        assertTrue(
+            !SignatureChecker.isValidSignatureNow(
+                signer, CairnTypedData.digest(domain, CairnTypedData.hash(q)), signature
+            ),
+            "the signature binds the version"
+        );
+        q.version -= 1;
+        q.maxPricePerCall += 1;
+        assertTrue(
+            !SignatureChecker.isValidSignatureNow(
+                signer, CairnTypedData.digest(domain, CairnTypedData.hash(q)), signature
+            ),
+            "the signature binds maxPricePerCall"
+        );
+
+        JobReceipt memory r = abi.decode(_rustEncoded(signed, 2, "JobReceipt"), (JobReceipt));
+        assertEq(r.inputDigest, q.inputDigest, "the receipt is for the request's input");
+        _assertRustSigned(signed, 2, CairnTypedData.digest(domain, CairnTypedData.hash(r)), signer);
     }
 
     function test_CommitmentIsAbiEncodeOfTheVote() public pure {
@@ -150,10 +215,12 @@ contract CairnTypedDataTest is Test {
     function _request(uint256 i) internal view returns (JobRequest memory r) {
         r.buyer = _addr(i, "buyer");
         r.modelId = _uint(i, "modelId");
+        r.version = uint64(_uint(i, "version"));
         r.inputDigest = _b32(i, "inputDigest");
         r.inputCid = _str(i, "inputCid");
         r.token = _addr(i, "token");
         r.payment = _uint(i, "payment");
+        r.maxPricePerCall = _uint(i, "maxPricePerCall");
         r.deadline = uint64(_uint(i, "deadline"));
         r.regionMask = _uint(i, "regionMask");
         r.nonce = _uint(i, "nonce");
@@ -197,10 +264,12 @@ contract CairnTypedDataTest is Test {
         JobRequest memory q = JobRequest({
             buyer: vm.addr(key),
             modelId: 77,
+            version: type(uint64).max - 1,
             inputDigest: sha256("inputs"),
             inputCid: "",
             token: address(0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48),
             payment: 12_345_678,
+            maxPricePerCall: 2_500_001,
             deadline: 1_900_000_000,
             regionMask: 1,
             nonce: type(uint256).max
@@ -237,6 +306,24 @@ contract CairnTypedDataTest is Test {
         );
         vm.createDir("target/forge-signed", true);
         vm.writeFile("target/forge-signed/messages.json", out);
+    }
+
+    /// @dev The ABI-encoded message `i` of the Rust-signed file, checked to be of type `kind`.
+    function _rustEncoded(string memory signed, uint256 i, string memory kind) internal pure returns (bytes memory) {
+        string memory entry = string.concat(".messages[", vm.toString(i), "]");
+        assertEq(vm.parseJsonString(signed, string.concat(entry, ".type")), kind, "message order");
+        return vm.parseJsonBytes(signed, string.concat(entry, ".encoded"));
+    }
+
+    /// @dev Message `i`'s digest is `digest` (ours) and its signature is `signer`'s, as the contracts check it.
+    function _assertRustSigned(string memory signed, uint256 i, bytes32 digest, address signer) internal view {
+        string memory entry = string.concat(".messages[", vm.toString(i), "]");
+        assertEq(
+            digest, vm.parseJsonBytes32(signed, string.concat(entry, ".digest")), "Rust and Solidity digests differ"
+        );
+        bytes memory signature = vm.parseJsonBytes(signed, string.concat(entry, ".signature"));
+        assertTrue(SignatureChecker.isValidSignatureNow(signer, digest, signature), "SignatureChecker refuses it");
+        assertEq(ECDSA.recover(digest, signature), signer, "recovered signer");
     }
 
     function _signed(uint256 key, string memory kind, bytes memory encoded, bytes32 digest)

@@ -148,7 +148,8 @@ pub struct MarketParams {
     pub fee_bps: u16,
     /// ETH-job bond as basis points of the payment.
     pub bond_bps: u16,
-    /// Share of the bond taken when a claim times out.
+    /// Share of the bond taken when a claim times out, and (interface v2) when the operator or its signer key
+    /// hands the job back early with `releaseClaim`: one parameter for both.
     pub claim_penalty_bps: u16,
     /// Share of a losing challenger's bond that is burned.
     pub burn_bps: u16,

@@ -17,6 +17,11 @@
 //! crash between the receipt and the write) is found at `create(deployer, nonce)` and adopted; roles,
 //! parameters and ownership hand-offs already in place are not sent again. A resume after a crash anywhere
 //! therefore ends with one copy of each contract and each setting applied once.
+//!
+//! Both files record the interface version of the contracts ([`INTERFACE_VERSION`]): a journal of another
+//! version is never resumed ([`Error::JournalVersion`]), and [`verify`] — run at the end of every deployment
+//! and by `cairn-deploy verify` — reads `interfaceVersion()` of every contract that declares it and refuses
+//! one that differs from the file and this client.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -34,7 +39,7 @@ use alloy::{
 use cairn_bindings::{
     BlockhashRandomness, JobMarket, ModelRegistry, OperatorRegistry, ReexecutionCommittee, job_market,
 };
-use cairn_chain::{Chain, Deployments, deployments::Deployed};
+use cairn_chain::{Chain, Deployments, INTERFACE_VERSION, deployments::Deployed};
 use cairn_primitives::Sha256Digest;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -89,6 +94,9 @@ pub struct Journal {
     /// Always `false`: the suite is not usable yet (a reader mistaking this file for `<chainId>.json` can tell;
     /// `Deployments::load` refuses it).
     pub complete: bool,
+    /// The interface version of the contracts being deployed ([`INTERFACE_VERSION`]; a journal without it was
+    /// written by a cairn-deploy of version 1). Only a journal of this version is resumed.
+    pub interface_version: u16,
     /// The chain.
     pub chain_id: u64,
     /// The signing account that deploys and, until the hand-off, owns the contracts.
@@ -127,16 +135,28 @@ pub struct PendingCreation {
 }
 
 impl Journal {
-    /// Reads `path`; `None` when there is no such file.
+    /// Reads `path`; `None` when there is no such file. A journal of another interface version than
+    /// [`INTERFACE_VERSION`] (none recorded: version 1) is [`Error::JournalVersion`], whatever else it holds.
     pub fn load(path: &Path) -> Result<Option<Self>> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io(path, e)),
         };
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| Error::BadPartial { path: path.to_path_buf(), detail: e.to_string() })
+        let bad = |e: serde_json::Error| Error::BadPartial { path: path.to_path_buf(), detail: e.to_string() };
+        let value: Value = serde_json::from_str(&text).map_err(bad)?;
+        let found = match value.get("interfaceVersion") {
+            None => None,
+            Some(v) => Some(v.as_u64().and_then(|v| u16::try_from(v).ok()).ok_or_else(|| Error::BadPartial {
+                path: path.to_path_buf(),
+                detail: format!("`interfaceVersion` is {v}, not a version number (0 to 65535)"),
+            })?),
+        };
+        if found != Some(INTERFACE_VERSION) {
+            let contracts = value["contracts"].as_object().map(|c| c.keys().cloned().collect()).unwrap_or_default();
+            return Err(Error::JournalVersion { path: path.to_path_buf(), found, contracts });
+        }
+        serde_json::from_value(value).map(Some).map_err(bad)
     }
 
     /// Writes it to `path` atomically and durably (creating the folder).
@@ -302,6 +322,7 @@ async fn new_journal(chain: &Chain, config: &DeployConfig, root: &Path) -> Resul
         .unwrap_or_default();
     Ok(Journal {
         complete: false,
+        interface_version: INTERFACE_VERSION,
         chain_id: chain.chain_id(),
         deployer: chain.account(),
         owner: config.owner.unwrap_or(chain.account()),
@@ -558,7 +579,18 @@ pub async fn deploy(
     let chain_id = chain.chain_id();
     let path = partial_path(&options.dir, chain_id);
     let complete = Deployments::path(&options.dir, chain_id);
-    let recorded = Journal::load(&path)?;
+    let recorded = match Journal::load(&path) {
+        // Starting over needs nothing from a journal of another version: it is replaced.
+        Err(Error::JournalVersion { found, contracts, .. }) if options.mode == Mode::Force => {
+            progress(&format!(
+                "starting over: the interrupted deployment of interface version {} ({}) is abandoned",
+                found.unwrap_or(1),
+                if contracts.is_empty() { "no contracts yet".to_string() } else { contracts.join(", ") }
+            ));
+            None
+        }
+        other => other?,
+    };
     let journal = match (options.mode, recorded) {
         (Mode::New, Some(j)) => return Err(Error::Interrupted { path, chain_id, contracts: j.recorded() }),
         (Mode::New, None) if complete.exists() => return Err(Error::AlreadyDeployed { path: complete, chain_id }),
@@ -605,6 +637,7 @@ pub async fn deploy(
     let j = &run.journal;
     let deployments = Deployments {
         chain_id: j.chain_id,
+        interface_version: j.interface_version,
         deployment_block: j.contracts.values().map(|d| d.block).min().unwrap_or_default(),
         deployer: j.deployer,
         owner: j.owner,
@@ -755,14 +788,26 @@ async fn wire(run: &mut Run<'_>, config: &DeployConfig) -> Result<()> {
     Ok(())
 }
 
-/// Checks that every contract in `deployments` has the committed artifact's runtime code (immutables
-/// aside) at its address.
+/// Checks that `deployments` is of this client's interface version ([`INTERFACE_VERSION`]), and that every
+/// contract in it reports that version through `interfaceVersion()` (when its artifact declares it: not
+/// `BlockhashRandomness` or `DevToken`) and has the committed artifact's runtime code (immutables aside) at its
+/// address. The version is read before the code is compared, so a suite of another version is named as such.
 pub async fn verify(chain: &Chain, deployments: &Deployments) -> Result<()> {
     chain.expect_chain("the deployments file", deployments.chain_id)?;
+    if deployments.interface_version != INTERFACE_VERSION {
+        return Err(cairn_chain::Error::DeploymentsVersion {
+            path: Deployments::path(Path::new("deployments"), deployments.chain_id),
+            found: Some(deployments.interface_version),
+        }
+        .into());
+    }
     for (name, d) in &deployments.contracts {
         let artifact = cairn_bindings::artifact(name)
             .ok_or_else(|| Error::Config(format!("deployments name `{name}`, which has no artifact")))?;
         let code = chain.ensure_code(name, d.address).await?;
+        if cairn_chain::declares_interface_version(name) {
+            chain.expect_interface_version(name, d.address).await?;
+        }
         if !artifact.matches_runtime_code(&code) {
             return Err(Error::CodeMismatch {
                 contract: name.clone(),

@@ -84,6 +84,22 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// The partial deployments file records a deployment of another interface version: it cannot be resumed.
+    #[error(
+        "{}: the interrupted deployment recorded there ({}) is of Cairn interface version {}, but this cairn-deploy deploys interface version {}, so it cannot be resumed; nothing was sent. Start over with --force (new contracts; those recorded are abandoned), or finish it with the cairn-deploy it was started with",
+        path.display(),
+        if contracts.is_empty() { "no contracts yet".to_string() } else { contracts.join(", ") },
+        match found { Some(v) => v.to_string(), None => "1 (it records no `interfaceVersion`)".to_string() },
+        cairn_chain::INTERFACE_VERSION
+    )]
+    JournalVersion {
+        /// The partial deployments file.
+        path: std::path::PathBuf,
+        /// The version it records (`None`: none, so version 1).
+        found: Option<u16>,
+        /// The contracts it records.
+        contracts: Vec<String>,
+    },
     /// What was recorded no longer matches what would be deployed, or the chain. Nothing was sent.
     #[error(
         "cannot resume the deployment recorded in {}:\n  - {}\nnothing was sent; fix what is listed and resume again, or start over with --force (new contracts; those recorded are abandoned)",

@@ -2,6 +2,11 @@
 //! five opted-in verifiers, so a committee of three can always be drawn; and `DevToken` (6-decimal, EIP-2612),
 //! accepted by the JobMarket for ERC-20 jobs, with 10,000 DUSD minted to the buyer. The keys are derived from fixed
 //! labels (`keccak256("cairn-devnet/<label>")`): the same on every machine, and worthless anywhere else.
+//!
+//! Every operator and verifier registers with a hot signer key separate from its owner key (label
+//! `<label>/signer`), funded for gas: from interface v2 the signer claims, releases claims, signs receipts,
+//! commits and reveals for its operator, so a runner needs only that key and the owner key (stake, signer,
+//! verifier opt-in, withdrawals) can stay offline.
 
 use alloy::{
     network::TransactionBuilder,
@@ -29,10 +34,11 @@ pub struct Actor {
     pub address: Address,
     /// Its private key (devnet only: derived from a public label).
     pub private_key: B256,
-    /// For operators: the receipt signer's address and key.
+    /// For operators and verifiers: the hot signer key's address (registered as the operator's signer; it
+    /// claims, signs receipts and votes for the operator).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signer: Option<Address>,
-    /// For operators: the receipt signer's key.
+    /// For operators and verifiers: the hot signer's key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signer_key: Option<B256>,
     /// For operators and verifiers: their region.
@@ -70,11 +76,21 @@ pub fn devnet_key(label: &str) -> PrivateKeySigner {
 /// The chain ids seeding accepts (never a public chain: the keys are public).
 pub const DEVNET_CHAIN_IDS: &[u64] = &[31337, 1337];
 
+/// ETH each operator's and verifier's signer key gets for gas (it sends claims, submissions and votes).
+pub const SIGNER_ETH: &str = "2";
+
+/// The devnet signer (hot) key of the operator or verifier `label`, separate from its owner key.
+pub fn devnet_signer_key(label: &str) -> PrivateKeySigner {
+    devnet_key(&format!("{label}/signer"))
+}
+
 /// DevToken's bond rate: 1 DUSD (1e6 units) bonds 0.0005 ETH (rate = 5e14 × 1e18 / 1e6).
 pub const DEV_TOKEN_BOND_RATE: u128 = 5 * 10u128.pow(26);
 
 /// Funds and registers the actors, deploying DevToken into `deployments` when it is not there yet.
-/// Idempotent: funded accounts and registered operators are left as they are. `funder` must own JobMarket.
+/// Idempotent: funded accounts and registered operators are left as they are, except that a registered actor
+/// whose signer is not its devnet signer key (a devnet seeded before every actor had one) gets it
+/// (`setSigner`, sent by the owner key). `funder` must own JobMarket.
 pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progress<'_>) -> Result<Vec<Actor>> {
     if !DEVNET_CHAIN_IDS.contains(&funder.chain_id()) {
         return Err(Error::Config(format!(
@@ -153,7 +169,12 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
             let chain = Chain::connect(funder.url(), key, ChainOptions::default()).await?;
             chain.name_address(registry_address, "OperatorRegistry");
             let registry = OperatorRegistry::new(registry_address, chain.provider());
-            let signer_key = if verifier { devnet_key(&label) } else { devnet_key(&format!("{label}/signer")) };
+            let signer_key = devnet_signer_key(&label);
+            let signer = signer_key.address();
+            if funder.balance(signer).await? < parse_ether(SIGNER_ETH).expect("literal amount") / U256::from(2) {
+                progress(&format!("funding {label}'s signer key {signer} with {SIGNER_ETH} ETH"));
+                funder.send(&format!("fund {label}'s signer key"), fund(signer, SIGNER_ETH)).await?;
+            }
             let info = registry.operatorInfo(address).call().await.map_err(|e| cairn_chain::Error::Transport {
                 action: format!("read {label}'s registration"),
                 detail: e.to_string(),
@@ -162,13 +183,7 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
             if !info.registered {
                 progress(&format!("registering {label} in {region} with {stake} ETH stake"));
                 let call = registry
-                    .register(
-                        signer_key.address(),
-                        region.bit(),
-                        keccak256("cpu"),
-                        B256::ZERO,
-                        format!("devnet://{label}"),
-                    )
+                    .register(signer, region.bit(), keccak256("cpu"), B256::ZERO, format!("devnet://{label}"))
                     .value(stake_wei);
                 chain.send(&format!("register {label}"), call.into_transaction_request()).await?;
                 if verifier {
@@ -179,13 +194,16 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
                         )
                         .await?;
                 }
+            } else if info.signer != signer {
+                progress(&format!("setting {label}'s signer key to {signer} (was {})", info.signer));
+                chain
+                    .send(&format!("set {label}'s signer key"), registry.setSigner(signer).into_transaction_request())
+                    .await?;
             }
             actor.region = Some(region.code().into());
             actor.stake_wei = Some(stake_wei);
-            if !verifier {
-                actor.signer = Some(signer_key.address());
-                actor.signer_key = Some(signer_key.to_bytes());
-            }
+            actor.signer = Some(signer);
+            actor.signer_key = Some(signer_key.to_bytes());
         }
         actors.push(actor);
     }

@@ -84,6 +84,25 @@ contract CairnProofs {
         }
     }
 
+    /// Typed data v2: equal request digests imply the same model, version and highest royalty, so a
+    /// request signed for one version or price cap serves no other.
+    function check_RequestDigestBindsModelVersionAndMaxPrice(
+        uint256 modelA,
+        uint256 modelB,
+        uint64 versionA,
+        uint64 versionB,
+        uint256 maxPriceA,
+        uint256 maxPriceB
+    ) public pure {
+        JobRequest memory a;
+        (a.modelId, a.version, a.maxPricePerCall) = (modelA, versionA, maxPriceA);
+        JobRequest memory b;
+        (b.modelId, b.version, b.maxPricePerCall) = (modelB, versionB, maxPriceB);
+        if (_digest(1, address(1), CairnTypedData.hash(a)) == _digest(1, address(1), CairnTypedData.hash(b))) {
+            assert(modelA == modelB && versionA == versionB && maxPriceA == maxPriceB);
+        }
+    }
+
     /// Equal receipt digests imply the same job, output and inputs.
     function check_ReceiptDigestBindsJobAndOutput(
         uint256 jobA,

@@ -6,7 +6,9 @@ use clap::Args;
 use super::ChainArgs;
 
 /// Fund and register devnet actors: a seller, a buyer, three staked operators (EU, US, JP) and five
-/// opted-in verifiers; DevToken (DUSD) deployed, accepted for jobs, 10,000 minted to the buyer. Devnet chains only (the keys are derived from public labels).
+/// opted-in verifiers, each operator and verifier with a funded hot signer key separate from its owner key
+/// (the signer claims, submits and votes for it); DevToken (DUSD) deployed, accepted for jobs, 10,000 minted to
+/// the buyer. Devnet chains only (the keys are derived from public labels).
 ///
 /// Examples:
 ///   CAIRN_PRIVATE_KEY=0xac09… cairn-deploy seed --accounts-out .devnet/accounts.json

@@ -4,8 +4,11 @@ use anyhow::Context as _;
 use cairn_chain::RpcArgs;
 use clap::Args;
 
-/// Check that every address in deployments/<chainId>.json holds the committed artifact's code.
+/// Check that every address in deployments/<chainId>.json holds the committed artifact's code, and that the
+/// file and every Cairn contract in it speak this client's interface version (`interfaceVersion()`).
 ///
+/// A deployment of another interface version (a file without `interfaceVersion` is version 1) is refused with
+/// what was found; redeploy with `cairn-deploy deploy --force` (`make devnet` locally) or use a matching client.
 /// Read-only: no key is needed.
 ///
 /// Examples:

@@ -1,7 +1,12 @@
 //! cairn-deploy against a real anvil (and the real solc adapter): the whole suite deployed, verified and
 //! seeded; typed data signed in Rust accepted by the contracts; reverts decoded; read-only commands without
-//! a key; an interrupted deployment resumed. (The artifacts' drift check is tested in the xtask.)
+//! a key; an interrupted deployment resumed; interface versions refused; an operator acting through its hot
+//! signer key only; a job and a model rebuilt from events alone. (The artifacts' drift check is tested in the
+//! xtask.)
 
+mod from_events;
+mod hot_keys;
+mod interface_version;
 mod read_only;
 mod resume;
 mod reverts;

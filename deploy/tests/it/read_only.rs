@@ -10,7 +10,7 @@ use cairn_deploy::{Error, config::DeployConfig};
 use crate::Net;
 
 /// Runs the cairn-deploy binary with no key, keystore or RPC in its environment.
-fn cairn_deploy(args: &[&str]) -> Output {
+pub(crate) fn cairn_deploy(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cairn-deploy"))
         .args(args)
         .env_remove("CAIRN_PRIVATE_KEY")

@@ -273,6 +273,50 @@ async fn resume_refuses_changed_inputs_another_deployer_and_another_chain() {
 }
 
 #[tokio::test]
+async fn a_journal_of_another_interface_version_is_never_resumed() {
+    let t = Interrupted::start().await;
+    t.fund().await;
+    assert_eq!(t.partial()["interfaceVersion"], 2, "the journal records the version it deploys");
+
+    // A journal written by a cairn-deploy of interface version 1 (it has no `interfaceVersion`).
+    let mut v1 = t.partial();
+    v1.as_object_mut().unwrap().remove("interfaceVersion");
+    std::fs::write(t.partial_path(), serde_json::to_vec(&v1).unwrap()).unwrap();
+    let err = t.deploy(&t.config, Mode::Resume).await.unwrap_err();
+    assert!(matches!(&err, Error::JournalVersion { found: None, contracts, .. } if contracts.len() == 2), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: the interrupted deployment recorded there (BlockhashRandomness, OperatorRegistry) is of Cairn \
+             interface version 1 (it records no `interfaceVersion`), but this cairn-deploy deploys interface version \
+             2, so it cannot be resumed; nothing was sent. Start over with --force (new contracts; those recorded are \
+             abandoned), or finish it with the cairn-deploy it was started with",
+            t.partial_path().display()
+        )
+    );
+    // A plain deploy refuses it the same way.
+    let err = t.deploy(&t.config, Mode::New).await.unwrap_err();
+    assert!(matches!(err, Error::JournalVersion { .. }), "{err}");
+
+    // A later version's journal, in a layout this cairn-deploy cannot read: named by its version, not as a
+    // broken file.
+    let mut v3 = v1.clone();
+    v3["interfaceVersion"] = 3.into();
+    v3["steps"] = serde_json::json!([{"what": "something new"}]);
+    v3.as_object_mut().unwrap().remove("configSha256");
+    std::fs::write(t.partial_path(), serde_json::to_vec(&v3).unwrap()).unwrap();
+    let err = t.deploy(&t.config, Mode::Resume).await.unwrap_err();
+    assert!(matches!(err, Error::JournalVersion { found: Some(3), .. }), "{err}");
+    assert_eq!(t.nonce().await, 2, "nothing was sent");
+
+    // --force starts over with new contracts of this version.
+    let d = t.deploy(&t.config, Mode::Force).await.unwrap();
+    assert_eq!(d.interface_version, cairn_chain::INTERFACE_VERSION);
+    assert_eq!(t.nonce().await, 2 + ALL_TRANSACTIONS);
+    assert!(!t.partial_path().exists());
+}
+
+#[tokio::test]
 async fn a_resume_after_the_last_transaction_sends_nothing() {
     let anvil = cairn_testkit::Anvil::start().await.unwrap();
     let chain = Chain::connect(anvil.url(), ANVIL_KEY_0.parse().unwrap(), ChainOptions::default()).await.unwrap();

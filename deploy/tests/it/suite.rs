@@ -1,12 +1,17 @@
 //! Deploy → verify → seed on anvil, and what verify and deploy refuse.
 
 use alloy::{
-    primitives::{Address, U256},
+    primitives::{Address, U256, utils::parse_ether},
     providers::Provider,
 };
 use cairn_bindings::{DevToken, JobMarket, OperatorRegistry, ReexecutionCommittee};
 use cairn_chain::Error as ChainError;
-use cairn_deploy::{Error, config::DeployConfig, deploy::Mode};
+use cairn_deploy::{
+    Error,
+    config::DeployConfig,
+    deploy::Mode,
+    seed::{SIGNER_ETH, devnet_signer_key},
+};
 
 use crate::{Net, options};
 
@@ -44,16 +49,54 @@ async fn deploy_wires_verifies_and_seeds_the_suite() {
         regions.push(info.region);
     }
     assert_eq!(regions, vec![0, 3, 6], "EU, US, JP");
+    // Every operator and verifier acts through a hot signer key of its own, separate from its owner key and
+    // funded for gas (interface v2: the signer claims, submits and votes).
+    for label in (0..3).map(|i| format!("operator-{i}")).chain((0..5).map(|i| format!("verifier-{i}"))) {
+        let owner = cairn_deploy::seed::devnet_key(&label).address();
+        let signer = devnet_signer_key(&label).address();
+        assert_ne!(signer, owner, "{label}");
+        assert_eq!(registry.operatorInfo(owner).call().await.unwrap().signer, signer, "{label}");
+        assert!(net.deployer.balance(signer).await.unwrap() >= parse_ether(SIGNER_ETH).unwrap(), "{label}");
+    }
     let token = DevToken::new(net.address("DevToken"), p);
     let buyer = cairn_deploy::seed::devnet_key("buyer").address();
     assert_eq!(token.balanceOf(buyer).call().await.unwrap(), U256::from(10_000_000_000u64));
     assert!(market.tokenConfig(net.address("DevToken")).call().await.unwrap().bondRate > U256::ZERO);
 
-    // Seeding again changes nothing that is already there.
+    // Seeding again changes nothing that is already there, and returns (for accounts.json) each operator's and
+    // verifier's signer key beside its owner key.
     let mut again = net.deployments.clone();
-    cairn_deploy::seed::seed(&net.deployer, &mut again, &|_| {}).await.unwrap();
+    let before = net.deployer.provider().get_transaction_count(net.deployer.account()).await.unwrap();
+    let actors = cairn_deploy::seed::seed(&net.deployer, &mut again, &|_| {}).await.unwrap();
+    assert_eq!(net.deployer.provider().get_transaction_count(net.deployer.account()).await.unwrap(), before);
     assert_eq!(again.contracts, net.deployments.contracts);
     assert_eq!(registry.verifiers().call().await.unwrap().len(), 5);
+    assert_eq!(actors.len(), 10);
+    for actor in &actors {
+        let staking = actor.role.starts_with("operator-") || actor.role.starts_with("verifier-");
+        let key = devnet_signer_key(&actor.role);
+        if staking {
+            assert_eq!(actor.signer, Some(key.address()), "{}", actor.role);
+            assert_eq!(actor.signer_key, Some(key.to_bytes()), "{}", actor.role);
+            let json = serde_json::to_value(actor).unwrap();
+            assert_eq!(json["signer"].as_str().unwrap().parse::<Address>().unwrap(), key.address(), "{json}");
+            assert!(json["signerKey"].is_string(), "{json}");
+        } else {
+            assert_eq!(actor.signer, None, "{}", actor.role);
+        }
+    }
+
+    // A devnet seeded before verifiers had signer keys of their own (the verifier signing for itself) gets
+    // them on the next seed.
+    let verifier = net.as_actor("verifier-2").await;
+    let as_verifier = OperatorRegistry::new(net.address("OperatorRegistry"), verifier.provider());
+    verifier
+        .send("sign for itself", as_verifier.setSigner(verifier.account()).into_transaction_request())
+        .await
+        .unwrap();
+    cairn_deploy::seed::seed(&net.deployer, &mut again, &|_| {}).await.unwrap();
+    let info = registry.operatorInfo(verifier.account()).call().await.unwrap();
+    assert_eq!(info.signer, devnet_signer_key("verifier-2").address());
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The Rust → Solidity direction of the typed data: messages signed by `cairn-protocol` are accepted by the
-//! deployed contracts (a relayed registration, a relayed ERC-20 job request with an EIP-2612 permit, a relayed
-//! receipt), and the contracts' own digest views agree with Rust's.
+//! deployed contracts (a relayed registration, a relayed ERC-20 job request of typed data v2 — version and
+//! highest royalty bound — with an EIP-2612 permit, a relayed receipt), and the contracts' own digest views
+//! agree with Rust's.
 
 use alloy::{
     primitives::{Address, B256, U256, keccak256},
@@ -21,13 +22,14 @@ sol! {
     struct Permit { address owner; address spender; uint256 value; uint256 nonce; uint256 deadline; }
 }
 
-async fn now(net: &Net) -> u64 {
+pub(crate) async fn now(net: &Net) -> u64 {
     let block = net.deployer.provider().get_block_number().await.unwrap();
     let block = net.deployer.provider().get_block_by_number(block.into()).await.unwrap().unwrap();
     block.header.timestamp
 }
 
-/// Registers a DUSD-priced model from a Rust-signed manifest (relayed by the deployer); returns its id.
+/// Registers a DUSD-priced model (1 DUSD per call, EU/US/JP) from a Rust-signed manifest (relayed by the
+/// deployer); returns its id. Its version is 1.
 pub(crate) async fn register_model(net: &Net, seller: &PrivateKeySigner) -> U256 {
     let registry = ModelRegistry::new(net.address("ModelRegistry"), net.deployer.provider());
     let manifest = ModelManifest {
@@ -59,6 +61,7 @@ pub(crate) async fn register_model(net: &Net, seller: &PrivateKeySigner) -> U256
         .unwrap();
     let event = receipt.decoded_log::<ModelRegistry::ModelRegistered>().expect("ModelRegistered");
     assert_eq!(event.seller, seller.address());
+    assert_eq!(event.version, 1);
     event.modelId
 }
 
@@ -78,16 +81,23 @@ async fn contracts_accept_what_rust_signed() {
     let request = JobRequest {
         buyer: buyer.address(),
         modelId: model_id,
+        version: 1,
         inputDigest: B256::repeat_byte(0x22),
         inputCid: "bafkreiinput".into(),
         token: net.address("DevToken"),
         payment,
+        maxPricePerCall: U256::from(1_000_000u64),
         deadline,
         regionMask: RegionMask::of([Region::Eu]).to_u256(),
         nonce: market.requestNonces(buyer.address()).call().await.unwrap(),
     };
-    let request_sig =
-        typed::sign(&buyer, &request, &typed::domain(net.deployer.chain_id(), net.address("JobMarket"))).await.unwrap();
+    let market_domain = typed::domain(net.deployer.chain_id(), net.address("JobMarket"));
+    assert_eq!(
+        market.requestDigest(request.clone()).call().await.unwrap(),
+        typed::digest(&request, &market_domain),
+        "JobMarket.requestDigest = Rust's digest of a v2 JobRequest"
+    );
+    let request_sig = typed::sign(&buyer, &request, &market_domain).await.unwrap();
     let permit = Permit {
         owner: buyer.address(),
         spender: net.address("JobMarket"),
@@ -116,13 +126,15 @@ async fn contracts_accept_what_rust_signed() {
         )
         .await
         .unwrap();
-    let job_id = receipt.decoded_log::<JobMarket::JobRequested>().expect("JobRequested").jobId;
+    let requested = receipt.decoded_log::<JobMarket::JobRequested>().expect("JobRequested");
+    let job_id = requested.jobId;
+    assert_eq!((requested.terms.modelVersion, requested.terms.royalty), (1, U256::from(1_000_000u64)));
     assert_eq!(token.balanceOf(net.address("JobMarket")).call().await.unwrap(), payment, "escrowed through the permit");
 
     // Operator 0 (EU) claims; its hot key signs the receipt in Rust; anyone relays it.
     let operator = net.as_actor("operator-0").await;
     let op_market = JobMarket::new(net.address("JobMarket"), operator.provider());
-    operator.send("claim", op_market.claim(job_id).into_transaction_request()).await.unwrap();
+    operator.send("claim", op_market.claim(job_id, operator.account()).into_transaction_request()).await.unwrap();
     let terms = market.getTerms(job_id).call().await.unwrap();
     let output = JobReceipt {
         jobId: job_id,
@@ -150,7 +162,7 @@ async fn contracts_accept_what_rust_signed() {
     let ChainError::Reverted { revert, .. } = &err else { panic!("{err}") };
     assert_eq!(revert.name, "BadReceiptSignature", "{err}");
 
-    let signer = devnet_key("operator-0/signer");
+    let signer = cairn_deploy::seed::devnet_signer_key("operator-0");
     let good = typed::sign(&signer, &output, &domain).await.unwrap();
     net.deployer
         .send("submitResult", market.submitResult(job_id, output, good.as_bytes().into()).into_transaction_request())

@@ -268,8 +268,10 @@ impl Chain {
         self.names.write().expect("names lock").insert(address, name.to_string());
     }
 
-    /// Loads `dir/<chainId>.json` for this node's chain (the file is read on tokio's blocking pool), checks
-    /// every contract has code, and names them.
+    /// Loads `dir/<chainId>.json` for this node's chain (the file is read on tokio's blocking pool; a file of
+    /// another interface version is [`Error::DeploymentsVersion`]), checks every contract has code and that each
+    /// one whose artifact declares `interfaceVersion()` reports [`crate::INTERFACE_VERSION`]
+    /// ([`Error::InterfaceVersion`]: a file that does not describe what is on chain), and names them.
     pub async fn deployments(&self, dir: &Path) -> Result<Deployments> {
         let (owned, chain_id) = (dir.to_path_buf(), self.chain_id);
         let d = tokio::task::spawn_blocking(move || Deployments::load(&owned, chain_id)).await.map_err(|e| {
@@ -280,6 +282,9 @@ impl Chain {
         })??;
         for (name, c) in &d.contracts {
             self.ensure_code(name, c.address).await?;
+            if crate::declares_interface_version(name) {
+                self.expect_version_at_code(name, c.address).await?;
+            }
             self.name_address(c.address, name);
         }
         Ok(d)

@@ -15,11 +15,15 @@
 //!   looking the hash up, never by sending a new transaction; every send waits for its receipt with a
 //!   timeout.
 //! - [`revert`]: revert data → `JobMarket: ClaimWindowClosed(jobId 7, closedAt 1732540000)`.
-//! - [`deployments`]: `deployments/<chainId>.json` (addresses, deployment block, compiler, git commit).
+//! - [`deployments`]: `deployments/<chainId>.json` (addresses, deployment block, compiler, git commit, and the
+//!   interface version the suite speaks).
+//! - [`interface`]: [`INTERFACE_VERSION`], the version of the contracts' interfaces this client speaks, and the
+//!   checks that refuse a deployments file or a contract of another version.
 
 pub mod args;
 pub mod client;
 pub mod deployments;
+pub mod interface;
 pub mod keystore;
 pub mod revert;
 pub mod signer;
@@ -29,6 +33,7 @@ pub use args::RpcArgs;
 pub use args::SignerArgs;
 pub use client::{Chain, ChainOptions};
 pub use deployments::Deployments;
+pub use interface::{INTERFACE_VERSION, declares_interface_version};
 pub use keystore::Keystore;
 pub use revert::DecodedRevert;
 pub use signer::{PasswordSource, SignerSource};
@@ -79,6 +84,32 @@ pub enum Error {
         path: PathBuf,
         /// What is wrong.
         detail: String,
+    },
+    /// A deployments file records a suite of another interface version than [`INTERFACE_VERSION`].
+    #[error(
+        "deployments file {}: it records a deployment of Cairn interface version {}, but this client speaks interface version {INTERFACE_VERSION}; redeploy the contracts for version {INTERFACE_VERSION} with `cairn-deploy deploy --force --rpc-url …` (locally: `make devnet`), or use a Cairn client that speaks interface version {}",
+        path.display(), recorded_version(*.found), found.unwrap_or(1)
+    )]
+    DeploymentsVersion {
+        /// The file.
+        path: PathBuf,
+        /// The version it records; `None` when it records none (written before interface versions: version 1).
+        found: Option<u16>,
+    },
+    /// A contract reports another interface version than [`INTERFACE_VERSION`], or none.
+    #[error(
+        "{contract} at {address} on chain {chain_id} {}, but this client speaks Cairn interface version {INTERFACE_VERSION}; it cannot talk to that deployment: redeploy the contracts with `cairn-deploy deploy --force --rpc-url …` (locally: `make devnet`) and use the new deployments file, or use a Cairn client that speaks the deployed version",
+        reported_version(*.found)
+    )]
+    InterfaceVersion {
+        /// Which contract was expected there.
+        contract: String,
+        /// The address.
+        address: Address,
+        /// The chain.
+        chain_id: u64,
+        /// What `interfaceVersion()` returned; `None` when the code has no such function.
+        found: Option<u16>,
     },
     /// The address holds no contract code.
     #[error(
@@ -209,6 +240,21 @@ pub enum Error {
         /// The error.
         detail: String,
     },
+}
+
+fn recorded_version(found: Option<u16>) -> String {
+    match found {
+        Some(v) => v.to_string(),
+        None => "1 (it has no `interfaceVersion`: it was written before interface versions were recorded)".into(),
+    }
+}
+
+fn reported_version(found: Option<u16>) -> String {
+    match found {
+        Some(v) => format!("speaks Cairn interface version {v}"),
+        None => "has no `interfaceVersion()` (a contract of Cairn interface version 1, or not a Cairn contract at all)"
+            .into(),
+    }
 }
 
 fn node_nonce_text(node_nonce: Option<u64>) -> String {

@@ -1,8 +1,10 @@
 //! `cairn-protocol`: the definitions every Cairn component shares, each in one place.
 //!
-//! - [`typed`]: the EIP-712 structs of DESIGN.md ("Typed data"), the domain, signing and recovery, and the
-//!   verifier commitment hash. The structs are the contracts' own (generated from the committed ABI by
-//!   `cairn-bindings`), so Rust and Solidity cannot disagree on a field; tests check both directions.
+//! - [`typed`]: the EIP-712 structs of DESIGN.md ("Typed data", v2: `JobRequest` binds `version` and
+//!   `maxPricePerCall`), the domain, signing and recovery, and the verifier commitment hash. The structs are
+//!   the contracts' own (generated from the committed ABI by `cairn-bindings`), so Rust and Solidity cannot
+//!   disagree on a field; tests check both directions (messages Rust signs verify in Solidity, messages
+//!   forge signs with `vm.sign` verify in Rust) and the shared vectors.
 //!   Recovery accepts exactly the signatures the contracts accept (v 27 or 28, low s; checked against
 //!   `ModelRegistry` on anvil), so an off-chain check never passes what the chain rejects.
 //! - [`regions`]: region codes ↔ `regionMask` bits.

@@ -1,5 +1,11 @@
 //! EIP-712 typed data: domain name "Cairn", version "1", the chain id and the verifying contract
 //! (ModelRegistry for [`ModelManifest`], JobMarket for [`JobRequest`] and [`JobReceipt`]).
+//!
+//! The structs are typed data v2 (the contracts' interfaces v2): [`JobRequest`] binds the model `version`
+//! the job runs and `maxPricePerCall`, the highest royalty the buyer accepts, so a request signed for one
+//! version or price serves no other. The domain version stays "1": the type hash alone changed, and a v1
+//! request's signature cannot verify against it. `testdata/vectors/eip712.json` holds the v2 vectors (viem's
+//! output, reproduced by `cast`).
 
 use alloy::{
     primitives::{Address, B256, Signature, U256, keccak256, uint},

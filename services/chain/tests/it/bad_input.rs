@@ -41,6 +41,7 @@ async fn chain_id_mismatch_and_missing_deployments_are_named() {
     // A file of another chain under this chain's name.
     let other = Deployments {
         chain_id: 10,
+        interface_version: cairn_chain::INTERFACE_VERSION,
         deployment_block: 1,
         deployer: Address::ZERO,
         owner: Address::ZERO,

@@ -1,7 +1,8 @@
 //! cairn-chain against a real anvil: bad inputs, concurrent sends from one signer, keystores (`cast`'s and
-//! the spec's vectors), lost answers to sends, read-only connections.
+//! the spec's vectors), lost answers to sends, read-only connections, interface versions.
 
 mod bad_input;
+mod interface;
 mod keystores;
 mod lost_response;
 mod read_only;

@@ -1,20 +1,20 @@
-//! Every vector of `testdata/vectors/eip712.json`: struct hash, domain separator, digest, and the exact
-//! signature bytes (RFC 6979 signing is deterministic), then recovery; the file's `types` are the Rust types'
-//! (the forge test checks them against the Solidity type hashes), and Foundry's `cast` derives every hash
-//! and signature of the vectors files from their types and messages as committed (`make vectors-check`).
+//! Every vector of `testdata/vectors/eip712.json` (typed data v2, viem's output; `cast` agrees): typehash,
+//! struct hash, domain separator, digest, and the exact signature bytes (RFC 6979 signing is deterministic),
+//! then recovery; the file's `types` are the Rust types' (the forge test checks them against the Solidity
+//! type hashes), and Foundry's `cast` derives every hash and signature of the file from its types and
+//! messages as committed (`make vectors-check`).
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::process::Command;
 
 use alloy::{
-    primitives::{Address, B256, U256},
+    primitives::{Address, B256, U256, keccak256},
     signers::local::PrivateKeySigner,
     sol_types::SolStruct,
 };
 use cairn_protocol::typed::{self, JobReceipt, JobRequest, ModelManifest};
 use serde_json::Value;
+
+use crate::repo_root;
 
 /// anvil's public test account 0, the vectors' signer.
 const ANVIL_KEY_0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
@@ -35,10 +35,18 @@ fn s(m: &Value, k: &str) -> String {
     m[k].as_str().unwrap().to_string()
 }
 
-async fn check<T: SolStruct + Sync>(v: &Value, message: T) {
+/// One vector `v` against `message` (built from its `message`); `types` is the file's `types`.
+async fn check<T: SolStruct + Sync>(types: &Value, v: &Value, message: T) {
     let d = &v["domain"];
     let domain = typed::domain(d["chainId"].as_u64().unwrap(), a(d, "verifyingContract"));
     assert_eq!(domain.separator(), b(v, "domainSeparator"), "domain separator");
+    let encode_type = encode_type(types, T::NAME);
+    assert_eq!(
+        message.eip712_type_hash(),
+        keccak256(&encode_type),
+        "type hash of {}: keccak256({encode_type})",
+        T::NAME
+    );
     assert_eq!(message.eip712_hash_struct(), b(v, "structHash"), "struct hash of {}", T::NAME);
     assert_eq!(typed::digest(&message, &domain), b(v, "digest"), "digest of {}", T::NAME);
     let signer: PrivateKeySigner = ANVIL_KEY_0.parse().unwrap();
@@ -46,12 +54,6 @@ async fn check<T: SolStruct + Sync>(v: &Value, message: T) {
     let expected: alloy::primitives::Bytes = v["signature"].as_str().unwrap().parse().unwrap();
     assert_eq!(signature.as_bytes().as_slice(), expected.as_ref(), "signature of {}", T::NAME);
     assert_eq!(typed::recover(&message, &domain, &expected).unwrap(), a(v, "signer"));
-}
-
-/// The checkout this test was built from (not `cairn_testkit::repo_root()`: with a target folder shared by
-/// several checkouts, a testkit built in another one would point there).
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn vectors_file() -> Value {
@@ -97,14 +99,13 @@ fn vector_types_are_the_rust_types() {
 #[test]
 fn cast_derives_every_committed_hash_and_signature() {
     // scripts/vectors.py recomputes struct hashes, domain separators, digests and signatures with Foundry's
-    // cast alone; both files must come out byte-identical (eip712-v2.json is viem's v2 output, kept as the
-    // expected result for the typed data the contracts move to next).
+    // cast alone; the file (viem's output) must come out byte-identical.
     let root = repo_root();
     let cast = cairn_testkit::tool("cast").unwrap();
     let out = Command::new("python3")
         .current_dir(&root)
         .env("CAST", cast)
-        .args(["scripts/vectors.py", "--check", "testdata/vectors/eip712.json", "testdata/vectors/eip712-v2.json"])
+        .args(["scripts/vectors.py", "--check", "testdata/vectors/eip712.json"])
         .output()
         .expect("python3 runs scripts/vectors.py (install python3)");
     assert!(
@@ -119,7 +120,9 @@ async fn rust_reproduces_every_shared_vector() {
     let file = vectors_file();
     let vectors = file["vectors"].as_array().unwrap();
     assert_eq!(vectors.len(), 5);
+    let mut checked = Vec::new();
     for v in vectors {
+        checked.push(v["primaryType"].as_str().unwrap());
         let m = &v["message"];
         match v["primaryType"].as_str().unwrap() {
             "ModelManifest" => {
@@ -138,21 +141,23 @@ async fn rust_reproduces_every_shared_vector() {
                     nonce: u(m, "nonce"),
                     deadline: u64_(m, "deadline"),
                 };
-                check(v, msg).await;
+                check(&file["types"], v, msg).await;
             }
             "JobRequest" => {
                 let msg = JobRequest {
                     buyer: a(m, "buyer"),
                     modelId: u(m, "modelId"),
+                    version: u64_(m, "version"),
                     inputDigest: b(m, "inputDigest"),
                     inputCid: s(m, "inputCid"),
                     token: a(m, "token"),
                     payment: u(m, "payment"),
+                    maxPricePerCall: u(m, "maxPricePerCall"),
                     deadline: u64_(m, "deadline"),
                     regionMask: u(m, "regionMask"),
                     nonce: u(m, "nonce"),
                 };
-                check(v, msg).await;
+                check(&file["types"], v, msg).await;
             }
             "JobReceipt" => {
                 let msg = JobReceipt {
@@ -165,16 +170,22 @@ async fn rust_reproduces_every_shared_vector() {
                     runnerBuild: b(m, "runnerBuild"),
                     energyMillijoules: u64_(m, "energyMillijoules"),
                 };
-                check(v, msg).await;
+                check(&file["types"], v, msg).await;
             }
             other => panic!("unknown primaryType {other}"),
         }
     }
+    assert_eq!(
+        checked,
+        ["ModelManifest", "ModelManifest", "JobRequest", "JobRequest", "JobReceipt"],
+        "the vectors, in order"
+    );
 }
 
 #[test]
 fn eip712_type_strings_match_design() {
-    // DESIGN.md's "Typed data", verbatim (the contracts' type hashes are checked by the forge tests).
+    // DESIGN.md's "Typed data" (v2: JobRequest binds `version` and `maxPricePerCall`), verbatim; the
+    // contracts' type hashes are checked by the forge tests.
     assert_eq!(
         ModelManifest::eip712_encode_type(),
         "ModelManifest(address seller,uint256 modelId,string manifestCid,bytes32 manifestDigest,bytes32 weightsDigest,\
@@ -183,8 +194,8 @@ fn eip712_type_strings_match_design() {
     );
     assert_eq!(
         JobRequest::eip712_encode_type(),
-        "JobRequest(address buyer,uint256 modelId,bytes32 inputDigest,string inputCid,address token,uint256 payment,\
-         uint64 deadline,uint256 regionMask,uint256 nonce)"
+        "JobRequest(address buyer,uint256 modelId,uint64 version,bytes32 inputDigest,string inputCid,address token,\
+         uint256 payment,uint256 maxPricePerCall,uint64 deadline,uint256 regionMask,uint256 nonce)"
     );
     assert_eq!(
         JobReceipt::eip712_encode_type(),
