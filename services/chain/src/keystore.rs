@@ -306,6 +306,13 @@ impl Keystore {
     }
 }
 
+/// `N` bytes from the operating system's random source.
+fn random<const N: usize>() -> Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Signer(format!("the system's random source failed: {e}")))?;
+    Ok(bytes)
+}
+
 /// The key derivation new keystores get: scrypt with `n = 2^13, r = 8, p = 1`, what `cast wallet new` and
 /// eth-keystore write (a fraction of a second to unlock; geth's "light" parameters are `n = 2^12, p = 6`).
 pub const NEW_KEYSTORE_KDF: Kdf = Kdf::Scrypt { log_n: 13, r: 8, p: 1 };
@@ -317,24 +324,24 @@ impl Keystore {
     ///
     /// Errors: `kdf` parameters scrypt refuses.
     pub fn encrypt(key: &PrivateKeySigner, password: &str, kdf: Kdf) -> Result<String> {
-        let salt = alloy::primitives::B256::random();
-        let iv = alloy::primitives::FixedBytes::<16>::random();
+        let salt: [u8; 32] = random()?;
+        let iv: [u8; 16] = random()?;
         let mut dk = Zeroizing::new([0u8; DKLEN as usize]);
         let kdfparams = match kdf {
             Kdf::Scrypt { log_n, r, p } => {
                 let params = scrypt::Params::new(log_n, r, p)
                     .map_err(|e| Error::Signer(format!("scrypt refuses n=2^{log_n}, r={r}, p={p}: {e}")))?;
-                scrypt::scrypt(password.as_bytes(), salt.as_slice(), &params, dk.as_mut_slice())
+                scrypt::scrypt(password.as_bytes(), &salt, &params, dk.as_mut_slice())
                     .expect("a 32-byte output is always valid");
                 serde_json::json!({"dklen": DKLEN, "n": 1u64 << log_n, "p": p, "r": r, "salt": hex::encode(salt)})
             }
             Kdf::Pbkdf2 { c } => {
-                pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), salt.as_slice(), c, dk.as_mut_slice());
+                pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), &salt, c, dk.as_mut_slice());
                 serde_json::json!({"c": c, "dklen": DKLEN, "prf": "hmac-sha256", "salt": hex::encode(salt)})
             }
         };
         let mut ciphertext = Zeroizing::new(key.to_bytes().0);
-        let mut cipher = ctr::Ctr128BE::<aes::Aes128>::new_from_slices(&dk[..16], iv.as_slice())
+        let mut cipher = ctr::Ctr128BE::<aes::Aes128>::new_from_slices(&dk[..16], &iv)
             .expect("a 16-byte key and a 16-byte iv are AES-128-CTR's sizes");
         cipher.apply_keystream(ciphertext.as_mut_slice());
         let mut mac_input = Zeroizing::new(Vec::with_capacity(48));
@@ -342,7 +349,7 @@ impl Keystore {
         mac_input.extend_from_slice(ciphertext.as_slice());
         let mac = keccak256(mac_input.as_slice());
         // RFC 9562 UUID version 4: random bits with the version nibble 4 and the variant bits 10.
-        let mut id = alloy::primitives::FixedBytes::<16>::random().0;
+        let mut id: [u8; 16] = random()?;
         id[6] = (id[6] & 0x0f) | 0x40;
         id[8] = (id[8] & 0x3f) | 0x80;
         let h = hex::encode(id);

@@ -478,10 +478,9 @@ impl Context {
             SignerChoice::Source(SignerSource::Keystore { path, .. }) => {
                 cairn_chain::Keystore::read(path).ok().and_then(|k| k.address())
             }
-            SignerChoice::Source(SignerSource::Env(name)) => std::env::var(name)
-                .ok()
-                .and_then(|k| k.trim().parse::<PrivateKeySigner>().ok())
-                .map(|k| k.address()),
+            SignerChoice::Source(SignerSource::Env(name)) => {
+                std::env::var(name).ok().and_then(|k| k.trim().parse::<PrivateKeySigner>().ok()).map(|k| k.address())
+            }
             SignerChoice::None => None,
         }
     }

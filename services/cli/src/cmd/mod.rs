@@ -9,12 +9,10 @@ pub mod wallet;
 pub mod withdraw;
 
 use alloy::{
-    network::TransactionBuilder,
     primitives::{Address, B256, U256},
     providers::Provider,
     rpc::types::{TransactionReceipt, TransactionRequest},
     signers::{Signer as _, local::PrivateKeySigner},
-    sol,
 };
 use anyhow::{Context as _, bail};
 use cairn_chain::{Chain, Deployments};
@@ -25,31 +23,37 @@ use crate::{
     output::{AmountView, TokenInfo},
 };
 
-sol! {
-    /// EIP-20 with the metadata extension and EIP-2612 permits: what the CLI asks of a payment token.
-    #[sol(rpc)]
-    interface IERC20Permit {
-        function name() external view returns (string);
-        function symbol() external view returns (string);
-        function decimals() external view returns (uint8);
-        function balanceOf(address account) external view returns (uint256);
-        function allowance(address owner, address spender) external view returns (uint256);
-        function approve(address spender, uint256 value) external returns (bool);
-        function nonces(address owner) external view returns (uint256);
-        /// EIP-5267: the token's EIP-712 domain.
-        function eip712Domain() external view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions);
-        function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
-    }
+/// EIP-20 + EIP-2612 as the CLI uses them (the generated `permit` call takes eight arguments).
+#[allow(clippy::too_many_arguments, missing_docs)]
+mod erc20 {
+    alloy::sol! {
+        /// EIP-20 with the metadata extension and EIP-2612 permits: what the CLI asks of a payment token.
+        #[sol(rpc)]
+        interface IERC20Permit {
+            function name() external view returns (string);
+            function symbol() external view returns (string);
+            function decimals() external view returns (uint8);
+            function balanceOf(address account) external view returns (uint256);
+            function allowance(address owner, address spender) external view returns (uint256);
+            function approve(address spender, uint256 value) external returns (bool);
+            function nonces(address owner) external view returns (uint256);
+            /// EIP-5267: the token's EIP-712 domain.
+            function eip712Domain() external view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions);
+            function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
+        }
 
-    /// The EIP-2612 permit a token holder signs.
-    struct Permit {
-        address owner;
-        address spender;
-        uint256 value;
-        uint256 nonce;
-        uint256 deadline;
+        /// The EIP-2612 permit a token holder signs.
+        struct Permit {
+            address owner;
+            address spender;
+            uint256 value;
+            uint256 nonce;
+            uint256 deadline;
+        }
     }
 }
+
+pub use erc20::{IERC20Permit, Permit};
 
 /// The contracts that hold pull balances, by their deployments name.
 pub const PAYING_CONTRACTS: [&str; 3] = ["ModelRegistry", "JobMarket", "ReexecutionCommittee"];
@@ -113,7 +117,10 @@ impl TxView {
 
     /// `approve: tx 0x…, block 12, 46,000 gas, fee …`.
     pub fn line(&self) -> String {
-        format!("{}: tx {} in block {}, {} gas, fee {}", self.action, self.tx, self.block, self.gas_used, self.fee.human)
+        format!(
+            "{}: tx {} in block {}, {} gas, fee {}",
+            self.action, self.tx, self.block, self.gas_used, self.fee.human
+        )
     }
 }
 
@@ -231,16 +238,21 @@ impl Market {
         })
     }
 
-    /// Sends `tx` under a spinner and returns what it cost.
+    /// Sends `tx` under a spinner and returns what it cost, and its receipt (for the events).
     ///
     /// Errors: the chain client's (decoded revert, unfunded, timeout…), with `action` named.
-    pub async fn send(&self, ctx: &Context, action: &str, tx: TransactionRequest) -> anyhow::Result<TxView> {
+    pub async fn send(
+        &self,
+        ctx: &Context,
+        action: &str,
+        tx: TransactionRequest,
+    ) -> anyhow::Result<(TxView, TransactionReceipt)> {
         let receipt = ctx
             .out
             .spin(&format!("{action}: waiting for the receipt"), self.chain.send(action, tx))
             .await
             .with_context(|| format!("{action} failed; nothing of it happened on chain"))?;
-        Ok(TxView::of(action, &receipt))
+        Ok((TxView::of(action, &receipt), receipt))
     }
 
     /// The latest block's timestamp (unix seconds).
@@ -306,7 +318,11 @@ pub struct PullBalance {
 /// Every non-zero pull balance of `account` in `tokens` across [`PAYING_CONTRACTS`].
 ///
 /// Errors: the chain.
-pub async fn pull_balances(market: &Market, account: Address, tokens: &[TokenInfo]) -> anyhow::Result<Vec<PullBalance>> {
+pub async fn pull_balances(
+    market: &Market,
+    account: Address,
+    tokens: &[TokenInfo],
+) -> anyhow::Result<Vec<PullBalance>> {
     let mut found = Vec::new();
     for name in PAYING_CONTRACTS {
         for token in tokens {

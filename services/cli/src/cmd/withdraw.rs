@@ -61,7 +61,7 @@ impl WithdrawArgs {
         ctx.out.confirm(ctx.yes, &summary)?;
         let mut transactions = Vec::new();
         for (action, tx) in plan {
-            let sent = market.send(ctx, &action, tx).await?;
+            let (sent, _) = market.send(ctx, &action, tx).await?;
             ctx.out.note(&sent.line());
             transactions.push(sent);
         }

@@ -24,14 +24,21 @@ async fn settings_come_from_flag_env_file_devnet_default_in_that_order() {
     std::fs::write(&file, "rpc_url = \"http://file.invalid:1\"\nreceipt_timeout = 7\n").unwrap();
     let f = file.to_str().unwrap();
     let shown = cairn_in(dir, &["--json", "--config", f, "config", "show"], &[]).json();
-    assert_eq!((shown["rpcUrl"]["value"].as_str(), shown["rpcUrl"]["origin"].as_str()), (Some("http://file.invalid:1"), Some("config-file")));
+    assert_eq!(
+        (shown["rpcUrl"]["value"].as_str(), shown["rpcUrl"]["origin"].as_str()),
+        (Some("http://file.invalid:1"), Some("config-file"))
+    );
     assert_eq!(shown["receiptTimeoutSeconds"]["value"], "7");
     let env = [("CAIRN_RPC_URL", "http://env.invalid:2")];
     let shown = cairn_in(dir, &["--json", "--config", f, "config", "show"], &env).json();
     assert_eq!(shown["rpcUrl"]["value"], "http://env.invalid:2");
     assert_eq!(shown["rpcUrl"]["origin"]["env"], "CAIRN_RPC_URL");
-    let shown = cairn_in(dir, &["--json", "--config", f, "--rpc-url", "http://flag.invalid:3", "config", "show"], &env).json();
-    assert_eq!((shown["rpcUrl"]["value"].as_str(), shown["rpcUrl"]["origin"].as_str()), (Some("http://flag.invalid:3"), Some("flag")));
+    let shown =
+        cairn_in(dir, &["--json", "--config", f, "--rpc-url", "http://flag.invalid:3", "config", "show"], &env).json();
+    assert_eq!(
+        (shown["rpcUrl"]["value"].as_str(), shown["rpcUrl"]["origin"].as_str()),
+        (Some("http://flag.invalid:3"), Some("flag"))
+    );
 
     // Outside any devnet: the defaults.
     let elsewhere = tempfile::tempdir().unwrap();

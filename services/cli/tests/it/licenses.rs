@@ -39,7 +39,10 @@ async fn an_eth_licence_is_bought_at_the_terms_seen_and_the_seller_withdraws_the
     // The seller sees the fee as withdrawable, withdraws it, and it lands in its wallet.
     let balances = net.cairn(&["--json", "--account", "seller", "balance", "--token", "ETH"]).json();
     let pull = &balances["withdrawable"][0];
-    assert_eq!((pull["contract"].as_str(), pull["amount"]["raw"].as_str()), (Some("ModelRegistry"), Some("10000000000000000")));
+    assert_eq!(
+        (pull["contract"].as_str(), pull["amount"]["raw"].as_str()),
+        (Some("ModelRegistry"), Some("10000000000000000"))
+    );
     let wallet_before = net.deployer.balance(seller().address()).await.unwrap();
     let done = net.cairn(&["--json", "--account", "seller", "withdraw", "--token", "eth", "--yes"]).json();
     let fee: U256 = done["transactions"][0]["fee"]["raw"].as_str().unwrap().parse().unwrap();
@@ -61,7 +64,8 @@ async fn an_erc20_licence_is_bought_by_approval_or_by_permit() {
     net.cairn(&["--account", "buyer", "license", "buy", &id_arg, "--max-price", "24.99", "--yes"])
         .fails(1, &["above your --max-price", "24.99 DUSD"]);
     let held = dusd.balanceOf(buyer().address()).call().await.unwrap();
-    let bought = net.cairn(&["--json", "--account", "buyer", "license", "buy", &id_arg, "--max-price", "30", "--yes"]).json();
+    let bought =
+        net.cairn(&["--json", "--account", "buyer", "license", "buy", &id_arg, "--max-price", "30", "--yes"]).json();
     assert_eq!(bought["transactions"].as_array().unwrap().len(), 2, "an approve, then the purchase");
     assert_eq!(dusd.balanceOf(buyer().address()).call().await.unwrap(), held - price, "the price, not the bound");
     let first = registry.licenseExpiry(id, buyer().address()).call().await.unwrap();

@@ -48,6 +48,7 @@ impl Devnet {
         let config = DeployConfig::defaults("devnet").unwrap();
         let mut deployments = cairn_deploy::deploy::deploy(&deployer, &config, &options, &|_| {}).await.unwrap();
         let actors = cairn_deploy::seed::seed(&deployer, &mut deployments, &|_| {}).await.unwrap();
+        deployments.save(&dir).unwrap(); // with DevToken, as `cairn-deploy seed` saves it
         std::fs::create_dir_all(root.path().join(".devnet")).unwrap();
         std::fs::write(root.path().join(".devnet/accounts.json"), serde_json::to_vec_pretty(&actors).unwrap()).unwrap();
         let state = serde_json::json!({

@@ -21,7 +21,17 @@ async fn a_seller_lists_updates_and_deprecates_its_model_and_others_cannot() {
     net.cairn(&["model", "show", "99"]).fails(1, &["model 99 does not exist"]);
 
     let updated = net
-        .cairn(&["--json", "--account", "seller", "model", "update-terms", &id_arg, "--price-per-call", "0.0002ether", "--yes"])
+        .cairn(&[
+            "--json",
+            "--account",
+            "seller",
+            "model",
+            "update-terms",
+            &id_arg,
+            "--price-per-call",
+            "0.0002ether",
+            "--yes",
+        ])
         .json();
     assert_eq!(updated["after"]["pricePerCall"]["raw"], "200000000000000");
     let v = registry.getVersion(id, 1).call().await.unwrap();
@@ -32,7 +42,8 @@ async fn a_seller_lists_updates_and_deprecates_its_model_and_others_cannot() {
     assert_eq!(registry.getVersion(id, 1).call().await.unwrap().regionMask, U256::from(0b111));
 
     // Another account is refused before anything is sent.
-    net.cairn(&["--account", "buyer", "model", "deprecate", &id_arg, "--yes"]).fails(1, &["is sold by", "seller's key"]);
+    net.cairn(&["--account", "buyer", "model", "deprecate", &id_arg, "--yes"])
+        .fails(1, &["is sold by", "seller's key"]);
     net.cairn(&["--account", "seller", "model", "update-terms", &id_arg, "--yes"]).fails(2, &["nothing to change"]);
     net.cairn(&["--json", "--account", "seller", "model", "deprecate", &id_arg, "--yes"]).json();
     assert!(registry.getModel(id).call().await.unwrap().deprecated);

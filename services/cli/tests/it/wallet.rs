@@ -22,7 +22,8 @@ fn cast_reads_what_cairn_writes_and_cairn_reads_what_cast_writes() {
     let made = cairn_in(d, &["--json", "--password-file", "pw", "wallet", "new", "seller", "--dir", k], &[]).json();
     let address = made["address"].as_str().unwrap().to_owned();
     let file = keys.join("seller");
-    let via_cast = cast_out(&["wallet", "address", "--keystore", file.to_str().unwrap(), "--password", "correct horse"]);
+    let via_cast =
+        cast_out(&["wallet", "address", "--keystore", file.to_str().unwrap(), "--password", "correct horse"]);
     assert_eq!(via_cast.to_lowercase(), address.to_lowercase());
     #[cfg(unix)]
     {
@@ -61,6 +62,10 @@ fn cast_reads_what_cairn_writes_and_cairn_reads_what_cast_writes() {
     let list = cairn_in(d, &["--json", "wallet", "list", "--dir", k], &[]).json();
     let names: Vec<&str> = list.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["anvil0", "seller"]);
-    cairn_in(d, &["--password-file", "pw", "wallet", "import", "x", "--dir", k, "--private-key-env", "K"], &[("K", "0x12")])
-        .fails(2, &["not a secp256k1 private key"]);
+    cairn_in(
+        d,
+        &["--password-file", "pw", "wallet", "import", "x", "--dir", k, "--private-key-env", "K"],
+        &[("K", "0x12")],
+    )
+    .fails(2, &["not a secp256k1 private key"]);
 }

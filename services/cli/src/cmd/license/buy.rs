@@ -105,15 +105,22 @@ impl BuyArgs {
         let buyer = market.account();
         let current = registry.licenseExpiry(self.model, buyer).call().await.context("reading your licence")?;
         let now = market.now().await?;
-        let expiry = current.max(now) + period;
+        let expected = current.max(now) + period;
 
         let mut plan: Vec<(String, alloy::rpc::types::TransactionRequest)> = Vec::new();
         let buy_tx = if token.is_eth() {
             let have = market.chain.balance(buyer).await?;
             if have < price {
-                bail!("{buyer} holds {}, less than the licence's {}; fund it first", token.format(have), token.format(price));
+                bail!(
+                    "{buyer} holds {}, less than the licence's {}; fund it first",
+                    token.format(have),
+                    token.format(price)
+                );
             }
-            registry.buyLicense(self.model, token.address, max_price, min_period).value(price).into_transaction_request()
+            registry
+                .buyLicense(self.model, token.address, max_price, min_period)
+                .value(price)
+                .into_transaction_request()
         } else {
             let erc20 = IERC20Permit::new(token.address, market.chain.provider());
             let have = erc20.balanceOf(buyer).call().await.context("reading your token balance")?;
@@ -127,7 +134,8 @@ impl BuyArgs {
                     .buyLicenseWithPermit(self.model, token.address, max_price, min_period, deadline, v, r, s)
                     .into_transaction_request()
             } else {
-                let allowance = erc20.allowance(buyer, registry_address).call().await.context("reading your allowance")?;
+                let allowance =
+                    erc20.allowance(buyer, registry_address).call().await.context("reading your allowance")?;
                 if allowance < price {
                     plan.push((
                         format!("approve {} for the ModelRegistry", token.format(price)),
@@ -141,7 +149,7 @@ impl BuyArgs {
 
         let mut summary = format!(
             "Licence of model {} (version {version}, seller {})\n  price     {}\n  max price {}\n  period    {period} s \
-             (at least {min_period} s)\n  expiry    {} → {expiry} (unix seconds)\n  buyer     {buyer}\n",
+             (at least {min_period} s)\n  expiry    {} → about {expected} (unix seconds)\n  buyer     {buyer}\n",
             self.model,
             model.seller,
             token.format(price),
@@ -159,11 +167,18 @@ impl BuyArgs {
         }
         ctx.out.confirm(ctx.yes, &summary)?;
         let mut transactions = Vec::new();
+        let mut last = None;
         for (action, tx) in plan {
-            let sent = market.send(ctx, &action, tx).await?;
+            let (sent, receipt) = market.send(ctx, &action, tx).await?;
             ctx.out.note(&sent.line());
             transactions.push(sent);
+            last = Some(receipt);
         }
+        // The expiry the chain set (the estimate above used the latest block's time, not the mined one's).
+        let expiry = last
+            .and_then(|r| r.decoded_log::<ModelRegistry::LicenseBought>())
+            .map(|e| e.expiry)
+            .context("the purchase's receipt has no LicenseBought event")?;
         let bought = Bought {
             model_id: self.model.to_string(),
             version,
@@ -191,7 +206,10 @@ async fn sign_permit(
 ) -> anyhow::Result<(u8, alloy::primitives::B256, alloy::primitives::B256)> {
     let erc20 = IERC20Permit::new(token.address, market.chain.provider());
     let domain = erc20.eip712Domain().call().await.with_context(|| {
-        format!("{} does not report its EIP-712 domain (EIP-5267): it takes no permits; buy without --permit", token.symbol)
+        format!(
+            "{} does not report its EIP-712 domain (EIP-5267): it takes no permits; buy without --permit",
+            token.symbol
+        )
     })?;
     let owner = market.account();
     let nonce = erc20.nonces(owner).call().await.context("reading the permit nonce")?;

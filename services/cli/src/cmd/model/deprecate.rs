@@ -52,7 +52,7 @@ impl DeprecateArgs {
                 quote.line()
             ),
         )?;
-        let transaction = market.send(ctx, &action, tx).await?;
+        let (transaction, _) = market.send(ctx, &action, tx).await?;
         let done = Deprecated { model_id: self.model.to_string(), transaction };
         ctx.out.print(&done, |d| format!("Model {} deprecated. {}", d.model_id, d.transaction.line()))
     }

@@ -72,7 +72,11 @@ impl ListArgs {
                 let flag = if r.deprecated { " (deprecated)" } else { "" };
                 text += &format!(
                     "model {}{flag}: v{} by {}, {} per call, regions {}, {}\n",
-                    r.model_id, r.latest.version, r.seller, r.latest.price_per_call.human, r.latest.regions,
+                    r.model_id,
+                    r.latest.version,
+                    r.seller,
+                    r.latest.price_per_call.human,
+                    r.latest.regions,
                     r.latest.runtime
                 );
             }

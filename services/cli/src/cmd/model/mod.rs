@@ -79,10 +79,7 @@ pub async fn listing(market: &Market, id: U256) -> anyhow::Result<Listing> {
 
 fn unknown_model(market: &Market, id: U256, e: alloy::contract::Error) -> anyhow::Error {
     if e.to_string().contains("revert") {
-        anyhow::anyhow!(
-            "model {id} does not exist on chain {} (see `cairn model list`)",
-            market.chain.chain_id()
-        )
+        anyhow::anyhow!("model {id} does not exist on chain {} (see `cairn model list`)", market.chain.chain_id())
     } else {
         anyhow::Error::new(e).context(format!("reading model {id}"))
     }

@@ -122,7 +122,7 @@ pub(super) async fn send_terms(
         quote.line()
     );
     ctx.out.confirm(ctx.yes, &summary)?;
-    let transaction = market.send(ctx, &action, tx).await?;
+    let (transaction, _) = market.send(ctx, &action, tx).await?;
     let updated = Updated { model_id: id.to_string(), before, after, transaction };
     ctx.out.print(&updated, |u| format!("Terms of model {} updated. {}", u.model_id, u.transaction.line()))
 }

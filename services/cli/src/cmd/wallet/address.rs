@@ -36,11 +36,8 @@ impl AddressArgs {
             Some(path) => match Keystore::read(path)?.address() {
                 Some(a) => a,
                 None => {
-                    let password = ctx
-                        .settings
-                        .password_file
-                        .clone()
-                        .map_or(PasswordSource::Prompt, PasswordSource::File);
+                    let password =
+                        ctx.settings.password_file.clone().map_or(PasswordSource::Prompt, PasswordSource::File);
                     let source = SignerSource::Keystore { path: path.clone(), password };
                     source.load().await.context("the keystore records no address, so it was decrypted")?.address()
                 }

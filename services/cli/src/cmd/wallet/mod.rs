@@ -54,7 +54,8 @@ pub fn default_dir() -> anyhow::Result<PathBuf> {
 /// Errors: an unreadable or empty file; the two typed passwords differ; no terminal.
 pub fn new_password(file: Option<&Path>) -> anyhow::Result<String> {
     if let Some(file) = file {
-        let text = std::fs::read_to_string(file).with_context(|| format!("reading password file {}", file.display()))?;
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading password file {}", file.display()))?;
         let line = text.lines().next().unwrap_or_default().to_owned();
         if line.is_empty() {
             bail!(UsageError(format!("password file {} is empty; its first line is the password", file.display())));
@@ -107,6 +108,9 @@ pub async fn write_keystore(
         .context("encrypting the key")??;
     cairn_primitives::fs::write_atomic_private(&path, text.as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
-    let written = Written { address: Keystore::read(&path)?.address().context("the written keystore")?, keystore: path };
-    ctx.out.print(&written, |w| format!("{}\n  keystore {} (keep a backup; the password cannot be recovered)", w.address, w.keystore.display()))
+    let written =
+        Written { address: Keystore::read(&path)?.address().context("the written keystore")?, keystore: path };
+    ctx.out.print(&written, |w| {
+        format!("{}\n  keystore {} (keep a backup; the password cannot be recovered)", w.address, w.keystore.display())
+    })
 }
