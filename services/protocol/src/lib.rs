@@ -22,6 +22,7 @@ pub mod manifest;
 pub mod output;
 pub mod regions;
 pub mod runtime;
+pub mod safetensors_file;
 pub mod typed;
 pub mod units;
 
