@@ -101,6 +101,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_loader_reads_exactly_the_runtimes_required_files() {
+        use crate::bert::{CONFIG_FILE, MODEL_FILES, SENTENCE_CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
+        let mut read = vec![WEIGHTS_FILE, CONFIG_FILE, TOKENIZER_FILE, SENTENCE_CONFIG_FILE];
+        let mut required = MODEL_FILES.to_vec();
+        read.sort_unstable();
+        required.sort_unstable();
+        assert_eq!(read, required);
+    }
+
+    #[test]
     fn reads_manifests_and_sha256sum_lists_under_one_set_of_rules() {
         let digest = Sha256Digest::of(b"x");
         let sums =

@@ -117,7 +117,10 @@ async fn round_trip_of_a_directory_with_odd_names() {
 #[tokio::test]
 async fn pin_and_unpin() {
     let (_kubo, client) = node().await;
-    let added = client.add_bytes("note.txt", b"pin me".to_vec(), AddOptions { pin: false, ..AddOptions::default() }).await.unwrap();
+    let added = client
+        .add_bytes("note.txt", b"pin me".to_vec(), AddOptions { pin: false, ..AddOptions::default() })
+        .await
+        .unwrap();
     assert!(!client.is_pinned(&added.cid).await.unwrap());
     client.pin(&added.cid).await.unwrap();
     assert!(client.is_pinned(&added.cid).await.unwrap());

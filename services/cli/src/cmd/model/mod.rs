@@ -1,6 +1,7 @@
 //! `cairn model …`: reading models and managing your own.
 
 mod deprecate;
+pub mod folder;
 mod list;
 mod set_regions;
 mod show;
