@@ -65,6 +65,21 @@ impl Output {
         result
     }
 
+    /// A progress bar over `total` bytes with rate and ETA (on stderr; `None` with `--json` or off a terminal).
+    pub fn bytes_bar(&self, total: u64, label: &str) -> Option<ProgressBar> {
+        if self.json || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(label.to_owned());
+        Some(bar)
+    }
+
     /// Asks "Proceed? [y/N]" on the terminal after `summary` (already printed). `yes` skips the question.
     ///
     /// Errors: the answer is not yes (nothing was sent); no terminal to ask on and no `--yes`.

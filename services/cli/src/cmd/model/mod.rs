@@ -1,10 +1,13 @@
 //! `cairn model …`: reading models and managing your own.
 
+mod card;
 mod deprecate;
 pub mod folder;
 mod list;
+mod publish;
 mod set_regions;
 mod show;
+mod signing;
 mod update_terms;
 mod versions;
 
@@ -27,6 +30,10 @@ use crate::{
 /// Model commands.
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
+    /// Publish a model folder: check, hash, pin, sign and register it.
+    Publish(publish::PublishArgs),
+    /// Publish a new version of your model from a folder.
+    PublishVersion(publish::PublishVersionArgs),
     /// List every model with its latest terms.
     List(list::ListArgs),
     /// Show one model: seller, latest version, terms, digests.
@@ -47,6 +54,8 @@ impl ModelCommand {
     /// Errors: the command's.
     pub async fn run(self, ctx: &Context) -> anyhow::Result<()> {
         match self {
+            Self::Publish(a) => a.run(ctx).await,
+            Self::PublishVersion(a) => a.run(ctx).await,
             Self::List(a) => a.run(ctx).await,
             Self::Show(a) => a.run(ctx).await,
             Self::Versions(a) => a.run(ctx).await,
