@@ -6,6 +6,7 @@
 
 pub mod cmd;
 pub mod context;
+pub mod oms;
 pub mod output;
 
 use clap::{Parser, Subcommand};

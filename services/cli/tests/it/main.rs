@@ -5,6 +5,7 @@
 mod config;
 mod licenses;
 mod models;
+mod oms;
 mod wallet;
 
 use std::{
