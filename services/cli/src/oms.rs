@@ -276,8 +276,10 @@ pub struct Verified {
     pub root_digest: Sha256Digest,
     /// The sha256 of the statement.
     pub statement_digest: Sha256Digest,
-    /// Every signed file, each of which the folder holds with this digest.
+    /// Every signed file (for [`verify_folder`]: each of which the folder holds with this digest).
     pub files: FileDigests,
+    /// The statement's `ignore_paths`.
+    pub ignore_paths: Vec<String>,
 }
 
 /// Signs the files of the model folder `dir` with `key`: `files` are their paths (relative, `/`-separated)
@@ -289,7 +291,22 @@ pub struct Verified {
 /// Errors: an empty list, a path a verifier ignores, a list that differs from the folder
 /// ([`Error::ListMismatch`]), a symbolic link or special file in the folder, an unreadable folder.
 pub fn sign_folder(dir: &Path, files: &FileDigests, key: &SigningKey) -> Result<Signed> {
-    let ignored = Ignored::new(IGNORED_PATHS);
+    sign_folder_ignoring(dir, files, key, &[])
+}
+
+/// [`sign_folder`], with `also_ignored` (relative paths of files or folders, e.g. a tool cache the publisher
+/// leaves out) added to the statement's `ignore_paths`, so that verifiers skip them too.
+///
+/// Errors: as [`sign_folder`].
+pub fn sign_folder_ignoring(
+    dir: &Path,
+    files: &FileDigests,
+    key: &SigningKey,
+    also_ignored: &[String],
+) -> Result<Signed> {
+    let ignore_paths: Vec<String> =
+        IGNORED_PATHS.iter().map(|p| (*p).to_owned()).chain(also_ignored.iter().cloned()).collect();
+    let ignored = Ignored::new(ignore_paths.iter().map(String::as_str));
     if files.is_empty() {
         return Err(Error::NoFiles);
     }
@@ -300,7 +317,7 @@ pub fn sign_folder(dir: &Path, files: &FileDigests, key: &SigningKey) -> Result<
                 path: path.to_owned(),
                 why: format!(
                     "is one of the paths verifiers leave out ({}); move or rename it",
-                    IGNORED_PATHS.join(", ")
+                    ignore_paths.join(", ")
                 ),
             });
         }
@@ -336,7 +353,7 @@ pub fn sign_folder(dir: &Path, files: &FileDigests, key: &SigningKey) -> Result<
                 method: "files".to_owned(),
                 hash_type: "sha256".to_owned(),
                 allow_symlinks: false,
-                ignore_paths: IGNORED_PATHS.iter().map(|p| (*p).to_owned()).collect(),
+                ignore_paths,
             },
         },
     };
@@ -367,13 +384,13 @@ pub fn sign_folder(dir: &Path, files: &FileDigests, key: &SigningKey) -> Result<
     })
 }
 
-/// Checks the model folder `dir` against `bundle` and `public_key_pem` as the stock verifier does (see the
-/// module docs): the key hint and the signature over the statement, the statement's types and root
-/// digest, then every file of the folder hashed again against the signed list.
+/// Checks `bundle` against `public_key_pem` without a folder: the key hint, the signature over the statement,
+/// the statement's types and root digest. Returns the signed file list, to compare with digests checked
+/// elsewhere (e.g. a manifest's, fetched from IPFS).
 ///
 /// Errors: [`Error::BadPublicKey`], [`Error::BadBundle`], [`Error::Unsupported`], [`Error::KeyMismatch`],
-/// [`Error::BadSignature`], and [`Error::FolderMismatch`] naming every extra, missing and changed file.
-pub fn verify_folder(dir: &Path, bundle: &[u8], public_key_pem: &str) -> Result<Verified> {
+/// [`Error::BadSignature`].
+pub fn verify_statement(bundle: &[u8], public_key_pem: &str) -> Result<Verified> {
     let key = VerifyingKey::from_public_key_pem(public_key_pem.trim_start())
         .map_err(|e| Error::BadPublicKey(e.to_string()))?;
     let bundle: Bundle = serde_json::from_slice(bundle).map_err(|e| Error::BadBundle(e.to_string()))?;
@@ -434,9 +451,24 @@ pub fn verify_folder(dir: &Path, bundle: &[u8], public_key_pem: &str) -> Result<
             "the subject's sha256 is {claimed:?}, but the listed files hash to {root}: the statement is inconsistent"
         )));
     }
+    Ok(Verified {
+        model_name: subject.name.clone(),
+        root_digest: root,
+        statement_digest: Sha256Digest::of(&payload),
+        files: signed,
+        ignore_paths: serialization.ignore_paths.clone(),
+    })
+}
 
+/// Checks the model folder `dir` against `bundle` and `public_key_pem` as the stock verifier does (see the
+/// module docs): [`verify_statement`], then every file of the folder hashed again against the signed list.
+///
+/// Errors: [`verify_statement`]'s, and [`Error::FolderMismatch`] naming every extra, missing and changed file.
+pub fn verify_folder(dir: &Path, bundle: &[u8], public_key_pem: &str) -> Result<Verified> {
+    let verified = verify_statement(bundle, public_key_pem)?;
+    let signed = &verified.files;
     let ignored =
-        Ignored::new(IGNORED_PATHS.iter().copied().chain(serialization.ignore_paths.iter().map(String::as_str)));
+        Ignored::new(IGNORED_PATHS.iter().copied().chain(verified.ignore_paths.iter().map(String::as_str)));
     let found = walk(dir, &ignored)?;
     let (mut extra, mut changed) = (Vec::new(), Vec::new());
     for (path, file) in &found {
@@ -456,12 +488,7 @@ pub fn verify_folder(dir: &Path, bundle: &[u8], public_key_pem: &str) -> Result<
     if !extra.is_empty() || !missing.is_empty() || !changed.is_empty() {
         return Err(Error::FolderMismatch { dir: dir.to_path_buf(), extra, missing, changed });
     }
-    Ok(Verified {
-        model_name: subject.name.clone(),
-        root_digest: root,
-        statement_digest: Sha256Digest::of(&payload),
-        files: signed,
-    })
+    Ok(verified)
 }
 
 /// Verifies `dir` against a manifest's `modelSigning` entry: reads the bundle it names from the folder,

@@ -41,6 +41,9 @@ pub struct Folder {
     pub bytes: u64,
     /// Paths left out, with why.
     pub skipped: Vec<String>,
+    /// The relative paths left out (files or folders), for the model signature's `ignore_paths`.
+    #[serde(skip)]
+    pub skipped_paths: Vec<String>,
 }
 
 /// Checks `dir` for `runtime` and lists what to publish.
@@ -55,7 +58,8 @@ pub fn scan(dir: &Path, runtime: Runtime) -> anyhow::Result<Folder> {
     if !meta.is_dir() {
         bail!(UsageError(format!("{} is not a directory; give the folder holding the model's files", dir.display())));
     }
-    let mut folder = Folder { dir: dir.to_path_buf(), files: Vec::new(), bytes: 0, skipped: Vec::new() };
+    let mut folder =
+        Folder { dir: dir.to_path_buf(), files: Vec::new(), bytes: 0, skipped: Vec::new(), skipped_paths: Vec::new() };
     walk(dir, "", &mut folder)?;
     folder.files.sort_by(|a, b| a.0.cmp(&b.0));
     let mut problems = Vec::new();
@@ -109,6 +113,7 @@ fn walk(dir: &Path, prefix: &str, folder: &mut Folder) -> anyhow::Result<()> {
         if kind.is_dir() {
             if SKIPPED_DIRS.contains(&name) || path == ".cache/huggingface" {
                 folder.skipped.push(format!("{path}/ (tool or version-control folder)"));
+                folder.skipped_paths.push(path);
                 continue;
             }
             walk(&entry.path(), &path, folder)?;

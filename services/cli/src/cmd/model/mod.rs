@@ -2,13 +2,16 @@
 
 mod card;
 mod deprecate;
+mod fetch;
 pub mod folder;
 mod list;
 mod publish;
+mod pull;
 mod set_regions;
 mod show;
 mod signing;
 mod update_terms;
+mod verify;
 mod versions;
 
 use alloy::primitives::U256;
@@ -34,6 +37,10 @@ pub enum ModelCommand {
     Publish(publish::PublishArgs),
     /// Publish a new version of your model from a folder.
     PublishVersion(publish::PublishVersionArgs),
+    /// Check a version end to end (chain, manifest, every file, signatures) and print its provenance.
+    Verify(verify::VerifyArgs),
+    /// Download a verified copy of a version.
+    Pull(pull::PullArgs),
     /// List every model with its latest terms.
     List(list::ListArgs),
     /// Show one model: seller, latest version, terms, digests.
@@ -56,6 +63,8 @@ impl ModelCommand {
         match self {
             Self::Publish(a) => a.run(ctx).await,
             Self::PublishVersion(a) => a.run(ctx).await,
+            Self::Verify(a) => a.run(ctx).await,
+            Self::Pull(a) => a.run(ctx).await,
             Self::List(a) => a.run(ctx).await,
             Self::Show(a) => a.run(ctx).await,
             Self::Versions(a) => a.run(ctx).await,

@@ -11,7 +11,7 @@
 use std::{path::PathBuf, sync::Arc};
 
 use alloy::{
-    primitives::{Address, U256},
+    primitives::{Address, B256, U256},
     providers::Provider,
     rpc::types::Filter,
     sol_types::SolEvent,
@@ -328,8 +328,8 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
         seller,
         modelId: model.unwrap_or(U256::ZERO),
         manifestCid: manifest_added.cid.to_string(),
-        manifestDigest: manifest_digest.into(),
-        weightsDigest: weights.into(),
+        manifestDigest: B256::from(manifest_digest.0),
+        weightsDigest: B256::from(weights.0),
         runtime: runtime.id(),
         paymentToken: terms.token.address,
         pricePerCall: terms.price_per_call,
@@ -420,7 +420,7 @@ async fn find_registered(market: &Market, seller: Address, digest: Sha256Digest)
     let logs = market.chain.provider().get_logs(&filter).await.context("reading the seller's registrations")?;
     for log in logs {
         let Ok(event) = ModelRegistry::ModelRegistered::decode_log(&log.inner) else { continue };
-        if event.listing.manifestDigest == alloy::primitives::B256::from(digest) {
+        if event.listing.manifestDigest == B256::from(digest.0) {
             return Ok(Some((event.modelId, event.version)));
         }
     }
