@@ -6,7 +6,7 @@
 //! **Keys.** OMS accepts NIST P-256/384/521 keys; the seller's Ethereum key is secp256k1, so a seller has a
 //! second key, P-256 only here ([`load_or_create_signing_key`]: created on first use and stored encrypted as
 //! a Web3 Secret Storage v3 file, like the Ethereum keystores). The seller binds it to their address by
-//! putting [`ModelSigning`] (the bundle's file name, the public key and the statement digest) into the
+//! putting [`ModelSigning`] (the bundle's file name, CID and sha256, the public key and the statement digest) into the
 //! manifest, which their EIP-712 signature covers.
 //!
 //! **Format** (read from `model-signing` 1.1.1's `sign key` and `verify key`; every field below is one its
@@ -46,7 +46,8 @@ use std::{
 
 use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
 use cairn_chain::{Keystore, keystore::NEW_KEYSTORE_KDF};
-use cairn_primitives::{FileDigests, Sha256Digest, Sha256Hasher, check_relative_path};
+use cairn_primitives::{Cid, FileDigests, Sha256Digest, Sha256Hasher, check_relative_path};
+pub use cairn_protocol::manifest::ModelSigning;
 use p256::{
     ecdsa::{
         Signature, SigningKey, VerifyingKey,
@@ -243,28 +244,16 @@ pub struct Signed {
 }
 
 impl Signed {
-    /// The manifest's `modelSigning` entry for this bundle.
-    pub fn model_signing(&self) -> ModelSigning {
+    /// The manifest's `modelSigning` entry for this bundle, pinned at `bundle_cid`.
+    pub fn model_signing(&self, bundle_cid: Cid) -> ModelSigning {
         ModelSigning {
             bundle: BUNDLE_FILE.to_owned(),
+            bundle_cid,
+            bundle_sha256: Sha256Digest::of(&self.bundle),
             public_key_pem: self.public_key_pem.clone(),
             statement_digest: self.statement_digest,
         }
     }
-}
-
-/// The manifest's `modelSigning` object: which file of the folder is the bundle, which key signed it, and
-/// which statement it carries. Covered by the seller's EIP-712 signature, it binds the P-256 key to the
-/// seller's address.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ModelSigning {
-    /// The bundle's path in the folder ([`BUNDLE_FILE`]).
-    pub bundle: String,
-    /// The P-256 public key, PEM (SubjectPublicKeyInfo).
-    pub public_key_pem: String,
-    /// The sha256 of the bundle's statement (its DSSE payload).
-    pub statement_digest: Sha256Digest,
 }
 
 /// What [`verify_folder`] checked.
@@ -467,8 +456,7 @@ pub fn verify_statement(bundle: &[u8], public_key_pem: &str) -> Result<Verified>
 pub fn verify_folder(dir: &Path, bundle: &[u8], public_key_pem: &str) -> Result<Verified> {
     let verified = verify_statement(bundle, public_key_pem)?;
     let signed = &verified.files;
-    let ignored =
-        Ignored::new(IGNORED_PATHS.iter().copied().chain(verified.ignore_paths.iter().map(String::as_str)));
+    let ignored = Ignored::new(IGNORED_PATHS.iter().copied().chain(verified.ignore_paths.iter().map(String::as_str)));
     let found = walk(dir, &ignored)?;
     let (mut extra, mut changed) = (Vec::new(), Vec::new());
     for (path, file) in &found {
@@ -882,7 +870,8 @@ MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEcvqPZwvTMuNDfKVK7wyt+hMV23XkfsL4
         assert_eq!(statement["subject"][0]["digest"]["sha256"], signed.root_digest.to_hex());
 
         // The manifest entry verifies too, and names the statement.
-        let entry = signed.model_signing();
+        let cid: Cid = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku".parse().unwrap();
+        let entry = signed.model_signing(cid);
         std::fs::write(dir.path().join(BUNDLE_FILE), &signed.bundle).unwrap();
         assert_eq!(verify_model_signing(dir.path(), &entry).unwrap(), verified);
         let other = ModelSigning { statement_digest: Sha256Digest::of(b"x"), ..entry };

@@ -12,19 +12,20 @@
 //!   "schema": "cairn.manifest/2",
 //!   "runtime": "candle/bert-embed@1",
 //!   "weights": "model.safetensors",
+//!   "root": "bafybei…",
 //!   "files": [{ "path": "model.safetensors", "size": 90868376, "sha256": "53aa5117…d9db" }, …],
 //!   "card": { "name": "all-MiniLM-L6-v2", "description": "…", "license": "Apache-2.0",
 //!             "task": "sentence-embedding", "languages": ["en"], "outputDim": 384,
 //!             "intendedUse": "…", "outOfScopeUse": "unknown", "limitations": "unknown",
 //!             "trainingData": { "description": "…", "datasets": [ … ] }, "evaluation": "unknown",
 //!             "restrictedJurisdictions": "unknown" },
-//!   "modelSigning": { "bundle": "model.sig", "publicKeyPem": "-----BEGIN PUBLIC KEY-----…",
-//!                     "statementDigest": "…64 hex…" }
+//!   "modelSigning": { "bundle": "model.sig", "bundleCid": "bafkrei…", "bundleSha256": "…64 hex…",
+//!                     "publicKeyPem": "-----BEGIN PUBLIC KEY-----…", "statementDigest": "…64 hex…" }
 //! }
 //! ```
 
 use base64::Engine as _;
-use cairn_primitives::{FileDigests, Sha256Digest, check_relative_path};
+use cairn_primitives::{Cid, FileDigests, Sha256Digest, check_relative_path};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -140,8 +141,12 @@ impl Card {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelSigning {
-    /// Path of the Sigstore bundle among the model's files, e.g. `model.sig`.
+    /// The bundle's file name in a pulled folder, e.g. `model.sig`.
     pub bundle: String,
+    /// The bundle's CID (pinned beside the folder: it signs the folder's files, so it is not one of them).
+    pub bundle_cid: Cid,
+    /// sha256 of the bundle's bytes.
+    pub bundle_sha256: Sha256Digest,
     /// The signer's public key: PEM `PUBLIC KEY` (SubjectPublicKeyInfo) of an ECDSA P-256, P-384 or P-521 key.
     pub public_key_pem: String,
     /// sha256 of the in-toto statement payload the bundle signs.
@@ -157,6 +162,9 @@ pub struct Manifest {
     pub runtime: String,
     /// Path of the weights file (safetensors) among `files`.
     pub weights: String,
+    /// The CID of the folder holding `files` (v2; a file is fetched as `<root>/<path>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<Cid>,
     /// Every file of the model directory.
     pub files: Vec<FileEntry>,
     /// The model card, of the manifest's version.
@@ -168,11 +176,19 @@ pub struct Manifest {
 
 impl Manifest {
     /// A `cairn.manifest/2` (what writers write). [`Manifest::check`] validates it.
-    pub fn new(runtime: Runtime, weights: impl Into<String>, files: Vec<FileEntry>, card: ModelCard) -> Self {
+    /// `root` is the CID of the folder holding `files`.
+    pub fn new(
+        runtime: Runtime,
+        weights: impl Into<String>,
+        root: Cid,
+        files: Vec<FileEntry>,
+        card: ModelCard,
+    ) -> Self {
         Self {
             schema: MANIFEST_SCHEMA.to_owned(),
             runtime: runtime.name().to_owned(),
             weights: weights.into(),
+            root: Some(root),
             files,
             card: Card::V2(Box::new(card)),
             model_signing: None,
@@ -200,6 +216,7 @@ impl Manifest {
             schema: raw.schema,
             runtime: raw.runtime,
             weights: raw.weights,
+            root: raw.root,
             files: raw.files,
             card,
             model_signing: raw.model_signing,
@@ -244,6 +261,8 @@ struct RawManifest {
     schema: String,
     runtime: String,
     weights: String,
+    #[serde(default)]
+    root: Option<Cid>,
     files: Vec<FileEntry>,
     #[serde(rename = "modelSigning", default)]
     model_signing: Option<ModelSigning>,
@@ -365,7 +384,12 @@ fn check_manifest(v: &Value, problems: &mut Vec<String>) -> Option<Version> {
     };
     let mut known = vec!["schema", "runtime", "weights", "files", "card"];
     if version != Some(Version::V1) {
-        known.push("modelSigning");
+        known.extend(["root", "modelSigning"]);
+        if let Some(root) = string(v, "", "root", "the CID of the folder holding the files", problems)
+            && let Err(e) = root.parse::<Cid>()
+        {
+            problems.push(format!("root: {e}"));
+        }
     }
     unknown_keys(obj, "", &known, problems);
     if let Some(runtime) = string(v, "", "runtime", "e.g. candle/bert-embed@1", problems)
@@ -447,12 +471,22 @@ fn check_model_signing(v: &Value, problems: &mut Vec<String>) {
     let p = "modelSigning.";
     let Some(obj) = v.as_object() else {
         problems.push(format!(
-            "modelSigning: expected an object {{bundle, publicKeyPem, statementDigest}}, found {}",
+            "modelSigning: expected an object {{bundle, bundleCid, bundleSha256, publicKeyPem, statementDigest}}, found {}",
             kind(v)
         ));
         return;
     };
-    unknown_keys(obj, p, &["bundle", "publicKeyPem", "statementDigest"], problems);
+    unknown_keys(obj, p, &["bundle", "bundleCid", "bundleSha256", "publicKeyPem", "statementDigest"], problems);
+    if let Some(cid) = string(v, p, "bundleCid", "the bundle's CID", problems)
+        && let Err(e) = cid.parse::<Cid>()
+    {
+        problems.push(format!("{p}bundleCid: {e}"));
+    }
+    if let Some(digest) = string(v, p, "bundleSha256", "sha256 of the bundle, 64 lowercase hex digits", problems)
+        && digest.parse::<Sha256Digest>().is_err()
+    {
+        problems.push(format!("{p}bundleSha256: `{digest}` is not 64 lowercase hex digits"));
+    }
     if let Some(bundle) = string(v, p, "bundle", "the Sigstore bundle's path among the files, e.g. model.sig", problems)
         && let Err(why) = check_relative_path(bundle)
     {
@@ -580,8 +614,10 @@ mod tests {
         for section in ["outOfScopeUse", "limitations", "trainingData", "evaluation", "restrictedJurisdictions"] {
             card.insert(section.into(), "unknown".into());
         }
-        v["modelSigning"] = serde_json::json!({"bundle": "model.sig", "publicKeyPem": P256,
-            "statementDigest": "0f".repeat(32)});
+        v["root"] = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi".into();
+        v["modelSigning"] = serde_json::json!({"bundle": "model.sig",
+            "bundleCid": "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", "bundleSha256": "1e".repeat(32),
+            "publicKeyPem": P256, "statementDigest": "0f".repeat(32)});
         v
     }
 
@@ -657,10 +693,11 @@ MFYwEAYHKoZIzj0CAQYFK4EEAAoDQgAEJ932o+3dUfJbSuW4yA75TrU4P7oJzy0R
             "/card/evaluation: missing",
             "/card/restrictedJurisdictions: missing",
             "/card/license: `apache-2.0` is written `Apache-2.0` in SPDX",
+            "root: missing (the CID of the folder holding the files)",
         ] {
             assert!(all.contains(expected), "missing `{expected}` in:\n{all}");
         }
-        assert_eq!(problems.len(), 7, "{all}");
+        assert_eq!(problems.len(), 8, "{all}");
     }
 
     #[test]

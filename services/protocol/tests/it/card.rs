@@ -73,10 +73,18 @@ fn the_minilm_folder_gives_a_valid_card_from_its_own_files() {
 
     // It goes into a v2 manifest, which reads back the same.
     let weights = FileEntry { path: "model.safetensors".into(), size: 90_868_376, sha256: Sha256Digest([7; 32]) };
-    let manifest = Manifest::new(Runtime::BertEmbedV1, "model.safetensors", vec![weights], card.clone());
+    let root: cairn_primitives::Cid = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi".parse().unwrap();
+    let manifest = Manifest::new(Runtime::BertEmbedV1, "model.safetensors", root.clone(), vec![weights], card.clone());
     manifest.check().unwrap();
     let read = Manifest::from_json(&manifest.to_json()).unwrap();
     assert_eq!(read.schema, "cairn.manifest/2");
+    assert_eq!(read.root, Some(root));
+    // A v2 manifest without its root folder, or with a root that is not a CID, is refused by name.
+    let mut v: serde_json::Value = serde_json::from_str(&manifest.to_json()).unwrap();
+    v["root"] = "not-a-cid".into();
+    assert!(Manifest::from_json(&v.to_string()).unwrap_err().to_string().contains("root:"));
+    v.as_object_mut().unwrap().remove("root");
+    assert!(Manifest::from_json(&v.to_string()).unwrap_err().to_string().contains("root: missing"));
     assert_eq!(read.card, Card::V2(Box::new(card)));
     assert_eq!(read, manifest);
 }

@@ -1,7 +1,7 @@
 //! `cairn license buy|show`.
 
-mod buy;
-mod show;
+pub mod buy;
+pub mod show;
 
 use clap::Subcommand;
 

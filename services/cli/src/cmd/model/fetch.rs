@@ -129,7 +129,10 @@ pub async fn kubo(ctx: &Context) -> anyhow::Result<KuboClient> {
     let api = &ctx.settings.ipfs_api;
     let kubo = KuboClient::new(&api.value)?;
     kubo.version().await.with_context(|| {
-        format!("Kubo at {} (from {}) does not answer; start it (`make devnet`) or pass --ipfs-api", api.value, api.origin)
+        format!(
+            "Kubo at {} (from {}) does not answer; start it (`make devnet`) or pass --ipfs-api",
+            api.value, api.origin
+        )
     })?;
     Ok(kubo)
 }

@@ -1,18 +1,18 @@
 //! `cairn model …`: reading models and managing your own.
 
-mod card;
-mod deprecate;
-mod fetch;
+pub mod card;
+pub mod deprecate;
+pub mod fetch;
 pub mod folder;
-mod list;
-mod publish;
-mod pull;
-mod set_regions;
-mod show;
-mod signing;
-mod update_terms;
-mod verify;
-mod versions;
+pub mod list;
+pub mod publish;
+pub mod pull;
+pub mod set_regions;
+pub mod show;
+pub mod signing;
+pub mod update_terms;
+pub mod verify;
+pub mod versions;
 
 use alloy::primitives::U256;
 use anyhow::Context as _;

@@ -19,7 +19,12 @@ use alloy::{
 use anyhow::{Context as _, bail};
 use cairn_bindings::ModelRegistry;
 use cairn_ipfs::{AddOptions, AddProgress, Cid, KuboClient, Sha256Digest};
-use cairn_protocol::{ModelManifest, RegionMask, Runtime, typed, units::parse_secs};
+use cairn_protocol::{
+    ModelManifest, RegionMask, Runtime,
+    manifest::{FileEntry, Manifest},
+    typed,
+    units::parse_secs,
+};
 use clap::Args;
 use serde::Serialize;
 
@@ -198,7 +203,7 @@ struct Published {
     manifest_cid: String,
     manifest_digest: Sha256Digest,
     weights_digest: Sha256Digest,
-    signature_cid: String,
+    signature_cid: Option<String>,
     files: usize,
     bytes: u64,
     skipped: Vec<String>,
@@ -219,7 +224,7 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
     for s in &folder.skipped {
         ctx.out.note(&format!("not published: {s}"));
     }
-    let card = super::card::read(&source.dir, source.card.as_deref())?;
+    let card = super::card::read(ctx, &source.dir, source.card.as_deref())?;
 
     // Chain and seller: a dry run loads no key (it signs nothing).
     let market = if source.dry_run { Market::read(ctx).await? } else { Market::signing(ctx).await? };
@@ -247,28 +252,37 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
     let api = &ctx.settings.ipfs_api;
     let kubo = KuboClient::new(&api.value)?;
     kubo.version().await.with_context(|| {
-        format!("Kubo at {} (from {}) does not answer; start it (`make devnet`) or pass --ipfs-api", api.value, api.origin)
+        format!(
+            "Kubo at {} (from {}) does not answer; start it (`make devnet`) or pass --ipfs-api",
+            api.value, api.origin
+        )
     })?;
     let options = AddOptions { pin: !source.dry_run, only_hash: source.dry_run };
     let bar = ctx.out.bytes_bar(folder.bytes, if source.dry_run { "hashing" } else { "hashing and adding" });
     let progress: Option<AddProgress> = bar.clone().map(|b| Arc::new(move |n| b.inc(n)) as AddProgress);
-    let added = kubo.add_files("model", folder.files.clone(), options, progress).await.context("adding the files to Kubo")?;
+    let added =
+        kubo.add_files("model", folder.files.clone(), options, progress).await.context("adding the files to Kubo")?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let weights = added
-        .files
-        .iter()
-        .find(|f| f.path == runtime.weights_file())
-        .context("the weights file was not added")?
-        .sha256;
-    let signing = super::signing::sign(ctx, seller, &folder.dir, &added.files, source.dry_run).await?;
-    let signature = kubo
-        .add_bytes(SIGNATURE_FILE, signing.bundle.clone(), options)
-        .await
-        .context("adding the model signature to Kubo")?;
-    let manifest = super::card::manifest(runtime, &added, card, &signing, signature.cid.clone());
-    let manifest_bytes = manifest.into_bytes();
+    let weights =
+        added.files.iter().find(|f| f.path == runtime.weights_file()).context("the weights file was not added")?.sha256;
+    let files: Vec<FileEntry> =
+        added.files.iter().map(|f| FileEntry { path: f.path.clone(), size: f.size, sha256: f.sha256 }).collect();
+    let mut manifest = Manifest::new(runtime, runtime.weights_file(), added.cid.clone(), files, card);
+    // A dry run signs nothing, so it has no model signature and no manifest CID to show.
+    let mut signature_cid = None;
+    if !source.dry_run {
+        let signed = super::signing::sign(ctx, seller, &folder.dir, &added.files, &folder.skipped_paths).await?;
+        let signature = kubo
+            .add_bytes(SIGNATURE_FILE, signed.bundle.clone(), options)
+            .await
+            .context("adding the model signature to Kubo")?;
+        manifest.model_signing = Some(signed.model_signing(signature.cid.clone()));
+        signature_cid = Some(signature.cid);
+    }
+    manifest.check().context("the manifest written (a bug: please report it)")?;
+    let manifest_bytes = manifest.to_json().into_bytes();
     let manifest_digest = Sha256Digest::of(&manifest_bytes);
     let manifest_added =
         kubo.add_bytes("manifest.json", manifest_bytes, options).await.context("adding the manifest to Kubo")?;
@@ -277,7 +291,8 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
     if !source.dry_run {
         pinned_on.push(api.value.clone());
         for url in &source.also_pin {
-            also_pin(ctx, url, &[&added.cid, &signature.cid, &manifest_added.cid]).await?;
+            let signature = signature_cid.as_ref().expect("signed when not a dry run");
+            also_pin(ctx, url, &[&added.cid, signature, &manifest_added.cid]).await?;
             pinned_on.push(url.clone());
         }
     }
@@ -292,7 +307,7 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
         manifest_cid: manifest_added.cid.to_string(),
         manifest_digest,
         weights_digest: weights,
-        signature_cid: signature.cid.to_string(),
+        signature_cid: signature_cid.as_ref().map(ToString::to_string),
         files: added.files.len(),
         bytes: folder.bytes,
         skipped: folder.skipped.clone(),
@@ -305,7 +320,9 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
     };
 
     // Registered already (a rerun after the transaction landed)? Report it, send nothing.
-    if let Some((id, version)) = find_registered(&market, seller, manifest_digest).await? {
+    if !source.dry_run
+        && let Some((id, version)) = find_registered(&market, seller, manifest_digest).await?
+    {
         shown.already_registered = true;
         shown.model_id = Some(id.to_string());
         shown.version = Some(version);
@@ -353,7 +370,7 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
         shown.skipped.len(),
         shown.root_cid,
         shown.manifest_cid,
-        shown.signature_cid,
+        shown.signature_cid.as_deref().unwrap_or("(a dry run signs nothing)"),
         shown.price_per_call.human,
         if terms.license_price.is_zero() {
             "none needed".to_string()
@@ -364,7 +381,10 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
     );
     if source.dry_run {
         ctx.out.note(&summary);
-        ctx.out.note("Dry run: nothing was pinned, signed or sent (the CIDs above are what publishing gives).");
+        ctx.out.note(
+            "Dry run: nothing was pinned, signed or sent. The root CID and file digests are what publishing gives; the \
+             manifest's differ once the model signature is added.",
+        );
         return ctx.out.print(&shown, |s| format!("Dry run of {}: manifest {}", folder.dir.display(), s.manifest_cid));
     }
     let domain = typed::domain(market.chain.chain_id(), registry_address);
@@ -411,7 +431,11 @@ async fn also_pin(ctx: &Context, url: &str, cids: &[&Cid]) -> anyhow::Result<()>
 /// the registry's `ModelRegistered` events since the deployment block, filtered by the seller's topic).
 ///
 /// Errors: the node refuses the log query.
-async fn find_registered(market: &Market, seller: Address, digest: Sha256Digest) -> anyhow::Result<Option<(U256, u64)>> {
+async fn find_registered(
+    market: &Market,
+    seller: Address,
+    digest: Sha256Digest,
+) -> anyhow::Result<Option<(U256, u64)>> {
     let filter = Filter::new()
         .address(market.address("ModelRegistry")?)
         .event_signature(ModelRegistry::ModelRegistered::SIGNATURE_HASH)

@@ -82,10 +82,9 @@ impl PullArgs {
                 std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
             }
             let target = format!("{root}/{}", f.path);
-            let written = kubo
-                .cat_to_file(&target, f.sha256, &dest)
-                .await
-                .with_context(|| format!("{}: not written (the bytes on IPFS do not match, or are unavailable)", f.path))?;
+            let written = kubo.cat_to_file(&target, f.sha256, &dest).await.with_context(|| {
+                format!("{}: not written (the bytes on IPFS do not match, or are unavailable)", f.path)
+            })?;
             if let Some(b) = &bar {
                 b.inc(written);
             }
@@ -96,12 +95,8 @@ impl PullArgs {
         if let Some(entry) = &manifest.model_signing {
             let bundle = verify::fetch_bundle(ctx, &kubo, entry).await?;
             cairn_primitives::fs::write_atomic(&self.out.join(oms::BUNDLE_FILE), &bundle)?;
-            let signing = oms::ModelSigning {
-                bundle: oms::BUNDLE_FILE.to_owned(),
-                public_key_pem: entry.public_key_pem.clone(),
-                statement_digest: entry.statement_digest,
-            };
-            oms::verify_model_signing(&self.out, &signing).context("the pulled folder's model signature")?;
+            let entry = oms::ModelSigning { bundle: oms::BUNDLE_FILE.to_owned(), ..entry.clone() };
+            oms::verify_model_signing(&self.out, &entry).context("the pulled folder's model signature")?;
         }
         let pulled = Pulled {
             model_id: r.id.to_string(),

@@ -166,7 +166,10 @@ impl VerifyArgs {
 /// The registered fields the manifest must agree with.
 ///
 /// Errors: the weights' digest or the runtime differ.
-pub fn check_manifest_against_chain(r: &Registered, manifest: &cairn_protocol::manifest::Manifest) -> anyhow::Result<()> {
+pub fn check_manifest_against_chain(
+    r: &Registered,
+    manifest: &cairn_protocol::manifest::Manifest,
+) -> anyhow::Result<()> {
     let weights = manifest.weights_entry().context("the manifest does not list its weights file")?;
     if weights.sha256.0 != r.listing.weightsDigest.0 {
         bail!(

@@ -1,10 +1,10 @@
 //! `cairn wallet new|import|address|list`: Web3 Secret Storage keystores, in the folder `cast wallet` uses
 //! (`~/.foundry/keystores`), so each tool reads what the other writes.
 
-mod address;
-mod import;
-mod list;
-mod new;
+pub mod address;
+pub mod import;
+pub mod list;
+pub mod new;
 
 use std::path::{Path, PathBuf};
 
