@@ -6,6 +6,7 @@ mod config;
 mod licenses;
 mod models;
 mod oms;
+mod publish;
 mod wallet;
 
 use std::{
@@ -33,6 +34,7 @@ const ANVIL_KEY_0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae7
 /// A devnet as `make devnet` leaves it, in a temporary checkout folder.
 pub(crate) struct Devnet {
     pub(crate) anvil: cairn_testkit::Anvil,
+    pub(crate) kubo: Option<cairn_testkit::Kubo>,
     pub(crate) root: tempfile::TempDir,
     pub(crate) deployer: Chain,
     pub(crate) deployments: Deployments,
@@ -40,6 +42,16 @@ pub(crate) struct Devnet {
 
 impl Devnet {
     pub(crate) async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// A devnet whose state names a running Kubo, as `make devnet`'s does.
+    pub(crate) async fn with_kubo() -> Self {
+        let kubo = cairn_testkit::Kubo::start().await.expect("start Kubo (run `make setup` first)");
+        Self::start_with(Some(kubo)).await
+    }
+
+    async fn start_with(kubo: Option<cairn_testkit::Kubo>) -> Self {
         let anvil = cairn_testkit::Anvil::start().await.unwrap();
         let deployer =
             Chain::connect(anvil.url(), ANVIL_KEY_0.parse().unwrap(), ChainOptions::default()).await.unwrap();
@@ -55,11 +67,11 @@ impl Devnet {
         let state = serde_json::json!({
             "chain_id": 31337,
             "anvil_url": anvil.url(),
-            // Nothing listens here: commands that need Kubo are not tested in this file.
-            "kubo_url": "http://127.0.0.1:9",
+            // Without a Kubo, a URL where nothing listens.
+            "kubo_url": kubo.as_ref().map_or("http://127.0.0.1:9", |k| k.api_url()),
         });
         std::fs::write(root.path().join(".devnet/state.json"), state.to_string()).unwrap();
-        Self { anvil, root, deployer, deployments }
+        Self { anvil, kubo, root, deployer, deployments }
     }
 
     pub(crate) fn address(&self, name: &str) -> Address {

@@ -16,7 +16,7 @@ use p256::{
 };
 
 /// The stock `model_signing` command, or a panic that says how to install it.
-fn model_signing() -> PathBuf {
+pub(crate) fn model_signing() -> PathBuf {
     let venv = std::env::var_os("CAIRN_OMS_VENV").map(PathBuf::from).unwrap_or_else(|| {
         let cache = std::env::var_os("CAIRN_CACHE")
             .map(PathBuf::from)
@@ -41,7 +41,7 @@ fn run(args: &[&Path]) -> Result<String, String> {
 }
 
 /// `model_signing verify key --public_key <pem> --signature <dir>/model.sig <dir>`.
-fn stock_verify(dir: &Path, public_key: &Path) -> Result<String, String> {
+pub(crate) fn stock_verify(dir: &Path, public_key: &Path) -> Result<String, String> {
     let bundle = dir.join(BUNDLE_FILE);
     run(&[
         Path::new("verify"),

@@ -247,6 +247,9 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
         None => None,
     };
     let terms = resolve_terms(&market, &terms, current.as_ref()).await?;
+    if !source.dry_run {
+        ensure_funded(&market, seller).await?;
+    }
 
     // Kubo: every file hashed and added in one pass; then the signature and the manifest.
     let api = &ctx.settings.ipfs_api;
@@ -411,6 +414,28 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
             s.pinned_on.join(", ")
         )
     })
+}
+
+/// Gas a registration takes at most, for the early funds check (a model registration measures ~290,000 in
+/// BENCHMARKS.md; a long card's CID and a second version stay far below this).
+const REGISTER_GAS_BOUND: u64 = 500_000;
+
+/// Refuses, before anything is pinned, a seller who cannot pay the registration's gas.
+///
+/// Errors: the balance is below [`REGISTER_GAS_BOUND`] × the current max fee per gas.
+async fn ensure_funded(market: &Market, seller: Address) -> anyhow::Result<()> {
+    let fees = market.chain.provider().estimate_eip1559_fees().await.context("reading the gas price")?;
+    let needed = U256::from(REGISTER_GAS_BOUND) * U256::from(fees.max_fee_per_gas);
+    let have = market.chain.balance(seller).await?;
+    if have < needed {
+        bail!(
+            "{seller} holds {}, less than the {} a registration may cost in gas; fund it first (nothing was pinned \
+             or sent)",
+            TokenInfo::eth().format(have),
+            TokenInfo::eth().format(needed)
+        );
+    }
+    Ok(())
 }
 
 /// Pins `cids` on the Kubo at `url` (it fetches them from the network).
