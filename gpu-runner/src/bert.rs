@@ -18,15 +18,16 @@ use crate::{
 };
 
 /// The files a BERT embedding model is made of (paths relative to the model folder).
-pub const WEIGHTS_FILE: &str = "model.safetensors";
+pub const WEIGHTS_FILE: &str = cairn_protocol::Runtime::BertEmbedV1.weights_file();
 /// The architecture.
 pub const CONFIG_FILE: &str = "config.json";
 /// The tokenizer.
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 /// sentence-transformers' settings (`max_seq_length`).
 pub const SENTENCE_CONFIG_FILE: &str = "sentence_bert_config.json";
-/// Every file `BertEmbedder::load` reads, each verified against its expected sha256 first.
-pub const MODEL_FILES: [&str; 4] = [WEIGHTS_FILE, CONFIG_FILE, TOKENIZER_FILE, SENTENCE_CONFIG_FILE];
+/// Every file `BertEmbedder::load` reads, each verified against its expected sha256 first: the runtime's
+/// required files, one definition in cairn-protocol (a seller's `publish` checks the same list).
+pub const MODEL_FILES: &[&str] = cairn_protocol::Runtime::BertEmbedV1.required_files();
 
 /// Where to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

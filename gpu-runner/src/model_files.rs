@@ -5,10 +5,9 @@ use std::path::{Path, PathBuf};
 
 use cairn_primitives::{FileDigests, Sha256Digest};
 
-use crate::{Error, Result, weights::read_header};
+use cairn_protocol::safetensors_file::{is_pickle_name, read_header};
 
-/// File extensions of pickle-based weight formats: loading them can execute arbitrary code.
-const PICKLE_EXTENSIONS: [&str; 6] = ["bin", "pt", "pth", "ckpt", "pkl", "pickle"];
+use crate::{Error, Result, weights::not_safetensors};
 
 /// Reads a digest list: a manifest JSON (`cairn_protocol::manifest::Manifest`, its `files`), or `sha256sum` lines
 /// (`<hex>  <path>`). Both follow the same rules (`cairn_primitives::FileDigests`); `source` names the file
@@ -57,7 +56,7 @@ pub fn check_safetensors(dir: &Path, weights: &str) -> Result<()> {
     let mut ignored = cairn_primitives::Sha256Hasher::default();
     match read_header(&mut file, len, &mut ignored).map_err(|e| Error::io("cannot read", &path, e))? {
         Ok(_) => Ok(()),
-        Err(not) => Err(not.into_error(path)),
+        Err(not) => Err(not_safetensors(&not, path)),
     }
 }
 
@@ -65,8 +64,8 @@ pub fn check_safetensors(dir: &Path, weights: &str) -> Result<()> {
 /// missing, naming a pickle found in its place.
 pub(crate) fn check_weights_path(dir: &Path, weights: &str) -> Result<PathBuf> {
     let path = dir.join(weights);
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()).filter(|e| PICKLE_EXTENSIONS.contains(e)) {
-        let ext = ext.to_owned();
+    if is_pickle_name(&path) {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_owned();
         return Err(pickle(path, &format!(".{ext}")));
     }
     if !path.exists() {
@@ -91,10 +90,8 @@ fn pickle(path: PathBuf, kind: &str) -> Error {
 
 fn pickle_files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut found: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().and_then(|e| e.to_str()).is_some_and(|e| PICKLE_EXTENSIONS.contains(&e)))
-        .collect();
+    let mut found: Vec<PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| is_pickle_name(p)).collect();
     found.sort();
     found
 }
@@ -102,6 +99,16 @@ fn pickle_files(dir: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_loader_reads_exactly_the_runtimes_required_files() {
+        use crate::bert::{CONFIG_FILE, MODEL_FILES, SENTENCE_CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
+        let mut read = vec![WEIGHTS_FILE, CONFIG_FILE, TOKENIZER_FILE, SENTENCE_CONFIG_FILE];
+        let mut required = MODEL_FILES.to_vec();
+        read.sort_unstable();
+        required.sort_unstable();
+        assert_eq!(read, required);
+    }
 
     #[test]
     fn reads_manifests_and_sha256sum_lists_under_one_set_of_rules() {

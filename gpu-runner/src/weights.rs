@@ -29,131 +29,21 @@ use cairn_primitives::{Sha256Digest, Sha256Hasher};
 use candle_core::{DType, Device, Tensor, WithDType};
 use candle_nn::VarBuilder;
 use half::{bf16, f16};
-use safetensors::{Dtype, tensor::Metadata};
+use safetensors::Dtype;
 
 use crate::{Error, Result};
 
-/// Largest header the `safetensors` crate accepts (its `MAX_HEADER_SIZE`, 100 MB); a larger length prefix
-/// is not a safetensors file.
-pub const MAX_HEADER_BYTES: u64 = 100_000_000;
+pub use cairn_protocol::safetensors_file::MAX_HEADER_BYTES;
+use cairn_protocol::safetensors_file::read_full;
+pub(crate) use cairn_protocol::safetensors_file::{NotSafetensors, read_header};
 
 /// Bytes read (and then hashed) per `read` call: large enough that syscalls are rare, small enough to be
 /// hashed from cache.
 const READ_CHUNK: usize = 1 << 20;
 
-/// What a file that is not safetensors looks like, for the error message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum NotSafetensors {
-    /// A Python pickle (protocol 2–5: starts with the PROTO opcode 0x80 and the protocol number).
-    Pickle,
-    /// A zip archive (PyTorch's `torch.save` format since 1.6: a pickle inside a zip).
-    Zip,
-    /// Something else; the reason the safetensors parser gave.
-    Other(String),
-}
-
-impl NotSafetensors {
-    /// Classifies a file that failed to parse as safetensors by its first bytes. Only called after the
-    /// safetensors parse failed: a valid safetensors file whose header length starts with byte 0x80
-    /// (any length ≡ 128 mod 256) is safetensors, not a pickle.
-    fn classify(head: &[u8], why: String) -> Self {
-        match head {
-            // pickletools: PROTO (0x80) then the protocol, 2..=5 today; protocols 0 and 1 have no marker.
-            [0x80, 2..=5, ..] => Self::Pickle,
-            // Local file header or (empty archive) end-of-central-directory record (APPNOTE.TXT 4.3.7, 4.3.16).
-            [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] => Self::Zip,
-            _ => Self::Other(why),
-        }
-    }
-
-    /// The error for `path`.
-    pub(crate) fn into_error(self, path: PathBuf) -> Error {
-        let executable = |kind: &str| {
-            format!(
-                "{kind} weights can execute code when loaded; Cairn accepts safetensors only \
-                 (convert them with the `safetensors` library and publish model.safetensors)"
-            )
-        };
-        let reason = match self {
-            Self::Pickle => executable("this is a pickle, not safetensors:"),
-            Self::Zip => executable("this is a zip archive (PyTorch's torch.save format), not safetensors:"),
-            Self::Other(why) => format!(
-                "not a safetensors file ({why}); expected an 8-byte little-endian header length, a JSON header \
-                 and the tensors' bytes (write the file with the `safetensors` library)"
-            ),
-        };
-        Error::UnsafeWeights { path, reason }
-    }
-}
-
-/// A parsed safetensors header.
-#[derive(Debug)]
-pub(crate) struct Header {
-    /// The JSON header's length in bytes (the file's first 8 bytes).
-    pub(crate) len: u64,
-    /// Tensors and metadata, validated by the `safetensors` crate.
-    pub(crate) metadata: Metadata,
-}
-
-/// Reads and checks the header at the start of `reader`, a file of `file_len` bytes, feeding every byte
-/// read to `hasher`. Errors: I/O errors as `Err(Err(io))`, a file that is not safetensors as `Ok(Err(..))`.
-pub(crate) fn read_header(
-    reader: &mut impl Read,
-    file_len: u64,
-    hasher: &mut Sha256Hasher,
-) -> io::Result<std::result::Result<Header, NotSafetensors>> {
-    let mut prefix = [0u8; 8];
-    let got = read_full(reader, &mut prefix)?;
-    hasher.update(&prefix[..got]);
-    let head = &prefix[..got];
-    let not = |why: String| Ok(Err(NotSafetensors::classify(head, why)));
-    if got < 8 {
-        return not(format!("the file is {got} bytes, shorter than the 8-byte header length"));
-    }
-    let len = u64::from_le_bytes(prefix);
-    if len > MAX_HEADER_BYTES {
-        return not(format!("the header length {len} exceeds the format's limit of {MAX_HEADER_BYTES} bytes"));
-    }
-    // `file_len` comes from a stat before reading: saturate in case the file shrank since.
-    let rest = file_len.saturating_sub(8);
-    if len > rest {
-        return not(format!("the header length {len} exceeds the {rest} bytes after it"));
-    }
-    let mut json = vec![0u8; len as usize];
-    let got = read_full(reader, &mut json)?;
-    hasher.update(&json[..got]);
-    if got < json.len() {
-        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the file became shorter while it was read"));
-    }
-    // The same steps as `SafeTensors::read_metadata`, which needs the whole file in one buffer.
-    let text = match std::str::from_utf8(&json) {
-        Ok(text) => text,
-        Err(e) => return not(format!("the header is not UTF-8: {e}")),
-    };
-    let metadata: Metadata = match serde_json::from_str(text) {
-        Ok(metadata) => metadata,
-        Err(e) => return not(format!("the header is not a valid safetensors header: {e}")),
-    };
-    let data_len = metadata.data_len() as u64;
-    let after = rest - len;
-    if data_len != after {
-        return not(format!("the header describes {data_len} bytes of tensor data, the file holds {after}"));
-    }
-    Ok(Ok(Header { len, metadata }))
-}
-
-/// Reads until `buf` is full or the reader ends; returns the bytes read.
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
+/// The runner's error for a file that is not safetensors.
+pub(crate) fn not_safetensors(not: &NotSafetensors, path: PathBuf) -> Error {
+    Error::UnsafeWeights { path, reason: not.reason() }
 }
 
 /// One tensor's values, owned, in its file dtype.
@@ -217,7 +107,7 @@ impl Weights {
                 if actual != expected {
                     return Err(Error::DigestMismatch { path: path.to_owned(), expected, actual });
                 }
-                return Err(not.into_error(path.to_owned()));
+                return Err(not_safetensors(&not, path.to_owned()));
             }
         };
         let mut tensors = BTreeMap::new();

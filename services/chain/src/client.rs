@@ -330,6 +330,25 @@ impl Chain {
         self.transport(action, e)
     }
 
+    /// Estimates the gas of `tx` from the signing account (or `tx.from` on a read-only connection), so a
+    /// command can show the cost before asking to send.
+    ///
+    /// Errors: a call that would revert is [`Error::Reverted`] with the decoded custom error (as [`Chain::send`]
+    /// reports it); an unfunded sender [`Error::Unfunded`]; else [`Error::Transport`].
+    pub async fn estimate(&self, action: &str, mut tx: TransactionRequest) -> Result<u64> {
+        let from = match (&self.signer, tx.from) {
+            (Some(s), _) => s.address,
+            (None, Some(from)) => from,
+            (None, None) => Address::ZERO,
+        };
+        tx.set_from(from);
+        let to = tx.to.and_then(|t| t.to().copied());
+        match self.provider.estimate_gas(tx).await {
+            Ok(g) => Ok(g),
+            Err(e) => Err(self.classify(action, to, from, e).await),
+        }
+    }
+
     /// Sends `tx` from the signing account and waits for its receipt.
     ///
     /// - Without a signer: [`Error::NoSigner`], nothing sent.

@@ -258,11 +258,39 @@ impl Keystore {
         self.address
     }
 
-    /// Derives the key from `password` and decrypts (blocking: up to about a second and
+    /// Derives the key from `password` and decrypts the secp256k1 key (blocking: up to about a second and
     /// [`MAX_SCRYPT_MEMORY`]; async code goes through [`crate::SignerSource::load`]).
     ///
-    /// A MAC that does not match is [`Error::WrongPassword`].
+    /// Errors: as [`Keystore::decrypt_secret`]; a secret that is not a secp256k1 key, or an `address` that
+    /// is not the key's, is [`Error::BadKeystore`].
     pub fn decrypt(&self, password: &str) -> Result<PrivateKeySigner> {
+        let key = self.decrypt_secret(password)?;
+        let signer = PrivateKeySigner::from_slice(key.as_slice()).map_err(|_| {
+            bad(
+                &self.path,
+                "crypto.ciphertext",
+                "decrypts (MAC correct) to a value that is not a secp256k1 private key",
+            )
+        })?;
+        if let Some(claimed) = self.address
+            && claimed != signer.address()
+        {
+            return Err(bad(
+                &self.path,
+                "address",
+                format!("is {claimed}, but the decrypted key belongs to {}", signer.address()),
+            ));
+        }
+        Ok(signer)
+    }
+
+    /// Derives the key from `password` and decrypts the 32-byte secret, whatever key it is (blocking, as
+    /// [`Keystore::decrypt`]). The `address` field is not checked here: only a secp256k1 key has one
+    /// ([`Keystore::decrypt`] checks it); other secrets, such as the OpenSSF Model Signing P-256 key of
+    /// `cairn`, are stored without it ([`Keystore::encrypt_secret`]).
+    ///
+    /// A MAC that does not match is [`Error::WrongPassword`].
+    pub fn decrypt_secret(&self, password: &str) -> Result<Zeroizing<[u8; 32]>> {
         let mut dk = Zeroizing::new([0u8; DKLEN as usize]);
         match self.kdf {
             Kdf::Scrypt { log_n, r, p } => {
@@ -286,24 +314,100 @@ impl Keystore {
         let mut cipher = ctr::Ctr128BE::<aes::Aes128>::new_from_slices(&dk[..16], &self.iv)
             .expect("a 16-byte key and a 16-byte iv are AES-128-CTR's sizes");
         cipher.apply_keystream(key.as_mut_slice());
-        let signer = PrivateKeySigner::from_slice(key.as_slice()).map_err(|_| {
-            bad(
-                &self.path,
-                "crypto.ciphertext",
-                "decrypts (MAC correct) to a value that is not a secp256k1 private key",
-            )
-        })?;
-        if let Some(claimed) = self.address
-            && claimed != signer.address()
-        {
-            return Err(bad(
-                &self.path,
-                "address",
-                format!("is {claimed}, but the decrypted key belongs to {}", signer.address()),
-            ));
-        }
-        Ok(signer)
+        Ok(key)
     }
+}
+
+/// `N` bytes from the operating system's random source.
+fn random<const N: usize>() -> Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Signer(format!("the system's random source failed: {e}")))?;
+    Ok(bytes)
+}
+
+/// The key derivation new keystores get: scrypt with `n = 2^13, r = 8, p = 1`, what `cast wallet new` and
+/// eth-keystore write (a fraction of a second to unlock; geth's "light" parameters are `n = 2^12, p = 6`).
+pub const NEW_KEYSTORE_KDF: Kdf = Kdf::Scrypt { log_n: 13, r: 8, p: 1 };
+
+impl Keystore {
+    /// Encrypts `key` under `password` as a Web3 Secret Storage v3 JSON document (random salt, iv and UUID v4
+    /// id; the address included, as geth writes it), readable by [`Keystore::parse`], `cast` and geth.
+    /// Blocking: derives the key once.
+    ///
+    /// Errors: `kdf` parameters scrypt refuses.
+    pub fn encrypt(key: &PrivateKeySigner, password: &str, kdf: Kdf) -> Result<String> {
+        let secret = Zeroizing::new(key.to_bytes().0);
+        encrypt_document(&secret, password, kdf, Some(key.address()))
+    }
+
+    /// Encrypts any 32-byte secret (e.g. a P-256 private scalar) under `password` in the same format as
+    /// [`Keystore::encrypt`], without an `address` (the spec makes it optional; it names secp256k1 keys only).
+    /// [`Keystore::decrypt_secret`] returns the secret. Blocking: derives the key once.
+    ///
+    /// Errors: `kdf` parameters scrypt refuses.
+    pub fn encrypt_secret(secret: &[u8; 32], password: &str, kdf: Kdf) -> Result<String> {
+        encrypt_document(secret, password, kdf, None)
+    }
+}
+
+/// The Web3 Secret Storage v3 document of `secret` under `password`, with `address` when the secret is a
+/// secp256k1 key.
+fn encrypt_document(secret: &[u8; 32], password: &str, kdf: Kdf, address: Option<Address>) -> Result<String> {
+    let salt: [u8; 32] = random()?;
+    let iv: [u8; 16] = random()?;
+    let mut dk = Zeroizing::new([0u8; DKLEN as usize]);
+    let kdfparams = match kdf {
+        Kdf::Scrypt { log_n, r, p } => {
+            let params = scrypt::Params::new(log_n, r, p)
+                .map_err(|e| Error::Signer(format!("scrypt refuses n=2^{log_n}, r={r}, p={p}: {e}")))?;
+            scrypt::scrypt(password.as_bytes(), &salt, &params, dk.as_mut_slice())
+                .expect("a 32-byte output is always valid");
+            serde_json::json!({"dklen": DKLEN, "n": 1u64 << log_n, "p": p, "r": r, "salt": hex::encode(salt)})
+        }
+        Kdf::Pbkdf2 { c } => {
+            pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), &salt, c, dk.as_mut_slice());
+            serde_json::json!({"c": c, "dklen": DKLEN, "prf": "hmac-sha256", "salt": hex::encode(salt)})
+        }
+    };
+    let mut ciphertext = Zeroizing::new(*secret);
+    let mut cipher = ctr::Ctr128BE::<aes::Aes128>::new_from_slices(&dk[..16], &iv)
+        .expect("a 16-byte key and a 16-byte iv are AES-128-CTR's sizes");
+    cipher.apply_keystream(ciphertext.as_mut_slice());
+    let mut mac_input = Zeroizing::new(Vec::with_capacity(48));
+    mac_input.extend_from_slice(&dk[16..32]);
+    mac_input.extend_from_slice(ciphertext.as_slice());
+    let mac = keccak256(mac_input.as_slice());
+    // RFC 9562 UUID version 4: random bits with the version nibble 4 and the variant bits 10.
+    let mut id: [u8; 16] = random()?;
+    id[6] = (id[6] & 0x0f) | 0x40;
+    id[8] = (id[8] & 0x3f) | 0x80;
+    let h = hex::encode(id);
+    let uuid = format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]);
+    let kdf_name = match kdf {
+        Kdf::Scrypt { .. } => "scrypt",
+        Kdf::Pbkdf2 { .. } => "pbkdf2",
+    };
+    // Built field by field so that `address` comes first, as geth writes it, whatever map order serde_json
+    // was compiled with.
+    let mut doc = Map::new();
+    if let Some(address) = address {
+        doc.insert("address".into(), hex::encode(address).into());
+    }
+    doc.insert(
+        "crypto".into(),
+        serde_json::json!({
+            "cipher": "aes-128-ctr",
+            "cipherparams": {"iv": hex::encode(iv)},
+            "ciphertext": hex::encode(ciphertext.as_slice()),
+            "kdf": kdf_name,
+            "kdfparams": kdfparams,
+            "mac": hex::encode(mac),
+        }),
+    );
+    doc.insert("id".into(), uuid.into());
+    doc.insert("version".into(), 3.into());
+    let doc = Value::Object(doc);
+    Ok(serde_json::to_string_pretty(&doc).expect("a JSON value serialises"))
 }
 
 fn bad(path: &Path, field: &str, detail: impl Into<String>) -> Error {
@@ -379,6 +483,61 @@ mod tests {
             Err(Error::KeystoreLimit { field, .. }) => format!("limit {field}"),
             other => panic!("expected a keystore error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn encrypted_keystores_decrypt_to_the_same_key_and_only_with_the_password() {
+        let key = PrivateKeySigner::random();
+        for kdf in [NEW_KEYSTORE_KDF, Kdf::Pbkdf2 { c: 1000 }] {
+            let text = Keystore::encrypt(&key, "correct horse", kdf).unwrap();
+            let k = Keystore::parse(Path::new("new.json"), text.as_bytes()).unwrap();
+            assert_eq!(k.kdf(), kdf);
+            assert_eq!(k.address(), Some(key.address()));
+            assert_eq!(k.decrypt("correct horse").unwrap().address(), key.address());
+            assert!(matches!(k.decrypt("wrong"), Err(Error::WrongPassword { .. })));
+            let v: Value = serde_json::from_str(&text).unwrap();
+            let id = v["id"].as_str().unwrap();
+            assert_eq!((id.len(), &id[14..15]), (36, "4"), "a UUID version 4: {id}");
+            assert!(!text.contains(&hex::encode(key.to_bytes())), "the key is never written in the clear");
+        }
+        // Two encryptions of one key differ (fresh salt and iv).
+        let (a, b) = (
+            Keystore::encrypt(&key, "p", NEW_KEYSTORE_KDF).unwrap(),
+            Keystore::encrypt(&key, "p", NEW_KEYSTORE_KDF).unwrap(),
+        );
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn any_32_byte_secret_round_trips_without_an_address() {
+        let secret = [7u8; 32];
+        for kdf in [NEW_KEYSTORE_KDF, Kdf::Pbkdf2 { c: 1000 }] {
+            let text = Keystore::encrypt_secret(&secret, "correct horse", kdf).unwrap();
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert!(v.get("address").is_none(), "only secp256k1 keystores name an address: {text}");
+            let k = Keystore::parse(Path::new("secret.json"), text.as_bytes()).unwrap();
+            assert_eq!((k.kdf(), k.address()), (kdf, None));
+            assert_eq!(*k.decrypt_secret("correct horse").unwrap(), secret);
+            assert!(matches!(k.decrypt_secret("wrong"), Err(Error::WrongPassword { .. })));
+            assert!(!text.contains(&hex::encode(secret)), "the secret is never written in the clear");
+        }
+        // A secp256k1 keystore's secret is its private key, and `address` still comes first.
+        let key = PrivateKeySigner::random();
+        let text = Keystore::encrypt(&key, "p", Kdf::Pbkdf2 { c: 1 }).unwrap();
+        assert!(text.trim_start_matches(['{', '\n', ' ']).starts_with("\"address\""), "{text}");
+        let k = Keystore::parse(Path::new("k.json"), text.as_bytes()).unwrap();
+        assert_eq!(*k.decrypt_secret("p").unwrap(), key.to_bytes().0);
+    }
+
+    #[test]
+    fn decrypt_checks_the_address_of_a_secp256k1_key() {
+        let key = PrivateKeySigner::random();
+        let mut v: Value = serde_json::from_str(&Keystore::encrypt(&key, "p", Kdf::Pbkdf2 { c: 1 }).unwrap()).unwrap();
+        v["address"] = hex::encode(PrivateKeySigner::random().address()).into();
+        let k = Keystore::parse(Path::new("k.json"), v.to_string().as_bytes()).unwrap();
+        assert_eq!(field_of(k.decrypt("p").map(|_| k.clone())), "address");
+        // The secret itself is still readable: the address names secp256k1 keys only.
+        assert_eq!(*k.decrypt_secret("p").unwrap(), key.to_bytes().0);
     }
 
     #[test]

@@ -34,13 +34,20 @@ const CHUNK: usize = 1 << 20;
 pub struct AddOptions {
     /// Pin what is added (default: true).
     pub pin: bool,
+    /// Only compute the CIDs: Kubo chunks and hashes but stores nothing (`ipfs add --only-hash`; default
+    /// false). Nothing is pinned either.
+    pub only_hash: bool,
 }
 
 impl Default for AddOptions {
     fn default() -> Self {
-        Self { pin: true }
+        Self { pin: true, only_hash: false }
     }
 }
+
+/// Called with the number of bytes just streamed to Kubo (from the request body, so it tracks what Kubo
+/// reads); for progress bars.
+pub type AddProgress = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
 
 /// One file as added: where it sits, its CID, size and sha256.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +84,7 @@ impl KuboClient {
     /// Adds one file, streaming it from disk; returns its CID, size and sha256.
     pub async fn add_file(&self, path: &Path, options: AddOptions) -> Result<AddedFile> {
         let name = file_name(path)?;
-        let mut hashing = Hashing::new();
+        let mut hashing = Hashing::new(None);
         let part = hashing.file_part(path, &name).await?;
         let form = Form::new().percent_encode_noop().part("file", part);
         let (files, _) = self.post_hashed(form, hashing, options, None).await?;
@@ -103,8 +110,36 @@ impl KuboClient {
         let owned = dir.to_path_buf();
         let (root, entries) =
             tokio::task::spawn_blocking(move || walk_root(&owned)).await.expect("the directory walk does not panic")?;
+        self.add_entries(&root, entries, options, None).await
+    }
+
+    /// Adds the files `files` (path relative to the tree's root with `/` separators, and where each lives on
+    /// disk) as one tree named `root`: the CID `ipfs add -r --hidden` gives a folder holding exactly these
+    /// files, which need not be every file of a folder on disk (a seller's `.git` stays out). Directories
+    /// are implied by the paths. `progress` is told the bytes streamed as they go.
+    ///
+    /// Errors: a path that is empty, absolute or has `.`/`..` components, or is listed twice
+    /// ([`Error::UnsupportedPath`]); a file that is not a regular file or changes size while added; Kubo's.
+    pub async fn add_files(
+        &self,
+        root: &str,
+        files: Vec<(String, PathBuf)>,
+        options: AddOptions,
+        progress: Option<AddProgress>,
+    ) -> Result<AddedDir> {
+        let entries = tree_entries(root, files)?;
+        self.add_entries(root, entries, options, progress).await
+    }
+
+    async fn add_entries(
+        &self,
+        root: &str,
+        entries: Vec<WalkEntry>,
+        options: AddOptions,
+        progress: Option<AddProgress>,
+    ) -> Result<AddedDir> {
         let mut form = Form::new().percent_encode_noop();
-        let mut hashing = Hashing::new();
+        let mut hashing = Hashing::new(progress);
         for entry in entries {
             let part = match entry {
                 WalkEntry::Dir(name) => Part::bytes(Vec::new())
@@ -115,7 +150,7 @@ impl KuboClient {
             };
             form = form.part("file", part);
         }
-        let (mut files, cid) = self.post_hashed(form, hashing, options, Some(&root)).await?;
+        let (mut files, cid) = self.post_hashed(form, hashing, options, Some(root)).await?;
         for file in &mut files {
             file.path = file.path[root.len() + 1..].to_owned();
         }
@@ -148,7 +183,8 @@ impl KuboClient {
         let query = [
             ("cid-version", "1"),
             ("raw-leaves", "true"),
-            ("pin", if options.pin { "true" } else { "false" }),
+            ("pin", if options.pin && !options.only_hash { "true" } else { "false" }),
+            ("only-hash", if options.only_hash { "true" } else { "false" }),
             ("progress", "false"),
         ];
         let request = self.request("add", &query).multipart(form);
@@ -203,6 +239,7 @@ struct Hashing {
     tx: SyncSender<ToHasher>,
     rx: Receiver<ToHasher>,
     files: Vec<PendingFile>,
+    progress: Option<AddProgress>,
 }
 
 /// The hashing thread at work, and the one sender that can stop it.
@@ -213,9 +250,9 @@ struct RunningHasher {
 }
 
 impl Hashing {
-    fn new() -> Self {
+    fn new(progress: Option<AddProgress>) -> Self {
         let (tx, rx) = sync_channel(HASH_QUEUE);
-        Self { tx, rx, files: Vec::new() }
+        Self { tx, rx, files: Vec::new(), progress }
     }
 
     /// Opens `path` and returns the multipart part that streams it, feeding the hasher on the way.
@@ -227,10 +264,14 @@ impl Hashing {
         }
         let index = self.files.len();
         let tx = self.tx.clone();
+        let progress = self.progress.clone();
         let stream = ReaderStream::with_capacity(file, CHUNK).inspect_ok(move |chunk| {
             // The thread hashes several times faster than Kubo ingests, so this rarely waits; once the
             // thread has stopped the send fails, and the answer is in already.
             let _ = tx.send(ToHasher::Chunk(index, chunk.clone()));
+            if let Some(progress) = &progress {
+                progress(chunk.len() as u64);
+            }
         });
         self.files.push(PendingFile { path: name.to_owned(), local: path.into(), size: meta.len() });
         Ok(Part::stream_with_length(reqwest::Body::wrap_stream(stream), meta.len())
@@ -241,7 +282,7 @@ impl Hashing {
 
     /// Starts the thread. It hashes until it is told to stop (or every sender is gone).
     fn start(self) -> RunningHasher {
-        let Self { tx, rx, files } = self;
+        let Self { tx, rx, files, .. } = self;
         let count = files.len();
         let thread = std::thread::spawn(move || {
             let mut state = vec![(Sha256Hasher::default(), 0u64); count];
@@ -296,6 +337,7 @@ fn finish(files: Vec<PendingFile>, hashed: Vec<(Sha256Hasher, u64)>, entries: &[
         .collect()
 }
 
+#[derive(Debug)]
 enum WalkEntry {
     Dir(String),
     File(String, PathBuf),
@@ -337,6 +379,40 @@ fn walk(dir: &Path, name: &str, out: &mut Vec<WalkEntry>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The entries of a tree named `root` holding `files`: each directory before its contents, in the order
+/// [`walk`] gives a folder on disk (depth-first, sorted by name at each level).
+fn tree_entries(root: &str, files: Vec<(String, PathBuf)>) -> Result<Vec<WalkEntry>> {
+    let mut keyed = Vec::with_capacity(files.len());
+    for (path, local) in files {
+        let parts: Vec<String> = path.split('/').map(str::to_owned).collect();
+        if parts.iter().any(|p| p.is_empty() || p == "." || p == "..") {
+            let reason = format!("`{path}` is not a relative path of plain names separated by `/`");
+            return Err(Error::UnsupportedPath { path: local, reason });
+        }
+        keyed.push((parts, local));
+    }
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = vec![WalkEntry::Dir(root.to_owned())];
+    let mut open: Vec<String> = Vec::new();
+    let mut previous: Option<Vec<String>> = None;
+    for (parts, local) in keyed {
+        if previous.as_ref() == Some(&parts) {
+            let reason = format!("`{}` is listed twice", parts.join("/"));
+            return Err(Error::UnsupportedPath { path: local, reason });
+        }
+        let dirs = &parts[..parts.len() - 1];
+        let common = open.iter().zip(dirs).take_while(|(a, b)| a == b).count();
+        open.truncate(common);
+        for d in &dirs[common..] {
+            open.push(d.clone());
+            out.push(WalkEntry::Dir(format!("{root}/{}", open.join("/"))));
+        }
+        out.push(WalkEntry::File(format!("{root}/{}", parts.join("/")), local));
+        previous = Some(parts);
+    }
+    Ok(out)
 }
 
 fn find_cid(entries: &[AddEntry], name: &str) -> Result<Cid> {
@@ -383,6 +459,38 @@ mod tests {
     fn encodes_names_for_query_unescape() {
         assert_eq!(encode_name("a/b c+d%é.txt"), "a/b%20c%2Bd%25%C3%A9.txt");
         assert_eq!(encode_name("plain-name_1.safetensors"), "plain-name_1.safetensors");
+    }
+
+    #[test]
+    fn tree_entries_put_each_directory_before_its_contents_in_walk_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for p in ["b/z.txt", "a.txt", "b/c/d.txt", "b/a.txt", ".hidden/x"] {
+            let path = dir.path().join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, p).unwrap();
+        }
+        let mut walked = Vec::new();
+        walk(dir.path(), "root", &mut walked).unwrap();
+        let files: Vec<(String, PathBuf)> = ["b/z.txt", "a.txt", "b/c/d.txt", "b/a.txt", ".hidden/x"]
+            .iter()
+            .map(|p| (p.to_string(), dir.path().join(p)))
+            .collect();
+        let names = |entries: &[WalkEntry]| -> Vec<String> {
+            entries
+                .iter()
+                .map(|e| match e {
+                    WalkEntry::Dir(n) => format!("{n}/"),
+                    WalkEntry::File(n, _) => n.clone(),
+                })
+                .collect()
+        };
+        assert_eq!(names(&tree_entries("root", files).unwrap()), names(&walked));
+        for bad in ["", "/abs", "a/../b", "a//b", "./a"] {
+            let err = tree_entries("root", vec![(bad.to_string(), dir.path().join("a.txt"))]);
+            assert!(matches!(err, Err(Error::UnsupportedPath { .. })), "{bad:?}");
+        }
+        let twice = vec![("a.txt".to_string(), dir.path().join("a.txt")); 2];
+        assert!(tree_entries("root", twice).unwrap_err().to_string().contains("listed twice"));
     }
 
     #[test]

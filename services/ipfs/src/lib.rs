@@ -29,7 +29,7 @@ mod cat;
 mod client;
 mod error;
 
-pub use add::{AddOptions, AddedDir, AddedFile};
+pub use add::{AddOptions, AddProgress, AddedDir, AddedFile};
 pub use cairn_primitives::{Cid, ParseCidError, ParseDigestError, Sha256Digest, Sha256Hasher};
 pub use cat::{KUBO_MAX_LENGTH, VerifiedStream};
 pub use client::{CidStat, ClientOptions, EntryKind, KuboClient, KuboVersion};

@@ -9,8 +9,10 @@
 //!   `ModelRegistry` on anvil), so an off-chain check never passes what the chain rejects.
 //! - [`regions`]: region codes ↔ `regionMask` bits.
 //! - [`runtime`]: runtime ids (`keccak256` of the runtime string) and runner build ids.
-//! - [`manifest`]: the manifest JSON a seller pins and signs, and the model card, with validation that names
-//!   every missing or wrong field.
+//! - [`manifest`]: the manifest JSON a seller pins and signs (`cairn.manifest/2`; `/1` still read), with
+//!   validation that names every missing or wrong field.
+//! - [`card`]: the model card (Model Cards and Datasheets sections), its committed JSON Schema, SPDX licence
+//!   checks, and the card built from a Hugging Face model folder with a seller's `card.json` over it.
 //! - [`output`] and [`acceptance`]: the canonical output of `candle/bert-embed@1` and DESIGN.md's acceptance
 //!   rule for a claimed output (what an operator writes, what a verifier votes on). Outputs are read by the
 //!   `safetensors` crate, the reference reader, and must then have the one canonical header.
@@ -18,10 +20,12 @@
 //!   for every binary and config file, and the printed form with both units.
 
 pub mod acceptance;
+pub mod card;
 pub mod manifest;
 pub mod output;
 pub mod regions;
 pub mod runtime;
+pub mod safetensors_file;
 pub mod typed;
 pub mod units;
 

@@ -21,6 +21,24 @@ impl Runtime {
         }
     }
 
+    /// The weights file the runtime loads (safetensors), relative to the model folder.
+    pub const fn weights_file(self) -> &'static str {
+        match self {
+            Runtime::BertEmbedV1 => "model.safetensors",
+        }
+    }
+
+    /// Every file the runtime reads from a model folder (the weights, the architecture, the tokenizer); a
+    /// seller's folder must hold them all.
+    pub const fn required_files(self) -> &'static [&'static str] {
+        match self {
+            // The weights, the architecture, the tokenizer, sentence-transformers' `max_seq_length`.
+            Runtime::BertEmbedV1 => {
+                &["model.safetensors", "config.json", "tokenizer.json", "sentence_bert_config.json"]
+            }
+        }
+    }
+
     /// The on-chain id: `keccak256(name)`.
     pub fn id(self) -> B256 {
         keccak256(self.name())

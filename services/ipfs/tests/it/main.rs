@@ -117,7 +117,10 @@ async fn round_trip_of_a_directory_with_odd_names() {
 #[tokio::test]
 async fn pin_and_unpin() {
     let (_kubo, client) = node().await;
-    let added = client.add_bytes("note.txt", b"pin me".to_vec(), AddOptions { pin: false }).await.unwrap();
+    let added = client
+        .add_bytes("note.txt", b"pin me".to_vec(), AddOptions { pin: false, ..AddOptions::default() })
+        .await
+        .unwrap();
     assert!(!client.is_pinned(&added.cid).await.unwrap());
     client.pin(&added.cid).await.unwrap();
     assert!(client.is_pinned(&added.cid).await.unwrap());
@@ -280,4 +283,42 @@ async fn a_directory_is_published_with_its_hidden_entries_like_add_r_hidden() {
     };
     assert_eq!(added.cid.as_str(), cli_cid(true), "the CID of `ipfs add -r --hidden`");
     assert_ne!(added.cid.as_str(), cli_cid(false), "plain `ipfs add -r` skips the dotfiles");
+}
+
+#[tokio::test]
+async fn a_chosen_set_of_files_is_the_tree_of_a_folder_holding_only_them() {
+    let (_kubo, client) = node().await;
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("model");
+    let chosen = ["config.json", "model.safetensors", "1_Pooling/config.json", ".gitattributes"];
+    for (i, name) in chosen.iter().enumerate() {
+        write_file(&full.join(name), &pseudo_random(1000 + i * 700, i as u64));
+    }
+    // Left out of the chosen list: a VCS folder and a tool cache.
+    write_file(&full.join(".git/HEAD"), b"ref: refs/heads/main\n");
+    write_file(&full.join(".cache/huggingface/x.lock"), b"");
+    // The same files alone in a folder of the same name, added whole.
+    let only = dir.path().join("only/model");
+    for name in chosen {
+        write_file(&only.join(name), &std::fs::read(full.join(name)).unwrap());
+    }
+    let whole = client.add_dir(&only, AddOptions::default()).await.unwrap();
+
+    let files: Vec<(String, std::path::PathBuf)> = chosen.iter().map(|n| (n.to_string(), full.join(n))).collect();
+    let total: u64 = files.iter().map(|(_, p)| std::fs::metadata(p).unwrap().len()).sum();
+    // Only-hash: the CIDs, nothing stored or pinned.
+    let hashed = client
+        .add_files("model", files.clone(), AddOptions { only_hash: true, ..AddOptions::default() }, None)
+        .await
+        .unwrap();
+    assert_eq!(hashed.cid, whole.cid);
+    let streamed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = streamed.clone();
+    let progress: cairn_ipfs::AddProgress =
+        std::sync::Arc::new(move |n| _ = counter.fetch_add(n, std::sync::atomic::Ordering::Relaxed));
+    let added = client.add_files("model", files, AddOptions::default(), Some(progress)).await.unwrap();
+    assert_eq!(added.cid, whole.cid, "the CID of a folder holding exactly the chosen files");
+    assert_eq!(added.files, whole.files, "same paths, CIDs, sizes and sha256");
+    assert_eq!(streamed.load(std::sync::atomic::Ordering::Relaxed), total, "progress saw every byte once");
+    assert!(client.is_pinned(&added.cid).await.unwrap());
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 mod acceptance_cases;
+mod card;
 mod forge_signed;
 mod rust_signed;
 mod signatures_on_chain;

@@ -1,0 +1,99 @@
+//! `cairn config show`: every resolved setting and where it came from, secrets redacted.
+
+use cairn_chain::{PasswordSource, SignerSource};
+use clap::Subcommand;
+use serde::Serialize;
+
+use crate::{
+    Context,
+    context::{Origin, SignerChoice},
+};
+
+/// Configuration commands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every resolved setting with where it came from (flag, env, config file, devnet, default).
+    ///
+    /// Examples:
+    ///   cairn config show
+    ///   cairn --rpc-url https://sepolia.base.org config show --json
+    #[command(verbatim_doc_comment)]
+    Show,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Shown {
+    config_file: Option<String>,
+    devnet: Option<String>,
+    rpc_url: Entry,
+    deployments: Entry,
+    ipfs_api: Entry,
+    receipt_timeout_seconds: Entry,
+    signer: Entry,
+}
+
+#[derive(Serialize)]
+struct Entry {
+    value: String,
+    origin: Origin,
+}
+
+fn entry(value: impl ToString, origin: &Origin) -> Entry {
+    Entry { value: value.to_string(), origin: origin.clone() }
+}
+
+/// How the signer is described: never the key or the password, only where they are.
+fn describe(choice: &SignerChoice) -> String {
+    match choice {
+        SignerChoice::Source(SignerSource::Keystore { path, password }) => {
+            let password = match password {
+                PasswordSource::File(p) => format!("password from {}", p.display()),
+                PasswordSource::Prompt => "password typed at a prompt".into(),
+                PasswordSource::Literal(_) => "password given <redacted>".into(),
+            };
+            format!("keystore {} ({password})", path.display())
+        }
+        SignerChoice::Source(SignerSource::Env(name)) => format!("key in ${name} <redacted>"),
+        SignerChoice::Devnet { role, address, .. } => format!("devnet account {role} ({address}) <key redacted>"),
+        SignerChoice::None => "none (commands that send will ask for --keystore or --account)".into(),
+    }
+}
+
+impl ConfigCommand {
+    /// Runs it.
+    ///
+    /// Errors: printing fails.
+    pub async fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        let s = &ctx.settings;
+        let shown = Shown {
+            config_file: s.config_file.as_ref().map(|p| p.display().to_string()),
+            devnet: s.devnet.as_ref().map(|d| d.root.display().to_string()),
+            rpc_url: entry(&s.rpc_url.value, &s.rpc_url.origin),
+            deployments: entry(s.deployments.value.display(), &s.deployments.origin),
+            ipfs_api: entry(&s.ipfs_api.value, &s.ipfs_api.origin),
+            receipt_timeout_seconds: entry(s.receipt_timeout.value, &s.receipt_timeout.origin),
+            signer: entry(describe(&s.signer.value), &s.signer.origin),
+        };
+        ctx.out.print(&shown, |v| {
+            let line = |name: &str, e: &Entry| format!("{name:<17} {}  [{}]\n", e.value, e.origin_text());
+            let mut text = format!(
+                "config file       {}\ndevnet            {}\n",
+                v.config_file.as_deref().unwrap_or("none"),
+                v.devnet.as_deref().unwrap_or("none found")
+            );
+            text += &line("rpc url", &v.rpc_url);
+            text += &line("deployments", &v.deployments);
+            text += &line("ipfs api", &v.ipfs_api);
+            text += &line("receipt timeout", &v.receipt_timeout_seconds);
+            text += &line("signer", &v.signer);
+            text
+        })
+    }
+}
+
+impl Entry {
+    fn origin_text(&self) -> String {
+        self.origin.to_string()
+    }
+}

@@ -1,0 +1,138 @@
+//! What `verify` and `pull` share: a version's registration read from its `ModelRegistered` event (which
+//! carries the listing and the seller's signature, interfaces v2), the seller's EIP-712 signature checked
+//! again from it, and the manifest fetched from IPFS against the registered sha256.
+
+use alloy::{
+    primitives::{Address, B256, Bytes, U256},
+    providers::Provider,
+    rpc::types::Filter,
+    sol_types::SolEvent,
+};
+use anyhow::{Context as _, bail};
+use cairn_bindings::{ModelRegistry, model_registry::IModelRegistry::ModelVersion};
+use cairn_ipfs::{KuboClient, Sha256Digest};
+use cairn_protocol::{ModelManifest, manifest::Manifest, typed};
+
+use crate::{Context, cmd::Market};
+
+/// Largest manifest fetched, in bytes (a manifest lists files and a card: kilobytes).
+pub const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+
+/// A version as registered.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// The model.
+    pub id: U256,
+    /// The version.
+    pub version: u64,
+    /// The seller.
+    pub seller: Address,
+    /// Everything stored for the version.
+    pub listing: ModelVersion,
+    /// The nonce the seller's signature used.
+    pub nonce: U256,
+    /// The signature's deadline.
+    pub deadline: u64,
+    /// The seller's signature.
+    pub signature: Bytes,
+    /// Block of the registration.
+    pub block: u64,
+    /// Its transaction.
+    pub tx: B256,
+}
+
+/// Reads version `version` of model `id` (the latest when `None`) from its `ModelRegistered` event.
+///
+/// Errors: no such model or version; the node refuses the log query.
+pub async fn registration(market: &Market, id: U256, version: Option<u64>) -> anyhow::Result<Registered> {
+    let latest = super::listing(market, id).await?.version;
+    let version = version.unwrap_or(latest);
+    if version == 0 || version > latest {
+        bail!("model {id} has versions 1 to {latest}; there is no version {version}");
+    }
+    let filter = Filter::new()
+        .address(market.address("ModelRegistry")?)
+        .event_signature(ModelRegistry::ModelRegistered::SIGNATURE_HASH)
+        .topic1(id)
+        .topic2(U256::from(version))
+        .from_block(market.deployments.deployment_block);
+    let logs = market.chain.provider().get_logs(&filter).await.context("reading the registration event")?;
+    let log = logs.last().with_context(|| format!("no ModelRegistered event for model {id} version {version}"))?;
+    let event = ModelRegistry::ModelRegistered::decode_log(&log.inner).context("decoding ModelRegistered")?;
+    Ok(Registered {
+        id,
+        version,
+        seller: event.seller,
+        listing: event.listing.clone(),
+        nonce: event.nonce,
+        deadline: event.deadline,
+        signature: event.signature.clone(),
+        block: log.block_number.unwrap_or_default(),
+        tx: log.transaction_hash.unwrap_or_default(),
+    })
+}
+
+/// The seller's signed message, rebuilt from the event (the signed `modelId` is 0 for version 1).
+pub fn signed_message(r: &Registered) -> ModelManifest {
+    let l = &r.listing;
+    ModelManifest {
+        seller: r.seller,
+        modelId: if r.version == 1 { U256::ZERO } else { r.id },
+        manifestCid: l.manifestCid.clone(),
+        manifestDigest: l.manifestDigest,
+        weightsDigest: l.weightsDigest,
+        runtime: l.runtime,
+        paymentToken: l.paymentToken,
+        pricePerCall: l.pricePerCall,
+        licensePrice: l.licensePrice,
+        licensePeriod: l.licensePeriod,
+        regionMask: l.regionMask,
+        nonce: r.nonce,
+        deadline: r.deadline,
+    }
+}
+
+/// Who signed the listing: the seller for an EOA's signature (checked by the same rules as the contract), or
+/// a message saying why it could not be checked here (an ERC-1271 contract wallet's signature, which the
+/// registry checked on chain at registration).
+pub fn signer_check(market: &Market, r: &Registered) -> Result<Address, String> {
+    let domain = typed::domain(market.chain.chain_id(), market.address("ModelRegistry").map_err(|e| e.to_string())?);
+    match typed::recover(&signed_message(r), &domain, &r.signature) {
+        Ok(signer) if signer == r.seller => Ok(signer),
+        Ok(other) => Err(format!("the signature recovers to {other}, not the seller {}", r.seller)),
+        Err(e) => Err(format!("not an EOA signature ({e}); a contract wallet's (ERC-1271) was checked on chain")),
+    }
+}
+
+/// The manifest of `r`, fetched from IPFS and accepted only if its sha256 is the registered digest.
+///
+/// Errors: Kubo down; the content unavailable or altered (the digest named); not a valid manifest.
+pub async fn manifest(ctx: &Context, kubo: &KuboClient, r: &Registered) -> anyhow::Result<(Manifest, Vec<u8>)> {
+    let expected = Sha256Digest(r.listing.manifestDigest.0);
+    let bytes = ctx
+        .out
+        .spin(
+            &format!("fetching the manifest {}", r.listing.manifestCid),
+            kubo.cat_bytes(&r.listing.manifestCid, expected, MAX_MANIFEST_BYTES),
+        )
+        .await
+        .with_context(|| format!("fetching the manifest {} (registered sha256 {expected})", r.listing.manifestCid))?;
+    let text = std::str::from_utf8(&bytes).context("the manifest is not UTF-8")?;
+    let manifest = Manifest::from_json(text).context("the manifest")?;
+    Ok((manifest, bytes.to_vec()))
+}
+
+/// Kubo at the configured API, checked to answer.
+///
+/// Errors: it does not answer (the message names the URL, where it came from and what to do).
+pub async fn kubo(ctx: &Context) -> anyhow::Result<KuboClient> {
+    let api = &ctx.settings.ipfs_api;
+    let kubo = KuboClient::new(&api.value)?;
+    kubo.version().await.with_context(|| {
+        format!(
+            "Kubo at {} (from {}) does not answer; start it (`make devnet`) or pass --ipfs-api",
+            api.value, api.origin
+        )
+    })?;
+    Ok(kubo)
+}
