@@ -414,17 +414,6 @@ fn bad(path: &Path, field: &str, detail: impl Into<String>) -> Error {
     Error::BadKeystore { path: path.to_path_buf(), field: field.to_string(), detail: detail.into() }
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// Typed access to JSON fields with errors naming the field.
 struct Fields<'p> {
     path: &'p Path,
@@ -437,11 +426,13 @@ impl Fields<'_> {
     }
 
     fn object<'v>(&self, v: &'v Value, field: &str) -> Result<&'v Map<String, Value>> {
-        v.as_object().ok_or_else(|| bad(self.path, field, format!("is {}: expected an object", kind(v))))
+        v.as_object()
+            .ok_or_else(|| bad(self.path, field, format!("is {}: expected an object", cairn_primitives::json_kind(v))))
     }
 
     fn string<'v>(&self, v: &'v Value, field: &str) -> Result<&'v str> {
-        v.as_str().ok_or_else(|| bad(self.path, field, format!("is {}: expected a string", kind(v))))
+        v.as_str()
+            .ok_or_else(|| bad(self.path, field, format!("is {}: expected a string", cairn_primitives::json_kind(v))))
     }
 
     fn uint(&self, v: &Value, field: &str) -> Result<u64> {

@@ -141,16 +141,21 @@ impl SignerSource {
     }
 }
 
+/// The password in `file`: its first line (a trailing newline is not part of it).
+///
+/// Errors: [`Error::Signer`] naming the file when it cannot be read.
+pub fn read_password_file(file: &Path) -> Result<String> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(file)
+            .map_err(|e| Error::Signer(format!("cannot read password file {}: {e}", file.display())))?,
+    );
+    Ok(text.lines().next().unwrap_or_default().to_string())
+}
+
 fn read_password(keystore: &Path, password: &PasswordSource) -> Result<zeroize::Zeroizing<String>> {
     Ok(zeroize::Zeroizing::new(match password {
         PasswordSource::Literal(p) => p.clone(),
-        PasswordSource::File(file) => {
-            let text = zeroize::Zeroizing::new(
-                std::fs::read_to_string(file)
-                    .map_err(|e| Error::Signer(format!("cannot read password file {}: {e}", file.display())))?,
-            );
-            text.lines().next().unwrap_or_default().to_string()
-        }
+        PasswordSource::File(file) => read_password_file(file)?,
         PasswordSource::Prompt => rpassword::prompt_password(format!("Password for {}: ", keystore.display()))
             .map_err(|e| {
                 Error::Signer(format!("cannot read the password from the terminal: {e}; use --password-file"))

@@ -40,17 +40,19 @@ pub struct Cli {
 }
 
 /// The commands.
+// A variant's help is its Args struct's doc comment, Examples included: a doc comment on the variant would
+// replace it.
+#[allow(missing_docs)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Models: list, show, versions, update terms, set regions, deprecate.
+    /// Models: publish, publish a version, verify, pull, list, show, versions, update terms, set regions,
+    /// deprecate.
     #[command(subcommand)]
     Model(cmd::model::ModelCommand),
     /// Licences: buy one at the terms you saw, or show yours.
     #[command(subcommand)]
     License(cmd::license::LicenseCommand),
-    /// Pull balances (royalties, licence fees, operator fees, refunds) in every contract.
     Balance(cmd::balance::BalanceArgs),
-    /// Withdraw pull balances.
     Withdraw(cmd::withdraw::WithdrawArgs),
     /// Keystores: new, import, address, list (cast-compatible).
     #[command(subcommand)]
@@ -86,4 +88,33 @@ pub struct UsageError(pub String);
 /// The exit status for a failed command: 2 for a [`UsageError`] anywhere in the chain, else 1.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     if err.chain().any(|e| e.is::<UsageError>()) { 2 } else { 1 }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every command that runs something (a leaf) teaches by example in its `--help`.
+    #[test]
+    fn every_leaf_command_has_examples_in_its_help() {
+        fn walk(cmd: &mut clap::Command, path: String, leaves: &mut Vec<(String, String)>) {
+            let subs: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_owned()).collect();
+            if subs.is_empty() || subs == ["help"] {
+                leaves.push((path, cmd.render_long_help().to_string()));
+                return;
+            }
+            for name in subs.into_iter().filter(|n| n != "help") {
+                let sub = cmd.find_subcommand_mut(&name).expect("listed");
+                walk(sub, format!("{path} {name}"), leaves);
+            }
+        }
+        let mut leaves = Vec::new();
+        walk(&mut Cli::command(), "cairn".into(), &mut leaves);
+        assert!(leaves.len() >= 19, "{}", leaves.len());
+        for (path, help) in leaves {
+            assert!(help.contains("Examples:"), "`{path} --help` has no Examples block:\n{help}");
+        }
+    }
 }

@@ -280,15 +280,18 @@ pub struct Verified {
 /// Errors: an empty list, a path a verifier ignores, a list that differs from the folder
 /// ([`Error::ListMismatch`]), a symbolic link or special file in the folder, an unreadable folder.
 pub fn sign_folder(dir: &Path, files: &FileDigests, key: &SigningKey) -> Result<Signed> {
-    sign_folder_ignoring(dir, files, key, &[])
+    sign_folder_as(dir, &model_name(dir), files, key, &[])
 }
 
-/// [`sign_folder`], with `also_ignored` (relative paths of files or folders, e.g. a tool cache the publisher
-/// leaves out) added to the statement's `ignore_paths`, so that verifiers skip them too.
+/// [`sign_folder`] with the subject named `name` (informative only, but part of the signed bytes: a name
+/// that does not depend on the local folder's keeps the bundle, and so the manifest, the same on every
+/// machine), and `also_ignored` (relative paths of files or folders, e.g. a tool cache the publisher leaves
+/// out) added to the statement's `ignore_paths`, so that verifiers skip them too.
 ///
 /// Errors: as [`sign_folder`].
-pub fn sign_folder_ignoring(
+pub fn sign_folder_as(
     dir: &Path,
+    name: &str,
     files: &FileDigests,
     key: &SigningKey,
     also_ignored: &[String],
@@ -325,7 +328,7 @@ pub fn sign_folder_ignoring(
     let statement = Statement {
         kind: STATEMENT_TYPE.to_owned(),
         subject: vec![Subject {
-            name: model_name(dir),
+            name: name.to_owned(),
             digest: BTreeMap::from([("sha256".to_owned(), root_digest.to_hex())]),
         }],
         predicate_type: PREDICATE_TYPE.to_owned(),

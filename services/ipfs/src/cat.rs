@@ -142,7 +142,28 @@ impl KuboClient {
     /// fetches into the same `dest` at once never mix their bytes (the last rename wins, whole).
     /// Returns the number of bytes written. `dest`'s directory must exist.
     pub async fn cat_to_file(&self, target: &str, expected: Sha256Digest, dest: &Path) -> Result<u64> {
-        let mut stream = self.cat(target, expected).await?;
+        self.cat_to_file_limited(target, expected, dest, None).await
+    }
+
+    /// [`KuboClient::cat_to_file`] of at most `limit` bytes (e.g. the size a manifest lists): a source that
+    /// streams more is [`Error::TooLarge`] after `limit + 1` bytes, so a hostile node cannot fill the disk.
+    pub async fn cat_to_file_max(&self, target: &str, expected: Sha256Digest, dest: &Path, limit: u64) -> Result<u64> {
+        self.cat_to_file_limited(target, expected, dest, Some(limit)).await
+    }
+
+    /// [`KuboClient::cat`] of at most `limit` bytes ([`Error::TooLarge`] beyond), streamed.
+    pub async fn cat_max(&self, target: &str, expected: Sha256Digest, limit: u64) -> Result<VerifiedStream> {
+        self.cat_limited(target, expected, Some(limit)).await
+    }
+
+    async fn cat_to_file_limited(
+        &self,
+        target: &str,
+        expected: Sha256Digest,
+        dest: &Path,
+        limit: Option<u64>,
+    ) -> Result<u64> {
+        let mut stream = self.cat_limited(target, expected, limit).await?;
         let owned = dest.to_path_buf();
         // Dropped on any error below, the temporary file is deleted and `dest` is untouched.
         let mut atomic = tokio::task::spawn_blocking(move || AtomicFile::create(&owned))

@@ -17,3 +17,16 @@ pub mod fs;
 pub use cid::{Cid, ParseCidError};
 pub use digest::{ParseDigestError, Sha256Digest, Sha256Hasher};
 pub use files::{FileDigests, FileListError, check_relative_path};
+
+/// How a JSON value is named in an error message: "null", "a boolean", "a number", "a string", "an array",
+/// "an object" (one wording for every validator: keystores, manifests, model cards).
+pub fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}

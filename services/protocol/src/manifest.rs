@@ -288,24 +288,14 @@ impl ModelCardV1 {
     }
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// Checks `obj[key]` is a non-empty string; returns it.
 fn string<'a>(obj: &'a Value, prefix: &str, key: &str, hint: &str, problems: &mut Vec<String>) -> Option<&'a str> {
     match obj.get(key) {
         None => problems.push(format!("{prefix}{key}: missing ({hint})")),
         Some(Value::String(s)) if s.trim().is_empty() => problems.push(format!("{prefix}{key}: empty ({hint})")),
         Some(Value::String(s)) => return Some(s),
-        Some(other) => problems.push(format!("{prefix}{key}: expected a string, found {} ({hint})", kind(other))),
+        Some(other) => problems
+            .push(format!("{prefix}{key}: expected a string, found {} ({hint})", cairn_primitives::json_kind(other))),
     }
     None
 }
@@ -318,7 +308,11 @@ fn unknown_keys(obj: &serde_json::Map<String, Value>, prefix: &str, known: &[&st
 
 fn check_card(v: &Value, prefix: &str, problems: &mut Vec<String>) {
     let Some(obj) = v.as_object() else {
-        problems.push(format!("{}: expected an object, found {}", prefix.trim_end_matches('.'), kind(v)));
+        problems.push(format!(
+            "{}: expected an object, found {}",
+            prefix.trim_end_matches('.'),
+            cairn_primitives::json_kind(v)
+        ));
         return;
     };
     let known = ["name", "description", "license", "task", "languages", "outputDim", "source"];
@@ -350,7 +344,10 @@ fn check_card(v: &Value, prefix: &str, problems: &mut Vec<String>) {
                 }
             }
         }
-        Some(other) => problems.push(format!("{prefix}languages: expected an array of strings, found {}", kind(other))),
+        Some(other) => problems.push(format!(
+            "{prefix}languages: expected an array of strings, found {}",
+            cairn_primitives::json_kind(other)
+        )),
     }
     match v.get("outputDim") {
         None => problems.push(format!("{prefix}outputDim: missing (the width of one output row, e.g. 384)")),
@@ -360,14 +357,14 @@ fn check_card(v: &Value, prefix: &str, problems: &mut Vec<String>) {
     if let Some(s) = v.get("source")
         && !s.is_string()
     {
-        problems.push(format!("{prefix}source: expected a string (a URL), found {}", kind(s)));
+        problems.push(format!("{prefix}source: expected a string (a URL), found {}", cairn_primitives::json_kind(s)));
     }
 }
 
 /// Checks a manifest of any version; returns the version when `schema` names one.
 fn check_manifest(v: &Value, problems: &mut Vec<String>) -> Option<Version> {
     let Some(obj) = v.as_object() else {
-        problems.push(format!("(top level): expected an object, found {}", kind(v)));
+        problems.push(format!("(top level): expected an object, found {}", cairn_primitives::json_kind(v)));
         return None;
     };
     let version = match string(v, "", "schema", MANIFEST_SCHEMA, problems) {
@@ -415,7 +412,7 @@ fn check_manifest(v: &Value, problems: &mut Vec<String>) -> Option<Version> {
             for (i, f) in files.iter().enumerate() {
                 let p = format!("files[{i}].");
                 if !f.is_object() {
-                    problems.push(format!("files[{i}]: expected an object, found {}", kind(f)));
+                    problems.push(format!("files[{i}]: expected an object, found {}", cairn_primitives::json_kind(f)));
                     continue;
                 }
                 let path = string(f, &p, "path", "relative, `/`-separated", problems);
@@ -442,7 +439,7 @@ fn check_manifest(v: &Value, problems: &mut Vec<String>) -> Option<Version> {
                 problems.extend(e.problems);
             }
         }
-        Some(other) => problems.push(format!("files: expected an array, found {}", kind(other))),
+        Some(other) => problems.push(format!("files: expected an array, found {}", cairn_primitives::json_kind(other))),
     }
     if let Some(w) = weights
         && v.get("files").is_some_and(Value::is_array)
@@ -472,7 +469,7 @@ fn check_model_signing(v: &Value, problems: &mut Vec<String>) {
     let Some(obj) = v.as_object() else {
         problems.push(format!(
             "modelSigning: expected an object {{bundle, bundleCid, bundleSha256, publicKeyPem, statementDigest}}, found {}",
-            kind(v)
+            cairn_primitives::json_kind(v)
         ));
         return;
     };

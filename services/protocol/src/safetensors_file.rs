@@ -28,9 +28,11 @@ pub const MAX_HEADER_BYTES: u64 = 100_000_000;
 /// File extensions of pickle-based weight formats: loading them can execute arbitrary code.
 pub const PICKLE_EXTENSIONS: [&str; 6] = ["bin", "pt", "pth", "ckpt", "pkl", "pickle"];
 
-/// Whether `path`'s extension is a pickle format's.
+/// Whether `path`'s extension is a pickle format's, in any case (`model.BIN` too).
 pub fn is_pickle_name(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| PICKLE_EXTENSIONS.contains(&e))
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| PICKLE_EXTENSIONS.iter().any(|p| p.eq_ignore_ascii_case(e)))
 }
 
 /// What a file that is not safetensors looks like.
@@ -205,6 +207,7 @@ mod tests {
     fn pickle_names() {
         assert!(is_pickle_name(Path::new("pytorch_model.bin")));
         assert!(is_pickle_name(Path::new("a/b.ckpt")));
+        assert!(is_pickle_name(Path::new("MODEL.BIN")));
         assert!(!is_pickle_name(Path::new("model.safetensors")));
     }
 }

@@ -60,6 +60,17 @@ fn describe(choice: &SignerChoice) -> String {
     }
 }
 
+/// A URL without what often holds a provider's API key: the user info, the path and the query are replaced
+/// by `<redacted>` (`https://base-mainnet.g.alchemy.com/v2/KEY` → `https://base-mainnet.g.alchemy.com/<redacted>`).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let user = if authority.contains('@') { "<redacted>@" } else { "" };
+    let tail = if tail.is_empty() || tail == "/" { tail.to_owned() } else { "/<redacted>".to_owned() };
+    format!("{scheme}://{user}{host}{tail}")
+}
+
 impl ConfigCommand {
     /// Runs it.
     ///
@@ -69,9 +80,9 @@ impl ConfigCommand {
         let shown = Shown {
             config_file: s.config_file.as_ref().map(|p| p.display().to_string()),
             devnet: s.devnet.as_ref().map(|d| d.root.display().to_string()),
-            rpc_url: entry(&s.rpc_url.value, &s.rpc_url.origin),
+            rpc_url: entry(redact_url(&s.rpc_url.value), &s.rpc_url.origin),
             deployments: entry(s.deployments.value.display(), &s.deployments.origin),
-            ipfs_api: entry(&s.ipfs_api.value, &s.ipfs_api.origin),
+            ipfs_api: entry(redact_url(&s.ipfs_api.value), &s.ipfs_api.origin),
             receipt_timeout_seconds: entry(s.receipt_timeout.value, &s.receipt_timeout.origin),
             signer: entry(describe(&s.signer.value), &s.signer.origin),
         };
@@ -95,5 +106,22 @@ impl ConfigCommand {
 impl Entry {
     fn origin_text(&self) -> String {
         self.origin.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn urls_lose_what_can_hold_a_key() {
+        assert_eq!(redact_url("http://127.0.0.1:8545"), "http://127.0.0.1:8545");
+        assert_eq!(redact_url("https://node.example/"), "https://node.example/");
+        assert_eq!(redact_url("https://base.g.alchemy.com/v2/SECRET"), "https://base.g.alchemy.com/<redacted>");
+        assert_eq!(
+            redact_url("wss://user:pw@node.example:8546/ws?key=SECRET"),
+            "wss://<redacted>@node.example:8546/<redacted>"
+        );
+        assert_eq!(redact_url("not a url"), "not a url");
     }
 }

@@ -247,11 +247,27 @@ impl Market {
         action: &str,
         tx: TransactionRequest,
     ) -> anyhow::Result<(TxView, TransactionReceipt)> {
-        let receipt = ctx
+        let receipt = match ctx
             .out
             .spin(&format!("{action}: waiting for the receipt"), self.chain.send(action, tx))
             .await
-            .with_context(|| format!("{action} failed; nothing of it happened on chain"))?;
+        {
+            Ok(r) => r,
+            // Refused before it was broadcast: nothing happened.
+            Err(
+                e @ (cairn_chain::Error::Reverted { .. }
+                | cairn_chain::Error::Unfunded { .. }
+                | cairn_chain::Error::NoSigner { .. }
+                | cairn_chain::Error::NonceTaken { .. }),
+            ) => return Err(anyhow::Error::new(e).context(format!("{action} was not sent; nothing happened on chain"))),
+            // Broadcast, or possibly broadcast: its fate is on chain, and a rerun could pay twice.
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!(
+                    "{action} may have been sent: check its transaction (`cast receipt <hash>`) before running this \
+                     command again"
+                )));
+            }
+        };
         Ok((TxView::of(action, &receipt), receipt))
     }
 

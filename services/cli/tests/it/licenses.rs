@@ -17,8 +17,19 @@ async fn an_eth_licence_is_bought_at_the_terms_seen_and_the_seller_withdraws_the
     let before = net.deployer.balance(buyer().address()).await.unwrap();
     net.cairn(&["--account", "buyer", "license", "buy", &id_arg, "--max-price", "0.009ether", "--yes"])
         .fails(1, &["above your --max-price", "0.009 ETH"]);
-    net.cairn(&["--account", "buyer", "license", "buy", &id_arg, "--min-period", "2d", "--yes"])
-        .fails(1, &["shorter than your --min-period"]);
+    net.cairn(&[
+        "--account",
+        "buyer",
+        "license",
+        "buy",
+        &id_arg,
+        "--max-price",
+        "0.01ether",
+        "--min-period",
+        "2d",
+        "--yes",
+    ])
+    .fails(1, &["shorter than your --min-period"]);
     net.cairn(&["--account", "buyer", "license", "buy", &id_arg, "--max-price", "1", "--yes"])
         .fails(2, &["has no unit"]);
     assert_eq!(net.deployer.balance(buyer().address()).await.unwrap(), before, "nothing moved");
@@ -27,7 +38,11 @@ async fn an_eth_licence_is_bought_at_the_terms_seen_and_the_seller_withdraws_the
     // Without --yes and without a terminal, it asks for --yes instead of sending.
     net.cairn(&["--account", "buyer", "license", "buy", &id_arg]).fails(2, &["--yes"]);
 
-    let bought = net.cairn(&["--json", "--account", "buyer", "license", "buy", &id_arg, "--yes"]).json();
+    // With --yes nobody sees the price: a bound is required.
+    net.cairn(&["--account", "buyer", "license", "buy", &id_arg, "--yes"]).fails(2, &["--max-price", "0.01 ETH"]);
+    let bought = net
+        .cairn(&["--json", "--account", "buyer", "license", "buy", &id_arg, "--max-price", "0.01ether", "--yes"])
+        .json();
     assert_eq!(bought["price"]["raw"], price.to_string());
     let expiry = registry.licenseExpiry(id, buyer().address()).call().await.unwrap();
     assert_eq!(bought["expiry"].as_u64(), Some(expiry));
@@ -71,7 +86,9 @@ async fn an_erc20_licence_is_bought_by_approval_or_by_permit() {
     let first = registry.licenseExpiry(id, buyer().address()).call().await.unwrap();
 
     // Extending with a permit: one transaction; the licence runs on from the old expiry.
-    let bought = net.cairn(&["--json", "--account", "buyer", "license", "buy", &id_arg, "--permit", "--yes"]).json();
+    let bought = net
+        .cairn(&["--json", "--account", "buyer", "license", "buy", &id_arg, "--permit", "--max-price", "25", "--yes"])
+        .json();
     assert_eq!(bought["transactions"].as_array().unwrap().len(), 1);
     assert_eq!(registry.licenseExpiry(id, buyer().address()).call().await.unwrap(), first + 3600);
     let pulls = net.cairn(&["--json", "--account", "seller", "balance", "--token", "DUSD"]).json();

@@ -74,7 +74,13 @@ pub fn from_folder(dir: &Path, overrides: Option<&Value>) -> Result<ModelCard, C
         }
         Some(other) => draft.problems.push((
             String::new(),
-            Problem::new("", format!("the card file: expected a JSON object of card fields, found {}", kind_of(other))),
+            Problem::new(
+                "",
+                format!(
+                    "the card file: expected a JSON object of card fields, found {}",
+                    cairn_primitives::json_kind(other)
+                ),
+            ),
         )),
     }
     normalize_licenses(&mut card);
@@ -134,17 +140,6 @@ fn record_overrides(prefix: &str, patch: &Value, origins: &mut Vec<(String, Stri
             let origin = format!("the card file's `{}`", &pointer[1..]);
             origins.push((pointer, origin));
         }
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -216,7 +211,10 @@ impl Draft {
                 Ok(Value::Null) => {}
                 Ok(other) => self.problem(
                     "",
-                    format!("README.md: the front matter is {}, expected a mapping of fields", kind_of(&other)),
+                    format!(
+                        "README.md: the front matter is {}, expected a mapping of fields",
+                        cairn_primitives::json_kind(&other)
+                    ),
                 ),
                 Err(e) => {
                     // One line: what, at README.md's line (the YAML starts on line 2), without the rendered snippet.
@@ -353,7 +351,7 @@ impl Draft {
             Ok(other) => {
                 return self.problem(
                     "trainingData",
-                    format!("{FILE}: expected an array of datasets, found {}", kind_of(&other)),
+                    format!("{FILE}: expected an array of datasets, found {}", cairn_primitives::json_kind(&other)),
                 );
             }
             Err(e) => return self.problem("trainingData", format!("{FILE} is not valid JSON: {e}")),
@@ -519,7 +517,9 @@ fn environmental_impact(co2: &Value) -> Result<Value, String> {
             o.get("hardware_used").and_then(Value::as_str),
             o.get("geographical_location").and_then(Value::as_str),
         ),
-        other => return Err(format!("expected grams of CO2 or a mapping, found {}", kind_of(other))),
+        other => {
+            return Err(format!("expected grams of CO2 or a mapping, found {}", cairn_primitives::json_kind(other)));
+        }
     };
     let kg = match grams {
         Some(g) if g.is_finite() && g >= 0.0 => json!(Number::from_f64(g / 1000.0).ok_or("not a finite number")?),

@@ -33,17 +33,6 @@ pub(super) fn problems(card: &Value) -> Vec<Problem> {
     out
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// A short rendering of a value for a message (long texts cut).
 fn show(v: &Value) -> String {
     let text = v.to_string();
@@ -164,7 +153,10 @@ fn explain(error: &ValidationError<'_>, out: &mut Vec<Problem>) {
                 Some("boolean") => "a boolean",
                 _ => "another type",
             };
-            out.push(Problem::new(at, format!("expected {wanted}, found {} ({expected})", kind_of(instance))));
+            out.push(Problem::new(
+                at,
+                format!("expected {wanted}, found {} ({expected})", cairn_primitives::json_kind(instance)),
+            ));
         }
         ValidationErrorKind::Constant { expected_value } if expected_value.as_str() == Some(super::UNKNOWN) => {
             // The `then` branch of a section that is an object or array when stated: a string must be "unknown".

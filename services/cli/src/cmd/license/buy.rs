@@ -83,6 +83,12 @@ impl BuyArgs {
             bail!(UsageError(format!("model {} is paid in ETH; --permit is for ERC-20 tokens", self.model)));
         }
         let price = terms.licensePrice;
+        if ctx.yes && self.max_price.is_none() {
+            bail!(UsageError(format!(
+                "with --yes nobody sees the price before paying: give --max-price (the licence costs {} now)",
+                token.format(price)
+            )));
+        }
         let max_price = match &self.max_price {
             Some(text) => token.parse(text)?,
             None => price,
@@ -105,7 +111,7 @@ impl BuyArgs {
         let buyer = market.account();
         let current = registry.licenseExpiry(self.model, buyer).call().await.context("reading your licence")?;
         let now = market.now().await?;
-        let expected = current.max(now) + period;
+        let expected = current.max(now).saturating_add(period);
 
         let mut plan: Vec<(String, alloy::rpc::types::TransactionRequest)> = Vec::new();
         let buy_tx = if token.is_eth() {

@@ -8,11 +8,12 @@ use clap::Subcommand;
 use crate::Context;
 
 /// Licence commands.
+// A variant's help is its Args struct's doc comment, Examples included: a doc comment on the variant would
+// replace it.
+#[allow(missing_docs)]
 #[derive(Debug, Subcommand)]
 pub enum LicenseCommand {
-    /// Buy (or extend) a licence of a model at the terms shown, after confirming.
     Buy(buy::BuyArgs),
-    /// Show an account's licence of a model and the model's licence terms.
     Show(show::ShowArgs),
 }
 

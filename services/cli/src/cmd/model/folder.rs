@@ -39,6 +39,9 @@ pub struct Folder {
     pub files: Vec<(String, PathBuf)>,
     /// Their total size in bytes.
     pub bytes: u64,
+    /// Each file's size in bytes when checked, by path (the add must see the same).
+    #[serde(skip)]
+    pub sizes: std::collections::BTreeMap<String, u64>,
     /// Paths left out, with why.
     pub skipped: Vec<String>,
     /// The relative paths left out (files or folders), for the model signature's `ignore_paths`.
@@ -58,8 +61,14 @@ pub fn scan(dir: &Path, runtime: Runtime) -> anyhow::Result<Folder> {
     if !meta.is_dir() {
         bail!(UsageError(format!("{} is not a directory; give the folder holding the model's files", dir.display())));
     }
-    let mut folder =
-        Folder { dir: dir.to_path_buf(), files: Vec::new(), bytes: 0, skipped: Vec::new(), skipped_paths: Vec::new() };
+    let mut folder = Folder {
+        dir: dir.to_path_buf(),
+        files: Vec::new(),
+        bytes: 0,
+        sizes: Default::default(),
+        skipped: Vec::new(),
+        skipped_paths: Vec::new(),
+    };
     walk(dir, "", &mut folder)?;
     folder.files.sort_by(|a, b| a.0.cmp(&b.0));
     let mut problems = Vec::new();
@@ -122,7 +131,9 @@ fn walk(dir: &Path, prefix: &str, folder: &mut Folder) -> anyhow::Result<()> {
                 folder.skipped.push(format!("{path} (an earlier signature; written again)"));
                 continue;
             }
-            folder.bytes += entry.metadata()?.len();
+            let size = entry.metadata()?.len();
+            folder.bytes += size;
+            folder.sizes.insert(path.clone(), size);
             folder.files.push((path, entry.path()));
         } else {
             bail!(UsageError(format!("{path} is not a regular file (a socket, pipe or device); remove it")));

@@ -31,27 +31,20 @@ use crate::{
 };
 
 /// Model commands.
+// A variant's help is its Args struct's doc comment, Examples included: a doc comment on the variant would
+// replace it.
+#[allow(missing_docs)]
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
-    /// Publish a model folder: check, hash, pin, sign and register it.
     Publish(publish::PublishArgs),
-    /// Publish a new version of your model from a folder.
     PublishVersion(publish::PublishVersionArgs),
-    /// Check a version end to end (chain, manifest, every file, signatures) and print its provenance.
     Verify(verify::VerifyArgs),
-    /// Download a verified copy of a version.
     Pull(pull::PullArgs),
-    /// List every model with its latest terms.
     List(list::ListArgs),
-    /// Show one model: seller, latest version, terms, digests.
     Show(show::ShowArgs),
-    /// Every version of a model, oldest first.
     Versions(versions::VersionsArgs),
-    /// Change the latest version's prices and licence terms (seller only).
     UpdateTerms(update_terms::UpdateTermsArgs),
-    /// Change where the model may run (seller only).
     SetRegions(set_regions::SetRegionsArgs),
-    /// Stop new jobs and licences for a model, for good (seller only).
     Deprecate(deprecate::DeprecateArgs),
 }
 
@@ -97,7 +90,7 @@ pub async fn listing(market: &Market, id: U256) -> anyhow::Result<Listing> {
 }
 
 fn unknown_model(market: &Market, id: U256, e: alloy::contract::Error) -> anyhow::Error {
-    if e.to_string().contains("revert") {
+    if e.as_decoded_error::<ModelRegistry::UnknownModel>().is_some() {
         anyhow::anyhow!("model {id} does not exist on chain {} (see `cairn model list`)", market.chain.chain_id())
     } else {
         anyhow::Error::new(e).context(format!("reading model {id}"))
@@ -177,15 +170,18 @@ impl VersionView {
 ///
 /// Errors: another seller; a deprecated model.
 pub fn ensure_seller(market: &Market, id: U256, listing: &Listing) -> anyhow::Result<()> {
-    if listing.model.seller != market.account() {
-        anyhow::bail!(
-            "model {id} is sold by {}, not by the signing account {}; sign with the seller's key",
-            listing.model.seller,
-            market.account()
-        );
+    ensure_seller_is(id, listing, market.account())
+}
+
+/// Refuses to act on model `id` for `seller` unless it sells it and it is not deprecated.
+///
+/// Errors: another seller; a deprecated model.
+pub fn ensure_seller_is(id: U256, listing: &Listing, seller: alloy::primitives::Address) -> anyhow::Result<()> {
+    if listing.model.seller != seller {
+        anyhow::bail!("model {id} is sold by {}, not by {seller}; sign with the seller's key", listing.model.seller);
     }
     if listing.model.deprecated {
-        anyhow::bail!("model {id} is deprecated; its terms can no longer change");
+        anyhow::bail!("model {id} is deprecated; it takes no new versions or terms");
     }
     Ok(())
 }

@@ -236,30 +236,36 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
     let current = match model {
         Some(id) => {
             let l = listing(&market, id).await?;
-            if l.model.seller != seller {
-                bail!("model {id} is sold by {}, not by {seller}; sign with the seller's key", l.model.seller);
-            }
-            if l.model.deprecated {
-                bail!("model {id} is deprecated; it takes no new versions");
-            }
+            super::ensure_seller_is(id, &l, seller)?;
             Some(l)
         }
         None => None,
     };
-    let terms = resolve_terms(&market, &terms, current.as_ref()).await?;
-    if !source.dry_run {
-        ensure_funded(&market, seller).await?;
+    if let Some(l) = &current {
+        // A new token with the old amounts would read them in the new token's units (10^14 wei is 10^8 DUSD).
+        let switching = terms.token.is_some() && current.is_some();
+        if switching
+            && (terms.price_per_call.is_none() || (!l.terms.licensePrice.is_zero() && terms.license_price.is_none()))
+        {
+            bail!(UsageError(
+                "--token on a new version needs the prices in the new token too: give --price-per-call (and \
+                 --license-price with --license-period when the model sells licences)"
+                    .into()
+            ));
+        }
     }
+    let terms = resolve_terms(&market, &terms, current.as_ref()).await?;
+    // Everything that can refuse is asked before anything is pinned: funds, the model-signing key.
+    let key = if source.dry_run {
+        None
+    } else {
+        ensure_funded(&market, seller).await?;
+        Some(super::signing::load_key(ctx, seller).await?)
+    };
 
     // Kubo: every file hashed and added in one pass; then the signature and the manifest.
     let api = &ctx.settings.ipfs_api;
-    let kubo = KuboClient::new(&api.value)?;
-    kubo.version().await.with_context(|| {
-        format!(
-            "Kubo at {} (from {}) does not answer; start it (`make devnet`) or pass --ipfs-api",
-            api.value, api.origin
-        )
-    })?;
+    let kubo = super::fetch::kubo(ctx).await?;
     let options = AddOptions { pin: !source.dry_run, only_hash: source.dry_run };
     let bar = ctx.out.bytes_bar(folder.bytes, if source.dry_run { "hashing" } else { "hashing and adding" });
     let progress: Option<AddProgress> = bar.clone().map(|b| Arc::new(move |n| b.inc(n)) as AddProgress);
@@ -275,8 +281,9 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
     let mut manifest = Manifest::new(runtime, runtime.weights_file(), added.cid.clone(), files, card);
     // A dry run signs nothing, so it has no model signature and no manifest CID to show.
     let mut signature_cid = None;
-    if !source.dry_run {
-        let signed = super::signing::sign(ctx, seller, &folder.dir, &added.files, &folder.skipped_paths).await?;
+    if let Some(key) = key {
+        let name = manifest.card.name().to_owned();
+        let signed = super::signing::sign(key, &name, &folder.dir, &added.files, &folder.skipped_paths).await?;
         let signature = kubo
             .add_bytes(SIGNATURE_FILE, signed.bundle.clone(), options)
             .await
@@ -324,7 +331,7 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
 
     // Registered already (a rerun after the transaction landed)? Report it, send nothing.
     if !source.dry_run
-        && let Some((id, version)) = find_registered(&market, seller, manifest_digest).await?
+        && let Some((id, version)) = find_registered(&market, seller, model, manifest_digest, &terms).await?
     {
         shown.already_registered = true;
         shown.model_id = Some(id.to_string());
@@ -395,7 +402,9 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
     let tx = registry.register(listing, signed.as_bytes().into()).into_transaction_request();
     let action = "register the model".to_string();
     let quote = market.quote(&action, &tx).await?;
-    ctx.out.confirm(ctx.yes, &format!("{summary}  gas         {}\n", quote.line()))?;
+    ctx.out
+        .confirm(ctx.yes, &format!("{summary}  gas         {}\n", quote.line()))
+        .context("the files, the model signature (model.sig) and the manifest are pinned, but nothing is registered")?;
     let (transaction, receipt) = market.send(ctx, &action, tx).await?;
     let event = receipt.decoded_log::<ModelRegistry::ModelRegistered>().context("no ModelRegistered in the receipt")?;
     shown.model_id = Some(event.modelId.to_string());
@@ -452,26 +461,52 @@ async fn also_pin(ctx: &Context, url: &str, cids: &[&Cid]) -> anyhow::Result<()>
     Ok(())
 }
 
-/// The model id and version under which `seller` registered the manifest with sha256 `digest`, if any (from
-/// the registry's `ModelRegistered` events since the deployment block, filtered by the seller's topic).
+/// The model id and version under which `seller` registered the manifest with sha256 `digest` (for a new
+/// version: of `model` only), if any, from the registry's `ModelRegistered` events since the deployment block
+/// (filtered by the seller's topic). A registration of the same manifest with other terms is an error that
+/// points to `update-terms` (a rerun with changed prices must not pass for done).
 ///
-/// Errors: the node refuses the log query.
+/// Errors: the node refuses the log query (public RPCs cap `eth_getLogs` ranges); the same manifest
+/// registered with other terms.
 async fn find_registered(
     market: &Market,
     seller: Address,
+    model: Option<U256>,
     digest: Sha256Digest,
+    terms: &Terms,
 ) -> anyhow::Result<Option<(U256, u64)>> {
-    let filter = Filter::new()
+    let mut filter = Filter::new()
         .address(market.address("ModelRegistry")?)
         .event_signature(ModelRegistry::ModelRegistered::SIGNATURE_HASH)
         .topic3(seller.into_word())
         .from_block(market.deployments.deployment_block);
-    let logs = market.chain.provider().get_logs(&filter).await.context("reading the seller's registrations")?;
+    if let Some(id) = model {
+        filter = filter.topic1(id);
+    }
+    let logs = market.chain.provider().get_logs(&filter).await.context(
+        "reading the seller's registrations (eth_getLogs from the deployment block; a node that caps log ranges \
+         refuses it)",
+    )?;
     for log in logs {
         let Ok(event) = ModelRegistry::ModelRegistered::decode_log(&log.inner) else { continue };
-        if event.listing.manifestDigest == B256::from(digest.0) {
-            return Ok(Some((event.modelId, event.version)));
+        let l = &event.listing;
+        if l.manifestDigest != B256::from(digest.0) {
+            continue;
         }
+        let same = l.paymentToken == terms.token.address
+            && l.pricePerCall == terms.price_per_call
+            && l.licensePrice == terms.license_price
+            && l.licensePeriod == terms.license_period
+            && l.regionMask == terms.regions.to_u256();
+        if !same {
+            bail!(
+                "this manifest is registered already as model {} version {}, with other terms than these; change \
+                 its terms with `cairn model update-terms` / `set-regions` (nothing was sent)",
+                event.modelId,
+                event.version
+            );
+        }
+        return Ok(Some((event.modelId, event.version)));
     }
     Ok(None)
 }

@@ -73,31 +73,22 @@ impl PullArgs {
         let (manifest, _) = fetch::manifest(ctx, &kubo, &r).await?;
         verify::check_manifest_against_chain(&r, &manifest)?;
         let root = manifest.root.clone().context("the manifest names no root folder CID; it cannot be fetched")?;
-        std::fs::create_dir_all(&self.out).with_context(|| format!("creating {}", self.out.display()))?;
+        // Everything lands in a staging folder beside --out, renamed into place once every check passed: a
+        // failed pull leaves no half-filled --out (the staging folder is removed), and a rerun starts clean.
+        let name = self.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
+        let staging = self.out.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
+        let result = self.fetch_into(ctx, &kubo, &manifest, &root, &staging).await;
+        if let Err(e) = result {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e.context(format!("nothing was written to {}", self.out.display())));
+        }
+        if self.out.exists() {
+            std::fs::remove_dir(&self.out).with_context(|| format!("replacing the empty {}", self.out.display()))?;
+        }
+        std::fs::rename(&staging, &self.out).with_context(|| format!("moving the copy into {}", self.out.display()))?;
         let total: u64 = manifest.files.iter().map(|f| f.size).sum();
-        let bar = ctx.out.bytes_bar(total, "downloading");
-        for f in &manifest.files {
-            let dest = self.out.join(&f.path);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-            }
-            let target = format!("{root}/{}", f.path);
-            let written = kubo.cat_to_file(&target, f.sha256, &dest).await.with_context(|| {
-                format!("{}: not written (the bytes on IPFS do not match, or are unavailable)", f.path)
-            })?;
-            if let Some(b) = &bar {
-                b.inc(written);
-            }
-        }
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
-        if let Some(entry) = &manifest.model_signing {
-            let bundle = verify::fetch_bundle(ctx, &kubo, entry).await?;
-            cairn_primitives::fs::write_atomic(&self.out.join(oms::BUNDLE_FILE), &bundle)?;
-            let entry = oms::ModelSigning { bundle: oms::BUNDLE_FILE.to_owned(), ..entry.clone() };
-            oms::verify_model_signing(&self.out, &entry).context("the pulled folder's model signature")?;
-        }
         let pulled = Pulled {
             model_id: r.id.to_string(),
             version: r.version,
@@ -117,5 +108,41 @@ impl PullArgs {
                 p.bytes
             )
         })
+    }
+
+    /// Fetches every file of `manifest` (and the model signature) into `dir`, each checked.
+    async fn fetch_into(
+        &self,
+        ctx: &Context,
+        kubo: &cairn_ipfs::KuboClient,
+        manifest: &cairn_protocol::manifest::Manifest,
+        root: &cairn_ipfs::Cid,
+        dir: &std::path::Path,
+    ) -> anyhow::Result<()> {
+        let total: u64 = manifest.files.iter().map(|f| f.size).sum();
+        let bar = ctx.out.bytes_bar(total, "downloading");
+        for f in &manifest.files {
+            let dest = dir.join(&f.path);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            }
+            let target = format!("{root}/{}", f.path);
+            let written = kubo.cat_to_file_max(&target, f.sha256, &dest, f.size).await.with_context(|| {
+                format!("{}: not written (the bytes on IPFS do not match, or are unavailable)", f.path)
+            })?;
+            if let Some(b) = &bar {
+                b.inc(written);
+            }
+        }
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        if let Some(entry) = &manifest.model_signing {
+            let bundle = verify::fetch_bundle(ctx, kubo, entry).await?;
+            cairn_primitives::fs::write_atomic(&dir.join(oms::BUNDLE_FILE), &bundle)?;
+            let entry = oms::ModelSigning { bundle: oms::BUNDLE_FILE.to_owned(), ..entry.clone() };
+            oms::verify_model_signing(dir, &entry).context("the pulled folder's model signature")?;
+        }
+        Ok(())
     }
 }

@@ -90,7 +90,8 @@ impl VerifyArgs {
         let bar = ctx.out.bytes_bar(total, "fetching and checking");
         for f in &manifest.files {
             let target = format!("{root}/{}", f.path);
-            let mut stream = kubo.cat(&target, f.sha256).await.with_context(|| format!("fetching {}", f.path))?;
+            let mut stream =
+                kubo.cat_max(&target, f.sha256, f.size).await.with_context(|| format!("fetching {}", f.path))?;
             while let Some(chunk) = stream.try_next().await.with_context(|| format!("{}: the bytes on IPFS", f.path))? {
                 if let Some(b) = &bar {
                     b.inc(chunk.len() as u64);
@@ -204,7 +205,22 @@ async fn check_bundle(
             bail!("the model signature lists {path} with sha256 {digest}, the manifest does not");
         }
     }
-    Ok(format!("valid OpenSSF Model Signing bundle over {} files (P-256 key in the manifest)", verified.files.len()))
+    // And the other way: every file of the manifest is signed, unless the statement says verifiers skip it.
+    let ignored: Vec<&str> =
+        oms::IGNORED_PATHS.iter().copied().chain(verified.ignore_paths.iter().map(String::as_str)).collect();
+    let covered = |path: &str| ignored.iter().any(|i| path == *i || path.starts_with(&format!("{i}/")));
+    let unsigned: Vec<&str> =
+        listed.iter().map(|(p, _)| p).filter(|p| verified.files.get(p).is_none() && !covered(p)).collect();
+    if !unsigned.is_empty() {
+        bail!("the manifest lists files the model signature does not cover: {}", unsigned.join(", "));
+    }
+    let skipped = listed.len() - verified.files.len();
+    Ok(format!(
+        "valid OpenSSF Model Signing bundle over {} of the manifest's {} files ({skipped} left out by its ignore \
+         paths; P-256 key in the manifest)",
+        verified.files.len(),
+        listed.len()
+    ))
 }
 
 /// The bundle named by `entry`, fetched from IPFS by its CID and sha256.

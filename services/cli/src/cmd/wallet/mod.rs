@@ -17,15 +17,14 @@ use serde::Serialize;
 use crate::{Context, UsageError};
 
 /// Wallet (keystore) commands.
+// A variant's help is its Args struct's doc comment, Examples included: a doc comment on the variant would
+// replace it.
+#[allow(missing_docs)]
 #[derive(Debug, Subcommand)]
 pub enum WalletCommand {
-    /// Create a new key and store it encrypted.
     New(new::NewArgs),
-    /// Store an existing private key encrypted.
     Import(import::ImportArgs),
-    /// Print a keystore's address.
     Address(address::AddressArgs),
-    /// List the keystores in a folder with their addresses.
     List(list::ListArgs),
 }
 
