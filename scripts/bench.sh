@@ -11,7 +11,7 @@ results=$root/bench/results
 only=${CAIRN_BENCH_ONLY:-publish,embed,gas,mutation}
 wants() { [[ ",$only," == *",$1,"* ]]; }
 mkdir -p "$results"
-wants publish && rm -f "$results/10-publish.md"
+wants publish && rm -f "$results/10-publish.md" "$results/11-publish-cli.md"
 wants embed && rm -f "$results/20-embed.md"
 wants gas && rm -f "$results/25-gas.md" "$results/gas.jsonl"
 wants mutation && rm -f "$results/30-mutation.md"
@@ -20,6 +20,9 @@ export CAIRN_CACHE=${CAIRN_CACHE:-$HOME/.cache/cairn}
 if wants publish; then
 echo "==> publish cost (cairn-ipfs vs ipfs add, sha256 vs sha256sum)"
 CAIRN_BENCH_OUT=$results/10-publish.md cargo bench --locked -p cairn-ipfs --bench publish
+echo "==> publish end to end (cairn model publish vs ipfs add -r; fresh anvil + Kubo per trial)"
+CAIRN_BENCH_OUT=$results/11-publish-cli.md cargo bench --locked -p cairn-cli --bench publish
+{ echo; cat services/cli/benches/publish-attempts.md; } >>"$results/11-publish-cli.md"
 fi
 
 if wants embed; then

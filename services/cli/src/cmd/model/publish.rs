@@ -7,8 +7,14 @@
 //! content gives the same CIDs (the manifest holds no timestamp; the OMS signature is deterministic, RFC 6979),
 //! and a manifest this seller already registered is found in the registry's `ModelRegistered` events and
 //! reported instead of registered twice.
+//!
+//! With `CAIRN_TIMINGS=1` in the environment, a publish that registers (or finds its registration) ends by
+//! printing one line on stderr, `cairn-timings {"prepare":…,"add":…,"sign":…,"chain":…,"total":…}` in seconds:
+//! checks and chain reads before the add; the one streaming hash+add pass; signing the folder and pinning the
+//! bundle and the manifest (and any `--also-pin`); the registration (lookup, nonce, signature, gas quote,
+//! send) until its receipt. `make bench` reads it (services/cli/benches/publish.rs).
 
-use std::{path::PathBuf, sync::Arc};
+use std::{path::PathBuf, sync::Arc, time::Instant};
 
 use alloy::{
     primitives::{Address, B256, U256},
@@ -215,7 +221,40 @@ struct Published {
     transaction: Option<TxView>,
 }
 
+/// Phase durations for `CAIRN_TIMINGS=1` (see the module docs); measured always, printed only when asked.
+struct Timings {
+    start: Instant,
+    last: Instant,
+    phases: Vec<(&'static str, f64)>,
+}
+
+impl Timings {
+    fn new() -> Self {
+        let now = Instant::now();
+        Self { start: now, last: now, phases: Vec::new() }
+    }
+
+    /// Closes the phase `name` (from the end of the previous one until now).
+    fn lap(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.phases.push((name, (now - self.last).as_secs_f64()));
+        self.last = now;
+    }
+
+    /// Prints the `cairn-timings` line on stderr when `CAIRN_TIMINGS=1`.
+    fn report(mut self) {
+        if std::env::var_os("CAIRN_TIMINGS").is_none_or(|v| v != "1") {
+            return;
+        }
+        self.phases.push(("total", self.start.elapsed().as_secs_f64()));
+        let map: serde_json::Map<String, serde_json::Value> =
+            self.phases.into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
+        eprintln!("cairn-timings {}", serde_json::Value::Object(map));
+    }
+}
+
 async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: TermsArgs) -> anyhow::Result<()> {
+    let mut timings = Timings::new();
     let runtime = Runtime::from_name(&source.runtime).ok_or_else(|| {
         let known: Vec<&str> = Runtime::ALL.iter().map(|r| r.name()).collect();
         UsageError(format!("unknown runtime `{}`; known: {}", source.runtime, known.join(", ")))
@@ -269,11 +308,13 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
     let options = AddOptions { pin: !source.dry_run, only_hash: source.dry_run };
     let bar = ctx.out.bytes_bar(folder.bytes, if source.dry_run { "hashing" } else { "hashing and adding" });
     let progress: Option<AddProgress> = bar.clone().map(|b| Arc::new(move |n| b.inc(n)) as AddProgress);
+    timings.lap("prepare");
     let added =
         kubo.add_files("model", folder.files.clone(), options, progress).await.context("adding the files to Kubo")?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    timings.lap("add");
     let weights =
         added.files.iter().find(|f| f.path == runtime.weights_file()).context("the weights file was not added")?.sha256;
     let files: Vec<FileEntry> =
@@ -306,6 +347,7 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
             pinned_on.push(url.clone());
         }
     }
+    timings.lap("sign");
 
     let mut shown = Published {
         already_registered: false,
@@ -336,6 +378,8 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
         shown.already_registered = true;
         shown.model_id = Some(id.to_string());
         shown.version = Some(version);
+        timings.lap("chain");
+        timings.report();
         return ctx.out.print(&shown, |s| {
             format!(
                 "Already registered by {}: model {} version {} (manifest {}); nothing was sent.",
@@ -410,6 +454,8 @@ async fn publish(ctx: &Context, model: Option<U256>, source: SourceArgs, terms: 
     shown.model_id = Some(event.modelId.to_string());
     shown.version = Some(event.version);
     shown.transaction = Some(transaction);
+    timings.lap("chain");
+    timings.report();
     ctx.out.print(&shown, |s| {
         let tx = s.transaction.as_ref().expect("sent");
         format!(
