@@ -377,12 +377,8 @@ fn encrypt_document(secret: &[u8; 32], password: &str, kdf: Kdf, address: Option
     mac_input.extend_from_slice(&dk[16..32]);
     mac_input.extend_from_slice(ciphertext.as_slice());
     let mac = keccak256(mac_input.as_slice());
-    // RFC 9562 UUID version 4: random bits with the version nibble 4 and the variant bits 10.
-    let mut id: [u8; 16] = random()?;
-    id[6] = (id[6] & 0x0f) | 0x40;
-    id[8] = (id[8] & 0x3f) | 0x80;
-    let h = hex::encode(id);
-    let uuid = format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]);
+    // An RFC 9562 UUID version 4 from the OS's random bytes.
+    let uuid = uuid::Builder::from_random_bytes(random()?).into_uuid().hyphenated().to_string();
     let kdf_name = match kdf {
         Kdf::Scrypt { .. } => "scrypt",
         Kdf::Pbkdf2 { .. } => "pbkdf2",

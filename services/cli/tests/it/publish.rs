@@ -381,6 +381,8 @@ async fn bad_input_is_refused_with_what_to_do_and_nothing_changes() {
         .fails(2, &["has no unit"]);
     run(with("--regions", "EU,MARS")).fails(2, &["MARS", "regions are"]);
     run(with("--token", "NOPE")).fails(2, &["unknown token `NOPE`", "DUSD"]);
+    // A pinning node that does not answer: nothing is registered.
+    run(with("--also-pin", "http://127.0.0.1:9")).fails(1, &["http://127.0.0.1:9", "nothing was registered"]);
     run(vec!["--account", "seller", "model", "publish", ok_s, "--yes"]).fails(2, &["--price-per-call"]);
     cairn_in(root, &publish_args(ok_s, &["--yes"]), &[("CAIRN_IPFS_API", "http://127.0.0.1:9")])
         .fails(1, &["Kubo at http://127.0.0.1:9", "CAIRN_IPFS_API"]);
@@ -437,8 +439,11 @@ async fn bad_input_is_refused_with_what_to_do_and_nothing_changes() {
     )
     .fails(1, &["wrong password"]);
     assert_eq!(model_count(&net).await, U256::ZERO, "nothing was registered");
-    // The folder that was fine all along publishes.
-    run(publish_args(ok_s, &["--yes"])).json();
+    // The folder that was fine all along publishes, pinned on a second node too (here the same Kubo: offline
+    // test nodes cannot fetch from each other).
+    let kubo_url = net.kubo.as_ref().unwrap().api_url().to_owned();
+    let done = run(publish_args(ok_s, &["--yes", "--also-pin", &kubo_url])).json();
+    assert_eq!(done["pinnedOn"].as_array().unwrap().len(), 2);
     assert_eq!(model_count(&net).await, U256::from(1));
 }
 
