@@ -48,7 +48,7 @@ impl BalanceArgs {
         let market = Market::read(ctx).await?;
         let tokens = match &self.token {
             Some(t) => vec![market.resolve_token(t).await?],
-            None => market.known_tokens().await,
+            None => market.known_tokens().await?,
         };
         let withdrawable = pull_balances(&market, account, &tokens).await?;
         let mut wallet = Vec::new();

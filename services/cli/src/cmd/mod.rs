@@ -187,8 +187,12 @@ impl Market {
         }
     }
 
-    /// ETH and every deployed contract that is an ERC-20 (answers `symbol()` and `decimals()`).
-    pub async fn known_tokens(&self) -> Vec<TokenInfo> {
+    /// ETH, every deployed contract that is an ERC-20 (answers `symbol()` and `decimals()`), and every token a
+    /// listed model's latest version is paid in (a seller may list in any token the market accepts, e.g. by
+    /// address), each once.
+    ///
+    /// Errors: the chain fails while the models are read (a contract that is not a token is skipped).
+    pub async fn known_tokens(&self) -> anyhow::Result<Vec<TokenInfo>> {
         let mut tokens = vec![TokenInfo::eth()];
         for (name, c) in &self.deployments.contracts {
             if PAYING_CONTRACTS.contains(&name.as_str()) || name.contains("Registry") {
@@ -198,7 +202,18 @@ impl Market {
                 tokens.push(t);
             }
         }
-        tokens
+        let registry = cairn_bindings::ModelRegistry::new(self.address("ModelRegistry")?, self.chain.provider());
+        let count = registry.modelCount().call().await.context("reading the model count")?;
+        let mut id = U256::from(1);
+        while id <= count {
+            let model = registry.getModel(id).call().await.context("reading a model")?;
+            let version = registry.getVersion(id, model.latestVersion).call().await.context("reading a model")?;
+            if !tokens.iter().any(|t| t.address == version.paymentToken) {
+                tokens.push(self.token(version.paymentToken).await?);
+            }
+            id += U256::from(1);
+        }
+        Ok(tokens)
     }
 
     /// `ETH`, a token address, or the symbol of a deployed token (case-insensitive).
@@ -211,7 +226,7 @@ impl Market {
         if let Ok(address) = text.parse::<Address>() {
             return self.token(address).await;
         }
-        let known = self.known_tokens().await;
+        let known = self.known_tokens().await?;
         if let Some(t) = known.iter().find(|t| t.symbol.eq_ignore_ascii_case(text)) {
             return Ok(t.clone());
         }
@@ -284,6 +299,16 @@ impl Market {
             .context("the node has no latest block")?;
         Ok(block.header.timestamp)
     }
+}
+
+/// Adds to a failed step of a multi-transaction command the transactions already mined before it (they are
+/// done and stay done; with `--json` they would otherwise be shown nowhere).
+pub fn with_done(error: anyhow::Error, done: &[TxView]) -> anyhow::Error {
+    if done.is_empty() {
+        return error;
+    }
+    let lines: Vec<String> = done.iter().map(TxView::line).collect();
+    error.context(format!("already done before this failed (mined, not undone):\n  {}", lines.join("\n  ")))
 }
 
 /// A model id from the command line: a positive integer.

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::{
     Context,
-    cmd::{Market, PullBalance, TxView, pull_balances, withdraw_tx},
+    cmd::{Market, PullBalance, TxView, pull_balances, with_done, withdraw_tx},
 };
 
 /// Withdraw pull balances to the signing account.
@@ -41,7 +41,7 @@ impl WithdrawArgs {
         let market = Market::signing(ctx).await?;
         let tokens = match &self.token {
             Some(t) => vec![market.resolve_token(t).await?],
-            None => market.known_tokens().await,
+            None => market.known_tokens().await?,
         };
         let account = market.account();
         let balances = pull_balances(&market, account, &tokens).await?;
@@ -61,7 +61,7 @@ impl WithdrawArgs {
         ctx.out.confirm(ctx.yes, &summary)?;
         let mut transactions = Vec::new();
         for (action, tx) in plan {
-            let (sent, _) = market.send(ctx, &action, tx).await?;
+            let (sent, _) = market.send(ctx, &action, tx).await.map_err(|e| with_done(e, &transactions))?;
             ctx.out.note(&sent.line());
             transactions.push(sent);
         }

@@ -97,3 +97,35 @@ async fn an_erc20_licence_is_bought_by_approval_or_by_permit() {
     net.cairn(&["--account", "buyer", "license", "buy", &id_arg, "--permit", "--token", "x"]).fails(2, &["--token"]);
     net.cairn(&["--account", "buyer", "balance", "--token", "NOPE"]).fails(2, &["unknown token `NOPE`", "DUSD"]);
 }
+
+#[tokio::test]
+async fn balances_cover_tokens_that_only_a_model_names() {
+    let net = Devnet::start().await;
+    // A second DevToken, deployed outside the deployments file: only the model's listing names it.
+    let tx = DevToken::deploy_builder(net.deployer.provider(), net.deployer.account()).into_transaction_request();
+    let other = net.deployer.deploy("DevToken", tx).await.unwrap().address;
+    let token = DevToken::new(other, net.deployer.provider());
+    net.deployer
+        .send("mint", token.mint(buyer().address(), U256::from(10_000_000u64)).into_transaction_request())
+        .await
+        .unwrap();
+    let id = net.register(&seller(), other, (U256::from(1_000_000u64), 60)).await;
+    let b = DevToken::new(other, net.deployer.provider());
+    let buyer_chain =
+        cairn_chain::Chain::connect(net.anvil.url(), buyer(), cairn_chain::ChainOptions::default()).await.unwrap();
+    buyer_chain
+        .send("approve", b.approve(net.address("ModelRegistry"), U256::MAX).into_transaction_request())
+        .await
+        .unwrap();
+    let registry = ModelRegistry::new(net.address("ModelRegistry"), buyer_chain.provider());
+    buyer_chain
+        .send("buy", registry.buyLicense(id, other, U256::from(1_000_000u64), 60).into_transaction_request())
+        .await
+        .unwrap();
+    let balances = net.cairn(&["--json", "--account", "seller", "balance"]).json();
+    let found = balances["withdrawable"].as_array().unwrap().iter().any(|p| {
+        p["amount"]["token"].as_str().unwrap().eq_ignore_ascii_case(&other.to_string())
+            && p["amount"]["raw"] == "1000000"
+    });
+    assert!(found, "{balances}");
+}

@@ -17,6 +17,7 @@ use crate::{
     cmd::{
         IERC20Permit, Market, Permit, TxView,
         model::{Listing, listing},
+        with_done,
     },
     output::{AmountView, TokenInfo},
 };
@@ -175,7 +176,7 @@ impl BuyArgs {
         let mut transactions = Vec::new();
         let mut last = None;
         for (action, tx) in plan {
-            let (sent, receipt) = market.send(ctx, &action, tx).await?;
+            let (sent, receipt) = market.send(ctx, &action, tx).await.map_err(|e| with_done(e, &transactions))?;
             ctx.out.note(&sent.line());
             transactions.push(sent);
             last = Some(receipt);
