@@ -105,22 +105,7 @@ impl Index {
                     ModelRegistry::ModelRegistryEvents::ModelRegistered(e) => {
                         // The seller signed modelId 0 for a new model (version 1), the model's id for a new
                         // version; every other field is the listing's.
-                        let l = &e.listing;
-                        let signed = ModelManifest {
-                            seller: e.seller,
-                            modelId: if e.version == 1 { U256::ZERO } else { e.modelId },
-                            manifestCid: l.manifestCid.clone(),
-                            manifestDigest: l.manifestDigest,
-                            weightsDigest: l.weightsDigest,
-                            runtime: l.runtime,
-                            paymentToken: l.paymentToken,
-                            pricePerCall: l.pricePerCall,
-                            licensePrice: l.licensePrice,
-                            licensePeriod: l.licensePeriod,
-                            regionMask: l.regionMask,
-                            nonce: e.nonce,
-                            deadline: e.deadline,
-                        };
+                        let signed = typed::signed_listing(&e);
                         let recovered = typed::recover(&signed, &typed::domain(chain_id, from), &e.signature).unwrap();
                         assert_eq!(
                             recovered, e.seller,

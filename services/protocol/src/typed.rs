@@ -22,6 +22,29 @@ pub const DOMAIN_NAME: &str = "Cairn";
 /// The EIP-712 domain version.
 pub const DOMAIN_VERSION: &str = "1";
 
+/// The `ModelManifest` the seller signed for a registration, rebuilt from its `ModelRegistered` event alone
+/// (interfaces v2 put the listing, nonce, deadline and signature there): the signed `modelId` is 0 for
+/// version 1 (a new model) and the model's id for a later version; every other field is the listing's.
+/// Verify the event's `signature` over it with [`recover`] in the registry's [`domain`].
+pub fn signed_listing(event: &cairn_bindings::ModelRegistry::ModelRegistered) -> ModelManifest {
+    let l = &event.listing;
+    ModelManifest {
+        seller: event.seller,
+        modelId: if event.version == 1 { U256::ZERO } else { event.modelId },
+        manifestCid: l.manifestCid.clone(),
+        manifestDigest: l.manifestDigest,
+        weightsDigest: l.weightsDigest,
+        runtime: l.runtime,
+        paymentToken: l.paymentToken,
+        pricePerCall: l.pricePerCall,
+        licensePrice: l.licensePrice,
+        licensePeriod: l.licensePeriod,
+        regionMask: l.regionMask,
+        nonce: event.nonce,
+        deadline: event.deadline,
+    }
+}
+
 /// The domain for a contract on a chain.
 pub fn domain(chain_id: u64, verifying_contract: Address) -> Eip712Domain {
     eip712_domain! {

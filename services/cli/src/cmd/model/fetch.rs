@@ -3,7 +3,7 @@
 //! again from it, and the manifest fetched from IPFS against the registered sha256.
 
 use alloy::{
-    primitives::{Address, B256, Bytes, U256},
+    primitives::{Address, B256, U256},
     providers::Provider,
     rpc::types::Filter,
     sol_types::SolEvent,
@@ -11,7 +11,7 @@ use alloy::{
 use anyhow::{Context as _, bail};
 use cairn_bindings::{ModelRegistry, model_registry::IModelRegistry::ModelVersion};
 use cairn_ipfs::{KuboClient, Sha256Digest};
-use cairn_protocol::{ModelManifest, manifest::Manifest, typed};
+use cairn_protocol::{manifest::Manifest, typed};
 
 use crate::{Context, cmd::Market};
 
@@ -29,12 +29,8 @@ pub struct Registered {
     pub seller: Address,
     /// Everything stored for the version.
     pub listing: ModelVersion,
-    /// The nonce the seller's signature used.
-    pub nonce: U256,
-    /// The signature's deadline.
-    pub deadline: u64,
-    /// The seller's signature.
-    pub signature: Bytes,
+    /// The registration event (listing, nonce, deadline, the seller's signature).
+    pub event: ModelRegistry::ModelRegistered,
     /// Block of the registration.
     pub block: u64,
     /// Its transaction.
@@ -64,32 +60,10 @@ pub async fn registration(market: &Market, id: U256, version: Option<u64>) -> an
         version,
         seller: event.seller,
         listing: event.listing.clone(),
-        nonce: event.nonce,
-        deadline: event.deadline,
-        signature: event.signature.clone(),
+        event: event.data,
         block: log.block_number.unwrap_or_default(),
         tx: log.transaction_hash.unwrap_or_default(),
     })
-}
-
-/// The seller's signed message, rebuilt from the event (the signed `modelId` is 0 for version 1).
-pub fn signed_message(r: &Registered) -> ModelManifest {
-    let l = &r.listing;
-    ModelManifest {
-        seller: r.seller,
-        modelId: if r.version == 1 { U256::ZERO } else { r.id },
-        manifestCid: l.manifestCid.clone(),
-        manifestDigest: l.manifestDigest,
-        weightsDigest: l.weightsDigest,
-        runtime: l.runtime,
-        paymentToken: l.paymentToken,
-        pricePerCall: l.pricePerCall,
-        licensePrice: l.licensePrice,
-        licensePeriod: l.licensePeriod,
-        regionMask: l.regionMask,
-        nonce: r.nonce,
-        deadline: r.deadline,
-    }
 }
 
 /// Who signed the listing: the seller for an EOA's signature (checked by the same rules as the contract), or
@@ -97,7 +71,7 @@ pub fn signed_message(r: &Registered) -> ModelManifest {
 /// registry checked on chain at registration).
 pub fn signer_check(market: &Market, r: &Registered) -> Result<Address, String> {
     let domain = typed::domain(market.chain.chain_id(), market.address("ModelRegistry").map_err(|e| e.to_string())?);
-    match typed::recover(&signed_message(r), &domain, &r.signature) {
+    match typed::recover(&typed::signed_listing(&r.event), &domain, &r.event.signature) {
         Ok(signer) if signer == r.seller => Ok(signer),
         Ok(other) => Err(format!("the signature recovers to {other}, not the seller {}", r.seller)),
         Err(e) => Err(format!("not an EOA signature ({e}); a contract wallet's (ERC-1271) was checked on chain")),

@@ -166,6 +166,17 @@ impl VersionView {
     }
 }
 
+/// A region list from the command line (`EU,US`, case-insensitive, or `ALL`).
+///
+/// Errors: an unknown code, named, with every valid code.
+pub fn parse_regions(text: &str) -> Result<RegionMask, crate::UsageError> {
+    text.parse().map_err(|e| {
+        crate::UsageError(format!(
+            "{e}; regions are EU, UK, CH, US, CA, BR, JP, KR, SG, IN, AU, OTHER, comma-separated, or ALL"
+        ))
+    })
+}
+
 /// Refuses to act on a model the signing account does not sell, before anything is sent.
 ///
 /// Errors: another seller; a deprecated model.

@@ -183,9 +183,7 @@ async fn resolve_terms(market: &Market, terms: &TermsArgs, current: Option<&supe
         bail!(UsageError("a licence needs both a price and a period above zero (or neither)".into()));
     }
     let regions = match (&terms.regions, current) {
-        (Some(r), _) => r.parse::<RegionMask>().map_err(|e| {
-            UsageError(format!("{e}; regions are EU, UK, CH, US, CA, BR, JP, KR, SG, IN, AU, OTHER, or ALL"))
-        })?,
+        (Some(r), _) => super::parse_regions(r)?,
         (None, Some(l)) => u64::try_from(l.terms.regionMask)
             .ok()
             .and_then(|m| RegionMask::from_bits(m).ok())

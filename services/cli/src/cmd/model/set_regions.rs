@@ -1,14 +1,13 @@
 //! `cairn model set-regions <id> <regions>`: where the model may run (seller only).
 
 use alloy::primitives::U256;
-use cairn_protocol::RegionMask;
 use clap::Args;
 
 use crate::{
-    Context, UsageError,
+    Context,
     cmd::{
         Market,
-        model::{ensure_seller, listing, update_terms::send_terms},
+        model::{ensure_seller, listing, parse_regions, update_terms::send_terms},
     },
 };
 
@@ -35,11 +34,7 @@ impl SetRegionsArgs {
     ///
     /// Errors: an unknown region code; not the seller; the chain.
     pub async fn run(self, ctx: &Context) -> anyhow::Result<()> {
-        let mask: RegionMask = self.regions.parse().map_err(|e| {
-            UsageError(format!(
-                "{e}; regions are EU, UK, CH, US, CA, BR, JP, KR, SG, IN, AU, OTHER, comma-separated, or ALL"
-            ))
-        })?;
+        let mask = parse_regions(&self.regions)?;
         let market = Market::signing(ctx).await?;
         let l = listing(&market, self.model).await?;
         ensure_seller(&market, self.model, &l)?;

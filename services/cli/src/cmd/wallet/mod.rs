@@ -53,9 +53,7 @@ pub fn default_dir() -> anyhow::Result<PathBuf> {
 /// Errors: an unreadable or empty file; the two typed passwords differ; no terminal.
 pub fn new_password(file: Option<&Path>) -> anyhow::Result<String> {
     if let Some(file) = file {
-        let text =
-            std::fs::read_to_string(file).with_context(|| format!("reading password file {}", file.display()))?;
-        let line = text.lines().next().unwrap_or_default().to_owned();
+        let line = cairn_chain::signer::read_password_file(file)?;
         if line.is_empty() {
             bail!(UsageError(format!("password file {} is empty; its first line is the password", file.display())));
         }
