@@ -1,0 +1,692 @@
+//! The follower: backfills Cairn's logs from the deployment block with `eth_getLogs` over adaptive block
+//! ranges (several in flight, fetched while the previous ones are written), then follows the head (a WS
+//! subscription to new heads when the URL is `ws://`/`wss://`, polling otherwise), and undoes reorgs.
+//!
+//! Reorgs are detected by hash, never by height: every step first checks that the chain still holds the
+//! checkpoint's block hash. When it does not, the fork point is the highest stored block whose hash the chain
+//! still has (a block's hash commits to all its ancestors, so every stored block at or below it is still
+//! canonical); everything above it is rolled back in one transaction and re-ingested. Headers of the last
+//! `reorg_window` blocks are kept (and, below them, those of blocks that hold a Cairn log), and the parent-hash
+//! links of each new range are checked against them. A reorg deeper than the window, or a chain that lost the
+//! deployment block (an anvil restart, a redeploy), stops the follower with an error that says so.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant, SystemTime},
+};
+
+use alloy::{
+    eips::BlockNumberOrTag,
+    primitives::{Address, B256},
+    providers::{DynProvider, Provider},
+    rpc::types::{Filter, Log},
+};
+use cairn_chain::{Chain, ChainOptions, Deployments};
+use futures_util::{StreamExt, stream};
+
+use crate::{
+    decode::{Decoder, INDEXED_CONTRACTS},
+    error::{Error, Result, db},
+    metrics::Metrics,
+    project::{self, Batch, LogContext},
+    store::{BlockRow, Checkpoint, Store, Val, insert_rows},
+};
+
+/// Tunables of the follower.
+#[derive(Debug, Clone)]
+pub struct FollowerOptions {
+    /// Blocks of recent headers kept to find a fork point (default 64).
+    pub reorg_window: u64,
+    /// Confirmations after which a row is final when the node serves no `finalized` block (default 64).
+    pub finality_depth: u64,
+    /// How often to poll for a new head over HTTP (and the longest wait between WS notifications).
+    pub poll_interval: Duration,
+    /// First `eth_getLogs` range, blocks.
+    pub initial_range: u64,
+    /// Largest range, blocks.
+    pub max_range: u64,
+    /// A range returning fewer logs than this is grown (doubled).
+    pub target_logs: usize,
+    /// Ranges fetched concurrently during backfill.
+    pub in_flight: usize,
+}
+
+impl Default for FollowerOptions {
+    fn default() -> Self {
+        Self {
+            reorg_window: 64,
+            finality_depth: 64,
+            poll_interval: Duration::from_millis(1000),
+            initial_range: 2_000,
+            max_range: 100_000,
+            target_logs: 20_000,
+            in_flight: 3,
+        }
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Stored the logs of blocks `from..=to`.
+    Advanced {
+        /// First block.
+        from: u64,
+        /// Last block.
+        to: u64,
+        /// Logs stored.
+        events: usize,
+    },
+    /// Nothing new: the checkpoint is the head.
+    CaughtUp {
+        /// The head.
+        head: u64,
+    },
+    /// Rolled back to `fork` after a reorg.
+    Reorged {
+        /// The fork point: the highest block kept.
+        fork: u64,
+        /// The checkpoint before.
+        from: u64,
+    },
+    /// The chain changed while a range was fetched; nothing stored, try again.
+    Raced,
+}
+
+/// The logs and headers of a block range, fetched but not yet stored.
+#[derive(Debug)]
+struct Fetched {
+    from: u64,
+    to: u64,
+    logs: Vec<Log>,
+    /// Headers fetched, by number.
+    headers: BTreeMap<u64, BlockRow>,
+}
+
+/// Follows one deployment into one store.
+#[derive(Debug)]
+pub struct Follower {
+    store: Store,
+    provider: DynProvider,
+    url: String,
+    chain_id: u64,
+    deployment_block: u64,
+    deployment_key: String,
+    decoder: Decoder,
+    opts: FollowerOptions,
+    metrics: Arc<Metrics>,
+    range: AtomicU64,
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+impl Follower {
+    /// Connects to `rpc_url` and checks it against `deployments` (same chain) and the store (same
+    /// deployment, same deployment block hash).
+    pub async fn new(
+        store: Store,
+        rpc_url: &str,
+        deployments: &Deployments,
+        opts: FollowerOptions,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self> {
+        let chain = Chain::connect_read_only(rpc_url, ChainOptions { max_retries: 3, ..Default::default() }).await?;
+        if chain.chain_id() != deployments.chain_id {
+            return Err(Error::WrongChain { node: chain.chain_id(), file: deployments.chain_id });
+        }
+        let contracts: Vec<(String, Address)> = deployments
+            .contracts
+            .iter()
+            .filter(|(name, _)| INDEXED_CONTRACTS.contains(&name.as_str()) || name.starts_with("Bench"))
+            .map(|(name, d)| (bench_alias(name), d.address))
+            .collect();
+        let mut key_parts: Vec<String> = contracts.iter().map(|(n, a)| format!("{n}={a:#x}")).collect();
+        key_parts.sort();
+        let deployment_key = format!(
+            "chain {} from block {} ({})",
+            deployments.chain_id,
+            deployments.deployment_block,
+            key_parts.join(", ")
+        );
+        if let Some(held) = store.meta("deployment").await?
+            && held != deployment_key
+        {
+            return Err(Error::OtherDeployment { held, wanted: deployment_key });
+        }
+        let follower = Self {
+            store,
+            provider: chain.provider().clone(),
+            url: rpc_url.to_string(),
+            chain_id: deployments.chain_id,
+            deployment_block: deployments.deployment_block,
+            deployment_key,
+            decoder: Decoder::new(contracts),
+            range: AtomicU64::new(opts.initial_range.max(1)),
+            opts,
+            metrics,
+        };
+        follower.check_deployment_block().await?;
+        Ok(follower)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    /// The provider (read-only).
+    pub fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    /// The options.
+    pub fn options(&self) -> &FollowerOptions {
+        &self.opts
+    }
+
+    fn rpc(&self, method: &'static str) -> impl Fn(alloy::transports::TransportError) -> Error + '_ {
+        move |e| Error::Rpc { url: self.url.clone(), method, detail: e.to_string() }
+    }
+
+    async fn header(&self, number: u64) -> Result<Option<BlockRow>> {
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(number))
+            .await
+            .map_err(self.rpc("eth_getBlockByNumber"))?;
+        Ok(block.map(|b| BlockRow {
+            number: b.header.number,
+            hash: b.header.hash.to_string(),
+            parent_hash: b.header.parent_hash.to_string(),
+            timestamp: b.header.timestamp,
+        }))
+    }
+
+    async fn headers(&self, numbers: impl IntoIterator<Item = u64>) -> Result<BTreeMap<u64, BlockRow>> {
+        let fetched: Vec<Result<(u64, Option<BlockRow>)>> =
+            stream::iter(numbers).map(|n| async move { Ok((n, self.header(n).await?)) }).buffered(16).collect().await;
+        let mut out = BTreeMap::new();
+        for r in fetched {
+            let (n, h) = r?;
+            // A block missing at a number below the head: the head moved back meanwhile; the caller re-checks.
+            if let Some(h) = h {
+                out.insert(n, h);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Refuses a chain that no longer holds the block the history was built on.
+    async fn check_deployment_block(&self) -> Result<()> {
+        let Some(held) = self.store.meta("deployment_block_hash").await? else { return Ok(()) };
+        let now = self.header(self.deployment_block).await?;
+        match now {
+            Some(h) if h.hash == held => Ok(()),
+            other => Err(Error::ChainReset {
+                url: self.url.clone(),
+                block: self.deployment_block,
+                now: other.map_or_else(|| "missing (the chain is shorter)".into(), |h| h.hash),
+                held,
+            }),
+        }
+    }
+
+    async fn head(&self) -> Result<u64> {
+        let head = self.provider.get_block_number().await.map_err(self.rpc("eth_blockNumber"))?;
+        self.metrics.head.set(i64::try_from(head).unwrap_or(i64::MAX));
+        Ok(head)
+    }
+
+    /// The finalized block: the node's `finalized` tag where it serves one (OP Stack does), else head − depth.
+    pub async fn finalized(&self, head: u64) -> u64 {
+        let by_depth = head.saturating_sub(self.opts.finality_depth);
+        let tagged = match self.provider.get_block_by_number(BlockNumberOrTag::Finalized).await {
+            Ok(Some(b)) => b.header.number,
+            _ => 0,
+        };
+        let f = by_depth.max(tagged).min(head);
+        self.metrics.finalized.set(i64::try_from(f).unwrap_or(i64::MAX));
+        f
+    }
+
+    /// One step: a reorg check, then the next range (or, far behind the head, a group of ranges).
+    pub async fn step(&self) -> Result<Step> {
+        let head = self.head().await?;
+        let cp = self.store.checkpoint().await?;
+        if let Some(cp) = &cp {
+            let canonical = self.header(cp.number).await?;
+            if canonical.as_ref().map(|h| &h.hash) != Some(&cp.hash) {
+                return self.unwind(cp).await;
+            }
+        }
+        let from = cp.as_ref().map_or(self.deployment_block, |c| c.number + 1);
+        if from > head {
+            self.metrics.lag.set(0);
+            self.metrics.progress(now());
+            return Ok(Step::CaughtUp { head });
+        }
+        let window_start = head.saturating_sub(self.opts.reorg_window.saturating_sub(1));
+        let range = self.range.load(Ordering::Relaxed);
+        // Far behind: a group of ranges fetched concurrently, none inside the reorg window.
+        let group_end = if from + range <= window_start {
+            (from + range * self.opts.in_flight as u64 - 1).min(window_start - 1)
+        } else {
+            (from + range - 1).min(head)
+        };
+        let fetched = self.fetch(from, group_end, window_start, cp.as_ref()).await?;
+        let Some(fetched) = fetched else { return Ok(Step::Raced) };
+        let events = self.commit(fetched, head).await?;
+        Ok(Step::Advanced { from, to: group_end, events })
+    }
+
+    /// Fetches `from..=to`: logs over adaptive ranges, headers of the window part (checked link by link and
+    /// against the checkpoint), of blocks whose logs carry no timestamp, and of `to`. `None` when the chain
+    /// changed meanwhile.
+    async fn fetch(&self, from: u64, to: u64, window_start: u64, cp: Option<&Checkpoint>) -> Result<Option<Fetched>> {
+        let in_window = to >= window_start;
+        let mut window_headers = BTreeMap::new();
+        if in_window {
+            window_headers = self.headers(from.max(window_start)..=to).await?;
+        }
+        let range = self.range.load(Ordering::Relaxed).max(1);
+        let mut ranges = Vec::new();
+        let mut start = from;
+        while start <= to {
+            let end = (start + range - 1).min(to);
+            ranges.push((start, end));
+            start = end + 1;
+        }
+        let results: Vec<Result<Vec<Log>>> = stream::iter(ranges)
+            .map(|(a, b)| self.logs_adaptive(a, b))
+            .buffered(self.opts.in_flight.max(1))
+            .collect()
+            .await;
+        let mut logs = Vec::new();
+        for r in results {
+            logs.extend(r?);
+        }
+        // Timestamps: from the logs when the node includes them (`blockTimestamp`), else from headers.
+        let mut need: BTreeSet<u64> = logs
+            .iter()
+            .filter(|l| l.block_timestamp.is_none())
+            .filter_map(|l| l.block_number)
+            .filter(|n| !window_headers.contains_key(n))
+            .collect();
+        need.insert(to);
+        let mut headers = self.headers(need).await?;
+        headers.extend(window_headers);
+        // Consistency: one chain from the checkpoint through `to`.
+        let Some(last) = headers.get(&to) else { return Ok(None) };
+        if in_window {
+            let again = self.header(to).await?;
+            if again.as_ref().map(|h| &h.hash) != Some(&last.hash) {
+                return Ok(None);
+            }
+            for (n, h) in headers.range(from.max(window_start)..=to) {
+                let parent = if *n == from { cp.filter(|c| c.number + 1 == from).map(|c| c.hash.clone()) } else {
+                    headers.get(&(n - 1)).map(|p| p.hash.clone())
+                };
+                if let Some(parent) = parent
+                    && parent != h.parent_hash
+                {
+                    return Ok(None);
+                }
+            }
+        }
+        for log in &logs {
+            let (Some(n), Some(hash)) = (log.block_number, log.block_hash) else { return Ok(None) };
+            if let Some(h) = headers.get(&n)
+                && h.hash != hash.to_string()
+            {
+                return Ok(None);
+            }
+        }
+        Ok(Some(Fetched { from, to, logs, headers }))
+    }
+
+    /// `eth_getLogs` over `from..=to`, halving the range while the node refuses it as too large, and growing
+    /// the next ranges while answers are small.
+    async fn logs_adaptive(&self, from: u64, to: u64) -> Result<Vec<Log>> {
+        let mut pending = vec![(from, to)];
+        let mut out = Vec::new();
+        while let Some((a, b)) = pending.pop() {
+            let filter = Filter::new().address(self.decoder.addresses()).from_block(a).to_block(b);
+            match self.provider.get_logs(&filter).await {
+                Ok(logs) => {
+                    let span = b - a + 1;
+                    if logs.len() < self.opts.target_logs / 2 && span >= self.range.load(Ordering::Relaxed) {
+                        let grown = (span * 2).min(self.opts.max_range);
+                        self.range.fetch_max(grown, Ordering::Relaxed);
+                    }
+                    out.extend(logs);
+                }
+                Err(e) if a < b && too_large(&e.to_string()) => {
+                    let mid = a + (b - a) / 2;
+                    self.range.store(((b - a + 1) / 2).max(1), Ordering::Relaxed);
+                    // Popped last-in first: push the upper half first so blocks stay in order.
+                    pending.push((mid + 1, b));
+                    pending.push((a, mid));
+                    tracing::debug!(from = a, to = b, "eth_getLogs range too large; halving");
+                }
+                Err(e) => return Err(self.rpc("eth_getLogs")(e)),
+            }
+        }
+        out.sort_by_key(|l| (l.block_number, l.log_index));
+        Ok(out)
+    }
+
+    /// Stores a fetched range: raw events, accounts, projections, headers and the checkpoint, in one
+    /// transaction.
+    async fn commit(&self, f: Fetched, head: u64) -> Result<usize> {
+        let started = Instant::now();
+        let mut tx = self.store.pool().begin().await.map_err(db("begin"))?;
+        if self.store.meta("deployment").await?.is_none() {
+            Store::set_meta(&mut tx, "deployment", &self.deployment_key).await?;
+            Store::set_meta(&mut tx, "chain_id", &self.chain_id.to_string()).await?;
+            Store::set_meta(&mut tx, "deployment_block", &self.deployment_block.to_string()).await?;
+            let hash = match f.headers.get(&self.deployment_block) {
+                Some(h) => Some(h.hash.clone()),
+                None => self.header(self.deployment_block).await?.map(|h| h.hash),
+            };
+            if let Some(hash) = hash {
+                Store::set_meta(&mut tx, "deployment_block_hash", &hash).await?;
+            }
+        }
+        let count = apply_logs(&self.decoder, self.chain_id, &mut tx, &f.logs, &f.headers, &self.metrics, true).await?;
+        let mut blocks: Vec<BlockRow> = f.headers.values().cloned().collect();
+        // Blocks with logs whose header was not fetched (their logs carried the timestamp).
+        let mut seen: BTreeSet<u64> = f.headers.keys().copied().collect();
+        for log in &f.logs {
+            if let (Some(n), Some(hash), Some(ts)) = (log.block_number, log.block_hash, log.block_timestamp)
+                && seen.insert(n)
+            {
+                blocks.push(BlockRow { number: n, hash: hash.to_string(), parent_hash: String::new(), timestamp: ts });
+            }
+        }
+        Store::put_blocks(&mut tx, &blocks).await?;
+        let last = f.headers.get(&f.to).expect("fetch checks the last header");
+        Store::set_checkpoint(&mut tx, &Checkpoint { number: f.to, hash: last.hash.clone() }, now()).await?;
+        Store::prune_blocks(&mut tx, head.saturating_sub(self.opts.reorg_window)).await?;
+        tx.commit().await.map_err(db("commit"))?;
+        let n = i64::try_from(f.to).unwrap_or(i64::MAX);
+        self.metrics.indexed.set(n);
+        self.metrics.lag.set(i64::try_from(head.saturating_sub(f.to)).unwrap_or(i64::MAX));
+        self.metrics.events.inc_by(count as u64);
+        let secs = started.elapsed().as_secs_f64();
+        if count > 0 && secs > 0.0 {
+            self.metrics.events_per_second.set(count as f64 / secs);
+        }
+        self.metrics.progress(now());
+        tracing::debug!(from = f.from, to = f.to, events = count, "stored");
+        Ok(count)
+    }
+
+    /// Finds the fork point below the checkpoint and rolls everything above it back.
+    async fn unwind(&self, cp: &Checkpoint) -> Result<Step> {
+        let lowest = cp.number.saturating_sub(self.opts.reorg_window);
+        let stored = self.store.blocks_desc(cp.number, lowest).await?;
+        let mut fork = None;
+        for b in &stored {
+            if b.number < self.deployment_block {
+                break;
+            }
+            if self.header(b.number).await?.is_some_and(|h| h.hash == b.hash) {
+                fork = Some(b.clone());
+                break;
+            }
+        }
+        let fork = match fork {
+            Some(f) => f,
+            None => {
+                self.check_deployment_block().await?;
+                // The deployment block is still there: the chain forked below our window, or we are at the very
+                // start (no stored block kept).
+                if cp.number < self.deployment_block + self.opts.reorg_window {
+                    let before = self.deployment_block.saturating_sub(1);
+                    let mut tx = self.store.pool().begin().await.map_err(db("begin"))?;
+                    Store::rollback(&mut tx, before).await?;
+                    sqlx::query("DELETE FROM checkpoint").execute(&mut *tx).await.map_err(db("roll back"))?;
+                    tx.commit().await.map_err(db("commit"))?;
+                    self.metrics.reorgs.inc();
+                    tracing::warn!(from = cp.number, fork = before, "reorg: rolled back to before the deployment block");
+                    return Ok(Step::Reorged { fork: before, from: cp.number });
+                }
+                return Err(Error::DeepReorg { window: self.opts.reorg_window, from: cp.number, to: lowest });
+            }
+        };
+        let mut tx = self.store.pool().begin().await.map_err(db("begin"))?;
+        Store::rollback(&mut tx, fork.number).await?;
+        Store::set_checkpoint(&mut tx, &Checkpoint { number: fork.number, hash: fork.hash.clone() }, now()).await?;
+        tx.commit().await.map_err(db("commit"))?;
+        self.metrics.reorgs.inc();
+        self.metrics.indexed.set(i64::try_from(fork.number).unwrap_or(i64::MAX));
+        tracing::warn!(from = cp.number, fork = fork.number, depth = cp.number - fork.number, "reorg: rolled back");
+        Ok(Step::Reorged { fork: fork.number, from: cp.number })
+    }
+
+    /// Steps until block `target` is indexed (tests and `reindex`); errors are returned, not retried.
+    pub async fn sync_to(&self, target: u64) -> Result<()> {
+        loop {
+            match self.step().await? {
+                Step::CaughtUp { head } if head >= target => return Ok(()),
+                Step::CaughtUp { .. } => tokio::time::sleep(self.opts.poll_interval).await,
+                Step::Advanced { to, .. } if to >= target => {
+                    // Check once more for a reorg of what was just stored.
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Steps until caught up with the head as it is now.
+    pub async fn sync(&self) -> Result<u64> {
+        let head = self.head().await?;
+        self.sync_to(head).await?;
+        Ok(head)
+    }
+
+    /// Runs until `shutdown` resolves: retries transient RPC and database failures with backoff (reported on
+    /// `/health` and in metrics), returns on a fatal one (a chain reset, a reorg deeper than the window).
+    pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+        tokio::pin!(shutdown);
+        let mut heads = if self.url.starts_with("ws") {
+            match self.provider.subscribe_blocks().await {
+                Ok(sub) => Some(sub.into_stream()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no newHeads subscription; polling");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let mut backoff = Duration::from_millis(250);
+        loop {
+            let outcome = tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                r = self.step() => r,
+            };
+            let wait = match outcome {
+                Ok(Step::CaughtUp { .. }) => {
+                    backoff = Duration::from_millis(250);
+                    Some(self.opts.poll_interval)
+                }
+                Ok(_) => {
+                    backoff = Duration::from_millis(250);
+                    None
+                }
+                Err(e) if is_fatal(&e) => {
+                    self.metrics.set_role(-1);
+                    self.metrics.error(now(), e.to_string());
+                    return Err(e);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in = ?backoff, "follower step failed; retrying");
+                    self.metrics.error(now(), e.to_string());
+                    let w = backoff;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    Some(w)
+                }
+            };
+            if let Some(wait) = wait {
+                match heads.as_mut() {
+                    Some(stream) => {
+                        tokio::select! {
+                            () = &mut shutdown => return Ok(()),
+                            _ = stream.next() => {}
+                            () = tokio::time::sleep(wait) => {}
+                        }
+                    }
+                    None => {
+                        tokio::select! {
+                            () = &mut shutdown => return Ok(()),
+                            () = tokio::time::sleep(wait) => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether the follower must stop (the operator has to act) rather than retry.
+pub fn is_fatal(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::ChainReset { .. }
+            | Error::DeepReorg { .. }
+            | Error::WrongChain { .. }
+            | Error::OtherDeployment { .. }
+            | Error::Corrupt { .. }
+            | Error::Migrate(_)
+    )
+}
+
+/// `BenchJobMarket` in a bench deployments file is decoded as `JobMarket` (the helper emits JobMarket's own
+/// event types, see `indexer/benches`).
+fn bench_alias(name: &str) -> String {
+    name.strip_prefix("Bench").unwrap_or(name).to_string()
+}
+
+/// The texts nodes use for an `eth_getLogs` range that is too large (geth, anvil, Erigon, Alchemy, Infura,
+/// QuickNode, OP Stack's proxyd).
+fn too_large(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    [
+        "query returned more than",
+        "too many",
+        "response size",
+        "limit exceeded",
+        "exceeds",
+        "range is too large",
+        "block range",
+        "query timeout",
+        "request timed out",
+        "log response size",
+        "more than 10000 results",
+    ]
+    .iter()
+    .any(|p| t.contains(p))
+}
+
+const EVENT_COLUMNS: &[&str] = &[
+    "chain_id",
+    "block_number",
+    "block_hash",
+    "tx_hash",
+    "tx_index",
+    "log_index",
+    "address",
+    "contract",
+    "event",
+    "topics",
+    "data",
+    "fields",
+    "error",
+];
+
+/// Decodes and stores `logs` (raw rows, account rows, projections) inside `conn`'s transaction. Shared by the
+/// follower and `reindex` (which passes `store_raw = false`: the raw rows are already there). Returns how
+/// many logs were applied.
+pub async fn apply_logs(
+    decoder: &Decoder,
+    chain_id: u64,
+    conn: &mut sqlx::AnyConnection,
+    logs: &[Log],
+    headers: &BTreeMap<u64, BlockRow>,
+    metrics: &Metrics,
+    store_raw: bool,
+) -> Result<usize> {
+    let mut batch = Batch::default();
+    let mut events = Vec::with_capacity(logs.len());
+    let mut accounts = Vec::new();
+    for log in logs {
+        let (Some(block), Some(block_hash), Some(tx_hash), Some(log_index)) =
+            (log.block_number, log.block_hash, log.transaction_hash, log.log_index)
+        else {
+            continue; // a pending log: never returned for a mined range
+        };
+        let time = log.block_timestamp.or_else(|| headers.get(&block).map(|h| h.timestamp)).unwrap_or(0);
+        let pos = (i64::try_from(block).unwrap_or(i64::MAX), i64::try_from(log_index).unwrap_or(i64::MAX));
+        let address = log.address();
+        let contract = decoder.contract(&address).unwrap_or("unknown").to_string();
+        let (event, fields, error) = match decoder.decode(address, log.data()) {
+            Ok(d) => {
+                for (role, account) in &d.accounts {
+                    accounts.push(vec![
+                        Val::from(account.to_string().to_lowercase()),
+                        pos.0.into(),
+                        pos.1.into(),
+                        role.clone().into(),
+                    ]);
+                }
+                (d.event, Some(d.fields.to_string()), None)
+            }
+            Err(e) => {
+                let detail = format!("block {block} tx {tx_hash} log {log_index}: {e}");
+                tracing::warn!("undecodable log: {detail}");
+                metrics.undecodable_log(detail);
+                ("?".to_string(), None, Some(e.to_string()))
+            }
+        };
+        let topics: Vec<String> = log.topics().iter().map(B256::to_string).collect();
+        events.push(vec![
+            Val::from(chain_id),
+            pos.0.into(),
+            block_hash.to_string().into(),
+            tx_hash.to_string().into(),
+            log.transaction_index.unwrap_or(0).into(),
+            pos.1.into(),
+            address.to_string().to_lowercase().into(),
+            contract.clone().into(),
+            event.into(),
+            serde_json::to_string(&topics).unwrap_or_default().into(),
+            format!("0x{}", hex::encode(&log.data().data)).into(),
+            Val::T(fields),
+            Val::T(error),
+        ]);
+        let cx = LogContext { contract: &contract, address, chain_id, pos, time };
+        project::apply(&mut batch, conn, &cx, log.topics(), &log.data().data).await?;
+    }
+    batch.flush(conn).await?;
+    if store_raw {
+        insert_rows(conn, "events", EVENT_COLUMNS, &events).await?;
+    }
+    // The same address in the same role twice in one event (array elements are named apart) cannot occur;
+    // dedup keeps the primary key safe anyway.
+    accounts.sort();
+    accounts.dedup();
+    insert_rows(conn, "event_accounts", &["account", "block_number", "log_index", "role"], &accounts).await?;
+    Ok(events.len())
+}

@@ -1,0 +1,854 @@
+//! Projections: each decoded event updates the entities it concerns, inside the transaction that stores the
+//! event and moves the checkpoint.
+//!
+//! A [`Batch`] is a unit of work over one block range: entities are read from the database at most once,
+//! changed in memory event by event (every change is kept as a version: the history), and written at the end
+//! with multi-row INSERTs. A new event type needs an arm in [`apply`]; a new entity a table (migration), a
+//! struct implementing [`Entity`] and a field in [`Batch`].
+
+use std::collections::HashMap;
+
+use alloy::{
+    primitives::{Address, B256, U256},
+    sol_types::SolEventInterface,
+};
+use cairn_bindings::{JobMarket, ModelRegistry, OperatorRegistry, ReexecutionCommittee};
+use sqlx::{AnyConnection, Row};
+
+use crate::{
+    entity::*,
+    error::{Error, Result, db},
+    store::{Val, bind_all, insert_rows},
+};
+
+/// Columns every projection table starts with.
+const COMMON: &[&str] = &["id", "created_block", "created_log", "block_number", "log_index", "superseded_block"];
+
+/// Where an event sits: (block number, log index).
+pub type Pos = (i64, i64);
+
+#[derive(Debug)]
+struct Cached<E> {
+    /// The entity now (None: does not exist).
+    value: Option<E>,
+    /// A current row exists in the database (to supersede on the first change).
+    in_db: bool,
+    /// The event that created it.
+    created: Option<Pos>,
+    /// Versions made in this batch, in order.
+    versions: Vec<(Pos, E)>,
+}
+
+/// The entities of one table touched by a batch.
+#[derive(Debug)]
+pub struct Table<E> {
+    map: HashMap<String, Cached<E>>,
+}
+
+impl<E> Default for Table<E> {
+    fn default() -> Self {
+        Self { map: HashMap::new() }
+    }
+}
+
+impl<E: Entity> Table<E> {
+    async fn load(&mut self, conn: &mut AnyConnection, id: &str) -> Result<&mut Cached<E>> {
+        if !self.map.contains_key(id) {
+            let row = sqlx::query(&format!(
+                "SELECT data, created_block, created_log FROM {} WHERE id = $1 AND superseded_block IS NULL",
+                E::TABLE
+            ))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db("read an entity"))?;
+            let cached = match row {
+                Some(r) => {
+                    let data: String = r.get(0);
+                    let value: E = serde_json::from_str(&data)
+                        .map_err(|e| Error::Corrupt { what: format!("{} {id}", E::TABLE), detail: e.to_string() })?;
+                    Cached { value: Some(value), in_db: true, created: Some((r.get(1), r.get(2))), versions: vec![] }
+                }
+                None => Cached { value: None, in_db: false, created: None, versions: vec![] },
+            };
+            self.map.insert(id.to_string(), cached);
+        }
+        Ok(self.map.get_mut(id).expect("inserted above"))
+    }
+
+    /// The entity now, if it exists.
+    pub async fn get(&mut self, conn: &mut AnyConnection, id: &str) -> Result<Option<E>> {
+        Ok(self.load(conn, id).await?.value.clone())
+    }
+
+    /// Changes an existing entity at `pos`; returns false (and changes nothing) when it does not exist.
+    pub async fn update(
+        &mut self,
+        conn: &mut AnyConnection,
+        id: &str,
+        pos: Pos,
+        f: impl FnOnce(&mut E),
+    ) -> Result<bool> {
+        let c = self.load(conn, id).await?;
+        let Some(mut value) = c.value.clone() else { return Ok(false) };
+        f(&mut value);
+        record(c, pos, value);
+        Ok(true)
+    }
+
+    /// Changes the entity at `pos`, creating it with `init` when it does not exist.
+    pub async fn upsert(
+        &mut self,
+        conn: &mut AnyConnection,
+        id: &str,
+        pos: Pos,
+        init: impl FnOnce() -> E,
+        f: impl FnOnce(&mut E),
+    ) -> Result<()> {
+        let c = self.load(conn, id).await?;
+        let mut value = c.value.clone().unwrap_or_else(init);
+        if c.created.is_none() {
+            c.created = Some(pos);
+        }
+        f(&mut value);
+        record(c, pos, value);
+        Ok(())
+    }
+
+    async fn flush(self, conn: &mut AnyConnection) -> Result<()> {
+        let mut supersede: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut rows = Vec::new();
+        for (id, c) in self.map {
+            if c.versions.is_empty() {
+                continue;
+            }
+            if c.in_db {
+                supersede.entry(c.versions[0].0.0).or_default().push(id.clone());
+            }
+            let created = c.created.unwrap_or(c.versions[0].0);
+            let next_blocks: Vec<Option<i64>> =
+                c.versions.iter().skip(1).map(|(p, _)| Some(p.0)).chain(std::iter::once(None)).collect();
+            for ((pos, value), superseded) in c.versions.into_iter().zip(next_blocks) {
+                let mut row: Vec<Val> =
+                    vec![id.clone().into(), created.0.into(), created.1.into(), pos.0.into(), pos.1.into(), superseded.into()];
+                row.extend(value.columns());
+                let data = serde_json::to_string(&value).map_err(|e| Error::Corrupt {
+                    what: format!("{} {id}", E::TABLE),
+                    detail: e.to_string(),
+                })?;
+                row.push(data.into());
+                rows.push(row);
+            }
+        }
+        for (block, ids) in supersede {
+            for chunk in ids.chunks(10_000) {
+                let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "UPDATE {} SET superseded_block = $1 WHERE superseded_block IS NULL AND id IN ({})",
+                    E::TABLE,
+                    placeholders.join(", ")
+                );
+                let mut vals = vec![Val::from(block)];
+                vals.extend(chunk.iter().map(|s| Val::from(s.as_str())));
+                bind_all(sqlx::query(&sql), &vals).execute(&mut *conn).await.map_err(db("supersede rows"))?;
+            }
+        }
+        let columns: Vec<&str> = COMMON.iter().chain(E::COLUMNS).chain(&["data"]).copied().collect();
+        insert_rows(conn, E::TABLE, &columns, &rows).await
+    }
+}
+
+/// Keeps a version; several changes by one event make one version.
+fn record<E>(c: &mut Cached<E>, pos: Pos, value: E)
+where
+    E: Clone,
+{
+    c.value = Some(value.clone());
+    match c.versions.last_mut() {
+        Some((p, v)) if *p == pos => *v = value,
+        _ => c.versions.push((pos, value)),
+    }
+}
+
+/// The unit of work of one block range.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Models.
+    pub models: Table<Model>,
+    /// Model versions.
+    pub versions: Table<ModelVersion>,
+    /// Licences.
+    pub licenses: Table<License>,
+    /// Operators.
+    pub operators: Table<Operator>,
+    /// Jobs.
+    pub jobs: Table<Job>,
+    /// Disputes.
+    pub disputes: Table<Dispute>,
+    /// Pull balances.
+    pub balances: Table<Balance>,
+    /// Parameters.
+    pub params: Table<Param>,
+}
+
+impl Batch {
+    /// Writes every version made.
+    pub async fn flush(self, conn: &mut AnyConnection) -> Result<()> {
+        self.models.flush(conn).await?;
+        self.versions.flush(conn).await?;
+        self.licenses.flush(conn).await?;
+        self.operators.flush(conn).await?;
+        self.jobs.flush(conn).await?;
+        self.disputes.flush(conn).await?;
+        self.balances.flush(conn).await?;
+        self.params.flush(conn).await
+    }
+}
+
+/// What a handler knows about the log besides its fields.
+#[derive(Debug, Clone, Copy)]
+pub struct LogContext<'a> {
+    /// The contract name (deployments file).
+    pub contract: &'a str,
+    /// Its address.
+    pub address: Address,
+    /// The chain.
+    pub chain_id: u64,
+    /// (block, log index).
+    pub pos: Pos,
+    /// Block timestamp, seconds.
+    pub time: u64,
+}
+
+fn a(x: Address) -> String {
+    x.to_string().to_lowercase()
+}
+fn u(x: U256) -> String {
+    x.to_string()
+}
+fn h(x: B256) -> String {
+    x.to_string()
+}
+fn add(x: &str, y: U256) -> String {
+    u(x.parse::<U256>().unwrap_or_default().saturating_add(y))
+}
+fn sub(x: &str, y: U256) -> String {
+    u(x.parse::<U256>().unwrap_or_default().saturating_sub(y))
+}
+fn add_to(map: &mut std::collections::BTreeMap<String, String>, token: String, y: U256) {
+    let e = map.entry(token).or_insert_with(|| "0".into());
+    *e = add(e, y);
+}
+
+const JOB_STATES: &[&str] = &["None", "Requested", "Claimed", "Submitted", "Disputed", "Finalized", "Cancelled", "Resolved"];
+const CLOSE_REASONS: &[&str] = &["Open", "Finalized", "Expired", "OperatorUpheld", "OperatorWrong", "ArbitratorRefused"];
+
+fn named(names: &[&str], i: u8) -> String {
+    names.get(usize::from(i)).map_or_else(|| format!("Unknown({i})"), |s| (*s).to_string())
+}
+
+/// Applies one log of a Cairn contract. Events without a projection (or of contracts it does not know) change
+/// nothing here: they are still stored raw and in the account trails.
+pub async fn apply(
+    batch: &mut Batch,
+    conn: &mut AnyConnection,
+    cx: &LogContext<'_>,
+    topics: &[B256],
+    data: &[u8],
+) -> Result<()> {
+    match cx.contract {
+        "ModelRegistry" => {
+            if let Ok(ev) = ModelRegistry::ModelRegistryEvents::decode_raw_log(topics, data) {
+                model_registry(batch, conn, cx, ev).await?;
+            }
+        }
+        "JobMarket" => {
+            if let Ok(ev) = JobMarket::JobMarketEvents::decode_raw_log(topics, data) {
+                job_market(batch, conn, cx, ev).await?;
+            }
+        }
+        "OperatorRegistry" => {
+            if let Ok(ev) = OperatorRegistry::OperatorRegistryEvents::decode_raw_log(topics, data) {
+                operator_registry(batch, conn, cx, ev).await?;
+            }
+        }
+        "ReexecutionCommittee" => {
+            if let Ok(ev) = ReexecutionCommittee::ReexecutionCommitteeEvents::decode_raw_log(topics, data) {
+                committee(batch, conn, cx, ev).await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn balance(
+    batch: &mut Batch,
+    conn: &mut AnyConnection,
+    cx: &LogContext<'_>,
+    account: Address,
+    token: Address,
+    credit: Option<U256>,
+    debit: Option<U256>,
+) -> Result<()> {
+    let (contract, account, token) = (cx.contract.to_string(), a(account), a(token));
+    let id = format!("{contract}/{account}/{token}");
+    let init = || Balance {
+        contract: contract.clone(),
+        account: account.clone(),
+        token: token.clone(),
+        amount: "0".into(),
+        credited: "0".into(),
+        withdrawn: "0".into(),
+    };
+    batch
+        .balances
+        .upsert(conn, &id, cx.pos, init, |b| {
+            if let Some(x) = credit {
+                b.amount = add(&b.amount, x);
+                b.credited = add(&b.credited, x);
+            }
+            if let Some(x) = debit {
+                b.amount = sub(&b.amount, x);
+                b.withdrawn = add(&b.withdrawn, x);
+            }
+        })
+        .await
+}
+
+async fn param(
+    batch: &mut Batch,
+    conn: &mut AnyConnection,
+    cx: &LogContext<'_>,
+    name: String,
+    value: serde_json::Value,
+) -> Result<()> {
+    let id = format!("{}/{name}", cx.contract);
+    let contract = cx.contract.to_string();
+    batch
+        .params
+        .upsert(conn, &id, cx.pos, || Param { contract, name: name.clone(), value: serde_json::Value::Null }, |p| {
+            p.value = value
+        })
+        .await
+}
+
+async fn model_registry(
+    batch: &mut Batch,
+    conn: &mut AnyConnection,
+    cx: &LogContext<'_>,
+    ev: ModelRegistry::ModelRegistryEvents,
+) -> Result<()> {
+    use ModelRegistry::ModelRegistryEvents as E;
+    match ev {
+        E::ModelRegistered(e) => {
+            let l = &e.listing;
+            let listing = cairn_protocol::typed::signed_listing(&e);
+            let domain = cairn_protocol::typed::domain(cx.chain_id, cx.address);
+            let (valid, check) = match cairn_protocol::typed::recover(&listing, &domain, &e.signature) {
+                Ok(signer) if signer == e.seller => (true, a(signer)),
+                Ok(signer) => (false, format!("recovers to {}, not the seller", a(signer))),
+                Err(err) => (false, err.to_string()),
+            };
+            let version = ModelVersion {
+                model_id: u(e.modelId),
+                version: e.version,
+                seller: a(e.seller),
+                manifest_cid: l.manifestCid.clone(),
+                manifest_digest: h(l.manifestDigest),
+                weights_digest: h(l.weightsDigest),
+                runtime: h(l.runtime),
+                payment_token: a(l.paymentToken),
+                price_per_call: u(l.pricePerCall),
+                license_price: u(l.licensePrice),
+                license_period: l.licensePeriod,
+                region_mask: u(l.regionMask),
+                registered_at: l.registeredAt,
+                nonce: u(e.nonce),
+                deadline: e.deadline,
+                signature: format!("0x{}", hex::encode(&e.signature)),
+                signature_valid: valid,
+                signature_check: check,
+                terms_updates: 0,
+            };
+            let vid = format!("{}/{}", version.model_id, version.version);
+            let v2 = version.clone();
+            batch.versions.upsert(conn, &vid, cx.pos, || v2, |_| {}).await?;
+            let time = cx.time;
+            batch
+                .models
+                .upsert(
+                    conn,
+                    &u(e.modelId),
+                    cx.pos,
+                    || Model { id: u(e.modelId), registered_at: l.registeredAt, ..Default::default() },
+                    |m| {
+                        m.seller = version.seller.clone();
+                        m.latest_version = version.version;
+                        m.runtime = version.runtime.clone();
+                        m.payment_token = version.payment_token.clone();
+                        m.price_per_call = version.price_per_call.clone();
+                        m.license_price = version.license_price.clone();
+                        m.license_period = version.license_period;
+                        m.region_mask = version.region_mask.clone();
+                        m.manifest_cid = version.manifest_cid.clone();
+                        m.updated_at = time;
+                    },
+                )
+                .await?;
+        }
+        E::TermsUpdated(e) => {
+            let vid = format!("{}/{}", e.modelId, e.version);
+            batch
+                .versions
+                .update(conn, &vid, cx.pos, |v| {
+                    v.price_per_call = u(e.pricePerCall);
+                    v.license_price = u(e.licensePrice);
+                    v.license_period = e.licensePeriod;
+                    v.region_mask = u(e.regionMask);
+                    v.terms_updates += 1;
+                })
+                .await?;
+            let time = cx.time;
+            batch
+                .models
+                .update(conn, &u(e.modelId), cx.pos, |m| {
+                    if m.latest_version == e.version {
+                        m.price_per_call = u(e.pricePerCall);
+                        m.license_price = u(e.licensePrice);
+                        m.license_period = e.licensePeriod;
+                        m.region_mask = u(e.regionMask);
+                    }
+                    m.updated_at = time;
+                })
+                .await?;
+        }
+        E::ModelDeprecated(e) => {
+            let time = cx.time;
+            batch
+                .models
+                .update(conn, &u(e.modelId), cx.pos, |m| {
+                    m.deprecated = true;
+                    m.updated_at = time;
+                })
+                .await?;
+        }
+        E::LicenseBought(e) => {
+            let id = format!("{}/{}", e.modelId, a(e.buyer));
+            let init = || License { model_id: u(e.modelId), buyer: a(e.buyer), ..Default::default() };
+            batch
+                .licenses
+                .upsert(conn, &id, cx.pos, init, |l| {
+                    l.version = e.version;
+                    l.token = a(e.token);
+                    l.price = u(e.price);
+                    l.period = e.period;
+                    l.expiry = e.expiry;
+                    l.purchases += 1;
+                    add_to(&mut l.paid, a(e.token), e.price);
+                })
+                .await?;
+        }
+        E::Credited(e) => balance(batch, conn, cx, e.account, e.token, Some(e.amount), None).await?,
+        E::Withdrawn(e) => balance(batch, conn, cx, e.account, e.token, None, Some(e.amount)).await?,
+        E::ParameterUpdated(e) => {
+            let value = serde_json::json!({"oldValue": u(e.oldValue), "newValue": u(e.newValue)});
+            param(batch, conn, cx, e.parameter.clone(), value).await?;
+        }
+        #[allow(unreachable_patterns)]
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn job_market(
+    batch: &mut Batch,
+    conn: &mut AnyConnection,
+    cx: &LogContext<'_>,
+    ev: JobMarket::JobMarketEvents,
+) -> Result<()> {
+    use JobMarket::JobMarketEvents as E;
+    let time = cx.time;
+    match ev {
+        E::JobRequested(e) => {
+            let t = &e.terms;
+            let job = Job {
+                id: u(e.jobId),
+                model_id: u(t.modelId),
+                model_version: t.modelVersion,
+                buyer: a(t.buyer),
+                seller: a(t.seller),
+                weights_digest: h(t.weightsDigest),
+                runtime: h(t.runtime),
+                token: a(t.token),
+                payment: u(t.payment),
+                royalty: u(t.royalty),
+                protocol_fee: u(t.protocolFee),
+                input_digest: h(t.inputDigest),
+                input_cid: e.inputCid.clone(),
+                region_mask: u(t.regionMask),
+                deadline: t.deadline,
+                state: "Requested".into(),
+                close_reason: "Open".into(),
+                bond: "0".into(),
+                challenge_bond: "0".into(),
+                burned: "0".into(),
+                requested_at: time,
+                ..Default::default()
+            };
+            batch.jobs.upsert(conn, &job.id.clone(), cx.pos, || job, |_| {}).await?;
+        }
+        E::JobClaimed(e) => {
+            batch
+                .jobs
+                .update(conn, &u(e.jobId), cx.pos, |j| {
+                    j.state = "Claimed".into();
+                    j.operator = Some(a(e.operator));
+                    j.bond = u(e.bond);
+                    j.submit_by = e.submitBy;
+                    j.claimed_at = Some(time);
+                })
+                .await?;
+            batch.operators.update(conn, &a(e.operator), cx.pos, |o| o.claims += 1).await?;
+        }
+        E::ClaimReleased(e) => {
+            reopen(batch, conn, cx, e.jobId, e.operator, e.penalty, false).await?;
+        }
+        E::ClaimExpired(e) => {
+            reopen(batch, conn, cx, e.jobId, e.operator, e.penalty, true).await?;
+        }
+        E::ResultSubmitted(e) => {
+            let r = &e.receipt;
+            let receipt = Receipt {
+                weights_digest: h(r.weightsDigest),
+                input_digest: h(r.inputDigest),
+                runtime: h(r.runtime),
+                output_digest: h(r.outputDigest),
+                output_cid: r.outputCid.clone(),
+                runner_build: h(r.runnerBuild),
+                energy_millijoules: r.energyMillijoules,
+                signer: a(e.signer),
+                signature: format!("0x{}", hex::encode(&e.signature)),
+            };
+            batch
+                .jobs
+                .update(conn, &u(e.jobId), cx.pos, |j| {
+                    j.state = "Submitted".into();
+                    j.receipt = Some(receipt);
+                    j.challenge_ends = e.challengeEnds;
+                    j.submitted_at = Some(time);
+                })
+                .await?;
+            batch.operators.update(conn, &a(e.operator), cx.pos, |o| o.submitted += 1).await?;
+        }
+        E::JobChallenged(e) => {
+            let mut operator = None;
+            batch
+                .jobs
+                .update(conn, &u(e.jobId), cx.pos, |j| {
+                    j.state = "Disputed".into();
+                    j.challenger = Some(a(e.challenger));
+                    j.challenge_bond = u(e.bond);
+                    j.dispute_id = Some(u(e.disputeId));
+                    operator = j.operator.clone();
+                })
+                .await?;
+            let init = || Dispute { id: u(e.disputeId), phase: "Created".into(), bond: "0".into(), created_at: time, ..Default::default() };
+            batch
+                .disputes
+                .upsert(conn, &u(e.disputeId), cx.pos, init, |d| {
+                    d.job_id = Some(u(e.jobId));
+                    d.challenger = Some(a(e.challenger));
+                    d.bond = u(e.bond);
+                })
+                .await?;
+            if let Some(op) = operator {
+                batch.operators.update(conn, &op, cx.pos, |o| o.challenged += 1).await?;
+            }
+        }
+        E::JobClosed(e) => {
+            let (state, reason) = (named(JOB_STATES, e.state as u8), named(CLOSE_REASONS, e.reason as u8));
+            let mut operator = None;
+            let r2 = reason.clone();
+            batch
+                .jobs
+                .update(conn, &u(e.jobId), cx.pos, |j| {
+                    j.state = state;
+                    j.close_reason = r2;
+                    j.closed_at = Some(time);
+                    operator = j.operator.clone();
+                })
+                .await?;
+            if let Some(op) = operator {
+                match reason.as_str() {
+                    "Finalized" => batch.operators.update(conn, &op, cx.pos, |o| o.completed += 1).await?,
+                    "OperatorUpheld" => batch.operators.update(conn, &op, cx.pos, |o| o.upheld += 1).await?,
+                    _ => false,
+                };
+            }
+        }
+        E::PaymentSplit(e) => {
+            batch
+                .jobs
+                .update(conn, &u(e.jobId), cx.pos, |j| {
+                    j.split = Some(Split {
+                        royalty: u(e.royalty),
+                        protocol_fee: u(e.protocolFee),
+                        operator_fee: u(e.operatorFee),
+                    })
+                })
+                .await?;
+        }
+        E::Burned(e) => {
+            batch.jobs.update(conn, &u(e.jobId), cx.pos, |j| j.burned = add(&j.burned, e.amount)).await?;
+        }
+        E::ParamsUpdated(e) => {
+            let p = &e.params;
+            let value = serde_json::json!({
+                "feeBps": p.feeBps, "bondBps": p.bondBps, "claimPenaltyBps": p.claimPenaltyBps, "burnBps": p.burnBps,
+                "claimTimeout": p.claimTimeout, "challengeWindow": p.challengeWindow, "maxDeadline": p.maxDeadline,
+                "bondFloor": u(p.bondFloor), "challengeBond": u(p.challengeBond),
+            });
+            param(batch, conn, cx, "params".into(), value).await?;
+        }
+        E::TokenConfigUpdated(e) => {
+            let value = serde_json::json!({"bondRate": u(e.config.bondRate), "minOperatorFee": u(e.config.minOperatorFee)});
+            param(batch, conn, cx, format!("token/{}", a(e.token)), value).await?;
+        }
+        E::TreasuryUpdated(e) => {
+            param(batch, conn, cx, "treasury".into(), serde_json::json!({"treasury": a(e.treasury)})).await?;
+        }
+        E::Evidence(e) => {
+            // ERC-1497: the evidence group is the job (JobMarket.challenge / submitEvidence).
+            let job = batch.jobs.get(conn, &u(e.evidenceGroupId)).await?;
+            if let Some(dispute) = job.and_then(|j| j.dispute_id) {
+                let evidence = Evidence { party: a(e.party), uri: e.evidence.clone() };
+                batch.disputes.update(conn, &dispute, cx.pos, |d| d.evidence.push(evidence)).await?;
+            }
+        }
+        E::Paused(_) => param(batch, conn, cx, "paused".into(), serde_json::json!({"paused": true})).await?,
+        E::Unpaused(_) => param(batch, conn, cx, "paused".into(), serde_json::json!({"paused": false})).await?,
+        E::OwnershipTransferred(e) => {
+            param(batch, conn, cx, "owner".into(), serde_json::json!({"owner": a(e.newOwner)})).await?;
+        }
+        E::Credited(e) => balance(batch, conn, cx, e.account, e.token, Some(e.amount), None).await?,
+        E::Withdrawn(e) => balance(batch, conn, cx, e.account, e.token, None, Some(e.amount)).await?,
+        E::ParameterUpdated(e) => {
+            let value = serde_json::json!({"oldValue": u(e.oldValue), "newValue": u(e.newValue)});
+            param(batch, conn, cx, e.parameter.clone(), value).await?;
+        }
+        #[allow(unreachable_patterns)]
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn reopen(
+    batch: &mut Batch,
+    conn: &mut AnyConnection,
+    cx: &LogContext<'_>,
+    job_id: U256,
+    operator: Address,
+    penalty: U256,
+    expired: bool,
+) -> Result<()> {
+    let mut token = String::new();
+    batch
+        .jobs
+        .update(conn, &u(job_id), cx.pos, |j| {
+            j.state = "Requested".into();
+            j.operator = None;
+            j.bond = "0".into();
+            j.submit_by = 0;
+            j.reopened += 1;
+            token = j.token.clone();
+        })
+        .await?;
+    batch
+        .operators
+        .update(conn, &a(operator), cx.pos, |o| {
+            if expired {
+                o.claim_timeouts += 1;
+            } else {
+                o.claims_released += 1;
+            }
+            add_to(&mut o.penalties, token, penalty);
+        })
+        .await?;
+    Ok(())
+}
+
+async fn operator_registry(
+    batch: &mut Batch,
+    conn: &mut AnyConnection,
+    cx: &LogContext<'_>,
+    ev: OperatorRegistry::OperatorRegistryEvents,
+) -> Result<()> {
+    use OperatorRegistry::OperatorRegistryEvents as E;
+    let ops = &mut batch.operators;
+    let p = cx.pos;
+    match ev {
+        E::OperatorRegistered(e) => {
+            let time = cx.time;
+            let init = || Operator {
+                address: a(e.operator),
+                registered_at: time,
+                locked: "0".into(),
+                unbonding: "0".into(),
+                slashed: "0".into(),
+                ..Default::default()
+            };
+            ops.upsert(conn, &a(e.operator), p, init, |o| {
+                o.signer = a(e.signer);
+                o.region = e.region;
+                o.hardware_tag = h(e.hardwareTag);
+                o.attestation_hash = h(e.attestationHash);
+                o.endpoint = e.endpoint.clone();
+                o.stake = u(e.stake);
+            })
+            .await?;
+        }
+        E::StakeAdded(e) => {
+            ops.update(conn, &a(e.operator), p, |o| o.stake = u(e.stake)).await?;
+        }
+        E::UnstakeRequested(e) => {
+            ops.update(conn, &a(e.operator), p, |o| {
+                o.stake = u(e.stake);
+                o.unbonding = u(e.unbonding);
+                o.unbonding_ready_at = e.readyAt;
+            })
+            .await?;
+        }
+        E::UnstakeWithdrawn(e) => {
+            ops.update(conn, &a(e.operator), p, |o| o.unbonding = sub(&o.unbonding, e.amount)).await?;
+        }
+        E::StakeLocked(e) => {
+            ops.update(conn, &a(e.operator), p, |o| o.locked = u(e.locked)).await?;
+        }
+        E::StakeUnlocked(e) => {
+            ops.update(conn, &a(e.operator), p, |o| o.locked = u(e.locked)).await?;
+        }
+        E::Slashed(e) => {
+            ops.update(conn, &a(e.operator), p, |o| {
+                o.stake = u(e.stake);
+                o.locked = u(e.locked);
+                o.unbonding = u(e.unbonding);
+                o.slashes += 1;
+                o.slashed = add(&o.slashed, e.amount);
+            })
+            .await?;
+        }
+        E::SignerChanged(e) => {
+            ops.update(conn, &a(e.operator), p, |o| o.signer = a(e.newSigner)).await?;
+        }
+        E::ProfileUpdated(e) => {
+            ops.update(conn, &a(e.operator), p, |o| {
+                o.region = e.region;
+                o.hardware_tag = h(e.hardwareTag);
+                o.attestation_hash = h(e.attestationHash);
+                o.endpoint = e.endpoint.clone();
+            })
+            .await?;
+        }
+        E::VerifierSet(e) => {
+            ops.update(conn, &a(e.operator), p, |o| o.verifier = e.enabled).await?;
+        }
+        E::JobCompletedRecorded(_) => {}
+        E::DisputeLostRecorded(e) => {
+            ops.update(conn, &a(e.operator), p, |o| o.disputes_lost = e.disputesLost).await?;
+        }
+        E::AuthorisationSet(e) => {
+            param(batch, conn, cx, format!("authorised/{}", a(e.account)), serde_json::json!({"allowed": e.allowed}))
+                .await?;
+        }
+        E::ParameterUpdated(e) => {
+            let value = serde_json::json!({"oldValue": u(e.oldValue), "newValue": u(e.newValue)});
+            param(batch, conn, cx, e.parameter.clone(), value).await?;
+        }
+        #[allow(unreachable_patterns)]
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn committee(
+    batch: &mut Batch,
+    conn: &mut AnyConnection,
+    cx: &LogContext<'_>,
+    ev: ReexecutionCommittee::ReexecutionCommitteeEvents,
+) -> Result<()> {
+    use ReexecutionCommittee::ReexecutionCommitteeEvents as E;
+    let p = cx.pos;
+    let time = cx.time;
+    let new = |id: U256| {
+        move || Dispute { id: u(id), phase: "Created".into(), bond: "0".into(), created_at: time, ..Default::default() }
+    };
+    let ds = &mut batch.disputes;
+    match ev {
+        E::DisputeCreation(e) => {
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| d.arbitrable = a(e.arbitrable)).await?;
+        }
+        E::JurorsDrawn(e) => {
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
+                d.phase = "Drawn".into();
+                d.jurors = e.jurors.iter().map(|j| a(*j)).collect();
+                d.commit_deadline = e.commitDeadline;
+                d.reveal_deadline = e.revealDeadline;
+                d.draws += 1;
+                d.not_enough_jurors = None;
+            })
+            .await?;
+        }
+        E::NotEnoughJurors(e) => {
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| d.not_enough_jurors = Some(u(e.eligible)))
+                .await?;
+        }
+        E::Reseeded(e) => {
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| d.reseeds.push(u(e.seedBlock))).await?;
+        }
+        E::VoteCommitted(e) => {
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
+                d.votes.entry(a(e.juror)).or_default().commitment = Some(h(e.commitment));
+            })
+            .await?;
+        }
+        E::VoteRevealed(e) => {
+            let vote = u64::try_from(e.vote).unwrap_or(u64::MAX);
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
+                d.votes.entry(a(e.juror)).or_default().vote = Some(vote);
+            })
+            .await?;
+        }
+        E::DisputeRuled(e) => {
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
+                d.phase = "Ruled".into();
+                d.ruling = Some(u64::try_from(e.ruling).unwrap_or(u64::MAX));
+                d.votes_acceptable = u64::try_from(e.votesAcceptable).unwrap_or(u64::MAX);
+                d.votes_not_acceptable = u64::try_from(e.votesNotAcceptable).unwrap_or(u64::MAX);
+                d.ruled_at = Some(time);
+            })
+            .await?;
+        }
+        E::ParamsUpdated(e) => {
+            let q = &e.params;
+            let value = serde_json::json!({
+                "jurors": q.jurors, "fee": u(q.fee), "commitPeriod": q.commitPeriod, "revealPeriod": q.revealPeriod,
+                "jurorLock": u(q.jurorLock), "nonRevealPenalty": u(q.nonRevealPenalty),
+            });
+            param(batch, conn, cx, "params".into(), value).await?;
+        }
+        E::ArbitrableSet(e) => {
+            param(batch, conn, cx, format!("arbitrable/{}", a(e.arbitrable)), serde_json::json!({"allowed": e.allowed}))
+                .await?;
+        }
+        E::Credited(e) => balance(batch, conn, cx, e.account, e.token, Some(e.amount), None).await?,
+        E::Withdrawn(e) => balance(batch, conn, cx, e.account, e.token, None, Some(e.amount)).await?,
+        E::ParameterUpdated(e) => {
+            let value = serde_json::json!({"oldValue": u(e.oldValue), "newValue": u(e.newValue)});
+            param(batch, conn, cx, e.parameter.clone(), value).await?;
+        }
+        #[allow(unreachable_patterns)]
+        _ => {}
+    }
+    Ok(())
+}
