@@ -217,7 +217,7 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
     let store = Store::open(&args.store.db).await?;
     let metrics = Arc::new(Metrics::new());
     let chain = Chain::connect_read_only(&args.rpc_url, ChainOptions::default()).await?;
-    let ipfs = cairn_ipfs::Client::new(&args.ipfs_url).ok();
+    let ipfs = cairn_ipfs::KuboClient::new(&args.ipfs_url).ok();
     let state = AppState {
         store: store.clone(),
         metrics: metrics.clone(),

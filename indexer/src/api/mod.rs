@@ -62,7 +62,7 @@ pub struct AppState {
     /// A read-only provider (head, `finalized`), when one is configured.
     pub provider: Option<DynProvider>,
     /// Kubo's RPC client, for manifests.
-    pub ipfs: Option<cairn_ipfs::Client>,
+    pub ipfs: Option<cairn_ipfs::KuboClient>,
     /// Limits.
     pub options: ApiOptions,
 }
