@@ -276,7 +276,9 @@ impl Follower {
             self.metrics.progress(now());
             return Ok(Step::CaughtUp { head });
         }
-        let window_start = head.saturating_sub(self.opts.reorg_window.saturating_sub(1));
+        // The window's headers: the last `reorg_window` blocks and the one below them, the fork point of a reorg
+        // that replaces all of them (`unwind` and `prune_blocks` count the same way).
+        let window_start = head.saturating_sub(self.opts.reorg_window);
         let range = self.range.load(Ordering::Relaxed);
         // Far behind: a group of ranges fetched concurrently, none inside the reorg window.
         let group_end = if from + range <= window_start {
@@ -314,7 +316,13 @@ impl Follower {
             .await;
         let mut logs = Vec::new();
         for r in results {
-            logs.extend(r?);
+            match r {
+                Ok(l) => logs.extend(l),
+                // The head went back below `to` meanwhile (nodes refuse ranges past their head): a race, not a
+                // fault to report; the next step finds the reorg.
+                Err(_) if self.head().await? < to => return Ok(None),
+                Err(e) => return Err(e),
+            }
         }
         // Timestamps: from the logs when the node includes them (`blockTimestamp`), else from headers.
         let mut need: BTreeSet<u64> = logs
@@ -334,7 +342,9 @@ impl Follower {
                 return Ok(None);
             }
             for (n, h) in headers.range(from.max(window_start)..=to) {
-                let parent = if *n == from { cp.filter(|c| c.number + 1 == from).map(|c| c.hash.clone()) } else {
+                let parent = if *n == from {
+                    cp.filter(|c| c.number + 1 == from).map(|c| c.hash.clone())
+                } else {
                     headers.get(&(n - 1)).map(|p| p.hash.clone())
                 };
                 if let Some(parent) = parent
@@ -459,20 +469,50 @@ impl Follower {
                     sqlx::query("DELETE FROM checkpoint").execute(&mut *tx).await.map_err(db("roll back"))?;
                     tx.commit().await.map_err(db("commit"))?;
                     self.metrics.reorgs.inc();
-                    tracing::warn!(from = cp.number, fork = before, "reorg: rolled back to before the deployment block");
+                    tracing::warn!(
+                        from = cp.number,
+                        fork = before,
+                        "reorg: rolled back to before the deployment block"
+                    );
                     return Ok(Step::Reorged { fork: before, from: cp.number });
                 }
                 return Err(Error::DeepReorg { window: self.opts.reorg_window, from: cp.number, to: lowest });
             }
         };
+        let below = self.window_below(&fork).await?;
         let mut tx = self.store.pool().begin().await.map_err(db("begin"))?;
         Store::rollback(&mut tx, fork.number).await?;
+        Store::put_blocks(&mut tx, &below).await?;
         Store::set_checkpoint(&mut tx, &Checkpoint { number: fork.number, hash: fork.hash.clone() }, now()).await?;
         tx.commit().await.map_err(db("commit"))?;
         self.metrics.reorgs.inc();
         self.metrics.indexed.set(i64::try_from(fork.number).unwrap_or(i64::MAX));
         tracing::warn!(from = cp.number, fork = fork.number, depth = cp.number - fork.number, "reorg: rolled back");
         Ok(Step::Reorged { fork: fork.number, from: cp.number })
+    }
+
+    /// The headers of the `reorg_window` blocks below the fork point, when some are missing: a head that went
+    /// back (a revert, a reorg to a shorter chain) had pruned them relative to its own higher number, and the
+    /// next reorg needs them to find its fork point. They are canonical as `fork` is (fetched by number, kept
+    /// only when their parent links lead to `fork`'s hash; none when the chain moved meanwhile).
+    async fn window_below(&self, fork: &BlockRow) -> Result<Vec<BlockRow>> {
+        let lo = fork.number.saturating_sub(self.opts.reorg_window).max(self.deployment_block);
+        if lo >= fork.number || self.store.blocks_desc(fork.number - 1, lo).await?.len() as u64 == fork.number - lo {
+            return Ok(Vec::new());
+        }
+        let headers = self.headers(lo..=fork.number).await?;
+        let mut expect = fork.hash.clone();
+        for n in (lo..=fork.number).rev() {
+            match headers.get(&n) {
+                Some(h) if h.hash == expect => expect.clone_from(&h.parent_hash),
+                _ => {
+                    tracing::debug!(fork = fork.number, at = n, "the chain moved while the window was refilled");
+                    return Ok(Vec::new());
+                }
+            }
+        }
+        tracing::debug!(fork = fork.number, from = lo, "refilled the window below the fork point");
+        Ok(headers.into_values().filter(|h| h.number < fork.number).collect())
     }
 
     /// Steps until block `target` is indexed (tests and `reindex`); errors are returned, not retried.

@@ -21,7 +21,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// The auditors' record of Cairn's market: every model, licence, job, operator and dispute, from the chain's
 /// events alone (no key needed), through reorgs and crashes, served over HTTP.
 #[derive(Debug, Parser)]
-#[command(name = "cairn-indexer", version, after_help = "Examples:
+#[command(
+    name = "cairn-indexer",
+    version,
+    after_help = "Examples:
   # Follow the devnet (make devnet does this for you) and serve on :8080
   cairn-indexer run --rpc-url http://127.0.0.1:8545 --deployments deployments/31337.json
 
@@ -29,7 +32,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
   cairn-indexer run --db postgres://cairn@127.0.0.1:5432/cairn --listen 0.0.0.0:8080
 
   # Rebuild every projection from the stored raw events
-  cairn-indexer reindex --db sqlite://.devnet/indexer.db --deployments deployments/31337.json")]
+  cairn-indexer reindex --db sqlite://.devnet/indexer.db --deployments deployments/31337.json"
+)]
 struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "CAIRN_LOG_FORMAT")]
@@ -235,11 +239,8 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e} (choose another with --listen)", args.listen))?;
     tracing::info!(listen = %args.listen, db = store.url(), rpc = %args.rpc_url, "serving");
-    let server = axum::serve(
-        listener,
-        api::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal());
+    let server = axum::serve(listener, api::app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal());
     let server = tokio::spawn(async move { server.await });
 
     let opts = FollowerOptions {

@@ -1,5 +1,9 @@
 //! Integration tests of cairn-indexer against a real anvil (and Kubo, SQLite, PostgreSQL).
 
+mod crash;
+mod r#gen;
+mod postgres;
+mod reorg;
 mod smoke;
 
 use std::sync::Arc;
