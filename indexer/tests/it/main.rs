@@ -1,5 +1,6 @@
 //! Integration tests of cairn-indexer against a real anvil (and Kubo, SQLite, PostgreSQL).
 
+mod api;
 mod smoke;
 
 use std::sync::Arc;
