@@ -21,15 +21,19 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// The auditors' record of Cairn's market: every model, licence, job, operator and dispute, from the chain's
 /// events alone (no key needed), through reorgs and crashes, served over HTTP.
 #[derive(Debug, Parser)]
-#[command(name = "cairn-indexer", version, after_help = "Examples:
-  # Follow the devnet (make devnet does this for you) and serve on :8080
+#[command(
+    name = "cairn-indexer",
+    version,
+    after_help = "Examples:
+  # Follow the devnet (make devnet does this for you) and serve on :8088
   cairn-indexer run --rpc-url http://127.0.0.1:8545 --deployments deployments/31337.json
 
   # PostgreSQL instead of the embedded SQLite file
   cairn-indexer run --db postgres://cairn@127.0.0.1:5432/cairn --listen 0.0.0.0:8080
 
   # Rebuild every projection from the stored raw events
-  cairn-indexer reindex --db sqlite://.devnet/indexer.db --deployments deployments/31337.json")]
+  cairn-indexer reindex --db sqlite://.devnet/indexer.db --deployments deployments/31337.json"
+)]
 struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "CAIRN_LOG_FORMAT")]
@@ -91,7 +95,7 @@ struct RunArgs {
     #[arg(long, env = "CAIRN_RPC_URL", default_value = "http://127.0.0.1:8545")]
     rpc_url: String,
     /// Address the API listens on.
-    #[arg(long, env = "CAIRN_INDEXER_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "CAIRN_INDEXER_LISTEN", default_value = "127.0.0.1:8088")]
     listen: SocketAddr,
     /// Kubo RPC URL, for model manifests shown by /models/{id} (fetched with size and time limits, cached).
     #[arg(long, env = "CAIRN_IPFS_URL", default_value = "http://127.0.0.1:5001")]
@@ -113,7 +117,8 @@ struct RunArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     match cli.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -235,11 +240,8 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e} (choose another with --listen)", args.listen))?;
     tracing::info!(listen = %args.listen, db = store.url(), rpc = %args.rpc_url, "serving");
-    let server = axum::serve(
-        listener,
-        api::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal());
+    let server = axum::serve(listener, api::app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal());
     let server = tokio::spawn(async move { server.await });
 
     let opts = FollowerOptions {

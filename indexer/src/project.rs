@@ -129,13 +129,17 @@ impl<E: Entity> Table<E> {
             let next_blocks: Vec<Option<i64>> =
                 c.versions.iter().skip(1).map(|(p, _)| Some(p.0)).chain(std::iter::once(None)).collect();
             for ((pos, value), superseded) in c.versions.into_iter().zip(next_blocks) {
-                let mut row: Vec<Val> =
-                    vec![id.clone().into(), created.0.into(), created.1.into(), pos.0.into(), pos.1.into(), superseded.into()];
+                let mut row: Vec<Val> = vec![
+                    id.clone().into(),
+                    created.0.into(),
+                    created.1.into(),
+                    pos.0.into(),
+                    pos.1.into(),
+                    superseded.into(),
+                ];
                 row.extend(value.columns());
-                let data = serde_json::to_string(&value).map_err(|e| Error::Corrupt {
-                    what: format!("{} {id}", E::TABLE),
-                    detail: e.to_string(),
-                })?;
+                let data = serde_json::to_string(&value)
+                    .map_err(|e| Error::Corrupt { what: format!("{} {id}", E::TABLE), detail: e.to_string() })?;
                 row.push(data.into());
                 rows.push(row);
             }
@@ -240,8 +244,10 @@ fn add_to(map: &mut std::collections::BTreeMap<String, String>, token: String, y
     *e = add(e, y);
 }
 
-const JOB_STATES: &[&str] = &["None", "Requested", "Claimed", "Submitted", "Disputed", "Finalized", "Cancelled", "Resolved"];
-const CLOSE_REASONS: &[&str] = &["Open", "Finalized", "Expired", "OperatorUpheld", "OperatorWrong", "ArbitratorRefused"];
+const JOB_STATES: &[&str] =
+    &["None", "Requested", "Claimed", "Submitted", "Disputed", "Finalized", "Cancelled", "Resolved"];
+const CLOSE_REASONS: &[&str] =
+    &["Open", "Finalized", "Expired", "OperatorUpheld", "OperatorWrong", "ArbitratorRefused"];
 
 fn named(names: &[&str], i: u8) -> String {
     names.get(usize::from(i)).map_or_else(|| format!("Unknown({i})"), |s| (*s).to_string())
@@ -327,9 +333,13 @@ async fn param(
     let contract = cx.contract.to_string();
     batch
         .params
-        .upsert(conn, &id, cx.pos, || Param { contract, name: name.clone(), value: serde_json::Value::Null }, |p| {
-            p.value = value
-        })
+        .upsert(
+            conn,
+            &id,
+            cx.pos,
+            || Param { contract, name: name.clone(), value: serde_json::Value::Null },
+            |p| p.value = value,
+        )
         .await
 }
 
@@ -553,7 +563,13 @@ async fn job_market(
                     operator = j.operator.clone();
                 })
                 .await?;
-            let init = || Dispute { id: u(e.disputeId), phase: "Created".into(), bond: "0".into(), created_at: time, ..Default::default() };
+            let init = || Dispute {
+                id: u(e.disputeId),
+                phase: "Created".into(),
+                bond: "0".into(),
+                created_at: time,
+                ..Default::default()
+            };
             batch
                 .disputes
                 .upsert(conn, &u(e.disputeId), cx.pos, init, |d| {
@@ -567,7 +583,7 @@ async fn job_market(
             }
         }
         E::JobClosed(e) => {
-            let (state, reason) = (named(JOB_STATES, e.state as u8), named(CLOSE_REASONS, e.reason as u8));
+            let (state, reason) = (named(JOB_STATES, e.state), named(CLOSE_REASONS, e.reason));
             let mut operator = None;
             let r2 = reason.clone();
             batch
@@ -612,7 +628,8 @@ async fn job_market(
             param(batch, conn, cx, "params".into(), value).await?;
         }
         E::TokenConfigUpdated(e) => {
-            let value = serde_json::json!({"bondRate": u(e.config.bondRate), "minOperatorFee": u(e.config.minOperatorFee)});
+            let value =
+                serde_json::json!({"bondRate": u(e.config.bondRate), "minOperatorFee": u(e.config.minOperatorFee)});
             param(batch, conn, cx, format!("token/{}", a(e.token)), value).await?;
         }
         E::TreasuryUpdated(e) => {
@@ -838,8 +855,14 @@ async fn committee(
             param(batch, conn, cx, "params".into(), value).await?;
         }
         E::ArbitrableSet(e) => {
-            param(batch, conn, cx, format!("arbitrable/{}", a(e.arbitrable)), serde_json::json!({"allowed": e.allowed}))
-                .await?;
+            param(
+                batch,
+                conn,
+                cx,
+                format!("arbitrable/{}", a(e.arbitrable)),
+                serde_json::json!({"allowed": e.allowed}),
+            )
+            .await?;
         }
         E::Credited(e) => balance(batch, conn, cx, e.account, e.token, Some(e.amount), None).await?,
         E::Withdrawn(e) => balance(batch, conn, cx, e.account, e.token, None, Some(e.amount)).await?,
