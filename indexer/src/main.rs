@@ -55,8 +55,9 @@ enum Command {
   cairn-indexer run --rpc-url http://127.0.0.1:8545 --deployments deployments/31337.json
   cairn-indexer run --rpc-url ws://127.0.0.1:8545 --db sqlite://indexer.db --listen 127.0.0.1:8080
 
-The API: GET /models, /jobs, /operators, /disputes/{id}, /accounts/{addr}/trail, /stats, /health, /metrics;
-the OpenAPI document at /openapi.json.")]
+The API (read-only): GET /models, /models/{id}, /jobs, /jobs/{id}, /operators, /operators/{addr},
+/disputes, /disputes/{id}, /params, /accounts/{addr}/trail, /did/{did}, /stats, /health, /metrics; lists take
+cursor, limit and format=csv; the OpenAPI document is at /openapi.json.")]
     Run(RunArgs),
     /// Rebuild every projection from the raw events already stored (no RPC needed).
     #[command(after_help = "Examples:
@@ -112,6 +113,10 @@ struct RunArgs {
     /// API requests per second per client IP.
     #[arg(long, default_value_t = 50)]
     rate_limit: u32,
+    /// The API's public base URL (e.g. https://indexer.example), for links in DID documents; default
+    /// http://<the request's Host>.
+    #[arg(long, env = "CAIRN_INDEXER_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -233,6 +238,7 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
         options: ApiOptions {
             finality_depth: args.finality_depth,
             rate_per_second: args.rate_limit,
+            public_url: args.public_url.clone(),
             ..ApiOptions::default()
         },
     };

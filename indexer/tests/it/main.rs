@@ -1,6 +1,7 @@
 //! Integration tests of cairn-indexer against a real anvil (and Kubo, SQLite, PostgreSQL).
 
 mod api;
+mod api_market;
 mod smoke;
 
 use std::sync::Arc;
