@@ -1,6 +1,7 @@
 //! Integration tests of cairn-indexer against a real anvil (and Kubo, SQLite, PostgreSQL).
 
 mod smoke;
+mod undecodable;
 
 use std::sync::Arc;
 
