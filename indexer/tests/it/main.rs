@@ -3,6 +3,7 @@
 mod api;
 mod api_market;
 mod smoke;
+mod undecodable;
 
 use std::sync::Arc;
 
