@@ -1,5 +1,7 @@
 //! Integration tests of cairn-indexer against a real anvil (and Kubo, SQLite, PostgreSQL).
 
+mod drive;
+mod lifecycle;
 mod smoke;
 
 use std::sync::Arc;
