@@ -65,6 +65,11 @@ pub(crate) fn addr(label: &str) -> Address {
     devnet_key(label).address()
 }
 
+/// The address of the hot signer key of the seeded operator or verifier `label`.
+pub(crate) fn hot_address(label: &str) -> Address {
+    devnet_signer_key(label).address()
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Time and blocks
 // ---------------------------------------------------------------------------------------------------------

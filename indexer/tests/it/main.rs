@@ -1,5 +1,6 @@
 //! Integration tests of cairn-indexer against a real anvil (and Kubo, SQLite, PostgreSQL).
 
+mod compare;
 mod drive;
 mod lifecycle;
 mod smoke;
