@@ -2,6 +2,9 @@
 
 mod api;
 mod api_market;
+mod compare;
+mod drive;
+mod lifecycle;
 mod smoke;
 mod undecodable;
 
