@@ -7,6 +7,7 @@ mod drive;
 mod lifecycle;
 mod smoke;
 mod undecodable;
+mod ws;
 
 use std::sync::Arc;
 
