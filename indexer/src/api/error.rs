@@ -28,6 +28,9 @@ pub enum ApiError {
     /// A database query ran past the query timeout (503).
     #[error("the database did not answer within {0} ms: try again, or narrow the query (filters, a smaller limit)")]
     Timeout(u128),
+    /// The whole request ran past the request timeout (408).
+    #[error("the request did not finish within {0} ms: try again, or narrow the query (filters, a smaller limit)")]
+    RequestTimeout(u128),
     /// The client sent more requests than its rate allows (429).
     #[error("rate limit: at most {0} requests per second per client address; retry after a second")]
     RateLimited(u32),
@@ -52,6 +55,7 @@ impl ApiError {
             Self::BadParameter { .. } => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -41,7 +41,7 @@ use axum::{
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Serialize;
 use sqlx::Row;
-use tower_http::{cors::CorsLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer};
+use tower_http::{cors::CorsLayer, limit::RequestBodyLimitLayer};
 use utoipa::ToSchema;
 
 use self::{common::ChainView, error::ApiError};
@@ -330,6 +330,15 @@ async fn rate_limit(State(api): State<Api>, req: Request, next: Next) -> Respons
     next.run(req).await
 }
 
+/// Answers 408 (the JSON error body) when the request runs past `request_timeout`.
+async fn request_timeout(State(api): State<Api>, req: Request, next: Next) -> Response {
+    let limit = api.app.options.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::RequestTimeout(limit.as_millis()).into_response(),
+    }
+}
+
 /// Sets `X-Indexed-Block` (the database checkpoint, as cached by [`Api::view`]) on every response.
 async fn indexed_header(State(api): State<Api>, req: Request, next: Next) -> Response {
     let view = api.view().await;
@@ -362,10 +371,13 @@ pub fn app(state: AppState) -> Router {
         .route("/did/{did}", get(did::document))
         .route("/stats", get(stats::stats))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(api.clone(), record_latency))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, opts.request_timeout))
         .layer(RequestBodyLimitLayer::new(opts.max_body_bytes))
+        // Inside the request timeout: the header's checkpoint query counts against it too, so a stuck database
+        // answers 408 after `request_timeout`, not after `query_timeout` + `request_timeout`.
         .layer(middleware::from_fn_with_state(api.clone(), indexed_header))
+        .layer(middleware::from_fn_with_state(api.clone(), request_timeout))
+        // Outside the timeout, so 408s are measured too.
+        .layer(middleware::from_fn_with_state(api.clone(), record_latency))
         .layer(middleware::from_fn_with_state(api.clone(), rate_limit))
         .layer(
             CorsLayer::new()

@@ -112,25 +112,49 @@ pub(crate) async fn follower(net: &Net, db: &str, metrics: Arc<Metrics>) -> Foll
     Follower::new(store, net.anvil.url(), &net.deployments, opts, metrics).await.unwrap()
 }
 
-/// The API over `follower`'s store, with a high rate limit and `finality_depth`.
-pub(crate) fn app_for(net: &Net, follower: &Follower, metrics: Arc<Metrics>, finality_depth: u64) -> Router {
+/// The API over `follower`'s store with `options`, reading manifests from `ipfs` when given.
+pub(crate) fn app_with(
+    net: &Net,
+    follower: &Follower,
+    metrics: Arc<Metrics>,
+    ipfs: Option<cairn_ipfs::KuboClient>,
+    options: ApiOptions,
+) -> Router {
     api::app(AppState {
         store: follower.store().clone(),
         metrics,
         chain_id: net.deployments.chain_id,
         deployments: Arc::new(net.deployments.clone()),
         provider: Some(follower.provider().clone()),
-        ipfs: None,
-        options: ApiOptions { finality_depth, rate_per_second: 100_000, ..ApiOptions::default() },
+        ipfs,
+        options,
     })
 }
 
+/// The API over `follower`'s store, with a high rate limit and `finality_depth`.
+pub(crate) fn app_for(net: &Net, follower: &Follower, metrics: Arc<Metrics>, finality_depth: u64) -> Router {
+    let options = ApiOptions { finality_depth, rate_per_second: 100_000, ..ApiOptions::default() };
+    app_with(net, follower, metrics, None, options)
+}
+
 #[tokio::test]
-async fn serves_the_seeded_devnet() {
-    let net = Net::start().await;
+async fn serves_the_seeded_devnet_from_sqlite() {
     let dir = tempfile::tempdir().unwrap();
+    serves_the_seeded_devnet(&sqlite_url(&dir, "api.db")).await;
+}
+
+#[tokio::test]
+async fn serves_the_seeded_devnet_from_postgres() {
+    let pg = cairn_testkit::Postgres::start().await.unwrap();
+    serves_the_seeded_devnet(pg.url()).await;
+}
+
+/// The seeded devnet, indexed into the database at `db` (a fresh SQLite file or PostgreSQL database), as the
+/// API serves it.
+async fn serves_the_seeded_devnet(db: &str) {
+    let net = Net::start().await;
     let metrics = Arc::new(Metrics::new());
-    let follower = follower(&net, &sqlite_url(&dir, "api.db"), metrics.clone()).await;
+    let follower = follower(&net, db, metrics.clone()).await;
     let indexed = follower.sync().await.unwrap();
     // Five more blocks without Cairn logs: rows get confirmations, and with a finality depth of 2 they are final.
     let p = net.deployer.provider().clone();

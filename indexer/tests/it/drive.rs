@@ -165,15 +165,29 @@ pub(crate) struct Registered {
 }
 
 /// The seeded seller `seller` signs a `ModelManifest` (EIP-712, signed in Rust) for a new model
-/// (`model_id` zero) or a new version of `model_id`; the deployer relays it.
+/// (`model_id` zero) or a new version of `model_id`; the deployer relays it. The manifest's CID and digest
+/// are made up from `listing.tag`.
 pub(crate) async fn register_model(net: &Net, seller: &str, model_id: U256, listing: &Listing) -> Registered {
+    let (cid, digest) = (format!("bafkreimanifest{}", listing.tag), keccak256(format!("manifest {}", listing.tag)));
+    register_model_with_manifest(net, seller, model_id, listing, &cid, digest).await
+}
+
+/// [`register_model`] naming a real manifest: `cid` and its `digest` (sha256), e.g. a file added to Kubo.
+pub(crate) async fn register_model_with_manifest(
+    net: &Net,
+    seller: &str,
+    model_id: U256,
+    listing: &Listing,
+    cid: &str,
+    digest: B256,
+) -> Registered {
     let seller = devnet_key(seller);
     let registry = models(net, &net.deployer);
     let manifest = ModelManifest {
         seller: seller.address(),
         modelId: model_id,
-        manifestCid: format!("bafkreimanifest{}", listing.tag),
-        manifestDigest: keccak256(format!("manifest {}", listing.tag)),
+        manifestCid: cid.to_string(),
+        manifestDigest: digest,
         weightsDigest: keccak256(format!("weights {}", listing.tag)),
         runtime: Runtime::BertEmbedV1.id(),
         paymentToken: listing.token,
