@@ -17,7 +17,7 @@ use cairn_bindings::JobMarket;
 use cairn_deploy::seed::{devnet_key, devnet_signer_key};
 use cairn_indexer::{
     api::{self, ApiOptions, AppState},
-    follower::{Follower, FollowerOptions},
+    follower::Follower,
     metrics::Metrics,
     reputation,
     store::{Checkpoint, Store},
@@ -105,13 +105,6 @@ pub(crate) async fn walk(app: &Router, path: &str, limit: usize, key: &str) -> V
     all
 }
 
-/// A follower of `net` into `db` sharing `metrics` with the API.
-pub(crate) async fn follower(net: &Net, db: &str, metrics: Arc<Metrics>) -> Follower {
-    let store = Store::open(db).await.unwrap();
-    let opts = FollowerOptions { poll_interval: Duration::from_millis(50), ..Default::default() };
-    Follower::new(store, net.anvil.url(), &net.deployments, opts, metrics).await.unwrap()
-}
-
 /// The API over `follower`'s store with `options`, reading manifests from `ipfs` when given.
 pub(crate) fn app_with(
     net: &Net,
@@ -154,7 +147,7 @@ async fn serves_the_seeded_devnet_from_postgres() {
 async fn serves_the_seeded_devnet(db: &str) {
     let net = Net::start().await;
     let metrics = Arc::new(Metrics::new());
-    let follower = follower(&net, db, metrics.clone()).await;
+    let follower = net.follower_with(db, metrics.clone()).await;
     let indexed = follower.sync().await.unwrap();
     // Five more blocks without Cairn logs: rows get confirmations, and with a finality depth of 2 they are final.
     let p = net.deployer.provider().clone();

@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use crate::{
     Net,
-    api::{app_with, follower, get, ok},
+    api::{app_with, get, ok},
     drive::{self, Drawn, Listing, Request, addr},
     sqlite_url,
 };
@@ -93,7 +93,7 @@ async fn serves_a_market_lifecycle(db: &str) {
     let manifest_bytes = br#"{"schema":"cairn.manifest/2","name":"tiny-bert","files":[]}"#.to_vec();
     let added = ipfs.add_bytes("manifest.json", manifest_bytes, Default::default()).await.unwrap();
     let metrics = Arc::new(Metrics::new());
-    let follower = follower(&net, db, metrics.clone()).await;
+    let follower = net.follower_with(db, metrics.clone()).await;
     let options = ApiOptions { rate_per_second: 100_000, ..Default::default() };
     let app = app_with(&net, &follower, metrics.clone(), Some(ipfs.clone()), options);
 
