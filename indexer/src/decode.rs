@@ -131,10 +131,8 @@ fn to_json(
     accounts: &mut Vec<(String, Address)>,
     hashed: bool,
 ) -> Value {
-    if hashed {
-        if let DynSolValue::FixedBytes(w, _) = v {
-            return json!({ "topic": w.to_string() });
-        }
+    if hashed && let DynSolValue::FixedBytes(w, _) = v {
+        return json!({ "topic": w.to_string() });
     }
     match v {
         DynSolValue::Address(a) => {

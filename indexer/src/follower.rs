@@ -383,7 +383,7 @@ impl Follower {
                 }
                 Err(e) if a < b && too_large(&e.to_string()) => {
                     let mid = a + (b - a) / 2;
-                    self.range.store(((b - a + 1) / 2).max(1), Ordering::Relaxed);
+                    self.range.store((b - a + 1).div_ceil(2).max(1), Ordering::Relaxed);
                     // Popped last-in first: push the upper half first so blocks stay in order.
                     pending.push((mid + 1, b));
                     pending.push((a, mid));

@@ -73,7 +73,7 @@ impl Metrics {
             errors: Counter::default(),
             events_per_second: Gauge::default(),
             api_latency: Family::new_with_constructor(|| {
-                Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5].into_iter())
+                Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
             }),
             last_error: Mutex::new(None),
             last_undecodable: Mutex::new(None),

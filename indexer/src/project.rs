@@ -343,6 +343,26 @@ async fn param(
         .await
 }
 
+/// `Paused` / `Unpaused` (OpenZeppelin `Pausable`): the contract's `paused` parameter.
+async fn paused(batch: &mut Batch, conn: &mut AnyConnection, cx: &LogContext<'_>, paused: bool) -> Result<()> {
+    param(batch, conn, cx, "paused".into(), serde_json::json!({"paused": paused})).await
+}
+
+/// `OwnershipTransferStarted` (OpenZeppelin `Ownable2Step`): the `pendingOwner` parameter.
+async fn pending_owner(batch: &mut Batch, conn: &mut AnyConnection, cx: &LogContext<'_>, to: Address) -> Result<()> {
+    param(batch, conn, cx, "pendingOwner".into(), serde_json::json!({"pendingOwner": a(to)})).await
+}
+
+/// `OwnershipTransferred`: the `owner` parameter; a transfer clears the pending owner (`Ownable2Step`
+/// deletes it), so an existing `pendingOwner` parameter becomes the zero address.
+async fn owner(batch: &mut Batch, conn: &mut AnyConnection, cx: &LogContext<'_>, to: Address) -> Result<()> {
+    param(batch, conn, cx, "owner".into(), serde_json::json!({"owner": a(to)})).await?;
+    let pending = format!("{}/pendingOwner", cx.contract);
+    let cleared = serde_json::json!({"pendingOwner": a(Address::ZERO)});
+    batch.params.update(conn, &pending, cx.pos, |p| p.value = cleared).await?;
+    Ok(())
+}
+
 async fn model_registry(
     batch: &mut Batch,
     conn: &mut AnyConnection,
@@ -465,6 +485,10 @@ async fn model_registry(
             let value = serde_json::json!({"oldValue": u(e.oldValue), "newValue": u(e.newValue)});
             param(batch, conn, cx, e.parameter.clone(), value).await?;
         }
+        E::Paused(_) => paused(batch, conn, cx, true).await?,
+        E::Unpaused(_) => paused(batch, conn, cx, false).await?,
+        E::OwnershipTransferStarted(e) => pending_owner(batch, conn, cx, e.newOwner).await?,
+        E::OwnershipTransferred(e) => owner(batch, conn, cx, e.newOwner).await?,
         #[allow(unreachable_patterns)]
         _ => {}
     }
@@ -583,7 +607,7 @@ async fn job_market(
             }
         }
         E::JobClosed(e) => {
-            let (state, reason) = (named(JOB_STATES, e.state as u8), named(CLOSE_REASONS, e.reason as u8));
+            let (state, reason) = (named(JOB_STATES, e.state), named(CLOSE_REASONS, e.reason));
             let mut operator = None;
             let r2 = reason.clone();
             batch
@@ -643,11 +667,10 @@ async fn job_market(
                 batch.disputes.update(conn, &dispute, cx.pos, |d| d.evidence.push(evidence)).await?;
             }
         }
-        E::Paused(_) => param(batch, conn, cx, "paused".into(), serde_json::json!({"paused": true})).await?,
-        E::Unpaused(_) => param(batch, conn, cx, "paused".into(), serde_json::json!({"paused": false})).await?,
-        E::OwnershipTransferred(e) => {
-            param(batch, conn, cx, "owner".into(), serde_json::json!({"owner": a(e.newOwner)})).await?;
-        }
+        E::Paused(_) => paused(batch, conn, cx, true).await?,
+        E::Unpaused(_) => paused(batch, conn, cx, false).await?,
+        E::OwnershipTransferStarted(e) => pending_owner(batch, conn, cx, e.newOwner).await?,
+        E::OwnershipTransferred(e) => owner(batch, conn, cx, e.newOwner).await?,
         E::Credited(e) => balance(batch, conn, cx, e.account, e.token, Some(e.amount), None).await?,
         E::Withdrawn(e) => balance(batch, conn, cx, e.account, e.token, None, Some(e.amount)).await?,
         E::ParameterUpdated(e) => {
@@ -669,7 +692,6 @@ async fn reopen(
     penalty: U256,
     expired: bool,
 ) -> Result<()> {
-    let mut token = String::new();
     batch
         .jobs
         .update(conn, &u(job_id), cx.pos, |j| {
@@ -678,7 +700,6 @@ async fn reopen(
             j.bond = "0".into();
             j.submit_by = 0;
             j.reopened += 1;
-            token = j.token.clone();
         })
         .await?;
     batch
@@ -689,7 +710,8 @@ async fn reopen(
             } else {
                 o.claims_released += 1;
             }
-            add_to(&mut o.penalties, token, penalty);
+            // The penalty is a slash of the ETH bond (`JobMarket._reopen`), whatever the job's token.
+            o.penalties = add(&o.penalties, penalty);
         })
         .await?;
     Ok(())
@@ -713,6 +735,7 @@ async fn operator_registry(
                 locked: "0".into(),
                 unbonding: "0".into(),
                 slashed: "0".into(),
+                penalties: "0".into(),
                 ..Default::default()
             };
             ops.upsert(conn, &a(e.operator), p, init, |o| {
@@ -770,7 +793,9 @@ async fn operator_registry(
         E::VerifierSet(e) => {
             ops.update(conn, &a(e.operator), p, |o| o.verifier = e.enabled).await?;
         }
-        E::JobCompletedRecorded(_) => {}
+        E::JobCompletedRecorded(e) => {
+            ops.update(conn, &a(e.operator), p, |o| o.jobs_completed = e.jobsCompleted).await?;
+        }
         E::DisputeLostRecorded(e) => {
             ops.update(conn, &a(e.operator), p, |o| o.disputes_lost = e.disputesLost).await?;
         }
@@ -782,6 +807,10 @@ async fn operator_registry(
             let value = serde_json::json!({"oldValue": u(e.oldValue), "newValue": u(e.newValue)});
             param(batch, conn, cx, e.parameter.clone(), value).await?;
         }
+        E::Paused(_) => paused(batch, conn, cx, true).await?,
+        E::Unpaused(_) => paused(batch, conn, cx, false).await?,
+        E::OwnershipTransferStarted(e) => pending_owner(batch, conn, cx, e.newOwner).await?,
+        E::OwnershipTransferred(e) => owner(batch, conn, cx, e.newOwner).await?,
         #[allow(unreachable_patterns)]
         _ => {}
     }
@@ -817,8 +846,14 @@ async fn committee(
             .await?;
         }
         E::NotEnoughJurors(e) => {
-            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| d.not_enough_jurors = Some(u(e.eligible)))
-                .await?;
+            // The draw rules 0 at once (`ReexecutionCommittee.draw` → `_finish`), with no DisputeRuled event.
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
+                d.not_enough_jurors = Some(u(e.eligible));
+                d.phase = "Ruled".into();
+                d.ruling = Some(0);
+                d.ruled_at = Some(time);
+            })
+            .await?;
         }
         E::Reseeded(e) => {
             ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| d.reseeds.push(u(e.seedBlock))).await?;
@@ -870,6 +905,8 @@ async fn committee(
             let value = serde_json::json!({"oldValue": u(e.oldValue), "newValue": u(e.newValue)});
             param(batch, conn, cx, e.parameter.clone(), value).await?;
         }
+        E::OwnershipTransferStarted(e) => pending_owner(batch, conn, cx, e.newOwner).await?,
+        E::OwnershipTransferred(e) => owner(batch, conn, cx, e.newOwner).await?,
         #[allow(unreachable_patterns)]
         _ => {}
     }

@@ -8,7 +8,7 @@
 use std::{fs::File, path::PathBuf, str::FromStr, time::Duration};
 
 use sqlx::{
-    AnyConnection, AnyPool, Row,
+    AnyConnection, AnyPool, Connection, Row,
     any::{AnyConnectOptions, AnyPoolOptions},
 };
 
@@ -213,6 +213,13 @@ impl Store {
                     Ok(())
                 })
             });
+        }
+        if backend == Backend::Sqlite {
+            // One connection first, so a file that is not a database (or cannot be opened) says so at once: the
+            // pool would retry the failing set-up until its acquire timeout and report only "timed out".
+            let mut probe = AnyConnection::connect_with(&options).await.map_err(db("open the SQLite file"))?;
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&mut probe).await.map_err(db("open the SQLite file"))?;
+            probe.close().await.map_err(db("open the SQLite file"))?;
         }
         let pool = pool.connect_with(options).await.map_err(db("connect"))?;
         let store = Self { pool, backend, url: redact(url) };

@@ -1,7 +1,7 @@
 //! Cheap, real market events for the reorg, crash and fault suites: the seeded actors (`cairn_deploy::seed`)
 //! add and unstake stake, update their profiles, toggle verifier duty, request jobs and claim them, through
 //! the deployed contracts, signed with their devnet keys. Also the seeded random numbers every suite draws
-//! from, the anvil controls (reorg, snapshot/revert, mining) and a dump of every projection row.
+//! from, the anvil controls (reorg, snapshot/revert, mining) and a dump of a whole database.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -15,11 +15,10 @@ use alloy::{
 };
 use cairn_bindings::{DevToken, JobMarket, ModelRegistry, OperatorRegistry};
 use cairn_deploy::seed::{devnet_key, devnet_signer_key};
-use cairn_indexer::store::PROJECTION_TABLES;
 use cairn_protocol::{ModelManifest, Region, RegionMask, Runtime, typed};
 use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
-use sqlx::{Column, Row};
+use sqlx::Row;
 
 use crate::Net;
 
@@ -421,29 +420,27 @@ impl Gen {
 // ---------------------------------------------------------------------------------------------------------------
 // Comparing databases
 
-/// Every row of every projection table, of the account trails and of the raw events, all columns, one line
-/// per row (`table col=value …`), sorted: two databases that indexed the same chain give the same lines.
-pub(crate) async fn projection_dump(pool: &sqlx::AnyPool) -> Vec<String> {
-    let mut out = Vec::new();
-    for table in PROJECTION_TABLES.iter().chain(&["event_accounts", "events"]) {
-        let rows = sqlx::query(&format!("SELECT * FROM {table}")).fetch_all(pool).await.unwrap();
-        for r in &rows {
-            let cols: Vec<String> = r
-                .columns()
-                .iter()
-                .map(|c| {
-                    let i = c.ordinal();
-                    let v = match r.try_get::<Option<i64>, _>(i) {
-                        Ok(v) => v.map_or("NULL".into(), |v| v.to_string()),
-                        Err(_) => {
-                            r.try_get::<Option<String>, _>(i).unwrap().map_or("NULL".into(), |v| format!("{v:?}"))
-                        }
-                    };
-                    format!("{}={v}", c.name())
-                })
-                .collect();
-            out.push(format!("{table} {}", cols.join(" ")));
-        }
+/// Every projection row ([`crate::compare::projection_dump`]), then every raw event and account-trail row:
+/// two databases that indexed the same chain give the same lines.
+pub(crate) async fn database_dump(pool: &sqlx::AnyPool) -> Vec<String> {
+    let mut out = crate::compare::projection_dump(pool).await;
+    let events = sqlx::query(
+        "SELECT block_number, log_index, block_hash, tx_hash, tx_index, address, contract, event, topics, data, \
+         COALESCE(fields, 'NULL'), COALESCE(error, 'NULL') FROM events",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for r in &events {
+        let (block, log): (i64, i64) = (r.get(0), r.get(1));
+        let text: Vec<String> = [2, 3, 5, 6, 7, 8, 9, 10, 11].iter().map(|&i| r.get::<String, _>(i)).collect();
+        out.push(format!("events|{block}|{log}|tx_index={}|{}", r.get::<i64, _>(4), text.join("|")));
+    }
+    let accounts =
+        sqlx::query("SELECT account, block_number, log_index, role FROM event_accounts").fetch_all(pool).await.unwrap();
+    for r in &accounts {
+        let (account, block, log, role): (String, i64, i64, String) = (r.get(0), r.get(1), r.get(2), r.get(3));
+        out.push(format!("event_accounts|{account}|{block}|{log}|{role}"));
     }
     out.sort();
     out

@@ -18,7 +18,7 @@ use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::{
     Net,
-    r#gen::{Action, Gen, Rng, assert_same_rows, head, mine, projection_dump, reorg, revert, rpc, snapshot},
+    r#gen::{Action, Gen, Rng, assert_same_rows, database_dump, head, mine, reorg, revert, rpc, snapshot},
     sqlite_url,
 };
 
@@ -109,16 +109,16 @@ impl Running {
 pub(crate) async fn clean_dump(net: &Net, db: &str) -> Vec<String> {
     let (f, _) = follower_at(net, net.anvil.url(), db, test_options()).await;
     f.sync().await.unwrap();
-    let dump = projection_dump(f.store().pool()).await;
+    let dump = database_dump(f.store().pool()).await;
     f.store().pool().close().await;
     dump
 }
 
 /// Asserts `store` holds exactly what a clean index of the chain into `clean_db` holds.
 pub(crate) async fn assert_matches_clean(net: &Net, store: &Store, clean_db: &str, context: &str) {
-    let followed = projection_dump(store.pool()).await;
+    let followed = database_dump(store.pool()).await;
     let clean = clean_dump(net, clean_db).await;
-    assert!(clean.iter().any(|l| l.starts_with("events ")), "{context}: the clean index holds no event");
+    assert!(clean.iter().any(|l| l.starts_with("events|")), "{context}: the clean index holds no event");
     assert_same_rows(&followed, &clean, context);
 }
 
@@ -386,7 +386,7 @@ async fn a_reorg_as_deep_as_the_window_after_a_jump_is_rolled_back() {
 
 /// Everything the follower stored, checkpoint included.
 async fn whole_dump(store: &Store) -> (Vec<String>, Option<cairn_indexer::store::Checkpoint>) {
-    (projection_dump(store.pool()).await, store.checkpoint().await.unwrap())
+    (database_dump(store.pool()).await, store.checkpoint().await.unwrap())
 }
 
 #[tokio::test]
