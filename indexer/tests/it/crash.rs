@@ -123,10 +123,11 @@ pub(crate) async fn kill_rounds(db: &str, clean_db: &str, rounds: usize) {
     let started = Instant::now();
     actors.flood(FIRST, 100, Duration::ZERO).await;
     eprintln!("{FIRST} events in {:?}", started.elapsed());
-    let flood = {
+    let flood = |txs: usize| {
         let actors = actors.clone();
-        tokio::spawn(async move { actors.flood(TOTAL - FIRST, 40, Duration::from_millis(20)).await })
+        tokio::spawn(async move { actors.flood(txs, 40, Duration::from_millis(20)).await })
     };
+    let mut floods = vec![flood(TOTAL - FIRST)];
     let mut killed_with = Vec::new();
     // Even rounds kill at a blind instant up to `span` (doubled after a run that stored nothing: a debug build
     // on a busy machine takes seconds for its first thousands of events); odd rounds just after a commit.
@@ -135,7 +136,11 @@ pub(crate) async fn kill_rounds(db: &str, clean_db: &str, rounds: usize) {
         let mut child = spawn_indexer(&net, &deployments, db, &log);
         let started = Instant::now();
         if round % 2 == 1 {
-            // Once it has committed something new, while it follows the flood (a commit every few blocks).
+            // Once it has committed something new, while it follows the flood (a commit every few blocks); the
+            // chain keeps moving after the main flood ended.
+            if floods.iter().all(|f| f.is_finished()) {
+                floods.push(flood(400));
+            }
             let reader = Store::open(db).await.unwrap();
             let before = reader.checkpoint().await.unwrap().map(|c| c.number);
             while reader.checkpoint().await.unwrap().map(|c| c.number) == before {
@@ -160,8 +165,8 @@ pub(crate) async fn kill_rounds(db: &str, clean_db: &str, rounds: usize) {
         child.wait().unwrap();
         let n = assert_whole(&net, db, &format!("round {round}, killed after {after} ms")).await;
         killed_with.push((after, n));
-        if n == stored_before {
-            span = (span * 2).min(60_000);
+        if n == stored_before && !floods.iter().all(|f| f.is_finished()) {
+            span = (span * 2).min(30_000);
         }
         stored_before = n;
         tokio::time::sleep(Duration::from_millis(rng.range(0, 300))).await;
@@ -170,7 +175,9 @@ pub(crate) async fn kill_rounds(db: &str, clean_db: &str, rounds: usize) {
     if std::env::var_os("CAIRN_TEST_SHOW_LOG").is_some() {
         eprintln!("{}", std::fs::read_to_string(&log).unwrap_or_default());
     }
-    flood.await.unwrap();
+    for f in floods {
+        f.await.unwrap();
+    }
     let mut child = spawn_indexer(&net, &deployments, db, &log);
     wait_indexed(&net, db, &mut child, &log, Duration::from_secs(300)).await;
     child.kill().unwrap();
