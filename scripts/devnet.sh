@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Local devnet: anvil (chain 31337) + Kubo (offline), in the background on fixed loopback ports, with the
 # contracts deployed (deployments/31337.json) and seeded: a seller, a buyer, three staked operators, five
-# verifiers and DevToken (keys in .devnet/accounts.json; all derived from public labels: devnet only).
+# verifiers and DevToken (keys in .devnet/accounts.json; all derived from public labels: devnet only); and
+# cairn-indexer following it into .devnet/indexer.db, its API on CAIRN_INDEXER_PORT.
 #   scripts/devnet.sh up|down|status
 # State (URLs, pids) in .devnet/state.json; logs in .devnet/*.log; Kubo's repo in .devnet/ipfs.
-# Ports: CAIRN_ANVIL_PORT (8545), CAIRN_KUBO_API_PORT (5001), CAIRN_KUBO_GATEWAY_PORT (8080).
+# Ports: CAIRN_ANVIL_PORT (8545), CAIRN_KUBO_API_PORT (5001), CAIRN_KUBO_GATEWAY_PORT (8080),
+# CAIRN_INDEXER_PORT (8088).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +18,9 @@ state=$dir/state.json
 anvil_port=${CAIRN_ANVIL_PORT:-8545}
 api_port=${CAIRN_KUBO_API_PORT:-5001}
 gateway_port=${CAIRN_KUBO_GATEWAY_PORT:-8080}
+indexer_port=${CAIRN_INDEXER_PORT:-8088}
+indexer_url=http://127.0.0.1:$indexer_port
+indexer_db=$dir/indexer.db
 anvil_url=http://127.0.0.1:$anvil_port
 # anvil's public test account 0: deploys and owns the devnet contracts.
 anvil_key0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
@@ -33,6 +38,10 @@ anvil_answers() {
 
 kubo_answers() {
   curl -sf -m 2 -X POST "$1/api/v0/version" >/dev/null 2>&1
+}
+
+indexer_answers() {
+  curl -s -m 2 "$1/health" 2>/dev/null | grep -q '"chainId"'
 }
 
 port_busy() {
@@ -68,14 +77,17 @@ up() {
     echo "devnet already running: chain $(state_field anvil_url), Kubo $(state_field kubo_url)"
     if deploy_tool verify --rpc-url "$(state_field anvil_url)" --deployments-dir "$root/deployments" >/dev/null 2>&1; then
       echo "contracts deployed (deployments/31337.json), actors in .devnet/accounts.json"
+      alive "$(state_field indexer_pid)" || start_indexer keep
     else
       deploy_and_seed "$(state_field anvil_url)"
+      start_indexer fresh
     fi
+    echo "indexer: $indexer_url (health: $indexer_url/health, log: .devnet/indexer.log)"
     return 0
   fi
   down >/dev/null
-  for port in "$anvil_port" "$api_port" "$gateway_port"; do
-    port_busy "$port" && die "port $port is already in use by another process; stop it or set CAIRN_ANVIL_PORT / CAIRN_KUBO_API_PORT / CAIRN_KUBO_GATEWAY_PORT"
+  for port in "$anvil_port" "$api_port" "$gateway_port" "$indexer_port"; do
+    port_busy "$port" && die "port $port is already in use by another process; stop it or set CAIRN_ANVIL_PORT / CAIRN_KUBO_API_PORT / CAIRN_KUBO_GATEWAY_PORT / CAIRN_INDEXER_PORT"
   done
   mkdir -p "$dir"
 
@@ -110,7 +122,33 @@ JSON
   wait_for anvil anvil_answers "$anvil_url" "$anvil_pid" "$dir/anvil.log" || { down; exit 1; }
   wait_for Kubo kubo_answers "$kubo_url" "$kubo_pid" "$dir/kubo.log" || { down; exit 1; }
   deploy_and_seed "$anvil_url"
-  echo "devnet up: chain $anvil_url, Kubo RPC $kubo_url (state: ${state#"$root"/}; stop with \`make devnet-down\`)"
+  start_indexer fresh
+  echo "devnet up: chain $anvil_url, Kubo RPC $kubo_url, indexer $indexer_url (state: ${state#"$root"/}; stop with \`make devnet-down\`)"
+}
+
+# Starts cairn-indexer on the devnet; `fresh` drops its database first (a new chain or a new deployment).
+start_indexer() { # fresh|keep
+  local pid
+  pid=$(state_field indexer_pid || true)
+  if alive "$pid"; then kill "$pid"; for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.1; done; fi
+  [[ $1 == fresh ]] && rm -f "$indexer_db" "$indexer_db-wal" "$indexer_db-shm" "$indexer_db.lock"
+  echo "==> cairn-indexer on $indexer_url (database .devnet/indexer.db; its first build takes a few minutes)"
+  cargo build -q --locked -p cairn-indexer || die "building cairn-indexer failed (output above)"
+  local bin=${CARGO_TARGET_DIR:-$root/target}/debug/cairn-indexer
+  CAIRN_LOG=${CAIRN_LOG:-info} nohup "$bin" run --rpc-url "$(state_field anvil_url)" \
+    --deployments "$root/deployments/31337.json" --db "sqlite://$indexer_db" \
+    --listen "127.0.0.1:$indexer_port" --ipfs-url "$(state_field kubo_url)" --poll-interval-ms 250 \
+    >"$dir/indexer.log" 2>&1 &
+  local indexer_pid=$!
+  python3 - "$state" "$indexer_pid" "$indexer_url" <<'PY'
+import json, sys
+path, pid, url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+state = json.load(open(path))
+state.update(indexer_pid=pid, indexer_url=url)
+json.dump(state, open(path + ".tmp", "w"), indent=2)
+import os; os.replace(path + ".tmp", path)
+PY
+  wait_for cairn-indexer indexer_answers "$indexer_url" "$indexer_pid" "$dir/indexer.log"
 }
 
 deploy_tool() {
@@ -128,7 +166,7 @@ deploy_and_seed() { # rpc_url
 
 down() {
   local stopped=0
-  for name in anvil kubo; do
+  for name in indexer anvil kubo; do
     local pid
     pid=$(state_field "${name}_pid" || true)
     if alive "$pid"; then
@@ -148,6 +186,9 @@ status() {
   local ok=0
   if anvil_answers "$(state_field anvil_url)"; then echo "anvil: up at $(state_field anvil_url)"; else echo "anvil: DOWN"; ok=1; fi
   if kubo_answers "$(state_field kubo_url)"; then echo "kubo:  up at $(state_field kubo_url)"; else echo "kubo:  DOWN"; ok=1; fi
+  if indexer_answers "$(state_field indexer_url)"; then
+    echo "indexer: up at $(state_field indexer_url) ($(curl -s -m 2 "$(state_field indexer_url)/health"))"
+  else echo "indexer: DOWN (log: .devnet/indexer.log)"; ok=1; fi
   return $ok
 }
 

@@ -92,12 +92,11 @@ impl Decoder {
     pub fn decode(&self, address: Address, data: &LogData) -> Result<Decoded, Undecodable> {
         let contract = self.contracts.get(&address).ok_or(Undecodable::UnknownContract(address))?;
         let topic0 = data.topics().first().copied();
-        let event = topic0.and_then(|t| self.events.get(&(contract.clone(), t))).ok_or_else(|| {
-            Undecodable::UnknownTopic {
+        let event =
+            topic0.and_then(|t| self.events.get(&(contract.clone(), t))).ok_or_else(|| Undecodable::UnknownTopic {
                 contract: contract.clone(),
                 topic: topic0.map_or_else(|| "none".to_string(), |t| t.to_string()),
-            }
-        })?;
+            })?;
         let decoded = event.decode_log(data).map_err(|e| Undecodable::BadData {
             contract: contract.clone(),
             event: event.name.clone(),
@@ -109,7 +108,8 @@ impl Decoder {
         for input in &event.inputs {
             let value = if input.indexed { indexed.next() } else { body.next() };
             let Some(value) = value else { continue };
-            let json = to_json(&value, &input.components, &input.name, &mut accounts, input.indexed && is_hashed(input));
+            let json =
+                to_json(&value, &input.components, &input.name, &mut accounts, input.indexed && is_hashed(input));
             fields.insert(input.name.clone(), json);
         }
         Ok(Decoded { event: event.name.clone(), fields: Value::Object(fields), accounts })
@@ -124,11 +124,15 @@ fn is_hashed(p: &EventParam) -> bool {
 
 /// JSON for a decoded value: 0x-hex for addresses, fixed bytes and bytes; decimal strings for integers (a
 /// uint256 does not fit a JSON number); objects for tuples, keyed by the ABI's component names.
-fn to_json(v: &DynSolValue, components: &[Param], path: &str, accounts: &mut Vec<(String, Address)>, hashed: bool) -> Value {
-    if hashed {
-        if let DynSolValue::FixedBytes(w, _) = v {
-            return json!({ "topic": w.to_string() });
-        }
+fn to_json(
+    v: &DynSolValue,
+    components: &[Param],
+    path: &str,
+    accounts: &mut Vec<(String, Address)>,
+    hashed: bool,
+) -> Value {
+    if hashed && let DynSolValue::FixedBytes(w, _) = v {
+        return json!({ "topic": w.to_string() });
     }
     match v {
         DynSolValue::Address(a) => {
@@ -143,14 +147,17 @@ fn to_json(v: &DynSolValue, components: &[Param], path: &str, accounts: &mut Vec
         DynSolValue::String(s) => Value::String(s.clone()),
         DynSolValue::Function(f) => Value::String(f.to_string()),
         DynSolValue::Array(items) | DynSolValue::FixedArray(items) => Value::Array(
-            items.iter().enumerate().map(|(i, x)| to_json(x, components, &format!("{path}[{i}]"), accounts, false)).collect(),
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| to_json(x, components, &format!("{path}[{i}]"), accounts, false))
+                .collect(),
         ),
         DynSolValue::Tuple(items) => {
             let mut m = Map::new();
             for (i, x) in items.iter().enumerate() {
-                let (name, sub) = components
-                    .get(i)
-                    .map_or_else(|| (i.to_string(), &[][..]), |c| (c.name.clone(), &c.components[..]));
+                let (name, sub) =
+                    components.get(i).map_or_else(|| (i.to_string(), &[][..]), |c| (c.name.clone(), &c.components[..]));
                 m.insert(name.clone(), to_json(x, sub, &format!("{path}.{name}"), accounts, false));
             }
             Value::Object(m)
@@ -182,7 +189,10 @@ mod tests {
         let ev = JobMarket::JobClaimed { jobId: U256::from(7), operator, bond: U256::from(5), submitBy: 99 };
         let out = d.decode(market, &ev.encode_log_data()).unwrap();
         assert_eq!(out.event, "JobClaimed");
-        assert_eq!(out.fields, json!({"jobId": "7", "operator": operator.to_string().to_lowercase(), "bond": "5", "submitBy": "99"}));
+        assert_eq!(
+            out.fields,
+            json!({"jobId": "7", "operator": operator.to_string().to_lowercase(), "bond": "5", "submitBy": "99"})
+        );
         assert_eq!(out.accounts, vec![("operator".to_string(), operator)]);
     }
 

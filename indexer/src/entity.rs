@@ -184,6 +184,8 @@ pub struct Operator {
     pub upheld: u64,
     /// Disputes lost (the contract's counter).
     pub disputes_lost: u64,
+    /// Jobs settled in the operator's favour, finalized or upheld (the contract's `jobsCompleted` counter).
+    pub jobs_completed: u64,
     /// Claims that timed out.
     pub claim_timeouts: u64,
     /// Claims handed back.
@@ -192,8 +194,9 @@ pub struct Operator {
     pub slashes: u64,
     /// Total slashed, wei.
     pub slashed: String,
-    /// Total claim penalties, in each job's token.
-    pub penalties: BTreeMap<String, String>,
+    /// Total claim penalties (released and timed-out claims), wei: always ETH, taken from the locked stake
+    /// whatever the job's token.
+    pub penalties: String,
 }
 
 impl Entity for Operator {

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The database URL is neither `sqlite://…` nor `postgres://…`.
-    #[error("database URL `{0}`: expected sqlite://PATH (e.g. sqlite://.devnet/indexer.db) or postgres://USER@HOST:PORT/DB")]
+    #[error(
+        "database URL `{0}`: expected sqlite://PATH (e.g. sqlite://.devnet/indexer.db) or postgres://USER@HOST:PORT/DB"
+    )]
     DatabaseUrl(String),
     /// A database operation failed.
     #[error("database {what}: {source}")]

@@ -335,7 +335,9 @@ impl Follower {
                 return Ok(None);
             }
             for (n, h) in headers.range(from.max(window_start)..=to) {
-                let parent = if *n == from { cp.filter(|c| c.number + 1 == from).map(|c| c.hash.clone()) } else {
+                let parent = if *n == from {
+                    cp.filter(|c| c.number + 1 == from).map(|c| c.hash.clone())
+                } else {
                     headers.get(&(n - 1)).map(|p| p.hash.clone())
                 };
                 if let Some(parent) = parent
@@ -379,7 +381,7 @@ impl Follower {
                 }
                 Err(e) if a < b && too_large(&e.to_string()) => {
                     let mid = a + (b - a) / 2;
-                    self.range.store(((b - a + 1) / 2).max(1), Ordering::Relaxed);
+                    self.range.store((b - a + 1).div_ceil(2).max(1), Ordering::Relaxed);
                     // Popped last-in first: push the upper half first so blocks stay in order.
                     pending.push((mid + 1, b));
                     pending.push((a, mid));
@@ -465,7 +467,11 @@ impl Follower {
                     sqlx::query("DELETE FROM checkpoint").execute(&mut *tx).await.map_err(db("roll back"))?;
                     tx.commit().await.map_err(db("commit"))?;
                     self.metrics.reorgs.inc();
-                    tracing::warn!(from = cp.number, fork = before, "reorg: rolled back to before the deployment block");
+                    tracing::warn!(
+                        from = cp.number,
+                        fork = before,
+                        "reorg: rolled back to before the deployment block"
+                    );
                     return Ok(Step::Reorged { fork: before, from: cp.number });
                 }
                 return Err(Error::DeepReorg { window: self.opts.reorg_window, from: cp.number, to: lowest });

@@ -5,7 +5,7 @@
 //! checkpoint moves in the transaction that stored what it covers), and serves it all over HTTP.
 //!
 //! Modules: [`store`] (SQLite or PostgreSQL, one schema), [`decode`] (logs → fields), [`entity`] and
-//! [`project`] (the projections), [`follower`] (backfill, follow, reorgs), [`metrics`], [`reindex`].
+//! [`project`] (the projections), [`follower`] (backfill, follow, reorgs), [`metrics`], [`reputation`], [`api`], [`reindex`].
 
 pub mod api;
 pub mod decode;
@@ -14,6 +14,7 @@ pub mod error;
 pub mod follower;
 pub mod metrics;
 pub mod project;
+pub mod reputation;
 pub mod store;
 
 use std::collections::BTreeMap;

@@ -21,15 +21,19 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// The auditors' record of Cairn's market: every model, licence, job, operator and dispute, from the chain's
 /// events alone (no key needed), through reorgs and crashes, served over HTTP.
 #[derive(Debug, Parser)]
-#[command(name = "cairn-indexer", version, after_help = "Examples:
-  # Follow the devnet (make devnet does this for you) and serve on :8080
+#[command(
+    name = "cairn-indexer",
+    version,
+    after_help = "Examples:
+  # Follow the devnet (make devnet does this for you) and serve on :8088
   cairn-indexer run --rpc-url http://127.0.0.1:8545 --deployments deployments/31337.json
 
   # PostgreSQL instead of the embedded SQLite file
   cairn-indexer run --db postgres://cairn@127.0.0.1:5432/cairn --listen 0.0.0.0:8080
 
   # Rebuild every projection from the stored raw events
-  cairn-indexer reindex --db sqlite://.devnet/indexer.db --deployments deployments/31337.json")]
+  cairn-indexer reindex --db sqlite://.devnet/indexer.db --deployments deployments/31337.json"
+)]
 struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "CAIRN_LOG_FORMAT")]
@@ -51,8 +55,9 @@ enum Command {
   cairn-indexer run --rpc-url http://127.0.0.1:8545 --deployments deployments/31337.json
   cairn-indexer run --rpc-url ws://127.0.0.1:8545 --db sqlite://indexer.db --listen 127.0.0.1:8080
 
-The API: GET /models, /jobs, /operators, /disputes/{id}, /accounts/{addr}/trail, /stats, /health, /metrics;
-the OpenAPI document at /openapi.json.")]
+The API (read-only): GET /models, /models/{id}, /jobs, /jobs/{id}, /operators, /operators/{addr},
+/disputes, /disputes/{id}, /params, /accounts/{addr}/trail, /did/{did}, /stats, /health, /metrics; lists take
+cursor, limit and format=csv; the OpenAPI document is at /openapi.json.")]
     Run(RunArgs),
     /// Rebuild every projection from the raw events already stored (no RPC needed).
     #[command(after_help = "Examples:
@@ -91,7 +96,7 @@ struct RunArgs {
     #[arg(long, env = "CAIRN_RPC_URL", default_value = "http://127.0.0.1:8545")]
     rpc_url: String,
     /// Address the API listens on.
-    #[arg(long, env = "CAIRN_INDEXER_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "CAIRN_INDEXER_LISTEN", default_value = "127.0.0.1:8088")]
     listen: SocketAddr,
     /// Kubo RPC URL, for model manifests shown by /models/{id} (fetched with size and time limits, cached).
     #[arg(long, env = "CAIRN_IPFS_URL", default_value = "http://127.0.0.1:5001")]
@@ -108,12 +113,17 @@ struct RunArgs {
     /// API requests per second per client IP.
     #[arg(long, default_value_t = 50)]
     rate_limit: u32,
+    /// The API's public base URL (e.g. https://indexer.example), for links in DID documents; default
+    /// http://<the request's Host>.
+    #[arg(long, env = "CAIRN_INDEXER_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     match cli.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -228,6 +238,7 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
         options: ApiOptions {
             finality_depth: args.finality_depth,
             rate_per_second: args.rate_limit,
+            public_url: args.public_url.clone(),
             ..ApiOptions::default()
         },
     };
@@ -235,11 +246,8 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e} (choose another with --listen)", args.listen))?;
     tracing::info!(listen = %args.listen, db = store.url(), rpc = %args.rpc_url, "serving");
-    let server = axum::serve(
-        listener,
-        api::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal());
+    let server = axum::serve(listener, api::app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal());
     let server = tokio::spawn(async move { server.await });
 
     let opts = FollowerOptions {

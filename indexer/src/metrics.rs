@@ -73,7 +73,7 @@ impl Metrics {
             errors: Counter::default(),
             events_per_second: Gauge::default(),
             api_latency: Family::new_with_constructor(|| {
-                Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5].into_iter())
+                Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
             }),
             last_error: Mutex::new(None),
             last_undecodable: Mutex::new(None),
@@ -86,9 +86,17 @@ impl Metrics {
         registry.register("finalized_block", "Finalized block", m.finalized.clone());
         registry.register("events", "Logs stored", m.events.clone());
         registry.register("reorgs", "Reorgs rolled back", m.reorgs.clone());
-        registry.register("undecodable_logs", "Logs stored raw because they could not be decoded", m.undecodable.clone());
+        registry.register(
+            "undecodable_logs",
+            "Logs stored raw because they could not be decoded",
+            m.undecodable.clone(),
+        );
         registry.register("follower_errors", "RPC or database errors the follower retried", m.errors.clone());
-        registry.register("events_per_second", "Ingest rate over the last committed range", m.events_per_second.clone());
+        registry.register(
+            "events_per_second",
+            "Ingest rate over the last committed range",
+            m.events_per_second.clone(),
+        );
         registry.register("api_request_duration_seconds", "API latency by route and status", m.api_latency.clone());
         m.registry = registry;
         m

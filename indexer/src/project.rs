@@ -129,13 +129,17 @@ impl<E: Entity> Table<E> {
             let next_blocks: Vec<Option<i64>> =
                 c.versions.iter().skip(1).map(|(p, _)| Some(p.0)).chain(std::iter::once(None)).collect();
             for ((pos, value), superseded) in c.versions.into_iter().zip(next_blocks) {
-                let mut row: Vec<Val> =
-                    vec![id.clone().into(), created.0.into(), created.1.into(), pos.0.into(), pos.1.into(), superseded.into()];
+                let mut row: Vec<Val> = vec![
+                    id.clone().into(),
+                    created.0.into(),
+                    created.1.into(),
+                    pos.0.into(),
+                    pos.1.into(),
+                    superseded.into(),
+                ];
                 row.extend(value.columns());
-                let data = serde_json::to_string(&value).map_err(|e| Error::Corrupt {
-                    what: format!("{} {id}", E::TABLE),
-                    detail: e.to_string(),
-                })?;
+                let data = serde_json::to_string(&value)
+                    .map_err(|e| Error::Corrupt { what: format!("{} {id}", E::TABLE), detail: e.to_string() })?;
                 row.push(data.into());
                 rows.push(row);
             }
@@ -242,8 +246,10 @@ fn add_to(map: &mut std::collections::BTreeMap<String, String>, token: String, y
     *e = add(e, y);
 }
 
-const JOB_STATES: &[&str] = &["None", "Requested", "Claimed", "Submitted", "Disputed", "Finalized", "Cancelled", "Resolved"];
-const CLOSE_REASONS: &[&str] = &["Open", "Finalized", "Expired", "OperatorUpheld", "OperatorWrong", "ArbitratorRefused"];
+const JOB_STATES: &[&str] =
+    &["None", "Requested", "Claimed", "Submitted", "Disputed", "Finalized", "Cancelled", "Resolved"];
+const CLOSE_REASONS: &[&str] =
+    &["Open", "Finalized", "Expired", "OperatorUpheld", "OperatorWrong", "ArbitratorRefused"];
 
 fn named(names: &[&str], i: u8) -> String {
     names.get(usize::from(i)).map_or_else(|| format!("Unknown({i})"), |s| (*s).to_string())
@@ -329,10 +335,34 @@ async fn param(
     let contract = cx.contract.to_string();
     batch
         .params
-        .upsert(conn, &id, cx.pos, || Param { contract, name: name.clone(), value: serde_json::Value::Null }, |p| {
-            p.value = value
-        })
+        .upsert(
+            conn,
+            &id,
+            cx.pos,
+            || Param { contract, name: name.clone(), value: serde_json::Value::Null },
+            |p| p.value = value,
+        )
         .await
+}
+
+/// `Paused` / `Unpaused` (OpenZeppelin `Pausable`): the contract's `paused` parameter.
+async fn paused(batch: &mut Batch, conn: &mut AnyConnection, cx: &LogContext<'_>, paused: bool) -> Result<()> {
+    param(batch, conn, cx, "paused".into(), serde_json::json!({"paused": paused})).await
+}
+
+/// `OwnershipTransferStarted` (OpenZeppelin `Ownable2Step`): the `pendingOwner` parameter.
+async fn pending_owner(batch: &mut Batch, conn: &mut AnyConnection, cx: &LogContext<'_>, to: Address) -> Result<()> {
+    param(batch, conn, cx, "pendingOwner".into(), serde_json::json!({"pendingOwner": a(to)})).await
+}
+
+/// `OwnershipTransferred`: the `owner` parameter; a transfer clears the pending owner (`Ownable2Step`
+/// deletes it), so an existing `pendingOwner` parameter becomes the zero address.
+async fn owner(batch: &mut Batch, conn: &mut AnyConnection, cx: &LogContext<'_>, to: Address) -> Result<()> {
+    param(batch, conn, cx, "owner".into(), serde_json::json!({"owner": a(to)})).await?;
+    let pending = format!("{}/pendingOwner", cx.contract);
+    let cleared = serde_json::json!({"pendingOwner": a(Address::ZERO)});
+    batch.params.update(conn, &pending, cx.pos, |p| p.value = cleared).await?;
+    Ok(())
 }
 
 async fn model_registry(
@@ -457,6 +487,10 @@ async fn model_registry(
             let value = serde_json::json!({"oldValue": u(e.oldValue), "newValue": u(e.newValue)});
             param(batch, conn, cx, e.parameter.clone(), value).await?;
         }
+        E::Paused(_) => paused(batch, conn, cx, true).await?,
+        E::Unpaused(_) => paused(batch, conn, cx, false).await?,
+        E::OwnershipTransferStarted(e) => pending_owner(batch, conn, cx, e.newOwner).await?,
+        E::OwnershipTransferred(e) => owner(batch, conn, cx, e.newOwner).await?,
         #[allow(unreachable_patterns)]
         _ => {}
     }
@@ -555,7 +589,13 @@ async fn job_market(
                     operator = j.operator.clone();
                 })
                 .await?;
-            let init = || Dispute { id: u(e.disputeId), phase: "Created".into(), bond: "0".into(), created_at: time, ..Default::default() };
+            let init = || Dispute {
+                id: u(e.disputeId),
+                phase: "Created".into(),
+                bond: "0".into(),
+                created_at: time,
+                ..Default::default()
+            };
             batch
                 .disputes
                 .upsert(conn, &u(e.disputeId), cx.pos, init, |d| {
@@ -569,7 +609,7 @@ async fn job_market(
             }
         }
         E::JobClosed(e) => {
-            let (state, reason) = (named(JOB_STATES, e.state as u8), named(CLOSE_REASONS, e.reason as u8));
+            let (state, reason) = (named(JOB_STATES, e.state), named(CLOSE_REASONS, e.reason));
             let mut operator = None;
             let r2 = reason.clone();
             batch
@@ -614,7 +654,8 @@ async fn job_market(
             param(batch, conn, cx, "params".into(), value).await?;
         }
         E::TokenConfigUpdated(e) => {
-            let value = serde_json::json!({"bondRate": u(e.config.bondRate), "minOperatorFee": u(e.config.minOperatorFee)});
+            let value =
+                serde_json::json!({"bondRate": u(e.config.bondRate), "minOperatorFee": u(e.config.minOperatorFee)});
             param(batch, conn, cx, format!("token/{}", a(e.token)), value).await?;
         }
         E::TreasuryUpdated(e) => {
@@ -628,11 +669,10 @@ async fn job_market(
                 batch.disputes.update(conn, &dispute, cx.pos, |d| d.evidence.push(evidence)).await?;
             }
         }
-        E::Paused(_) => param(batch, conn, cx, "paused".into(), serde_json::json!({"paused": true})).await?,
-        E::Unpaused(_) => param(batch, conn, cx, "paused".into(), serde_json::json!({"paused": false})).await?,
-        E::OwnershipTransferred(e) => {
-            param(batch, conn, cx, "owner".into(), serde_json::json!({"owner": a(e.newOwner)})).await?;
-        }
+        E::Paused(_) => paused(batch, conn, cx, true).await?,
+        E::Unpaused(_) => paused(batch, conn, cx, false).await?,
+        E::OwnershipTransferStarted(e) => pending_owner(batch, conn, cx, e.newOwner).await?,
+        E::OwnershipTransferred(e) => owner(batch, conn, cx, e.newOwner).await?,
         E::Credited(e) => balance(batch, conn, cx, e.account, e.token, Some(e.amount), None).await?,
         E::Withdrawn(e) => balance(batch, conn, cx, e.account, e.token, None, Some(e.amount)).await?,
         E::ParameterUpdated(e) => {
@@ -654,7 +694,6 @@ async fn reopen(
     penalty: U256,
     expired: bool,
 ) -> Result<()> {
-    let mut token = String::new();
     batch
         .jobs
         .update(conn, &u(job_id), cx.pos, |j| {
@@ -663,7 +702,6 @@ async fn reopen(
             j.bond = "0".into();
             j.submit_by = 0;
             j.reopened += 1;
-            token = j.token.clone();
         })
         .await?;
     batch
@@ -674,7 +712,8 @@ async fn reopen(
             } else {
                 o.claims_released += 1;
             }
-            add_to(&mut o.penalties, token, penalty);
+            // The penalty is a slash of the ETH bond (`JobMarket._reopen`), whatever the job's token.
+            o.penalties = add(&o.penalties, penalty);
         })
         .await?;
     Ok(())
@@ -698,6 +737,7 @@ async fn operator_registry(
                 locked: "0".into(),
                 unbonding: "0".into(),
                 slashed: "0".into(),
+                penalties: "0".into(),
                 ..Default::default()
             };
             ops.upsert(conn, &a(e.operator), p, init, |o| {
@@ -755,7 +795,9 @@ async fn operator_registry(
         E::VerifierSet(e) => {
             ops.update(conn, &a(e.operator), p, |o| o.verifier = e.enabled).await?;
         }
-        E::JobCompletedRecorded(_) => {}
+        E::JobCompletedRecorded(e) => {
+            ops.update(conn, &a(e.operator), p, |o| o.jobs_completed = e.jobsCompleted).await?;
+        }
         E::DisputeLostRecorded(e) => {
             ops.update(conn, &a(e.operator), p, |o| o.disputes_lost = e.disputesLost).await?;
         }
@@ -767,6 +809,10 @@ async fn operator_registry(
             let value = serde_json::json!({"oldValue": u(e.oldValue), "newValue": u(e.newValue)});
             param(batch, conn, cx, e.parameter.clone(), value).await?;
         }
+        E::Paused(_) => paused(batch, conn, cx, true).await?,
+        E::Unpaused(_) => paused(batch, conn, cx, false).await?,
+        E::OwnershipTransferStarted(e) => pending_owner(batch, conn, cx, e.newOwner).await?,
+        E::OwnershipTransferred(e) => owner(batch, conn, cx, e.newOwner).await?,
         #[allow(unreachable_patterns)]
         _ => {}
     }
@@ -802,8 +848,14 @@ async fn committee(
             .await?;
         }
         E::NotEnoughJurors(e) => {
-            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| d.not_enough_jurors = Some(u(e.eligible)))
-                .await?;
+            // The draw rules 0 at once (`ReexecutionCommittee.draw` → `_finish`), with no DisputeRuled event.
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
+                d.not_enough_jurors = Some(u(e.eligible));
+                d.phase = "Ruled".into();
+                d.ruling = Some(0);
+                d.ruled_at = Some(time);
+            })
+            .await?;
         }
         E::Reseeded(e) => {
             ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| d.reseeds.push(u(e.seedBlock))).await?;
@@ -840,8 +892,14 @@ async fn committee(
             param(batch, conn, cx, "params".into(), value).await?;
         }
         E::ArbitrableSet(e) => {
-            param(batch, conn, cx, format!("arbitrable/{}", a(e.arbitrable)), serde_json::json!({"allowed": e.allowed}))
-                .await?;
+            param(
+                batch,
+                conn,
+                cx,
+                format!("arbitrable/{}", a(e.arbitrable)),
+                serde_json::json!({"allowed": e.allowed}),
+            )
+            .await?;
         }
         E::Credited(e) => balance(batch, conn, cx, e.account, e.token, Some(e.amount), None).await?,
         E::Withdrawn(e) => balance(batch, conn, cx, e.account, e.token, None, Some(e.amount)).await?,
@@ -849,6 +907,8 @@ async fn committee(
             let value = serde_json::json!({"oldValue": u(e.oldValue), "newValue": u(e.newValue)});
             param(batch, conn, cx, e.parameter.clone(), value).await?;
         }
+        E::OwnershipTransferStarted(e) => pending_owner(batch, conn, cx, e.newOwner).await?,
+        E::OwnershipTransferred(e) => owner(batch, conn, cx, e.newOwner).await?,
         #[allow(unreachable_patterns)]
         _ => {}
     }

@@ -260,12 +260,10 @@ impl Store {
                 let Some(path) = sqlite_path else { return Ok(Some(WriterLock::Memory)) };
                 let mut lock_path = path.as_os_str().to_owned();
                 lock_path.push(".lock");
-                let file = File::options()
-                    .create(true)
-                    .truncate(false)
-                    .write(true)
-                    .open(&lock_path)
-                    .map_err(|e| Error::Database { what: "open the writer lock file", source: sqlx::Error::Io(e) })?;
+                let file =
+                    File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| {
+                        Error::Database { what: "open the writer lock file", source: sqlx::Error::Io(e) }
+                    })?;
                 match file.try_lock() {
                     Ok(()) => Ok(Some(WriterLock::File(file))),
                     Err(std::fs::TryLockError::WouldBlock) => Ok(None),
@@ -313,10 +311,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await
             .map_err(db("read the checkpoint"))?;
-        Ok(row.map(|r| Checkpoint {
-            number: r.get::<i64, _>(0).max(0) as u64,
-            hash: r.get::<String, _>(1),
-        }))
+        Ok(row.map(|r| Checkpoint { number: r.get::<i64, _>(0).max(0) as u64, hash: r.get::<String, _>(1) }))
     }
 
     /// Moves the checkpoint, inside the transaction that stored what it covers.
@@ -362,14 +357,7 @@ impl Store {
         }
         let rows: Vec<Vec<Val>> = blocks
             .iter()
-            .map(|b| {
-                vec![
-                    b.number.into(),
-                    b.hash.clone().into(),
-                    b.parent_hash.clone().into(),
-                    b.timestamp.into(),
-                ]
-            })
+            .map(|b| vec![b.number.into(), b.hash.clone().into(), b.parent_hash.clone().into(), b.timestamp.into()])
             .collect();
         insert_rows(conn, "blocks", &["number", "hash", "parent_hash", "timestamp"], &rows).await
     }

@@ -1,6 +1,13 @@
 //! Integration tests of cairn-indexer against a real anvil (and Kubo, SQLite, PostgreSQL).
 
+mod api;
+mod api_market;
+mod compare;
+mod drive;
+mod lifecycle;
 mod smoke;
+mod undecodable;
+mod ws;
 
 use std::sync::Arc;
 
@@ -58,9 +65,14 @@ impl Net {
 
     /// A follower of this net into `db`, polling fast.
     pub(crate) async fn follower(&self, db: &str) -> Follower {
+        self.follower_with(db, Arc::new(Metrics::new())).await
+    }
+
+    /// [`Net::follower`] reporting into `metrics` (shared with an API under test).
+    pub(crate) async fn follower_with(&self, db: &str, metrics: Arc<Metrics>) -> Follower {
         let store = Store::open(db).await.unwrap();
         let opts = FollowerOptions { poll_interval: std::time::Duration::from_millis(50), ..Default::default() };
-        Follower::new(store, self.anvil.url(), &self.deployments, opts, Arc::new(Metrics::new())).await.unwrap()
+        Follower::new(store, self.anvil.url(), &self.deployments, opts, metrics).await.unwrap()
     }
 }
 

@@ -19,7 +19,8 @@ async fn indexes_the_seeded_devnet() {
         .fetch_one(pool)
         .await
         .unwrap();
-    let rows = sqlx::query("SELECT event, COUNT(*) FROM events GROUP BY event ORDER BY event").fetch_all(pool).await.unwrap();
+    let rows =
+        sqlx::query("SELECT event, COUNT(*) FROM events GROUP BY event ORDER BY event").fetch_all(pool).await.unwrap();
     for r in &rows {
         eprintln!("{} {}", r.get::<String, _>(0), r.get::<i64, _>(1));
     }

@@ -1,0 +1,910 @@
+//! A driver of the real market on the seeded devnet ([`crate::Net`]): every action of the four contracts as
+//! one async function, sent by the seeded actors (`cairn_deploy::seed`: `seller`, `buyer`, `operator-0..2`,
+//! `verifier-0..4`; operators and verifiers act through their hot signer keys where the contracts allow it,
+//! their owner keys otherwise), governance sent by the deployer (the devnet owner and treasury), and time
+//! travel through anvil's `evm_increaseTime` + `evm_mine`. [`full_story`] runs all of it once, so that every
+//! event of `JobMarket`, `ModelRegistry`, `OperatorRegistry` and `ReexecutionCommittee` that any code path
+//! emits is emitted at least once.
+//!
+//! The call patterns are those of cairn-deploy's tests (`typed_on_chain.rs` `register_model`, `hot_keys.rs`
+//! `request_job`, `claim_and_submit`, `approve_dusd`), generalised over tokens, actors and terms.
+
+// A library of actions for every test of the crate: no single test uses all of them.
+#![allow(dead_code)]
+
+use alloy::{
+    primitives::{Address, B256, Bytes, U256, keccak256, utils::parse_ether},
+    providers::Provider,
+};
+use cairn_bindings::{
+    DevToken, JobMarket, ModelRegistry, OperatorRegistry, ReexecutionCommittee, job_market::IJobMarket,
+    reexecution_committee::IReexecutionCommittee,
+};
+use cairn_chain::Chain;
+use cairn_deploy::seed::{devnet_key, devnet_signer_key};
+use cairn_protocol::{JobReceipt, ModelManifest, Region, RegionMask, Runtime, typed};
+
+use crate::Net;
+
+/// `JobMarket`'s job states, as numbered on chain.
+pub(crate) mod job_state {
+    pub(crate) const REQUESTED: u8 = 1;
+    pub(crate) const CLAIMED: u8 = 2;
+    pub(crate) const SUBMITTED: u8 = 3;
+    pub(crate) const DISPUTED: u8 = 4;
+    pub(crate) const FINALIZED: u8 = 5;
+    pub(crate) const CANCELLED: u8 = 6;
+    pub(crate) const RESOLVED: u8 = 7;
+}
+
+/// `JobMarket`'s close reasons, as numbered on chain.
+pub(crate) mod close_reason {
+    pub(crate) const OPEN: u8 = 0;
+    pub(crate) const FINALIZED: u8 = 1;
+    pub(crate) const EXPIRED: u8 = 2;
+    pub(crate) const OPERATOR_UPHELD: u8 = 3;
+    pub(crate) const OPERATOR_WRONG: u8 = 4;
+    pub(crate) const ARBITRATOR_REFUSED: u8 = 5;
+}
+
+/// The seeded actors that stake (operators, then verifiers), by label.
+pub(crate) const STAKED: &[&str] =
+    &["operator-0", "operator-1", "operator-2", "verifier-0", "verifier-1", "verifier-2", "verifier-3", "verifier-4"];
+
+/// The seeded label of a staked actor's address. Panics for an address that is none of them.
+pub(crate) fn label_of(address: Address) -> &'static str {
+    STAKED
+        .iter()
+        .copied()
+        .find(|l| devnet_key(l).address() == address)
+        .unwrap_or_else(|| panic!("{address} is none of the seeded operators or verifiers"))
+}
+
+/// The address of the seeded actor `label`.
+pub(crate) fn addr(label: &str) -> Address {
+    devnet_key(label).address()
+}
+
+/// The address of the hot signer key of the seeded operator or verifier `label`.
+pub(crate) fn hot_address(label: &str) -> Address {
+    devnet_signer_key(label).address()
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Time and blocks
+// ---------------------------------------------------------------------------------------------------------
+
+/// The latest block's timestamp, seconds.
+pub(crate) async fn now(net: &Net) -> u64 {
+    let p = net.deployer.provider();
+    let number = p.get_block_number().await.unwrap();
+    p.get_block_by_number(number.into()).await.unwrap().unwrap().header.timestamp
+}
+
+/// Moves the chain's clock `secs` forward and mines a block with the new time.
+pub(crate) async fn advance(net: &Net, secs: u64) {
+    let p = net.deployer.provider();
+    p.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (U256::from(secs),)).await.unwrap();
+    p.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await.unwrap();
+}
+
+/// Advances the clock until the latest block's timestamp is at least `t + 1` (strictly after `t`).
+pub(crate) async fn advance_past(net: &Net, t: u64) {
+    let now = now(net).await;
+    if now <= t {
+        advance(net, t + 1 - now).await;
+    }
+}
+
+/// Mines `blocks` empty blocks.
+pub(crate) async fn mine(net: &Net, blocks: u64) {
+    net.deployer
+        .provider()
+        .raw_request::<_, serde_json::Value>("anvil_mine".into(), (U256::from(blocks),))
+        .await
+        .unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Connections
+// ---------------------------------------------------------------------------------------------------------
+
+/// A connection signing with the owner key of the seeded actor `label`.
+pub(crate) async fn owner(net: &Net, label: &str) -> Chain {
+    net.as_actor(label).await
+}
+
+/// A connection signing with the hot signer key of the seeded operator or verifier `label`.
+pub(crate) async fn hot(net: &Net, label: &str) -> Chain {
+    net.as_key(devnet_signer_key(label)).await
+}
+
+fn market(net: &Net, chain: &Chain) -> JobMarket::JobMarketInstance<alloy::providers::DynProvider> {
+    JobMarket::new(net.address("JobMarket"), chain.provider().clone())
+}
+fn models(net: &Net, chain: &Chain) -> ModelRegistry::ModelRegistryInstance<alloy::providers::DynProvider> {
+    ModelRegistry::new(net.address("ModelRegistry"), chain.provider().clone())
+}
+fn registry(net: &Net, chain: &Chain) -> OperatorRegistry::OperatorRegistryInstance<alloy::providers::DynProvider> {
+    OperatorRegistry::new(net.address("OperatorRegistry"), chain.provider().clone())
+}
+fn committee(
+    net: &Net,
+    chain: &Chain,
+) -> ReexecutionCommittee::ReexecutionCommitteeInstance<alloy::providers::DynProvider> {
+    ReexecutionCommittee::new(net.address("ReexecutionCommittee"), chain.provider().clone())
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Models and licences
+// ---------------------------------------------------------------------------------------------------------
+
+/// A listing's terms.
+#[derive(Debug, Clone)]
+pub(crate) struct Listing {
+    /// Payment token (zero = ETH).
+    pub(crate) token: Address,
+    /// Royalty per call.
+    pub(crate) price_per_call: U256,
+    /// Licence price (zero = no licence needed).
+    pub(crate) license_price: U256,
+    /// Licence period, seconds (zero iff the price is).
+    pub(crate) license_period: u64,
+    /// Regions allowed.
+    pub(crate) regions: RegionMask,
+    /// Distinguishes the manifest (CID and digests).
+    pub(crate) tag: &'static str,
+}
+
+/// A registered version.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Registered {
+    pub(crate) model_id: U256,
+    pub(crate) version: u64,
+    pub(crate) tx: B256,
+}
+
+/// The seeded seller `seller` signs a `ModelManifest` (EIP-712, signed in Rust) for a new model
+/// (`model_id` zero) or a new version of `model_id`; the deployer relays it. The manifest's CID and digest
+/// are made up from `listing.tag`.
+pub(crate) async fn register_model(net: &Net, seller: &str, model_id: U256, listing: &Listing) -> Registered {
+    let (cid, digest) = (format!("bafkreimanifest{}", listing.tag), keccak256(format!("manifest {}", listing.tag)));
+    register_model_with_manifest(net, seller, model_id, listing, &cid, digest).await
+}
+
+/// [`register_model`] naming a real manifest: `cid` and its `digest` (sha256), e.g. a file added to Kubo.
+pub(crate) async fn register_model_with_manifest(
+    net: &Net,
+    seller: &str,
+    model_id: U256,
+    listing: &Listing,
+    cid: &str,
+    digest: B256,
+) -> Registered {
+    let seller = devnet_key(seller);
+    let registry = models(net, &net.deployer);
+    let manifest = ModelManifest {
+        seller: seller.address(),
+        modelId: model_id,
+        manifestCid: cid.to_string(),
+        manifestDigest: digest,
+        weightsDigest: keccak256(format!("weights {}", listing.tag)),
+        runtime: Runtime::BertEmbedV1.id(),
+        paymentToken: listing.token,
+        pricePerCall: listing.price_per_call,
+        licensePrice: listing.license_price,
+        licensePeriod: listing.license_period,
+        regionMask: listing.regions.to_u256(),
+        nonce: registry.nonces(seller.address()).call().await.unwrap(),
+        deadline: now(net).await + 3600,
+    };
+    let domain = typed::domain(net.deployer.chain_id(), net.address("ModelRegistry"));
+    let signature = typed::sign(&seller, &manifest, &domain).await.unwrap();
+    let receipt = net
+        .deployer
+        .send("register", registry.register(manifest, signature.as_bytes().into()).into_transaction_request())
+        .await
+        .unwrap();
+    let event = receipt.decoded_log::<ModelRegistry::ModelRegistered>().expect("ModelRegistered");
+    assert_eq!(event.seller, seller.address());
+    Registered { model_id: event.modelId, version: event.version, tx: receipt.transaction_hash }
+}
+
+/// The seller changes the latest version's terms.
+pub(crate) async fn update_terms(net: &Net, seller: &str, model_id: U256, listing: &Listing) -> B256 {
+    let chain = owner(net, seller).await;
+    let contract = models(net, &chain);
+    let call = contract.updateTerms(
+        model_id,
+        listing.price_per_call,
+        listing.license_price,
+        listing.license_period,
+        listing.regions.to_u256(),
+    );
+    chain.send("updateTerms", call.into_transaction_request()).await.unwrap().transaction_hash
+}
+
+/// The seller deprecates a model.
+pub(crate) async fn deprecate(net: &Net, seller: &str, model_id: U256) -> B256 {
+    let chain = owner(net, seller).await;
+    chain
+        .send("deprecate", models(net, &chain).deprecate(model_id).into_transaction_request())
+        .await
+        .unwrap()
+        .transaction_hash
+}
+
+/// `who` lets `spender` take all its DUSD.
+pub(crate) async fn approve_dusd(net: &Net, who: &str, spender: Address) {
+    let chain = owner(net, who).await;
+    let token = DevToken::new(net.address("DevToken"), chain.provider());
+    chain.send("approve DUSD", token.approve(spender, U256::MAX).into_transaction_request()).await.unwrap();
+}
+
+/// A licence bought: its new expiry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Licensed {
+    pub(crate) expiry: u64,
+    pub(crate) price: U256,
+    pub(crate) tx: B256,
+}
+
+/// `buyer` buys (or extends) a licence of the model's latest version, in ETH or in the listing's ERC-20
+/// (approving the registry first).
+pub(crate) async fn buy_license(net: &Net, buyer: &str, model_id: U256) -> Licensed {
+    let chain = owner(net, buyer).await;
+    let registry = models(net, &chain);
+    let model = registry.getModel(model_id).call().await.unwrap();
+    let version = registry.getVersion(model_id, model.latestVersion).call().await.unwrap();
+    let (token, price) = (version.paymentToken, version.licensePrice);
+    let mut call = registry.buyLicense(model_id, token, price, version.licensePeriod);
+    if token == Address::ZERO {
+        call = call.value(price);
+    } else {
+        approve_dusd(net, buyer, net.address("ModelRegistry")).await;
+    }
+    let receipt = chain.send("buyLicense", call.into_transaction_request()).await.unwrap();
+    let event = receipt.decoded_log::<ModelRegistry::LicenseBought>().expect("LicenseBought");
+    Licensed { expiry: event.expiry, price: event.price, tx: receipt.transaction_hash }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Jobs
+// ---------------------------------------------------------------------------------------------------------
+
+/// A job request: the buyer's side of `requestJob`.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub(crate) model_id: U256,
+    pub(crate) version: u64,
+    /// Zero = ETH (sent as value); else an ERC-20 the buyer approved ([`approve_dusd`]).
+    pub(crate) token: Address,
+    pub(crate) payment: U256,
+    pub(crate) max_price: U256,
+    /// Seconds from now until the claim deadline.
+    pub(crate) deadline_in: u64,
+    /// Regions asked (zero: the model's own).
+    pub(crate) regions: U256,
+    /// Distinguishes the input.
+    pub(crate) input: u8,
+}
+
+/// `buyer` requests a job; returns its id.
+pub(crate) async fn request_job(net: &Net, buyer: &str, r: &Request) -> U256 {
+    let chain = owner(net, buyer).await;
+    let deadline = now(net).await + r.deadline_in;
+    let contract = market(net, &chain);
+    let mut call = contract.requestJob(
+        r.model_id,
+        r.version,
+        B256::repeat_byte(r.input),
+        format!("bafkreiinput{:02x}", r.input),
+        r.token,
+        r.payment,
+        r.max_price,
+        deadline,
+        r.regions,
+    );
+    if r.token == Address::ZERO {
+        call = call.value(r.payment);
+    }
+    let receipt = chain.send("requestJob", call.into_transaction_request()).await.unwrap();
+    receipt.decoded_log::<JobMarket::JobRequested>().expect("JobRequested").jobId
+}
+
+/// The operator `operator` claims `job` through its hot signer key.
+pub(crate) async fn claim(net: &Net, operator: &str, job: U256) -> B256 {
+    let chain = hot(net, operator).await;
+    let receipt =
+        chain.send("claim", market(net, &chain).claim(job, addr(operator)).into_transaction_request()).await.unwrap();
+    let event = receipt.decoded_log::<JobMarket::JobClaimed>().expect("JobClaimed");
+    assert_eq!((event.jobId, event.operator), (job, addr(operator)));
+    receipt.transaction_hash
+}
+
+/// The claimer hands `job` back before its submit-by time (through its hot key); returns the penalty.
+pub(crate) async fn release_claim(net: &Net, operator: &str, job: U256) -> U256 {
+    let chain = hot(net, operator).await;
+    let receipt =
+        chain.send("releaseClaim", market(net, &chain).releaseClaim(job).into_transaction_request()).await.unwrap();
+    receipt.decoded_log::<JobMarket::ClaimReleased>().expect("ClaimReleased").penalty
+}
+
+/// Lets the claim on `job` time out (time travel past its submit-by time), then anyone (the deployer)
+/// reopens it; returns the penalty.
+pub(crate) async fn expire_claim(net: &Net, job: U256) -> U256 {
+    let submit_by = market(net, &net.deployer).getProgress(job).call().await.unwrap().submitBy;
+    advance_past(net, submit_by).await;
+    let receipt =
+        net.deployer.send("reopen", market(net, &net.deployer).reopen(job).into_transaction_request()).await.unwrap();
+    receipt.decoded_log::<JobMarket::ClaimExpired>().expect("ClaimExpired").penalty
+}
+
+/// The receipt the claimer would sign for `job`: the job's own digests and runtime, and `output`.
+pub(crate) async fn receipt_for(net: &Net, job: U256, output: u8) -> JobReceipt {
+    let terms = market(net, &net.deployer).getTerms(job).call().await.unwrap();
+    JobReceipt {
+        jobId: job,
+        weightsDigest: terms.weightsDigest,
+        inputDigest: terms.inputDigest,
+        runtime: terms.runtime,
+        outputDigest: B256::repeat_byte(output),
+        outputCid: format!("bafkreioutput{output:02x}"),
+        runnerBuild: cairn_protocol::runtime::runner_build("cairn-runner 0.1.0"),
+        energyMillijoules: 1000 + u64::from(output),
+    }
+}
+
+/// The claimer's hot key signs a receipt for `job` and submits it; returns the challenge window's end.
+pub(crate) async fn submit(net: &Net, operator: &str, job: U256, output: u8) -> u64 {
+    let key = devnet_signer_key(operator);
+    let chain = net.as_key(key.clone()).await;
+    let receipt = receipt_for(net, job, output).await;
+    let domain = typed::domain(net.deployer.chain_id(), net.address("JobMarket"));
+    let signature = typed::sign(&key, &receipt, &domain).await.unwrap();
+    let contract = market(net, &chain);
+    let call = contract.submitResult(job, receipt, signature.as_bytes().into());
+    let sent = chain.send("submitResult", call.into_transaction_request()).await.unwrap();
+    let event = sent.decoded_log::<JobMarket::ResultSubmitted>().expect("ResultSubmitted");
+    assert_eq!((event.operator, event.signer), (addr(operator), key.address()));
+    event.challengeEnds
+}
+
+/// [`claim`] then [`submit`].
+pub(crate) async fn claim_and_submit(net: &Net, operator: &str, job: U256, output: u8) -> u64 {
+    claim(net, operator, job).await;
+    submit(net, operator, job, output).await
+}
+
+/// Waits out the challenge window of `job` (time travel), then anyone (the deployer) finalizes it.
+pub(crate) async fn finalize(net: &Net, job: U256) -> B256 {
+    let ends = market(net, &net.deployer).getProgress(job).call().await.unwrap().challengeEnds;
+    advance_past(net, ends.saturating_sub(1)).await;
+    let m = market(net, &net.deployer);
+    net.deployer.send("finalize", m.finalize(job).into_transaction_request()).await.unwrap().transaction_hash
+}
+
+/// Waits until `job`'s claim deadline has passed (time travel), then anyone (the deployer) cancels it.
+pub(crate) async fn cancel_expired(net: &Net, job: U256) -> B256 {
+    let deadline = market(net, &net.deployer).getTerms(job).call().await.unwrap().deadline;
+    advance_past(net, deadline).await;
+    let m = market(net, &net.deployer);
+    net.deployer.send("cancel", m.cancel(job).into_transaction_request()).await.unwrap().transaction_hash
+}
+
+/// `challenger` challenges `job`'s result, paying the challenge bond plus the arbitration fee; returns the
+/// dispute id.
+pub(crate) async fn challenge(net: &Net, challenger: &str, job: U256) -> U256 {
+    let chain = owner(net, challenger).await;
+    let m = market(net, &chain);
+    let cost = committee(net, &chain).arbitrationCost(Bytes::new()).call().await.unwrap();
+    let bond = m.params().call().await.unwrap().challengeBond;
+    let receipt =
+        chain.send("challenge", m.challenge(job).value(bond + cost).into_transaction_request()).await.unwrap();
+    receipt.decoded_log::<JobMarket::JobChallenged>().expect("JobChallenged").disputeId
+}
+
+/// `who` (an owner key) submits ERC-1497 evidence about `job`.
+pub(crate) async fn submit_evidence(net: &Net, who: &str, job: U256, uri: &str) -> B256 {
+    let chain = owner(net, who).await;
+    let contract = market(net, &chain);
+    let call = contract.submitEvidence(job, uri.to_string());
+    chain.send("submitEvidence", call.into_transaction_request()).await.unwrap().transaction_hash
+}
+
+/// `who` withdraws its pull balance of `token` from `contract` (a deployments name); returns the amount.
+pub(crate) async fn withdraw(net: &Net, who: &Chain, contract: &str, token: Address) -> U256 {
+    let at = net.address(contract);
+    // `withdraw(address)` is PullPayments', the same in every contract: call it through JobMarket's ABI.
+    let pull = JobMarket::new(at, who.provider());
+    let call = pull.withdraw(token);
+    let receipt = who.send(&format!("withdraw from {contract}"), call.into_transaction_request()).await.unwrap();
+    receipt.decoded_log::<JobMarket::Withdrawn>().expect("Withdrawn").amount
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Disputes
+// ---------------------------------------------------------------------------------------------------------
+
+/// The outcome of a draw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Drawn {
+    /// The jurors drawn.
+    Jurors(Vec<Address>),
+    /// Too few eligible verifiers (their count): the dispute was ruled 0 at once.
+    NotEnough(U256),
+}
+
+/// Mines past the dispute's seed block, then anyone (the deployer) draws the jurors.
+pub(crate) async fn draw(net: &Net, dispute: U256) -> Drawn {
+    mine(net, 2).await;
+    let c = committee(net, &net.deployer);
+    let receipt = net.deployer.send("draw", c.draw(dispute).into_transaction_request()).await.unwrap();
+    if let Some(e) = receipt.decoded_log::<ReexecutionCommittee::NotEnoughJurors>() {
+        return Drawn::NotEnough(e.eligible);
+    }
+    Drawn::Jurors(receipt.decoded_log::<ReexecutionCommittee::JurorsDrawn>().expect("JurorsDrawn").jurors.clone())
+}
+
+/// Lets the dispute's seed block fall out of `blockhash`'s reach (mines 260 blocks), then anyone reseeds it;
+/// returns the new seed block.
+pub(crate) async fn reseed(net: &Net, dispute: U256) -> U256 {
+    mine(net, 260).await;
+    let c = committee(net, &net.deployer);
+    let receipt = net.deployer.send("reseed", c.reseed(dispute).into_transaction_request()).await.unwrap();
+    receipt.decoded_log::<ReexecutionCommittee::Reseeded>().expect("Reseeded").seedBlock
+}
+
+/// The salt a juror uses in these tests.
+pub(crate) fn salt(juror: Address) -> B256 {
+    keccak256(juror)
+}
+
+/// The juror commits `vote` (1 acceptable, 2 not) through its hot key; returns the commitment.
+pub(crate) async fn commit(net: &Net, dispute: U256, juror: Address, vote: u8) -> B256 {
+    let chain = hot(net, label_of(juror)).await;
+    let commitment = typed::commitment(dispute, juror, U256::from(vote), salt(juror));
+    let contract = committee(net, &chain);
+    let call = contract.commit(dispute, juror, commitment);
+    chain.send("commit", call.into_transaction_request()).await.unwrap();
+    commitment
+}
+
+/// The juror reveals its committed `vote` through its hot key.
+pub(crate) async fn reveal(net: &Net, dispute: U256, juror: Address, vote: u8) -> B256 {
+    let chain = hot(net, label_of(juror)).await;
+    let contract = committee(net, &chain);
+    let call = contract.reveal(dispute, juror, U256::from(vote), salt(juror));
+    chain.send("reveal", call.into_transaction_request()).await.unwrap().transaction_hash
+}
+
+/// Anyone (the deployer) resolves the dispute, first waiting out the reveal period when `wait` (needed unless
+/// every juror revealed); returns the ruling.
+pub(crate) async fn resolve(net: &Net, dispute: U256, wait: bool) -> U256 {
+    let c = committee(net, &net.deployer);
+    if wait {
+        let info = c.disputeInfo(dispute).call().await.unwrap();
+        advance_past(net, info.revealDeadline).await;
+    }
+    let receipt = net.deployer.send("resolve", c.resolve(dispute).into_transaction_request()).await.unwrap();
+    receipt.decoded_log::<ReexecutionCommittee::DisputeRuled>().expect("DisputeRuled").ruling
+}
+
+/// Every juror drawn commits and reveals its vote from `votes` (in draw order; `None`: commits 1 but never
+/// reveals), then the dispute is resolved; returns the ruling.
+pub(crate) async fn vote_and_resolve(net: &Net, dispute: U256, jurors: &[Address], votes: &[Option<u8>]) -> U256 {
+    assert_eq!(jurors.len(), votes.len(), "one vote per juror");
+    for (juror, vote) in jurors.iter().zip(votes) {
+        commit(net, dispute, *juror, vote.unwrap_or(1)).await;
+    }
+    for (juror, vote) in jurors.iter().zip(votes) {
+        if let Some(v) = vote {
+            reveal(net, dispute, *juror, *v).await;
+        }
+    }
+    resolve(net, dispute, votes.iter().any(Option::is_none)).await
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Stake and profile (owner keys)
+// ---------------------------------------------------------------------------------------------------------
+
+/// `operator` adds `wei` of stake.
+pub(crate) async fn add_stake(net: &Net, operator: &str, wei: U256) -> B256 {
+    let chain = owner(net, operator).await;
+    let contract = registry(net, &chain);
+    let call = contract.addStake().value(wei);
+    chain.send("addStake", call.into_transaction_request()).await.unwrap().transaction_hash
+}
+
+/// `operator` starts unbonding `wei`; returns when it can be withdrawn.
+pub(crate) async fn request_unstake(net: &Net, operator: &str, wei: U256) -> u64 {
+    let chain = owner(net, operator).await;
+    let receipt = chain
+        .send("requestUnstake", registry(net, &chain).requestUnstake(wei).into_transaction_request())
+        .await
+        .unwrap();
+    receipt.decoded_log::<OperatorRegistry::UnstakeRequested>().expect("UnstakeRequested").readyAt
+}
+
+/// Waits out `operator`'s unbonding delay (time travel) and withdraws; returns the amount.
+pub(crate) async fn withdraw_unstaked(net: &Net, operator: &str) -> U256 {
+    let chain = owner(net, operator).await;
+    let r = registry(net, &chain);
+    let ready = r.getOperator(addr(operator)).call().await.unwrap().unbondingReadyAt;
+    advance_past(net, ready).await;
+    let receipt = chain.send("withdrawUnstaked", r.withdrawUnstaked().into_transaction_request()).await.unwrap();
+    receipt.decoded_log::<OperatorRegistry::UnstakeWithdrawn>().expect("UnstakeWithdrawn").amount
+}
+
+/// `operator` names `signer` its hot key.
+pub(crate) async fn set_signer(net: &Net, operator: &str, signer: Address) -> B256 {
+    let chain = owner(net, operator).await;
+    chain
+        .send("setSigner", registry(net, &chain).setSigner(signer).into_transaction_request())
+        .await
+        .unwrap()
+        .transaction_hash
+}
+
+/// `operator` changes its profile.
+pub(crate) async fn update_profile(
+    net: &Net,
+    operator: &str,
+    region: Region,
+    hardware: &str,
+    attestation: B256,
+    endpoint: &str,
+) -> B256 {
+    let chain = owner(net, operator).await;
+    let contract = registry(net, &chain);
+    let call = contract.updateProfile(region.bit(), keccak256(hardware), attestation, endpoint.into());
+    chain.send("updateProfile", call.into_transaction_request()).await.unwrap().transaction_hash
+}
+
+/// `operator` opts in or out as a verifier.
+pub(crate) async fn set_verifier(net: &Net, operator: &str, enabled: bool) -> B256 {
+    let chain = owner(net, operator).await;
+    chain
+        .send("setVerifier", registry(net, &chain).setVerifier(enabled).into_transaction_request())
+        .await
+        .unwrap()
+        .transaction_hash
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Governance (the deployer owns every contract on the devnet)
+// ---------------------------------------------------------------------------------------------------------
+
+/// The owner changes JobMarket's parameters (`change` edits the current ones).
+pub(crate) async fn set_market_params(net: &Net, change: impl FnOnce(&mut IJobMarket::Params)) -> IJobMarket::Params {
+    let m = market(net, &net.deployer);
+    let mut params = m.params().call().await.unwrap();
+    change(&mut params);
+    net.deployer.send("setParams", m.setParams(params.clone()).into_transaction_request()).await.unwrap();
+    params
+}
+
+/// The owner sets a token's bond rate and minimum operator fee in JobMarket.
+pub(crate) async fn set_token_config(net: &Net, token: Address, bond_rate: U256, min_operator_fee: U256) -> B256 {
+    let m = market(net, &net.deployer);
+    let config = IJobMarket::TokenConfig { bondRate: bond_rate, minOperatorFee: min_operator_fee };
+    net.deployer
+        .send("setTokenConfig", m.setTokenConfig(token, config).into_transaction_request())
+        .await
+        .unwrap()
+        .transaction_hash
+}
+
+/// The owner sets JobMarket's treasury.
+pub(crate) async fn set_treasury(net: &Net, treasury: Address) -> B256 {
+    let m = market(net, &net.deployer);
+    net.deployer.send("setTreasury", m.setTreasury(treasury).into_transaction_request()).await.unwrap().transaction_hash
+}
+
+/// The owner changes the committee's parameters (`change` edits the current ones).
+pub(crate) async fn set_committee_params(
+    net: &Net,
+    change: impl FnOnce(&mut IReexecutionCommittee::Params),
+) -> IReexecutionCommittee::Params {
+    let c = committee(net, &net.deployer);
+    let mut params = c.params().call().await.unwrap();
+    change(&mut params);
+    net.deployer.send("setParams", c.setParams(params.clone()).into_transaction_request()).await.unwrap();
+    params
+}
+
+/// The owner allows or stops `arbitrable` opening disputes.
+pub(crate) async fn set_arbitrable(net: &Net, arbitrable: Address, allowed: bool) -> B256 {
+    let c = committee(net, &net.deployer);
+    net.deployer
+        .send("setArbitrable", c.setArbitrable(arbitrable, allowed).into_transaction_request())
+        .await
+        .unwrap()
+        .transaction_hash
+}
+
+/// The owner allows or stops `account` locking, slashing and recording in the OperatorRegistry.
+pub(crate) async fn set_authorised(net: &Net, account: Address, allowed: bool) -> B256 {
+    let r = registry(net, &net.deployer);
+    net.deployer
+        .send("setAuthorised", r.setAuthorised(account, allowed).into_transaction_request())
+        .await
+        .unwrap()
+        .transaction_hash
+}
+
+/// A named parameter of the OperatorRegistry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RegistryParam {
+    MinStake(U256),
+    MinVerifierStake(U256),
+    UnbondingDelay(u64),
+}
+
+/// The owner sets one of the OperatorRegistry's parameters.
+pub(crate) async fn set_registry_param(net: &Net, param: RegistryParam) -> B256 {
+    let r = registry(net, &net.deployer);
+    let tx = match param {
+        RegistryParam::MinStake(v) => r.setMinStake(v).into_transaction_request(),
+        RegistryParam::MinVerifierStake(v) => r.setMinVerifierStake(v).into_transaction_request(),
+        RegistryParam::UnbondingDelay(v) => r.setUnbondingDelay(v).into_transaction_request(),
+    };
+    net.deployer.send("set a registry parameter", tx).await.unwrap().transaction_hash
+}
+
+/// The owner pauses (or unpauses) `contract`: JobMarket, ModelRegistry or OperatorRegistry.
+pub(crate) async fn set_paused(net: &Net, contract: &str, paused: bool) -> B256 {
+    let d = &net.deployer;
+    let tx = match (contract, paused) {
+        ("JobMarket", true) => market(net, d).pause().into_transaction_request(),
+        ("JobMarket", false) => market(net, d).unpause().into_transaction_request(),
+        ("ModelRegistry", true) => models(net, d).pause().into_transaction_request(),
+        ("ModelRegistry", false) => models(net, d).unpause().into_transaction_request(),
+        ("OperatorRegistry", true) => registry(net, d).pause().into_transaction_request(),
+        ("OperatorRegistry", false) => registry(net, d).unpause().into_transaction_request(),
+        (other, _) => panic!("{other} cannot be paused"),
+    };
+    d.send(&format!("pause {contract}: {paused}"), tx).await.unwrap().transaction_hash
+}
+
+/// The owner hands `contract` to itself through Ownable2Step (`transferOwnership` then `acceptOwnership`):
+/// both ownership events, the owner unchanged.
+pub(crate) async fn transfer_ownership_to_self(net: &Net, contract: &str) {
+    let d = &net.deployer;
+    let me = d.account();
+    // Ownable2Step is the same in every contract: call it through JobMarket's ABI.
+    let c = JobMarket::new(net.address(contract), d.provider().clone());
+    d.send("transferOwnership", c.transferOwnership(me).into_transaction_request()).await.unwrap();
+    d.send("acceptOwnership", c.acceptOwnership().into_transaction_request()).await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The whole story
+// ---------------------------------------------------------------------------------------------------------
+
+/// Boxes a step of [`full_story`]: the story's own future then holds a pointer per step, not every step's
+/// state inline (which overflows a test thread's stack in debug builds).
+fn boxed<F: std::future::Future>(f: F) -> std::pin::Pin<Box<F>> {
+    Box::pin(f)
+}
+
+/// The ids [`full_story`] made.
+#[derive(Debug, Clone)]
+pub(crate) struct Story {
+    /// ETH-priced model with an ETH licence: versions 1 and 2, terms updated on 2.
+    pub(crate) eth_model: U256,
+    /// DUSD-priced model with a DUSD licence, deprecated at the end.
+    pub(crate) dusd_model: U256,
+    /// ETH job: claimed and released (operator-0), claimed and timed out (operator-1), claimed, submitted
+    /// and finalized (operator-0).
+    pub(crate) job_finalized_eth: U256,
+    /// DUSD job: claimed, submitted and finalized (operator-1).
+    pub(crate) job_finalized_dusd: U256,
+    /// ETH job never claimed, cancelled after its deadline.
+    pub(crate) job_cancelled: U256,
+    /// Challenged; the jurors vote acceptable: OperatorUpheld (drawn after a reseed; evidence from both sides).
+    pub(crate) job_upheld: U256,
+    /// Challenged; the jurors vote not acceptable: OperatorWrong (the operator's bond slashed).
+    pub(crate) job_wrong: U256,
+    /// Challenged; one juror each way and one who never reveals: ruling 0, ArbitratorRefused.
+    pub(crate) job_tied: U256,
+    /// Challenged while too few verifiers are eligible: NotEnoughJurors, ArbitratorRefused.
+    pub(crate) job_no_jurors: U256,
+    /// Disputes, in the same order: upheld, wrong, tied, no jurors.
+    pub(crate) dispute_upheld: U256,
+    pub(crate) dispute_wrong: U256,
+    pub(crate) dispute_tied: U256,
+    pub(crate) dispute_no_jurors: U256,
+    /// The juror of the tied dispute who committed and never revealed (slashed).
+    pub(crate) non_revealer: Address,
+    /// The treasury JobMarket was switched to mid-story (the deployer before).
+    pub(crate) new_treasury: Address,
+    /// The operator whose stake, signer and profile changed (operator-2).
+    pub(crate) restaked: &'static str,
+}
+
+/// Runs every action of the market once on a freshly seeded devnet (see [`Story`]'s fields for what
+/// happens), so that every event any code path of the four contracts emits is emitted at least once.
+/// Takes about a few hundred transactions.
+pub(crate) async fn full_story(net: &Net) -> Story {
+    let (dusd, eth) = (net.address("DevToken"), Address::ZERO);
+    let milli = |n: u64| parse_ether("0.001").unwrap() * U256::from(n);
+    let eu_us_jp = RegionMask::of([Region::Eu, Region::Us, Region::Jp]);
+
+    // Governance first: every parameter event, pause/unpause, both ownership events.
+    for contract in ["JobMarket", "ModelRegistry", "OperatorRegistry", "ReexecutionCommittee"] {
+        boxed(transfer_ownership_to_self(net, contract)).await;
+    }
+    for contract in ["JobMarket", "ModelRegistry", "OperatorRegistry"] {
+        boxed(set_paused(net, contract, true)).await;
+        boxed(set_paused(net, contract, false)).await;
+    }
+    boxed(set_market_params(net, |p| p.feeBps = 400)).await;
+    boxed(set_token_config(net, dusd, U256::from(cairn_deploy::seed::DEV_TOKEN_BOND_RATE), U256::from(2000))).await;
+    boxed(set_committee_params(net, |p| p.nonRevealPenalty = parse_ether("0.2").unwrap())).await;
+    boxed(set_arbitrable(net, net.address("JobMarket"), true)).await;
+    boxed(set_authorised(net, net.address("JobMarket"), true)).await;
+    boxed(set_registry_param(net, RegistryParam::MinStake(parse_ether("1.5").unwrap()))).await;
+    boxed(set_registry_param(net, RegistryParam::MinVerifierStake(parse_ether("1").unwrap()))).await;
+    boxed(set_registry_param(net, RegistryParam::UnbondingDelay(2 * 86_400))).await;
+
+    // Models: ETH with an ETH licence (two versions, terms updated), DUSD with a DUSD licence.
+    let mut eth_listing = Listing {
+        token: eth,
+        price_per_call: milli(10),
+        license_price: milli(50),
+        license_period: 30 * 86_400,
+        regions: eu_us_jp,
+        tag: "eth-v1",
+    };
+    let eth_model = boxed(register_model(net, "seller", U256::ZERO, &eth_listing)).await.model_id;
+    eth_listing.tag = "eth-v2";
+    let v2 = boxed(register_model(net, "seller", eth_model, &eth_listing)).await;
+    assert_eq!(v2.version, 2);
+    eth_listing.price_per_call = milli(12);
+    eth_listing.license_price = milli(60);
+    boxed(update_terms(net, "seller", eth_model, &eth_listing)).await;
+    let dusd_listing = Listing {
+        token: dusd,
+        price_per_call: U256::from(1_000_000u64),
+        license_price: U256::from(3_000_000u64),
+        license_period: 7 * 86_400,
+        regions: eu_us_jp,
+        tag: "dusd-v1",
+    };
+    let dusd_model = boxed(register_model(net, "seller", U256::ZERO, &dusd_listing)).await.model_id;
+    boxed(buy_license(net, "buyer", eth_model)).await;
+    boxed(buy_license(net, "buyer", eth_model)).await; // extends the first
+    boxed(buy_license(net, "buyer", dusd_model)).await;
+    boxed(approve_dusd(net, "buyer", net.address("JobMarket"))).await;
+
+    let eth_job = |input: u8| Request {
+        model_id: eth_model,
+        version: 2,
+        token: eth,
+        payment: milli(100),
+        max_price: milli(12),
+        deadline_in: 86_400,
+        regions: U256::ZERO,
+        input,
+    };
+
+    // An ETH job: released, timed out, then answered and finalized.
+    let job_finalized_eth = boxed(request_job(net, "buyer", &eth_job(1))).await;
+    boxed(claim(net, "operator-0", job_finalized_eth)).await;
+    boxed(release_claim(net, "operator-0", job_finalized_eth)).await;
+    boxed(claim(net, "operator-1", job_finalized_eth)).await;
+    boxed(expire_claim(net, job_finalized_eth)).await;
+    boxed(claim_and_submit(net, "operator-0", job_finalized_eth, 0x01)).await;
+    boxed(finalize(net, job_finalized_eth)).await;
+
+    // A DUSD job, answered and finalized.
+    let dusd_request = Request {
+        model_id: dusd_model,
+        version: 1,
+        token: dusd,
+        payment: U256::from(5_000_000u64),
+        max_price: U256::from(1_000_000u64),
+        deadline_in: 86_400,
+        regions: RegionMask::of([Region::Us]).to_u256(),
+        input: 2,
+    };
+    let job_finalized_dusd = boxed(request_job(net, "buyer", &dusd_request)).await;
+    boxed(claim_and_submit(net, "operator-1", job_finalized_dusd, 0x02)).await;
+    boxed(finalize(net, job_finalized_dusd)).await;
+
+    // An ETH job nobody claims, cancelled after its deadline.
+    let job_cancelled = boxed(request_job(net, "buyer", &Request { deadline_in: 120, ..eth_job(3) })).await;
+    boxed(cancel_expired(net, job_cancelled)).await;
+
+    // Upheld, after a reseed (the seed block fell out of reach), with evidence from both sides.
+    let job_upheld = boxed(request_job(net, "buyer", &eth_job(4))).await;
+    boxed(claim_and_submit(net, "operator-0", job_upheld, 0x04)).await;
+    let dispute_upheld = boxed(challenge(net, "buyer", job_upheld)).await;
+    boxed(submit_evidence(net, "buyer", job_upheld, "ipfs://bafkreievidencebuyer")).await;
+    boxed(submit_evidence(net, "operator-0", job_upheld, "ipfs://bafkreievidenceoperator")).await;
+    boxed(reseed(net, dispute_upheld)).await;
+    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_upheld)).await else { panic!("five verifiers are eligible") };
+    let ruling = boxed(vote_and_resolve(net, dispute_upheld, &jurors, &[Some(1), Some(1), Some(1)])).await;
+    assert_eq!(ruling, U256::from(1));
+
+    // Operator wrong: operator-1's bond slashed, part burned, the challenger paid.
+    let job_wrong = boxed(request_job(net, "buyer", &eth_job(5))).await;
+    boxed(claim_and_submit(net, "operator-1", job_wrong, 0x05)).await;
+    let dispute_wrong = boxed(challenge(net, "buyer", job_wrong)).await;
+    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_wrong)).await else { panic!("five verifiers are eligible") };
+    let ruling = boxed(vote_and_resolve(net, dispute_wrong, &jurors, &[Some(2), Some(2), Some(2)])).await;
+    assert_eq!(ruling, U256::from(2));
+
+    // A tie (one juror never reveals and is slashed): ruling 0, refused.
+    let job_tied = boxed(request_job(net, "buyer", &eth_job(6))).await;
+    boxed(claim_and_submit(net, "operator-0", job_tied, 0x06)).await;
+    let dispute_tied = boxed(challenge(net, "buyer", job_tied)).await;
+    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_tied)).await else { panic!("five verifiers are eligible") };
+    let ruling = boxed(vote_and_resolve(net, dispute_tied, &jurors, &[Some(1), Some(2), None])).await;
+    assert_eq!(ruling, U256::ZERO);
+    let non_revealer = jurors[2];
+
+    // Too few eligible verifiers: three of five opt out; refused at the draw.
+    let job_no_jurors = boxed(request_job(net, "buyer", &eth_job(7))).await;
+    boxed(claim_and_submit(net, "operator-1", job_no_jurors, 0x07)).await;
+    let dispute_no_jurors = boxed(challenge(net, "buyer", job_no_jurors)).await;
+    for v in ["verifier-0", "verifier-1", "verifier-2"] {
+        boxed(set_verifier(net, v, false)).await;
+    }
+    assert_eq!(boxed(draw(net, dispute_no_jurors)).await, Drawn::NotEnough(U256::from(2)));
+    for v in ["verifier-0", "verifier-1", "verifier-2"] {
+        boxed(set_verifier(net, v, true)).await;
+    }
+
+    // A new treasury (the claim penalties so far went to the deployer); one more release credits it.
+    let new_treasury = addr("treasury-2");
+    boxed(set_treasury(net, new_treasury)).await;
+    let job_late = boxed(request_job(net, "buyer", &eth_job(8))).await;
+    boxed(claim(net, "operator-2", job_late)).await;
+    boxed(release_claim(net, "operator-2", job_late)).await;
+
+    // Stake and profile: operator-2 adds, unbonds and withdraws stake, moves region, rotates its key and back.
+    let restaked = "operator-2";
+    boxed(add_stake(net, restaked, parse_ether("1").unwrap())).await;
+    boxed(request_unstake(net, restaked, parse_ether("0.5").unwrap())).await;
+    boxed(withdraw_unstaked(net, restaked)).await;
+    boxed(update_profile(net, restaked, Region::Us, "gpu-h100", B256::repeat_byte(0xa7), "https://op2.example")).await;
+    boxed(set_signer(net, restaked, addr("operator-2/rotated"))).await;
+    boxed(set_signer(net, restaked, devnet_signer_key(restaked).address())).await;
+
+    // Pull balances out of every contract that holds them.
+    let seller = boxed(owner(net, "seller")).await;
+    boxed(withdraw(net, &seller, "ModelRegistry", eth)).await;
+    boxed(withdraw(net, &seller, "ModelRegistry", dusd)).await;
+    boxed(withdraw(net, &seller, "JobMarket", eth)).await;
+    boxed(withdraw(net, &seller, "JobMarket", dusd)).await;
+    boxed(withdraw(net, &net.deployer, "JobMarket", eth)).await;
+    boxed(withdraw(net, &owner(net, "operator-0").await, "JobMarket", eth)).await;
+    boxed(withdraw(net, &owner(net, "buyer").await, "JobMarket", eth)).await;
+    let juror = jurors[0];
+    boxed(withdraw(net, &owner(net, label_of(juror)).await, "ReexecutionCommittee", eth)).await;
+
+    // Finally the seller deprecates the DUSD model.
+    boxed(deprecate(net, "seller", dusd_model)).await;
+
+    Story {
+        eth_model,
+        dusd_model,
+        job_finalized_eth,
+        job_finalized_dusd,
+        job_cancelled,
+        job_upheld,
+        job_wrong,
+        job_tied,
+        job_no_jurors,
+        dispute_upheld,
+        dispute_wrong,
+        dispute_tied,
+        dispute_no_jurors,
+        non_revealer,
+        new_treasury,
+        restaked,
+    }
+}
