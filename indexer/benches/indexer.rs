@@ -302,7 +302,7 @@ impl Bench {
             last = Some(*self.sender.send_transaction(tx).await.expect("send a burst").tx_hash());
             left -= n;
             let done = jobs - left;
-            if done % (JOBS_PER_TX * 40) == 0 || left == 0 {
+            if done.is_multiple_of(JOBS_PER_TX * 40) || left == 0 {
                 eprintln!(
                     "indexer bench: {done}/{jobs} jobs emitted ({} logs, {:.0} s)",
                     done * LOGS_PER_JOB,
