@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # make bench: runs every benchmark and writes BENCHMARKS.md from their sections (bench/results/*.md).
 # Each benchmark measures its reference in the same run, so the ratios compare like with like.
-#   CAIRN_BENCH_ONLY=gas,mutation make bench   # rerun some sections (publish, embed, gas, mutation) and keep
+#   CAIRN_BENCH_ONLY=gas,mutation make bench   # rerun some sections (publish, embed, gas, mutation, indexer) and keep
 #                                              # the others from the last run (gas is deterministic, so it can
 #                                              # be rerun while the machine is busy; timings cannot)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 results=$root/bench/results
-only=${CAIRN_BENCH_ONLY:-publish,embed,gas,mutation}
+only=${CAIRN_BENCH_ONLY:-publish,embed,gas,mutation,indexer}
 wants() { [[ ",$only," == *",$1,"* ]]; }
 mkdir -p "$results"
 wants publish && rm -f "$results/10-publish.md" "$results/11-publish-cli.md"
 wants embed && rm -f "$results/20-embed.md"
 wants gas && rm -f "$results/25-gas.md" "$results/gas.jsonl"
 wants mutation && rm -f "$results/30-mutation.md"
+wants indexer && rm -f "$results/40-indexer.md"
 export CAIRN_CACHE=${CAIRN_CACHE:-$HOME/.cache/cairn}
 
 if wants publish; then
@@ -71,6 +72,13 @@ for r in rows:
 PY
 fi
 if wants mutation && [[ -f bench/mutation.md ]]; then cp bench/mutation.md "$results/30-mutation.md"; fi
+
+if wants indexer; then
+echo "==> indexer backfill vs raw eth_getLogs, follow lag, API latency (fresh anvil + PostgreSQL; ~10 min)"
+# The bench deploys contracts/test/bench/EventBurst.sol from forge's out/ (it runs forge build itself too).
+FOUNDRY_PROFILE=default forge build >/dev/null
+CAIRN_BENCH_OUT=$results/40-indexer.md cargo bench --locked -p cairn-indexer --bench indexer
+fi
 
 {
   echo "# Benchmarks"

@@ -49,7 +49,8 @@ pub struct FollowerOptions {
     pub initial_range: u64,
     /// Largest range, blocks.
     pub max_range: u64,
-    /// A range returning fewer logs than this is grown (doubled).
+    /// A range returning fewer than half this many logs is grown (doubled); one returning more than twice as
+    /// many is shrunk so the next ranges return about this many.
     pub target_logs: usize,
     /// Ranges fetched concurrently during backfill.
     pub in_flight: usize,
@@ -375,7 +376,12 @@ impl Follower {
             match self.provider.get_logs(&filter).await {
                 Ok(logs) => {
                     let span = b - a + 1;
-                    if logs.len() < self.opts.target_logs / 2 && span >= self.range.load(Ordering::Relaxed) {
+                    if logs.len() > self.opts.target_logs.saturating_mul(2) && span > 1 {
+                        // Dense blocks (a node that caps no response, e.g. anvil or a self-hosted node): aim the
+                        // next ranges at `target_logs`, so memory and transaction size stay bounded.
+                        let aimed = u128::from(span) * self.opts.target_logs as u128 / logs.len() as u128;
+                        self.range.fetch_min(u64::try_from(aimed).unwrap_or(1).max(1), Ordering::Relaxed);
+                    } else if logs.len() < self.opts.target_logs / 2 && span >= self.range.load(Ordering::Relaxed) {
                         let grown = (span * 2).min(self.opts.max_range);
                         self.range.fetch_max(grown, Ordering::Relaxed);
                     }

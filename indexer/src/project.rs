@@ -18,7 +18,7 @@ use sqlx::{AnyConnection, Row};
 use crate::{
     entity::*,
     error::{Error, Result, db},
-    store::{Val, bind_all, insert_rows},
+    store::{Val, bind_all, insert_rows, is_sqlite, placeholder},
 };
 
 /// Columns every projection table starts with.
@@ -144,12 +144,14 @@ impl<E: Entity> Table<E> {
                 rows.push(row);
             }
         }
+        let sqlite = is_sqlite(conn);
         for (block, ids) in supersede {
             for chunk in ids.chunks(10_000) {
-                let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+                let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| placeholder(sqlite, i)).collect();
                 let sql = format!(
-                    "UPDATE {} SET superseded_block = $1 WHERE superseded_block IS NULL AND id IN ({})",
+                    "UPDATE {} SET superseded_block = {} WHERE superseded_block IS NULL AND id IN ({})",
                     E::TABLE,
+                    placeholder(sqlite, 1),
                     placeholders.join(", ")
                 );
                 let mut vals = vec![Val::from(block)];
