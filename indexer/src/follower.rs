@@ -1,5 +1,5 @@
 //! The follower: backfills Cairn's logs from the deployment block with `eth_getLogs` over adaptive block
-//! ranges (several in flight, fetched while the previous ones are written), then follows the head (a WS
+//! ranges (several in flight), then follows the head (a WS
 //! subscription to new heads when the URL is `ws://`/`wss://`, polling otherwise), and undoes reorgs.
 //!
 //! Reorgs are detected by hash, never by height: every step first checks that the chain still holds the
