@@ -74,9 +74,20 @@ impl Net {
 
     /// [`Net::follower`] reporting into `metrics` (shared with an API under test).
     pub(crate) async fn follower_with(&self, db: &str, metrics: Arc<Metrics>) -> Follower {
-        let store = Store::open(db).await.unwrap();
         let opts = FollowerOptions { poll_interval: std::time::Duration::from_millis(50), ..Default::default() };
-        Follower::new(store, self.anvil.url(), &self.deployments, opts, metrics).await.unwrap()
+        self.follower_at(self.anvil.url(), db, opts, metrics).await
+    }
+
+    /// A follower of this net's deployment through `rpc_url` (a proxy, a `ws://` URL) into `db`.
+    pub(crate) async fn follower_at(
+        &self,
+        rpc_url: &str,
+        db: &str,
+        opts: FollowerOptions,
+        metrics: Arc<Metrics>,
+    ) -> Follower {
+        let store = Store::open(db).await.unwrap();
+        Follower::new(store, rpc_url, &self.deployments, opts, metrics).await.unwrap()
     }
 }
 

@@ -29,10 +29,8 @@ pub(crate) fn test_options() -> FollowerOptions {
 
 /// A follower of `net` through `rpc_url` into the database `db`, with its metrics.
 pub(crate) async fn follower_at(net: &Net, rpc_url: &str, db: &str, opts: FollowerOptions) -> (Follower, Arc<Metrics>) {
-    let store = Store::open(db).await.unwrap();
     let metrics = Arc::new(Metrics::new());
-    let f = Follower::new(store, rpc_url, &net.deployments, opts, metrics.clone()).await.unwrap();
-    (f, metrics)
+    (net.follower_at(rpc_url, db, opts, metrics.clone()).await, metrics)
 }
 
 /// A follower `run`ning in a task, as `cairn-indexer run` does.

@@ -4,11 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use alloy::{primitives::U256, providers::Provider};
-use cairn_indexer::{
-    follower::{Follower, FollowerOptions},
-    metrics::Metrics,
-    store::Store,
-};
+use cairn_indexer::{follower::FollowerOptions, metrics::Metrics};
 
 use crate::{Net, drive, sqlite_url};
 
@@ -16,10 +12,10 @@ use crate::{Net, drive, sqlite_url};
 async fn a_ws_url_follows_new_heads_without_polling() {
     let net = Net::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&sqlite_url(&dir, "ix.db")).await.unwrap();
     let ws = net.anvil.url().replacen("http://", "ws://", 1);
     let opts = FollowerOptions { poll_interval: Duration::from_secs(60), ..Default::default() };
-    let follower = Arc::new(Follower::new(store, &ws, &net.deployments, opts, Arc::new(Metrics::new())).await.unwrap());
+    let db = sqlite_url(&dir, "ix.db");
+    let follower = Arc::new(net.follower_at(&ws, &db, opts, Arc::new(Metrics::new())).await);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn({
         let follower = follower.clone();
