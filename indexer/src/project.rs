@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use alloy::{
     primitives::{Address, B256, U256},
-    sol_types::SolEventInterface,
+    sol_types::{SolEvent, SolEventInterface},
 };
 use cairn_bindings::{JobMarket, ModelRegistry, OperatorRegistry, ReexecutionCommittee};
 use sqlx::{AnyConnection, Row};
@@ -264,6 +264,9 @@ pub async fn apply(
     topics: &[B256],
     data: &[u8],
 ) -> Result<()> {
+    if crate::decode::INDEXED_CONTRACTS.contains(&cx.contract) && shared(batch, conn, cx, topics, data).await? {
+        return Ok(());
+    }
     match cx.contract {
         "ModelRegistry" => {
             if let Ok(ev) = ModelRegistry::ModelRegistryEvents::decode_raw_log(topics, data) {
@@ -288,6 +291,47 @@ pub async fn apply(
         _ => {}
     }
     Ok(())
+}
+
+/// The events every Cairn contract inherits (pull payments, `ICairnCommon`, OpenZeppelin's `Pausable` and
+/// `Ownable2Step`): one topic each whichever contract emits them, projected per emitting contract. Returns
+/// whether the log was one of them.
+async fn shared(
+    batch: &mut Batch,
+    conn: &mut AnyConnection,
+    cx: &LogContext<'_>,
+    topics: &[B256],
+    data: &[u8],
+) -> Result<bool> {
+    use JobMarket as C;
+    let Some(topic) = topics.first() else { return Ok(false) };
+    match *topic {
+        C::Credited::SIGNATURE_HASH => {
+            let Ok(e) = C::Credited::decode_raw_log(topics, data) else { return Ok(false) };
+            balance(batch, conn, cx, e.account, e.token, Some(e.amount), None).await?;
+        }
+        C::Withdrawn::SIGNATURE_HASH => {
+            let Ok(e) = C::Withdrawn::decode_raw_log(topics, data) else { return Ok(false) };
+            balance(batch, conn, cx, e.account, e.token, None, Some(e.amount)).await?;
+        }
+        C::ParameterUpdated::SIGNATURE_HASH => {
+            let Ok(e) = C::ParameterUpdated::decode_raw_log(topics, data) else { return Ok(false) };
+            let value = serde_json::json!({"oldValue": u(e.oldValue), "newValue": u(e.newValue)});
+            param(batch, conn, cx, e.parameter.clone(), value).await?;
+        }
+        C::Paused::SIGNATURE_HASH => paused(batch, conn, cx, true).await?,
+        C::Unpaused::SIGNATURE_HASH => paused(batch, conn, cx, false).await?,
+        C::OwnershipTransferStarted::SIGNATURE_HASH => {
+            let Ok(e) = C::OwnershipTransferStarted::decode_raw_log(topics, data) else { return Ok(false) };
+            pending_owner(batch, conn, cx, e.newOwner).await?;
+        }
+        C::OwnershipTransferred::SIGNATURE_HASH => {
+            let Ok(e) = C::OwnershipTransferred::decode_raw_log(topics, data) else { return Ok(false) };
+            owner(batch, conn, cx, e.newOwner).await?;
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 async fn balance(
@@ -481,16 +525,6 @@ async fn model_registry(
                 })
                 .await?;
         }
-        E::Credited(e) => balance(batch, conn, cx, e.account, e.token, Some(e.amount), None).await?,
-        E::Withdrawn(e) => balance(batch, conn, cx, e.account, e.token, None, Some(e.amount)).await?,
-        E::ParameterUpdated(e) => {
-            let value = serde_json::json!({"oldValue": u(e.oldValue), "newValue": u(e.newValue)});
-            param(batch, conn, cx, e.parameter.clone(), value).await?;
-        }
-        E::Paused(_) => paused(batch, conn, cx, true).await?,
-        E::Unpaused(_) => paused(batch, conn, cx, false).await?,
-        E::OwnershipTransferStarted(e) => pending_owner(batch, conn, cx, e.newOwner).await?,
-        E::OwnershipTransferred(e) => owner(batch, conn, cx, e.newOwner).await?,
         #[allow(unreachable_patterns)]
         _ => {}
     }
@@ -669,16 +703,6 @@ async fn job_market(
                 batch.disputes.update(conn, &dispute, cx.pos, |d| d.evidence.push(evidence)).await?;
             }
         }
-        E::Paused(_) => paused(batch, conn, cx, true).await?,
-        E::Unpaused(_) => paused(batch, conn, cx, false).await?,
-        E::OwnershipTransferStarted(e) => pending_owner(batch, conn, cx, e.newOwner).await?,
-        E::OwnershipTransferred(e) => owner(batch, conn, cx, e.newOwner).await?,
-        E::Credited(e) => balance(batch, conn, cx, e.account, e.token, Some(e.amount), None).await?,
-        E::Withdrawn(e) => balance(batch, conn, cx, e.account, e.token, None, Some(e.amount)).await?,
-        E::ParameterUpdated(e) => {
-            let value = serde_json::json!({"oldValue": u(e.oldValue), "newValue": u(e.newValue)});
-            param(batch, conn, cx, e.parameter.clone(), value).await?;
-        }
         #[allow(unreachable_patterns)]
         _ => {}
     }
@@ -805,14 +829,6 @@ async fn operator_registry(
             param(batch, conn, cx, format!("authorised/{}", a(e.account)), serde_json::json!({"allowed": e.allowed}))
                 .await?;
         }
-        E::ParameterUpdated(e) => {
-            let value = serde_json::json!({"oldValue": u(e.oldValue), "newValue": u(e.newValue)});
-            param(batch, conn, cx, e.parameter.clone(), value).await?;
-        }
-        E::Paused(_) => paused(batch, conn, cx, true).await?,
-        E::Unpaused(_) => paused(batch, conn, cx, false).await?,
-        E::OwnershipTransferStarted(e) => pending_owner(batch, conn, cx, e.newOwner).await?,
-        E::OwnershipTransferred(e) => owner(batch, conn, cx, e.newOwner).await?,
         #[allow(unreachable_patterns)]
         _ => {}
     }
@@ -901,14 +917,6 @@ async fn committee(
             )
             .await?;
         }
-        E::Credited(e) => balance(batch, conn, cx, e.account, e.token, Some(e.amount), None).await?,
-        E::Withdrawn(e) => balance(batch, conn, cx, e.account, e.token, None, Some(e.amount)).await?,
-        E::ParameterUpdated(e) => {
-            let value = serde_json::json!({"oldValue": u(e.oldValue), "newValue": u(e.newValue)});
-            param(batch, conn, cx, e.parameter.clone(), value).await?;
-        }
-        E::OwnershipTransferStarted(e) => pending_owner(batch, conn, cx, e.newOwner).await?,
-        E::OwnershipTransferred(e) => owner(batch, conn, cx, e.newOwner).await?,
         #[allow(unreachable_patterns)]
         _ => {}
     }
