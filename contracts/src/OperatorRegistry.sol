@@ -214,6 +214,31 @@ contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Paus
     }
 
     /// @inheritdoc IOperatorRegistry
+    function unlockAndSlash(address operator, uint256 unlockAmount, uint256 slashAmount, address to)
+        external
+        onlyAuthorised
+        nonReentrant
+        returns (uint256 slashed)
+    {
+        Operator storage op = _registered(operator);
+        uint256 mine = _lockedBy[operator][msg.sender];
+        if (unlockAmount > mine) revert LockExceeded(operator, mine, unlockAmount);
+        if (slashAmount > unlockAmount) revert SlashExceedsUnlock(operator, unlockAmount, slashAmount);
+        if (slashAmount != 0 && to == address(0)) revert ICairnCommon.ZeroAddress("to");
+        _lockedBy[operator][msg.sender] = mine - unlockAmount;
+        // stake ≥ locked ≥ this caller's lock ≥ unlockAmount ≥ slashAmount: no subtraction can underflow.
+        op.locked -= unlockAmount;
+        emit StakeUnlocked(operator, msg.sender, unlockAmount - slashAmount, op.locked);
+        if (slashAmount == 0) return 0;
+        op.stake -= slashAmount;
+        totalBonded -= slashAmount;
+        if (op.verifier && op.stake < minVerifierStake) _setVerifierFlag(operator, op, false);
+        emit Slashed(operator, msg.sender, slashAmount, to, op.stake, op.locked, op.unbonding);
+        _sendEth(to, slashAmount);
+        return slashAmount;
+    }
+
+    /// @inheritdoc IOperatorRegistry
     function recordJobCompleted(address operator) external onlyAuthorised {
         Operator storage op = _registered(operator);
         emit JobCompletedRecorded(operator, ++op.jobsCompleted);
