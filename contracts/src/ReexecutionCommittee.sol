@@ -191,6 +191,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             revert OutsidePeriod(disputeId, d.commitDeadline, block.timestamp);
         }
         _requireJuror(disputeId, juror);
+        if (commitment == bytes32(0)) revert ZeroCommitment(disputeId, juror);
         if (_commitments[disputeId][juror] != bytes32(0)) revert AlreadyDone(disputeId, juror);
         _commitments[disputeId][juror] = commitment;
         ++d.commits;

@@ -399,6 +399,28 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.commit(id, jurors[1], bytes32(uint256(3)));
     }
 
+    /// @dev Issue #12, finding 7: a zero commitment is refused, so it can neither count as a commit (opening
+    /// the reveal before the others committed) nor be repeated.
+    function test_RevertWhen_CommitmentIsZero() public {
+        (uint256 id, address[] memory jurors) = _openAndDraw();
+        for (uint256 i = 0; i < 2; ++i) {
+            vm.prank(jurors[0]);
+            vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.ZeroCommitment.selector, id, jurors[0]));
+            committee.commit(id, jurors[0], bytes32(0));
+        }
+        _commit(id, jurors[1], 1);
+        _commit(id, jurors[2], 1);
+        (uint64 commitEnd,) = _deadlines(id);
+        vm.prank(jurors[1]);
+        vm.expectRevert(
+            abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, commitEnd, block.timestamp)
+        );
+        committee.reveal(id, jurors[1], 1, _salt(jurors[1]));
+        // The refused juror may still commit for real.
+        _commit(id, jurors[0], 2);
+        _reveal(id, jurors[1], 1);
+    }
+
     function test_RevealChecksAndDeadlines() public {
         (uint256 id, address[] memory jurors) = _openAndDraw();
         _commit(id, jurors[0], 1);

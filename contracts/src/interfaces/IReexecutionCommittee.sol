@@ -69,6 +69,11 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param disputeId The dispute.
     /// @param juror The juror.
     error AlreadyDone(uint256 disputeId, address juror);
+    /// @notice A zero commitment: it would count as a commit while leaving the juror free to commit again
+    /// (issue #12, finding 7).
+    /// @param disputeId The dispute.
+    /// @param juror The juror.
+    error ZeroCommitment(uint256 disputeId, address juror);
     /// @notice The reveal does not match the commitment, or the vote is not 1 or 2.
     /// @param disputeId The dispute.
     /// @param juror The juror.
@@ -121,8 +126,9 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param disputeId The dispute.
     function reseed(uint256 disputeId) external;
 
-    /// @notice Commits `keccak256(abi.encode(disputeId, juror, vote, salt))` strictly before the commit deadline.
-    /// The caller is the juror or its current signer key (`NotOperatorOrSigner`).
+    /// @notice Commits `keccak256(abi.encode(disputeId, juror, vote, salt))` strictly before the commit deadline,
+    /// once per juror and never zero (`ZeroCommitment`). The caller is the juror or its current signer key
+    /// (`NotOperatorOrSigner`).
     /// @param disputeId The dispute.
     /// @param juror The drawn juror (operator) the vote is for.
     /// @param commitment The commitment.
