@@ -169,12 +169,14 @@ contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Paus
 
     /// @inheritdoc IOperatorRegistry
     function lock(address operator, uint256 amount) external onlyAuthorised {
+        _lock(operator, _registered(operator), amount);
+    }
+
+    /// @inheritdoc IOperatorRegistry
+    function lockBond(address operator, uint256 amount) external onlyAuthorised {
         Operator storage op = _registered(operator);
-        uint256 free = op.stake - op.locked;
-        if (amount > free) revert InsufficientFreeStake(operator, free, amount);
-        op.locked += amount;
-        _lockedBy[operator][msg.sender] += amount;
-        emit StakeLocked(operator, msg.sender, amount, op.locked);
+        if (op.stake < minStake) revert StakeTooLow(op.stake, minStake);
+        _lock(operator, op, amount);
     }
 
     /// @inheritdoc IOperatorRegistry
@@ -362,6 +364,14 @@ contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Paus
         // slither-disable-next-line unused-return
         else _verifiers.remove(operator);
         emit VerifierSet(operator, enabled);
+    }
+
+    function _lock(address operator, Operator storage op, uint256 amount) internal {
+        uint256 free = op.stake - op.locked;
+        if (amount > free) revert InsufficientFreeStake(operator, free, amount);
+        op.locked += amount;
+        _lockedBy[operator][msg.sender] += amount;
+        emit StakeLocked(operator, msg.sender, amount, op.locked);
     }
 
     function _registered(address operator) internal view returns (Operator storage op) {

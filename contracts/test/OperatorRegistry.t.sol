@@ -336,6 +336,33 @@ contract OperatorRegistryTest is Test {
         assertEq(address(registry).balance, registry.totalBonded(), "held = owed");
     }
 
+    /// @dev A bond lock needs the operator to still hold the minimum stake; a plain (juror) lock does not
+    /// (issue #12, finding 10).
+    function test_LockBondNeedsTheMinimumStakeAPlainLockDoesNot() public {
+        _join(3 ether);
+        vm.prank(market);
+        registry.lockBond(op, 0.5 ether);
+        assertEq(registry.lockedBy(op, market), 0.5 ether, "bond locked at the minimum and above");
+        vm.prank(op);
+        registry.requestUnstake(2.1 ether); // stake 0.9 < MIN
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.StakeTooLow.selector, 0.9 ether, MIN));
+        vm.prank(market);
+        registry.lockBond(op, 0.1 ether);
+        vm.prank(committee);
+        registry.lock(op, 0.1 ether);
+        assertEq(registry.lockedBy(op, committee), 0.1 ether, "a plain lock still works");
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.NotAuthorised.selector, op));
+        vm.prank(op);
+        registry.lockBond(op, 0.1 ether);
+        vm.prank(op);
+        registry.addStake{value: 0.2 ether}(); // stake 1.1 ≥ MIN again, locked 0.6: free 0.5
+        vm.expectRevert(
+            abi.encodeWithSelector(IOperatorRegistry.InsufficientFreeStake.selector, op, 0.5 ether, 0.5 ether + 1)
+        );
+        vm.prank(market);
+        registry.lockBond(op, 0.5 ether + 1);
+    }
+
     /// @dev Two cases locked by the same contract (two disputes' seats): settling one with a penalty takes the
     /// penalty from that case's lock only, so the other case still unlocks in full (issue #12, finding 1).
     function test_UnlockAndSlashTakesOnlyFromTheReleasedLock() public {

@@ -241,6 +241,14 @@ interface IOperatorRegistry is ICairnVersioned {
     /// @param amount Wei.
     function lock(address operator, uint256 amount) external;
 
+    /// @notice `lock` for a job's bond: the operator must also still hold at least `minStake` (stake, locked part
+    /// included), so an operator that unstaked below the minimum after registering cannot take new work
+    /// (`StakeTooLow(stake, minStake)`; issue #12, finding 10). Juror locks use `lock`: a verifier is held to
+    /// `minVerifierStake` instead, and refusing a drawn juror's lock would make the draw revert.
+    /// @param operator The operator.
+    /// @param amount Wei.
+    function lockBond(address operator, uint256 amount) external;
+
     /// @notice Releases stake the caller locked.
     /// @param operator The operator.
     /// @param amount Wei.
