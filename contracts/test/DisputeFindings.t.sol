@@ -14,6 +14,11 @@ import {CairnSystem} from "./utils/CairnSystem.sol";
 /// must have (docs/ARCHITECTURE.md, "Disputes v2"), so on v1 every one of them fails. This file lives on the
 /// disputes branch only, until the v2 steps that make it pass have landed.
 ///
+/// Status on this branch: after v2 steps 1-3 (per-dispute locks, `commit(0)` refused, minimum stake at claim)
+/// the tests of findings 01, 07 (both), 09 and 10 (all three) pass; the other nine still fail, for the reasons
+/// below, until their steps land (02 → step 4, 03 → steps 5-6, 04 → step 5, 05 → step 4, 06 → step 4, 08 →
+/// step 7; docs/ARCHITECTURE.md, "Disputes v2").
+///
 /// On v1 (commit of this file), every test fails, each for the finding's reason:
 /// - 01: `resolve(2)` reverts `LockExceeded`: dispute 1's non-reveal penalty was taken from dispute 2's lock.
 /// - 02 (stake): a stake top-up after the seed block changes the drawn jury (weights are read at `draw`).
