@@ -17,7 +17,8 @@
 //!    checkpoint covering its block (the checkpoint is read every 5 ms).
 //!
 //! Run with `CAIRN_BENCH_ONLY=indexer make bench` or `cargo bench -p cairn-indexer --bench indexer`.
-//! `CAIRN_BENCH_JOBS` (default 100,000 jobs = 900,000 logs), `CAIRN_BENCH_FOLLOW_SECS` (default 20),
+//! `CAIRN_BENCH_JOBS` (default 100,000 jobs = 900,000 logs), `CAIRN_BENCH_QUICK` (set: the ceiling and the SQLite
+//! backfill only, for a development loop), `CAIRN_BENCH_FOLLOW_SECS` (default 20),
 //! `CAIRN_BENCH_API_REQUESTS` (default 300 per endpoint). Writes a Markdown section to `$CAIRN_BENCH_OUT`
 //! (or stdout).
 
@@ -76,6 +77,24 @@ fn env_u64(name: &str, default: u64) -> u64 {
 }
 
 /// Peak resident set of this process, KiB (`VmHWM` in `/proc/self/status`; 0 where there is none).
+/// This process's CPU seconds (user + system, `/proc/self/stat`).
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The machine's busy CPU seconds so far (`/proc/stat`, every state but idle and iowait).
+fn machine_cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let f: Vec<f64> =
+        stat.lines().next().unwrap_or("").split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    let idle = f.get(3).copied().unwrap_or(0.0) + f.get(4).copied().unwrap_or(0.0);
+    (f.iter().sum::<f64>() - idle) / 100.0
+}
+
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -111,6 +130,12 @@ struct Measured {
     events: u64,
     secs: f64,
     peak_kib: u64,
+    /// CPU seconds of the child (user + system).
+    #[serde(default)]
+    cpu_secs: f64,
+    /// CPU seconds of the whole machine while the child ran (anvil's share is the difference).
+    #[serde(default)]
+    machine_cpu_secs: f64,
 }
 
 impl Measured {
@@ -157,7 +182,13 @@ async fn child_ceiling(rpc: &str, deployments: &Deployments, range: u64) -> Meas
     while let Some(logs) = fetched.next().await {
         events += logs.len() as u64;
     }
-    Measured { events, secs: started.elapsed().as_secs_f64(), peak_kib: peak_rss_kib() }
+    Measured {
+        events,
+        secs: started.elapsed().as_secs_f64(),
+        peak_kib: peak_rss_kib(),
+        cpu_secs: cpu_secs(),
+        machine_cpu_secs: 0.0,
+    }
 }
 
 /// Child: `Follower::sync()` into `db` from empty.
@@ -171,7 +202,13 @@ async fn child_backfill(rpc: &str, deployments: &Deployments, db: &str, range: u
     let secs = started.elapsed().as_secs_f64();
     let events: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM events").fetch_one(follower.store().pool()).await.expect("count");
-    Measured { events: events.max(0) as u64, secs, peak_kib: peak_rss_kib() }
+    Measured {
+        events: events.max(0) as u64,
+        secs,
+        peak_kib: peak_rss_kib(),
+        cpu_secs: cpu_secs(),
+        machine_cpu_secs: 0.0,
+    }
 }
 
 /// Runs this binary again as a child doing `what`; returns what it measured.
@@ -186,6 +223,7 @@ fn in_child(what: &str, rpc: &str, deployments_dir: &Path, db: &str, range: u64)
         }
         _ => Command::new(exe),
     };
+    let machine_before = machine_cpu_secs();
     let out = command
         .env("CAIRN_BENCH_CHILD", what)
         .env("CAIRN_BENCH_RPC", rpc)
@@ -197,7 +235,15 @@ fn in_child(what: &str, rpc: &str, deployments_dir: &Path, db: &str, range: u64)
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "child {what} failed: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
     let line = stdout.lines().find_map(|l| l.strip_prefix("measured ")).expect("a `measured` line");
-    serde_json::from_str(line).expect("child JSON")
+    let mut m: Measured = serde_json::from_str(line).expect("child JSON");
+    m.machine_cpu_secs = machine_cpu_secs() - machine_before;
+    if std::env::var_os("CAIRN_BENCH_QUICK").is_some() {
+        eprintln!(
+            "indexer bench:   {what}: child CPU {:.1} s, machine CPU {:.1} s, wall {:.1} s",
+            m.cpu_secs, m.machine_cpu_secs, m.secs
+        );
+    }
+    m
 }
 
 async fn child_main(what: &str) {
@@ -420,6 +466,10 @@ fn mib(kib: u64) -> String {
     format!("{:.0} MiB", kib as f64 / 1024.0)
 }
 
+/// mimalloc: see indexer/Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     if let Ok(what) = std::env::var("CAIRN_BENCH_CHILD") {
@@ -446,6 +496,23 @@ async fn main() {
     eprintln!("indexer bench: backfill into SQLite");
     let sqlite = in_child("backfill", &url, &dir, &sqlite_url, range);
     eprintln!("indexer bench:   {} logs in {:.1} s: {:.0} logs/s", sqlite.events, sqlite.secs, sqlite.rate());
+    if std::env::var_os("CAIRN_BENCH_QUICK").is_some() {
+        // A development loop: the ceiling and the SQLite backfill only, nothing written.
+        eprintln!("indexer bench: SQLite {:.2}x the ceiling", sqlite.rate() / ceiling_a.rate());
+        let store = Store::open(&sqlite_url).await.expect("open");
+        for t in ["events", "event_accounts", "jobs", "operators", "balances", "blocks"] {
+            let n: i64 =
+                sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {t}")).fetch_one(store.pool()).await.expect("count");
+            eprintln!("indexer bench:   {t}: {n} rows");
+        }
+        let size = std::fs::metadata(dir.join("bench.db")).map(|m| m.len()).unwrap_or(0);
+        eprintln!("indexer bench:   database {} MiB", size >> 20);
+        if let Some(keep) = std::env::var_os("CAIRN_BENCH_KEEP_DB") {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(store.pool()).await.expect("checkpoint");
+            std::fs::copy(dir.join("bench.db"), keep).expect("copy the database");
+        }
+        return;
+    }
     let pg = cairn_testkit::Postgres::start().await.expect("start PostgreSQL (make setup installs it)");
     let pg_url = pg.fresh_database("bench").expect("create the database");
     eprintln!("indexer bench: backfill into PostgreSQL");

@@ -26,7 +26,9 @@ CREATE TABLE blocks (
     timestamp BIGINT NOT NULL
 );
 
--- Every log of a Cairn contract, decoded or not. (block_number, log_index) is unique on the canonical chain.
+-- Every log of a Cairn contract, decoded or not, as the node served it (topics a JSON array of 0x-hex words,
+-- data 0x-hex); `event` is its ABI name ('?' with `error` when it does not decode). The API decodes the fields
+-- through the committed ABIs when it serves a log. (block_number, log_index) is unique on the canonical chain.
 CREATE TABLE events (
     chain_id BIGINT NOT NULL,
     block_number BIGINT NOT NULL,
@@ -39,15 +41,14 @@ CREATE TABLE events (
     event TEXT NOT NULL,
     topics TEXT NOT NULL,
     data TEXT NOT NULL,
-    fields TEXT,
     error TEXT,
     PRIMARY KEY (block_number, log_index)
 );
 CREATE UNIQUE INDEX events_key ON events (chain_id, block_hash, tx_hash, log_index);
-CREATE INDEX events_tx ON events (tx_hash);
 CREATE INDEX events_undecoded ON events (block_number) WHERE error IS NOT NULL;
 
--- Who appears in each event (every address-typed field, named by its role), for account trails.
+-- Who appears in each event, for account trails: one row per address and event, `role` the names of the
+-- address-typed fields that hold it, comma-separated (the zero address is no account and is left out).
 CREATE TABLE event_accounts (
     account TEXT NOT NULL,
     block_number BIGINT NOT NULL,
@@ -57,11 +58,12 @@ CREATE TABLE event_accounts (
 );
 CREATE INDEX event_accounts_block ON event_accounts (block_number);
 
--- Projections. Every projection table is versioned the same way: a change to an entity supersedes its
--- current row (superseded_block = the block of the change) and inserts a new one; the current row has
--- superseded_block NULL. A reorg to fork block F is then, for every table alike:
+-- Projections. Every projection table is versioned the same way, one version per entity and block: a block's
+-- changes to an entity supersede its current row (superseded_block = the block) and insert one new row, made
+-- by the block's last event that changed it; the current row has superseded_block NULL. A reorg to fork block F is then, for every table alike:
 --   DELETE FROM t WHERE block_number > F;  UPDATE t SET superseded_block = NULL WHERE superseded_block > F;
--- and the superseded rows are each entity's history (job transitions, terms, stake, parameters over time).
+-- and the superseded rows are each entity's history, block by block (terms, stake, parameters over time; a
+-- job's every transition is also kept in its `data`).
 -- (block_number, log_index) name the event that made the row; (created_block, created_log) the event that
 -- created the entity (list order and cursors). `data` is the entity as JSON.
 

@@ -2,10 +2,10 @@
 //! event added to a contract is decoded and stored (and shows in account trails) with no indexer change.
 //! Projections decode the same logs again into the bindings' typed `sol!` enums (`project.rs`).
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use alloy::{
-    dyn_abi::{DynSolValue, EventExt},
+    dyn_abi::{DynSolEvent, DynSolValue, Specifier},
     json_abi::{Event, EventParam, Param},
     primitives::{Address, B256, LogData},
 };
@@ -23,9 +23,15 @@ pub struct Decoded {
     pub event: String,
     /// Fields by name.
     pub fields: Value,
-    /// `(role, address)` for every address-typed field, nested ones named `outer.inner`.
-    pub accounts: Vec<(String, Address)>,
+    /// The accounts it names: see [`Accounts`].
+    pub accounts: Accounts,
 }
+
+/// `(roles, address)` for every address an event names, in first-appearance order: the roles are the names
+/// of the address-typed fields that hold it (nested ones `outer.inner`, array elements `name[i]`), joined by
+/// commas when one address fills several (a buyer that is also `terms.buyer`). The zero address is no
+/// account (it stands for ETH, or for "none") and is left out.
+pub type Accounts = Vec<(String, Address)>;
 
 /// Why a log could not be decoded (stored raw with this reason, counted and reported on `/health`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,11 +59,19 @@ pub enum Undecodable {
     },
 }
 
+/// An event of a committed ABI with its types resolved once (resolving the ABI's type strings on every log
+/// cost more than decoding it).
+#[derive(Debug, Clone)]
+struct Known {
+    abi: Event,
+    resolved: DynSolEvent,
+}
+
 /// Decodes the logs of one deployment.
 #[derive(Debug, Clone)]
 pub struct Decoder {
     contracts: HashMap<Address, String>,
-    events: HashMap<(String, B256), Event>,
+    events: HashMap<(String, B256), Arc<Known>>,
 }
 
 impl Decoder {
@@ -69,11 +83,20 @@ impl Decoder {
         for (name, address) in contracts {
             let Some(artifact) = cairn_bindings::artifact(&name) else { continue };
             for event in artifact.abi.events() {
-                events.insert((name.clone(), event.selector()), event.clone());
+                let Ok(resolved) = event.resolve() else { continue };
+                events.insert((name.clone(), event.selector()), Arc::new(Known { abi: event.clone(), resolved }));
             }
             names.insert(address, name);
         }
         Self { contracts: names, events }
+    }
+
+    /// A decoder by contract name only, for logs stored with their contract's name (the API's trails): every
+    /// indexed contract's ABI, no addresses.
+    pub fn by_name() -> Self {
+        let mut d = Self::new(INDEXED_CONTRACTS.iter().map(|n| ((*n).to_string(), Address::ZERO)));
+        d.contracts.clear();
+        d
     }
 
     /// The addresses indexed, for `eth_getLogs`.
@@ -88,32 +111,69 @@ impl Decoder {
         self.contracts.get(address).map(String::as_str)
     }
 
-    /// Decodes one log of `address`.
-    pub fn decode(&self, address: Address, data: &LogData) -> Result<Decoded, Undecodable> {
-        let contract = self.contracts.get(&address).ok_or(Undecodable::UnknownContract(address))?;
+    fn known(&self, contract: &str, data: &LogData) -> Result<&Known, Undecodable> {
         let topic0 = data.topics().first().copied();
-        let event =
-            topic0.and_then(|t| self.events.get(&(contract.clone(), t))).ok_or_else(|| Undecodable::UnknownTopic {
-                contract: contract.clone(),
+        topic0.and_then(|t| self.events.get(&(contract.to_string(), t))).map(|k| &**k).ok_or_else(|| {
+            Undecodable::UnknownTopic {
+                contract: contract.to_string(),
                 topic: topic0.map_or_else(|| "none".to_string(), |t| t.to_string()),
-            })?;
-        let decoded = event.decode_log(data).map_err(|e| Undecodable::BadData {
-            contract: contract.clone(),
-            event: event.name.clone(),
+            }
+        })
+    }
+
+    fn values(&self, contract: &str, data: &LogData) -> Result<(&Known, Vec<DynSolValue>), Undecodable> {
+        let known = self.known(contract, data)?;
+        let decoded = known.resolved.decode_log_data(data).map_err(|e| Undecodable::BadData {
+            contract: contract.to_string(),
+            event: known.abi.name.clone(),
             detail: e.to_string(),
         })?;
         let (mut indexed, mut body) = (decoded.indexed.into_iter(), decoded.body.into_iter());
+        let values = known
+            .abi
+            .inputs
+            .iter()
+            .map_while(|input| if input.indexed { indexed.next() } else { body.next() })
+            .collect();
+        Ok((known, values))
+    }
+
+    /// Decodes one log of `address`.
+    pub fn decode(&self, address: Address, data: &LogData) -> Result<Decoded, Undecodable> {
+        let contract = self.contracts.get(&address).ok_or(Undecodable::UnknownContract(address))?;
+        self.decode_named(contract, data)
+    }
+
+    /// Decodes one log stored with its contract's name.
+    pub fn decode_named(&self, contract: &str, data: &LogData) -> Result<Decoded, Undecodable> {
+        let (known, values) = self.values(contract, data)?;
         let mut fields = Map::new();
         let mut accounts = Vec::new();
-        for input in &event.inputs {
-            let value = if input.indexed { indexed.next() } else { body.next() };
-            let Some(value) = value else { continue };
-            let json =
-                to_json(&value, &input.components, &input.name, &mut accounts, input.indexed && is_hashed(input));
-            fields.insert(input.name.clone(), json);
+        for (input, value) in known.abi.inputs.iter().zip(&values) {
+            let hashed = input.indexed && is_hashed(input);
+            fields.insert(input.name.clone(), to_json(value, &input.components, hashed));
+            walk(value, &input.components, &input.name, hashed, &mut accounts);
         }
-        Ok(Decoded { event: event.name.clone(), fields: Value::Object(fields), accounts })
+        Ok(Decoded { event: known.abi.name.clone(), fields: Value::Object(fields), accounts })
     }
+
+    /// What the follower keeps of a log of `address`: its event's name and the accounts it names, checked to
+    /// decode (no JSON is built: the API decodes stored logs when it serves them).
+    pub fn accounts(&self, address: Address, data: &LogData) -> Result<(&str, Accounts), Undecodable> {
+        let contract = self.contracts.get(&address).ok_or(Undecodable::UnknownContract(address))?;
+        let (known, values) = self.values(contract, data)?;
+        let mut accounts = Vec::new();
+        for (input, value) in known.abi.inputs.iter().zip(&values) {
+            walk(value, &input.components, &input.name, input.indexed && is_hashed(input), &mut accounts);
+        }
+        Ok((&known.abi.name, accounts))
+    }
+}
+
+/// `0x` and 40 lowercase hex digits: the form every stored address takes (EIP-55 checksumming, a keccak per
+/// address, would be undone by lowercasing).
+pub fn lower_hex(a: &Address) -> String {
+    format!("{a:#x}")
 }
 
 /// Indexed dynamic values (strings, bytes, arrays, structs) are stored as their keccak256 topic.
@@ -122,23 +182,48 @@ fn is_hashed(p: &EventParam) -> bool {
     t == "string" || t == "bytes" || t.ends_with(']') || t.starts_with("tuple")
 }
 
+/// Collects the addresses in `v` by role into `out` (see [`Accounts`]).
+fn walk(v: &DynSolValue, components: &[Param], path: &str, hashed: bool, out: &mut Accounts) {
+    if hashed {
+        return;
+    }
+    match v {
+        DynSolValue::Address(a) if !a.is_zero() => match out.iter_mut().find(|(_, x)| x == a) {
+            Some((roles, _)) => {
+                roles.push(',');
+                roles.push_str(path);
+            }
+            None => out.push((path.to_string(), *a)),
+        },
+        DynSolValue::Array(items) | DynSolValue::FixedArray(items) => {
+            for (i, x) in items.iter().enumerate() {
+                if matches!(x, DynSolValue::Address(_) | DynSolValue::Tuple(_) | DynSolValue::Array(_)) {
+                    walk(x, components, &format!("{path}[{i}]"), false, out);
+                }
+            }
+        }
+        DynSolValue::Tuple(items) => {
+            for (i, x) in items.iter().enumerate() {
+                if matches!(x, DynSolValue::Address(_) | DynSolValue::Tuple(_) | DynSolValue::Array(_)) {
+                    let (name, sub) = components
+                        .get(i)
+                        .map_or_else(|| (i.to_string(), &[][..]), |c| (c.name.clone(), &c.components[..]));
+                    walk(x, sub, &format!("{path}.{name}"), false, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// JSON for a decoded value: 0x-hex for addresses, fixed bytes and bytes; decimal strings for integers (a
 /// uint256 does not fit a JSON number); objects for tuples, keyed by the ABI's component names.
-fn to_json(
-    v: &DynSolValue,
-    components: &[Param],
-    path: &str,
-    accounts: &mut Vec<(String, Address)>,
-    hashed: bool,
-) -> Value {
+fn to_json(v: &DynSolValue, components: &[Param], hashed: bool) -> Value {
     if hashed && let DynSolValue::FixedBytes(w, _) = v {
         return json!({ "topic": w.to_string() });
     }
     match v {
-        DynSolValue::Address(a) => {
-            accounts.push((path.to_string(), *a));
-            Value::String(a.to_string().to_lowercase())
-        }
+        DynSolValue::Address(a) => Value::String(lower_hex(a)),
         DynSolValue::Bool(b) => Value::Bool(*b),
         DynSolValue::Int(i, _) => Value::String(i.to_string()),
         DynSolValue::Uint(u, _) => Value::String(u.to_string()),
@@ -146,19 +231,15 @@ fn to_json(
         DynSolValue::Bytes(b) => Value::String(format!("0x{}", hex::encode(b))),
         DynSolValue::String(s) => Value::String(s.clone()),
         DynSolValue::Function(f) => Value::String(f.to_string()),
-        DynSolValue::Array(items) | DynSolValue::FixedArray(items) => Value::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, x)| to_json(x, components, &format!("{path}[{i}]"), accounts, false))
-                .collect(),
-        ),
+        DynSolValue::Array(items) | DynSolValue::FixedArray(items) => {
+            Value::Array(items.iter().map(|x| to_json(x, components, false)).collect())
+        }
         DynSolValue::Tuple(items) => {
             let mut m = Map::new();
             for (i, x) in items.iter().enumerate() {
                 let (name, sub) =
                     components.get(i).map_or_else(|| (i.to_string(), &[][..]), |c| (c.name.clone(), &c.components[..]));
-                m.insert(name.clone(), to_json(x, sub, &format!("{path}.{name}"), accounts, false));
+                m.insert(name, to_json(x, sub, false));
             }
             Value::Object(m)
         }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::store::Val;
+use crate::{project::LogContext, store::Val};
 
 /// An entity of a projection table.
 pub trait Entity: Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static {
@@ -17,6 +17,8 @@ pub trait Entity: Serialize + serde::de::DeserializeOwned + Clone + Send + Sync 
     const COLUMNS: &'static [&'static str];
     /// Values of [`Entity::COLUMNS`], in order.
     fn columns(&self) -> Vec<Val>;
+    /// Called after each event that changed it (default: nothing; a job records its transition).
+    fn changed(&mut self, _cx: &LogContext<'_>) {}
 }
 
 /// A model: its seller, latest version and current terms (those of the latest version).
@@ -311,6 +313,27 @@ pub struct Job {
     pub submitted_at: Option<u64>,
     /// Close time.
     pub closed_at: Option<u64>,
+    /// Every event that changed the job, oldest first, with the state it left.
+    #[serde(default)]
+    pub transitions: Vec<JobTransition>,
+}
+
+/// One event in a job's life and the state it left the job in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobTransition {
+    /// The event, e.g. `JobClaimed`.
+    pub event: String,
+    /// Its block.
+    pub block_number: i64,
+    /// Its log index in the block (with the block, the key of its raw event: transaction and time).
+    pub log_index: i64,
+    /// The job's state after it.
+    pub state: String,
+    /// The close reason after it.
+    pub close_reason: String,
+    /// The operator holding the claim after it.
+    pub operator: Option<String>,
 }
 
 impl Entity for Job {
@@ -324,6 +347,21 @@ impl Entity for Job {
             self.state.clone().into(),
             self.requested_at.into(),
         ]
+    }
+    fn changed(&mut self, cx: &LogContext<'_>) {
+        let t = JobTransition {
+            event: cx.event.to_string(),
+            block_number: cx.pos.0,
+            log_index: cx.pos.1,
+            state: self.state.clone(),
+            close_reason: self.close_reason.clone(),
+            operator: self.operator.clone(),
+        };
+        // One event may change a job twice (an upsert, then an update): one transition.
+        match self.transitions.last_mut() {
+            Some(last) if (last.block_number, last.log_index) == cx.pos => *last = t,
+            _ => self.transitions.push(t),
+        }
     }
 }
 

@@ -98,6 +98,16 @@ pub enum Error {
     /// Another process holds the writer lock.
     #[error("another cairn-indexer writes to {0}; this one serves the API only")]
     NotWriter(String),
+    /// A background fetch of a block range panicked (a bug: the range is fetched again).
+    #[error("the background fetch of blocks {from}..={to} stopped: {detail}")]
+    Prefetch {
+        /// First block.
+        from: u64,
+        /// Last block.
+        to: u64,
+        /// Why.
+        detail: String,
+    },
     /// Something the indexer stored cannot be read back (a bug or a hand-edited database).
     #[error("stored {what} is corrupt: {detail}")]
     Corrupt {

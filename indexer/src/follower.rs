@@ -21,7 +21,7 @@ use std::{
 
 use alloy::{
     eips::BlockNumberOrTag,
-    primitives::{Address, B256},
+    primitives::Address,
     providers::{DynProvider, Provider},
     rpc::types::{Filter, Log},
 };
@@ -29,7 +29,7 @@ use cairn_chain::{Chain, ChainOptions, Deployments};
 use futures_util::{StreamExt, stream};
 
 use crate::{
-    decode::{Decoder, INDEXED_CONTRACTS},
+    decode::{Decoder, INDEXED_CONTRACTS, lower_hex},
     error::{Error, Result, db},
     metrics::Metrics,
     project::{self, Batch, LogContext},
@@ -98,7 +98,7 @@ pub enum Step {
     Raced,
 }
 
-/// The logs and headers of a block range, fetched but not yet stored.
+/// The logs and headers of a block range, fetched but not yet stored, with their raw rows prepared.
 #[derive(Debug)]
 struct Fetched {
     from: u64,
@@ -106,21 +106,47 @@ struct Fetched {
     logs: Vec<Log>,
     /// Headers fetched, by number.
     headers: BTreeMap<u64, BlockRow>,
+    /// The rows of `logs`.
+    prepared: Prepared,
+}
+
+/// A range being fetched (and prepared) in the background while the previous one is written: backfill is a
+/// pipeline, the node and the decoding work beside the database instead of waiting for it.
+#[derive(Debug)]
+struct Prefetch {
+    from: u64,
+    to: u64,
+    task: tokio::task::JoinHandle<Result<Option<Fetched>>>,
 }
 
 /// Follows one deployment into one store.
 #[derive(Debug)]
 pub struct Follower {
     store: Store,
+    src: Arc<Source>,
+    deployment_key: String,
+    prefetch: tokio::sync::Mutex<Option<Prefetch>>,
+}
+
+/// The chain side of a follower (node, decoder, range sizes), shared with its background fetches.
+#[derive(Debug)]
+struct Source {
     provider: DynProvider,
     url: String,
     chain_id: u64,
     deployment_block: u64,
-    deployment_key: String,
     decoder: Decoder,
     opts: FollowerOptions,
     metrics: Arc<Metrics>,
     range: AtomicU64,
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        if let Some(p) = self.prefetch.get_mut().take() {
+            p.task.abort();
+        }
+    }
 }
 
 fn now() -> u64 {
@@ -162,15 +188,18 @@ impl Follower {
         }
         let follower = Self {
             store,
-            provider: chain.provider().clone(),
-            url: rpc_url.to_string(),
-            chain_id: deployments.chain_id,
-            deployment_block: deployments.deployment_block,
+            src: Arc::new(Source {
+                provider: chain.provider().clone(),
+                url: rpc_url.to_string(),
+                chain_id: deployments.chain_id,
+                deployment_block: deployments.deployment_block,
+                decoder: Decoder::new(contracts),
+                range: AtomicU64::new(opts.initial_range.max(1)),
+                opts,
+                metrics,
+            }),
             deployment_key,
-            decoder: Decoder::new(contracts),
-            range: AtomicU64::new(opts.initial_range.max(1)),
-            opts,
-            metrics,
+            prefetch: tokio::sync::Mutex::new(None),
         };
         follower.check_deployment_block().await?;
         Ok(follower)
@@ -183,17 +212,323 @@ impl Follower {
 
     /// The chain id.
     pub fn chain_id(&self) -> u64 {
-        self.chain_id
+        self.src.chain_id
     }
 
     /// The provider (read-only).
     pub fn provider(&self) -> &DynProvider {
-        &self.provider
+        &self.src.provider
     }
 
     /// The options.
     pub fn options(&self) -> &FollowerOptions {
-        &self.opts
+        &self.src.opts
+    }
+
+    /// Refuses a chain that no longer holds the block the history was built on.
+    async fn check_deployment_block(&self) -> Result<()> {
+        let Some(held) = self.store.meta("deployment_block_hash").await? else { return Ok(()) };
+        let now = self.src.header(self.src.deployment_block).await?;
+        match now {
+            Some(h) if h.hash == held => Ok(()),
+            other => Err(Error::ChainReset {
+                url: self.src.url.clone(),
+                block: self.src.deployment_block,
+                now: other.map_or_else(|| "missing (the chain is shorter)".into(), |h| h.hash),
+                held,
+            }),
+        }
+    }
+
+    /// The finalized block: the node's `finalized` tag where it serves one (OP Stack does), else head − depth.
+    pub async fn finalized(&self, head: u64) -> u64 {
+        let by_depth = head.saturating_sub(self.src.opts.finality_depth);
+        let tagged = match self.src.provider.get_block_by_number(BlockNumberOrTag::Finalized).await {
+            Ok(Some(b)) => b.header.number,
+            _ => 0,
+        };
+        let f = by_depth.max(tagged).min(head);
+        self.src.metrics.finalized.set(i64::try_from(f).unwrap_or(i64::MAX));
+        f
+    }
+
+    /// One step: a reorg check, then the next range (or, far behind the head, a group of ranges).
+    pub async fn step(&self) -> Result<Step> {
+        let head = self.src.head().await?;
+        let cp = self.store.checkpoint().await?;
+        if let Some(cp) = &cp {
+            let canonical = self.src.header(cp.number).await?;
+            if canonical.as_ref().map(|h| &h.hash) != Some(&cp.hash) {
+                return self.unwind(cp).await;
+            }
+        }
+        let from = cp.as_ref().map_or(self.src.deployment_block, |c| c.number + 1);
+        if from > head {
+            self.src.metrics.lag.set(0);
+            self.src.metrics.progress(now());
+            return Ok(Step::CaughtUp { head });
+        }
+        // The window's headers: the last `reorg_window` blocks and the one below them, the fork point of a reorg
+        // that replaces all of them (`unwind` and `prune_blocks` count the same way).
+        let window_start = head.saturating_sub(self.src.opts.reorg_window);
+        let group_end = self.src.group_end(from, head, window_start);
+        let mut prefetch = self.prefetch.lock().await;
+        let fetched = match prefetch.take() {
+            // Fetched while the previous range was written, linked to its last block (now the checkpoint).
+            Some(p) if p.from == from && p.to <= head => {
+                let to = p.to;
+                p.task.await.map_err(|e| Error::Prefetch { from, to, detail: e.to_string() })??
+            }
+            other => {
+                if let Some(p) = other {
+                    p.task.abort();
+                }
+                self.src.fetch(from, group_end, window_start, cp).await?
+            }
+        };
+        let Some(fetched) = fetched else { return Ok(Step::Raced) };
+        // Behind the head, the next range is fetched and prepared while this one is written (a pipeline: the node
+        // and the decoding work beside the database). It is checked as a foreground fetch is, against this range's
+        // last header as the checkpoint it will follow.
+        let next_from = fetched.to + 1;
+        if next_from <= head {
+            let next_end = self.src.group_end(next_from, head, window_start);
+            let link =
+                fetched.headers.get(&fetched.to).map(|h| Checkpoint { number: fetched.to, hash: h.hash.clone() });
+            let src = self.src.clone();
+            let task = tokio::spawn(async move { src.fetch(next_from, next_end, window_start, link).await });
+            *prefetch = Some(Prefetch { from: next_from, to: next_end, task });
+        }
+        drop(prefetch);
+        let to = fetched.to;
+        let events = self.commit(fetched, head).await?;
+        Ok(Step::Advanced { from, to, events })
+    }
+
+    /// Stores a fetched range: raw events, accounts, projections, headers and the checkpoint, in one
+    /// transaction.
+    async fn commit(&self, f: Fetched, head: u64) -> Result<usize> {
+        let started = Instant::now();
+        let mut tx = self.store.pool().begin().await.map_err(db("begin"))?;
+        if self.store.meta("deployment").await?.is_none() {
+            Store::set_meta(&mut tx, "deployment", &self.deployment_key).await?;
+            Store::set_meta(&mut tx, "chain_id", &self.src.chain_id.to_string()).await?;
+            Store::set_meta(&mut tx, "deployment_block", &self.src.deployment_block.to_string()).await?;
+            let hash = match f.headers.get(&self.src.deployment_block) {
+                Some(h) => Some(h.hash.clone()),
+                None => self.src.header(self.src.deployment_block).await?.map(|h| h.hash),
+            };
+            if let Some(hash) = hash {
+                Store::set_meta(&mut tx, "deployment_block_hash", &hash).await?;
+            }
+        }
+        let count = apply_prepared(
+            &self.src.decoder,
+            self.src.chain_id,
+            &mut tx,
+            &f.logs,
+            f.prepared,
+            &f.headers,
+            &self.src.metrics,
+            true,
+        )
+        .await?;
+        let mut blocks: Vec<BlockRow> = f.headers.values().cloned().collect();
+        // Blocks with logs whose header was not fetched (their logs carried the timestamp).
+        let mut seen: BTreeSet<u64> = f.headers.keys().copied().collect();
+        for log in &f.logs {
+            if let (Some(n), Some(hash), Some(ts)) = (log.block_number, log.block_hash, log.block_timestamp)
+                && seen.insert(n)
+            {
+                blocks.push(BlockRow { number: n, hash: hash.to_string(), parent_hash: String::new(), timestamp: ts });
+            }
+        }
+        Store::put_blocks(&mut tx, &blocks).await?;
+        let last = f.headers.get(&f.to).expect("fetch checks the last header");
+        Store::set_checkpoint(&mut tx, &Checkpoint { number: f.to, hash: last.hash.clone() }, now()).await?;
+        Store::prune_blocks(&mut tx, head.saturating_sub(self.src.opts.reorg_window)).await?;
+        tx.commit().await.map_err(db("commit"))?;
+        let n = i64::try_from(f.to).unwrap_or(i64::MAX);
+        self.src.metrics.indexed.set(n);
+        self.src.metrics.lag.set(i64::try_from(head.saturating_sub(f.to)).unwrap_or(i64::MAX));
+        self.src.metrics.events.inc_by(count as u64);
+        let secs = started.elapsed().as_secs_f64();
+        if count > 0 && secs > 0.0 {
+            self.src.metrics.events_per_second.set(count as f64 / secs);
+        }
+        self.src.metrics.progress(now());
+        tracing::debug!(from = f.from, to = f.to, events = count, "stored");
+        Ok(count)
+    }
+
+    /// Finds the fork point below the checkpoint and rolls everything above it back.
+    async fn unwind(&self, cp: &Checkpoint) -> Result<Step> {
+        let lowest = cp.number.saturating_sub(self.src.opts.reorg_window);
+        let stored = self.store.blocks_desc(cp.number, lowest).await?;
+        let mut fork = None;
+        for b in &stored {
+            if b.number < self.src.deployment_block {
+                break;
+            }
+            if self.src.header(b.number).await?.is_some_and(|h| h.hash == b.hash) {
+                fork = Some(b.clone());
+                break;
+            }
+        }
+        let fork = match fork {
+            Some(f) => f,
+            None => {
+                self.check_deployment_block().await?;
+                // The deployment block is still there: the chain forked below our window, or we are at the very
+                // start (no stored block kept).
+                if cp.number < self.src.deployment_block + self.src.opts.reorg_window {
+                    let before = self.src.deployment_block.saturating_sub(1);
+                    let mut tx = self.store.pool().begin().await.map_err(db("begin"))?;
+                    Store::rollback(&mut tx, before).await?;
+                    sqlx::query("DELETE FROM checkpoint").execute(&mut *tx).await.map_err(db("roll back"))?;
+                    tx.commit().await.map_err(db("commit"))?;
+                    self.src.metrics.reorgs.inc();
+                    tracing::warn!(
+                        from = cp.number,
+                        fork = before,
+                        "reorg: rolled back to before the deployment block"
+                    );
+                    return Ok(Step::Reorged { fork: before, from: cp.number });
+                }
+                return Err(Error::DeepReorg { window: self.src.opts.reorg_window, from: cp.number, to: lowest });
+            }
+        };
+        let below = self.window_below(&fork).await?;
+        let mut tx = self.store.pool().begin().await.map_err(db("begin"))?;
+        Store::rollback(&mut tx, fork.number).await?;
+        Store::put_blocks(&mut tx, &below).await?;
+        Store::set_checkpoint(&mut tx, &Checkpoint { number: fork.number, hash: fork.hash.clone() }, now()).await?;
+        tx.commit().await.map_err(db("commit"))?;
+        self.src.metrics.reorgs.inc();
+        self.src.metrics.indexed.set(i64::try_from(fork.number).unwrap_or(i64::MAX));
+        tracing::warn!(from = cp.number, fork = fork.number, depth = cp.number - fork.number, "reorg: rolled back");
+        Ok(Step::Reorged { fork: fork.number, from: cp.number })
+    }
+
+    /// The headers of the `reorg_window` blocks below the fork point, when some are missing: a head that went
+    /// back (a revert, a reorg to a shorter chain) had pruned them relative to its own higher number, and the
+    /// next reorg needs them to find its fork point. They are canonical as `fork` is (fetched by number, kept
+    /// only when their parent links lead to `fork`'s hash; none when the chain moved meanwhile).
+    async fn window_below(&self, fork: &BlockRow) -> Result<Vec<BlockRow>> {
+        let lo = fork.number.saturating_sub(self.src.opts.reorg_window).max(self.src.deployment_block);
+        if lo >= fork.number || self.store.blocks_desc(fork.number - 1, lo).await?.len() as u64 == fork.number - lo {
+            return Ok(Vec::new());
+        }
+        let headers = self.src.headers(lo..=fork.number).await?;
+        let mut expect = fork.hash.clone();
+        for n in (lo..=fork.number).rev() {
+            match headers.get(&n) {
+                Some(h) if h.hash == expect => expect.clone_from(&h.parent_hash),
+                _ => {
+                    tracing::debug!(fork = fork.number, at = n, "the chain moved while the window was refilled");
+                    return Ok(Vec::new());
+                }
+            }
+        }
+        tracing::debug!(fork = fork.number, from = lo, "refilled the window below the fork point");
+        Ok(headers.into_values().filter(|h| h.number < fork.number).collect())
+    }
+
+    /// Steps until block `target` is indexed (tests and `reindex`); errors are returned, not retried.
+    pub async fn sync_to(&self, target: u64) -> Result<()> {
+        loop {
+            match self.step().await? {
+                Step::CaughtUp { head } if head >= target => return Ok(()),
+                Step::CaughtUp { .. } => tokio::time::sleep(self.src.opts.poll_interval).await,
+                Step::Advanced { to, .. } if to >= target => {
+                    // Check once more for a reorg of what was just stored.
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Steps until caught up with the head as it is now.
+    pub async fn sync(&self) -> Result<u64> {
+        let head = self.src.head().await?;
+        self.sync_to(head).await?;
+        Ok(head)
+    }
+
+    /// Runs until `shutdown` resolves: retries transient RPC and database failures with backoff (reported on
+    /// `/health` and in metrics), returns on a fatal one (a chain reset, a reorg deeper than the window).
+    pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+        tokio::pin!(shutdown);
+        let mut heads = if self.src.url.starts_with("ws") {
+            match self.src.provider.subscribe_blocks().await {
+                Ok(sub) => Some(sub.into_stream()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no newHeads subscription; polling");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let mut backoff = Duration::from_millis(250);
+        loop {
+            let outcome = tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                r = self.step() => r,
+            };
+            let wait = match outcome {
+                Ok(Step::CaughtUp { .. }) => {
+                    backoff = Duration::from_millis(250);
+                    Some(self.src.opts.poll_interval)
+                }
+                Ok(_) => {
+                    backoff = Duration::from_millis(250);
+                    None
+                }
+                Err(e) if is_fatal(&e) => {
+                    self.src.metrics.set_role(-1);
+                    self.src.metrics.error(now(), e.to_string());
+                    return Err(e);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in = ?backoff, "follower step failed; retrying");
+                    self.src.metrics.error(now(), e.to_string());
+                    let w = backoff;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    Some(w)
+                }
+            };
+            if let Some(wait) = wait {
+                match heads.as_mut() {
+                    Some(stream) => {
+                        tokio::select! {
+                            () = &mut shutdown => return Ok(()),
+                            _ = stream.next() => {}
+                            () = tokio::time::sleep(wait) => {}
+                        }
+                    }
+                    None => {
+                        tokio::select! {
+                            () = &mut shutdown => return Ok(()),
+                            () = tokio::time::sleep(wait) => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Source {
+    /// The last block of the step that starts at `from`: one range inside the reorg window; far behind the head, a
+    /// group of ranges fetched concurrently, none inside the window.
+    fn group_end(&self, from: u64, head: u64, window_start: u64) -> u64 {
+        let range = self.range.load(Ordering::Relaxed);
+        if from + range <= window_start {
+            (from + range * self.opts.in_flight as u64 - 1).min(window_start - 1)
+        } else {
+            (from + range - 1).min(head)
+        }
     }
 
     fn rpc(&self, method: &'static str) -> impl Fn(alloy::transports::TransportError) -> Error + '_ {
@@ -228,75 +563,16 @@ impl Follower {
         Ok(out)
     }
 
-    /// Refuses a chain that no longer holds the block the history was built on.
-    async fn check_deployment_block(&self) -> Result<()> {
-        let Some(held) = self.store.meta("deployment_block_hash").await? else { return Ok(()) };
-        let now = self.header(self.deployment_block).await?;
-        match now {
-            Some(h) if h.hash == held => Ok(()),
-            other => Err(Error::ChainReset {
-                url: self.url.clone(),
-                block: self.deployment_block,
-                now: other.map_or_else(|| "missing (the chain is shorter)".into(), |h| h.hash),
-                held,
-            }),
-        }
-    }
-
     async fn head(&self) -> Result<u64> {
         let head = self.provider.get_block_number().await.map_err(self.rpc("eth_blockNumber"))?;
         self.metrics.head.set(i64::try_from(head).unwrap_or(i64::MAX));
         Ok(head)
     }
 
-    /// The finalized block: the node's `finalized` tag where it serves one (OP Stack does), else head − depth.
-    pub async fn finalized(&self, head: u64) -> u64 {
-        let by_depth = head.saturating_sub(self.opts.finality_depth);
-        let tagged = match self.provider.get_block_by_number(BlockNumberOrTag::Finalized).await {
-            Ok(Some(b)) => b.header.number,
-            _ => 0,
-        };
-        let f = by_depth.max(tagged).min(head);
-        self.metrics.finalized.set(i64::try_from(f).unwrap_or(i64::MAX));
-        f
-    }
-
-    /// One step: a reorg check, then the next range (or, far behind the head, a group of ranges).
-    pub async fn step(&self) -> Result<Step> {
-        let head = self.head().await?;
-        let cp = self.store.checkpoint().await?;
-        if let Some(cp) = &cp {
-            let canonical = self.header(cp.number).await?;
-            if canonical.as_ref().map(|h| &h.hash) != Some(&cp.hash) {
-                return self.unwind(cp).await;
-            }
-        }
-        let from = cp.as_ref().map_or(self.deployment_block, |c| c.number + 1);
-        if from > head {
-            self.metrics.lag.set(0);
-            self.metrics.progress(now());
-            return Ok(Step::CaughtUp { head });
-        }
-        // The window's headers: the last `reorg_window` blocks and the one below them, the fork point of a reorg
-        // that replaces all of them (`unwind` and `prune_blocks` count the same way).
-        let window_start = head.saturating_sub(self.opts.reorg_window);
-        let range = self.range.load(Ordering::Relaxed);
-        // Far behind: a group of ranges fetched concurrently, none inside the reorg window.
-        let group_end = if from + range <= window_start {
-            (from + range * self.opts.in_flight as u64 - 1).min(window_start - 1)
-        } else {
-            (from + range - 1).min(head)
-        };
-        let fetched = self.fetch(from, group_end, window_start, cp.as_ref()).await?;
-        let Some(fetched) = fetched else { return Ok(Step::Raced) };
-        let events = self.commit(fetched, head).await?;
-        Ok(Step::Advanced { from, to: group_end, events })
-    }
-
     /// Fetches `from..=to`: logs over adaptive ranges, headers of the window part (checked link by link and
     /// against the checkpoint), of blocks whose logs carry no timestamp, and of `to`. `None` when the chain
     /// changed meanwhile.
-    async fn fetch(&self, from: u64, to: u64, window_start: u64, cp: Option<&Checkpoint>) -> Result<Option<Fetched>> {
+    async fn fetch(&self, from: u64, to: u64, window_start: u64, cp: Option<Checkpoint>) -> Result<Option<Fetched>> {
         let in_window = to >= window_start;
         let mut window_headers = BTreeMap::new();
         if in_window {
@@ -344,7 +620,7 @@ impl Follower {
             }
             for (n, h) in headers.range(from.max(window_start)..=to) {
                 let parent = if *n == from {
-                    cp.filter(|c| c.number + 1 == from).map(|c| c.hash.clone())
+                    cp.as_ref().filter(|c| c.number + 1 == from).map(|c| c.hash.clone())
                 } else {
                     headers.get(&(n - 1)).map(|p| p.hash.clone())
                 };
@@ -363,7 +639,8 @@ impl Follower {
                 return Ok(None);
             }
         }
-        Ok(Some(Fetched { from, to, logs, headers }))
+        let prepared = prepare(&self.decoder, self.chain_id, &logs);
+        Ok(Some(Fetched { from, to, logs, headers, prepared }))
     }
 
     /// `eth_getLogs` over `from..=to`, halving the range while the node refuses it as too large, and growing
@@ -400,209 +677,6 @@ impl Follower {
         }
         out.sort_by_key(|l| (l.block_number, l.log_index));
         Ok(out)
-    }
-
-    /// Stores a fetched range: raw events, accounts, projections, headers and the checkpoint, in one
-    /// transaction.
-    async fn commit(&self, f: Fetched, head: u64) -> Result<usize> {
-        let started = Instant::now();
-        let mut tx = self.store.pool().begin().await.map_err(db("begin"))?;
-        if self.store.meta("deployment").await?.is_none() {
-            Store::set_meta(&mut tx, "deployment", &self.deployment_key).await?;
-            Store::set_meta(&mut tx, "chain_id", &self.chain_id.to_string()).await?;
-            Store::set_meta(&mut tx, "deployment_block", &self.deployment_block.to_string()).await?;
-            let hash = match f.headers.get(&self.deployment_block) {
-                Some(h) => Some(h.hash.clone()),
-                None => self.header(self.deployment_block).await?.map(|h| h.hash),
-            };
-            if let Some(hash) = hash {
-                Store::set_meta(&mut tx, "deployment_block_hash", &hash).await?;
-            }
-        }
-        let count = apply_logs(&self.decoder, self.chain_id, &mut tx, &f.logs, &f.headers, &self.metrics, true).await?;
-        let mut blocks: Vec<BlockRow> = f.headers.values().cloned().collect();
-        // Blocks with logs whose header was not fetched (their logs carried the timestamp).
-        let mut seen: BTreeSet<u64> = f.headers.keys().copied().collect();
-        for log in &f.logs {
-            if let (Some(n), Some(hash), Some(ts)) = (log.block_number, log.block_hash, log.block_timestamp)
-                && seen.insert(n)
-            {
-                blocks.push(BlockRow { number: n, hash: hash.to_string(), parent_hash: String::new(), timestamp: ts });
-            }
-        }
-        Store::put_blocks(&mut tx, &blocks).await?;
-        let last = f.headers.get(&f.to).expect("fetch checks the last header");
-        Store::set_checkpoint(&mut tx, &Checkpoint { number: f.to, hash: last.hash.clone() }, now()).await?;
-        Store::prune_blocks(&mut tx, head.saturating_sub(self.opts.reorg_window)).await?;
-        tx.commit().await.map_err(db("commit"))?;
-        let n = i64::try_from(f.to).unwrap_or(i64::MAX);
-        self.metrics.indexed.set(n);
-        self.metrics.lag.set(i64::try_from(head.saturating_sub(f.to)).unwrap_or(i64::MAX));
-        self.metrics.events.inc_by(count as u64);
-        let secs = started.elapsed().as_secs_f64();
-        if count > 0 && secs > 0.0 {
-            self.metrics.events_per_second.set(count as f64 / secs);
-        }
-        self.metrics.progress(now());
-        tracing::debug!(from = f.from, to = f.to, events = count, "stored");
-        Ok(count)
-    }
-
-    /// Finds the fork point below the checkpoint and rolls everything above it back.
-    async fn unwind(&self, cp: &Checkpoint) -> Result<Step> {
-        let lowest = cp.number.saturating_sub(self.opts.reorg_window);
-        let stored = self.store.blocks_desc(cp.number, lowest).await?;
-        let mut fork = None;
-        for b in &stored {
-            if b.number < self.deployment_block {
-                break;
-            }
-            if self.header(b.number).await?.is_some_and(|h| h.hash == b.hash) {
-                fork = Some(b.clone());
-                break;
-            }
-        }
-        let fork = match fork {
-            Some(f) => f,
-            None => {
-                self.check_deployment_block().await?;
-                // The deployment block is still there: the chain forked below our window, or we are at the very
-                // start (no stored block kept).
-                if cp.number < self.deployment_block + self.opts.reorg_window {
-                    let before = self.deployment_block.saturating_sub(1);
-                    let mut tx = self.store.pool().begin().await.map_err(db("begin"))?;
-                    Store::rollback(&mut tx, before).await?;
-                    sqlx::query("DELETE FROM checkpoint").execute(&mut *tx).await.map_err(db("roll back"))?;
-                    tx.commit().await.map_err(db("commit"))?;
-                    self.metrics.reorgs.inc();
-                    tracing::warn!(
-                        from = cp.number,
-                        fork = before,
-                        "reorg: rolled back to before the deployment block"
-                    );
-                    return Ok(Step::Reorged { fork: before, from: cp.number });
-                }
-                return Err(Error::DeepReorg { window: self.opts.reorg_window, from: cp.number, to: lowest });
-            }
-        };
-        let below = self.window_below(&fork).await?;
-        let mut tx = self.store.pool().begin().await.map_err(db("begin"))?;
-        Store::rollback(&mut tx, fork.number).await?;
-        Store::put_blocks(&mut tx, &below).await?;
-        Store::set_checkpoint(&mut tx, &Checkpoint { number: fork.number, hash: fork.hash.clone() }, now()).await?;
-        tx.commit().await.map_err(db("commit"))?;
-        self.metrics.reorgs.inc();
-        self.metrics.indexed.set(i64::try_from(fork.number).unwrap_or(i64::MAX));
-        tracing::warn!(from = cp.number, fork = fork.number, depth = cp.number - fork.number, "reorg: rolled back");
-        Ok(Step::Reorged { fork: fork.number, from: cp.number })
-    }
-
-    /// The headers of the `reorg_window` blocks below the fork point, when some are missing: a head that went
-    /// back (a revert, a reorg to a shorter chain) had pruned them relative to its own higher number, and the
-    /// next reorg needs them to find its fork point. They are canonical as `fork` is (fetched by number, kept
-    /// only when their parent links lead to `fork`'s hash; none when the chain moved meanwhile).
-    async fn window_below(&self, fork: &BlockRow) -> Result<Vec<BlockRow>> {
-        let lo = fork.number.saturating_sub(self.opts.reorg_window).max(self.deployment_block);
-        if lo >= fork.number || self.store.blocks_desc(fork.number - 1, lo).await?.len() as u64 == fork.number - lo {
-            return Ok(Vec::new());
-        }
-        let headers = self.headers(lo..=fork.number).await?;
-        let mut expect = fork.hash.clone();
-        for n in (lo..=fork.number).rev() {
-            match headers.get(&n) {
-                Some(h) if h.hash == expect => expect.clone_from(&h.parent_hash),
-                _ => {
-                    tracing::debug!(fork = fork.number, at = n, "the chain moved while the window was refilled");
-                    return Ok(Vec::new());
-                }
-            }
-        }
-        tracing::debug!(fork = fork.number, from = lo, "refilled the window below the fork point");
-        Ok(headers.into_values().filter(|h| h.number < fork.number).collect())
-    }
-
-    /// Steps until block `target` is indexed (tests and `reindex`); errors are returned, not retried.
-    pub async fn sync_to(&self, target: u64) -> Result<()> {
-        loop {
-            match self.step().await? {
-                Step::CaughtUp { head } if head >= target => return Ok(()),
-                Step::CaughtUp { .. } => tokio::time::sleep(self.opts.poll_interval).await,
-                Step::Advanced { to, .. } if to >= target => {
-                    // Check once more for a reorg of what was just stored.
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// Steps until caught up with the head as it is now.
-    pub async fn sync(&self) -> Result<u64> {
-        let head = self.head().await?;
-        self.sync_to(head).await?;
-        Ok(head)
-    }
-
-    /// Runs until `shutdown` resolves: retries transient RPC and database failures with backoff (reported on
-    /// `/health` and in metrics), returns on a fatal one (a chain reset, a reorg deeper than the window).
-    pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
-        tokio::pin!(shutdown);
-        let mut heads = if self.url.starts_with("ws") {
-            match self.provider.subscribe_blocks().await {
-                Ok(sub) => Some(sub.into_stream()),
-                Err(e) => {
-                    tracing::warn!(error = %e, "no newHeads subscription; polling");
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        let mut backoff = Duration::from_millis(250);
-        loop {
-            let outcome = tokio::select! {
-                () = &mut shutdown => return Ok(()),
-                r = self.step() => r,
-            };
-            let wait = match outcome {
-                Ok(Step::CaughtUp { .. }) => {
-                    backoff = Duration::from_millis(250);
-                    Some(self.opts.poll_interval)
-                }
-                Ok(_) => {
-                    backoff = Duration::from_millis(250);
-                    None
-                }
-                Err(e) if is_fatal(&e) => {
-                    self.metrics.set_role(-1);
-                    self.metrics.error(now(), e.to_string());
-                    return Err(e);
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, retry_in = ?backoff, "follower step failed; retrying");
-                    self.metrics.error(now(), e.to_string());
-                    let w = backoff;
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
-                    Some(w)
-                }
-            };
-            if let Some(wait) = wait {
-                match heads.as_mut() {
-                    Some(stream) => {
-                        tokio::select! {
-                            () = &mut shutdown => return Ok(()),
-                            _ = stream.next() => {}
-                            () = tokio::time::sleep(wait) => {}
-                        }
-                    }
-                    None => {
-                        tokio::select! {
-                            () = &mut shutdown => return Ok(()),
-                            () = tokio::time::sleep(wait) => {}
-                        }
-                    }
-                }
-            }
-        }
     }
 }
 
@@ -658,9 +732,77 @@ const EVENT_COLUMNS: &[&str] = &[
     "event",
     "topics",
     "data",
-    "fields",
     "error",
 ];
+
+/// The raw rows of some logs (events and the accounts they name), built apart from the database: during a
+/// backfill this runs beside the previous range's commit.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// `events` rows ([`EVENT_COLUMNS`]).
+    events: Vec<Vec<Val>>,
+    /// `event_accounts` rows.
+    accounts: Vec<Vec<Val>>,
+    /// Per log: the event's name (empty when undecodable or pending).
+    names: Vec<String>,
+    /// Logs that did not decode, described (counted when they are stored).
+    undecodable: Vec<String>,
+}
+
+/// Decodes `logs` into their raw rows. Pending logs (no block) are skipped: a mined range has none.
+pub fn prepare(decoder: &Decoder, chain_id: u64, logs: &[Log]) -> Prepared {
+    let mut p = Prepared { events: Vec::with_capacity(logs.len()), ..Default::default() };
+    for log in logs {
+        let (Some(block), Some(block_hash), Some(tx_hash), Some(log_index)) =
+            (log.block_number, log.block_hash, log.transaction_hash, log.log_index)
+        else {
+            p.names.push(String::new());
+            continue;
+        };
+        let pos = (i64::try_from(block).unwrap_or(i64::MAX), i64::try_from(log_index).unwrap_or(i64::MAX));
+        let address = log.address();
+        let contract = decoder.contract(&address).unwrap_or("unknown");
+        let (event, error) = match decoder.accounts(address, log.data()) {
+            Ok((event, accounts)) => {
+                for (roles, account) in accounts {
+                    p.accounts.push(vec![lower_hex(&account).into(), pos.0.into(), pos.1.into(), roles.into()]);
+                }
+                (event.to_string(), None)
+            }
+            Err(e) => {
+                p.undecodable.push(format!("block {block} tx {tx_hash} log {log_index}: {e}"));
+                ("?".to_string(), Some(e.to_string()))
+            }
+        };
+        let mut topics = String::with_capacity(2 + 69 * log.topics().len());
+        topics.push('[');
+        for (i, t) in log.topics().iter().enumerate() {
+            if i > 0 {
+                topics.push(',');
+            }
+            topics.push_str("\"0x");
+            topics.push_str(&hex::encode(t));
+            topics.push('"');
+        }
+        topics.push(']');
+        p.names.push(if error.is_some() { String::new() } else { event.clone() });
+        p.events.push(vec![
+            Val::from(chain_id),
+            pos.0.into(),
+            format!("{block_hash:#x}").into(),
+            format!("{tx_hash:#x}").into(),
+            log.transaction_index.unwrap_or(0).into(),
+            pos.1.into(),
+            lower_hex(&address).into(),
+            contract.into(),
+            event.into(),
+            topics.into(),
+            format!("0x{}", hex::encode(&log.data().data)).into(),
+            Val::T(error),
+        ]);
+    }
+    p
+}
 
 /// Decodes and stores `logs` (raw rows, account rows, projections) inside `conn`'s transaction. Shared by the
 /// follower and `reindex` (which passes `store_raw = false`: the raw rows are already there). Returns how
@@ -674,63 +816,45 @@ pub async fn apply_logs(
     metrics: &Metrics,
     store_raw: bool,
 ) -> Result<usize> {
+    let prepared = prepare(decoder, chain_id, logs);
+    apply_prepared(decoder, chain_id, conn, logs, prepared, headers, metrics, store_raw).await
+}
+
+/// [`apply_logs`] with the raw rows already prepared ([`prepare`]).
+#[allow(clippy::too_many_arguments)]
+async fn apply_prepared(
+    decoder: &Decoder,
+    chain_id: u64,
+    conn: &mut sqlx::AnyConnection,
+    logs: &[Log],
+    prepared: Prepared,
+    headers: &BTreeMap<u64, BlockRow>,
+    metrics: &Metrics,
+    store_raw: bool,
+) -> Result<usize> {
+    let Prepared { events, mut accounts, names, undecodable } = prepared;
+    for detail in undecodable {
+        tracing::warn!("undecodable log: {detail}");
+        metrics.undecodable_log(detail);
+    }
     let mut batch = Batch::default();
-    let mut events = Vec::with_capacity(logs.len());
-    let mut accounts = Vec::new();
-    for log in logs {
-        let (Some(block), Some(block_hash), Some(tx_hash), Some(log_index)) =
-            (log.block_number, log.block_hash, log.transaction_hash, log.log_index)
-        else {
-            continue; // a pending log: never returned for a mined range
-        };
+    for (log, event) in logs.iter().zip(&names) {
+        let (Some(block), Some(log_index)) = (log.block_number, log.log_index) else { continue };
+        if event.is_empty() {
+            continue; // undecodable: stored raw, projected nowhere
+        }
         let time = log.block_timestamp.or_else(|| headers.get(&block).map(|h| h.timestamp)).unwrap_or(0);
         let pos = (i64::try_from(block).unwrap_or(i64::MAX), i64::try_from(log_index).unwrap_or(i64::MAX));
         let address = log.address();
-        let contract = decoder.contract(&address).unwrap_or("unknown").to_string();
-        let (event, fields, error) = match decoder.decode(address, log.data()) {
-            Ok(d) => {
-                for (role, account) in &d.accounts {
-                    accounts.push(vec![
-                        Val::from(account.to_string().to_lowercase()),
-                        pos.0.into(),
-                        pos.1.into(),
-                        role.clone().into(),
-                    ]);
-                }
-                (d.event, Some(d.fields.to_string()), None)
-            }
-            Err(e) => {
-                let detail = format!("block {block} tx {tx_hash} log {log_index}: {e}");
-                tracing::warn!("undecodable log: {detail}");
-                metrics.undecodable_log(detail);
-                ("?".to_string(), None, Some(e.to_string()))
-            }
-        };
-        let topics: Vec<String> = log.topics().iter().map(B256::to_string).collect();
-        events.push(vec![
-            Val::from(chain_id),
-            pos.0.into(),
-            block_hash.to_string().into(),
-            tx_hash.to_string().into(),
-            log.transaction_index.unwrap_or(0).into(),
-            pos.1.into(),
-            address.to_string().to_lowercase().into(),
-            contract.clone().into(),
-            event.into(),
-            serde_json::to_string(&topics).unwrap_or_default().into(),
-            format!("0x{}", hex::encode(&log.data().data)).into(),
-            Val::T(fields),
-            Val::T(error),
-        ]);
-        let cx = LogContext { contract: &contract, address, chain_id, pos, time };
+        let contract = decoder.contract(&address).unwrap_or("unknown");
+        let cx = LogContext { contract, address, chain_id, pos, time, event };
         project::apply(&mut batch, conn, &cx, log.topics(), &log.data().data).await?;
     }
     batch.flush(conn).await?;
     if store_raw {
         insert_rows(conn, "events", EVENT_COLUMNS, &events).await?;
     }
-    // The same address in the same role twice in one event (array elements are named apart) cannot occur;
-    // dedup keeps the primary key safe anyway.
+    // One row per (account, event): `prepare` joins the roles of an address named twice.
     accounts.sort();
     accounts.dedup();
     insert_rows(conn, "event_accounts", &["account", "block_number", "log_index", "role"], &accounts).await?;

@@ -56,27 +56,43 @@ pub async fn reindex(store: &Store, decoder: &Decoder, chain_id: u64, metrics: &
         })
         .collect();
     let mut total = 0;
-    let mut after: (i64, i64) = (-1, -1);
+    // Whole blocks at a time (projections keep one version per entity and block, as the follower writes
+    // them): about 10,000 events, never part of a block.
+    const CHUNK: i64 = 10_000;
+    let columns = "block_number, block_hash, tx_hash, tx_index, log_index, address, topics, data";
+    let mut after: i64 = -1;
     loop {
-        let rows = sqlx::query(
-            "SELECT block_number, block_hash, tx_hash, tx_index, log_index, address, topics, data FROM events \
-             WHERE block_number > $1 OR (block_number = $1 AND log_index > $2) \
-             ORDER BY block_number, log_index LIMIT 10000",
-        )
-        .bind(after.0)
-        .bind(after.1)
+        let mut rows = sqlx::query(&format!(
+            "SELECT {columns} FROM events WHERE block_number > $1 ORDER BY block_number, log_index LIMIT $2"
+        ))
+        .bind(after)
+        .bind(CHUNK)
         .fetch_all(&mut *tx)
         .await
         .map_err(db("read events"))?;
-        if rows.is_empty() {
+        let (Some(first), Some(last)) =
+            (rows.first().map(|r| r.get::<i64, _>(0)), rows.last().map(|r| r.get::<i64, _>(0)))
+        else {
             break;
+        };
+        if rows.len() as i64 == CHUNK {
+            if first == last {
+                // One block of more than CHUNK events: all of it.
+                rows = sqlx::query(&format!("SELECT {columns} FROM events WHERE block_number = $1 ORDER BY log_index"))
+                    .bind(first)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db("read events"))?;
+            } else {
+                rows.retain(|r| r.get::<i64, _>(0) < last);
+            }
         }
+        after = rows.last().map_or(after, |r| r.get::<i64, _>(0));
         let mut logs = Vec::with_capacity(rows.len());
         for r in &rows {
             let corrupt = |what: &str| Error::Corrupt { what: format!("event {what}"), detail: "unparsable".into() };
             let block: i64 = r.get(0);
             let log_index: i64 = r.get(4);
-            after = (block, log_index);
             let topics: Vec<B256> = serde_json::from_str::<Vec<String>>(&r.get::<String, _>(6))
                 .map_err(|_| corrupt("topics"))?
                 .iter()

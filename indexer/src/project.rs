@@ -2,7 +2,7 @@
 //! event and moves the checkpoint.
 //!
 //! A [`Batch`] is a unit of work over one block range: entities are read from the database at most once,
-//! changed in memory event by event (every change is kept as a version: the history), and written at the end
+//! changed in memory event by event (one version per entity and block: the history), and written at the end
 //! with multi-row INSERTs. A new event type needs an arm in [`apply`]; a new entity a table (migration), a
 //! struct implementing [`Entity`] and a field in [`Batch`].
 
@@ -29,14 +29,21 @@ pub type Pos = (i64, i64);
 
 #[derive(Debug)]
 struct Cached<E> {
-    /// The entity now (None: does not exist).
-    value: Option<E>,
-    /// A current row exists in the database (to supersede on the first change).
+    /// The current row in the database, if any (superseded by the first version of this batch).
+    base: Option<E>,
+    /// A current row exists in the database.
     in_db: bool,
     /// The event that created it.
     created: Option<Pos>,
-    /// Versions made in this batch, in order.
+    /// Versions made in this batch, one per block (the entity at the end of the block, made by the block's
+    /// last event that changed it), in order.
     versions: Vec<(Pos, E)>,
+}
+
+impl<E> Cached<E> {
+    fn current(&self) -> Option<&E> {
+        self.versions.last().map(|(_, v)| v).or(self.base.as_ref())
+    }
 }
 
 /// The entities of one table touched by a batch.
@@ -67,9 +74,9 @@ impl<E: Entity> Table<E> {
                     let data: String = r.get(0);
                     let value: E = serde_json::from_str(&data)
                         .map_err(|e| Error::Corrupt { what: format!("{} {id}", E::TABLE), detail: e.to_string() })?;
-                    Cached { value: Some(value), in_db: true, created: Some((r.get(1), r.get(2))), versions: vec![] }
+                    Cached { base: Some(value), in_db: true, created: Some((r.get(1), r.get(2))), versions: vec![] }
                 }
-                None => Cached { value: None, in_db: false, created: None, versions: vec![] },
+                None => Cached { base: None, in_db: false, created: None, versions: vec![] },
             };
             self.map.insert(id.to_string(), cached);
         }
@@ -78,40 +85,50 @@ impl<E: Entity> Table<E> {
 
     /// The entity now, if it exists.
     pub async fn get(&mut self, conn: &mut AnyConnection, id: &str) -> Result<Option<E>> {
-        Ok(self.load(conn, id).await?.value.clone())
+        Ok(self.load(conn, id).await?.current().cloned())
     }
 
-    /// Changes an existing entity at `pos`; returns false (and changes nothing) when it does not exist.
+    /// Changes an existing entity by the event `cx`; returns false (and changes nothing) when it does not exist.
     pub async fn update(
         &mut self,
         conn: &mut AnyConnection,
         id: &str,
-        pos: Pos,
+        cx: &LogContext<'_>,
         f: impl FnOnce(&mut E),
     ) -> Result<bool> {
         let c = self.load(conn, id).await?;
-        let Some(mut value) = c.value.clone() else { return Ok(false) };
-        f(&mut value);
-        record(c, pos, value);
+        if !in_block(c, cx) {
+            let Some(current) = c.current().cloned() else { return Ok(false) };
+            c.versions.push((cx.pos, current));
+        }
+        let (p, v) = c.versions.last_mut().expect("a version of this block");
+        f(v);
+        v.changed(cx);
+        *p = cx.pos;
         Ok(true)
     }
 
-    /// Changes the entity at `pos`, creating it with `init` when it does not exist.
+    /// Changes the entity by the event `cx`, creating it with `init` when it does not exist.
     pub async fn upsert(
         &mut self,
         conn: &mut AnyConnection,
         id: &str,
-        pos: Pos,
+        cx: &LogContext<'_>,
         init: impl FnOnce() -> E,
         f: impl FnOnce(&mut E),
     ) -> Result<()> {
         let c = self.load(conn, id).await?;
-        let mut value = c.value.clone().unwrap_or_else(init);
         if c.created.is_none() {
-            c.created = Some(pos);
+            c.created = Some(cx.pos);
         }
-        f(&mut value);
-        record(c, pos, value);
+        if !in_block(c, cx) {
+            let current = c.current().cloned().unwrap_or_else(init);
+            c.versions.push((cx.pos, current));
+        }
+        let (p, v) = c.versions.last_mut().expect("a version of this block");
+        f(v);
+        v.changed(cx);
+        *p = cx.pos;
         Ok(())
     }
 
@@ -164,16 +181,12 @@ impl<E: Entity> Table<E> {
     }
 }
 
-/// Keeps a version; several changes by one event make one version.
-fn record<E>(c: &mut Cached<E>, pos: Pos, value: E)
-where
-    E: Clone,
-{
-    c.value = Some(value.clone());
-    match c.versions.last_mut() {
-        Some((p, v)) if *p == pos => *v = value,
-        _ => c.versions.push((pos, value)),
-    }
+/// Whether the entity already has a version of `cx`'s block in this batch. Versions are kept per block (the
+/// entity at the end of the block, made by the block's last event that changed it), so a change inside the
+/// block edits that version: a rollback is per block, so versions inside one block would be history nobody
+/// can roll back to, and the block's events stay in `events` (The Graph versions entities per block alike).
+fn in_block<E>(c: &Cached<E>, cx: &LogContext<'_>) -> bool {
+    c.versions.last().is_some_and(|(p, _)| p.0 == cx.pos.0)
 }
 
 /// The unit of work of one block range.
@@ -224,16 +237,18 @@ pub struct LogContext<'a> {
     pub pos: Pos,
     /// Block timestamp, seconds.
     pub time: u64,
+    /// The event's name (the ABI's).
+    pub event: &'a str,
 }
 
 fn a(x: Address) -> String {
-    x.to_string().to_lowercase()
+    crate::decode::lower_hex(&x)
 }
 fn u(x: U256) -> String {
     x.to_string()
 }
 fn h(x: B256) -> String {
-    x.to_string()
+    format!("{x:#x}")
 }
 fn add(x: &str, y: U256) -> String {
     u(x.parse::<U256>().unwrap_or_default().saturating_add(y))
@@ -355,7 +370,7 @@ async fn balance(
     };
     batch
         .balances
-        .upsert(conn, &id, cx.pos, init, |b| {
+        .upsert(conn, &id, cx, init, |b| {
             if let Some(x) = credit {
                 b.amount = add(&b.amount, x);
                 b.credited = add(&b.credited, x);
@@ -382,7 +397,7 @@ async fn param(
         .upsert(
             conn,
             &id,
-            cx.pos,
+            cx,
             || Param { contract, name: name.clone(), value: serde_json::Value::Null },
             |p| p.value = value,
         )
@@ -405,7 +420,7 @@ async fn owner(batch: &mut Batch, conn: &mut AnyConnection, cx: &LogContext<'_>,
     param(batch, conn, cx, "owner".into(), serde_json::json!({"owner": a(to)})).await?;
     let pending = format!("{}/pendingOwner", cx.contract);
     let cleared = serde_json::json!({"pendingOwner": a(Address::ZERO)});
-    batch.params.update(conn, &pending, cx.pos, |p| p.value = cleared).await?;
+    batch.params.update(conn, &pending, cx, |p| p.value = cleared).await?;
     Ok(())
 }
 
@@ -449,14 +464,14 @@ async fn model_registry(
             };
             let vid = format!("{}/{}", version.model_id, version.version);
             let v2 = version.clone();
-            batch.versions.upsert(conn, &vid, cx.pos, || v2, |_| {}).await?;
+            batch.versions.upsert(conn, &vid, cx, || v2, |_| {}).await?;
             let time = cx.time;
             batch
                 .models
                 .upsert(
                     conn,
                     &u(e.modelId),
-                    cx.pos,
+                    cx,
                     || Model { id: u(e.modelId), registered_at: l.registeredAt, ..Default::default() },
                     |m| {
                         m.seller = version.seller.clone();
@@ -477,7 +492,7 @@ async fn model_registry(
             let vid = format!("{}/{}", e.modelId, e.version);
             batch
                 .versions
-                .update(conn, &vid, cx.pos, |v| {
+                .update(conn, &vid, cx, |v| {
                     v.price_per_call = u(e.pricePerCall);
                     v.license_price = u(e.licensePrice);
                     v.license_period = e.licensePeriod;
@@ -488,7 +503,7 @@ async fn model_registry(
             let time = cx.time;
             batch
                 .models
-                .update(conn, &u(e.modelId), cx.pos, |m| {
+                .update(conn, &u(e.modelId), cx, |m| {
                     if m.latest_version == e.version {
                         m.price_per_call = u(e.pricePerCall);
                         m.license_price = u(e.licensePrice);
@@ -503,7 +518,7 @@ async fn model_registry(
             let time = cx.time;
             batch
                 .models
-                .update(conn, &u(e.modelId), cx.pos, |m| {
+                .update(conn, &u(e.modelId), cx, |m| {
                     m.deprecated = true;
                     m.updated_at = time;
                 })
@@ -514,7 +529,7 @@ async fn model_registry(
             let init = || License { model_id: u(e.modelId), buyer: a(e.buyer), ..Default::default() };
             batch
                 .licenses
-                .upsert(conn, &id, cx.pos, init, |l| {
+                .upsert(conn, &id, cx, init, |l| {
                     l.version = e.version;
                     l.token = a(e.token);
                     l.price = u(e.price);
@@ -566,12 +581,12 @@ async fn job_market(
                 requested_at: time,
                 ..Default::default()
             };
-            batch.jobs.upsert(conn, &job.id.clone(), cx.pos, || job, |_| {}).await?;
+            batch.jobs.upsert(conn, &job.id.clone(), cx, || job, |_| {}).await?;
         }
         E::JobClaimed(e) => {
             batch
                 .jobs
-                .update(conn, &u(e.jobId), cx.pos, |j| {
+                .update(conn, &u(e.jobId), cx, |j| {
                     j.state = "Claimed".into();
                     j.operator = Some(a(e.operator));
                     j.bond = u(e.bond);
@@ -579,7 +594,7 @@ async fn job_market(
                     j.claimed_at = Some(time);
                 })
                 .await?;
-            batch.operators.update(conn, &a(e.operator), cx.pos, |o| o.claims += 1).await?;
+            batch.operators.update(conn, &a(e.operator), cx, |o| o.claims += 1).await?;
         }
         E::ClaimReleased(e) => {
             reopen(batch, conn, cx, e.jobId, e.operator, e.penalty, false).await?;
@@ -602,20 +617,20 @@ async fn job_market(
             };
             batch
                 .jobs
-                .update(conn, &u(e.jobId), cx.pos, |j| {
+                .update(conn, &u(e.jobId), cx, |j| {
                     j.state = "Submitted".into();
                     j.receipt = Some(receipt);
                     j.challenge_ends = e.challengeEnds;
                     j.submitted_at = Some(time);
                 })
                 .await?;
-            batch.operators.update(conn, &a(e.operator), cx.pos, |o| o.submitted += 1).await?;
+            batch.operators.update(conn, &a(e.operator), cx, |o| o.submitted += 1).await?;
         }
         E::JobChallenged(e) => {
             let mut operator = None;
             batch
                 .jobs
-                .update(conn, &u(e.jobId), cx.pos, |j| {
+                .update(conn, &u(e.jobId), cx, |j| {
                     j.state = "Disputed".into();
                     j.challenger = Some(a(e.challenger));
                     j.challenge_bond = u(e.bond);
@@ -632,14 +647,14 @@ async fn job_market(
             };
             batch
                 .disputes
-                .upsert(conn, &u(e.disputeId), cx.pos, init, |d| {
+                .upsert(conn, &u(e.disputeId), cx, init, |d| {
                     d.job_id = Some(u(e.jobId));
                     d.challenger = Some(a(e.challenger));
                     d.bond = u(e.bond);
                 })
                 .await?;
             if let Some(op) = operator {
-                batch.operators.update(conn, &op, cx.pos, |o| o.challenged += 1).await?;
+                batch.operators.update(conn, &op, cx, |o| o.challenged += 1).await?;
             }
         }
         E::JobClosed(e) => {
@@ -648,7 +663,7 @@ async fn job_market(
             let r2 = reason.clone();
             batch
                 .jobs
-                .update(conn, &u(e.jobId), cx.pos, |j| {
+                .update(conn, &u(e.jobId), cx, |j| {
                     j.state = state;
                     j.close_reason = r2;
                     j.closed_at = Some(time);
@@ -657,8 +672,8 @@ async fn job_market(
                 .await?;
             if let Some(op) = operator {
                 match reason.as_str() {
-                    "Finalized" => batch.operators.update(conn, &op, cx.pos, |o| o.completed += 1).await?,
-                    "OperatorUpheld" => batch.operators.update(conn, &op, cx.pos, |o| o.upheld += 1).await?,
+                    "Finalized" => batch.operators.update(conn, &op, cx, |o| o.completed += 1).await?,
+                    "OperatorUpheld" => batch.operators.update(conn, &op, cx, |o| o.upheld += 1).await?,
                     _ => false,
                 };
             }
@@ -666,7 +681,7 @@ async fn job_market(
         E::PaymentSplit(e) => {
             batch
                 .jobs
-                .update(conn, &u(e.jobId), cx.pos, |j| {
+                .update(conn, &u(e.jobId), cx, |j| {
                     j.split = Some(Split {
                         royalty: u(e.royalty),
                         protocol_fee: u(e.protocolFee),
@@ -676,7 +691,7 @@ async fn job_market(
                 .await?;
         }
         E::Burned(e) => {
-            batch.jobs.update(conn, &u(e.jobId), cx.pos, |j| j.burned = add(&j.burned, e.amount)).await?;
+            batch.jobs.update(conn, &u(e.jobId), cx, |j| j.burned = add(&j.burned, e.amount)).await?;
         }
         E::ParamsUpdated(e) => {
             let p = &e.params;
@@ -700,7 +715,7 @@ async fn job_market(
             let job = batch.jobs.get(conn, &u(e.evidenceGroupId)).await?;
             if let Some(dispute) = job.and_then(|j| j.dispute_id) {
                 let evidence = Evidence { party: a(e.party), uri: e.evidence.clone() };
-                batch.disputes.update(conn, &dispute, cx.pos, |d| d.evidence.push(evidence)).await?;
+                batch.disputes.update(conn, &dispute, cx, |d| d.evidence.push(evidence)).await?;
             }
         }
         #[allow(unreachable_patterns)]
@@ -720,7 +735,7 @@ async fn reopen(
 ) -> Result<()> {
     batch
         .jobs
-        .update(conn, &u(job_id), cx.pos, |j| {
+        .update(conn, &u(job_id), cx, |j| {
             j.state = "Requested".into();
             j.operator = None;
             j.bond = "0".into();
@@ -730,7 +745,7 @@ async fn reopen(
         .await?;
     batch
         .operators
-        .update(conn, &a(operator), cx.pos, |o| {
+        .update(conn, &a(operator), cx, |o| {
             if expired {
                 o.claim_timeouts += 1;
             } else {
@@ -751,7 +766,7 @@ async fn operator_registry(
 ) -> Result<()> {
     use OperatorRegistry::OperatorRegistryEvents as E;
     let ops = &mut batch.operators;
-    let p = cx.pos;
+    let p = cx;
     match ev {
         E::OperatorRegistered(e) => {
             let time = cx.time;
@@ -842,7 +857,7 @@ async fn committee(
     ev: ReexecutionCommittee::ReexecutionCommitteeEvents,
 ) -> Result<()> {
     use ReexecutionCommittee::ReexecutionCommitteeEvents as E;
-    let p = cx.pos;
+    let p = cx;
     let time = cx.time;
     let new = |id: U256| {
         move || Dispute { id: u(id), phase: "Created".into(), bond: "0".into(), created_at: time, ..Default::default() }

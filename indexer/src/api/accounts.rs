@@ -34,7 +34,8 @@ pub struct TrailItem {
     pub event: String,
     /// The address's roles in it: the names of the event fields that hold it (e.g. `buyer`, `operator`).
     pub roles: Vec<String>,
-    /// The event's fields (addresses and hashes 0x-hex, integers decimal strings).
+    /// The event's fields (addresses and hashes 0x-hex, integers decimal strings), decoded from the stored log
+    /// through the contract's committed ABI.
     #[schema(value_type = Object)]
     pub fields: serde_json::Value,
     /// head − blockNumber + 1.
@@ -85,12 +86,12 @@ pub async fn trail(
     if let (Some(first), Some(last)) = (keys.first(), keys.get(keys.len().min(limit).saturating_sub(1))) {
         let rows = api
             .q(sqlx::query(
-                "SELECT a.block_number, a.log_index, a.role, e.tx_hash, e.contract, e.event, e.fields, b.timestamp \
+                "SELECT a.block_number, a.log_index, a.role, e.tx_hash, e.contract, e.event, e.topics, e.data, b.timestamp \
                  FROM event_accounts a JOIN events e ON e.block_number = a.block_number AND e.log_index = a.log_index \
                  LEFT JOIN blocks b ON b.number = a.block_number WHERE a.account = $1 \
                  AND (a.block_number > $2 OR (a.block_number = $2 AND a.log_index >= $3)) \
                  AND (a.block_number < $4 OR (a.block_number = $4 AND a.log_index <= $5)) \
-                 ORDER BY a.block_number, a.log_index, a.role",
+                 ORDER BY a.block_number, a.log_index",
             )
             .bind(&addr)
             .bind(first.0)
@@ -101,26 +102,20 @@ pub async fn trail(
             .await?;
         for r in &rows {
             let (block, log): (i64, i64) = (r.get(0), r.get(1));
-            let role: String = r.get(2);
-            if let Some(prev) = items.last_mut()
-                && (prev.block_number, prev.log_index) == (block, log)
-            {
-                prev.roles.push(role);
-                continue;
-            }
-            let fields = r
-                .get::<Option<String>, _>(6)
-                .and_then(|f| serde_json::from_str(&f).ok())
-                .unwrap_or(serde_json::Value::Null);
+            let roles: String = r.get(2);
+            let contract: String = r.get(4);
+            let fields = stored_log(&r.get::<String, _>(6), &r.get::<String, _>(7))
+                .and_then(|data| api.decoder().decode_named(&contract, &data).ok())
+                .map_or(serde_json::Value::Null, |d| d.fields);
             let meta = view.meta(block);
             items.push(TrailItem {
                 block_number: block,
                 log_index: log,
                 tx_hash: r.get(3),
-                timestamp: r.get::<Option<i64>, _>(7).map(|t| t.max(0) as u64),
-                contract: r.get(4),
+                timestamp: r.get::<Option<i64>, _>(8).map(|t| t.max(0) as u64),
+                contract,
                 event: r.get(5),
-                roles: vec![role],
+                roles: roles.split(',').map(str::to_string).collect(),
                 fields,
                 confirmations: meta.confirmations,
                 r#final: meta.r#final,
@@ -128,4 +123,11 @@ pub async fn trail(
         }
     }
     list_response(Page { items, next_cursor: next, indexed: view.indexed() }, format)
+}
+
+/// A stored log's topics (a JSON array of 0x-hex words) and data (0x-hex) as alloy's `LogData`.
+pub fn stored_log(topics: &str, data: &str) -> Option<alloy::primitives::LogData> {
+    let topics: Vec<String> = serde_json::from_str(topics).ok()?;
+    let topics = topics.iter().map(|t| t.parse().ok()).collect::<Option<Vec<_>>>()?;
+    Some(alloy::primitives::LogData::new_unchecked(topics, data.parse().ok()?))
 }

@@ -292,6 +292,33 @@ impl Api {
         row.map(|r| Ok((decode::<E>(table, &r.get::<String, _>(0))?, r.get::<i64, _>(1)))).transpose()
     }
 
+    /// The transaction hash and block time of the stored events at `keys` ((block, log index) pairs).
+    pub async fn events_at(
+        &self,
+        keys: impl IntoIterator<Item = (i64, i64)>,
+    ) -> ApiResult<HashMap<(i64, i64), (String, Option<u64>)>> {
+        let keys: Vec<(i64, i64)> = keys.into_iter().collect();
+        let mut out = HashMap::new();
+        for chunk in keys.chunks(100) {
+            let wanted: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(e.block_number = ${} AND e.log_index = ${})", 2 * i + 1, 2 * i + 2))
+                .collect();
+            let sql = format!(
+                "SELECT e.block_number, e.log_index, e.tx_hash, b.timestamp FROM events e \
+                 LEFT JOIN blocks b ON b.number = e.block_number WHERE {}",
+                wanted.join(" OR ")
+            );
+            let mut q = sqlx::query(&sql);
+            for (b, l) in chunk {
+                q = q.bind(*b).bind(*l);
+            }
+            for r in self.q(q.fetch_all(self.app.store.pool())).await? {
+                out.insert((r.get(0), r.get(1)), (r.get(2), r.get::<Option<i64>, _>(3).map(|t| t.max(0) as u64)));
+            }
+        }
+        Ok(out)
+    }
+
     /// Every version of `id` in `table`, oldest first, with the event that made it.
     pub async fn history<E: DeserializeOwned>(&self, table: &'static str, id: &str) -> ApiResult<Vec<(Made, E)>> {
         let sql = format!(

@@ -148,26 +148,31 @@ pub async fn one(
     let Some((job, block)) = api.current::<Job>("jobs", &id).await? else {
         return Err(ApiError::NotFound(format!("no job {id} is indexed (up to block {})", view.indexed)));
     };
-    let transitions = api
-        .history::<Job>("jobs", &id)
-        .await?
-        .into_iter()
-        .map(|(made, j)| {
-            let meta = view.meta(made.block_number);
+    // The receipt is set once, by `ResultSubmitted`: every transition from that one on carries it.
+    let submitted = job.transitions.iter().position(|t| t.event == "ResultSubmitted");
+    let made = api.events_at(job.transitions.iter().map(|t| (t.block_number, t.log_index))).await?;
+    let transitions = job
+        .transitions
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let meta = view.meta(t.block_number);
+            let receipt = job.receipt.as_ref().filter(|_| submitted.is_some_and(|s| i >= s));
+            let (tx_hash, timestamp) = made.get(&(t.block_number, t.log_index)).cloned().unwrap_or_default();
             Transition {
-                event: made.event,
-                block_number: made.block_number,
-                log_index: made.log_index,
-                tx_hash: made.tx_hash,
-                timestamp: made.timestamp,
+                event: t.event.clone(),
+                block_number: t.block_number,
+                log_index: t.log_index,
+                tx_hash,
+                timestamp,
                 confirmations: meta.confirmations,
                 r#final: meta.r#final,
-                state: j.state,
-                close_reason: j.close_reason,
-                operator: j.operator,
-                output_cid: j.receipt.as_ref().map(|r| r.output_cid.clone()),
-                energy_millijoules: j.receipt.as_ref().map(|r| r.energy_millijoules),
-                runner_build: j.receipt.as_ref().map(|r| r.runner_build.clone()),
+                state: t.state.clone(),
+                close_reason: t.close_reason.clone(),
+                operator: t.operator.clone(),
+                output_cid: receipt.map(|r| r.output_cid.clone()),
+                energy_millijoules: receipt.map(|r| r.energy_millijoules),
+                runner_build: receipt.map(|r| r.runner_build.clone()),
             }
         })
         .collect();

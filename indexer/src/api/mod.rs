@@ -133,6 +133,7 @@ struct Inner {
     manifests: manifest::Cache,
     limiter: DefaultKeyedRateLimiter<IpAddr>,
     requests: AtomicU64,
+    decoder: crate::decode::Decoder,
 }
 
 impl std::fmt::Debug for Api {
@@ -152,8 +153,14 @@ impl Api {
             manifests: manifest::Cache::new(app.options.manifest_cache_entries),
             limiter: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
             requests: AtomicU64::new(0),
+            decoder: crate::decode::Decoder::by_name(),
         };
         Self { app, inner: Arc::new(inner) }
+    }
+
+    /// The committed ABIs by contract name: stored logs are decoded when served.
+    pub fn decoder(&self) -> &crate::decode::Decoder {
+        &self.inner.decoder
     }
 
     /// Where the index stands (cached for 100 ms). The indexed block is always the database checkpoint (a

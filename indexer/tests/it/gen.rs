@@ -426,14 +426,14 @@ pub(crate) async fn database_dump(pool: &sqlx::AnyPool) -> Vec<String> {
     let mut out = crate::compare::projection_dump(pool).await;
     let events = sqlx::query(
         "SELECT block_number, log_index, block_hash, tx_hash, tx_index, address, contract, event, topics, data, \
-         COALESCE(fields, 'NULL'), COALESCE(error, 'NULL') FROM events",
+         COALESCE(error, 'NULL') FROM events",
     )
     .fetch_all(pool)
     .await
     .unwrap();
     for r in &events {
         let (block, log): (i64, i64) = (r.get(0), r.get(1));
-        let text: Vec<String> = [2, 3, 5, 6, 7, 8, 9, 10, 11].iter().map(|&i| r.get::<String, _>(i)).collect();
+        let text: Vec<String> = [2, 3, 5, 6, 7, 8, 9, 10].iter().map(|&i| r.get::<String, _>(i)).collect();
         out.push(format!("events|{block}|{log}|tx_index={}|{}", r.get::<i64, _>(4), text.join("|")));
     }
     let accounts =
