@@ -10,6 +10,23 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong executing or verifying a job.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// Fetching from IPFS failed: Kubo unreachable or failing, or content that does not match its digest or
+    /// exceeds its size (refused, never kept).
+    #[error("IPFS: {0}")]
+    Ipfs(#[from] cairn_ipfs::Error),
+    /// The model cache cannot make room: the files that loaded models hold fill it.
+    #[error(
+        "the model cache cannot hold {needed} more bytes: its limit is {limit} bytes and loaded models hold \
+         {held} of them (raise the cache limit, or serve fewer models at once)"
+    )]
+    CacheFull {
+        /// Bytes the file needs.
+        needed: u64,
+        /// The cache's limit, bytes.
+        limit: u64,
+        /// Bytes held by loaded models (not evictable).
+        held: u64,
+    },
     /// The job input is not acceptable.
     #[error("bad input: {0}")]
     Input(String),

@@ -4,6 +4,8 @@
 //! - [`bert`]: BERT sentence embeddings with candle, equal to sentence-transformers.
 //! - [`model_files`]: every model file verified by sha256 before use; safetensors only.
 //! - [`weights`]: safetensors weights read once, hashed as read, held once.
+//! - [`cache`]: the operator's content-addressed model cache (by sha256, fetched from IPFS verified, LRU).
+//! - [`energy`]: a job's energy figure, from RAPL where readable, else estimated from CPU time.
 //! - [`input`]: the job input (JSON list of strings).
 //! - [`output`] / [`verify`]: the canonical safetensors output and DESIGN.md's acceptance rule, defined once
 //!   in `cairn-protocol` (verifiers and auditors need them without the engine) and re-exported here.
@@ -11,6 +13,8 @@
 //! The on-chain operator loop builds on this in a later step.
 
 pub mod bert;
+pub mod cache;
+pub mod energy;
 mod error;
 pub mod executor;
 mod fused;

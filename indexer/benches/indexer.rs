@@ -211,6 +211,25 @@ async fn child_backfill(rpc: &str, deployments: &Deployments, db: &str, range: u
     }
 }
 
+/// SQLite's own cost of the rows a backfill wrote (`sqlite_floor.py`: the same rows inserted through SQLite's C
+/// API, nothing else): a Markdown sentence, or why it was not measured.
+fn sqlite_floor(db: &Path) -> String {
+    let script = cairn_testkit::repo_root().join("indexer/benches/sqlite_floor.py");
+    match Command::new("python3").arg(&script).arg(db).arg("3").output() {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let floor = text.lines().find_map(|l| l.strip_prefix("floor: ")).unwrap_or("(no figure)");
+            eprintln!("indexer bench:   SQLite floor: {floor}");
+            format!(
+                "SQLite's own cost of these rows (`indexer/benches/sqlite_floor.py`: the backfilled database's rows \
+                 inserted again through SQLite's C API, same schema and pragmas, nothing else): {floor}."
+            )
+        }
+        Ok(out) => format!("The SQLite floor was not measured: {}", String::from_utf8_lossy(&out.stderr).trim()),
+        Err(e) => format!("The SQLite floor was not measured (python3: {e})."),
+    }
+}
+
 /// Runs this binary again as a child doing `what`; returns what it measured.
 fn in_child(what: &str, rpc: &str, deployments_dir: &Path, db: &str, range: u64) -> Measured {
     let exe = std::env::current_exe().expect("current exe");
@@ -507,8 +526,9 @@ async fn main() {
         }
         let size = std::fs::metadata(dir.join("bench.db")).map(|m| m.len()).unwrap_or(0);
         eprintln!("indexer bench:   database {} MiB", size >> 20);
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(store.pool()).await.expect("checkpoint");
+        sqlite_floor(&dir.join("bench.db"));
         if let Some(keep) = std::env::var_os("CAIRN_BENCH_KEEP_DB") {
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(store.pool()).await.expect("checkpoint");
             std::fs::copy(dir.join("bench.db"), keep).expect("copy the database");
         }
         return;
@@ -532,6 +552,8 @@ async fn main() {
         .fetch_one(store.pool())
         .await
         .expect("count");
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(store.pool()).await.expect("checkpoint");
+    let floor = sqlite_floor(&dir.join("bench.db"));
     let api = api_latency(&store, &bench, api_requests).await;
 
     eprintln!("indexer bench: follow mode for {follow_secs} s at ~2,000 logs/s");
@@ -559,7 +581,7 @@ async fn main() {
          | measure | logs | time | logs/s | ratio to ceiling | peak RSS |\n|---|---|---|---|---|---|\n\
          | ceiling: `eth_getLogs` only | {} | {:.1} s | {:.0} | 1.00× | {} |\n\
          | backfill into SQLite | {} | {:.1} s | {:.0} | **{:.2}×** | {} |\n\
-         | backfill into PostgreSQL | {} | {:.1} s | {:.0} | {:.2}× | {} |\n\n\
+         | backfill into PostgreSQL | {} | {:.1} s | {:.0} | {:.2}× | {} |\n\n{floor}\n\n\
          Follow mode (SQLite, 100 ms poll, HTTP): {follow_txs} transactions of 45 logs at {follow_rate:.0} logs/s for \
          {follow_secs} s; lag from a transaction's receipt to the checkpoint covering its block: p50 {:.0} ms, p95 \
          {:.0} ms, max {:.0} ms.\n\nAfter the backfill the `jobs` projection holds {job_rows} rows ({current_jobs} \

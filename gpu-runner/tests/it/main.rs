@@ -1,6 +1,8 @@
 //! The inference engine against the real MiniLM weights: equal to sentence-transformers (reference
 //! vectors made by tests/reference/make_reference.py), deterministic, and strict about bad inputs.
 
+mod cache;
+
 use std::{
     path::{Path, PathBuf},
     process::Command,
