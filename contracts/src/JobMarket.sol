@@ -180,7 +180,7 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
         p.bond = bond;
         p.submitBy = submitBy;
         emit JobClaimed(jobId, operator, bond, submitBy);
-        operators.lock(operator, bond);
+        operators.lockBond(operator, bond);
     }
 
     /// @inheritdoc IJobMarket

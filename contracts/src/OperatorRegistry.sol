@@ -169,12 +169,14 @@ contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Paus
 
     /// @inheritdoc IOperatorRegistry
     function lock(address operator, uint256 amount) external onlyAuthorised {
+        _lock(operator, _registered(operator), amount);
+    }
+
+    /// @inheritdoc IOperatorRegistry
+    function lockBond(address operator, uint256 amount) external onlyAuthorised {
         Operator storage op = _registered(operator);
-        uint256 free = op.stake - op.locked;
-        if (amount > free) revert InsufficientFreeStake(operator, free, amount);
-        op.locked += amount;
-        _lockedBy[operator][msg.sender] += amount;
-        emit StakeLocked(operator, msg.sender, amount, op.locked);
+        if (op.stake < minStake) revert StakeTooLow(op.stake, minStake);
+        _lock(operator, op, amount);
     }
 
     /// @inheritdoc IOperatorRegistry
@@ -211,6 +213,31 @@ contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Paus
         if (op.verifier && op.stake < minVerifierStake) _setVerifierFlag(operator, op, false);
         emit Slashed(operator, msg.sender, slashed, to, op.stake, op.locked, op.unbonding);
         _sendEth(to, slashed);
+    }
+
+    /// @inheritdoc IOperatorRegistry
+    function unlockAndSlash(address operator, uint256 unlockAmount, uint256 slashAmount, address to)
+        external
+        onlyAuthorised
+        nonReentrant
+        returns (uint256 slashed)
+    {
+        Operator storage op = _registered(operator);
+        uint256 mine = _lockedBy[operator][msg.sender];
+        if (unlockAmount > mine) revert LockExceeded(operator, mine, unlockAmount);
+        if (slashAmount > unlockAmount) revert SlashExceedsUnlock(operator, unlockAmount, slashAmount);
+        if (slashAmount != 0 && to == address(0)) revert ICairnCommon.ZeroAddress("to");
+        _lockedBy[operator][msg.sender] = mine - unlockAmount;
+        // stake ≥ locked ≥ this caller's lock ≥ unlockAmount ≥ slashAmount: no subtraction can underflow.
+        op.locked -= unlockAmount;
+        emit StakeUnlocked(operator, msg.sender, unlockAmount - slashAmount, op.locked);
+        if (slashAmount == 0) return 0;
+        op.stake -= slashAmount;
+        totalBonded -= slashAmount;
+        if (op.verifier && op.stake < minVerifierStake) _setVerifierFlag(operator, op, false);
+        emit Slashed(operator, msg.sender, slashAmount, to, op.stake, op.locked, op.unbonding);
+        _sendEth(to, slashAmount);
+        return slashAmount;
     }
 
     /// @inheritdoc IOperatorRegistry
@@ -337,6 +364,14 @@ contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Paus
         // slither-disable-next-line unused-return
         else _verifiers.remove(operator);
         emit VerifierSet(operator, enabled);
+    }
+
+    function _lock(address operator, Operator storage op, uint256 amount) internal {
+        uint256 free = op.stake - op.locked;
+        if (amount > free) revert InsufficientFreeStake(operator, free, amount);
+        op.locked += amount;
+        _lockedBy[operator][msg.sender] += amount;
+        emit StakeLocked(operator, msg.sender, amount, op.locked);
     }
 
     function _registered(address operator) internal view returns (Operator storage op) {

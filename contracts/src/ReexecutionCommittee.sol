@@ -19,11 +19,17 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
+    /// @dev Four slots. fee ≤ 10 ETH, jurorLock and nonRevealPenalty ≤ 1000 ETH (`_setParams`), so uint96 and
+    /// uint88 (≥ 3·10⁸ ETH) hold them whole. jurorLock and nonRevealPenalty are snapshotted at creation: a later
+    /// `setParams` never changes what an open dispute locks or takes (issue #12, finding 1).
     struct DisputeData {
         Phase phase;
         address arbitrable;
+        uint88 nonRevealPenalty;
         address accused;
+        uint96 fee;
         address challenger;
+        uint96 jurorLock;
         uint64 seedBlock;
         uint64 commitDeadline;
         uint64 revealDeadline;
@@ -31,8 +37,6 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         uint8 reveals;
         uint8 votesAcceptable;
         uint8 votesNotAcceptable;
-        uint256 fee;
-        uint256 jurorLock;
     }
 
     /// @notice Most jurors per dispute.
@@ -41,6 +45,11 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     uint64 public constant MIN_PERIOD = 60;
     /// @notice Longest commit or reveal period.
     uint64 public constant MAX_PERIOD = 7 days;
+    /// @notice Smallest juror lock: a zero lock would admit verifiers of zero weight, and `draw` would then
+    /// divide by a zero total (issue #12, finding 9).
+    uint256 public constant MIN_JUROR_LOCK = 0.01 ether;
+    /// @notice Largest juror lock.
+    uint256 public constant MAX_JUROR_LOCK = 1000 ether;
 
     /// @notice Where stake and verifiers live.
     IOperatorRegistry public immutable operators;
@@ -96,6 +105,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         if (choices != 2) revert UnsupportedChoices(choices);
         if (msg.value != _params.fee) revert WrongPayment(_params.fee, msg.value);
         (address accused, address challenger) = abi.decode(extraData, (address, address));
+        if (challenger == address(0)) revert ZeroAddress("challenger");
         disputeId = ++disputeCount;
         DisputeData storage d = _disputes[disputeId];
         d.phase = Phase.Created;
@@ -103,8 +113,13 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         d.accused = accused;
         d.challenger = challenger;
         d.seedBlock = uint64(block.number + 1);
-        d.fee = msg.value;
-        d.jurorLock = _params.jurorLock;
+        // Within the bounds above (fee = msg.value = _params.fee ≤ 10 ETH; lock and penalty ≤ 1000 ETH).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.fee = uint96(msg.value);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.jurorLock = uint96(_params.jurorLock);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.nonRevealPenalty = uint88(_params.nonRevealPenalty);
         feesHeld += msg.value;
         emit DisputeCreation(disputeId, msg.sender);
     }
@@ -176,6 +191,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             revert OutsidePeriod(disputeId, d.commitDeadline, block.timestamp);
         }
         _requireJuror(disputeId, juror);
+        if (commitment == bytes32(0)) revert ZeroCommitment(disputeId, juror);
         if (_commitments[disputeId][juror] != bytes32(0)) revert AlreadyDone(disputeId, juror);
         _commitments[disputeId][juror] = commitment;
         ++d.commits;
@@ -220,14 +236,13 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         for (uint256 i = 0; i < jurors.length; ++i) {
             address juror = jurors[i];
             uint256 vote = _votes[disputeId][juror];
-            operators.unlock(juror, d.jurorLock);
-            if (vote == 0) {
-                pool += operators.slash(juror, _params.nonRevealPenalty, address(this));
-            } else if (ruling == 0 || vote == ruling) {
-                ++winners;
-            }
+            // This dispute's own lock, released and (for a silent juror) slashed in one step: the penalty is
+            // taken from this lock only, never from another dispute's (issue #12, finding 1).
+            uint256 penalty = vote == 0 ? d.nonRevealPenalty : 0;
+            pool += operators.unlockAndSlash(juror, d.jurorLock, penalty, address(this));
+            if (vote != 0 && (ruling == 0 || vote == ruling)) ++winners;
         }
-        _pay(disputeId, jurors, ruling, pool, winners);
+        _pay(disputeId, jurors, ruling, pool, winners, d.challenger);
         emit DisputeRuled(disputeId, ruling, d.votesAcceptable, d.votesNotAcceptable);
         _finish(disputeId, d, ruling);
     }
@@ -308,10 +323,19 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     }
 
     /// @dev Shares the pool among the winners (the majority, or every revealer when tied); with no
-    /// winner it goes to the owner. Division dust goes to the first winner, so no wei is left over.
-    function _pay(uint256 disputeId, address[] storage jurors, uint256 ruling, uint256 pool, uint256 winners) internal {
+    /// winner (nobody revealed) it goes to the challenger who paid the fee, never to `owner()`, which is
+    /// address(0) once ownership is renounced (issue #12, finding 10). Division dust goes to the first winner,
+    /// so no wei is left over.
+    function _pay(
+        uint256 disputeId,
+        address[] storage jurors,
+        uint256 ruling,
+        uint256 pool,
+        uint256 winners,
+        address challenger
+    ) internal {
         if (winners == 0) {
-            _credit(owner(), address(0), pool);
+            _credit(challenger, address(0), pool);
             return;
         }
         uint256 share = pool / winners;
@@ -364,7 +388,9 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         if (p.revealPeriod < MIN_PERIOD || p.revealPeriod > MAX_PERIOD) {
             revert ParameterOutOfBounds("revealPeriod", p.revealPeriod, MIN_PERIOD, MAX_PERIOD);
         }
-        if (p.jurorLock > 1000 ether) revert ParameterOutOfBounds("jurorLock", p.jurorLock, 0, 1000 ether);
+        if (p.jurorLock < MIN_JUROR_LOCK || p.jurorLock > MAX_JUROR_LOCK) {
+            revert ParameterOutOfBounds("jurorLock", p.jurorLock, MIN_JUROR_LOCK, MAX_JUROR_LOCK);
+        }
         if (p.nonRevealPenalty > p.jurorLock) {
             revert ParameterOutOfBounds("nonRevealPenalty", p.nonRevealPenalty, 0, p.jurorLock);
         }

@@ -332,15 +332,23 @@ contract JobMarketTest is CairnSystem {
         market.submitResult(jobId, r, wrongSigner);
     }
 
-    function test_RevertWhen_ClaimByStrangerOrWithoutFreeStake() public {
+    function test_RevertWhen_ClaimByStrangerBelowTheMinimumOrWithoutFreeStake() public {
         uint256 jobId = _requestEth(PAY);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.NotOperator.selector, address(this)));
         market.claim(jobId, address(this));
+        // Issue #12, finding 10: the minimum stake holds at every claim, not only at registration.
         vm.prank(ops[0]);
-        operators.requestUnstake(5 ether);
-        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.InsufficientFreeStake.selector, ops[0], 0, 0.01 ether));
+        operators.requestUnstake(4.5 ether);
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.StakeTooLow.selector, 0.5 ether, 1 ether));
         vm.prank(ops[0]);
         market.claim(jobId, ops[0]);
+        // At the minimum, a bond above the free stake (20% of 30 ETH) is refused.
+        uint256 large = _requestEth(30 ether);
+        vm.expectRevert(
+            abi.encodeWithSelector(IOperatorRegistry.InsufficientFreeStake.selector, ops[1], 5 ether, 6 ether)
+        );
+        vm.prank(ops[1]);
+        market.claim(large, ops[1]);
         vm.prank(ops[1]);
         market.claim(jobId, ops[1]);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.WrongState.selector, jobId, IJobMarket.JobState.Claimed));

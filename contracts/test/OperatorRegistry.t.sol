@@ -336,6 +336,103 @@ contract OperatorRegistryTest is Test {
         assertEq(address(registry).balance, registry.totalBonded(), "held = owed");
     }
 
+    /// @dev A bond lock needs the operator to still hold the minimum stake; a plain (juror) lock does not
+    /// (issue #12, finding 10).
+    function test_LockBondNeedsTheMinimumStakeAPlainLockDoesNot() public {
+        _join(3 ether);
+        vm.prank(market);
+        registry.lockBond(op, 0.5 ether);
+        assertEq(registry.lockedBy(op, market), 0.5 ether, "bond locked at the minimum and above");
+        vm.prank(op);
+        registry.requestUnstake(2.1 ether); // stake 0.9 < MIN
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.StakeTooLow.selector, 0.9 ether, MIN));
+        vm.prank(market);
+        registry.lockBond(op, 0.1 ether);
+        vm.prank(committee);
+        registry.lock(op, 0.1 ether);
+        assertEq(registry.lockedBy(op, committee), 0.1 ether, "a plain lock still works");
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.NotAuthorised.selector, op));
+        vm.prank(op);
+        registry.lockBond(op, 0.1 ether);
+        vm.prank(op);
+        registry.addStake{value: 0.2 ether}(); // stake 1.1 ≥ MIN again, locked 0.6: free 0.5
+        vm.expectRevert(
+            abi.encodeWithSelector(IOperatorRegistry.InsufficientFreeStake.selector, op, 0.5 ether, 0.5 ether + 1)
+        );
+        vm.prank(market);
+        registry.lockBond(op, 0.5 ether + 1);
+    }
+
+    /// @dev Two cases locked by the same contract (two disputes' seats): settling one with a penalty takes the
+    /// penalty from that case's lock only, so the other case still unlocks in full (issue #12, finding 1).
+    function test_UnlockAndSlashTakesOnlyFromTheReleasedLock() public {
+        _join(4 ether);
+        vm.prank(op);
+        registry.requestUnstake(1 ether); // stake 3, unbonding 1
+        vm.startPrank(committee);
+        registry.lock(op, 0.5 ether); // case 1
+        registry.lock(op, 0.5 ether); // case 2
+        vm.stopPrank();
+        vm.prank(market);
+        registry.lock(op, 1 ether);
+        vm.expectEmit(address(registry));
+        emit IOperatorRegistry.StakeUnlocked(op, committee, 0.4 ether, 1.5 ether);
+        vm.expectEmit(address(registry));
+        emit IOperatorRegistry.Slashed(op, committee, 0.1 ether, treasury, 2.9 ether, 1.5 ether, 1 ether);
+        vm.prank(committee);
+        assertEq(registry.unlockAndSlash(op, 0.5 ether, 0.1 ether, treasury), 0.1 ether, "slashed");
+        assertEq(registry.lockedBy(op, committee), 0.5 ether, "case 2's lock untouched");
+        assertEq(registry.lockedBy(op, market), 1 ether, "the market's lock untouched");
+        IOperatorRegistry.Operator memory o = registry.getOperator(op);
+        assertEq(o.stake, 2.9 ether, "stake less the penalty");
+        assertEq(o.locked, 1.5 ether, "locked less case 1's lock");
+        assertEq(o.unbonding, 1 ether, "unbonding untouched");
+        assertEq(treasury.balance, 0.1 ether, "penalty sent");
+        // Case 2 unlocks in full, without a penalty: no ETH moves, no Slashed event.
+        vm.recordLogs();
+        vm.prank(committee);
+        assertEq(registry.unlockAndSlash(op, 0.5 ether, 0, address(0)), 0, "nothing slashed");
+        assertEq(vm.getRecordedLogs().length, 1, "only StakeUnlocked");
+        assertEq(registry.lockedBy(op, committee), 0, "case 2 released");
+        assertEq(registry.getOperator(op).stake, 2.9 ether, "stake unchanged");
+        assertEq(registry.totalBonded(), 3.9 ether, "bonded");
+        assertEq(address(registry).balance, registry.totalBonded(), "held = owed");
+    }
+
+    function test_RevertWhen_UnlockAndSlashExceedsTheLockOrTheUnlock() public {
+        _join(4 ether);
+        vm.prank(committee);
+        registry.lock(op, 1 ether);
+        vm.startPrank(committee);
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.LockExceeded.selector, op, 1 ether, 1 ether + 1));
+        registry.unlockAndSlash(op, 1 ether + 1, 0, treasury);
+        vm.expectRevert(
+            abi.encodeWithSelector(IOperatorRegistry.SlashExceedsUnlock.selector, op, 0.5 ether, 0.5 ether + 1)
+        );
+        registry.unlockAndSlash(op, 0.5 ether, 0.5 ether + 1, treasury);
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "to"));
+        registry.unlockAndSlash(op, 0.5 ether, 1, address(0));
+        vm.stopPrank();
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.NotAuthorised.selector, op));
+        vm.prank(op);
+        registry.unlockAndSlash(op, 0, 0, treasury);
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.NotRegistered.selector, address(0xDEAD)));
+        vm.prank(committee);
+        registry.unlockAndSlash(address(0xDEAD), 0, 0, treasury);
+        // The whole lock may be slashed; the verifier flag follows the stake.
+        vm.prank(op);
+        registry.setVerifier(true);
+        vm.prank(committee);
+        registry.unlockAndSlash(op, 1 ether, 1 ether, treasury);
+        assertEq(registry.getOperator(op).stake, 3 ether, "slashed to 3");
+        assertTrue(registry.getOperator(op).verifier, "still above the verifier minimum");
+        vm.prank(committee);
+        registry.lock(op, 1.5 ether);
+        vm.prank(committee);
+        registry.unlockAndSlash(op, 1.5 ether, 1.5 ether, treasury);
+        assertTrue(!registry.getOperator(op).verifier, "opted out below the verifier minimum");
+    }
+
     function test_SlashingAnEmptyStakeTakesNothing() public {
         vm.prank(market);
         assertEq(registry.slash(address(0xDEAD), 1 ether, treasury), 0, "unknown operator");

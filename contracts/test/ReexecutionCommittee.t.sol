@@ -134,6 +134,9 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.createDispute{value: FEE - 1}(2, abi.encode(verifiers[0], verifiers[1]));
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, FEE, FEE + 1));
         committee.createDispute{value: FEE + 1}(2, abi.encode(verifiers[0], verifiers[1]));
+        // The challenger receives the pool of a round nobody revealed, so it must exist.
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "challenger"));
+        committee.createDispute{value: FEE}(2, abi.encode(verifiers[0], address(0)));
         assertEq(committee.disputeCount(), 0, "none created");
     }
 
@@ -396,6 +399,28 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.commit(id, jurors[1], bytes32(uint256(3)));
     }
 
+    /// @dev Issue #12, finding 7: a zero commitment is refused, so it can neither count as a commit (opening
+    /// the reveal before the others committed) nor be repeated.
+    function test_RevertWhen_CommitmentIsZero() public {
+        (uint256 id, address[] memory jurors) = _openAndDraw();
+        for (uint256 i = 0; i < 2; ++i) {
+            vm.prank(jurors[0]);
+            vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.ZeroCommitment.selector, id, jurors[0]));
+            committee.commit(id, jurors[0], bytes32(0));
+        }
+        _commit(id, jurors[1], 1);
+        _commit(id, jurors[2], 1);
+        (uint64 commitEnd,) = _deadlines(id);
+        vm.prank(jurors[1]);
+        vm.expectRevert(
+            abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, commitEnd, block.timestamp)
+        );
+        committee.reveal(id, jurors[1], 1, _salt(jurors[1]));
+        // The refused juror may still commit for real.
+        _commit(id, jurors[0], 2);
+        _reveal(id, jurors[1], 1);
+    }
+
     function test_RevealChecksAndDeadlines() public {
         (uint256 id, address[] memory jurors) = _openAndDraw();
         _commit(id, jurors[0], 1);
@@ -567,13 +592,76 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertEq(committee.balanceOf(jurors[1], address(0)), pool / 2, "revealer 2");
     }
 
-    function test_NobodyRevealsThePoolGoesToTheOwner() public {
+    /// @dev Issue #12, finding 10: the pool never goes to `owner()` (address(0) once renounced).
+    function test_NobodyRevealsThePoolGoesToTheChallenger() public {
+        vm.prank(owner);
+        committee.renounceOwnership();
         (uint256 id,) = _openAndDraw();
         vm.warp(_revealEnd(id));
         committee.resolve(id);
         assertEq(ruledWith, 0, "no votes: refuse");
-        assertEq(committee.balanceOf(owner, address(0)), FEE + 3 * _params().nonRevealPenalty, "owner gets the pool");
+        uint256 pool = FEE + 3 * _params().nonRevealPenalty;
+        assertEq(committee.balanceOf(verifiers[1], address(0)), pool, "the challenger gets the pool");
+        assertEq(committee.balanceOf(owner, address(0)), 0, "not the (former) owner");
+        assertEq(committee.balanceOf(address(0), address(0)), 0, "not address(0)");
         assertEq(address(committee).balance, committee.totalCredited(address(0)), "every wei credited");
+    }
+
+    /// @dev Issue #12, finding 1: two disputes with the same three jurors; a juror silent in the first is
+    /// penalised out of the first's lock, and the second still resolves and releases every lock.
+    function test_ASilentJurorsPenaltyNeverTouchesAnotherDisputesLock() public {
+        (uint256 first, address[] memory jurors) = _openAndDraw();
+        uint256 second = _open(verifiers[0], verifiers[1]);
+        vm.roll(block.number + 2);
+        committee.draw(second);
+        for (uint256 i = 0; i < 3; ++i) {
+            assertEq(operators.lockedBy(jurors[i], address(committee)), 2 * _params().jurorLock, "two seats each");
+        }
+        for (uint256 i = 1; i < 3; ++i) {
+            _commit(first, jurors[i], 1);
+        }
+        address[] memory again = committee.jurorsOf(second);
+        for (uint256 i = 0; i < 3; ++i) {
+            _commit(second, again[i], 1);
+        }
+        (, uint64 revealEnd) = _deadlines(second);
+        vm.warp(revealEnd - 1);
+        for (uint256 i = 1; i < 3; ++i) {
+            _reveal(first, jurors[i], 1);
+        }
+        for (uint256 i = 0; i < 3; ++i) {
+            _reveal(second, again[i], 1);
+        }
+        uint256 silentStake = operators.getOperator(jurors[0]).stake;
+        vm.warp(revealEnd);
+        committee.resolve(first);
+        assertEq(operators.getOperator(jurors[0]).stake, silentStake - _params().nonRevealPenalty, "penalised");
+        assertEq(operators.lockedBy(jurors[0], address(committee)), _params().jurorLock, "second's lock whole");
+        committee.resolve(second);
+        assertEq(ruledDispute, second, "second ruled");
+        for (uint256 i = 0; i < 3; ++i) {
+            assertEq(operators.lockedBy(jurors[i], address(committee)), 0, "every lock released");
+        }
+    }
+
+    /// @dev Issue #12, finding 1's governance variant: raising the penalty and the lock after a dispute was
+    /// drawn changes nothing it locks or takes.
+    function test_ParamsChangedAfterCreationDoNotApplyToTheDispute() public {
+        (uint256 id, address[] memory jurors) = _openAndDraw();
+        IReexecutionCommittee.Params memory before = _params();
+        IReexecutionCommittee.Params memory p = _params();
+        (p.jurorLock, p.nonRevealPenalty) = (1.5 ether, 1.5 ether);
+        vm.prank(owner);
+        committee.setParams(p);
+        uint256 silentStake = operators.getOperator(jurors[0]).stake;
+        vm.warp(_revealEnd(id));
+        committee.resolve(id);
+        assertEq(
+            operators.getOperator(jurors[0]).stake, silentStake - before.nonRevealPenalty, "the creation's penalty"
+        );
+        for (uint256 i = 0; i < 3; ++i) {
+            assertEq(operators.lockedBy(jurors[i], address(committee)), 0, "the creation's lock released");
+        }
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -636,7 +724,14 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         p = _params();
         p.jurorLock = 1000 ether + 1;
         p.nonRevealPenalty = 0;
-        _expectBounds("jurorLock", 1000 ether + 1, 0, 1000 ether);
+        _expectBounds("jurorLock", 1000 ether + 1, 0.01 ether, 1000 ether);
+        committee.setParams(p);
+        // Issue #12, finding 9: a zero lock would admit zero-weight verifiers.
+        (p.jurorLock, p.nonRevealPenalty) = (0, 0);
+        _expectBounds("jurorLock", 0, 0.01 ether, 1000 ether);
+        committee.setParams(p);
+        p.jurorLock = 0.01 ether - 1;
+        _expectBounds("jurorLock", 0.01 ether - 1, 0.01 ether, 1000 ether);
         committee.setParams(p);
         p = _params();
         p.nonRevealPenalty = p.jurorLock + 1;
@@ -653,9 +748,10 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     function test_TheOtherEdgesAreAcceptedToo() public {
         IReexecutionCommittee.Params memory p = _params();
         (p.jurors, p.fee, p.commitPeriod, p.revealPeriod) = (1, 0, 7 days, 60);
-        (p.jurorLock, p.nonRevealPenalty) = (0, 0);
+        (p.jurorLock, p.nonRevealPenalty) = (0.01 ether, 0);
         vm.prank(owner);
         committee.setParams(p);
+        assertEq(committee.params().jurorLock, 0.01 ether, "smallest juror lock");
         assertEq(committee.params().commitPeriod, 7 days, "longest commit period");
         assertEq(committee.params().revealPeriod, 60, "shortest reveal period");
         assertEq(committee.params().jurors, 1, "a single juror");

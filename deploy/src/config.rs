@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use alloy::primitives::Address;
+use alloy::primitives::{Address, U256};
 pub use cairn_protocol::units::{Amount, Secs};
 use serde::Deserialize;
 
@@ -201,6 +201,12 @@ pub struct DeployConfig {
     pub tokens: Vec<TokenSetting>,
 }
 
+/// `ReexecutionCommittee.MIN_JUROR_LOCK` and `MAX_JUROR_LOCK` (0.01 ETH and 1000 ETH), in wei.
+pub fn juror_lock_bounds() -> (U256, U256) {
+    let finney = U256::from(10u64).pow(U256::from(15));
+    (finney * U256::from(10u64), finney * U256::from(1_000_000u64))
+}
+
 /// Defaults of a profile, as TOML (so the file and the defaults parse through the same code).
 fn defaults_toml(network: &Network) -> String {
     let (claim, window, commit, unbond) = if network.production {
@@ -316,6 +322,23 @@ impl DeployConfig {
         if c.jurors == 0 || c.jurors.is_multiple_of(2) || c.jurors > 15 {
             problems.push(format!("committee.jurors = {} (odd, 1 to 15)", c.jurors));
         }
+        // ReexecutionCommittee._setParams: 0.01 ETH ≤ jurorLock ≤ 1000 ETH (a lock of 0 would let a silent
+        // juror walk away free), nonRevealPenalty ≤ jurorLock (the penalty comes out of that lock only).
+        let (min_lock, max_lock) = juror_lock_bounds();
+        if c.juror_lock.0 < min_lock || c.juror_lock.0 > max_lock {
+            problems.push(format!(
+                "committee.juror_lock = {} (ReexecutionCommittee requires {} to {})",
+                c.juror_lock,
+                Amount(min_lock),
+                Amount(max_lock)
+            ));
+        }
+        if c.non_reveal_penalty.0 > c.juror_lock.0 {
+            problems.push(format!(
+                "committee.non_reveal_penalty = {} (at most committee.juror_lock, {}: it is slashed from that lock)",
+                c.non_reveal_penalty, c.juror_lock
+            ));
+        }
         let floor = self.network.min_window_secs;
         for (k, v) in [
             ("market.challenge_window", m.challenge_window.0),
@@ -340,7 +363,6 @@ impl DeployConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy::primitives::U256;
 
     #[test]
     fn defaults_fill_what_the_file_leaves_out() {
@@ -378,6 +400,34 @@ mod tests {
         let example = DeployConfig::load(&dir.join("example.toml")).unwrap();
         let defaults = DeployConfig::defaults("devnet").unwrap();
         assert_eq!(format!("{example:?}"), format!("{defaults:?}"));
+    }
+
+    #[test]
+    fn juror_lock_is_held_to_the_committee_bounds() {
+        // The bounds are the contract's (0.01 ETH to 1000 ETH, both inclusive).
+        for ok in ["0.01ether", "1000ether"] {
+            let c = DeployConfig::from_toml(&format!("[committee]\njuror_lock = \"{ok}\"\nnon_reveal_penalty = 0\n"))
+                .unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert_eq!(c.committee.juror_lock.0, c.committee.onchain().jurorLock);
+        }
+        for bad in ["0", "0.009999999999999999ether", "1000.000000000000000001ether"] {
+            let err =
+                DeployConfig::from_toml(&format!("[committee]\njuror_lock = \"{bad}\"\nnon_reveal_penalty = 0\n"))
+                    .unwrap_err()
+                    .to_string();
+            assert!(
+                err.contains("committee.juror_lock = ")
+                    && err.contains("ReexecutionCommittee requires 0.01 ETH (10000000000000000 wei) to 1000 ETH"),
+                "{bad}: {err}"
+            );
+        }
+        // The penalty is slashed from the lock: it cannot exceed it (the default penalty is 0.1 ETH).
+        let err = DeployConfig::from_toml("[committee]\njuror_lock = \"0.05ether\"\n").unwrap_err().to_string();
+        assert!(err.contains("committee.non_reveal_penalty = 0.1 ETH") && !err.contains("juror_lock ="), "{err}");
+        // Every profile's default lies within the bounds.
+        for n in NETWORKS {
+            DeployConfig::defaults(n.name).unwrap_or_else(|e| panic!("{}: {e}", n.name));
+        }
     }
 
     #[test]

@@ -313,8 +313,9 @@ interface IJobMarket is ICairnCommon, IArbitrable, IEvidence {
         external
         returns (uint256 jobId);
 
-    /// @notice Claims a job for `operator`, locking the bond from its free stake. The caller is the operator
-    /// or its current signer key (`NotOperatorOrSigner`).
+    /// @notice Claims a job for `operator`, locking the bond from its free stake; the operator must still hold
+    /// the registry's `minStake` (`IOperatorRegistry.StakeTooLow`). The caller is the operator or its current
+    /// signer key (`NotOperatorOrSigner`).
     /// @param jobId The job.
     /// @param operator The operator (stake owner) the claim is for.
     function claim(uint256 jobId, address operator) external;

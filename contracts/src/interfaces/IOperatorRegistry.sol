@@ -83,6 +83,11 @@ interface IOperatorRegistry is ICairnVersioned {
     /// @param lockedByCaller Stake this caller has locked.
     /// @param amount Asked to unlock.
     error LockExceeded(address operator, uint256 lockedByCaller, uint256 amount);
+    /// @notice `unlockAndSlash` asked to slash more than it releases.
+    /// @param operator The operator.
+    /// @param unlockAmount Asked to unlock.
+    /// @param slashAmount Asked to slash.
+    error SlashExceedsUnlock(address operator, uint256 unlockAmount, uint256 slashAmount);
     /// @notice An amount of zero.
     error ZeroAmount();
     /// @notice The verifier set is full.
@@ -236,6 +241,14 @@ interface IOperatorRegistry is ICairnVersioned {
     /// @param amount Wei.
     function lock(address operator, uint256 amount) external;
 
+    /// @notice `lock` for a job's bond: the operator must also still hold at least `minStake` (stake, locked part
+    /// included), so an operator that unstaked below the minimum after registering cannot take new work
+    /// (`StakeTooLow(stake, minStake)`; issue #12, finding 10). Juror locks use `lock`: a verifier is held to
+    /// `minVerifierStake` instead, and refusing a drawn juror's lock would make the draw revert.
+    /// @param operator The operator.
+    /// @param amount Wei.
+    function lockBond(address operator, uint256 amount) external;
+
     /// @notice Releases stake the caller locked.
     /// @param operator The operator.
     /// @param amount Wei.
@@ -248,6 +261,21 @@ interface IOperatorRegistry is ICairnVersioned {
     /// @param to Recipient.
     /// @return slashed Wei taken.
     function slash(address operator, uint256 amount, address to) external returns (uint256 slashed);
+
+    /// @notice Releases `unlockAmount` of the stake the caller locked and slashes `slashAmount` of exactly that
+    /// released amount to `to` (`slashAmount ≤ unlockAmount ≤ lockedBy(operator, caller)`), never touching free
+    /// stake, unbonding stake or another lock of the caller. A contract that keeps one lock per case (the
+    /// committee: one per juror seat per dispute) settles each case with this call, so one case's penalty can
+    /// never consume another case's lock (issue #12, finding 1). Emits `StakeUnlocked` for
+    /// `unlockAmount − slashAmount` and, when `slashAmount > 0`, `Slashed`.
+    /// @param operator The operator.
+    /// @param unlockAmount Wei of the caller's lock released.
+    /// @param slashAmount Wei of it taken (0 to only unlock).
+    /// @param to Recipient of the slashed wei (not address(0) when slashAmount > 0).
+    /// @return slashed Wei taken (= slashAmount).
+    function unlockAndSlash(address operator, uint256 unlockAmount, uint256 slashAmount, address to)
+        external
+        returns (uint256 slashed);
 
     /// @notice Counts a finalized job (authorised contracts).
     /// @param operator The operator.

@@ -30,8 +30,10 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param fee Arbitration cost (wei).
     /// @param commitPeriod Seconds to commit after the draw.
     /// @param revealPeriod Seconds to reveal after the commit period.
-    /// @param jurorLock Free stake each juror must have, locked until the ruling.
-    /// @param nonRevealPenalty Slashed from a juror who does not reveal (at most jurorLock).
+    /// @param jurorLock Free stake each juror must have, locked until the ruling (0.01 to 1000 ETH). Each
+    /// dispute keeps the value of its creation.
+    /// @param nonRevealPenalty Slashed from a juror who does not reveal, out of that dispute's lock only (at
+    /// most jurorLock). Each dispute keeps the value of its creation.
     struct Params {
         uint8 jurors;
         uint256 fee;
@@ -67,6 +69,11 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param disputeId The dispute.
     /// @param juror The juror.
     error AlreadyDone(uint256 disputeId, address juror);
+    /// @notice A zero commitment: it would count as a commit while leaving the juror free to commit again
+    /// (issue #12, finding 7).
+    /// @param disputeId The dispute.
+    /// @param juror The juror.
+    error ZeroCommitment(uint256 disputeId, address juror);
     /// @notice The reveal does not match the commitment, or the vote is not 1 or 2.
     /// @param disputeId The dispute.
     /// @param juror The juror.
@@ -119,8 +126,9 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param disputeId The dispute.
     function reseed(uint256 disputeId) external;
 
-    /// @notice Commits `keccak256(abi.encode(disputeId, juror, vote, salt))` strictly before the commit deadline.
-    /// The caller is the juror or its current signer key (`NotOperatorOrSigner`).
+    /// @notice Commits `keccak256(abi.encode(disputeId, juror, vote, salt))` strictly before the commit deadline,
+    /// once per juror and never zero (`ZeroCommitment`). The caller is the juror or its current signer key
+    /// (`NotOperatorOrSigner`).
     /// @param disputeId The dispute.
     /// @param juror The drawn juror (operator) the vote is for.
     /// @param commitment The commitment.
@@ -135,7 +143,10 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     function reveal(uint256 disputeId, address juror, uint256 vote, bytes32 salt) external;
 
     /// @notice Tallies after the reveal deadline (or once all revealed), pays the majority, penalises
-    /// non-revealers, and calls the arbitrable's `rule`.
+    /// non-revealers, and calls the arbitrable's `rule`. Each juror's lock for this dispute is released and
+    /// its penalty taken from that lock in one `unlockAndSlash`, with the lock and penalty of the dispute's
+    /// creation, so it always succeeds whatever other disputes or governance did. When nobody revealed, the
+    /// pool (fee and penalties) goes to the challenger.
     /// @param disputeId The dispute.
     function resolve(uint256 disputeId) external;
 

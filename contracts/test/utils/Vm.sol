@@ -13,6 +13,10 @@ interface Vm {
     function store(address target, bytes32 slot, bytes32 value) external;
     function load(address target, bytes32 slot) external view returns (bytes32 data);
 
+    // State snapshots (revert the whole EVM state to a snapshot, e.g. to try several futures)
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
+
     // Callers
     function prank(address msgSender) external;
     function startPrank(address msgSender) external;

@@ -31,6 +31,10 @@ async fn deploy_wires_verifies_and_seeds_the_suite() {
     assert!(registry.authorised(net.address("ReexecutionCommittee")).call().await.unwrap());
     let committee = ReexecutionCommittee::new(net.address("ReexecutionCommittee"), p);
     assert!(committee.arbitrable(net.address("JobMarket")).call().await.unwrap());
+    // The config's juror-lock bounds are the contract's.
+    let (min_lock, max_lock) = cairn_deploy::config::juror_lock_bounds();
+    assert_eq!(committee.MIN_JUROR_LOCK().call().await.unwrap(), min_lock);
+    assert_eq!(committee.MAX_JUROR_LOCK().call().await.unwrap(), max_lock);
     let market = JobMarket::new(net.address("JobMarket"), p);
     let params = market.params().call().await.unwrap();
     assert_eq!(params.feeBps, 500);
