@@ -83,7 +83,15 @@ impl Decoder {
         for (name, address) in contracts {
             let Some(artifact) = cairn_bindings::artifact(&name) else { continue };
             for event in artifact.abi.events() {
-                let Ok(resolved) = event.resolve() else { continue };
+                let resolved = match event.resolve() {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // Its logs will be stored as undecodable and reported; `every_committed_event_resolves`
+                        // keeps this from happening to Cairn's own ABIs.
+                        tracing::warn!(contract = %name, event = %event.name, error = %e, "event type does not resolve");
+                        continue;
+                    }
+                };
                 events.insert((name.clone(), event.selector()), Arc::new(Known { abi: event.clone(), resolved }));
             }
             names.insert(address, name);
@@ -197,19 +205,14 @@ fn walk(v: &DynSolValue, components: &[Param], path: &str, hashed: bool, out: &m
         },
         DynSolValue::Array(items) | DynSolValue::FixedArray(items) => {
             for (i, x) in items.iter().enumerate() {
-                if matches!(x, DynSolValue::Address(_) | DynSolValue::Tuple(_) | DynSolValue::Array(_)) {
-                    walk(x, components, &format!("{path}[{i}]"), false, out);
-                }
+                walk(x, components, &format!("{path}[{i}]"), false, out);
             }
         }
         DynSolValue::Tuple(items) => {
             for (i, x) in items.iter().enumerate() {
-                if matches!(x, DynSolValue::Address(_) | DynSolValue::Tuple(_) | DynSolValue::Array(_)) {
-                    let (name, sub) = components
-                        .get(i)
-                        .map_or_else(|| (i.to_string(), &[][..]), |c| (c.name.clone(), &c.components[..]));
-                    walk(x, sub, &format!("{path}.{name}"), false, out);
-                }
+                let (name, sub) =
+                    components.get(i).map_or_else(|| (i.to_string(), &[][..]), |c| (c.name.clone(), &c.components[..]));
+                walk(x, sub, &format!("{path}.{name}"), false, out);
             }
         }
         _ => {}
@@ -275,6 +278,34 @@ mod tests {
             json!({"jobId": "7", "operator": operator.to_string().to_lowercase(), "bond": "5", "submitBy": "99"})
         );
         assert_eq!(out.accounts, vec![("operator".to_string(), operator)]);
+    }
+
+    #[test]
+    fn every_committed_event_resolves() {
+        for name in INDEXED_CONTRACTS {
+            let artifact = cairn_bindings::artifact(name).expect("a committed artifact");
+            for event in artifact.abi.events() {
+                assert!(event.resolve().is_ok(), "{name}.{} does not resolve", event.name);
+            }
+        }
+    }
+
+    #[test]
+    fn walks_nested_fixed_arrays_and_tuples() {
+        let (x, y) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        let value = DynSolValue::Tuple(vec![DynSolValue::FixedArray(vec![
+            DynSolValue::Address(x),
+            DynSolValue::Address(Address::ZERO),
+            DynSolValue::Address(y),
+        ])]);
+        let components =
+            vec![Param { ty: "address[3]".into(), name: "signers".into(), components: vec![], internal_type: None }];
+        let mut out = Vec::new();
+        walk(&value, &components, "terms", false, &mut out);
+        assert_eq!(out, vec![("terms.signers[0]".to_string(), x), ("terms.signers[2]".to_string(), y)]);
+        let mut hashed = Vec::new();
+        walk(&value, &components, "terms", true, &mut hashed);
+        assert!(hashed.is_empty(), "an indexed struct is only its topic");
     }
 
     #[test]

@@ -313,8 +313,9 @@ pub struct Job {
     pub submitted_at: Option<u64>,
     /// Close time.
     pub closed_at: Option<u64>,
-    /// Every event that changed the job, oldest first, with the state it left.
-    #[serde(default)]
+    /// Every event that changed the job, oldest first, with the state it left (stored with the job; the API
+    /// serves them at `/jobs/{id}` only, with their transactions and times).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transitions: Vec<JobTransition>,
 }
 

@@ -20,7 +20,10 @@ pub enum Error {
         source: sqlx::Error,
     },
     /// Applying the schema migrations failed.
-    #[error("database schema migration: {0}")]
+    #[error(
+        "database schema migration: {0} (a database written by an earlier pre-release build of cairn-indexer has \
+         another schema: delete the SQLite file, or drop and recreate the PostgreSQL database, and index again)"
+    )]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The deployments file cannot be used.
     #[error("deployments file {path}: {detail}")]

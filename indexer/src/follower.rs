@@ -116,7 +116,20 @@ struct Fetched {
 struct Prefetch {
     from: u64,
     to: u64,
+    /// The reorg window's first block when it was spawned: blocks below it were fetched without parent-link
+    /// checks, so a head that moved back (a lower window) makes the prefetch unusable.
+    window_start: u64,
     task: tokio::task::JoinHandle<Result<Option<Fetched>>>,
+}
+
+/// A background fetch awaited by a step: aborted if the step is cancelled meanwhile (a shutdown), instead of
+/// running on detached.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Follows one deployment into one store.
@@ -275,9 +288,10 @@ impl Follower {
         let mut prefetch = self.prefetch.lock().await;
         let fetched = match prefetch.take() {
             // Fetched while the previous range was written, linked to its last block (now the checkpoint).
-            Some(p) if p.from == from && p.to <= head => {
+            Some(p) if p.from == from && p.to <= head && window_start >= p.window_start => {
                 let to = p.to;
-                p.task.await.map_err(|e| Error::Prefetch { from, to, detail: e.to_string() })??
+                let mut task = AbortOnDrop(p.task);
+                (&mut task.0).await.map_err(|e| Error::Prefetch { from, to, detail: e.to_string() })??
             }
             other => {
                 if let Some(p) = other {
@@ -297,7 +311,7 @@ impl Follower {
                 fetched.headers.get(&fetched.to).map(|h| Checkpoint { number: fetched.to, hash: h.hash.clone() });
             let src = self.src.clone();
             let task = tokio::spawn(async move { src.fetch(next_from, next_end, window_start, link).await });
-            *prefetch = Some(Prefetch { from: next_from, to: next_end, task });
+            *prefetch = Some(Prefetch { from: next_from, to: next_end, window_start, task });
         }
         drop(prefetch);
         let to = fetched.to;

@@ -80,7 +80,13 @@ pub async fn list(State(api): State<Api>, Query(q): Query<HashMap<String, String
     }
     let view = api.view().await?;
     let (rows, next) = api.page::<Job>("jobs", &filters, cursor, limit).await?;
-    let items = rows.into_iter().map(|(item, b)| Row { item, meta: view.meta(b) }).collect();
+    let items = rows
+        .into_iter()
+        .map(|(mut item, b)| {
+            item.transitions.clear(); // served by /jobs/{id}
+            Row { item, meta: view.meta(b) }
+        })
+        .collect();
     list_response(Page { items, next_cursor: next, indexed: view.indexed() }, format)
 }
 
@@ -145,14 +151,14 @@ pub async fn one(
     Params::new(q, &[], false)?;
     let id = uint("id", &id)?;
     let view = api.view().await?;
-    let Some((job, block)) = api.current::<Job>("jobs", &id).await? else {
+    let Some((mut job, block)) = api.current::<Job>("jobs", &id).await? else {
         return Err(ApiError::NotFound(format!("no job {id} is indexed (up to block {})", view.indexed)));
     };
+    let raw = std::mem::take(&mut job.transitions); // served once, enriched, as `transitions`
     // The receipt is set once, by `ResultSubmitted`: every transition from that one on carries it.
-    let submitted = job.transitions.iter().position(|t| t.event == "ResultSubmitted");
-    let made = api.events_at(job.transitions.iter().map(|t| (t.block_number, t.log_index))).await?;
-    let transitions = job
-        .transitions
+    let submitted = raw.iter().position(|t| t.event == "ResultSubmitted");
+    let made = api.events_at(raw.iter().map(|t| (t.block_number, t.log_index))).await?;
+    let transitions = raw
         .iter()
         .enumerate()
         .map(|(i, t)| {
