@@ -101,7 +101,7 @@ pub enum Error {
     /// Another process holds the writer lock.
     #[error("another cairn-indexer writes to {0}; this one serves the API only")]
     NotWriter(String),
-    /// A background fetch of a block range panicked (a bug: the range is fetched again).
+    /// A background fetch (or the decoding of a fetched range) panicked: a bug; the range is fetched again.
     #[error("the background fetch of blocks {from}..={to} stopped: {detail}")]
     Prefetch {
         /// First block.

@@ -148,7 +148,7 @@ struct Source {
     url: String,
     chain_id: u64,
     deployment_block: u64,
-    decoder: Decoder,
+    decoder: Arc<Decoder>,
     opts: FollowerOptions,
     metrics: Arc<Metrics>,
     range: AtomicU64,
@@ -206,7 +206,7 @@ impl Follower {
                 url: rpc_url.to_string(),
                 chain_id: deployments.chain_id,
                 deployment_block: deployments.deployment_block,
-                decoder: Decoder::new(contracts),
+                decoder: Arc::new(Decoder::new(contracts)),
                 range: AtomicU64::new(opts.initial_range.max(1)),
                 opts,
                 metrics,
@@ -653,7 +653,14 @@ impl Source {
                 return Ok(None);
             }
         }
-        let prepared = prepare(&self.decoder, self.chain_id, &logs);
+        // CPU work: off the async workers, which the API shares.
+        let (decoder, chain_id) = (self.decoder.clone(), self.chain_id);
+        let (logs, prepared) = tokio::task::spawn_blocking(move || {
+            let prepared = prepare(&decoder, chain_id, &logs);
+            (logs, prepared)
+        })
+        .await
+        .map_err(|e| Error::Prefetch { from, to, detail: e.to_string() })?;
         Ok(Some(Fetched { from, to, logs, headers, prepared }))
     }
 
