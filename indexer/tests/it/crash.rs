@@ -21,7 +21,7 @@ use tokio::{
 
 use crate::{
     Net,
-    r#gen::{Gen, Rng, chain_logs, head},
+    r#gen::{Gen, Rng, Scene, chain_logs, head},
     reorg::{Running, assert_matches_clean, follower_at, test_options},
     sqlite_url,
 };
@@ -263,12 +263,8 @@ async fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
 
 #[tokio::test]
 async fn an_unreachable_rpc_node_is_reported_and_followed_again_when_back() {
-    let mut rng = Rng::seeded("rpc down");
-    let net = Net::start().await;
-    let actors = Gen::new(&net).await;
-    let p = net.deployer.provider().clone();
+    let Scene { mut rng, net, actors, p, dir } = Scene::start("rpc down").await;
     let proxy = Proxy::start(net.anvil.url()).await;
-    let dir = tempfile::tempdir().unwrap();
     let (f, metrics) = follower_at(&net, &proxy.url(), &sqlite_url(&dir, "ix.db"), test_options()).await;
     let running = Running::start(f, metrics.clone());
     actors.some_events(&mut rng).await;
@@ -328,11 +324,7 @@ async fn a_deployments_file_of_another_chain_is_refused() {
 
 #[tokio::test]
 async fn a_locked_database_is_retried_and_reported_until_released() {
-    let mut rng = Rng::seeded("locked db");
-    let net = Net::start().await;
-    let actors = Gen::new(&net).await;
-    let p = net.deployer.provider().clone();
-    let dir = tempfile::tempdir().unwrap();
+    let Scene { mut rng, net, actors, p, dir } = Scene::start("locked db").await;
     let db = sqlite_url(&dir, "ix.db");
     let (f, metrics) = follower_at(&net, net.anvil.url(), &db, test_options()).await;
     f.sync().await.unwrap();

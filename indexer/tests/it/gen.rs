@@ -141,6 +141,26 @@ impl Action {
     }
 }
 
+/// What most reorg and fault tests start from: a fresh devnet with its actors, a seeded random source, the
+/// deployer's provider (to mine, snapshot and revert) and a directory for the databases.
+pub(crate) struct Scene {
+    pub(crate) rng: Rng,
+    pub(crate) net: Net,
+    pub(crate) actors: Gen,
+    pub(crate) p: DynProvider,
+    pub(crate) dir: tempfile::TempDir,
+}
+
+impl Scene {
+    /// Starts one, its random source seeded with `seed`.
+    pub(crate) async fn start(seed: &str) -> Self {
+        let net = Net::start().await;
+        let actors = Gen::new(&net).await;
+        let p = net.deployer.provider().clone();
+        Self { rng: Rng::seeded(seed), net, actors, p, dir: tempfile::tempdir().unwrap() }
+    }
+}
+
 /// Sends the seeded actors' transactions. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Gen {

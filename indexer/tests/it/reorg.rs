@@ -18,7 +18,7 @@ use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::{
     Net,
-    r#gen::{Action, Gen, Rng, assert_same_rows, database_dump, head, mine, reorg, revert, rpc, snapshot},
+    r#gen::{Action, Gen, Rng, Scene, assert_same_rows, database_dump, head, mine, reorg, revert, rpc, snapshot},
     sqlite_url,
 };
 
@@ -264,11 +264,7 @@ async fn a_reorg_that_removes_an_event_undoes_it() {
 
 #[tokio::test]
 async fn a_reorg_while_the_indexer_is_down_is_found_at_restart() {
-    let mut rng = Rng::seeded("reorg while down");
-    let net = Net::start().await;
-    let actors = Gen::new(&net).await;
-    let p = net.deployer.provider().clone();
-    let dir = tempfile::tempdir().unwrap();
+    let Scene { mut rng, net, actors, p, dir } = Scene::start("reorg while down").await;
     let db = sqlite_url(&dir, "ix.db");
     let (f, _) = follower_at(&net, net.anvil.url(), &db, test_options()).await;
     for _ in 0..3 {
@@ -293,11 +289,7 @@ async fn a_reorg_while_the_indexer_is_down_is_found_at_restart() {
 
 #[tokio::test]
 async fn three_reorgs_in_quick_succession_end_equal_to_a_clean_index() {
-    let mut rng = Rng::seeded("three reorgs");
-    let net = Net::start().await;
-    let actors = Gen::new(&net).await;
-    let p = net.deployer.provider().clone();
-    let dir = tempfile::tempdir().unwrap();
+    let Scene { mut rng, net, actors, p, dir } = Scene::start("three reorgs").await;
     let (f, metrics) = follower_at(&net, net.anvil.url(), &sqlite_url(&dir, "ix.db"), test_options()).await;
     let running = Running::start(f, metrics);
     for _ in 0..4 {
@@ -320,11 +312,7 @@ async fn three_reorgs_in_quick_succession_end_equal_to_a_clean_index() {
 
 #[tokio::test]
 async fn the_head_going_backwards_rolls_back_to_it() {
-    let mut rng = Rng::seeded("head backwards");
-    let net = Net::start().await;
-    let actors = Gen::new(&net).await;
-    let p = net.deployer.provider().clone();
-    let dir = tempfile::tempdir().unwrap();
+    let Scene { mut rng, net, actors, p, dir } = Scene::start("head backwards").await;
     let (f, _) = follower_at(&net, net.anvil.url(), &sqlite_url(&dir, "ix.db"), test_options()).await;
     f.sync().await.unwrap();
     let id = snapshot(&p).await;
@@ -361,11 +349,7 @@ async fn the_head_going_backwards_rolls_back_to_it() {
 async fn a_reorg_as_deep_as_the_window_after_a_jump_is_rolled_back() {
     // The follower indexes 100 new blocks in one step (it was behind), then exactly the window's 64 blocks
     // are replaced: the fork point, 65th from the head, must still be among the stored headers.
-    let mut rng = Rng::seeded("window-deep reorg");
-    let net = Net::start().await;
-    let actors = Gen::new(&net).await;
-    let p = net.deployer.provider().clone();
-    let dir = tempfile::tempdir().unwrap();
+    let Scene { mut rng, net, actors, p, dir } = Scene::start("window-deep reorg").await;
     let (f, _) = follower_at(&net, net.anvil.url(), &sqlite_url(&dir, "ix.db"), test_options()).await;
     f.sync().await.unwrap();
     actors.some_events(&mut rng).await;
@@ -389,11 +373,7 @@ async fn whole_dump(store: &Store) -> (Vec<String>, Option<cairn_indexer::store:
 
 #[tokio::test]
 async fn a_reorg_deeper_than_the_window_stops_the_follower_and_changes_nothing() {
-    let mut rng = Rng::seeded("deep reorg");
-    let net = Net::start().await;
-    let actors = Gen::new(&net).await;
-    let p = net.deployer.provider().clone();
-    let dir = tempfile::tempdir().unwrap();
+    let Scene { mut rng, net, actors, p, dir } = Scene::start("deep reorg").await;
     let opts = FollowerOptions { reorg_window: 8, ..test_options() };
     let (f, metrics) = follower_at(&net, net.anvil.url(), &sqlite_url(&dir, "ix.db"), opts).await;
     for _ in 0..3 {
@@ -427,11 +407,7 @@ async fn a_reorg_deeper_than_the_window_stops_the_follower_and_changes_nothing()
 
 #[tokio::test]
 async fn a_chain_reset_stops_the_follower_and_a_restarted_anvil_is_refused() {
-    let mut rng = Rng::seeded("chain reset");
-    let net = Net::start().await;
-    let actors = Gen::new(&net).await;
-    let p = net.deployer.provider().clone();
-    let dir = tempfile::tempdir().unwrap();
+    let Scene { mut rng, net, actors, p, dir } = Scene::start("chain reset").await;
     let db = sqlite_url(&dir, "ix.db");
     let (f, metrics) = follower_at(&net, net.anvil.url(), &db, test_options()).await;
     let running = Running::start(f, metrics);
