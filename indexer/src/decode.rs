@@ -178,6 +178,14 @@ impl Decoder {
     }
 }
 
+/// A log as the `events` table stores it (topics a JSON array of 0x-hex words, data 0x-hex) back as alloy's
+/// `LogData`; `None` when either does not parse.
+pub fn stored_log(topics: &str, data: &str) -> Option<LogData> {
+    let topics: Vec<String> = serde_json::from_str(topics).ok()?;
+    let topics = topics.iter().map(|t| t.parse().ok()).collect::<Option<Vec<B256>>>()?;
+    Some(LogData::new_unchecked(topics, data.parse().ok()?))
+}
+
 /// `0x` and 40 lowercase hex digits: the form every stored address takes (EIP-55 checksumming, a keccak per
 /// address, would be undone by lowercasing).
 pub fn lower_hex(a: &Address) -> String {

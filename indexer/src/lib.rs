@@ -19,10 +19,7 @@ pub mod store;
 
 use std::collections::BTreeMap;
 
-use alloy::{
-    primitives::{Address, B256, Bytes, LogData},
-    rpc::types::Log,
-};
+use alloy::{primitives::Address, rpc::types::Log};
 use sqlx::Row;
 
 pub use error::{Error, Result};
@@ -93,16 +90,12 @@ pub async fn reindex(store: &Store, decoder: &Decoder, chain_id: u64, metrics: &
             let corrupt = |what: &str| Error::Corrupt { what: format!("event {what}"), detail: "unparsable".into() };
             let block: i64 = r.get(0);
             let log_index: i64 = r.get(4);
-            let topics: Vec<B256> = serde_json::from_str::<Vec<String>>(&r.get::<String, _>(6))
-                .map_err(|_| corrupt("topics"))?
-                .iter()
-                .map(|t| t.parse().map_err(|_| corrupt("topic")))
-                .collect::<Result<_>>()?;
-            let data: Bytes = r.get::<String, _>(7).parse().map_err(|_| corrupt("data"))?;
+            let data = decode::stored_log(&r.get::<String, _>(6), &r.get::<String, _>(7))
+                .ok_or_else(|| corrupt("topics or data"))?;
             let address: Address = r.get::<String, _>(5).parse().map_err(|_| corrupt("address"))?;
             let number = block.max(0) as u64;
             logs.push(Log {
-                inner: alloy::primitives::Log { address, data: LogData::new_unchecked(topics, data) },
+                inner: alloy::primitives::Log { address, data },
                 block_hash: r.get::<String, _>(1).parse().ok(),
                 block_number: Some(number),
                 block_timestamp: headers.get(&number).map(|h| h.timestamp),

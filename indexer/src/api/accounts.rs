@@ -104,7 +104,7 @@ pub async fn trail(
             let (block, log): (i64, i64) = (r.get(0), r.get(1));
             let roles: String = r.get(2);
             let contract: String = r.get(4);
-            let fields = stored_log(&r.get::<String, _>(6), &r.get::<String, _>(7))
+            let fields = crate::decode::stored_log(&r.get::<String, _>(6), &r.get::<String, _>(7))
                 .and_then(|data| api.decoder().decode_named(&contract, &data).ok())
                 .map_or(serde_json::Value::Null, |d| d.fields);
             let meta = view.meta(block);
@@ -123,11 +123,4 @@ pub async fn trail(
         }
     }
     list_response(Page { items, next_cursor: next, indexed: view.indexed() }, format)
-}
-
-/// A stored log's topics (a JSON array of 0x-hex words) and data (0x-hex) as alloy's `LogData`.
-pub fn stored_log(topics: &str, data: &str) -> Option<alloy::primitives::LogData> {
-    let topics: Vec<String> = serde_json::from_str(topics).ok()?;
-    let topics = topics.iter().map(|t| t.parse().ok()).collect::<Option<Vec<_>>>()?;
-    Some(alloy::primitives::LogData::new_unchecked(topics, data.parse().ok()?))
 }
