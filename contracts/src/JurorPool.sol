@@ -121,7 +121,9 @@ contract JurorPool is IJurorPool, CairnVersion, Ownable2Step, ReentrancyGuardTra
             _toUnbonding(j, fromPending);
         }
         j.withdrawalRequested += _u96(amount - fromPending);
-        emit JurorWithdrawalRequested(msg.sender, amount, j.withdrawalRequested);
+        emit JurorWithdrawalRequested(
+            msg.sender, amount, j.pendingDeposit, j.withdrawalRequested, j.unbonding, j.unbondingEnds
+        );
         _sync(msg.sender, j);
     }
 
@@ -285,7 +287,9 @@ contract JurorPool is IJurorPool, CairnVersion, Ownable2Step, ReentrancyGuardTra
         // A withdrawal still waiting on locks keeps the juror out of new seats.
         uint256 seats = j.withdrawalRequested != 0 ? 0 : free / seatSize;
         _tree.set(_key(juror), seats);
-        emit JurorSynced(juror, j.stake, j.locked, seats, j.unbonding, j.unbondingEnds);
+        emit JurorSynced(
+            juror, j.stake, j.locked, seats, j.pendingDeposit, j.withdrawalRequested, j.unbonding, j.unbondingEnds
+        );
         return true;
     }
 

@@ -75,7 +75,7 @@ contract JurorPoolTest is Test {
         assertEq(pool.jurorInfo(a).pendingDeposit, 1.3 ether, "still pending");
         vm.warp(block.timestamp + 1);
         vm.expectEmit(address(pool));
-        emit IJurorPool.JurorSynced(a, 1.3 ether, 0, 2, 0, 0);
+        emit IJurorPool.JurorSynced(a, 1.3 ether, 0, 2, 0, 0, 0, 0);
         pool.sync(a);
         assertEq(pool.seatsOf(a), 2, "1.3 ETH = two whole seats of 0.5");
         assertEq(pool.freeSeats(), 2, "capacity");
@@ -181,7 +181,7 @@ contract JurorPoolTest is Test {
         vm.prank(a);
         pool.deposit{value: 0.4 ether}();
         vm.expectEmit(address(pool));
-        emit IJurorPool.JurorWithdrawalRequested(a, 0.9 ether, 0.5 ether);
+        emit IJurorPool.JurorWithdrawalRequested(a, 0.9 ether, 0, 0.5 ether, 0.4 ether, uint64(block.timestamp) + DELAY);
         vm.prank(a);
         pool.requestWithdrawal(0.9 ether); // 0.4 pending leaves at once, 0.5 from the stake at the sync
         IJurorPool.Juror memory j = pool.jurorInfo(a);

@@ -95,20 +95,40 @@ interface IJurorPool is ICairnVersioned {
     /// @param pendingDeposit Wei now pending.
     /// @param maturesAt When the pending lot may enter the tree.
     event JurorDeposited(address indexed juror, uint256 amount, uint256 pendingDeposit, uint64 maturesAt);
-    /// @notice A withdrawal was asked; it stays lockable until a `sync` applies it.
+    /// @notice A withdrawal was asked; what it takes from the pending deposit leaves at once, the rest stays
+    /// lockable until a `sync` applies it.
     /// @param juror The juror.
     /// @param amount Wei asked.
-    /// @param withdrawalRequested Wei now asked in all.
-    event JurorWithdrawalRequested(address indexed juror, uint256 amount, uint256 withdrawalRequested);
-    /// @notice A `sync` applied the juror's pending changes to the tree.
+    /// @param pendingDeposit Pending deposit after.
+    /// @param withdrawalRequested Wei asked and not yet applied, after.
+    /// @param unbonding Unbonding after.
+    /// @param unbondingEnds When it may be withdrawn.
+    event JurorWithdrawalRequested(
+        address indexed juror,
+        uint256 amount,
+        uint256 pendingDeposit,
+        uint256 withdrawalRequested,
+        uint256 unbonding,
+        uint64 unbondingEnds
+    );
+    /// @notice A `sync` applied the juror's pending changes to the tree: its whole record after.
     /// @param juror The juror.
     /// @param stake Stake after.
     /// @param locked Locked after.
     /// @param seats Seats the tree holds for the juror after.
+    /// @param pendingDeposit Still maturing, after.
+    /// @param withdrawalRequested Asked and still waiting on locks, after.
     /// @param unbonding Unbonding after.
     /// @param unbondingEnds When it may be withdrawn.
     event JurorSynced(
-        address indexed juror, uint256 stake, uint256 locked, uint256 seats, uint256 unbonding, uint64 unbondingEnds
+        address indexed juror,
+        uint256 stake,
+        uint256 locked,
+        uint256 seats,
+        uint256 pendingDeposit,
+        uint256 withdrawalRequested,
+        uint256 unbonding,
+        uint64 unbondingEnds
     );
     /// @notice A drawn seat locked `seatSize` of the juror's stake.
     /// @param disputeId The dispute.
