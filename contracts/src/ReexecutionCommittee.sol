@@ -180,6 +180,9 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         ) {
             seats = drawn;
         } catch (bytes memory reason) {
+            // Only the first four bytes are wanted (the error selector); shorter data pads with zeros and matches
+            // no selector, so it is re-raised below.
+            // forge-lint: disable-next-line(unsafe-typecast)
             bytes4 selector = bytes4(reason);
             if (selector != IJurorPool.NotEnoughSeats.selector && selector != IJurorPool.SeatUnfilled.selector) {
                 // An unexpected failure of the pool: surface it unchanged.
@@ -394,6 +397,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             address juror = jurors[i];
             uint256 vote = _votes[disputeId][juror];
             if (vote != 0 && (ruling == 0 || vote == ruling)) {
+                // Intended: one share per winning seat; the division's remainder is the dust above.
+                // slither-disable-next-line divide-before-multiply
                 _credit(juror, address(0), share * _seats[disputeId][juror] + dust);
                 dust = 0;
             }

@@ -449,9 +449,9 @@ pub(crate) async fn draw(net: &Net, dispute: U256) -> Drawn {
     Drawn::Jurors(receipt.decoded_log::<ReexecutionCommittee::JurorsDrawn>().expect("JurorsDrawn").jurors.clone())
 }
 
-/// Blocks after which a seed block is served by neither `blockhash` (256) nor anvil's EIP-2935 history
-/// (8,191).
-pub(crate) const SEED_LAPSE_BLOCKS: u64 = 8_200;
+/// Blocks after which `blockhash` no longer serves a seed block (256; the testkit's anvil runs Cancun, which
+/// has no EIP-2935 history to serve it longer).
+pub(crate) const SEED_LAPSE_BLOCKS: u64 = 260;
 
 /// Lets the dispute's seed block fall out of reach (mines [`SEED_LAPSE_BLOCKS`]), then anyone reseeds it;
 /// returns the new seed block.
@@ -606,6 +606,14 @@ pub(crate) async fn request_juror_withdrawal(net: &Net, operator: &str, wei: U25
     let chain = owner(net, operator).await;
     let tx = pool(net, &chain).requestWithdrawal(wei).into_transaction_request();
     chain.send("requestWithdrawal", tx).await.unwrap().transaction_hash
+}
+
+/// Each seeded verifier keeps one seat (0.5 ETH of its 2 ETH juror stake): a juror drawn once has no seat left,
+/// so three seats are three distinct jurors, and votes can name them one by one.
+pub(crate) async fn one_seat_each(net: &Net) {
+    for i in 0..5 {
+        request_juror_withdrawal(net, &format!("verifier-{i}"), parse_ether("1.5").unwrap()).await;
+    }
 }
 
 /// `operator` withdraws its unbonded juror stake; returns the amount.
@@ -881,11 +889,7 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     let job_cancelled = boxed(request_job(net, "buyer", &Request { deadline_in: 120, ..eth_job(3) })).await;
     boxed(cancel_expired(net, job_cancelled)).await;
 
-    // Each verifier keeps one seat (0.5 ETH of its 2 ETH juror stake): a juror drawn once has no seat left,
-    // so three seats are three jurors, and the votes below name them one by one.
-    for i in 0..5 {
-        boxed(request_juror_withdrawal(net, &format!("verifier-{i}"), parse_ether("1.5").unwrap())).await;
-    }
+    boxed(one_seat_each(net)).await;
 
     // Upheld, after a reseed (the seed block fell out of reach), with evidence from both sides.
     let job_upheld = boxed(request_job(net, "buyer", &eth_job(4))).await;
