@@ -92,7 +92,8 @@ up() {
   mkdir -p "$dir"
 
   echo "==> anvil on $anvil_url (chain id 31337)"
-  nohup anvil --host 127.0.0.1 --port "$anvil_port" --chain-id 31337 >"$dir/anvil.log" 2>&1 &
+  # Cancun, the hard fork the contracts are compiled for (as in cairn-testkit's anvil).
+  nohup anvil --host 127.0.0.1 --port "$anvil_port" --chain-id 31337 --hardfork cancun >"$dir/anvil.log" 2>&1 &
   local anvil_pid=$!
 
   echo "==> Kubo on $kubo_url (offline, repo $dir/ipfs)"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make mutate: slither-mutate on JobMarket, OperatorRegistry and ReexecutionCommittee, judged by the whole
+# make mutate: slither-mutate on JobMarket, JurorPool, OperatorRegistry and ReexecutionCommittee, judged by the whole
 # forge suite under the light `mutate` profile, each mutant with a timeout of 3x the measured baseline.
 # Runs in a scratch clone (mutants are written into the sources). Not part of .ci/run: it takes hours.
 #
@@ -19,7 +19,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 "$root/scripts/slither.sh" >/dev/null # installs the pinned slither (and so slither-mutate)
 venv=${CAIRN_CACHE:-$HOME/.cache/cairn}/slither-venv
-contracts=${CAIRN_MUTATE_CONTRACTS:-JobMarket,OperatorRegistry,ReexecutionCommittee}
+contracts=${CAIRN_MUTATE_CONTRACTS:-JobMarket,JurorPool,OperatorRegistry,ReexecutionCommittee}
 mutators=${CAIRN_MUTATORS:-ROR,LOR,AOR,ASOR,MIA,CR,RR}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -5,36 +5,28 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {CairnVersion} from "./base/CairnVersion.sol";
 import {ICairnCommon} from "./interfaces/ICairnCommon.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {Regions} from "./libraries/Regions.sol";
 
 /// @title OperatorRegistry
-/// @notice Operators' ETH stake and profile. Authorised contracts (the job market, the committee) lock
-/// stake as bonds and slash it. Pausing stops new registrations and stake only; unstaking never pauses.
+/// @notice Operators' ETH stake and profile. Authorised contracts (the job market) lock stake as bonds and
+/// slash it; juror stake lives in the juror pool. Pausing stops new registrations and stake only; unstaking never pauses.
 contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Pausable, ReentrancyGuardTransient {
-    using EnumerableSet for EnumerableSet.AddressSet;
-
     /*//////////////////////////////////////////////////////////////
                                PARAMETERS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Bounds of `minStake` and `minVerifierStake`.
+    /// @notice Bound of `minStake`.
     uint256 public constant MAX_STAKE_PARAM = 1000 ether;
     /// @notice Bounds of `unbondingDelay` (a minute for devnets, 90 days at most).
     uint64 public constant MIN_UNBONDING_DELAY = 60;
     /// @notice Longest allowed unbonding delay.
     uint64 public constant MAX_UNBONDING_DELAY = 90 days;
 
-    /// @notice Most opted-in verifiers at once: bounds the committee's draw loop.
-    uint256 public constant MAX_VERIFIERS = 256;
-
     /// @notice Stake needed to register.
     uint256 public minStake;
-    /// @notice Stake needed to be a verifier.
-    uint256 public minVerifierStake;
     /// @notice Seconds between requesting unstake and withdrawing.
     uint64 public unbondingDelay;
 
@@ -48,7 +40,6 @@ contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Paus
     uint256 public totalBonded;
 
     mapping(address operator => Operator) private _operators;
-    EnumerableSet.AddressSet private _verifiers;
     mapping(address operator => mapping(address by => uint256)) private _lockedBy;
 
     /*//////////////////////////////////////////////////////////////
@@ -57,11 +48,9 @@ contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Paus
 
     /// @param owner_ Governance.
     /// @param minStake_ Stake needed to register.
-    /// @param minVerifierStake_ Stake needed to verify.
     /// @param unbondingDelay_ Unbonding delay in seconds.
-    constructor(address owner_, uint256 minStake_, uint256 minVerifierStake_, uint64 unbondingDelay_) Ownable(owner_) {
+    constructor(address owner_, uint256 minStake_, uint64 unbondingDelay_) Ownable(owner_) {
         _setMinStake(minStake_);
-        _setMinVerifierStake(minVerifierStake_);
         _setUnbondingDelay(unbondingDelay_);
     }
 
@@ -116,7 +105,6 @@ contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Paus
         op.stake -= amount;
         op.unbonding += amount;
         op.unbondingReadyAt = uint64(block.timestamp) + unbondingDelay;
-        if (op.verifier && op.stake < minVerifierStake) _setVerifierFlag(msg.sender, op, false);
         emit UnstakeRequested(msg.sender, amount, op.stake, op.unbonding, op.unbondingReadyAt);
     }
 
@@ -155,22 +143,9 @@ contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Paus
         emit ProfileUpdated(msg.sender, region, hardwareTag, attestationHash, endpoint);
     }
 
-    /// @inheritdoc IOperatorRegistry
-    function setVerifier(bool enabled) external {
-        Operator storage op = _registered(msg.sender);
-        if (enabled && op.stake < minVerifierStake) revert StakeTooLow(op.stake, minVerifierStake);
-        if (enabled && !op.verifier && _verifiers.length() >= MAX_VERIFIERS) revert VerifierSetFull(MAX_VERIFIERS);
-        _setVerifierFlag(msg.sender, op, enabled);
-    }
-
     /*//////////////////////////////////////////////////////////////
                            AUTHORISED CONTRACTS
     //////////////////////////////////////////////////////////////*/
-
-    /// @inheritdoc IOperatorRegistry
-    function lock(address operator, uint256 amount) external onlyAuthorised {
-        _lock(operator, _registered(operator), amount);
-    }
 
     /// @inheritdoc IOperatorRegistry
     function lockBond(address operator, uint256 amount) external onlyAuthorised {
@@ -210,34 +185,8 @@ contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Paus
         slashed = fromLock + fromFree + fromUnbonding;
         if (slashed == 0) return 0;
         totalBonded -= slashed;
-        if (op.verifier && op.stake < minVerifierStake) _setVerifierFlag(operator, op, false);
         emit Slashed(operator, msg.sender, slashed, to, op.stake, op.locked, op.unbonding);
         _sendEth(to, slashed);
-    }
-
-    /// @inheritdoc IOperatorRegistry
-    function unlockAndSlash(address operator, uint256 unlockAmount, uint256 slashAmount, address to)
-        external
-        onlyAuthorised
-        nonReentrant
-        returns (uint256 slashed)
-    {
-        Operator storage op = _registered(operator);
-        uint256 mine = _lockedBy[operator][msg.sender];
-        if (unlockAmount > mine) revert LockExceeded(operator, mine, unlockAmount);
-        if (slashAmount > unlockAmount) revert SlashExceedsUnlock(operator, unlockAmount, slashAmount);
-        if (slashAmount != 0 && to == address(0)) revert ICairnCommon.ZeroAddress("to");
-        _lockedBy[operator][msg.sender] = mine - unlockAmount;
-        // stake ≥ locked ≥ this caller's lock ≥ unlockAmount ≥ slashAmount: no subtraction can underflow.
-        op.locked -= unlockAmount;
-        emit StakeUnlocked(operator, msg.sender, unlockAmount - slashAmount, op.locked);
-        if (slashAmount == 0) return 0;
-        op.stake -= slashAmount;
-        totalBonded -= slashAmount;
-        if (op.verifier && op.stake < minVerifierStake) _setVerifierFlag(operator, op, false);
-        emit Slashed(operator, msg.sender, slashAmount, to, op.stake, op.locked, op.unbonding);
-        _sendEth(to, slashAmount);
-        return slashAmount;
     }
 
     /// @inheritdoc IOperatorRegistry
@@ -278,17 +227,6 @@ contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Paus
         return _lockedBy[operator][by];
     }
 
-    /// @inheritdoc IOperatorRegistry
-    function verifiers() external view returns (address[] memory) {
-        return _verifiers.values();
-    }
-
-    /// @inheritdoc IOperatorRegistry
-    function isEligibleVerifier(address operator) external view returns (bool) {
-        Operator storage op = _operators[operator];
-        return op.registered && op.verifier && op.stake - op.locked >= minVerifierStake;
-    }
-
     /*//////////////////////////////////////////////////////////////
                                GOVERNANCE
     //////////////////////////////////////////////////////////////*/
@@ -306,12 +244,6 @@ contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Paus
     /// @param value Wei.
     function setMinStake(uint256 value) external onlyOwner {
         _setMinStake(value);
-    }
-
-    /// @notice Sets the stake needed to verify (at most 1000 ETH).
-    /// @param value Wei.
-    function setMinVerifierStake(uint256 value) external onlyOwner {
-        _setMinVerifierStake(value);
     }
 
     /// @notice Sets the unbonding delay (60 s to 90 days).
@@ -340,30 +272,12 @@ contract OperatorRegistry is IOperatorRegistry, CairnVersion, Ownable2Step, Paus
         minStake = value;
     }
 
-    function _setMinVerifierStake(uint256 value) internal {
-        if (value > MAX_STAKE_PARAM) {
-            revert ICairnCommon.ParameterOutOfBounds("minVerifierStake", value, 0, MAX_STAKE_PARAM);
-        }
-        emit ICairnCommon.ParameterUpdated("minVerifierStake", minVerifierStake, value);
-        minVerifierStake = value;
-    }
-
     function _setUnbondingDelay(uint64 value) internal {
         if (value < MIN_UNBONDING_DELAY || value > MAX_UNBONDING_DELAY) {
             revert ICairnCommon.ParameterOutOfBounds("unbondingDelay", value, MIN_UNBONDING_DELAY, MAX_UNBONDING_DELAY);
         }
         emit ICairnCommon.ParameterUpdated("unbondingDelay", unbondingDelay, value);
         unbondingDelay = value;
-    }
-
-    function _setVerifierFlag(address operator, Operator storage op, bool enabled) internal {
-        op.verifier = enabled;
-        // The set mirrors `op.verifier`; add/remove report no change only when it already matched.
-        // slither-disable-next-line unused-return
-        if (enabled) _verifiers.add(operator);
-        // slither-disable-next-line unused-return
-        else _verifiers.remove(operator);
-        emit VerifierSet(operator, enabled);
     }
 
     function _lock(address operator, Operator storage op, uint256 amount) internal {

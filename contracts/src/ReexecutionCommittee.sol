@@ -6,22 +6,25 @@ import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {CairnVersion} from "./base/CairnVersion.sol";
 import {PullPayments} from "./base/PullPayments.sol";
 import {IArbitrable, IArbitrator} from "./interfaces/IArbitration.sol";
+import {IJurorPool} from "./interfaces/IJurorPool.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {IRandomness, IReexecutionCommittee} from "./interfaces/IReexecutionCommittee.sol";
 import {CairnTypedData} from "./libraries/CairnTypedData.sol";
 
 /// @title ReexecutionCommittee
-/// @notice An ERC-792-shaped arbitrator: k verifiers, drawn by free stake among opted-in operators
-/// (never the accused or the challenger), re-execute the job off-chain and commit, then reveal, whether the
-/// claimed output is acceptable. The majority rules and shares the fee; non-revealers are slashed.
+/// @notice An ERC-792-shaped arbitrator: k seats, drawn with replacement from the juror pool by free juror
+/// stake (never the accused or the challenger), re-execute the job off-chain and commit, then reveal, whether
+/// the claimed output is acceptable. The majority of seats rules and shares the fee; silent seats are slashed.
+/// Disputes are drawn in creation order and the pool is frozen while any awaits its draw (IJurorPool).
 contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersion, Ownable2Step {
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Four slots. fee ≤ 10 ETH, jurorLock and nonRevealPenalty ≤ 1000 ETH (`_setParams`), so uint96 and
-    /// uint88 (≥ 3·10⁸ ETH) hold them whole. jurorLock and nonRevealPenalty are snapshotted at creation: a later
-    /// `setParams` never changes what an open dispute locks or takes (issue #12, finding 1).
+    /// @dev Four slots. fee ≤ 10 ETH and nonRevealPenalty ≤ seatSize ≤ 1000 ETH (`_setParams`), so uint96 and
+    /// uint88 (≥ 3·10⁸ ETH) hold them whole. The penalty and the seat count are snapshotted at creation: a
+    /// later `setParams` never changes what an open dispute locks or takes (issue #12, finding 1); the seat's
+    /// lock is the pool's seatSize, fixed at deployment. Votes are counted per seat.
     struct DisputeData {
         Phase phase;
         address arbitrable;
@@ -29,10 +32,12 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         address accused;
         uint96 fee;
         address challenger;
-        uint96 jurorLock;
+        uint64 openedAt;
+        bool reseeded;
         uint64 seedBlock;
         uint64 commitDeadline;
         uint64 revealDeadline;
+        uint8 seats;
         uint8 commits;
         uint8 reveals;
         uint8 votesAcceptable;
@@ -45,14 +50,13 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     uint64 public constant MIN_PERIOD = 60;
     /// @notice Longest commit or reveal period.
     uint64 public constant MAX_PERIOD = 7 days;
-    /// @notice Smallest juror lock: a zero lock would admit verifiers of zero weight, and `draw` would then
-    /// divide by a zero total (issue #12, finding 9).
-    uint256 public constant MIN_JUROR_LOCK = 0.01 ether;
-    /// @notice Largest juror lock.
-    uint256 public constant MAX_JUROR_LOCK = 1000 ether;
 
-    /// @notice Where stake and verifiers live.
+    /// @notice Where operators and their signer keys live.
     IOperatorRegistry public immutable operators;
+    /// @notice Where juror stake lives and seats are drawn.
+    IJurorPool public immutable pool;
+    /// @notice Wei locked per seat: the pool's seatSize (never zero; issue #12, finding 9).
+    uint256 public immutable seatSize;
     /// @notice Seed source.
     IRandomness public immutable randomness;
 
@@ -68,6 +72,12 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     // Written in `draw` through a storage reference (Slither misses the push).
     // slither-disable-next-line uninitialized-state
     mapping(uint256 disputeId => address[]) private _jurors;
+    mapping(uint256 disputeId => mapping(address juror => uint256)) private _seats;
+    /// @notice Next position to draw in the queue, and the position after the last queued.
+    uint128 public queueHead;
+    /// @notice One past the last queued position.
+    uint128 public queueTail;
+    mapping(uint256 position => uint256 disputeId) private _queue;
     mapping(uint256 disputeId => mapping(address juror => bytes32)) private _commitments;
     mapping(uint256 disputeId => mapping(address juror => uint256)) private _votes;
 
@@ -76,22 +86,30 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     //////////////////////////////////////////////////////////////*/
 
     /// @param owner_ Governance.
-    /// @param operators_ Operator registry (must authorise this contract).
+    /// @param operators_ Operator registry (signer keys).
+    /// @param pool_ Juror pool (must name this contract as its committee).
     /// @param randomness_ Seed source.
     /// @param params_ Initial parameters.
-    constructor(address owner_, IOperatorRegistry operators_, IRandomness randomness_, Params memory params_)
-        Ownable(owner_)
-    {
+    constructor(
+        address owner_,
+        IOperatorRegistry operators_,
+        IJurorPool pool_,
+        IRandomness randomness_,
+        Params memory params_
+    ) Ownable(owner_) {
         if (address(operators_) == address(0)) revert ZeroAddress("operators");
+        if (address(pool_) == address(0)) revert ZeroAddress("pool");
         if (address(randomness_) == address(0)) revert ZeroAddress("randomness");
         operators = operators_;
+        pool = pool_;
+        seatSize = pool_.seatSize();
         randomness = randomness_;
         _setParams(params_);
     }
 
-    /// @notice Accepts slashed penalties from the operator registry only.
+    /// @notice Accepts slashed penalties from the juror pool only.
     receive() external payable {
-        if (msg.sender != address(operators)) revert UnexpectedSender(msg.sender);
+        if (msg.sender != address(pool)) revert UnexpectedSender(msg.sender);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -113,15 +131,17 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         d.accused = accused;
         d.challenger = challenger;
         d.seedBlock = uint64(block.number + 1);
-        // Within the bounds above (fee = msg.value = _params.fee ≤ 10 ETH; lock and penalty ≤ 1000 ETH).
+        d.openedAt = uint64(block.timestamp);
+        d.seats = _params.jurors;
+        // Within the bounds above (fee = msg.value = _params.fee ≤ 10 ETH; penalty ≤ seatSize ≤ 1000 ETH).
         // forge-lint: disable-next-line(unsafe-typecast)
         d.fee = uint96(msg.value);
         // forge-lint: disable-next-line(unsafe-typecast)
-        d.jurorLock = uint96(_params.jurorLock);
-        // forge-lint: disable-next-line(unsafe-typecast)
         d.nonRevealPenalty = uint88(_params.nonRevealPenalty);
         feesHeld += msg.value;
+        _enqueue(disputeId);
         emit DisputeCreation(disputeId, msg.sender);
+        emit DisputeOpened(disputeId, accused, challenger, d.seats, d.seedBlock, d.nonRevealPenalty);
     }
 
     /// @inheritdoc IArbitrator
@@ -136,48 +156,88 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// @inheritdoc IReexecutionCommittee
     function draw(uint256 disputeId) external nonReentrant {
         DisputeData storage d = _dispute(disputeId, Phase.Created);
+        uint256 head = _queue[queueHead];
+        if (head != disputeId) revert NotQueueHead(disputeId, head);
         if (block.number <= d.seedBlock) revert OutsidePeriod(disputeId, d.seedBlock, block.number);
-        if (block.number > d.seedBlock + 256) revert OutsidePeriod(disputeId, d.seedBlock + 256, block.number);
-        bytes32 seed = randomness.seed(d.seedBlock, disputeId);
-
-        (address[] memory candidates, uint256[] memory weights, uint256 count, uint256 total) = _eligible(d);
-        uint8 k = _params.jurors;
-        if (count < k) {
-            emit NotEnoughJurors(disputeId, count);
-            // Nobody re-executed: the fee goes back to the challenger who paid it.
+        bytes32 seed;
+        try randomness.seed(d.seedBlock, disputeId) returns (bytes32 s) {
+            seed = s;
+        } catch {
+            if (!d.reseeded) revert SeedLapsed(disputeId, d.seedBlock);
+            // The fail-safe after the one reseed: nobody drew for two seed lifetimes, and the accused, who
+            // could have drawn and earned the keeper reward, is the only party a lapse could help.
+            ++queueHead;
+            emit DrawLapsed(disputeId);
             feesHeld -= d.fee;
             _credit(d.challenger, address(0), d.fee);
-            _finish(disputeId, d, 0);
+            _finish(disputeId, d, 2);
+            return;
+        }
+        ++queueHead;
+        address[] memory seats;
+        try pool.drawSeats(disputeId, seed, d.seats, d.accused, d.challenger, d.openedAt) returns (
+            address[] memory drawn
+        ) {
+            seats = drawn;
+        } catch (bytes memory reason) {
+            // Only the first four bytes are wanted (the error selector); shorter data pads with zeros and matches
+            // no selector, so it is re-raised below.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            bytes4 selector = bytes4(reason);
+            if (selector != IJurorPool.NotEnoughSeats.selector && selector != IJurorPool.SeatUnfilled.selector) {
+                // An unexpected failure of the pool: surface it unchanged.
+                assembly ("memory-safe") {
+                    revert(add(reason, 32), mload(reason))
+                }
+            }
+            d.phase = Phase.Waiting;
+            emit DrawDeferred(disputeId, pool.freeSeats());
             return;
         }
         address[] storage jurors = _jurors[disputeId];
-        for (uint256 i = 0; i < k; ++i) {
-            uint256 pick = uint256(keccak256(abi.encode(seed, i))) % total;
-            uint256 j = 0;
-            // Walk the cumulative weights; drawn candidates have weight 0 and are skipped.
-            while (pick >= weights[j]) {
-                pick -= weights[j];
-                ++j;
-            }
-            total -= weights[j];
-            weights[j] = 0;
-            jurors.push(candidates[j]);
+        for (uint256 i = 0; i < seats.length; ++i) {
+            address juror = seats[i];
+            if (_seats[disputeId][juror]++ == 0) jurors.push(juror);
         }
         d.phase = Phase.Drawn;
         d.commitDeadline = uint64(block.timestamp) + _params.commitPeriod;
         d.revealDeadline = d.commitDeadline + _params.revealPeriod;
-        emit JurorsDrawn(disputeId, jurors, d.commitDeadline, d.revealDeadline);
-        for (uint256 i = 0; i < k; ++i) {
-            operators.lock(jurors[i], d.jurorLock);
+        emit JurorsDrawn(disputeId, seats, d.commitDeadline, d.revealDeadline);
+        uint256 reward = _params.keeperReward;
+        if (reward > d.fee) reward = d.fee;
+        if (reward != 0) {
+            // reward ≤ fee ≤ 10 ETH fits the uint96 field.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            d.fee -= uint96(reward);
+            feesHeld -= reward;
+            _credit(msg.sender, address(0), reward);
+            emit KeeperPaid(disputeId, msg.sender, reward);
         }
     }
 
     /// @inheritdoc IReexecutionCommittee
     function reseed(uint256 disputeId) external {
         DisputeData storage d = _dispute(disputeId, Phase.Created);
-        if (block.number <= d.seedBlock + 256) revert OutsidePeriod(disputeId, d.seedBlock + 256, block.number);
+        if (d.reseeded || block.number <= d.seedBlock) revert ReseedRefused(disputeId, d.seedBlock);
+        // Only the failure matters: a seed still served refuses the reseed.
+        // slither-disable-next-line unused-return
+        try randomness.seed(d.seedBlock, disputeId) returns (bytes32) {
+            revert ReseedRefused(disputeId, d.seedBlock);
+        } catch {}
+        d.reseeded = true;
         d.seedBlock = uint64(block.number + 1);
         emit Reseeded(disputeId, d.seedBlock);
+    }
+
+    /// @inheritdoc IReexecutionCommittee
+    function retry(uint256 disputeId) external {
+        DisputeData storage d = _dispute(disputeId, Phase.Waiting);
+        uint256 free = pool.freeSeats();
+        if (free < d.seats) revert NotEnoughFreeSeats(disputeId, free, d.seats);
+        d.phase = Phase.Created;
+        d.seedBlock = uint64(block.number + 1);
+        _enqueue(disputeId);
+        emit DrawRetried(disputeId, d.seedBlock);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -194,14 +254,16 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         if (commitment == bytes32(0)) revert ZeroCommitment(disputeId, juror);
         if (_commitments[disputeId][juror] != bytes32(0)) revert AlreadyDone(disputeId, juror);
         _commitments[disputeId][juror] = commitment;
-        ++d.commits;
+        // At most k ≤ 15 seats in all.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.commits += uint8(_seats[disputeId][juror]);
         emit VoteCommitted(disputeId, juror, commitment);
     }
 
     /// @inheritdoc IReexecutionCommittee
     function reveal(uint256 disputeId, address juror, uint256 vote, bytes32 salt) external {
         DisputeData storage d = _dispute(disputeId, Phase.Drawn);
-        bool allCommitted = d.commits == _jurors[disputeId].length;
+        bool allCommitted = d.commits == d.seats;
         if (block.timestamp < d.commitDeadline && !allCommitted) {
             revert OutsidePeriod(disputeId, d.commitDeadline, block.timestamp);
         }
@@ -215,9 +277,12 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             revert BadReveal(disputeId, juror);
         }
         _votes[disputeId][juror] = vote;
-        ++d.reveals;
-        if (vote == 1) ++d.votesAcceptable;
-        else ++d.votesNotAcceptable;
+        // At most k ≤ 15 seats in all.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint8 weight = uint8(_seats[disputeId][juror]);
+        d.reveals += weight;
+        if (vote == 1) d.votesAcceptable += weight;
+        else d.votesNotAcceptable += weight;
         emit VoteRevealed(disputeId, juror, vote);
     }
 
@@ -225,24 +290,28 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     function resolve(uint256 disputeId) external nonReentrant {
         DisputeData storage d = _dispute(disputeId, Phase.Drawn);
         address[] storage jurors = _jurors[disputeId];
-        if (block.timestamp < d.revealDeadline && d.reveals < jurors.length) {
+        if (block.timestamp < d.revealDeadline && d.reveals < d.seats) {
             revert OutsidePeriod(disputeId, d.revealDeadline, block.timestamp);
         }
         uint256 ruling =
             d.votesAcceptable > d.votesNotAcceptable ? 1 : (d.votesNotAcceptable > d.votesAcceptable ? 2 : 0);
-        uint256 pool = d.fee;
+        uint256 pot = d.fee;
         feesHeld -= d.fee;
         uint256 winners = 0;
         for (uint256 i = 0; i < jurors.length; ++i) {
             address juror = jurors[i];
             uint256 vote = _votes[disputeId][juror];
-            // This dispute's own lock, released and (for a silent juror) slashed in one step: the penalty is
-            // taken from this lock only, never from another dispute's (issue #12, finding 1).
-            uint256 penalty = vote == 0 ? d.nonRevealPenalty : 0;
-            pool += operators.unlockAndSlash(juror, d.jurorLock, penalty, address(this));
-            if (vote != 0 && (ruling == 0 || vote == ruling)) ++winners;
+            uint256 seats = _seats[disputeId][juror];
+            // This dispute's own seats, released and (for a silent juror) slashed in one step: the penalty is
+            // taken from these seats only, never from another dispute's (issue #12, finding 1).
+            uint256 penalty = vote == 0 ? seats * d.nonRevealPenalty : 0;
+            pot += pool.settle(juror, seats * seatSize, penalty, address(this));
+            if (vote != 0 && (ruling == 0 || vote == ruling)) winners += seats;
         }
-        _pay(disputeId, jurors, ruling, pool, winners, d.challenger);
+        // With no winner (nobody revealed) the pot goes to the challenger who paid the fee, never to `owner()`,
+        // which is address(0) once ownership is renounced (issue #12, finding 10).
+        if (winners == 0) _credit(d.challenger, address(0), pot);
+        else _pay(disputeId, ruling, pot, winners);
         emit DisputeRuled(disputeId, ruling, d.votesAcceptable, d.votesNotAcceptable);
         _finish(disputeId, d, ruling);
     }
@@ -254,6 +323,22 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// @inheritdoc IReexecutionCommittee
     function jurorsOf(uint256 disputeId) external view returns (address[] memory) {
         return _jurors[disputeId];
+    }
+
+    /// @inheritdoc IReexecutionCommittee
+    function seatsOf(uint256 disputeId, address juror) external view returns (uint256) {
+        return _seats[disputeId][juror];
+    }
+
+    /// @inheritdoc IReexecutionCommittee
+    function awaitingDraw() external view returns (uint256) {
+        return queueTail - queueHead;
+    }
+
+    /// @notice The dispute the next `draw` must name (0 when the queue is empty).
+    /// @return The dispute id.
+    function queueHeadDispute() external view returns (uint256) {
+        return _queue[queueHead];
     }
 
     /// @notice A dispute's record.
@@ -300,55 +385,28 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Eligible verifiers (opted in, enough free stake, neither accused nor challenger), with their
-    /// free stake as weight.
-    function _eligible(DisputeData storage d)
-        internal
-        view
-        returns (address[] memory candidates, uint256[] memory weights, uint256 count, uint256 total)
-    {
-        address[] memory all = operators.verifiers();
-        candidates = new address[](all.length);
-        weights = new uint256[](all.length);
-        for (uint256 i = 0; i < all.length; ++i) {
-            address v = all[i];
-            if (v == d.accused || v == d.challenger || !operators.isEligibleVerifier(v)) continue;
-            uint256 free = operators.freeStake(v);
-            if (free < d.jurorLock) continue;
-            candidates[count] = v;
-            weights[count] = free;
-            total += free;
-            ++count;
-        }
-    }
-
-    /// @dev Shares the pool among the winners (the majority, or every revealer when tied); with no
-    /// winner (nobody revealed) it goes to the challenger who paid the fee, never to `owner()`, which is
-    /// address(0) once ownership is renounced (issue #12, finding 10). Division dust goes to the first winner,
-    /// so no wei is left over.
-    function _pay(
-        uint256 disputeId,
-        address[] storage jurors,
-        uint256 ruling,
-        uint256 pool,
-        uint256 winners,
-        address challenger
-    ) internal {
-        if (winners == 0) {
-            _credit(challenger, address(0), pool);
-            return;
-        }
-        uint256 share = pool / winners;
+    /// @dev Shares the pot per seat among the `winners` winning seats (the majority, or every revealed seat when
+    /// tied). Division dust goes to the first winner, so no wei is left over.
+    function _pay(uint256 disputeId, uint256 ruling, uint256 pot, uint256 winners) internal {
+        address[] storage jurors = _jurors[disputeId];
+        uint256 share = pot / winners;
         // Intended: the remainder of the division, so that no wei is lost.
         // slither-disable-next-line divide-before-multiply
-        uint256 dust = pool - share * winners;
+        uint256 dust = pot - share * winners;
         for (uint256 i = 0; i < jurors.length; ++i) {
-            uint256 vote = _votes[disputeId][jurors[i]];
+            address juror = jurors[i];
+            uint256 vote = _votes[disputeId][juror];
             if (vote != 0 && (ruling == 0 || vote == ruling)) {
-                _credit(jurors[i], address(0), share + dust);
+                // Intended: one share per winning seat; the division's remainder is the dust above.
+                // slither-disable-next-line divide-before-multiply
+                _credit(juror, address(0), share * _seats[disputeId][juror] + dust);
                 dust = 0;
             }
         }
+    }
+
+    function _enqueue(uint256 disputeId) internal {
+        _queue[queueTail++] = disputeId;
     }
 
     function _finish(uint256 disputeId, DisputeData storage d, uint256 ruling) internal {
@@ -364,11 +422,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             (,, address signer) = operators.operatorInfo(juror);
             if (msg.sender != signer) revert NotOperatorOrSigner(juror, msg.sender);
         }
-        address[] storage jurors = _jurors[disputeId];
-        for (uint256 i = 0; i < jurors.length; ++i) {
-            if (jurors[i] == juror) return;
-        }
-        revert NotJuror(disputeId, juror);
+        if (_seats[disputeId][juror] == 0) revert NotJuror(disputeId, juror);
     }
 
     function _dispute(uint256 disputeId, Phase expected) internal view returns (DisputeData storage d) {
@@ -388,11 +442,9 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         if (p.revealPeriod < MIN_PERIOD || p.revealPeriod > MAX_PERIOD) {
             revert ParameterOutOfBounds("revealPeriod", p.revealPeriod, MIN_PERIOD, MAX_PERIOD);
         }
-        if (p.jurorLock < MIN_JUROR_LOCK || p.jurorLock > MAX_JUROR_LOCK) {
-            revert ParameterOutOfBounds("jurorLock", p.jurorLock, MIN_JUROR_LOCK, MAX_JUROR_LOCK);
-        }
-        if (p.nonRevealPenalty > p.jurorLock) {
-            revert ParameterOutOfBounds("nonRevealPenalty", p.nonRevealPenalty, 0, p.jurorLock);
+        if (p.keeperReward > p.fee) revert ParameterOutOfBounds("keeperReward", p.keeperReward, 0, p.fee);
+        if (p.nonRevealPenalty > seatSize) {
+            revert ParameterOutOfBounds("nonRevealPenalty", p.nonRevealPenalty, 0, seatSize);
         }
         _params = p;
         emit ParamsUpdated(p);

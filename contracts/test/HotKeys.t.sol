@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {ICairnCommon} from "../src/interfaces/ICairnCommon.sol";
 import {JobReceipt} from "../src/interfaces/ICairnTypes.sol";
 import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
+import {IJurorPool} from "../src/interfaces/IJurorPool.sol";
 import {IOperatorRegistry} from "../src/interfaces/IOperatorRegistry.sol";
 import {IReexecutionCommittee} from "../src/interfaces/IReexecutionCommittee.sol";
 import {CairnTypedData} from "../src/libraries/CairnTypedData.sol";
@@ -32,8 +33,8 @@ contract HotKeysTest is CairnSystem {
         vm.deal(cold, 10 ether);
         vm.startPrank(cold);
         operators.register{value: 5 ether}(hot, 0, keccak256("h100"), bytes32(0), "https://cold.example");
-        operators.setVerifier(true);
         vm.stopPrank();
+        _joinPool(cold, 1.5 ether);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -44,12 +45,11 @@ contract HotKeysTest is CairnSystem {
         return abi.encodeWithSelector(ICairnCommon.NotOperatorOrSigner.selector, operator, caller);
     }
 
-    /// @dev A dispute over a job of ops[1] whose committee is exactly verifiers 3 and 4 and `cold`: the other
-    /// verifiers opt out first, so the draw (k = 3) takes every eligible one.
+    /// @dev A dispute over a job of ops[1] whose three seats are all `cold`'s: the verifiers leave the pool
+    /// first, so `cold`'s three seats are the only ones.
     function _disputeWithColdJuror() internal returns (uint256 disputeId) {
-        for (uint256 i = 0; i < 3; ++i) {
-            vm.prank(verifiers[i]);
-            operators.setVerifier(false);
+        for (uint256 i = 0; i < 5; ++i) {
+            _leavePool(verifiers[i]);
         }
         uint256 jobId = _requestEth(PAY);
         _claimAndSubmit(jobId, 1);
@@ -135,7 +135,7 @@ contract HotKeysTest is CairnSystem {
         assertEq(operators.lockedBy(cold, address(market)), 0, "bond released");
 
         uint256 disputeId = _disputeWithColdJuror();
-        assertEq(operators.lockedBy(cold, address(committee)), 0.5 ether, "the juror's stake is locked");
+        assertEq(pool.jurorInfo(cold).locked, 1.5 ether, "the juror's three seats are locked");
         bytes32 commitment = CairnTypedData.commitment(disputeId, cold, 1, SALT);
         vm.expectEmit(address(committee));
         emit IReexecutionCommittee.VoteCommitted(disputeId, cold, commitment);
@@ -148,10 +148,10 @@ contract HotKeysTest is CairnSystem {
         committee.reveal(disputeId, cold, 1, SALT);
         _othersReveal(disputeId, 1);
         committee.resolve(disputeId);
-        assertEq(committee.balanceOf(cold, address(0)), 0.01 ether, "a third of the fee, the operator's");
+        assertEq(committee.balanceOf(cold, address(0)), 0.029 ether, "the fee less the keeper's, the operator's");
         assertEq(committee.balanceOf(hot, address(0)), 0, "nothing is the key's");
-        assertEq(operators.lockedBy(cold, address(committee)), 0, "the juror's stake released");
-        assertEq(operators.getOperator(cold).stake, 5 ether - penalty, "a revealing juror is not slashed");
+        assertEq(pool.jurorInfo(cold).locked, 0, "the juror's stake released");
+        assertEq(pool.jurorInfo(cold).stake, 1.5 ether, "a revealing juror is not slashed");
     }
 
     function test_RevertWhen_TheSignerKeyMovesStakeChangesTheOperatorOrWithdraws() public {
@@ -177,8 +177,10 @@ contract HotKeysTest is CairnSystem {
         operators.withdrawUnstaked();
         vm.expectRevert(notRegistered);
         operators.setSigner(stranger);
-        vm.expectRevert(notRegistered);
-        operators.setVerifier(false);
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.WithdrawalTooLarge.selector, hot, 0, 1 ether));
+        pool.requestWithdrawal(1 ether);
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.NothingUnbonding.selector, hot));
+        pool.withdrawUnbonded();
         vm.expectRevert(notRegistered);
         operators.updateProfile(3, keccak256("elsewhere"), bytes32(0), "https://attacker.example");
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.NothingToWithdraw.selector, hot, address(0)));
@@ -190,7 +192,7 @@ contract HotKeysTest is CairnSystem {
         IOperatorRegistry.Operator memory after_ = operators.getOperator(cold);
         assertEq(keccak256(abi.encode(after_)), keccak256(abi.encode(before)), "the operator's record is untouched");
         assertEq(after_.signer, hot, "signer kept");
-        assertTrue(after_.verifier, "still a verifier");
+        assertEq(pool.jurorInfo(cold).stake, 1.5 ether, "juror stake kept");
         assertEq(market.balanceOf(cold, address(0)), earned, "market balance kept");
         assertEq(committee.balanceOf(cold, address(0)), reward, "committee balance kept");
         assertEq(hot.balance, 0, "the key received nothing");
@@ -201,7 +203,7 @@ contract HotKeysTest is CairnSystem {
         committee.withdraw(address(0));
         operators.requestUnstake(1 ether);
         vm.stopPrank();
-        assertEq(cold.balance, 5 ether + earned + reward, "paid to the owner");
+        assertEq(cold.balance, 3.5 ether + earned + reward, "paid to the owner (10 less 5 staked, 1.5 juror stake)");
         assertEq(operators.getOperator(cold).unbonding, 1 ether, "the owner unbonds");
     }
 
@@ -329,6 +331,6 @@ contract HotKeysTest is CairnSystem {
         committee.reveal(disputeId, cold, 1, SALT);
         _othersReveal(disputeId, 1);
         committee.resolve(disputeId);
-        assertEq(committee.balanceOf(cold, address(0)), 0.01 ether, "the new key's vote counted for the operator");
+        assertEq(committee.balanceOf(cold, address(0)), 0.029 ether, "the new key's vote counted for the operator");
     }
 }

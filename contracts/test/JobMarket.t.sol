@@ -223,39 +223,51 @@ contract JobMarketTest is CairnSystem {
         _assertMarketSolvent();
     }
 
-    function test_RulingRefusedWhenTooFewVerifiers() public {
-        // Three of five verifiers leave: with the accused and challenger excluded, fewer than k remain.
+    /// @dev With too few seats the dispute waits instead of ruling 0 (issue #12, finding 5): the job stays
+    /// disputed with the bond locked and the buyer's money escrowed; once seats return, `retry` draws it.
+    function test_DrawWaitsWhenTooFewSeatsAndRetriesWhenTheyReturn() public {
         for (uint256 i = 0; i < 3; ++i) {
-            vm.prank(verifiers[i]);
-            operators.setVerifier(false);
+            _leavePool(verifiers[i]); // 8 seats left, verifiers 3 and 4
         }
-        (uint256 jobId, uint256 disputeId) = _challenged();
-        vm.roll(block.number + 2);
+        (, uint256 first) = _challenged();
+        (, uint256 second) = _challenged();
+        (uint256 jobId, uint256 third) = _challenged();
+        _runDispute(first, [uint256(2), 2, 2]); // its seats are released, but the pool is frozen until 2 and 3 draw
+        committee.draw(second);
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.NotEnoughJurors(disputeId, 2);
-        committee.draw(disputeId);
+        emit IReexecutionCommittee.DrawDeferred(third, 2);
+        committee.draw(third);
         IJobMarket.JobProgress memory p = market.getProgress(jobId);
-        assertTrue(p.closeReason == IJobMarket.CloseReason.ArbitratorRefused, "refused");
-        assertEq(market.balanceOf(buyer, address(0)), PAY, "buyer refunded");
-        assertEq(market.balanceOf(challenger, address(0)), 0.05 ether, "challenge bond returned");
-        assertEq(committee.balanceOf(challenger, address(0)), 0.03 ether, "unused fee returned by the committee");
-        assertEq(operators.lockedBy(ops[0], address(market)), 0, "operator bond released");
+        assertTrue(p.state == IJobMarket.JobState.Disputed, "still disputed");
+        assertEq(operators.lockedBy(ops[0], address(market)), 2 * p.bond, "the waiting job's bond still locked");
+        assertEq(committee.balanceOf(challenger, address(0)), 0, "the fee stays with the dispute");
+        assertEq(committee.awaitingDraw(), 0, "out of the queue");
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotEnoughFreeSeats.selector, third, 2, 3));
+        committee.retry(third);
+        pool.sync(verifiers[3]);
+        pool.sync(verifiers[4]);
+        committee.retry(third);
+        assertEq(committee.awaitingDraw(), 1, "queued again");
+        _runDispute(third, [uint256(2), 2, 2]);
+        p = market.getProgress(jobId);
+        assertTrue(p.closeReason == IJobMarket.CloseReason.OperatorWrong, "ruled by the jury");
         _assertMarketSolvent();
     }
 
     function test_NonRevealerIsPenalisedAndMajorityPaid() public {
+        _oneSeatEach();
         (, uint256 disputeId) = _challenged();
         vm.roll(block.number + 2);
         committee.draw(disputeId);
         address[] memory jurors = committee.jurorsOf(disputeId);
         for (uint256 i = 0; i < 3; ++i) {
             assertTrue(jurors[i] != ops[0] && jurors[i] != challenger, "neither accused nor challenger");
-            assertEq(operators.lockedBy(jurors[i], address(committee)), 0.5 ether, "juror stake locked");
+            assertEq(pool.jurorInfo(jurors[i]).locked, 0.5 ether, "juror seat locked");
         }
         _finishVotes(disputeId, jurors);
         uint256 paid = committee.balanceOf(jurors[0], address(0)) + committee.balanceOf(jurors[1], address(0));
-        assertEq(paid, 0.03 ether + 0.1 ether, "fee + penalty shared by the majority");
-        assertEq(operators.getOperator(jurors[2]).stake, 2 ether - 0.1 ether, "non-revealer slashed");
+        assertEq(paid, 0.029 ether + 0.1 ether, "fee (less the keeper reward) + penalty shared by the majority");
+        assertEq(pool.jurorInfo(jurors[2]).stake, 0.5 ether - 0.1 ether, "non-revealer slashed");
         assertEq(address(committee).balance, committee.totalCredited(address(0)), "committee holds what it owes");
         assertEq(committee.feesHeld(), 0, "no fee left unassigned");
     }

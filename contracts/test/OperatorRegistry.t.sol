@@ -50,12 +50,11 @@ contract OperatorRegistryTest is Test {
     address internal treasury = address(0x7EA);
 
     uint256 internal constant MIN = 1 ether;
-    uint256 internal constant MIN_VERIFIER = 2 ether;
     uint64 internal constant DELAY = 7 days;
 
     function setUp() public {
         vm.warp(1_800_000_000);
-        registry = new OperatorRegistry(owner, MIN, MIN_VERIFIER, DELAY);
+        registry = new OperatorRegistry(owner, MIN, DELAY);
         vm.startPrank(owner);
         registry.setAuthorised(market, true);
         registry.setAuthorised(committee, true);
@@ -79,7 +78,7 @@ contract OperatorRegistryTest is Test {
         vm.expectEmit(address(registry));
         emit IOperatorRegistry.StakeLocked(op, market, 1 ether, 1 ether);
         vm.prank(market);
-        registry.lock(op, 1 ether);
+        registry.lockBond(op, 1 ether);
         vm.expectEmit(address(registry));
         emit IOperatorRegistry.StakeUnlocked(op, market, 0.4 ether, 0.6 ether);
         vm.prank(market);
@@ -117,19 +116,11 @@ contract OperatorRegistryTest is Test {
         emit ICairnCommon.ParameterUpdated("minStake", MIN, 3 ether);
         registry.setMinStake(3 ether);
         vm.expectEmit(address(registry));
-        emit ICairnCommon.ParameterUpdated("minVerifierStake", MIN_VERIFIER, 4 ether);
-        registry.setMinVerifierStake(4 ether);
-        vm.expectEmit(address(registry));
         emit ICairnCommon.ParameterUpdated("unbondingDelay", DELAY, 2 days);
         registry.setUnbondingDelay(2 days);
         assertEq(registry.minStake(), 3 ether, "min stake");
-        assertEq(registry.minVerifierStake(), 4 ether, "min verifier stake");
         assertEq(registry.unbondingDelay(), 2 days, "delay");
         uint256 max = registry.MAX_STAKE_PARAM();
-        vm.expectRevert(
-            abi.encodeWithSelector(ICairnCommon.ParameterOutOfBounds.selector, "minVerifierStake", max + 1, 0, max)
-        );
-        registry.setMinVerifierStake(max + 1);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ParameterOutOfBounds.selector, "minStake", max + 1, 0, max));
         registry.setMinStake(max + 1);
         vm.stopPrank();
@@ -222,8 +213,8 @@ contract OperatorRegistryTest is Test {
         vm.stopPrank();
         assertEq(registry.getOperator(op).unbonding, 2 ether, "unbonding adds up");
         vm.startPrank(market);
-        registry.lock(op, 1 ether);
-        registry.lock(op, 1 ether);
+        registry.lockBond(op, 1 ether);
+        registry.lockBond(op, 1 ether);
         vm.stopPrank();
         assertEq(registry.lockedBy(op, market), 2 ether, "one locker's locks add up");
         assertEq(registry.freeStake(op), 0, "nothing free");
@@ -253,11 +244,9 @@ contract OperatorRegistryTest is Test {
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "account"));
         registry.setAuthorised(address(0), true);
         registry.setMinStake(1000 ether);
-        registry.setMinVerifierStake(1000 ether);
         registry.setUnbondingDelay(90 days);
         vm.stopPrank();
         assertEq(registry.minStake(), 1000 ether, "highest min stake");
-        assertEq(registry.minVerifierStake(), 1000 ether, "highest verifier stake");
         assertEq(registry.unbondingDelay(), 90 days, "longest delay");
     }
 
@@ -274,7 +263,7 @@ contract OperatorRegistryTest is Test {
     function test_LockedStakeCannotLeave() public {
         _join(2 ether);
         vm.prank(market);
-        registry.lock(op, 1.5 ether);
+        registry.lockBond(op, 1.5 ether);
         assertEq(registry.freeStake(op), 0.5 ether, "free");
         vm.expectRevert(
             abi.encodeWithSelector(IOperatorRegistry.InsufficientFreeStake.selector, op, 0.5 ether, 1 ether)
@@ -285,7 +274,7 @@ contract OperatorRegistryTest is Test {
             abi.encodeWithSelector(IOperatorRegistry.InsufficientFreeStake.selector, op, 0.5 ether, 1 ether)
         );
         vm.prank(committee);
-        registry.lock(op, 1 ether);
+        registry.lockBond(op, 1 ether);
         vm.prank(market);
         registry.unlock(op, 1.5 ether);
         vm.prank(op);
@@ -296,12 +285,12 @@ contract OperatorRegistryTest is Test {
         _join(2 ether);
         vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.NotAuthorised.selector, op));
         vm.prank(op);
-        registry.lock(op, 1);
+        registry.lockBond(op, 1);
         vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.NotAuthorised.selector, op));
         vm.prank(op);
         registry.slash(op, 1, op);
         vm.prank(market);
-        registry.lock(op, 1 ether);
+        registry.lockBond(op, 1 ether);
         vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.LockExceeded.selector, op, 0, 1 ether));
         vm.prank(committee);
         registry.unlock(op, 1 ether);
@@ -317,9 +306,9 @@ contract OperatorRegistryTest is Test {
         vm.prank(op);
         registry.requestUnstake(1 ether); // stake 3, unbonding 1
         vm.prank(market);
-        registry.lock(op, 1 ether);
+        registry.lockBond(op, 1 ether);
         vm.prank(committee);
-        registry.lock(op, 1 ether); // free 1
+        registry.lockBond(op, 1 ether); // free 1
         vm.expectEmit(address(registry));
         emit IOperatorRegistry.Slashed(op, market, 2.5 ether, treasury, 1 ether, 1 ether, 0.5 ether);
         vm.prank(market);
@@ -336,9 +325,8 @@ contract OperatorRegistryTest is Test {
         assertEq(address(registry).balance, registry.totalBonded(), "held = owed");
     }
 
-    /// @dev A bond lock needs the operator to still hold the minimum stake; a plain (juror) lock does not
-    /// (issue #12, finding 10).
-    function test_LockBondNeedsTheMinimumStakeAPlainLockDoesNot() public {
+    /// @dev A bond lock needs the operator to still hold the minimum stake (issue #12, finding 10).
+    function test_LockBondNeedsTheMinimumStake() public {
         _join(3 ether);
         vm.prank(market);
         registry.lockBond(op, 0.5 ether);
@@ -348,89 +336,16 @@ contract OperatorRegistryTest is Test {
         vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.StakeTooLow.selector, 0.9 ether, MIN));
         vm.prank(market);
         registry.lockBond(op, 0.1 ether);
-        vm.prank(committee);
-        registry.lock(op, 0.1 ether);
-        assertEq(registry.lockedBy(op, committee), 0.1 ether, "a plain lock still works");
         vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.NotAuthorised.selector, op));
         vm.prank(op);
         registry.lockBond(op, 0.1 ether);
         vm.prank(op);
-        registry.addStake{value: 0.2 ether}(); // stake 1.1 ≥ MIN again, locked 0.6: free 0.5
+        registry.addStake{value: 0.2 ether}(); // stake 1.1 ≥ MIN again, locked 0.5: free 0.6
         vm.expectRevert(
-            abi.encodeWithSelector(IOperatorRegistry.InsufficientFreeStake.selector, op, 0.5 ether, 0.5 ether + 1)
+            abi.encodeWithSelector(IOperatorRegistry.InsufficientFreeStake.selector, op, 0.6 ether, 0.6 ether + 1)
         );
         vm.prank(market);
-        registry.lockBond(op, 0.5 ether + 1);
-    }
-
-    /// @dev Two cases locked by the same contract (two disputes' seats): settling one with a penalty takes the
-    /// penalty from that case's lock only, so the other case still unlocks in full (issue #12, finding 1).
-    function test_UnlockAndSlashTakesOnlyFromTheReleasedLock() public {
-        _join(4 ether);
-        vm.prank(op);
-        registry.requestUnstake(1 ether); // stake 3, unbonding 1
-        vm.startPrank(committee);
-        registry.lock(op, 0.5 ether); // case 1
-        registry.lock(op, 0.5 ether); // case 2
-        vm.stopPrank();
-        vm.prank(market);
-        registry.lock(op, 1 ether);
-        vm.expectEmit(address(registry));
-        emit IOperatorRegistry.StakeUnlocked(op, committee, 0.4 ether, 1.5 ether);
-        vm.expectEmit(address(registry));
-        emit IOperatorRegistry.Slashed(op, committee, 0.1 ether, treasury, 2.9 ether, 1.5 ether, 1 ether);
-        vm.prank(committee);
-        assertEq(registry.unlockAndSlash(op, 0.5 ether, 0.1 ether, treasury), 0.1 ether, "slashed");
-        assertEq(registry.lockedBy(op, committee), 0.5 ether, "case 2's lock untouched");
-        assertEq(registry.lockedBy(op, market), 1 ether, "the market's lock untouched");
-        IOperatorRegistry.Operator memory o = registry.getOperator(op);
-        assertEq(o.stake, 2.9 ether, "stake less the penalty");
-        assertEq(o.locked, 1.5 ether, "locked less case 1's lock");
-        assertEq(o.unbonding, 1 ether, "unbonding untouched");
-        assertEq(treasury.balance, 0.1 ether, "penalty sent");
-        // Case 2 unlocks in full, without a penalty: no ETH moves, no Slashed event.
-        vm.recordLogs();
-        vm.prank(committee);
-        assertEq(registry.unlockAndSlash(op, 0.5 ether, 0, address(0)), 0, "nothing slashed");
-        assertEq(vm.getRecordedLogs().length, 1, "only StakeUnlocked");
-        assertEq(registry.lockedBy(op, committee), 0, "case 2 released");
-        assertEq(registry.getOperator(op).stake, 2.9 ether, "stake unchanged");
-        assertEq(registry.totalBonded(), 3.9 ether, "bonded");
-        assertEq(address(registry).balance, registry.totalBonded(), "held = owed");
-    }
-
-    function test_RevertWhen_UnlockAndSlashExceedsTheLockOrTheUnlock() public {
-        _join(4 ether);
-        vm.prank(committee);
-        registry.lock(op, 1 ether);
-        vm.startPrank(committee);
-        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.LockExceeded.selector, op, 1 ether, 1 ether + 1));
-        registry.unlockAndSlash(op, 1 ether + 1, 0, treasury);
-        vm.expectRevert(
-            abi.encodeWithSelector(IOperatorRegistry.SlashExceedsUnlock.selector, op, 0.5 ether, 0.5 ether + 1)
-        );
-        registry.unlockAndSlash(op, 0.5 ether, 0.5 ether + 1, treasury);
-        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "to"));
-        registry.unlockAndSlash(op, 0.5 ether, 1, address(0));
-        vm.stopPrank();
-        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.NotAuthorised.selector, op));
-        vm.prank(op);
-        registry.unlockAndSlash(op, 0, 0, treasury);
-        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.NotRegistered.selector, address(0xDEAD)));
-        vm.prank(committee);
-        registry.unlockAndSlash(address(0xDEAD), 0, 0, treasury);
-        // The whole lock may be slashed; the verifier flag follows the stake.
-        vm.prank(op);
-        registry.setVerifier(true);
-        vm.prank(committee);
-        registry.unlockAndSlash(op, 1 ether, 1 ether, treasury);
-        assertEq(registry.getOperator(op).stake, 3 ether, "slashed to 3");
-        assertTrue(registry.getOperator(op).verifier, "still above the verifier minimum");
-        vm.prank(committee);
-        registry.lock(op, 1.5 ether);
-        vm.prank(committee);
-        registry.unlockAndSlash(op, 1.5 ether, 1.5 ether, treasury);
-        assertTrue(!registry.getOperator(op).verifier, "opted out below the verifier minimum");
+        registry.lockBond(op, 0.6 ether + 1);
     }
 
     function test_SlashingAnEmptyStakeTakesNothing() public {
@@ -452,51 +367,14 @@ contract OperatorRegistryTest is Test {
         registry.slash(op, MIN, address(refuser));
     }
 
-    function test_VerifierOptInNeedsStakeAndDropsWithIt() public {
-        _join(MIN);
-        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.StakeTooLow.selector, MIN, MIN_VERIFIER));
-        vm.prank(op);
-        registry.setVerifier(true);
-        vm.prank(op);
-        registry.addStake{value: 1 ether}();
-        vm.prank(op);
-        registry.setVerifier(true);
-        assertTrue(registry.isEligibleVerifier(op), "eligible");
-        vm.prank(market);
-        registry.lock(op, 1);
-        assertTrue(!registry.isEligibleVerifier(op), "locked stake does not count");
-        vm.prank(market);
-        registry.slash(op, 1, treasury);
-        assertTrue(!registry.getOperator(op).verifier, "opted out when stake fell below the minimum");
-    }
-
-    function test_RevertWhen_ZeroAmounts_AndAVerifierAtTheMinimumStays() public {
-        _join(MIN_VERIFIER + 1 ether);
+    function test_RevertWhen_ZeroAmounts() public {
+        _join(MIN + 1 ether);
         vm.expectRevert(IOperatorRegistry.ZeroAmount.selector);
         vm.prank(op);
         registry.addStake{value: 0}();
         vm.expectRevert(IOperatorRegistry.ZeroAmount.selector);
         vm.prank(op);
         registry.requestUnstake(0);
-        vm.prank(op);
-        registry.setVerifier(true);
-        vm.prank(op);
-        registry.requestUnstake(1 ether); // leaves exactly the verifier minimum
-        assertTrue(registry.getOperator(op).verifier, "still a verifier at the minimum");
-        assertEq(registry.verifiers().length, 1, "still listed");
-    }
-
-    function test_UnstakingBelowTheVerifierMinimumOptsOut() public {
-        _join(MIN_VERIFIER);
-        vm.prank(op);
-        registry.setVerifier(true);
-        assertEq(registry.verifiers().length, 1, "listed");
-        vm.expectEmit(address(registry));
-        emit IOperatorRegistry.VerifierSet(op, false);
-        vm.prank(op);
-        registry.requestUnstake(1);
-        assertTrue(!registry.getOperator(op).verifier, "opted out");
-        assertEq(registry.verifiers().length, 0, "no longer listed");
     }
 
     function test_ProfileSignerAndCounters() public {
@@ -537,8 +415,6 @@ contract OperatorRegistryTest is Test {
         );
         registry.setMinStake(1000 ether + 1);
         registry.setUnbondingDelay(60);
-        registry.setMinVerifierStake(3 ether);
-        assertEq(registry.minVerifierStake(), 3 ether, "min verifier stake");
         registry.setMinStake(0.5 ether);
         assertEq(registry.minStake(), 0.5 ether, "min stake");
         registry.setMinStake(MIN);
@@ -578,7 +454,7 @@ contract OperatorRegistryTest is Test {
         registry.addStake{value: e}();
         uint256 l = bound(locked, 0, d + e);
         vm.prank(market);
-        registry.lock(op, l);
+        registry.lockBond(op, l);
         uint256 o = bound(out, 0, d + e - l);
         if (o > 0) {
             vm.prank(op);

@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {ReexecutionCommittee} from "../src/ReexecutionCommittee.sol";
 import {IArbitrable, IArbitrator} from "../src/interfaces/IArbitration.sol";
 import {ICairnCommon} from "../src/interfaces/ICairnCommon.sol";
+import {IJurorPool} from "../src/interfaces/IJurorPool.sol";
 import {IOperatorRegistry} from "../src/interfaces/IOperatorRegistry.sol";
 import {IRandomness, IReexecutionCommittee} from "../src/interfaces/IReexecutionCommittee.sol";
 import {BlockhashRandomness} from "../src/libraries/BlockhashRandomness.sol";
@@ -11,10 +12,15 @@ import {CairnTypedData} from "../src/libraries/CairnTypedData.sol";
 import {CairnSystem} from "./utils/CairnSystem.sol";
 
 /// @notice The committee on its own, with this test contract as the arbitrable side: disputes, the draw
-/// (window, exclusions, eligibility, uniqueness), commit-reveal (every deadline and check), resolution
-/// (majority, tie, silence, penalties, shares to the last wei) and governance.
+/// (FIFO queue, seed window, one reseed, exclusions, waiting, seats with replacement), commit-reveal (every
+/// deadline and check), resolution (majority of seats, tie, silence, penalties, shares to the last wei) and
+/// governance. Each verifier holds exactly one seat here (0.5 ETH of juror stake), so a juror drawn once has no
+/// seat left and three seats are three distinct jurors.
 contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     uint256 internal constant FEE = 0.03 ether;
+    uint256 internal constant KEEPER = 0.001 ether;
+    /// @dev What the jurors share of a dispute's fee once the drawer took the keeper reward.
+    uint256 internal constant POT = FEE - KEEPER;
 
     uint256 internal ruledDispute;
     uint256 internal ruledWith = type(uint256).max;
@@ -25,6 +31,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.prank(owner);
         committee.setArbitrable(address(this), true);
         vm.deal(address(this), 100 ether);
+        _oneSeatEach();
     }
 
     /// @inheritdoc IArbitrable
@@ -85,12 +92,14 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         IReexecutionCommittee.Params memory p = _params();
         BlockhashRandomness randomness = new BlockhashRandomness();
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "operators"));
-        new ReexecutionCommittee(owner, IOperatorRegistry(address(0)), randomness, p);
+        new ReexecutionCommittee(owner, IOperatorRegistry(address(0)), pool, randomness, p);
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "pool"));
+        new ReexecutionCommittee(owner, operators, IJurorPool(address(0)), randomness, p);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "randomness"));
-        new ReexecutionCommittee(owner, operators, IRandomness(address(0)), p);
+        new ReexecutionCommittee(owner, operators, pool, IRandomness(address(0)), p);
     }
 
-    function test_RejectsEthFromAnyoneButTheRegistry() public {
+    function test_RejectsEthFromAnyoneButThePool() public {
         // A plain call, not expectRevert: forge 1.7's expectRevert lets a low-level call that does not
         // revert pass (seen: the mutant that accepts everyone's ETH survived it).
         (bool ok, bytes memory ret) = address(committee).call{value: 1}("");
@@ -176,7 +185,8 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
             for (uint256 v = 2; v < 5; ++v) {
                 if (jurors[i] == verifiers[v]) seen[v] = true;
             }
-            assertEq(operators.lockedBy(jurors[i], address(committee)), p.jurorLock, "juror stake locked");
+            assertEq(pool.jurorInfo(jurors[i]).locked, pool.seatSize(), "one seat locked");
+            assertEq(committee.seatsOf(id, jurors[i]), 1, "one seat");
         }
         assertTrue(seen[2] && seen[3] && seen[4], "the three eligible verifiers, each once");
         (uint64 c, uint64 r) = _deadlines(id);
@@ -185,48 +195,60 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertTrue(_phase(id) == IReexecutionCommittee.Phase.Drawn, "drawn");
     }
 
-    function test_DrawNeverPicksAJurorTwice() public {
-        // Five eligible verifiers (neither side is a verifier), k = 3: many seeds, never a repeat.
-        for (uint256 n = 0; n < 12; ++n) {
-            uint256 id = _open(ops[0], challenger);
-            vm.roll(block.number + 2);
-            committee.draw(id);
-            address[] memory jurors = committee.jurorsOf(id);
-            assertTrue(jurors[0] != jurors[1] && jurors[0] != jurors[2] && jurors[1] != jurors[2], "unique jurors");
-            // Release the locks so every verifier stays eligible for the next dispute.
-            vm.warp(block.timestamp + 1 days);
-            committee.resolve(id);
+    /// @dev Seats are drawn with replacement (issue #12, finding 6): a juror holding every seat of the pool sits
+    /// on all k, its one vote counts k times, and it is paid and locked per seat.
+    function test_SeatsAreDrawnWithReplacementAndVotesCountPerSeat() public {
+        for (uint256 i = 0; i < 4; ++i) {
+            _leavePool(verifiers[i]);
         }
+        address only = verifiers[4];
+        _joinPool(only, 1 ether); // three seats
+        uint256 id = _open(ops[0], challenger);
+        vm.roll(block.number + 2);
+        address[] memory seats = new address[](3);
+        (seats[0], seats[1], seats[2]) = (only, only, only);
+        vm.expectEmit(false, false, false, false, address(committee));
+        emit IReexecutionCommittee.JurorsDrawn(id, seats, 0, 0);
+        committee.draw(id);
+        address[] memory jurors = committee.jurorsOf(id);
+        assertEq(jurors.length, 1, "one juror");
+        assertEq(committee.seatsOf(id, only), 3, "three seats");
+        assertEq(pool.jurorInfo(only).locked, 3 * pool.seatSize(), "locked per seat");
+        _commit(id, only, 2);
+        _reveal(id, only, 2); // every seat committed: the reveal opens, and every seat revealed: resolves
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.DisputeRuled(id, 2, 0, 3);
+        committee.resolve(id);
+        assertEq(committee.balanceOf(only, address(0)), POT, "the whole pot, three shares");
+        assertEq(pool.jurorInfo(only).locked, 0, "every seat released");
     }
 
     function test_DrawIsStakeWeighted() public {
-        // One verifier stakes 50 ether against four with 2: it should sit on nearly every committee (it
-        // misses one only if none of the three picks lands on its 50/58 of the weight), the others share
-        // the remaining seats.
+        // One verifier holds 97 seats against four with 1: nearly every seat is its (97/101 of the points),
+        // the others share the rest. Seats released at resolution return to the tree at the next sync.
         IReexecutionCommittee.Params memory p = _params();
         p.nonRevealPenalty = 0; // silent jurors keep their stake, so every round draws from the same weights
         vm.prank(owner);
         committee.setParams(p);
         address heavy = verifiers[4];
         vm.deal(heavy, 48 ether);
-        vm.prank(heavy);
-        operators.addStake{value: 48 ether}();
+        _joinPool(heavy, 48 ether);
+        assertEq(pool.seatsOf(heavy), 97, "97 seats");
         uint256 heavySeats;
-        uint256 lightSeats;
         for (uint256 n = 0; n < 20; ++n) {
             uint256 id = _open(ops[0], challenger);
             vm.roll(block.number + 2);
             committee.draw(id);
-            address[] memory jurors = committee.jurorsOf(id);
-            for (uint256 i = 0; i < jurors.length; ++i) {
-                if (jurors[i] == heavy) ++heavySeats;
-                else ++lightSeats;
-            }
+            heavySeats += committee.seatsOf(id, heavy);
             vm.warp(block.timestamp + 1 days);
             committee.resolve(id);
+            address[] memory jurors = committee.jurorsOf(id);
+            for (uint256 i = 0; i < jurors.length; ++i) {
+                pool.sync(jurors[i]);
+            }
         }
-        assertTrue(heavySeats >= 19, "the heavy verifier sits on (nearly) every committee");
-        assertEq(heavySeats + lightSeats, 60, "three seats each time");
+        assertTrue(heavySeats >= 50, "the heavy verifier holds nearly every seat");
+        assertTrue(heavySeats < 60, "but not all of them");
     }
 
     function test_DrawWindowBoundaries() public {
@@ -235,12 +257,9 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.roll(seedBlock);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, seedBlock, seedBlock));
         committee.draw(id);
+        // blockhash serves 256 blocks (this test EVM has no EIP-2935 history): past them, reseed.
         vm.roll(uint256(seedBlock) + 257);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IReexecutionCommittee.OutsidePeriod.selector, id, uint256(seedBlock) + 256, uint256(seedBlock) + 257
-            )
-        );
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.SeedLapsed.selector, id, seedBlock));
         committee.draw(id);
         // The last block of the window still draws.
         vm.roll(uint256(seedBlock) + 256);
@@ -248,15 +267,11 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertTrue(_phase(id) == IReexecutionCommittee.Phase.Drawn, "drawn at the last block");
     }
 
-    function test_ReseedOnlyAfterTheWindowAndThenDraws() public {
+    function test_ReseedOnlyAfterTheWindowOnceAndThenDraws() public {
         uint256 id = _open(verifiers[0], verifiers[1]);
         (, uint64 seedBlock,,) = committee.disputeInfo(id);
         vm.roll(uint256(seedBlock) + 256);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IReexecutionCommittee.OutsidePeriod.selector, id, uint256(seedBlock) + 256, uint256(seedBlock) + 256
-            )
-        );
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.ReseedRefused.selector, id, seedBlock));
         committee.reseed(id);
         vm.roll(uint256(seedBlock) + 300);
         vm.expectEmit(address(committee));
@@ -264,19 +279,62 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.reseed(id);
         (, uint64 newSeed,,) = committee.disputeInfo(id);
         assertEq(newSeed, uint256(seedBlock) + 301, "new seed block");
+        vm.roll(uint256(newSeed) + 300);
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.ReseedRefused.selector, id, newSeed));
+        committee.reseed(id);
         vm.roll(uint256(newSeed) + 1);
         committee.draw(id);
+        assertTrue(_phase(id) == IReexecutionCommittee.Phase.Drawn, "drawn");
+    }
+
+    /// @dev A seed and its one reseed both lapsed: no third seed; the accused, who could have drawn in time,
+    /// loses (ruling 2) and the challenger gets the fee back (issue #12: no re-rolls).
+    function test_ALapsedReseedRulesAgainstTheAccused() public {
+        uint256 id = _open(verifiers[0], verifiers[1]);
+        (, uint64 seedBlock,,) = committee.disputeInfo(id);
+        vm.roll(uint256(seedBlock) + 300);
+        committee.reseed(id);
+        vm.roll(block.number + 400);
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.DrawLapsed(id);
+        committee.draw(id);
+        assertEq(ruledWith, 2, "against the accused");
+        assertEq(committee.balanceOf(verifiers[1], address(0)), FEE, "the fee back to the challenger");
+        assertEq(committee.awaitingDraw(), 0, "the queue moved on");
+        assertEq(committee.feesHeld(), 0, "nothing held");
+    }
+
+    /// @dev Disputes are drawn in creation order, and the pool applies no change while one awaits its draw
+    /// (issue #12, finding 2): stake moved after a dispute opened cannot change its jury.
+    function test_DrawsFollowTheQueueAndThePoolIsFrozenMeanwhile() public {
+        uint256 first = _open(verifiers[0], verifiers[1]);
+        uint256 second = _open(ops[0], challenger);
+        assertEq(committee.awaitingDraw(), 2, "two queued");
+        vm.roll(block.number + 2);
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotQueueHead.selector, second, first));
+        committee.draw(second);
+        // A verifier adds stake and another asks all of its out: neither reaches the tree yet.
+        vm.prank(verifiers[2]);
+        pool.deposit{value: 1 ether}();
+        vm.warp(block.timestamp + pool.maturity());
+        assertTrue(!pool.sync(verifiers[2]), "frozen: nothing applied");
+        vm.prank(verifiers[3]);
+        pool.requestWithdrawal(0.5 ether);
+        assertEq(pool.seatsOf(verifiers[2]), 1, "the deposit waits");
+        assertEq(pool.seatsOf(verifiers[3]), 1, "the withdrawal waits, still lockable");
+        committee.draw(first);
+        assertEq(committee.seatsOf(first, verifiers[3]), 1, "the leaving verifier still sits");
+        committee.draw(second);
+        assertEq(committee.awaitingDraw(), 0, "queue empty");
+        assertTrue(pool.sync(verifiers[2]), "thawed");
+        assertEq(pool.seatsOf(verifiers[2]), 2, "the deposit entered: two more seats, one of the old locked");
     }
 
     function test_RevertWhen_ReseededEarlyOrCommittedLate() public {
         uint256 id = _open(verifiers[0], verifiers[1]);
         (, uint64 seedBlock,,) = committee.disputeInfo(id);
         vm.roll(uint256(seedBlock) + 10);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IReexecutionCommittee.OutsidePeriod.selector, id, uint256(seedBlock) + 256, uint256(seedBlock) + 10
-            )
-        );
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.ReseedRefused.selector, id, seedBlock));
         committee.reseed(id);
         committee.draw(id);
         address[] memory jurors = committee.jurorsOf(id);
@@ -323,54 +381,61 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertEq(committee.balanceOf(jurors[2], address(0)), 0, "the silent juror is paid nothing");
         assertTrue(committee.balanceOf(jurors[0], address(0)) > 0, "revealers paid");
         assertTrue(committee.balanceOf(jurors[1], address(0)) > 0, "both of them");
+        assertEq(committee.balanceOf(address(this), address(0)), KEEPER, "the drawer paid");
         assertEq(address(committee).balance, committee.totalCredited(address(0)), "every wei credited once");
     }
 
-    function test_TooFewEligibleVerifiersRefusesAndReturnsTheFee() public {
+    /// @dev Issue #12, finding 5: seats that cannot be filled make the dispute wait; nothing is ruled and the
+    /// fee stays held.
+    function test_TooFewEligibleSeatsDefersTheDraw() public {
         IReexecutionCommittee.Params memory p = _params();
         p.jurors = 5;
         vm.prank(owner);
         committee.setParams(p);
-        uint256 id = _open(verifiers[0], verifiers[1]); // 3 eligible < 5
+        uint256 id = _open(verifiers[0], verifiers[1]); // 5 seats, but the parties' 2 may not sit
         vm.roll(block.number + 2);
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.NotEnoughJurors(id, 3);
+        emit IReexecutionCommittee.DrawDeferred(id, 5);
         committee.draw(id);
-        assertEq(ruledDispute, id, "ruled");
-        assertEq(ruledWith, 0, "refused to rule");
-        assertEq(committee.balanceOf(verifiers[1], address(0)), FEE, "fee back to the challenger");
-        assertEq(committee.feesHeld(), 0, "no fee held");
-        assertTrue(_phase(id) == IReexecutionCommittee.Phase.Ruled, "closed");
+        assertEq(rulings, 0, "not ruled");
+        assertTrue(_phase(id) == IReexecutionCommittee.Phase.Waiting, "waiting");
+        assertEq(committee.feesHeld(), FEE, "fee held");
+        assertEq(committee.balanceOf(address(this), address(0)), 0, "no keeper reward for a deferral");
+        for (uint256 i = 0; i < 5; ++i) {
+            assertEq(pool.jurorInfo(verifiers[i]).locked, 0, "no seat stays locked");
+        }
+        vm.expectRevert(
+            abi.encodeWithSelector(IReexecutionCommittee.WrongPhase.selector, id, IReexecutionCommittee.Phase.Waiting)
+        );
+        committee.draw(id);
     }
 
-    function test_LockedStakeMakesAVerifierIneligible() public {
-        IReexecutionCommittee.Params memory p = _params();
-        p.jurorLock = 1.9 ether; // stakes are 2 ether: one draw leaves 0.1 ether free
-        p.nonRevealPenalty = 0.1 ether;
-        vm.prank(owner);
-        committee.setParams(p);
-        (uint256 first,) = _openAndDraw(); // locks verifiers 2..4
-        assertEq(rulings, 0, "first dispute drawn normally");
-        uint256 second = _open(ops[0], challenger); // only verifiers 0 and 1 have 1.9 ether free
+    function test_LockedSeatsLeaveTooFewForTheNextDispute() public {
+        (uint256 first,) = _openAndDraw(); // locks the one seat of verifiers 2..4
+        uint256 second = _open(ops[0], challenger); // only verifiers 0 and 1 have a free seat
         vm.roll(block.number + 2);
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.NotEnoughJurors(second, 2);
+        emit IReexecutionCommittee.DrawDeferred(second, 2);
         committee.draw(second);
-        assertEq(ruledWith, 0, "refused");
-        first;
-    }
-
-    function test_VerifiersWithLessFreeStakeThanTheLockAreSkipped() public {
-        IReexecutionCommittee.Params memory p = _params();
-        p.jurorLock = 2.5 ether; // every verifier is eligible (2 ether ≥ the 1 ether minimum) but cannot cover it
-        vm.prank(owner);
-        committee.setParams(p);
-        uint256 id = _open(ops[0], challenger);
-        vm.roll(block.number + 2);
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotEnoughFreeSeats.selector, second, 2, 3));
+        committee.retry(second);
+        address[] memory jurors = committee.jurorsOf(first);
+        for (uint256 i = 0; i < 3; ++i) {
+            _commit(first, jurors[i], 1);
+        }
+        for (uint256 i = 0; i < 3; ++i) {
+            _reveal(first, jurors[i], 1); // revealing jurors keep their whole seat
+        }
+        committee.resolve(first);
+        for (uint256 v = 2; v < 5; ++v) {
+            pool.sync(verifiers[v]);
+        }
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.NotEnoughJurors(id, 0);
-        committee.draw(id);
-        assertEq(ruledWith, 0, "refused");
+        emit IReexecutionCommittee.DrawRetried(second, block.number + 1);
+        committee.retry(second);
+        vm.roll(block.number + 2);
+        committee.draw(second);
+        assertTrue(_phase(second) == IReexecutionCommittee.Phase.Drawn, "drawn once seats returned");
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -508,21 +573,21 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.warp(commitEnd);
         _reveal(id, jurors[0], 1);
         _reveal(id, jurors[1], 1);
-        uint256 silentStake = operators.getOperator(jurors[2]).stake;
+        uint256 silentStake = pool.jurorInfo(jurors[2]).stake;
         vm.warp(revealEnd);
         vm.expectEmit(address(committee));
         emit IReexecutionCommittee.DisputeRuled(id, 1, 2, 0);
         committee.resolve(id);
 
         assertEq(ruledWith, 1, "acceptable");
-        uint256 pool = FEE + 1 + p.nonRevealPenalty;
-        uint256 share = pool / 2;
-        assertEq(committee.balanceOf(jurors[0], address(0)), share + (pool - 2 * share), "first winner takes the dust");
+        uint256 pot = POT + 1 + p.nonRevealPenalty;
+        uint256 share = pot / 2;
+        assertEq(committee.balanceOf(jurors[0], address(0)), share + (pot - 2 * share), "first winner takes the dust");
         assertEq(committee.balanceOf(jurors[1], address(0)), share, "second winner");
         assertEq(committee.balanceOf(jurors[2], address(0)), 0, "silent juror paid nothing");
-        assertEq(operators.getOperator(jurors[2]).stake, silentStake - p.nonRevealPenalty, "silent juror slashed");
+        assertEq(pool.jurorInfo(jurors[2]).stake, silentStake - p.nonRevealPenalty, "silent juror slashed");
         for (uint256 i = 0; i < 3; ++i) {
-            assertEq(operators.lockedBy(jurors[i], address(committee)), 0, "juror stake released");
+            assertEq(pool.jurorInfo(jurors[i]).locked, 0, "juror stake released");
         }
         assertEq(committee.feesHeld(), 0, "fee paid out");
         assertEq(address(committee).balance, committee.totalCredited(address(0)), "every wei credited");
@@ -547,15 +612,15 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertEq(committee.balanceOf(jurors[1], address(0)), 0, "the minority juror is paid nothing");
         assertEq(
             committee.balanceOf(jurors[0], address(0)) + committee.balanceOf(jurors[2], address(0)),
-            FEE,
+            POT,
             "the majority shares the fee"
         );
         assertEq(address(committee).balance, committee.totalCredited(address(0)), "every wei credited once");
     }
 
-    /// @dev Fees of other open disputes stay held when one dispute closes (either way it closes).
+    /// @dev Fees of other open disputes stay held when one dispute closes or waits.
     function test_ClosingOneDisputeKeepsTheOthersFees() public {
-        uint256 a = _open(verifiers[0], verifiers[1]); // 3 eligible
+        uint256 a = _open(verifiers[0], verifiers[1]);
         IReexecutionCommittee.Params memory p = _params();
         p.fee = 2 * FEE;
         vm.prank(owner);
@@ -564,15 +629,12 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         uint256 c = committee.createDispute{value: 2 * FEE}(2, abi.encode(ops[0], challenger));
         assertEq(committee.feesHeld(), 5 * FEE, "three fees held");
         vm.roll(block.number + 2);
-        committee.draw(b);
-        p.jurors = 5;
-        vm.prank(owner);
-        committee.setParams(p);
-        committee.draw(a); // 3 eligible < 5: refused, its fee returned
+        committee.draw(a); // verifiers 2..4
+        committee.draw(b); // two seats left: waits
+        assertEq(committee.feesHeld(), 5 * FEE - KEEPER, "all but a's keeper reward held");
+        vm.warp(_revealEnd(a));
+        committee.resolve(a);
         assertEq(committee.feesHeld(), 4 * FEE, "b's and c's fees still held");
-        vm.warp(_revealEnd(b));
-        committee.resolve(b);
-        assertEq(committee.feesHeld(), 2 * FEE, "c's fee still held");
         c;
     }
 
@@ -587,9 +649,9 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.warp(revealEnd);
         committee.resolve(id);
         assertEq(ruledWith, 0, "tie: refuse");
-        uint256 pool = FEE + _params().nonRevealPenalty;
-        assertEq(committee.balanceOf(jurors[0], address(0)), pool / 2, "revealer 1");
-        assertEq(committee.balanceOf(jurors[1], address(0)), pool / 2, "revealer 2");
+        uint256 pot = POT + _params().nonRevealPenalty;
+        assertEq(committee.balanceOf(jurors[0], address(0)), pot / 2, "revealer 1");
+        assertEq(committee.balanceOf(jurors[1], address(0)), pot / 2, "revealer 2");
     }
 
     /// @dev Issue #12, finding 10: the pool never goes to `owner()` (address(0) once renounced).
@@ -600,67 +662,57 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.warp(_revealEnd(id));
         committee.resolve(id);
         assertEq(ruledWith, 0, "no votes: refuse");
-        uint256 pool = FEE + 3 * _params().nonRevealPenalty;
-        assertEq(committee.balanceOf(verifiers[1], address(0)), pool, "the challenger gets the pool");
+        uint256 pot = POT + 3 * _params().nonRevealPenalty;
+        assertEq(committee.balanceOf(verifiers[1], address(0)), pot, "the challenger gets the pot");
         assertEq(committee.balanceOf(owner, address(0)), 0, "not the (former) owner");
         assertEq(committee.balanceOf(address(0), address(0)), 0, "not address(0)");
         assertEq(address(committee).balance, committee.totalCredited(address(0)), "every wei credited");
     }
 
-    /// @dev Issue #12, finding 1: two disputes with the same three jurors; a juror silent in the first is
-    /// penalised out of the first's lock, and the second still resolves and releases every lock.
+    /// @dev Issue #12, finding 1: one juror holds every seat of two disputes; silent in the first, it is
+    /// penalised out of the first's seats only, and the second still resolves and releases every lock.
     function test_ASilentJurorsPenaltyNeverTouchesAnotherDisputesLock() public {
-        (uint256 first, address[] memory jurors) = _openAndDraw();
-        uint256 second = _open(verifiers[0], verifiers[1]);
+        for (uint256 i = 0; i < 4; ++i) {
+            _leavePool(verifiers[i]);
+        }
+        address only = verifiers[4];
+        _joinPool(only, 2.5 ether); // six seats
+        uint256 first = _open(ops[0], challenger);
+        uint256 second = _open(ops[1], challenger);
         vm.roll(block.number + 2);
+        committee.draw(first);
         committee.draw(second);
-        for (uint256 i = 0; i < 3; ++i) {
-            assertEq(operators.lockedBy(jurors[i], address(committee)), 2 * _params().jurorLock, "two seats each");
-        }
-        for (uint256 i = 1; i < 3; ++i) {
-            _commit(first, jurors[i], 1);
-        }
-        address[] memory again = committee.jurorsOf(second);
-        for (uint256 i = 0; i < 3; ++i) {
-            _commit(second, again[i], 1);
-        }
-        (, uint64 revealEnd) = _deadlines(second);
-        vm.warp(revealEnd - 1);
-        for (uint256 i = 1; i < 3; ++i) {
-            _reveal(first, jurors[i], 1);
-        }
-        for (uint256 i = 0; i < 3; ++i) {
-            _reveal(second, again[i], 1);
-        }
-        uint256 silentStake = operators.getOperator(jurors[0]).stake;
-        vm.warp(revealEnd);
+        uint256 seat = pool.seatSize();
+        assertEq(pool.jurorInfo(only).locked, 6 * seat, "three seats in each");
+        _commit(second, only, 1);
+        _reveal(second, only, 1);
+        uint256 stake = pool.jurorInfo(only).stake;
+        vm.warp(_revealEnd(first));
         committee.resolve(first);
-        assertEq(operators.getOperator(jurors[0]).stake, silentStake - _params().nonRevealPenalty, "penalised");
-        assertEq(operators.lockedBy(jurors[0], address(committee)), _params().jurorLock, "second's lock whole");
+        uint256 penalty = _params().nonRevealPenalty;
+        assertEq(pool.jurorInfo(only).stake, stake - 3 * penalty, "penalised per silent seat");
+        assertEq(pool.jurorInfo(only).locked, 3 * seat, "the second's seats whole");
         committee.resolve(second);
         assertEq(ruledDispute, second, "second ruled");
-        for (uint256 i = 0; i < 3; ++i) {
-            assertEq(operators.lockedBy(jurors[i], address(committee)), 0, "every lock released");
-        }
+        assertEq(ruledWith, 1, "by its three seats");
+        assertEq(pool.jurorInfo(only).locked, 0, "every lock released");
     }
 
-    /// @dev Issue #12, finding 1's governance variant: raising the penalty and the lock after a dispute was
-    /// drawn changes nothing it locks or takes.
+    /// @dev Issue #12, finding 1's governance variant: raising the penalty after a dispute was drawn changes
+    /// nothing it takes.
     function test_ParamsChangedAfterCreationDoNotApplyToTheDispute() public {
         (uint256 id, address[] memory jurors) = _openAndDraw();
         IReexecutionCommittee.Params memory before = _params();
         IReexecutionCommittee.Params memory p = _params();
-        (p.jurorLock, p.nonRevealPenalty) = (1.5 ether, 1.5 ether);
+        p.nonRevealPenalty = pool.seatSize();
         vm.prank(owner);
         committee.setParams(p);
-        uint256 silentStake = operators.getOperator(jurors[0]).stake;
+        uint256 silentStake = pool.jurorInfo(jurors[0]).stake;
         vm.warp(_revealEnd(id));
         committee.resolve(id);
-        assertEq(
-            operators.getOperator(jurors[0]).stake, silentStake - before.nonRevealPenalty, "the creation's penalty"
-        );
+        assertEq(pool.jurorInfo(jurors[0]).stake, silentStake - before.nonRevealPenalty, "the creation's penalty");
         for (uint256 i = 0; i < 3; ++i) {
-            assertEq(operators.lockedBy(jurors[i], address(committee)), 0, "the creation's lock released");
+            assertEq(pool.jurorInfo(jurors[i]).locked, 0, "every seat released");
         }
     }
 
@@ -674,7 +726,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
             fee: 0.1 ether,
             commitPeriod: 1 hours,
             revealPeriod: 2 hours,
-            jurorLock: 1 ether,
+            keeperReward: 0.01 ether,
             nonRevealPenalty: 0.2 ether
         });
         vm.expectEmit(address(committee));
@@ -686,7 +738,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertEq(got.fee, 0.1 ether, "fee");
         assertEq(got.commitPeriod, 1 hours, "commit");
         assertEq(got.revealPeriod, 2 hours, "reveal");
-        assertEq(got.jurorLock, 1 ether, "lock");
+        assertEq(got.keeperReward, 0.01 ether, "keeper reward");
         assertEq(got.nonRevealPenalty, 0.2 ether, "penalty");
         assertEq(committee.arbitrationCost(""), 0.1 ether, "cost follows the fee");
     }
@@ -722,25 +774,17 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         _expectBounds("revealPeriod", 7 days + 1, 60, 7 days);
         committee.setParams(p);
         p = _params();
-        p.jurorLock = 1000 ether + 1;
-        p.nonRevealPenalty = 0;
-        _expectBounds("jurorLock", 1000 ether + 1, 0.01 ether, 1000 ether);
-        committee.setParams(p);
-        // Issue #12, finding 9: a zero lock would admit zero-weight verifiers.
-        (p.jurorLock, p.nonRevealPenalty) = (0, 0);
-        _expectBounds("jurorLock", 0, 0.01 ether, 1000 ether);
-        committee.setParams(p);
-        p.jurorLock = 0.01 ether - 1;
-        _expectBounds("jurorLock", 0.01 ether - 1, 0.01 ether, 1000 ether);
+        p.keeperReward = p.fee + 1;
+        _expectBounds("keeperReward", p.fee + 1, 0, p.fee);
         committee.setParams(p);
         p = _params();
-        p.nonRevealPenalty = p.jurorLock + 1;
-        _expectBounds("nonRevealPenalty", p.jurorLock + 1, 0, p.jurorLock);
+        p.nonRevealPenalty = 0.5 ether + 1;
+        _expectBounds("nonRevealPenalty", 0.5 ether + 1, 0, 0.5 ether);
         committee.setParams(p);
         // The edges themselves are accepted.
         p = _params();
         (p.jurors, p.fee, p.commitPeriod, p.revealPeriod) = (15, 10 ether, 60, 7 days);
-        (p.jurorLock, p.nonRevealPenalty) = (1000 ether, 1000 ether);
+        (p.keeperReward, p.nonRevealPenalty) = (10 ether, 0.5 ether);
         committee.setParams(p);
         vm.stopPrank();
     }
@@ -748,26 +792,13 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     function test_TheOtherEdgesAreAcceptedToo() public {
         IReexecutionCommittee.Params memory p = _params();
         (p.jurors, p.fee, p.commitPeriod, p.revealPeriod) = (1, 0, 7 days, 60);
-        (p.jurorLock, p.nonRevealPenalty) = (0.01 ether, 0);
+        (p.keeperReward, p.nonRevealPenalty) = (0, 0);
         vm.prank(owner);
         committee.setParams(p);
-        assertEq(committee.params().jurorLock, 0.01 ether, "smallest juror lock");
+        assertEq(committee.params().keeperReward, 0, "no keeper reward");
         assertEq(committee.params().commitPeriod, 7 days, "longest commit period");
         assertEq(committee.params().revealPeriod, 60, "shortest reveal period");
         assertEq(committee.params().jurors, 1, "a single juror");
-    }
-
-    function test_AVerifierWhoseFreeStakeEqualsTheLockIsEligible() public {
-        IReexecutionCommittee.Params memory p = _params();
-        p.jurorLock = 2 ether; // exactly each verifier's stake
-        vm.prank(owner);
-        committee.setParams(p);
-        (, address[] memory jurors) = _openAndDraw();
-        assertEq(jurors.length, 3, "all three eligible verifiers drawn");
-        for (uint256 i = 0; i < jurors.length; ++i) {
-            assertEq(operators.lockedBy(jurors[i], address(committee)), 2 ether, "whole stake locked");
-        }
-        assertEq(rulings, 0, "no refusal");
     }
 
     function _expectBounds(string memory name, uint256 value, uint256 min, uint256 max) internal {

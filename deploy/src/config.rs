@@ -102,17 +102,28 @@ impl Network {
 pub struct OperatorParams {
     /// Least stake to register as an operator.
     pub min_stake: Amount,
-    /// Least stake to opt in as a verifier.
-    pub min_verifier_stake: Amount,
     /// Delay between requesting an unstake and withdrawing it.
     pub unbonding_delay: Secs,
+}
+
+/// JurorPool's constructor (juror stake, drawn in whole seats).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JurorParams {
+    /// Juror stake locked per seat drawn, fixed for the pool's life (0.01 to 1000 ETH).
+    pub seat_size: Amount,
+    /// How long a deposit waits before it may enter the draw; above the market's claim timeout + challenge
+    /// window, so stake added after a job was submitted cannot sit on its jury.
+    pub maturity: Secs,
+    /// Delay between a withdrawal leaving the draw and its payout.
+    pub withdrawal_delay: Secs,
 }
 
 /// ReexecutionCommittee's parameters.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommitteeParams {
-    /// Verifiers drawn per dispute (odd).
+    /// Seats drawn per dispute (odd).
     pub jurors: u8,
     /// Arbitration fee, shared by the majority.
     pub fee: Amount,
@@ -120,9 +131,9 @@ pub struct CommitteeParams {
     pub commit_period: Secs,
     /// Reveal phase length.
     pub reveal_period: Secs,
-    /// Stake locked per juror until the reveal deadline.
-    pub juror_lock: Amount,
-    /// Slashed from a juror that does not reveal.
+    /// Paid out of the fee to whoever draws the jurors (at most the fee).
+    pub keeper_reward: Amount,
+    /// Slashed per seat whose juror does not reveal (at most `jurors.seat_size`).
     pub non_reveal_penalty: Amount,
 }
 
@@ -134,7 +145,7 @@ impl CommitteeParams {
             fee: self.fee.0,
             commitPeriod: self.commit_period.0,
             revealPeriod: self.reveal_period.0,
-            jurorLock: self.juror_lock.0,
+            keeperReward: self.keeper_reward.0,
             nonRevealPenalty: self.non_reveal_penalty.0,
         }
     }
@@ -193,6 +204,8 @@ pub struct DeployConfig {
     pub randomness: Option<Address>,
     /// OperatorRegistry.
     pub operators: OperatorParams,
+    /// JurorPool.
+    pub jurors: JurorParams,
     /// ReexecutionCommittee.
     pub committee: CommitteeParams,
     /// JobMarket.
@@ -201,11 +214,14 @@ pub struct DeployConfig {
     pub tokens: Vec<TokenSetting>,
 }
 
-/// `ReexecutionCommittee.MIN_JUROR_LOCK` and `MAX_JUROR_LOCK` (0.01 ETH and 1000 ETH), in wei.
-pub fn juror_lock_bounds() -> (U256, U256) {
+/// `JurorPool.MIN_SEAT_SIZE` and `MAX_SEAT_SIZE` (0.01 ETH and 1000 ETH), in wei.
+pub fn seat_size_bounds() -> (U256, U256) {
     let finney = U256::from(10u64).pow(U256::from(15));
     (finney * U256::from(10u64), finney * U256::from(1_000_000u64))
 }
+
+/// `JurorPool.MAX_DELAY` (90 days): the longest maturity and withdrawal delay, in seconds.
+pub const MAX_JUROR_DELAY: u64 = 90 * 24 * HOUR;
 
 /// Defaults of a profile, as TOML (so the file and the defaults parse through the same code).
 fn defaults_toml(network: &Network) -> String {
@@ -219,15 +235,18 @@ fn defaults_toml(network: &Network) -> String {
         r#"
 [operators]
 min_stake = "1ether"
-min_verifier_stake = "1ether"
 unbonding_delay = "{unbond}"
+
+[jurors]
+seat_size = "0.5ether"
+withdrawal_delay = "{unbond}"
 
 [committee]
 jurors = 3
 fee = "0.03ether"
 commit_period = "{commit}"
 reveal_period = "{commit}"
-juror_lock = "0.5ether"
+keeper_reward = "0.001ether"
 non_reveal_penalty = "0.1ether"
 
 [market]
@@ -243,6 +262,24 @@ challenge_bond = "0.05ether"
 eth_min_operator_fee = "1000000000000"
 "#
     )
+}
+
+/// `jurors.maturity` when the file leaves it out: the market's claim timeout + challenge window, plus a second,
+/// rounded up to the hour, plus 12 h on production networks (devnet: 2 h; base: 49 h). It follows the
+/// market's windows, so lengthening them never leaves the default maturity too short.
+pub fn default_maturity(network: &Network, market: &MarketParams) -> Secs {
+    let exposure = market.claim_timeout.0 + market.challenge_window.0 + 1;
+    let margin = if network.production { 12 * HOUR } else { 0 };
+    Secs(exposure.div_ceil(HOUR) * HOUR + margin)
+}
+
+/// `[jurors]` as written: `maturity` may be left to [`default_maturity`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JurorFile {
+    seat_size: Amount,
+    maturity: Option<Secs>,
+    withdrawal_delay: Secs,
 }
 
 impl DeployConfig {
@@ -284,6 +321,7 @@ impl DeployConfig {
             treasury: Option<Address>,
             randomness: Option<Address>,
             operators: OperatorParams,
+            jurors: JurorFile,
             committee: CommitteeParams,
             market: MarketParams,
             #[serde(default)]
@@ -297,6 +335,11 @@ impl DeployConfig {
             treasury: f.treasury,
             randomness: f.randomness,
             operators: f.operators,
+            jurors: JurorParams {
+                seat_size: f.jurors.seat_size,
+                maturity: f.jurors.maturity.unwrap_or_else(|| default_maturity(&network, &f.market)),
+                withdrawal_delay: f.jurors.withdrawal_delay,
+            },
             committee: f.committee,
             market: f.market,
             tokens: f.tokens,
@@ -322,21 +365,45 @@ impl DeployConfig {
         if c.jurors == 0 || c.jurors.is_multiple_of(2) || c.jurors > 15 {
             problems.push(format!("committee.jurors = {} (odd, 1 to 15)", c.jurors));
         }
-        // ReexecutionCommittee._setParams: 0.01 ETH ≤ jurorLock ≤ 1000 ETH (a lock of 0 would let a silent
-        // juror walk away free), nonRevealPenalty ≤ jurorLock (the penalty comes out of that lock only).
-        let (min_lock, max_lock) = juror_lock_bounds();
-        if c.juror_lock.0 < min_lock || c.juror_lock.0 > max_lock {
+        // JurorPool's constructor: 0.01 ETH ≤ seatSize ≤ 1000 ETH (a zero seat would give jurors of zero
+        // weight); ReexecutionCommittee._setParams: nonRevealPenalty ≤ seatSize (the penalty comes out of the
+        // silent seat's own lock) and keeperReward ≤ fee (it is paid out of the fee).
+        let j = &self.jurors;
+        let (min_seat, max_seat) = seat_size_bounds();
+        if j.seat_size.0 < min_seat || j.seat_size.0 > max_seat {
             problems.push(format!(
-                "committee.juror_lock = {} (ReexecutionCommittee requires {} to {})",
-                c.juror_lock,
-                Amount(min_lock),
-                Amount(max_lock)
+                "jurors.seat_size = {} (JurorPool requires {} to {})",
+                j.seat_size,
+                Amount(min_seat),
+                Amount(max_seat)
             ));
         }
-        if c.non_reveal_penalty.0 > c.juror_lock.0 {
+        if c.non_reveal_penalty.0 > j.seat_size.0 {
             problems.push(format!(
-                "committee.non_reveal_penalty = {} (at most committee.juror_lock, {}: it is slashed from that lock)",
-                c.non_reveal_penalty, c.juror_lock
+                "committee.non_reveal_penalty = {} (at most jurors.seat_size, {}: it is slashed from the silent seat)",
+                c.non_reveal_penalty, j.seat_size
+            ));
+        }
+        if c.keeper_reward.0 > c.fee.0 {
+            problems.push(format!(
+                "committee.keeper_reward = {} (at most committee.fee, {}: it is paid out of the fee)",
+                c.keeper_reward, c.fee
+            ));
+        }
+        for (k, v) in [("jurors.maturity", j.maturity.0), ("jurors.withdrawal_delay", j.withdrawal_delay.0)] {
+            if v > MAX_JUROR_DELAY {
+                problems.push(format!("{k} = {v}s (JurorPool allows at most {MAX_JUROR_DELAY}s, 90 days)"));
+            }
+        }
+        // Issue #12, finding 2: stake deposited after a job was submitted must not sit on its jury. A dispute
+        // opens at most claim timeout + challenge window after the job was claimed, so a deposit younger than
+        // that at the dispute's opening must still be maturing.
+        let exposure = m.claim_timeout.0 + m.challenge_window.0;
+        if j.maturity.0 <= exposure {
+            problems.push(format!(
+                "jurors.maturity = {}s (must exceed market.claim_timeout + market.challenge_window = {exposure}s, \
+                 or stake added after a job was submitted could sit on its jury)",
+                j.maturity.0
             ));
         }
         let floor = self.network.min_window_secs;
@@ -403,31 +470,62 @@ mod tests {
     }
 
     #[test]
-    fn juror_lock_is_held_to_the_committee_bounds() {
+    fn seat_size_is_held_to_the_pool_bounds() {
         // The bounds are the contract's (0.01 ETH to 1000 ETH, both inclusive).
         for ok in ["0.01ether", "1000ether"] {
-            let c = DeployConfig::from_toml(&format!("[committee]\njuror_lock = \"{ok}\"\nnon_reveal_penalty = 0\n"))
+            DeployConfig::from_toml(&format!("[jurors]\nseat_size = \"{ok}\"\n[committee]\nnon_reveal_penalty = 0\n"))
                 .unwrap_or_else(|e| panic!("{ok}: {e}"));
-            assert_eq!(c.committee.juror_lock.0, c.committee.onchain().jurorLock);
         }
         for bad in ["0", "0.009999999999999999ether", "1000.000000000000000001ether"] {
-            let err =
-                DeployConfig::from_toml(&format!("[committee]\njuror_lock = \"{bad}\"\nnon_reveal_penalty = 0\n"))
-                    .unwrap_err()
-                    .to_string();
+            let err = DeployConfig::from_toml(&format!(
+                "[jurors]\nseat_size = \"{bad}\"\n[committee]\nnon_reveal_penalty = 0\n"
+            ))
+            .unwrap_err()
+            .to_string();
             assert!(
-                err.contains("committee.juror_lock = ")
-                    && err.contains("ReexecutionCommittee requires 0.01 ETH (10000000000000000 wei) to 1000 ETH"),
+                err.contains("jurors.seat_size = ")
+                    && err.contains("JurorPool requires 0.01 ETH (10000000000000000 wei) to 1000 ETH"),
                 "{bad}: {err}"
             );
         }
-        // The penalty is slashed from the lock: it cannot exceed it (the default penalty is 0.1 ETH).
-        let err = DeployConfig::from_toml("[committee]\njuror_lock = \"0.05ether\"\n").unwrap_err().to_string();
-        assert!(err.contains("committee.non_reveal_penalty = 0.1 ETH") && !err.contains("juror_lock ="), "{err}");
+        // The penalty is slashed from the silent seat: it cannot exceed it (the default penalty is 0.1 ETH).
+        let err = DeployConfig::from_toml("[jurors]\nseat_size = \"0.05ether\"\n").unwrap_err().to_string();
+        assert!(err.contains("committee.non_reveal_penalty = 0.1 ETH") && !err.contains("seat_size ="), "{err}");
+        // The keeper reward comes out of the fee.
+        let err = DeployConfig::from_toml("[committee]\nkeeper_reward = \"0.031ether\"\n").unwrap_err().to_string();
+        assert!(err.contains("committee.keeper_reward = 0.031 ETH"), "{err}");
         // Every profile's default lies within the bounds.
         for n in NETWORKS {
             DeployConfig::defaults(n.name).unwrap_or_else(|e| panic!("{}: {e}", n.name));
         }
+    }
+
+    #[test]
+    fn maturity_outlasts_the_window_in_which_a_job_can_be_disputed() {
+        // devnet: claim timeout 10 min + challenge window 1 h = 4,200 s.
+        let err = DeployConfig::from_toml("[jurors]\nmaturity = 4200\n").unwrap_err().to_string();
+        assert!(
+            err.contains("jurors.maturity = 4200s (must exceed market.claim_timeout + market.challenge_window = 4200s"),
+            "{err}"
+        );
+        DeployConfig::from_toml("[jurors]\nmaturity = 4201\n").unwrap();
+        let err = DeployConfig::from_toml("[jurors]\nmaturity = \"91d\"\nwithdrawal_delay = \"91d\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("jurors.maturity = 7862400s (JurorPool allows at most")
+                && err.contains("jurors.withdrawal_delay = 7862400s"),
+            "{err}"
+        );
+        for n in NETWORKS {
+            let c = DeployConfig::defaults(n.name).unwrap();
+            assert!(c.jurors.maturity.0 > c.market.claim_timeout.0 + c.market.challenge_window.0, "{}", n.name);
+        }
+        assert_eq!(DeployConfig::defaults("devnet").unwrap().jurors.maturity, Secs(2 * HOUR));
+        assert_eq!(DeployConfig::defaults("base").unwrap().jurors.maturity, Secs(49 * HOUR));
+        // Left out, it follows the market's windows.
+        let c = DeployConfig::from_toml("[market]\nchallenge_window = \"3h\"\n").unwrap();
+        assert_eq!(c.jurors.maturity, Secs(4 * HOUR));
     }
 
     #[test]

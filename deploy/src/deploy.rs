@@ -37,7 +37,7 @@ use alloy::{
     rpc::types::TransactionRequest,
 };
 use cairn_bindings::{
-    BlockhashRandomness, JobMarket, ModelRegistry, OperatorRegistry, ReexecutionCommittee, job_market,
+    BlockhashRandomness, JobMarket, JurorPool, ModelRegistry, OperatorRegistry, ReexecutionCommittee, job_market,
 };
 use cairn_chain::{Chain, Deployments, INTERFACE_VERSION, deployments::Deployed};
 use cairn_primitives::Sha256Digest;
@@ -46,7 +46,7 @@ use serde_json::{Value, json};
 
 use crate::{
     Error, Result,
-    config::{Amount, CommitteeParams, DeployConfig, MarketParams, OperatorParams, TokenSetting},
+    config::{Amount, CommitteeParams, DeployConfig, JurorParams, MarketParams, OperatorParams, TokenSetting},
 };
 
 /// Progress lines go through this (the binary prints them; tests stay quiet).
@@ -84,8 +84,8 @@ pub fn partial_path(dir: &Path, chain_id: u64) -> PathBuf {
 
 /// The contracts [`deploy`] creates, in deployment order (`BlockhashRandomness` only when the config names
 /// no `randomness`).
-pub const SUITE: [&str; 5] =
-    ["OperatorRegistry", "BlockhashRandomness", "ReexecutionCommittee", "ModelRegistry", "JobMarket"];
+pub const SUITE: [&str; 6] =
+    ["OperatorRegistry", "JurorPool", "BlockhashRandomness", "ReexecutionCommittee", "ModelRegistry", "JobMarket"];
 
 /// `<chainId>.partial.json`: what a deployment has done so far, and what it was started from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -213,9 +213,11 @@ fn git_commit_blocking(root: &Path) -> String {
 /// amounts in wei (decimal strings) and durations in seconds; its sha256 is [`Journal::config_sha256`].
 pub fn normalised_config(config: &DeployConfig) -> Value {
     // Destructured without `..`: a new config field does not compile until it is part of the record.
-    let DeployConfig { network, owner, treasury, randomness, operators, committee, market, tokens } = config;
-    let OperatorParams { min_stake, min_verifier_stake, unbonding_delay } = operators;
-    let CommitteeParams { jurors, fee, commit_period, reveal_period, juror_lock, non_reveal_penalty } = committee;
+    let DeployConfig { network, owner, treasury, randomness, operators, jurors: pool, committee, market, tokens } =
+        config;
+    let OperatorParams { min_stake, unbonding_delay } = operators;
+    let JurorParams { seat_size, maturity, withdrawal_delay } = pool;
+    let CommitteeParams { jurors, fee, commit_period, reveal_period, keeper_reward, non_reveal_penalty } = committee;
     let MarketParams {
         fee_bps,
         bond_bps,
@@ -242,15 +244,19 @@ pub fn normalised_config(config: &DeployConfig) -> Value {
         "randomness": randomness,
         "operators": {
             "min_stake": wei(min_stake),
-            "min_verifier_stake": wei(min_verifier_stake),
             "unbonding_delay": unbonding_delay.0,
+        },
+        "jurors": {
+            "seat_size": wei(seat_size),
+            "maturity": maturity.0,
+            "withdrawal_delay": withdrawal_delay.0,
         },
         "committee": {
             "jurors": jurors,
             "fee": wei(fee),
             "commit_period": commit_period.0,
             "reveal_period": reveal_period.0,
-            "juror_lock": wei(juror_lock),
+            "keeper_reward": wei(keeper_reward),
             "non_reveal_penalty": wei(non_reveal_penalty),
         },
         "market": {
@@ -668,9 +674,13 @@ async fn wire(run: &mut Run<'_>, config: &DeployConfig) -> Result<()> {
 
     let o = &config.operators;
     let tx =
-        OperatorRegistry::deploy_builder(&provider, me, o.min_stake.0, o.min_verifier_stake.0, o.unbonding_delay.0)
-            .into_transaction_request();
+        OperatorRegistry::deploy_builder(&provider, me, o.min_stake.0, o.unbonding_delay.0).into_transaction_request();
     let operators = run.contract("OperatorRegistry", tx).await?;
+
+    let j = &config.jurors;
+    let tx = JurorPool::deploy_builder(&provider, me, operators, j.seat_size.0, j.maturity.0, j.withdrawal_delay.0)
+        .into_transaction_request();
+    let pool = run.contract("JurorPool", tx).await?;
 
     let randomness = match config.randomness {
         Some(address) => {
@@ -684,8 +694,8 @@ async fn wire(run: &mut Run<'_>, config: &DeployConfig) -> Result<()> {
     };
 
     let params = config.committee.onchain();
-    let tx =
-        ReexecutionCommittee::deploy_builder(&provider, me, operators, randomness, params).into_transaction_request();
+    let tx = ReexecutionCommittee::deploy_builder(&provider, me, operators, pool, randomness, params)
+        .into_transaction_request();
     let committee = run.contract("ReexecutionCommittee", tx).await?;
 
     let tx = ModelRegistry::deploy_builder(&provider, me).into_transaction_request();
@@ -709,15 +719,26 @@ async fn wire(run: &mut Run<'_>, config: &DeployConfig) -> Result<()> {
 
     (run.progress)("wiring roles and parameters");
     let reg = OperatorRegistry::new(operators, &provider);
+    let jur = JurorPool::new(pool, &provider);
     let com = ReexecutionCommittee::new(committee, &provider);
     let mkt = JobMarket::new(market, &provider);
     let mdl = ModelRegistry::new(models, &provider);
 
-    for (who, address) in [("JobMarket", market), ("ReexecutionCommittee", committee)] {
-        let done = reg.authorised(address).call().await.map_err(|e| read_err("OperatorRegistry.authorised", e))?;
-        let tx = reg.setAuthorised(address, true).into_transaction_request();
-        run.step(&format!("authorise {who} to lock and slash stake"), done, tx).await?;
+    let done = reg.authorised(market).call().await.map_err(|e| read_err("OperatorRegistry.authorised", e))?;
+    let tx = reg.setAuthorised(market, true).into_transaction_request();
+    run.step("authorise JobMarket to lock and slash stake", done, tx).await?;
+    let current = jur.committee().call().await.map_err(|e| read_err("JurorPool.committee", e))?;
+    if current != Address::ZERO && current != committee {
+        return Err(Error::Wiring {
+            step: "set the JurorPool's committee".into(),
+            detail: format!(
+                "JurorPool at {pool} already serves the committee {current}, not {committee}; its committee is set \
+                 once, so start over with --force"
+            ),
+        });
     }
+    let tx = jur.setCommittee(committee).into_transaction_request();
+    run.step("let the ReexecutionCommittee draw and settle juror seats", current == committee, tx).await?;
     let done = com.arbitrable(market).call().await.map_err(|e| read_err("ReexecutionCommittee.arbitrable", e))?;
     run.step("let JobMarket open disputes", done, com.setArbitrable(market, true).into_transaction_request()).await?;
 
@@ -749,6 +770,13 @@ async fn wire(run: &mut Run<'_>, config: &DeployConfig) -> Result<()> {
             reg.owner().call().await.map_err(read("OperatorRegistry.owner"))?,
             reg.pendingOwner().call().await.map_err(read("OperatorRegistry.pendingOwner"))?,
             reg.transferOwnership(owner).into_transaction_request(),
+        ),
+        (
+            "JurorPool",
+            pool,
+            jur.owner().call().await.map_err(read("JurorPool.owner"))?,
+            jur.pendingOwner().call().await.map_err(read("JurorPool.pendingOwner"))?,
+            jur.transferOwnership(owner).into_transaction_request(),
         ),
         (
             "ReexecutionCommittee",

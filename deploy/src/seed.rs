@@ -1,20 +1,22 @@
 //! Seeding a devnet: funded accounts for a seller, a buyer, three staked operators in different regions and
-//! five opted-in verifiers, so a committee of three can always be drawn; and `DevToken` (6-decimal, EIP-2612),
+//! five verifiers with 2 ETH of juror stake each in the JurorPool (4 seats of 0.5 ETH: 20 seats, so a jury of
+//! three can always be drawn), matured at once by moving anvil's clock past the pool's maturity; and `DevToken` (6-decimal, EIP-2612),
 //! accepted by the JobMarket for ERC-20 jobs, with 10,000 DUSD minted to the buyer. The keys are derived from fixed
 //! labels (`keccak256("cairn-devnet/<label>")`): the same on every machine, and worthless anywhere else.
 //!
 //! Every operator and verifier registers with a hot signer key separate from its owner key (label
 //! `<label>/signer`), funded for gas: from interface v2 the signer claims, releases claims, signs receipts,
 //! commits and reveals for its operator, so a runner needs only that key and the owner key (stake, signer,
-//! verifier opt-in, withdrawals) can stay offline.
+//! juror stake, withdrawals) can stay offline.
 
+use alloy::providers::Provider;
 use alloy::{
     network::TransactionBuilder,
     primitives::{Address, B256, U256, keccak256, utils::parse_ether},
     rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
 };
-use cairn_bindings::{DevToken, JobMarket, OperatorRegistry, job_market::IJobMarket};
+use cairn_bindings::{DevToken, JobMarket, JurorPool, OperatorRegistry, job_market::IJobMarket};
 use cairn_chain::{Chain, ChainOptions, Deployments};
 use cairn_protocol::Region;
 use serde::Serialize;
@@ -47,6 +49,9 @@ pub struct Actor {
     /// ETH staked in the OperatorRegistry.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stake_wei: Option<U256>,
+    /// For verifiers: juror stake in the JurorPool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub juror_stake_wei: Option<U256>,
 }
 
 /// One actor to seed: its label, the ETH it gets, and its stake if it operates or verifies.
@@ -59,7 +64,8 @@ struct Planned {
 struct Staking {
     region: Region,
     stake: &'static str,
-    verifier: bool,
+    /// Juror stake deposited into the JurorPool (verifiers only).
+    juror_stake: Option<&'static str>,
 }
 
 impl Planned {
@@ -99,6 +105,8 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
         )));
     }
     let registry_address = deployments.address("OperatorRegistry")?;
+    let pool_address = deployments.address("JurorPool")?;
+    let mut jurors = Vec::new();
     let market_address = deployments.address("JobMarket")?;
     let mut actors = Vec::new();
     let provider = funder.provider().clone();
@@ -125,13 +133,13 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
     let mut plan = vec![Planned::funded("seller", "100"), Planned::funded("buyer", "100")];
     for (i, region) in [Region::Eu, Region::Us, Region::Jp].into_iter().enumerate() {
         plan.push(Planned {
-            staking: Some(Staking { region, stake: "5", verifier: false }),
+            staking: Some(Staking { region, stake: "5", juror_stake: None }),
             ..Planned::funded(&format!("operator-{i}"), "20")
         });
     }
     for (i, region) in [Region::Eu, Region::Uk, Region::Us, Region::Ca, Region::Sg].into_iter().enumerate() {
         plan.push(Planned {
-            staking: Some(Staking { region, stake: "2", verifier: true }),
+            staking: Some(Staking { region, stake: "2", juror_stake: Some("2") }),
             ..Planned::funded(&format!("verifier-{i}"), "10")
         });
     }
@@ -147,6 +155,7 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
             signer_key: None,
             region: None,
             stake_wei: None,
+            juror_stake_wei: None,
         };
         if funder.balance(address).await? < parse_ether(eth).expect("literal amount") / U256::from(2) {
             progress(&format!("funding {label} {address} with {eth} ETH"));
@@ -165,7 +174,7 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
                     .await?;
             }
         }
-        if let Some(Staking { region, stake, verifier }) = staking {
+        if let Some(Staking { region, stake, juror_stake }) = staking {
             let chain = Chain::connect(funder.url(), key, ChainOptions::default()).await?;
             chain.name_address(registry_address, "OperatorRegistry");
             let registry = OperatorRegistry::new(registry_address, chain.provider());
@@ -186,19 +195,30 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
                     .register(signer, region.bit(), keccak256("cpu"), B256::ZERO, format!("devnet://{label}"))
                     .value(stake_wei);
                 chain.send(&format!("register {label}"), call.into_transaction_request()).await?;
-                if verifier {
-                    chain
-                        .send(
-                            &format!("opt {label} in as verifier"),
-                            registry.setVerifier(true).into_transaction_request(),
-                        )
-                        .await?;
-                }
             } else if info.signer != signer {
                 progress(&format!("setting {label}'s signer key to {signer} (was {})", info.signer));
                 chain
                     .send(&format!("set {label}'s signer key"), registry.setSigner(signer).into_transaction_request())
                     .await?;
+            }
+            if let Some(juror_stake) = juror_stake {
+                let pool = JurorPool::new(pool_address, chain.provider());
+                let held = pool.jurorInfo(address).call().await.map_err(|e| cairn_chain::Error::Transport {
+                    action: format!("read {label}'s juror stake"),
+                    detail: e.to_string(),
+                })?;
+                let wei = parse_ether(juror_stake).expect("literal amount");
+                if U256::from(held.stake) + U256::from(held.pendingDeposit) == U256::ZERO {
+                    progress(&format!("depositing {juror_stake} ETH of juror stake for {label}"));
+                    chain
+                        .send(
+                            &format!("deposit {label}'s juror stake"),
+                            pool.deposit().value(wei).into_transaction_request(),
+                        )
+                        .await?;
+                }
+                actor.juror_stake_wei = Some(wei);
+                jurors.push(address);
             }
             actor.region = Some(region.code().into());
             actor.stake_wei = Some(stake_wei);
@@ -207,5 +227,55 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
         }
         actors.push(actor);
     }
+    mature_juror_stake(funder, pool_address, &jurors, progress).await?;
     Ok(actors)
+}
+
+/// Brings the verifiers' pending juror stake into the draw: moves anvil's clock past the pool's `maturity`
+/// (`evm_increaseTime` + `evm_mine`) and syncs each juror. A node without those methods keeps its clock: the
+/// stake then enters at a rerun of `seed` after the time printed.
+async fn mature_juror_stake(funder: &Chain, pool: Address, jurors: &[Address], progress: Progress<'_>) -> Result<()> {
+    let provider = funder.provider().clone();
+    let pool = JurorPool::new(pool, &provider);
+    let read = |what: &str, e: alloy::contract::Error| cairn_chain::Error::Transport {
+        action: format!("read {what}"),
+        detail: e.to_string(),
+    };
+    let maturity = pool.maturity().call().await.map_err(|e| read("JurorPool.maturity", e))?;
+    let now = provider
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await
+        .map_err(|e| cairn_chain::Error::Transport { action: "read the latest block".into(), detail: e.to_string() })?
+        .map(|b| b.header.timestamp)
+        .unwrap_or_default();
+    let mut latest_pending = None;
+    for juror in jurors {
+        let info = pool.jurorInfo(*juror).call().await.map_err(|e| read("JurorPool.jurorInfo", e))?;
+        if !info.pendingDeposit.is_zero() {
+            latest_pending = latest_pending.max(Some(info.pendingSince));
+        }
+    }
+    if let Some(since) = latest_pending {
+        let ready = since + maturity;
+        if ready > now {
+            let wait = ready - now;
+            progress(&format!("moving the devnet clock {wait} s ahead so the juror stake matures"));
+            let moved: std::result::Result<serde_json::Value, _> =
+                provider.raw_request("evm_increaseTime".into(), (U256::from(wait),)).await;
+            if moved.is_err() {
+                progress(&format!(
+                    "this node cannot move its clock: the juror stake matures at {ready} (Unix time); run `cairn-deploy \
+                     seed` again after it"
+                ));
+                return Ok(());
+            }
+            let _: std::result::Result<serde_json::Value, _> = provider.raw_request("evm_mine".into(), ()).await;
+        }
+    }
+    for juror in jurors {
+        if pool.seatsOf(*juror).call().await.map_err(|e| read("JurorPool.seatsOf", e))? == U256::ZERO {
+            funder.send("sync a juror's stake into the draw", pool.sync(*juror).into_transaction_request()).await?;
+        }
+    }
+    Ok(())
 }

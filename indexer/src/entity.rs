@@ -164,14 +164,17 @@ pub struct Operator {
     pub endpoint: String,
     /// Stake, wei.
     pub stake: String,
-    /// Locked (bonds and juror locks), wei.
+    /// Locked by job bonds, wei.
     pub locked: String,
     /// Unbonding, wei.
     pub unbonding: String,
     /// When the unbonding amount can be withdrawn.
     pub unbonding_ready_at: u64,
-    /// Opted in as a verifier.
+    /// Holds juror stake in the JurorPool, applied or maturing (a verifier: it can be drawn on juries once its
+    /// stake matured and entered the draw).
     pub verifier: bool,
+    /// Its juror stake in the JurorPool.
+    pub juror: JurorStake,
     /// Registration time.
     pub registered_at: u64,
     /// Jobs claimed.
@@ -199,6 +202,47 @@ pub struct Operator {
     /// Total claim penalties (released and timed-out claims), wei: always ETH, taken from the locked stake
     /// whatever the job's token.
     pub penalties: String,
+}
+
+/// An operator's juror stake in the JurorPool (IJurorPool.Juror), as of its latest pool event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JurorStake {
+    /// Stake held and lockable, wei (`locked` and an asked withdrawal not yet applied included).
+    pub stake: String,
+    /// Locked by drawn seats, wei.
+    pub locked: String,
+    /// Seats the draw's tree holds for it (at its latest sync or draw).
+    pub seats: u64,
+    /// Deposited, still maturing, wei.
+    pub pending: String,
+    /// Asked to leave, not yet applied, wei.
+    pub withdrawal_requested: String,
+    /// Left the pool, withdrawable at `unbonding_ends`, wei.
+    pub unbonding: String,
+    /// When `unbonding` may be withdrawn (Unix seconds).
+    pub unbonding_ends: u64,
+    /// Seats drawn, ever.
+    pub seats_drawn: u64,
+    /// Total slashed from its seats (non-reveal penalties), wei.
+    pub slashed: String,
+}
+
+impl Default for JurorStake {
+    fn default() -> Self {
+        let zero = || "0".to_string();
+        Self {
+            stake: zero(),
+            locked: zero(),
+            seats: 0,
+            pending: zero(),
+            withdrawal_requested: zero(),
+            unbonding: zero(),
+            unbonding_ends: 0,
+            seats_drawn: 0,
+            slashed: zero(),
+        }
+    }
 }
 
 impl Entity for Operator {
@@ -398,11 +442,19 @@ pub struct Dispute {
     pub job_id: Option<String>,
     /// Challenger.
     pub challenger: Option<String>,
+    /// The accused operator (never seated).
+    pub accused: Option<String>,
     /// Challenger's bond.
     pub bond: String,
-    /// Phase: Created, Drawn, Ruled.
+    /// Phase: Created (queued for its draw), Waiting (too few seats: `retry`), Drawn, Ruled.
     pub phase: String,
-    /// Current jurors.
+    /// Seats drawn per round (k at creation).
+    pub seats: u64,
+    /// The block whose hash seeds the (next) draw.
+    pub seed_block: Option<String>,
+    /// Wei slashed per silent seat (snapshot at creation).
+    pub non_reveal_penalty: Option<String>,
+    /// Jurors, one entry per seat (a juror holding several seats appears that many times).
     pub jurors: Vec<String>,
     /// Commit deadline.
     pub commit_deadline: u64,
@@ -412,8 +464,14 @@ pub struct Dispute {
     pub draws: u64,
     /// Reseed blocks.
     pub reseeds: Vec<String>,
-    /// Eligible count when too few verifiers could be drawn.
-    pub not_enough_jurors: Option<String>,
+    /// New seed blocks of the retries after waiting.
+    pub retries: Vec<String>,
+    /// Free seats in the pool at each draw that could not fill the seats (the dispute then waited).
+    pub deferrals: Vec<String>,
+    /// Who drew the jurors and the keeper reward it was paid, wei.
+    pub keeper: Option<KeeperReward>,
+    /// The seed and its one reseed lapsed undrawn: ruled 2 against the accused without jurors.
+    pub lapsed: bool,
     /// Votes by juror.
     pub votes: BTreeMap<String, Vote>,
     /// Ruling: 0 refused, 1 acceptable, 2 not acceptable.
@@ -436,6 +494,16 @@ impl Entity for Dispute {
     fn columns(&self) -> Vec<Val> {
         vec![self.job_id.clone().into(), self.phase.clone().into()]
     }
+}
+
+/// The keeper reward of a dispute's draw.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KeeperReward {
+    /// Who drew.
+    pub keeper: String,
+    /// Wei paid (a pull balance in the committee).
+    pub amount: String,
 }
 
 /// A pull-payment balance held by a contract for an account in a token.

@@ -12,7 +12,7 @@ use alloy::{
     primitives::{Address, B256, U256},
     sol_types::{SolEvent, SolEventInterface},
 };
-use cairn_bindings::{JobMarket, ModelRegistry, OperatorRegistry, ReexecutionCommittee};
+use cairn_bindings::{JobMarket, JurorPool, ModelRegistry, OperatorRegistry, ReexecutionCommittee};
 use sqlx::{AnyConnection, Row};
 
 use crate::{
@@ -301,6 +301,11 @@ pub async fn apply(
         "ReexecutionCommittee" => {
             if let Ok(ev) = ReexecutionCommittee::ReexecutionCommitteeEvents::decode_raw_log(topics, data) {
                 committee(batch, conn, cx, ev).await?;
+            }
+        }
+        "JurorPool" => {
+            if let Ok(ev) = JurorPool::JurorPoolEvents::decode_raw_log(topics, data) {
+                juror_pool(batch, conn, cx, ev).await?;
             }
         }
         _ => {}
@@ -831,9 +836,6 @@ async fn operator_registry(
             })
             .await?;
         }
-        E::VerifierSet(e) => {
-            ops.update(conn, &a(e.operator), p, |o| o.verifier = e.enabled).await?;
-        }
         E::JobCompletedRecorded(e) => {
             ops.update(conn, &a(e.operator), p, |o| o.jobs_completed = e.jobsCompleted).await?;
         }
@@ -843,6 +845,83 @@ async fn operator_registry(
         E::AuthorisationSet(e) => {
             param(batch, conn, cx, format!("authorised/{}", a(e.account)), serde_json::json!({"allowed": e.allowed}))
                 .await?;
+        }
+        #[allow(unreachable_patterns)]
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Whether a juror holds stake in the pool, applied or maturing (an operator's `verifier` flag).
+fn holds_juror_stake(j: &JurorStake) -> bool {
+    j.stake != "0" || j.pending != "0"
+}
+
+/// The JurorPool's events land on the operator (only registered operators hold juror stake).
+async fn juror_pool(
+    batch: &mut Batch,
+    conn: &mut AnyConnection,
+    cx: &LogContext<'_>,
+    ev: JurorPool::JurorPoolEvents,
+) -> Result<()> {
+    use JurorPool::JurorPoolEvents as E;
+    let ops = &mut batch.operators;
+    let p = cx;
+    match ev {
+        E::JurorDeposited(e) => {
+            ops.update(conn, &a(e.juror), p, |o| {
+                o.verifier = true;
+                o.juror.pending = u(e.pendingDeposit);
+            })
+            .await?;
+        }
+        E::JurorWithdrawalRequested(e) => {
+            ops.update(conn, &a(e.juror), p, |o| {
+                let j = &mut o.juror;
+                j.pending = u(e.pendingDeposit);
+                j.withdrawal_requested = u(e.withdrawalRequested);
+                j.unbonding = u(e.unbonding);
+                j.unbonding_ends = e.unbondingEnds;
+                o.verifier = holds_juror_stake(j);
+            })
+            .await?;
+        }
+        E::JurorSynced(e) => {
+            ops.update(conn, &a(e.juror), p, |o| {
+                let j = &mut o.juror;
+                j.stake = u(e.stake);
+                j.locked = u(e.locked);
+                j.seats = u64::try_from(e.seats).unwrap_or(u64::MAX);
+                j.pending = u(e.pendingDeposit);
+                j.withdrawal_requested = u(e.withdrawalRequested);
+                j.unbonding = u(e.unbonding);
+                j.unbonding_ends = e.unbondingEnds;
+                o.verifier = holds_juror_stake(j);
+            })
+            .await?;
+        }
+        E::SeatLocked(e) => {
+            ops.update(conn, &a(e.juror), p, |o| {
+                o.juror.locked = u(e.locked);
+                o.juror.seats = o.juror.seats.saturating_sub(1);
+                o.juror.seats_drawn += 1;
+            })
+            .await?;
+        }
+        E::SeatsSettled(e) => {
+            ops.update(conn, &a(e.juror), p, |o| {
+                o.juror.stake = u(e.stake);
+                o.juror.locked = u(e.locked);
+                o.juror.slashed = add(&o.juror.slashed, e.slashed);
+                o.verifier = holds_juror_stake(&o.juror);
+            })
+            .await?;
+        }
+        E::JurorWithdrawn(e) => {
+            ops.update(conn, &a(e.juror), p, |o| o.juror.unbonding = sub(&o.juror.unbonding, e.amount)).await?;
+        }
+        E::CommitteeSet(e) => {
+            param(batch, conn, cx, "committee".into(), serde_json::json!({"committee": a(e.committee)})).await?;
         }
         #[allow(unreachable_patterns)]
         _ => {}
@@ -867,6 +946,16 @@ async fn committee(
         E::DisputeCreation(e) => {
             ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| d.arbitrable = a(e.arbitrable)).await?;
         }
+        E::DisputeOpened(e) => {
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
+                d.accused = Some(a(e.accused));
+                d.challenger.get_or_insert_with(|| a(e.challenger));
+                d.seats = u64::try_from(e.seats).unwrap_or(u64::MAX);
+                d.seed_block = Some(u(e.seedBlock));
+                d.non_reveal_penalty = Some(u(e.nonRevealPenalty));
+            })
+            .await?;
+        }
         E::JurorsDrawn(e) => {
             ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
                 d.phase = "Drawn".into();
@@ -874,22 +963,46 @@ async fn committee(
                 d.commit_deadline = e.commitDeadline;
                 d.reveal_deadline = e.revealDeadline;
                 d.draws += 1;
-                d.not_enough_jurors = None;
             })
             .await?;
         }
-        E::NotEnoughJurors(e) => {
-            // The draw rules 0 at once (`ReexecutionCommittee.draw` → `_finish`), with no DisputeRuled event.
+        E::DrawDeferred(e) => {
             ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
-                d.not_enough_jurors = Some(u(e.eligible));
+                d.phase = "Waiting".into();
+                d.deferrals.push(u(e.freeSeats));
+            })
+            .await?;
+        }
+        E::DrawRetried(e) => {
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
+                d.phase = "Created".into();
+                d.seed_block = Some(u(e.seedBlock));
+                d.retries.push(u(e.seedBlock));
+            })
+            .await?;
+        }
+        E::KeeperPaid(e) => {
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
+                d.keeper = Some(KeeperReward { keeper: a(e.keeper), amount: u(e.amount) });
+            })
+            .await?;
+        }
+        E::DrawLapsed(e) => {
+            // Ruled 2 at once (`ReexecutionCommittee.draw` → `_finish`), with no DisputeRuled event.
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
+                d.lapsed = true;
                 d.phase = "Ruled".into();
-                d.ruling = Some(0);
+                d.ruling = Some(2);
                 d.ruled_at = Some(time);
             })
             .await?;
         }
         E::Reseeded(e) => {
-            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| d.reseeds.push(u(e.seedBlock))).await?;
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
+                d.seed_block = Some(u(e.seedBlock));
+                d.reseeds.push(u(e.seedBlock));
+            })
+            .await?;
         }
         E::VoteCommitted(e) => {
             ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
@@ -918,7 +1031,7 @@ async fn committee(
             let q = &e.params;
             let value = serde_json::json!({
                 "jurors": q.jurors, "fee": u(q.fee), "commitPeriod": q.commitPeriod, "revealPeriod": q.revealPeriod,
-                "jurorLock": u(q.jurorLock), "nonRevealPenalty": u(q.nonRevealPenalty),
+                "keeperReward": u(q.keeperReward), "nonRevealPenalty": u(q.nonRevealPenalty),
             });
             param(batch, conn, cx, "params".into(), value).await?;
         }

@@ -34,8 +34,15 @@ use crate::{Error, Result};
 /// one module per file). `DevToken` is deployed by `cairn-deploy seed` on devnets only.
 ///
 /// Adding a contract: add its name here, run `cargo xtask artifacts`, commit the new file.
-pub const DEPLOYABLE: &[&str] =
-    &["OperatorRegistry", "BlockhashRandomness", "ReexecutionCommittee", "ModelRegistry", "JobMarket", "DevToken"];
+pub const DEPLOYABLE: &[&str] = &[
+    "OperatorRegistry",
+    "JurorPool",
+    "BlockhashRandomness",
+    "ReexecutionCommittee",
+    "ModelRegistry",
+    "JobMarket",
+    "DevToken",
+];
 
 /// The solc version the contracts pin (`pragma solidity 0.8.37`).
 pub const SOLC_VERSION: &str = "0.8.37";

@@ -4,11 +4,12 @@ pragma solidity 0.8.37;
 import {ICairnVersioned} from "./ICairnVersioned.sol";
 
 /// @title IOperatorRegistry
-/// @notice GPU operators: ETH stake, a hot signer key, region and hardware profile, verifier opt-in; stake
-/// locked by open jobs and votes, slashable by authorised contracts even while unbonding. The signer key
+/// @notice GPU operators: ETH stake, a hot signer key, region and hardware profile; stake locked by open jobs
+/// bonds, slashable by authorised contracts even while unbonding. Juror stake lives apart, in the juror pool
+/// (IJurorPool), which only registered operators may join. The signer key
 /// signs receipts and, from interface v2, claims, releases claims, commits and reveals for its operator in
 /// the job market and the committee (so the stake owner's key can stay offline); only the owner moves stake,
-/// changes the signer, opts in or out, or withdraws. After `setSigner` the old key can do nothing.
+/// changes the signer, or withdraws. After `setSigner` the old key can do nothing.
 interface IOperatorRegistry is ICairnVersioned {
     /*//////////////////////////////////////////////////////////////
                                  STRUCTS
@@ -17,21 +18,19 @@ interface IOperatorRegistry is ICairnVersioned {
     /// @notice An operator's record. `stake` includes `locked`; `unbonding` has left `stake` but can still
     /// be slashed until withdrawn.
     /// @param registered Whether the operator exists.
-    /// @param verifier Opted in to re-execute disputed jobs.
     /// @param region Region index (DESIGN.md "Regions").
     /// @param signer Hot key that signs receipts and acts for the operator (claims, releases, votes).
     /// @param hardwareTag Free-form hardware description hash, e.g. keccak256("nvidia-h100").
     /// @param attestationHash Optional TEE or hardware attestation hash.
     /// @param endpoint Where the operator can be reached (informational).
     /// @param stake Bonded ETH, locked part included.
-    /// @param locked Part of `stake` held by open jobs and votes.
+    /// @param locked Part of `stake` held by open jobs' bonds.
     /// @param unbonding ETH requested out, withdrawable at `unbondingReadyAt`.
     /// @param unbondingReadyAt When `unbonding` may be withdrawn.
     /// @param jobsCompleted Jobs finalized in the operator's favour.
     /// @param disputesLost Disputes ruled against the operator.
     struct Operator {
         bool registered;
-        bool verifier;
         uint8 region;
         address signer;
         bytes32 hardwareTag;
@@ -83,16 +82,8 @@ interface IOperatorRegistry is ICairnVersioned {
     /// @param lockedByCaller Stake this caller has locked.
     /// @param amount Asked to unlock.
     error LockExceeded(address operator, uint256 lockedByCaller, uint256 amount);
-    /// @notice `unlockAndSlash` asked to slash more than it releases.
-    /// @param operator The operator.
-    /// @param unlockAmount Asked to unlock.
-    /// @param slashAmount Asked to slash.
-    error SlashExceedsUnlock(address operator, uint256 unlockAmount, uint256 slashAmount);
     /// @notice An amount of zero.
     error ZeroAmount();
-    /// @notice The verifier set is full.
-    /// @param max Its capacity.
-    error VerifierSetFull(uint256 max);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -175,10 +166,6 @@ interface IOperatorRegistry is ICairnVersioned {
     event ProfileUpdated(
         address indexed operator, uint8 region, bytes32 hardwareTag, bytes32 attestationHash, string endpoint
     );
-    /// @notice Verifier opt-in changed.
-    /// @param operator The operator.
-    /// @param enabled Opted in.
-    event VerifierSet(address indexed operator, bool enabled);
     /// @notice A job of the operator finalized.
     /// @param operator The operator.
     /// @param jobsCompleted New count.
@@ -232,19 +219,10 @@ interface IOperatorRegistry is ICairnVersioned {
     function updateProfile(uint8 region, bytes32 hardwareTag, bytes32 attestationHash, string calldata endpoint)
         external;
 
-    /// @notice Opts in or out of verifying; opting in needs stake of at least `minVerifierStake`.
-    /// @param enabled Opt in.
-    function setVerifier(bool enabled) external;
-
-    /// @notice Locks `amount` of the operator's free stake for the caller (an authorised contract).
-    /// @param operator The operator.
-    /// @param amount Wei.
-    function lock(address operator, uint256 amount) external;
-
-    /// @notice `lock` for a job's bond: the operator must also still hold at least `minStake` (stake, locked part
-    /// included), so an operator that unstaked below the minimum after registering cannot take new work
-    /// (`StakeTooLow(stake, minStake)`; issue #12, finding 10). Juror locks use `lock`: a verifier is held to
-    /// `minVerifierStake` instead, and refusing a drawn juror's lock would make the draw revert.
+    /// @notice Locks `amount` of the operator's free stake for the caller (an authorised contract) as a job's
+    /// bond. The operator must also still hold at least `minStake` (stake, locked part included), so an
+    /// operator that unstaked below the minimum after registering cannot take new work (`StakeTooLow(stake,
+    /// minStake)`; issue #12, finding 10); `InsufficientFreeStake` when the free stake is short.
     /// @param operator The operator.
     /// @param amount Wei.
     function lockBond(address operator, uint256 amount) external;
@@ -261,21 +239,6 @@ interface IOperatorRegistry is ICairnVersioned {
     /// @param to Recipient.
     /// @return slashed Wei taken.
     function slash(address operator, uint256 amount, address to) external returns (uint256 slashed);
-
-    /// @notice Releases `unlockAmount` of the stake the caller locked and slashes `slashAmount` of exactly that
-    /// released amount to `to` (`slashAmount ≤ unlockAmount ≤ lockedBy(operator, caller)`), never touching free
-    /// stake, unbonding stake or another lock of the caller. A contract that keeps one lock per case (the
-    /// committee: one per juror seat per dispute) settles each case with this call, so one case's penalty can
-    /// never consume another case's lock (issue #12, finding 1). Emits `StakeUnlocked` for
-    /// `unlockAmount − slashAmount` and, when `slashAmount > 0`, `Slashed`.
-    /// @param operator The operator.
-    /// @param unlockAmount Wei of the caller's lock released.
-    /// @param slashAmount Wei of it taken (0 to only unlock).
-    /// @param to Recipient of the slashed wei (not address(0) when slashAmount > 0).
-    /// @return slashed Wei taken (= slashAmount).
-    function unlockAndSlash(address operator, uint256 unlockAmount, uint256 slashAmount, address to)
-        external
-        returns (uint256 slashed);
 
     /// @notice Counts a finalized job (authorised contracts).
     /// @param operator The operator.
@@ -307,13 +270,4 @@ interface IOperatorRegistry is ICairnVersioned {
     /// @param by The contract.
     /// @return Wei.
     function lockedBy(address operator, address by) external view returns (uint256);
-
-    /// @notice Every opted-in verifier (at most MAX_VERIFIERS).
-    /// @return The addresses.
-    function verifiers() external view returns (address[] memory);
-
-    /// @notice Whether the operator is opted in as verifier with at least `minVerifierStake` free.
-    /// @param operator The operator.
-    /// @return Eligible.
-    function isEligibleVerifier(address operator) external view returns (bool);
 }

@@ -15,14 +15,18 @@ interface IRandomness {
 }
 
 /// @title IReexecutionCommittee
-/// @notice Disputes re-executed by k staked verifiers drawn by stake, who commit then reveal a vote.
+/// @notice Disputes re-executed by k seats drawn from the juror pool by stake (IJurorPool), whose jurors commit
+/// then reveal a vote. Disputes are drawn in creation order (a FIFO queue) and, while any awaits its draw, the
+/// pool's tree is frozen, so the weights a seed will draw from are fixed before the seed is known (issue #12,
+/// finding 2).
 interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @notice A dispute's phase.
     enum Phase {
         None,
         Created,
         Drawn,
-        Ruled
+        Ruled,
+        Waiting
     }
 
     /// @notice Governance parameters, each bounded.
@@ -30,16 +34,16 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param fee Arbitration cost (wei).
     /// @param commitPeriod Seconds to commit after the draw.
     /// @param revealPeriod Seconds to reveal after the commit period.
-    /// @param jurorLock Free stake each juror must have, locked until the ruling (0.01 to 1000 ETH). Each
-    /// dispute keeps the value of its creation.
-    /// @param nonRevealPenalty Slashed from a juror who does not reveal, out of that dispute's lock only (at
-    /// most jurorLock). Each dispute keeps the value of its creation.
+    /// @param keeperReward Paid out of the fee to whoever draws the jurors (wei, at most fee), so a draw is
+    /// worth sending as soon as the seed block is mined.
+    /// @param nonRevealPenalty Slashed per seat whose juror does not reveal, out of that seat's lock only (at
+    /// most the pool's seatSize). Each dispute keeps the value of its creation.
     struct Params {
         uint8 jurors;
         uint256 fee;
         uint64 commitPeriod;
         uint64 revealPeriod;
-        uint256 jurorLock;
+        uint256 keeperReward;
         uint256 nonRevealPenalty;
     }
 
@@ -74,22 +78,68 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param disputeId The dispute.
     /// @param juror The juror.
     error ZeroCommitment(uint256 disputeId, address juror);
+    /// @notice Disputes are drawn in creation order: this one is not the queue's head.
+    /// @param disputeId The dispute asked.
+    /// @param head The dispute to draw first.
+    error NotQueueHead(uint256 disputeId, uint256 head);
+    /// @notice The seed is no longer served: call `reseed` (once per dispute).
+    /// @param disputeId The dispute.
+    /// @param seedBlock Its seed block.
+    error SeedLapsed(uint256 disputeId, uint256 seedBlock);
+    /// @notice `reseed` while the seed is still served, or a second time.
+    /// @param disputeId The dispute.
+    /// @param seedBlock Its seed block.
+    error ReseedRefused(uint256 disputeId, uint256 seedBlock);
+    /// @notice `retry` before the pool holds enough free seats.
+    /// @param disputeId The dispute.
+    /// @param freeSeats Seats in the pool.
+    /// @param needed The dispute's seats.
+    error NotEnoughFreeSeats(uint256 disputeId, uint256 freeSeats, uint256 needed);
     /// @notice The reveal does not match the commitment, or the vote is not 1 or 2.
     /// @param disputeId The dispute.
     /// @param juror The juror.
     error BadReveal(uint256 disputeId, address juror);
 
+    /// @notice A dispute was opened and queued for its draw.
+    /// @param disputeId The dispute.
+    /// @param accused Never seated.
+    /// @param challenger Never seated; paid the fee.
+    /// @param seats Seats to draw (k at creation).
+    /// @param seedBlock The block whose hash seeds the draw.
+    /// @param nonRevealPenalty Wei per silent seat (snapshot).
+    event DisputeOpened(
+        uint256 indexed disputeId,
+        address accused,
+        address challenger,
+        uint256 seats,
+        uint256 seedBlock,
+        uint256 nonRevealPenalty
+    );
     /// @notice Jurors were drawn.
     /// @param disputeId The dispute.
-    /// @param jurors Who.
+    /// @param jurors One per seat (a juror may hold several seats, one vote each).
     /// @param commitDeadline Commits strictly before.
     /// @param revealDeadline Reveals strictly before.
     event JurorsDrawn(uint256 indexed disputeId, address[] jurors, uint64 commitDeadline, uint64 revealDeadline);
-    /// @notice Too few eligible verifiers: the committee refuses to rule.
+    /// @notice The pool could not fill the seats: the dispute left the queue and waits for `retry`; nothing
+    /// is ruled and the accused's bond stays locked (issue #12, finding 5).
     /// @param disputeId The dispute.
-    /// @param eligible How many were eligible.
-    event NotEnoughJurors(uint256 indexed disputeId, uint256 eligible);
-    /// @notice The seed block was too old; a new one was chosen.
+    /// @param freeSeats Seats the pool held.
+    event DrawDeferred(uint256 indexed disputeId, uint256 freeSeats);
+    /// @notice A waiting dispute was queued again with a new seed block.
+    /// @param disputeId The dispute.
+    /// @param seedBlock The new seed block.
+    event DrawRetried(uint256 indexed disputeId, uint256 seedBlock);
+    /// @notice The drawer was paid the keeper reward (a pull balance).
+    /// @param disputeId The dispute.
+    /// @param keeper Who drew.
+    /// @param amount Wei.
+    event KeeperPaid(uint256 indexed disputeId, address indexed keeper, uint256 amount);
+    /// @notice Both the seed and its one reseed lapsed undrawn: ruled 2 against the accused, who could have
+    /// drawn in time and is the only party a lapse could have helped.
+    /// @param disputeId The dispute.
+    event DrawLapsed(uint256 indexed disputeId);
+    /// @notice The seed was no longer served; a new one was chosen (once per dispute).
     /// @param disputeId The dispute.
     /// @param seedBlock The new seed block.
     event Reseeded(uint256 indexed disputeId, uint256 seedBlock);
@@ -117,14 +167,26 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param allowed Whether it may open disputes.
     event ArbitrableSet(address indexed arbitrable, bool allowed);
 
-    /// @notice Draws the jurors once the seed block is mined (within 256 blocks of it); fewer eligible
-    /// verifiers than k rules 0 at once.
+    /// @notice Draws the seats of the queue's head (`NotQueueHead` otherwise) once its seed block is mined, and
+    /// pays the caller the keeper reward. When the pool cannot fill the seats, the dispute leaves the queue and
+    /// waits (`DrawDeferred`). When the seed is no longer served it reverts `SeedLapsed` (call `reseed`), or,
+    /// after the one reseed lapsed too, rules 2 (`DrawLapsed`).
     /// @param disputeId The dispute.
     function draw(uint256 disputeId) external;
 
-    /// @notice Picks a new seed block when the old one is more than 256 blocks ago.
+    /// @notice Picks a new seed block once the randomness source no longer serves the old one (256 blocks for
+    /// `blockhash`, 8,191 where EIP-2935 history exists); once per dispute (`ReseedRefused`).
     /// @param disputeId The dispute.
     function reseed(uint256 disputeId) external;
+
+    /// @notice Queues a waiting dispute again with a new seed block, once the pool holds at least its seats
+    /// (`NotEnoughFreeSeats`). No jury was seen, so this re-rolls nothing.
+    /// @param disputeId The dispute.
+    function retry(uint256 disputeId) external;
+
+    /// @notice Disputes in the draw queue; the juror pool applies no change while it is not zero.
+    /// @return How many.
+    function awaitingDraw() external view returns (uint256);
 
     /// @notice Commits `keccak256(abi.encode(disputeId, juror, vote, salt))` strictly before the commit deadline,
     /// once per juror and never zero (`ZeroCommitment`). The caller is the juror or its current signer key
@@ -142,16 +204,22 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param salt The commitment's salt.
     function reveal(uint256 disputeId, address juror, uint256 vote, bytes32 salt) external;
 
-    /// @notice Tallies after the reveal deadline (or once all revealed), pays the majority, penalises
-    /// non-revealers, and calls the arbitrable's `rule`. Each juror's lock for this dispute is released and
-    /// its penalty taken from that lock in one `unlockAndSlash`, with the lock and penalty of the dispute's
-    /// creation, so it always succeeds whatever other disputes or governance did. When nobody revealed, the
+    /// @notice Tallies the seats' votes after the reveal deadline (or once all revealed), pays the majority
+    /// per seat, penalises non-revealers, and calls the arbitrable's `rule`. Each juror's seats are released
+    /// and its penalty taken from them in one `IJurorPool.settle`, with the penalty of the dispute's creation,
+    /// so it always succeeds whatever other disputes or governance did. When nobody revealed, the
     /// pool (fee and penalties) goes to the challenger.
     /// @param disputeId The dispute.
     function resolve(uint256 disputeId) external;
 
-    /// @notice The jurors of a dispute.
+    /// @notice The jurors of a dispute, each once.
     /// @param disputeId The dispute.
     /// @return The jurors.
     function jurorsOf(uint256 disputeId) external view returns (address[] memory);
+
+    /// @notice Seats a juror holds in a dispute (its vote counts that many times).
+    /// @param disputeId The dispute.
+    /// @param juror The juror.
+    /// @return Seats.
+    function seatsOf(uint256 disputeId, address juror) external view returns (uint256);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {IJurorPool} from "../../src/interfaces/IJurorPool.sol";
 import {CairnSystem} from "../utils/CairnSystem.sol";
 import {MarketHandler} from "./MarketHandler.sol";
 
@@ -51,6 +52,19 @@ contract MarketInvariantTest is CairnSystem {
     /// Burned ETH is at the burn address and counted.
     function invariant_BurnedIsTracked() public view {
         assertEq(address(0xdEaD).balance, market.totalBurned(), "burned");
+    }
+
+    /// The juror pool holds exactly the juror stakes, never more locked than held.
+    function invariant_JurorPoolSolvent() public view {
+        assertEq(address(pool).balance, pool.totalHeld(), "pool balance");
+        uint256 sum;
+        for (uint256 i = 0; i < 5; ++i) {
+            IJurorPool.Juror memory j = pool.jurorInfo(verifiers[i]);
+            sum += uint256(j.stake) + j.pendingDeposit + j.unbonding;
+            assertTrue(j.locked <= j.stake, "locked <= stake");
+            assertTrue(pool.seatsOf(verifiers[i]) * pool.seatSize() <= j.stake - j.locked, "seats <= free stake");
+        }
+        assertEq(sum, pool.totalHeld(), "sum of juror stakes");
     }
 
     /// The committee holds what it owes: pull balances and the fees of disputes not yet ruled.

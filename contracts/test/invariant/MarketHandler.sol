@@ -6,6 +6,7 @@ import {OperatorRegistry} from "../../src/OperatorRegistry.sol";
 import {ReexecutionCommittee} from "../../src/ReexecutionCommittee.sol";
 import {JobReceipt, JobRequest} from "../../src/interfaces/ICairnTypes.sol";
 import {IJobMarket} from "../../src/interfaces/IJobMarket.sol";
+import {IReexecutionCommittee} from "../../src/interfaces/IReexecutionCommittee.sol";
 import {IModelRegistry} from "../../src/interfaces/IModelRegistry.sol";
 import {CairnTypedData} from "../../src/libraries/CairnTypedData.sol";
 import {MockToken} from "../utils/mocks/Tokens.sol";
@@ -259,10 +260,22 @@ contract MarketHandler is Test {
         uint256 jobId = _job(jobSeed);
         if (jobId == 0 || _state(jobId) != IJobMarket.JobState.Disputed) return;
         uint256 disputeId = market.getProgress(jobId).disputeId;
-        vm.roll(block.number + 2);
-        committee.draw(disputeId);
+        (IReexecutionCommittee.Phase phase,,,) = committee.disputeInfo(disputeId);
+        if (phase == IReexecutionCommittee.Phase.Waiting) {
+            try committee.retry(disputeId) {} catch {}
+            return;
+        }
+        if (phase == IReexecutionCommittee.Phase.Created) {
+            // Disputes are drawn in creation order: draw the queue's head, whichever job it is.
+            uint256 head = committee.queueHeadDispute();
+            vm.roll(block.number + 2);
+            committee.draw(head);
+            if (head != disputeId) return;
+            (phase,,,) = committee.disputeInfo(disputeId);
+        }
+        if (phase != IReexecutionCommittee.Phase.Drawn) return;
         address[] memory jurors = committee.jurorsOf(disputeId);
-        if (jurors.length > 0) {
+        {
             for (uint256 i = 0; i < jurors.length; ++i) {
                 uint256 vote = (votes >> (2 * i)) % 3; // 0 = silent
                 if (vote == 0) continue;
@@ -281,6 +294,10 @@ contract MarketHandler is Test {
             }
             vm.warp(revealDeadline);
             committee.resolve(disputeId);
+            // Released seats return to the tree at the next sync (frozen while a draw is pending).
+            for (uint256 i = 0; i < jurors.length; ++i) {
+                committee.pool().sync(jurors[i]);
+            }
         }
         ++ghost_disputesRuled;
         _closed(jobId);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {JobMarket} from "../../src/JobMarket.sol";
+import {JurorPool} from "../../src/JurorPool.sol";
 import {ModelRegistry} from "../../src/ModelRegistry.sol";
 import {OperatorRegistry} from "../../src/OperatorRegistry.sol";
 import {ReexecutionCommittee} from "../../src/ReexecutionCommittee.sol";
@@ -14,10 +15,12 @@ import {MockToken} from "./mocks/Tokens.sol";
 import {Test} from "./Test.sol";
 
 /// @notice The whole suite deployed and wired with devnet-like parameters: a seller with one ETH model
-/// and one USDC model, three operators (EU, US, JP) and five verifiers.
+/// and one USDC model, three operators (EU, US, JP) and five verifiers with 4 matured seats each in the juror
+/// pool (seat 0.5 ETH, maturity 2 h > claim timeout + challenge window).
 abstract contract CairnSystem is Test {
     ModelRegistry internal models;
     OperatorRegistry internal operators;
+    JurorPool internal pool;
     ReexecutionCommittee internal committee;
     JobMarket internal market;
     MockToken internal usdc;
@@ -47,17 +50,19 @@ abstract contract CairnSystem is Test {
         vm.roll(100);
         (seller, sellerKey) = makeAddrAndKey("seller");
         (buyer, buyerKey) = makeAddrAndKey("buyer");
-        operators = new OperatorRegistry(owner, 1 ether, 1 ether, 1 days);
+        operators = new OperatorRegistry(owner, 1 ether, 1 days);
+        pool = new JurorPool(owner, operators, 0.5 ether, 2 hours, 1 days);
         committee = new ReexecutionCommittee(
             owner,
             operators,
+            pool,
             new BlockhashRandomness(),
             IReexecutionCommittee.Params({
                 jurors: 3,
                 fee: 0.03 ether,
                 commitPeriod: 10 minutes,
                 revealPeriod: 10 minutes,
-                jurorLock: 0.5 ether,
+                keeperReward: 0.001 ether,
                 nonRevealPenalty: 0.1 ether
             })
         );
@@ -66,7 +71,7 @@ abstract contract CairnSystem is Test {
         usdc = new MockToken("USDC", 6);
         vm.startPrank(owner);
         operators.setAuthorised(address(market), true);
-        operators.setAuthorised(address(committee), true);
+        pool.setCommittee(committee);
         committee.setArbitrable(address(market), true);
         // 1 USDC (1e6 units) bonds 0.0005 ETH: rate = 5e14 * 1e18 / 1e6.
         market.setTokenConfig(address(usdc), IJobMarket.TokenConfig({bondRate: 5e26, minOperatorFee: 1000}));
@@ -90,12 +95,42 @@ abstract contract CairnSystem is Test {
             vm.deal(verifiers[i], 10 ether);
             vm.startPrank(verifiers[i]);
             operators.register{value: 2 ether}(verifiers[i], 0, keccak256("cpu"), bytes32(0), "");
-            operators.setVerifier(true);
+            pool.deposit{value: 2 ether}();
             vm.stopPrank();
+        }
+        vm.warp(block.timestamp + pool.maturity());
+        for (uint256 i = 0; i < 5; ++i) {
+            pool.sync(verifiers[i]);
         }
         vm.deal(buyer, 100 ether);
         vm.deal(challenger, 100 ether);
         usdc.mint(buyer, 1000e6);
+    }
+
+    /// @dev `who` (a registered operator) deposits `amount` of juror stake, which matures and enters the tree.
+    function _joinPool(address who, uint256 amount) internal {
+        vm.prank(who);
+        pool.deposit{value: amount}();
+        vm.warp(block.timestamp + pool.maturity());
+        assertTrue(pool.sync(who), "synced");
+    }
+
+    /// @dev Each verifier keeps one seat (0.5 ETH) and asks the rest out: a juror drawn once then has no seat
+    /// left, so k seats are k distinct jurors.
+    function _oneSeatEach() internal {
+        for (uint256 i = 0; i < 5; ++i) {
+            uint256 extra = pool.jurorInfo(verifiers[i]).stake - pool.seatSize();
+            vm.prank(verifiers[i]);
+            pool.requestWithdrawal(extra);
+            assertEq(pool.seatsOf(verifiers[i]), 1, "one seat each");
+        }
+    }
+
+    /// @dev `who` asks all its juror stake out; with no draw pending it leaves the tree at once.
+    function _leavePool(address who) internal {
+        uint256 stake = pool.jurorInfo(who).stake;
+        vm.prank(who);
+        pool.requestWithdrawal(stake);
     }
 
     function defaultParams() internal pure returns (IJobMarket.Params memory) {
@@ -173,7 +208,8 @@ abstract contract CairnSystem is Test {
         market.submitResult(jobId, r, _sig(opSignerKeys[opIndex], market.receiptDigest(r)));
     }
 
-    /// @dev Draws, has every juror vote `votes[i]` (0 = stay silent), and resolves.
+    /// @dev Draws, has every juror vote `votes[i]` (0 = stay silent; one vote per juror, counted once per seat
+    /// it holds), and resolves.
     function _runDispute(uint256 disputeId, uint256[3] memory votes) internal {
         vm.roll(block.number + 2);
         committee.draw(disputeId);
@@ -202,5 +238,6 @@ abstract contract CairnSystem is Test {
         uint256 owedUsdc = market.escrowed(address(usdc)) + market.totalCredited(address(usdc));
         assertTrue(usdc.balanceOf(address(market)) >= owedUsdc, "market USDC solvent");
         assertEq(address(operators).balance, operators.totalBonded(), "registry holds exactly the stakes");
+        assertEq(address(pool).balance, pool.totalHeld(), "pool holds exactly the juror stakes");
     }
 }

@@ -9,7 +9,7 @@ use alloy::{
     rpc::types::{TransactionReceipt, TransactionRequest},
     signers::local::PrivateKeySigner,
 };
-use cairn_bindings::{DevToken, JobMarket, OperatorRegistry, ReexecutionCommittee};
+use cairn_bindings::{DevToken, JobMarket, JurorPool, OperatorRegistry, ReexecutionCommittee};
 use cairn_chain::{Chain, Error as ChainError};
 use cairn_deploy::seed::{devnet_key, devnet_signer_key};
 use cairn_protocol::{JobReceipt, Region, RegionMask, typed};
@@ -120,16 +120,25 @@ async fn an_operator_daemon_holding_only_the_signer_key_claims_submits_releases_
     fund(&net, owner, "10").await;
     fund(&net, hot, "1").await;
 
-    // The stake owner registers with a separate signer key and opts in as a verifier: its last transactions.
+    // The stake owner registers with a separate signer key and deposits three seats of juror stake: its last
+    // transactions. The deposit matures (anvil's clock moves past the pool's maturity) and enters the draw.
     let owner_chain = net.as_key(owner_key).await;
     let registry = OperatorRegistry::new(registry_at, owner_chain.provider());
     let call = registry
         .register(hot, Region::Eu.bit(), keccak256("cpu"), B256::ZERO, "daemon://eu".into())
         .value(parse_ether("3").unwrap());
     owner_chain.send("register", call.into_transaction_request()).await.unwrap();
-    owner_chain.send("opt in", registry.setVerifier(true).into_transaction_request()).await.unwrap();
+    let pool_at = net.address("JurorPool");
+    let pool = JurorPool::new(pool_at, owner_chain.provider());
+    let deposit = pool.deposit().value(parse_ether("1.5").unwrap());
+    owner_chain.send("deposit juror stake", deposit.into_transaction_request()).await.unwrap();
     let owner_nonce = p.get_transaction_count(owner).await.unwrap();
     drop(owner_chain);
+    let maturity = JurorPool::new(pool_at, &p).maturity().call().await.unwrap();
+    p.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (U256::from(maturity),)).await.unwrap();
+    p.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await.unwrap();
+    net.deployer.send("sync", JurorPool::new(pool_at, &p).sync(owner).into_transaction_request()).await.unwrap();
+    assert_eq!(JurorPool::new(pool_at, &p).seatsOf(owner).call().await.unwrap(), U256::from(3));
 
     // The daemon: a connection holding the signer key and nothing else.
     let daemon = net.as_key(hot_key.clone()).await;
@@ -173,12 +182,13 @@ async fn an_operator_daemon_holding_only_the_signer_key_claims_submits_releases_
         format!("JobMarket: NotOperatorOrSigner(operator {owner}, caller {})", stranger.account())
     );
 
-    // 3. A dispute in which the operator is drawn. Three of the five seeded verifiers opt out, so exactly
-    //    k = 3 are eligible (ours, verifier-3, verifier-4) and all are drawn whatever the seed.
-    for i in 0..3 {
+    // 3. A dispute in which the operator is drawn. The five seeded verifiers take their juror stake out, so
+    //    the pool's only seats are ours and all k = 3 are drawn whatever the seed.
+    for i in 0..5 {
         let verifier = net.as_actor(&format!("verifier-{i}")).await;
-        let registry = OperatorRegistry::new(registry_at, verifier.provider());
-        verifier.send("opt out", registry.setVerifier(false).into_transaction_request()).await.unwrap();
+        let pool = JurorPool::new(pool_at, verifier.provider());
+        let all = parse_ether("2").unwrap();
+        verifier.send("leave the pool", pool.requestWithdrawal(all).into_transaction_request()).await.unwrap();
     }
     // Operator 0 (EU) answers a job through its own seeded signer key; the buyer challenges it.
     let job_c = request_job(&net, &buyer, model, 1, price, eu, 0xc3).await;
@@ -201,20 +211,10 @@ async fn an_operator_daemon_holding_only_the_signer_key_claims_submits_releases_
         .unwrap()
         .decoded_log::<ReexecutionCommittee::JurorsDrawn>()
         .expect("JurorsDrawn");
-    let (v3, v4) = (devnet_key("verifier-3").address(), devnet_key("verifier-4").address());
-    let mut jurors = drawn.jurors.clone();
-    jurors.sort();
-    let mut expected = vec![owner, v3, v4];
-    expected.sort();
-    assert_eq!(jurors, expected);
+    assert_eq!(drawn.jurors, vec![owner, owner, owner], "one juror, three seats");
 
-    // Every juror votes "acceptable" through its signer key: ours through the daemon, the seeded verifiers
-    // through the signer keys `seed` gave them.
-    let voters = [
-        (owner, daemon),
-        (v3, net.as_key(devnet_signer_key("verifier-3")).await),
-        (v4, net.as_key(devnet_signer_key("verifier-4")).await),
-    ];
+    // The juror votes "acceptable" through its signer key (the daemon); its one vote counts for its three seats.
+    let voters = [(owner, daemon)];
     let vote = U256::from(1);
     let salt = |juror: Address| keccak256(juror);
     for (juror, chain) in &voters {

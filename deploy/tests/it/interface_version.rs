@@ -34,7 +34,7 @@ async fn the_deployment_and_every_versioned_contract_speak_this_clients_version(
             assert_eq!(found, None, "{name}");
         }
     }
-    assert_eq!(versioned, ["JobMarket", "ModelRegistry", "OperatorRegistry", "ReexecutionCommittee"]);
+    assert_eq!(versioned, ["JobMarket", "JurorPool", "ModelRegistry", "OperatorRegistry", "ReexecutionCommittee"]);
 
     let dir = tempfile::tempdir().unwrap();
     let path = net.deployments.save(dir.path()).unwrap();

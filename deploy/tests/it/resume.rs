@@ -9,7 +9,9 @@ use alloy::{
     providers::Provider,
     signers::local::PrivateKeySigner,
 };
-use cairn_bindings::{JobMarket, ModelRegistry, OperatorRegistry, ReexecutionCommittee};
+use cairn_bindings::{
+    BlockhashRandomness, JobMarket, JurorPool, ModelRegistry, OperatorRegistry, ReexecutionCommittee,
+};
 use cairn_chain::{Chain, ChainOptions, Deployments, Error as ChainError};
 use cairn_deploy::{
     Error,
@@ -33,9 +35,9 @@ fn config(extra: &str) -> DeployConfig {
     .unwrap()
 }
 
-/// Transactions a complete deployment of [`config`] sends: five creations, two authorisations, arbitrable,
-/// the ETH and the token config, four ownership hand-offs.
-const ALL_TRANSACTIONS: u64 = 5 + 2 + 1 + 2 + 4;
+/// Transactions a complete deployment of [`config`] sends: six creations, the market's authorisation, the
+/// pool's committee, arbitrable, the ETH and the token config, five ownership hand-offs.
+const ALL_TRANSACTIONS: u64 = 6 + 1 + 1 + 1 + 2 + 5;
 
 /// A deployment whose deployer ran dry right after its second contract.
 struct Interrupted {
@@ -60,7 +62,7 @@ impl Interrupted {
         let progress = |line: &str| {
             lines.lock().unwrap().push(line.to_string());
             // The balance goes to zero after the second contract: the third cannot be paid for.
-            if line == "deploying ReexecutionCommittee" {
+            if line == "deploying BlockhashRandomness" {
                 let status = std::process::Command::new(&cast)
                     .args(["rpc", "anvil_setBalance", &me.to_string(), "0x0", "--rpc-url", &url])
                     .stdout(std::process::Stdio::null())
@@ -121,7 +123,10 @@ async fn assert_fully_wired(chain: &Chain, d: &Deployments) {
     let models = ModelRegistry::new(addr("ModelRegistry"), p);
     let market = JobMarket::new(addr("JobMarket"), p);
     assert!(registry.authorised(addr("JobMarket")).call().await.unwrap());
-    assert!(registry.authorised(addr("ReexecutionCommittee")).call().await.unwrap());
+    assert!(!registry.authorised(addr("ReexecutionCommittee")).call().await.unwrap());
+    let pool = JurorPool::new(addr("JurorPool"), p);
+    assert_eq!(pool.committee().call().await.unwrap(), addr("ReexecutionCommittee"));
+    assert_eq!((pool.owner().call().await.unwrap(), pool.pendingOwner().call().await.unwrap()), (me, owner));
     assert!(committee.arbitrable(addr("JobMarket")).call().await.unwrap());
     assert_eq!(
         market.tokenConfig(Address::ZERO).call().await.unwrap().minOperatorFee,
@@ -148,13 +153,13 @@ async fn an_interrupted_deploy_resumes_with_one_copy_of_each_contract() {
     let partial = t.partial();
     assert_eq!(partial["complete"], false);
     let recorded: Vec<&String> = partial["contracts"].as_object().unwrap().keys().collect();
-    assert_eq!(recorded, ["BlockhashRandomness", "OperatorRegistry"]);
-    let first_two = [t.address("OperatorRegistry"), t.address("BlockhashRandomness")];
+    assert_eq!(recorded, ["JurorPool", "OperatorRegistry"]);
+    let first_two = [t.address("OperatorRegistry"), t.address("JurorPool")];
     assert_eq!(first_two, [me.create(0), me.create(1)]);
     for (name, address) in SUITE.iter().zip(first_two) {
         assert!(t.lines.iter().any(|l| l.starts_with(&format!("{name} deployed at {address}"))), "{:?}", t.lines);
     }
-    assert_eq!(partial["pending"]["contract"], "ReexecutionCommittee");
+    assert_eq!(partial["pending"]["contract"], "BlockhashRandomness");
     assert_eq!(partial["pending"]["nonce"], 2);
     assert_eq!(t.nonce().await, 2);
     assert!(!Deployments::path(t.dir.path(), 31337).exists(), "no complete file for a half-deployed suite");
@@ -173,7 +178,7 @@ async fn an_interrupted_deploy_resumes_with_one_copy_of_each_contract() {
     for (i, name) in SUITE.iter().enumerate() {
         assert_eq!(d.address(name).unwrap(), me.create(i as u64), "{name}");
     }
-    assert_eq!(d.contracts.len(), 5);
+    assert_eq!(d.contracts.len(), 6);
     assert_eq!(d.deployment_block, d.contracts["OperatorRegistry"].block);
     assert_fully_wired(&t.chain, &d).await;
     let saved = Deployments::load(t.dir.path(), 31337).unwrap();
@@ -203,17 +208,14 @@ async fn a_creation_mined_but_never_recorded_is_adopted_not_repeated() {
     t.fund().await;
     // What a run that crashed between the receipt and the file write leaves: the pending creation was mined
     // (sent here with the same nonce), the partial file never learned its address.
-    let params = t.config.committee.onchain();
     let me = t.chain.account();
-    let (operators, randomness) = (t.address("OperatorRegistry"), t.address("BlockhashRandomness"));
-    let tx = ReexecutionCommittee::deploy_builder(t.chain.provider(), me, operators, randomness, params)
-        .into_transaction_request();
-    let mined = t.chain.deploy("ReexecutionCommittee", tx).await.unwrap();
+    let tx = BlockhashRandomness::deploy_builder(t.chain.provider()).into_transaction_request();
+    let mined = t.chain.deploy("BlockhashRandomness", tx).await.unwrap();
     assert_eq!(mined.address, me.create(2));
-    assert!(t.partial()["contracts"].get("ReexecutionCommittee").is_none());
+    assert!(t.partial()["contracts"].get("BlockhashRandomness").is_none());
 
     let d = t.deploy(&t.config, Mode::Resume).await.unwrap();
-    assert_eq!(d.contracts["ReexecutionCommittee"], mined, "adopted with its own block and transaction");
+    assert_eq!(d.contracts["BlockhashRandomness"], mined, "adopted with its own block and transaction");
     assert_eq!(t.nonce().await, ALL_TRANSACTIONS, "nothing deployed twice");
     for (i, name) in SUITE.iter().enumerate() {
         assert_eq!(d.address(name).unwrap(), me.create(i as u64), "{name}");
@@ -287,7 +289,7 @@ async fn a_journal_of_another_interface_version_is_never_resumed() {
     assert_eq!(
         err.to_string(),
         format!(
-            "{}: the interrupted deployment recorded there (BlockhashRandomness, OperatorRegistry) is of Cairn \
+            "{}: the interrupted deployment recorded there (JurorPool, OperatorRegistry) is of Cairn \
              interface version 1 (it records no `interfaceVersion`), but this cairn-deploy deploys interface version \
              2, so it cannot be resumed; nothing was sent. Start over with --force (new contracts; those recorded are \
              abandoned), or finish it with the cairn-deploy it was started with",
@@ -342,7 +344,7 @@ async fn a_resume_after_the_last_transaction_sends_nothing() {
     let d = cairn_deploy::deploy::deploy(&chain, &config, &options(dir.path(), Mode::Resume), &progress).await.unwrap();
     assert_eq!(chain.provider().get_transaction_count(chain.account()).await.unwrap(), ALL_TRANSACTIONS);
     let lines = lines.into_inner().unwrap();
-    assert_eq!(lines.iter().filter(|l| l.ends_with("already done")).count(), 9, "{lines:#?}");
+    assert_eq!(lines.iter().filter(|l| l.ends_with("already done")).count(), 10, "{lines:#?}");
     assert!(lines.iter().any(|l| l == "deployment complete: 0 transaction(s) sent by this run"), "{lines:#?}");
     assert_fully_wired(&chain, &d).await;
     assert_eq!(Deployments::load(dir.path(), 31337).unwrap(), d);

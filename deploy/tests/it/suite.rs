@@ -4,7 +4,7 @@ use alloy::{
     primitives::{Address, U256, utils::parse_ether},
     providers::Provider,
 };
-use cairn_bindings::{DevToken, JobMarket, OperatorRegistry, ReexecutionCommittee};
+use cairn_bindings::{DevToken, JobMarket, JurorPool, OperatorRegistry, ReexecutionCommittee};
 use cairn_chain::Error as ChainError;
 use cairn_deploy::{
     Error,
@@ -21,29 +21,43 @@ async fn deploy_wires_verifies_and_seeds_the_suite() {
     let p = net.deployer.provider();
     // Code at every address is the committed artifact's.
     cairn_deploy::deploy::verify(&net.deployer, &net.deployments).await.unwrap();
-    assert_eq!(net.deployments.contracts.len(), 6, "five contracts + DevToken");
+    assert_eq!(net.deployments.contracts.len(), 7, "six contracts + DevToken");
     let first = net.deployments.contracts.values().map(|d| d.block).min().unwrap();
     assert_eq!(net.deployments.deployment_block, first);
 
     // Roles and parameters.
     let registry = OperatorRegistry::new(net.address("OperatorRegistry"), p);
     assert!(registry.authorised(net.address("JobMarket")).call().await.unwrap());
-    assert!(registry.authorised(net.address("ReexecutionCommittee")).call().await.unwrap());
+    assert!(
+        !registry.authorised(net.address("ReexecutionCommittee")).call().await.unwrap(),
+        "jurors' stake is the pool's"
+    );
     let committee = ReexecutionCommittee::new(net.address("ReexecutionCommittee"), p);
     assert!(committee.arbitrable(net.address("JobMarket")).call().await.unwrap());
-    // The config's juror-lock bounds are the contract's.
-    let (min_lock, max_lock) = cairn_deploy::config::juror_lock_bounds();
-    assert_eq!(committee.MIN_JUROR_LOCK().call().await.unwrap(), min_lock);
-    assert_eq!(committee.MAX_JUROR_LOCK().call().await.unwrap(), max_lock);
+    let pool = JurorPool::new(net.address("JurorPool"), p);
+    assert_eq!(pool.committee().call().await.unwrap(), net.address("ReexecutionCommittee"));
+    assert_eq!(committee.pool().call().await.unwrap(), net.address("JurorPool"));
+    // The config's seat-size bounds and maturity ceiling are the contract's.
+    let (min_seat, max_seat) = cairn_deploy::config::seat_size_bounds();
+    assert_eq!(pool.MIN_SEAT_SIZE().call().await.unwrap(), min_seat);
+    assert_eq!(pool.MAX_SEAT_SIZE().call().await.unwrap(), max_seat);
+    assert_eq!(pool.MAX_DELAY().call().await.unwrap(), cairn_deploy::config::MAX_JUROR_DELAY);
+    assert_eq!(pool.seatSize().call().await.unwrap(), parse_ether("0.5").unwrap());
+    assert_eq!(pool.maturity().call().await.unwrap(), 7200);
     let market = JobMarket::new(net.address("JobMarket"), p);
     let params = market.params().call().await.unwrap();
     assert_eq!(params.feeBps, 500);
     assert_eq!(params.challengeWindow, 3600);
     assert_eq!(market.owner().call().await.unwrap(), net.deployer.account());
 
-    // Seeded actors: three operators in three regions, five verifiers, a buyer holding DUSD.
-    let verifiers = registry.verifiers().call().await.unwrap();
-    assert_eq!(verifiers.len(), 5);
+    // Seeded actors: three operators in three regions, five verifiers with four matured seats each in the
+    // pool, a buyer holding DUSD.
+    assert_eq!(pool.jurorCount().call().await.unwrap(), U256::from(5));
+    assert_eq!(pool.freeSeats().call().await.unwrap(), U256::from(20));
+    for i in 0..5 {
+        let verifier = cairn_deploy::seed::devnet_key(&format!("verifier-{i}")).address();
+        assert_eq!(pool.seatsOf(verifier).call().await.unwrap(), U256::from(4), "verifier-{i}");
+    }
     let mut regions = Vec::new();
     for i in 0..3 {
         let op = cairn_deploy::seed::devnet_key(&format!("operator-{i}")).address();
@@ -74,7 +88,7 @@ async fn deploy_wires_verifies_and_seeds_the_suite() {
     let actors = cairn_deploy::seed::seed(&net.deployer, &mut again, &|_| {}).await.unwrap();
     assert_eq!(net.deployer.provider().get_transaction_count(net.deployer.account()).await.unwrap(), before);
     assert_eq!(again.contracts, net.deployments.contracts);
-    assert_eq!(registry.verifiers().call().await.unwrap().len(), 5);
+    assert_eq!(pool.freeSeats().call().await.unwrap(), U256::from(20));
     assert_eq!(actors.len(), 10);
     for actor in &actors {
         let staking = actor.role.starts_with("operator-") || actor.role.starts_with("verifier-");

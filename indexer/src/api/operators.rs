@@ -48,7 +48,7 @@ impl Api {
 pub struct OperatorFilters {
     /// Region code (cairn-protocol's `Region`, 0–255).
     pub region: Option<u8>,
-    /// Only verifiers (`true`) or only non-verifiers (`false`).
+    /// Only verifiers, operators holding juror stake in the JurorPool (`true`), or only the others (`false`).
     pub verifier: Option<bool>,
 }
 

@@ -94,6 +94,7 @@ async fn serves_a_market_lifecycle(db: &str) {
     let added = ipfs.add_bytes("manifest.json", manifest_bytes, Default::default()).await.unwrap();
     let metrics = Arc::new(Metrics::new());
     let follower = net.follower_with(db, metrics.clone()).await;
+    drive::one_seat_each(&net).await; // three seats are three distinct jurors, one vote each
     let options = ApiOptions { rate_per_second: 100_000, ..Default::default() };
     let app = app_with(&net, &follower, metrics.clone(), Some(ipfs.clone()), options);
 
@@ -329,7 +330,8 @@ async fn serves_a_market_lifecycle(db: &str) {
         // One version per block, made by the block's last event: the challenge transaction creates the dispute
         // (DisputeCreation) and then names its job and challenger (JobChallenged) in one block.
         let history = events(&d["history"]);
-        let mut expected = vec!["JobChallenged", "JurorsDrawn"];
+        // The draw's transaction ends with the keeper's reward (JurorsDrawn, Credited, KeeperPaid).
+        let mut expected = vec!["JobChallenged", "KeeperPaid"];
         expected.extend(["VoteCommitted"; 3]);
         expected.extend(["VoteRevealed"; 3]);
         expected.push("DisputeRuled");
@@ -363,7 +365,8 @@ async fn serves_a_market_lifecycle(db: &str) {
         (before_ruling["reputation"]["score"].as_u64().unwrap(), o1["reputation"]["score"].as_u64().unwrap());
     assert!(score_after < score_before / 2, "a lost dispute and a slash: {score_before} → {score_after}");
 
-    // A juror's trail: drawn, committed and revealed, each with its role and the dispute.
+    // A juror's trail: its seat locked in the pool, drawn, committed and revealed, each with its role and the
+    // dispute.
     let juror = jurors_c[0];
     let trail = ok(&app, &format!("/accounts/{}/trail?limit=500", lower(juror))).await;
     let mine: Vec<&Value> = trail["items"]
@@ -373,11 +376,12 @@ async fn serves_a_market_lifecycle(db: &str) {
         .filter(|x| x["fields"]["disputeId"] == dispute_c.to_string())
         .collect();
     let names: Vec<&str> = mine.iter().map(|x| x["event"].as_str().unwrap()).collect();
-    assert_eq!(names, ["JurorsDrawn", "VoteCommitted", "VoteRevealed"], "{trail}");
-    assert_eq!(mine[0]["roles"], json!(["jurors[0]"]));
-    assert_eq!((mine[1]["roles"].clone(), mine[2]["roles"].clone()), (json!(["juror"]), json!(["juror"])));
-    assert!(mine.iter().all(|x| x["contract"] == "ReexecutionCommittee"));
-    assert_eq!(mine[2]["fields"]["vote"], "2");
+    assert_eq!(names, ["SeatLocked", "JurorsDrawn", "VoteCommitted", "VoteRevealed"], "{trail}");
+    assert_eq!((mine[0]["roles"].clone(), mine[0]["contract"].clone()), (json!(["juror"]), json!("JurorPool")));
+    assert_eq!(mine[1]["roles"], json!(["jurors[0]"]));
+    assert_eq!((mine[2]["roles"].clone(), mine[3]["roles"].clone()), (json!(["juror"]), json!(["juror"])));
+    assert!(mine[1..].iter().all(|x| x["contract"] == "ReexecutionCommittee"));
+    assert_eq!(mine[3]["fields"]["vote"], "2");
 
     // Stats: jobs by state, volume per token and the median settle time, from the driver's amounts and the
     // blocks' timestamps.

@@ -17,7 +17,7 @@ use alloy::{
     providers::Provider,
 };
 use cairn_bindings::{
-    DevToken, JobMarket, ModelRegistry, OperatorRegistry, ReexecutionCommittee, job_market::IJobMarket,
+    DevToken, JobMarket, JurorPool, ModelRegistry, OperatorRegistry, ReexecutionCommittee, job_market::IJobMarket,
     reexecution_committee::IReexecutionCommittee,
 };
 use cairn_chain::Chain;
@@ -133,6 +133,9 @@ fn committee(
     chain: &Chain,
 ) -> ReexecutionCommittee::ReexecutionCommitteeInstance<alloy::providers::DynProvider> {
     ReexecutionCommittee::new(net.address("ReexecutionCommittee"), chain.provider().clone())
+}
+fn pool(net: &Net, chain: &Chain) -> JurorPool::JurorPoolInstance<alloy::providers::DynProvider> {
+    JurorPool::new(net.address("JurorPool"), chain.provider().clone())
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -431,8 +434,8 @@ pub(crate) async fn withdraw(net: &Net, who: &Chain, contract: &str, token: Addr
 pub(crate) enum Drawn {
     /// The jurors drawn.
     Jurors(Vec<Address>),
-    /// Too few eligible verifiers (their count): the dispute was ruled 0 at once.
-    NotEnough(U256),
+    /// Too few free seats in the pool (their count): the dispute waits for `retry`.
+    Deferred(U256),
 }
 
 /// Mines past the dispute's seed block, then anyone (the deployer) draws the jurors.
@@ -440,16 +443,20 @@ pub(crate) async fn draw(net: &Net, dispute: U256) -> Drawn {
     mine(net, 2).await;
     let c = committee(net, &net.deployer);
     let receipt = net.deployer.send("draw", c.draw(dispute).into_transaction_request()).await.unwrap();
-    if let Some(e) = receipt.decoded_log::<ReexecutionCommittee::NotEnoughJurors>() {
-        return Drawn::NotEnough(e.eligible);
+    if let Some(e) = receipt.decoded_log::<ReexecutionCommittee::DrawDeferred>() {
+        return Drawn::Deferred(e.freeSeats);
     }
     Drawn::Jurors(receipt.decoded_log::<ReexecutionCommittee::JurorsDrawn>().expect("JurorsDrawn").jurors.clone())
 }
 
-/// Lets the dispute's seed block fall out of `blockhash`'s reach (mines 260 blocks), then anyone reseeds it;
+/// Blocks after which `blockhash` no longer serves a seed block (256; the testkit's anvil runs Cancun, which
+/// has no EIP-2935 history to serve it longer).
+pub(crate) const SEED_LAPSE_BLOCKS: u64 = 260;
+
+/// Lets the dispute's seed block fall out of reach (mines [`SEED_LAPSE_BLOCKS`]), then anyone reseeds it;
 /// returns the new seed block.
 pub(crate) async fn reseed(net: &Net, dispute: U256) -> U256 {
-    mine(net, 260).await;
+    mine(net, SEED_LAPSE_BLOCKS).await;
     let c = committee(net, &net.deployer);
     let receipt = net.deployer.send("reseed", c.reseed(dispute).into_transaction_request()).await.unwrap();
     receipt.decoded_log::<ReexecutionCommittee::Reseeded>().expect("Reseeded").seedBlock
@@ -490,9 +497,30 @@ pub(crate) async fn resolve(net: &Net, dispute: U256, wait: bool) -> U256 {
     receipt.decoded_log::<ReexecutionCommittee::DisputeRuled>().expect("DisputeRuled").ruling
 }
 
-/// Every juror drawn commits and reveals its vote from `votes` (in draw order; `None`: commits 1 but never
-/// reveals), then the dispute is resolved; returns the ruling.
-pub(crate) async fn vote_and_resolve(net: &Net, dispute: U256, jurors: &[Address], votes: &[Option<u8>]) -> U256 {
+/// Anyone (the deployer) queues a waiting dispute again; returns the new seed block.
+pub(crate) async fn retry(net: &Net, dispute: U256) -> U256 {
+    let c = committee(net, &net.deployer);
+    let receipt = net.deployer.send("retry", c.retry(dispute).into_transaction_request()).await.unwrap();
+    receipt.decoded_log::<ReexecutionCommittee::DrawRetried>().expect("DrawRetried").seedBlock
+}
+
+/// Anyone (the deployer) brings `juror`'s pending juror-stake changes (released seats, matured deposits,
+/// withdrawals) into the draw.
+pub(crate) async fn sync_juror(net: &Net, juror: Address) -> B256 {
+    let p = pool(net, &net.deployer);
+    net.deployer.send("sync", p.sync(juror).into_transaction_request()).await.unwrap().transaction_hash
+}
+
+/// Every juror drawn commits and reveals its vote from `votes` (in draw order, each juror once however many
+/// seats it holds; `None`: commits 1 but never reveals), then the dispute is resolved and the jurors' released
+/// seats synced back into the draw; returns the ruling.
+pub(crate) async fn vote_and_resolve(net: &Net, dispute: U256, seats: &[Address], votes: &[Option<u8>]) -> U256 {
+    let mut jurors: Vec<Address> = Vec::new();
+    for juror in seats {
+        if !jurors.contains(juror) {
+            jurors.push(*juror);
+        }
+    }
     assert_eq!(jurors.len(), votes.len(), "one vote per juror");
     for (juror, vote) in jurors.iter().zip(votes) {
         commit(net, dispute, *juror, vote.unwrap_or(1)).await;
@@ -502,7 +530,11 @@ pub(crate) async fn vote_and_resolve(net: &Net, dispute: U256, jurors: &[Address
             reveal(net, dispute, *juror, *v).await;
         }
     }
-    resolve(net, dispute, votes.iter().any(Option::is_none)).await
+    let ruling = resolve(net, dispute, votes.iter().any(Option::is_none)).await;
+    for juror in &jurors {
+        sync_juror(net, *juror).await;
+    }
+    ruling
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -562,14 +594,34 @@ pub(crate) async fn update_profile(
     chain.send("updateProfile", call.into_transaction_request()).await.unwrap().transaction_hash
 }
 
-/// `operator` opts in or out as a verifier.
-pub(crate) async fn set_verifier(net: &Net, operator: &str, enabled: bool) -> B256 {
+/// `operator` deposits `wei` of juror stake into the JurorPool (it matures before it can be drawn).
+pub(crate) async fn deposit_juror_stake(net: &Net, operator: &str, wei: U256) -> B256 {
     let chain = owner(net, operator).await;
-    chain
-        .send("setVerifier", registry(net, &chain).setVerifier(enabled).into_transaction_request())
-        .await
-        .unwrap()
-        .transaction_hash
+    let tx = pool(net, &chain).deposit().value(wei).into_transaction_request();
+    chain.send("deposit juror stake", tx).await.unwrap().transaction_hash
+}
+
+/// `operator` asks `wei` of its juror stake out of the JurorPool.
+pub(crate) async fn request_juror_withdrawal(net: &Net, operator: &str, wei: U256) -> B256 {
+    let chain = owner(net, operator).await;
+    let tx = pool(net, &chain).requestWithdrawal(wei).into_transaction_request();
+    chain.send("requestWithdrawal", tx).await.unwrap().transaction_hash
+}
+
+/// Each seeded verifier keeps one seat (0.5 ETH of its 2 ETH juror stake): a juror drawn once has no seat left,
+/// so three seats are three distinct jurors, and votes can name them one by one.
+pub(crate) async fn one_seat_each(net: &Net) {
+    for i in 0..5 {
+        request_juror_withdrawal(net, &format!("verifier-{i}"), parse_ether("1.5").unwrap()).await;
+    }
+}
+
+/// `operator` withdraws its unbonded juror stake; returns the amount.
+pub(crate) async fn withdraw_juror_stake(net: &Net, operator: &str) -> U256 {
+    let chain = owner(net, operator).await;
+    let receipt =
+        chain.send("withdrawUnbonded", pool(net, &chain).withdrawUnbonded().into_transaction_request()).await.unwrap();
+    receipt.decoded_log::<JurorPool::JurorWithdrawn>().expect("JurorWithdrawn").amount
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -638,7 +690,6 @@ pub(crate) async fn set_authorised(net: &Net, account: Address, allowed: bool) -
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum RegistryParam {
     MinStake(U256),
-    MinVerifierStake(U256),
     UnbondingDelay(u64),
 }
 
@@ -647,10 +698,26 @@ pub(crate) async fn set_registry_param(net: &Net, param: RegistryParam) -> B256 
     let r = registry(net, &net.deployer);
     let tx = match param {
         RegistryParam::MinStake(v) => r.setMinStake(v).into_transaction_request(),
-        RegistryParam::MinVerifierStake(v) => r.setMinVerifierStake(v).into_transaction_request(),
         RegistryParam::UnbondingDelay(v) => r.setUnbondingDelay(v).into_transaction_request(),
     };
     net.deployer.send("set a registry parameter", tx).await.unwrap().transaction_hash
+}
+
+/// A named parameter of the JurorPool (seconds).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PoolParam {
+    Maturity(u64),
+    WithdrawalDelay(u64),
+}
+
+/// The owner sets one of the JurorPool's parameters.
+pub(crate) async fn set_pool_param(net: &Net, param: PoolParam) -> B256 {
+    let p = pool(net, &net.deployer);
+    let tx = match param {
+        PoolParam::Maturity(v) => p.setMaturity(v).into_transaction_request(),
+        PoolParam::WithdrawalDelay(v) => p.setWithdrawalDelay(v).into_transaction_request(),
+    };
+    net.deployer.send("set a pool parameter", tx).await.unwrap().transaction_hash
 }
 
 /// The owner pauses (or unpauses) `contract`: JobMarket, ModelRegistry or OperatorRegistry.
@@ -709,13 +776,16 @@ pub(crate) struct Story {
     pub(crate) job_wrong: U256,
     /// Challenged; one juror each way and one who never reveals: ruling 0, ArbitratorRefused.
     pub(crate) job_tied: U256,
-    /// Challenged while too few verifiers are eligible: NotEnoughJurors, ArbitratorRefused.
+    /// Challenged while too few seats are free: DrawDeferred, then retried, drawn and upheld.
     pub(crate) job_no_jurors: U256,
-    /// Disputes, in the same order: upheld, wrong, tied, no jurors.
+    /// Challenged, never drawn: the seed and the reseed lapse, DrawLapsed rules OperatorWrong.
+    pub(crate) job_lapsed: U256,
+    /// Disputes, in the same order: upheld, wrong, tied, no jurors, lapsed.
     pub(crate) dispute_upheld: U256,
     pub(crate) dispute_wrong: U256,
     pub(crate) dispute_tied: U256,
     pub(crate) dispute_no_jurors: U256,
+    pub(crate) dispute_lapsed: U256,
     /// The juror of the tied dispute who committed and never revealed (slashed).
     pub(crate) non_revealer: Address,
     /// The treasury JobMarket was switched to mid-story (the deployer before).
@@ -733,7 +803,7 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     let eu_us_jp = RegionMask::of([Region::Eu, Region::Us, Region::Jp]);
 
     // Governance first: every parameter event, pause/unpause, both ownership events.
-    for contract in ["JobMarket", "ModelRegistry", "OperatorRegistry", "ReexecutionCommittee"] {
+    for contract in ["JobMarket", "JurorPool", "ModelRegistry", "OperatorRegistry", "ReexecutionCommittee"] {
         boxed(transfer_ownership_to_self(net, contract)).await;
     }
     for contract in ["JobMarket", "ModelRegistry", "OperatorRegistry"] {
@@ -746,8 +816,9 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     boxed(set_arbitrable(net, net.address("JobMarket"), true)).await;
     boxed(set_authorised(net, net.address("JobMarket"), true)).await;
     boxed(set_registry_param(net, RegistryParam::MinStake(parse_ether("1.5").unwrap()))).await;
-    boxed(set_registry_param(net, RegistryParam::MinVerifierStake(parse_ether("1").unwrap()))).await;
     boxed(set_registry_param(net, RegistryParam::UnbondingDelay(2 * 86_400))).await;
+    boxed(set_pool_param(net, PoolParam::Maturity(5400))).await; // still above claim timeout + window (70 min)
+    boxed(set_pool_param(net, PoolParam::WithdrawalDelay(86_400 / 2))).await;
 
     // Models: ETH with an ETH licence (two versions, terms updated), DUSD with a DUSD licence.
     let mut eth_listing = Listing {
@@ -818,6 +889,8 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     let job_cancelled = boxed(request_job(net, "buyer", &Request { deadline_in: 120, ..eth_job(3) })).await;
     boxed(cancel_expired(net, job_cancelled)).await;
 
+    boxed(one_seat_each(net)).await;
+
     // Upheld, after a reseed (the seed block fell out of reach), with evidence from both sides.
     let job_upheld = boxed(request_job(net, "buyer", &eth_job(4))).await;
     boxed(claim_and_submit(net, "operator-0", job_upheld, 0x04)).await;
@@ -825,38 +898,58 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     boxed(submit_evidence(net, "buyer", job_upheld, "ipfs://bafkreievidencebuyer")).await;
     boxed(submit_evidence(net, "operator-0", job_upheld, "ipfs://bafkreievidenceoperator")).await;
     boxed(reseed(net, dispute_upheld)).await;
-    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_upheld)).await else { panic!("five verifiers are eligible") };
+    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_upheld)).await else { panic!("five seats are free") };
     let ruling = boxed(vote_and_resolve(net, dispute_upheld, &jurors, &[Some(1), Some(1), Some(1)])).await;
     assert_eq!(ruling, U256::from(1));
 
-    // Operator wrong: operator-1's bond slashed, part burned, the challenger paid.
+    // Operator wrong (operator-1's bond slashed, part burned, the challenger paid), opened together with a
+    // dispute that finds too few seats: the wrong one's draw locks three of the five, the other waits, and
+    // once the first is resolved and its jurors' seats synced back, a retry draws it (ruled acceptable).
     let job_wrong = boxed(request_job(net, "buyer", &eth_job(5))).await;
     boxed(claim_and_submit(net, "operator-1", job_wrong, 0x05)).await;
+    let job_no_jurors = boxed(request_job(net, "buyer", &eth_job(7))).await;
+    boxed(claim_and_submit(net, "operator-1", job_no_jurors, 0x07)).await;
     let dispute_wrong = boxed(challenge(net, "buyer", job_wrong)).await;
-    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_wrong)).await else { panic!("five verifiers are eligible") };
+    let dispute_no_jurors = boxed(challenge(net, "buyer", job_no_jurors)).await;
+    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_wrong)).await else { panic!("five seats are free") };
+    assert_eq!(boxed(draw(net, dispute_no_jurors)).await, Drawn::Deferred(U256::from(2)));
     let ruling = boxed(vote_and_resolve(net, dispute_wrong, &jurors, &[Some(2), Some(2), Some(2)])).await;
     assert_eq!(ruling, U256::from(2));
+    boxed(retry(net, dispute_no_jurors)).await;
+    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_no_jurors)).await else { panic!("five seats again") };
+    let ruling = boxed(vote_and_resolve(net, dispute_no_jurors, &jurors, &[Some(1), Some(1), Some(1)])).await;
+    assert_eq!(ruling, U256::from(1));
 
     // A tie (one juror never reveals and is slashed): ruling 0, refused.
     let job_tied = boxed(request_job(net, "buyer", &eth_job(6))).await;
     boxed(claim_and_submit(net, "operator-0", job_tied, 0x06)).await;
     let dispute_tied = boxed(challenge(net, "buyer", job_tied)).await;
-    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_tied)).await else { panic!("five verifiers are eligible") };
+    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_tied)).await else { panic!("five seats are free") };
     let ruling = boxed(vote_and_resolve(net, dispute_tied, &jurors, &[Some(1), Some(2), None])).await;
     assert_eq!(ruling, U256::ZERO);
     let non_revealer = jurors[2];
 
-    // Too few eligible verifiers: three of five opt out; refused at the draw.
-    let job_no_jurors = boxed(request_job(net, "buyer", &eth_job(7))).await;
-    boxed(claim_and_submit(net, "operator-1", job_no_jurors, 0x07)).await;
-    let dispute_no_jurors = boxed(challenge(net, "buyer", job_no_jurors)).await;
-    for v in ["verifier-0", "verifier-1", "verifier-2"] {
-        boxed(set_verifier(net, v, false)).await;
-    }
-    assert_eq!(boxed(draw(net, dispute_no_jurors)).await, Drawn::NotEnough(U256::from(2)));
-    for v in ["verifier-0", "verifier-1", "verifier-2"] {
-        boxed(set_verifier(net, v, true)).await;
-    }
+    // Nobody draws: the seed lapses, the one reseed lapses too, and the draw rules against the accused.
+    let job_lapsed = boxed(request_job(net, "buyer", &eth_job(9))).await;
+    boxed(claim_and_submit(net, "operator-0", job_lapsed, 0x09)).await;
+    let dispute_lapsed = boxed(challenge(net, "buyer", job_lapsed)).await;
+    boxed(reseed(net, dispute_lapsed)).await;
+    boxed(mine(net, SEED_LAPSE_BLOCKS)).await;
+    let c = committee(net, &net.deployer);
+    let receipt = net.deployer.send("draw", c.draw(dispute_lapsed).into_transaction_request()).await.unwrap();
+    receipt.decoded_log::<ReexecutionCommittee::DrawLapsed>().expect("DrawLapsed");
+
+    // The silent juror takes the rest of its juror stake out and, after the delay, withdraws it all.
+    let silent = label_of(non_revealer);
+    let left = JurorPool::new(net.address("JurorPool"), net.deployer.provider().clone())
+        .jurorInfo(non_revealer)
+        .call()
+        .await
+        .unwrap()
+        .stake;
+    boxed(request_juror_withdrawal(net, silent, U256::from(left))).await;
+    boxed(advance(net, 86_400)).await;
+    boxed(withdraw_juror_stake(net, silent)).await;
 
     // A new treasury (the claim penalties so far went to the deployer); one more release credits it.
     let new_treasury = addr("treasury-2");
@@ -899,10 +992,12 @@ pub(crate) async fn full_story(net: &Net) -> Story {
         job_wrong,
         job_tied,
         job_no_jurors,
+        job_lapsed,
         dispute_upheld,
         dispute_wrong,
         dispute_tied,
         dispute_no_jurors,
+        dispute_lapsed,
         non_revealer,
         new_treasury,
         restaked,

@@ -13,7 +13,7 @@ use alloy::{
     rpc::types::{Filter, TransactionReceipt, TransactionRequest},
     signers::local::PrivateKeySigner,
 };
-use cairn_bindings::{DevToken, JobMarket, ModelRegistry, OperatorRegistry};
+use cairn_bindings::{DevToken, JobMarket, JurorPool, ModelRegistry, OperatorRegistry};
 use cairn_deploy::seed::{devnet_key, devnet_signer_key};
 use cairn_protocol::{ModelManifest, Region, RegionMask, Runtime, typed};
 use futures_util::{StreamExt, stream};
@@ -167,6 +167,7 @@ pub(crate) struct Gen {
     p: DynProvider,
     chain_id: u64,
     registry: Address,
+    pool: Address,
     market: Address,
     token: Address,
     keys: Arc<HashMap<Address, EthereumWallet>>,
@@ -237,6 +238,7 @@ impl Gen {
         Self {
             chain_id: net.deployer.chain_id(),
             registry: net.address("OperatorRegistry"),
+            pool: net.address("JurorPool"),
             market: net.address("JobMarket"),
             token: net.address("DevToken"),
             keys: Arc::new(keys),
@@ -274,15 +276,18 @@ impl Gen {
                 );
                 ("updateProfile", call.into_transaction_request(), 300_000)
             }
-            // Verifiers only: operators stay out of the verifier set, which has a size limit.
+            // Verifiers' juror stake: a small deposit, or a small withdrawal out of their 2 ETH (both always
+            // succeed; each syncs the juror's tree leaf when no draw is pending).
             6..=7 => {
                 let verifier = self.stakers[rng.range(3, 7) as usize];
-                let tx = registry.setVerifier(rng.chance(50)).into_transaction_request();
-                return Action {
-                    what: "setVerifier",
-                    from: verifier,
-                    tx: tx.with_to(self.registry).with_gas_limit(250_000),
+                let pool = JurorPool::new(self.pool, &self.p);
+                let wei = U256::from(rng.range(1, 1_000_000_000));
+                let (what, tx) = if rng.chance(50) {
+                    ("deposit", pool.deposit().value(wei).into_transaction_request())
+                } else {
+                    ("requestWithdrawal", pool.requestWithdrawal(wei).into_transaction_request())
                 };
+                return Action { what, from: verifier, tx: tx.with_to(self.pool).with_gas_limit(300_000) };
             }
             _ => return self.request_job(rng),
         };

@@ -1,4 +1,4 @@
-//! The whole market lifecycle, indexed: after [`drive::full_story`] every event type of the four contracts'
+//! The whole market lifecycle, indexed: after [`drive::full_story`] every event type of the five contracts'
 //! ABIs that any code path emits is stored decoded and lands in its projection, whose values equal the
 //! contracts' own views wherever a view exists (jobs, models, licences, operators, disputes, every pull
 //! balance, every parameter); and a re-index from the raw events rebuilds identical projection tables.
@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use alloy::primitives::{Address, U256, utils::parse_ether};
-use cairn_bindings::{JobMarket, ModelRegistry, OperatorRegistry, ReexecutionCommittee};
+use cairn_bindings::{JobMarket, JurorPool, ModelRegistry, OperatorRegistry, ReexecutionCommittee};
 use cairn_indexer::{
     decode::{Decoder, INDEXED_CONTRACTS},
     entity::{Balance, Dispute, Job, License, Model, ModelVersion, Operator, Param},
@@ -35,7 +35,7 @@ const JOB_STATES: &[&str] =
     &["None", "Requested", "Claimed", "Submitted", "Disputed", "Finalized", "Cancelled", "Resolved"];
 const CLOSE_REASONS: &[&str] =
     &["Open", "Finalized", "Expired", "OperatorUpheld", "OperatorWrong", "ArbitratorRefused"];
-const PHASES: &[&str] = &["None", "Created", "Drawn", "Ruled"];
+const PHASES: &[&str] = &["None", "Created", "Drawn", "Ruled", "Waiting"];
 
 fn a(x: Address) -> String {
     x.to_string().to_lowercase()
@@ -121,7 +121,7 @@ async fn every_event_of_the_market_lands_in_its_projection() {
     let pool = follower.store().pool();
     let p = net.deployer.provider();
 
-    // 1. Every event type of the four ABIs is stored, decoded, except those no code path emits.
+    // 1. Every event type of the five ABIs is stored, decoded, except those no code path emits.
     let undecoded: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE error IS NOT NULL").fetch_one(pool).await.unwrap();
     assert_eq!(undecoded, 0, "every log decodes");
@@ -228,7 +228,8 @@ async fn every_event_of_the_market_lands_in_its_projection() {
         (story.job_upheld, "OperatorUpheld", parse_ether("0.025").unwrap()),
         (story.job_wrong, "OperatorWrong", parse_ether("0.01").unwrap()),
         (story.job_tied, "ArbitratorRefused", U256::ZERO),
-        (story.job_no_jurors, "ArbitratorRefused", U256::ZERO),
+        (story.job_no_jurors, "OperatorUpheld", parse_ether("0.025").unwrap()),
+        (story.job_lapsed, "OperatorWrong", parse_ether("0.01").unwrap()),
     ] {
         let (s, j) = states(job).await;
         assert_eq!(s, ["Requested", "Claimed", "Submitted", "Disputed", "Resolved"], "job {job}");
@@ -308,9 +309,11 @@ async fn every_event_of_the_market_lands_in_its_projection() {
     assert_eq!(history_expiries.len(), 2);
     assert_eq!(history_expiries[1] - history_expiries[0], 30 * 86_400, "the second purchase extends the first");
 
-    // 5. Operators: stake, locks, unbonding, signer, profile, verifier flag and the contract's counters equal
-    //    the registry's; the counters the events alone give are as driven.
+    // 5. Operators: stake, locks, unbonding, signer, profile and the contract's counters equal the registry's;
+    //    juror stake, locks, seats and withdrawals equal the pool's; the counters the events alone give are as
+    //    driven.
     let operators_view = OperatorRegistry::new(net.address("OperatorRegistry"), p);
+    let pool_view = JurorPool::new(net.address("JurorPool"), p);
     let operators: BTreeMap<String, Operator> = current(pool, "operators").await;
     assert_eq!(operators.len(), drive::STAKED.len());
     for (id, o) in &operators {
@@ -321,9 +324,28 @@ async fn every_event_of_the_market_lands_in_its_projection() {
             "operator {id}"
         );
         assert_eq!(o.unbonding_ready_at, v.unbondingReadyAt, "operator {id}");
+        assert_eq!((o.signer.as_str(), o.region), (a(v.signer).as_str(), v.region), "operator {id}");
+        let address: Address = id.parse().unwrap();
+        let j = pool_view.jurorInfo(address).call().await.unwrap();
+        let seats = pool_view.seatsOf(address).call().await.unwrap();
         assert_eq!(
-            (o.signer.as_str(), o.region, o.verifier),
-            (a(v.signer).as_str(), v.region, v.verifier),
+            (wei(&o.juror.stake), wei(&o.juror.locked), U256::from(o.juror.seats)),
+            (U256::from(j.stake), U256::from(j.locked), seats),
+            "juror {id}"
+        );
+        assert_eq!(
+            (
+                wei(&o.juror.pending),
+                wei(&o.juror.withdrawal_requested),
+                wei(&o.juror.unbonding),
+                o.juror.unbonding_ends
+            ),
+            (U256::from(j.pendingDeposit), U256::from(j.withdrawalRequested), U256::from(j.unbonding), j.unbondingEnds),
+            "juror {id}"
+        );
+        assert_eq!(
+            o.verifier,
+            j.stake != alloy::primitives::Uint::ZERO || j.pendingDeposit != alloy::primitives::Uint::ZERO,
             "operator {id}"
         );
         assert_eq!(
@@ -338,13 +360,18 @@ async fn every_event_of_the_market_lands_in_its_projection() {
     let o0 = op("operator-0");
     assert_eq!(
         (o0.claims, o0.claims_released, o0.claim_timeouts, o0.submitted, o0.completed, o0.challenged, o0.upheld),
-        (4, 1, 0, 3, 1, 2, 1)
+        (5, 1, 0, 4, 1, 3, 1)
     );
-    assert_eq!((o0.slashes, wei(&o0.slashed), wei(&o0.penalties)), (1, penalty, penalty));
+    let bond = parse_ether("0.02").unwrap(); // of a 0.1 ETH job (20%)
+    assert_eq!(
+        (o0.slashes, wei(&o0.slashed), wei(&o0.penalties)),
+        (2, penalty + bond, penalty),
+        "the lapsed job's bond"
+    );
     let o1 = op("operator-1");
     assert_eq!(
         (o1.claims, o1.claims_released, o1.claim_timeouts, o1.submitted, o1.completed, o1.challenged, o1.upheld),
-        (4, 0, 1, 3, 1, 2, 0)
+        (4, 0, 1, 3, 1, 2, 1)
     );
     assert_eq!((o1.slashes, wei(&o1.penalties), o1.disputes_lost), (2, penalty, 1));
     assert_eq!(wei(&o1.slashed), penalty + parse_ether("0.02").unwrap(), "a timeout penalty and a whole bond");
@@ -359,10 +386,15 @@ async fn every_event_of_the_market_lands_in_its_projection() {
     );
     assert!(o2_history.iter().any(|o| wei(&o.unbonding) == parse_ether("0.5").unwrap()), "unbonding shown");
     let slashed_juror = &operators[&a(story.non_revealer)];
-    assert_eq!((slashed_juror.slashes, wei(&slashed_juror.slashed)), (1, parse_ether("0.2").unwrap()));
-    for v in ["verifier-0", "verifier-1", "verifier-2"] {
-        let flags = runs(history::<Operator>(pool, "operators", &a(addr(v))).await.iter().map(|o| o.verifier));
-        assert_eq!(flags, [false, true, false, true], "{v}: registered, opted in, out, in again");
+    assert_eq!((slashed_juror.slashes, wei(&slashed_juror.juror.slashed)), (0, parse_ether("0.2").unwrap()));
+    for i in 0..5 {
+        let v = addr(&format!("verifier-{i}"));
+        let flags = runs(history::<Operator>(pool, "operators", &a(v)).await.iter().map(|o| o.verifier));
+        if v == story.non_revealer {
+            assert_eq!(flags, [false, true, false], "verifier-{i}: registered, deposited, withdrew it all");
+        } else {
+            assert_eq!(flags, [false, true], "verifier-{i}: registered, deposited");
+        }
     }
 
     // 6. Disputes: phase, deadlines and jurors equal the committee's; votes, rulings, evidence as driven.
@@ -374,7 +406,16 @@ async fn every_event_of_the_market_lands_in_its_projection() {
         assert_eq!(d.phase, PHASES[usize::from(info.phase)], "dispute {id}");
         assert_eq!((d.commit_deadline, d.reveal_deadline), (info.commitDeadline, info.revealDeadline), "dispute {id}");
         let jurors: Vec<String> = committee.jurorsOf(wei(id)).call().await.unwrap().iter().map(|j| a(*j)).collect();
-        assert_eq!(d.jurors, jurors, "dispute {id}");
+        let mut distinct: Vec<String> = Vec::new();
+        for seat in &d.jurors {
+            if !distinct.contains(seat) {
+                distinct.push(seat.clone());
+            }
+            let held = committee.seatsOf(wei(id), seat.parse().unwrap()).call().await.unwrap();
+            assert_eq!(U256::from(d.jurors.iter().filter(|s| *s == seat).count()), held, "dispute {id} seats");
+        }
+        assert_eq!(distinct, jurors, "dispute {id}");
+        assert_eq!(d.seats, 3, "dispute {id}");
         assert_eq!(d.arbitrable, a(net.address("JobMarket")));
         let job = d.job_id.as_deref().expect("every dispute here has a job");
         assert_eq!(market.jobOfDispute(wei(id)).call().await.unwrap(), wei(job));
@@ -386,6 +427,12 @@ async fn every_event_of_the_market_lands_in_its_projection() {
             assert_eq!(vote.commitment, expected, "dispute {id} juror {juror}");
         }
     }
+    // Every seat a juror was drawn for is counted on the juror.
+    for (id, o) in &operators {
+        let seats = disputes.values().flat_map(|d| &d.jurors).filter(|j| *j == id).count() as u64;
+        assert_eq!(o.juror.seats_drawn, seats, "operator {id}");
+    }
+    assert!(operators[&a(story.non_revealer)].juror.seats_drawn >= 1);
     let dispute = |id: U256| disputes[&id.to_string()].clone();
     let upheld = dispute(story.dispute_upheld);
     assert_eq!((upheld.ruling, upheld.votes_acceptable, upheld.votes_not_acceptable), (Some(1), 3, 0));
@@ -410,8 +457,30 @@ async fn every_event_of_the_market_lands_in_its_projection() {
     let silent = &tied.votes[&a(story.non_revealer)];
     assert!(silent.commitment.is_some() && silent.vote.is_none(), "committed, never revealed");
     let none = dispute(story.dispute_no_jurors);
-    assert_eq!((none.phase.as_str(), none.ruling, none.not_enough_jurors.as_deref()), ("Ruled", Some(0), Some("2")));
-    assert!(none.jurors.is_empty() && none.ruled_at.is_some());
+    assert_eq!(
+        (none.phase.as_str(), none.ruling, none.deferrals.as_slice()),
+        ("Ruled", Some(1), &["2".to_string()][..])
+    );
+    assert_eq!((none.retries.len(), none.draws, none.jurors.len()), (1, 1, 3));
+    let phases = runs(
+        history::<Dispute>(pool, "disputes", &story.dispute_no_jurors.to_string())
+            .await
+            .iter()
+            .map(|d| d.phase.clone()),
+    );
+    assert_eq!(phases, ["Created", "Waiting", "Created", "Drawn", "Ruled"]);
+    let keeper = none.keeper.as_ref().expect("the drawer was paid");
+    assert_eq!(
+        (keeper.keeper.as_str(), wei(&keeper.amount)),
+        (a(net.deployer.account()).as_str(), parse_ether("0.001").unwrap())
+    );
+    let lapsed = dispute(story.dispute_lapsed);
+    assert_eq!(
+        (lapsed.phase.as_str(), lapsed.ruling, lapsed.lapsed, lapsed.reseeds.len()),
+        ("Ruled", Some(2), true, 1)
+    );
+    assert!(lapsed.jurors.is_empty() && lapsed.keeper.is_none());
+    assert_eq!(lapsed.accused, Some(a(addr("operator-0"))));
 
     // 7. Pull balances: every (contract, account, token) row equals the contract's balanceOf.
     let balances: BTreeMap<String, Balance> = current(pool, "balances").await;
@@ -462,16 +531,22 @@ async fn every_event_of_the_market_lands_in_its_projection() {
         value("ReexecutionCommittee/params"),
         serde_json::json!({
             "jurors": cp.jurors, "fee": cp.fee.to_string(), "commitPeriod": cp.commitPeriod, "revealPeriod": cp.revealPeriod,
-            "jurorLock": cp.jurorLock.to_string(), "nonRevealPenalty": cp.nonRevealPenalty.to_string(),
+            "keeperReward": cp.keeperReward.to_string(), "nonRevealPenalty": cp.nonRevealPenalty.to_string(),
         })
     );
     for (name, on_chain) in [
         ("minStake", operators_view.minStake().call().await.unwrap()),
-        ("minVerifierStake", operators_view.minVerifierStake().call().await.unwrap()),
         ("unbondingDelay", U256::from(operators_view.unbondingDelay().call().await.unwrap())),
     ] {
         assert_eq!(value(&format!("OperatorRegistry/{name}"))["newValue"], on_chain.to_string(), "{name}");
     }
+    for (name, on_chain) in [
+        ("maturity", pool_view.maturity().call().await.unwrap()),
+        ("withdrawalDelay", pool_view.withdrawalDelay().call().await.unwrap()),
+    ] {
+        assert_eq!(value(&format!("JurorPool/{name}"))["newValue"], on_chain.to_string(), "{name}");
+    }
+    assert_eq!(value("JurorPool/committee")["committee"], a(net.address("ReexecutionCommittee")));
     let jm = a(net.address("JobMarket"));
     assert_eq!(value(&format!("OperatorRegistry/authorised/{jm}"))["allowed"], true);
     assert_eq!(value(&format!("ReexecutionCommittee/arbitrable/{jm}"))["allowed"], true);
@@ -487,7 +562,7 @@ async fn every_event_of_the_market_lands_in_its_projection() {
             a(ownable.pendingOwner().call().await.unwrap()),
             "{contract}"
         );
-        if *contract != "ReexecutionCommittee" {
+        if !["ReexecutionCommittee", "JurorPool"].contains(contract) {
             assert_eq!(
                 value(&format!("{contract}/paused"))["paused"],
                 ownable.paused().call().await.unwrap(),

@@ -112,7 +112,7 @@ mod tests {
 
     #[test]
     fn the_cairn_contracts_declare_their_version_and_the_others_do_not() {
-        for name in ["OperatorRegistry", "ReexecutionCommittee", "ModelRegistry", "JobMarket"] {
+        for name in ["OperatorRegistry", "JurorPool", "ReexecutionCommittee", "ModelRegistry", "JobMarket"] {
             assert!(declares_interface_version(name), "{name}");
         }
         for name in ["BlockhashRandomness", "DevToken", "NoSuchContract"] {

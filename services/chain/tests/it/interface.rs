@@ -28,8 +28,7 @@ async fn the_on_chain_check_accepts_this_version_and_names_any_other() {
     let p = chain.provider().clone();
 
     // A real Cairn contract of the version this client speaks.
-    let tx = OperatorRegistry::deploy_builder(&p, me, parse_ether("1").unwrap(), parse_ether("1").unwrap(), 60)
-        .into_transaction_request();
+    let tx = OperatorRegistry::deploy_builder(&p, me, parse_ether("1").unwrap(), 60).into_transaction_request();
     let registry = chain.deploy("OperatorRegistry", tx).await.unwrap().address;
     assert_eq!(chain.interface_version("OperatorRegistry", registry).await.unwrap(), Some(INTERFACE_VERSION));
     chain.expect_interface_version("OperatorRegistry", registry).await.unwrap();

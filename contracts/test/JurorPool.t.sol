@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {JurorPool} from "../src/JurorPool.sol";
+import {OperatorRegistry} from "../src/OperatorRegistry.sol";
+import {ICairnCommon} from "../src/interfaces/ICairnCommon.sol";
+import {IJurorPool} from "../src/interfaces/IJurorPool.sol";
+import {IOperatorRegistry} from "../src/interfaces/IOperatorRegistry.sol";
+import {IReexecutionCommittee} from "../src/interfaces/IReexecutionCommittee.sol";
+import {Test} from "./utils/Test.sol";
+
+/// @notice The juror pool on its own, with this test contract as its committee (it answers `awaitingDraw`):
+/// deposits and maturity, the freeze while a draw is pending, seats as whole multiples of seatSize,
+/// withdrawals that stay lockable until applied, draws with replacement and exclusions, settlement from the
+/// released seats only, governance, and the ETH it holds to the wei.
+contract JurorPoolTest is Test {
+    OperatorRegistry internal operators;
+    JurorPool internal pool;
+    address internal owner = address(0xA11CE);
+    address internal a = address(0x1A);
+    address internal b = address(0x1B);
+    address internal c = address(0x1C);
+    address internal stranger = address(0x5757);
+
+    uint256 internal constant SEAT = 0.5 ether;
+    uint64 internal constant MATURITY = 2 hours;
+    uint64 internal constant DELAY = 1 days;
+
+    /// @dev Disputes this "committee" says await their draw.
+    uint256 public awaitingDraw;
+
+    function setUp() public {
+        vm.warp(1_800_000_000);
+        operators = new OperatorRegistry(owner, 1 ether, 1 days);
+        pool = new JurorPool(owner, operators, SEAT, MATURITY, DELAY);
+        vm.prank(owner);
+        pool.setCommittee(IReexecutionCommittee(address(this)));
+        address[3] memory who = [a, b, c];
+        for (uint256 i = 0; i < 3; ++i) {
+            vm.deal(who[i], 100 ether);
+            vm.prank(who[i]);
+            operators.register{value: 1 ether}(who[i], 0, bytes32(0), bytes32(0), "");
+        }
+        vm.deal(stranger, 10 ether);
+    }
+
+    /// @dev Accepts slashes sent to this committee.
+    receive() external payable {}
+
+    function _join(address who, uint256 amount) internal {
+        vm.prank(who);
+        pool.deposit{value: amount}();
+        vm.warp(block.timestamp + MATURITY);
+        assertTrue(pool.sync(who), "synced");
+    }
+
+    function _assertHeld() internal view {
+        assertEq(address(pool).balance, pool.totalHeld(), "held = owed");
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                             DEPOSIT, MATURITY
+    //////////////////////////////////////////////////////////////*/
+
+    function test_ADepositEntersTheTreeOnlyAfterMaturityInWholeSeats() public {
+        vm.expectEmit(address(pool));
+        emit IJurorPool.JurorDeposited(a, 1.3 ether, 1.3 ether, uint64(block.timestamp) + MATURITY);
+        vm.prank(a);
+        pool.deposit{value: 1.3 ether}();
+        assertEq(pool.seatsOf(a), 0, "not yet mature");
+        vm.warp(block.timestamp + MATURITY - 1);
+        pool.sync(a);
+        assertEq(pool.seatsOf(a), 0, "one second short");
+        assertEq(pool.jurorInfo(a).pendingDeposit, 1.3 ether, "still pending");
+        vm.warp(block.timestamp + 1);
+        vm.expectEmit(address(pool));
+        emit IJurorPool.JurorSynced(a, 1.3 ether, 0, 2, 0, 0, 0, 0);
+        pool.sync(a);
+        assertEq(pool.seatsOf(a), 2, "1.3 ETH = two whole seats of 0.5");
+        assertEq(pool.freeSeats(), 2, "capacity");
+        assertEq(pool.jurorCount(), 1, "one juror");
+        assertEq(pool.jurorInfo(a).depositedAt, block.timestamp - MATURITY, "the deposit's own time");
+        _assertHeld();
+    }
+
+    /// @dev A new deposit restarts the clock of the whole pending lot (never lets young stake in early).
+    function test_ATopUpRestartsThePendingLot() public {
+        vm.prank(a);
+        pool.deposit{value: 1 ether}();
+        vm.warp(block.timestamp + MATURITY - 10);
+        vm.prank(a);
+        pool.deposit{value: 1 ether}();
+        vm.warp(block.timestamp + 10);
+        pool.sync(a);
+        assertEq(pool.seatsOf(a), 0, "the lot is as young as its last deposit");
+        vm.warp(block.timestamp + MATURITY);
+        pool.sync(a);
+        assertEq(pool.seatsOf(a), 4, "both deposits in");
+    }
+
+    function test_RevertWhen_DepositByAStrangerOrOfZero() public {
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.NotRegisteredOperator.selector, stranger));
+        pool.deposit{value: 1 ether}();
+        vm.prank(a);
+        vm.expectRevert(IJurorPool.ZeroAmount.selector);
+        pool.deposit{value: 0}();
+        assertEq(pool.totalHeld(), 0, "nothing held");
+    }
+
+    /// @dev Issue #12, finding 6: no cap on the number of jurors, and splitting stake gains no seat.
+    function test_ManyJurorsAndSplittingGainsNothing() public {
+        for (uint256 i = 0; i < 300; ++i) {
+            address j = address(uint160(0x10000 + i));
+            vm.deal(j, 2 ether);
+            vm.startPrank(j);
+            operators.register{value: 1 ether}(j, 0, bytes32(0), bytes32(0), "");
+            pool.deposit{value: 0.95 ether}();
+            vm.stopPrank();
+        }
+        vm.prank(a);
+        pool.deposit{value: 1.9 ether}();
+        vm.warp(block.timestamp + MATURITY);
+        for (uint256 i = 0; i < 300; ++i) {
+            pool.sync(address(uint160(0x10000 + i)));
+        }
+        pool.sync(a);
+        assertEq(pool.jurorCount(), 301, "no cap");
+        assertEq(pool.seatsOf(a), 3, "1.9 ETH in one address: 3 seats");
+        assertEq(pool.seatsOf(address(0x10000)), 1, "0.95 ETH: 1 seat, so two such addresses hold 2 < 3");
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 FREEZE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Issue #12, finding 2: while a dispute awaits its draw no change reaches the tree (deposit,
+    /// withdrawal, released seats), and governance cannot change who may sit.
+    function test_NothingMovesTheTreeWhileADrawIsPending() public {
+        _join(a, 1 ether);
+        _join(b, 1 ether);
+        awaitingDraw = 1;
+        vm.prank(a);
+        pool.deposit{value: 1 ether}();
+        vm.warp(block.timestamp + MATURITY);
+        assertTrue(!pool.sync(a), "frozen");
+        vm.prank(b);
+        pool.requestWithdrawal(1 ether);
+        assertEq(pool.seatsOf(a), 2, "a's deposit waits");
+        assertEq(pool.seatsOf(b), 2, "b's withdrawal waits, still lockable");
+        assertEq(pool.freeSeats(), 4, "the tree as it was");
+        vm.prank(owner);
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.Frozen.selector, 1));
+        pool.setMaturity(0);
+        // b's seats can still be drawn and locked while its withdrawal waits.
+        address[] memory seats =
+            pool.drawSeats(1, keccak256("seed"), 4, address(0), address(0), uint64(block.timestamp));
+        assertEq(seats.length, 4, "four seats");
+        assertEq(pool.jurorInfo(b).locked, 1 ether, "b's seats locked");
+        awaitingDraw = 0;
+        pool.sync(b);
+        assertEq(pool.jurorInfo(b).unbonding, 0, "locked stake does not leave");
+        assertEq(pool.jurorInfo(b).withdrawalRequested, 1 ether, "still asked");
+        assertEq(pool.seatsOf(b), 0, "no new seats while leaving");
+        pool.settle(b, 1 ether, 0, address(0));
+        pool.sync(b);
+        assertEq(pool.jurorInfo(b).unbonding, 1 ether, "released stake leaves");
+        assertEq(pool.jurorInfo(b).stake, 0, "nothing left");
+        pool.sync(a);
+        assertEq(pool.seatsOf(a), 2, "a's two new seats; its two old ones still locked");
+        _assertHeld();
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               WITHDRAWAL
+    //////////////////////////////////////////////////////////////*/
+
+    function test_WithdrawalTakesPendingFirstThenWaitsForTheDelay() public {
+        _join(a, 1 ether);
+        vm.prank(a);
+        pool.deposit{value: 0.4 ether}();
+        vm.expectEmit(address(pool));
+        emit IJurorPool.JurorWithdrawalRequested(a, 0.9 ether, 0, 0.5 ether, 0.4 ether, uint64(block.timestamp) + DELAY);
+        vm.prank(a);
+        pool.requestWithdrawal(0.9 ether); // 0.4 pending leaves at once, 0.5 from the stake at the sync
+        IJurorPool.Juror memory j = pool.jurorInfo(a);
+        assertEq(j.pendingDeposit, 0, "pending taken first");
+        assertEq(j.stake, 0.5 ether, "applied at once (not frozen)");
+        assertEq(j.unbonding, 0.9 ether, "both parts unbonding");
+        assertEq(pool.seatsOf(a), 1, "one seat left");
+        vm.prank(a);
+        vm.expectRevert(
+            abi.encodeWithSelector(IJurorPool.UnbondingNotReady.selector, a, j.unbondingEnds, block.timestamp)
+        );
+        pool.withdrawUnbonded();
+        vm.warp(j.unbondingEnds);
+        uint256 before = a.balance;
+        vm.expectEmit(address(pool));
+        emit IJurorPool.JurorWithdrawn(a, 0.9 ether);
+        vm.prank(a);
+        pool.withdrawUnbonded();
+        assertEq(a.balance, before + 0.9 ether, "paid");
+        vm.prank(a);
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.NothingUnbonding.selector, a));
+        pool.withdrawUnbonded();
+        _assertHeld();
+    }
+
+    function test_RevertWhen_WithdrawingMoreThanHeldOrZero() public {
+        _join(a, 1 ether);
+        vm.prank(a);
+        pool.requestWithdrawal(0.3 ether);
+        vm.prank(a);
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.WithdrawalTooLarge.selector, a, 0.7 ether, 0.7 ether + 1));
+        pool.requestWithdrawal(0.7 ether + 1);
+        vm.prank(a);
+        vm.expectRevert(IJurorPool.ZeroAmount.selector);
+        pool.requestWithdrawal(0);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  DRAW
+    //////////////////////////////////////////////////////////////*/
+
+    function test_DrawLocksOneSeatPerPickAndSkipsTheParties() public {
+        _join(a, 5 ether);
+        _join(b, 0.5 ether);
+        _join(c, 0.5 ether);
+        address[] memory seats = pool.drawSeats(7, keccak256("s"), 3, b, c, uint64(block.timestamp));
+        for (uint256 i = 0; i < 3; ++i) {
+            assertEq(seats[i], a, "only a may sit: b and c are the parties");
+        }
+        assertEq(pool.jurorInfo(a).locked, 3 * SEAT, "a seat's stake locked per pick");
+        assertEq(pool.seatsOf(a), 7, "ten seats less three");
+        assertEq(pool.freeSeats(), 9, "capacity less three");
+        // With replacement and no parties excluded, the three seats lock three seats' worth in all.
+        seats = pool.drawSeats(8, keccak256("t"), 3, address(0), address(0), uint64(block.timestamp));
+        uint256 locked = pool.jurorInfo(a).locked + pool.jurorInfo(b).locked + pool.jurorInfo(c).locked;
+        assertEq(locked, 6 * SEAT, "six seats locked in all");
+        assertEq(pool.freeSeats(), 6, "capacity less six");
+    }
+
+    function test_RevertWhen_SeatsCannotBeFilled() public {
+        _join(a, 5 ether);
+        _join(c, 0.5 ether);
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.NotEnoughSeats.selector, 11, 12));
+        pool.drawSeats(1, keccak256("s"), 12, address(0), address(0), uint64(block.timestamp));
+        // Two seats with a, the accused, excluded: c's one seat at most, then a seat fails (which one depends
+        // on the seed), and nothing stays locked.
+        vm.expectPartialRevert(IJurorPool.SeatUnfilled.selector);
+        pool.drawSeats(1, keccak256("s"), 2, a, address(0), uint64(block.timestamp));
+        assertEq(pool.jurorInfo(c).locked, 0, "reverted whole");
+        assertEq(pool.freeSeats(), 11, "tree unchanged");
+    }
+
+    /// @dev Issue #12, finding 2: stake younger than the dispute by less than `maturity` never sits on it,
+    /// even in a retried draw long after.
+    function test_StakeYoungerThanTheDisputeNeverSits() public {
+        _join(a, 5 ether);
+        uint64 openedAt = uint64(block.timestamp);
+        vm.warp(block.timestamp + 1);
+        _join(b, 5 ether); // deposited after the dispute opened
+        for (uint256 n = 0; n < 20; ++n) {
+            address[] memory seats = pool.drawSeats(n, keccak256(abi.encode(n)), 1, address(0), address(0), openedAt);
+            assertEq(seats[0], a, "only a's old stake");
+            pool.settle(a, SEAT, 0, address(0));
+            pool.sync(a);
+        }
+        // A dispute opened `maturity` after b's deposit may seat b.
+        bool bSat;
+        for (uint256 n = 0; n < 20 && !bSat; ++n) {
+            address[] memory seats = pool.drawSeats(
+                n, keccak256(abi.encode("later", n)), 1, address(0), address(0), uint64(block.timestamp)
+            );
+            bSat = seats[0] == b;
+            pool.settle(seats[0], SEAT, 0, address(0));
+            pool.sync(seats[0]);
+        }
+        assertTrue(bSat, "b's matured stake sits on later disputes");
+    }
+
+    function test_RevertWhen_NotTheCommittee() public {
+        _join(a, 1 ether);
+        vm.startPrank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.NotCommittee.selector, stranger));
+        pool.drawSeats(1, bytes32(0), 1, address(0), address(0), uint64(block.timestamp));
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.NotCommittee.selector, stranger));
+        pool.settle(a, 0, 0, stranger);
+        vm.stopPrank();
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 SETTLE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Issue #12, finding 1: seats of two disputes; settling one with a penalty takes it from that
+    /// dispute's seats only, and the other still releases in full.
+    function test_SettleTakesOnlyFromTheReleasedSeats() public {
+        _join(a, 2 ether);
+        pool.drawSeats(1, keccak256("one"), 2, address(0), address(0), uint64(block.timestamp));
+        pool.drawSeats(2, keccak256("two"), 2, address(0), address(0), uint64(block.timestamp));
+        assertEq(pool.jurorInfo(a).locked, 2 ether, "four seats locked");
+        vm.expectEmit(address(pool));
+        emit IJurorPool.SeatsSettled(a, 1 ether, 0.2 ether, address(this), 1.8 ether, 1 ether);
+        uint256 before = address(this).balance;
+        uint256 slashed = pool.settle(a, 1 ether, 0.2 ether, address(this));
+        assertEq(slashed, 0.2 ether, "slashed");
+        assertEq(address(this).balance - before, 0.2 ether, "sent to the committee");
+        pool.settle(a, 1 ether, 0, address(0));
+        assertEq(pool.jurorInfo(a).locked, 0, "the other dispute released in full");
+        pool.sync(a);
+        assertEq(pool.seatsOf(a), 3, "1.8 ETH: three seats back");
+        _assertHeld();
+    }
+
+    function test_RevertWhen_SettlementExceedsTheLockOrTheRelease() public {
+        _join(a, 1 ether);
+        pool.drawSeats(1, keccak256("one"), 1, address(0), address(0), uint64(block.timestamp));
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.BadSettlement.selector, a, SEAT, SEAT + 1, 0));
+        pool.settle(a, SEAT + 1, 0, address(this));
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.BadSettlement.selector, a, SEAT, 0.1 ether, 0.2 ether));
+        pool.settle(a, 0.1 ether, 0.2 ether, address(this));
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "to"));
+        pool.settle(a, SEAT, 1, address(0));
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               GOVERNANCE
+    //////////////////////////////////////////////////////////////*/
+
+    function test_ConstructorAndGovernanceBounds() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(ICairnCommon.ParameterOutOfBounds.selector, "seatSize", 0, 0.01 ether, 1000 ether)
+        );
+        new JurorPool(owner, operators, 0, MATURITY, DELAY);
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "operators"));
+        new JurorPool(owner, IOperatorRegistry(address(0)), SEAT, MATURITY, DELAY);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICairnCommon.ParameterOutOfBounds.selector, "maturity", 90 days + 1, 0, 90 days)
+        );
+        new JurorPool(owner, operators, SEAT, 90 days + 1, DELAY);
+        vm.startPrank(owner);
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.CommitteeAlreadySet.selector, address(this)));
+        pool.setCommittee(IReexecutionCommittee(stranger));
+        vm.expectEmit(address(pool));
+        emit ICairnCommon.ParameterUpdated("maturity", MATURITY, 3 hours);
+        pool.setMaturity(3 hours);
+        vm.expectEmit(address(pool));
+        emit ICairnCommon.ParameterUpdated("withdrawalDelay", DELAY, 2 days);
+        pool.setWithdrawalDelay(2 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ICairnCommon.ParameterOutOfBounds.selector, "withdrawalDelay", 90 days + 1, 0, 90 days
+            )
+        );
+        pool.setWithdrawalDelay(90 days + 1);
+        vm.stopPrank();
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
+        pool.setMaturity(0);
+        assertEq(pool.maturity(), 3 hours, "maturity");
+        assertEq(pool.withdrawalDelay(), 2 days, "delay");
+        assertEq(pool.interfaceVersion(), 2, "interface v2");
+    }
+
+    function test_RevertWhen_CommitteeIsZeroOrNotSet() public {
+        JurorPool fresh = new JurorPool(owner, operators, SEAT, MATURITY, DELAY);
+        vm.prank(owner);
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "committee"));
+        fresh.setCommittee(IReexecutionCommittee(address(0)));
+        // Before a committee exists nothing is frozen and nobody can draw.
+        vm.prank(a);
+        fresh.deposit{value: 1 ether}();
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.NotCommittee.selector, address(this)));
+        fresh.drawSeats(1, bytes32(0), 1, address(0), address(0), 0);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  FUZZ
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Seats never exceed free stake, and the pool holds exactly what it owes, through any deposit,
+    /// draw, settlement and withdrawal.
+    function testFuzz_SeatsNeverExceedFreeStake(uint96 amount, uint8 drawn, uint96 slash, uint96 out) public {
+        uint256 d = bound(amount, SEAT, 50 ether);
+        _join(a, d);
+        uint256 k = bound(drawn, 0, d / SEAT);
+        if (k != 0) pool.drawSeats(1, keccak256("f"), k, address(0), address(0), uint64(block.timestamp));
+        uint256 s = bound(slash, 0, k * SEAT);
+        if (k != 0) pool.settle(a, k * SEAT, s, address(this));
+        uint256 o = bound(out, 0, d - s);
+        if (o != 0) {
+            vm.prank(a);
+            pool.requestWithdrawal(o);
+        }
+        assertTrue(pool.sync(a), "synced");
+        IJurorPool.Juror memory j = pool.jurorInfo(a);
+        assertEq(pool.seatsOf(a), (j.stake - j.locked) / SEAT, "seats = whole free seats");
+        assertEq(uint256(j.stake) + j.unbonding + s, d, "every wei accounted for");
+        _assertHeld();
+    }
+}
