@@ -188,6 +188,8 @@ contract JurorPool is IJurorPool, CairnVersion, Ownable2Step, ReentrancyGuardTra
         // stake ≥ locked ≥ unlockAmount ≥ slashAmount: neither subtraction can underflow.
         j.locked -= _u96(unlockAmount);
         j.stake -= _u96(slashAmount);
+        // A withdrawal asked before the slash cannot ask for more than is left.
+        if (j.withdrawalRequested > j.stake) j.withdrawalRequested = j.stake;
         totalHeld -= slashAmount;
         emit SeatsSettled(juror, unlockAmount, slashAmount, to, j.stake, j.locked);
         if (slashAmount != 0) _sendEth(to, slashAmount);
@@ -227,6 +229,9 @@ contract JurorPool is IJurorPool, CairnVersion, Ownable2Step, ReentrancyGuardTra
     function setCommittee(IReexecutionCommittee committee_) external onlyOwner {
         if (address(committee) != address(0)) revert CommitteeAlreadySet(address(committee));
         if (address(committee_) == address(0)) revert ICairnCommon.ZeroAddress("committee");
+        // A committee of another pool would draw from this one without ever freezing it.
+        address itsPool = address(committee_.pool());
+        if (itsPool != address(this)) revert CommitteeOfAnotherPool(address(committee_), itsPool);
         committee = committee_;
         emit CommitteeSet(address(committee_));
     }

@@ -42,6 +42,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         uint8 reveals;
         uint8 votesAcceptable;
         uint8 votesNotAcceptable;
+        uint8 deferrals;
     }
 
     /// @notice Most jurors per dispute.
@@ -50,6 +51,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     uint64 public constant MIN_PERIOD = 60;
     /// @notice Longest commit or reveal period.
     uint64 public constant MAX_PERIOD = 7 days;
+    /// @notice Longest a dispute may wait for seats, from its opening: then anyone may `expire` it (ruling 0).
+    uint64 public constant MAX_WAIT = 30 days;
 
     /// @notice Where operators and their signer keys live.
     IOperatorRegistry public immutable operators;
@@ -164,9 +167,17 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             seed = s;
         } catch {
             if (!d.reseeded) revert SeedLapsed(disputeId, d.seedBlock);
-            // The fail-safe after the one reseed: nobody drew for two seed lifetimes, and the accused, who
-            // could have drawn and earned the keeper reward, is the only party a lapse could help.
             ++queueHead;
+            if (d.deferrals != 0) {
+                // A dispute that already waited is drawn unpaid (the keeper reward paid its first attempt), so
+                // a lapse says nothing about who waited: it waits again, for a `retry`.
+                d.phase = Phase.Waiting;
+                emit DrawDeferred(disputeId, pool.freeSeats());
+                return;
+            }
+            // The fail-safe after the one reseed: nobody drew for two seed lifetimes although the first attempt
+            // pays the keeper reward whatever its outcome; the accused, who could have drawn and been paid, is
+            // the only party a lapse could help.
             emit DrawLapsed(disputeId);
             feesHeld -= d.fee;
             _credit(d.challenger, address(0), d.fee);
@@ -192,6 +203,10 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             }
             d.phase = Phase.Waiting;
             emit DrawDeferred(disputeId, pool.freeSeats());
+            // The first attempt is paid whatever its outcome, so a draw that will defer is still sent at once
+            // (and cannot be left to lapse); later deferrals are not, so retries cannot drain the fee.
+            if (d.deferrals == 0) _payKeeper(disputeId, d);
+            if (d.deferrals != type(uint8).max) ++d.deferrals;
             return;
         }
         address[] storage jurors = _jurors[disputeId];
@@ -203,22 +218,17 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         d.commitDeadline = uint64(block.timestamp) + _params.commitPeriod;
         d.revealDeadline = d.commitDeadline + _params.revealPeriod;
         emit JurorsDrawn(disputeId, seats, d.commitDeadline, d.revealDeadline);
-        uint256 reward = _params.keeperReward;
-        if (reward > d.fee) reward = d.fee;
-        if (reward != 0) {
-            // reward ≤ fee ≤ 10 ETH fits the uint96 field.
-            // forge-lint: disable-next-line(unsafe-typecast)
-            d.fee -= uint96(reward);
-            feesHeld -= reward;
-            _credit(msg.sender, address(0), reward);
-            emit KeeperPaid(disputeId, msg.sender, reward);
-        }
+        _payKeeper(disputeId, d);
     }
 
     /// @inheritdoc IReexecutionCommittee
     function reseed(uint256 disputeId) external {
         DisputeData storage d = _dispute(disputeId, Phase.Created);
         if (d.reseeded || block.number <= d.seedBlock) revert ReseedRefused(disputeId, d.seedBlock);
+        // Only the queue's head: a dispute behind others could not be drawn in its new window anyway, and its
+        // last window must not start before anyone may draw it.
+        uint256 head = _queue[queueHead];
+        if (head != disputeId) revert NotQueueHead(disputeId, head);
         // Only the failure matters: a seed still served refuses the reseed.
         // slither-disable-next-line unused-return
         try randomness.seed(d.seedBlock, disputeId) returns (bytes32) {
@@ -227,6 +237,18 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         d.reseeded = true;
         d.seedBlock = uint64(block.number + 1);
         emit Reseeded(disputeId, d.seedBlock);
+    }
+
+    /// @inheritdoc IReexecutionCommittee
+    function expire(uint256 disputeId) external nonReentrant {
+        DisputeData storage d = _dispute(disputeId, Phase.Waiting);
+        uint256 end = uint256(d.openedAt) + MAX_WAIT;
+        if (block.timestamp < end) revert OutsidePeriod(disputeId, end, block.timestamp);
+        // Nobody re-executed: the fee goes back to the challenger who paid it, and the arbitrable refuses.
+        feesHeld -= d.fee;
+        _credit(d.challenger, address(0), d.fee);
+        emit DisputeRuled(disputeId, 0, 0, 0);
+        _finish(disputeId, d, 0);
     }
 
     /// @inheritdoc IReexecutionCommittee
@@ -306,6 +328,10 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             // taken from these seats only, never from another dispute's (issue #12, finding 1).
             uint256 penalty = vote == 0 ? seats * d.nonRevealPenalty : 0;
             pot += pool.settle(juror, seats * seatSize, penalty, address(this));
+            // The released seats go back into the draw now (a no-op while a draw is pending), so nobody can
+            // choose whose released seats return before the next dispute freezes the pool.
+            // slither-disable-next-line unused-return
+            pool.sync(juror);
             if (vote != 0 && (ruling == 0 || vote == ruling)) winners += seats;
         }
         // With no winner (nobody revealed) the pot goes to the challenger who paid the fee, never to `owner()`,
@@ -403,6 +429,19 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
                 dust = 0;
             }
         }
+    }
+
+    /// @dev Pays whoever called `draw` the keeper reward, out of the dispute's fee (at most all of it).
+    function _payKeeper(uint256 disputeId, DisputeData storage d) internal {
+        uint256 reward = _params.keeperReward;
+        if (reward > d.fee) reward = d.fee;
+        if (reward == 0) return;
+        // reward ≤ fee ≤ 10 ETH fits the uint96 field.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.fee -= uint96(reward);
+        feesHeld -= reward;
+        _credit(msg.sender, address(0), reward);
+        emit KeeperPaid(disputeId, msg.sender, reward);
     }
 
     function _enqueue(uint256 disputeId) internal {

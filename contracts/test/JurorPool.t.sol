@@ -16,7 +16,7 @@ import {Test} from "./utils/Test.sol";
 /// released seats only, governance, and the ETH it holds to the wei.
 contract JurorPoolTest is Test {
     OperatorRegistry internal operators;
-    JurorPool internal pool;
+    JurorPool public pool;
     address internal owner = address(0xA11CE);
     address internal a = address(0x1A);
     address internal b = address(0x1B);
@@ -314,6 +314,29 @@ contract JurorPoolTest is Test {
         _assertHeld();
     }
 
+    /// @dev A withdrawal asked for the whole stake, then a slash: what is still asked never exceeds the stake
+    /// left, so the juror's later requests and deposits are judged against what it really holds.
+    function test_ASlashTrimsAnAskedWithdrawal() public {
+        _join(a, 1 ether);
+        pool.drawSeats(1, keccak256("one"), 2, address(0), address(0), uint64(block.timestamp));
+        vm.prank(a);
+        pool.requestWithdrawal(1 ether);
+        assertEq(pool.jurorInfo(a).withdrawalRequested, 1 ether, "all asked, all locked");
+        pool.settle(a, 1 ether, 0.2 ether, address(this));
+        IJurorPool.Juror memory j = pool.jurorInfo(a);
+        assertEq(j.stake, 0.8 ether, "slashed");
+        assertEq(j.withdrawalRequested, 0.8 ether, "trimmed to the stake left");
+        pool.sync(a);
+        j = pool.jurorInfo(a);
+        assertEq(j.stake + j.withdrawalRequested, 0, "nothing held or asked");
+        assertEq(j.unbonding, 0.8 ether, "all of it left");
+        vm.prank(a);
+        pool.deposit{value: 1 ether}();
+        vm.prank(a);
+        pool.requestWithdrawal(1 ether); // the whole new deposit, pending: not blocked by a stale request
+        _assertHeld();
+    }
+
     function test_RevertWhen_SettlementExceedsTheLockOrTheRelease() public {
         _join(a, 1 ether);
         pool.drawSeats(1, keccak256("one"), 1, address(0), address(0), uint64(block.timestamp));
@@ -364,11 +387,17 @@ contract JurorPoolTest is Test {
         assertEq(pool.interfaceVersion(), 2, "interface v2");
     }
 
-    function test_RevertWhen_CommitteeIsZeroOrNotSet() public {
+    function test_RevertWhen_CommitteeIsZeroOrOfAnotherPoolOrNotSet() public {
         JurorPool fresh = new JurorPool(owner, operators, SEAT, MATURITY, DELAY);
         vm.prank(owner);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "committee"));
         fresh.setCommittee(IReexecutionCommittee(address(0)));
+        // This test contract answers `pool()` with the other pool.
+        vm.prank(owner);
+        vm.expectRevert(
+            abi.encodeWithSelector(IJurorPool.CommitteeOfAnotherPool.selector, address(this), address(pool))
+        );
+        fresh.setCommittee(IReexecutionCommittee(address(this)));
         // Before a committee exists nothing is frozen and nobody can draw.
         vm.prank(a);
         fresh.deposit{value: 1 ether}();

@@ -304,6 +304,88 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertEq(committee.feesHeld(), 0, "nothing held");
     }
 
+    /// @dev Only the queue's head may be reseeded: a dispute behind others would start its last window before
+    /// anyone may draw it.
+    function test_RevertWhen_ReseedingADisputeBehindTheHead() public {
+        uint256 first = _open(verifiers[0], verifiers[1]);
+        uint256 second = _open(ops[0], challenger);
+        (, uint64 seedBlock,,) = committee.disputeInfo(second);
+        vm.roll(uint256(seedBlock) + 300);
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotQueueHead.selector, second, first));
+        committee.reseed(second);
+        committee.reseed(first);
+    }
+
+    /// @dev A dispute that already waited: its next draws are unpaid (the first attempt was), and a lapse after
+    /// its reseed sends it back to waiting instead of ruling, since a lapse then says nothing about who waited.
+    function test_AfterADeferralDrawsAreUnpaidAndALapseWaitsAgain() public {
+        IReexecutionCommittee.Params memory p = _params();
+        p.jurors = 5;
+        vm.prank(owner);
+        committee.setParams(p);
+        uint256 id = _open(verifiers[0], verifiers[1]); // its 5 seats can never be filled: the parties hold 2
+        vm.roll(block.number + 2);
+        committee.draw(id);
+        assertEq(committee.balanceOf(address(this), address(0)), KEEPER, "first attempt paid");
+        committee.retry(id);
+        vm.roll(block.number + 2);
+        vm.prank(buyer);
+        committee.draw(id);
+        assertEq(committee.balanceOf(buyer, address(0)), 0, "a second deferral is not paid");
+        committee.retry(id);
+        (, uint64 seedBlock,,) = committee.disputeInfo(id);
+        vm.roll(uint256(seedBlock) + 300);
+        committee.reseed(id);
+        vm.roll(block.number + 300);
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.DrawDeferred(id, 5);
+        committee.draw(id);
+        assertTrue(_phase(id) == IReexecutionCommittee.Phase.Waiting, "waiting again, not ruled");
+        assertEq(rulings, 0, "no ruling");
+        assertEq(committee.feesHeld(), POT, "the fee less one keeper reward");
+    }
+
+    /// @dev A dispute that waits 30 days ends with ruling 0 and the fee back to the challenger; not a second
+    /// earlier.
+    function test_AWaitingDisputeExpiresAfterMaxWait() public {
+        for (uint256 i = 0; i < 5; ++i) {
+            _leavePool(verifiers[i]);
+        }
+        uint256 openedAt = block.timestamp;
+        uint256 id = _open(ops[0], challenger);
+        vm.roll(block.number + 2);
+        committee.draw(id);
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnknownDispute.selector, id + 1));
+        committee.expire(id + 1);
+        uint256 end = openedAt + committee.MAX_WAIT();
+        vm.warp(end - 1);
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, end, end - 1));
+        committee.expire(id);
+        vm.warp(end);
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.DisputeRuled(id, 0, 0, 0);
+        committee.expire(id);
+        assertEq(ruledDispute, id, "ruled");
+        assertEq(ruledWith, 0, "refused");
+        assertEq(committee.balanceOf(challenger, address(0)), POT, "the fee (less the keeper's) back");
+        assertEq(committee.feesHeld(), 0, "nothing held");
+        assertTrue(_phase(id) == IReexecutionCommittee.Phase.Ruled, "closed");
+    }
+
+    /// @dev Resolution puts the jurors' released seats back into the draw at once when no draw is pending.
+    function test_ResolveReturnsTheJurorsSeatsToTheDraw() public {
+        (uint256 id, address[] memory jurors) = _openAndDraw();
+        assertEq(pool.freeSeats(), 2, "three seats locked");
+        for (uint256 i = 0; i < 3; ++i) {
+            _commit(id, jurors[i], 1);
+        }
+        for (uint256 i = 0; i < 3; ++i) {
+            _reveal(id, jurors[i], 1);
+        }
+        committee.resolve(id);
+        assertEq(pool.freeSeats(), 5, "every seat back without a separate sync");
+    }
+
     /// @dev Disputes are drawn in creation order, and the pool applies no change while one awaits its draw
     /// (issue #12, finding 2): stake moved after a dispute opened cannot change its jury.
     function test_DrawsFollowTheQueueAndThePoolIsFrozenMeanwhile() public {
@@ -399,8 +481,8 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.draw(id);
         assertEq(rulings, 0, "not ruled");
         assertTrue(_phase(id) == IReexecutionCommittee.Phase.Waiting, "waiting");
-        assertEq(committee.feesHeld(), FEE, "fee held");
-        assertEq(committee.balanceOf(address(this), address(0)), 0, "no keeper reward for a deferral");
+        assertEq(committee.feesHeld(), POT, "fee held, less the first attempt's keeper reward");
+        assertEq(committee.balanceOf(address(this), address(0)), KEEPER, "the first attempt is paid, deferred or not");
         for (uint256 i = 0; i < 5; ++i) {
             assertEq(pool.jurorInfo(verifiers[i]).locked, 0, "no seat stays locked");
         }
@@ -631,10 +713,10 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.roll(block.number + 2);
         committee.draw(a); // verifiers 2..4
         committee.draw(b); // two seats left: waits
-        assertEq(committee.feesHeld(), 5 * FEE - KEEPER, "all but a's keeper reward held");
+        assertEq(committee.feesHeld(), 5 * FEE - 2 * KEEPER, "all but a's and b's keeper rewards held");
         vm.warp(_revealEnd(a));
         committee.resolve(a);
-        assertEq(committee.feesHeld(), 4 * FEE, "b's and c's fees still held");
+        assertEq(committee.feesHeld(), 4 * FEE - KEEPER, "b's and c's fees still held");
         c;
     }
 

@@ -64,6 +64,10 @@ interface IJurorPool is ICairnVersioned {
     /// @notice Only the committee draws, locks and settles seats.
     /// @param caller The caller.
     error NotCommittee(address caller);
+    /// @notice The committee draws from another pool.
+    /// @param committee The committee.
+    /// @param itsPool The pool it names.
+    error CommitteeOfAnotherPool(address committee, address itsPool);
     /// @notice The committee is set once.
     /// @param committee The committee already set.
     error CommitteeAlreadySet(address committee);

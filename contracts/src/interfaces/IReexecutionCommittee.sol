@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {IArbitrator} from "./IArbitration.sol";
 import {ICairnCommon} from "./ICairnCommon.sol";
+import {IJurorPool} from "./IJurorPool.sol";
 
 /// @title IRandomness
 /// @notice Seeds for drawing jurors; behind an interface so a VRF can replace the blockhash source.
@@ -168,21 +169,34 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     event ArbitrableSet(address indexed arbitrable, bool allowed);
 
     /// @notice Draws the seats of the queue's head (`NotQueueHead` otherwise) once its seed block is mined, and
-    /// pays the caller the keeper reward. When the pool cannot fill the seats, the dispute leaves the queue and
-    /// waits (`DrawDeferred`). When the seed is no longer served it reverts `SeedLapsed` (call `reseed`), or,
-    /// after the one reseed lapsed too, rules 2 (`DrawLapsed`).
+    /// pays the caller the keeper reward (on a successful draw, and on the dispute's first attempt whatever its
+    /// outcome). When the pool cannot fill the seats, the dispute leaves the queue and waits (`DrawDeferred`).
+    /// When the seed is no longer served it reverts `SeedLapsed` (call `reseed`); after the one reseed lapsed
+    /// too, it rules 2 (`DrawLapsed`), or, for a dispute that already waited once, waits again.
     /// @param disputeId The dispute.
     function draw(uint256 disputeId) external;
 
-    /// @notice Picks a new seed block once the randomness source no longer serves the old one (256 blocks for
-    /// `blockhash`, 8,191 where EIP-2935 history exists); once per dispute (`ReseedRefused`).
+    /// @notice Picks a new seed block for the queue's head (`NotQueueHead`) once the randomness source no longer
+    /// serves the old one (256 blocks for `blockhash`, 8,191 where EIP-2935 history exists); once per dispute
+    /// (`ReseedRefused`).
     /// @param disputeId The dispute.
     function reseed(uint256 disputeId) external;
+
+    /// @notice Ends a dispute that has waited for seats `MAX_WAIT` (30 days) since it opened: ruling 0 with no
+    /// jury (`DisputeRuled(disputeId, 0, 0, 0)`), the fee back to the challenger. Holding the pool exhausted that
+    /// long costs the accused far more than its bond (docs/ARCHITECTURE.md, "Liveness"); without this end a
+    /// dispute whose old-enough seats never return would lock the escrow, both bonds and the fee for good.
+    /// @param disputeId The dispute.
+    function expire(uint256 disputeId) external;
 
     /// @notice Queues a waiting dispute again with a new seed block, once the pool holds at least its seats
     /// (`NotEnoughFreeSeats`). No jury was seen, so this re-rolls nothing.
     /// @param disputeId The dispute.
     function retry(uint256 disputeId) external;
+
+    /// @notice The juror pool.
+    /// @return The pool whose seats this committee draws.
+    function pool() external view returns (IJurorPool);
 
     /// @notice Disputes in the draw queue; the juror pool applies no change while it is not zero.
     /// @return How many.

@@ -11,7 +11,8 @@ import {IRandomness} from "../interfaces/IReexecutionCommittee.sol";
 /// need a majority of staked verifiers. `block.prevrandao` is not used: it is constant on Arbitrum and
 /// sequencer-chosen on OP Stack. A VRF can replace this contract behind `IRandomness`.
 /// Beyond the 256 blocks `blockhash` serves, the hash is read from EIP-2935's history contract (8,191 blocks;
-/// OP Stack Isthmus, Arbitrum ArbOS 40, Ethereum Prague) where the chain has it.
+/// OP Stack Isthmus, Ethereum Prague) where the chain has it and numbers it like `block.number` (not Arbitrum,
+/// whose `block.number` is L1's; deployments there use a VRF).
 contract BlockhashRandomness is IRandomness {
     /// @notice EIP-2935's history contract (the address the EIP fixes).
     address public constant HISTORY = 0x0000F90827F1C53a10cb7A02335B175320002935;
