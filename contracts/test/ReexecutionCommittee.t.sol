@@ -80,6 +80,15 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         (phase,,,) = committee.disputeInfo(id);
     }
 
+    /// @dev Verifiers 0–3 leave the pool and verifier 4 adds `amount` to its one seat: it holds every seat.
+    function _soleJuror(uint256 amount) internal returns (address only) {
+        for (uint256 i = 0; i < 4; ++i) {
+            _leavePool(verifiers[i]);
+        }
+        only = verifiers[4];
+        _joinPool(only, amount);
+    }
+
     function _params() internal view returns (IReexecutionCommittee.Params memory) {
         return committee.params();
     }
@@ -198,11 +207,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     /// @dev Seats are drawn with replacement (issue #12, finding 6): a juror holding every seat of the pool sits
     /// on all k, its one vote counts k times, and it is paid and locked per seat.
     function test_SeatsAreDrawnWithReplacementAndVotesCountPerSeat() public {
-        for (uint256 i = 0; i < 4; ++i) {
-            _leavePool(verifiers[i]);
-        }
-        address only = verifiers[4];
-        _joinPool(only, 1 ether); // three seats
+        address only = _soleJuror(1 ether); // three seats
         uint256 id = _open(ops[0], challenger);
         vm.roll(block.number + 2);
         address[] memory seats = new address[](3);
@@ -754,11 +759,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     /// @dev Issue #12, finding 1: one juror holds every seat of two disputes; silent in the first, it is
     /// penalised out of the first's seats only, and the second still resolves and releases every lock.
     function test_ASilentJurorsPenaltyNeverTouchesAnotherDisputesLock() public {
-        for (uint256 i = 0; i < 4; ++i) {
-            _leavePool(verifiers[i]);
-        }
-        address only = verifiers[4];
-        _joinPool(only, 2.5 ether); // six seats
+        address only = _soleJuror(2.5 ether); // six seats
         uint256 first = _open(ops[0], challenger);
         uint256 second = _open(ops[1], challenger);
         vm.roll(block.number + 2);

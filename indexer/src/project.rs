@@ -852,9 +852,20 @@ async fn operator_registry(
     Ok(())
 }
 
-/// Whether a juror holds stake in the pool, applied or maturing (an operator's `verifier` flag).
-fn holds_juror_stake(j: &JurorStake) -> bool {
-    j.stake != "0" || j.pending != "0"
+/// Copies what a pool event says of the juror's stake on its way out (and of its pending deposit), then the
+/// `verifier` flag: whether it holds stake in the pool, applied or maturing.
+fn juror_leaving(o: &mut Operator, pending: U256, requested: U256, unbonding: U256, unbonding_ends: u64) {
+    let j = &mut o.juror;
+    j.pending = u(pending);
+    j.withdrawal_requested = u(requested);
+    j.unbonding = u(unbonding);
+    j.unbonding_ends = unbonding_ends;
+    verifier_flag(o);
+}
+
+/// An operator is a verifier while it holds juror stake in the pool, applied or maturing.
+fn verifier_flag(o: &mut Operator) {
+    o.verifier = o.juror.stake != "0" || o.juror.pending != "0";
 }
 
 /// The JurorPool's events land on the operator (only registered operators hold juror stake).
@@ -870,33 +881,23 @@ async fn juror_pool(
     match ev {
         E::JurorDeposited(e) => {
             ops.update(conn, &a(e.juror), p, |o| {
-                o.verifier = true;
                 o.juror.pending = u(e.pendingDeposit);
+                verifier_flag(o);
             })
             .await?;
         }
         E::JurorWithdrawalRequested(e) => {
             ops.update(conn, &a(e.juror), p, |o| {
-                let j = &mut o.juror;
-                j.pending = u(e.pendingDeposit);
-                j.withdrawal_requested = u(e.withdrawalRequested);
-                j.unbonding = u(e.unbonding);
-                j.unbonding_ends = e.unbondingEnds;
-                o.verifier = holds_juror_stake(j);
+                juror_leaving(o, e.pendingDeposit, e.withdrawalRequested, e.unbonding, e.unbondingEnds);
             })
             .await?;
         }
         E::JurorSynced(e) => {
             ops.update(conn, &a(e.juror), p, |o| {
-                let j = &mut o.juror;
-                j.stake = u(e.stake);
-                j.locked = u(e.locked);
-                j.seats = u64::try_from(e.seats).unwrap_or(u64::MAX);
-                j.pending = u(e.pendingDeposit);
-                j.withdrawal_requested = u(e.withdrawalRequested);
-                j.unbonding = u(e.unbonding);
-                j.unbonding_ends = e.unbondingEnds;
-                o.verifier = holds_juror_stake(j);
+                o.juror.stake = u(e.stake);
+                o.juror.locked = u(e.locked);
+                o.juror.seats = u64::try_from(e.seats).unwrap_or(u64::MAX);
+                juror_leaving(o, e.pendingDeposit, e.withdrawalRequested, e.unbonding, e.unbondingEnds);
             })
             .await?;
         }
@@ -913,7 +914,7 @@ async fn juror_pool(
                 o.juror.stake = u(e.stake);
                 o.juror.locked = u(e.locked);
                 o.juror.slashed = add(&o.juror.slashed, e.slashed);
-                o.verifier = holds_juror_stake(&o.juror);
+                verifier_flag(o);
             })
             .await?;
         }
