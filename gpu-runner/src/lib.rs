@@ -20,6 +20,7 @@ pub mod executor;
 mod fused;
 pub mod input;
 pub mod model_files;
+pub mod service;
 pub mod weights;
 pub use cairn_protocol::{acceptance as verify, output};
 

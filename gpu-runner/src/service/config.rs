@@ -1,0 +1,295 @@
+//! `runner.toml`: what `cairn-runner run` serves and where it keeps its state. Every key but
+//! `operator.address` has a default; `deploy/runner.example.toml` is the documented example.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use alloy::primitives::{Address, U256};
+use anyhow::{Context as _, bail};
+use cairn_chain::signer::SignerSource;
+use serde::Deserialize;
+
+use crate::bert::DeviceKind;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerConfig {
+    /// The chain and the deployment.
+    #[serde(default)]
+    pub chain: ChainSection,
+    /// The operator the runner claims for, and its hot key.
+    pub operator: OperatorSection,
+    /// Kubo.
+    #[serde(default)]
+    pub ipfs: IpfsSection,
+    /// Where the journal, the outputs and the model cache live.
+    #[serde(default)]
+    pub storage: StorageSection,
+    /// Which jobs to take, and how many at once.
+    #[serde(default)]
+    pub jobs: JobsSection,
+    /// How inference runs.
+    #[serde(default)]
+    pub engine: EngineSection,
+}
+
+/// `[chain]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChainSection {
+    /// JSON-RPC URL (`http(s)://`; polled). Default: the devnet's `http://127.0.0.1:8545`.
+    pub rpc_url: String,
+    /// The deployments folder (or one `<chain id>.json` file) written by `cairn-deploy`. Default: `deployments`.
+    pub deployments: PathBuf,
+    /// How often the chain is polled for new jobs and deadlines, milliseconds. Default 500.
+    pub poll_interval_ms: u64,
+    /// How many blocks before the head the first start looks back for open jobs. Default 10,000.
+    pub lookback_blocks: u64,
+    /// Seconds to wait for a transaction's receipt. Default 120.
+    pub receipt_timeout_secs: u64,
+}
+
+impl Default for ChainSection {
+    fn default() -> Self {
+        Self {
+            rpc_url: "http://127.0.0.1:8545".into(),
+            deployments: "deployments".into(),
+            poll_interval_ms: 500,
+            lookback_blocks: 10_000,
+            receipt_timeout_secs: 120,
+        }
+    }
+}
+
+/// `[operator]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorSection {
+    /// The registered operator (its stake owner's address) the runner claims jobs for.
+    pub address: Address,
+    /// The operator's hot signer key (registered with `setSigner`): it claims, submits and finalizes. It never
+    /// holds stake; the owner key stays off this machine. `{ env = "VAR" }` or `{ keystore = "…",
+    /// password_file = "…" }`. Default: `{ env = "CAIRN_RUNNER_KEY" }`.
+    #[serde(default = "default_signer")]
+    pub signer: SignerSource,
+}
+
+fn default_signer() -> SignerSource {
+    SignerSource::Env("CAIRN_RUNNER_KEY".into())
+}
+
+/// `[ipfs]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IpfsSection {
+    /// Kubo's RPC API. Default `http://127.0.0.1:5001`.
+    pub api: String,
+}
+
+impl Default for IpfsSection {
+    fn default() -> Self {
+        Self { api: "http://127.0.0.1:5001".into() }
+    }
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSection {
+    /// The journal (`journal.sqlite`) and the outputs of jobs in flight. Default `runner-state`.
+    pub state_dir: PathBuf,
+    /// The content-addressed model cache. Default `<state_dir>/models`.
+    pub cache_dir: Option<PathBuf>,
+    /// The model cache's size limit, bytes. Default 20 GiB.
+    pub cache_limit_bytes: u64,
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        Self { state_dir: "runner-state".into(), cache_dir: None, cache_limit_bytes: 20 << 30 }
+    }
+}
+
+/// `[jobs]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsSection {
+    /// Jobs claimed and not yet submitted at once. Default 2.
+    pub max_in_flight: usize,
+    /// Least operator fee (payment − royalty − protocol fee) of an ETH job, net of the gas the runner pays for
+    /// claim, submit and finalize at the current gas price, in wei (a decimal string). Default "0".
+    pub min_fee_wei: String,
+    /// ERC-20 jobs taken: token address → least operator fee in the token's units (decimal string). A token
+    /// not listed is not served. Default: none.
+    pub min_fee_tokens: BTreeMap<Address, String>,
+    /// Gas the runner pays per job (claim + submit + finalize), used to net the fee of gas. Default 400,000.
+    pub gas_per_job: u64,
+    /// Only these model ids (empty: every model). Default empty.
+    pub models_allow: Vec<u64>,
+    /// Never these model ids. Default empty.
+    pub models_deny: Vec<u64>,
+    /// Largest job input fetched, bytes (checked with Kubo's stat before the download). Default 8 MiB.
+    pub max_input_bytes: u64,
+    /// Below this hot-wallet balance (wei, decimal string) the runner warns and claims nothing. Default
+    /// "10000000000000000" (0.01 ETH).
+    pub min_gas_balance_wei: String,
+    /// Finalize our jobs once their challenge window has ended. Default true.
+    pub finalize: bool,
+}
+
+impl Default for JobsSection {
+    fn default() -> Self {
+        Self {
+            max_in_flight: 2,
+            min_fee_wei: "0".into(),
+            min_fee_tokens: BTreeMap::new(),
+            gas_per_job: 400_000,
+            models_allow: Vec::new(),
+            models_deny: Vec::new(),
+            max_input_bytes: 8 << 20,
+            min_gas_balance_wei: "10000000000000000".into(),
+            finalize: true,
+        }
+    }
+}
+
+/// `[engine]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSection {
+    /// `cpu`, `cuda` or `cuda:N` (cuda needs a build with `--features cuda`). Default `cpu`.
+    pub device: String,
+    /// CPU threads for inference. Default: every core.
+    pub threads: Option<usize>,
+    /// Inputs per forward pass. Default 32.
+    pub batch: usize,
+    /// Watts per busy core for the energy estimate where RAPL cannot be read. Default 10.
+    pub watts_per_core: f64,
+    /// Models kept loaded at once (least recently used unloaded beyond). Default 2.
+    pub loaded_models: usize,
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        Self {
+            device: "cpu".into(),
+            threads: None,
+            batch: 32,
+            watts_per_core: crate::energy::DEFAULT_WATTS_PER_CORE,
+            loaded_models: 2,
+        }
+    }
+}
+
+/// The parts of the configuration the service uses, parsed and checked.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// As read.
+    pub config: RunnerConfig,
+    /// `[jobs] min_fee_wei`.
+    pub min_fee_wei: U256,
+    /// `[jobs] min_fee_tokens`.
+    pub min_fee_tokens: BTreeMap<Address, U256>,
+    /// `[jobs] min_gas_balance_wei`.
+    pub min_gas_balance: U256,
+    /// `[engine] device`.
+    pub device: DeviceKind,
+    /// `[storage] cache_dir`, defaulted.
+    pub cache_dir: PathBuf,
+}
+
+impl RunnerConfig {
+    /// Reads and checks `path`. Relative paths in it are relative to its folder.
+    ///
+    /// Errors: unreadable, not TOML, an unknown key, or a value out of range (each named).
+    pub fn load(path: &Path) -> anyhow::Result<Resolved> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read the config {}", path.display()))?;
+        let mut config: RunnerConfig =
+            toml::from_str(&text).with_context(|| format!("{} is not a valid runner config", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.chain.deployments = base.join(&config.chain.deployments);
+        config.storage.state_dir = base.join(&config.storage.state_dir);
+        config.storage.cache_dir = config.storage.cache_dir.map(|d| base.join(d));
+        config.operator.signer = config.operator.signer.relative_to(base);
+        config.resolve().with_context(|| format!("in {}", path.display()))
+    }
+
+    /// Checks the values and parses the amounts.
+    ///
+    /// Errors: a value out of range or an amount that is not a decimal number of units.
+    pub fn resolve(self) -> anyhow::Result<Resolved> {
+        let amount = |key: &str, text: &str| -> anyhow::Result<U256> {
+            text.trim().parse::<U256>().with_context(|| format!("{key} = {text:?} is not a whole number of units"))
+        };
+        if self.jobs.max_in_flight == 0 {
+            bail!("[jobs] max_in_flight must be at least 1");
+        }
+        if self.engine.batch == 0 || self.engine.loaded_models == 0 {
+            bail!("[engine] batch and loaded_models must be at least 1");
+        }
+        if !(self.engine.watts_per_core.is_finite() && self.engine.watts_per_core >= 0.0) {
+            bail!("[engine] watts_per_core must be a non-negative number");
+        }
+        if self.chain.poll_interval_ms == 0 {
+            bail!("[chain] poll_interval_ms must be at least 1");
+        }
+        let device: DeviceKind = self
+            .engine
+            .device
+            .parse()
+            .map_err(|e| anyhow::anyhow!("[engine] device = {:?}: {e}", self.engine.device))?;
+        let mut min_fee_tokens = BTreeMap::new();
+        for (token, fee) in &self.jobs.min_fee_tokens {
+            min_fee_tokens.insert(*token, amount(&format!("[jobs.min_fee_tokens] {token}"), fee)?);
+        }
+        Ok(Resolved {
+            min_fee_wei: amount("[jobs] min_fee_wei", &self.jobs.min_fee_wei)?,
+            min_gas_balance: amount("[jobs] min_gas_balance_wei", &self.jobs.min_gas_balance_wei)?,
+            min_fee_tokens,
+            device,
+            cache_dir: self.storage.cache_dir.clone().unwrap_or_else(|| self.storage.state_dir.join("models")),
+            config: self,
+        })
+    }
+}
+
+impl Resolved {
+    /// The poll interval.
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.config.chain.poll_interval_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> anyhow::Result<Resolved> {
+        toml::from_str::<RunnerConfig>(text)?.resolve()
+    }
+
+    #[test]
+    fn only_the_operator_address_is_required() {
+        let r = parse("[operator]\naddress = \"0x00000000000000000000000000000000000000aa\"\n").unwrap();
+        assert_eq!(r.config.jobs.max_in_flight, 2);
+        assert_eq!(r.min_gas_balance, U256::from(10u64.pow(16)));
+        assert_eq!(r.config.operator.signer, SignerSource::Env("CAIRN_RUNNER_KEY".into()));
+        assert_eq!(r.cache_dir, PathBuf::from("runner-state/models"));
+        assert!(parse("[jobs]\nmax_in_flight = 1\n").unwrap_err().to_string().contains("operator"));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let op = "[operator]\naddress = \"0x00000000000000000000000000000000000000aa\"\n";
+        let err = |extra: &str| format!("{:#}", parse(&format!("{op}{extra}")).unwrap_err());
+        assert!(err("[jobs]\nmax_in_flight = 0\n").contains("max_in_flight"));
+        assert!(err("[jobs]\nmin_fee_wei = \"1.5\"\n").contains("min_fee_wei"));
+        assert!(err("[engine]\ndevice = \"tpu\"\n").contains("device"));
+        assert!(err("[jobs]\nmax_inflight = 3\n").contains("unknown field"));
+    }
+}

@@ -1,0 +1,358 @@
+//! The runner's crash journal: one SQLite row per job it took, written (and synced) before the step that
+//! depends on it, so a restart after `kill -9` knows what it may already have sent and resumes without
+//! claiming or submitting twice (issue #15, "Crash safety").
+//!
+//! A job moves through [`Step`]s in this order; what a restart does at each is in `service::resume`:
+//! `claiming` (a claim may have been sent) → `claimed` → `computed` (the output file is written, its digest
+//! and energy recorded) → `pinned` (output CID known, input and output pinned) → `submitting` (a receipt may
+//! have been sent) → `submitted` → `finalized`; or off the path: `lost` (another operator has it, or the
+//! claim was refused), `expired` (past the submit deadline), `disputed` (waiting for the ruling) and `closed`
+//! (ruled or cancelled, pins released).
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use alloy::primitives::U256;
+use anyhow::Context as _;
+use cairn_primitives::Sha256Digest;
+use sqlx::{
+    Row,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
+};
+
+/// Where a job stands, as journaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// A claim is about to be sent (or was, and the process died before its receipt).
+    Claiming,
+    /// Ours on chain.
+    Claimed,
+    /// The output is written to disk.
+    Computed,
+    /// The output (and the input) are pinned on Kubo.
+    Pinned,
+    /// The receipt is about to be sent (or was).
+    Submitting,
+    /// The receipt is on chain; waiting out the challenge window.
+    Submitted,
+    /// Finalized and unpinned.
+    Finalized,
+    /// Not ours: another operator claimed it first, or the claim was refused.
+    Lost,
+    /// Our claim passed its submit deadline before the receipt landed.
+    Expired,
+    /// Challenged: output and input stay pinned until the ruling.
+    Disputed,
+    /// Ruled, reopened or cancelled after we held it; pins released.
+    Closed,
+}
+
+impl Step {
+    const ALL: [Step; 11] = [
+        Self::Claiming,
+        Self::Claimed,
+        Self::Computed,
+        Self::Pinned,
+        Self::Submitting,
+        Self::Submitted,
+        Self::Finalized,
+        Self::Lost,
+        Self::Expired,
+        Self::Disputed,
+        Self::Closed,
+    ];
+
+    /// The name stored in the journal (also the `CAIRN_RUNNER_CRASH_AFTER` names of the tests).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Claiming => "claiming",
+            Self::Claimed => "claimed",
+            Self::Computed => "computed",
+            Self::Pinned => "pinned",
+            Self::Submitting => "submitting",
+            Self::Submitted => "submitted",
+            Self::Finalized => "finalized",
+            Self::Lost => "lost",
+            Self::Expired => "expired",
+            Self::Disputed => "disputed",
+            Self::Closed => "closed",
+        }
+    }
+
+    /// Whether nothing remains to do for the job.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Finalized | Self::Lost | Self::Expired | Self::Closed)
+    }
+}
+
+impl FromStr for Step {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL.into_iter().find(|step| step.as_str() == s).ok_or_else(|| format!("unknown journal step `{s}`"))
+    }
+}
+
+/// One job's journal row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The job.
+    pub job: U256,
+    /// Where it stands.
+    pub step: Step,
+    /// The input's CID (pinned with the output).
+    pub input_cid: String,
+    /// sha256 of the output, once computed.
+    pub output_digest: Option<Sha256Digest>,
+    /// The output's CID, once pinned.
+    pub output_cid: Option<String>,
+    /// The energy figure, millijoules, once computed.
+    pub energy_mj: Option<u64>,
+    /// The challenge window's end (chain seconds), once submitted.
+    pub challenge_ends: Option<u64>,
+}
+
+/// The journal.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    pool: SqlitePool,
+}
+
+impl Journal {
+    /// Opens (creating) `<dir>/journal.sqlite`. Every write is synced to disk before it returns (WAL,
+    /// `synchronous = FULL`).
+    ///
+    /// Errors: the folder or the database cannot be created or read.
+    pub async fn open(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the state folder {}", dir.display()))?;
+        let path = dir.join("journal.sqlite");
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the journal {}", path.display()))?;
+        for statement in [
+            "CREATE TABLE IF NOT EXISTS jobs (
+                job_id TEXT PRIMARY KEY,
+                step TEXT NOT NULL,
+                input_cid TEXT NOT NULL,
+                output_digest TEXT,
+                output_cid TEXT,
+                energy_mj INTEGER,
+                challenge_ends INTEGER,
+                updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+            )",
+            "CREATE TABLE IF NOT EXISTS cursor (id INTEGER PRIMARY KEY CHECK (id = 1), block INTEGER NOT NULL)",
+        ] {
+            sqlx::query(statement).execute(&pool).await.context("creating the journal's tables")?;
+        }
+        Ok(Self { pool })
+    }
+
+    /// Records a new job at `step` (a job already journaled keeps its row: a claim is never journaled twice).
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn insert(&self, job: U256, step: Step, input_cid: &str) -> anyhow::Result<()> {
+        sqlx::query("INSERT INTO jobs (job_id, step, input_cid) VALUES (?, ?, ?) ON CONFLICT (job_id) DO NOTHING")
+            .bind(job.to_string())
+            .bind(step.as_str())
+            .bind(input_cid)
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("journaling job {job}"))?;
+        Ok(())
+    }
+
+    /// Moves `job` to `step`.
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn set_step(&self, job: U256, step: Step) -> anyhow::Result<()> {
+        sqlx::query("UPDATE jobs SET step = ?, updated_at = unixepoch() WHERE job_id = ?")
+            .bind(step.as_str())
+            .bind(job.to_string())
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("journaling job {job} as {}", step.as_str()))?;
+        Ok(())
+    }
+
+    /// Records the computed output and moves `job` to [`Step::Computed`].
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn computed(&self, job: U256, digest: Sha256Digest, energy_mj: u64) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET step = 'computed', output_digest = ?, energy_mj = ?, updated_at = unixepoch()
+             WHERE job_id = ?",
+        )
+        .bind(digest.to_string())
+        .bind(i64::try_from(energy_mj).unwrap_or(i64::MAX))
+        .bind(job.to_string())
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("journaling job {job}'s output"))?;
+        Ok(())
+    }
+
+    /// Records the output's CID and moves `job` to [`Step::Pinned`].
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn pinned(&self, job: U256, output_cid: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE jobs SET step = 'pinned', output_cid = ?, updated_at = unixepoch() WHERE job_id = ?")
+            .bind(output_cid)
+            .bind(job.to_string())
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("journaling job {job}'s output CID"))?;
+        Ok(())
+    }
+
+    /// Records the challenge window's end and moves `job` to [`Step::Submitted`].
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn submitted(&self, job: U256, challenge_ends: u64) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET step = 'submitted', challenge_ends = ?, updated_at = unixepoch() WHERE job_id = ?",
+        )
+        .bind(i64::try_from(challenge_ends).unwrap_or(i64::MAX))
+        .bind(job.to_string())
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("journaling job {job} as submitted"))?;
+        Ok(())
+    }
+
+    /// `job`'s row, if journaled.
+    ///
+    /// Errors: the database cannot be read, or holds a row this version cannot read.
+    pub async fn get(&self, job: U256) -> anyhow::Result<Option<Entry>> {
+        let row = sqlx::query("SELECT * FROM jobs WHERE job_id = ?")
+            .bind(job.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .context("reading the journal")?;
+        row.map(|r| entry(&r)).transpose()
+    }
+
+    /// Every job with something left to do, oldest first.
+    ///
+    /// Errors: the database cannot be read, or holds a row this version cannot read.
+    pub async fn open_jobs(&self) -> anyhow::Result<Vec<Entry>> {
+        let rows = sqlx::query(
+            "SELECT * FROM jobs WHERE step NOT IN ('finalized', 'lost', 'expired', 'closed')
+             ORDER BY CAST(job_id AS INTEGER)",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context("reading the journal")?;
+        rows.iter().map(entry).collect()
+    }
+
+    /// Every job, oldest first (for `status` and tests).
+    ///
+    /// Errors: the database cannot be read.
+    pub async fn all(&self) -> anyhow::Result<Vec<Entry>> {
+        let rows = sqlx::query("SELECT * FROM jobs ORDER BY CAST(job_id AS INTEGER)")
+            .fetch_all(&self.pool)
+            .await
+            .context("reading the journal")?;
+        rows.iter().map(entry).collect()
+    }
+
+    /// The next block to scan for new jobs, if a scan has run.
+    ///
+    /// Errors: the database cannot be read.
+    pub async fn cursor(&self) -> anyhow::Result<Option<u64>> {
+        let block: Option<i64> = sqlx::query_scalar("SELECT block FROM cursor WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .context("reading the journal's cursor")?;
+        Ok(block.map(|b| b as u64))
+    }
+
+    /// Records that every block below `next` has been scanned.
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn set_cursor(&self, next: u64) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO cursor (id, block) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET block = excluded.block",
+        )
+        .bind(i64::try_from(next).unwrap_or(i64::MAX))
+        .execute(&self.pool)
+        .await
+        .context("writing the journal's cursor")?;
+        Ok(())
+    }
+}
+
+fn entry(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Entry> {
+    let text = |name: &str| -> anyhow::Result<Option<String>> { Ok(row.try_get::<Option<String>, _>(name)?) };
+    let number =
+        |name: &str| -> anyhow::Result<Option<u64>> { Ok(row.try_get::<Option<i64>, _>(name)?.map(|v| v as u64)) };
+    let job: String = row.try_get("job_id")?;
+    let step: String = row.try_get("step")?;
+    Ok(Entry {
+        job: job.parse().with_context(|| format!("journal row with job id {job:?}"))?,
+        step: step.parse().map_err(anyhow::Error::msg)?,
+        input_cid: row.try_get("input_cid")?,
+        output_digest: text("output_digest")?
+            .map(|d| d.parse::<Sha256Digest>().map_err(|e| anyhow::anyhow!("journal output digest {d:?}: {e}")))
+            .transpose()?,
+        output_cid: text("output_cid")?,
+        energy_mj: number("energy_mj")?,
+        challenge_ends: number("challenge_ends")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_job_walks_its_steps_and_survives_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).await.unwrap();
+        let job = U256::from(7);
+        journal.insert(job, Step::Claiming, "bafyinput").await.unwrap();
+        journal.insert(job, Step::Claimed, "other").await.unwrap();
+        assert_eq!(journal.get(job).await.unwrap().unwrap().step, Step::Claiming, "a second insert changes nothing");
+        journal.set_step(job, Step::Claimed).await.unwrap();
+        let digest = Sha256Digest([3; 32]);
+        journal.computed(job, digest, 1234).await.unwrap();
+        journal.pinned(job, "bafyoutput").await.unwrap();
+        journal.submitted(job, 99).await.unwrap();
+        journal.set_cursor(42).await.unwrap();
+        drop(journal);
+
+        let journal = Journal::open(dir.path()).await.unwrap();
+        let e = journal.get(job).await.unwrap().unwrap();
+        assert_eq!(
+            e,
+            Entry {
+                job,
+                step: Step::Submitted,
+                input_cid: "bafyinput".into(),
+                output_digest: Some(digest),
+                output_cid: Some("bafyoutput".into()),
+                energy_mj: Some(1234),
+                challenge_ends: Some(99),
+            }
+        );
+        assert_eq!(journal.open_jobs().await.unwrap().len(), 1);
+        journal.set_step(job, Step::Finalized).await.unwrap();
+        assert!(journal.open_jobs().await.unwrap().is_empty());
+        assert_eq!(journal.cursor().await.unwrap(), Some(42));
+    }
+
+    #[test]
+    fn step_names_round_trip() {
+        for step in Step::ALL {
+            assert_eq!(step.as_str().parse::<Step>().unwrap(), step);
+        }
+        assert!("nope".parse::<Step>().is_err());
+    }
+}
