@@ -2,7 +2,8 @@
 //! depends on it, so a restart after `kill -9` knows what it may already have sent and resumes without
 //! claiming or submitting twice (issue #15, "Crash safety").
 //!
-//! A job moves through [`Step`]s in this order; what a restart does at each is in `service::resume`:
+//! A job moves through [`Step`]s in this order (a restart reads its row to know which chain write may already
+//! have gone out):
 //! `claiming` (a claim may have been sent) → `claimed` → `computed` (the output file is written, its digest
 //! and energy recorded) → `pinned` (output CID known, input and output pinned) → `submitting` (a receipt may
 //! have been sent) → `submitted` → `finalized`; or off the path: `lost` (another operator has it, or the
@@ -186,11 +187,11 @@ impl Journal {
     /// Errors: the database cannot be written.
     pub async fn computed(&self, job: U256, digest: Sha256Digest, energy_mj: u64) -> anyhow::Result<()> {
         sqlx::query(
-            "UPDATE jobs SET step = 'computed', output_digest = ?, energy_mj = ?, updated_at = unixepoch()
-             WHERE job_id = ?",
+            "UPDATE jobs SET step = ?, output_digest = ?, energy_mj = ?, updated_at = unixepoch() WHERE job_id = ?",
         )
+        .bind(Step::Computed.as_str())
         .bind(digest.to_string())
-        .bind(i64::try_from(energy_mj).unwrap_or(i64::MAX))
+        .bind(sql_integer(energy_mj))
         .bind(job.to_string())
         .execute(&self.pool)
         .await
@@ -202,7 +203,8 @@ impl Journal {
     ///
     /// Errors: the database cannot be written.
     pub async fn pinned(&self, job: U256, output_cid: &str) -> anyhow::Result<()> {
-        sqlx::query("UPDATE jobs SET step = 'pinned', output_cid = ?, updated_at = unixepoch() WHERE job_id = ?")
+        sqlx::query("UPDATE jobs SET step = ?, output_cid = ?, updated_at = unixepoch() WHERE job_id = ?")
+            .bind(Step::Pinned.as_str())
             .bind(output_cid)
             .bind(job.to_string())
             .execute(&self.pool)
@@ -215,14 +217,13 @@ impl Journal {
     ///
     /// Errors: the database cannot be written.
     pub async fn submitted(&self, job: U256, challenge_ends: u64) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE jobs SET step = 'submitted', challenge_ends = ?, updated_at = unixepoch() WHERE job_id = ?",
-        )
-        .bind(i64::try_from(challenge_ends).unwrap_or(i64::MAX))
-        .bind(job.to_string())
-        .execute(&self.pool)
-        .await
-        .with_context(|| format!("journaling job {job} as submitted"))?;
+        sqlx::query("UPDATE jobs SET step = ?, challenge_ends = ?, updated_at = unixepoch() WHERE job_id = ?")
+            .bind(Step::Submitted.as_str())
+            .bind(sql_integer(challenge_ends))
+            .bind(job.to_string())
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("journaling job {job} as submitted"))?;
         Ok(())
     }
 
@@ -242,13 +243,12 @@ impl Journal {
     ///
     /// Errors: the database cannot be read, or holds a row this version cannot read.
     pub async fn open_jobs(&self) -> anyhow::Result<Vec<Entry>> {
-        let rows = sqlx::query(
-            "SELECT * FROM jobs WHERE step NOT IN ('finalized', 'lost', 'expired', 'closed')
-             ORDER BY CAST(job_id AS INTEGER)",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .context("reading the journal")?;
+        // The terminal steps come from `Step::is_terminal`, the one list of them.
+        let terminal: Vec<String> =
+            Step::ALL.into_iter().filter(|s| s.is_terminal()).map(|s| format!("'{}'", s.as_str())).collect();
+        let query =
+            format!("SELECT * FROM jobs WHERE step NOT IN ({}) ORDER BY CAST(job_id AS INTEGER)", terminal.join(", "));
+        let rows = sqlx::query(&query).fetch_all(&self.pool).await.context("reading the journal")?;
         rows.iter().map(entry).collect()
     }
 
@@ -281,12 +281,17 @@ impl Journal {
         sqlx::query(
             "INSERT INTO cursor (id, block) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET block = excluded.block",
         )
-        .bind(i64::try_from(next).unwrap_or(i64::MAX))
+        .bind(sql_integer(next))
         .execute(&self.pool)
         .await
         .context("writing the journal's cursor")?;
         Ok(())
     }
+}
+
+/// SQLite integers are i64: chain seconds, blocks and millijoules stay far below `i64::MAX`.
+fn sql_integer(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 fn entry(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Entry> {
