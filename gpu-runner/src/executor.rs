@@ -23,6 +23,12 @@ pub trait Executor: Send + Sync {
     /// The runtime id served, e.g. `candle/bert-embed@1`.
     fn runtime(&self) -> &'static str;
 
+    /// Checks a job input against the runtime's format and limits without running it, so a runner refuses
+    /// an input it could not run before it claims the job (and bonds stake on it).
+    ///
+    /// Errors: [`Error::Input`] naming what is wrong.
+    fn check_input(&self, input: &[u8]) -> Result<()>;
+
     /// Runs a job input (the exact bytes fetched from IPFS) and returns the canonical output, which passes
     /// the acceptance rule's own checks (or is an [`Error::UnacceptableOutput`], never an output to sign).
     fn execute(&self, input: &[u8]) -> Result<Output>;
@@ -69,6 +75,10 @@ impl BertEmbedExecutor {
 impl Executor for BertEmbedExecutor {
     fn runtime(&self) -> &'static str {
         BERT_EMBED_V1
+    }
+
+    fn check_input(&self, input: &[u8]) -> Result<()> {
+        parse_texts(input, &self.limits).map(drop)
     }
 
     fn execute(&self, input: &[u8]) -> Result<Output> {

@@ -10,7 +10,7 @@
 //! - [`output`] / [`verify`]: the canonical safetensors output and DESIGN.md's acceptance rule, defined once
 //!   in `cairn-protocol` (verifiers and auditors need them without the engine) and re-exported here.
 //!
-//! The on-chain operator loop builds on this in a later step.
+//! - [`service`]: `cairn-runner run`, the on-chain operator loop (config, crash journal, model host, loop).
 
 pub mod bert;
 pub mod cache;

@@ -1,6 +1,6 @@
-//! `cairn-runner`: Cairn's GPU operator. Today its subcommands run the inference engine on its own:
-//! `embed` (one job input to a canonical output) and `bench` (throughput and peak memory); the on-chain
-//! operator loop comes later.
+//! `cairn-runner`: Cairn's GPU operator. `run` is the operator service (claim, run, submit, finalize; see
+//! `cairn_runner::service`); `embed` (one job input to a canonical output) and `bench` (throughput and peak
+//! memory) run the inference engine on its own.
 
 mod cmd;
 

@@ -2,10 +2,12 @@
 
 mod bench;
 mod embed;
+mod run;
 
 use clap::{Parser, Subcommand};
 
-/// Cairn's GPU operator: runs marketplace inference jobs with candle.
+/// Cairn's GPU operator: runs marketplace inference jobs with candle (`run` is the service; `embed` and
+/// `bench` run the engine on local files).
 #[derive(Debug, Parser)]
 #[command(name = "cairn-runner", version, about, long_about = None)]
 pub(crate) struct Cli {
@@ -17,6 +19,7 @@ pub(crate) struct Cli {
 enum Command {
     Embed(embed::EmbedArgs),
     Bench(bench::BenchArgs),
+    Run(run::RunArgs),
 }
 
 impl Cli {
@@ -24,6 +27,7 @@ impl Cli {
         match self.command {
             Command::Embed(args) => args.run(),
             Command::Bench(args) => args.run(),
+            Command::Run(args) => args.run(),
         }
     }
 }

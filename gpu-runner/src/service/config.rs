@@ -43,7 +43,7 @@ pub struct RunnerConfig {
 pub struct ChainSection {
     /// JSON-RPC URL (`http(s)://`; polled). Default: the devnet's `http://127.0.0.1:8545`.
     pub rpc_url: String,
-    /// The deployments folder (or one `<chain id>.json` file) written by `cairn-deploy`. Default: `deployments`.
+    /// The deployments folder written by `cairn-deploy` (it holds `<chain id>.json`). Default: `deployments`.
     pub deployments: PathBuf,
     /// How often the chain is polled for new jobs and deadlines, milliseconds. Default 500.
     pub poll_interval_ms: u64,
@@ -134,8 +134,8 @@ pub struct JobsSection {
     pub models_deny: Vec<u64>,
     /// Largest job input fetched, bytes (checked with Kubo's stat before the download). Default 8 MiB.
     pub max_input_bytes: u64,
-    /// Below this hot-wallet balance (wei, decimal string) the runner warns and claims nothing. Default
-    /// "10000000000000000" (0.01 ETH).
+    /// Below this hot-wallet balance (wei, decimal string) every job considered logs a warning to top it up
+    /// (a job is skipped only when the balance cannot pay its gas). Default "10000000000000000" (0.01 ETH).
     pub min_gas_balance_wei: String,
     /// Finalize our jobs once their challenge window has ended. Default true.
     pub finalize: bool,
@@ -281,6 +281,17 @@ mod tests {
         assert_eq!(r.config.operator.signer, SignerSource::Env("CAIRN_RUNNER_KEY".into()));
         assert_eq!(r.cache_dir, PathBuf::from("runner-state/models"));
         assert!(parse("[jobs]\nmax_in_flight = 1\n").unwrap_err().to_string().contains("operator"));
+    }
+
+    #[test]
+    fn the_documented_example_parses_to_the_defaults() {
+        let text = include_str!("../../../deploy/runner.example.toml");
+        let example = parse(text).unwrap();
+        let op = "[operator]\naddress = \"0x0000000000000000000000000000000000000000\"\n";
+        let defaults = parse(op).unwrap();
+        // Every key the example sets is the default it documents.
+        assert_eq!(format!("{:?}", example.config), format!("{:?}", defaults.config));
+        assert_eq!(example.min_gas_balance, defaults.min_gas_balance);
     }
 
     #[test]

@@ -106,6 +106,9 @@ pub struct Entry {
     pub output_digest: Option<Sha256Digest>,
     /// The output's CID, once pinned.
     pub output_cid: Option<String>,
+    /// Whether the runner pinned the input itself (so it unpins it when done); false when the input was
+    /// already pinned on this node by someone else (a buyer's pin is never removed).
+    pub input_pinned: bool,
     /// The energy figure, millijoules, once computed.
     pub energy_mj: Option<u64>,
     /// The challenge window's end (chain seconds), once submitted.
@@ -144,6 +147,7 @@ impl Journal {
                 input_cid TEXT NOT NULL,
                 output_digest TEXT,
                 output_cid TEXT,
+                input_pinned INTEGER NOT NULL DEFAULT 0,
                 energy_mj INTEGER,
                 challenge_ends INTEGER,
                 updated_at INTEGER NOT NULL DEFAULT (unixepoch())
@@ -199,17 +203,34 @@ impl Journal {
         Ok(())
     }
 
-    /// Records the output's CID and moves `job` to [`Step::Pinned`].
+    /// Records the output's CID (and whether the runner pinned the input itself) and moves `job` to
+    /// [`Step::Pinned`].
     ///
     /// Errors: the database cannot be written.
-    pub async fn pinned(&self, job: U256, output_cid: &str) -> anyhow::Result<()> {
-        sqlx::query("UPDATE jobs SET step = ?, output_cid = ?, updated_at = unixepoch() WHERE job_id = ?")
-            .bind(Step::Pinned.as_str())
-            .bind(output_cid)
+    pub async fn pinned(&self, job: U256, output_cid: &str, input_pinned: bool) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET step = ?, output_cid = ?, input_pinned = ?, updated_at = unixepoch() WHERE job_id = ?",
+        )
+        .bind(Step::Pinned.as_str())
+        .bind(output_cid)
+        .bind(input_pinned)
+        .bind(job.to_string())
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("journaling job {job}'s output CID"))?;
+        Ok(())
+    }
+
+    /// Deletes `job`'s row: only for a claim that never landed (the job is still open on chain), so the job
+    /// can be considered again.
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn forget(&self, job: U256) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM jobs WHERE job_id = ?")
             .bind(job.to_string())
             .execute(&self.pool)
             .await
-            .with_context(|| format!("journaling job {job}'s output CID"))?;
+            .with_context(|| format!("removing job {job} from the journal"))?;
         Ok(())
     }
 
@@ -308,6 +329,7 @@ fn entry(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Entry> {
             .map(|d| d.parse::<Sha256Digest>().map_err(|e| anyhow::anyhow!("journal output digest {d:?}: {e}")))
             .transpose()?,
         output_cid: text("output_cid")?,
+        input_pinned: row.try_get("input_pinned")?,
         energy_mj: number("energy_mj")?,
         challenge_ends: number("challenge_ends")?,
     })
@@ -328,7 +350,7 @@ mod tests {
         journal.set_step(job, Step::Claimed).await.unwrap();
         let digest = Sha256Digest([3; 32]);
         journal.computed(job, digest, 1234).await.unwrap();
-        journal.pinned(job, "bafyoutput").await.unwrap();
+        journal.pinned(job, "bafyoutput", true).await.unwrap();
         journal.submitted(job, 99).await.unwrap();
         journal.set_cursor(42).await.unwrap();
         drop(journal);
@@ -343,6 +365,7 @@ mod tests {
                 input_cid: "bafyinput".into(),
                 output_digest: Some(digest),
                 output_cid: Some("bafyoutput".into()),
+                input_pinned: true,
                 energy_mj: Some(1234),
                 challenge_ends: Some(99),
             }
@@ -351,6 +374,8 @@ mod tests {
         journal.set_step(job, Step::Finalized).await.unwrap();
         assert!(journal.open_jobs().await.unwrap().is_empty());
         assert_eq!(journal.cursor().await.unwrap(), Some(42));
+        journal.forget(job).await.unwrap();
+        assert!(journal.get(job).await.unwrap().is_none());
     }
 
     #[test]

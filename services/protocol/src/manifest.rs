@@ -41,6 +41,10 @@ pub const MANIFEST_SCHEMA_V1: &str = "cairn.manifest/1";
 /// The extended card ([`ModelCard`]) and `modelSigning`.
 pub const MANIFEST_SCHEMA_V2: &str = "cairn.manifest/2";
 
+/// Largest manifest a reader fetches, in bytes (a manifest lists files and a card: kilobytes); the CLI's
+/// `model verify` and the runner stop a download past it.
+pub const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+
 /// Every `schema` value readers accept.
 pub const MANIFEST_SCHEMAS: &[&str] = &[MANIFEST_SCHEMA_V1, MANIFEST_SCHEMA_V2];
 

@@ -11,12 +11,12 @@ use alloy::{
 use anyhow::{Context as _, bail};
 use cairn_bindings::{ModelRegistry, model_registry::IModelRegistry::ModelVersion};
 use cairn_ipfs::{KuboClient, Sha256Digest};
-use cairn_protocol::{manifest::Manifest, typed};
+use cairn_protocol::{
+    manifest::{MAX_MANIFEST_BYTES, Manifest},
+    typed,
+};
 
 use crate::{Context, cmd::Market};
-
-/// Largest manifest fetched, in bytes (a manifest lists files and a card: kilobytes).
-pub const MAX_MANIFEST_BYTES: u64 = 16 << 20;
 
 /// A version as registered.
 #[derive(Debug, Clone)]

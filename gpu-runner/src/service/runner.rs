@@ -1,0 +1,926 @@
+//! The operator loop: find open jobs, take those worth taking, run them, settle them (issue #15).
+//!
+//! Each poll ([`Runner::run`]):
+//! 1. **Scan.** `JobRequested`, `ClaimReleased` and `ClaimExpired` of `JobMarket` since the journal's cursor
+//!    make a job a candidate (the first start looks `lookback_blocks` back).
+//! 2. **Resume.** Every journaled job with something left to do and no task on it gets one: after a restart
+//!    this is how a job killed at any step carries on.
+//! 3. **Consider.** While fewer than `max_in_flight` jobs are between claim and submission, a candidate is
+//!    checked before anything is bonded: still `Requested` and claimable (deadline), a runtime this runner
+//!    executes, the operator's region in the job's mask, the model allowed, the operator fee net of gas
+//!    (ETH) or above the token's minimum (ERC-20), free stake for the bond, gas in the hot wallet, the model
+//!    verified and loaded, and the input fetched (digest checked, size limit) and of the runtime's format.
+//!    An input that fails is never claimed: the contract charges the same penalty for a released claim as
+//!    for a lapsed one, so not claiming is the only free refusal.
+//! 4. **Drive.** A taken job walks the journal's steps, each journaled (and synced) before the chain write
+//!    that depends on it: `claiming` → claim → `claimed` → run → `computed` (output file written) → pin
+//!    output and input → `pinned` → `submitting` → submit the signed receipt → `submitted` → after the
+//!    challenge window, finalize → unpin → `finalized`.
+//!
+//! A chain write that fails is resolved by re-reading the job (`getProgress`), never by sending again blind:
+//! a claim that reverts because another operator was first is a logged lost race (`lost`), a receipt that
+//! landed though its answer was lost is recognised by its output digest. A step that fails for a passing
+//! reason (Kubo or the RPC down) is tried again on a later poll, backing off; a claim is never left to lapse
+//! while it can still be submitted in time. On shutdown ([`Runner::run`]'s `shutdown`) no job is claimed;
+//! claimed jobs are finished and submitted, and one whose step fails while draining is released
+//! (`releaseClaim`) rather than left to time out.
+//!
+//! Tests stop the process at a named point with `CAIRN_RUNNER_CRASH_AFTER=<point>` (see [`CRASH_POINTS`]):
+//! the process aborts at once, as under `kill -9`.
+
+use std::{
+    collections::{BTreeSet, HashMap, HashSet},
+    path::PathBuf,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    dyn_abi::Eip712Domain,
+    eips::BlockNumberOrTag,
+    primitives::{Address, B256, U256},
+    providers::{DynProvider, Provider},
+    rpc::types::Filter,
+    signers::local::PrivateKeySigner,
+    sol_types::SolEvent,
+};
+use anyhow::{Context as _, bail};
+use cairn_bindings::{JobMarket, ModelRegistry, OperatorRegistry, job_market::IJobMarket};
+use cairn_chain::{Chain, ChainOptions};
+use cairn_ipfs::{AddOptions, KuboClient};
+use cairn_primitives::{Cid, Sha256Digest, fs::write_atomic};
+use cairn_protocol::{JobReceipt, Runtime, runtime::runner_build, typed};
+
+use super::{
+    config::Resolved,
+    journal::{Entry, Journal, Step},
+    models::{HostError, ModelHost, ModelRef},
+};
+use crate::{
+    bert::EmbedOptions,
+    cache::ModelCache,
+    energy::{EnergyMeter, POWERCAP},
+    input::InputLimits,
+};
+
+/// The version string whose keccak256 is every receipt's `runnerBuild`.
+pub const RUNNER_VERSION: &str = concat!("cairn-runner ", env!("CARGO_PKG_VERSION"));
+
+/// The points `CAIRN_RUNNER_CRASH_AFTER` may name, in the order a job passes them: after each journal write,
+/// and after each chain write before its result is journaled.
+pub const CRASH_POINTS: &[&str] =
+    &["claiming", "claim-sent", "claimed", "computed", "pinned", "submitting", "submit-sent", "submitted"];
+
+/// `JobMarket`'s job states, as numbered on chain (`IJobMarket.JobState`).
+mod state {
+    pub(super) const REQUESTED: u8 = 1;
+    pub(super) const CLAIMED: u8 = 2;
+    pub(super) const SUBMITTED: u8 = 3;
+    pub(super) const DISPUTED: u8 = 4;
+    pub(super) const FINALIZED: u8 = 5;
+    pub(super) const CANCELLED: u8 = 6;
+    pub(super) const RESOLVED: u8 = 7;
+}
+
+type Market = JobMarket::JobMarketInstance<DynProvider>;
+
+/// The running service. Cheap to clone (one shared state).
+#[derive(Clone)]
+pub struct Runner {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    cfg: Resolved,
+    chain: Chain,
+    key: PrivateKeySigner,
+    operator: Address,
+    market: Market,
+    models: ModelRegistry::ModelRegistryInstance<DynProvider>,
+    registry: OperatorRegistry::OperatorRegistryInstance<DynProvider>,
+    domain: Eip712Domain,
+    deployment_block: u64,
+    kubo: KuboClient,
+    host: ModelHost,
+    journal: Journal,
+    outputs: PathBuf,
+    crash_after: Option<String>,
+    draining: AtomicBool,
+    jobs: Mutex<Jobs>,
+}
+
+/// What the loop knows besides the journal.
+#[derive(Default)]
+struct Jobs {
+    /// Jobs with a task on them now.
+    active: HashSet<U256>,
+    /// Jobs between considered and submitted (the `max_in_flight` bound).
+    working: HashSet<U256>,
+    /// Open jobs seen in the logs and not yet decided.
+    candidates: BTreeSet<U256>,
+    /// Jobs decided against for good, with why (not considered again).
+    declined: HashMap<U256, String>,
+    /// Jobs not to touch again before a time (after a passing failure), with the failures so far.
+    backoff: HashMap<U256, (Instant, u32)>,
+}
+
+/// How a driven job stands after a step.
+enum Flow {
+    /// Go on with the next step now.
+    Next,
+    /// Nothing to do until a later poll (the challenge window runs, a dispute is open).
+    Wait,
+}
+
+/// Removes a job from `active` (and `working`) when its task ends, however it ends.
+struct TaskGuard {
+    inner: Arc<Inner>,
+    job: U256,
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        let mut jobs = self.inner.jobs.lock().expect("not poisoned");
+        jobs.active.remove(&self.job);
+        jobs.working.remove(&self.job);
+    }
+}
+
+impl Runner {
+    /// Connects and checks everything the loop needs before it takes a job: the hot key loads, the RPC answers
+    /// with a chain that has the deployments, the operator is registered and the hot key is its signer (or the
+    /// operator itself), Kubo answers, and the journal and model cache open.
+    ///
+    /// Errors: each names the setting at fault and what to do.
+    pub async fn start(cfg: Resolved) -> anyhow::Result<Self> {
+        let c = &cfg.config;
+        let key: PrivateKeySigner = c.operator.signer.load().await.context("loading the hot signer key ([operator] signer)")?;
+        let hot = key.address();
+        let options = ChainOptions {
+            receipt_timeout: Duration::from_secs(c.chain.receipt_timeout_secs),
+            poll_interval: cfg.poll_interval().min(Duration::from_millis(250)),
+            ..ChainOptions::default()
+        };
+        let chain = Chain::connect(&c.chain.rpc_url, key.clone(), options).await.context("[chain] rpc_url")?;
+        let deployments = chain.deployments(&c.chain.deployments).await.context("[chain] deployments")?;
+        let provider = chain.provider().clone();
+        let market_address = deployments.address("JobMarket")?;
+        let market = JobMarket::new(market_address, provider.clone());
+        let models = ModelRegistry::new(deployments.address("ModelRegistry")?, provider.clone());
+        let registry = OperatorRegistry::new(deployments.address("OperatorRegistry")?, provider);
+        let operator = c.operator.address;
+        let info = registry.operatorInfo(operator).call().await.context("reading the operator's registration")?;
+        if !info.registered {
+            bail!(
+                "[operator] address {operator} is not a registered operator on chain {}: register and stake it first \
+                 (with the owner's key), then start the runner",
+                chain.chain_id()
+            );
+        }
+        if hot != operator && hot != info.signer {
+            bail!(
+                "the hot key ({hot}) is not the signer of operator {operator} (its signer is {}): set it with \
+                 OperatorRegistry.setSigner({hot}) from the owner's key, or configure the signer's key in [operator] signer",
+                info.signer
+            );
+        }
+        let kubo = KuboClient::new(&c.ipfs.api).context("[ipfs] api")?;
+        kubo.version().await.with_context(|| format!("Kubo at {} does not answer ([ipfs] api)", c.ipfs.api))?;
+        let state_dir = &c.storage.state_dir;
+        let journal = Journal::open(state_dir).await?;
+        let outputs = state_dir.join("outputs");
+        std::fs::create_dir_all(&outputs).with_context(|| format!("cannot create {}", outputs.display()))?;
+        let cache = Arc::new(ModelCache::open(&cfg.cache_dir, c.storage.cache_limit_bytes)?);
+        if let Some(threads) = c.engine.threads {
+            crate::init_cpu_threads(threads)?;
+        }
+        let options = EmbedOptions { device: cfg.device, batch_size: c.engine.batch, ..EmbedOptions::default() };
+        let limits = InputLimits {
+            max_total_bytes: usize::try_from(c.jobs.max_input_bytes).unwrap_or(usize::MAX),
+            ..InputLimits::default()
+        };
+        let host =
+            ModelHost::new(kubo.clone(), cache, state_dir.join("views"), options, limits, c.engine.loaded_models);
+        let crash_after = std::env::var("CAIRN_RUNNER_CRASH_AFTER").ok().filter(|p| !p.is_empty());
+        if let Some(point) = &crash_after
+            && !CRASH_POINTS.contains(&point.as_str())
+        {
+            bail!("CAIRN_RUNNER_CRASH_AFTER={point} names no crash point; the points are {}", CRASH_POINTS.join(", "));
+        }
+        tracing::info!(
+            operator = %operator, hot = %hot, region = info.region, chain = chain.chain_id(), market = %market_address,
+            energy = EnergyMeter::start(std::path::Path::new(POWERCAP), c.engine.watts_per_core).method().as_str(),
+            "runner ready"
+        );
+        Ok(Self {
+            inner: Arc::new(Inner {
+                domain: typed::domain(chain.chain_id(), market_address),
+                deployment_block: deployments.deployment_block,
+                cfg,
+                chain,
+                key,
+                operator,
+                market,
+                models,
+                registry,
+                kubo,
+                host,
+                journal,
+                outputs,
+                crash_after,
+                draining: AtomicBool::new(false),
+                jobs: Mutex::default(),
+            }),
+        })
+    }
+
+    /// The journal (for `status` and tests).
+    pub fn journal(&self) -> &Journal {
+        &self.inner.journal
+    }
+
+    /// Polls until `shutdown` completes, then drains: no new claim, every claimed job finished and submitted
+    /// (or released if a step fails), and returns once none is left between claim and submission. Jobs that
+    /// wait out their challenge window stay in the journal for the next start.
+    ///
+    /// Errors: none from a poll (each failure is logged and retried); only the journal failing at the end.
+    pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        let poll = self.inner.cfg.poll_interval();
+        tokio::pin!(shutdown);
+        loop {
+            if let Err(e) = self.poll().await {
+                tracing::warn!(error = format!("{e:#}"), "poll failed; trying again");
+            }
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+        self.inner.draining.store(true, Ordering::SeqCst);
+        let working = self.inner.jobs.lock().expect("not poisoned").working.len();
+        tracing::info!(in_flight = working, "shutting down: no new claims; finishing the jobs in flight");
+        loop {
+            let left = {
+                let jobs = self.inner.jobs.lock().expect("not poisoned");
+                jobs.working.len()
+            };
+            let pending = self.pre_submit_jobs().await?;
+            if left == 0 && pending == 0 {
+                break;
+            }
+            if let Err(e) = self.poll().await {
+                tracing::warn!(error = format!("{e:#}"), "poll failed while draining");
+            }
+            tokio::time::sleep(poll.min(Duration::from_millis(200))).await;
+        }
+        tracing::info!("drained: nothing left between claim and submission");
+        Ok(())
+    }
+
+    /// Journaled jobs between claim and submission.
+    async fn pre_submit_jobs(&self) -> anyhow::Result<usize> {
+        Ok(self.inner.journal.open_jobs().await?.iter().filter(|e| pre_submit(e.step)).count())
+    }
+
+    /// One poll: scan the logs, resume journaled jobs, consider candidates.
+    pub async fn poll(&self) -> anyhow::Result<()> {
+        let inner = &self.inner;
+        inner.scan().await?;
+        let now = inner.chain_time().await?;
+        for entry in inner.journal.open_jobs().await? {
+            let due = match entry.step {
+                Step::Submitted => entry.challenge_ends.is_none_or(|ends| now >= ends),
+                _ => true,
+            };
+            if due && inner.take(entry.job, false) {
+                let inner = self.inner.clone();
+                let guard = TaskGuard { inner: inner.clone(), job: entry.job };
+                if pre_submit(entry.step) {
+                    inner.jobs.lock().expect("not poisoned").working.insert(entry.job);
+                }
+                tokio::spawn(async move {
+                    let _guard = guard;
+                    inner.drive(entry.job).await;
+                });
+            }
+        }
+        if inner.draining.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        loop {
+            let job = {
+                let mut jobs = inner.jobs.lock().expect("not poisoned");
+                if jobs.working.len() >= inner.cfg.config.jobs.max_in_flight {
+                    break;
+                }
+                let Some(job) = jobs.candidates.iter().copied().find(|j| !jobs.active.contains(j) && !backing_off(&jobs, *j))
+                else {
+                    break;
+                };
+                jobs.candidates.remove(&job);
+                job
+            };
+            if inner.journal.get(job).await?.is_some() || !inner.take(job, true) {
+                continue;
+            }
+            let inner = self.inner.clone();
+            let guard = TaskGuard { inner: inner.clone(), job };
+            tokio::spawn(async move {
+                let _guard = guard;
+                inner.consider(job).await;
+            });
+        }
+        Ok(())
+    }
+}
+
+fn pre_submit(step: Step) -> bool {
+    matches!(step, Step::Claiming | Step::Claimed | Step::Computed | Step::Pinned | Step::Submitting)
+}
+
+fn backing_off(jobs: &Jobs, job: U256) -> bool {
+    jobs.backoff.get(&job).is_some_and(|(until, _)| Instant::now() < *until)
+}
+
+impl Inner {
+    /// Marks `job` active (and working when `working`) unless a task is on it or it is backing off.
+    fn take(&self, job: U256, working: bool) -> bool {
+        let mut jobs = self.jobs.lock().expect("not poisoned");
+        if jobs.active.contains(&job) || backing_off(&jobs, job) {
+            return false;
+        }
+        jobs.active.insert(job);
+        if working {
+            jobs.working.insert(job);
+        }
+        true
+    }
+
+    /// Reads new `JobRequested`, `ClaimReleased` and `ClaimExpired` logs into the candidates.
+    async fn scan(&self) -> anyhow::Result<()> {
+        let provider = self.chain.provider();
+        let head = provider.get_block_number().await.context("reading the chain head")?;
+        let mut from = match self.journal.cursor().await? {
+            Some(next) => next,
+            None => head.saturating_sub(self.cfg.config.chain.lookback_blocks).max(self.deployment_block),
+        };
+        while from <= head {
+            let to = head.min(from + 4_999);
+            let filter = Filter::new()
+                .address(*self.market.address())
+                .event_signature(vec![
+                    JobMarket::JobRequested::SIGNATURE_HASH,
+                    JobMarket::ClaimReleased::SIGNATURE_HASH,
+                    JobMarket::ClaimExpired::SIGNATURE_HASH,
+                ])
+                .from_block(from)
+                .to_block(to);
+            let logs = provider.get_logs(&filter).await.with_context(|| format!("reading logs {from}..={to}"))?;
+            {
+                let mut jobs = self.jobs.lock().expect("not poisoned");
+                for log in &logs {
+                    if let Some(topic) = log.topics().get(1) {
+                        let job = U256::from_be_bytes(topic.0);
+                        if !jobs.declined.contains_key(&job) {
+                            jobs.candidates.insert(job);
+                        }
+                    }
+                }
+            }
+            self.journal.set_cursor(to + 1).await?;
+            from = to + 1;
+        }
+        Ok(())
+    }
+
+    /// The latest block's timestamp, seconds.
+    async fn chain_time(&self) -> anyhow::Result<u64> {
+        let block = self
+            .chain
+            .provider()
+            .get_block_by_number(BlockNumberOrTag::Latest)
+            .await
+            .context("reading the latest block")?
+            .context("the node has no latest block")?;
+        Ok(block.header.timestamp)
+    }
+
+    /// Aborts the process at `point` when `CAIRN_RUNNER_CRASH_AFTER` names it (tests of crash safety).
+    fn crash_point(&self, point: &str, job: U256) {
+        if self.crash_after.as_deref() == Some(point) {
+            eprintln!("CAIRN_RUNNER_CRASH_AFTER={point}: aborting at job {job}");
+            std::process::abort();
+        }
+    }
+
+    /// Declines `job` for good.
+    fn decline(&self, job: U256, why: String) {
+        tracing::info!(job = %job, %why, "not taking the job");
+        self.jobs.lock().expect("not poisoned").declined.insert(job, why);
+    }
+
+    /// Puts `job` back as a candidate after a passing failure, backing off.
+    fn retry_later(&self, job: U256, candidate: bool) {
+        let base = self.cfg.poll_interval().max(Duration::from_millis(500));
+        let mut jobs = self.jobs.lock().expect("not poisoned");
+        let failures = jobs.backoff.get(&job).map_or(0, |(_, n)| *n) + 1;
+        let wait = (base * 2u32.saturating_pow(failures.min(6))).min(Duration::from_secs(60));
+        jobs.backoff.insert(job, (Instant::now() + wait, failures));
+        if candidate {
+            jobs.candidates.insert(job);
+        }
+    }
+
+    /// Checks a candidate, and claims and drives it when it passes.
+    async fn consider(self: &Arc<Self>, job: U256) {
+        let input_cid = match self.check(job).await {
+            Ok(Some(cid)) => cid,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(job = %job, error = format!("{e:#}"), "cannot decide on the job now; trying again later");
+                self.retry_later(job, true);
+                return;
+            }
+        };
+        // Journaled before the claim is sent: a restart knows a claim may be on chain.
+        if let Err(e) = self.journal.insert(job, Step::Claiming, &input_cid).await {
+            tracing::error!(job = %job, error = format!("{e:#}"), "cannot journal the claim; not claiming");
+            self.retry_later(job, true);
+            return;
+        }
+        self.crash_point("claiming", job);
+        self.drive(job).await;
+    }
+
+    /// Whether to take `job`: `Some(input CID)` when every check passes. A job refused for good is declined
+    /// (logged, never considered again); one that is not open any more is dropped.
+    ///
+    /// Errors: a passing failure (RPC or Kubo), to try again later.
+    async fn check(&self, job: U256) -> anyhow::Result<Option<String>> {
+        let jobs = &self.cfg.config.jobs;
+        let terms = self.market.getTerms(job).call().await.context("reading the job's terms")?;
+        let progress = self.market.getProgress(job).call().await.context("reading the job's progress")?;
+        if progress.state != state::REQUESTED {
+            tracing::debug!(job = %job, state = progress.state, "not open");
+            return Ok(None);
+        }
+        if self.chain_time().await? > terms.deadline {
+            tracing::debug!(job = %job, deadline = terms.deadline, "past its claim deadline");
+            return Ok(None);
+        }
+        let decline = |why: String| {
+            self.decline(job, why);
+            Ok(None)
+        };
+        let Some(runtime) = Runtime::from_id(terms.runtime) else {
+            return decline(format!("runtime id {} is none this runner executes", terms.runtime));
+        };
+        if runtime != Runtime::BertEmbedV1 {
+            return decline(format!("runtime {runtime} is not served"));
+        }
+        let model_id = u64::try_from(terms.modelId).unwrap_or(u64::MAX);
+        if (!jobs.models_allow.is_empty() && !jobs.models_allow.contains(&model_id)) || jobs.models_deny.contains(&model_id)
+        {
+            return decline(format!("model {} is not allowed by [jobs] models_allow / models_deny", terms.modelId));
+        }
+        let info = self.registry.operatorInfo(self.operator).call().await.context("reading the operator")?;
+        if !terms.regionMask.bit(usize::from(info.region)) {
+            return decline(format!(
+                "the operator's region (bit {}) is not in the job's region mask {:#x}",
+                info.region, terms.regionMask
+            ));
+        }
+        let fee = terms.payment.saturating_sub(terms.royalty).saturating_sub(terms.protocolFee);
+        let gas_price = self.chain.provider().get_gas_price().await.context("reading the gas price")?;
+        let gas_cost = U256::from(jobs.gas_per_job) * U256::from(gas_price);
+        if terms.token == Address::ZERO {
+            let net = fee.saturating_sub(gas_cost);
+            if net < self.cfg.min_fee_wei {
+                return decline(format!(
+                    "the operator fee {fee} wei less gas {gas_cost} wei ({} gas at {gas_price} wei) is {net} wei,                      below [jobs] min_fee_wei {}",
+                    jobs.gas_per_job, self.cfg.min_fee_wei
+                ));
+            }
+        } else {
+            let Some(min) = self.cfg.min_fee_tokens.get(&terms.token) else {
+                return decline(format!("token {} is not in [jobs.min_fee_tokens]", terms.token));
+            };
+            if fee < *min {
+                return decline(format!("the operator fee {fee} of token {} is below its minimum {min}", terms.token));
+            }
+        }
+        let bond = self.market.bondFor(terms.token, terms.payment).call().await.context("reading the bond")?;
+        let free = self.registry.freeStake(self.operator).call().await.context("reading the free stake")?;
+        if free < bond {
+            bail!("out of free stake: the bond is {bond} wei and {free} wei is free (add stake, or wait for jobs to settle)");
+        }
+        let hot = self.key.address();
+        let balance = self.chain.balance(hot).await?;
+        if balance < self.cfg.min_gas_balance {
+            tracing::warn!(hot = %hot, balance = %balance, "the hot wallet is low on gas; top it up");
+        }
+        if balance < gas_cost {
+            bail!("the hot wallet {hot} holds {balance} wei, less than a job's gas ({gas_cost} wei); top it up");
+        }
+        let model = self.model_ref(&terms).await?;
+        let loaded = match self.host.get(&model).await {
+            Ok(m) => m,
+            Err(HostError::Refused(why)) => return decline(format!("model {} version {}: {why}", terms.modelId, terms.modelVersion)),
+            Err(HostError::Unavailable(e)) => return Err(e),
+        };
+        let input_cid = self.input_cid(job).await?;
+        let input = match self.fetch_input(&input_cid, terms.inputDigest).await {
+            Ok(bytes) => bytes,
+            Err(InputError::Refused(why)) => return decline(why),
+            Err(InputError::Unavailable(e)) => return Err(e),
+        };
+        if let Err(e) = loaded.executor.check_input(&input) {
+            return decline(format!("the input {input_cid}: {e}"));
+        }
+        tracing::info!(job = %job, model = %terms.modelId, fee = %fee, token = %terms.token, bond = %bond, "taking the job");
+        Ok(Some(input_cid))
+    }
+
+    /// The model version a job runs.
+    async fn model_ref(&self, terms: &IJobMarket::JobTerms) -> anyhow::Result<ModelRef> {
+        let version =
+            self.models.getVersion(terms.modelId, terms.modelVersion).call().await.context("reading the model version")?;
+        Ok(ModelRef {
+            manifest_cid: version.manifestCid,
+            manifest_digest: version.manifestDigest,
+            weights_digest: terms.weightsDigest,
+            runtime: terms.runtime,
+        })
+    }
+
+    /// The input CID of `job`, from its `JobRequested` log.
+    async fn input_cid(&self, job: U256) -> anyhow::Result<String> {
+        let filter = Filter::new()
+            .address(*self.market.address())
+            .event_signature(JobMarket::JobRequested::SIGNATURE_HASH)
+            .topic1(B256::from(job))
+            .from_block(self.deployment_block);
+        let logs = self.chain.provider().get_logs(&filter).await.context("reading the job's JobRequested log")?;
+        let log = logs.first().with_context(|| format!("no JobRequested log for job {job}"))?;
+        let event = JobMarket::JobRequested::decode_log(&log.inner).context("decoding JobRequested")?;
+        Ok(event.data.inputCid)
+    }
+
+    /// The job input: its sha256 checked while it streams, at most `[jobs] max_input_bytes`.
+    async fn fetch_input(&self, cid: &str, digest: B256) -> Result<Vec<u8>, InputError> {
+        let limit = self.cfg.config.jobs.max_input_bytes;
+        match self.kubo.cat_bytes(cid, Sha256Digest(digest.0), limit).await {
+            Ok(bytes) => Ok(bytes.to_vec()),
+            Err(e @ (cairn_ipfs::Error::DigestMismatch { .. } | cairn_ipfs::Error::TooLarge { .. })) => {
+                Err(InputError::Refused(format!("the input {cid}: {e}")))
+            }
+            Err(e @ (cairn_ipfs::Error::InvalidCid { .. } | cairn_ipfs::Error::UnsupportedPath { .. })) => {
+                Err(InputError::Refused(format!("the input CID {cid:?}: {e}")))
+            }
+            Err(e) => Err(InputError::Unavailable(anyhow::Error::new(e).context(format!("fetching the input {cid}")))),
+        }
+    }
+
+    /// Walks `job` through its steps until it is done or must wait; a failing step is logged and tried again
+    /// on a later poll (while draining, a claimed job whose step fails is released instead).
+    async fn drive(&self, job: U256) {
+        loop {
+            let entry = match self.journal.get(job).await {
+                Ok(Some(e)) if !e.step.is_terminal() => e,
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::error!(job = %job, error = format!("{e:#}"), "cannot read the journal");
+                    self.retry_later(job, false);
+                    return;
+                }
+            };
+            match self.step(&entry).await {
+                Ok(Flow::Next) => {}
+                Ok(Flow::Wait) => return,
+                Err(e) => {
+                    tracing::warn!(job = %job, step = entry.step.as_str(), error = format!("{e:#}"), "step failed; trying again later");
+                    if self.draining.load(Ordering::SeqCst) && pre_submit(entry.step) && entry.step != Step::Claiming {
+                        if let Err(e) = self.release(&entry, "shutting down after a failed step").await {
+                            tracing::error!(job = %job, error = format!("{e:#}"), "cannot release the claim");
+                        }
+                    }
+                    self.retry_later(job, false);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// One step of a journaled job.
+    async fn step(&self, entry: &Entry) -> anyhow::Result<Flow> {
+        let job = entry.job;
+        let progress = self.market.getProgress(job).call().await.context("reading the job's progress")?;
+        let ours = progress.operator == self.operator;
+        let claimed_by_us = progress.state == state::CLAIMED && ours;
+        let lapsed = claimed_by_us
+            && matches!(entry.step, Step::Claimed | Step::Computed | Step::Pinned)
+            && self.chain_time().await? > progress.submitBy;
+        match entry.step {
+            Step::Claiming => self.claim(entry, &progress).await,
+            Step::Claimed | Step::Computed | Step::Pinned if !claimed_by_us => self.reconcile(entry, &progress).await,
+            Step::Claimed | Step::Computed | Step::Pinned if lapsed => {
+                tracing::error!(job = %job, submit_by = progress.submitBy, "the claim lapsed before the result was ready");
+                self.close(entry, Step::Expired).await
+            }
+            Step::Claimed => self.compute(entry).await,
+            Step::Computed => self.pin(entry).await,
+            Step::Pinned => self.submit(entry).await,
+            Step::Submitting => {
+                if progress.state == state::SUBMITTED && ours && Some(progress.outputDigest.0) == entry.output_digest.map(|d| d.0) {
+                    self.journal.submitted(job, progress.challengeEnds).await?;
+                    return Ok(Flow::Next);
+                }
+                if claimed_by_us { self.submit(entry).await } else { self.reconcile(entry, &progress).await }
+            }
+            Step::Submitted | Step::Disputed => self.settle(entry, &progress).await,
+            Step::Finalized | Step::Lost | Step::Expired | Step::Closed => Ok(Flow::Wait),
+        }
+    }
+
+    /// `claiming`: the claim, unless it already landed.
+    async fn claim(&self, entry: &Entry, progress: &IJobMarket::JobProgress) -> anyhow::Result<Flow> {
+        let job = entry.job;
+        if progress.state == state::CLAIMED && progress.operator == self.operator {
+            self.journal.set_step(job, Step::Claimed).await?;
+            self.crash_point("claimed", job);
+            return Ok(Flow::Next);
+        }
+        if progress.state != state::REQUESTED {
+            return self.reconcile(entry, progress).await;
+        }
+        if self.draining.load(Ordering::SeqCst) {
+            self.journal.forget(job).await?;
+            return Ok(Flow::Wait);
+        }
+        let started = Instant::now();
+        let sent = self.chain.send("claim", self.market.claim(job, self.operator).into_transaction_request()).await;
+        match sent {
+            Ok(receipt) => {
+                self.crash_point("claim-sent", job);
+                let submit_by = receipt.decoded_log::<JobMarket::JobClaimed>().map(|e| e.submitBy);
+                tracing::info!(job = %job, tx = %receipt.transaction_hash, ?submit_by, latency_ms = started.elapsed().as_millis() as u64, "claimed");
+                self.journal.set_step(job, Step::Claimed).await?;
+                self.crash_point("claimed", job);
+                Ok(Flow::Next)
+            }
+            Err(error) => {
+                // Resolved by what the chain says, never by sending again.
+                let now = self.market.getProgress(job).call().await.context("reading the job after a failed claim")?;
+                if now.state == state::CLAIMED && now.operator == self.operator {
+                    self.journal.set_step(job, Step::Claimed).await?;
+                    return Ok(Flow::Next);
+                }
+                if now.state == state::REQUESTED {
+                    // Nothing landed: forget the claim so the job can be considered again.
+                    self.journal.forget(job).await?;
+                    return Err(anyhow::Error::new(error).context("the claim failed"));
+                }
+                tracing::info!(job = %job, winner = %now.operator, error = %error, "lost the race for the job: another operator claimed it first");
+                self.journal.set_step(job, Step::Lost).await?;
+                Ok(Flow::Wait)
+            }
+        }
+    }
+
+    /// `claimed`: run the job and write its output.
+    async fn compute(&self, entry: &Entry) -> anyhow::Result<Flow> {
+        let job = entry.job;
+        let terms = self.market.getTerms(job).call().await.context("reading the job's terms")?;
+        let model = self.model_ref(&terms).await?;
+        let loaded = match self.host.get(&model).await {
+            Ok(m) => m,
+            Err(HostError::Refused(why)) => return self.release(entry, &why).await,
+            Err(HostError::Unavailable(e)) => return Err(e),
+        };
+        let input = match self.fetch_input(&entry.input_cid, terms.inputDigest).await {
+            Ok(bytes) => bytes,
+            Err(InputError::Refused(why)) => return self.release(entry, &why).await,
+            Err(InputError::Unavailable(e)) => return Err(e),
+        };
+        let watts = self.cfg.config.engine.watts_per_core;
+        let started = Instant::now();
+        let (result, energy) = tokio::task::spawn_blocking(move || {
+            let meter = EnergyMeter::start(std::path::Path::new(POWERCAP), watts);
+            let result = loaded.executor.execute(&input);
+            (result, meter.finish())
+        })
+        .await
+        .context("the inference task panicked")?;
+        let output = match result {
+            Ok(output) => output,
+            Err(e @ (crate::Error::Input(_) | crate::Error::UnacceptableOutput { .. })) => {
+                return self.release(entry, &e.to_string()).await;
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("running the job")),
+        };
+        let path = self.output_path(job);
+        write_atomic(&path, &output.bytes).with_context(|| format!("writing the output {}", path.display()))?;
+        tracing::info!(
+            job = %job, sha256 = %output.sha256, rows = output.shape[0], ms = started.elapsed().as_millis() as u64,
+            energy_mj = energy.millijoules, energy_method = energy.method.as_str(), "computed"
+        );
+        self.journal.computed(job, output.sha256, energy.millijoules).await?;
+        self.crash_point("computed", job);
+        Ok(Flow::Next)
+    }
+
+    /// `computed`: pin the output (and the input, unless this node already pins it).
+    async fn pin(&self, entry: &Entry) -> anyhow::Result<Flow> {
+        let job = entry.job;
+        let path = self.output_path(job);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) if Some(Sha256Digest::of(&bytes)) == entry.output_digest => bytes,
+            other => {
+                // Lost or altered since it was journaled: compute again rather than pin other bytes.
+                tracing::warn!(job = %job, path = %path.display(), found = other.is_ok(), "the output file is not the one computed; computing again");
+                self.journal.set_step(job, Step::Claimed).await?;
+                return Ok(Flow::Next);
+            }
+        };
+        let added = self
+            .kubo
+            .add_bytes(&format!("{job}.safetensors"), bytes, AddOptions::default())
+            .await
+            .context("pinning the output")?;
+        let pinned_input = match entry.input_cid.parse::<Cid>() {
+            Ok(input) if !self.kubo.is_pinned(&input).await.context("reading the input's pin")? => {
+                self.kubo.pin(&input).await.context("pinning the input")?;
+                true
+            }
+            Ok(_) => false,
+            Err(e) => {
+                tracing::warn!(job = %job, cid = %entry.input_cid, error = %e, "the input CID cannot be pinned by itself");
+                false
+            }
+        };
+        self.journal.pinned(job, added.cid.as_str(), pinned_input).await?;
+        tracing::info!(job = %job, output = %added.cid, "pinned");
+        self.crash_point("pinned", job);
+        Ok(Flow::Next)
+    }
+
+    /// `pinned` / `submitting`: sign the receipt and submit it.
+    async fn submit(&self, entry: &Entry) -> anyhow::Result<Flow> {
+        let job = entry.job;
+        let (Some(digest), Some(cid), Some(energy)) = (entry.output_digest, entry.output_cid.clone(), entry.energy_mj)
+        else {
+            bail!("journal row of job {job} at {} lacks its output (a bug)", entry.step.as_str());
+        };
+        let terms = self.market.getTerms(job).call().await.context("reading the job's terms")?;
+        let receipt = JobReceipt {
+            jobId: job,
+            weightsDigest: terms.weightsDigest,
+            inputDigest: terms.inputDigest,
+            runtime: terms.runtime,
+            outputDigest: B256::from(digest.0),
+            outputCid: cid,
+            runnerBuild: runner_build(RUNNER_VERSION),
+            energyMillijoules: energy,
+        };
+        let signature = typed::sign(&self.key, &receipt, &self.domain).await.context("signing the receipt")?;
+        if entry.step != Step::Submitting {
+            self.journal.set_step(job, Step::Submitting).await?;
+            self.crash_point("submitting", job);
+        }
+        let call = self.market.submitResult(job, receipt, signature.as_bytes().into());
+        match self.chain.send("submitResult", call.into_transaction_request()).await {
+            Ok(sent) => {
+                self.crash_point("submit-sent", job);
+                let ends = sent
+                    .decoded_log::<JobMarket::ResultSubmitted>()
+                    .map(|e| e.challengeEnds)
+                    .context("the receipt's transaction has no ResultSubmitted event")?;
+                self.journal.submitted(job, ends).await?;
+                tracing::info!(job = %job, tx = %sent.transaction_hash, challenge_ends = ends, "submitted");
+                self.crash_point("submitted", job);
+                Ok(Flow::Next)
+            }
+            Err(error) => {
+                let now = self.market.getProgress(job).call().await.context("reading the job after a failed submit")?;
+                if now.state == state::SUBMITTED && now.operator == self.operator && now.outputDigest.0 == digest.0 {
+                    self.journal.submitted(job, now.challengeEnds).await?;
+                    return Ok(Flow::Next);
+                }
+                Err(anyhow::Error::new(error).context("submitting the receipt"))
+            }
+        }
+    }
+
+    /// `submitted` / `disputed`: finalize after the window, follow a dispute to its ruling, release the pins.
+    async fn settle(&self, entry: &Entry, progress: &IJobMarket::JobProgress) -> anyhow::Result<Flow> {
+        let job = entry.job;
+        match progress.state {
+            state::SUBMITTED => {
+                if !self.cfg.config.jobs.finalize || self.chain_time().await? < progress.challengeEnds {
+                    return Ok(Flow::Wait);
+                }
+                let call = self.market.finalize(job);
+                if let Err(error) = self.chain.send("finalize", call.into_transaction_request()).await {
+                    let now = self.market.getProgress(job).call().await.context("reading the job after finalize")?;
+                    if now.state == state::SUBMITTED {
+                        return Err(anyhow::Error::new(error).context("finalizing"));
+                    }
+                }
+                Ok(Flow::Next)
+            }
+            state::DISPUTED => {
+                if entry.step != Step::Disputed {
+                    tracing::warn!(job = %job, challenger = %progress.challenger, dispute = %progress.disputeId, "challenged: the output and input stay pinned until the ruling");
+                    self.journal.set_step(job, Step::Disputed).await?;
+                }
+                Ok(Flow::Wait)
+            }
+            state::FINALIZED => {
+                tracing::info!(job = %job, "finalized: the operator fee is credited to the operator's balance");
+                self.close(entry, Step::Finalized).await
+            }
+            state::RESOLVED => {
+                tracing::info!(job = %job, reason = progress.closeReason, "ruled");
+                self.close(entry, Step::Closed).await
+            }
+            _ => self.reconcile(entry, progress).await,
+        }
+    }
+
+    /// A job found in a state its step does not expect: it left us (lost, reopened, cancelled) or moved on.
+    async fn reconcile(&self, entry: &Entry, progress: &IJobMarket::JobProgress) -> anyhow::Result<Flow> {
+        let ours = progress.operator == self.operator;
+        let to = match (progress.state, ours) {
+            (state::SUBMITTED, true) => {
+                self.journal.submitted(entry.job, progress.challengeEnds).await?;
+                return Ok(Flow::Next);
+            }
+            (state::DISPUTED, true) => {
+                self.journal.set_step(entry.job, Step::Disputed).await?;
+                return Ok(Flow::Wait);
+            }
+            (state::FINALIZED, true) => Step::Finalized,
+            (state::RESOLVED, true) => Step::Closed,
+            (state::REQUESTED, _) => Step::Expired,
+            (state::CANCELLED, _) => Step::Closed,
+            _ => Step::Lost,
+        };
+        tracing::warn!(job = %entry.job, state = progress.state, operator = %progress.operator, step = entry.step.as_str(), "the job is no longer ours");
+        self.close(entry, to).await
+    }
+
+    /// Hands a claimed job back (`releaseClaim`) because it cannot be run (`why`), then closes it.
+    async fn release(&self, entry: &Entry, why: &str) -> anyhow::Result<Flow> {
+        let job = entry.job;
+        tracing::error!(job = %job, %why, "releasing the claim");
+        let call = self.market.releaseClaim(job);
+        if let Err(error) = self.chain.send("releaseClaim", call.into_transaction_request()).await {
+            let now = self.market.getProgress(job).call().await.context("reading the job after releaseClaim")?;
+            if now.state == state::CLAIMED && now.operator == self.operator {
+                return Err(anyhow::Error::new(error).context("releasing the claim"));
+            }
+        }
+        self.decline(job, why.to_owned());
+        self.close(entry, Step::Closed).await
+    }
+
+    /// Releases what the job holds (its pins, its output file) and journals `to`.
+    async fn close(&self, entry: &Entry, to: Step) -> anyhow::Result<Flow> {
+        let mut cids = Vec::new();
+        if let Some(cid) = &entry.output_cid {
+            cids.push(cid.as_str());
+        }
+        if entry.input_pinned {
+            cids.push(entry.input_cid.as_str());
+        }
+        for cid in cids {
+            let cid: Cid = cid.parse().with_context(|| format!("journaled CID {cid:?}"))?;
+            if self.kubo.is_pinned(&cid).await.context("reading a pin")? {
+                self.kubo.unpin(&cid).await.with_context(|| format!("unpinning {cid}"))?;
+            }
+        }
+        match std::fs::remove_file(self.output_path(entry.job)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(anyhow::Error::new(e).context("removing the output file"));
+            }
+            _ => {}
+        }
+        self.journal.set_step(entry.job, to).await?;
+        Ok(Flow::Wait)
+    }
+
+    fn output_path(&self, job: U256) -> PathBuf {
+        self.outputs.join(format!("{job}.safetensors"))
+    }
+}
+
+/// Why a job input cannot be used.
+enum InputError {
+    /// Not the registered bytes, too large, or not a CID: never retried.
+    Refused(String),
+    /// Kubo failed: tried again later.
+    Unavailable(anyhow::Error),
+}
