@@ -169,10 +169,11 @@ impl ModelHost {
         let runtime = Runtime::from_id(model.runtime)
             .ok_or_else(|| refused(format!("runtime id {} is none this runner executes", model.runtime)))?;
         let manifest_digest = Sha256Digest(model.manifest_digest.0);
-        let bytes =
-            self.kubo.cat_bytes(&model.manifest_cid, manifest_digest, MAX_MANIFEST_BYTES).await.map_err(|e| {
-                classify(e, &format!("fetching the manifest {}", model.manifest_cid))
-            })?;
+        let bytes = self
+            .kubo
+            .cat_bytes(&model.manifest_cid, manifest_digest, MAX_MANIFEST_BYTES)
+            .await
+            .map_err(|e| classify(e, &format!("fetching the manifest {}", model.manifest_cid)))?;
         let text = std::str::from_utf8(&bytes).map_err(|e| refused(format!("the manifest is not UTF-8: {e}")))?;
         let manifest = Manifest::from_json(text).map_err(|e| refused(format!("the manifest is invalid: {e}")))?;
         if manifest.runtime() != Some(runtime) {
@@ -189,9 +190,11 @@ impl ModelHost {
             )));
         }
         let root = manifest.root.clone().ok_or_else(|| {
-            refused("the manifest has no `root` folder CID (a cairn.manifest/1); the runner fetches files as \
+            refused(
+                "the manifest has no `root` folder CID (a cairn.manifest/1); the runner fetches files as \
                      <root>/<path>, so the seller must publish it again as cairn.manifest/2"
-                .into())
+                    .into(),
+            )
         })?;
 
         let view = self.views.join(model.manifest_digest.to_string());
@@ -206,14 +209,10 @@ impl ModelHost {
                 .find(|f| f.path == *name)
                 .ok_or_else(|| refused(format!("the manifest lists no `{name}`, which {runtime} reads")))?;
             let source = format!("{root}/{name}");
-            let file = self
-                .cache
-                .fetch(&self.kubo, &source, entry.sha256, entry.size)
-                .await
-                .map_err(|e| match e {
-                    crate::Error::Ipfs(e) => classify(e, &format!("fetching {name} ({source})")),
-                    other => HostError::Unavailable(anyhow::Error::new(other).context(format!("fetching {name}"))),
-                })?;
+            let file = self.cache.fetch(&self.kubo, &source, entry.sha256, entry.size).await.map_err(|e| match e {
+                crate::Error::Ipfs(e) => classify(e, &format!("fetching {name} ({source})")),
+                other => HostError::Unavailable(anyhow::Error::new(other).context(format!("fetching {name}"))),
+            })?;
             tracing::info!(file = name, sha256 = %entry.sha256, bytes = entry.size, "model file verified");
             files.push((*name, file));
         }
@@ -241,11 +240,7 @@ impl ModelHost {
                 other => HostError::Unavailable(anyhow::Error::new(other).context("loading the model")),
             })?;
         tracing::info!(manifest = %model.manifest_digest, weights = %weights.sha256, name = manifest.card.name(), "model loaded");
-        Ok(LoadedModel {
-            executor: Box::new(executor),
-            manifest,
-            _files: files.into_iter().map(|(_, f)| f).collect(),
-        })
+        Ok(LoadedModel { executor: Box::new(executor), manifest, _files: files.into_iter().map(|(_, f)| f).collect() })
     }
 }
 

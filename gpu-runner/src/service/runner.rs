@@ -157,7 +157,8 @@ impl Runner {
     /// Errors: each names the setting at fault and what to do.
     pub async fn start(cfg: Resolved) -> anyhow::Result<Self> {
         let c = &cfg.config;
-        let key: PrivateKeySigner = c.operator.signer.load().await.context("loading the hot signer key ([operator] signer)")?;
+        let key: PrivateKeySigner =
+            c.operator.signer.load().await.context("loading the hot signer key ([operator] signer)")?;
         let hot = key.address();
         let options = ChainOptions {
             receipt_timeout: Duration::from_secs(c.chain.receipt_timeout_secs),
@@ -316,7 +317,8 @@ impl Runner {
                 if jobs.working.len() >= inner.cfg.config.jobs.max_in_flight {
                     break;
                 }
-                let Some(job) = jobs.candidates.iter().copied().find(|j| !jobs.active.contains(j) && !backing_off(&jobs, *j))
+                let Some(job) =
+                    jobs.candidates.iter().copied().find(|j| !jobs.active.contains(j) && !backing_off(&jobs, *j))
                 else {
                     break;
                 };
@@ -482,7 +484,8 @@ impl Inner {
             return decline(format!("runtime {runtime} is not served"));
         }
         let model_id = u64::try_from(terms.modelId).unwrap_or(u64::MAX);
-        if (!jobs.models_allow.is_empty() && !jobs.models_allow.contains(&model_id)) || jobs.models_deny.contains(&model_id)
+        if (!jobs.models_allow.is_empty() && !jobs.models_allow.contains(&model_id))
+            || jobs.models_deny.contains(&model_id)
         {
             return decline(format!("model {} is not allowed by [jobs] models_allow / models_deny", terms.modelId));
         }
@@ -515,7 +518,9 @@ impl Inner {
         let bond = self.market.bondFor(terms.token, terms.payment).call().await.context("reading the bond")?;
         let free = self.registry.freeStake(self.operator).call().await.context("reading the free stake")?;
         if free < bond {
-            bail!("out of free stake: the bond is {bond} wei and {free} wei is free (add stake, or wait for jobs to settle)");
+            bail!(
+                "out of free stake: the bond is {bond} wei and {free} wei is free (add stake, or wait for jobs to settle)"
+            );
         }
         let hot = self.key.address();
         let balance = self.chain.balance(hot).await?;
@@ -528,7 +533,9 @@ impl Inner {
         let model = self.model_ref(&terms).await?;
         let loaded = match self.host.get(&model).await {
             Ok(m) => m,
-            Err(HostError::Refused(why)) => return decline(format!("model {} version {}: {why}", terms.modelId, terms.modelVersion)),
+            Err(HostError::Refused(why)) => {
+                return decline(format!("model {} version {}: {why}", terms.modelId, terms.modelVersion));
+            }
             Err(HostError::Unavailable(e)) => return Err(e),
         };
         let input_cid = self.input_cid(job).await?;
@@ -546,8 +553,12 @@ impl Inner {
 
     /// The model version a job runs.
     async fn model_ref(&self, terms: &IJobMarket::JobTerms) -> anyhow::Result<ModelRef> {
-        let version =
-            self.models.getVersion(terms.modelId, terms.modelVersion).call().await.context("reading the model version")?;
+        let version = self
+            .models
+            .getVersion(terms.modelId, terms.modelVersion)
+            .call()
+            .await
+            .context("reading the model version")?;
         Ok(ModelRef {
             manifest_cid: version.manifestCid,
             manifest_digest: version.manifestDigest,
@@ -602,10 +613,12 @@ impl Inner {
                 Ok(Flow::Wait) => return,
                 Err(e) => {
                     tracing::warn!(job = %job, step = entry.step.as_str(), error = format!("{e:#}"), "step failed; trying again later");
-                    if self.draining.load(Ordering::SeqCst) && pre_submit(entry.step) && entry.step != Step::Claiming {
-                        if let Err(e) = self.release(&entry, "shutting down after a failed step").await {
-                            tracing::error!(job = %job, error = format!("{e:#}"), "cannot release the claim");
-                        }
+                    if self.draining.load(Ordering::SeqCst)
+                        && pre_submit(entry.step)
+                        && entry.step != Step::Claiming
+                        && let Err(e) = self.release(&entry, "shutting down after a failed step").await
+                    {
+                        tracing::error!(job = %job, error = format!("{e:#}"), "cannot release the claim");
                     }
                     self.retry_later(job, false);
                     return;
@@ -634,7 +647,10 @@ impl Inner {
             Step::Computed => self.pin(entry).await,
             Step::Pinned => self.submit(entry).await,
             Step::Submitting => {
-                if progress.state == state::SUBMITTED && ours && Some(progress.outputDigest.0) == entry.output_digest.map(|d| d.0) {
+                if progress.state == state::SUBMITTED
+                    && ours
+                    && Some(progress.outputDigest.0) == entry.output_digest.map(|d| d.0)
+                {
                     self.journal.submitted(job, progress.challengeEnds).await?;
                     return Ok(Flow::Next);
                 }

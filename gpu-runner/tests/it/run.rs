@@ -1,0 +1,531 @@
+//! `cairn-runner run` against the real market: anvil with the contracts deployed and seeded, a real Kubo, the
+//! real MiniLM weights, and the real binary (so `kill -9` and SIGTERM are real too). The seller publishes
+//! through the chain client (manifest + files on Kubo, the listing signed as the seller); the buyer requests
+//! with ETH; `operator-0` runs the service with its hot key only.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    primitives::{Address, B256, U256, utils::parse_ether},
+    providers::Provider,
+    rpc::types::Filter,
+    signers::local::PrivateKeySigner,
+    sol_types::SolEvent,
+};
+use cairn_bindings::{JobMarket, ModelRegistry, OperatorRegistry, job_market::IJobMarket};
+use cairn_chain::{Chain, ChainOptions, Deployments};
+use cairn_deploy::{
+    config::DeployConfig,
+    deploy::{Mode, Options},
+    seed::{devnet_key, devnet_signer_key},
+};
+use cairn_ipfs::{AddOptions, KuboClient};
+use cairn_primitives::{Cid, Sha256Digest};
+use cairn_protocol::{
+    ModelManifest, Region, RegionMask, Runtime,
+    card::from_folder,
+    manifest::{FileEntry, Manifest},
+    typed,
+};
+use cairn_runner::{
+    BertEmbedExecutor, Executor,
+    bert::EmbedOptions,
+    input::InputLimits,
+    service::{
+        journal::{Journal, Step},
+        runner::CRASH_POINTS,
+    },
+};
+use cairn_testkit::{Anvil, Kubo, model_digests, model_dir};
+
+const ANVIL_KEY_0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+const INPUT: &str = r#"["A man is eating food.", "A cairn marks the trail.", "Ünïcödé and emoji 🚀"]"#;
+
+/// A deployed, seeded devnet and a Kubo node.
+struct World {
+    anvil: Anvil,
+    _node: Kubo,
+    kubo: KuboClient,
+    deployer: Chain,
+    deployments: Deployments,
+    dir: tempfile::TempDir,
+}
+
+/// A published model version.
+#[derive(Debug, Clone, Copy)]
+struct Published {
+    model_id: U256,
+    version: u64,
+    price: U256,
+}
+
+impl World {
+    async fn start() -> Self {
+        let (anvil, node) = tokio::join!(Anvil::start(), Kubo::start());
+        let (anvil, node) = (anvil.unwrap(), node.unwrap());
+        let kubo = KuboClient::new(node.api_url()).unwrap();
+        let deployer =
+            Chain::connect(anvil.url(), ANVIL_KEY_0.parse().unwrap(), ChainOptions::default()).await.unwrap();
+        let config = DeployConfig::defaults("devnet").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let deployments_dir = dir.path().join("deployments");
+        let options = Options { dir: deployments_dir, mode: Mode::New, root: cairn_testkit::repo_root() };
+        let mut deployments = cairn_deploy::deploy::deploy(&deployer, &config, &options, &|_| {}).await.unwrap();
+        cairn_deploy::seed::seed(&deployer, &mut deployments, &|_| {}).await.unwrap();
+        Self { anvil, _node: node, kubo, deployer, deployments, dir }
+    }
+
+    fn address(&self, name: &str) -> Address {
+        self.deployments.address(name).unwrap()
+    }
+
+    fn market(&self) -> JobMarket::JobMarketInstance<alloy::providers::DynProvider> {
+        JobMarket::new(self.address("JobMarket"), self.deployer.provider().clone())
+    }
+
+    async fn as_key(&self, key: PrivateKeySigner) -> Chain {
+        Chain::connect(self.anvil.url(), key, ChainOptions::default()).await.unwrap()
+    }
+
+    /// The seller publishes MiniLM: its four runtime files added to Kubo as one folder, a v2 manifest listing
+    /// them, the listing signed by the seller and relayed by the deployer. With `tamper`, the folder on Kubo
+    /// holds weights with one flipped byte while the manifest and the listing name the real ones.
+    async fn publish(&self, tamper: bool) -> Published {
+        let src = model_dir();
+        let copy = tempfile::tempdir().unwrap();
+        let mut files = Vec::new();
+        for name in Runtime::BertEmbedV1.required_files() {
+            let mut path = src.join(name);
+            if tamper && *name == "model.safetensors" {
+                let mut bytes = std::fs::read(&path).unwrap();
+                let last = bytes.len() - 1;
+                bytes[last] ^= 1;
+                path = copy.path().join(name);
+                std::fs::write(&path, bytes).unwrap();
+            }
+            files.push((name.to_string(), path));
+        }
+        let added = self.kubo.add_files("model", files, AddOptions::default(), None).await.unwrap();
+        let real = model_digests();
+        let entries: Vec<FileEntry> = added
+            .files
+            .iter()
+            .map(|f| FileEntry { path: f.path.clone(), size: f.size, sha256: real.get(&f.path).unwrap() })
+            .collect();
+        let card = from_folder(&src, None).unwrap();
+        let manifest = Manifest::new(Runtime::BertEmbedV1, "model.safetensors", added.cid.clone(), entries, card);
+        manifest.check().unwrap();
+        let bytes = manifest.to_json().into_bytes();
+        let digest = Sha256Digest::of(&bytes);
+        let manifest_cid = self.kubo.add_bytes("manifest.json", bytes, AddOptions::default()).await.unwrap().cid;
+
+        let seller = devnet_key("seller");
+        let registry = ModelRegistry::new(self.address("ModelRegistry"), self.deployer.provider().clone());
+        let price = parse_ether("0.002").unwrap();
+        let listing = ModelManifest {
+            seller: seller.address(),
+            modelId: U256::ZERO,
+            manifestCid: manifest_cid.to_string(),
+            manifestDigest: B256::from(digest.0),
+            weightsDigest: B256::from(real.get("model.safetensors").unwrap().0),
+            runtime: Runtime::BertEmbedV1.id(),
+            paymentToken: Address::ZERO,
+            pricePerCall: price,
+            licensePrice: U256::ZERO,
+            licensePeriod: 0,
+            regionMask: RegionMask::of(Region::ALL).to_u256(),
+            nonce: registry.nonces(seller.address()).call().await.unwrap(),
+            deadline: self.now().await + 3600,
+        };
+        let domain = typed::domain(self.deployer.chain_id(), self.address("ModelRegistry"));
+        let signature = typed::sign(&seller, &listing, &domain).await.unwrap();
+        let call = registry.register(listing, signature.as_bytes().into());
+        let receipt = self.deployer.send("register", call.into_transaction_request()).await.unwrap();
+        let event = receipt.decoded_log::<ModelRegistry::ModelRegistered>().unwrap();
+        Published { model_id: event.modelId, version: event.version, price }
+    }
+
+    /// The buyer adds `input` to Kubo and requests a job on `model`, paying `payment` wei.
+    async fn request(&self, model: Published, input: &[u8], payment: U256) -> U256 {
+        let added = self.kubo.add_bytes("input.json", input.to_vec(), AddOptions::default()).await.unwrap();
+        let buyer = self.as_key(devnet_key("buyer")).await;
+        let market = JobMarket::new(self.address("JobMarket"), buyer.provider().clone());
+        let call = market
+            .requestJob(
+                model.model_id,
+                model.version,
+                B256::from(added.sha256.0),
+                added.cid.to_string(),
+                Address::ZERO,
+                payment,
+                model.price,
+                self.now().await + 3600,
+                U256::ZERO,
+            )
+            .value(payment);
+        let receipt = buyer.send("requestJob", call.into_transaction_request()).await.unwrap();
+        receipt.decoded_log::<JobMarket::JobRequested>().unwrap().jobId
+    }
+
+    async fn progress(&self, job: U256) -> IJobMarket::JobProgress {
+        self.market().getProgress(job).call().await.unwrap()
+    }
+
+    async fn now(&self) -> u64 {
+        let p = self.deployer.provider();
+        let n = p.get_block_number().await.unwrap();
+        p.get_block_by_number(n.into()).await.unwrap().unwrap().header.timestamp
+    }
+
+    /// Moves the chain's clock `secs` forward and mines a block.
+    async fn advance(&self, secs: u64) {
+        let p = self.deployer.provider();
+        p.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (U256::from(secs),)).await.unwrap();
+        p.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await.unwrap();
+    }
+
+    /// Waits (up to 3 minutes) until `job` is in `state`.
+    async fn wait_state(&self, job: U256, state: u8, runner: &mut RunnerProcess) {
+        let started = Instant::now();
+        loop {
+            let now = self.progress(job).await.state;
+            if now == state {
+                return;
+            }
+            if let Ok(Some(status)) = runner.child.try_wait() {
+                panic!("the runner exited ({status}) with job {job} in state {now}:\n{}", runner.log());
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(180),
+                "job {job} stayed in state {now}, not {state}:\n{}",
+                runner.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Logs of `event` about `job`.
+    async fn logs_of<E: SolEvent>(&self, job: U256) -> Vec<alloy::rpc::types::Log> {
+        let filter = Filter::new()
+            .address(self.address("JobMarket"))
+            .event_signature(E::SIGNATURE_HASH)
+            .topic1(B256::from(job))
+            .from_block(0);
+        self.deployer.provider().get_logs(&filter).await.unwrap()
+    }
+
+    /// A runner config for the seeded operator `label`, its state in `state`.
+    fn config(&self, label: &str, state: &Path) -> PathBuf {
+        let path = state.with_extension("toml");
+        let text = format!(
+            "[chain]\nrpc_url = \"{}\"\ndeployments = \"{}\"\npoll_interval_ms = 100\n\n\
+             [operator]\naddress = \"{}\"\nsigner = {{ env = \"CAIRN_RUNNER_KEY\" }}\n\n\
+             [ipfs]\napi = \"{}\"\n\n[storage]\nstate_dir = \"{}\"\n\n[engine]\nthreads = 1\n",
+            self.anvil.url(),
+            self.dir.path().join("deployments").display(),
+            devnet_key(label).address(),
+            self.kubo.url(),
+            state.display(),
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Starts `cairn-runner run` for `label` (its hot key in the environment), crashing at `crash` if given.
+    fn runner(&self, label: &str, state: &Path, crash: Option<&str>) -> RunnerProcess {
+        let config = self.config(label, state);
+        let log = state.with_extension(format!("{}.log", crash.unwrap_or("run")));
+        let file = std::fs::File::create(&log).unwrap();
+        let key = format!("0x{}", alloy::hex::encode(devnet_signer_key(label).to_bytes()));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cairn-runner"));
+        command
+            .args(["run", "--config"])
+            .arg(&config)
+            .env("CAIRN_RUNNER_KEY", key)
+            .env("CAIRN_LOG", "cairn_runner=info,cairn_chain=info")
+            .env_remove("CAIRN_RUNNER_CRASH_AFTER")
+            .stdout(Stdio::null())
+            .stderr(file);
+        if let Some(point) = crash {
+            command.env("CAIRN_RUNNER_CRASH_AFTER", point);
+        }
+        RunnerProcess { child: command.spawn().unwrap(), log }
+    }
+}
+
+/// A running `cairn-runner run`, killed on drop.
+struct RunnerProcess {
+    child: Child,
+    log: PathBuf,
+}
+
+impl RunnerProcess {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits (up to 3 minutes) for the process to exit by itself.
+    async fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(started.elapsed() < Duration::from_secs(180), "the runner did not exit:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// SIGTERM once the runner is up (a signal before its handler exists would kill it), then waits for the
+    /// drain to end.
+    async fn terminate(&mut self) -> std::process::ExitStatus {
+        let started = Instant::now();
+        while !self.log().contains("runner ready") {
+            assert!(started.elapsed() < Duration::from_secs(120), "the runner never got ready:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        self.wait_exit().await
+    }
+}
+
+impl Drop for RunnerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+mod state {
+    pub(super) const REQUESTED: u8 = 1;
+    pub(super) const SUBMITTED: u8 = 3;
+    pub(super) const FINALIZED: u8 = 5;
+}
+
+/// The output MiniLM gives for `input` here, for comparison with what the runner pinned.
+fn expected_output(input: &[u8]) -> cairn_runner::output::Output {
+    let executor =
+        BertEmbedExecutor::load(&model_dir(), &model_digests(), EmbedOptions::default(), InputLimits::default())
+            .unwrap();
+    executor.execute(input).unwrap()
+}
+
+async fn pinned(kubo: &KuboClient, cid: &str) -> bool {
+    kubo.is_pinned(&cid.parse::<Cid>().unwrap()).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_is_claimed_computed_submitted_and_finalized_exact_to_the_wei() {
+    let world = World::start().await;
+    let model = world.publish(false).await;
+    let market = world.market();
+    let registry = OperatorRegistry::new(world.address("OperatorRegistry"), world.deployer.provider().clone());
+    let (operator, hot, seller) =
+        (devnet_key("operator-0").address(), devnet_signer_key("operator-0").address(), devnet_key("seller").address());
+    let treasury = market.treasury().call().await.unwrap();
+    let balance = |who: Address| {
+        let market = market.clone();
+        async move { market.balanceOf(who, Address::ZERO).call().await.unwrap() }
+    };
+    let (op_before, seller_before, treasury_before) =
+        (balance(operator).await, balance(seller).await, balance(treasury).await);
+    let free_before = registry.freeStake(operator).call().await.unwrap();
+    let hot_before = world.deployer.balance(hot).await.unwrap();
+
+    let state_dir = world.dir.path().join("operator-0");
+    let mut runner = world.runner("operator-0", &state_dir, None);
+    let payment = parse_ether("0.01").unwrap();
+    let job = world.request(model, INPUT.as_bytes(), payment).await;
+    world.wait_state(job, state::SUBMITTED, &mut runner).await;
+
+    // The receipt: the job's own terms, and the output MiniLM gives, pinned with the input.
+    let submitted = world.logs_of::<JobMarket::ResultSubmitted>(job).await;
+    assert_eq!(submitted.len(), 1);
+    let event = JobMarket::ResultSubmitted::decode_log(&submitted[0].inner).unwrap().data;
+    let terms = market.getTerms(job).call().await.unwrap();
+    let expected = expected_output(INPUT.as_bytes());
+    assert_eq!((event.operator, event.signer), (operator, hot));
+    assert_eq!(event.receipt.outputDigest, B256::from(expected.sha256.0));
+    assert_eq!((event.receipt.weightsDigest, event.receipt.inputDigest), (terms.weightsDigest, terms.inputDigest));
+    assert_eq!(
+        event.receipt.runnerBuild,
+        cairn_protocol::runtime::runner_build(cairn_runner::service::runner::RUNNER_VERSION)
+    );
+    let output = world.kubo.cat_bytes(&event.receipt.outputCid, expected.sha256, 1 << 20).await.unwrap();
+    assert_eq!(output.as_ref(), expected.bytes.as_slice(), "the pinned output is the canonical one");
+    assert!(pinned(&world.kubo, &event.receipt.outputCid).await, "the output stays pinned in the window");
+    assert!(registry.freeStake(operator).call().await.unwrap() < free_before, "the bond is locked");
+
+    // After the window the runner finalizes by itself and releases its pins.
+    world.advance(event.challengeEnds - world.now().await + 1).await;
+    world.wait_state(job, state::FINALIZED, &mut runner).await;
+    let split = world.logs_of::<JobMarket::PaymentSplit>(job).await;
+    let split = JobMarket::PaymentSplit::decode_log(&split[0].inner).unwrap().data;
+    assert_eq!(split.royalty, terms.royalty);
+    assert_eq!(split.royalty, model.price);
+    assert_eq!(split.protocolFee, terms.protocolFee);
+    assert_eq!(split.operatorFee, payment - terms.royalty - terms.protocolFee);
+    assert_eq!(balance(operator).await - op_before, split.operatorFee);
+    assert_eq!(balance(seller).await - seller_before, split.royalty);
+    assert_eq!(balance(treasury).await - treasury_before, split.protocolFee);
+    assert_eq!(registry.freeStake(operator).call().await.unwrap(), free_before, "the bond is free again");
+
+    // The hot key paid exactly the gas of its three transactions: claim, submit, finalize.
+    let mut txs = Vec::new();
+    txs.extend(world.logs_of::<JobMarket::JobClaimed>(job).await);
+    txs.extend(submitted);
+    txs.extend(world.logs_of::<JobMarket::JobClosed>(job).await);
+    let mut gas = U256::ZERO;
+    for log in &txs {
+        let r =
+            world.deployer.provider().get_transaction_receipt(log.transaction_hash.unwrap()).await.unwrap().unwrap();
+        assert_eq!(r.from, hot, "sent by the hot key");
+        gas += U256::from(r.gas_used) * U256::from(r.effective_gas_price);
+    }
+    assert_eq!(txs.len(), 3);
+    // Unpinning happens just after the finalize is mined: give it a moment.
+    let started = Instant::now();
+    while pinned(&world.kubo, &event.receipt.outputCid).await {
+        assert!(started.elapsed() < Duration::from_secs(30), "the output stays pinned after finalization");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        hot_before - world.deployer.balance(hot).await.unwrap(),
+        gas,
+        "every wei of the hot wallet accounted for"
+    );
+    assert!(pinned(&world.kubo, &terms_input_cid(&world, job).await).await, "the buyer's own pin of the input is kept");
+    assert!(!state_dir.join("outputs").join(format!("{job}.safetensors")).exists(), "the output file is removed");
+
+    // SIGTERM with nothing in flight: a clean exit.
+    let status = runner.terminate().await;
+    assert!(status.success(), "{status}:\n{}", runner.log());
+    assert!(runner.log().contains("drained"), "{}", runner.log());
+}
+
+/// Waits (up to 3 minutes) until the runner's journal has `job` at `step`.
+async fn wait_journal(state_dir: &Path, job: U256, step: Step, runner: &RunnerProcess) {
+    let journal = Journal::open(state_dir).await.unwrap();
+    let started = Instant::now();
+    loop {
+        let now = journal.get(job).await.unwrap().map(|e| e.step);
+        if now == Some(step) {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(180), "job {job} journaled at {now:?}:\n{}", runner.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn terms_input_cid(world: &World, job: U256) -> String {
+    let logs = world.logs_of::<JobMarket::JobRequested>(job).await;
+    JobMarket::JobRequested::decode_log(&logs[0].inner).unwrap().data.inputCid
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampered_weights_and_bad_inputs_are_never_claimed() {
+    let world = World::start().await;
+    let tampered = world.publish(true).await;
+    let state_dir = world.dir.path().join("operator-0");
+    let mut runner = world.runner("operator-0", &state_dir, None);
+    let payment = parse_ether("0.01").unwrap();
+    // Weights on IPFS that are not the registered ones: refused while they stream, never kept, never claimed.
+    // (First, with an empty cache: a cache that already holds the registered bytes would serve those.)
+    let on_tampered = world.request(tampered, INPUT.as_bytes(), payment).await;
+    let started = Instant::now();
+    while !runner.log().contains("model refused") {
+        assert!(started.elapsed() < Duration::from_secs(120), "no refusal logged:\n{}", runner.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(runner.log().contains("digest mismatch"), "{}", runner.log());
+    let cached = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir.join("models/sha256"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.ends_with(".tmp"))
+            .collect()
+    };
+    let real = model_digests().get("model.safetensors").unwrap().to_hex();
+    assert!(!cached(&state_dir).contains(&real), "the tampered download is not in the cache");
+
+    let honest = world.publish(false).await;
+    let not_json = world.request(honest, b"not json", payment).await;
+    let not_a_list = world.request(honest, br#"{"texts": ["a"]}"#, payment).await;
+    // A good job after them: once it is submitted, the runner has long decided on the others.
+    let good = world.request(honest, INPUT.as_bytes(), payment).await;
+    world.wait_state(good, state::SUBMITTED, &mut runner).await;
+    for job in [on_tampered, not_json, not_a_list] {
+        assert_eq!(world.progress(job).await.state, state::REQUESTED, "job {job} must not be claimed");
+        assert!(world.logs_of::<JobMarket::JobClaimed>(job).await.is_empty());
+    }
+    let log = runner.log();
+    assert!(log.contains("not JSON") && log.contains("expected a JSON list of strings"), "{log}");
+    assert_eq!(log.matches("model refused").count(), 1, "a refused version is remembered, not fetched again:\n{log}");
+    // Only the four real files are cached.
+    let files = cached(&state_dir);
+    let digests: Vec<String> = model_digests().iter().map(|(_, d)| d.to_hex()).collect();
+    assert_eq!(files.len(), 4, "{files:?}");
+    assert!(files.iter().all(|c| digests.contains(c)), "{files:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_at_every_step_resumes_without_claiming_or_submitting_twice() {
+    let world = World::start().await;
+    let model = world.publish(false).await;
+    let state_dir = world.dir.path().join("operator-0");
+    let payment = parse_ether("0.01").unwrap();
+    let mut jobs = Vec::new();
+    for point in CRASH_POINTS {
+        let job = world.request(model, INPUT.as_bytes(), payment).await;
+        let mut crashing = world.runner("operator-0", &state_dir, Some(point));
+        let status = crashing.wait_exit().await;
+        assert!(!status.success(), "{point}: the runner must abort:\n{}", crashing.log());
+        assert!(
+            crashing.log().contains(&format!("CAIRN_RUNNER_CRASH_AFTER={point}: aborting at job {job}")),
+            "{point}:\n{}",
+            crashing.log()
+        );
+        let mut runner = world.runner("operator-0", &state_dir, None);
+        world.wait_state(job, state::SUBMITTED, &mut runner).await;
+        wait_journal(&state_dir, job, Step::Submitted, &runner).await;
+        let status = runner.terminate().await;
+        assert!(status.success(), "{point}:\n{}", runner.log());
+        assert_eq!(world.logs_of::<JobMarket::JobClaimed>(job).await.len(), 1, "{point}: one claim");
+        assert_eq!(world.logs_of::<JobMarket::ResultSubmitted>(job).await.len(), 1, "{point}: one receipt");
+        jobs.push(job);
+    }
+    // All of them finalize after the window, from the journal alone.
+    let ends = world.progress(*jobs.last().unwrap()).await.challengeEnds;
+    world.advance(ends - world.now().await + 1).await;
+    let mut runner = world.runner("operator-0", &state_dir, None);
+    for job in &jobs {
+        world.wait_state(*job, state::FINALIZED, &mut runner).await;
+        assert_eq!(world.logs_of::<JobMarket::JobClaimed>(*job).await.len(), 1);
+    }
+    let log = runner.log();
+    assert!(!log.contains("ERROR"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runners_racing_for_one_job_end_with_one_claim() {
+    let world = World::start().await;
+    let model = world.publish(false).await;
+    let mut a = world.runner("operator-0", &world.dir.path().join("operator-0"), None);
+    let mut b = world.runner("operator-1", &world.dir.path().join("operator-1"), None);
+    // Both have loaded nothing yet and see the job in the same poll or the next.
+    let job = world.request(model, INPUT.as_bytes(), parse_ether("0.01").unwrap()).await;
+    world.wait_state(job, state::SUBMITTED, &mut a).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(world.logs_of::<JobMarket::JobClaimed>(job).await.len(), 1);
+    let winner = world.progress(job).await.operator;
+    assert!(winner == devnet_key("operator-0").address() || winner == devnet_key("operator-1").address());
+    for runner in [&mut a, &mut b] {
+        assert!(runner.terminate().await.success(), "{}", runner.log());
+        assert!(!runner.log().contains("ERROR"), "a lost race is no error:\n{}", runner.log());
+    }
+}
