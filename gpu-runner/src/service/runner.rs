@@ -26,7 +26,8 @@
 //! (`releaseClaim`) rather than left to time out.
 //!
 //! Tests stop the process at a named point with `CAIRN_RUNNER_CRASH_AFTER=<point>` (see [`CRASH_POINTS`]):
-//! the process aborts at once, as under `kill -9`.
+//! the process aborts at once, as under `kill -9`. `CAIRN_RUNNER_PAUSE_AFTER=<point>` instead holds the job
+//! there for [`PAUSE`], so a test can take Kubo or the RPC away between two steps.
 
 use std::{
     collections::{BTreeSet, HashMap, HashSet},
@@ -74,6 +75,9 @@ pub const RUNNER_VERSION: &str = concat!("cairn-runner ", env!("CARGO_PKG_VERSIO
 pub const CRASH_POINTS: &[&str] =
     &["claiming", "claim-sent", "claimed", "computed", "pinned", "submitting", "submit-sent", "submitted"];
 
+/// How long `CAIRN_RUNNER_PAUSE_AFTER` holds a job at its point.
+pub const PAUSE: Duration = Duration::from_secs(3);
+
 /// `JobMarket`'s job states, as numbered on chain (`IJobMarket.JobState`).
 mod state {
     pub(super) const REQUESTED: u8 = 1;
@@ -108,6 +112,7 @@ struct Inner {
     journal: Journal,
     outputs: PathBuf,
     crash_after: Option<String>,
+    pause_after: Option<String>,
     draining: AtomicBool,
     jobs: Mutex<Jobs>,
 }
@@ -189,7 +194,10 @@ impl Runner {
             );
         }
         let kubo = KuboClient::new(&c.ipfs.api).context("[ipfs] api")?;
-        kubo.version().await.with_context(|| format!("Kubo at {} does not answer ([ipfs] api)", c.ipfs.api))?;
+        if let Err(e) = kubo.version().await {
+            // Not fatal: every step that needs Kubo waits for it (and a job needs it before it is claimed).
+            tracing::warn!(api = %c.ipfs.api, error = %e, "Kubo does not answer ([ipfs] api); jobs wait until it does");
+        }
         let state_dir = &c.storage.state_dir;
         let journal = Journal::open(state_dir).await?;
         let outputs = state_dir.join("outputs");
@@ -205,12 +213,16 @@ impl Runner {
         };
         let host =
             ModelHost::new(kubo.clone(), cache, state_dir.join("views"), options, limits, c.engine.loaded_models);
-        let crash_after = std::env::var("CAIRN_RUNNER_CRASH_AFTER").ok().filter(|p| !p.is_empty());
-        if let Some(point) = &crash_after
-            && !CRASH_POINTS.contains(&point.as_str())
-        {
-            bail!("CAIRN_RUNNER_CRASH_AFTER={point} names no crash point; the points are {}", CRASH_POINTS.join(", "));
-        }
+        let hook = |var: &str| -> anyhow::Result<Option<String>> {
+            let point = std::env::var(var).ok().filter(|p| !p.is_empty());
+            if let Some(point) = &point
+                && !CRASH_POINTS.contains(&point.as_str())
+            {
+                bail!("{var}={point} names no point; the points are {}", CRASH_POINTS.join(", "));
+            }
+            Ok(point)
+        };
+        let (crash_after, pause_after) = (hook("CAIRN_RUNNER_CRASH_AFTER")?, hook("CAIRN_RUNNER_PAUSE_AFTER")?);
         tracing::info!(
             operator = %operator, hot = %hot, region = info.region, chain = chain.chain_id(), market = %market_address,
             energy = EnergyMeter::start(std::path::Path::new(POWERCAP), c.engine.watts_per_core).method().as_str(),
@@ -232,6 +244,7 @@ impl Runner {
                 journal,
                 outputs,
                 crash_after,
+                pause_after,
                 draining: AtomicBool::new(false),
                 jobs: Mutex::default(),
             }),
@@ -410,11 +423,16 @@ impl Inner {
         Ok(block.header.timestamp)
     }
 
-    /// Aborts the process at `point` when `CAIRN_RUNNER_CRASH_AFTER` names it (tests of crash safety).
-    fn crash_point(&self, point: &str, job: U256) {
+    /// Aborts the process at `point` when `CAIRN_RUNNER_CRASH_AFTER` names it, or holds the job there for
+    /// [`PAUSE`] when `CAIRN_RUNNER_PAUSE_AFTER` does (tests of crash safety and outages).
+    async fn crash_point(&self, point: &str, job: U256) {
         if self.crash_after.as_deref() == Some(point) {
             eprintln!("CAIRN_RUNNER_CRASH_AFTER={point}: aborting at job {job}");
             std::process::abort();
+        }
+        if self.pause_after.as_deref() == Some(point) {
+            tracing::info!(job = %job, point, "CAIRN_RUNNER_PAUSE_AFTER: holding the job");
+            tokio::time::sleep(PAUSE).await;
         }
     }
 
@@ -453,7 +471,7 @@ impl Inner {
             self.retry_later(job, true);
             return;
         }
-        self.crash_point("claiming", job);
+        self.crash_point("claiming", job).await;
         self.drive(job).await;
     }
 
@@ -634,12 +652,12 @@ impl Inner {
         let ours = progress.operator == self.operator;
         let claimed_by_us = progress.state == state::CLAIMED && ours;
         let lapsed = claimed_by_us
-            && matches!(entry.step, Step::Claimed | Step::Computed | Step::Pinned)
+            && matches!(entry.step, Step::Claimed | Step::Computed | Step::Pinned | Step::Submitting)
             && self.chain_time().await? > progress.submitBy;
         match entry.step {
             Step::Claiming => self.claim(entry, &progress).await,
             Step::Claimed | Step::Computed | Step::Pinned if !claimed_by_us => self.reconcile(entry, &progress).await,
-            Step::Claimed | Step::Computed | Step::Pinned if lapsed => {
+            Step::Claimed | Step::Computed | Step::Pinned | Step::Submitting if lapsed => {
                 tracing::error!(job = %job, submit_by = progress.submitBy, "the claim lapsed before the result was ready");
                 self.close(entry, Step::Expired).await
             }
@@ -666,7 +684,7 @@ impl Inner {
         let job = entry.job;
         if progress.state == state::CLAIMED && progress.operator == self.operator {
             self.journal.set_step(job, Step::Claimed).await?;
-            self.crash_point("claimed", job);
+            self.crash_point("claimed", job).await;
             return Ok(Flow::Next);
         }
         if progress.state != state::REQUESTED {
@@ -680,11 +698,11 @@ impl Inner {
         let sent = self.chain.send("claim", self.market.claim(job, self.operator).into_transaction_request()).await;
         match sent {
             Ok(receipt) => {
-                self.crash_point("claim-sent", job);
+                self.crash_point("claim-sent", job).await;
                 let submit_by = receipt.decoded_log::<JobMarket::JobClaimed>().map(|e| e.submitBy);
                 tracing::info!(job = %job, tx = %receipt.transaction_hash, ?submit_by, latency_ms = started.elapsed().as_millis() as u64, "claimed");
                 self.journal.set_step(job, Step::Claimed).await?;
-                self.crash_point("claimed", job);
+                self.crash_point("claimed", job).await;
                 Ok(Flow::Next)
             }
             Err(error) => {
@@ -744,7 +762,7 @@ impl Inner {
             energy_mj = energy.millijoules, energy_method = energy.method.as_str(), "computed"
         );
         self.journal.computed(job, output.sha256, energy.millijoules).await?;
-        self.crash_point("computed", job);
+        self.crash_point("computed", job).await;
         Ok(Flow::Next)
     }
 
@@ -779,7 +797,7 @@ impl Inner {
         };
         self.journal.pinned(job, added.cid.as_str(), pinned_input).await?;
         tracing::info!(job = %job, output = %added.cid, "pinned");
-        self.crash_point("pinned", job);
+        self.crash_point("pinned", job).await;
         Ok(Flow::Next)
     }
 
@@ -804,19 +822,19 @@ impl Inner {
         let signature = typed::sign(&self.key, &receipt, &self.domain).await.context("signing the receipt")?;
         if entry.step != Step::Submitting {
             self.journal.set_step(job, Step::Submitting).await?;
-            self.crash_point("submitting", job);
+            self.crash_point("submitting", job).await;
         }
         let call = self.market.submitResult(job, receipt, signature.as_bytes().into());
         match self.chain.send("submitResult", call.into_transaction_request()).await {
             Ok(sent) => {
-                self.crash_point("submit-sent", job);
+                self.crash_point("submit-sent", job).await;
                 let ends = sent
                     .decoded_log::<JobMarket::ResultSubmitted>()
                     .map(|e| e.challengeEnds)
                     .context("the receipt's transaction has no ResultSubmitted event")?;
                 self.journal.submitted(job, ends).await?;
                 tracing::info!(job = %job, tx = %sent.transaction_hash, challenge_ends = ends, "submitted");
-                self.crash_point("submitted", job);
+                self.crash_point("submitted", job).await;
                 Ok(Flow::Next)
             }
             Err(error) => {

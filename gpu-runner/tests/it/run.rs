@@ -218,17 +218,19 @@ impl World {
         self.deployer.provider().get_logs(&filter).await.unwrap()
     }
 
-    /// A runner config for the seeded operator `label`, its state in `state`.
-    fn config(&self, label: &str, state: &Path) -> PathBuf {
+    /// A runner config for the seeded operator `label`, its state in `state`, reaching the chain and Kubo at
+    /// `urls` (default: directly).
+    fn config(&self, label: &str, state: &Path, urls: Option<(&str, &str)>) -> PathBuf {
+        let (rpc, kubo) = urls.unwrap_or((self.anvil.url(), self.kubo.url()));
         let path = state.with_extension("toml");
         let text = format!(
             "[chain]\nrpc_url = \"{}\"\ndeployments = \"{}\"\npoll_interval_ms = 100\n\n\
              [operator]\naddress = \"{}\"\nsigner = {{ env = \"CAIRN_RUNNER_KEY\" }}\n\n\
              [ipfs]\napi = \"{}\"\n\n[storage]\nstate_dir = \"{}\"\n\n[engine]\nthreads = 1\n",
-            self.anvil.url(),
+            rpc,
             self.dir.path().join("deployments").display(),
             devnet_key(label).address(),
-            self.kubo.url(),
+            kubo,
             state.display(),
         );
         std::fs::write(&path, text).unwrap();
@@ -237,8 +239,20 @@ impl World {
 
     /// Starts `cairn-runner run` for `label` (its hot key in the environment), crashing at `crash` if given.
     fn runner(&self, label: &str, state: &Path, crash: Option<&str>) -> RunnerProcess {
-        let config = self.config(label, state);
-        let log = state.with_extension(format!("{}.log", crash.unwrap_or("run")));
+        self.runner_with(label, state, crash.map(|p| ("CAIRN_RUNNER_CRASH_AFTER", p)), None)
+    }
+
+    /// [`World::runner`] with a test hook (`CAIRN_RUNNER_CRASH_AFTER` or `CAIRN_RUNNER_PAUSE_AFTER`) and other
+    /// URLs for the chain and Kubo.
+    fn runner_with(
+        &self,
+        label: &str,
+        state: &Path,
+        hook: Option<(&str, &str)>,
+        urls: Option<(&str, &str)>,
+    ) -> RunnerProcess {
+        let config = self.config(label, state, urls);
+        let log = state.with_extension(format!("{}.log", hook.map_or("run", |(_, p)| p)));
         let file = std::fs::File::create(&log).unwrap();
         let key = format!("0x{}", alloy::hex::encode(devnet_signer_key(label).to_bytes()));
         let mut command = Command::new(env!("CARGO_BIN_EXE_cairn-runner"));
@@ -248,10 +262,11 @@ impl World {
             .env("CAIRN_RUNNER_KEY", key)
             .env("CAIRN_LOG", "cairn_runner=info,cairn_chain=info")
             .env_remove("CAIRN_RUNNER_CRASH_AFTER")
+            .env_remove("CAIRN_RUNNER_PAUSE_AFTER")
             .stdout(Stdio::null())
             .stderr(file);
-        if let Some(point) = crash {
-            command.env("CAIRN_RUNNER_CRASH_AFTER", point);
+        if let Some((var, point)) = hook {
+            command.env(var, point);
         }
         RunnerProcess { child: command.spawn().unwrap(), log }
     }
@@ -298,6 +313,59 @@ impl Drop for RunnerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A TCP proxy in front of a service, to take the service away and bring it back: while down it refuses
+/// nothing but closes every connection at once, open ones included.
+struct Proxy {
+    url: String,
+    up: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(target_url: &str) -> Self {
+        let target = target_url.trim_start_matches("http://").trim_end_matches('/').to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (up, watch) = tokio::sync::watch::channel(true);
+        let task = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut watch = watch.clone();
+                if !*watch.borrow() {
+                    continue;
+                }
+                let target = target.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = watch.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Self { url, up, task }
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.send_replace(up);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Waits (up to 2 minutes) until the runner has logged `text`.
+async fn wait_log(runner: &RunnerProcess, text: &str) {
+    let started = Instant::now();
+    while !runner.log().contains(text) {
+        assert!(started.elapsed() < Duration::from_secs(120), "never logged {text:?}:\n{}", runner.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -528,4 +596,94 @@ async fn two_runners_racing_for_one_job_end_with_one_claim() {
         assert!(runner.terminate().await.success(), "{}", runner.log());
         assert!(!runner.log().contains("ERROR"), "a lost race is no error:\n{}", runner.log());
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubo_or_the_rpc_going_away_mid_job_delays_it_but_loses_nothing() {
+    let world = World::start().await;
+    let model = world.publish(false).await;
+    let (rpc, kubo) = (Proxy::start(world.anvil.url()).await, Proxy::start(world.kubo.url()).await);
+    let urls = Some((rpc.url.as_str(), kubo.url.as_str()));
+    let state_dir = world.dir.path().join("operator-0");
+    let payment = parse_ether("0.01").unwrap();
+
+    // Kubo goes away once the job is claimed: the run cannot fetch the input; the claim is kept, the service
+    // keeps running and retries, and the job completes when Kubo is back.
+    let mut runner = world.runner_with("operator-0", &state_dir, Some(("CAIRN_RUNNER_PAUSE_AFTER", "claimed")), urls);
+    let job = world.request(model, INPUT.as_bytes(), payment).await;
+    wait_journal(&state_dir, job, Step::Claimed, &runner).await;
+    kubo.set_up(false);
+    wait_log(&runner, "step failed").await;
+    assert!(runner.log().contains("fetching the input"), "{}", runner.log());
+    assert!(runner.child.try_wait().unwrap().is_none(), "the service keeps running");
+    assert_eq!(world.progress(job).await.state, 2, "still claimed by us");
+    kubo.set_up(true);
+    world.wait_state(job, state::SUBMITTED, &mut runner).await;
+    wait_journal(&state_dir, job, Step::Submitted, &runner).await;
+    assert!(runner.terminate().await.success(), "{}", runner.log());
+
+    // The RPC goes away once the output is computed: nothing is sent blind; the job is pinned and submitted
+    // when the RPC is back.
+    let mut runner = world.runner_with("operator-0", &state_dir, Some(("CAIRN_RUNNER_PAUSE_AFTER", "computed")), urls);
+    let second = world.request(model, INPUT.as_bytes(), payment).await;
+    wait_journal(&state_dir, second, Step::Computed, &runner).await;
+    rpc.set_up(false);
+    wait_log(&runner, "step failed").await;
+    assert!(runner.child.try_wait().unwrap().is_none(), "the service keeps running");
+    rpc.set_up(true);
+    world.wait_state(second, state::SUBMITTED, &mut runner).await;
+    wait_journal(&state_dir, second, Step::Submitted, &runner).await;
+    assert!(runner.terminate().await.success(), "{}", runner.log());
+    for job in [job, second] {
+        assert_eq!(world.logs_of::<JobMarket::JobClaimed>(job).await.len(), 1);
+        assert_eq!(world.logs_of::<JobMarket::ResultSubmitted>(job).await.len(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_bond_exceeds_the_free_stake_is_left_and_the_next_one_is_taken() {
+    let world = World::start().await;
+    let model = world.publish(false).await;
+    let market = world.market();
+    let registry = OperatorRegistry::new(world.address("OperatorRegistry"), world.deployer.provider().clone());
+    let free = registry.freeStake(devnet_key("operator-0").address()).call().await.unwrap();
+    let mut payment = parse_ether("0.01").unwrap();
+    while market.bondFor(Address::ZERO, payment).call().await.unwrap() <= free {
+        payment *= U256::from(2);
+    }
+    let state_dir = world.dir.path().join("operator-0");
+    let mut runner = world.runner("operator-0", &state_dir, None);
+    let big = world.request(model, INPUT.as_bytes(), payment).await;
+    wait_log(&runner, "out of free stake").await;
+    let small = world.request(model, INPUT.as_bytes(), parse_ether("0.01").unwrap()).await;
+    world.wait_state(small, state::SUBMITTED, &mut runner).await;
+    assert_eq!(world.progress(big).await.state, state::REQUESTED, "the big job is left for others");
+    assert!(runner.terminate().await.success(), "{}", runner.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_the_chain_rejects_is_retried_until_the_claim_lapses_then_released_from_the_journal() {
+    let world = World::start().await;
+    let model = world.publish(false).await;
+    let state_dir = world.dir.path().join("operator-0");
+    let mut runner = world.runner_with("operator-0", &state_dir, Some(("CAIRN_RUNNER_PAUSE_AFTER", "pinned")), None);
+    let job = world.request(model, INPUT.as_bytes(), parse_ether("0.01").unwrap()).await;
+    wait_journal(&state_dir, job, Step::Pinned, &runner).await;
+    // The owner moves the operator to another signer key: the hot key's receipt no longer counts.
+    let owner = world.as_key(devnet_key("operator-0")).await;
+    let registry = OperatorRegistry::new(world.address("OperatorRegistry"), owner.provider().clone());
+    let other = PrivateKeySigner::random().address();
+    owner.send("setSigner", registry.setSigner(other).into_transaction_request()).await.unwrap();
+    wait_log(&runner, "submitting the receipt").await;
+    let log = runner.log();
+    assert!(log.contains("step failed") && log.contains("BadReceiptSignature"), "the revert is named:\n{log}");
+    assert!(runner.child.try_wait().unwrap().is_none(), "the service keeps running");
+    // Past the submit deadline the runner gives the job up and releases what it pinned.
+    let output_cid = Journal::open(&state_dir).await.unwrap().get(job).await.unwrap().unwrap().output_cid.unwrap();
+    let submit_by = world.progress(job).await.submitBy;
+    world.advance(submit_by - world.now().await + 1).await;
+    wait_journal(&state_dir, job, Step::Expired, &runner).await;
+    assert!(!pinned(&world.kubo, &output_cid).await, "the output is unpinned");
+    assert!(runner.log().contains("the claim lapsed"), "{}", runner.log());
+    assert!(world.logs_of::<JobMarket::ResultSubmitted>(job).await.is_empty());
 }
