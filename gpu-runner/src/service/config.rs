@@ -35,6 +35,17 @@ pub struct RunnerConfig {
     /// How inference runs.
     #[serde(default)]
     pub engine: EngineSection,
+    /// The `/health` and `/metrics` endpoint.
+    #[serde(default)]
+    pub http: HttpSection,
+}
+
+/// `[http]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSection {
+    /// Where to serve `/health` and `/metrics`, e.g. `0.0.0.0:9464` in a container. Default: not served.
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// `[chain]`.

@@ -3,9 +3,11 @@
 //! - [`config`]: `runner.toml` (documented in `deploy/runner.example.toml`).
 //! - [`journal`]: the SQLite crash journal, one row per job, written before each step that depends on it.
 //! - [`models`]: model versions fetched verified into the content-addressed cache and loaded once.
+//! - [`metrics`]: `/health` and `/metrics` (Prometheus).
 //! - [`runner`]: the loop: scan, consider, claim, run, pin, submit, finalize; resume after a crash; drain.
 
 pub mod config;
 pub mod journal;
+pub mod metrics;
 pub mod models;
 pub mod runner;

@@ -58,6 +58,7 @@ use cairn_protocol::{JobReceipt, Runtime, runtime::runner_build, typed};
 use super::{
     config::Resolved,
     journal::{Entry, Journal, Step},
+    metrics::{Metrics, Observed},
     models::{HostError, ModelHost, ModelRef},
 };
 use crate::{
@@ -115,6 +116,21 @@ struct Inner {
     pause_after: Option<String>,
     draining: AtomicBool,
     jobs: Mutex<Jobs>,
+    metrics: Metrics,
+}
+
+impl Observed for Inner {
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    fn cache_stats(&self) -> crate::cache::CacheStats {
+        self.host.cache().stats()
+    }
+
+    fn stale_after(&self) -> Duration {
+        (self.cfg.poll_interval() * 10).max(Duration::from_secs(60))
+    }
 }
 
 /// What the loop knows besides the journal.
@@ -247,6 +263,7 @@ impl Runner {
                 pause_after,
                 draining: AtomicBool::new(false),
                 jobs: Mutex::default(),
+                metrics: Metrics::new(),
             }),
         })
     }
@@ -261,7 +278,11 @@ impl Runner {
     /// wait out their challenge window stay in the journal for the next start.
     ///
     /// Errors: none from a poll (each failure is logged and retried); only the journal failing at the end.
+    /// Errors: the `[http] listen` address cannot be bound (before anything else is done).
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        if let Some(listen) = self.inner.cfg.config.http.listen {
+            super::metrics::serve(listen, self.inner.clone()).await?;
+        }
         let poll = self.inner.cfg.poll_interval();
         tokio::pin!(shutdown);
         loop {
@@ -321,6 +342,9 @@ impl Runner {
                 });
             }
         }
+        let in_flight = inner.jobs.lock().expect("not poisoned").working.len();
+        inner.metrics.in_flight.set(i64::try_from(in_flight).unwrap_or(i64::MAX));
+        inner.metrics.polled();
         if inner.draining.load(Ordering::SeqCst) {
             return Ok(());
         }
@@ -439,6 +463,7 @@ impl Inner {
     /// Declines `job` for good.
     fn decline(&self, job: U256, why: String) {
         tracing::info!(job = %job, %why, "not taking the job");
+        self.metrics.job("declined");
         self.jobs.lock().expect("not poisoned").declined.insert(job, why);
     }
 
@@ -659,6 +684,7 @@ impl Inner {
             Step::Claimed | Step::Computed | Step::Pinned if !claimed_by_us => self.reconcile(entry, &progress).await,
             Step::Claimed | Step::Computed | Step::Pinned | Step::Submitting if lapsed => {
                 tracing::error!(job = %job, submit_by = progress.submitBy, "the claim lapsed before the result was ready");
+                self.metrics.job("expired");
                 self.close(entry, Step::Expired).await
             }
             Step::Claimed => self.compute(entry).await,
@@ -701,6 +727,8 @@ impl Inner {
                 self.crash_point("claim-sent", job).await;
                 let submit_by = receipt.decoded_log::<JobMarket::JobClaimed>().map(|e| e.submitBy);
                 tracing::info!(job = %job, tx = %receipt.transaction_hash, ?submit_by, latency_ms = started.elapsed().as_millis() as u64, "claimed");
+                self.metrics.claim_latency.observe(started.elapsed().as_secs_f64());
+                self.metrics.job("claimed");
                 self.journal.set_step(job, Step::Claimed).await?;
                 self.crash_point("claimed", job).await;
                 Ok(Flow::Next)
@@ -718,6 +746,7 @@ impl Inner {
                     return Err(anyhow::Error::new(error).context("the claim failed"));
                 }
                 tracing::info!(job = %job, winner = %now.operator, error = %error, "lost the race for the job: another operator claimed it first");
+                self.metrics.job("lost");
                 self.journal.set_step(job, Step::Lost).await?;
                 Ok(Flow::Wait)
             }
@@ -757,6 +786,8 @@ impl Inner {
         };
         let path = self.output_path(job);
         write_atomic(&path, &output.bytes).with_context(|| format!("writing the output {}", path.display()))?;
+        self.metrics.inference.observe(started.elapsed().as_secs_f64());
+        self.metrics.energy(energy.method.as_str(), energy.millijoules);
         tracing::info!(
             job = %job, sha256 = %output.sha256, rows = output.shape[0], ms = started.elapsed().as_millis() as u64,
             energy_mj = energy.millijoules, energy_method = energy.method.as_str(), "computed"
@@ -834,6 +865,7 @@ impl Inner {
                     .context("the receipt's transaction has no ResultSubmitted event")?;
                 self.journal.submitted(job, ends).await?;
                 tracing::info!(job = %job, tx = %sent.transaction_hash, challenge_ends = ends, "submitted");
+                self.metrics.job("submitted");
                 self.crash_point("submitted", job).await;
                 Ok(Flow::Next)
             }
@@ -868,16 +900,23 @@ impl Inner {
             state::DISPUTED => {
                 if entry.step != Step::Disputed {
                     tracing::warn!(job = %job, challenger = %progress.challenger, dispute = %progress.disputeId, "challenged: the output and input stay pinned until the ruling");
+                    self.metrics.job("disputed");
                     self.journal.set_step(job, Step::Disputed).await?;
                 }
                 Ok(Flow::Wait)
             }
             state::FINALIZED => {
-                tracing::info!(job = %job, "finalized: the operator fee is credited to the operator's balance");
-                self.close(entry, Step::Finalized).await
+                let terms = self.market.getTerms(job).call().await.context("reading the job's terms")?;
+                let fee = terms.payment - terms.royalty - terms.protocolFee;
+                tracing::info!(job = %job, fee = %fee, token = %terms.token, "finalized: the operator fee is credited to the operator's balance");
+                let flow = self.close(entry, Step::Finalized).await?;
+                self.metrics.job("finalized");
+                self.metrics.earned(terms.token, fee);
+                Ok(flow)
             }
             state::RESOLVED => {
                 tracing::info!(job = %job, reason = progress.closeReason, "ruled");
+                self.metrics.job("ruled");
                 self.close(entry, Step::Closed).await
             }
             _ => self.reconcile(entry, progress).await,
@@ -910,6 +949,7 @@ impl Inner {
     async fn release(&self, entry: &Entry, why: &str) -> anyhow::Result<Flow> {
         let job = entry.job;
         tracing::error!(job = %job, %why, "releasing the claim");
+        self.metrics.job("released");
         let call = self.market.releaseClaim(job);
         if let Err(error) = self.chain.send("releaseClaim", call.into_transaction_request()).await {
             let now = self.market.getProgress(job).call().await.context("reading the job after releaseClaim")?;

@@ -220,13 +220,13 @@ impl World {
 
     /// A runner config for the seeded operator `label`, its state in `state`, reaching the chain and Kubo at
     /// `urls` (default: directly).
-    fn config(&self, label: &str, state: &Path, urls: Option<(&str, &str)>) -> PathBuf {
+    fn config(&self, label: &str, state: &Path, urls: Option<(&str, &str)>, extra: &str) -> PathBuf {
         let (rpc, kubo) = urls.unwrap_or((self.anvil.url(), self.kubo.url()));
         let path = state.with_extension("toml");
         let text = format!(
             "[chain]\nrpc_url = \"{}\"\ndeployments = \"{}\"\npoll_interval_ms = 100\n\n\
              [operator]\naddress = \"{}\"\nsigner = {{ env = \"CAIRN_RUNNER_KEY\" }}\n\n\
-             [ipfs]\napi = \"{}\"\n\n[storage]\nstate_dir = \"{}\"\n\n[engine]\nthreads = 1\n",
+             [ipfs]\napi = \"{}\"\n\n[storage]\nstate_dir = \"{}\"\n\n[engine]\nthreads = 1\n\n{extra}",
             rpc,
             self.dir.path().join("deployments").display(),
             devnet_key(label).address(),
@@ -239,7 +239,7 @@ impl World {
 
     /// Starts `cairn-runner run` for `label` (its hot key in the environment), crashing at `crash` if given.
     fn runner(&self, label: &str, state: &Path, crash: Option<&str>) -> RunnerProcess {
-        self.runner_with(label, state, crash.map(|p| ("CAIRN_RUNNER_CRASH_AFTER", p)), None)
+        self.runner_with(label, state, crash.map(|p| ("CAIRN_RUNNER_CRASH_AFTER", p)), None, "")
     }
 
     /// [`World::runner`] with a test hook (`CAIRN_RUNNER_CRASH_AFTER` or `CAIRN_RUNNER_PAUSE_AFTER`) and other
@@ -250,8 +250,9 @@ impl World {
         state: &Path,
         hook: Option<(&str, &str)>,
         urls: Option<(&str, &str)>,
+        extra_toml: &str,
     ) -> RunnerProcess {
-        let config = self.config(label, state, urls);
+        let config = self.config(label, state, urls, extra_toml);
         let log = state.with_extension(format!("{}.log", hook.map_or("run", |(_, p)| p)));
         let file = std::fs::File::create(&log).unwrap();
         let key = format!("0x{}", alloy::hex::encode(devnet_signer_key(label).to_bytes()));
@@ -406,7 +407,8 @@ async fn a_job_is_claimed_computed_submitted_and_finalized_exact_to_the_wei() {
     let hot_before = world.deployer.balance(hot).await.unwrap();
 
     let state_dir = world.dir.path().join("operator-0");
-    let mut runner = world.runner("operator-0", &state_dir, None);
+    let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut runner = world.runner_with("operator-0", &state_dir, None, None, &format!("[http]\nlisten = \"{http}\"\n"));
     let payment = parse_ether("0.01").unwrap();
     let job = world.request(model, INPUT.as_bytes(), payment).await;
     world.wait_state(job, state::SUBMITTED, &mut runner).await;
@@ -470,10 +472,35 @@ async fn a_job_is_claimed_computed_submitted_and_finalized_exact_to_the_wei() {
     assert!(pinned(&world.kubo, &terms_input_cid(&world, job).await).await, "the buyer's own pin of the input is kept");
     assert!(!state_dir.join("outputs").join(format!("{job}.safetensors")).exists(), "the output file is removed");
 
+    // What the operator sees: healthy, and the job counted with its fee and energy.
+    let (status, body) = http_get(http, "/health").await;
+    assert!(status.contains("200") && body.contains("\"status\":\"ok\""), "{status} {body}");
+    let (_, metrics) = http_get(http, "/metrics").await;
+    for line in [
+        "cairn_runner_jobs_total{outcome=\"claimed\"} 1".to_owned(),
+        "cairn_runner_jobs_total{outcome=\"finalized\"} 1".to_owned(),
+        format!("cairn_runner_earned_total{{token=\"{}\"}} {}", Address::ZERO, f64::from(split.operatorFee)),
+        "cairn_runner_cache_misses 4".to_owned(),
+    ] {
+        assert!(metrics.lines().any(|l| l == line || l == format!("{line}.0")), "{line} in:\n{metrics}");
+    }
+    assert!(metrics.contains("cairn_runner_energy_millijoules_total{method="), "{metrics}");
+
     // SIGTERM with nothing in flight: a clean exit.
     let status = runner.terminate().await;
     assert!(status.success(), "{status}:\n{}", runner.log());
     assert!(runner.log().contains("drained"), "{}", runner.log());
+}
+
+/// A plain HTTP/1.0 GET: (status line, body).
+async fn http_get(at: std::net::SocketAddr, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(at).await.unwrap();
+    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: {at}\r\n\r\n").as_bytes()).await.unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).await.unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.lines().next().unwrap_or_default().to_owned(), body.to_owned())
 }
 
 /// Waits (up to 3 minutes) until the runner's journal has `job` at `step`.
@@ -609,7 +636,8 @@ async fn kubo_or_the_rpc_going_away_mid_job_delays_it_but_loses_nothing() {
 
     // Kubo goes away once the job is claimed: the run cannot fetch the input; the claim is kept, the service
     // keeps running and retries, and the job completes when Kubo is back.
-    let mut runner = world.runner_with("operator-0", &state_dir, Some(("CAIRN_RUNNER_PAUSE_AFTER", "claimed")), urls);
+    let mut runner =
+        world.runner_with("operator-0", &state_dir, Some(("CAIRN_RUNNER_PAUSE_AFTER", "claimed")), urls, "");
     let job = world.request(model, INPUT.as_bytes(), payment).await;
     wait_journal(&state_dir, job, Step::Claimed, &runner).await;
     kubo.set_up(false);
@@ -624,7 +652,8 @@ async fn kubo_or_the_rpc_going_away_mid_job_delays_it_but_loses_nothing() {
 
     // The RPC goes away once the output is computed: nothing is sent blind; the job is pinned and submitted
     // when the RPC is back.
-    let mut runner = world.runner_with("operator-0", &state_dir, Some(("CAIRN_RUNNER_PAUSE_AFTER", "computed")), urls);
+    let mut runner =
+        world.runner_with("operator-0", &state_dir, Some(("CAIRN_RUNNER_PAUSE_AFTER", "computed")), urls, "");
     let second = world.request(model, INPUT.as_bytes(), payment).await;
     wait_journal(&state_dir, second, Step::Computed, &runner).await;
     rpc.set_up(false);
@@ -666,7 +695,8 @@ async fn a_receipt_the_chain_rejects_is_retried_until_the_claim_lapses_then_rele
     let world = World::start().await;
     let model = world.publish(false).await;
     let state_dir = world.dir.path().join("operator-0");
-    let mut runner = world.runner_with("operator-0", &state_dir, Some(("CAIRN_RUNNER_PAUSE_AFTER", "pinned")), None);
+    let mut runner =
+        world.runner_with("operator-0", &state_dir, Some(("CAIRN_RUNNER_PAUSE_AFTER", "pinned")), None, "");
     let job = world.request(model, INPUT.as_bytes(), parse_ether("0.01").unwrap()).await;
     wait_journal(&state_dir, job, Step::Pinned, &runner).await;
     // The owner moves the operator to another signer key: the hot key's receipt no longer counts.

@@ -22,6 +22,7 @@ Examples:
   cairn --account buyer license buy 1       # buy a licence at the terms shown, after confirming
   cairn --account seller balance            # pull balances in every contract
   cairn --account seller withdraw --yes     # withdraw them all, no prompt
+  cairn --account operator-0 operator show  # an operator's stake, signer and jobs
   cairn --json model show 1                 # machine-readable output
 
 Settings come from flags, then CAIRN_* environment variables, then ~/.config/cairn/config.toml, then the
@@ -52,6 +53,10 @@ pub enum Command {
     /// Licences: buy one at the terms you saw, or show yours.
     #[command(subcommand)]
     License(cmd::license::LicenseCommand),
+    /// Operators (the stake owner's key): register and stake, add stake, unstake, withdraw stake, set the
+    /// runner's hot signer, show. Earnings are pull balances: `cairn balance`, `cairn withdraw`.
+    #[command(subcommand)]
+    Operator(cmd::operator::OperatorCommand),
     Balance(cmd::balance::BalanceArgs),
     Withdraw(cmd::withdraw::WithdrawArgs),
     /// Keystores: new, import, address, list (cast-compatible).
@@ -71,6 +76,7 @@ impl Cli {
         match self.command {
             Command::Model(c) => c.run(&ctx).await,
             Command::License(c) => c.run(&ctx).await,
+            Command::Operator(c) => c.run(&ctx).await,
             Command::Balance(a) => a.run(&ctx).await,
             Command::Withdraw(a) => a.run(&ctx).await,
             Command::Wallet(c) => c.run(&ctx).await,

@@ -5,6 +5,7 @@ pub mod balance;
 pub mod config;
 pub mod license;
 pub mod model;
+pub mod operator;
 pub mod wallet;
 pub mod withdraw;
 

@@ -6,6 +6,7 @@ mod config;
 mod licenses;
 mod models;
 mod oms;
+mod operators;
 mod publish;
 mod wallet;
 
