@@ -3,6 +3,7 @@
 mod bench;
 mod embed;
 mod run;
+mod status;
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +21,7 @@ enum Command {
     Embed(embed::EmbedArgs),
     Bench(bench::BenchArgs),
     Run(run::RunArgs),
+    Status(status::StatusArgs),
 }
 
 impl Cli {
@@ -28,6 +30,7 @@ impl Cli {
             Command::Embed(args) => args.run(),
             Command::Bench(args) => args.run(),
             Command::Run(args) => args.run(),
+            Command::Status(args) => args.run(),
         }
     }
 }

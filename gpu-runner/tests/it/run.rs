@@ -486,6 +486,19 @@ async fn a_job_is_claimed_computed_submitted_and_finalized_exact_to_the_wei() {
     }
     assert!(metrics.contains("cairn_runner_energy_millijoules_total{method="), "{metrics}");
 
+    // `status` reads the same from the journal and the chain.
+    let out = Command::new(env!("CARGO_BIN_EXE_cairn-runner"))
+        .args(["status", "--json", "--config"])
+        .arg(state_dir.with_extension("toml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["jobs"]["finalized"], 1, "{status}");
+    assert_eq!(status["open"].as_array().map(Vec::len), Some(0), "{status}");
+    assert_eq!(status["earnings"][Address::ZERO.to_string()], balance(operator).await.to_string(), "{status}");
+    assert_eq!(status["freeWei"], free_before.to_string(), "{status}");
+
     // SIGTERM with nothing in flight: a clean exit.
     let status = runner.terminate().await;
     assert!(status.success(), "{status}:\n{}", runner.log());

@@ -1,0 +1,146 @@
+//! `cairn-runner status`: the runner's journal and its operator's standing on chain.
+
+use std::{collections::BTreeMap, path::PathBuf};
+
+use alloy::primitives::{Address, U256};
+use anyhow::Context as _;
+use cairn_bindings::{JobMarket, OperatorRegistry};
+use cairn_chain::{Chain, ChainOptions};
+use cairn_runner::service::{config::RunnerConfig, journal::Journal};
+use serde::Serialize;
+
+/// Show where the runner stands: its operator's stake (locked and free), the hot signer's gas, the operator
+/// fees waiting to be withdrawn, and the jobs in its journal by step, with those still open.
+///
+/// Reads the journal and the chain only: it needs no key and can run beside `cairn-runner run`.
+///
+/// Examples:
+///   cairn-runner status --config runner.toml
+///   cairn-runner status --config runner.toml --json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub(crate) struct StatusArgs {
+    /// The runner's TOML config.
+    #[arg(long, value_name = "FILE", env = "CAIRN_RUNNER_CONFIG")]
+    config: PathBuf,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What `status` prints (amounts in wei, decimal strings).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Status {
+    operator: Address,
+    registered: bool,
+    signer: Address,
+    signer_balance_wei: String,
+    stake_wei: String,
+    locked_wei: String,
+    free_wei: String,
+    /// Operator fees credited in JobMarket and not yet withdrawn, by token (`0x000…0` is ETH).
+    earnings: BTreeMap<Address, String>,
+    /// Journaled jobs by step.
+    jobs: BTreeMap<&'static str, usize>,
+    /// Jobs with something left to do.
+    open: Vec<OpenJob>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OpenJob {
+    job: String,
+    step: &'static str,
+    challenge_ends: Option<u64>,
+}
+
+impl StatusArgs {
+    pub(crate) fn run(self) -> anyhow::Result<()> {
+        let resolved = RunnerConfig::load(&self.config)?;
+        let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+        let status = runtime.block_on(status(&resolved))?;
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&status)?);
+        } else {
+            println!("{}", human(&status));
+        }
+        Ok(())
+    }
+}
+
+async fn status(resolved: &cairn_runner::service::config::Resolved) -> anyhow::Result<Status> {
+    let c = &resolved.config;
+    let state_dir = &c.storage.state_dir;
+    if !state_dir.join("journal.sqlite").exists() {
+        anyhow::bail!(
+            "no journal in {} ([storage] state_dir): the runner has not run with this config yet",
+            state_dir.display()
+        );
+    }
+    let journal = Journal::open(state_dir).await?;
+    let chain = Chain::connect_read_only(&c.chain.rpc_url, ChainOptions::default()).await.context("[chain] rpc_url")?;
+    let deployments = chain.deployments(&c.chain.deployments).await.context("[chain] deployments")?;
+    let registry = OperatorRegistry::new(deployments.address("OperatorRegistry")?, chain.provider().clone());
+    let market = JobMarket::new(deployments.address("JobMarket")?, chain.provider().clone());
+    let operator = c.operator.address;
+    let o = registry.getOperator(operator).call().await.context("reading the operator")?;
+    let free = registry.freeStake(operator).call().await.context("reading the free stake")?;
+    let mut earnings = BTreeMap::new();
+    for token in std::iter::once(Address::ZERO).chain(c.jobs.min_fee_tokens.keys().copied()) {
+        let owed: U256 = market.balanceOf(operator, token).call().await.context("reading the operator's balance")?;
+        earnings.insert(token, owed.to_string());
+    }
+    let mut jobs = BTreeMap::new();
+    let mut open = Vec::new();
+    for entry in journal.all().await? {
+        *jobs.entry(entry.step.as_str()).or_insert(0) += 1;
+        if !entry.step.is_terminal() {
+            open.push(OpenJob {
+                job: entry.job.to_string(),
+                step: entry.step.as_str(),
+                challenge_ends: entry.challenge_ends,
+            });
+        }
+    }
+    Ok(Status {
+        operator,
+        registered: o.registered,
+        signer: o.signer,
+        signer_balance_wei: chain.balance(o.signer).await?.to_string(),
+        stake_wei: o.stake.to_string(),
+        locked_wei: o.locked.to_string(),
+        free_wei: free.to_string(),
+        earnings,
+        jobs,
+        open,
+    })
+}
+
+fn human(s: &Status) -> String {
+    let eth = |wei: &str| wei.parse::<U256>().map_or(wei.to_owned(), cairn_protocol::units::format_eth);
+    let mut text = format!(
+        "operator   {}{}\nsigner     {} (gas {})\nstake      {} (locked {}, free {})\n",
+        s.operator,
+        if s.registered { "" } else { " (NOT REGISTERED)" },
+        s.signer,
+        eth(&s.signer_balance_wei),
+        eth(&s.stake_wei),
+        eth(&s.locked_wei),
+        eth(&s.free_wei),
+    );
+    for (token, owed) in &s.earnings {
+        let amount = if token.is_zero() { eth(owed) } else { format!("{owed} (token {token})") };
+        text += &format!("earned     {amount} to withdraw (`cairn withdraw` with the owner key)\n");
+    }
+    let steps: Vec<String> = s.jobs.iter().map(|(step, n)| format!("{n} {step}")).collect();
+    text += &format!("jobs       {}\n", if steps.is_empty() { "none yet".into() } else { steps.join(", ") });
+    for job in &s.open {
+        text += &format!("  job {} at {}", job.job, job.step);
+        if let Some(ends) = job.challenge_ends {
+            text += &format!(" (challenge window ends at {ends})");
+        }
+        text.push('\n');
+    }
+    text.trim_end().to_owned()
+}
