@@ -38,6 +38,26 @@ pub struct RunnerConfig {
     /// The `/health` and `/metrics` endpoint.
     #[serde(default)]
     pub http: HttpSection,
+    /// Watcher mode: re-executing other operators' results and challenging bad ones.
+    #[serde(default)]
+    pub watch: WatchSection,
+}
+
+/// `[watch]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WatchSection {
+    /// Fraction of other operators' submitted jobs to re-execute inside their challenge window, 0 to 1
+    /// (`service::watch` explains the draw). Default 0: no watching.
+    pub sample: f64,
+    /// Largest claimed output fetched, bytes. Default 64 MiB.
+    pub max_output_bytes: u64,
+}
+
+impl Default for WatchSection {
+    fn default() -> Self {
+        Self { sample: 0.0, max_output_bytes: 64 << 20 }
+    }
 }
 
 /// `[http]`.
@@ -245,6 +265,9 @@ impl RunnerConfig {
         }
         if !(self.engine.watts_per_core.is_finite() && self.engine.watts_per_core >= 0.0) {
             bail!("[engine] watts_per_core must be a non-negative number");
+        }
+        if !(0.0..=1.0).contains(&self.watch.sample) {
+            bail!("[watch] sample must be a fraction from 0 to 1 (e.g. 0.05 re-runs one job in twenty)");
         }
         if self.chain.poll_interval_ms == 0 {
             bail!("[chain] poll_interval_ms must be at least 1");

@@ -4,6 +4,7 @@
 //! - [`journal`]: the SQLite crash journal, one row per job, written before each step that depends on it.
 //! - [`models`]: model versions fetched verified into the content-addressed cache and loaded once.
 //! - [`metrics`]: `/health` and `/metrics` (Prometheus).
+//! - [`watch`]: watcher mode, re-executing a keyed random sample of other operators' results.
 //! - [`runner`]: the loop: scan, consider, claim, run, pin, submit, finalize; resume after a crash; drain.
 
 pub mod config;
@@ -11,3 +12,4 @@ pub mod journal;
 pub mod metrics;
 pub mod models;
 pub mod runner;
+pub mod watch;

@@ -30,7 +30,7 @@
 //! there for [`PAUSE`], so a test can take Kubo or the RPC away between two steps.
 
 use std::{
-    collections::{BTreeSet, HashMap, HashSet},
+    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
     path::PathBuf,
     sync::{
         Arc, Mutex,
@@ -60,6 +60,7 @@ use super::{
     journal::{Entry, Journal, Step},
     metrics::{Metrics, Observed},
     models::{HostError, ModelHost, ModelRef},
+    watch::{Submitted, Verdict, sampled},
 };
 use crate::{
     bert::EmbedOptions,
@@ -98,18 +99,18 @@ pub struct Runner {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    cfg: Resolved,
-    chain: Chain,
-    key: PrivateKeySigner,
+pub(crate) struct Inner {
+    pub(crate) cfg: Resolved,
+    pub(crate) chain: Chain,
+    pub(crate) key: PrivateKeySigner,
     operator: Address,
-    market: Market,
+    pub(crate) market: Market,
     models: ModelRegistry::ModelRegistryInstance<DynProvider>,
     registry: OperatorRegistry::OperatorRegistryInstance<DynProvider>,
     domain: Eip712Domain,
     deployment_block: u64,
-    kubo: KuboClient,
-    host: ModelHost,
+    pub(crate) kubo: KuboClient,
+    pub(crate) host: ModelHost,
     journal: Journal,
     outputs: PathBuf,
     crash_after: Option<String>,
@@ -146,6 +147,10 @@ struct Jobs {
     declined: HashMap<U256, String>,
     /// Jobs not to touch again before a time (after a passing failure), with the failures so far.
     backoff: HashMap<U256, (Instant, u32)>,
+    /// Other operators' results drawn for watching and not yet judged.
+    watch: BTreeMap<U256, Submitted>,
+    /// The job being watched now (one re-execution at a time, beside the operator's own jobs).
+    watching: Option<U256>,
 }
 
 /// How a driven job stands after a step.
@@ -167,6 +172,9 @@ impl Drop for TaskGuard {
         let mut jobs = self.inner.jobs.lock().expect("not poisoned");
         jobs.active.remove(&self.job);
         jobs.working.remove(&self.job);
+        if jobs.watching == Some(self.job) {
+            jobs.watching = None;
+        }
     }
 }
 
@@ -348,6 +356,44 @@ impl Runner {
         if inner.draining.load(Ordering::SeqCst) {
             return Ok(());
         }
+        let next_watch = {
+            let mut jobs = inner.jobs.lock().expect("not poisoned");
+            let next = if jobs.watching.is_none() {
+                jobs.watch
+                    .iter()
+                    .find(|(j, _)| !jobs.active.contains(j) && !backing_off(&jobs, **j))
+                    .map(|(_, s)| s.clone())
+            } else {
+                None
+            };
+            if let Some(s) = &next {
+                jobs.watching = Some(s.job);
+                jobs.active.insert(s.job);
+            }
+            next
+        };
+        if let Some(submitted) = next_watch {
+            let inner = self.inner.clone();
+            let guard = TaskGuard { inner: inner.clone(), job: submitted.job };
+            tokio::spawn(async move {
+                let _guard = guard;
+                let job = submitted.job;
+                match inner.watch(&submitted).await {
+                    Ok(verdict) => {
+                        match &verdict {
+                            Verdict::Acceptable => inner.metrics.job("watched_acceptable"),
+                            Verdict::Challenged(..) => inner.metrics.job("challenged"),
+                            Verdict::Skipped(why) => tracing::info!(job = %job, %why, "not watching the job"),
+                        }
+                        inner.jobs.lock().expect("not poisoned").watch.remove(&job);
+                    }
+                    Err(e) => {
+                        tracing::warn!(job = %job, error = format!("{e:#}"), "cannot watch the job now; trying again later");
+                        inner.retry_later(job, false);
+                    }
+                }
+            });
+        }
         loop {
             let job = {
                 let mut jobs = inner.jobs.lock().expect("not poisoned");
@@ -408,19 +454,39 @@ impl Inner {
         };
         while from <= head {
             let to = head.min(from + 4_999);
-            let filter = Filter::new()
-                .address(*self.market.address())
-                .event_signature(vec![
-                    JobMarket::JobRequested::SIGNATURE_HASH,
-                    JobMarket::ClaimReleased::SIGNATURE_HASH,
-                    JobMarket::ClaimExpired::SIGNATURE_HASH,
-                ])
-                .from_block(from)
-                .to_block(to);
+            let mut events = vec![
+                JobMarket::JobRequested::SIGNATURE_HASH,
+                JobMarket::ClaimReleased::SIGNATURE_HASH,
+                JobMarket::ClaimExpired::SIGNATURE_HASH,
+            ];
+            let rate = self.cfg.config.watch.sample;
+            if rate > 0.0 {
+                events.push(JobMarket::ResultSubmitted::SIGNATURE_HASH);
+            }
+            let filter =
+                Filter::new().address(*self.market.address()).event_signature(events).from_block(from).to_block(to);
             let logs = provider.get_logs(&filter).await.with_context(|| format!("reading logs {from}..={to}"))?;
             {
                 let mut jobs = self.jobs.lock().expect("not poisoned");
                 for log in &logs {
+                    if log.topic0() == Some(&JobMarket::ResultSubmitted::SIGNATURE_HASH) {
+                        let Ok(event) = JobMarket::ResultSubmitted::decode_log(&log.inner) else { continue };
+                        let e = event.data;
+                        if e.operator != self.operator
+                            && sampled(&self.key.to_bytes(), e.jobId, e.receipt.outputDigest, rate)
+                        {
+                            jobs.watch.insert(
+                                e.jobId,
+                                Submitted {
+                                    job: e.jobId,
+                                    operator: e.operator,
+                                    output_digest: e.receipt.outputDigest,
+                                    output_cid: e.receipt.outputCid,
+                                },
+                            );
+                        }
+                        continue;
+                    }
                     if let Some(topic) = log.topics().get(1) {
                         let job = U256::from_be_bytes(topic.0);
                         if !jobs.declined.contains_key(&job) {
@@ -436,7 +502,7 @@ impl Inner {
     }
 
     /// The latest block's timestamp, seconds.
-    async fn chain_time(&self) -> anyhow::Result<u64> {
+    pub(crate) async fn chain_time(&self) -> anyhow::Result<u64> {
         let block = self
             .chain
             .provider()
@@ -595,7 +661,7 @@ impl Inner {
     }
 
     /// The model version a job runs.
-    async fn model_ref(&self, terms: &IJobMarket::JobTerms) -> anyhow::Result<ModelRef> {
+    pub(crate) async fn model_ref(&self, terms: &IJobMarket::JobTerms) -> anyhow::Result<ModelRef> {
         let version = self
             .models
             .getVersion(terms.modelId, terms.modelVersion)
@@ -611,7 +677,7 @@ impl Inner {
     }
 
     /// The input CID of `job`, from its `JobRequested` log.
-    async fn input_cid(&self, job: U256) -> anyhow::Result<String> {
+    pub(crate) async fn input_cid(&self, job: U256) -> anyhow::Result<String> {
         let filter = Filter::new()
             .address(*self.market.address())
             .event_signature(JobMarket::JobRequested::SIGNATURE_HASH)
@@ -624,7 +690,7 @@ impl Inner {
     }
 
     /// The job input: its sha256 checked while it streams, at most `[jobs] max_input_bytes`.
-    async fn fetch_input(&self, cid: &str, digest: B256) -> Result<Vec<u8>, InputError> {
+    pub(crate) async fn fetch_input(&self, cid: &str, digest: B256) -> Result<Vec<u8>, InputError> {
         let limit = self.cfg.config.jobs.max_input_bytes;
         match self.kubo.cat_bytes(cid, Sha256Digest(digest.0), limit).await {
             Ok(bytes) => Ok(bytes.to_vec()),
@@ -992,7 +1058,7 @@ impl Inner {
 }
 
 /// Why a job input cannot be used.
-enum InputError {
+pub(crate) enum InputError {
     /// Not the registered bytes, too large, or not a CID: never retried.
     Refused(String),
     /// Kubo failed: tried again later.

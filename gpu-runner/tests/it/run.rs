@@ -730,3 +730,84 @@ async fn a_receipt_the_chain_rejects_is_retried_until_the_claim_lapses_then_rele
     assert!(runner.log().contains("the claim lapsed"), "{}", runner.log());
     assert!(world.logs_of::<JobMarket::ResultSubmitted>(job).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watcher_at_rate_one_passes_an_honest_result_and_challenges_perturbed_embeddings_with_evidence() {
+    let world = World::start().await;
+    let model = world.publish(false).await;
+    // operator-1 only watches here: it serves no model of this market as an operator.
+    let state_dir = world.dir.path().join("operator-1");
+    let extra = "[jobs]\nmodels_allow = [999]\n\n[watch]\nsample = 1.0\n";
+    let mut watcher = world.runner_with("operator-1", &state_dir, None, None, extra);
+    let payment = parse_ether("0.01").unwrap();
+    let expected = expected_output(INPUT.as_bytes());
+
+    // operator-0, driven by the test, submits the honest output first, then a perturbed one.
+    let honest = world.request(model, INPUT.as_bytes(), payment).await;
+    submit_as_operator_0(&world, honest, expected.bytes.clone()).await;
+    wait_log(&watcher, "watched: the output is acceptable").await;
+    assert_eq!(world.progress(honest).await.state, state::SUBMITTED, "an honest result is not challenged");
+
+    let mut embeddings = cairn_runner::output::Embeddings::from_safetensors(&expected.bytes).unwrap();
+    let dim = embeddings.dim;
+    let row1 = embeddings.row(1).to_vec();
+    embeddings.data[..dim].copy_from_slice(&row1); // row 0 answers with row 1's vector: unit norm, wrong
+    let perturbed = cairn_runner::output::Output::from(&embeddings);
+    let cheat = world.request(model, INPUT.as_bytes(), payment).await;
+    submit_as_operator_0(&world, cheat, perturbed.bytes.clone()).await;
+    world.wait_state(cheat, 4, &mut watcher).await;
+    let progress = world.progress(cheat).await;
+    assert_eq!(progress.challenger, devnet_signer_key("operator-1").address());
+
+    // The evidence: ERC-1497 JSON on IPFS naming the failing row and our own output, which is the real one.
+    let logs = world
+        .deployer
+        .provider()
+        .get_logs(
+            &Filter::new()
+                .address(world.address("JobMarket"))
+                .event_signature(JobMarket::Evidence::SIGNATURE_HASH)
+                .from_block(0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(logs.len(), 1);
+    let uri = JobMarket::Evidence::decode_log(&logs[0].inner).unwrap().data.evidence;
+    let cid = uri.strip_prefix("ipfs://").unwrap();
+    // Its digest is not on chain: read it with the ipfs CLI.
+    let out = world._node.cli().unwrap().args(["cat", cid]).output().unwrap();
+    let evidence: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(evidence["description"].as_str().unwrap().contains("row 0"), "{evidence}");
+    let own_cid = evidence["fileURI"].as_str().unwrap().strip_prefix("ipfs://").unwrap().to_owned();
+    let own = world.kubo.cat_bytes(&own_cid, expected.sha256, 1 << 20).await.unwrap();
+    assert_eq!(own.as_ref(), expected.bytes.as_slice(), "the watcher's own output is the canonical one");
+    assert_eq!(evidence["cairn"]["claimedOutputDigest"], B256::from(perturbed.sha256.0).to_string());
+    assert!(watcher.terminate().await.success(), "{}", watcher.log());
+}
+
+/// operator-0's hot key claims `job` and submits `output` (pinned on Kubo) with a signed receipt, as a runner
+/// would: the test plays an operator that may cheat.
+async fn submit_as_operator_0(world: &World, job: U256, output: Vec<u8>) {
+    let key = devnet_signer_key("operator-0");
+    let chain = world.as_key(key.clone()).await;
+    let market = JobMarket::new(world.address("JobMarket"), chain.provider().clone());
+    let operator = devnet_key("operator-0").address();
+    chain.send("claim", market.claim(job, operator).into_transaction_request()).await.unwrap();
+    let digest = Sha256Digest::of(&output);
+    let cid = world.kubo.add_bytes("output.safetensors", output, AddOptions::default()).await.unwrap().cid;
+    let terms = market.getTerms(job).call().await.unwrap();
+    let receipt = cairn_protocol::JobReceipt {
+        jobId: job,
+        weightsDigest: terms.weightsDigest,
+        inputDigest: terms.inputDigest,
+        runtime: terms.runtime,
+        outputDigest: B256::from(digest.0),
+        outputCid: cid.to_string(),
+        runnerBuild: cairn_protocol::runtime::runner_build("cheat 1.0"),
+        energyMillijoules: 1,
+    };
+    let domain = typed::domain(world.deployer.chain_id(), world.address("JobMarket"));
+    let signature = typed::sign(&key, &receipt, &domain).await.unwrap();
+    let call = market.submitResult(job, receipt, signature.as_bytes().into());
+    chain.send("submitResult", call.into_transaction_request()).await.unwrap();
+}

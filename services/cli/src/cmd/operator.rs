@@ -19,18 +19,15 @@ use crate::{
 };
 
 /// Operators: register and stake, add stake, unstake, withdraw the unstaked stake, set the hot signer, show.
-// A variant's help is its Args struct's doc comment, Examples included; the two sharing `AmountArgs` have
-// their own.
+// A variant's help is its Args struct's doc comment, Examples included: a doc comment on the variant would
+// replace it.
 #[allow(missing_docs)]
 #[derive(Debug, Subcommand)]
 pub enum OperatorCommand {
     Show(ShowArgs),
     Register(RegisterArgs),
-    /// Add stake to the signing account's operator (e.g. `cairn --account operator-0 operator add-stake 1ether`).
-    AddStake(AmountArgs),
-    /// Move free stake to unbonding; withdraw it with `withdraw-stake` after the registry's delay (e.g.
-    /// `cairn --account operator-0 operator unstake 1ether`).
-    Unstake(AmountArgs),
+    AddStake(AddStakeArgs),
+    Unstake(UnstakeArgs),
     WithdrawStake(WithdrawStakeArgs),
     SetSigner(SetSignerArgs),
 }
@@ -43,8 +40,8 @@ impl OperatorCommand {
         match self {
             Self::Show(a) => a.run(ctx).await,
             Self::Register(a) => a.run(ctx).await,
-            Self::AddStake(a) => a.add_stake(ctx).await,
-            Self::Unstake(a) => a.unstake(ctx).await,
+            Self::AddStake(a) => a.run(ctx).await,
+            Self::Unstake(a) => a.run(ctx).await,
             Self::WithdrawStake(a) => a.run(ctx).await,
             Self::SetSigner(a) => a.run(ctx).await,
         }
@@ -94,9 +91,26 @@ pub struct RegisterArgs {
     endpoint: String,
 }
 
-/// An amount of stake.
+/// Add stake to the signing account's operator (more stake: bonds for more jobs at once).
+///
+/// Examples:
+///   cairn --account operator-0 operator add-stake 1ether
 #[derive(Debug, Args)]
-pub struct AmountArgs {
+#[command(verbatim_doc_comment)]
+pub struct AddStakeArgs {
+    /// The amount with its unit (e.g. 1.5ether).
+    amount: String,
+}
+
+/// Move free stake to unbonding; withdraw it with `withdraw-stake` once the registry's delay has passed.
+///
+/// Only free stake can be unstaked: stake locked as bonds of jobs in flight stays.
+///
+/// Examples:
+///   cairn --account operator-0 operator unstake 1ether
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct UnstakeArgs {
     /// The amount with its unit (e.g. 1.5ether).
     amount: String,
 }
@@ -279,8 +293,8 @@ impl RegisterArgs {
     }
 }
 
-impl AmountArgs {
-    async fn add_stake(self, ctx: &Context) -> anyhow::Result<()> {
+impl AddStakeArgs {
+    async fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let amount = positive(&self.amount)?;
         let market = Market::signing(ctx).await?;
         let current = registered(&market).await?;
@@ -293,8 +307,10 @@ impl AmountArgs {
         );
         confirm_and_send(ctx, &market, "add stake", summary, call).await
     }
+}
 
-    async fn unstake(self, ctx: &Context) -> anyhow::Result<()> {
+impl UnstakeArgs {
+    async fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let amount = positive(&self.amount)?;
         let market = Market::signing(ctx).await?;
         let current = registered(&market).await?;

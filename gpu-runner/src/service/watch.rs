@@ -1,0 +1,210 @@
+//! Watcher mode (`[watch] sample = r`): against the verifier's dilemma (nobody re-runs when nobody cheats, so a
+//! cheat would go unseen), the runner re-executes a fraction `r` of other operators' submitted jobs inside
+//! their challenge window and challenges those whose output fails the acceptance rule
+//! (`cairn_protocol::acceptance`), with ERC-1497 evidence pinned on IPFS: its own output's CID and the
+//! failing rows.
+//!
+//! **Sampling.** A job is watched when `keccak256("cairn-watch/1" ‖ hot key ‖ jobId ‖ outputDigest)`, read as
+//! a fraction of 2²⁵⁶, is below `r`. The key makes the choice unpredictable to everyone else (a cheat cannot
+//! tell which of its jobs will be re-run), the output digest makes it fall after the output is fixed (it
+//! cannot be steered by choosing the output), and each job is drawn on its own, so wash jobs (a cheat's
+//! honest decoys) do not lower the chance that any one cheating job is checked.
+//!
+//! **What counts as not acceptable.** Bytes that do not hash to the receipt's digest, a malformed output,
+//! a wrong shape, non-finite values, rows off the unit norm, or a row whose cosine to our own run is below
+//! 0.999. An output that cannot be fetched is not challenged by the watcher (Kubo may be slow or partitioned
+//! from the operator's node); the job is retried until its window closes. Our own re-execution that fails
+//! the rule's checks judges nothing.
+
+use alloy::{
+    primitives::{Address, B256, Bytes, U256, keccak256},
+    sol_types::SolValue,
+};
+use anyhow::Context as _;
+use cairn_bindings::ReexecutionCommittee;
+use cairn_ipfs::AddOptions;
+use cairn_primitives::Sha256Digest;
+
+use super::models::HostError;
+
+/// Whether the watcher with hot key `key` re-executes `job` whose receipt has `output_digest`, at sample
+/// rate `rate` (0 to 1).
+pub fn sampled(key: &B256, job: U256, output_digest: B256, rate: f64) -> bool {
+    if rate >= 1.0 {
+        return true;
+    }
+    if rate <= 0.0 {
+        return false;
+    }
+    let mut message = b"cairn-watch/1".to_vec();
+    message.extend_from_slice(key.as_slice());
+    message.extend_from_slice(&job.to_be_bytes::<32>());
+    message.extend_from_slice(output_digest.as_slice());
+    let draw = keccak256(&message);
+    // The first 8 bytes as a fraction of 2^64 (2^-64 resolution is far below any useful rate).
+    let fraction = u64::from_be_bytes(draw[..8].try_into().expect("8 bytes")) as f64 / 18_446_744_073_709_551_616.0;
+    fraction < rate
+}
+
+/// A submitted result to watch, from its `ResultSubmitted` log.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// The job.
+    pub job: U256,
+    /// Who submitted.
+    pub operator: Address,
+    /// The receipt's output digest.
+    pub output_digest: B256,
+    /// The receipt's output CID.
+    pub output_cid: String,
+}
+
+/// How a watched job ended.
+#[derive(Debug)]
+pub enum Verdict {
+    /// The output passed the acceptance rule.
+    Acceptable,
+    /// Challenged: the dispute id and the evidence URI.
+    Challenged(U256, String),
+    /// Nothing to do any more (finalized, disputed by someone else, window closed, model refused).
+    Skipped(String),
+}
+
+impl super::runner::Inner {
+    /// Re-executes `s` and challenges it when its output is not acceptable.
+    ///
+    /// Errors: a passing failure (Kubo, the RPC) to retry while the window is open.
+    pub(crate) async fn watch(&self, s: &Submitted) -> anyhow::Result<Verdict> {
+        let job = s.job;
+        let progress = self.market.getProgress(job).call().await.context("reading the job")?;
+        if progress.state != 3 {
+            return Ok(Verdict::Skipped(format!("the job is in state {}, not submitted", progress.state)));
+        }
+        if self.chain_time().await? >= progress.challengeEnds {
+            return Ok(Verdict::Skipped("its challenge window has closed".into()));
+        }
+        let terms = self.market.getTerms(job).call().await.context("reading the job's terms")?;
+        let model = self.model_ref(&terms).await?;
+        let loaded = match self.host.get(&model).await {
+            Ok(m) => m,
+            Err(HostError::Refused(why)) => {
+                return Ok(Verdict::Skipped(format!("cannot judge with this model: {why}")));
+            }
+            Err(HostError::Unavailable(e)) => return Err(e),
+        };
+        let input_cid = self.input_cid(job).await?;
+        let input = match self.fetch_input(&input_cid, terms.inputDigest).await {
+            Ok(bytes) => bytes,
+            Err(super::runner::InputError::Refused(why)) => return Ok(Verdict::Skipped(why)),
+            Err(super::runner::InputError::Unavailable(e)) => return Err(e),
+        };
+        let digest = Sha256Digest(s.output_digest.0);
+        let limit = self.cfg.config.watch.max_output_bytes;
+        let claimed = match self.kubo.cat_bytes(&s.output_cid, digest, limit).await {
+            Ok(bytes) => Some(bytes.to_vec()),
+            // Other bytes than the receipt's digest, or more than any output of this input could be.
+            Err(cairn_ipfs::Error::DigestMismatch { .. } | cairn_ipfs::Error::TooLarge { .. }) => None,
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!("fetching the claimed output {}", s.output_cid)));
+            }
+        };
+        let judged = loaded.clone();
+        let report = tokio::task::spawn_blocking(move || -> crate::Result<_> {
+            let own = judged.executor.execute(&input)?;
+            let report = match &claimed {
+                Some(bytes) => Some(judged.executor.verify(&input, bytes, digest)?),
+                None => None,
+            };
+            Ok((own, report))
+        })
+        .await
+        .context("the re-execution panicked")?;
+        let (own, report) = report.context("re-executing the job")?;
+        let why = match &report {
+            Some(r) if r.acceptable() => {
+                tracing::info!(job = %job, operator = %s.operator, %r, "watched: the output is acceptable");
+                return Ok(Verdict::Acceptable);
+            }
+            Some(r) => r.to_string(),
+            None => format!("the bytes at {} do not hash to the receipt's output digest {digest}", s.output_cid),
+        };
+        tracing::warn!(job = %job, operator = %s.operator, %why, "watched: the output is not acceptable; challenging");
+
+        // Evidence first (pinned), then the challenge, then the evidence's URI on chain.
+        let own_cid = self
+            .kubo
+            .add_bytes(&format!("{job}.watcher.safetensors"), own.bytes.clone(), AddOptions::default())
+            .await
+            .context("pinning our own output")?
+            .cid;
+        let evidence = serde_json::json!({
+            "name": format!("Cairn job {job}: the submitted output is not acceptable"),
+            "description": format!(
+                "Re-executed by watcher {} with the registered weights; the claimed output {} (sha256 {}) fails \
+                 the acceptance rule of DESIGN.md: {why}. Our own output is fileURI (sha256 {}).",
+                self.key.address(), s.output_cid, digest, own.sha256
+            ),
+            "fileURI": format!("ipfs://{own_cid}"),
+            "fileTypeExtension": "safetensors",
+            "cairn": {
+                "jobId": job.to_string(),
+                "operator": s.operator,
+                "claimedOutputCid": s.output_cid,
+                "claimedOutputDigest": s.output_digest,
+                "ownOutputCid": own_cid.to_string(),
+                "ownOutputDigest": own.sha256.to_string(),
+                "rejection": why,
+                "worstRow": report.as_ref().and_then(|r| r.worst_row).map(|(row, cosine)| serde_json::json!({"row": row, "cosine": cosine})),
+            },
+        });
+        let evidence_cid = self
+            .kubo
+            .add_bytes("evidence.json", serde_json::to_vec_pretty(&evidence)?, AddOptions::default())
+            .await
+            .context("pinning the evidence")?
+            .cid;
+        let uri = format!("ipfs://{evidence_cid}");
+        let arbitrator = ReexecutionCommittee::new(
+            self.market.arbitrator().call().await.context("reading the arbitrator")?,
+            self.chain.provider().clone(),
+        );
+        let extra = Bytes::from((s.operator, self.key.address()).abi_encode_params());
+        let cost = arbitrator.arbitrationCost(extra).call().await.context("reading the arbitration cost")?;
+        let bond = self.market.params().call().await.context("reading the challenge bond")?.challengeBond;
+        let call = self.market.challenge(job).value(bond + cost);
+        let sent = self.chain.send("challenge", call.into_transaction_request()).await.context("challenging")?;
+        let dispute = sent
+            .decoded_log::<cairn_bindings::JobMarket::JobChallenged>()
+            .map(|e| e.disputeId)
+            .context("the challenge's transaction has no JobChallenged event")?;
+        let call = self.market.submitEvidence(job, uri.clone());
+        self.chain.send("submitEvidence", call.into_transaction_request()).await.context("submitting the evidence")?;
+        tracing::warn!(job = %job, dispute = %dispute, evidence = %uri, "challenged");
+        Ok(Verdict::Challenged(dispute, uri))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_rate_is_met_and_the_draw_depends_on_the_key_and_the_output() {
+        let key = B256::repeat_byte(7);
+        let digest = B256::repeat_byte(1);
+        let hits = (0..20_000u64).filter(|j| sampled(&key, U256::from(*j), digest, 0.1)).count();
+        assert!((1_700..2_300).contains(&hits), "about 10% of 20,000: {hits}");
+        assert!((0..100u64).all(|j| sampled(&key, U256::from(j), digest, 1.0)));
+        assert!(!(0..100u64).any(|j| sampled(&key, U256::from(j), digest, 0.0)));
+        let other_key = B256::repeat_byte(8);
+        let differ = (0..1_000u64)
+            .filter(|j| sampled(&key, U256::from(*j), digest, 0.5) != sampled(&other_key, U256::from(*j), digest, 0.5))
+            .count();
+        assert!(differ > 300, "another watcher draws other jobs: {differ}");
+        let other_output = B256::repeat_byte(2);
+        let differ = (0..1_000u64)
+            .filter(|j| sampled(&key, U256::from(*j), digest, 0.5) != sampled(&key, U256::from(*j), other_output, 0.5))
+            .count();
+        assert!(differ > 300, "another output, another draw: {differ}");
+    }
+}
