@@ -41,6 +41,27 @@ pub struct RunnerConfig {
     /// Watcher mode: re-executing other operators' results and challenging bad ones.
     #[serde(default)]
     pub watch: WatchSection,
+    /// The gasless relay for browsers.
+    #[serde(default)]
+    pub relay: RelaySection,
+}
+
+/// `[relay]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RelaySection {
+    /// Where to serve `/relay/inputs` and `/relay/job-request`. Default: not served.
+    pub listen: Option<std::net::SocketAddr>,
+    /// Requests per second per client IP (burst twice that). Default 5.
+    pub rate_per_second: u32,
+    /// Origins allowed by CORS; `"*"` for any. Default `["*"]`.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for RelaySection {
+    fn default() -> Self {
+        Self { listen: None, rate_per_second: 5, allowed_origins: vec!["*".into()] }
+    }
 }
 
 /// `[watch]`.

@@ -5,11 +5,13 @@
 //! - [`models`]: model versions fetched verified into the content-addressed cache and loaded once.
 //! - [`metrics`]: `/health` and `/metrics` (Prometheus).
 //! - [`watch`]: watcher mode, re-executing a keyed random sample of other operators' results.
+//! - [`relay`]: the gasless relay (inputs pinned for browsers, buyer-signed job requests posted).
 //! - [`runner`]: the loop: scan, consider, claim, run, pin, submit, finalize; resume after a crash; drain.
 
 pub mod config;
 pub mod journal;
 pub mod metrics;
 pub mod models;
+pub mod relay;
 pub mod runner;
 pub mod watch;

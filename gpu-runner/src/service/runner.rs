@@ -103,10 +103,10 @@ pub(crate) struct Inner {
     pub(crate) cfg: Resolved,
     pub(crate) chain: Chain,
     pub(crate) key: PrivateKeySigner,
-    operator: Address,
+    pub(crate) operator: Address,
     pub(crate) market: Market,
-    models: ModelRegistry::ModelRegistryInstance<DynProvider>,
-    registry: OperatorRegistry::OperatorRegistryInstance<DynProvider>,
+    pub(crate) models: ModelRegistry::ModelRegistryInstance<DynProvider>,
+    pub(crate) registry: OperatorRegistry::OperatorRegistryInstance<DynProvider>,
     domain: Eip712Domain,
     deployment_block: u64,
     pub(crate) kubo: KuboClient,
@@ -286,10 +286,13 @@ impl Runner {
     /// wait out their challenge window stay in the journal for the next start.
     ///
     /// Errors: none from a poll (each failure is logged and retried); only the journal failing at the end.
-    /// Errors: the `[http] listen` address cannot be bound (before anything else is done).
+    /// Errors: the `[http]` or `[relay] listen` address cannot be bound (before anything else is done).
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
         if let Some(listen) = self.inner.cfg.config.http.listen {
             super::metrics::serve(listen, self.inner.clone()).await?;
+        }
+        if let Some(listen) = self.inner.cfg.config.relay.listen {
+            super::relay::serve(listen, self.inner.clone()).await?;
         }
         let poll = self.inner.cfg.poll_interval();
         tokio::pin!(shutdown);

@@ -95,6 +95,11 @@ impl World {
     /// them, the listing signed by the seller and relayed by the deployer. With `tamper`, the folder on Kubo
     /// holds weights with one flipped byte while the manifest and the listing name the real ones.
     async fn publish(&self, tamper: bool) -> Published {
+        self.publish_priced(tamper, Address::ZERO, parse_ether("0.002").unwrap()).await
+    }
+
+    /// [`World::publish`] in `token` at `price` per call (token base units).
+    async fn publish_priced(&self, tamper: bool, token: Address, price: U256) -> Published {
         let src = model_dir();
         let copy = tempfile::tempdir().unwrap();
         let mut files = Vec::new();
@@ -125,7 +130,6 @@ impl World {
 
         let seller = devnet_key("seller");
         let registry = ModelRegistry::new(self.address("ModelRegistry"), self.deployer.provider().clone());
-        let price = parse_ether("0.002").unwrap();
         let listing = ModelManifest {
             seller: seller.address(),
             modelId: U256::ZERO,
@@ -133,7 +137,7 @@ impl World {
             manifestDigest: B256::from(digest.0),
             weightsDigest: B256::from(real.get("model.safetensors").unwrap().0),
             runtime: Runtime::BertEmbedV1.id(),
-            paymentToken: Address::ZERO,
+            paymentToken: token,
             pricePerCall: price,
             licensePrice: U256::ZERO,
             licensePeriod: 0,
@@ -507,13 +511,27 @@ async fn a_job_is_claimed_computed_submitted_and_finalized_exact_to_the_wei() {
 
 /// A plain HTTP/1.0 GET: (status line, body).
 async fn http_get(at: std::net::SocketAddr, path: &str) -> (String, String) {
+    let (head, body) = http(at, "GET", path, &[], b"").await;
+    (head.lines().next().unwrap_or_default().to_owned(), body)
+}
+
+/// A plain HTTP/1.0 request: (status line and headers, body).
+async fn http(at: std::net::SocketAddr, method: &str, path: &str, headers: &[&str], body: &[u8]) -> (String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(at).await.unwrap();
-    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: {at}\r\n\r\n").as_bytes()).await.unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).await.unwrap();
+    let mut request = format!("{method} {path} HTTP/1.0\r\nHost: {at}\r\nContent-Length: {}\r\n", body.len());
+    for h in headers {
+        request += &format!("{h}\r\n");
+    }
+    request += "\r\n";
+    stream.write_all(request.as_bytes()).await.unwrap();
+    // A refusal may come before the whole body is read: a failed write is not the test's concern.
+    let _ = stream.write_all(body).await;
+    let mut bytes = Vec::new();
+    let _ = stream.read_to_end(&mut bytes).await;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (head.lines().next().unwrap_or_default().to_owned(), body.to_owned())
+    (head.to_owned(), body.to_owned())
 }
 
 /// Waits (up to 3 minutes) until the runner's journal has `job` at `step`.
@@ -810,4 +828,115 @@ async fn submit_as_operator_0(world: &World, job: U256, output: Vec<u8>) {
     let signature = typed::sign(&key, &receipt, &domain).await.unwrap();
     let call = market.submitResult(job, receipt, signature.as_bytes().into());
     chain.send("submitResult", call.into_transaction_request()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_pins_checked_inputs_and_posts_only_good_signed_requests_it_would_run() {
+    let world = World::start().await;
+    let dusd = world.address("DevToken");
+    let price = U256::from(2_000_000u64); // 2 DUSD
+    let model = world.publish_priced(false, dusd, price).await;
+    let state_dir = world.dir.path().join("operator-0");
+    let relay = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let extra = format!(
+        "[jobs]\nmax_input_bytes = 4096\n[jobs.min_fee_tokens]\n\"{dusd}\" = \"1000000\"\n\n[relay]\nlisten = \"{relay}\"\nrate_per_second = 5\n"
+    );
+    let mut runner = world.runner_with("operator-0", &state_dir, None, None, &extra);
+    wait_log(&runner, "serving the relay").await;
+    let json = |body: &str| serde_json::from_str::<serde_json::Value>(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+
+    // Inputs: checked (size before the body, then format, then runtime), then pinned.
+    let (head, body) = http(relay, "POST", "/relay/inputs", &[], INPUT.as_bytes()).await;
+    assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{head}\n{body}");
+    let answer = json(&body);
+    let cid = answer["cid"].as_str().unwrap().to_owned();
+    let digest: B256 = answer["sha256"].as_str().unwrap().parse().unwrap();
+    assert_eq!(digest, B256::from(Sha256Digest::of(INPUT.as_bytes()).0));
+    assert!(pinned(&world.kubo, &cid).await);
+    let (head, body) = http(relay, "POST", "/relay/inputs", &[], b"not json").await;
+    assert!(head.contains(" 400 ") && body.contains("not JSON"), "{head}\n{body}");
+    let (head, body) = http(relay, "POST", "/relay/inputs?runtime=candle/llama@9", &[], INPUT.as_bytes()).await;
+    assert!(head.contains(" 400 ") && body.contains("unknown runtime"), "{head}\n{body}");
+    let big = format!("[\"{}\"]", "x".repeat(5000));
+    let (head, _) = http(relay, "POST", "/relay/inputs", &[], big.as_bytes()).await;
+    assert!(head.contains(" 413 "), "larger than max_input_bytes: {head}");
+    let (head, _) = http(
+        relay,
+        "OPTIONS",
+        "/relay/job-request",
+        &["Origin: https://app.example", "Access-Control-Request-Method: POST"],
+        b"",
+    )
+    .await;
+    assert!(head.to_ascii_lowercase().contains("access-control-allow-origin: *"), "CORS preflight: {head}");
+
+    // Job requests: the buyer signs; the relay refuses what it would not run, then posts the good one.
+    let buyer = devnet_key("buyer");
+    let owner = world.as_key(buyer.clone()).await;
+    let token = cairn_bindings::DevToken::new(dusd, owner.provider().clone());
+    owner
+        .send("approve", token.approve(world.address("JobMarket"), U256::MAX).into_transaction_request())
+        .await
+        .unwrap();
+    let market = world.market();
+    let request = |payment: U256, deadline: u64, nonce: U256| cairn_protocol::JobRequest {
+        buyer: buyer.address(),
+        modelId: model.model_id,
+        version: model.version,
+        inputDigest: digest,
+        inputCid: cid.clone(),
+        token: dusd,
+        payment,
+        maxPricePerCall: price,
+        deadline,
+        regionMask: U256::ZERO,
+        nonce,
+    };
+    let domain = typed::domain(world.deployer.chain_id(), world.address("JobMarket"));
+    let post = |req: cairn_protocol::JobRequest, signer: PrivateKeySigner| {
+        let domain = domain.clone();
+        async move {
+            let signature = typed::sign(&signer, &req, &domain).await.unwrap();
+            let body = serde_json::json!({
+                "request": {
+                    "buyer": req.buyer, "modelId": req.modelId.to_string(), "version": req.version,
+                    "inputDigest": req.inputDigest, "inputCid": req.inputCid, "token": req.token,
+                    "payment": req.payment.to_string(), "maxPricePerCall": req.maxPricePerCall.to_string(),
+                    "deadline": req.deadline, "regionMask": "0", "nonce": req.nonce.to_string(),
+                },
+                "signature": format!("0x{}", alloy::hex::encode(signature.as_bytes())),
+            });
+            http(relay, "POST", "/relay/job-request", &["Content-Type: application/json"], body.to_string().as_bytes())
+                .await
+        }
+    };
+    let now = world.now().await;
+    let nonce = market.requestNonces(buyer.address()).call().await.unwrap();
+    let payment = U256::from(10_000_000u64);
+    let buyer_before = token.balanceOf(buyer.address()).call().await.unwrap();
+    for (req, signer, expected) in [
+        (request(payment, now + 3600, nonce), devnet_key("seller"), "not the buyer"),
+        (request(payment, now - 1, nonce), buyer.clone(), "has passed"),
+        (request(payment, now + 3600, nonce + U256::from(1)), buyer.clone(), "is not the buyer's next"),
+        (request(price + U256::from(1), now + 3600, nonce), buyer.clone(), "below this runner's minimum"),
+    ] {
+        let (head, body) = post(req, signer).await;
+        assert!(head.contains(" 400 ") && body.contains(expected), "{expected}: {head}\n{body}");
+    }
+    assert_eq!(token.balanceOf(buyer.address()).call().await.unwrap(), buyer_before, "nothing moved");
+    let (head, body) = post(request(payment, now + 3600, nonce), buyer.clone()).await;
+    assert!(head.contains(" 200 "), "{head}\n{body}");
+    let job: U256 = json(&body)["jobId"].as_str().unwrap().parse().unwrap();
+    assert_eq!(buyer_before - token.balanceOf(buyer.address()).call().await.unwrap(), payment, "escrowed");
+    // The runner behind the relay runs it.
+    world.wait_state(job, state::SUBMITTED, &mut runner).await;
+
+    // Past the rate (5/s, burst 10), 429.
+    let mut limited = 0;
+    for _ in 0..25 {
+        let (head, _) = http(relay, "POST", "/relay/inputs?runtime=x", &[], b"[]").await;
+        limited += usize::from(head.contains(" 429 "));
+    }
+    assert!(limited > 0, "no request was rate limited");
+    assert!(runner.terminate().await.success(), "{}", runner.log());
 }

@@ -1,0 +1,322 @@
+//! The gasless relay (`[relay] listen`): what a browser needs to buy inference without Kubo's unauthenticated
+//! RPC or ETH for gas.
+//!
+//! - `POST /relay/inputs?runtime=candle/bert-embed@1`, body = the input bytes: the size limit is enforced
+//!   before the body is read (`[jobs] max_input_bytes`, 413), the input is checked against the runtime's
+//!   format (400 naming what is wrong), then pinned; the answer is `{cid, sha256, size}` (`sha256` 0x-hex,
+//!   the `inputDigest` to sign).
+//! - `POST /relay/job-request`, body `{request, signature, permit?}`: a buyer-signed typed-data v2
+//!   `JobRequest` (ERC-20 only, DESIGN.md) and an optional EIP-2612 permit. Refused with 400 and nothing
+//!   sent: an expired deadline, an ETH request, a nonce that is not the buyer's next, a signature that does
+//!   not recover to the buyer (an EOA; a contract wallet's ERC-1271 signature is left to the contract), and a
+//!   request this runner would not claim (runtime, model allow/deny, token not served or fee below its
+//!   minimum, region). Otherwise the runner's hot key posts `requestJobWithSig` and answers `{jobId, tx}`; a
+//!   revert is a 400 with the contract's decoded error.
+//!
+//! CORS is open to `[relay] allowed_origins` (default any: nothing here uses cookies); each client IP gets
+//! `[relay] rate_per_second` requests per second (burst twice that), then 429.
+
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    num::NonZeroU32,
+    sync::Arc,
+};
+
+use alloy::{
+    primitives::{Address, B256, Bytes, U256},
+    providers::Provider,
+};
+use axum::{
+    Json, Router,
+    body::Bytes as Body,
+    extract::{ConnectInfo, DefaultBodyLimit, Query, Request, State},
+    http::{HeaderValue, Method, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use cairn_bindings::job_market::IJobMarket;
+use cairn_ipfs::AddOptions;
+use cairn_protocol::{JobRequest, Runtime, typed};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::{Deserialize, Serialize};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use super::runner::Inner;
+use crate::input::{InputLimits, parse_texts};
+
+#[derive(Clone)]
+struct Relay {
+    inner: Arc<Inner>,
+    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+/// An error answer: `{ "error": "…" }` with a status.
+struct Refusal(StatusCode, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn bad(message: impl Into<String>) -> Refusal {
+    Refusal(StatusCode::BAD_REQUEST, message.into())
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Refusal {
+    Refusal(StatusCode::SERVICE_UNAVAILABLE, format!("{e:#}; try again later"))
+}
+
+/// Serves the relay on `listen` until the process ends.
+///
+/// Errors: the address cannot be bound, or an allowed origin is not a valid header value.
+pub(crate) async fn serve(listen: SocketAddr, inner: Arc<Inner>) -> anyhow::Result<()> {
+    let config = &inner.cfg.config.relay;
+    let rate = NonZeroU32::new(config.rate_per_second.max(1)).expect("at least 1");
+    let burst = NonZeroU32::new(config.rate_per_second.max(1).saturating_mul(2)).expect("at least 2");
+    let origins = if config.allowed_origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        let list: Result<Vec<HeaderValue>, _> = config.allowed_origins.iter().map(|o| o.parse()).collect();
+        AllowOrigin::list(list.map_err(|e| anyhow::anyhow!("[relay] allowed_origins: {e}"))?)
+    };
+    let max_input = usize::try_from(inner.cfg.config.jobs.max_input_bytes).unwrap_or(usize::MAX);
+    let relay = Relay { inner, limiter: Arc::new(RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))) };
+    let app = Router::new()
+        .route("/relay/inputs", post(inputs).layer(DefaultBodyLimit::max(max_input)))
+        .route("/relay/job-request", post(job_request).layer(DefaultBodyLimit::max(64 << 10)))
+        .layer(middleware::from_fn_with_state(relay.clone(), rate_limit))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(origins)
+                .allow_methods([Method::POST, Method::OPTIONS])
+                .allow_headers(tower_http::cors::Any),
+        )
+        .with_state(relay);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen} ([relay] listen): {e}"))?;
+    tracing::info!(%listen, "serving the relay (/relay/inputs, /relay/job-request)");
+    tokio::spawn(async move {
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service).await {
+            tracing::error!(error = %e, "the relay stopped");
+        }
+    });
+    Ok(())
+}
+
+/// Per-client-IP rate limit.
+async fn rate_limit(State(relay): State<Relay>, req: Request, next: Next) -> Response {
+    let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
+    if relay.limiter.check_key(&ip).is_err() {
+        let rate = relay.inner.cfg.config.relay.rate_per_second;
+        return Refusal(StatusCode::TOO_MANY_REQUESTS, format!("more than {rate} requests per second; slow down"))
+            .into_response();
+    }
+    next.run(req).await
+}
+
+#[derive(Deserialize)]
+struct InputQuery {
+    runtime: Option<String>,
+}
+
+/// What `/relay/inputs` answers.
+#[derive(Serialize)]
+struct Pinned {
+    cid: String,
+    /// sha256 of the bytes, 0x-hex: the request's `inputDigest`.
+    sha256: B256,
+    size: u64,
+}
+
+async fn inputs(
+    State(relay): State<Relay>,
+    Query(query): Query<InputQuery>,
+    body: Body,
+) -> Result<Json<Pinned>, Refusal> {
+    let name = query.runtime.as_deref().unwrap_or(Runtime::BertEmbedV1.name());
+    let Some(runtime) = Runtime::from_name(name) else {
+        let known: Vec<&str> = Runtime::ALL.iter().map(|r| r.name()).collect();
+        return Err(bad(format!("unknown runtime `{name}`; this relay takes inputs for {}", known.join(", "))));
+    };
+    let limits = InputLimits {
+        max_total_bytes: usize::try_from(relay.inner.cfg.config.jobs.max_input_bytes).unwrap_or(usize::MAX),
+        ..InputLimits::default()
+    };
+    match runtime {
+        Runtime::BertEmbedV1 => {
+            parse_texts(&body, &limits).map_err(|e| bad(format!("not an input for {runtime}: {e}")))?
+        }
+    };
+    let added = relay
+        .inner
+        .kubo
+        .add_bytes("input.json", body.to_vec(), AddOptions::default())
+        .await
+        .map_err(|e| unavailable(format!("cannot pin the input: {e}")))?;
+    tracing::info!(cid = %added.cid, bytes = added.size, "relay: input pinned");
+    Ok(Json(Pinned { cid: added.cid.to_string(), sha256: B256::from(added.sha256.0), size: added.size }))
+}
+
+/// A `JobRequest` as JSON (amounts as decimal or 0x strings).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RequestJson {
+    buyer: Address,
+    model_id: U256,
+    version: u64,
+    input_digest: B256,
+    input_cid: String,
+    token: Address,
+    payment: U256,
+    max_price_per_call: U256,
+    deadline: u64,
+    region_mask: U256,
+    nonce: U256,
+}
+
+/// An EIP-2612 permit (deadline 0 or absent: none, an allowance pays).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PermitJson {
+    deadline: U256,
+    v: u8,
+    r: B256,
+    s: B256,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobRequestBody {
+    request: RequestJson,
+    signature: Bytes,
+    #[serde(default)]
+    permit: Option<PermitJson>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Posted {
+    job_id: String,
+    tx: B256,
+}
+
+async fn job_request(
+    State(relay): State<Relay>,
+    body: Result<Json<JobRequestBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Posted>, Refusal> {
+    let Json(body) = body.map_err(|e| bad(format!("not a job request: {e}")))?;
+    let inner = &relay.inner;
+    let r = body.request;
+    let request = JobRequest {
+        buyer: r.buyer,
+        modelId: r.model_id,
+        version: r.version,
+        inputDigest: r.input_digest,
+        inputCid: r.input_cid,
+        token: r.token,
+        payment: r.payment,
+        maxPricePerCall: r.max_price_per_call,
+        deadline: r.deadline,
+        regionMask: r.region_mask,
+        nonce: r.nonce,
+    };
+    let now = inner.chain_time().await.map_err(unavailable)?;
+    if request.deadline <= now {
+        return Err(bad(format!(
+            "the request's deadline {} has passed (chain time {now}); sign a new one",
+            request.deadline
+        )));
+    }
+    if request.token == Address::ZERO {
+        return Err(bad("signed requests are ERC-20 only (DESIGN.md); pay ETH jobs with requestJob from a wallet"));
+    }
+    let next = inner.market.requestNonces(request.buyer).call().await.map_err(unavailable)?;
+    if request.nonce != next {
+        return Err(bad(format!(
+            "nonce {} is not the buyer's next ({next}); sign again with nonce {next}",
+            request.nonce
+        )));
+    }
+    let domain = typed::domain(inner.chain.chain_id(), *inner.market.address());
+    let has_code = !inner.chain.provider().get_code_at(request.buyer).await.map_err(unavailable)?.is_empty();
+    if !has_code {
+        match typed::recover(&request, &domain, &body.signature) {
+            Ok(signer) if signer == request.buyer => {}
+            Ok(signer) => {
+                return Err(bad(format!(
+                    "the signature is {signer}'s, not the buyer {}'s: sign the JobRequest with the buyer's key in \
+                     JobMarket's EIP-712 domain",
+                    request.buyer
+                )));
+            }
+            Err(e) => return Err(bad(format!("the signature cannot be read: {e}"))),
+        }
+    }
+    inner.would_claim(&request).await.map_err(|e| match e {
+        WouldNot::Refuse(why) => bad(format!("this runner would not run this job: {why}")),
+        WouldNot::Unavailable(e) => unavailable(e),
+    })?;
+    let permit = body.permit.unwrap_or_default();
+    let permit = IJobMarket::Permit { deadline: permit.deadline, v: permit.v, r: permit.r, s: permit.s };
+    let call = inner.market.requestJobWithSig(request, body.signature, permit);
+    let sent = inner.chain.send("requestJobWithSig", call.into_transaction_request()).await.map_err(|e| match e {
+        e @ cairn_chain::Error::Reverted { .. } => bad(e.to_string()),
+        e => unavailable(e),
+    })?;
+    let job = sent
+        .decoded_log::<cairn_bindings::JobMarket::JobRequested>()
+        .map(|e| e.jobId)
+        .ok_or_else(|| unavailable("the transaction has no JobRequested event"))?;
+    tracing::info!(job = %job, tx = %sent.transaction_hash, "relay: job requested");
+    Ok(Json(Posted { job_id: job.to_string(), tx: sent.transaction_hash }))
+}
+
+/// Why the runner would not claim a request.
+pub(crate) enum WouldNot {
+    /// For good: the message says why.
+    Refuse(String),
+    /// The chain could not be read.
+    Unavailable(anyhow::Error),
+}
+
+impl Inner {
+    /// Whether this runner would claim a job made of `request`: the runtime served, the model allowed, the
+    /// token served with an operator fee at its minimum, the operator's region allowed.
+    pub(crate) async fn would_claim(&self, request: &JobRequest) -> Result<(), WouldNot> {
+        let read = |e: alloy::contract::Error| WouldNot::Unavailable(anyhow::Error::new(e));
+        let jobs = &self.cfg.config.jobs;
+        let version = self.models.getVersion(request.modelId, request.version).call().await.map_err(read)?;
+        if Runtime::from_id(version.runtime) != Some(Runtime::BertEmbedV1) {
+            return Err(WouldNot::Refuse(format!("the model's runtime {} is not served", version.runtime)));
+        }
+        let model_id = u64::try_from(request.modelId).unwrap_or(u64::MAX);
+        if (!jobs.models_allow.is_empty() && !jobs.models_allow.contains(&model_id))
+            || jobs.models_deny.contains(&model_id)
+        {
+            return Err(WouldNot::Refuse(format!("model {} is not served here", request.modelId)));
+        }
+        let Some(min) = self.cfg.min_fee_tokens.get(&request.token) else {
+            return Err(WouldNot::Refuse(format!("token {} is not served here", request.token)));
+        };
+        let fee_bps = self.market.params().call().await.map_err(read)?.feeBps;
+        let protocol_fee = request.payment * U256::from(fee_bps) / U256::from(10_000);
+        let fee = request.payment.saturating_sub(version.pricePerCall).saturating_sub(protocol_fee);
+        if fee < *min {
+            return Err(WouldNot::Refuse(format!(
+                "the operator fee would be {fee} (payment {} − royalty {} − protocol fee {protocol_fee}), below this \
+                 runner's minimum {min} for token {}",
+                request.payment, version.pricePerCall, request.token
+            )));
+        }
+        let mask = if request.regionMask.is_zero() { version.regionMask } else { request.regionMask };
+        let info = self.registry.operatorInfo(self.operator).call().await.map_err(read)?;
+        if !mask.bit(usize::from(info.region)) {
+            return Err(WouldNot::Refuse(format!("the region mask {mask:#x} leaves out this operator's region")));
+        }
+        Ok(())
+    }
+}
