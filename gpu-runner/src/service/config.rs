@@ -44,6 +44,39 @@ pub struct RunnerConfig {
     /// The gasless relay for browsers.
     #[serde(default)]
     pub relay: RelaySection,
+    /// Register and stake on the first start (absent: the operator must be registered already).
+    #[serde(default)]
+    pub register: Option<RegisterSection>,
+}
+
+/// `[register]`: what the first start does when the operator is not registered yet. It needs the stake
+/// owner's key on this machine for that one transaction (or two, with `juror_stake_wei`); once registered,
+/// the key is not read again and the section may be removed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterSection {
+    /// The stake owner's key (its address must be `[operator] address`).
+    pub owner: SignerSource,
+    /// The region code (EU, US, UK, CA, JP, SG, …).
+    pub region: String,
+    /// Stake to lock, wei (decimal string).
+    pub stake_wei: String,
+    /// Free-form hardware description; its keccak256 is registered. Default "cpu".
+    #[serde(default = "default_hardware")]
+    pub hardware: String,
+    /// Where the operator can be reached (informational). Default empty.
+    #[serde(default)]
+    pub endpoint: String,
+    /// An attestation document's hash (32 bytes), if any.
+    #[serde(default)]
+    pub attestation: Option<alloy::primitives::B256>,
+    /// Juror stake to deposit in the JurorPool (opting in as a verifier), wei; default none.
+    #[serde(default)]
+    pub juror_stake_wei: Option<String>,
+}
+
+fn default_hardware() -> String {
+    "cpu".into()
 }
 
 /// `[relay]`.
@@ -268,6 +301,9 @@ impl RunnerConfig {
         config.storage.state_dir = base.join(&config.storage.state_dir);
         config.storage.cache_dir = config.storage.cache_dir.map(|d| base.join(d));
         config.operator.signer = config.operator.signer.relative_to(base);
+        if let Some(register) = &mut config.register {
+            register.owner = register.owner.clone().relative_to(base);
+        }
         config.resolve().with_context(|| format!("in {}", path.display()))
     }
 
@@ -292,6 +328,13 @@ impl RunnerConfig {
         }
         if self.chain.poll_interval_ms == 0 {
             bail!("[chain] poll_interval_ms must be at least 1");
+        }
+        if let Some(register) = &self.register {
+            register.region.parse::<cairn_protocol::Region>().map_err(|e| anyhow::anyhow!("[register] region: {e}"))?;
+            amount("[register] stake_wei", &register.stake_wei)?;
+            if let Some(juror) = &register.juror_stake_wei {
+                amount("[register] juror_stake_wei", juror)?;
+            }
         }
         let device: DeviceKind = self
             .engine

@@ -202,7 +202,13 @@ impl Runner {
         let models = ModelRegistry::new(deployments.address("ModelRegistry")?, provider.clone());
         let registry = OperatorRegistry::new(deployments.address("OperatorRegistry")?, provider);
         let operator = c.operator.address;
-        let info = registry.operatorInfo(operator).call().await.context("reading the operator's registration")?;
+        let mut info = registry.operatorInfo(operator).call().await.context("reading the operator's registration")?;
+        if !info.registered
+            && let Some(register) = &c.register
+        {
+            register_operator(&chain, &deployments, register, operator, hot).await?;
+            info = registry.operatorInfo(operator).call().await.context("reading the operator's registration")?;
+        }
         if !info.registered {
             bail!(
                 "[operator] address {operator} is not a registered operator on chain {}: register and stake it first \
@@ -423,6 +429,56 @@ impl Runner {
         }
         Ok(())
     }
+}
+
+/// The first start's registration (`[register]`): the owner key registers `operator` with `hot` as its
+/// signer and the configured stake, then deposits the juror stake if one is set.
+///
+/// Errors: the owner key does not load or is not `operator`'s; a transaction is refused (the decoded error).
+async fn register_operator(
+    chain: &Chain,
+    deployments: &cairn_chain::Deployments,
+    register: &super::config::RegisterSection,
+    operator: Address,
+    hot: Address,
+) -> anyhow::Result<()> {
+    let key = register.owner.load().await.context("loading the owner key ([register] owner)")?;
+    if key.address() != operator {
+        bail!(
+            "[register] owner is the key of {}, not of [operator] address {operator}: the stake owner registers",
+            key.address()
+        );
+    }
+    let owner = chain_as(chain, key).await?;
+    let region: cairn_protocol::Region = register.region.parse()?;
+    let stake: U256 = register.stake_wei.trim().parse()?;
+    let registry = OperatorRegistry::new(deployments.address("OperatorRegistry")?, owner.provider().clone());
+    let call = registry
+        .register(
+            hot,
+            region.bit(),
+            alloy::primitives::keccak256(register.hardware.as_bytes()),
+            register.attestation.unwrap_or_default(),
+            register.endpoint.clone(),
+        )
+        .value(stake);
+    let sent = owner.send("register operator", call.into_transaction_request()).await.context("registering")?;
+    tracing::info!(operator = %operator, signer = %hot, %region, stake = %stake, tx = %sent.transaction_hash, "registered the operator");
+    if let Some(juror) = &register.juror_stake_wei {
+        let juror: U256 = juror.trim().parse()?;
+        let pool = cairn_bindings::JurorPool::new(deployments.address("JurorPool")?, owner.provider().clone());
+        let sent = owner
+            .send("deposit juror stake", pool.deposit().value(juror).into_transaction_request())
+            .await
+            .context("depositing the juror stake")?;
+        tracing::info!(operator = %operator, stake = %juror, tx = %sent.transaction_hash, "opted in as a verifier");
+    }
+    Ok(())
+}
+
+/// A second connection to `chain`'s RPC signing with `key`.
+async fn chain_as(chain: &Chain, key: PrivateKeySigner) -> anyhow::Result<Chain> {
+    Ok(Chain::connect(chain.url(), key, ChainOptions::default()).await?)
 }
 
 fn pre_submit(step: Step) -> bool {

@@ -258,23 +258,31 @@ impl World {
     ) -> RunnerProcess {
         let config = self.config(label, state, urls, extra_toml);
         let log = state.with_extension(format!("{}.log", hook.map_or("run", |(_, p)| p)));
-        let file = std::fs::File::create(&log).unwrap();
         let key = format!("0x{}", alloy::hex::encode(devnet_signer_key(label).to_bytes()));
-        let mut command = Command::new(env!("CARGO_BIN_EXE_cairn-runner"));
-        command
-            .args(["run", "--config"])
-            .arg(&config)
-            .env("CAIRN_RUNNER_KEY", key)
-            .env("CAIRN_LOG", "cairn_runner=info,cairn_chain=info")
-            .env_remove("CAIRN_RUNNER_CRASH_AFTER")
-            .env_remove("CAIRN_RUNNER_PAUSE_AFTER")
-            .stdout(Stdio::null())
-            .stderr(file);
+        let mut env = vec![("CAIRN_RUNNER_KEY".to_owned(), key)];
         if let Some((var, point)) = hook {
-            command.env(var, point);
+            env.push((var.to_owned(), point.to_owned()));
         }
-        RunnerProcess { child: command.spawn().unwrap(), log }
+        spawn_runner(&config, &log, &env)
     }
+}
+
+/// Starts `cairn-runner run --config config`, logging to `log`, with `env` (and no test hook but those).
+fn spawn_runner(config: &Path, log: &Path, env: &[(String, String)]) -> RunnerProcess {
+    let file = std::fs::File::create(log).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cairn-runner"));
+    command
+        .args(["run", "--config"])
+        .arg(config)
+        .env("CAIRN_LOG", "cairn_runner=info,cairn_chain=info")
+        .env_remove("CAIRN_RUNNER_CRASH_AFTER")
+        .env_remove("CAIRN_RUNNER_PAUSE_AFTER")
+        .stdout(Stdio::null())
+        .stderr(file);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    RunnerProcess { child: command.spawn().unwrap(), log: log.to_path_buf() }
 }
 
 /// A running `cairn-runner run`, killed on drop.
@@ -939,4 +947,69 @@ async fn the_relay_pins_checked_inputs_and_posts_only_good_signed_requests_it_wo
     }
     assert!(limited > 0, "no request was rate limited");
     assert!(runner.terminate().await.success(), "{}", runner.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_start_registers_stakes_and_opts_in_when_the_config_asks_then_runs_jobs() {
+    let world = World::start().await;
+    let model = world.publish(false).await;
+    // A newcomer: anvil's account 9 (unused by the seed) owns the stake; a fresh hot key is funded for gas.
+    let owner_key = "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6";
+    let owner: PrivateKeySigner = owner_key.parse().unwrap();
+    let hot = PrivateKeySigner::random();
+    let fund = alloy::rpc::types::TransactionRequest::default().to(hot.address()).value(parse_ether("1").unwrap());
+    world.deployer.send("fund the hot key", fund).await.unwrap();
+    let state = world.dir.path().join("newcomer");
+    let config = state.with_extension("toml");
+    let write = |owner_env: &str| {
+        let text = format!(
+            "[chain]\nrpc_url = \"{}\"\ndeployments = \"{}\"\npoll_interval_ms = 100\n\n\
+             [operator]\naddress = \"{}\"\n\n[ipfs]\napi = \"{}\"\n\n[storage]\nstate_dir = \"{}\"\n\n\
+             [register]\nowner = {{ env = \"{owner_env}\" }}\nregion = \"US\"\nstake_wei = \"5000000000000000000\"\n\
+             hardware = \"test box\"\njuror_stake_wei = \"1000000000000000000\"\n",
+            world.anvil.url(),
+            world.dir.path().join("deployments").display(),
+            owner.address(),
+            world.kubo.url(),
+            state.display(),
+        );
+        std::fs::write(&config, text).unwrap();
+    };
+    let hot_hex = format!("0x{}", alloy::hex::encode(hot.to_bytes()));
+    let seller_hex = format!("0x{}", alloy::hex::encode(devnet_key("seller").to_bytes()));
+    let env = |owner: &str| {
+        vec![("CAIRN_RUNNER_KEY".to_owned(), hot_hex.clone()), ("CAIRN_OWNER_KEY".to_owned(), owner.to_owned())]
+    };
+
+    // The wrong owner key: refused at start, nothing sent.
+    write("CAIRN_OWNER_KEY");
+    let mut wrong = spawn_runner(&config, &state.with_extension("wrong.log"), &env(&seller_hex));
+    assert!(!wrong.wait_exit().await.success());
+    assert!(wrong.log().contains("not of [operator] address"), "{}", wrong.log());
+    let registry = OperatorRegistry::new(world.address("OperatorRegistry"), world.deployer.provider().clone());
+    assert!(!registry.operatorInfo(owner.address()).call().await.unwrap().registered);
+
+    let pool_before = world.deployer.balance(world.address("JurorPool")).await.unwrap();
+    let mut runner = spawn_runner(&config, &state.with_extension("run.log"), &env(owner_key));
+    wait_log(&runner, "runner ready").await;
+    let log = runner.log();
+    assert!(log.contains("registered the operator") && log.contains("opted in as a verifier"), "{log}");
+    let info = registry.operatorInfo(owner.address()).call().await.unwrap();
+    assert!(info.registered && info.signer == hot.address() && info.region == Region::Us.bit());
+    assert_eq!(registry.getOperator(owner.address()).call().await.unwrap().stake, parse_ether("5").unwrap());
+    assert_eq!(
+        world.deployer.balance(world.address("JurorPool")).await.unwrap() - pool_before,
+        parse_ether("1").unwrap(),
+        "the juror stake is in the pool"
+    );
+    let job = world.request(model, INPUT.as_bytes(), parse_ether("0.01").unwrap()).await;
+    world.wait_state(job, state::SUBMITTED, &mut runner).await;
+    assert_eq!(world.progress(job).await.operator, owner.address());
+    assert!(runner.terminate().await.success(), "{}", runner.log());
+
+    // A second start finds it registered: the owner key is not even read.
+    let mut again = spawn_runner(&config, &state.with_extension("again.log"), &env("not a key"));
+    wait_log(&again, "runner ready").await;
+    assert!(!again.log().contains("registered the operator"), "{}", again.log());
+    assert!(again.terminate().await.success(), "{}", again.log());
 }
