@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # make bench: runs every benchmark and writes BENCHMARKS.md from their sections (bench/results/*.md).
 # Each benchmark measures its reference in the same run, so the ratios compare like with like.
-#   CAIRN_BENCH_ONLY=gas,mutation make bench   # rerun some sections (publish, embed, gas, mutation, indexer) and keep
+#   CAIRN_BENCH_ONLY=gas,mutation make bench   # rerun some sections (publish, embed, gas, mutation, indexer, runner) and keep
 #                                              # the others from the last run (gas is deterministic, so it can
 #                                              # be rerun while the machine is busy; timings cannot)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 results=$root/bench/results
-only=${CAIRN_BENCH_ONLY:-publish,embed,gas,mutation,indexer}
+only=${CAIRN_BENCH_ONLY:-publish,embed,gas,mutation,indexer,runner}
 wants() { [[ ",$only," == *",$1,"* ]]; }
 mkdir -p "$results"
 wants publish && rm -f "$results/10-publish.md" "$results/11-publish-cli.md"
@@ -16,6 +16,7 @@ wants embed && rm -f "$results/20-embed.md"
 wants gas && rm -f "$results/25-gas.md" "$results/gas.jsonl"
 wants mutation && rm -f "$results/30-mutation.md"
 wants indexer && rm -f "$results/40-indexer.md"
+wants runner && rm -f "$results/45-runner.md"
 export CAIRN_CACHE=${CAIRN_CACHE:-$HOME/.cache/cairn}
 
 if wants publish; then
@@ -78,6 +79,11 @@ echo "==> indexer backfill vs raw eth_getLogs, follow lag, API latency (fresh an
 # The bench deploys contracts/test/bench/EventBurst.sol from forge's out/ (it runs forge build itself too).
 FOUNDRY_PROFILE=default forge build >/dev/null
 CAIRN_BENCH_OUT=$results/40-indexer.md cargo bench --locked -p cairn-indexer --bench indexer
+fi
+
+if wants runner; then
+echo "==> operators' service: request → ResultSubmitted latency by phase, throughput at full queue (anvil + Kubo)"
+CAIRN_BENCH_OUT=$results/45-runner.md cargo bench --locked -p cairn-runner --bench runner
 fi
 
 {

@@ -118,6 +118,8 @@ pub(crate) struct Inner {
     draining: AtomicBool,
     jobs: Mutex<Jobs>,
     metrics: Metrics,
+    /// Wakes the loop before its next poll: a job left the in-flight set, so a candidate may be taken now.
+    wake: tokio::sync::Notify,
 }
 
 impl Observed for Inner {
@@ -171,7 +173,9 @@ impl Drop for TaskGuard {
     fn drop(&mut self) {
         let mut jobs = self.inner.jobs.lock().expect("not poisoned");
         jobs.active.remove(&self.job);
-        jobs.working.remove(&self.job);
+        if jobs.working.remove(&self.job) {
+            self.inner.wake.notify_one();
+        }
         if jobs.watching == Some(self.job) {
             jobs.watching = None;
         }
@@ -278,6 +282,7 @@ impl Runner {
                 draining: AtomicBool::new(false),
                 jobs: Mutex::default(),
                 metrics: Metrics::new(),
+                wake: tokio::sync::Notify::new(),
             }),
         })
     }
@@ -309,6 +314,7 @@ impl Runner {
             tokio::select! {
                 () = &mut shutdown => break,
                 () = tokio::time::sleep(poll) => {}
+                () = self.inner.wake.notified() => {}
             }
         }
         self.inner.draining.store(true, Ordering::SeqCst);
@@ -631,13 +637,17 @@ impl Inner {
     /// Errors: a passing failure (RPC or Kubo), to try again later.
     async fn check(&self, job: U256) -> anyhow::Result<Option<String>> {
         let jobs = &self.cfg.config.jobs;
-        let terms = self.market.getTerms(job).call().await.context("reading the job's terms")?;
-        let progress = self.market.getProgress(job).call().await.context("reading the job's progress")?;
+        // Independent reads go out together: a candidate costs one round trip per stage, not one per read.
+        let (terms, progress, now) = tokio::try_join!(
+            async { self.market.getTerms(job).call().await.context("reading the job's terms") },
+            async { self.market.getProgress(job).call().await.context("reading the job's progress") },
+            self.chain_time(),
+        )?;
         if progress.state != state::REQUESTED {
             tracing::debug!(job = %job, state = progress.state, "not open");
             return Ok(None);
         }
-        if self.chain_time().await? > terms.deadline {
+        if now > terms.deadline {
             tracing::debug!(job = %job, deadline = terms.deadline, "past its claim deadline");
             return Ok(None);
         }
@@ -657,7 +667,16 @@ impl Inner {
         {
             return decline(format!("model {} is not allowed by [jobs] models_allow / models_deny", terms.modelId));
         }
-        let info = self.registry.operatorInfo(self.operator).call().await.context("reading the operator")?;
+        let hot = self.key.address();
+        let (info, gas_price, bond, free, balance, model, input_cid) = tokio::try_join!(
+            async { self.registry.operatorInfo(self.operator).call().await.context("reading the operator") },
+            async { self.chain.provider().get_gas_price().await.context("reading the gas price") },
+            async { self.market.bondFor(terms.token, terms.payment).call().await.context("reading the bond") },
+            async { self.registry.freeStake(self.operator).call().await.context("reading the free stake") },
+            async { Ok(self.chain.balance(hot).await?) },
+            self.model_ref(&terms),
+            self.input_cid(job),
+        )?;
         if !terms.regionMask.bit(usize::from(info.region)) {
             return decline(format!(
                 "the operator's region (bit {}) is not in the job's region mask {:#x}",
@@ -665,13 +684,13 @@ impl Inner {
             ));
         }
         let fee = terms.payment.saturating_sub(terms.royalty).saturating_sub(terms.protocolFee);
-        let gas_price = self.chain.provider().get_gas_price().await.context("reading the gas price")?;
         let gas_cost = U256::from(jobs.gas_per_job) * U256::from(gas_price);
         if terms.token == Address::ZERO {
             let net = fee.saturating_sub(gas_cost);
             if net < self.cfg.min_fee_wei {
                 return decline(format!(
-                    "the operator fee {fee} wei less gas {gas_cost} wei ({} gas at {gas_price} wei) is {net} wei,                      below [jobs] min_fee_wei {}",
+                    "the operator fee {fee} wei less gas {gas_cost} wei ({} gas at {gas_price} wei) is {net} wei, \
+                     below [jobs] min_fee_wei {}",
                     jobs.gas_per_job, self.cfg.min_fee_wei
                 ));
             }
@@ -683,22 +702,17 @@ impl Inner {
                 return decline(format!("the operator fee {fee} of token {} is below its minimum {min}", terms.token));
             }
         }
-        let bond = self.market.bondFor(terms.token, terms.payment).call().await.context("reading the bond")?;
-        let free = self.registry.freeStake(self.operator).call().await.context("reading the free stake")?;
         if free < bond {
             bail!(
                 "out of free stake: the bond is {bond} wei and {free} wei is free (add stake, or wait for jobs to settle)"
             );
         }
-        let hot = self.key.address();
-        let balance = self.chain.balance(hot).await?;
         if balance < self.cfg.min_gas_balance {
             tracing::warn!(hot = %hot, balance = %balance, "the hot wallet is low on gas; top it up");
         }
         if balance < gas_cost {
             bail!("the hot wallet {hot} holds {balance} wei, less than a job's gas ({gas_cost} wei); top it up");
         }
-        let model = self.model_ref(&terms).await?;
         let loaded = match self.host.get(&model).await {
             Ok(m) => m,
             Err(HostError::Refused(why)) => {
@@ -706,7 +720,6 @@ impl Inner {
             }
             Err(HostError::Unavailable(e)) => return Err(e),
         };
-        let input_cid = self.input_cid(job).await?;
         let input = match self.fetch_input(&input_cid, terms.inputDigest).await {
             Ok(bytes) => bytes,
             Err(InputError::Refused(why)) => return decline(why),

@@ -4,6 +4,7 @@
 mod cache;
 mod k8s;
 mod run;
+mod world;
 
 use std::{
     path::{Path, PathBuf},

@@ -4,8 +4,8 @@
 //! with ETH; `operator-0` runs the service with its hot key only.
 
 use std::{
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    path::Path,
+    process::Command,
     time::{Duration, Instant},
 };
 
@@ -16,21 +16,11 @@ use alloy::{
     signers::local::PrivateKeySigner,
     sol_types::SolEvent,
 };
-use cairn_bindings::{JobMarket, ModelRegistry, OperatorRegistry, job_market::IJobMarket};
-use cairn_chain::{Chain, ChainOptions, Deployments};
-use cairn_deploy::{
-    config::DeployConfig,
-    deploy::{Mode, Options},
-    seed::{devnet_key, devnet_signer_key},
-};
+use cairn_bindings::{JobMarket, OperatorRegistry};
+use cairn_deploy::seed::{devnet_key, devnet_signer_key};
 use cairn_ipfs::{AddOptions, KuboClient};
 use cairn_primitives::{Cid, Sha256Digest};
-use cairn_protocol::{
-    ModelManifest, Region, RegionMask, Runtime,
-    card::from_folder,
-    manifest::{FileEntry, Manifest},
-    typed,
-};
+use cairn_protocol::{Region, typed};
 use cairn_runner::{
     BertEmbedExecutor, Executor,
     bert::EmbedOptions,
@@ -40,294 +30,11 @@ use cairn_runner::{
         runner::CRASH_POINTS,
     },
 };
-use cairn_testkit::{Anvil, Kubo, model_digests, model_dir};
+use cairn_testkit::{model_digests, model_dir};
 
-const ANVIL_KEY_0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+use crate::world::{RunnerProcess, World, spawn_runner, state, wait_log};
+
 const INPUT: &str = r#"["A man is eating food.", "A cairn marks the trail.", "Ünïcödé and emoji 🚀"]"#;
-
-/// A deployed, seeded devnet and a Kubo node.
-struct World {
-    anvil: Anvil,
-    _node: Kubo,
-    kubo: KuboClient,
-    deployer: Chain,
-    deployments: Deployments,
-    dir: tempfile::TempDir,
-}
-
-/// A published model version.
-#[derive(Debug, Clone, Copy)]
-struct Published {
-    model_id: U256,
-    version: u64,
-    price: U256,
-}
-
-impl World {
-    async fn start() -> Self {
-        let (anvil, node) = tokio::join!(Anvil::start(), Kubo::start());
-        let (anvil, node) = (anvil.unwrap(), node.unwrap());
-        let kubo = KuboClient::new(node.api_url()).unwrap();
-        let deployer =
-            Chain::connect(anvil.url(), ANVIL_KEY_0.parse().unwrap(), ChainOptions::default()).await.unwrap();
-        let config = DeployConfig::defaults("devnet").unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let deployments_dir = dir.path().join("deployments");
-        let options = Options { dir: deployments_dir, mode: Mode::New, root: cairn_testkit::repo_root() };
-        let mut deployments = cairn_deploy::deploy::deploy(&deployer, &config, &options, &|_| {}).await.unwrap();
-        cairn_deploy::seed::seed(&deployer, &mut deployments, &|_| {}).await.unwrap();
-        Self { anvil, _node: node, kubo, deployer, deployments, dir }
-    }
-
-    fn address(&self, name: &str) -> Address {
-        self.deployments.address(name).unwrap()
-    }
-
-    fn market(&self) -> JobMarket::JobMarketInstance<alloy::providers::DynProvider> {
-        JobMarket::new(self.address("JobMarket"), self.deployer.provider().clone())
-    }
-
-    async fn as_key(&self, key: PrivateKeySigner) -> Chain {
-        Chain::connect(self.anvil.url(), key, ChainOptions::default()).await.unwrap()
-    }
-
-    /// The seller publishes MiniLM: its four runtime files added to Kubo as one folder, a v2 manifest listing
-    /// them, the listing signed by the seller and relayed by the deployer. With `tamper`, the folder on Kubo
-    /// holds weights with one flipped byte while the manifest and the listing name the real ones.
-    async fn publish(&self, tamper: bool) -> Published {
-        self.publish_priced(tamper, Address::ZERO, parse_ether("0.002").unwrap()).await
-    }
-
-    /// [`World::publish`] in `token` at `price` per call (token base units).
-    async fn publish_priced(&self, tamper: bool, token: Address, price: U256) -> Published {
-        let src = model_dir();
-        let copy = tempfile::tempdir().unwrap();
-        let mut files = Vec::new();
-        for name in Runtime::BertEmbedV1.required_files() {
-            let mut path = src.join(name);
-            if tamper && *name == "model.safetensors" {
-                let mut bytes = std::fs::read(&path).unwrap();
-                let last = bytes.len() - 1;
-                bytes[last] ^= 1;
-                path = copy.path().join(name);
-                std::fs::write(&path, bytes).unwrap();
-            }
-            files.push((name.to_string(), path));
-        }
-        let added = self.kubo.add_files("model", files, AddOptions::default(), None).await.unwrap();
-        let real = model_digests();
-        let entries: Vec<FileEntry> = added
-            .files
-            .iter()
-            .map(|f| FileEntry { path: f.path.clone(), size: f.size, sha256: real.get(&f.path).unwrap() })
-            .collect();
-        let card = from_folder(&src, None).unwrap();
-        let manifest = Manifest::new(Runtime::BertEmbedV1, "model.safetensors", added.cid.clone(), entries, card);
-        manifest.check().unwrap();
-        let bytes = manifest.to_json().into_bytes();
-        let digest = Sha256Digest::of(&bytes);
-        let manifest_cid = self.kubo.add_bytes("manifest.json", bytes, AddOptions::default()).await.unwrap().cid;
-
-        let seller = devnet_key("seller");
-        let registry = ModelRegistry::new(self.address("ModelRegistry"), self.deployer.provider().clone());
-        let listing = ModelManifest {
-            seller: seller.address(),
-            modelId: U256::ZERO,
-            manifestCid: manifest_cid.to_string(),
-            manifestDigest: B256::from(digest.0),
-            weightsDigest: B256::from(real.get("model.safetensors").unwrap().0),
-            runtime: Runtime::BertEmbedV1.id(),
-            paymentToken: token,
-            pricePerCall: price,
-            licensePrice: U256::ZERO,
-            licensePeriod: 0,
-            regionMask: RegionMask::of(Region::ALL).to_u256(),
-            nonce: registry.nonces(seller.address()).call().await.unwrap(),
-            deadline: self.now().await + 3600,
-        };
-        let domain = typed::domain(self.deployer.chain_id(), self.address("ModelRegistry"));
-        let signature = typed::sign(&seller, &listing, &domain).await.unwrap();
-        let call = registry.register(listing, signature.as_bytes().into());
-        let receipt = self.deployer.send("register", call.into_transaction_request()).await.unwrap();
-        let event = receipt.decoded_log::<ModelRegistry::ModelRegistered>().unwrap();
-        Published { model_id: event.modelId, version: event.version, price }
-    }
-
-    /// The buyer adds `input` to Kubo and requests a job on `model`, paying `payment` wei.
-    async fn request(&self, model: Published, input: &[u8], payment: U256) -> U256 {
-        let added = self.kubo.add_bytes("input.json", input.to_vec(), AddOptions::default()).await.unwrap();
-        let buyer = self.as_key(devnet_key("buyer")).await;
-        let market = JobMarket::new(self.address("JobMarket"), buyer.provider().clone());
-        let call = market
-            .requestJob(
-                model.model_id,
-                model.version,
-                B256::from(added.sha256.0),
-                added.cid.to_string(),
-                Address::ZERO,
-                payment,
-                model.price,
-                self.now().await + 3600,
-                U256::ZERO,
-            )
-            .value(payment);
-        let receipt = buyer.send("requestJob", call.into_transaction_request()).await.unwrap();
-        receipt.decoded_log::<JobMarket::JobRequested>().unwrap().jobId
-    }
-
-    async fn progress(&self, job: U256) -> IJobMarket::JobProgress {
-        self.market().getProgress(job).call().await.unwrap()
-    }
-
-    async fn now(&self) -> u64 {
-        let p = self.deployer.provider();
-        let n = p.get_block_number().await.unwrap();
-        p.get_block_by_number(n.into()).await.unwrap().unwrap().header.timestamp
-    }
-
-    /// Moves the chain's clock `secs` forward and mines a block.
-    async fn advance(&self, secs: u64) {
-        let p = self.deployer.provider();
-        p.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (U256::from(secs),)).await.unwrap();
-        p.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await.unwrap();
-    }
-
-    /// Waits (up to 3 minutes) until `job` is in `state`.
-    async fn wait_state(&self, job: U256, state: u8, runner: &mut RunnerProcess) {
-        let started = Instant::now();
-        loop {
-            let now = self.progress(job).await.state;
-            if now == state {
-                return;
-            }
-            if let Ok(Some(status)) = runner.child.try_wait() {
-                panic!("the runner exited ({status}) with job {job} in state {now}:\n{}", runner.log());
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(180),
-                "job {job} stayed in state {now}, not {state}:\n{}",
-                runner.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Logs of `event` about `job`.
-    async fn logs_of<E: SolEvent>(&self, job: U256) -> Vec<alloy::rpc::types::Log> {
-        let filter = Filter::new()
-            .address(self.address("JobMarket"))
-            .event_signature(E::SIGNATURE_HASH)
-            .topic1(B256::from(job))
-            .from_block(0);
-        self.deployer.provider().get_logs(&filter).await.unwrap()
-    }
-
-    /// A runner config for the seeded operator `label`, its state in `state`, reaching the chain and Kubo at
-    /// `urls` (default: directly).
-    fn config(&self, label: &str, state: &Path, urls: Option<(&str, &str)>, extra: &str) -> PathBuf {
-        let (rpc, kubo) = urls.unwrap_or((self.anvil.url(), self.kubo.url()));
-        let path = state.with_extension("toml");
-        let text = format!(
-            "[chain]\nrpc_url = \"{}\"\ndeployments = \"{}\"\npoll_interval_ms = 100\n\n\
-             [operator]\naddress = \"{}\"\nsigner = {{ env = \"CAIRN_RUNNER_KEY\" }}\n\n\
-             [ipfs]\napi = \"{}\"\n\n[storage]\nstate_dir = \"{}\"\n\n[engine]\nthreads = 1\n\n{extra}",
-            rpc,
-            self.dir.path().join("deployments").display(),
-            devnet_key(label).address(),
-            kubo,
-            state.display(),
-        );
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    /// Starts `cairn-runner run` for `label` (its hot key in the environment), crashing at `crash` if given.
-    fn runner(&self, label: &str, state: &Path, crash: Option<&str>) -> RunnerProcess {
-        self.runner_with(label, state, crash.map(|p| ("CAIRN_RUNNER_CRASH_AFTER", p)), None, "")
-    }
-
-    /// [`World::runner`] with a test hook (`CAIRN_RUNNER_CRASH_AFTER` or `CAIRN_RUNNER_PAUSE_AFTER`) and other
-    /// URLs for the chain and Kubo.
-    fn runner_with(
-        &self,
-        label: &str,
-        state: &Path,
-        hook: Option<(&str, &str)>,
-        urls: Option<(&str, &str)>,
-        extra_toml: &str,
-    ) -> RunnerProcess {
-        let config = self.config(label, state, urls, extra_toml);
-        let log = state.with_extension(format!("{}.log", hook.map_or("run", |(_, p)| p)));
-        let key = format!("0x{}", alloy::hex::encode(devnet_signer_key(label).to_bytes()));
-        let mut env = vec![("CAIRN_RUNNER_KEY".to_owned(), key)];
-        if let Some((var, point)) = hook {
-            env.push((var.to_owned(), point.to_owned()));
-        }
-        spawn_runner(&config, &log, &env)
-    }
-}
-
-/// Starts `cairn-runner run --config config`, logging to `log`, with `env` (and no test hook but those).
-fn spawn_runner(config: &Path, log: &Path, env: &[(String, String)]) -> RunnerProcess {
-    let file = std::fs::File::create(log).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cairn-runner"));
-    command
-        .args(["run", "--config"])
-        .arg(config)
-        .env("CAIRN_LOG", "cairn_runner=info,cairn_chain=info")
-        .env_remove("CAIRN_RUNNER_CRASH_AFTER")
-        .env_remove("CAIRN_RUNNER_PAUSE_AFTER")
-        .stdout(Stdio::null())
-        .stderr(file);
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    RunnerProcess { child: command.spawn().unwrap(), log: log.to_path_buf() }
-}
-
-/// A running `cairn-runner run`, killed on drop.
-struct RunnerProcess {
-    child: Child,
-    log: PathBuf,
-}
-
-impl RunnerProcess {
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Waits (up to 3 minutes) for the process to exit by itself.
-    async fn wait_exit(&mut self) -> std::process::ExitStatus {
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(started.elapsed() < Duration::from_secs(180), "the runner did not exit:\n{}", self.log());
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// SIGTERM once the runner is up (a signal before its handler exists would kill it), then waits for the
-    /// drain to end.
-    async fn terminate(&mut self) -> std::process::ExitStatus {
-        let started = Instant::now();
-        while !self.log().contains("runner ready") {
-            assert!(started.elapsed() < Duration::from_secs(120), "the runner never got ready:\n{}", self.log());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-        self.wait_exit().await
-    }
-}
-
-impl Drop for RunnerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A TCP proxy in front of a service, to take the service away and bring it back: while down it refuses
 /// nothing but closes every connection at once, open ones included.
@@ -371,21 +78,6 @@ impl Drop for Proxy {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-/// Waits (up to 2 minutes) until the runner has logged `text`.
-async fn wait_log(runner: &RunnerProcess, text: &str) {
-    let started = Instant::now();
-    while !runner.log().contains(text) {
-        assert!(started.elapsed() < Duration::from_secs(120), "never logged {text:?}:\n{}", runner.log());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-mod state {
-    pub(super) const REQUESTED: u8 = 1;
-    pub(super) const SUBMITTED: u8 = 3;
-    pub(super) const FINALIZED: u8 = 5;
 }
 
 /// The output MiniLM gives for `input` here, for comparison with what the runner pinned.
