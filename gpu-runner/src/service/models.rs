@@ -201,20 +201,25 @@ impl ModelHost {
         let unavailable = |e: std::io::Error, what: &str| {
             HostError::Unavailable(anyhow::Error::new(e).context(format!("{what} {}", view.display())))
         };
-        let mut files = Vec::new();
+        // Every file the runtime reads must be listed before any is fetched.
+        let mut entries = Vec::new();
         for name in runtime.required_files() {
             let entry = manifest
                 .files
                 .iter()
                 .find(|f| f.path == *name)
                 .ok_or_else(|| refused(format!("the manifest lists no `{name}`, which {runtime} reads")))?;
+            entries.push((*name, entry));
+        }
+        let mut files = Vec::new();
+        for (name, entry) in entries {
             let source = format!("{root}/{name}");
             let file = self.cache.fetch(&self.kubo, &source, entry.sha256, entry.size).await.map_err(|e| match e {
                 crate::Error::Ipfs(e) => classify(e, &format!("fetching {name} ({source})")),
                 other => HostError::Unavailable(anyhow::Error::new(other).context(format!("fetching {name}"))),
             })?;
             tracing::info!(file = name, sha256 = %entry.sha256, bytes = entry.size, "model file verified");
-            files.push((*name, file));
+            files.push((name, file));
         }
         // The loader reads a folder: one of links to the cached files, by the manifest's names.
         if view.exists() {

@@ -20,7 +20,12 @@ use cairn_bindings::{JobMarket, OperatorRegistry};
 use cairn_deploy::seed::{devnet_key, devnet_signer_key};
 use cairn_ipfs::{AddOptions, KuboClient};
 use cairn_primitives::{Cid, Sha256Digest};
-use cairn_protocol::{Region, typed};
+use cairn_protocol::{
+    Region, Runtime,
+    card::from_folder,
+    manifest::{FileEntry, Manifest},
+    typed,
+};
 use cairn_runner::{
     BertEmbedExecutor, Executor,
     bert::EmbedOptions,
@@ -704,4 +709,48 @@ async fn the_first_start_registers_stakes_and_opts_in_when_the_config_asks_then_
     wait_log(&again, "runner ready").await;
     assert!(!again.log().contains("registered the operator"), "{}", again.log());
     assert!(again.terminate().await.success(), "{}", again.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_runtimes_and_broken_manifests_are_refused_before_any_claim() {
+    let world = World::start().await;
+    let price = parse_ether("0.002").unwrap();
+    let weights = B256::from(model_digests().get("model.safetensors").unwrap().0);
+    let add = |bytes: Vec<u8>| {
+        let kubo = world.kubo.clone();
+        async move {
+            let added = kubo.add_bytes("manifest.json", bytes, AddOptions::default()).await.unwrap();
+            (added.cid.to_string(), B256::from(added.sha256.0))
+        }
+    };
+    // A runtime nobody serves; a manifest that is not JSON; a valid manifest that lacks the tokenizer.
+    let (cid, digest) = add(b"{}".to_vec()).await;
+    let llama = alloy::primitives::keccak256("candle/llama@9");
+    let unknown = world.list(&cid, digest, weights, llama, Address::ZERO, price).await;
+    let (cid, digest) = add(b"not json at all".to_vec()).await;
+    let not_json = world.list(&cid, digest, weights, Runtime::BertEmbedV1.id(), Address::ZERO, price).await;
+    let real = model_digests();
+    let files: Vec<FileEntry> = ["model.safetensors", "config.json", "sentence_bert_config.json"]
+        .iter()
+        .map(|p| FileEntry { path: (*p).to_owned(), size: 1, sha256: real.get(p).unwrap() })
+        .collect();
+    let card = from_folder(&model_dir(), None).unwrap();
+    let root: Cid = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi".parse().unwrap();
+    let manifest = Manifest::new(Runtime::BertEmbedV1, "model.safetensors", root, files, card);
+    let (cid, digest) = add(manifest.to_json().into_bytes()).await;
+    let lacking = world.list(&cid, digest, weights, Runtime::BertEmbedV1.id(), Address::ZERO, price).await;
+
+    let mut runner = world.runner("operator-0", &world.dir.path().join("operator-0"), None);
+    let payment = parse_ether("0.01").unwrap();
+    let jobs = [
+        (world.request(unknown, INPUT.as_bytes(), payment).await, "none this runner executes"),
+        (world.request(not_json, INPUT.as_bytes(), payment).await, "the manifest is invalid"),
+        (world.request(lacking, INPUT.as_bytes(), payment).await, "lists no `tokenizer.json`"),
+    ];
+    for (job, why) in jobs {
+        wait_log(&runner, why).await;
+        assert_eq!(world.progress(job).await.state, state::REQUESTED, "{why}: never claimed");
+    }
+    assert!(runner.child.try_wait().unwrap().is_none(), "the service keeps running");
+    assert!(runner.terminate().await.success(), "{}", runner.log());
 }

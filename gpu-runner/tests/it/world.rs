@@ -119,15 +119,30 @@ impl World {
         let digest = Sha256Digest::of(&bytes);
         let manifest_cid = self.kubo.add_bytes("manifest.json", bytes, AddOptions::default()).await.unwrap().cid;
 
+        let weights = B256::from(real.get("model.safetensors").unwrap().0);
+        self.list(manifest_cid.as_str(), B256::from(digest.0), weights, Runtime::BertEmbedV1.id(), token, price).await
+    }
+
+    /// The seeded seller lists a new model whose manifest is `manifest_cid` (sha256 `manifest_digest`), with
+    /// `weights` and `runtime` as registered (EIP-712 signed by the seller, relayed by the deployer).
+    pub(crate) async fn list(
+        &self,
+        manifest_cid: &str,
+        manifest_digest: B256,
+        weights: B256,
+        runtime: B256,
+        token: Address,
+        price: U256,
+    ) -> Published {
         let seller = devnet_key("seller");
         let registry = ModelRegistry::new(self.address("ModelRegistry"), self.deployer.provider().clone());
         let listing = ModelManifest {
             seller: seller.address(),
             modelId: U256::ZERO,
-            manifestCid: manifest_cid.to_string(),
-            manifestDigest: B256::from(digest.0),
-            weightsDigest: B256::from(real.get("model.safetensors").unwrap().0),
-            runtime: Runtime::BertEmbedV1.id(),
+            manifestCid: manifest_cid.to_owned(),
+            manifestDigest: manifest_digest,
+            weightsDigest: weights,
+            runtime,
             paymentToken: token,
             pricePerCall: price,
             licensePrice: U256::ZERO,
