@@ -215,6 +215,16 @@ impl ModelCache {
         Some(file)
     }
 
+    /// Deletes the file with sha256 `digest` (found altered on disk by a loader that hashed it), so the next
+    /// fetch downloads it again. Whoever still holds it keeps a path to a deleted file.
+    pub fn remove(&self, digest: &Sha256Digest) {
+        let mut state = self.state.lock().expect("not poisoned");
+        if let Some(entry) = state.entries.remove(digest) {
+            state.used -= entry.size;
+            let _ = std::fs::remove_file(self.path_of(digest));
+        }
+    }
+
     /// The counters and the bytes held now.
     pub fn stats(&self) -> CacheStats {
         let state = self.state.lock().expect("not poisoned");

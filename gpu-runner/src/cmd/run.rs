@@ -73,12 +73,23 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     };
     Ok(async move {
         #[cfg(unix)]
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = interrupt.recv() => {}
+        {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+            // A second signal stops at once: the journal resumes every job on the next start.
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = interrupt.recv() => {}
+                }
+                eprintln!("second signal: exiting now without draining; the next start resumes from the journal");
+                std::process::exit(130);
+            });
         }
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("shutdown requested");
+        tracing::info!("shutdown requested: draining (a second signal exits at once)");
     })
 }

@@ -159,17 +159,23 @@ impl Journal {
         Ok(Self { pool })
     }
 
-    /// Records a new job at `step` (a job already journaled keeps its row: a claim is never journaled twice).
+    /// Records a new job at `step`. A job already journaled keeps its row (a claim is never journaled twice),
+    /// unless it was `lost` or `expired`: a job another operator released or let lapse starts afresh.
     ///
     /// Errors: the database cannot be written.
     pub async fn insert(&self, job: U256, step: Step, input_cid: &str) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO jobs (job_id, step, input_cid) VALUES (?, ?, ?) ON CONFLICT (job_id) DO NOTHING")
-            .bind(job.to_string())
-            .bind(step.as_str())
-            .bind(input_cid)
-            .execute(&self.pool)
-            .await
-            .with_context(|| format!("journaling job {job}"))?;
+        sqlx::query(
+            "INSERT INTO jobs (job_id, step, input_cid) VALUES (?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET \
+             step = excluded.step, input_cid = excluded.input_cid, output_digest = NULL, output_cid = NULL, \
+             input_pinned = 0, energy_mj = NULL, challenge_ends = NULL, updated_at = unixepoch() \
+             WHERE jobs.step IN ('lost', 'expired')",
+        )
+        .bind(job.to_string())
+        .bind(step.as_str())
+        .bind(input_cid)
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("journaling job {job}"))?;
         Ok(())
     }
 
@@ -347,6 +353,13 @@ mod tests {
         journal.insert(job, Step::Claiming, "bafyinput").await.unwrap();
         journal.insert(job, Step::Claimed, "other").await.unwrap();
         assert_eq!(journal.get(job).await.unwrap().unwrap().step, Step::Claiming, "a second insert changes nothing");
+        let lost = U256::from(8);
+        journal.insert(lost, Step::Claiming, "bafyfirst").await.unwrap();
+        journal.set_step(lost, Step::Lost).await.unwrap();
+        journal.insert(lost, Step::Claiming, "bafyagain").await.unwrap();
+        let again = journal.get(lost).await.unwrap().unwrap();
+        assert_eq!((again.step, again.input_cid.as_str()), (Step::Claiming, "bafyagain"), "a lost job starts afresh");
+        journal.forget(lost).await.unwrap();
         journal.set_step(job, Step::Claimed).await.unwrap();
         let digest = Sha256Digest([3; 32]);
         journal.computed(job, digest, 1234).await.unwrap();

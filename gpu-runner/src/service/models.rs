@@ -236,12 +236,18 @@ impl ModelHost {
             .await
             .map_err(|e| HostError::Unavailable(anyhow::anyhow!("the loader panicked: {e}")))?
             .map_err(|e| match e {
-                // The loader hashes what it reads: a file changed on disk since it was cached is refused
-                // here, and so is a config the engine cannot run.
-                e @ (crate::Error::DigestMismatch { .. }
-                | crate::Error::UnsafeWeights { .. }
-                | crate::Error::Config(_)
-                | crate::Error::Tokenizer(_)) => refused(e.to_string()),
+                // The loader hashes what it reads: a cached file that changed on disk since it was verified is
+                // deleted from the cache and fetched again next time (the registered bytes are still good).
+                e @ crate::Error::DigestMismatch { .. } => {
+                    if let crate::Error::DigestMismatch { expected, .. } = &e {
+                        self.cache.remove(expected);
+                    }
+                    HostError::Unavailable(anyhow::Error::new(e).context("a cached model file was altered on disk"))
+                }
+                // A config the engine cannot run, or weights in a refused format: the model itself is at fault.
+                e @ (crate::Error::UnsafeWeights { .. } | crate::Error::Config(_) | crate::Error::Tokenizer(_)) => {
+                    refused(e.to_string())
+                }
                 other => HostError::Unavailable(anyhow::Error::new(other).context("loading the model")),
             })?;
         tracing::info!(manifest = %model.manifest_digest, weights = %weights.sha256, name = manifest.card.name(), "model loaded");

@@ -45,6 +45,9 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use super::runner::Inner;
 use crate::input::{InputLimits, parse_texts};
 
+/// The least time a relayed request must leave to be claimed, seconds.
+const MIN_DEADLINE_MARGIN: u64 = 120;
+
 #[derive(Clone)]
 struct Relay {
     inner: Arc<Inner>,
@@ -207,7 +210,7 @@ struct Posted {
 async fn job_request(
     State(relay): State<Relay>,
     body: Result<Json<JobRequestBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<Posted>, Refusal> {
+) -> Result<Response, Refusal> {
     let Json(body) = body.map_err(|e| bad(format!("not a job request: {e}")))?;
     let inner = &relay.inner;
     let r = body.request;
@@ -229,6 +232,22 @@ async fn job_request(
         return Err(bad(format!(
             "the request's deadline {} has passed (chain time {now}); sign a new one",
             request.deadline
+        )));
+    }
+    // A deadline nobody can meet would only buy the buyer a refund with the relay's gas.
+    if request.deadline < now + MIN_DEADLINE_MARGIN {
+        return Err(bad(format!(
+            "the request's deadline {} leaves less than {MIN_DEADLINE_MARGIN} s to claim it (chain time {now}); sign one \
+             at least {MIN_DEADLINE_MARGIN} s ahead",
+            request.deadline
+        )));
+    }
+    let balance = inner.chain.balance(inner.key.address()).await.map_err(unavailable)?;
+    if balance < inner.cfg.min_gas_balance {
+        return Err(unavailable(format!(
+            "the relay's wallet is low on gas ({balance} wei, below its floor of {} wei): it keeps the rest for the jobs \
+             it has claimed",
+            inner.cfg.min_gas_balance
         )));
     }
     if request.token == Address::ZERO {
@@ -263,16 +282,27 @@ async fn job_request(
     let permit = body.permit.unwrap_or_default();
     let permit = IJobMarket::Permit { deadline: permit.deadline, v: permit.v, r: permit.r, s: permit.s };
     let call = inner.market.requestJobWithSig(request, body.signature, permit);
-    let sent = inner.chain.send("requestJobWithSig", call.into_transaction_request()).await.map_err(|e| match e {
-        e @ cairn_chain::Error::Reverted { .. } => bad(e.to_string()),
-        e => unavailable(e),
-    })?;
+    let sent = match inner.chain.send("requestJobWithSig", call.into_transaction_request()).await {
+        Ok(sent) => sent,
+        Err(e @ cairn_chain::Error::Reverted { .. }) => return Err(bad(e.to_string())),
+        // Broadcast, its fate not known yet: signing again would pay twice. Say where to look instead.
+        Err(cairn_chain::Error::ReceiptTimeout { tx, .. } | cairn_chain::Error::SendUnresolved { tx, .. }) => {
+            let body = serde_json::json!({
+                "status": "pending",
+                "tx": tx,
+                "hint": "the request was sent and may still be mined: look for this transaction (or the buyer's next \
+                         request nonce) before signing again",
+            });
+            return Ok((StatusCode::ACCEPTED, Json(body)).into_response());
+        }
+        Err(e) => return Err(unavailable(e)),
+    };
     let job = sent
         .decoded_log::<cairn_bindings::JobMarket::JobRequested>()
         .map(|e| e.jobId)
         .ok_or_else(|| unavailable("the transaction has no JobRequested event"))?;
     tracing::info!(job = %job, tx = %sent.transaction_hash, "relay: job requested");
-    Ok(Json(Posted { job_id: job.to_string(), tx: sent.transaction_hash }))
+    Ok(Json(Posted { job_id: job.to_string(), tx: sent.transaction_hash }).into_response())
 }
 
 /// Why the runner would not claim a request.

@@ -116,6 +116,8 @@ pub(crate) struct Inner {
     crash_after: Option<String>,
     pause_after: Option<String>,
     draining: AtomicBool,
+    /// Whether this process has scanned once (the first scan looks back `lookback_blocks`).
+    scanned: AtomicBool,
     jobs: Mutex<Jobs>,
     metrics: Metrics,
     /// Wakes the loop before its next poll: a job left the in-flight set, so a candidate may be taken now.
@@ -153,6 +155,8 @@ struct Jobs {
     watch: BTreeMap<U256, Submitted>,
     /// The job being watched now (one re-execution at a time, beside the operator's own jobs).
     watching: Option<U256>,
+    /// Input CIDs of the jobs requested in the blocks scanned (else read from the job's `JobRequested` log).
+    input_cids: HashMap<U256, String>,
 }
 
 /// How a driven job stands after a step.
@@ -280,6 +284,7 @@ impl Runner {
                 crash_after,
                 pause_after,
                 draining: AtomicBool::new(false),
+                scanned: AtomicBool::new(false),
                 jobs: Mutex::default(),
                 metrics: Metrics::new(),
                 wake: tokio::sync::Notify::new(),
@@ -321,12 +326,9 @@ impl Runner {
         let working = self.inner.jobs.lock().expect("not poisoned").working.len();
         tracing::info!(in_flight = working, "shutting down: no new claims; finishing the jobs in flight");
         loop {
-            let left = {
-                let jobs = self.inner.jobs.lock().expect("not poisoned");
-                jobs.working.len()
-            };
-            let pending = self.pre_submit_jobs().await?;
-            if left == 0 && pending == 0 {
+            // Claimed work is what the journal says is between claim and submission; a candidate still being
+            // checked is never claimed once draining.
+            if self.pre_submit_jobs().await? == 0 {
                 break;
             }
             if let Err(e) = self.poll().await {
@@ -346,7 +348,10 @@ impl Runner {
     /// One poll: scan the logs, resume journaled jobs, consider candidates.
     pub async fn poll(&self) -> anyhow::Result<()> {
         let inner = &self.inner;
-        inner.scan().await?;
+        // A failing scan must not stop claimed jobs from being driven and finalized.
+        if let Err(e) = inner.scan().await {
+            tracing::warn!(error = format!("{e:#}"), "cannot read new jobs now; driving the journaled ones");
+        }
         let now = inner.chain_time().await?;
         for entry in inner.journal.open_jobs().await? {
             let due = match entry.step {
@@ -423,7 +428,9 @@ impl Runner {
                 jobs.candidates.remove(&job);
                 job
             };
-            if inner.journal.get(job).await?.is_some() || !inner.take(job, true) {
+            // A job we lost or let lapse may come back (released, expired): it is a candidate again.
+            let journaled = inner.journal.get(job).await?.map(|e| e.step);
+            if journaled.is_some_and(|step| !matches!(step, Step::Lost | Step::Expired)) || !inner.take(job, true) {
                 continue;
             }
             let inner = self.inner.clone();
@@ -487,6 +494,18 @@ async fn chain_as(chain: &Chain, key: PrivateKeySigner) -> anyhow::Result<Chain>
     Ok(Chain::connect(chain.url(), key, ChainOptions::default()).await?)
 }
 
+/// Whether a failed send provably broadcast nothing (refused at the gas estimate or by the node), so its
+/// transaction can never land; any other failure may have reached the chain.
+fn not_sent(error: &cairn_chain::Error) -> bool {
+    matches!(
+        error,
+        cairn_chain::Error::Reverted { .. }
+            | cairn_chain::Error::Unfunded { .. }
+            | cairn_chain::Error::NoSigner { .. }
+            | cairn_chain::Error::NonceTaken { .. }
+    )
+}
+
 fn pre_submit(step: Step) -> bool {
     matches!(step, Step::Claiming | Step::Claimed | Step::Computed | Step::Pinned | Step::Submitting)
 }
@@ -513,9 +532,13 @@ impl Inner {
     async fn scan(&self) -> anyhow::Result<()> {
         let provider = self.chain.provider();
         let head = provider.get_block_number().await.context("reading the chain head")?;
+        let lookback = head.saturating_sub(self.cfg.config.chain.lookback_blocks).max(self.deployment_block);
+        // The first scan of a process also looks back: candidates seen before a restart lived in memory only.
+        let first = !self.scanned.swap(true, Ordering::SeqCst);
         let mut from = match self.journal.cursor().await? {
+            Some(next) if first => next.min(lookback),
             Some(next) => next,
-            None => head.saturating_sub(self.cfg.config.chain.lookback_blocks).max(self.deployment_block),
+            None => lookback,
         };
         while from <= head {
             let to = head.min(from + 4_999);
@@ -551,6 +574,11 @@ impl Inner {
                             );
                         }
                         continue;
+                    }
+                    if log.topic0() == Some(&JobMarket::JobRequested::SIGNATURE_HASH)
+                        && let Ok(event) = JobMarket::JobRequested::decode_log(&log.inner)
+                    {
+                        jobs.input_cids.insert(event.data.jobId, event.data.inputCid);
                     }
                     if let Some(topic) = log.topics().get(1) {
                         let job = U256::from_be_bytes(topic.0);
@@ -598,8 +626,8 @@ impl Inner {
         self.jobs.lock().expect("not poisoned").declined.insert(job, why);
     }
 
-    /// Puts `job` back as a candidate after a passing failure, backing off.
-    fn retry_later(&self, job: U256, candidate: bool) {
+    /// Puts `job` back as a candidate after a passing failure, backing off; returns the failures so far.
+    fn retry_later(&self, job: U256, candidate: bool) -> u32 {
         let base = self.cfg.poll_interval().max(Duration::from_millis(500));
         let mut jobs = self.jobs.lock().expect("not poisoned");
         let failures = jobs.backoff.get(&job).map_or(0, |(_, n)| *n) + 1;
@@ -608,6 +636,12 @@ impl Inner {
         if candidate {
             jobs.candidates.insert(job);
         }
+        failures
+    }
+
+    /// Leaves `job` alone for `wait` (a job with nothing to do but wait: a dispute, say).
+    fn rest(&self, job: U256, wait: Duration) {
+        self.jobs.lock().expect("not poisoned").backoff.insert(job, (Instant::now() + wait, 0));
     }
 
     /// Checks a candidate, and claims and drives it when it passes.
@@ -621,6 +655,9 @@ impl Inner {
                 return;
             }
         };
+        if self.draining.load(Ordering::SeqCst) {
+            return;
+        }
         // Journaled before the claim is sent: a restart knows a claim may be on chain.
         if let Err(e) = self.journal.insert(job, Step::Claiming, &input_cid).await {
             tracing::error!(job = %job, error = format!("{e:#}"), "cannot journal the claim; not claiming");
@@ -750,6 +787,9 @@ impl Inner {
 
     /// The input CID of `job`, from its `JobRequested` log.
     pub(crate) async fn input_cid(&self, job: U256) -> anyhow::Result<String> {
+        if let Some(cid) = self.jobs.lock().expect("not poisoned").input_cids.get(&job) {
+            return Ok(cid.clone());
+        }
         let filter = Filter::new()
             .address(*self.market.address())
             .event_signature(JobMarket::JobRequested::SIGNATURE_HASH)
@@ -790,18 +830,22 @@ impl Inner {
                 }
             };
             match self.step(&entry).await {
-                Ok(Flow::Next) => {}
+                Ok(Flow::Next) => {
+                    self.jobs.lock().expect("not poisoned").backoff.remove(&job);
+                }
                 Ok(Flow::Wait) => return,
                 Err(e) => {
                     tracing::warn!(job = %job, step = entry.step.as_str(), error = format!("{e:#}"), "step failed; trying again later");
+                    let failures = self.retry_later(job, false);
+                    // Draining: a claimed job that keeps failing is handed back rather than left to lapse. Never
+                    // one at `submitting`: its receipt may be pending, and a release behind it would revert.
                     if self.draining.load(Ordering::SeqCst)
-                        && pre_submit(entry.step)
-                        && entry.step != Step::Claiming
-                        && let Err(e) = self.release(&entry, "shutting down after a failed step").await
+                        && failures >= 3
+                        && matches!(entry.step, Step::Claimed | Step::Computed | Step::Pinned)
+                        && let Err(e) = self.release(&entry, "shutting down after a step failed three times").await
                     {
                         tracing::error!(job = %job, error = format!("{e:#}"), "cannot release the claim");
                     }
-                    self.retry_later(job, false);
                     return;
                 }
             }
@@ -879,9 +923,14 @@ impl Inner {
                     return Ok(Flow::Next);
                 }
                 if now.state == state::REQUESTED {
-                    // Nothing landed: forget the claim so the job can be considered again.
-                    self.journal.forget(job).await?;
-                    return Err(anyhow::Error::new(error).context("the claim failed"));
+                    if not_sent(&error) {
+                        // Refused before broadcast: nothing can land. Forget it; it may be considered again.
+                        self.journal.forget(job).await?;
+                        self.retry_later(job, true);
+                        return Ok(Flow::Wait);
+                    }
+                    // Broadcast, or maybe: it may still land. Keep the `claiming` row and look again later.
+                    return Err(anyhow::Error::new(error).context("the claim's fate is not known yet"));
                 }
                 tracing::info!(job = %job, winner = %now.operator, error = %error, "lost the race for the job: another operator claimed it first");
                 self.metrics.job("lost");
@@ -1023,7 +1072,12 @@ impl Inner {
         let job = entry.job;
         match progress.state {
             state::SUBMITTED => {
-                if !self.cfg.config.jobs.finalize || self.chain_time().await? < progress.challengeEnds {
+                if !self.cfg.config.jobs.finalize {
+                    // Someone else finalizes: look now and then.
+                    self.rest(job, Duration::from_secs(30));
+                    return Ok(Flow::Wait);
+                }
+                if self.chain_time().await? < progress.challengeEnds {
                     return Ok(Flow::Wait);
                 }
                 let call = self.market.finalize(job);
@@ -1036,6 +1090,8 @@ impl Inner {
                 Ok(Flow::Next)
             }
             state::DISPUTED => {
+                // Nothing to do until the ruling: look again every half minute, not every poll.
+                self.rest(job, Duration::from_secs(30));
                 if entry.step != Step::Disputed {
                     tracing::warn!(job = %job, challenger = %progress.challenger, dispute = %progress.disputeId, "challenged: the output and input stay pinned until the ruling");
                     self.metrics.job("disputed");
@@ -1094,6 +1150,10 @@ impl Inner {
             if now.state == state::CLAIMED && now.operator == self.operator {
                 return Err(anyhow::Error::new(error).context("releasing the claim"));
             }
+            if now.state != state::REQUESTED {
+                // Not released by us: it moved on (our own receipt landed first, say). Follow the chain.
+                return self.reconcile(entry, &now).await;
+            }
         }
         self.decline(job, why.to_owned());
         self.close(entry, Step::Closed).await
@@ -1108,7 +1168,15 @@ impl Inner {
         if entry.input_pinned {
             cids.push(entry.input_cid.as_str());
         }
+        // Identical inputs share a CID, and so do their identical outputs: keep what another open job uses.
+        let others = self.journal.open_jobs().await?;
+        let in_use = |cid: &str| {
+            others.iter().any(|o| o.job != entry.job && (o.input_cid == cid || o.output_cid.as_deref() == Some(cid)))
+        };
         for cid in cids {
+            if in_use(cid) {
+                continue;
+            }
             let cid: Cid = cid.parse().with_context(|| format!("journaled CID {cid:?}"))?;
             if self.kubo.is_pinned(&cid).await.context("reading a pin")? {
                 self.kubo.unpin(&cid).await.with_context(|| format!("unpinning {cid}"))?;

@@ -622,6 +622,7 @@ async fn the_relay_pins_checked_inputs_and_posts_only_good_signed_requests_it_wo
     for (req, signer, expected) in [
         (request(payment, now + 3600, nonce), devnet_key("seller"), "not the buyer"),
         (request(payment, now - 1, nonce), buyer.clone(), "has passed"),
+        (request(payment, now + 10, nonce), buyer.clone(), "leaves less than 120 s"),
         (request(payment, now + 3600, nonce + U256::from(1)), buyer.clone(), "is not the buyer's next"),
         (request(price + U256::from(1), now + 3600, nonce), buyer.clone(), "below this runner's minimum"),
     ] {
