@@ -120,7 +120,7 @@ async fn status(resolved: &cairn_runner::service::config::Resolved) -> anyhow::R
 fn human(s: &Status) -> String {
     let eth = |wei: &str| wei.parse::<U256>().map_or(wei.to_owned(), cairn_protocol::units::format_eth);
     let mut text = format!(
-        "operator   {}{}\nsigner     {} (gas {})\nstake      {} (locked {}, free {})\n",
+        "operator   {}{}\nsigner     {} (the registered hot key; gas {})\nstake      {} (locked {}, free {})\n",
         s.operator,
         if s.registered { "" } else { " (NOT REGISTERED)" },
         s.signer,

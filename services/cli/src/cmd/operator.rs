@@ -368,10 +368,19 @@ impl SetSignerArgs {
             bail!("{} is already {}'s signer; nothing to change", self.signer, current.operator);
         }
         let call = registry(&market)?.setSigner(self.signer).into_transaction_request();
-        let summary = format!(
+        let mut summary = format!(
             "Set {}'s signer to {} (was {}): a runner holding the old key can no longer claim or sign receipts\n",
             current.operator, self.signer, current.signer
         );
+        if current.locked.raw != "0" {
+            // Claims in flight were made by the old key's runner: their receipts would no longer count.
+            summary += &format!(
+                "  WARNING    {} is locked as bonds of claimed jobs: receipts the old key signs for them will be \
+                 refused and their claims lapse (penalty). Drain the runner first (SIGTERM) and wait for the locked \
+                 stake to reach 0 ETH.\n",
+                current.locked.human
+            );
+        }
         confirm_and_send(ctx, &market, "set signer", summary, call).await
     }
 }
