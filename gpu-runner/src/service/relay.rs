@@ -342,7 +342,9 @@ impl Inner {
                 request.payment, version.pricePerCall, request.token
             )));
         }
-        let mask = if request.regionMask.is_zero() { version.regionMask } else { request.regionMask };
+        // As `JobMarket._request` fixes it: the asked regions within the model's (0: the model's).
+        let mask =
+            if request.regionMask.is_zero() { version.regionMask } else { request.regionMask & version.regionMask };
         let info = self.registry.operatorInfo(self.operator).call().await.map_err(read)?;
         if !mask.bit(usize::from(info.region)) {
             return Err(WouldNot::Refuse(format!("the region mask {mask:#x} leaves out this operator's region")));

@@ -177,8 +177,23 @@ impl super::runner::Inner {
             .decoded_log::<cairn_bindings::JobMarket::JobChallenged>()
             .map(|e| e.disputeId)
             .context("the challenge's transaction has no JobChallenged event")?;
-        let call = self.market.submitEvidence(job, uri.clone());
-        self.chain.send("submitEvidence", call.into_transaction_request()).await.context("submitting the evidence")?;
+        // The challenge stands; the evidence's URI is worth a few tries (a passing RPC failure must not lose it).
+        let mut tries = 0;
+        loop {
+            let call = self.market.submitEvidence(job, uri.clone());
+            match self.chain.send("submitEvidence", call.into_transaction_request()).await {
+                Ok(_) => break,
+                Err(e) if tries < 4 => {
+                    tries += 1;
+                    tracing::warn!(job = %job, error = %e, tries, "cannot submit the evidence yet; trying again");
+                    tokio::time::sleep(std::time::Duration::from_secs(2 * tries)).await;
+                }
+                Err(e) => {
+                    tracing::error!(job = %job, evidence = %uri, error = %e, "challenged, but the evidence URI could not be submitted: submit it by hand (JobMarket.submitEvidence)");
+                    break;
+                }
+            }
+        }
         tracing::warn!(job = %job, dispute = %dispute, evidence = %uri, "challenged");
         Ok(Verdict::Challenged(dispute, uri))
     }
