@@ -481,6 +481,8 @@ async fn a_watcher_at_rate_one_passes_an_honest_result_and_challenges_perturbed_
     world.wait_state(cheat, 4, &mut watcher).await;
     let progress = world.progress(cheat).await;
     assert_eq!(progress.challenger, devnet_signer_key("operator-1").address());
+    // The evidence's URI follows the challenge in its own transaction: wait for the runner to have sent it.
+    wait_log(&watcher, "evidence=ipfs://").await;
 
     // The evidence: ERC-1497 JSON on IPFS naming the failing row and our own output, which is the real one.
     let logs = world
