@@ -216,6 +216,10 @@ impl ModelHost {
             let source = format!("{root}/{name}");
             let file = self.cache.fetch(&self.kubo, &source, entry.sha256, entry.size).await.map_err(|e| match e {
                 crate::Error::Ipfs(e) => classify(e, &format!("fetching {name} ({source})")),
+                // Larger than the whole cache: no eviction can ever make room.
+                e @ crate::Error::CacheFull { needed, limit, .. } if needed > limit => {
+                    HostError::Refused(format!("{name}: {e}"))
+                }
                 other => HostError::Unavailable(anyhow::Error::new(other).context(format!("fetching {name}"))),
             })?;
             tracing::info!(file = name, sha256 = %entry.sha256, bytes = entry.size, "model file verified");

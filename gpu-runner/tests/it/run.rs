@@ -756,4 +756,18 @@ async fn unknown_runtimes_and_broken_manifests_are_refused_before_any_claim() {
     }
     assert!(runner.child.try_wait().unwrap().is_none(), "the service keeps running");
     assert!(runner.terminate().await.success(), "{}", runner.log());
+
+    // A model larger than the whole cache can never fit: refused once, not retried forever.
+    let model = world.publish(false).await;
+    let small = world.dir.path().join("small-cache");
+    let config = world.config("operator-0", &small, None, "");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("[engine]", "cache_limit_bytes = 1000000\n\n[engine]")).unwrap();
+    let key = format!("0x{}", alloy::hex::encode(devnet_signer_key("operator-0").to_bytes()));
+    let mut runner = spawn_runner(&config, &small.with_extension("log"), &[("CAIRN_RUNNER_KEY".into(), key)]);
+    let job = world.request(model, INPUT.as_bytes(), payment).await;
+    wait_log(&runner, "model refused").await;
+    assert!(runner.log().contains("cannot hold"), "{}", runner.log());
+    assert_eq!(world.progress(job).await.state, state::REQUESTED);
+    assert!(runner.terminate().await.success(), "{}", runner.log());
 }
