@@ -21,8 +21,7 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use alloy::primitives::{Address, B256, U256, utils::parse_ether};
-use cairn_bindings::JobMarket;
+use alloy::primitives::{U256, utils::parse_ether};
 use cairn_chain::{Chain, ChainOptions};
 use cairn_ipfs::AddOptions;
 use world::{World, state};
@@ -159,24 +158,7 @@ async fn main() {
     let mut sends = tokio::task::JoinSet::new();
     for added in pinned {
         let buyer = buyer.clone();
-        sends.spawn(async move {
-            let market = JobMarket::new(market_address, buyer.provider().clone());
-            let call = market
-                .requestJob(
-                    model.model_id,
-                    model.version,
-                    B256::from(added.sha256.0),
-                    added.cid.to_string(),
-                    Address::ZERO,
-                    payment,
-                    model.price,
-                    deadline,
-                    U256::ZERO,
-                )
-                .value(payment);
-            let receipt = buyer.send("requestJob", call.into_transaction_request()).await.unwrap();
-            receipt.decoded_log::<JobMarket::JobRequested>().unwrap().jobId
-        });
+        sends.spawn(async move { world::request_job(&buyer, market_address, model, &added, payment, deadline).await });
     }
     let burst_jobs: Vec<U256> = sends.join_all().await;
     for job in &burst_jobs {

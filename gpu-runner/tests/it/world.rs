@@ -163,22 +163,8 @@ impl World {
     pub(crate) async fn request(&self, model: Published, input: &[u8], payment: U256) -> U256 {
         let added = self.kubo.add_bytes("input.json", input.to_vec(), AddOptions::default()).await.unwrap();
         let buyer = self.as_key(devnet_key("buyer")).await;
-        let market = JobMarket::new(self.address("JobMarket"), buyer.provider().clone());
-        let call = market
-            .requestJob(
-                model.model_id,
-                model.version,
-                B256::from(added.sha256.0),
-                added.cid.to_string(),
-                Address::ZERO,
-                payment,
-                model.price,
-                self.now().await + 3600,
-                U256::ZERO,
-            )
-            .value(payment);
-        let receipt = buyer.send("requestJob", call.into_transaction_request()).await.unwrap();
-        receipt.decoded_log::<JobMarket::JobRequested>().unwrap().jobId
+        let deadline = self.now().await + 3600;
+        request_job(&buyer, self.address("JobMarket"), model, &added, payment, deadline).await
     }
 
     pub(crate) async fn progress(&self, job: U256) -> IJobMarket::JobProgress {
@@ -271,6 +257,34 @@ impl World {
         }
         spawn_runner(&config, &log, &env)
     }
+}
+
+/// `buyer` requests a job on `model` for the pinned input `added`, paying `payment` wei in ETH, claimable until
+/// `deadline`; returns the job id.
+pub(crate) async fn request_job(
+    buyer: &Chain,
+    market: Address,
+    model: Published,
+    added: &cairn_ipfs::AddedFile,
+    payment: U256,
+    deadline: u64,
+) -> U256 {
+    let market = JobMarket::new(market, buyer.provider().clone());
+    let call = market
+        .requestJob(
+            model.model_id,
+            model.version,
+            B256::from(added.sha256.0),
+            added.cid.to_string(),
+            Address::ZERO,
+            payment,
+            model.price,
+            deadline,
+            U256::ZERO,
+        )
+        .value(payment);
+    let receipt = buyer.send("requestJob", call.into_transaction_request()).await.unwrap();
+    receipt.decoded_log::<JobMarket::JobRequested>().unwrap().jobId
 }
 
 /// Starts `cairn-runner run --config config`, logging to `log`, with `env` (and no test hook but those).
