@@ -9,7 +9,6 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {CairnEIP712} from "./base/CairnEIP712.sol";
 import {CairnVersion} from "./base/CairnVersion.sol";
 import {PullPayments} from "./base/PullPayments.sol";
-import {IArbitrable, IArbitrator} from "./interfaces/IArbitration.sol";
 import {JobReceipt, JobRequest} from "./interfaces/ICairnTypes.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
@@ -19,15 +18,14 @@ import {Regions} from "./libraries/Regions.sol";
 import {Splits} from "./libraries/Splits.sol";
 
 /// @title JobMarket
-/// @notice Escrowed inference jobs settled optimistically, with re-execution disputes through an
-/// ERC-792-shaped arbitrator. Every payout is a pull balance; pausing stops new requests and claims only.
+/// @notice Escrowed inference jobs settled optimistically; challenges and rulings go through the dispute desk
+/// (DisputeDesk), which holds the challengers' pool. Every payout is a pull balance; pausing stops new requests
+/// and claims only.
 contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownable2Step, Pausable {
     /*//////////////////////////////////////////////////////////////
                                 CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Where burned ETH goes.
-    address public constant BURN_ADDRESS = 0x000000000000000000000000000000000000dEaD;
     /// @notice Basis points in one (the settlement arithmetic's, one definition).
     uint256 public constant BPS = Splits.BPS;
     /// @notice Highest protocol fee: 10%.
@@ -40,6 +38,8 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
     uint64 public constant MAX_DEADLINE_LIMIT = 90 days;
     /// @notice Highest bond floor and challenge bond.
     uint256 public constant MAX_BOND = 100 ether;
+    /// @notice Highest ETH bond multiple: 5× the payment (disputes v2 proposes 4×, so that garbage never pays).
+    uint256 public constant MAX_BOND_BPS = 5 * BPS;
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -49,8 +49,8 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
     IModelRegistry public immutable models;
     /// @notice The operator registry (bonds are locked stake).
     IOperatorRegistry public immutable operators;
-    /// @notice The dispute resolver.
-    IArbitrator public immutable arbitrator;
+    /// @notice The dispute desk: the only contract that marks jobs disputed and settles them.
+    address public immutable desk;
 
     /// @notice Receives protocol fees and claim penalties.
     address public treasury;
@@ -60,12 +60,6 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
     mapping(address buyer => uint256) public requestNonces;
     /// @notice Payments held in escrow, per token.
     mapping(address token => uint256) public escrowed;
-    /// @notice Challenge bonds held (ETH).
-    uint256 public challengeBondsHeld;
-    /// @notice ETH burned so far.
-    uint256 public totalBurned;
-    /// @notice Dispute id → job id.
-    mapping(uint256 disputeId => uint256) public jobOfDispute;
 
     Params private _params;
     mapping(address token => TokenConfig) private _tokens;
@@ -79,28 +73,28 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
     /// @param owner_ Governance.
     /// @param models_ Model registry.
     /// @param operators_ Operator registry (must authorise this contract).
-    /// @param arbitrator_ Dispute resolver.
+    /// @param desk_ The dispute desk (its `setMarket` names this market afterwards).
     /// @param treasury_ Fee recipient.
     /// @param params_ Initial parameters.
     constructor(
         address owner_,
         IModelRegistry models_,
         IOperatorRegistry operators_,
-        IArbitrator arbitrator_,
+        address desk_,
         address treasury_,
         Params memory params_
     ) Ownable(owner_) {
         if (address(models_) == address(0)) revert ZeroAddress("models");
         if (address(operators_) == address(0)) revert ZeroAddress("operators");
-        if (address(arbitrator_) == address(0)) revert ZeroAddress("arbitrator");
+        if (desk_ == address(0)) revert ZeroAddress("desk");
         models = models_;
         operators = operators_;
-        arbitrator = arbitrator_;
+        desk = desk_;
         _setTreasury(treasury_);
         _setParams(params_);
     }
 
-    /// @notice Accepts slashed bonds from the operator registry only (anything else is force-sent surplus).
+    /// @notice Accepts claim penalties from the operator registry only (anything else is force-sent surplus).
     receive() external payable {
         if (msg.sender != address(operators)) revert UnexpectedSender(msg.sender);
     }
@@ -234,31 +228,16 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IJobMarket
-    function challenge(uint256 jobId) external payable nonReentrant returns (uint256 disputeId) {
+    function markDisputed(uint256 jobId, address challenger, uint256 disputeId, uint256 bond) external {
+        if (msg.sender != desk) revert NotDesk(msg.sender);
         (, JobProgress storage p) = _job(jobId, JobState.Submitted);
         // Disjoint windows: challenge strictly before challengeEnds, finalize at or after it.
         if (block.timestamp >= p.challengeEnds) revert OutsideWindow(jobId, p.challengeEnds, block.timestamp);
-        bytes memory extraData = abi.encode(p.operator, msg.sender);
-        uint256 cost = arbitrator.arbitrationCost(extraData);
-        uint256 bond = _params.challengeBond;
-        if (msg.value != bond + cost) revert WrongPayment(bond + cost, msg.value);
         p.state = JobState.Disputed;
-        p.challenger = msg.sender;
+        p.challenger = challenger;
         p.challengeBond = bond;
-        challengeBondsHeld += bond;
-        // The dispute id is only known from the call; the arbitrator is fixed at deployment and trusted.
-        // slither-disable-next-line reentrancy-benign,reentrancy-no-eth
-        disputeId = arbitrator.createDispute{value: cost}(2, extraData);
         p.disputeId = disputeId;
-        jobOfDispute[disputeId] = jobId;
-        emit JobChallenged(jobId, msg.sender, disputeId, bond);
-        emit Dispute(address(arbitrator), disputeId, jobId, jobId);
-    }
-
-    /// @inheritdoc IJobMarket
-    function submitEvidence(uint256 jobId, string calldata evidence) external {
-        if (_progress[jobId].state == JobState.None) revert UnknownJob(jobId);
-        emit Evidence(address(arbitrator), jobId, msg.sender, evidence);
+        emit JobChallenged(jobId, challenger, disputeId, bond);
     }
 
     /// @inheritdoc IJobMarket
@@ -279,44 +258,33 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
         emit JobClosed(jobId, JobState.Cancelled, CloseReason.Expired);
     }
 
-    /// @inheritdoc IArbitrable
-    function rule(uint256 disputeId, uint256 ruling) external nonReentrant {
-        if (msg.sender != address(arbitrator)) revert NotArbitrator(msg.sender);
-        if (ruling > 2) revert InvalidRuling(ruling);
-        uint256 jobId = jobOfDispute[disputeId];
+    /// @inheritdoc IJobMarket
+    function settleDisputed(uint256 jobId, uint256 ruling)
+        external
+        nonReentrant
+        returns (address operator, uint256 slashed)
+    {
+        if (msg.sender != desk) revert NotDesk(msg.sender);
         (JobTerms storage t, JobProgress storage p) = _job(jobId, JobState.Disputed);
-        emit Ruling(msg.sender, disputeId, ruling);
-        (address operator, address challenger, uint256 cBond) = (p.operator, p.challenger, p.challengeBond);
-        challengeBondsHeld -= cBond;
+        operator = p.operator;
         if (ruling == 1) {
-            // Operator upheld: the challenger's bond goes to the operator, less a burned share, so a
-            // self-dispute to stall costs the staller. ETH leaves (the burn) only after every state change.
-            (uint256 burned, uint256 kept) = Splits.burn(cBond, _params.burnBps);
-            _credit(operator, address(0), kept);
             _settle(jobId, JobState.Resolved, CloseReason.OperatorUpheld);
-            _burn(jobId, burned);
-            return;
+            return (operator, 0);
         }
         p.state = JobState.Resolved;
         escrowed[t.token] -= t.payment;
         _credit(t.buyer, t.token, t.payment);
         if (ruling == 2) {
-            // Operator wrong: its bond is slashed; the challenger gets its bond back plus the slashed
-            // bond less the burned share; the buyer is refunded in full.
+            // Operator wrong: the buyer is refunded in full and the whole bond goes to the desk, which pays
+            // the challengers. The registry is our own contract and sends ETH only to the desk.
             p.closeReason = CloseReason.OperatorWrong;
             emit JobClosed(jobId, JobState.Resolved, CloseReason.OperatorWrong);
-            // The credit needs the slashed amount, so it follows the call. The registry is our own
-            // contract, it only sends us ETH, and both sides are nonReentrant.
             // slither-disable-next-line reentrancy-no-eth,reentrancy-benign
-            uint256 slashed = operators.slash(operator, p.bond, address(this));
-            (uint256 burned, uint256 kept) = Splits.burn(slashed, _params.burnBps);
-            _credit(challenger, address(0), cBond + kept);
+            slashed = operators.slash(operator, p.bond, desk);
             operators.recordDisputeLost(operator);
-            _burn(jobId, burned);
         } else {
-            // Refused: everyone whole except the arbitration cost already spent.
+            // Refused: the buyer refunded, the bond released, the operator unpaid.
             p.closeReason = CloseReason.ArbitratorRefused;
-            _credit(challenger, address(0), cBond);
             emit JobClosed(jobId, JobState.Resolved, CloseReason.ArbitratorRefused);
             operators.unlock(operator, p.bond);
         }
@@ -348,8 +316,7 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
         if (bond < _params.bondFloor) bond = _params.bondFloor;
     }
 
-    /// @notice The current parameters.
-    /// @return The parameters.
+    /// @inheritdoc IJobMarket
     function params() external view returns (Params memory) {
         return _params;
     }
@@ -489,13 +456,6 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
         operators.recordJobCompleted(p.operator);
     }
 
-    function _burn(uint256 jobId, uint256 amount) internal {
-        if (amount == 0) return;
-        totalBurned += amount;
-        emit Burned(jobId, amount);
-        _send(address(0), BURN_ADDRESS, amount);
-    }
-
     function _job(uint256 jobId, JobState expected) internal view returns (JobTerms storage t, JobProgress storage p) {
         p = _progress[jobId];
         if (p.state == JobState.None) revert UnknownJob(jobId);
@@ -505,7 +465,7 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
 
     function _setParams(Params memory p) internal {
         if (p.feeBps > MAX_FEE_BPS) revert ParameterOutOfBounds("feeBps", p.feeBps, 0, MAX_FEE_BPS);
-        if (p.bondBps > BPS) revert ParameterOutOfBounds("bondBps", p.bondBps, 0, BPS);
+        if (p.bondBps > MAX_BOND_BPS) revert ParameterOutOfBounds("bondBps", p.bondBps, 0, MAX_BOND_BPS);
         if (p.claimPenaltyBps > BPS) revert ParameterOutOfBounds("claimPenaltyBps", p.claimPenaltyBps, 0, BPS);
         if (p.burnBps > BPS) revert ParameterOutOfBounds("burnBps", p.burnBps, 0, BPS);
         if (p.claimTimeout < MIN_WINDOW || p.claimTimeout > MAX_WINDOW) {

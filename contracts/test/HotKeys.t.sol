@@ -54,7 +54,7 @@ contract HotKeysTest is CairnSystem {
         uint256 jobId = _requestEth(PAY);
         _claimAndSubmit(jobId, 1);
         vm.prank(challenger);
-        disputeId = market.challenge{value: 0.08 ether}(jobId);
+        disputeId = desk.challenge{value: 0.08 ether}(jobId);
         vm.roll(block.number + 2);
         committee.draw(disputeId);
         address[] memory jurors = committee.jurorsOf(disputeId);

@@ -8,6 +8,7 @@ import {JobMarket} from "../src/JobMarket.sol";
 import {IArbitrable, IArbitrator, IEvidence} from "../src/interfaces/IArbitration.sol";
 import {ICairnCommon} from "../src/interfaces/ICairnCommon.sol";
 import {JobReceipt, JobRequest, ModelManifest} from "../src/interfaces/ICairnTypes.sol";
+import {IDisputeDesk} from "../src/interfaces/IDisputeDesk.sol";
 import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
 import {IModelRegistry} from "../src/interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "../src/interfaces/IOperatorRegistry.sol";
@@ -42,13 +43,13 @@ contract JobMarketRulesTest is CairnSystem {
 
     function test_RevertWhen_ConstructedWithZeroAddresses() public {
         IJobMarket.Params memory p = defaultParams();
-        IArbitrator arb = committee;
+        address arb = address(desk);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "models"));
         new JobMarket(owner, IModelRegistry(address(0)), operators, arb, treasury, p);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "operators"));
         new JobMarket(owner, models, IOperatorRegistry(address(0)), arb, treasury, p);
-        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "arbitrator"));
-        new JobMarket(owner, models, operators, IArbitrator(address(0)), treasury, p);
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "desk"));
+        new JobMarket(owner, models, operators, address(0), treasury, p);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "treasury"));
         new JobMarket(owner, models, operators, arb, address(0), p);
         p.feeBps = 1001;
@@ -63,9 +64,9 @@ contract JobMarketRulesTest is CairnSystem {
         p.feeBps = 1000;
         _trySetParams(p, "");
         p = defaultParams();
-        p.bondBps = 10_001;
-        _trySetParams(p, _oob("bondBps", 10_001, 0, 10_000));
-        p.bondBps = 10_000;
+        p.bondBps = 50_001;
+        _trySetParams(p, _oob("bondBps", 50_001, 0, 50_000));
+        p.bondBps = 50_000;
         _trySetParams(p, "");
         p = defaultParams();
         p.claimPenaltyBps = 10_001;
@@ -554,8 +555,10 @@ contract JobMarketRulesTest is CairnSystem {
         JobReceipt memory r = _receipt(jobId);
         vm.expectRevert(requested);
         market.submitResult(jobId, r, "");
-        vm.expectRevert(requested);
-        market.challenge{value: CHALLENGE}(jobId);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDisputeDesk.NotChallengeable.selector, jobId, IJobMarket.JobState.Requested)
+        );
+        desk.challenge{value: CHALLENGE}(jobId);
         vm.expectRevert(requested);
         market.finalize(jobId);
         vm.prank(ops[0]);
@@ -565,9 +568,9 @@ contract JobMarketRulesTest is CairnSystem {
         vm.warp(block.timestamp + 2 hours);
         vm.expectRevert(claimed);
         market.cancel(jobId);
-        vm.expectRevert(abi.encodeWithSelector(IJobMarket.UnknownJob.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IDisputeDesk.InvalidRuling.selector, 42, 1));
         vm.prank(address(committee));
-        market.rule(42, 1);
+        desk.rule(42, 1);
     }
 
     function test_ReceiptMustNameThisJobAndItsInput() public {
@@ -637,24 +640,25 @@ contract JobMarketRulesTest is CairnSystem {
 
     function test_ChallengeRecordsTheDisputeAndAnnouncesIt() public {
         uint256 jobId = _submitted();
+        vm.expectEmit(address(desk));
+        emit IEvidence.Dispute(address(committee), 1, jobId, jobId);
         vm.expectEmit(address(market));
         emit IJobMarket.JobChallenged(jobId, challenger, 1, 0.05 ether);
-        vm.expectEmit(address(market));
-        emit IEvidence.Dispute(address(committee), 1, jobId, jobId);
         vm.prank(challenger);
-        uint256 disputeId = market.challenge{value: CHALLENGE}(jobId);
+        uint256 disputeId = desk.challenge{value: CHALLENGE}(jobId);
         IJobMarket.JobProgress memory p = market.getProgress(jobId);
         assertTrue(p.state == IJobMarket.JobState.Disputed, "disputed");
         assertEq(p.challenger, challenger, "challenger");
         assertEq(p.challengeBond, 0.05 ether, "bond");
         assertEq(p.disputeId, disputeId, "dispute");
-        assertEq(market.jobOfDispute(disputeId), jobId, "dispute -> job");
-        assertEq(market.challengeBondsHeld(), 0.05 ether, "bond held");
+        assertEq(desk.jobOfDispute(disputeId), jobId, "dispute -> job");
+        assertEq(desk.challengePoolsHeld(), 0.05 ether, "bond held");
         assertEq(address(committee).balance, 0.03 ether, "arbitration cost forwarded");
-        assertEq(address(market).balance, PAY + 0.05 ether, "escrow + bond held");
+        assertEq(address(market).balance, PAY, "escrow held");
+        assertEq(address(desk).balance, 0.05 ether, "bond held by the desk");
         uint256 second = _submitted();
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, CHALLENGE, CHALLENGE + 1));
-        market.challenge{value: CHALLENGE + 1}(second);
+        desk.challenge{value: CHALLENGE + 1}(second);
     }
 
     function test_ConcurrentJobsKeepEachOthersEscrowAndBonds() public {
@@ -664,20 +668,23 @@ contract JobMarketRulesTest is CairnSystem {
         uint256 b = _requestEth(3 * PAY);
         _claimAndSubmit(b, 1);
         vm.startPrank(challenger);
-        uint256 da = market.challenge{value: CHALLENGE}(a);
-        uint256 db = market.challenge{value: CHALLENGE}(b);
+        uint256 da = desk.challenge{value: CHALLENGE}(a);
+        uint256 db = desk.challenge{value: CHALLENGE}(b);
         vm.stopPrank();
-        assertEq(market.challengeBondsHeld(), 2 * 0.05 ether, "both bonds held");
+        assertEq(desk.challengePoolsHeld(), 2 * 0.05 ether, "both bonds held");
         assertEq(market.escrowed(address(0)), 4 * PAY, "both payments escrowed");
         vm.prank(address(committee));
-        market.rule(da, 1); // upheld: a settles
-        assertEq(market.challengeBondsHeld(), 0.05 ether, "b's bond still held");
+        desk.rule(da, 1); // upheld: a settles
+        assertEq(desk.challengePoolsHeld(), 0.05 ether, "b's bond still held");
         assertEq(market.escrowed(address(0)), 3 * PAY, "b's payment still escrowed");
         vm.prank(address(committee));
-        market.rule(db, 2); // wrong: b is refunded
-        assertEq(market.challengeBondsHeld(), 0, "no bond left");
+        desk.rule(db, 2); // wrong: b is refunded
+        // b's bond (the 0.01 ETH floor) only refunds part of the 0.03 ETH fee: nothing burned, no share.
+        assertEq(desk.challengePoolsHeld(), 0.05 ether, "the ticket's bond, until collected");
+        desk.collect(b, challenger);
+        assertEq(desk.challengePoolsHeld(), 0, "no bond left");
         assertEq(market.escrowed(address(0)), 0, "no escrow left");
-        assertEq(market.totalBurned(), 0.025 ether + 0.005 ether, "both burns counted");
+        assertEq(desk.totalBurned(), 0.025 ether, "a's burn counted");
 
         uint256 c = _submitted();
         uint256 d = _requestEth(3 * PAY);
@@ -687,9 +694,9 @@ contract JobMarketRulesTest is CairnSystem {
         assertEq(market.escrowed(address(0)), 3 * PAY, "finalizing c leaves d's escrow");
         uint256 e = _submittedAfter();
         vm.prank(challenger);
-        uint256 dd = market.challenge{value: CHALLENGE}(e);
+        uint256 dd = desk.challenge{value: CHALLENGE}(e);
         vm.prank(address(committee));
-        market.rule(dd, 0); // refused: the third job is refunded
+        desk.rule(dd, 0); // refused: the third job is refunded
         assertEq(market.escrowed(address(0)), 3 * PAY, "refusing one leaves d's escrow");
         assertEq(address(market).balance, 3 * PAY + market.totalCredited(address(0)), "held = escrow + owed");
     }
@@ -725,22 +732,25 @@ contract JobMarketRulesTest is CairnSystem {
     function test_RulingAcceptableSettlesEveryWei() public {
         uint256 jobId = _submitted();
         vm.prank(challenger);
-        uint256 disputeId = market.challenge{value: CHALLENGE}(jobId);
-        vm.expectEmit(address(market));
+        uint256 disputeId = desk.challenge{value: CHALLENGE}(jobId);
+        vm.expectEmit(address(desk));
         emit IArbitrable.Ruling(address(committee), disputeId, 1);
-        vm.expectEmit(address(market));
-        emit IJobMarket.Burned(jobId, 0.025 ether);
+        vm.expectEmit(address(desk));
+        emit IDisputeDesk.Burned(jobId, 0.025 ether);
         vm.prank(address(committee));
-        market.rule(disputeId, 1);
-        assertEq(market.challengeBondsHeld(), 0, "bond no longer held");
+        desk.rule(disputeId, 1);
+        assertEq(desk.challengePoolsHeld(), 0, "bond no longer held");
         assertEq(market.escrowed(address(0)), 0, "escrow released");
         assertEq(operators.lockedBy(ops[0], address(market)), 0, "operator bond released");
         assertEq(operators.getOperator(ops[0]).jobsCompleted, 1, "counted as completed");
         assertEq(market.balanceOf(treasury, address(0)), FEE, "fee");
         assertEq(address(market).balance, market.totalCredited(address(0)), "holds exactly what it owes");
-        vm.expectRevert(abi.encodeWithSelector(IJobMarket.WrongState.selector, jobId, IJobMarket.JobState.Resolved));
+        assertEq(desk.balanceOf(ops[0], address(0)), 0.025 ether, "half the challenge bond to the operator");
+        vm.expectRevert(abi.encodeWithSelector(IDisputeDesk.NothingToCollect.selector, jobId, challenger));
+        desk.collect(jobId, challenger);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeDesk.InvalidRuling.selector, disputeId, 1));
         vm.prank(address(committee));
-        market.rule(disputeId, 1);
+        desk.rule(disputeId, 1);
     }
 
     function test_RulingNotAcceptableOnATokenJobRefundsTheToken() public {
@@ -752,44 +762,48 @@ contract JobMarketRulesTest is CairnSystem {
         vm.stopPrank();
         _claimAndSubmit(jobId, 0); // bond 0.05 ether at the token's rate
         vm.prank(challenger);
-        uint256 disputeId = market.challenge{value: CHALLENGE}(jobId);
+        uint256 disputeId = desk.challenge{value: CHALLENGE}(jobId);
         vm.expectEmit(address(market));
         emit IJobMarket.JobClosed(jobId, IJobMarket.JobState.Resolved, IJobMarket.CloseReason.OperatorWrong);
-        vm.expectEmit(address(market));
-        emit IJobMarket.Burned(jobId, 0.025 ether);
+        vm.expectEmit(address(desk));
+        emit IDisputeDesk.Burned(jobId, 0.01 ether);
         vm.prank(address(committee));
-        market.rule(disputeId, 2);
+        desk.rule(disputeId, 2);
+        desk.collect(jobId, challenger);
         assertEq(market.balanceOf(buyer, address(usdc)), 100e6, "refunded in the token");
         assertEq(market.escrowed(address(usdc)), 0, "escrow released");
-        assertEq(market.balanceOf(challenger, address(0)), 0.05 ether + 0.025 ether, "bond + half the slash");
+        // The 0.05 ETH bond slashed: 0.03 refunds the arbitration fee, half the other 0.02 is burned.
+        assertEq(desk.balanceOf(challenger, address(0)), 0.03 ether + 0.05 ether + 0.01 ether, "fee + bond + share");
         assertEq(operators.getOperator(ops[0]).stake, 5 ether - 0.05 ether, "bond slashed");
         assertEq(operators.lockedBy(ops[0], address(market)), 0, "nothing left locked");
         assertEq(operators.getOperator(ops[0]).jobsCompleted, 0, "not completed");
-        assertEq(market.totalBurned(), 0.025 ether, "burned");
-        assertEq(market.challengeBondsHeld(), 0, "bond no longer held");
+        assertEq(desk.totalBurned(), 0.01 ether, "burned");
+        assertEq(desk.challengePoolsHeld(), 0, "bond no longer held");
         assertEq(address(market).balance, market.totalCredited(address(0)), "ETH: exactly what it owes");
+        assertEq(address(desk).balance, desk.totalCredited(address(0)), "desk: exactly what it owes");
         assertEq(usdc.balanceOf(address(market)), market.totalCredited(address(usdc)), "USDC: exactly what it owes");
     }
 
     function test_RulingRefusedReturnsEverythingButTheArbitrationCost() public {
         uint256 jobId = _submitted();
         vm.prank(challenger);
-        uint256 disputeId = market.challenge{value: CHALLENGE}(jobId);
+        uint256 disputeId = desk.challenge{value: CHALLENGE}(jobId);
         vm.expectEmit(address(market));
         emit IJobMarket.JobClosed(jobId, IJobMarket.JobState.Resolved, IJobMarket.CloseReason.ArbitratorRefused);
         vm.prank(address(committee));
-        market.rule(disputeId, 0);
+        desk.rule(disputeId, 0);
+        desk.collect(jobId, challenger);
         IJobMarket.JobProgress memory p = market.getProgress(jobId);
         assertTrue(p.state == IJobMarket.JobState.Resolved, "resolved");
         assertTrue(p.closeReason == IJobMarket.CloseReason.ArbitratorRefused, "refused");
         assertEq(market.balanceOf(buyer, address(0)), PAY, "buyer refunded");
-        assertEq(market.balanceOf(challenger, address(0)), 0.05 ether, "challenge bond back");
+        assertEq(desk.balanceOf(challenger, address(0)), 0.05 ether, "challenge bond back");
         assertEq(market.balanceOf(ops[0], address(0)), 0, "operator unpaid");
         assertEq(operators.lockedBy(ops[0], address(market)), 0, "bond released");
         assertEq(operators.getOperator(ops[0]).stake, 5 ether, "not slashed");
-        assertEq(market.totalBurned(), 0, "nothing burned");
+        assertEq(desk.totalBurned(), 0, "nothing burned");
         assertEq(market.escrowed(address(0)), 0, "escrow released");
-        assertEq(market.challengeBondsHeld(), 0, "bond no longer held");
+        assertEq(desk.challengePoolsHeld(), 0, "bond no longer held");
         assertEq(address(market).balance, market.totalCredited(address(0)), "holds exactly what it owes");
     }
 
@@ -798,11 +812,13 @@ contract JobMarketRulesTest is CairnSystem {
         vm.deal(ops[0], 10 ether);
         uint256 before = ops[0].balance;
         vm.prank(ops[0]);
-        uint256 disputeId = market.challenge{value: CHALLENGE}(jobId);
+        uint256 disputeId = desk.challenge{value: CHALLENGE}(jobId);
         // The committee excludes the accused (who is also the challenger) and upholds the result.
         _runDispute(disputeId, [uint256(1), 1, 1]);
-        vm.prank(ops[0]);
+        vm.startPrank(ops[0]);
         market.withdraw(address(0));
+        desk.withdraw(address(0));
+        vm.stopPrank();
         uint256 operatorFee = PAY - PRICE - FEE;
         assertEq(ops[0].balance, before - CHALLENGE + operatorFee + 0.025 ether, "the stall cost half the bond + fee");
         assertTrue(ops[0].balance < before + operatorFee, "stalling never pays");
@@ -867,16 +883,15 @@ contract JobMarketRulesTest is CairnSystem {
         uint64 deadline = uint64(block.timestamp + 1 hours);
         JobRequest memory req = _signedRequest(1e6, 0);
         JobReceipt memory r = _receipt(1);
-        bytes[11] memory calls = [
+        bytes[10] memory calls = [
             abi.encodeCall(market.requestJob, (ethModel, 1, INPUT, "c", address(0), 0, PRICE, deadline, 0)),
             abi.encodeCall(market.requestJobWithSig, (req, "", IJobMarket.Permit(0, 0, 0, 0))),
             abi.encodeCall(market.claim, (1, ops[0])),
             abi.encodeCall(market.reopen, (1)),
             abi.encodeCall(market.releaseClaim, (1)),
-            abi.encodeCall(market.challenge, (1)),
+            abi.encodeCall(market.settleDisputed, (1, 1)),
             abi.encodeCall(market.finalize, (1)),
             abi.encodeCall(market.cancel, (1)),
-            abi.encodeCall(market.rule, (1, 1)),
             abi.encodeCall(market.withdraw, (address(0))),
             abi.encodeCall(market.submitResult, (1, r, ""))
         ];
@@ -885,7 +900,7 @@ contract JobMarketRulesTest is CairnSystem {
         // on its own checks instead.
         for (uint256 i = 0; i < calls.length; ++i) {
             hook.setHook(address(market), calls[i]);
-            if (i < 10) {
+            if (i < 9) {
                 vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
             } else {
                 vm.expectRevert(

@@ -200,7 +200,7 @@ contract ReleaseClaimTest is CairnSystem {
         market.releaseClaim(jobId);
 
         vm.prank(challenger);
-        market.challenge{value: 0.08 ether}(jobId);
+        desk.challenge{value: 0.08 ether}(jobId);
         vm.expectRevert(_wrongState(jobId, IJobMarket.JobState.Disputed));
         vm.prank(ops[0]);
         market.releaseClaim(jobId);

@@ -97,7 +97,7 @@ contract TokensTest is CairnSystem {
         uint256 jobId = _requestEth(0.01 ether);
         _claimAndSubmit(jobId, 0);
         vm.prank(challenger);
-        uint256 disputeId = market.challenge{value: 0.08 ether}(jobId);
+        uint256 disputeId = desk.challenge{value: 0.08 ether}(jobId);
         (, uint64 seedBlock,,) = committee.disputeInfo(disputeId);
         vm.roll(uint256(seedBlock) + 257);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.SeedLapsed.selector, disputeId, seedBlock));
@@ -115,7 +115,7 @@ contract TokensTest is CairnSystem {
         uint256 jobId = _requestEth(0.01 ether);
         _claimAndSubmit(jobId, 0);
         vm.prank(challenger);
-        uint256 disputeId = market.challenge{value: 0.08 ether}(jobId);
+        uint256 disputeId = desk.challenge{value: 0.08 ether}(jobId);
         vm.roll(block.number + 2);
         committee.draw(disputeId);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotJuror.selector, disputeId, address(this)));

@@ -6,9 +6,10 @@ pragma solidity 0.8.37;
 /// A client reads it before anything else and refuses a version it does not speak, instead of failing later
 /// on a selector or an event it cannot decode. Version 2: `JobRequest` binds the version and the highest
 /// royalty, licences bind token, price and period, operators' signer keys act for them, events carry the
-/// receipt and the full terms.
+/// receipt and the full terms. Version 3 (disputes v2): juror stake in the JurorPool, challenges through the
+/// DisputeDesk's challenge pools, rulings applied by the desk.
 interface ICairnVersioned {
     /// @notice The interface version this contract speaks.
-    /// @return 2 for this code.
+    /// @return 3 for this code.
     function interfaceVersion() external pure returns (uint16);
 }

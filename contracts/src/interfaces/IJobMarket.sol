@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {IArbitrable, IEvidence} from "./IArbitration.sol";
+import {IEvidence} from "./IArbitration.sol";
 import {ICairnCommon} from "./ICairnCommon.sol";
 import {JobReceipt, JobRequest} from "./ICairnTypes.sol";
 
 /// @title IJobMarket
 /// @notice Escrowed inference jobs with optimistic settlement: request → claim (operator bond locked) →
-/// signed result → challenge window → finalize, or challenge → arbitrator ruling.
-interface IJobMarket is ICairnCommon, IArbitrable, IEvidence {
+/// signed result → challenge window → finalize, or challenge → ruling. Challenges, evidence and rulings go through
+/// the dispute desk (IDisputeDesk), which marks the job disputed and asks the market to settle it; the market
+/// keeps the escrow and the operator's bond. It emits ERC-1497's `MetaEvidence` for each job.
+interface IJobMarket is ICairnCommon, IEvidence {
     /*//////////////////////////////////////////////////////////////
                                   TYPES
     //////////////////////////////////////////////////////////////*/
@@ -73,8 +75,8 @@ interface IJobMarket is ICairnCommon, IArbitrable, IEvidence {
     /// @param submitBy Last second for the result.
     /// @param outputDigest sha256 of the output.
     /// @param challengeEnds First second the job can be finalized (challenges strictly before).
-    /// @param challenger Who challenged.
-    /// @param challengeBond Challenger's bond (ETH).
+    /// @param challenger Who challenged first (the dispute desk holds every challenger's ticket).
+    /// @param challengeBond Each challenger's bond (ETH), as the desk fixed it.
     /// @param disputeId The arbitrator's dispute.
     struct JobProgress {
         JobState state;
@@ -187,12 +189,9 @@ interface IJobMarket is ICairnCommon, IArbitrable, IEvidence {
     /// @param buyer The buyer.
     /// @param reason Why.
     error BadRequestSignature(address buyer, string reason);
-    /// @notice Only the arbitrator may rule.
+    /// @notice Only the dispute desk may mark a job disputed or settle it.
     /// @param caller The caller.
-    error NotArbitrator(address caller);
-    /// @notice The ruling is not 0, 1 or 2.
-    /// @param ruling The ruling.
-    error InvalidRuling(uint256 ruling);
+    error NotDesk(address caller);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -269,10 +268,6 @@ interface IJobMarket is ICairnCommon, IArbitrable, IEvidence {
     /// @notice The treasury changed.
     /// @param treasury The new treasury.
     event TreasuryUpdated(address treasury);
-    /// @notice ETH was burned.
-    /// @param jobId The job.
-    /// @param amount Wei sent to the burn address.
-    event Burned(uint256 indexed jobId, uint256 amount);
 
     /*//////////////////////////////////////////////////////////////
                                 FUNCTIONS
@@ -335,16 +330,21 @@ interface IJobMarket is ICairnCommon, IArbitrable, IEvidence {
     /// @param signature The operator signer's signature.
     function submitResult(uint256 jobId, JobReceipt calldata receipt, bytes calldata signature) external;
 
-    /// @notice Challenges a result strictly before the window ends; msg.value = challengeBond +
-    /// arbitrationCost.
+    /// @notice The dispute desk marks a submitted job disputed, strictly before its `challengeEnds`; emits
+    /// `JobChallenged`. Finalize is refused from then on.
     /// @param jobId The job.
-    /// @return disputeId The dispute.
-    function challenge(uint256 jobId) external payable returns (uint256 disputeId);
+    /// @param challenger The first challenger.
+    /// @param disputeId The committee's dispute.
+    /// @param bond Each challenger's bond (wei).
+    function markDisputed(uint256 jobId, address challenger, uint256 disputeId, uint256 bond) external;
 
-    /// @notice Adds an evidence URI to a job (anyone).
+    /// @notice The dispute desk settles a disputed job by its ruling: 1 pays the split and releases the bond;
+    /// 2 refunds the buyer and slashes the whole bond to the desk; 0 refunds the buyer and releases the bond.
     /// @param jobId The job.
-    /// @param evidence URI.
-    function submitEvidence(uint256 jobId, string calldata evidence) external;
+    /// @param ruling 0, 1 or 2 (the desk checks it).
+    /// @return operator The accused operator.
+    /// @return slashed Wei of bond sent to the desk (ruling 2 only).
+    function settleDisputed(uint256 jobId, uint256 ruling) external returns (address operator, uint256 slashed);
 
     /// @notice Splits the escrow once the window has ended without a challenge (anyone).
     /// @param jobId The job.
@@ -363,6 +363,10 @@ interface IJobMarket is ICairnCommon, IArbitrable, IEvidence {
     /// @param jobId The job.
     /// @return The progress.
     function getProgress(uint256 jobId) external view returns (JobProgress memory);
+
+    /// @notice The current parameters.
+    /// @return The parameters.
+    function params() external view returns (Params memory);
 
     /// @notice The bond an operator locks to claim a job of `token` and `payment`.
     /// @param token Payment token.

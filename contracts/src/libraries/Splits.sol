@@ -29,4 +29,20 @@ library Splits {
         burned = amount * burnBps / BPS;
         kept = amount - burned;
     }
+
+    /// @notice Ruling 2 on a challenge pool (IDisputeDesk): out of the operator's `slashed` bond, the first
+    /// challenger's `arbitrationFee` is refunded as far as the bond covers it, `burnBps` of the rest is burned,
+    /// and the remainder is shared equally among `tickets` (> 0), the dust to the first challenger. The four
+    /// parts sum to `slashed` exactly.
+    function challengePool(uint256 slashed, uint256 arbitrationFee, uint256 burnBps, uint256 tickets)
+        internal
+        pure
+        returns (uint256 refund, uint256 burned, uint256 perTicket, uint256 dust)
+    {
+        refund = slashed < arbitrationFee ? slashed : arbitrationFee;
+        uint256 kept;
+        (burned, kept) = burn(slashed - refund, burnBps);
+        perTicket = kept / tickets;
+        dust = kept % tickets;
+    }
 }

@@ -136,4 +136,22 @@ contract CairnProofs {
         assert(burned + kept == amount);
         assert(burned <= amount);
     }
+
+    /// Ruling 2 on a challenge pool (DisputeDesk.rule) never creates or loses a wei of the slashed bond, and
+    /// the dust stays below one wei per ticket. Division by a symbolic ticket count times out (yices, 120 s), and
+    /// so does division by 3 or 7 of a symbolic amount, so this proof covers one and two tickets (the refund and
+    /// burn arithmetic for every amount, fee and burn rate); `testFuzz_ChallengePoolConservesTheSlash` in
+    /// DisputeDesk.t.sol samples any count.
+    function check_ChallengePoolConservesTheSlash(uint256 slashed, uint256 fee, uint16 burnBps) public pure {
+        if (burnBps > 10_000 || slashed > type(uint128).max) return;
+        _poolConserves(slashed, fee, burnBps, 1);
+        _poolConserves(slashed, fee, burnBps, 2);
+    }
+
+    function _poolConserves(uint256 slashed, uint256 fee, uint16 burnBps, uint256 tickets) internal pure {
+        (uint256 refund, uint256 burned, uint256 perTicket, uint256 dust) =
+            Splits.challengePool(slashed, fee, burnBps, tickets);
+        assert(refund + burned + perTicket * tickets + dust == slashed);
+        assert(refund <= fee && dust < tickets);
+    }
 }

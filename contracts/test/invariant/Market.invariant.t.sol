@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {IDisputeDesk} from "../../src/interfaces/IDisputeDesk.sol";
 import {IJurorPool} from "../../src/interfaces/IJurorPool.sol";
 import {CairnSystem} from "../utils/CairnSystem.sol";
 import {MarketHandler} from "./MarketHandler.sol";
@@ -16,16 +17,39 @@ contract MarketInvariantTest is CairnSystem {
         address[] memory actors = new address[](6);
         (actors[0], actors[1], actors[2]) = (buyer, challenger, seller);
         (actors[3], actors[4], actors[5]) = (treasury, ops[0], ops[1]);
-        handler =
-            new MarketHandler(market, operators, committee, usdc, [ethModel, usdcModel], ops, opSignerKeys, actors);
+        handler = new MarketHandler(
+            market, desk, operators, committee, usdc, [ethModel, usdcModel], ops, opSignerKeys, actors
+        );
         initialBonded = operators.totalBonded();
         targetContract(address(handler));
     }
 
-    /// Held ETH = escrows + challenge bonds + pull balances + exactly what was force-sent.
+    /// Held ETH = escrows + pull balances + exactly what was force-sent; the desk likewise holds its challenge
+    /// pools + pull balances + what was force-sent to it.
     function invariant_EthHeldEqualsObligationsPlusForcedSurplus() public view {
-        uint256 owed = market.escrowed(address(0)) + market.challengeBondsHeld() + market.totalCredited(address(0));
+        uint256 owed = market.escrowed(address(0)) + market.totalCredited(address(0));
         assertEq(address(market).balance, owed + handler.ghost_forceSent(), "ETH accounting");
+        uint256 deskOwed = desk.challengePoolsHeld() + desk.totalCredited(address(0));
+        assertEq(address(desk).balance, deskOwed + handler.ghost_forceSentDesk(), "desk ETH accounting");
+    }
+
+    /// The desk's challenge pools hold exactly each ticket not yet collected: its bond while the dispute is open,
+    /// its payout once ruled (none when ruled against the challengers).
+    function invariant_ChallengePoolsHeldEqualsTickets() public view {
+        uint256[] memory jobIds = handler.challenged();
+        address[] memory actors = handler.actorList();
+        uint256 sum;
+        for (uint256 i = 0; i < jobIds.length; ++i) {
+            IDisputeDesk.Pool memory p = desk.poolOf(jobIds[i]);
+            uint256 each = p.ruled ? p.payout : p.bond;
+            uint256 held;
+            for (uint256 a = 0; a < actors.length; ++a) {
+                if (desk.ticketOf(jobIds[i], actors[a]) == IDisputeDesk.Ticket.Held) ++held;
+            }
+            assertTrue(held <= p.tickets, "held tickets <= tickets");
+            sum += held * each;
+        }
+        assertEq(desk.challengePoolsHeld(), sum, "pools = uncollected tickets");
     }
 
     /// Held USDC = escrows + pull balances (nobody can force-send through our code paths).
@@ -51,7 +75,7 @@ contract MarketInvariantTest is CairnSystem {
 
     /// Burned ETH is at the burn address and counted.
     function invariant_BurnedIsTracked() public view {
-        assertEq(address(0xdEaD).balance, market.totalBurned(), "burned");
+        assertEq(address(0xdEaD).balance, desk.totalBurned(), "burned");
     }
 
     /// The juror pool holds exactly the juror stakes, never more locked than held.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {DisputeDesk} from "../../src/DisputeDesk.sol";
 import {JobMarket} from "../../src/JobMarket.sol";
 import {OperatorRegistry} from "../../src/OperatorRegistry.sol";
 import {ReexecutionCommittee} from "../../src/ReexecutionCommittee.sol";
@@ -22,6 +23,7 @@ contract ForceSender {
 /// @notice Drives the market with several actors; keeps ghost totals the invariants compare with.
 contract MarketHandler is Test {
     JobMarket internal market;
+    DisputeDesk internal desk;
     OperatorRegistry internal operators;
     ReexecutionCommittee internal committee;
     MockToken internal usdc;
@@ -39,6 +41,11 @@ contract MarketHandler is Test {
     uint256 public ghost_burned;
     uint256 public ghost_finalizedEarly;
     uint256 public ghost_challengedLate;
+    uint256 public ghost_forceSentDesk;
+    /// Tickets beyond the first (joins) and collected tickets (to see that a run is not vacuous).
+    uint256 public ghost_joined;
+    uint256 public ghost_collected;
+    uint256[] internal challengedJobs;
     uint256 public ghost_badSplits;
     uint256 public ghost_nonceDecreases;
     uint256 public ghost_closedTwice;
@@ -56,6 +63,7 @@ contract MarketHandler is Test {
 
     constructor(
         JobMarket market_,
+        DisputeDesk desk_,
         OperatorRegistry operators_,
         ReexecutionCommittee committee_,
         MockToken usdc_,
@@ -64,7 +72,7 @@ contract MarketHandler is Test {
         uint256[3] memory opKeys_,
         address[] memory actors_
     ) {
-        (market, operators, committee, usdc) = (market_, operators_, committee_, usdc_);
+        (market, desk, operators, committee, usdc) = (market_, desk_, operators_, committee_, usdc_);
         (ethModel, usdcModel) = (models_[0], models_[1]);
         (ops, opKeys, actors) = (ops_, opKeys_, actors_);
         signerKey = uint256(keccak256("invariant signer"));
@@ -77,6 +85,14 @@ contract MarketHandler is Test {
         uint256 nonce = market.requestNonces(signer);
         if (nonce < lastNonce) ++ghost_nonceDecreases;
         lastNonce = nonce;
+    }
+
+    function challenged() external view returns (uint256[] memory) {
+        return challengedJobs;
+    }
+
+    function actorList() external view returns (address[] memory) {
+        return actors;
     }
 
     function jobCount() external view returns (uint256) {
@@ -248,11 +264,23 @@ contract MarketHandler is Test {
         uint256 jobId = _job(jobSeed);
         if (jobId == 0) return;
         address who = actors[actorSeed % actors.length];
-        uint64 ends = market.getProgress(jobId).challengeEnds;
-        vm.deal(who, who.balance + 0.08 ether);
+        IJobMarket.JobProgress memory p = market.getProgress(jobId);
+        uint256 cost = desk.challengeCost(jobId);
+        vm.deal(who, who.balance + cost);
         vm.prank(who);
-        try market.challenge{value: 0.08 ether}(jobId) {
-            if (block.timestamp >= ends) ++ghost_challengedLate;
+        try desk.challenge{value: cost}(jobId) {
+            if (block.timestamp >= p.challengeEnds) ++ghost_challengedLate;
+            if (p.state == IJobMarket.JobState.Disputed) ++ghost_joined;
+            else challengedJobs.push(jobId);
+        } catch {}
+    }
+
+    /// Collects a ruled ticket of any actor for any challenged job (reverts when there is nothing to collect).
+    function collect(uint256 jobSeed, uint256 actorSeed) external {
+        if (challengedJobs.length == 0) return;
+        uint256 jobId = challengedJobs[jobSeed % challengedJobs.length];
+        try desk.collect(jobId, actors[actorSeed % actors.length]) {
+            ++ghost_collected;
         } catch {}
     }
 
@@ -322,13 +350,16 @@ contract MarketHandler is Test {
         address who = actors[actorSeed % actors.length];
         vm.prank(who);
         try market.withdraw(eth ? address(0) : address(usdc)) {} catch {}
+        vm.prank(who);
+        try desk.withdraw(address(0)) {} catch {}
     }
 
-    function forceSend(uint256 amount) external {
+    function forceSend(uint256 amount, bool toDesk) external {
         amount = bound(amount, 1, 1 ether);
         vm.deal(address(this), amount);
-        new ForceSender{value: amount}(payable(address(market)));
-        ghost_forceSent += amount;
+        new ForceSender{value: amount}(payable(toDesk ? address(desk) : address(market)));
+        if (toDesk) ghost_forceSentDesk += amount;
+        else ghost_forceSent += amount;
     }
 
     function warp(uint256 secondsAhead) external {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {DisputeDesk} from "../../src/DisputeDesk.sol";
 import {JobMarket} from "../../src/JobMarket.sol";
 import {JurorPool} from "../../src/JurorPool.sol";
 import {ModelRegistry} from "../../src/ModelRegistry.sol";
@@ -22,6 +23,7 @@ abstract contract CairnSystem is Test {
     OperatorRegistry internal operators;
     JurorPool internal pool;
     ReexecutionCommittee internal committee;
+    DisputeDesk internal desk;
     JobMarket internal market;
     MockToken internal usdc;
 
@@ -67,12 +69,14 @@ abstract contract CairnSystem is Test {
             })
         );
         models = new ModelRegistry(owner);
-        market = new JobMarket(owner, models, operators, committee, treasury, defaultParams());
+        desk = new DisputeDesk(owner, committee, address(operators));
+        market = new JobMarket(owner, models, operators, address(desk), treasury, defaultParams());
         usdc = new MockToken("USDC", 6);
         vm.startPrank(owner);
         operators.setAuthorised(address(market), true);
         pool.setCommittee(committee);
-        committee.setArbitrable(address(market), true);
+        committee.setArbitrable(address(desk), true);
+        desk.setMarket(market);
         // 1 USDC (1e6 units) bonds 0.0005 ETH: rate = 5e14 * 1e18 / 1e6.
         market.setTokenConfig(address(usdc), IJobMarket.TokenConfig({bondRate: 5e26, minOperatorFee: 1000}));
         market.setTokenConfig(address(0), IJobMarket.TokenConfig({bondRate: 0, minOperatorFee: 1e12}));
@@ -231,10 +235,13 @@ abstract contract CairnSystem is Test {
         committee.resolve(disputeId);
     }
 
-    /// @dev Held ETH covers every obligation of the market: escrows, challenge bonds, pull balances.
+    /// @dev Held ETH covers every obligation of the market (escrows, pull balances) and of the desk (challenge
+    /// pools, pull balances).
     function _assertMarketSolvent() internal view {
-        uint256 owedEth = market.escrowed(address(0)) + market.challengeBondsHeld() + market.totalCredited(address(0));
+        uint256 owedEth = market.escrowed(address(0)) + market.totalCredited(address(0));
         assertTrue(address(market).balance >= owedEth, "market ETH solvent");
+        uint256 deskOwed = desk.challengePoolsHeld() + desk.totalCredited(address(0));
+        assertTrue(address(desk).balance >= deskOwed, "desk ETH solvent");
         uint256 owedUsdc = market.escrowed(address(usdc)) + market.totalCredited(address(usdc));
         assertTrue(usdc.balanceOf(address(market)) >= owedUsdc, "market USDC solvent");
         assertEq(address(operators).balance, operators.totalBonded(), "registry holds exactly the stakes");
