@@ -5,7 +5,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {JobMarket} from "../src/JobMarket.sol";
-import {IArbitrable, IArbitrator, IEvidence} from "../src/interfaces/IArbitration.sol";
+import {IArbitrable, IEvidence, IMetaEvidence} from "../src/interfaces/IArbitration.sol";
 import {ICairnCommon} from "../src/interfaces/ICairnCommon.sol";
 import {JobReceipt, JobRequest, ModelManifest} from "../src/interfaces/ICairnTypes.sol";
 import {IDisputeDesk} from "../src/interfaces/IDisputeDesk.sol";
@@ -269,7 +269,7 @@ contract JobMarketRulesTest is CairnSystem {
         vm.expectEmit(address(market));
         emit IJobMarket.JobRequested(1, buyer, ethModel, expected, "bafyinput");
         vm.expectEmit(address(market));
-        emit IEvidence.MetaEvidence(1, "ipfs://bafyinput");
+        emit IMetaEvidence.MetaEvidence(1, "ipfs://bafyinput");
         uint256 jobId = _requestEth(PAY);
         assertEq(jobId, 1, "first id");
         assertEq(market.jobCount(), 1, "counted");

@@ -37,7 +37,8 @@ use alloy::{
     rpc::types::TransactionRequest,
 };
 use cairn_bindings::{
-    BlockhashRandomness, JobMarket, JurorPool, ModelRegistry, OperatorRegistry, ReexecutionCommittee, job_market,
+    BlockhashRandomness, DisputeDesk, JobMarket, JurorPool, ModelRegistry, OperatorRegistry, ReexecutionCommittee,
+    job_market,
 };
 use cairn_chain::{Chain, Deployments, INTERFACE_VERSION, deployments::Deployed};
 use cairn_primitives::Sha256Digest;
@@ -84,8 +85,15 @@ pub fn partial_path(dir: &Path, chain_id: u64) -> PathBuf {
 
 /// The contracts [`deploy`] creates, in deployment order (`BlockhashRandomness` only when the config names
 /// no `randomness`).
-pub const SUITE: [&str; 6] =
-    ["OperatorRegistry", "JurorPool", "BlockhashRandomness", "ReexecutionCommittee", "ModelRegistry", "JobMarket"];
+pub const SUITE: [&str; 7] = [
+    "OperatorRegistry",
+    "JurorPool",
+    "BlockhashRandomness",
+    "ReexecutionCommittee",
+    "DisputeDesk",
+    "ModelRegistry",
+    "JobMarket",
+];
 
 /// `<chainId>.partial.json`: what a deployment has done so far, and what it was started from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -698,6 +706,9 @@ async fn wire(run: &mut Run<'_>, config: &DeployConfig) -> Result<()> {
         .into_transaction_request();
     let committee = run.contract("ReexecutionCommittee", tx).await?;
 
+    let tx = DisputeDesk::deploy_builder(&provider, me, committee, operators).into_transaction_request();
+    let desk = run.contract("DisputeDesk", tx).await?;
+
     let tx = ModelRegistry::deploy_builder(&provider, me).into_transaction_request();
     let models = run.contract("ModelRegistry", tx).await?;
 
@@ -713,8 +724,8 @@ async fn wire(run: &mut Run<'_>, config: &DeployConfig) -> Result<()> {
         bondFloor: m.bond_floor.0,
         challengeBond: m.challenge_bond.0,
     };
-    let tx = JobMarket::deploy_builder(&provider, me, models, operators, committee, treasury, params)
-        .into_transaction_request();
+    let tx =
+        JobMarket::deploy_builder(&provider, me, models, operators, desk, treasury, params).into_transaction_request();
     let market = run.contract("JobMarket", tx).await?;
 
     (run.progress)("wiring roles and parameters");
@@ -722,6 +733,7 @@ async fn wire(run: &mut Run<'_>, config: &DeployConfig) -> Result<()> {
     let jur = JurorPool::new(pool, &provider);
     let com = ReexecutionCommittee::new(committee, &provider);
     let mkt = JobMarket::new(market, &provider);
+    let dsk = DisputeDesk::new(desk, &provider);
     let mdl = ModelRegistry::new(models, &provider);
 
     let done = reg.authorised(market).call().await.map_err(|e| read_err("OperatorRegistry.authorised", e))?;
@@ -739,8 +751,21 @@ async fn wire(run: &mut Run<'_>, config: &DeployConfig) -> Result<()> {
     }
     let tx = jur.setCommittee(committee).into_transaction_request();
     run.step("let the ReexecutionCommittee draw and settle juror seats", current == committee, tx).await?;
-    let done = com.arbitrable(market).call().await.map_err(|e| read_err("ReexecutionCommittee.arbitrable", e))?;
-    run.step("let JobMarket open disputes", done, com.setArbitrable(market, true).into_transaction_request()).await?;
+    let done = com.arbitrable(desk).call().await.map_err(|e| read_err("ReexecutionCommittee.arbitrable", e))?;
+    run.step("let the DisputeDesk open disputes", done, com.setArbitrable(desk, true).into_transaction_request())
+        .await?;
+    let current = dsk.market().call().await.map_err(|e| read_err("DisputeDesk.market", e))?;
+    if current != Address::ZERO && current != market {
+        return Err(Error::Wiring {
+            step: "set the DisputeDesk's market".into(),
+            detail: format!(
+                "DisputeDesk at {desk} already serves the market {current}, not {market}; its market is set once, so \
+                 start over with --force"
+            ),
+        });
+    }
+    let tx = dsk.setMarket(market).into_transaction_request();
+    run.step("let the DisputeDesk settle JobMarket's disputed jobs", current == market, tx).await?;
 
     let mut tokens = vec![(
         "set the ETH minimum operator fee".to_string(),
@@ -784,6 +809,13 @@ async fn wire(run: &mut Run<'_>, config: &DeployConfig) -> Result<()> {
             com.owner().call().await.map_err(read("ReexecutionCommittee.owner"))?,
             com.pendingOwner().call().await.map_err(read("ReexecutionCommittee.pendingOwner"))?,
             com.transferOwnership(owner).into_transaction_request(),
+        ),
+        (
+            "DisputeDesk",
+            desk,
+            dsk.owner().call().await.map_err(read("DisputeDesk.owner"))?,
+            dsk.pendingOwner().call().await.map_err(read("DisputeDesk.pendingOwner"))?,
+            dsk.transferOwnership(owner).into_transaction_request(),
         ),
         (
             "ModelRegistry",

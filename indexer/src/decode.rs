@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 /// The Cairn contracts whose logs are indexed (the names in a deployments file). The devnet's `DevToken` and
 /// the randomness library are not: ERC-20 transfers are not market events.
 pub const INDEXED_CONTRACTS: &[&str] =
-    &["JobMarket", "JurorPool", "ModelRegistry", "OperatorRegistry", "ReexecutionCommittee"];
+    &["DisputeDesk", "JobMarket", "JurorPool", "ModelRegistry", "OperatorRegistry", "ReexecutionCommittee"];
 
 /// A decoded log: the event's name and its fields as JSON (addresses and hashes 0x-hex, integers as decimal
 /// strings, structs as objects with their component names), and the addresses that appear in it by role.

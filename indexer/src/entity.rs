@@ -430,6 +430,18 @@ pub struct Evidence {
     pub uri: String,
 }
 
+/// One challenger's ticket in a job's challenge pool.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChallengeTicket {
+    /// The challenger.
+    pub challenger: String,
+    /// Its bond, wei.
+    pub bond: String,
+    /// What it collected after the ruling, wei (absent until collected).
+    pub paid: Option<String>,
+}
+
 /// A dispute before the re-execution committee: draws, commits, reveals, ruling.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -440,8 +452,14 @@ pub struct Dispute {
     pub arbitrable: String,
     /// The job disputed.
     pub job_id: Option<String>,
-    /// Challenger.
+    /// Challenger (the first, who advanced the arbitration fee).
     pub challenger: Option<String>,
+    /// Every ticket of the job's challenge pool at the `DisputeDesk`, the first challenger's first.
+    pub tickets: Vec<ChallengeTicket>,
+    /// What each ticket collects once ruled, wei (bond + share on ruling 2, the bond on 0, nothing on 1).
+    pub payout: Option<String>,
+    /// The arbitration fee refunded to the first challenger out of the slashed bond (ruling 2), wei.
+    pub fee_refund: Option<String>,
     /// The accused operator (never seated).
     pub accused: Option<String>,
     /// Challenger's bond.

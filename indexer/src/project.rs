@@ -12,7 +12,7 @@ use alloy::{
     primitives::{Address, B256, U256},
     sol_types::{SolEvent, SolEventInterface},
 };
-use cairn_bindings::{JobMarket, JurorPool, ModelRegistry, OperatorRegistry, ReexecutionCommittee};
+use cairn_bindings::{DisputeDesk, JobMarket, JurorPool, ModelRegistry, OperatorRegistry, ReexecutionCommittee};
 use sqlx::{AnyConnection, Row};
 
 use crate::{
@@ -306,6 +306,11 @@ pub async fn apply(
         "JurorPool" => {
             if let Ok(ev) = JurorPool::JurorPoolEvents::decode_raw_log(topics, data) {
                 juror_pool(batch, conn, cx, ev).await?;
+            }
+        }
+        "DisputeDesk" => {
+            if let Ok(ev) = DisputeDesk::DisputeDeskEvents::decode_raw_log(topics, data) {
+                dispute_desk(batch, conn, cx, ev).await?;
             }
         }
         _ => {}
@@ -656,6 +661,7 @@ async fn job_market(
                     d.job_id = Some(u(e.jobId));
                     d.challenger = Some(a(e.challenger));
                     d.bond = u(e.bond);
+                    d.tickets = vec![ChallengeTicket { challenger: a(e.challenger), bond: u(e.bond), paid: None }];
                 })
                 .await?;
             if let Some(op) = operator {
@@ -695,9 +701,6 @@ async fn job_market(
                 })
                 .await?;
         }
-        E::Burned(e) => {
-            batch.jobs.update(conn, &u(e.jobId), cx, |j| j.burned = add(&j.burned, e.amount)).await?;
-        }
         E::ParamsUpdated(e) => {
             let p = &e.params;
             let value = serde_json::json!({
@@ -714,14 +717,6 @@ async fn job_market(
         }
         E::TreasuryUpdated(e) => {
             param(batch, conn, cx, "treasury".into(), serde_json::json!({"treasury": a(e.treasury)})).await?;
-        }
-        E::Evidence(e) => {
-            // ERC-1497: the evidence group is the job (JobMarket.challenge / submitEvidence).
-            let job = batch.jobs.get(conn, &u(e.evidenceGroupId)).await?;
-            if let Some(dispute) = job.and_then(|j| j.dispute_id) {
-                let evidence = Evidence { party: a(e.party), uri: e.evidence.clone() };
-                batch.disputes.update(conn, &dispute, cx, |d| d.evidence.push(evidence)).await?;
-            }
         }
         #[allow(unreachable_patterns)]
         _ => {}
@@ -869,6 +864,67 @@ fn verifier_flag(o: &mut Operator) {
 }
 
 /// The JurorPool's events land on the operator (only registered operators hold juror stake).
+/// The dispute desk's events: challenge pools (joins, the ruling's payout, collected tickets), burns and
+/// ERC-1497 evidence, projected onto the job and its dispute.
+async fn dispute_desk(
+    batch: &mut Batch,
+    conn: &mut AnyConnection,
+    cx: &LogContext<'_>,
+    ev: DisputeDesk::DisputeDeskEvents,
+) -> Result<()> {
+    use DisputeDesk::DisputeDeskEvents as E;
+    // The pool's dispute, from the job the event names.
+    async fn dispute_of(batch: &mut Batch, conn: &mut AnyConnection, job: U256) -> Result<Option<String>> {
+        Ok(batch.jobs.get(conn, &u(job)).await?.and_then(|j| j.dispute_id))
+    }
+    match ev {
+        E::ChallengeJoined(e) => {
+            if let Some(dispute) = dispute_of(batch, conn, e.jobId).await? {
+                let ticket = ChallengeTicket { challenger: a(e.challenger), bond: u(e.bond), paid: None };
+                batch.disputes.update(conn, &dispute, cx, |d| d.tickets.push(ticket)).await?;
+            }
+        }
+        E::PoolSettled(e) => {
+            batch
+                .disputes
+                .update(conn, &u(e.disputeId), cx, |d| {
+                    d.payout = Some(u(e.payout));
+                    d.fee_refund = Some(u(e.feeRefund));
+                })
+                .await?;
+        }
+        E::ChallengerPaid(e) => {
+            if let Some(dispute) = dispute_of(batch, conn, e.jobId).await? {
+                let who = a(e.challenger);
+                batch
+                    .disputes
+                    .update(conn, &dispute, cx, |d| {
+                        if let Some(t) = d.tickets.iter_mut().find(|t| t.challenger == who) {
+                            t.paid = Some(u(e.amount));
+                        }
+                    })
+                    .await?;
+            }
+        }
+        E::Burned(e) => {
+            batch.jobs.update(conn, &u(e.jobId), cx, |j| j.burned = add(&j.burned, e.amount)).await?;
+        }
+        E::MarketSet(e) => {
+            param(batch, conn, cx, "market".into(), serde_json::json!({"market": a(e.market)})).await?;
+        }
+        E::Evidence(e) => {
+            // ERC-1497: the evidence group is the job (DisputeDesk.submitEvidence).
+            if let Some(dispute) = dispute_of(batch, conn, e.evidenceGroupId).await? {
+                let evidence = Evidence { party: a(e.party), uri: e.evidence.clone() };
+                batch.disputes.update(conn, &dispute, cx, |d| d.evidence.push(evidence)).await?;
+            }
+        }
+        #[allow(unreachable_patterns)]
+        _ => {}
+    }
+    Ok(())
+}
+
 async fn juror_pool(
     batch: &mut Batch,
     conn: &mut AnyConnection,

@@ -39,6 +39,7 @@ pub const DEPLOYABLE: &[&str] = &[
     "JurorPool",
     "BlockhashRandomness",
     "ReexecutionCommittee",
+    "DisputeDesk",
     "ModelRegistry",
     "JobMarket",
     "DevToken",

@@ -36,14 +36,20 @@ interface IArbitrable {
     function rule(uint256 disputeId, uint256 ruling) external;
 }
 
-/// @title IEvidence (ERC-1497)
-/// @notice Evidence standard events.
-interface IEvidence {
+/// @title IMetaEvidence (ERC-1497, the context half)
+/// @notice Emitted by the job market for each job: what any later dispute about it is about.
+interface IMetaEvidence {
     /// @notice Context for disputes about a job.
     /// @param metaEvidenceId The job id.
     /// @param evidence URI of the meta-evidence.
     event MetaEvidence(uint256 indexed metaEvidenceId, string evidence);
-    /// @notice Evidence was submitted.
+}
+
+/// @title IEvidence (ERC-1497, the dispute half)
+/// @notice Emitted by the dispute desk, the arbitrable side of Cairn's disputes. ERC-1497 puts `MetaEvidence` in
+/// the same interface; Cairn splits it off (IMetaEvidence) because the market, not the desk, knows a job's
+/// context when it is requested, and an ABI should not declare events its contract never emits.
+interface IEvidence {    /// @notice Evidence was submitted.
     /// @param arbitrator The arbitrator.
     /// @param evidenceGroupId The job id.
     /// @param party Who submitted it.

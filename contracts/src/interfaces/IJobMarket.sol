@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {IEvidence} from "./IArbitration.sol";
+import {IMetaEvidence} from "./IArbitration.sol";
 import {ICairnCommon} from "./ICairnCommon.sol";
 import {JobReceipt, JobRequest} from "./ICairnTypes.sol";
 
@@ -10,7 +10,7 @@ import {JobReceipt, JobRequest} from "./ICairnTypes.sol";
 /// signed result → challenge window → finalize, or challenge → ruling. Challenges, evidence and rulings go through
 /// the dispute desk (IDisputeDesk), which marks the job disputed and asks the market to settle it; the market
 /// keeps the escrow and the operator's bond. It emits ERC-1497's `MetaEvidence` for each job.
-interface IJobMarket is ICairnCommon, IEvidence {
+interface IJobMarket is ICairnCommon, IMetaEvidence {
     /*//////////////////////////////////////////////////////////////
                                   TYPES
     //////////////////////////////////////////////////////////////*/

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {IEvidence} from "../../src/interfaces/IArbitration.sol";
+import {IMetaEvidence} from "../../src/interfaces/IArbitration.sol";
 import {ICairnCommon} from "../../src/interfaces/ICairnCommon.sol";
 import {JobReceipt} from "../../src/interfaces/ICairnTypes.sol";
 import {IJobMarket} from "../../src/interfaces/IJobMarket.sol";
@@ -114,7 +114,7 @@ contract EventBurst {
         });
         string memory inputCid = _cid(h);
         emit IJobMarket.JobRequested(jobId, t.buyer, modelId, t, inputCid);
-        emit IEvidence.MetaEvidence(jobId, string.concat("ipfs://", inputCid));
+        emit IMetaEvidence.MetaEvidence(jobId, string.concat("ipfs://", inputCid));
         emit IJobMarket.JobClaimed(jobId, operator, payment / 10, uint64(block.timestamp + 10 minutes));
         _submit(jobId, h, t, operator, account("k", operatorIndex));
         uint256 operatorFee = payment - t.royalty - t.protocolFee;

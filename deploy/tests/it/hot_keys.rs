@@ -4,12 +4,12 @@
 
 use alloy::{
     network::TransactionBuilder,
-    primitives::{Address, B256, Bytes, U256, keccak256, utils::parse_ether},
+    primitives::{Address, B256, U256, keccak256, utils::parse_ether},
     providers::Provider,
     rpc::types::{TransactionReceipt, TransactionRequest},
     signers::local::PrivateKeySigner,
 };
-use cairn_bindings::{DevToken, JobMarket, JurorPool, OperatorRegistry, ReexecutionCommittee};
+use cairn_bindings::{DevToken, DisputeDesk, JobMarket, JurorPool, OperatorRegistry, ReexecutionCommittee};
 use cairn_chain::{Chain, Error as ChainError};
 use cairn_deploy::seed::{devnet_key, devnet_signer_key};
 use cairn_protocol::{JobReceipt, Region, RegionMask, typed};
@@ -196,9 +196,8 @@ async fn an_operator_daemon_holding_only_the_signer_key_claims_submits_releases_
     let op0_key = devnet_signer_key("operator-0");
     claim_and_submit(&net, &net.as_key(op0_key.clone()).await, &op0_key, operator0, job_c).await;
     let committee_view = ReexecutionCommittee::new(committee_at, &p);
-    let cost = committee_view.arbitrationCost(Bytes::new()).call().await.unwrap();
-    let stake = view.params().call().await.unwrap().challengeBond + cost;
-    let as_buyer = JobMarket::new(market_at, buyer.provider());
+    let as_buyer = DisputeDesk::new(net.address("DisputeDesk"), buyer.provider());
+    let stake = as_buyer.challengeCost(job_c).call().await.unwrap();
     let challenged =
         buyer.send("challenge", as_buyer.challenge(job_c).value(stake).into_transaction_request()).await.unwrap();
     let dispute = challenged.decoded_log::<JobMarket::JobChallenged>().expect("JobChallenged").disputeId;

@@ -31,7 +31,7 @@ async fn verify_needs_no_key_and_seed_says_which_key_it_needs() {
     let out = cairn_deploy(&["verify", "--rpc-url", net.anvil.url(), "--deployments-dir", dir]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "verify without a key: {stderr}");
-    assert!(stderr.contains("7 contracts on chain 31337 match their artifacts"), "{stderr}");
+    assert!(stderr.contains("8 contracts on chain 31337 match their artifacts"), "{stderr}");
 
     // Verify takes no key flags at all; seed sends, so it asks for one.
     let out = cairn_deploy(&["verify", "--rpc-url", net.anvil.url(), "--keystore", "k.json"]);

@@ -35,9 +35,10 @@ fn config(extra: &str) -> DeployConfig {
     .unwrap()
 }
 
-/// Transactions a complete deployment of [`config`] sends: six creations, the market's authorisation, the
-/// pool's committee, arbitrable, the ETH and the token config, five ownership hand-offs.
-const ALL_TRANSACTIONS: u64 = 6 + 1 + 1 + 1 + 2 + 5;
+/// Transactions a complete deployment of [`config`] sends: seven creations, the market's authorisation, the
+/// pool's committee, the desk as arbitrable, the desk's market, the ETH and the token config, six ownership
+/// hand-offs.
+const ALL_TRANSACTIONS: u64 = 7 + 1 + 1 + 1 + 1 + 2 + 6;
 
 /// A deployment whose deployer ran dry right after its second contract.
 struct Interrupted {
@@ -127,7 +128,10 @@ async fn assert_fully_wired(chain: &Chain, d: &Deployments) {
     let pool = JurorPool::new(addr("JurorPool"), p);
     assert_eq!(pool.committee().call().await.unwrap(), addr("ReexecutionCommittee"));
     assert_eq!((pool.owner().call().await.unwrap(), pool.pendingOwner().call().await.unwrap()), (me, owner));
-    assert!(committee.arbitrable(addr("JobMarket")).call().await.unwrap());
+    assert!(committee.arbitrable(addr("DisputeDesk")).call().await.unwrap());
+    let desk = cairn_bindings::DisputeDesk::new(addr("DisputeDesk"), p);
+    assert_eq!(desk.market().call().await.unwrap(), addr("JobMarket"));
+    assert_eq!((desk.owner().call().await.unwrap(), desk.pendingOwner().call().await.unwrap()), (me, owner));
     assert_eq!(
         market.tokenConfig(Address::ZERO).call().await.unwrap().minOperatorFee,
         U256::from(1_000_000_000_000u64)
@@ -178,7 +182,7 @@ async fn an_interrupted_deploy_resumes_with_one_copy_of_each_contract() {
     for (i, name) in SUITE.iter().enumerate() {
         assert_eq!(d.address(name).unwrap(), me.create(i as u64), "{name}");
     }
-    assert_eq!(d.contracts.len(), 6);
+    assert_eq!(d.contracts.len(), 7);
     assert_eq!(d.deployment_block, d.contracts["OperatorRegistry"].block);
     assert_fully_wired(&t.chain, &d).await;
     let saved = Deployments::load(t.dir.path(), 31337).unwrap();
@@ -278,7 +282,7 @@ async fn resume_refuses_changed_inputs_another_deployer_and_another_chain() {
 async fn a_journal_of_another_interface_version_is_never_resumed() {
     let t = Interrupted::start().await;
     t.fund().await;
-    assert_eq!(t.partial()["interfaceVersion"], 2, "the journal records the version it deploys");
+    assert_eq!(t.partial()["interfaceVersion"], 3, "the journal records the version it deploys");
 
     // A journal written by a cairn-deploy of interface version 1 (it has no `interfaceVersion`).
     let mut v1 = t.partial();
@@ -291,7 +295,7 @@ async fn a_journal_of_another_interface_version_is_never_resumed() {
         format!(
             "{}: the interrupted deployment recorded there (JurorPool, OperatorRegistry) is of Cairn \
              interface version 1 (it records no `interfaceVersion`), but this cairn-deploy deploys interface version \
-             2, so it cannot be resumed; nothing was sent. Start over with --force (new contracts; those recorded are \
+             3, so it cannot be resumed; nothing was sent. Start over with --force (new contracts; those recorded are \
              abandoned), or finish it with the cairn-deploy it was started with",
             t.partial_path().display()
         )
@@ -302,13 +306,13 @@ async fn a_journal_of_another_interface_version_is_never_resumed() {
 
     // A later version's journal, in a layout this cairn-deploy cannot read: named by its version, not as a
     // broken file.
-    let mut v3 = v1.clone();
-    v3["interfaceVersion"] = 3.into();
-    v3["steps"] = serde_json::json!([{"what": "something new"}]);
-    v3.as_object_mut().unwrap().remove("configSha256");
-    std::fs::write(t.partial_path(), serde_json::to_vec(&v3).unwrap()).unwrap();
+    let mut v4 = v1.clone();
+    v4["interfaceVersion"] = 4.into();
+    v4["steps"] = serde_json::json!([{"what": "something new"}]);
+    v4.as_object_mut().unwrap().remove("configSha256");
+    std::fs::write(t.partial_path(), serde_json::to_vec(&v4).unwrap()).unwrap();
     let err = t.deploy(&t.config, Mode::Resume).await.unwrap_err();
-    assert!(matches!(err, Error::JournalVersion { found: Some(3), .. }), "{err}");
+    assert!(matches!(err, Error::JournalVersion { found: Some(4), .. }), "{err}");
     assert_eq!(t.nonce().await, 2, "nothing was sent");
 
     // --force starts over with new contracts of this version.
@@ -344,7 +348,7 @@ async fn a_resume_after_the_last_transaction_sends_nothing() {
     let d = cairn_deploy::deploy::deploy(&chain, &config, &options(dir.path(), Mode::Resume), &progress).await.unwrap();
     assert_eq!(chain.provider().get_transaction_count(chain.account()).await.unwrap(), ALL_TRANSACTIONS);
     let lines = lines.into_inner().unwrap();
-    assert_eq!(lines.iter().filter(|l| l.ends_with("already done")).count(), 10, "{lines:#?}");
+    assert_eq!(lines.iter().filter(|l| l.ends_with("already done")).count(), 12, "{lines:#?}");
     assert!(lines.iter().any(|l| l == "deployment complete: 0 transaction(s) sent by this run"), "{lines:#?}");
     assert_fully_wired(&chain, &d).await;
     assert_eq!(Deployments::load(dir.path(), 31337).unwrap(), d);

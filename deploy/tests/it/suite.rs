@@ -21,7 +21,7 @@ async fn deploy_wires_verifies_and_seeds_the_suite() {
     let p = net.deployer.provider();
     // Code at every address is the committed artifact's.
     cairn_deploy::deploy::verify(&net.deployer, &net.deployments).await.unwrap();
-    assert_eq!(net.deployments.contracts.len(), 7, "six contracts + DevToken");
+    assert_eq!(net.deployments.contracts.len(), 8, "seven contracts + DevToken");
     let first = net.deployments.contracts.values().map(|d| d.block).min().unwrap();
     assert_eq!(net.deployments.deployment_block, first);
 
@@ -33,7 +33,12 @@ async fn deploy_wires_verifies_and_seeds_the_suite() {
         "jurors' stake is the pool's"
     );
     let committee = ReexecutionCommittee::new(net.address("ReexecutionCommittee"), p);
-    assert!(committee.arbitrable(net.address("JobMarket")).call().await.unwrap());
+    assert!(committee.arbitrable(net.address("DisputeDesk")).call().await.unwrap());
+    assert!(!committee.arbitrable(net.address("JobMarket")).call().await.unwrap(), "disputes go through the desk");
+    let desk = cairn_bindings::DisputeDesk::new(net.address("DisputeDesk"), p);
+    assert_eq!(desk.market().call().await.unwrap(), net.address("JobMarket"));
+    assert_eq!(desk.arbitrator().call().await.unwrap(), net.address("ReexecutionCommittee"));
+    assert_eq!(desk.operators().call().await.unwrap(), net.address("OperatorRegistry"));
     let pool = JurorPool::new(net.address("JurorPool"), p);
     assert_eq!(pool.committee().call().await.unwrap(), net.address("ReexecutionCommittee"));
     assert_eq!(committee.pool().call().await.unwrap(), net.address("JurorPool"));

@@ -49,7 +49,7 @@ use alloy::{
     sol_types::SolEvent,
 };
 use anyhow::{Context as _, bail};
-use cairn_bindings::{JobMarket, ModelRegistry, OperatorRegistry, job_market::IJobMarket};
+use cairn_bindings::{DisputeDesk, JobMarket, ModelRegistry, OperatorRegistry, job_market::IJobMarket};
 use cairn_chain::{Chain, ChainOptions};
 use cairn_ipfs::{AddOptions, KuboClient};
 use cairn_primitives::{Cid, Sha256Digest, fs::write_atomic};
@@ -105,6 +105,8 @@ pub(crate) struct Inner {
     pub(crate) key: PrivateKeySigner,
     pub(crate) operator: Address,
     pub(crate) market: Market,
+    /// The dispute desk: the watcher's challenges, evidence and tickets.
+    pub(crate) desk: DisputeDesk::DisputeDeskInstance<DynProvider>,
     pub(crate) models: ModelRegistry::ModelRegistryInstance<DynProvider>,
     pub(crate) registry: OperatorRegistry::OperatorRegistryInstance<DynProvider>,
     domain: Eip712Domain,
@@ -118,8 +120,8 @@ pub(crate) struct Inner {
     draining: AtomicBool,
     /// Whether this process has scanned once (the first scan looks back `lookback_blocks`).
     scanned: AtomicBool,
-    jobs: Mutex<Jobs>,
-    metrics: Metrics,
+    pub(crate) jobs: Mutex<Jobs>,
+    pub(crate) metrics: Metrics,
     /// Wakes the loop before its next poll: a job left the in-flight set, so a candidate may be taken now.
     wake: tokio::sync::Notify,
 }
@@ -140,7 +142,7 @@ impl Observed for Inner {
 
 /// What the loop knows besides the journal.
 #[derive(Default)]
-struct Jobs {
+pub(crate) struct Jobs {
     /// Jobs with a task on them now.
     active: HashSet<U256>,
     /// Jobs between considered and submitted (the `max_in_flight` bound).
@@ -155,6 +157,9 @@ struct Jobs {
     watch: BTreeMap<U256, Submitted>,
     /// The job being watched now (one re-execution at a time, beside the operator's own jobs).
     watching: Option<U256>,
+    /// Jobs whose challenge pool holds the watcher's ticket, to collect once ruled (in memory: a restart
+    /// forgets them; `DisputeDesk.collect` can be called by anyone at any time later).
+    pub(crate) tickets: BTreeSet<U256>,
     /// Input CIDs of the jobs requested in the blocks scanned (else read from the job's `JobRequested` log).
     input_cids: HashMap<U256, String>,
 }
@@ -207,6 +212,7 @@ impl Runner {
         let provider = chain.provider().clone();
         let market_address = deployments.address("JobMarket")?;
         let market = JobMarket::new(market_address, provider.clone());
+        let desk = DisputeDesk::new(deployments.address("DisputeDesk")?, provider.clone());
         let models = ModelRegistry::new(deployments.address("ModelRegistry")?, provider.clone());
         let registry = OperatorRegistry::new(deployments.address("OperatorRegistry")?, provider);
         let operator = c.operator.address;
@@ -275,6 +281,7 @@ impl Runner {
                 key,
                 operator,
                 market,
+                desk,
                 models,
                 registry,
                 kubo,
@@ -375,6 +382,10 @@ impl Runner {
         inner.metrics.polled();
         if inner.draining.load(Ordering::SeqCst) {
             return Ok(());
+        }
+        let holding = !inner.jobs.lock().expect("not poisoned").tickets.is_empty();
+        if holding && let Err(e) = inner.collect_tickets().await {
+            tracing::warn!(error = format!("{e:#}"), "cannot collect challenge tickets now; trying again later");
         }
         let next_watch = {
             let mut jobs = inner.jobs.lock().expect("not poisoned");

@@ -15,13 +15,15 @@
 //! 0.999. An output that cannot be fetched is not challenged by the watcher (Kubo may be slow or partitioned
 //! from the operator's node); the job is retried until its window closes. Our own re-execution that fails
 //! the rule's checks judges nothing.
+//!
+//! **Challenge pools (disputes v2).** A job someone else already challenged is still watched: its pool at the
+//! `DisputeDesk` takes more challengers until `challengeEnds`, each with the challenge bond alone, and every
+//! ticket is paid the same on ruling 2. So a cheat that challenges its own job first (to lose less and shut
+//! watchers out, finding 4 of issue #12) still meets the watcher. Once the dispute is ruled the runner collects
+//! its ticket and withdraws the desk's pull balance to the hot key.
 
-use alloy::{
-    primitives::{Address, B256, Bytes, U256, keccak256},
-    sol_types::SolValue,
-};
+use alloy::primitives::{Address, B256, U256, keccak256};
 use anyhow::Context as _;
-use cairn_bindings::ReexecutionCommittee;
 use cairn_ipfs::AddOptions;
 use cairn_primitives::Sha256Digest;
 
@@ -66,7 +68,7 @@ pub enum Verdict {
     Acceptable,
     /// Challenged: the dispute id and the evidence URI.
     Challenged(U256, String),
-    /// Nothing to do any more (finalized, disputed by someone else, window closed, model refused).
+    /// Nothing to do any more (finalized, already holding a ticket, window closed, model refused).
     Skipped(String),
 }
 
@@ -77,8 +79,16 @@ impl super::runner::Inner {
     pub(crate) async fn watch(&self, s: &Submitted) -> anyhow::Result<Verdict> {
         let job = s.job;
         let progress = self.market.getProgress(job).call().await.context("reading the job")?;
-        if progress.state != 3 {
-            return Ok(Verdict::Skipped(format!("the job is in state {}, not submitted", progress.state)));
+        // 3 = Submitted, 4 = Disputed (by someone else: the pool takes more challengers).
+        if progress.state != 3 && progress.state != 4 {
+            return Ok(Verdict::Skipped(format!(
+                "the job is in state {}, neither submitted nor disputed",
+                progress.state
+            )));
+        }
+        let me = self.key.address();
+        if self.desk.ticketOf(job, me).call().await.context("reading our ticket")? != 0 {
+            return Ok(Verdict::Skipped("this key already holds a ticket in the job's challenge pool".into()));
         }
         if self.chain_time().await? >= progress.challengeEnds {
             return Ok(Verdict::Skipped("its challenge window has closed".into()));
@@ -164,23 +174,16 @@ impl super::runner::Inner {
             .context("pinning the evidence")?
             .cid;
         let uri = format!("ipfs://{evidence_cid}");
-        let arbitrator = ReexecutionCommittee::new(
-            self.market.arbitrator().call().await.context("reading the arbitrator")?,
-            self.chain.provider().clone(),
-        );
-        let extra = Bytes::from((s.operator, self.key.address()).abi_encode_params());
-        let cost = arbitrator.arbitrationCost(extra).call().await.context("reading the arbitration cost")?;
-        let bond = self.market.params().call().await.context("reading the challenge bond")?.challengeBond;
-        let call = self.market.challenge(job).value(bond + cost);
-        let sent = self.chain.send("challenge", call.into_transaction_request()).await.context("challenging")?;
-        let dispute = sent
-            .decoded_log::<cairn_bindings::JobMarket::JobChallenged>()
-            .map(|e| e.disputeId)
-            .context("the challenge's transaction has no JobChallenged event")?;
+        // Bond + arbitration fee to open the pool, the bond alone to join it.
+        let cost = self.desk.challengeCost(job).call().await.context("reading the challenge's cost")?;
+        let call = self.desk.challenge(job).value(cost);
+        self.chain.send("challenge", call.into_transaction_request()).await.context("challenging")?;
+        self.jobs.lock().expect("not poisoned").tickets.insert(job);
+        let dispute = self.desk.poolOf(job).call().await.context("reading the challenge pool")?.disputeId;
         // The challenge stands; the evidence's URI is worth a few tries (a passing RPC failure must not lose it).
         let mut tries = 0;
         loop {
-            let call = self.market.submitEvidence(job, uri.clone());
+            let call = self.desk.submitEvidence(job, uri.clone());
             match self.chain.send("submitEvidence", call.into_transaction_request()).await {
                 Ok(_) => break,
                 Err(e) if tries < 4 => {
@@ -189,13 +192,44 @@ impl super::runner::Inner {
                     tokio::time::sleep(std::time::Duration::from_secs(2 * tries)).await;
                 }
                 Err(e) => {
-                    tracing::error!(job = %job, evidence = %uri, error = %e, "challenged, but the evidence URI could not be submitted: submit it by hand (JobMarket.submitEvidence)");
+                    tracing::error!(job = %job, evidence = %uri, error = %e, "challenged, but the evidence URI could not be submitted: submit it by hand (DisputeDesk.submitEvidence)");
                     break;
                 }
             }
         }
         tracing::warn!(job = %job, dispute = %dispute, evidence = %uri, "challenged");
         Ok(Verdict::Challenged(dispute, uri))
+    }
+
+    /// Collects the tickets of ruled pools (bond and share on ruling 2, the bond on ruling 0; nothing on
+    /// ruling 1) and withdraws the desk's pull balance to the hot key. Pools still open stay in the set.
+    ///
+    /// Errors: a passing RPC failure; the remaining tickets are tried at the next poll.
+    pub(crate) async fn collect_tickets(&self) -> anyhow::Result<()> {
+        let me = self.key.address();
+        let held: Vec<U256> = self.jobs.lock().expect("not poisoned").tickets.iter().copied().collect();
+        for job in held {
+            let pool = self.desk.poolOf(job).call().await.context("reading the challenge pool")?;
+            if !pool.ruled {
+                continue;
+            }
+            // 1 = Held: not yet collected (by us or by anyone on our behalf).
+            let ticket = self.desk.ticketOf(job, me).call().await.context("reading our ticket")?;
+            if pool.payout > U256::ZERO && ticket == 1 {
+                let call = self.desk.collect(job, me);
+                self.chain.send("collect", call.into_transaction_request()).await.context("collecting the ticket")?;
+                self.metrics.job("ticket_collected");
+            }
+            tracing::info!(job = %job, ruling = pool.ruling, payout = %pool.payout, "challenge pool ruled; ticket settled");
+            self.jobs.lock().expect("not poisoned").tickets.remove(&job);
+        }
+        let balance = self.desk.balanceOf(me, Address::ZERO).call().await.context("reading the desk balance")?;
+        if balance > U256::ZERO {
+            let call = self.desk.withdraw(Address::ZERO);
+            self.chain.send("withdraw", call.into_transaction_request()).await.context("withdrawing from the desk")?;
+            tracing::info!(amount = %balance, "withdrew the watcher's earnings from the dispute desk");
+        }
+        Ok(())
     }
 }
 

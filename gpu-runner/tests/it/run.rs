@@ -16,7 +16,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
     sol_types::SolEvent,
 };
-use cairn_bindings::{JobMarket, OperatorRegistry};
+use cairn_bindings::{DisputeDesk, JobMarket, OperatorRegistry};
 use cairn_deploy::seed::{devnet_key, devnet_signer_key};
 use cairn_ipfs::{AddOptions, KuboClient};
 use cairn_primitives::{Cid, Sha256Digest};
@@ -490,14 +490,14 @@ async fn a_watcher_at_rate_one_passes_an_honest_result_and_challenges_perturbed_
         .provider()
         .get_logs(
             &Filter::new()
-                .address(world.address("JobMarket"))
-                .event_signature(JobMarket::Evidence::SIGNATURE_HASH)
+                .address(world.address("DisputeDesk"))
+                .event_signature(DisputeDesk::Evidence::SIGNATURE_HASH)
                 .from_block(0),
         )
         .await
         .unwrap();
     assert_eq!(logs.len(), 1);
-    let uri = JobMarket::Evidence::decode_log(&logs[0].inner).unwrap().data.evidence;
+    let uri = DisputeDesk::Evidence::decode_log(&logs[0].inner).unwrap().data.evidence;
     let cid = uri.strip_prefix("ipfs://").unwrap();
     // Its digest is not on chain: read it with the ipfs CLI.
     let out = world._node.cli().unwrap().args(["cat", cid]).output().unwrap();

@@ -308,7 +308,7 @@ async fn serves_a_market_lifecycle(db: &str) {
         let now = &d["dispute"];
         assert_eq!(now["jobId"], job.to_string());
         assert_eq!(now["challenger"], buyer_l.as_str());
-        assert_eq!(now["arbitrable"], lower(net.address("JobMarket")));
+        assert_eq!(now["arbitrable"], lower(net.address("DisputeDesk")));
         assert_eq!(now["phase"], "Ruled");
         assert_eq!(now["ruling"], u64::from(votes[0]));
         assert_eq!(now["jurors"], json!(jurors.iter().map(|j| lower(*j)).collect::<Vec<_>>()));
@@ -334,7 +334,8 @@ async fn serves_a_market_lifecycle(db: &str) {
         let mut expected = vec!["JobChallenged", "KeeperPaid"];
         expected.extend(["VoteCommitted"; 3]);
         expected.extend(["VoteRevealed"; 3]);
-        expected.push("DisputeRuled");
+        // The ruling's transaction ends with the desk applying it (DisputeRuled, Ruling, PoolSettled).
+        expected.push("PoolSettled");
         assert_eq!(history, expected, "dispute {dispute}");
         let phases: Vec<&str> =
             d["history"].as_array().unwrap().iter().map(|v| v["value"]["phase"].as_str().unwrap()).collect();

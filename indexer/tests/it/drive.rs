@@ -13,12 +13,12 @@
 #![allow(dead_code)]
 
 use alloy::{
-    primitives::{Address, B256, Bytes, U256, keccak256, utils::parse_ether},
+    primitives::{Address, B256, U256, keccak256, utils::parse_ether},
     providers::Provider,
 };
 use cairn_bindings::{
-    DevToken, JobMarket, JurorPool, ModelRegistry, OperatorRegistry, ReexecutionCommittee, job_market::IJobMarket,
-    reexecution_committee::IReexecutionCommittee,
+    DevToken, DisputeDesk, JobMarket, JurorPool, ModelRegistry, OperatorRegistry, ReexecutionCommittee,
+    job_market::IJobMarket, reexecution_committee::IReexecutionCommittee,
 };
 use cairn_chain::Chain;
 use cairn_deploy::seed::{devnet_key, devnet_signer_key};
@@ -121,6 +121,9 @@ pub(crate) async fn hot(net: &Net, label: &str) -> Chain {
 
 fn market(net: &Net, chain: &Chain) -> JobMarket::JobMarketInstance<alloy::providers::DynProvider> {
     JobMarket::new(net.address("JobMarket"), chain.provider().clone())
+}
+fn desk(net: &Net, chain: &Chain) -> DisputeDesk::DisputeDeskInstance<alloy::providers::DynProvider> {
+    DisputeDesk::new(net.address("DisputeDesk"), chain.provider().clone())
 }
 fn models(net: &Net, chain: &Chain) -> ModelRegistry::ModelRegistryInstance<alloy::providers::DynProvider> {
     ModelRegistry::new(net.address("ModelRegistry"), chain.provider().clone())
@@ -395,22 +398,29 @@ pub(crate) async fn cancel_expired(net: &Net, job: U256) -> B256 {
     net.deployer.send("cancel", m.cancel(job).into_transaction_request()).await.unwrap().transaction_hash
 }
 
-/// `challenger` challenges `job`'s result, paying the challenge bond plus the arbitration fee; returns the
-/// dispute id.
+/// `challenger` challenges `job`'s result at the dispute desk: the first pays the challenge bond plus the
+/// arbitration fee and opens the dispute, a later one joins the pool with the bond (`challengeCost` says
+/// which); returns the dispute id.
 pub(crate) async fn challenge(net: &Net, challenger: &str, job: U256) -> U256 {
     let chain = owner(net, challenger).await;
-    let m = market(net, &chain);
-    let cost = committee(net, &chain).arbitrationCost(Bytes::new()).call().await.unwrap();
-    let bond = m.params().call().await.unwrap().challengeBond;
-    let receipt =
-        chain.send("challenge", m.challenge(job).value(bond + cost).into_transaction_request()).await.unwrap();
-    receipt.decoded_log::<JobMarket::JobChallenged>().expect("JobChallenged").disputeId
+    let d = desk(net, &chain);
+    let cost = d.challengeCost(job).call().await.unwrap();
+    chain.send("challenge", d.challenge(job).value(cost).into_transaction_request()).await.unwrap();
+    d.poolOf(job).call().await.unwrap().disputeId
+}
+
+/// Collects `challenger`'s ticket of `job`'s ruled pool into its desk pull balance (anyone may send it: the
+/// deployer does); returns the amount.
+pub(crate) async fn collect(net: &Net, job: U256, challenger: Address) -> U256 {
+    let d = desk(net, &net.deployer);
+    let receipt = net.deployer.send("collect", d.collect(job, challenger).into_transaction_request()).await.unwrap();
+    receipt.decoded_log::<DisputeDesk::ChallengerPaid>().expect("ChallengerPaid").amount
 }
 
 /// `who` (an owner key) submits ERC-1497 evidence about `job`.
 pub(crate) async fn submit_evidence(net: &Net, who: &str, job: U256, uri: &str) -> B256 {
     let chain = owner(net, who).await;
-    let contract = market(net, &chain);
+    let contract = desk(net, &chain);
     let call = contract.submitEvidence(job, uri.to_string());
     chain.send("submitEvidence", call.into_transaction_request()).await.unwrap().transaction_hash
 }
@@ -803,7 +813,9 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     let eu_us_jp = RegionMask::of([Region::Eu, Region::Us, Region::Jp]);
 
     // Governance first: every parameter event, pause/unpause, both ownership events.
-    for contract in ["JobMarket", "JurorPool", "ModelRegistry", "OperatorRegistry", "ReexecutionCommittee"] {
+    for contract in
+        ["DisputeDesk", "JobMarket", "JurorPool", "ModelRegistry", "OperatorRegistry", "ReexecutionCommittee"]
+    {
         boxed(transfer_ownership_to_self(net, contract)).await;
     }
     for contract in ["JobMarket", "ModelRegistry", "OperatorRegistry"] {
@@ -813,7 +825,7 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     boxed(set_market_params(net, |p| p.feeBps = 400)).await;
     boxed(set_token_config(net, dusd, U256::from(cairn_deploy::seed::DEV_TOKEN_BOND_RATE), U256::from(2000))).await;
     boxed(set_committee_params(net, |p| p.nonRevealPenalty = parse_ether("0.2").unwrap())).await;
-    boxed(set_arbitrable(net, net.address("JobMarket"), true)).await;
+    boxed(set_arbitrable(net, net.address("DisputeDesk"), true)).await;
     boxed(set_authorised(net, net.address("JobMarket"), true)).await;
     boxed(set_registry_param(net, RegistryParam::MinStake(parse_ether("1.5").unwrap()))).await;
     boxed(set_registry_param(net, RegistryParam::UnbondingDelay(2 * 86_400))).await;
@@ -910,11 +922,16 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     let job_no_jurors = boxed(request_job(net, "buyer", &eth_job(7))).await;
     boxed(claim_and_submit(net, "operator-1", job_no_jurors, 0x07)).await;
     let dispute_wrong = boxed(challenge(net, "buyer", job_wrong)).await;
+    // A watcher joins the wrong job's challenge pool with the bond alone.
+    assert_eq!(boxed(challenge(net, "seller", job_wrong)).await, dispute_wrong, "the same dispute");
     let dispute_no_jurors = boxed(challenge(net, "buyer", job_no_jurors)).await;
     let Drawn::Jurors(jurors) = boxed(draw(net, dispute_wrong)).await else { panic!("five seats are free") };
     assert_eq!(boxed(draw(net, dispute_no_jurors)).await, Drawn::Deferred(U256::from(2)));
     let ruling = boxed(vote_and_resolve(net, dispute_wrong, &jurors, &[Some(2), Some(2), Some(2)])).await;
     assert_eq!(ruling, U256::from(2));
+    let paid_first = boxed(collect(net, job_wrong, addr("buyer"))).await;
+    let paid_joiner = boxed(collect(net, job_wrong, addr("seller"))).await;
+    assert_eq!(paid_first, paid_joiner, "every ticket is paid the same");
     boxed(retry(net, dispute_no_jurors)).await;
     let Drawn::Jurors(jurors) = boxed(draw(net, dispute_no_jurors)).await else { panic!("five seats again") };
     let ruling = boxed(vote_and_resolve(net, dispute_no_jurors, &jurors, &[Some(1), Some(1), Some(1)])).await;
@@ -976,6 +993,7 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     boxed(withdraw(net, &net.deployer, "JobMarket", eth)).await;
     boxed(withdraw(net, &owner(net, "operator-0").await, "JobMarket", eth)).await;
     boxed(withdraw(net, &owner(net, "buyer").await, "JobMarket", eth)).await;
+    boxed(withdraw(net, &owner(net, "buyer").await, "DisputeDesk", eth)).await;
     let juror = jurors[0];
     boxed(withdraw(net, &owner(net, label_of(juror)).await, "ReexecutionCommittee", eth)).await;
 

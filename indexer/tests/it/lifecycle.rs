@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use alloy::primitives::{Address, U256, utils::parse_ether};
-use cairn_bindings::{JobMarket, JurorPool, ModelRegistry, OperatorRegistry, ReexecutionCommittee};
+use cairn_bindings::{DisputeDesk, JobMarket, JurorPool, ModelRegistry, OperatorRegistry, ReexecutionCommittee};
 use cairn_indexer::{
     decode::{Decoder, INDEXED_CONTRACTS},
     entity::{Balance, Dispute, Job, License, Model, ModelVersion, Operator, Param},
@@ -26,6 +26,7 @@ use crate::{
 /// for every contract but only the OperatorRegistry has named parameters (the others set whole structs and
 /// emit `ParamsUpdated` / `TokenConfigUpdated` / `TreasuryUpdated`).
 const NEVER_EMITTED: &[(&str, &str)] = &[
+    ("DisputeDesk", "ParameterUpdated"),
     ("JobMarket", "ParameterUpdated"),
     ("ModelRegistry", "ParameterUpdated"),
     ("ReexecutionCommittee", "ParameterUpdated"),
@@ -224,13 +225,26 @@ async fn every_event_of_the_market_lands_in_its_projection() {
     let (s, j) = states(story.job_cancelled).await;
     assert_eq!(s, ["Requested", "Cancelled"]);
     assert_eq!((j.close_reason.as_str(), j.operator.as_deref()), ("Expired", None));
-    for (job, reason, burned) in [
-        (story.job_upheld, "OperatorUpheld", parse_ether("0.025").unwrap()),
-        (story.job_wrong, "OperatorWrong", parse_ether("0.01").unwrap()),
-        (story.job_tied, "ArbitratorRefused", U256::ZERO),
-        (story.job_no_jurors, "OperatorUpheld", parse_ether("0.025").unwrap()),
-        (story.job_lapsed, "OperatorWrong", parse_ether("0.01").unwrap()),
+    // What the desk burns: on ruling 1, burnBps of every ticket's bond; on ruling 2, burnBps of what is left of
+    // the slashed bond once the first challenger's arbitration fee is refunded (nothing when the devnet's bond
+    // floor does not cover the fee).
+    let burn_bps = U256::from(market.params().call().await.unwrap().burnBps);
+    let fee = ReexecutionCommittee::new(net.address("ReexecutionCommittee"), p).params().call().await.unwrap().fee;
+    let desk_view = DisputeDesk::new(net.address("DisputeDesk"), p);
+    let bps = U256::from(10_000);
+    for (job, reason) in [
+        (story.job_upheld, "OperatorUpheld"),
+        (story.job_wrong, "OperatorWrong"),
+        (story.job_tied, "ArbitratorRefused"),
+        (story.job_no_jurors, "OperatorUpheld"),
+        (story.job_lapsed, "OperatorWrong"),
     ] {
+        let pool = desk_view.poolOf(job).call().await.unwrap();
+        let burned = match reason {
+            "OperatorUpheld" => pool.bond * U256::from(pool.tickets) * burn_bps / bps,
+            "OperatorWrong" => market.getProgress(job).call().await.unwrap().bond.saturating_sub(fee) * burn_bps / bps,
+            _ => U256::ZERO,
+        };
         let (s, j) = states(job).await;
         assert_eq!(s, ["Requested", "Claimed", "Submitted", "Disputed", "Resolved"], "job {job}");
         assert_eq!(j.close_reason, reason, "job {job}");
@@ -399,6 +413,7 @@ async fn every_event_of_the_market_lands_in_its_projection() {
 
     // 6. Disputes: phase, deadlines and jurors equal the committee's; votes, rulings, evidence as driven.
     let committee = ReexecutionCommittee::new(net.address("ReexecutionCommittee"), p);
+    let desk = DisputeDesk::new(net.address("DisputeDesk"), p);
     let disputes: BTreeMap<String, Dispute> = current(pool, "disputes").await;
     assert_eq!(U256::from(disputes.len()), committee.disputeCount().call().await.unwrap());
     for (id, d) in &disputes {
@@ -416,9 +431,17 @@ async fn every_event_of_the_market_lands_in_its_projection() {
         }
         assert_eq!(distinct, jurors, "dispute {id}");
         assert_eq!(d.seats, 3, "dispute {id}");
-        assert_eq!(d.arbitrable, a(net.address("JobMarket")));
+        assert_eq!(d.arbitrable, a(net.address("DisputeDesk")));
         let job = d.job_id.as_deref().expect("every dispute here has a job");
-        assert_eq!(market.jobOfDispute(wei(id)).call().await.unwrap(), wei(job));
+        assert_eq!(desk.jobOfDispute(wei(id)).call().await.unwrap(), wei(job));
+        // The challenge pool: every ticket, the payout once ruled, and which tickets were collected.
+        let on_chain = desk.poolOf(wei(job)).call().await.unwrap();
+        assert_eq!(d.tickets.len() as u64, on_chain.tickets, "dispute {id} tickets");
+        assert_eq!(d.payout.as_deref().map(wei), on_chain.ruled.then_some(on_chain.payout), "dispute {id} payout");
+        for t in &d.tickets {
+            let state = desk.ticketOf(wei(job), t.challenger.parse().unwrap()).call().await.unwrap();
+            assert_eq!(t.paid.is_some(), state == 2, "dispute {id} ticket of {}", t.challenger);
+        }
         for (juror, vote) in &d.votes {
             let juror: Address = juror.parse().unwrap();
             let expected = vote.vote.or(Some(1)).map(|v| {
@@ -496,7 +519,12 @@ async fn every_event_of_the_market_lands_in_its_projection() {
     }
     assert_eq!(
         withdrawn_from,
-        BTreeSet::from(["JobMarket".into(), "ModelRegistry".into(), "ReexecutionCommittee".into()])
+        BTreeSet::from([
+            "DisputeDesk".into(),
+            "JobMarket".into(),
+            "ModelRegistry".into(),
+            "ReexecutionCommittee".into()
+        ])
     );
     assert!(balances.contains_key(&format!("JobMarket/{}/{}", a(story.new_treasury), a(Address::ZERO))));
 
@@ -549,7 +577,9 @@ async fn every_event_of_the_market_lands_in_its_projection() {
     assert_eq!(value("JurorPool/committee")["committee"], a(net.address("ReexecutionCommittee")));
     let jm = a(net.address("JobMarket"));
     assert_eq!(value(&format!("OperatorRegistry/authorised/{jm}"))["allowed"], true);
-    assert_eq!(value(&format!("ReexecutionCommittee/arbitrable/{jm}"))["allowed"], true);
+    let desk = a(net.address("DisputeDesk"));
+    assert_eq!(value(&format!("ReexecutionCommittee/arbitrable/{desk}"))["allowed"], true);
+    assert_eq!(value("DisputeDesk/market")["market"], jm);
     for contract in INDEXED_CONTRACTS {
         let ownable = JobMarket::new(net.address(contract), p); // Ownable2Step, the same everywhere
         assert_eq!(
@@ -562,7 +592,7 @@ async fn every_event_of_the_market_lands_in_its_projection() {
             a(ownable.pendingOwner().call().await.unwrap()),
             "{contract}"
         );
-        if !["ReexecutionCommittee", "JurorPool"].contains(contract) {
+        if !["ReexecutionCommittee", "JurorPool", "DisputeDesk"].contains(contract) {
             assert_eq!(
                 value(&format!("{contract}/paused"))["paused"],
                 ownable.paused().call().await.unwrap(),

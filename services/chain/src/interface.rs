@@ -27,9 +27,11 @@ use crate::{Chain, Error, Result};
 /// Version 2 (issue #11): `JobRequest` binds the model version and the highest royalty (`maxPricePerCall`),
 /// licences are bought with a token, a `maxPrice` and a `minPeriod`, an operator's signer key claims,
 /// releases claims, commits and reveals for it, and events carry the whole listing, the job's terms and the
-/// signed receipt. It must equal what the committed artifacts' `interfaceVersion()` returns (cairn-deploy's
+/// signed receipt. Version 3 (issue #12, disputes v2): juror stake lives in the `JurorPool`, challenges go
+/// through the `DisputeDesk`'s challenge pools (`challenge`, `collect`, `submitEvidence`), which applies rulings;
+/// `JobMarket` keeps escrows and bonds. It must equal what the committed artifacts' `interfaceVersion()` returns (cairn-deploy's
 /// tests check it on anvil); bump it together with the contracts' `CairnVersion.INTERFACE_VERSION`.
-pub const INTERFACE_VERSION: u16 = 2;
+pub const INTERFACE_VERSION: u16 = 3;
 
 /// Whether the committed artifact of `contract` declares `interfaceVersion()`: the four Cairn contracts do;
 /// `BlockhashRandomness` (a pluggable `IRandomness`) and the devnet's `DevToken` do not. Unknown names: no.
@@ -112,7 +114,9 @@ mod tests {
 
     #[test]
     fn the_cairn_contracts_declare_their_version_and_the_others_do_not() {
-        for name in ["OperatorRegistry", "JurorPool", "ReexecutionCommittee", "ModelRegistry", "JobMarket"] {
+        for name in
+            ["OperatorRegistry", "JurorPool", "ReexecutionCommittee", "DisputeDesk", "ModelRegistry", "JobMarket"]
+        {
             assert!(declares_interface_version(name), "{name}");
         }
         for name in ["BlockhashRandomness", "DevToken", "NoSuchContract"] {
