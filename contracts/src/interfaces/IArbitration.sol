@@ -49,7 +49,8 @@ interface IMetaEvidence {
 /// @notice Emitted by the dispute desk, the arbitrable side of Cairn's disputes. ERC-1497 puts `MetaEvidence` in
 /// the same interface; Cairn splits it off (IMetaEvidence) because the market, not the desk, knows a job's
 /// context when it is requested, and an ABI should not declare events its contract never emits.
-interface IEvidence {    /// @notice Evidence was submitted.
+interface IEvidence {
+    /// @notice Evidence was submitted.
     /// @param arbitrator The arbitrator.
     /// @param evidenceGroupId The job id.
     /// @param party Who submitted it.
