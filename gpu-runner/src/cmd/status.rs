@@ -10,7 +10,8 @@ use cairn_runner::service::{config::RunnerConfig, journal::Journal};
 use serde::Serialize;
 
 /// Show where the runner stands: its operator's stake (locked and free), the hot signer's gas, the operator
-/// fees waiting to be withdrawn, and the jobs in its journal by step, with those still open.
+/// fees waiting to be withdrawn, the jobs in its journal by step, with those still open, and, in verifier mode,
+/// the disputes it was drawn onto, by step.
 ///
 /// Reads the journal and the chain only: it needs no key and can run beside `cairn-runner run`.
 ///
@@ -45,6 +46,8 @@ struct Status {
     jobs: BTreeMap<&'static str, usize>,
     /// Jobs with something left to do.
     open: Vec<OpenJob>,
+    /// Verifier mode: disputes the operator was drawn onto, by step.
+    duties: BTreeMap<&'static str, usize>,
 }
 
 #[derive(Serialize)]
@@ -103,7 +106,12 @@ async fn status(resolved: &cairn_runner::service::config::Resolved) -> anyhow::R
             });
         }
     }
+    let mut duties = BTreeMap::new();
+    for duty in journal.all_duties().await? {
+        *duties.entry(duty.step.as_str()).or_insert(0) += 1;
+    }
     Ok(Status {
+        duties,
         operator,
         registered: o.registered,
         signer: o.signer,
@@ -141,6 +149,10 @@ fn human(s: &Status) -> String {
             text += &format!(" (challenge window ends at {ends})");
         }
         text.push('\n');
+    }
+    if !s.duties.is_empty() {
+        let steps: Vec<String> = s.duties.iter().map(|(step, n)| format!("{n} {step}")).collect();
+        text += &format!("disputes   {} (drawn as a juror)\n", steps.join(", "));
     }
     text.trim_end().to_owned()
 }

@@ -41,6 +41,9 @@ pub struct RunnerConfig {
     /// Watcher mode: re-executing other operators' results and challenging bad ones.
     #[serde(default)]
     pub watch: WatchSection,
+    /// Verifier mode: voting as a drawn juror, and the keeper actions disputes need.
+    #[serde(default)]
+    pub verify: VerifySection,
     /// The gasless relay for browsers.
     #[serde(default)]
     pub relay: RelaySection,
@@ -94,6 +97,26 @@ pub struct RelaySection {
 impl Default for RelaySection {
     fn default() -> Self {
         Self { listen: None, rate_per_second: 5, allowed_origins: vec!["*".into()] }
+    }
+}
+
+/// `[verify]`: verifier mode, the committee's side of disputes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerifySection {
+    /// Serve as a juror: when the committee draws the operator, re-execute the disputed job, commit the vote,
+    /// reveal it and resolve the dispute (an operator with no juror stake in the JurorPool is never drawn).
+    /// Default true.
+    pub enabled: bool,
+    /// Keeper actions, each paid or needed for liveness: draw the jurors of the committee's queue head once its
+    /// seed block is mined (the committee pays `keeperReward` to the drawer), and reseed it once its seed is no
+    /// longer served. Default true.
+    pub keeper: bool,
+}
+
+impl Default for VerifySection {
+    fn default() -> Self {
+        Self { enabled: true, keeper: true }
     }
 }
 
@@ -224,6 +247,9 @@ pub struct JobsSection {
     pub min_gas_balance_wei: String,
     /// Finalize our jobs once their challenge window has ended. Default true.
     pub finalize: bool,
+    /// Claim and run jobs (the operator role). False: a verifier-only (or watcher-only) service that never
+    /// claims. Default true.
+    pub claim: bool,
 }
 
 impl Default for JobsSection {
@@ -238,6 +264,7 @@ impl Default for JobsSection {
             max_input_bytes: 8 << 20,
             min_gas_balance_wei: "10000000000000000".into(),
             finalize: true,
+            claim: true,
         }
     }
 }

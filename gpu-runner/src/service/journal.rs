@@ -9,10 +9,14 @@
 //! have been sent) → `submitted` → `finalized`; or off the path: `lost` (another operator has it, or the
 //! claim was refused), `expired` (past the submit deadline), `disputed` (waiting for the ruling) and `closed`
 //! (ruled or cancelled, pins released).
+//!
+//! Verifier mode keeps one row per dispute where the operator holds seats ([`DutyStep`]): `drawn` → `voted`
+//! (vote and salt written before the commitment is sent, so a restart reveals what it committed) → `committed`
+//! → `revealed` → `done`, or `missed` when a deadline passed first.
 
 use std::{path::Path, str::FromStr, time::Duration};
 
-use alloy::primitives::U256;
+use alloy::primitives::{B256, U256};
 use anyhow::Context as _;
 use cairn_primitives::Sha256Digest;
 use sqlx::{
@@ -115,6 +119,58 @@ pub struct Entry {
     pub challenge_ends: Option<u64>,
 }
 
+/// Where a verifier's duty in a dispute stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DutyStep {
+    /// Seats drawn for the operator; nothing sent yet.
+    Drawn,
+    /// Vote and salt journaled; the commitment may or may not have been sent.
+    Voted,
+    /// The commitment is on chain.
+    Committed,
+    /// The vote is revealed; the dispute awaits its resolution.
+    Revealed,
+    /// Resolved (by us or anyone).
+    Done,
+    /// A deadline passed before we could act (logged with why).
+    Missed,
+}
+
+impl DutyStep {
+    /// The journal's name of the step.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Drawn => "drawn",
+            Self::Voted => "voted",
+            Self::Committed => "committed",
+            Self::Revealed => "revealed",
+            Self::Done => "done",
+            Self::Missed => "missed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Self::Drawn, Self::Voted, Self::Committed, Self::Revealed, Self::Done, Self::Missed]
+            .into_iter()
+            .find(|step| step.as_str() == s)
+    }
+}
+
+/// A dispute where the operator holds seats, as journaled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duty {
+    /// The committee's dispute id.
+    pub dispute: U256,
+    /// Where it stands.
+    pub step: DutyStep,
+    /// The vote (1 acceptable, 2 not acceptable), once decided.
+    pub vote: Option<u8>,
+    /// The commitment's salt, once decided.
+    pub salt: Option<B256>,
+    /// Why (the rule's report, or what was missed).
+    pub note: Option<String>,
+}
+
 /// The journal.
 #[derive(Debug, Clone)]
 pub struct Journal {
@@ -153,6 +209,16 @@ impl Journal {
                 updated_at INTEGER NOT NULL DEFAULT (unixepoch())
             )",
             "CREATE TABLE IF NOT EXISTS cursor (id INTEGER PRIMARY KEY CHECK (id = 1), block INTEGER NOT NULL)",
+            // Verifier mode: a dispute where the operator holds seats. The vote and its salt are written before
+            // the commitment is sent, so a restart reveals what was committed.
+            "CREATE TABLE IF NOT EXISTS duties (
+                dispute_id TEXT PRIMARY KEY,
+                step TEXT NOT NULL,
+                vote INTEGER,
+                salt TEXT,
+                note TEXT,
+                updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+            )",
         ] {
             sqlx::query(statement).execute(&pool).await.context("creating the journal's tables")?;
         }
@@ -290,6 +356,81 @@ impl Journal {
         rows.iter().map(entry).collect()
     }
 
+    /// Records a dispute where the operator was drawn (step `drawn`); a dispute already recorded keeps its row.
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn add_duty(&self, dispute: U256) -> anyhow::Result<()> {
+        sqlx::query("INSERT INTO duties (dispute_id, step) VALUES (?, 'drawn') ON CONFLICT (dispute_id) DO NOTHING")
+            .bind(dispute.to_string())
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("journaling dispute {dispute}"))?;
+        Ok(())
+    }
+
+    /// Records the vote (1 acceptable, 2 not) and its salt before the commitment is sent (step `voted`).
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn voted(&self, dispute: U256, vote: u8, salt: B256, note: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE duties SET step = 'voted', vote = ?, salt = ?, note = ?, updated_at = unixepoch() WHERE dispute_id = ?")
+            .bind(i64::from(vote))
+            .bind(salt.to_string())
+            .bind(note)
+            .bind(dispute.to_string())
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("journaling the vote of dispute {dispute}"))?;
+        Ok(())
+    }
+
+    /// Moves a duty to `step` (`committed`, `revealed`, `done`, `missed`), with a note.
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn set_duty(&self, dispute: U256, step: DutyStep, note: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE duties SET step = ?, note = ?, updated_at = unixepoch() WHERE dispute_id = ?")
+            .bind(step.as_str())
+            .bind(note)
+            .bind(dispute.to_string())
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("journaling dispute {dispute} as {}", step.as_str()))?;
+        Ok(())
+    }
+
+    /// Every duty not `done` or `missed`, oldest dispute first.
+    ///
+    /// Errors: the database cannot be read, or holds a row this version cannot read.
+    pub async fn open_duties(&self) -> anyhow::Result<Vec<Duty>> {
+        self.duties("WHERE step NOT IN ('done', 'missed')").await
+    }
+
+    /// Every duty, oldest dispute first (for `status` and tests).
+    ///
+    /// Errors: the database cannot be read, or holds a row this version cannot read.
+    pub async fn all_duties(&self) -> anyhow::Result<Vec<Duty>> {
+        self.duties("").await
+    }
+
+    async fn duties(&self, filter: &str) -> anyhow::Result<Vec<Duty>> {
+        let query = format!("SELECT * FROM duties {filter} ORDER BY CAST(dispute_id AS INTEGER)");
+        let rows = sqlx::query(&query).fetch_all(&self.pool).await.context("reading the journal's duties")?;
+        rows.iter()
+            .map(|r| {
+                let dispute: String = r.try_get("dispute_id")?;
+                let step: String = r.try_get("step")?;
+                let vote: Option<i64> = r.try_get("vote")?;
+                let salt: Option<String> = r.try_get("salt")?;
+                Ok(Duty {
+                    dispute: dispute.parse().with_context(|| format!("journal: dispute id {dispute:?}"))?,
+                    step: DutyStep::parse(&step).with_context(|| format!("journal: duty step {step:?}"))?,
+                    vote: vote.map(|v| u8::try_from(v).context("journal: vote")).transpose()?,
+                    salt: salt.map(|s| s.parse().context("journal: salt")).transpose()?,
+                    note: r.try_get("note")?,
+                })
+            })
+            .collect()
+    }
+
     /// The next block to scan for new jobs, if a scan has run.
     ///
     /// Errors: the database cannot be read.
@@ -391,11 +532,50 @@ mod tests {
         assert!(journal.get(job).await.unwrap().is_none());
     }
 
+    #[tokio::test]
+    async fn a_duty_keeps_its_vote_and_salt_across_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).await.unwrap();
+        let (first, second) = (U256::from(3), U256::from(11));
+        journal.add_duty(second).await.unwrap();
+        journal.add_duty(first).await.unwrap();
+        let salt = B256::repeat_byte(9);
+        journal.voted(first, 2, salt, "row 0: cosine 0.41").await.unwrap();
+        journal.add_duty(first).await.unwrap(); // a draw seen again changes nothing
+        drop(journal);
+
+        let journal = Journal::open(dir.path()).await.unwrap();
+        let open = journal.open_duties().await.unwrap();
+        assert_eq!(open.iter().map(|d| d.dispute).collect::<Vec<_>>(), [first, second], "oldest dispute first");
+        assert_eq!(
+            open[0],
+            Duty {
+                dispute: first,
+                step: DutyStep::Voted,
+                vote: Some(2),
+                salt: Some(salt),
+                note: Some("row 0: cosine 0.41".into())
+            }
+        );
+        assert_eq!((open[1].step, open[1].vote, open[1].salt), (DutyStep::Drawn, None, None));
+        journal.set_duty(first, DutyStep::Done, "resolved").await.unwrap();
+        journal.set_duty(second, DutyStep::Missed, "commit period over").await.unwrap();
+        assert!(journal.open_duties().await.unwrap().is_empty());
+        let all = journal.all_duties().await.unwrap();
+        assert_eq!(all.iter().map(|d| d.step).collect::<Vec<_>>(), [DutyStep::Done, DutyStep::Missed]);
+        assert_eq!(all[0].salt, Some(salt), "the salt outlives the duty");
+    }
+
     #[test]
     fn step_names_round_trip() {
         for step in Step::ALL {
             assert_eq!(step.as_str().parse::<Step>().unwrap(), step);
         }
         assert!("nope".parse::<Step>().is_err());
+        for step in [DutyStep::Drawn, DutyStep::Voted, DutyStep::Committed, DutyStep::Revealed, DutyStep::Done] {
+            assert_eq!(DutyStep::parse(step.as_str()), Some(step));
+        }
+        assert_eq!(DutyStep::parse(DutyStep::Missed.as_str()), Some(DutyStep::Missed));
+        assert_eq!(DutyStep::parse("nope"), None);
     }
 }

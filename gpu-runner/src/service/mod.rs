@@ -5,6 +5,7 @@
 //! - [`models`]: model versions fetched verified into the content-addressed cache and loaded once.
 //! - [`metrics`]: `/health` and `/metrics` (Prometheus).
 //! - [`watch`]: watcher mode, re-executing a keyed random sample of other operators' results.
+//! - [`verify`]: verifier mode: votes as a drawn juror (commit, reveal, resolve, journaled) and keeper draws.
 //! - [`relay`]: the gasless relay (inputs pinned for browsers, buyer-signed job requests posted).
 //! - [`runner`]: the loop: scan, consider, claim, run, pin, submit, finalize; resume after a crash; drain.
 
@@ -14,4 +15,5 @@ pub mod metrics;
 pub mod models;
 pub mod relay;
 pub mod runner;
+pub mod verify;
 pub mod watch;

@@ -49,7 +49,9 @@ use alloy::{
     sol_types::SolEvent,
 };
 use anyhow::{Context as _, bail};
-use cairn_bindings::{DisputeDesk, JobMarket, ModelRegistry, OperatorRegistry, job_market::IJobMarket};
+use cairn_bindings::{
+    DisputeDesk, JobMarket, ModelRegistry, OperatorRegistry, ReexecutionCommittee, job_market::IJobMarket,
+};
 use cairn_chain::{Chain, ChainOptions};
 use cairn_ipfs::{AddOptions, KuboClient};
 use cairn_primitives::{Cid, Sha256Digest, fs::write_atomic};
@@ -76,6 +78,10 @@ pub const RUNNER_VERSION: &str = concat!("cairn-runner ", env!("CARGO_PKG_VERSIO
 /// and after each chain write before its result is journaled.
 pub const CRASH_POINTS: &[&str] =
     &["claiming", "claim-sent", "claimed", "computed", "pinned", "submitting", "submit-sent", "submitted"];
+
+/// The points of verifier mode (`service::verify`): `voted` is after the vote and salt are journaled and
+/// before the commitment is sent.
+pub const VERIFY_CRASH_POINTS: &[&str] = &["voted"];
 
 /// How long `CAIRN_RUNNER_PAUSE_AFTER` holds a job at its point.
 pub const PAUSE: Duration = Duration::from_secs(3);
@@ -107,17 +113,21 @@ pub(crate) struct Inner {
     pub(crate) market: Market,
     /// The dispute desk: the watcher's challenges, evidence and tickets.
     pub(crate) desk: DisputeDesk::DisputeDeskInstance<DynProvider>,
+    /// The re-execution committee: verifier mode's draws, votes and resolutions.
+    pub(crate) committee: ReexecutionCommittee::ReexecutionCommitteeInstance<DynProvider>,
     pub(crate) models: ModelRegistry::ModelRegistryInstance<DynProvider>,
     pub(crate) registry: OperatorRegistry::OperatorRegistryInstance<DynProvider>,
     domain: Eip712Domain,
-    deployment_block: u64,
+    pub(crate) deployment_block: u64,
     pub(crate) kubo: KuboClient,
     pub(crate) host: ModelHost,
-    journal: Journal,
+    pub(crate) journal: Journal,
     outputs: PathBuf,
     crash_after: Option<String>,
     pause_after: Option<String>,
     draining: AtomicBool,
+    /// Whether a task is serving the verifier's duties now (one at a time).
+    serving: AtomicBool,
     /// Whether this process has scanned once (the first scan looks back `lookback_blocks`).
     scanned: AtomicBool,
     pub(crate) jobs: Mutex<Jobs>,
@@ -213,6 +223,7 @@ impl Runner {
         let market_address = deployments.address("JobMarket")?;
         let market = JobMarket::new(market_address, provider.clone());
         let desk = DisputeDesk::new(deployments.address("DisputeDesk")?, provider.clone());
+        let committee = ReexecutionCommittee::new(deployments.address("ReexecutionCommittee")?, provider.clone());
         let models = ModelRegistry::new(deployments.address("ModelRegistry")?, provider.clone());
         let registry = OperatorRegistry::new(deployments.address("OperatorRegistry")?, provider);
         let operator = c.operator.address;
@@ -261,8 +272,10 @@ impl Runner {
             let point = std::env::var(var).ok().filter(|p| !p.is_empty());
             if let Some(point) = &point
                 && !CRASH_POINTS.contains(&point.as_str())
+                && !VERIFY_CRASH_POINTS.contains(&point.as_str())
             {
-                bail!("{var}={point} names no point; the points are {}", CRASH_POINTS.join(", "));
+                let points = [CRASH_POINTS, VERIFY_CRASH_POINTS].concat().join(", ");
+                bail!("{var}={point} names no point; the points are {points}");
             }
             Ok(point)
         };
@@ -282,6 +295,7 @@ impl Runner {
                 operator,
                 market,
                 desk,
+                committee,
                 models,
                 registry,
                 kubo,
@@ -291,6 +305,7 @@ impl Runner {
                 crash_after,
                 pause_after,
                 draining: AtomicBool::new(false),
+                serving: AtomicBool::new(false),
                 scanned: AtomicBool::new(false),
                 jobs: Mutex::default(),
                 metrics: Metrics::new(),
@@ -383,6 +398,21 @@ impl Runner {
         if inner.draining.load(Ordering::SeqCst) {
             return Ok(());
         }
+        let verify = &inner.cfg.config.verify;
+        if verify.keeper
+            && let Err(e) = inner.keep().await
+        {
+            tracing::warn!(error = format!("{e:#}"), "keeper action failed; trying again at the next poll");
+        }
+        if verify.enabled && !inner.serving.swap(true, Ordering::SeqCst) {
+            let inner = self.inner.clone();
+            tokio::spawn(async move {
+                if let Err(e) = inner.serve_duties().await {
+                    tracing::warn!(error = format!("{e:#}"), "cannot read the verifier's duties now");
+                }
+                inner.serving.store(false, Ordering::SeqCst);
+            });
+        }
         let holding = !inner.jobs.lock().expect("not poisoned").tickets.is_empty();
         if holding && let Err(e) = inner.collect_tickets().await {
             tracing::warn!(error = format!("{e:#}"), "cannot collect challenge tickets now; trying again later");
@@ -424,6 +454,10 @@ impl Runner {
                     }
                 }
             });
+        }
+        // A verifier-only or watcher-only service (`[jobs] claim = false`) never takes a job.
+        if !inner.cfg.config.jobs.claim {
+            return Ok(());
         }
         loop {
             let job = {
@@ -599,6 +633,9 @@ impl Inner {
                     }
                 }
             }
+            if self.cfg.config.verify.enabled {
+                self.scan_draws(from, to).await?;
+            }
             self.journal.set_cursor(to + 1).await?;
             from = to + 1;
         }
@@ -619,7 +656,7 @@ impl Inner {
 
     /// Aborts the process at `point` when `CAIRN_RUNNER_CRASH_AFTER` names it, or holds the job there for
     /// [`PAUSE`] when `CAIRN_RUNNER_PAUSE_AFTER` does (tests of crash safety and outages).
-    async fn crash_point(&self, point: &str, job: U256) {
+    pub(crate) async fn crash_point(&self, point: &str, job: U256) {
         if self.crash_after.as_deref() == Some(point) {
             eprintln!("CAIRN_RUNNER_CRASH_AFTER={point}: aborting at job {job}");
             std::process::abort();

@@ -27,7 +27,10 @@ use anyhow::Context as _;
 use cairn_ipfs::AddOptions;
 use cairn_primitives::Sha256Digest;
 
+use cairn_protocol::acceptance::Report;
+
 use super::models::HostError;
+use crate::output::Output;
 
 /// Whether the watcher with hot key `key` re-executes `job` whose receipt has `output_digest`, at sample
 /// rate `rate` (0 to 1).
@@ -72,7 +75,72 @@ pub enum Verdict {
     Skipped(String),
 }
 
+/// What re-executing a submitted job with our own verified weights found (the watcher's and the juror's one
+/// judgement of a job).
+pub(crate) enum Judgement {
+    /// The claimed output passes the acceptance rule.
+    Acceptable(Report),
+    /// It does not: our own output, the rule's report (none when the bytes at the CID do not hash to the
+    /// receipt's digest, or are larger than any output could be), and why, in words.
+    NotAcceptable { own: Output, report: Option<Report>, why: String },
+    /// This runner cannot judge it: the model or the input is refused (not a passing failure).
+    CannotJudge(String),
+}
+
 impl super::runner::Inner {
+    /// Re-executes `job` (its model, its input) and judges the claimed output at `output_cid` against the
+    /// receipt's `output_digest` by the acceptance rule (`cairn_protocol::acceptance`).
+    ///
+    /// Errors: a passing failure (Kubo, the RPC, a model still downloading) to retry later.
+    pub(crate) async fn judge(&self, job: U256, output_cid: &str, output_digest: B256) -> anyhow::Result<Judgement> {
+        let terms = self.market.getTerms(job).call().await.context("reading the job's terms")?;
+        let model = self.model_ref(&terms).await?;
+        let loaded = match self.host.get(&model).await {
+            Ok(m) => m,
+            Err(HostError::Refused(why)) => {
+                return Ok(Judgement::CannotJudge(format!("cannot judge with this model: {why}")));
+            }
+            Err(HostError::Unavailable(e)) => return Err(e),
+        };
+        let input_cid = self.input_cid(job).await?;
+        let input = match self.fetch_input(&input_cid, terms.inputDigest).await {
+            Ok(bytes) => bytes,
+            Err(super::runner::InputError::Refused(why)) => return Ok(Judgement::CannotJudge(why)),
+            Err(super::runner::InputError::Unavailable(e)) => return Err(e),
+        };
+        let digest = Sha256Digest(output_digest.0);
+        let limit = self.cfg.config.watch.max_output_bytes;
+        let claimed = match self.kubo.cat_bytes(output_cid, digest, limit).await {
+            Ok(bytes) => Some(bytes.to_vec()),
+            // Other bytes than the receipt's digest, or more than any output of this input could be.
+            Err(cairn_ipfs::Error::DigestMismatch { .. } | cairn_ipfs::Error::TooLarge { .. }) => None,
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!("fetching the claimed output {output_cid}")));
+            }
+        };
+        let judged = loaded.clone();
+        let report = tokio::task::spawn_blocking(move || -> crate::Result<_> {
+            let own = judged.executor.execute(&input)?;
+            let report = match &claimed {
+                Some(bytes) => Some(judged.executor.verify(&input, bytes, digest)?),
+                None => None,
+            };
+            Ok((own, report))
+        })
+        .await
+        .context("the re-execution panicked")?;
+        let (own, report) = report.context("re-executing the job")?;
+        Ok(match report {
+            Some(r) if r.acceptable() => Judgement::Acceptable(r),
+            Some(r) => Judgement::NotAcceptable { own, why: r.to_string(), report: Some(r) },
+            None => Judgement::NotAcceptable {
+                own,
+                report: None,
+                why: format!("the bytes at {output_cid} do not hash to the receipt's output digest {digest}"),
+            },
+        })
+    }
+
     /// Re-executes `s` and challenges it when its output is not acceptable.
     ///
     /// Errors: a passing failure (Kubo, the RPC) to retry while the window is open.
@@ -93,51 +161,15 @@ impl super::runner::Inner {
         if self.chain_time().await? >= progress.challengeEnds {
             return Ok(Verdict::Skipped("its challenge window has closed".into()));
         }
-        let terms = self.market.getTerms(job).call().await.context("reading the job's terms")?;
-        let model = self.model_ref(&terms).await?;
-        let loaded = match self.host.get(&model).await {
-            Ok(m) => m,
-            Err(HostError::Refused(why)) => {
-                return Ok(Verdict::Skipped(format!("cannot judge with this model: {why}")));
-            }
-            Err(HostError::Unavailable(e)) => return Err(e),
-        };
-        let input_cid = self.input_cid(job).await?;
-        let input = match self.fetch_input(&input_cid, terms.inputDigest).await {
-            Ok(bytes) => bytes,
-            Err(super::runner::InputError::Refused(why)) => return Ok(Verdict::Skipped(why)),
-            Err(super::runner::InputError::Unavailable(e)) => return Err(e),
-        };
-        let digest = Sha256Digest(s.output_digest.0);
-        let limit = self.cfg.config.watch.max_output_bytes;
-        let claimed = match self.kubo.cat_bytes(&s.output_cid, digest, limit).await {
-            Ok(bytes) => Some(bytes.to_vec()),
-            // Other bytes than the receipt's digest, or more than any output of this input could be.
-            Err(cairn_ipfs::Error::DigestMismatch { .. } | cairn_ipfs::Error::TooLarge { .. }) => None,
-            Err(e) => {
-                return Err(anyhow::Error::new(e).context(format!("fetching the claimed output {}", s.output_cid)));
-            }
-        };
-        let judged = loaded.clone();
-        let report = tokio::task::spawn_blocking(move || -> crate::Result<_> {
-            let own = judged.executor.execute(&input)?;
-            let report = match &claimed {
-                Some(bytes) => Some(judged.executor.verify(&input, bytes, digest)?),
-                None => None,
-            };
-            Ok((own, report))
-        })
-        .await
-        .context("the re-execution panicked")?;
-        let (own, report) = report.context("re-executing the job")?;
-        let why = match &report {
-            Some(r) if r.acceptable() => {
+        let (own, report, why) = match self.judge(job, &s.output_cid, s.output_digest).await? {
+            Judgement::Acceptable(r) => {
                 tracing::info!(job = %job, operator = %s.operator, %r, "watched: the output is acceptable");
                 return Ok(Verdict::Acceptable);
             }
-            Some(r) => r.to_string(),
-            None => format!("the bytes at {} do not hash to the receipt's output digest {digest}", s.output_cid),
+            Judgement::CannotJudge(why) => return Ok(Verdict::Skipped(why)),
+            Judgement::NotAcceptable { own, report, why } => (own, report, why),
         };
+        let digest = Sha256Digest(s.output_digest.0);
         tracing::warn!(job = %job, operator = %s.operator, %why, "watched: the output is not acceptable; challenging");
 
         // Evidence first (pinned), then the challenge, then the evidence's URI on chain.

@@ -16,7 +16,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
     sol_types::SolEvent,
 };
-use cairn_bindings::{DisputeDesk, JobMarket, OperatorRegistry};
+use cairn_bindings::{DisputeDesk, JobMarket, OperatorRegistry, dispute_desk::IDisputeDesk::Pool};
 use cairn_deploy::seed::{devnet_key, devnet_signer_key};
 use cairn_ipfs::{AddOptions, KuboClient};
 use cairn_primitives::{Cid, Sha256Digest};
@@ -770,4 +770,177 @@ async fn unknown_runtimes_and_broken_manifests_are_refused_before_any_claim() {
     wait_log(&runner, "model cache cannot hold").await;
     assert_eq!(world.progress(job).await.state, state::REQUESTED);
     assert!(runner.terminate().await.success(), "{}", runner.log());
+}
+
+/// A key that is nobody's operator, funded by the deployer with `eth` ETH (a cheat's second address, a
+/// griefer).
+async fn funded_stranger(world: &World, eth: &str) -> PrivateKeySigner {
+    let key = PrivateKeySigner::random();
+    let tx = alloy::rpc::types::TransactionRequest::default().to(key.address()).value(parse_ether(eth).unwrap());
+    world.deployer.send("fund", tx).await.unwrap();
+    key
+}
+
+/// `key` challenges `job` at the dispute desk, paying what `challengeCost` asks, then two blocks are mined (the
+/// devnet's anvil mines only on transactions; a draw needs its seed block mined and one more); returns the
+/// dispute id.
+async fn challenge_as(world: &World, key: &PrivateKeySigner, job: U256) -> U256 {
+    let chain = world.as_key(key.clone()).await;
+    let desk = DisputeDesk::new(world.address("DisputeDesk"), chain.provider().clone());
+    let cost = desk.challengeCost(job).call().await.unwrap();
+    chain.send("challenge", desk.challenge(job).value(cost).into_transaction_request()).await.unwrap();
+    let p = world.deployer.provider();
+    p.raw_request::<_, serde_json::Value>("anvil_mine".into(), (U256::from(2),)).await.unwrap();
+    desk.poolOf(job).call().await.unwrap().disputeId
+}
+
+/// Waits (up to 4 minutes) until `job`'s challenge pool is ruled; returns the pool.
+async fn wait_ruled(world: &World, job: U256, runners: &mut [RunnerProcess]) -> Pool {
+    let desk = DisputeDesk::new(world.address("DisputeDesk"), world.deployer.provider().clone());
+    let started = Instant::now();
+    loop {
+        let pool = desk.poolOf(job).call().await.unwrap();
+        if pool.ruled {
+            return pool;
+        }
+        for r in runners.iter_mut() {
+            if let Ok(Some(status)) = r.child.try_wait() {
+                panic!("a runner exited ({status}) before job {job} was ruled:\n{}", r.log());
+            }
+        }
+        let logs: Vec<String> = runners.iter().map(|r| r.log()).collect();
+        assert!(started.elapsed() < Duration::from_secs(240), "job {job} was never ruled:\n{}", logs.join("\n----\n"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Verifier mode end to end: five verifier-only services (`[jobs] claim = false`) and a watcher. A griefer
+/// challenges an honest result: the drawn verifiers re-execute, vote 1 and the griefer's ticket pays nothing.
+/// Then operator-0 cheats and challenges its own job first from a second address, hoping to lose less: the
+/// watcher still joins the pool, the drawn verifiers vote 2 (each crashing right after journaling its vote, and
+/// committing and revealing that vote after a restart), the first keeper to see the seed block draws, the last
+/// reveal resolves, and the watcher collects and withdraws its bond plus its share.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verifiers_rule_on_disputes_and_the_watcher_collects_from_a_pool_the_cheat_opened() {
+    let world = World::start().await;
+    let model = world.publish(false).await;
+    let payment = parse_ether("0.01").unwrap();
+    let expected = expected_output(INPUT.as_bytes());
+    let no_claims = "[jobs]\nclaim = false\n";
+    let verifier = |i: usize, crash: Option<&str>| {
+        let label = format!("verifier-{i}");
+        let state_dir = world.dir.path().join(&label);
+        world.runner_with(&label, &state_dir, crash.map(|p| ("CAIRN_RUNNER_CRASH_AFTER", p)), None, no_claims)
+    };
+    let juror_label = |juror: Address| {
+        (0..5).find(|i| devnet_key(&format!("verifier-{i}")).address() == juror).expect("jurors are the verifiers")
+    };
+    let committee = cairn_bindings::ReexecutionCommittee::new(
+        world.address("ReexecutionCommittee"),
+        world.deployer.provider().clone(),
+    );
+    let desk = DisputeDesk::new(world.address("DisputeDesk"), world.deployer.provider().clone());
+
+    // 1. A griefer disputes an honest result: ruled acceptable, nothing for the griefer's ticket.
+    let mut verifiers: Vec<RunnerProcess> = (0..5).map(|i| verifier(i, None)).collect();
+    let honest = world.request(model, INPUT.as_bytes(), payment).await;
+    submit_as_operator_0(&world, honest, expected.bytes.clone()).await;
+    let griefer = funded_stranger(&world, "1").await;
+    let dispute = challenge_as(&world, &griefer, honest).await;
+    let pool = wait_ruled(&world, honest, &mut verifiers).await;
+    assert_eq!((pool.ruling, pool.payout), (1, U256::ZERO), "acceptable: the griefer's bond is lost");
+    for juror in committee.jurorsOf(dispute).call().await.unwrap() {
+        let i = juror_label(juror);
+        let duties = Journal::open(&world.dir.path().join(format!("verifier-{i}"))).await.unwrap();
+        let duty = duties.all_duties().await.unwrap().into_iter().find(|d| d.dispute == dispute).unwrap();
+        assert_eq!(duty.vote, Some(1), "verifier-{i} voted acceptable:\n{}", verifiers[i].log());
+    }
+    for v in &mut verifiers {
+        assert!(v.terminate().await.success(), "{}", v.log());
+    }
+
+    // 2. The cheat: a perturbed output, challenged first by the cheat's own second address.
+    let mut embeddings = cairn_runner::output::Embeddings::from_safetensors(&expected.bytes).unwrap();
+    let dim = embeddings.dim;
+    let row1 = embeddings.row(1).to_vec();
+    embeddings.data[..dim].copy_from_slice(&row1);
+    let perturbed = cairn_runner::output::Output::from(&embeddings);
+    let cheat = world.request(model, INPUT.as_bytes(), payment).await;
+    submit_as_operator_0(&world, cheat, perturbed.bytes.clone()).await;
+    let sybil = funded_stranger(&world, "1").await;
+    let dispute = challenge_as(&world, &sybil, cheat).await;
+    // The watcher comes after the cheat's own challenge: it joins the pool (operator-1 claims nothing here).
+    let watcher_dir = world.dir.path().join("operator-1");
+    let mut watcher =
+        world.runner_with("operator-1", &watcher_dir, None, None, "[jobs]\nclaim = false\n\n[watch]\nsample = 1.0\n");
+    let watcher_key = devnet_signer_key("operator-1").address();
+    wait_log(&watcher, "challenged").await;
+    assert_eq!(desk.ticketOf(cheat, watcher_key).call().await.unwrap(), 1, "the watcher holds a ticket");
+    assert_eq!(desk.poolOf(cheat).call().await.unwrap().tickets, 2);
+
+    // The verifiers, each crashing once right after journaling its vote; the drawn ones are restarted.
+    let mut verifiers: Vec<RunnerProcess> = (0..5).map(|i| verifier(i, Some("voted"))).collect();
+    let started = Instant::now();
+    let jurors = loop {
+        let info = committee.disputeInfo(dispute).call().await.unwrap();
+        if info.phase == 2 {
+            break committee.jurorsOf(dispute).call().await.unwrap();
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "never drawn:\n{}", verifiers[0].log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let mut drawn: Vec<usize> = jurors.iter().map(|j| juror_label(*j)).collect();
+    drawn.sort_unstable();
+    drawn.dedup();
+    for &i in &drawn {
+        let status = verifiers[i].wait_exit().await;
+        assert!(!status.success(), "verifier-{i} aborted at the crash point:\n{}", verifiers[i].log());
+        let dir = world.dir.path().join(format!("verifier-{i}"));
+        let duty = Journal::open(&dir).await.unwrap().all_duties().await.unwrap();
+        let duty = duty.into_iter().find(|d| d.dispute == dispute).unwrap();
+        assert_eq!((duty.step.as_str(), duty.vote), ("voted", Some(2)), "the vote is journaled before the commit");
+        assert!(duty.salt.is_some());
+        verifiers[i] = verifier(i, None);
+    }
+    let mut all: Vec<RunnerProcess> = verifiers;
+    let pool = wait_ruled(&world, cheat, &mut all).await;
+    assert_eq!(pool.ruling, 2, "not acceptable");
+    let progress = world.progress(cheat).await;
+    assert_eq!((progress.state, progress.closeReason), (7, 4), "resolved, operator wrong");
+    assert_eq!(progress.challenger, sybil.address(), "the cheat's address came first");
+
+    // What each ticket gets: its bond and an equal share of the slashed bond after the fee refund and the burn.
+    let params = world.market().params().call().await.unwrap();
+    let fee = committee.params().call().await.unwrap().fee;
+    let rest = progress.bond.saturating_sub(fee);
+    let share = (rest - rest * U256::from(params.burnBps) / U256::from(10_000)) / U256::from(2);
+    assert_eq!(pool.payout, params.challengeBond + share);
+    wait_log(&watcher, "withdrew the watcher's earnings").await;
+    assert_eq!(desk.ticketOf(cheat, watcher_key).call().await.unwrap(), 2, "collected");
+    assert_eq!(desk.ticketOf(cheat, sybil.address()).call().await.unwrap(), 1, "the sybil's ticket is its own affair");
+    assert_eq!(desk.balanceOf(watcher_key, Address::ZERO).call().await.unwrap(), U256::ZERO, "withdrawn");
+    let paid = world
+        .deployer
+        .provider()
+        .get_logs(
+            &Filter::new()
+                .address(world.address("DisputeDesk"))
+                .event_signature(DisputeDesk::ChallengerPaid::SIGNATURE_HASH)
+                .from_block(0),
+        )
+        .await
+        .unwrap();
+    let paid: Vec<_> = paid.iter().map(|l| DisputeDesk::ChallengerPaid::decode_log(&l.inner).unwrap().data).collect();
+    assert_eq!(paid.len(), 1);
+    assert_eq!((paid[0].challenger, paid[0].amount), (watcher_key, pool.payout));
+    for &i in &drawn {
+        let dir = world.dir.path().join(format!("verifier-{i}"));
+        let duty = Journal::open(&dir).await.unwrap().all_duties().await.unwrap();
+        let duty = duty.into_iter().find(|d| d.dispute == dispute).unwrap();
+        assert_eq!((duty.step.as_str(), duty.vote), ("done", Some(2)), "verifier-{i}:\n{}", all[i].log());
+    }
+    for (i, v) in all.iter_mut().enumerate() {
+        assert!(v.terminate().await.success(), "verifier-{i}:\n{}", v.log());
+    }
+    assert!(watcher.terminate().await.success(), "{}", watcher.log());
 }

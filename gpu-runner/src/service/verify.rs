@@ -1,0 +1,241 @@
+//! Verifier mode (`[verify] enabled`): when the committee draws the operator onto a dispute (its juror stake
+//! sits in the JurorPool), the runner judges the disputed job like the watcher does (`Inner::judge`: its own
+//! verified weights, the job's input, the claimed output, the acceptance rule), commits its vote, reveals it
+//! once the commit period allows and resolves the dispute after the reveal. With `[verify] keeper` it also
+//! draws the jurors of the committee's queue head as soon as its seed block is mined (paid `keeperReward`)
+//! and reseeds it when the seed lapsed, so disputes never wait on somebody else's keeper.
+//!
+//! **Crash safety.** A `JurorsDrawn` naming the operator is journaled (a `duties` row) before the scan's
+//! cursor moves past it; the vote and its salt are journaled before the commitment is sent, so a restart
+//! reveals exactly what was committed. A repeated commit or reveal that the committee refuses with
+//! `AlreadyDone` means the earlier one landed; one refused with `OutsidePeriod` after its deadline is `missed`.
+//!
+//! **What is voted.** 1 when the claimed output passes the acceptance rule, 2 when it does not. An output that
+//! cannot be fetched, or a job this runner cannot re-execute with the registered weights and the input's digest,
+//! counts as not acceptable (issue #15): passing failures (Kubo, the RPC) are retried until half the commit
+//! period is left, then voted 2 with the failure as the note.
+
+use alloy::{
+    primitives::{B256, U256},
+    providers::Provider,
+    rpc::types::Filter,
+    sol_types::SolEvent,
+};
+use anyhow::Context as _;
+use cairn_bindings::{JobMarket, ReexecutionCommittee};
+
+use super::{
+    journal::{Duty, DutyStep},
+    watch::Judgement,
+};
+
+/// `IReexecutionCommittee.Phase`.
+mod phase {
+    pub(super) const CREATED: u8 = 1;
+    pub(super) const DRAWN: u8 = 2;
+    pub(super) const RULED: u8 = 3;
+}
+
+/// The error's name when `e` is a contract revert the client decoded (`AlreadyDone`, `OutsidePeriod`, …).
+fn revert_name(e: &cairn_chain::Error) -> Option<&str> {
+    match e {
+        cairn_chain::Error::Reverted { revert, .. } => Some(revert.name.as_str()),
+        _ => None,
+    }
+}
+
+impl super::runner::Inner {
+    /// Keeper actions on the committee's queue head: draws it once its seed block is mined (the committee pays
+    /// the drawer `keeperReward`), reseeds it once its seed is no longer served. Another keeper's draw landing
+    /// first is not an error.
+    ///
+    /// Errors: the RPC fails, or the committee refuses for another reason (the decoded error).
+    pub(crate) async fn keep(&self) -> anyhow::Result<()> {
+        let head = self.committee.queueHeadDispute().call().await.context("reading the committee's queue")?;
+        if head.is_zero() {
+            return Ok(());
+        }
+        let info = self.committee.disputeInfo(head).call().await.context("reading the queue's head")?;
+        let block = self.chain.provider().get_block_number().await.context("reading the chain head")?;
+        if info.phase != phase::CREATED || block <= info.seedBlock {
+            return Ok(());
+        }
+        match self.chain.send("draw", self.committee.draw(head).into_transaction_request()).await {
+            Ok(receipt) => {
+                let drawn = receipt.decoded_log::<ReexecutionCommittee::JurorsDrawn>().is_some();
+                tracing::info!(dispute = %head, drawn, "keeper: drew the dispute's jurors (or deferred it for want of seats)");
+                self.metrics.job("keeper_draw");
+            }
+            Err(e) if revert_name(&e) == Some("SeedLapsed") => {
+                let call = self.committee.reseed(head);
+                match self.chain.send("reseed", call.into_transaction_request()).await {
+                    Ok(_) => tracing::info!(dispute = %head, "keeper: the seed lapsed; reseeded"),
+                    Err(e) if matches!(revert_name(&e), Some("ReseedRefused" | "WrongPhase")) => {}
+                    Err(e) => return Err(e).with_context(|| format!("reseeding dispute {head}")),
+                }
+            }
+            // Another keeper drew it first, or the queue moved on.
+            Err(e) if matches!(revert_name(&e), Some("NotQueueHead" | "WrongPhase")) => {}
+            Err(e) => return Err(e).with_context(|| format!("drawing dispute {head}")),
+        }
+        Ok(())
+    }
+
+    /// Journals the disputes of `JurorsDrawn` logs in `from..=to` that seat the operator.
+    ///
+    /// Errors: the RPC or the journal fails (the scan's cursor then stays where it was).
+    pub(crate) async fn scan_draws(&self, from: u64, to: u64) -> anyhow::Result<()> {
+        let filter = Filter::new()
+            .address(*self.committee.address())
+            .event_signature(ReexecutionCommittee::JurorsDrawn::SIGNATURE_HASH)
+            .from_block(from)
+            .to_block(to);
+        let logs =
+            self.chain.provider().get_logs(&filter).await.with_context(|| format!("reading draws {from}..={to}"))?;
+        for log in logs {
+            let Ok(event) = ReexecutionCommittee::JurorsDrawn::decode_log(&log.inner) else { continue };
+            let e = event.data;
+            let seats = e.jurors.iter().filter(|j| **j == self.operator).count();
+            if seats > 0 {
+                tracing::info!(dispute = %e.disputeId, seats, commit_deadline = e.commitDeadline, "drawn as a juror");
+                self.journal.add_duty(e.disputeId).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves every open duty as far as the chain allows now (one dispute after another).
+    ///
+    /// Errors: the journal cannot be read; a dispute's own failures are logged and retried at the next poll.
+    pub(crate) async fn serve_duties(&self) -> anyhow::Result<()> {
+        for duty in self.journal.open_duties().await? {
+            if let Err(e) = self.serve(duty.clone()).await {
+                tracing::warn!(dispute = %duty.dispute, error = format!("{e:#}"), "cannot act on the dispute now; trying again later");
+            }
+        }
+        Ok(())
+    }
+
+    /// One duty: vote, commit, reveal, resolve, each step journaled, as far as the periods allow now.
+    async fn serve(&self, mut duty: Duty) -> anyhow::Result<()> {
+        let dispute = duty.dispute;
+        let juror = self.operator;
+        loop {
+            let info = self.committee.disputeInfo(dispute).call().await.context("reading the dispute")?;
+            if info.phase == phase::RULED {
+                self.journal.set_duty(dispute, DutyStep::Done, "ruled").await?;
+                return Ok(());
+            }
+            if info.phase != phase::DRAWN {
+                return Ok(());
+            }
+            let now = self.chain_time().await?;
+            let next = match (duty.step, duty.vote, duty.salt) {
+                (DutyStep::Drawn, ..) => {
+                    if now >= info.commitDeadline {
+                        tracing::error!(dispute = %dispute, "the commit period ended before a vote was decided");
+                        self.journal.set_duty(dispute, DutyStep::Missed, "commit period over").await?;
+                        return Ok(());
+                    }
+                    let Some((vote, note)) = self.decide(dispute, now, info.commitDeadline).await? else {
+                        return Ok(());
+                    };
+                    let mut salt = B256::ZERO;
+                    getrandom::fill(salt.as_mut_slice()).context("drawing the commitment's salt")?;
+                    self.journal.voted(dispute, vote, salt, &note).await?;
+                    tracing::info!(dispute = %dispute, vote, %note, "vote decided");
+                    self.crash_point("voted", dispute).await;
+                    self.metrics.job("voted");
+                    duty.vote = Some(vote);
+                    duty.salt = Some(salt);
+                    DutyStep::Voted
+                }
+                (DutyStep::Voted, Some(vote), Some(salt)) => {
+                    let commitment = cairn_protocol::typed::commitment(dispute, juror, U256::from(vote), salt);
+                    let call = self.committee.commit(dispute, juror, commitment);
+                    match self.chain.send("commit", call.into_transaction_request()).await {
+                        Ok(_) => {}
+                        // The commitment from before a restart landed.
+                        Err(e) if revert_name(&e) == Some("AlreadyDone") => {}
+                        Err(e) if revert_name(&e) == Some("OutsidePeriod") && now >= info.commitDeadline => {
+                            self.journal.set_duty(dispute, DutyStep::Missed, "commit period over").await?;
+                            return Ok(());
+                        }
+                        Err(e) => return Err(e).context("committing the vote"),
+                    }
+                    self.journal.set_duty(dispute, DutyStep::Committed, "").await?;
+                    DutyStep::Committed
+                }
+                (DutyStep::Committed, Some(vote), Some(salt)) => {
+                    let call = self.committee.reveal(dispute, juror, U256::from(vote), salt);
+                    match self.chain.send("reveal", call.into_transaction_request()).await {
+                        Ok(_) => tracing::info!(dispute = %dispute, vote, "vote revealed"),
+                        Err(e) if revert_name(&e) == Some("AlreadyDone") => {}
+                        Err(e) if revert_name(&e) == Some("OutsidePeriod") => {
+                            if now >= info.revealDeadline {
+                                tracing::error!(dispute = %dispute, "the reveal period ended before the vote was revealed");
+                                self.journal.set_duty(dispute, DutyStep::Missed, "reveal period over").await?;
+                            }
+                            // Otherwise the reveal opens at the commit deadline (or once every seat committed).
+                            return Ok(());
+                        }
+                        Err(e) => return Err(e).context("revealing the vote"),
+                    }
+                    self.journal.set_duty(dispute, DutyStep::Revealed, "").await?;
+                    self.metrics.job("revealed");
+                    DutyStep::Revealed
+                }
+                (DutyStep::Revealed, ..) => {
+                    match self.chain.send("resolve", self.committee.resolve(dispute).into_transaction_request()).await {
+                        Ok(_) => tracing::info!(dispute = %dispute, "resolved the dispute"),
+                        // Before the reveal deadline, unless every seat revealed.
+                        Err(e) if revert_name(&e) == Some("OutsidePeriod") => return Ok(()),
+                        Err(e) if revert_name(&e) == Some("WrongPhase") => {}
+                        Err(e) => return Err(e).context("resolving the dispute"),
+                    }
+                    self.journal.set_duty(dispute, DutyStep::Done, "resolved").await?;
+                    return Ok(());
+                }
+                (step, ..) => anyhow::bail!("journal: dispute {dispute} at {} has no vote or salt", step.as_str()),
+            };
+            duty.step = next;
+        }
+    }
+
+    /// The vote on `dispute` and why: 1 acceptable, 2 not. `None`: not decided yet (a passing failure with more
+    /// than half the commit period left).
+    async fn decide(&self, dispute: U256, now: u64, commit_deadline: u64) -> anyhow::Result<Option<(u8, String)>> {
+        let judged = async {
+            let job = self.desk.jobOfDispute(dispute).call().await.context("reading the dispute's job")?;
+            let (cid, digest) = self.submitted_output(job).await?;
+            self.judge(job, &cid, digest).await
+        };
+        Ok(Some(match judged.await {
+            Ok(Judgement::Acceptable(report)) => (1, report.to_string()),
+            Ok(Judgement::NotAcceptable { why, .. }) => (2, why),
+            Ok(Judgement::CannotJudge(why)) => (2, format!("cannot re-execute the job: {why}")),
+            Err(e) => {
+                let period = self.committee.params().call().await.context("reading the commit period")?.commitPeriod;
+                if now.saturating_add(period / 2) < commit_deadline {
+                    return Err(e);
+                }
+                (2, format!("could not fetch or re-execute it in time: {e:#}"))
+            }
+        }))
+    }
+
+    /// The claimed output's CID and digest: the job's latest `ResultSubmitted` receipt.
+    ///
+    /// Errors: the RPC fails, or the job has no result.
+    async fn submitted_output(&self, job: U256) -> anyhow::Result<(String, B256)> {
+        let filter = Filter::new()
+            .address(*self.market.address())
+            .event_signature(JobMarket::ResultSubmitted::SIGNATURE_HASH)
+            .topic1(B256::from(job))
+            .from_block(self.deployment_block);
+        let logs = self.chain.provider().get_logs(&filter).await.context("reading the job's receipt")?;
+        let log = logs.last().with_context(|| format!("job {job} has no submitted result"))?;
+        let event = JobMarket::ResultSubmitted::decode_log(&log.inner).context("decoding the job's receipt")?;
+        Ok((event.data.receipt.outputCid.clone(), event.data.receipt.outputDigest))
+    }
+}
