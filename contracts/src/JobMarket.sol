@@ -36,7 +36,7 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
     uint64 public constant MAX_WINDOW = 14 days;
     /// @notice Longest claim deadline ahead of a request.
     uint64 public constant MAX_DEADLINE_LIMIT = 90 days;
-    /// @notice Highest bond floor and challenge bond.
+    /// @notice Highest bond floor, challenge bond and job bond (a request needing more is `JobTooLarge`).
     uint256 public constant MAX_BOND = 100 ether;
     /// @notice Highest ETH bond multiple: 5× the payment (disputes v2 proposes 4×, so that garbage never pays).
     uint256 public constant MAX_BOND_BPS = 5 * BPS;
@@ -404,7 +404,9 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
         uint256 asked = t.regionMask;
         t.regionMask = asked == 0 ? version.regionMask : asked & version.regionMask;
         if (t.regionMask == 0) revert RegionNotAllowed(asked, type(uint8).max);
-        bondFor(t.token, t.payment); // reverts for tokens without a bond rate
+        // Reverts for tokens without a bond rate; a bond no operator may lock means a job nobody can secure.
+        uint256 bond = bondFor(t.token, t.payment);
+        if (bond > MAX_BOND) revert JobTooLarge(t.payment, bond, MAX_BOND);
         t.royalty = version.pricePerCall;
         t.protocolFee = Splits.fee(t.payment, _params.feeBps);
         uint256 required = t.royalty + t.protocolFee + _tokens[t.token].minOperatorFee;

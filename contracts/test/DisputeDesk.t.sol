@@ -125,6 +125,28 @@ contract DisputeDeskTest is CairnSystem {
         _assertMarketSolvent();
     }
 
+    /// Under v2's 4× multiple the largest job is 25 ETH: a bond above MAX_BOND (100 ETH) secures nothing, so
+    /// the request is refused and nothing moves.
+    function test_AJobWhoseBondExceedsMaxBondIsRefused() public {
+        _v2Bonds();
+        vm.deal(buyer, 200 ether);
+        (uint64 version, uint256 maxPrice) = _bounds(ethModel);
+        uint64 deadline = uint64(block.timestamp + 1 hours);
+        uint256 tooMuch = 25 ether + 1;
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobTooLarge.selector, tooMuch, 4 * tooMuch, 100 ether));
+        vm.prank(buyer);
+        market.requestJob{value: tooMuch}(
+            ethModel, version, INPUT, "bafyinput", address(0), tooMuch, maxPrice, deadline, 0
+        );
+        assertEq(market.escrowed(address(0)), 0, "nothing escrowed");
+        vm.prank(buyer);
+        uint256 jobId = market.requestJob{value: 25 ether}(
+            ethModel, version, INPUT, "bafyinput", address(0), 25 ether, maxPrice, deadline, 0
+        );
+        assertEq(market.bondFor(address(0), 25 ether), 100 ether, "25 ETH needs exactly MAX_BOND");
+        assertEq(market.getTerms(jobId).payment, 25 ether, "the largest job is accepted");
+    }
+
     /*//////////////////////////////////////////////////////////////
                           RULINGS AND TICKETS
     //////////////////////////////////////////////////////////////*/

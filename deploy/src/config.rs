@@ -251,13 +251,13 @@ non_reveal_penalty = "0.1ether"
 
 [market]
 fee_bps = 500
-bond_bps = 2000
+bond_bps = 40000
 claim_penalty_bps = 1000
 burn_bps = 5000
 claim_timeout = "{claim}"
 challenge_window = "{window}"
 max_deadline = "7d"
-bond_floor = "0.01ether"
+bond_floor = "0.25ether"
 challenge_bond = "0.05ether"
 eth_min_operator_fee = "1000000000000"
 "#
@@ -356,7 +356,11 @@ impl DeployConfig {
         if m.fee_bps > 1000 {
             problems.push(format!("market.fee_bps = {} (at most 1000, i.e. 10%)", m.fee_bps));
         }
-        for (k, v) in [("bond_bps", m.bond_bps), ("claim_penalty_bps", m.claim_penalty_bps), ("burn_bps", m.burn_bps)] {
+        // JobMarket.MAX_BOND_BPS: a bond up to 5× the payment (disputes v2 defaults to 4×).
+        if m.bond_bps > 50_000 {
+            problems.push(format!("market.bond_bps = {} (at most 50000, i.e. 5× the payment)", m.bond_bps));
+        }
+        for (k, v) in [("claim_penalty_bps", m.claim_penalty_bps), ("burn_bps", m.burn_bps)] {
             if v > 10_000 {
                 problems.push(format!("market.{k} = {v} (at most 10000)"));
             }
@@ -437,7 +441,8 @@ mod tests {
         assert_eq!(c.network.name, "devnet");
         assert_eq!(c.market.fee_bps, 250);
         assert_eq!(c.market.challenge_window, Secs(7200));
-        assert_eq!(c.market.bond_floor.0, U256::from(10u64).pow(U256::from(16)));
+        assert_eq!(c.market.bond_floor.0, U256::from(25u64) * U256::from(10u64).pow(U256::from(16)));
+        assert_eq!(c.market.bond_bps, 40_000);
         assert_eq!(c.committee.jurors, 3);
     }
 

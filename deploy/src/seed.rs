@@ -1,4 +1,5 @@
-//! Seeding a devnet: funded accounts for a seller, a buyer, three staked operators in different regions and
+//! Seeding a devnet: funded accounts for a seller, a buyer, three operators in different regions staked 15 ETH
+//! each (1 ETH of minimum stake + 50 concurrent jobs at the 0.25 ETH bond floor), and
 //! five verifiers with 2 ETH of juror stake each in the JurorPool (4 seats of 0.5 ETH: 20 seats, so a jury of
 //! three can always be drawn), matured at once by moving anvil's clock past the pool's maturity; and `DevToken` (6-decimal, EIP-2612),
 //! accepted by the JobMarket for ERC-20 jobs, with 10,000 DUSD minted to the buyer. The keys are derived from fixed
@@ -133,8 +134,9 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
     let mut plan = vec![Planned::funded("seller", "100"), Planned::funded("buyer", "100")];
     for (i, region) in [Region::Eu, Region::Us, Region::Jp].into_iter().enumerate() {
         plan.push(Planned {
-            staking: Some(Staking { region, stake: "5", juror_stake: None }),
-            ..Planned::funded(&format!("operator-{i}"), "20")
+            // 1 ETH of minimum stake + 50 concurrent jobs at the 0.25 ETH bond floor.
+            staking: Some(Staking { region, stake: "15", juror_stake: None }),
+            ..Planned::funded(&format!("operator-{i}"), "40")
         });
     }
     for (i, region) in [Region::Eu, Region::Uk, Region::Us, Region::Ca, Region::Sg].into_iter().enumerate() {

@@ -189,6 +189,12 @@ interface IJobMarket is ICairnCommon, IMetaEvidence {
     /// @param buyer The buyer.
     /// @param reason Why.
     error BadRequestSignature(address buyer, string reason);
+    /// @notice The operator bond this payment needs is above `MAX_BOND`, so no bond could secure it (disputes
+    /// v2: with a 4× multiple the largest job is 25 ETH); split the work into smaller jobs.
+    /// @param payment The payment asked.
+    /// @param bond The bond it would need (wei).
+    /// @param maxBond The largest bond (wei).
+    error JobTooLarge(uint256 payment, uint256 bond, uint256 maxBond);
     /// @notice Only the dispute desk may mark a job disputed or settle it.
     /// @param caller The caller.
     error NotDesk(address caller);

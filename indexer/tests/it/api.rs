@@ -168,14 +168,14 @@ async fn serves_the_seeded_devnet(db: &str) {
     let op0_lower = op0.to_string().to_lowercase();
     let row = items.iter().find(|i| i["address"] == op0_lower.as_str()).expect("operator-0 listed");
     assert_eq!(row["endpoint"], "devnet://operator-0");
-    assert_eq!(row["stake"], "5000000000000000000");
+    assert_eq!(row["stake"], "15000000000000000000");
     assert_eq!(row["signer"], devnet_signer_key("operator-0").address().to_string().to_lowercase());
     assert_eq!(row["verifier"], false);
     let block = row["blockNumber"].as_i64().unwrap();
     assert_eq!(row["confirmations"].as_i64().unwrap(), head as i64 - block + 1);
     assert_eq!(row["final"], true, "5 blocks deep with a finality depth of 2");
-    // reliability 0.5, stake 5 of 10 ETH, age ~0: 1000 × 0.5 × (0.5 + 0.125) = 312.5 → 313.
-    assert_eq!(row["reputation"]["score"], 313, "{row}");
+    // reliability 0.5, stake 15 ETH (the factor caps at 10), age ~0: 1000 × 0.5 × (0.5 + 0.25) = 375.
+    assert_eq!(row["reputation"]["score"], 375, "{row}");
     assert_eq!(row["reputation"]["reliability"], 0.5);
     assert_eq!(row["did"], format!("did:pkh:eip155:31337:{op0}"));
     let verifiers = ok(&app, "/operators?verifier=true").await;
@@ -268,7 +268,7 @@ async fn serves_the_seeded_devnet(db: &str) {
     let records: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
     assert_eq!(records.len(), 8);
     let r0 = records.iter().find(|r| r[addr_col] == op0_lower).unwrap();
-    assert_eq!((&r0[score_col], &r0[final_col]), ("313", "true"));
+    assert_eq!((&r0[score_col], &r0[final_col]), ("375", "true"));
     let a = get(&app, "/operators?format=csv&limit=3").await;
     assert_eq!(a.text.lines().count(), 4);
     assert!(a.headers.contains_key("x-next-cursor"));

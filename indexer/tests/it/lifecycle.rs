@@ -370,13 +370,15 @@ async fn every_event_of_the_market_lands_in_its_projection() {
         assert_eq!((o.jobs_completed, o.disputes_lost), (v.jobsCompleted, v.disputesLost), "operator {id}");
     }
     let op = |label: &str| operators[&a(addr(label))].clone();
-    let penalty = parse_ether("0.002").unwrap(); // 10% of a 0.02 ETH bond
+    // The story's jobs pay 0.1 ETH: a bond of 4× (0.4 ETH), of which a timeout or release takes 10%.
+    let bond = market.bondFor(Address::ZERO, parse_ether("0.1").unwrap()).call().await.unwrap();
+    assert_eq!(bond, parse_ether("0.4").unwrap());
+    let penalty = bond / U256::from(10);
     let o0 = op("operator-0");
     assert_eq!(
         (o0.claims, o0.claims_released, o0.claim_timeouts, o0.submitted, o0.completed, o0.challenged, o0.upheld),
         (5, 1, 0, 4, 1, 3, 1)
     );
-    let bond = parse_ether("0.02").unwrap(); // of a 0.1 ETH job (20%)
     assert_eq!(
         (o0.slashes, wei(&o0.slashed), wei(&o0.penalties)),
         (2, penalty + bond, penalty),
@@ -388,7 +390,7 @@ async fn every_event_of_the_market_lands_in_its_projection() {
         (4, 0, 1, 3, 1, 2, 1)
     );
     assert_eq!((o1.slashes, wei(&o1.penalties), o1.disputes_lost), (2, penalty, 1));
-    assert_eq!(wei(&o1.slashed), penalty + parse_ether("0.02").unwrap(), "a timeout penalty and a whole bond");
+    assert_eq!(wei(&o1.slashed), penalty + bond, "a timeout penalty and a whole bond");
     let o2 = op(story.restaked);
     assert_eq!((o2.claims, o2.claims_released, o2.slashes), (1, 1, 1));
     assert_eq!((o2.region, o2.endpoint.as_str()), (cairn_protocol::Region::Us.bit(), "https://op2.example"));
