@@ -8,6 +8,7 @@ import {PullPayments} from "./base/PullPayments.sol";
 import {IArbitrable, IArbitrator} from "./interfaces/IArbitration.sol";
 import {IDisputeDesk} from "./interfaces/IDisputeDesk.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {IReexecutionCommittee} from "./interfaces/IReexecutionCommittee.sol";
 import {Splits} from "./libraries/Splits.sol";
 
 /// @title DisputeDesk
@@ -74,12 +75,14 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
         if (_tickets[jobId][msg.sender] != Ticket.None) revert AlreadyChallenger(jobId, msg.sender);
         _tickets[jobId][msg.sender] = Ticket.Held;
         if (pool.tickets != 0) {
+            uint256 joined = pool.disputeId;
+            if (!IReexecutionCommittee(address(arbitrator)).votesHidden(joined)) revert VotesRevealed(jobId, joined);
             uint256 joinBond = pool.bond;
             if (msg.value != joinBond) revert WrongPayment(joinBond, msg.value);
             uint64 tickets = ++pool.tickets;
             challengePoolsHeld += joinBond;
             emit ChallengeJoined(jobId, msg.sender, joinBond, tickets);
-            return pool.disputeId;
+            return joined;
         }
         IJobMarket.Params memory params = market.params();
         bytes memory extraData = abi.encode(p.operator, msg.sender);
@@ -116,8 +119,7 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
         // The market is ours and fixed; what it slashes is only known from the call, so the credits follow it.
         // slither-disable-next-line reentrancy-benign,reentrancy-no-eth,reentrancy-events
         (address operator, uint256 slashed) = market.settleDisputed(jobId, ruling);
-        uint256 tickets = pool.tickets;
-        uint256 bonds = pool.bond * tickets;
+        uint256 bonds = pool.bond * pool.tickets;
         uint256 burned = 0;
         if (ruling == 1) {
             // Every ticket was wrong: its bond goes to the operator, less the burned share.
@@ -127,14 +129,7 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
             _credit(operator, address(0), kept);
             emit PoolSettled(jobId, disputeId, ruling, 0, 0, burned);
         } else if (ruling == 2) {
-            (uint256 refund, uint256 burnt, uint256 perTicket, uint256 dust) =
-                Splits.challengePool(slashed, pool.fee, pool.burnBps, tickets);
-            burned = burnt;
-            uint256 payout = pool.bond + perTicket;
-            pool.payout = payout;
-            challengePoolsHeld += perTicket * tickets;
-            _credit(pool.first, address(0), refund + dust);
-            emit PoolSettled(jobId, disputeId, ruling, payout, refund, burned);
+            burned = _shareSlash(jobId, disputeId, pool, slashed);
         } else {
             pool.payout = pool.bond;
             emit PoolSettled(jobId, disputeId, ruling, pool.bond, 0, 0);
@@ -144,6 +139,28 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
             emit Burned(jobId, burned);
             _send(address(0), BURN_ADDRESS, burned);
         }
+    }
+
+    /// @dev Ruling 2: the slashed bond refunds the first challenger's fee (when spent), `burnBps` of the rest is
+    /// burned (returned, sent by the caller last) and the remainder shared per ticket. Returns wei to burn.
+    function _shareSlash(uint256 jobId, uint256 disputeId, Pool storage pool, uint256 slashed)
+        internal
+        returns (uint256 burned)
+    {
+        // A dispute ruled without jurors (its seed and reseed lapsed) had its unspent fee returned to the first
+        // challenger by the committee: refunding it again would take it from the other tickets.
+        bool feeSpent = IReexecutionCommittee(address(arbitrator)).jurorsOf(disputeId).length != 0;
+        uint256 tickets = pool.tickets;
+        uint256 refund;
+        uint256 perTicket;
+        uint256 dust;
+        (refund, burned, perTicket, dust) =
+            Splits.challengePool(slashed, feeSpent ? pool.fee : 0, pool.burnBps, tickets);
+        uint256 payout = pool.bond + perTicket;
+        pool.payout = payout;
+        challengePoolsHeld += perTicket * tickets;
+        _credit(pool.first, address(0), refund + dust);
+        emit PoolSettled(jobId, disputeId, 2, payout, refund, burned);
     }
 
     /// @inheritdoc IDisputeDesk

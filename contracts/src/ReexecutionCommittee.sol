@@ -352,6 +352,12 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     }
 
     /// @inheritdoc IReexecutionCommittee
+    function votesHidden(uint256 disputeId) external view returns (bool) {
+        DisputeData storage d = _disputes[disputeId];
+        return d.phase == Phase.Created || d.phase == Phase.Waiting || (d.phase == Phase.Drawn && d.reveals == 0);
+    }
+
+    /// @inheritdoc IReexecutionCommittee
     function seatsOf(uint256 disputeId, address juror) external view returns (uint256) {
         return _seats[disputeId][juror];
     }

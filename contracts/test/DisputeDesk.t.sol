@@ -7,6 +7,7 @@ import {IArbitrator} from "../src/interfaces/IArbitration.sol";
 import {ICairnCommon} from "../src/interfaces/ICairnCommon.sol";
 import {IDisputeDesk} from "../src/interfaces/IDisputeDesk.sol";
 import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
+import {CairnTypedData} from "../src/libraries/CairnTypedData.sol";
 import {Splits} from "../src/libraries/Splits.sol";
 import {CairnSystem} from "./utils/CairnSystem.sol";
 
@@ -204,6 +205,8 @@ contract DisputeDeskTest is CairnSystem {
         uint256 disputeId = _challenge(challenger, jobId);
         _challenge(watcher, jobId);
         _challenge(sybil, jobId);
+        vm.roll(block.number + 2);
+        committee.draw(disputeId); // jurors drawn: the fee is spent on them, so the slash refunds it
         vm.prank(address(committee));
         desk.rule(disputeId, 2);
         uint256 burned = (bond - FEE) * 5000 / 10_000;
@@ -219,6 +222,52 @@ contract DisputeDeskTest is CairnSystem {
         assertEq(c, BOND + per, "the others: bond + share");
         assertEq(a + b + c + burned, bond + 3 * BOND, "the slashed bond and the three bonds, to the wei");
         assertEq(address(desk).balance, 0, "nothing stays in the desk");
+    }
+
+    /// Nobody draws: the seed and its one reseed lapse and the dispute is ruled 2 without jurors. The committee
+    /// returns the unspent fee to the first challenger itself, so the desk does not refund it a second time out
+    /// of the other tickets' share (a review found it did).
+    function test_ALapsedDrawRefundsTheFeeOnce() public {
+        _v2Bonds();
+        uint256 jobId = _submitted(PAY);
+        uint256 bond = market.getProgress(jobId).bond;
+        uint256 disputeId = _challenge(challenger, jobId);
+        _challenge(watcher, jobId);
+        vm.roll(block.number + 300);
+        committee.reseed(disputeId);
+        vm.roll(block.number + 300);
+        vm.expectEmit(address(desk));
+        emit IDisputeDesk.PoolSettled(jobId, disputeId, 2, BOND + bond / 2 / 2, 0, bond / 2);
+        committee.draw(disputeId); // lapsed: ruled 2 without jurors
+        assertEq(committee.balanceOf(challenger, address(0)), FEE, "the committee returned the unspent fee");
+        uint256 first = _cashOut(jobId, challenger);
+        uint256 joiner = _cashOut(jobId, watcher);
+        assertEq(first, joiner, "no second refund: both tickets get bond + an equal share");
+        assertEq(first + joiner + desk.totalBurned(), 2 * BOND + bond, "every wei of the slash and the bonds");
+        assertEq(address(desk).balance, 0, "nothing stays in the desk");
+    }
+
+    /// Once a juror has revealed, the votes are public: the pool refuses joiners (who would only follow them).
+    function test_NoJoiningAfterAVoteIsRevealed() public {
+        uint256 jobId = _submitted(PAY);
+        uint256 disputeId = _challenge(challenger, jobId);
+        vm.roll(block.number + 2);
+        committee.draw(disputeId);
+        assertTrue(committee.votesHidden(disputeId), "drawn, nothing revealed");
+        _challenge(watcher, jobId); // still open while every vote is hidden
+        address[] memory jurors = committee.jurorsOf(disputeId);
+        bytes32 salt = keccak256("s");
+        for (uint256 i = 0; i < jurors.length; ++i) {
+            vm.prank(jurors[i]);
+            committee.commit(disputeId, jurors[i], CairnTypedData.commitment(disputeId, jurors[i], 2, salt));
+        }
+        vm.prank(jurors[0]);
+        committee.reveal(disputeId, jurors[0], 2, salt);
+        assertTrue(!committee.votesHidden(disputeId), "a vote is public");
+        vm.expectRevert(abi.encodeWithSelector(IDisputeDesk.VotesRevealed.selector, jobId, disputeId));
+        vm.prank(sybil);
+        desk.challenge{value: BOND}(jobId);
+        assertEq(desk.poolOf(jobId).tickets, 2, "two tickets");
     }
 
     /// The pool split of ruling 2 for any amount, fee, burn rate and ticket count (halmos proves one and two

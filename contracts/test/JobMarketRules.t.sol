@@ -671,6 +671,9 @@ contract JobMarketRulesTest is CairnSystem {
         uint256 da = desk.challenge{value: CHALLENGE}(a);
         uint256 db = desk.challenge{value: CHALLENGE}(b);
         vm.stopPrank();
+        vm.roll(block.number + 2);
+        committee.draw(da); // juries drawn: the fees are spent (a ruling without jurors refunds no fee)
+        committee.draw(db);
         assertEq(desk.challengePoolsHeld(), 2 * 0.05 ether, "both bonds held");
         assertEq(market.escrowed(address(0)), 4 * PAY, "both payments escrowed");
         vm.prank(address(committee));
@@ -763,6 +766,8 @@ contract JobMarketRulesTest is CairnSystem {
         _claimAndSubmit(jobId, 0); // bond 0.05 ether at the token's rate
         vm.prank(challenger);
         uint256 disputeId = desk.challenge{value: CHALLENGE}(jobId);
+        vm.roll(block.number + 2);
+        committee.draw(disputeId);
         vm.expectEmit(address(market));
         emit IJobMarket.JobClosed(jobId, IJobMarket.JobState.Resolved, IJobMarket.CloseReason.OperatorWrong);
         vm.expectEmit(address(desk));

@@ -11,10 +11,11 @@ import {IJobMarket} from "./IJobMarket.sol";
 /// the escrow and the operator's bond; the desk asks it to settle.
 ///
 /// A challenge no longer closes the job to others: the first challenger pays `challengeBond` plus the
-/// arbitration cost and opens the dispute; until the job's `challengeEnds` anyone else joins the pool with
-/// `challengeBond` alone (one ticket per address). Whoever came first, the ruling is the same for every ticket:
+/// arbitration cost and opens the dispute; until the job's `challengeEnds`, and while no juror has revealed a
+/// vote, anyone else joins the pool with `challengeBond` alone (one ticket per address). Whoever came first, the ruling is the same for every ticket:
 ///  - 2 (output not acceptable): the operator's whole bond is slashed to the desk; the first challenger's
-///    arbitration fee is refunded out of it, `burnBps` of the rest is burned and the remainder is shared equally
+///    arbitration fee is refunded out of it (unless the committee already returned the unspent fee: a dispute
+///    ruled without jurors, `DrawLapsed`), `burnBps` of the rest is burned and the remainder is shared equally
 ///    among the tickets (dust to the first); each ticket collects its bond plus its share;
 ///  - 1 (acceptable): every ticket's bond is lost, `burnBps` burned and the rest credited to the operator;
 ///  - 0 (refused, e.g. a dispute expired after waiting too long): every ticket collects its bond back.
@@ -60,6 +61,11 @@ interface IDisputeDesk is ICairnCommon, IArbitrable, IEvidence {
     /// @param challengeEnds First second the job can be finalized.
     /// @param nowTimestamp The block's timestamp.
     error ChallengeWindowClosed(uint256 jobId, uint64 challengeEnds, uint256 nowTimestamp);
+    /// @notice The pool takes no more challengers: a juror has revealed its vote, so a join now could follow the
+    /// votes instead of a re-execution.
+    /// @param jobId The job.
+    /// @param disputeId Its dispute.
+    error VotesRevealed(uint256 jobId, uint256 disputeId);
     /// @notice This address already holds a ticket for the job.
     /// @param jobId The job.
     /// @param challenger The address.

@@ -231,6 +231,13 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @return The jurors.
     function jurorsOf(uint256 disputeId) external view returns (address[] memory);
 
+    /// @notice Whether no vote of the dispute is public yet: true until its jurors are drawn and while none of
+    /// them has revealed. The dispute desk closes a challenge pool to new joiners once this is false, so nobody
+    /// joins the winning side after reading the votes.
+    /// @param disputeId The dispute.
+    /// @return Whether every vote is still hidden.
+    function votesHidden(uint256 disputeId) external view returns (bool);
+
     /// @notice Seats a juror holds in a dispute (its vote counts that many times).
     /// @param disputeId The dispute.
     /// @param juror The juror.

@@ -79,6 +79,9 @@ pub const RUNNER_VERSION: &str = concat!("cairn-runner ", env!("CARGO_PKG_VERSIO
 pub const CRASH_POINTS: &[&str] =
     &["claiming", "claim-sent", "claimed", "computed", "pinned", "submitting", "submit-sent", "submitted"];
 
+/// Blocks per `eth_getLogs` request (many RPC providers refuse wider ranges).
+pub const LOG_RANGE: u64 = 5_000;
+
 /// The points of verifier mode (`service::verify`): `voted` is after the vote and salt are journaled and
 /// before the commitment is sent.
 pub const VERIFY_CRASH_POINTS: &[&str] = &["voted"];
@@ -180,6 +183,15 @@ enum Flow {
     Next,
     /// Nothing to do until a later poll (the challenge window runs, a dispute is open).
     Wait,
+}
+
+/// Clears `serving` when the verifier's task ends, however it ends.
+struct ServingGuard(Arc<Inner>);
+
+impl Drop for ServingGuard {
+    fn drop(&mut self) {
+        self.0.serving.store(false, Ordering::SeqCst);
+    }
 }
 
 /// Removes a job from `active` (and `working`) when its task ends, however it ends.
@@ -407,10 +419,11 @@ impl Runner {
         if verify.enabled && !inner.serving.swap(true, Ordering::SeqCst) {
             let inner = self.inner.clone();
             tokio::spawn(async move {
+                // Cleared however the task ends (a panic too), so the duties are served again at the next poll.
+                let _serving = ServingGuard(inner.clone());
                 if let Err(e) = inner.serve_duties().await {
                     tracing::warn!(error = format!("{e:#}"), "cannot read the verifier's duties now");
                 }
-                inner.serving.store(false, Ordering::SeqCst);
             });
         }
         let holding = !inner.jobs.lock().expect("not poisoned").tickets.is_empty();
@@ -586,7 +599,7 @@ impl Inner {
             None => lookback,
         };
         while from <= head {
-            let to = head.min(from + 4_999);
+            let to = head.min(from + LOG_RANGE - 1);
             let mut events = vec![
                 JobMarket::JobRequested::SIGNATURE_HASH,
                 JobMarket::ClaimReleased::SIGNATURE_HASH,
@@ -838,15 +851,41 @@ impl Inner {
         if let Some(cid) = self.jobs.lock().expect("not poisoned").input_cids.get(&job) {
             return Ok(cid.clone());
         }
-        let filter = Filter::new()
-            .address(*self.market.address())
-            .event_signature(JobMarket::JobRequested::SIGNATURE_HASH)
-            .topic1(B256::from(job))
-            .from_block(self.deployment_block);
-        let logs = self.chain.provider().get_logs(&filter).await.context("reading the job's JobRequested log")?;
-        let log = logs.first().with_context(|| format!("no JobRequested log for job {job}"))?;
+        let log = self
+            .last_job_log(JobMarket::JobRequested::SIGNATURE_HASH, job)
+            .await
+            .context("reading the job's JobRequested log")?
+            .with_context(|| format!("no JobRequested log for job {job}"))?;
         let event = JobMarket::JobRequested::decode_log(&log.inner).context("decoding JobRequested")?;
         Ok(event.data.inputCid)
+    }
+
+    /// The latest JobMarket log of `event` about `job` (topic 1), searched backwards from the head in ranges of
+    /// [`LOG_RANGE`] blocks down to the deployment block (RPC providers refuse `eth_getLogs` over a whole
+    /// chain).
+    ///
+    /// Errors: the RPC fails.
+    pub(crate) async fn last_job_log(&self, event: B256, job: U256) -> anyhow::Result<Option<alloy::rpc::types::Log>> {
+        let head = self.chain.provider().get_block_number().await.context("reading the chain head")?;
+        let mut to = head;
+        loop {
+            let from = to.saturating_sub(LOG_RANGE - 1).max(self.deployment_block);
+            let filter = Filter::new()
+                .address(*self.market.address())
+                .event_signature(event)
+                .topic1(B256::from(job))
+                .from_block(from)
+                .to_block(to);
+            let logs =
+                self.chain.provider().get_logs(&filter).await.with_context(|| format!("reading logs {from}..={to}"))?;
+            if let Some(log) = logs.into_iter().last() {
+                return Ok(Some(log));
+            }
+            if from <= self.deployment_block {
+                return Ok(None);
+            }
+            to = from - 1;
+        }
     }
 
     /// The job input: its sha256 checked while it streams, at most `[jobs] max_input_bytes`.

@@ -8,12 +8,15 @@
 //! **Crash safety.** A `JurorsDrawn` naming the operator is journaled (a `duties` row) before the scan's
 //! cursor moves past it; the vote and its salt are journaled before the commitment is sent, so a restart
 //! reveals exactly what was committed. A repeated commit or reveal that the committee refuses with
-//! `AlreadyDone` means the earlier one landed; one refused with `OutsidePeriod` after its deadline is `missed`.
+//! `AlreadyDone` means the earlier one landed. A commit refused after the commit deadline may have landed
+//! before it (the committee checks the deadline first), so the reveal decides: `BadReveal` means no commitment
+//! of ours is there (`missed`). Reveals and resolutions are served before any new judgement.
 //!
 //! **What is voted.** 1 when the claimed output passes the acceptance rule, 2 when it does not. An output that
 //! cannot be fetched, or a job this runner cannot re-execute with the registered weights and the input's digest,
 //! counts as not acceptable (issue #15): passing failures (Kubo, the RPC) are retried until half the commit
-//! period is left, then voted 2 with the failure as the note.
+//! period is left, then voted 2 with the failure as the note. A refusal of this runner's own (a local limit,
+//! a model it cannot load) is not the operator's fault: the juror abstains (`missed`, logged as an error).
 
 use alloy::{
     primitives::{B256, U256},
@@ -70,7 +73,7 @@ impl super::runner::Inner {
                 let call = self.committee.reseed(head);
                 match self.chain.send("reseed", call.into_transaction_request()).await {
                     Ok(_) => tracing::info!(dispute = %head, "keeper: the seed lapsed; reseeded"),
-                    Err(e) if matches!(revert_name(&e), Some("ReseedRefused" | "WrongPhase")) => {}
+                    Err(e) if matches!(revert_name(&e), Some("ReseedRefused" | "WrongPhase" | "NotQueueHead")) => {}
                     Err(e) => return Err(e).with_context(|| format!("reseeding dispute {head}")),
                 }
             }
@@ -108,7 +111,11 @@ impl super::runner::Inner {
     ///
     /// Errors: the journal cannot be read; a dispute's own failures are logged and retried at the next poll.
     pub(crate) async fn serve_duties(&self) -> anyhow::Result<()> {
-        for duty in self.journal.open_duties().await? {
+        // Commitments, reveals and resolutions first (a few chain calls each), then the judgements (a model load
+        // or a slow Kubo may take long), so one dispute's re-execution never makes another miss its deadline.
+        let (waiting, undecided): (Vec<Duty>, Vec<Duty>) =
+            self.journal.open_duties().await?.into_iter().partition(|d| d.step != DutyStep::Drawn);
+        for duty in waiting.into_iter().chain(undecided) {
             if let Err(e) = self.serve(duty.clone()).await {
                 tracing::warn!(dispute = %duty.dispute, error = format!("{e:#}"), "cannot act on the dispute now; trying again later");
             }
@@ -140,6 +147,10 @@ impl super::runner::Inner {
                     let Some((vote, note)) = self.decide(dispute, now, info.commitDeadline).await? else {
                         return Ok(());
                     };
+                    if vote == 0 {
+                        self.journal.set_duty(dispute, DutyStep::Missed, &format!("abstained: {note}")).await?;
+                        return Ok(());
+                    }
                     let mut salt = B256::ZERO;
                     getrandom::fill(salt.as_mut_slice()).context("drawing the commitment's salt")?;
                     self.journal.voted(dispute, vote, salt, &note).await?;
@@ -157,10 +168,10 @@ impl super::runner::Inner {
                         Ok(_) => {}
                         // The commitment from before a restart landed.
                         Err(e) if revert_name(&e) == Some("AlreadyDone") => {}
-                        Err(e) if revert_name(&e) == Some("OutsidePeriod") && now >= info.commitDeadline => {
-                            self.journal.set_duty(dispute, DutyStep::Missed, "commit period over").await?;
-                            return Ok(());
-                        }
+                        // Past the commit deadline the commitment may still have landed before it (the committee
+                        // checks the deadline before `AlreadyDone`): the reveal decides, failing with `BadReveal`
+                        // only if no commitment of ours is there.
+                        Err(e) if revert_name(&e) == Some("OutsidePeriod") && now >= info.commitDeadline => {}
                         Err(e) => return Err(e).context("committing the vote"),
                     }
                     self.journal.set_duty(dispute, DutyStep::Committed, "").await?;
@@ -171,6 +182,11 @@ impl super::runner::Inner {
                     match self.chain.send("reveal", call.into_transaction_request()).await {
                         Ok(_) => tracing::info!(dispute = %dispute, vote, "vote revealed"),
                         Err(e) if revert_name(&e) == Some("AlreadyDone") => {}
+                        Err(e) if revert_name(&e) == Some("BadReveal") => {
+                            tracing::error!(dispute = %dispute, "no commitment of ours is on chain: the commit period ended first");
+                            self.journal.set_duty(dispute, DutyStep::Missed, "commit period over").await?;
+                            return Ok(());
+                        }
                         Err(e) if revert_name(&e) == Some("OutsidePeriod") => {
                             if now >= info.revealDeadline {
                                 tracing::error!(dispute = %dispute, "the reveal period ended before the vote was revealed");
@@ -202,8 +218,8 @@ impl super::runner::Inner {
         }
     }
 
-    /// The vote on `dispute` and why: 1 acceptable, 2 not. `None`: not decided yet (a passing failure with more
-    /// than half the commit period left).
+    /// The vote on `dispute` and why: 1 acceptable, 2 not, 0 abstain (this runner cannot judge the job).
+    /// `None`: not decided yet (a passing failure with more than half the commit period left).
     async fn decide(&self, dispute: U256, now: u64, commit_deadline: u64) -> anyhow::Result<Option<(u8, String)>> {
         let judged = async {
             let job = self.desk.jobOfDispute(dispute).call().await.context("reading the dispute's job")?;
@@ -213,7 +229,13 @@ impl super::runner::Inner {
         Ok(Some(match judged.await {
             Ok(Judgement::Acceptable(report)) => (1, report.to_string()),
             Ok(Judgement::NotAcceptable { why, .. }) => (2, why),
-            Ok(Judgement::CannotJudge(why)) => (2, format!("cannot re-execute the job: {why}")),
+            Ok(Judgement::CannotJudge(why)) => {
+                // A refusal of this runner's own (a local limit, a model it cannot load) says nothing about the
+                // operator's output: a juror that cannot judge does not guess. It abstains (the committee's
+                // non-reveal penalty is the price of a misconfigured verifier, paid by it alone).
+                tracing::error!(dispute = %dispute, %why, "cannot judge the disputed job; abstaining (fix the runner's limits or model access)");
+                return Ok(Some((0, why)));
+            }
             Err(e) => {
                 let period = self.committee.params().call().await.context("reading the commit period")?.commitPeriod;
                 if now.saturating_add(period / 2) < commit_deadline {
@@ -228,13 +250,11 @@ impl super::runner::Inner {
     ///
     /// Errors: the RPC fails, or the job has no result.
     async fn submitted_output(&self, job: U256) -> anyhow::Result<(String, B256)> {
-        let filter = Filter::new()
-            .address(*self.market.address())
-            .event_signature(JobMarket::ResultSubmitted::SIGNATURE_HASH)
-            .topic1(B256::from(job))
-            .from_block(self.deployment_block);
-        let logs = self.chain.provider().get_logs(&filter).await.context("reading the job's receipt")?;
-        let log = logs.last().with_context(|| format!("job {job} has no submitted result"))?;
+        let log = self
+            .last_job_log(JobMarket::ResultSubmitted::SIGNATURE_HASH, job)
+            .await
+            .context("reading the job's receipt")?
+            .with_context(|| format!("job {job} has no submitted result"))?;
         let event = JobMarket::ResultSubmitted::decode_log(&log.inner).context("decoding the job's receipt")?;
         Ok((event.data.receipt.outputCid.clone(), event.data.receipt.outputDigest))
     }

@@ -156,6 +156,8 @@ impl super::runner::Inner {
         }
         let me = self.key.address();
         if self.desk.ticketOf(job, me).call().await.context("reading our ticket")? != 0 {
+            // A challenge whose answer was lost may still have landed: collect its ticket once ruled.
+            self.jobs.lock().expect("not poisoned").tickets.insert(job);
             return Ok(Verdict::Skipped("this key already holds a ticket in the job's challenge pool".into()));
         }
         if self.chain_time().await? >= progress.challengeEnds {

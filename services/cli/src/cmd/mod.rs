@@ -57,7 +57,7 @@ mod erc20 {
 pub use erc20::{IERC20Permit, Permit};
 
 /// The contracts that hold pull balances, by their deployments name.
-pub const PAYING_CONTRACTS: [&str; 3] = ["ModelRegistry", "JobMarket", "ReexecutionCommittee"];
+pub const PAYING_CONTRACTS: [&str; 4] = ["ModelRegistry", "JobMarket", "ReexecutionCommittee", "DisputeDesk"];
 
 /// The chain, its deployments, and helpers for tokens, fees and sends.
 pub struct Market {
