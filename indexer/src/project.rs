@@ -261,15 +261,6 @@ fn add_to(map: &mut std::collections::BTreeMap<String, String>, token: String, y
     *e = add(e, y);
 }
 
-const JOB_STATES: &[&str] =
-    &["None", "Requested", "Claimed", "Submitted", "Disputed", "Finalized", "Cancelled", "Resolved"];
-const CLOSE_REASONS: &[&str] =
-    &["Open", "Finalized", "Expired", "OperatorUpheld", "OperatorWrong", "ArbitratorRefused"];
-
-fn named(names: &[&str], i: u8) -> String {
-    names.get(usize::from(i)).map_or_else(|| format!("Unknown({i})"), |s| (*s).to_string())
-}
-
 /// Applies one log of a Cairn contract. Events without a projection (or of contracts it does not know) change
 /// nothing here: they are still stored raw and in the account trails.
 pub async fn apply(
@@ -669,7 +660,8 @@ async fn job_market(
             }
         }
         E::JobClosed(e) => {
-            let (state, reason) = (named(JOB_STATES, e.state), named(CLOSE_REASONS, e.reason));
+            use cairn_bindings::enums::{close_reason, job_state, name};
+            let (state, reason) = (name(job_state::NAMES, e.state), name(close_reason::NAMES, e.reason));
             let mut operator = None;
             let r2 = reason.clone();
             batch

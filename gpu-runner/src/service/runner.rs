@@ -90,15 +90,7 @@ pub const VERIFY_CRASH_POINTS: &[&str] = &["voted"];
 pub const PAUSE: Duration = Duration::from_secs(3);
 
 /// `JobMarket`'s job states, as numbered on chain (`IJobMarket.JobState`).
-mod state {
-    pub(super) const REQUESTED: u8 = 1;
-    pub(super) const CLAIMED: u8 = 2;
-    pub(super) const SUBMITTED: u8 = 3;
-    pub(super) const DISPUTED: u8 = 4;
-    pub(super) const FINALIZED: u8 = 5;
-    pub(super) const CANCELLED: u8 = 6;
-    pub(super) const RESOLVED: u8 = 7;
-}
+use cairn_bindings::enums::job_state as state;
 
 type Market = JobMarket::JobMarketInstance<DynProvider>;
 

@@ -25,19 +25,12 @@ use alloy::{
     sol_types::SolEvent,
 };
 use anyhow::Context as _;
-use cairn_bindings::{JobMarket, ReexecutionCommittee};
+use cairn_bindings::{JobMarket, ReexecutionCommittee, enums::phase};
 
 use super::{
     journal::{Duty, DutyStep},
     watch::Judgement,
 };
-
-/// `IReexecutionCommittee.Phase`.
-mod phase {
-    pub(super) const CREATED: u8 = 1;
-    pub(super) const DRAWN: u8 = 2;
-    pub(super) const RULED: u8 = 3;
-}
 
 /// The error's name when `e` is a contract revert the client decoded (`AlreadyDone`, `OutsidePeriod`, …).
 fn revert_name(e: &cairn_chain::Error) -> Option<&str> {

@@ -147,8 +147,9 @@ impl super::runner::Inner {
     pub(crate) async fn watch(&self, s: &Submitted) -> anyhow::Result<Verdict> {
         let job = s.job;
         let progress = self.market.getProgress(job).call().await.context("reading the job")?;
-        // 3 = Submitted, 4 = Disputed (by someone else: the pool takes more challengers).
-        if progress.state != 3 && progress.state != 4 {
+        // Disputed by someone else: the pool takes more challengers.
+        use cairn_bindings::enums::job_state::{DISPUTED, SUBMITTED};
+        if progress.state != SUBMITTED && progress.state != DISPUTED {
             return Ok(Verdict::Skipped(format!(
                 "the job is in state {}, neither submitted nor disputed",
                 progress.state

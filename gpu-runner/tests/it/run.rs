@@ -478,7 +478,7 @@ async fn a_watcher_at_rate_one_passes_an_honest_result_and_challenges_perturbed_
     let perturbed = cairn_runner::output::Output::from(&embeddings);
     let cheat = world.request(model, INPUT.as_bytes(), payment).await;
     submit_as_operator_0(&world, cheat, perturbed.bytes.clone()).await;
-    world.wait_state(cheat, 4, &mut watcher).await;
+    world.wait_state(cheat, state::DISPUTED, &mut watcher).await;
     let progress = world.progress(cheat).await;
     assert_eq!(progress.challenger, devnet_signer_key("operator-1").address());
     // The evidence's URI follows the challenge in its own transaction: wait for the runner to have sent it.
@@ -883,7 +883,7 @@ async fn verifiers_rule_on_disputes_and_the_watcher_collects_from_a_pool_the_che
     let started = Instant::now();
     let jurors = loop {
         let info = committee.disputeInfo(dispute).call().await.unwrap();
-        if info.phase == 2 {
+        if info.phase == cairn_bindings::enums::phase::DRAWN {
             break committee.jurorsOf(dispute).call().await.unwrap();
         }
         assert!(started.elapsed() < Duration::from_secs(120), "never drawn:\n{}", verifiers[0].log());
@@ -906,7 +906,11 @@ async fn verifiers_rule_on_disputes_and_the_watcher_collects_from_a_pool_the_che
     let pool = wait_ruled(&world, cheat, &mut all).await;
     assert_eq!(pool.ruling, 2, "not acceptable");
     let progress = world.progress(cheat).await;
-    assert_eq!((progress.state, progress.closeReason), (7, 4), "resolved, operator wrong");
+    assert_eq!(
+        (progress.state, progress.closeReason),
+        (state::RESOLVED, cairn_bindings::enums::close_reason::OPERATOR_WRONG),
+        "resolved, operator wrong"
+    );
     assert_eq!(progress.challenger, sybil.address(), "the cheat's address came first");
 
     // What each ticket gets: its bond and an equal share of the slashed bond after the fee refund and the burn.

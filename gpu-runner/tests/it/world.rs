@@ -358,8 +358,4 @@ pub(crate) async fn wait_log(runner: &RunnerProcess, text: &str) {
     }
 }
 
-pub(crate) mod state {
-    pub(crate) const REQUESTED: u8 = 1;
-    pub(crate) const SUBMITTED: u8 = 3;
-    pub(crate) const FINALIZED: u8 = 5;
-}
+pub(crate) use cairn_bindings::enums::job_state as state;

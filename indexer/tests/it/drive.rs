@@ -26,26 +26,8 @@ use cairn_protocol::{JobReceipt, ModelManifest, Region, RegionMask, Runtime, typ
 
 use crate::Net;
 
-/// `JobMarket`'s job states, as numbered on chain.
-pub(crate) mod job_state {
-    pub(crate) const REQUESTED: u8 = 1;
-    pub(crate) const CLAIMED: u8 = 2;
-    pub(crate) const SUBMITTED: u8 = 3;
-    pub(crate) const DISPUTED: u8 = 4;
-    pub(crate) const FINALIZED: u8 = 5;
-    pub(crate) const CANCELLED: u8 = 6;
-    pub(crate) const RESOLVED: u8 = 7;
-}
-
-/// `JobMarket`'s close reasons, as numbered on chain.
-pub(crate) mod close_reason {
-    pub(crate) const OPEN: u8 = 0;
-    pub(crate) const FINALIZED: u8 = 1;
-    pub(crate) const EXPIRED: u8 = 2;
-    pub(crate) const OPERATOR_UPHELD: u8 = 3;
-    pub(crate) const OPERATOR_WRONG: u8 = 4;
-    pub(crate) const ARBITRATOR_REFUSED: u8 = 5;
-}
+/// `JobMarket`'s job states and close reasons, as numbered on chain.
+pub(crate) use cairn_bindings::enums::{close_reason, job_state};
 
 /// The seeded actors that stake (operators, then verifiers), by label.
 pub(crate) const STAKED: &[&str] =

@@ -32,11 +32,9 @@ const NEVER_EMITTED: &[(&str, &str)] = &[
     ("ReexecutionCommittee", "ParameterUpdated"),
 ];
 
-const JOB_STATES: &[&str] =
-    &["None", "Requested", "Claimed", "Submitted", "Disputed", "Finalized", "Cancelled", "Resolved"];
-const CLOSE_REASONS: &[&str] =
-    &["Open", "Finalized", "Expired", "OperatorUpheld", "OperatorWrong", "ArbitratorRefused"];
-const PHASES: &[&str] = &["None", "Created", "Drawn", "Ruled", "Waiting"];
+use cairn_bindings::enums::{
+    close_reason::NAMES as CLOSE_REASONS, job_state::NAMES as JOB_STATES, phase::NAMES as PHASES,
+};
 
 fn a(x: Address) -> String {
     x.to_string().to_lowercase()

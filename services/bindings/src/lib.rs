@@ -29,6 +29,55 @@ include!(concat!(env!("OUT_DIR"), "/contracts.rs"));
 pub use JobMarket::{JobReceipt, JobRequest};
 pub use ModelRegistry::ModelManifest;
 
+/// The contracts' enums as numbered on chain. The ABI carries an enum as a bare `uint8`, so these are the one
+/// Rust definition of the numbers and names; a test reads the Solidity declarations and holds them equal.
+pub mod enums {
+    /// `IJobMarket.JobState`.
+    pub mod job_state {
+        pub const NONE: u8 = 0;
+        pub const REQUESTED: u8 = 1;
+        pub const CLAIMED: u8 = 2;
+        pub const SUBMITTED: u8 = 3;
+        pub const DISPUTED: u8 = 4;
+        pub const FINALIZED: u8 = 5;
+        pub const CANCELLED: u8 = 6;
+        pub const RESOLVED: u8 = 7;
+        /// The names, indexed by value.
+        pub const NAMES: &[&str] =
+            &["None", "Requested", "Claimed", "Submitted", "Disputed", "Finalized", "Cancelled", "Resolved"];
+    }
+
+    /// `IJobMarket.CloseReason`.
+    pub mod close_reason {
+        pub const OPEN: u8 = 0;
+        pub const FINALIZED: u8 = 1;
+        pub const EXPIRED: u8 = 2;
+        pub const OPERATOR_UPHELD: u8 = 3;
+        pub const OPERATOR_WRONG: u8 = 4;
+        pub const ARBITRATOR_REFUSED: u8 = 5;
+        /// The names, indexed by value.
+        pub const NAMES: &[&str] =
+            &["Open", "Finalized", "Expired", "OperatorUpheld", "OperatorWrong", "ArbitratorRefused"];
+    }
+
+    /// `IReexecutionCommittee.Phase`.
+    pub mod phase {
+        pub const NONE: u8 = 0;
+        pub const CREATED: u8 = 1;
+        pub const DRAWN: u8 = 2;
+        pub const RULED: u8 = 3;
+        pub const WAITING: u8 = 4;
+        /// The names, indexed by value.
+        pub const NAMES: &[&str] = &["None", "Created", "Drawn", "Ruled", "Waiting"];
+    }
+
+    /// The name of `value` in `names` (one of the `NAMES` tables), or `Unknown(value)` for a value this build
+    /// does not know.
+    pub fn name(names: &[&str], value: u8) -> String {
+        names.get(usize::from(value)).map_or_else(|| format!("Unknown({value})"), |s| (*s).to_string())
+    }
+}
+
 /// A committed artifact as text, for code checks and dynamic ABI decoding at run time.
 #[derive(Debug, Clone, Copy)]
 pub struct ArtifactText {
@@ -105,6 +154,29 @@ impl Artifact {
 
 #[cfg(test)]
 mod tests {
+
+    /// The members of `enum <name> { … }` in a Solidity file of the repository, in order.
+    fn solidity_enum(file: &str, name: &str) -> Vec<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/src/interfaces").join(file);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let start = text.find(&format!("enum {name} {{")).unwrap_or_else(|| panic!("enum {name} in {file}"));
+        let body = &text[start..];
+        let body = &body[body.find('{').unwrap() + 1..body.find('}').unwrap()];
+        body.split(',').map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn the_enum_tables_are_the_solidity_declarations() {
+        use super::enums::*;
+        assert_eq!(solidity_enum("IJobMarket.sol", "JobState"), job_state::NAMES);
+        assert_eq!(solidity_enum("IJobMarket.sol", "CloseReason"), close_reason::NAMES);
+        assert_eq!(solidity_enum("IReexecutionCommittee.sol", "Phase"), phase::NAMES);
+        let values = [job_state::REQUESTED, job_state::SUBMITTED, job_state::DISPUTED, job_state::RESOLVED];
+        let named: Vec<String> = values.iter().map(|v| name(job_state::NAMES, *v)).collect();
+        assert_eq!(named, ["Requested", "Submitted", "Disputed", "Resolved"]);
+        assert_eq!(name(close_reason::NAMES, close_reason::OPERATOR_WRONG), "OperatorWrong");
+        assert_eq!((name(phase::NAMES, phase::RULED), name(phase::NAMES, 9)), ("Ruled".into(), "Unknown(9)".into()));
+    }
     use super::*;
 
     #[test]
