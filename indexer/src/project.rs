@@ -855,7 +855,6 @@ fn verifier_flag(o: &mut Operator) {
     o.verifier = o.juror.stake != "0" || o.juror.pending != "0";
 }
 
-/// The JurorPool's events land on the operator (only registered operators hold juror stake).
 /// The dispute desk's events: challenge pools (joins, the ruling's payout, collected tickets), burns and
 /// ERC-1497 evidence, projected onto the job and its dispute.
 async fn dispute_desk(
@@ -917,6 +916,7 @@ async fn dispute_desk(
     Ok(())
 }
 
+/// The JurorPool's events land on the operator (only registered operators hold juror stake).
 async fn juror_pool(
     batch: &mut Batch,
     conn: &mut AnyConnection,

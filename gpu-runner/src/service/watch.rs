@@ -24,6 +24,7 @@
 
 use alloy::primitives::{Address, B256, U256, keccak256};
 use anyhow::Context as _;
+use cairn_bindings::enums::ticket;
 use cairn_ipfs::AddOptions;
 use cairn_primitives::Sha256Digest;
 
@@ -156,7 +157,7 @@ impl super::runner::Inner {
             )));
         }
         let me = self.key.address();
-        if self.desk.ticketOf(job, me).call().await.context("reading our ticket")? != 0 {
+        if self.desk.ticketOf(job, me).call().await.context("reading our ticket")? != ticket::NONE {
             // A challenge whose answer was lost may still have landed: collect its ticket once ruled.
             self.jobs.lock().expect("not poisoned").tickets.insert(job);
             return Ok(Verdict::Skipped("this key already holds a ticket in the job's challenge pool".into()));
@@ -248,9 +249,9 @@ impl super::runner::Inner {
             if !pool.ruled {
                 continue;
             }
-            // 1 = Held: not yet collected (by us or by anyone on our behalf).
-            let ticket = self.desk.ticketOf(job, me).call().await.context("reading our ticket")?;
-            if pool.payout > U256::ZERO && ticket == 1 {
+            // Held: not yet collected (by us or by anyone on our behalf).
+            let held = self.desk.ticketOf(job, me).call().await.context("reading our ticket")? == ticket::HELD;
+            if pool.payout > U256::ZERO && held {
                 let call = self.desk.collect(job, me);
                 self.chain.send("collect", call.into_transaction_request()).await.context("collecting the ticket")?;
                 self.metrics.job("ticket_collected");

@@ -12,11 +12,10 @@ use std::{
 use alloy::{
     primitives::{Address, B256, U256, utils::parse_ether},
     providers::Provider,
-    rpc::types::Filter,
     signers::local::PrivateKeySigner,
     sol_types::SolEvent,
 };
-use cairn_bindings::{DisputeDesk, JobMarket, OperatorRegistry, dispute_desk::IDisputeDesk::Pool};
+use cairn_bindings::{DisputeDesk, JobMarket, OperatorRegistry, dispute_desk::IDisputeDesk::Pool, enums::ticket};
 use cairn_deploy::seed::{devnet_key, devnet_signer_key};
 use cairn_ipfs::{AddOptions, KuboClient};
 use cairn_primitives::{Cid, Sha256Digest};
@@ -485,19 +484,9 @@ async fn a_watcher_at_rate_one_passes_an_honest_result_and_challenges_perturbed_
     wait_log(&watcher, "evidence=ipfs://").await;
 
     // The evidence: ERC-1497 JSON on IPFS naming the failing row and our own output, which is the real one.
-    let logs = world
-        .deployer
-        .provider()
-        .get_logs(
-            &Filter::new()
-                .address(world.address("DisputeDesk"))
-                .event_signature(DisputeDesk::Evidence::SIGNATURE_HASH)
-                .from_block(0),
-        )
-        .await
-        .unwrap();
-    assert_eq!(logs.len(), 1);
-    let uri = DisputeDesk::Evidence::decode_log(&logs[0].inner).unwrap().data.evidence;
+    let evidence = world.events::<DisputeDesk::Evidence>("DisputeDesk").await;
+    assert_eq!(evidence.len(), 1);
+    let uri = evidence[0].evidence.clone();
     let cid = uri.strip_prefix("ipfs://").unwrap();
     // Its digest is not on chain: read it with the ipfs CLI.
     let out = world._node.cli().unwrap().args(["cat", cid]).output().unwrap();
@@ -875,7 +864,7 @@ async fn verifiers_rule_on_disputes_and_the_watcher_collects_from_a_pool_the_che
         world.runner_with("operator-1", &watcher_dir, None, None, "[jobs]\nclaim = false\n\n[watch]\nsample = 1.0\n");
     let watcher_key = devnet_signer_key("operator-1").address();
     wait_log(&watcher, "challenged").await;
-    assert_eq!(desk.ticketOf(cheat, watcher_key).call().await.unwrap(), 1, "the watcher holds a ticket");
+    assert_eq!(desk.ticketOf(cheat, watcher_key).call().await.unwrap(), ticket::HELD, "the watcher holds a ticket");
     assert_eq!(desk.poolOf(cheat).call().await.unwrap().tickets, 2);
 
     // The verifiers, each crashing once right after journaling its vote; the drawn ones are restarted.
@@ -920,21 +909,14 @@ async fn verifiers_rule_on_disputes_and_the_watcher_collects_from_a_pool_the_che
     let share = (rest - rest * U256::from(params.burnBps) / U256::from(10_000)) / U256::from(2);
     assert_eq!(pool.payout, params.challengeBond + share);
     wait_log(&watcher, "withdrew the watcher's earnings").await;
-    assert_eq!(desk.ticketOf(cheat, watcher_key).call().await.unwrap(), 2, "collected");
-    assert_eq!(desk.ticketOf(cheat, sybil.address()).call().await.unwrap(), 1, "the sybil's ticket is its own affair");
+    assert_eq!(desk.ticketOf(cheat, watcher_key).call().await.unwrap(), ticket::COLLECTED, "collected");
+    assert_eq!(
+        desk.ticketOf(cheat, sybil.address()).call().await.unwrap(),
+        ticket::HELD,
+        "the sybil's ticket is its own affair"
+    );
     assert_eq!(desk.balanceOf(watcher_key, Address::ZERO).call().await.unwrap(), U256::ZERO, "withdrawn");
-    let paid = world
-        .deployer
-        .provider()
-        .get_logs(
-            &Filter::new()
-                .address(world.address("DisputeDesk"))
-                .event_signature(DisputeDesk::ChallengerPaid::SIGNATURE_HASH)
-                .from_block(0),
-        )
-        .await
-        .unwrap();
-    let paid: Vec<_> = paid.iter().map(|l| DisputeDesk::ChallengerPaid::decode_log(&l.inner).unwrap().data).collect();
+    let paid = world.events::<DisputeDesk::ChallengerPaid>("DisputeDesk").await;
     assert_eq!(paid.len(), 1);
     assert_eq!((paid[0].challenger, paid[0].amount), (watcher_key, pool.payout));
     for &i in &drawn {

@@ -206,12 +206,23 @@ impl World {
 
     /// Logs of `event` about `job`.
     pub(crate) async fn logs_of<E: SolEvent>(&self, job: U256) -> Vec<alloy::rpc::types::Log> {
-        let filter = Filter::new()
-            .address(self.address("JobMarket"))
-            .event_signature(E::SIGNATURE_HASH)
-            .topic1(B256::from(job))
-            .from_block(0);
-        self.deployer.provider().get_logs(&filter).await.unwrap()
+        self.logs(
+            &Filter::new()
+                .address(self.address("JobMarket"))
+                .event_signature(E::SIGNATURE_HASH)
+                .topic1(B256::from(job)),
+        )
+        .await
+    }
+
+    /// Every `event` the deployed `contract` emitted, decoded.
+    pub(crate) async fn events<E: SolEvent>(&self, contract: &str) -> Vec<E> {
+        let logs = self.logs(&Filter::new().address(self.address(contract)).event_signature(E::SIGNATURE_HASH)).await;
+        logs.iter().map(|l| E::decode_log(&l.inner).unwrap().data).collect()
+    }
+
+    async fn logs(&self, filter: &Filter) -> Vec<alloy::rpc::types::Log> {
+        self.deployer.provider().get_logs(&filter.clone().from_block(0)).await.unwrap()
     }
 
     /// A runner config for the seeded operator `label`, its state in `state`, reaching the chain and Kubo at

@@ -446,7 +446,8 @@ async fn every_event_of_the_market_lands_in_its_projection() {
         assert_eq!(d.payout.as_deref().map(wei), on_chain.ruled.then_some(on_chain.payout), "dispute {id} payout");
         for t in &d.tickets {
             let state = desk.ticketOf(wei(job), t.challenger.parse().unwrap()).call().await.unwrap();
-            assert_eq!(t.paid.is_some(), state == 2, "dispute {id} ticket of {}", t.challenger);
+            let collected = state == cairn_bindings::enums::ticket::COLLECTED;
+            assert_eq!(t.paid.is_some(), collected, "dispute {id} ticket of {}", t.challenger);
         }
         for (juror, vote) in &d.votes {
             let juror: Address = juror.parse().unwrap();

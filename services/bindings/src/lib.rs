@@ -71,6 +71,15 @@ pub mod enums {
         pub const NAMES: &[&str] = &["None", "Created", "Drawn", "Ruled", "Waiting"];
     }
 
+    /// `IDisputeDesk.Ticket`: a challenger's ticket in a job's challenge pool.
+    pub mod ticket {
+        pub const NONE: u8 = 0;
+        pub const HELD: u8 = 1;
+        pub const COLLECTED: u8 = 2;
+        /// The names, indexed by value.
+        pub const NAMES: &[&str] = &["None", "Held", "Collected"];
+    }
+
     /// The name of `value` in `names` (one of the `NAMES` tables), or `Unknown(value)` for a value this build
     /// does not know.
     pub fn name(names: &[&str], value: u8) -> String {
@@ -171,6 +180,7 @@ mod tests {
         assert_eq!(solidity_enum("IJobMarket.sol", "JobState"), job_state::NAMES);
         assert_eq!(solidity_enum("IJobMarket.sol", "CloseReason"), close_reason::NAMES);
         assert_eq!(solidity_enum("IReexecutionCommittee.sol", "Phase"), phase::NAMES);
+        assert_eq!(solidity_enum("IDisputeDesk.sol", "Ticket"), ticket::NAMES);
         let values = [job_state::REQUESTED, job_state::SUBMITTED, job_state::DISPUTED, job_state::RESOLVED];
         let named: Vec<String> = values.iter().map(|v| name(job_state::NAMES, *v)).collect();
         assert_eq!(named, ["Requested", "Submitted", "Disputed", "Resolved"]);
