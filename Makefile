@@ -1,5 +1,4 @@
-# Cairn: `make demo` starts the devnet on embedded defaults (deployed and seeded; the whole-market demo
-# lands with the buyers' commands), `make test` runs every test.
+# Cairn: `make demo` runs the whole market on embedded defaults, `make test` runs every test.
 # Every target installs what it needs first (`make setup`, idempotent, cached under $(CAIRN_CACHE)).
 
 SHELL := /bin/bash
@@ -12,7 +11,7 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 FOUNDRY_PROFILE ?= default
 export FOUNDRY_PROFILE
 
-.PHONY: help setup demo devnet devnet-down devnet-status test test-contracts test-halmos test-rust test-selftest lint artifacts vectors vectors-check gas-snapshot fmt mutate mutate-recheck bench clean
+.PHONY: help setup demo demo-scenarios devnet devnet-down devnet-status test test-contracts test-halmos test-rust test-selftest lint artifacts vectors vectors-check gas-snapshot fmt mutate mutate-recheck bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -20,7 +19,11 @@ help: ## list the targets
 setup: ## install the pinned toolchain into .tools/ (Foundry, solc adapter, OpenZeppelin, Kubo, MiniLM)
 	@scripts/setup.sh
 
-demo: devnet ## the devnet on embedded defaults, deployed and seeded (the whole-market demo lands with the buyers' commands)
+demo: setup ## the whole market on embedded defaults, told step by step (a fresh devnet, runners, verifiers, a watcher, a seller and a buyer); stops all it started
+	@scripts/demo.py $(if $(SCENARIO),--scenario $(SCENARIO))
+
+demo-scenarios: setup ## every adversarial scenario of `make demo SCENARIO=…`, each asserting its outcome (CI runs it)
+	@for s in cheat grief silent-juror timeouts tamper gasless; do scripts/demo.py --scenario $$s || exit 1; done
 
 devnet: setup ## start anvil (chain 31337, :8545) and Kubo (:5001) in the background; state in .devnet/
 	@scripts/devnet.sh up

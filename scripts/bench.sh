@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # make bench: runs every benchmark and writes BENCHMARKS.md from their sections (bench/results/*.md).
 # Each benchmark measures its reference in the same run, so the ratios compare like with like.
-#   CAIRN_BENCH_ONLY=gas,mutation make bench   # rerun some sections (publish, embed, gas, mutation, indexer, runner) and keep
+#   CAIRN_BENCH_ONLY=gas,mutation make bench   # rerun some sections (publish, embed, gas, mutation, indexer, runner, market) and keep
 #                                              # the others from the last run (gas is deterministic, so it can
 #                                              # be rerun while the machine is busy; timings cannot)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 results=$root/bench/results
-only=${CAIRN_BENCH_ONLY:-publish,embed,gas,mutation,indexer,runner}
+only=${CAIRN_BENCH_ONLY:-publish,embed,gas,mutation,indexer,runner,market}
 wants() { [[ ",$only," == *",$1,"* ]]; }
 mkdir -p "$results"
 wants publish && rm -f "$results/10-publish.md" "$results/11-publish-cli.md"
@@ -17,6 +17,7 @@ wants gas && rm -f "$results/25-gas.md" "$results/gas.jsonl"
 wants mutation && rm -f "$results/30-mutation.md"
 wants indexer && rm -f "$results/40-indexer.md"
 wants runner && rm -f "$results/45-runner.md"
+wants market && rm -f "$results/50-market.md"
 export CAIRN_CACHE=${CAIRN_CACHE:-$HOME/.cache/cairn}
 
 if wants publish; then
@@ -84,6 +85,11 @@ fi
 if wants runner; then
 echo "==> operators' service: request → ResultSubmitted latency by phase, throughput at full queue (anvil + Kubo)"
 CAIRN_BENCH_OUT=$results/45-runner.md cargo bench --locked -p cairn-runner --bench runner
+fi
+
+if wants market; then
+echo "==> the market under load (50 jobs, 3 buyers, 3 runners, one anvil; make demo's services)"
+scripts/demo.py --release --bench 50 --bench-out "$results/50-market.md"
 fi
 
 {

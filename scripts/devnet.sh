@@ -4,9 +4,9 @@
 # verifiers and DevToken (keys in .devnet/accounts.json; all derived from public labels: devnet only); and
 # cairn-indexer following it into .devnet/indexer.db, its API on CAIRN_INDEXER_PORT.
 #   scripts/devnet.sh up|down|status
-# State (URLs, pids) in .devnet/state.json; logs in .devnet/*.log; Kubo's repo in .devnet/ipfs.
+# State (URLs, pids) in .devnet/state.json; logs in .devnet/logs/; Kubo's repo in .devnet/ipfs.
 # Ports: CAIRN_ANVIL_PORT (8545), CAIRN_KUBO_API_PORT (5001), CAIRN_KUBO_GATEWAY_PORT (8080),
-# CAIRN_INDEXER_PORT (8088).
+# CAIRN_INDEXER_PORT (8088); the indexer polls every CAIRN_INDEXER_POLL_MS (250).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -82,31 +82,31 @@ up() {
       deploy_and_seed "$(state_field anvil_url)"
       start_indexer fresh
     fi
-    echo "indexer: $indexer_url (health: $indexer_url/health, log: .devnet/indexer.log)"
+    echo "indexer: $indexer_url (health: $indexer_url/health, log: .devnet/logs/indexer.log)"
     return 0
   fi
   down >/dev/null
   for port in "$anvil_port" "$api_port" "$gateway_port" "$indexer_port"; do
     port_busy "$port" && die "port $port is already in use by another process; stop it or set CAIRN_ANVIL_PORT / CAIRN_KUBO_API_PORT / CAIRN_KUBO_GATEWAY_PORT / CAIRN_INDEXER_PORT"
   done
-  mkdir -p "$dir"
+  mkdir -p "$dir/logs"
 
   echo "==> anvil on $anvil_url (chain id 31337)"
   # Cancun, the hard fork the contracts are compiled for (as in cairn-testkit's anvil).
-  nohup anvil --host 127.0.0.1 --port "$anvil_port" --chain-id 31337 --hardfork cancun >"$dir/anvil.log" 2>&1 &
+  nohup anvil --host 127.0.0.1 --port "$anvil_port" --chain-id 31337 --hardfork cancun >"$dir/logs/anvil.log" 2>&1 &
   local anvil_pid=$!
 
   echo "==> Kubo on $kubo_url (offline, repo $dir/ipfs)"
   export IPFS_PATH=$dir/ipfs
   if [[ ! -f $IPFS_PATH/config ]]; then
-    ipfs init --profile test --empty-repo >"$dir/kubo-init.log" 2>&1 || {
+    ipfs init --profile test --empty-repo >"$dir/logs/kubo-init.log" 2>&1 || {
       kill "$anvil_pid" 2>/dev/null
-      die "ipfs init failed: $(cat "$dir/kubo-init.log")"
+      die "ipfs init failed: $(cat "$dir/logs/kubo-init.log")"
     }
   fi
   ipfs config Addresses.API "/ip4/127.0.0.1/tcp/$api_port" >/dev/null
   ipfs config Addresses.Gateway "/ip4/127.0.0.1/tcp/$gateway_port" >/dev/null
-  nohup ipfs daemon --offline >"$dir/kubo.log" 2>&1 &
+  nohup ipfs daemon --offline >"$dir/logs/kubo.log" 2>&1 &
   local kubo_pid=$!
 
   cat >"$state" <<JSON
@@ -120,8 +120,8 @@ up() {
   "ipfs_path": "$IPFS_PATH"
 }
 JSON
-  wait_for anvil anvil_answers "$anvil_url" "$anvil_pid" "$dir/anvil.log" || { down; exit 1; }
-  wait_for Kubo kubo_answers "$kubo_url" "$kubo_pid" "$dir/kubo.log" || { down; exit 1; }
+  wait_for anvil anvil_answers "$anvil_url" "$anvil_pid" "$dir/logs/anvil.log" || { down; exit 1; }
+  wait_for Kubo kubo_answers "$kubo_url" "$kubo_pid" "$dir/logs/kubo.log" || { down; exit 1; }
   deploy_and_seed "$anvil_url"
   start_indexer fresh
   echo "devnet up: chain $anvil_url, Kubo RPC $kubo_url, indexer $indexer_url (state: ${state#"$root"/}; stop with \`make devnet-down\`)"
@@ -129,6 +129,7 @@ JSON
 
 # Starts cairn-indexer on the devnet; `fresh` drops its database first (a new chain or a new deployment).
 start_indexer() { # fresh|keep
+  mkdir -p "$dir/logs"
   local pid
   pid=$(state_field indexer_pid || true)
   if alive "$pid"; then kill "$pid"; for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.1; done; fi
@@ -138,8 +139,8 @@ start_indexer() { # fresh|keep
   local bin=${CARGO_TARGET_DIR:-$root/target}/debug/cairn-indexer
   CAIRN_LOG=${CAIRN_LOG:-info} nohup "$bin" run --rpc-url "$(state_field anvil_url)" \
     --deployments "$root/deployments/31337.json" --db "sqlite://$indexer_db" \
-    --listen "127.0.0.1:$indexer_port" --ipfs-url "$(state_field kubo_url)" --poll-interval-ms 250 \
-    >"$dir/indexer.log" 2>&1 &
+    --listen "127.0.0.1:$indexer_port" --ipfs-url "$(state_field kubo_url)" --poll-interval-ms "${CAIRN_INDEXER_POLL_MS:-250}" \
+    >"$dir/logs/indexer.log" 2>&1 &
   local indexer_pid=$!
   python3 - "$state" "$indexer_pid" "$indexer_url" <<'PY'
 import json, sys
@@ -149,7 +150,7 @@ state.update(indexer_pid=pid, indexer_url=url)
 json.dump(state, open(path + ".tmp", "w"), indent=2)
 import os; os.replace(path + ".tmp", path)
 PY
-  wait_for cairn-indexer indexer_answers "$indexer_url" "$indexer_pid" "$dir/indexer.log"
+  wait_for cairn-indexer indexer_answers "$indexer_url" "$indexer_pid" "$dir/logs/indexer.log"
 }
 
 deploy_tool() {
@@ -189,7 +190,7 @@ status() {
   if kubo_answers "$(state_field kubo_url)"; then echo "kubo:  up at $(state_field kubo_url)"; else echo "kubo:  DOWN"; ok=1; fi
   if indexer_answers "$(state_field indexer_url)"; then
     echo "indexer: up at $(state_field indexer_url) ($(curl -s -m 2 "$(state_field indexer_url)/health"))"
-  else echo "indexer: DOWN (log: .devnet/indexer.log)"; ok=1; fi
+  else echo "indexer: DOWN (log: .devnet/logs/indexer.log)"; ok=1; fi
   return $ok
 }
 

@@ -217,15 +217,27 @@ fn walk(v: &DynSolValue, components: &[Param], path: &str, hashed: bool, out: &m
                 walk(x, components, &format!("{path}[{i}]"), false, out);
             }
         }
-        DynSolValue::Tuple(items) => {
+        DynSolValue::Tuple(items) | DynSolValue::CustomStruct { tuple: items, .. } => {
             for (i, x) in items.iter().enumerate() {
-                let (name, sub) =
-                    components.get(i).map_or_else(|| (i.to_string(), &[][..]), |c| (c.name.clone(), &c.components[..]));
+                let (name, sub) = field(v, components, i);
                 walk(x, sub, &format!("{path}.{name}"), false, out);
             }
         }
         _ => {}
     }
+}
+
+/// The name and sub-components of field `i` of a tuple or struct value: from the ABI's components, else the
+/// struct's own property names, else the index.
+fn field<'a>(v: &DynSolValue, components: &'a [Param], i: usize) -> (String, &'a [Param]) {
+    if let Some(c) = components.get(i) {
+        return (c.name.clone(), &c.components[..]);
+    }
+    let name = match v {
+        DynSolValue::CustomStruct { prop_names, .. } => prop_names.get(i).cloned(),
+        _ => None,
+    };
+    (name.unwrap_or_else(|| i.to_string()), &[][..])
 }
 
 /// JSON for a decoded value: 0x-hex for addresses, fixed bytes and bytes; decimal strings for integers (a
@@ -246,11 +258,12 @@ fn to_json(v: &DynSolValue, components: &[Param], hashed: bool) -> Value {
         DynSolValue::Array(items) | DynSolValue::FixedArray(items) => {
             Value::Array(items.iter().map(|x| to_json(x, components, false)).collect())
         }
-        DynSolValue::Tuple(items) => {
+        // A struct-typed parameter decodes as `CustomStruct` (alloy's EIP-712 support names its fields) or as a
+        // bare `Tuple`: both become an object keyed by the field names.
+        DynSolValue::Tuple(items) | DynSolValue::CustomStruct { tuple: items, .. } => {
             let mut m = Map::new();
             for (i, x) in items.iter().enumerate() {
-                let (name, sub) =
-                    components.get(i).map_or_else(|| (i.to_string(), &[][..]), |c| (c.name.clone(), &c.components[..]));
+                let (name, sub) = field(v, components, i);
                 m.insert(name, to_json(x, sub, false));
             }
             Value::Object(m)
@@ -315,6 +328,27 @@ mod tests {
         let mut hashed = Vec::new();
         walk(&value, &components, "terms", true, &mut hashed);
         assert!(hashed.is_empty(), "an indexed struct is only its topic");
+    }
+
+    #[test]
+    fn struct_fields_are_objects_and_their_addresses_are_accounts() {
+        let (d, market) = decoder();
+        let seller = address!("0x00000000000000000000000000000000000000ee");
+        let terms = cairn_bindings::job_market::IJobMarket::JobTerms { seller, ..Default::default() };
+        let ev = JobMarket::JobRequested {
+            jobId: U256::from(1),
+            buyer: address!("0x00000000000000000000000000000000000000bb"),
+            modelId: U256::from(2),
+            terms,
+            inputCid: "bafy".into(),
+        };
+        let decoded = d.decode(market, &ev.encode_log_data()).unwrap();
+        assert_eq!(decoded.fields["terms"]["seller"], lower_hex(&seller), "{}", decoded.fields);
+        assert!(
+            decoded.accounts.iter().any(|(role, a)| *a == seller && role.contains("terms.seller")),
+            "{:?}",
+            decoded.accounts
+        );
     }
 
     #[test]

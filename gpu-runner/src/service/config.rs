@@ -50,6 +50,34 @@ pub struct RunnerConfig {
     /// Register and stake on the first start (absent: the operator must be registered already).
     #[serde(default)]
     pub register: Option<RegisterSection>,
+    /// Deliberate misbehaviour for the devnet's adversarial scenarios; refused on every chain but anvil's.
+    #[serde(default)]
+    pub adversary: AdversarySection,
+}
+
+/// The chain id of anvil's devnet, the only chain `[adversary]` may be set on.
+pub const DEVNET_CHAIN_ID: u64 = 31337;
+
+/// `[adversary]`: a runner that cheats, for `make demo SCENARIO=…` and the scenario tests (issue #16's
+/// adversarial scenarios). The runner refuses to start with any of it set on a chain other than anvil's
+/// (chain id 31337): it exists to show that the market catches and punishes each behaviour.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdversarySection {
+    /// Added to every value of every output before it is hashed, signed and submitted (0: honest). An offset of
+    /// 0.05 drops the cosine to the true rows well below the acceptance rule's 0.999.
+    pub perturb: f32,
+    /// Claim jobs and never answer them (the claim times out; `reopen` takes part of the bond).
+    pub abandon_claims: bool,
+    /// As a drawn juror, commit the vote and never reveal it (the committee's non-reveal penalty applies).
+    pub silent_juror: bool,
+}
+
+impl AdversarySection {
+    /// Whether any misbehaviour is set.
+    pub fn any(&self) -> bool {
+        self.perturb != 0.0 || self.abandon_claims || self.silent_juror
+    }
 }
 
 /// `[register]`: what the first start does when the operator is not registered yet. It needs the stake
@@ -109,8 +137,9 @@ pub struct VerifySection {
     /// Default true.
     pub enabled: bool,
     /// Keeper actions, each paid or needed for liveness: draw the jurors of the committee's queue head once its
-    /// seed block is mined (the committee pays `keeperReward` to the drawer), and reseed it once its seed is no
-    /// longer served. Default true.
+    /// seed block is mined (the committee pays `keeperReward` to the drawer), reseed it once its seed is no
+    /// longer served, and resolve any drawn dispute 30 s after its reveal deadline (a jury that never reveals
+    /// would otherwise hold the job forever). Default true.
     pub keeper: bool,
 }
 
@@ -323,7 +352,10 @@ impl RunnerConfig {
             std::fs::read_to_string(path).with_context(|| format!("cannot read the config {}", path.display()))?;
         let mut config: RunnerConfig =
             toml::from_str(&text).with_context(|| format!("{} is not a valid runner config", path.display()))?;
-        let base = path.parent().unwrap_or(Path::new("."));
+        // Absolute: the model cache links files into views by path, and a relative link target would point
+        // nowhere from inside the view's folder.
+        let absolute = std::path::absolute(path).with_context(|| format!("resolving {}", path.display()))?;
+        let base = absolute.parent().unwrap_or(Path::new("/"));
         config.chain.deployments = base.join(&config.chain.deployments);
         config.storage.state_dir = base.join(&config.storage.state_dir);
         config.storage.cache_dir = config.storage.cache_dir.map(|d| base.join(d));
@@ -427,5 +459,15 @@ mod tests {
         assert!(err("[jobs]\nmin_fee_wei = \"1.5\"\n").contains("min_fee_wei"));
         assert!(err("[engine]\ndevice = \"tpu\"\n").contains("device"));
         assert!(err("[jobs]\nmax_inflight = 3\n").contains("unknown field"));
+        assert!(err("[adversary]\nlie = true\n").contains("unknown field"));
+    }
+
+    #[test]
+    fn the_adversary_is_off_unless_set() {
+        let op = "[operator]\naddress = \"0x00000000000000000000000000000000000000aa\"\n";
+        assert!(!parse(op).unwrap().config.adversary.any());
+        let cheat = parse(&format!("{op}[adversary]\nperturb = 0.05\n")).unwrap();
+        assert!(cheat.config.adversary.any() && cheat.config.adversary.perturb == 0.05);
+        assert!(parse(&format!("{op}[adversary]\nsilent_juror = true\n")).unwrap().config.adversary.any());
     }
 }

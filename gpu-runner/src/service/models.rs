@@ -271,7 +271,8 @@ fn classify(e: cairn_ipfs::Error, what: &str) -> HostError {
 
 #[cfg(unix)]
 fn link(target: &Path, at: &Path) -> std::io::Result<()> {
-    std::os::unix::fs::symlink(target, at)
+    // A relative target would be read relative to the link's own folder.
+    std::os::unix::fs::symlink(std::path::absolute(target)?, at)
 }
 
 #[cfg(not(unix))]

@@ -80,7 +80,7 @@ pub const CRASH_POINTS: &[&str] =
     &["claiming", "claim-sent", "claimed", "computed", "pinned", "submitting", "submit-sent", "submitted"];
 
 /// Blocks per `eth_getLogs` request (many RPC providers refuse wider ranges).
-pub const LOG_RANGE: u64 = 5_000;
+pub const LOG_RANGE: u64 = cairn_chain::client::LOG_RANGE;
 
 /// The points of verifier mode (`service::verify`): `voted` is after the vote and salt are journaled and
 /// before the commitment is sent.
@@ -162,6 +162,10 @@ pub(crate) struct Jobs {
     watch: BTreeMap<U256, Submitted>,
     /// The job being watched now (one re-execution at a time, beside the operator's own jobs).
     watching: Option<U256>,
+    /// Drawn disputes the keeper resolves once their reveal period is over, whoever sits on them (the jurors
+    /// may all be silent), with their reveal deadlines, from the `JurorsDrawn` logs scanned (a restart's first
+    /// scan looks back `[chain] lookback_blocks`).
+    pub(crate) drawn: BTreeMap<U256, u64>,
     /// Jobs whose challenge pool holds the watcher's ticket, to collect once ruled (in memory: a restart
     /// forgets them; `DisputeDesk.collect` can be called by anyone at any time later).
     pub(crate) tickets: BTreeSet<U256>,
@@ -230,6 +234,17 @@ impl Runner {
         let committee = ReexecutionCommittee::new(deployments.address("ReexecutionCommittee")?, provider.clone());
         let models = ModelRegistry::new(deployments.address("ModelRegistry")?, provider.clone());
         let registry = OperatorRegistry::new(deployments.address("OperatorRegistry")?, provider);
+        if c.adversary.any() {
+            if chain.chain_id() != super::config::DEVNET_CHAIN_ID {
+                bail!(
+                    "[adversary] is set, but chain {} is not anvil's devnet ({}): remove the section; it exists only \
+                     for the devnet's adversarial scenarios",
+                    chain.chain_id(),
+                    super::config::DEVNET_CHAIN_ID
+                );
+            }
+            tracing::warn!(adversary = ?c.adversary, "[adversary] is set: this runner misbehaves on purpose (devnet only)");
+        }
         let operator = c.operator.address;
         let mut info = registry.operatorInfo(operator).call().await.context("reading the operator's registration")?;
         if !info.registered
@@ -638,7 +653,7 @@ impl Inner {
                     }
                 }
             }
-            if self.cfg.config.verify.enabled {
+            if self.cfg.config.verify.enabled || self.cfg.config.verify.keeper {
                 self.scan_draws(from, to).await?;
             }
             self.journal.set_cursor(to + 1).await?;
@@ -858,26 +873,7 @@ impl Inner {
     ///
     /// Errors: the RPC fails.
     pub(crate) async fn last_job_log(&self, event: B256, job: U256) -> anyhow::Result<Option<alloy::rpc::types::Log>> {
-        let head = self.chain.provider().get_block_number().await.context("reading the chain head")?;
-        let mut to = head;
-        loop {
-            let from = to.saturating_sub(LOG_RANGE - 1).max(self.deployment_block);
-            let filter = Filter::new()
-                .address(*self.market.address())
-                .event_signature(event)
-                .topic1(B256::from(job))
-                .from_block(from)
-                .to_block(to);
-            let logs =
-                self.chain.provider().get_logs(&filter).await.with_context(|| format!("reading logs {from}..={to}"))?;
-            if let Some(log) = logs.into_iter().last() {
-                return Ok(Some(log));
-            }
-            if from <= self.deployment_block {
-                return Ok(None);
-            }
-            to = from - 1;
-        }
+        Ok(self.chain.last_log(*self.market.address(), event, B256::from(job), self.deployment_block).await?)
     }
 
     /// The job input: its sha256 checked while it streams, at most `[jobs] max_input_bytes`.
@@ -1022,6 +1018,13 @@ impl Inner {
     /// `claimed`: run the job and write its output.
     async fn compute(&self, entry: &Entry) -> anyhow::Result<Flow> {
         let job = entry.job;
+        if self.cfg.config.adversary.abandon_claims {
+            // The claim stays on chain until someone reopens it; this runner forgets the job and never takes it
+            // again.
+            tracing::warn!(job = %job, "[adversary] abandon_claims: the claim is left to time out");
+            self.jobs.lock().expect("not poisoned").declined.insert(job, "[adversary] abandoned".into());
+            return self.close(entry, Step::Lost).await;
+        }
         let terms = self.market.getTerms(job).call().await.context("reading the job's terms")?;
         let model = self.model_ref(&terms).await?;
         let loaded = match self.host.get(&model).await {
@@ -1044,6 +1047,14 @@ impl Inner {
         .await
         .context("the inference task panicked")?;
         let output = match result {
+            Ok(output) if self.cfg.config.adversary.perturb != 0.0 => {
+                let mut e = cairn_protocol::output::Embeddings::from_safetensors(&output.bytes)
+                    .context("reading back the output")?;
+                let offset = self.cfg.config.adversary.perturb;
+                e.data.iter_mut().for_each(|x| *x += offset);
+                tracing::warn!(job = %job, offset, "[adversary] perturb: submitting altered embeddings");
+                cairn_protocol::output::Output::from(&e)
+            }
             Ok(output) => output,
             Err(e @ (crate::Error::Input(_) | crate::Error::UnacceptableOutput { .. })) => {
                 return self.release(entry, &e.to_string()).await;

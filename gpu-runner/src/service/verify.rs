@@ -40,6 +40,9 @@ fn revert_name(e: &cairn_chain::Error) -> Option<&str> {
     }
 }
 
+/// Seconds a keeper waits after a dispute's reveal deadline before resolving it itself (the jurors go first).
+pub const KEEPER_GRACE_SECS: u64 = 30;
+
 impl super::runner::Inner {
     /// Keeper actions on the committee's queue head: draws it once its seed block is mined (the committee pays
     /// the drawer `keeperReward`), reseeds it once its seed is no longer served. Another keeper's draw landing
@@ -47,6 +50,7 @@ impl super::runner::Inner {
     ///
     /// Errors: the RPC fails, or the committee refuses for another reason (the decoded error).
     pub(crate) async fn keep(&self) -> anyhow::Result<()> {
+        self.resolve_lapsed().await?;
         let head = self.committee.queueHeadDispute().call().await.context("reading the committee's queue")?;
         if head.is_zero() {
             return Ok(());
@@ -77,6 +81,45 @@ impl super::runner::Inner {
         Ok(())
     }
 
+    /// Resolves every drawn dispute whose reveal period is over, whoever its jurors are: `resolve` is open to
+    /// anyone then, and without it a jury that never reveals (absent or silent on purpose) would hold the job,
+    /// the bonds and the locked seats forever. The non-reveal penalties fall on the silent jurors.
+    ///
+    /// Errors: the RPC fails, or the committee refuses for another reason than the dispute having moved on.
+    async fn resolve_lapsed(&self) -> anyhow::Result<()> {
+        let drawn: Vec<(U256, u64)> =
+            self.jobs.lock().expect("not poisoned").drawn.iter().map(|(d, r)| (*d, *r)).collect();
+        if drawn.is_empty() {
+            return Ok(());
+        }
+        let now = self.chain_time().await?;
+        // The jurors resolve their own disputes as soon as the period allows; a keeper waits a grace period more,
+        // so keepers do not all race the jurors (and each other) with transactions that revert.
+        for (dispute, reveal_deadline) in drawn {
+            if now < reveal_deadline.saturating_add(KEEPER_GRACE_SECS) {
+                continue;
+            }
+            let info = match self.committee.disputeInfo(dispute).call().await {
+                Ok(info) => info,
+                Err(e) => {
+                    tracing::warn!(dispute = %dispute, error = %e, "keeper: cannot read the dispute; trying again later");
+                    continue;
+                }
+            };
+            if info.phase == phase::DRAWN {
+                match self.chain.send("resolve", self.committee.resolve(dispute).into_transaction_request()).await {
+                    Ok(_) => tracing::info!(dispute = %dispute, "keeper: resolved the dispute after its reveal period"),
+                    Err(e) if matches!(revert_name(&e), Some("WrongPhase")) => {}
+                    // One dispute that cannot be resolved must not hold up the draws: logged, dropped (a restart's
+                    // scan finds it again).
+                    Err(e) => tracing::warn!(dispute = %dispute, error = format!("{e:#}"), "keeper: resolve refused"),
+                }
+            }
+            self.jobs.lock().expect("not poisoned").drawn.remove(&dispute);
+        }
+        Ok(())
+    }
+
     /// Journals the disputes of `JurorsDrawn` logs in `from..=to` that seat the operator.
     ///
     /// Errors: the RPC or the journal fails (the scan's cursor then stays where it was).
@@ -91,8 +134,11 @@ impl super::runner::Inner {
         for log in logs {
             let Ok(event) = ReexecutionCommittee::JurorsDrawn::decode_log(&log.inner) else { continue };
             let e = event.data;
+            if self.cfg.config.verify.keeper {
+                self.jobs.lock().expect("not poisoned").drawn.insert(e.disputeId, e.revealDeadline);
+            }
             let seats = e.jurors.iter().filter(|j| **j == self.operator).count();
-            if seats > 0 {
+            if seats > 0 && self.cfg.config.verify.enabled {
                 tracing::info!(dispute = %e.disputeId, seats, commit_deadline = e.commitDeadline, "drawn as a juror");
                 self.journal.add_duty(e.disputeId).await?;
             }
@@ -169,6 +215,10 @@ impl super::runner::Inner {
                     }
                     self.journal.set_duty(dispute, DutyStep::Committed, "").await?;
                     DutyStep::Committed
+                }
+                (DutyStep::Committed, Some(_), Some(_)) if self.cfg.config.adversary.silent_juror => {
+                    tracing::debug!(dispute = %dispute, "[adversary] silent_juror: the vote is never revealed");
+                    return Ok(());
                 }
                 (DutyStep::Committed, Some(vote), Some(salt)) => {
                     let call = self.committee.reveal(dispute, juror, U256::from(vote), salt);

@@ -57,6 +57,9 @@ pub async fn trail(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let p = Params::new(q, &[], true)?;
+    if p.get("order").is_some_and(|o| o != "asc") {
+        return Err(ApiError::bad("order", "a trail is in chain order only", &["asc"]));
+    }
     let (limit, cursor, format) = (p.limit()?, p.cursor()?, p.format()?);
     let addr = address("addr", &addr)?;
     let view = api.view().await?;

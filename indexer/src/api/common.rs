@@ -86,7 +86,7 @@ pub struct Row<T> {
     pub meta: RowMeta,
 }
 
-/// A page of a list: `items` in creation order, `nextCursor` to pass as `cursor` for the next page (absent on
+/// A page of a list: `items` in creation order (newest first with `order=desc`), `nextCursor` to pass as `cursor` for the next page (absent on
 /// the last), and the chain view.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -110,6 +110,18 @@ pub struct ListParams {
     pub limit: Option<usize>,
     /// `json` (default) or `csv` (one row per item, nested fields flattened with dots).
     pub format: Option<String>,
+    /// `asc` (default: oldest first, in chain order) or `desc` (newest first); a cursor continues in the same
+    /// order. Not taken by `/accounts/{addr}/trail`, which is in chain order.
+    pub order: Option<String>,
+}
+
+/// Where a page starts and which way the list runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Seek {
+    /// Continue after this position (a previous page's `nextCursor`).
+    pub after: Option<Cursor>,
+    /// Newest first (`order=desc`).
+    pub newest_first: bool,
 }
 
 /// Answer format of lists.
@@ -135,7 +147,7 @@ impl Params {
     pub fn new(map: HashMap<String, String>, known: &[&str], list: bool) -> ApiResult<Self> {
         let mut allowed: Vec<&str> = known.to_vec();
         if list {
-            allowed.extend(["cursor", "limit", "format"]);
+            allowed.extend(["cursor", "limit", "format", "order"]);
         }
         if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
             return Err(ApiError::bad(unknown, "unknown parameter", &allowed));
@@ -161,6 +173,16 @@ impl Params {
                 )),
             },
         }
+    }
+
+    /// `cursor` and `order` together: where the page starts and which way it runs.
+    pub fn seek(&self) -> ApiResult<Seek> {
+        let newest_first = match self.get("order") {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(v) => return Err(ApiError::bad("order", format!("`{v}` is not an order"), &["asc", "desc"])),
+        };
+        Ok(Seek { after: self.cursor()?, newest_first })
     }
 
     /// `cursor`: as given in `nextCursor`.
@@ -244,7 +266,8 @@ impl Api {
         }
     }
 
-    /// One page of current rows of `table` (in creation order, after `cursor`), with `filters`:
+    /// One page of current rows of `table` (in creation order, or newest first, after `seek`'s cursor), with
+    /// `filters`:
     /// `(column_sql, value)` pairs where `column_sql` is a fixed SQL fragment ending in a comparison operator
     /// (e.g. `"buyer ="`), never user text. Returns the decoded entities with the block of their row, and the
     /// next cursor.
@@ -252,7 +275,7 @@ impl Api {
         &self,
         table: &'static str,
         filters: &[(&'static str, Val)],
-        cursor: Option<Cursor>,
+        seek: Seek,
         limit: usize,
     ) -> ApiResult<(Vec<(E, i64)>, Option<String>)> {
         let mut sql = format!(
@@ -263,14 +286,17 @@ impl Api {
             vals.push(v.clone());
             sql.push_str(&format!(" AND {fragment} ${}", vals.len()));
         }
-        if let Some((b, l)) = cursor {
+        let (cmp, dir) = if seek.newest_first { ("<", "DESC") } else { (">", "ASC") };
+        if let Some((b, l)) = seek.after {
             vals.push(b.into());
             vals.push(l.into());
             let (pb, pl) = (vals.len() - 1, vals.len());
-            sql.push_str(&format!(" AND (created_block > ${pb} OR (created_block = ${pb} AND created_log > ${pl}))"));
+            sql.push_str(&format!(
+                " AND (created_block {cmp} ${pb} OR (created_block = ${pb} AND created_log {cmp} ${pl}))"
+            ));
         }
         vals.push(Val::from((limit + 1) as i64));
-        sql.push_str(&format!(" ORDER BY created_block, created_log LIMIT ${}", vals.len()));
+        sql.push_str(&format!(" ORDER BY created_block {dir}, created_log {dir} LIMIT ${}", vals.len()));
         let rows = self.q(bind_all(sqlx::query(&sql), &vals).fetch_all(self.app.store.pool())).await?;
         let mut out = Vec::with_capacity(rows.len().min(limit));
         let mut next = None;

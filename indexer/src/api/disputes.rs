@@ -36,7 +36,7 @@ pub struct DisputeFilters {
               (status = 400, body = ErrorBody, description = "A malformed parameter, named")))]
 pub async fn list(State(api): State<Api>, Query(q): Query<HashMap<String, String>>) -> ApiResult<Response> {
     let p = Params::new(q, &["job", "phase"], true)?;
-    let (limit, cursor, format) = (p.limit()?, p.cursor()?, p.format()?);
+    let (limit, cursor, format) = (p.limit()?, p.seek()?, p.format()?);
     let mut filters = Vec::new();
     if let Some(job) = p.uint("job")? {
         filters.push(("job_id =", Val::from(job)));

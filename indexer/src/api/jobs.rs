@@ -47,7 +47,7 @@ pub struct JobFilters {
               (status = 400, body = ErrorBody, description = "A malformed parameter, named")))]
 pub async fn list(State(api): State<Api>, Query(q): Query<HashMap<String, String>>) -> ApiResult<Response> {
     let p = Params::new(q, &["model", "buyer", "operator", "state", "since", "until"], true)?;
-    let (limit, cursor, format) = (p.limit()?, p.cursor()?, p.format()?);
+    let (limit, cursor, format) = (p.limit()?, p.seek()?, p.format()?);
     let mut filters = Vec::new();
     if let Some(model) = p.uint("model")? {
         filters.push(("model_id =", Val::from(model)));

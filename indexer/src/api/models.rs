@@ -38,7 +38,7 @@ pub struct ModelFilters {
               (status = 400, body = ErrorBody, description = "A malformed parameter, named")))]
 pub async fn list(State(api): State<Api>, Query(q): Query<HashMap<String, String>>) -> ApiResult<Response> {
     let p = Params::new(q, &["seller", "deprecated"], true)?;
-    let (limit, cursor, format) = (p.limit()?, p.cursor()?, p.format()?);
+    let (limit, cursor, format) = (p.limit()?, p.seek()?, p.format()?);
     let mut filters = Vec::new();
     if let Some(seller) = p.address("seller")? {
         filters.push(("seller =", Val::from(seller)));

@@ -58,7 +58,7 @@ pub struct OperatorFilters {
               (status = 400, body = ErrorBody, description = "A malformed parameter, named")))]
 pub async fn list(State(api): State<Api>, Query(q): Query<HashMap<String, String>>) -> ApiResult<Response> {
     let p = Params::new(q, &["region", "verifier"], true)?;
-    let (limit, cursor, format) = (p.limit()?, p.cursor()?, p.format()?);
+    let (limit, cursor, format) = (p.limit()?, p.seek()?, p.format()?);
     let mut filters = Vec::new();
     if let Some(region) = p.u64("region", "a region code from 0 to 255")? {
         if region > 255 {

@@ -129,7 +129,7 @@ pub struct ParamFilters {
               (status = 400, body = ErrorBody, description = "A malformed parameter, named")))]
 pub async fn params(State(api): State<Api>, Query(q): Query<HashMap<String, String>>) -> ApiResult<Response> {
     let p = Params::new(q, &["contract"], true)?;
-    let (limit, cursor, format) = (p.limit()?, p.cursor()?, p.format()?);
+    let (limit, cursor, format) = (p.limit()?, p.seek()?, p.format()?);
     let mut filters = Vec::new();
     if let Some(c) = p.one_of("contract", crate::decode::INDEXED_CONTRACTS)? {
         filters.push(("contract =", Val::from(c)));

@@ -256,6 +256,15 @@ async fn serves_the_seeded_devnet(db: &str) {
         assert_eq!(addresses, expected, "limit {limit}");
     }
 
+    // Newest first: the same operators, reversed, at any page size.
+    for limit in [1, 4] {
+        let walked = walk(&app, "/operators?order=desc", limit, "address").await;
+        let addresses: Vec<&Value> = walked.iter().map(|i| &i["address"]).collect();
+        let expected: Vec<&Value> = items.iter().rev().map(|i| &i["address"]).collect();
+        assert_eq!(addresses, expected, "order=desc, limit {limit}");
+    }
+    bad(&app, "/operators?order=sideways", "order", "desc").await;
+
     // CSV: a header, then one row per operator, nested fields flattened.
     let a = get(&app, "/operators?format=csv&limit=500").await;
     assert_eq!(a.status, StatusCode::OK);

@@ -40,6 +40,10 @@ use tower::{Layer, Service};
 
 use crate::{DecodedRevert, Deployments, Error, Result, deployments::Deployed};
 
+/// Blocks per `eth_getLogs` request in searches over a chain's history (public RPC providers cap a request
+/// at a few thousand to ten thousand blocks; 5,000 passes the common caps).
+pub const LOG_RANGE: u64 = 5_000;
+
 /// Tunables of a [`Chain`].
 #[derive(Debug, Clone)]
 pub struct ChainOptions {
@@ -297,6 +301,39 @@ impl Chain {
             return Err(Error::NoCode { contract: contract.into(), address, chain_id: self.chain_id });
         }
         Ok(code)
+    }
+
+    /// The last log of `event` emitted by `address` with `topic1` (a job or dispute id), searching backwards from
+    /// the head in ranges of [`LOG_RANGE`] blocks down to `from_block` (RPC providers refuse `eth_getLogs` over a
+    /// whole chain; the newest match is usually recent). `None` when there is none.
+    ///
+    /// Errors: [`Error::Transport`] when the node fails.
+    pub async fn last_log(
+        &self,
+        address: Address,
+        event: alloy::primitives::B256,
+        topic1: alloy::primitives::B256,
+        from_block: u64,
+    ) -> Result<Option<alloy::rpc::types::Log>> {
+        let head = self.provider.get_block_number().await.map_err(|e| self.transport("eth_blockNumber", e))?;
+        let mut to = head;
+        loop {
+            let from = to.saturating_sub(LOG_RANGE - 1).max(from_block);
+            let filter = alloy::rpc::types::Filter::new()
+                .address(address)
+                .event_signature(event)
+                .topic1(topic1)
+                .from_block(from)
+                .to_block(to);
+            let logs = self.provider.get_logs(&filter).await.map_err(|e| self.transport("eth_getLogs", e))?;
+            if let Some(log) = logs.into_iter().last() {
+                return Ok(Some(log));
+            }
+            if from <= from_block {
+                return Ok(None);
+            }
+            to = from - 1;
+        }
     }
 
     /// The balance of `address`, in wei.

@@ -29,6 +29,8 @@ use crate::{UsageError, output::Output};
 pub const DEFAULT_RPC_URL: &str = cairn_chain::args::DEFAULT_RPC_URL;
 /// Kubo's RPC API when nothing else names one (its default port).
 pub const DEFAULT_IPFS_API: &str = "http://127.0.0.1:5001";
+/// cairn-indexer's API when nothing else names one (`make devnet`'s port).
+pub const DEFAULT_INDEXER_URL: &str = "http://127.0.0.1:8088";
 /// The environment variable holding a development key.
 pub const PRIVATE_KEY_ENV: &str = "CAIRN_PRIVATE_KEY";
 
@@ -54,6 +56,10 @@ pub struct GlobalArgs {
     /// Kubo RPC API [default: the devnet's, else http://127.0.0.1:5001].
     #[arg(long, env = "CAIRN_IPFS_API", global = true, value_name = "URL")]
     pub ipfs_api: Option<String>,
+    /// cairn-indexer's API, read by `job list|status` and `audit` [default: the devnet's, else
+    /// http://127.0.0.1:8088].
+    #[arg(long, env = "CAIRN_INDEXER_URL", global = true, value_name = "URL")]
+    pub indexer_url: Option<String>,
     /// Web3 Secret Storage keystore of the sending account (`cairn wallet new` or `cast wallet new` write one).
     #[arg(long, env = "CAIRN_KEYSTORE", global = true, value_name = "FILE")]
     pub keystore: Option<PathBuf>,
@@ -75,6 +81,7 @@ pub struct GlobalArgs {
 /// rpc_url = "https://sepolia.base.org"
 /// deployments = "deployments/84532.json"
 /// ipfs_api = "http://127.0.0.1:5001"
+/// indexer_url = "http://127.0.0.1:8088"
 /// keystore = "keys/seller.json"
 /// password_file = "keys/seller.pass"
 /// receipt_timeout = 300
@@ -88,6 +95,8 @@ pub struct FileConfig {
     pub deployments: Option<PathBuf>,
     /// Kubo RPC API.
     pub ipfs_api: Option<String>,
+    /// cairn-indexer's API.
+    pub indexer_url: Option<String>,
     /// Keystore file.
     pub keystore: Option<PathBuf>,
     /// Password file.
@@ -106,7 +115,7 @@ impl FileConfig {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
         let mut config: Self = toml::from_str(&text).map_err(|e| {
             UsageError(format!(
-                "config file {}: {}; keys are rpc_url, deployments, ipfs_api, keystore, password_file, account, \
+                "config file {}: {}; keys are rpc_url, deployments, ipfs_api, indexer_url, keystore, password_file, account, \
                  receipt_timeout",
                 path.display(),
                 e.message()
@@ -131,12 +140,16 @@ pub struct Devnet {
     pub rpc_url: String,
     /// Kubo's RPC API.
     pub ipfs_api: String,
+    /// cairn-indexer's API, when the devnet runs one.
+    pub indexer_url: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct DevnetState {
     anvil_url: String,
     kubo_url: String,
+    #[serde(default)]
+    indexer_url: Option<String>,
 }
 
 /// One seeded devnet account, as `cairn-deploy seed` writes `.devnet/accounts.json`.
@@ -160,7 +173,12 @@ impl Devnet {
         dir.ancestors().find_map(|d| {
             let text = std::fs::read_to_string(d.join(".devnet/state.json")).ok()?;
             let state: DevnetState = serde_json::from_str(&text).ok()?;
-            Some(Self { root: d.to_path_buf(), rpc_url: state.anvil_url, ipfs_api: state.kubo_url })
+            Some(Self {
+                root: d.to_path_buf(),
+                rpc_url: state.anvil_url,
+                ipfs_api: state.kubo_url,
+                indexer_url: state.indexer_url,
+            })
         })
     }
 
@@ -246,6 +264,8 @@ pub struct Settings {
     pub deployments: Setting<PathBuf>,
     /// Kubo RPC API.
     pub ipfs_api: Setting<String>,
+    /// cairn-indexer's API.
+    pub indexer_url: Setting<String>,
     /// Receipt timeout, seconds.
     pub receipt_timeout: Setting<u64>,
     /// Who signs, and where that came from.
@@ -327,6 +347,14 @@ impl Settings {
             devnet.as_ref().map(|d| d.ipfs_api.clone()),
             DEFAULT_IPFS_API.to_owned(),
         );
+        let indexer_url = pick(
+            args.indexer_url.clone(),
+            "CAIRN_INDEXER_URL",
+            String::clone,
+            file.indexer_url.clone(),
+            devnet.as_ref().and_then(|d| d.indexer_url.clone()),
+            DEFAULT_INDEXER_URL.to_owned(),
+        );
         let receipt_timeout = pick(
             args.receipt_timeout,
             "CAIRN_RECEIPT_TIMEOUT",
@@ -337,7 +365,17 @@ impl Settings {
         );
         let signer = Self::resolve_signer(args, &file, devnet.as_ref())?;
         let password_file = args.password_file.clone().or(file.password_file.clone());
-        Ok(Self { config_file, rpc_url, deployments, ipfs_api, receipt_timeout, signer, devnet, password_file })
+        Ok(Self {
+            config_file,
+            rpc_url,
+            deployments,
+            ipfs_api,
+            indexer_url,
+            receipt_timeout,
+            signer,
+            devnet,
+            password_file,
+        })
     }
 
     fn resolve_signer(

@@ -57,6 +57,13 @@ pub enum Command {
     /// runner's hot signer, show. Earnings are pull balances: `cairn balance`, `cairn withdraw`.
     #[command(subcommand)]
     Operator(cmd::operator::OperatorCommand),
+    /// Jobs (buyers): submit an input and pay, status, watch, fetch and check the result, challenge, cancel,
+    /// reopen, finalize, list.
+    #[command(subcommand)]
+    Job(cmd::job::JobCommand),
+    /// The auditors' record from cairn-indexer: a model, a job, an operator, an account's trail.
+    #[command(subcommand)]
+    Audit(cmd::audit::AuditCommand),
     Balance(cmd::balance::BalanceArgs),
     Withdraw(cmd::withdraw::WithdrawArgs),
     /// Keystores: new, import, address, list (cast-compatible).
@@ -77,6 +84,8 @@ impl Cli {
             Command::Model(c) => c.run(&ctx).await,
             Command::License(c) => c.run(&ctx).await,
             Command::Operator(c) => c.run(&ctx).await,
+            Command::Job(c) => c.run(&ctx).await,
+            Command::Audit(c) => c.run(&ctx).await,
             Command::Balance(a) => a.run(&ctx).await,
             Command::Withdraw(a) => a.run(&ctx).await,
             Command::Wallet(c) => c.run(&ctx).await,

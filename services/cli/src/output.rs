@@ -31,15 +31,25 @@ impl Output {
     ///
     /// Errors: `value` cannot be serialised (a bug).
     pub fn print<T: Serialize>(&self, value: &T, human: impl FnOnce(&T) -> String) -> anyhow::Result<()> {
-        if self.json {
-            println!("{}", serde_json::to_string_pretty(value)?);
-        } else {
-            let text = human(value);
-            println!("{}", text.trim_end());
-        }
-        Ok(())
+        let text = if self.json { serde_json::to_string_pretty(value)? } else { human(value).trim_end().to_owned() };
+        write_stdout(&format!("{text}\n"))
     }
+}
 
+/// Writes `text` to stdout. A reader that went away (`cairn … | head`) ends the output quietly, as for any Unix
+/// tool, instead of a panic.
+///
+/// Errors: stdout fails otherwise.
+pub fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+impl Output {
     /// A line of progress on stderr (suppressed with `--json`, whose stdout must stay one document).
     pub fn note(&self, line: &str) {
         if !self.json {

@@ -13,6 +13,8 @@
 //!   validation that names every missing or wrong field.
 //! - [`card`]: the model card (Model Cards and Datasheets sections), its committed JSON Schema, SPDX licence
 //!   checks, and the card built from a Hugging Face model folder with a seller's `card.json` over it.
+//! - [`input`]: the input of `candle/bert-embed@1` (a JSON list of strings) and its limits, exported as JSON
+//!   for the web app.
 //! - [`output`] and [`acceptance`]: the canonical output of `candle/bert-embed@1` and DESIGN.md's acceptance
 //!   rule for a claimed output (what an operator writes, what a verifier votes on). Outputs are read by the
 //!   `safetensors` crate, the reference reader, and must then have the one canonical header.
@@ -21,6 +23,7 @@
 
 pub mod acceptance;
 pub mod card;
+pub mod input;
 pub mod manifest;
 pub mod output;
 pub mod regions;

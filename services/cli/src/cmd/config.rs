@@ -29,6 +29,7 @@ struct Shown {
     rpc_url: Entry,
     deployments: Entry,
     ipfs_api: Entry,
+    indexer_url: Entry,
     receipt_timeout_seconds: Entry,
     signer: Entry,
 }
@@ -83,6 +84,7 @@ impl ConfigCommand {
             rpc_url: entry(redact_url(&s.rpc_url.value), &s.rpc_url.origin),
             deployments: entry(s.deployments.value.display(), &s.deployments.origin),
             ipfs_api: entry(redact_url(&s.ipfs_api.value), &s.ipfs_api.origin),
+            indexer_url: entry(redact_url(&s.indexer_url.value), &s.indexer_url.origin),
             receipt_timeout_seconds: entry(s.receipt_timeout.value, &s.receipt_timeout.origin),
             signer: entry(describe(&s.signer.value), &s.signer.origin),
         };
@@ -96,6 +98,7 @@ impl ConfigCommand {
             text += &line("rpc url", &v.rpc_url);
             text += &line("deployments", &v.deployments);
             text += &line("ipfs api", &v.ipfs_api);
+            text += &line("indexer", &v.indexer_url);
             text += &line("receipt timeout", &v.receipt_timeout_seconds);
             text += &line("signer", &v.signer);
             text

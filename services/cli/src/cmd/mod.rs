@@ -1,8 +1,10 @@
 //! The subcommands, one file each, and [`Market`]: the chain, the deployments and the contracts every
 //! command works with.
 
+pub mod audit;
 pub mod balance;
 pub mod config;
+pub mod job;
 pub mod license;
 pub mod model;
 pub mod operator;
@@ -287,10 +289,24 @@ impl Market {
         Ok((TxView::of(action, &receipt), receipt))
     }
 
-    /// The latest block's timestamp (unix seconds).
+    /// The time the next block will carry (unix seconds): the `pending` block's timestamp where the node serves
+    /// one (anvil and op-geth do: on a devnet that mines only on transactions the latest block may be old, and
+    /// `evm_increaseTime` moves the next one), else the latest block's. Commands compare deadlines with it, as
+    /// the contracts compare them with the block that includes the transaction.
     ///
     /// Errors: the node fails.
     pub async fn now(&self) -> anyhow::Result<u64> {
+        let pending = self.chain.provider().get_block_by_number(alloy::eips::BlockNumberOrTag::Pending).await;
+        match pending {
+            Ok(Some(block)) => Ok(block.header.timestamp),
+            _ => self.latest_time().await,
+        }
+    }
+
+    /// The latest block's timestamp (unix seconds).
+    ///
+    /// Errors: the node fails.
+    pub async fn latest_time(&self) -> anyhow::Result<u64> {
         let block = self
             .chain
             .provider()
@@ -299,6 +315,59 @@ impl Market {
             .context("reading the latest block")?
             .context("the node has no latest block")?;
         Ok(block.header.timestamp)
+    }
+}
+
+/// Transactions a command sends in order, each with what it does (e.g. an `approve`, then the purchase).
+pub type Plan = Vec<(String, TransactionRequest)>;
+
+impl Market {
+    /// The summary lines of `plan`, `  tx N<pad>action: cost`, the label padded to `width`: the first
+    /// transaction estimated now, the later ones only after the earlier are mined (a purchase cannot be
+    /// estimated before its approval lands).
+    ///
+    /// Errors: the first transaction would revert (decoded), or the node fails.
+    pub async fn plan_lines(&self, plan: &Plan, width: usize) -> anyhow::Result<String> {
+        let mut lines = String::new();
+        for (i, (action, tx)) in plan.iter().enumerate() {
+            let cost =
+                if i == 0 { self.quote(action, tx).await?.line() } else { "estimated after the approval".into() };
+            let label = format!("tx {}", i + 1);
+            lines += &format!("  {label:<width$}{action}: {cost}\n");
+        }
+        Ok(lines)
+    }
+
+    /// Quotes `tx`, asks with `summary` and a `  tx  action: cost` line, sends it and prints it.
+    ///
+    /// Errors: it would revert (decoded); the confirmation is refused; the send fails.
+    pub async fn confirm_send(
+        &self,
+        ctx: &Context,
+        action: &str,
+        summary: &str,
+        tx: TransactionRequest,
+    ) -> anyhow::Result<(TxView, TransactionReceipt)> {
+        let quote = self.quote(action, &tx).await?;
+        ctx.out.confirm(ctx.yes, &format!("{summary}  tx  {action}: {}\n", quote.line()))?;
+        let (sent, receipt) = self.send(ctx, action, tx).await?;
+        ctx.out.note(&sent.line());
+        Ok((sent, receipt))
+    }
+
+    /// Sends `plan` in order, printing each mined transaction; returns them and the last receipt.
+    ///
+    /// Errors: a transaction fails (what was mined before it is named, see [`with_done`]); an empty plan.
+    pub async fn send_plan(&self, ctx: &Context, plan: Plan) -> anyhow::Result<(Vec<TxView>, TransactionReceipt)> {
+        let mut transactions = Vec::new();
+        let mut last = None;
+        for (action, tx) in plan {
+            let (sent, receipt) = self.send(ctx, &action, tx).await.map_err(|e| with_done(e, &transactions))?;
+            ctx.out.note(&sent.line());
+            transactions.push(sent);
+            last = Some(receipt);
+        }
+        Ok((transactions, last.context("nothing to send")?))
     }
 }
 

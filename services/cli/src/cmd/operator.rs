@@ -226,10 +226,7 @@ async fn confirm_and_send(
     summary: String,
     tx: TransactionRequest,
 ) -> anyhow::Result<()> {
-    let quote = market.quote(action, &tx).await?;
-    ctx.out.confirm(ctx.yes, &format!("{summary}  gas        {}\n", quote.line()))?;
-    let (sent, _) = market.send(ctx, action, tx).await?;
-    ctx.out.note(&sent.line());
+    let (sent, _) = market.confirm_send(ctx, action, &summary, tx).await?;
     let operator = market.account();
     let shown = Sent { operator, transaction: sent, after: view(market, operator).await? };
     ctx.out.print(&shown, |s| human(&s.after))

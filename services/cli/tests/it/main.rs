@@ -3,6 +3,7 @@
 //! command runs with no flags; keystores checked against the real `cast`.
 
 mod config;
+mod jobs;
 mod licenses;
 mod models;
 mod oms;
@@ -136,6 +137,11 @@ impl Run {
     pub(crate) fn json(&self) -> serde_json::Value {
         assert_eq!(self.code, 0, "exit {}\nstdout: {}\nstderr: {}", self.code, self.stdout, self.stderr);
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+
+    /// Asserts success.
+    pub(crate) fn succeeds(&self) {
+        assert_eq!(self.code, 0, "exit {}\nstdout: {}\nstderr: {}", self.code, self.stdout, self.stderr);
     }
 
     /// Asserts exit `code` and that stderr contains every one of `needles`.

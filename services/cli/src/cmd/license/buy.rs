@@ -15,9 +15,8 @@ use serde::Serialize;
 use crate::{
     Context, UsageError,
     cmd::{
-        IERC20Permit, Market, Permit, TxView,
+        IERC20Permit, Market, Permit, Plan, TxView,
         model::{Listing, listing},
-        with_done,
     },
     output::{AmountView, TokenInfo},
 };
@@ -114,7 +113,7 @@ impl BuyArgs {
         let now = market.now().await?;
         let expected = current.max(now).saturating_add(period);
 
-        let mut plan: Vec<(String, alloy::rpc::types::TransactionRequest)> = Vec::new();
+        let mut plan: Plan = Vec::new();
         let buy_tx = if token.is_eth() {
             let have = market.chain.balance(buyer).await?;
             if have < price {
@@ -163,27 +162,12 @@ impl BuyArgs {
             token.format(max_price),
             if current == 0 { "none".to_string() } else { current.to_string() }
         );
-        // Only the first transaction can be estimated now: the purchase needs the approval mined first.
-        for (i, (action, tx)) in plan.iter().enumerate() {
-            let cost = if i == 0 {
-                market.quote(action, tx).await?.line()
-            } else {
-                "estimated after the approval".to_string()
-            };
-            summary += &format!("  tx {}      {action}: {cost}\n", i + 1);
-        }
+        summary += &market.plan_lines(&plan, 10).await?;
         ctx.out.confirm(ctx.yes, &summary)?;
-        let mut transactions = Vec::new();
-        let mut last = None;
-        for (action, tx) in plan {
-            let (sent, receipt) = market.send(ctx, &action, tx).await.map_err(|e| with_done(e, &transactions))?;
-            ctx.out.note(&sent.line());
-            transactions.push(sent);
-            last = Some(receipt);
-        }
+        let (transactions, last) = market.send_plan(ctx, plan).await?;
         // The expiry the chain set (the estimate above used the latest block's time, not the mined one's).
         let expiry = last
-            .and_then(|r| r.decoded_log::<ModelRegistry::LicenseBought>())
+            .decoded_log::<ModelRegistry::LicenseBought>()
             .map(|e| e.expiry)
             .context("the purchase's receipt has no LicenseBought event")?;
         let bought = Bought {
@@ -204,7 +188,7 @@ impl BuyArgs {
 
 /// Signs an EIP-2612 permit of `value` for `spender`, in the token's own EIP-712 domain (read with EIP-5267's
 /// `eip712Domain()`), and returns (v, r, s).
-async fn sign_permit(
+pub(crate) async fn sign_permit(
     market: &Market,
     token: &TokenInfo,
     spender: Address,
