@@ -23,7 +23,7 @@ demo: setup ## the whole market on embedded defaults, told step by step (a fresh
 	@scripts/demo.py $(if $(SCENARIO),--scenario $(SCENARIO))
 
 demo-scenarios: setup ## every adversarial scenario of `make demo SCENARIO=…`, each asserting its outcome (CI runs it)
-	@for s in cheat grief silent-juror timeouts tamper gasless; do scripts/demo.py --scenario $$s || exit 1; done
+	@for s in cheat audit grief silent-juror timeouts tamper gasless; do scripts/demo.py --scenario $$s || exit 1; done
 
 devnet: setup ## start anvil (chain 31337, :8545) and Kubo (:5001) in the background; state in .devnet/
 	@scripts/devnet.sh up

@@ -301,8 +301,13 @@ def main():
         market = Market(services, accounts, deployments, rpc_url, kubo_url, indexer_url, treasury)
         if args.bench:
             bench(market, args.bench, args.bench_out)
+        elif args.scenario:
+            if args.scenario != "audit":
+                market.set_audits(0, 0, "off for this scenario: it shows another path, which a random audit drawn "
+                                        "from a block hash could change")
+            SCENARIOS[args.scenario](market)
         else:
-            (SCENARIOS[args.scenario] if args.scenario else happy)(market)
+            happy(market)
     except KeyboardInterrupt:
         say("\ninterrupted: stopping what the demo started")
         return_code = 130
@@ -340,7 +345,7 @@ class Market:
                 return a["role"] + "'s hot key"
         return "the treasury" if address.lower() == self.treasury.lower() else address
 
-    def start(self, adversary=None, runners=("runner-eu", "runner-us"), verifiers=True):
+    def start(self, adversary=None, runners=("runner-eu", "runner-us"), verifiers=True, watcher=True):
         """Two operators' runners, verifier-0..2, verifier-4 and the watcher (verifier-3); `adversary` maps a
         service name to its [adversary] settings."""
         adversary = adversary or {}
@@ -351,8 +356,9 @@ class Market:
             plan += [("verifier-0", "verifier-0", dict(claim=False, keeper=True)),
                      ("verifier-1", "verifier-1", dict(claim=False)),
                      ("verifier-2", "verifier-2", dict(claim=False)),
-                     ("verifier-4", "verifier-4", dict(claim=False)),
-                     ("watcher", "verifier-3", dict(claim=False, watch=True))]
+                     ("verifier-4", "verifier-4", dict(claim=False))]
+            if watcher:
+                plan.append(("watcher", "verifier-3", dict(claim=False, watch=True)))
         for name, account, kw in plan:
             self.services.start(name, account, *common, adversary=adversary.get(name), **kw)
         self.services.wait_ready()
@@ -361,6 +367,29 @@ class Market:
                     if kw.get("watch") else "sits on juries" + (" and draws them as the keeper" if kw.get("keeper") else ""))
             bad = adversary.get(name)
             say(f"  {name:<11} {account:<11} {role}" + (f"  {BOLD}[adversary: {bad}]{OFF}" if bad else ""))
+
+    def call(self, contract, data):
+        """eth_call of `data` (hex calldata) on a deployed contract; the 32-byte words of the answer as ints."""
+        to = json.loads((self.deployments / "31337.json").read_text())["contracts"][contract]["address"]
+        out = rpc(self.rpc_url, "eth_call", [{"to": to, "data": data}, "latest"])[2:]
+        return [int(out[i:i + 64], 16) for i in range(0, len(out), 64)]
+
+    def set_audits(self, safety_bps, min_rate_bps, why):
+        """Governance (the devnet's deployer owns the desk) sets the random audits' parameters."""
+        desk = json.loads((self.deployments / "31337.json").read_text())["contracts"]["DisputeDesk"]["address"]
+        owner = "0x" + f"{self.call('DisputeDesk', '0x8da5cb5b')[0]:040x}"  # owner()
+        data = "0xb7bf3dea" + f"{safety_bps:064x}{min_rate_bps:064x}"  # setAuditParams((uint16,uint16))
+        tx = rpc(self.rpc_url, "eth_sendTransaction", [{"from": owner, "to": desk, "data": data}])
+        wait("the audit parameters", lambda: rpc(self.rpc_url, "eth_getTransactionReceipt", [tx]), 30, self.services)
+        say(f"  governance set the random audits to s = {safety_bps / 10_000:g}, at least "
+            f"{min_rate_bps / 100:g}% of jobs ({why})")
+
+    def audit_pool(self):
+        return self.call("DisputeDesk", "0x049ca46e")[0]  # auditPool()
+
+    def arbitration_fee(self):
+        # arbitrationCost(bytes) with empty bytes: the offset word, then a zero length.
+        return self.call("ReexecutionCommittee", "0xf7434ea9" + f"{32:064x}" + f"{0:064x}")[0]
 
     def snapshot(self, roles):
         return balances(self.accounts, roles, {"treasury": self.treasury})
@@ -484,18 +513,28 @@ def happy(m):
         say(f"    s{i + 1}  " + "".join(f"{c:6.2f}" for c in row))
     say("  (s1–s2 are about cairns, s3–s4 about verification, s5 about coffee)")
 
-    step(8, "The challenge window passes; the runner finalizes and the escrow is split")
-    left = int(status.get("challengeSecondsLeft") or 0)
-    if left:
-        m.advance(left + 1, "the challenge window")
-    final = m.wait_state(job_id, ("Finalized",), 120)
+    step(8, "The runner evaluates the job's random audit draw; the challenge window passes; the escrow is split")
+    audit = wait("the audit draw", lambda: (lambda a: a if a and a.get("state") != "Pending" else None)(
+        cairn("audit", "job", job_id)["job"].get("audit")), 120, m.services)
+    rate = int(audit["rate"]) / 1e16
+    if audit["state"] == "Audited":
+        say(f"  drawn for a random audit (probability {rate:.2f}%): the committee re-executes it (dispute "
+            f"{audit['disputeId']}); the escrow settles with its ruling")
+        final = m.wait_state(job_id, ("Resolved",), 300, mine=True)
+    else:
+        say(f"  not drawn for an audit (probability {rate:.2f}% from its fee and bond); its premium "
+            f"{int(audit['premium']) / 1e18:g} ETH goes to the audit pool at settlement")
+        left = int(m.status(job_id).get("challengeSecondsLeft") or 0)
+        if left:
+            m.advance(left + 1, "the challenge window")
+        final = m.wait_state(job_id, ("Finalized",), 120)
     say(f"  job {job_id}: {final['state']} ({final['closeReason']})")
 
     step(9, "Every party's balance change (wallet + withdrawable + stake, gas included)")
     table(before, m.snapshot(roles))
 
     step(10, "The auditor's trail (cairn audit job, from cairn-indexer)")
-    m.trail(job_id, "Finalized")
+    m.trail(job_id, final["state"])
     say(f"  the whole record: `cairn audit job {job_id}`, `cairn audit account {m.address['buyer']}`, "
         f"{m.indexer_url}/openapi.json")
     say(f"\n{BOLD}The market worked end to end.{OFF}")
@@ -719,7 +758,56 @@ def gasless(m):
           "the buyer paid exactly the job's payment in DUSD, through the permit")
 
 
-SCENARIOS.update(cheat=cheat, grief=grief, timeouts=timeouts, tamper=tamper, gasless=gasless,
+def audit(m):
+    step(2, "Services: runner-eu (operator-0) returns perturbed embeddings; no watcher runs and nobody challenges")
+    m.set_audits(12_500, 10_000, "every job audited, the scenario's raised rate; the devnet's default audits "
+                                 "1.25 × the rate at which garbage breaks even")
+    m.start(adversary={"runner-eu": {"perturb": 0.05}}, watcher=False)
+    roles = ["buyer", "operator-0", "operator-1"] + [f"verifier-{i}" for i in (0, 1, 2, 4)]
+    model = m.publish()["modelId"]
+    before, pool_before, fee = m.snapshot(roles), m.audit_pool(), m.arbitration_fee()
+
+    step(3, "The buyer submits one job only the cheat can claim (EU, 0.002 ETH) and one only the honest runner can "
+            "(US, 0.1 ETH)")
+    bad = m.submit(model, regions="EU")["jobId"]
+    good = m.submit(model, regions="US", pay="0.1ether")["jobId"]
+
+    step(4, "Each runner evaluates its job's audit draw after submitting; both are drawn; a jury re-executes each")
+    for job in (bad, good):
+        st = m.wait_state(job, ("Disputed", "Resolved"), 300)
+        say(f"  job {job}: audited by the desk ({m.who(st['challenger'])}), dispute {st['disputeId']}")
+    bad_done = m.wait_state(bad, ("Resolved",), 300, mine=True)
+    good_done = m.wait_state(good, ("Resolved",), 300, mine=True)
+    for job, done in ((bad, bad_done), (good, good_done)):
+        d = m.dispute(job)["dispute"]
+        say(f"  job {job}: {done['closeReason']} (ruling {d.get('ruling')}; jurors "
+            f"{', '.join(m.who(j) for j in d.get('jurors', []))})")
+
+    step(5, "Balance changes")
+    after, pool_after = m.snapshot(roles), m.audit_pool()
+    totals = table(before, after)
+    bond = int(bad_done["bond"]["raw"])
+    good_job = cairn("audit", "job", good)["job"]
+    premium = int(good_job["audit"]["premium"])
+    check(bad_done["closeReason"] == "OperatorWrong", "the jury found the cheat's output wrong (ruling 2)")
+    check(good_done["closeReason"] == "OperatorUpheld", "the jury upheld the honest output (ruling 1)")
+    check(after["buyer"][1] - before["buyer"][1] == 2 * 10**15,
+          "the buyer is refunded the cheat's job in full (0.002 ETH) with nobody challenging")
+    check(before["operator-0"][2] - after["operator-0"][2] == bond,
+          f"the cheat's whole bond is slashed ({signed_eth(bond)[1:]})")
+    split = good_job["split"]
+    check(int(split["operatorFee"]) + premium == int(good_job["payment"]) - int(good_job["royalty"])
+          - int(good_job["protocolFee"]) and int(split["auditPremium"]) == premium,
+          f"the honest runner is paid its fee less the job's audit premium ({premium / 1e18:g} ETH)")
+    check(totals["operator-0"] < 0 < totals["operator-1"], "the cheat ends poorer than the honest runner")
+    rest = (bond - fee) - (bond - fee) // 2
+    check(pool_after - pool_before == rest - fee,
+          f"the audit pool: the cheat's bond refunds its audit and adds its unburned rest ({rest / 1e18:g} ETH), "
+          f"the honest job's audit cost {fee / 1e18:g} ETH (its premium reaches the pool when pulled)")
+    m.trail(bad, "Resolved")
+
+
+SCENARIOS.update(cheat=cheat, grief=grief, timeouts=timeouts, tamper=tamper, gasless=gasless, audit=audit,
                  **{"silent-juror": silent_juror})
 
 # The runners' and the indexer's poll interval in the load benchmark (ms).
@@ -827,17 +915,24 @@ def bench(m, jobs, out):
     left = max(int(m.status(j)["challengeSecondsLeft"] or 0) for j in visible)
     m.advance(left + 1, "the challenge windows")
 
-    def finalized():
+    def settled():
         rpc(m.rpc_url, "evm_mine", [])  # the runners finalize on the latest block's time; keep blocks coming
         items = http_json(f"{m.indexer_url}/jobs?limit=500")["items"]
-        return sum(1 for j in items if j["state"] == "Finalized") >= jobs + 3 or None
-    wait("every job finalized", finalized, 600, m.services)
+        # A job drawn for a random audit waits for a jury (no verifiers run here): it counts as settled, without
+        # its gas.
+        audited = [j["id"] for j in items if (j.get("audit") or {}).get("state") == "Audited"]
+        done = sum(1 for j in items if j["state"] == "Finalized") + len(audited)
+        return (audited,) if done >= jobs + 3 else None
+    (audited,) = wait("every job finalized (or drawn for an audit)", settled, 600, m.services)
+    if audited:
+        say(f"  drawn for a random audit (left to a jury, which this benchmark does not run): jobs {', '.join(audited)}")
     gas, fees = [], []
-    for j in list(mined)[:10]:
+    for j in [j for j in mined if j not in audited][:10]:
         detail = http_json(f"{m.indexer_url}/jobs/{j}")
         total_gas, total_fee, seen = 0, 0, set()
         for t in detail["transitions"]:
-            if t["txHash"] in seen or t["event"] not in ("JobRequested", "JobClaimed", "ResultSubmitted", "JobClosed"):
+            if t["txHash"] in seen or t["event"] not in ("JobRequested", "JobClaimed", "ResultSubmitted",
+                                                         "AuditEvaluated", "JobClosed"):
                 continue
             seen.add(t["txHash"])
             receipt = rpc(m.rpc_url, "eth_getTransactionReceipt", [t["txHash"]])
@@ -857,7 +952,7 @@ def bench(m, jobs, out):
         ("compute per job (runner's own `computed ms=`), p50", f"{c50 * 1000:.0f} ms", ""),
         ("p50 above the compute time", f"{(p50 - c50) * 1000:.0f} ms", "≤ 250 ms"),
         ("results per minute (first request → last result visible)", f"{jobs / elapsed * 60:.1f}", ""),
-        ("gas per settled job (request + claim + submit + finalize), median of 10",
+        ("gas per settled job (request + claim + submit + audit draw + finalize), median of 10",
          f"{percentile(gas, 50):,}", ""),
         ("its fee on an OP Stack chain (Ecotone), median of 10", f"{percentile(fees, 50) / 1e9:.1f} gwei "
          f"(≈ ${percentile(fees, 50) / 1e18 * 3000:.4f} at 3,000 USD/ETH)", ""),

@@ -6,6 +6,7 @@ import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {CairnVersion} from "./base/CairnVersion.sol";
 import {PullPayments} from "./base/PullPayments.sol";
 import {IArbitrable, IArbitrator} from "./interfaces/IArbitration.sol";
+import {ICairnCommon} from "./interfaces/ICairnCommon.sol";
 import {IDisputeDesk} from "./interfaces/IDisputeDesk.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IReexecutionCommittee} from "./interfaces/IReexecutionCommittee.sol";
@@ -17,6 +18,10 @@ import {Splits} from "./libraries/Splits.sol";
 contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
     /// @notice Where burned ETH goes.
     address public constant BURN_ADDRESS = 0x000000000000000000000000000000000000dEaD;
+    /// @notice Fixed-point one of audit rates.
+    uint256 public constant WAD = 1e18;
+    /// @notice Highest safety factor: 5× the break-even audit rate.
+    uint16 public constant MAX_SAFETY_BPS = 50_000;
 
     /// @notice The dispute resolver (the re-execution committee).
     IArbitrator public immutable arbitrator;
@@ -31,23 +36,43 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
     uint256 public totalBurned;
     /// @notice Dispute id → job id.
     mapping(uint256 disputeId => uint256) public jobOfDispute;
+    /// @notice ETH that advances audits' arbitration fees (wei).
+    uint256 public auditPool;
+    /// @notice The audit parameters.
+    AuditParams public auditParams;
 
     mapping(uint256 jobId => Pool) private _pools;
     mapping(uint256 jobId => mapping(address challenger => Ticket)) private _tickets;
+    mapping(uint256 jobId => Audit) private _audits;
 
     /// @param owner_ Governance (sets the market once).
     /// @param arbitrator_ The committee.
     /// @param operators_ The operator registry, which sends slashed bonds here.
-    constructor(address owner_, IArbitrator arbitrator_, address operators_) Ownable(owner_) {
+    /// @param auditParams_ The audit parameters.
+    constructor(address owner_, IArbitrator arbitrator_, address operators_, AuditParams memory auditParams_)
+        Ownable(owner_)
+    {
         if (address(arbitrator_) == address(0)) revert ZeroAddress("arbitrator");
         if (operators_ == address(0)) revert ZeroAddress("operators");
         arbitrator = arbitrator_;
         operators = operators_;
+        _setAuditParams(auditParams_);
     }
 
-    /// @notice Accepts slashed bonds from the operator registry only (anything else is force-sent surplus).
+    /// @notice Accepts slashed bonds from the operator registry (applied by `rule`), and what the market (ETH
+    /// premiums) and the committee (returned audit fees) pay the desk, into the audit pool. Anything else is
+    /// refused (force-sent ETH is surplus).
     receive() external payable {
-        if (msg.sender != operators) revert UnexpectedSender(msg.sender);
+        if (msg.sender == operators) return;
+        if (msg.sender != address(market) && msg.sender != address(arbitrator)) revert UnexpectedSender(msg.sender);
+        _fundAudits(msg.sender, msg.value);
+    }
+
+    /// @notice Sets the audit parameters (bounded: `safetyBps` ≤ 50,000, `minRateBps` ≤ 10,000); jobs already
+    /// submitted keep their rate and premium.
+    /// @param params_ The parameters.
+    function setAuditParams(AuditParams calldata params_) external onlyOwner {
+        _setAuditParams(params_);
     }
 
     /// @notice Sets the job market, once (it is deployed after the desk, which it names).
@@ -63,7 +88,8 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
     function challenge(uint256 jobId) external payable nonReentrant returns (uint256 disputeId) {
         IJobMarket.JobProgress memory p = _market().getProgress(jobId);
         Pool storage pool = _pools[jobId];
-        if (pool.tickets == 0) {
+        // An audit's pool has a dispute and no ticket yet: a challenger joins it.
+        if (pool.disputeId == 0) {
             if (p.state != IJobMarket.JobState.Submitted) revert NotChallengeable(jobId, p.state);
         } else if (p.state != IJobMarket.JobState.Disputed || pool.ruled) {
             revert NotChallengeable(jobId, p.state);
@@ -74,7 +100,7 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
         }
         if (_tickets[jobId][msg.sender] != Ticket.None) revert AlreadyChallenger(jobId, msg.sender);
         _tickets[jobId][msg.sender] = Ticket.Held;
-        if (pool.tickets != 0) {
+        if (pool.disputeId != 0) {
             uint256 joined = pool.disputeId;
             if (!IReexecutionCommittee(address(arbitrator)).votesHidden(joined)) revert VotesRevealed(jobId, joined);
             uint256 joinBond = pool.bond;
@@ -159,8 +185,140 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
         uint256 payout = pool.bond + perTicket;
         pool.payout = payout;
         challengePoolsHeld += perTicket * tickets;
-        _credit(pool.first, address(0), refund + dust);
+        // An audit's fee came from the audit pool, which takes the refund (and, without tickets, the rest).
+        if (pool.first == address(this)) _fundAudits(address(this), refund + dust);
+        else _credit(pool.first, address(0), refund + dust);
         emit PoolSettled(jobId, disputeId, 2, payout, refund, burned);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 AUDITS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IDisputeDesk
+    function scheduleAudit(uint256 jobId, address token, uint256 operatorFee, uint256 bond, uint16 burnBps) external {
+        if (msg.sender != address(market)) revert NotMarket(msg.sender);
+        (uint64 rate, uint256 premium) = auditTerms(token, operatorFee, bond, burnBps);
+        uint64 seedBlock = uint64(block.number);
+        // One slot per audit: a premium above 2¹²⁰ − 1 units (no real token's amounts reach it) is capped there.
+        if (premium > type(uint120).max) premium = type(uint120).max;
+        Audit storage a = _audits[jobId];
+        (a.seedBlock, a.rate, a.state) = (seedBlock, rate, rate == 0 ? AuditState.Cleared : AuditState.Pending);
+        // Capped just above.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        a.premium = uint120(premium);
+        emit AuditScheduled(jobId, seedBlock, rate, premium);
+    }
+
+    /// @inheritdoc IDisputeDesk
+    function evaluateAudit(uint256 jobId) external nonReentrant returns (bool audited) {
+        Audit storage a = _audits[jobId];
+        if (a.state != AuditState.Pending) revert AuditNotPending(jobId, a.state);
+        uint64 seedBlock = a.seedBlock;
+        if (block.number <= seedBlock) revert AuditSeedNotMined(jobId, seedBlock, block.number);
+        IJobMarket.JobProgress memory p = market.getProgress(jobId);
+        if (p.state != IJobMarket.JobState.Submitted) revert NotChallengeable(jobId, p.state);
+        // A seed no longer served means audited: the operator, who wants to finalize, could have evaluated in
+        // time, so waiting never helps it. The salt keeps audit seeds apart from the committee's draw seeds.
+        audited = true;
+        try IReexecutionCommittee(address(arbitrator)).randomness()
+            .seed(seedBlock, uint256(keccak256(abi.encode("cairn.audit", jobId)))) returns (
+            bytes32 s
+        ) {
+            audited = uint256(s) % WAD < a.rate;
+        } catch {}
+        if (!audited) {
+            a.state = AuditState.Cleared;
+            emit AuditEvaluated(jobId, false, 0);
+            return false;
+        }
+        a.state = AuditState.Audited;
+        bytes memory extraData = abi.encode(p.operator, address(this));
+        uint256 cost = arbitrator.arbitrationCost(extraData);
+        // The pull withdraws from our own fixed market and committee, whose ETH lands in `receive`, which books it
+        // into the pool: reading the pool after it is the point.
+        // slither-disable-next-line reentrancy-no-eth
+        if (auditPool < cost) _pullAuditFunds();
+        if (auditPool < cost) revert AuditPoolShort(jobId, cost, auditPool);
+        auditPool -= cost;
+        Pool storage pool = _pools[jobId];
+        pool.first = address(this);
+        IJobMarket.Params memory params = market.params();
+        pool.burnBps = params.burnBps;
+        pool.bond = params.challengeBond;
+        pool.fee = cost;
+        // The committee and the market are fixed and trusted; the dispute id is only known from the call.
+        // slither-disable-next-line reentrancy-benign,reentrancy-no-eth,reentrancy-eth,reentrancy-events
+        uint256 disputeId = arbitrator.createDispute{value: cost}(2, extraData);
+        pool.disputeId = disputeId;
+        jobOfDispute[disputeId] = jobId;
+        emit AuditEvaluated(jobId, true, disputeId);
+        emit Dispute(address(arbitrator), disputeId, jobId, jobId);
+        market.markDisputed(jobId, address(this), disputeId, 0);
+    }
+
+    /// @inheritdoc IDisputeDesk
+    function fundAuditPool() external payable {
+        _fundAudits(msg.sender, msg.value);
+    }
+
+    /// @inheritdoc IDisputeDesk
+    function pullAuditFunds() external nonReentrant {
+        _pullAuditFunds();
+    }
+
+    /// @inheritdoc IDisputeDesk
+    function auditTerms(address token, uint256 operatorFee, uint256 bond, uint16 burnBps)
+        public
+        view
+        returns (uint64 rate, uint256 premium)
+    {
+        AuditParams memory ap = auditParams;
+        // The operator fee in ETH: ERC-20 amounts convert at the token's bond rate (wei per unit, × 1e18). The
+        // rounding of the conversion and of the rate is intended: the premium is defined on the recorded rate.
+        // slither-disable-start divide-before-multiply
+        uint256 bondRate = token == address(0) ? WAD : _market().tokenConfig(token).bondRate;
+        uint256 feeEth = operatorFee * bondRate / WAD;
+        uint256 base = feeEth + bond * burnBps / Splits.BPS;
+        uint256 r = base == 0 ? 0 : ap.safetyBps * feeEth * WAD / (Splits.BPS * base);
+        uint256 least = uint256(ap.minRateBps) * WAD / Splits.BPS;
+        if (r < least) r = least;
+        if (r > WAD) r = WAD;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        rate = uint64(r);
+        if (r == 0) return (0, 0);
+        // π = ⌈f × A⌉ in wei, then in the token's units (rounded up), never above the operator fee.
+        uint256 cost = arbitrator.arbitrationCost("");
+        premium = (r * cost + WAD - 1) / WAD;
+        if (token != address(0)) premium = bondRate == 0 ? operatorFee : (premium * WAD + bondRate - 1) / bondRate;
+        if (premium > operatorFee) premium = operatorFee;
+        // slither-disable-end divide-before-multiply
+    }
+
+    /// @inheritdoc IDisputeDesk
+    function auditOf(uint256 jobId) external view returns (Audit memory) {
+        return _audits[jobId];
+    }
+
+    function _pullAuditFunds() internal {
+        // Both are ours and fixed; each sends only to its caller, and `receive` books what arrives.
+        ICairnCommon[2] memory sources = [ICairnCommon(address(_market())), ICairnCommon(address(arbitrator))];
+        for (uint256 i = 0; i < 2; ++i) {
+            if (sources[i].balanceOf(address(this), address(0)) != 0) sources[i].withdraw(address(0));
+        }
+    }
+
+    function _fundAudits(address from, uint256 amount) internal {
+        uint256 total = auditPool + amount;
+        auditPool = total;
+        emit AuditPoolFunded(from, amount, total);
+    }
+
+    function _setAuditParams(AuditParams memory p) internal {
+        if (p.safetyBps > MAX_SAFETY_BPS) revert ParameterOutOfBounds("safetyBps", p.safetyBps, 0, MAX_SAFETY_BPS);
+        if (p.minRateBps > Splits.BPS) revert ParameterOutOfBounds("minRateBps", p.minRateBps, 0, Splits.BPS);
+        auditParams = p;
+        emit AuditParamsUpdated(p);
     }
 
     /// @inheritdoc IDisputeDesk
@@ -183,7 +341,7 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
     /// @inheritdoc IDisputeDesk
     function challengeCost(uint256 jobId) external view returns (uint256) {
         Pool storage pool = _pools[jobId];
-        if (pool.tickets != 0) return pool.bond;
+        if (pool.disputeId != 0) return pool.bond;
         IJobMarket.JobProgress memory p = _market().getProgress(jobId);
         return market.params().challengeBond + arbitrator.arbitrationCost(abi.encode(p.operator, address(0)));
     }

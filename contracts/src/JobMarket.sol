@@ -10,6 +10,7 @@ import {CairnEIP712} from "./base/CairnEIP712.sol";
 import {CairnVersion} from "./base/CairnVersion.sol";
 import {PullPayments} from "./base/PullPayments.sol";
 import {JobReceipt, JobRequest} from "./interfaces/ICairnTypes.sol";
+import {IDisputeDesk} from "./interfaces/IDisputeDesk.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
@@ -221,6 +222,8 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
         p.outputDigest = receipt.outputDigest;
         p.challengeEnds = challengeEnds;
         emit ResultSubmitted(jobId, p.operator, receipt, signer, signature, challengeEnds);
+        // The desk is ours and fixed (immutable); it only records the audit and reads our views.
+        IDisputeDesk(desk).scheduleAudit(jobId, t.token, t.payment - t.royalty - t.protocolFee, p.bond, _params.burnBps);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -230,9 +233,9 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
     /// @inheritdoc IJobMarket
     function markDisputed(uint256 jobId, address challenger, uint256 disputeId, uint256 bond) external {
         if (msg.sender != desk) revert NotDesk(msg.sender);
+        // The desk refuses challenges from challengeEnds on (disjoint from finalize); an audit drawn from a lapsed
+        // seed may open later, which finalize cannot have preceded (it needs the audit cleared).
         (, JobProgress storage p) = _job(jobId, JobState.Submitted);
-        // Disjoint windows: challenge strictly before challengeEnds, finalize at or after it.
-        if (block.timestamp >= p.challengeEnds) revert OutsideWindow(jobId, p.challengeEnds, block.timestamp);
         p.state = JobState.Disputed;
         p.challenger = challenger;
         p.challengeBond = bond;
@@ -244,6 +247,7 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
     function finalize(uint256 jobId) external nonReentrant {
         (, JobProgress storage p) = _job(jobId, JobState.Submitted);
         if (block.timestamp < p.challengeEnds) revert OutsideWindow(jobId, p.challengeEnds, block.timestamp);
+        if (IDisputeDesk(desk).auditOf(jobId).state != IDisputeDesk.AuditState.Cleared) revert AuditPending(jobId);
         _settle(jobId, JobState.Finalized, CloseReason.Finalized);
     }
 
@@ -321,9 +325,7 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
         return _params;
     }
 
-    /// @notice A token's settings.
-    /// @param token The token.
-    /// @return The settings.
+    /// @inheritdoc IJobMarket
     function tokenConfig(address token) external view returns (TokenConfig memory) {
         return _tokens[token];
     }
@@ -446,13 +448,18 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
         JobProgress storage p = _progress[jobId];
         p.state = state;
         p.closeReason = reason;
-        // The fee was snapshotted at request time (Splits.escrow); a later feeBps change never applies.
-        uint256 operatorFee = t.payment - t.royalty - t.protocolFee;
-        escrowed[t.token] -= t.payment;
-        _credit(t.seller, t.token, t.royalty);
-        _credit(treasury, t.token, t.protocolFee);
-        _credit(p.operator, t.token, operatorFee);
-        emit PaymentSplit(jobId, t.royalty, t.protocolFee, operatorFee);
+        // The fee was snapshotted at request time (Splits.escrow); a later feeBps change never applies. The audit
+        // premium was fixed at submission, at most the operator fee (IDisputeDesk.scheduleAudit).
+        address token = t.token;
+        uint256 premium = IDisputeDesk(desk).auditOf(jobId).premium;
+        uint256 operatorFee = t.payment - t.royalty - t.protocolFee - premium;
+        escrowed[token] -= t.payment;
+        _credit(t.seller, token, t.royalty);
+        _credit(treasury, token, t.protocolFee);
+        _credit(p.operator, token, operatorFee);
+        // ETH premiums fund the audit pool (the desk pulls them); ERC-20 ones go to the treasury, which funds it.
+        _credit(token == address(0) ? desk : treasury, token, premium);
+        emit PaymentSplit(jobId, t.royalty, t.protocolFee, operatorFee, premium);
         emit JobClosed(jobId, state, reason);
         operators.unlock(p.operator, p.bond);
         operators.recordJobCompleted(p.operator);

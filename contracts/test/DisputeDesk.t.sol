@@ -321,10 +321,10 @@ contract DisputeDeskTest is CairnSystem {
 
     function test_WiringAndSenders() public {
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "arbitrator"));
-        new DisputeDesk(owner, IArbitrator(address(0)), address(operators));
+        new DisputeDesk(owner, IArbitrator(address(0)), address(operators), IDisputeDesk.AuditParams(0, 0));
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "operators"));
-        new DisputeDesk(owner, committee, address(0));
-        DisputeDesk fresh = new DisputeDesk(owner, committee, address(operators));
+        new DisputeDesk(owner, committee, address(0), IDisputeDesk.AuditParams(0, 0));
+        DisputeDesk fresh = new DisputeDesk(owner, committee, address(operators), IDisputeDesk.AuditParams(0, 0));
         vm.expectRevert(IDisputeDesk.MarketNotSet.selector);
         fresh.challenge(1);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(this)));

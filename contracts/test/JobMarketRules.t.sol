@@ -713,7 +713,7 @@ contract JobMarketRulesTest is CairnSystem {
         uint256 jobId = _submitted();
         vm.warp(block.timestamp + 1 hours);
         vm.expectEmit(address(market));
-        emit IJobMarket.PaymentSplit(jobId, PRICE, FEE, PAY - PRICE - FEE);
+        emit IJobMarket.PaymentSplit(jobId, PRICE, FEE, PAY - PRICE - FEE, 0);
         vm.expectEmit(address(market));
         emit IJobMarket.JobClosed(jobId, IJobMarket.JobState.Finalized, IJobMarket.CloseReason.Finalized);
         market.finalize(jobId);

@@ -178,6 +178,31 @@ pub struct MarketParams {
     pub eth_min_operator_fee: Amount,
 }
 
+/// DisputeDesk's random audits (issue #12 step 6).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// Safety factor s in basis points: each job is audited with probability s × F / (F + burn × bond), F the
+    /// operator fee (12,500 = 1.25 × the rate at which garbage breaks even; below 10,000 garbage pays, refused on
+    /// production networks; 0 turns the formula off). At most 50,000.
+    pub safety_bps: u16,
+    /// Least audit probability in basis points (at most 10,000: every job).
+    pub min_rate_bps: u16,
+    /// ETH the deployer puts into the audit pool, which advances audits' arbitration fees until the jobs'
+    /// premiums refill it.
+    pub pool_grant: Amount,
+}
+
+impl AuditParams {
+    /// The constructor's `AuditParams` struct.
+    pub fn onchain(&self) -> cairn_bindings::dispute_desk::IDisputeDesk::AuditParams {
+        cairn_bindings::dispute_desk::IDisputeDesk::AuditParams {
+            safetyBps: self.safety_bps,
+            minRateBps: self.min_rate_bps,
+        }
+    }
+}
+
 /// An ERC-20 accepted for jobs.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -210,6 +235,8 @@ pub struct DeployConfig {
     pub committee: CommitteeParams,
     /// JobMarket.
     pub market: MarketParams,
+    /// DisputeDesk's audits.
+    pub audits: AuditParams,
     /// Accepted ERC-20 tokens.
     pub tokens: Vec<TokenSetting>,
 }
@@ -225,6 +252,9 @@ pub const MAX_JUROR_DELAY: u64 = 90 * 24 * HOUR;
 
 /// Defaults of a profile, as TOML (so the file and the defaults parse through the same code).
 fn defaults_toml(network: &Network) -> String {
+    // The devnet's deployer is an anvil account: it grants the audit pool 1 ETH; a production treasury funds it
+    // deliberately (`DisputeDesk.fundAuditPool`).
+    let grant = if network.production { "0" } else { "1ether" };
     let (claim, window, commit, unbond) = if network.production {
         let w = (network.min_window_secs * 3 / 2).max(36 * HOUR);
         ("30m".to_string(), format!("{w}"), format!("{}", network.min_window_secs), "14d".to_string())
@@ -260,6 +290,11 @@ max_deadline = "7d"
 bond_floor = "0.25ether"
 challenge_bond = "0.05ether"
 eth_min_operator_fee = "1000000000000"
+
+[audits]
+safety_bps = 12500
+min_rate_bps = 0
+pool_grant = "{grant}"
 "#
     )
 }
@@ -286,6 +321,16 @@ impl DeployConfig {
     /// The defaults of `network`.
     pub fn defaults(network: &str) -> Result<Self> {
         Self::from_toml(&format!("network = \"{network}\"\n"))
+    }
+
+    /// The same configuration with random audits off (`audits.safety_bps` and `min_rate_bps` 0: every result is
+    /// cleared at once). Audits draw from block hashes, so with them on a job's path through the market is
+    /// random; tests that follow one job's path deploy with this and turn audits on where they test them
+    /// (`DisputeDesk.setAuditParams`).
+    pub fn with_audits_off(mut self) -> Self {
+        self.audits.safety_bps = 0;
+        self.audits.min_rate_bps = 0;
+        self
     }
 
     /// Reads a config file.
@@ -324,6 +369,7 @@ impl DeployConfig {
             jurors: JurorFile,
             committee: CommitteeParams,
             market: MarketParams,
+            audits: AuditParams,
             #[serde(default)]
             tokens: Vec<TokenSetting>,
         }
@@ -342,6 +388,7 @@ impl DeployConfig {
             },
             committee: f.committee,
             market: f.market,
+            audits: f.audits,
             tokens: f.tokens,
         };
         config.validate()?;
@@ -364,6 +411,22 @@ impl DeployConfig {
             if v > 10_000 {
                 problems.push(format!("market.{k} = {v} (at most 10000)"));
             }
+        }
+        // DisputeDesk._setAuditParams: safetyBps ≤ 50,000, minRateBps ≤ 10,000. Below a safety factor of 1 a
+        // garbage runner's expected profit is positive when nobody challenges (issue #12, finding 3).
+        let a = &self.audits;
+        if a.safety_bps > 50_000 {
+            problems.push(format!("audits.safety_bps = {} (at most 50000, i.e. 5× the break-even rate)", a.safety_bps));
+        }
+        if a.min_rate_bps > 10_000 {
+            problems.push(format!("audits.min_rate_bps = {} (at most 10000: every job)", a.min_rate_bps));
+        }
+        if self.network.production && a.safety_bps < 10_000 {
+            problems.push(format!(
+                "audits.safety_bps = {} (at least 10000 on a production network: below it, garbage nobody \
+                 challenges pays on average)",
+                a.safety_bps
+            ));
         }
         let c = &self.committee;
         if c.jurors == 0 || c.jurors.is_multiple_of(2) || c.jurors > 15 {

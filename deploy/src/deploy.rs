@@ -47,7 +47,9 @@ use serde_json::{Value, json};
 
 use crate::{
     Error, Result,
-    config::{Amount, CommitteeParams, DeployConfig, JurorParams, MarketParams, OperatorParams, TokenSetting},
+    config::{
+        Amount, AuditParams, CommitteeParams, DeployConfig, JurorParams, MarketParams, OperatorParams, TokenSetting,
+    },
 };
 
 /// Progress lines go through this (the binary prints them; tests stay quiet).
@@ -221,8 +223,19 @@ fn git_commit_blocking(root: &Path) -> String {
 /// amounts in wei (decimal strings) and durations in seconds; its sha256 is [`Journal::config_sha256`].
 pub fn normalised_config(config: &DeployConfig) -> Value {
     // Destructured without `..`: a new config field does not compile until it is part of the record.
-    let DeployConfig { network, owner, treasury, randomness, operators, jurors: pool, committee, market, tokens } =
-        config;
+    let DeployConfig {
+        network,
+        owner,
+        treasury,
+        randomness,
+        operators,
+        jurors: pool,
+        committee,
+        market,
+        audits,
+        tokens,
+    } = config;
+    let AuditParams { safety_bps, min_rate_bps, pool_grant } = audits;
     let OperatorParams { min_stake, unbonding_delay } = operators;
     let JurorParams { seat_size, maturity, withdrawal_delay } = pool;
     let CommitteeParams { jurors, fee, commit_period, reveal_period, keeper_reward, non_reveal_penalty } = committee;
@@ -278,6 +291,11 @@ pub fn normalised_config(config: &DeployConfig) -> Value {
             "bond_floor": wei(bond_floor),
             "challenge_bond": wei(challenge_bond),
             "eth_min_operator_fee": wei(eth_min_operator_fee),
+        },
+        "audits": {
+            "safety_bps": safety_bps,
+            "min_rate_bps": min_rate_bps,
+            "pool_grant": wei(pool_grant),
         },
         "tokens": tokens,
     })
@@ -706,7 +724,8 @@ async fn wire(run: &mut Run<'_>, config: &DeployConfig) -> Result<()> {
         .into_transaction_request();
     let committee = run.contract("ReexecutionCommittee", tx).await?;
 
-    let tx = DisputeDesk::deploy_builder(&provider, me, committee, operators).into_transaction_request();
+    let tx = DisputeDesk::deploy_builder(&provider, me, committee, operators, config.audits.onchain())
+        .into_transaction_request();
     let desk = run.contract("DisputeDesk", tx).await?;
 
     let tx = ModelRegistry::deploy_builder(&provider, me).into_transaction_request();
@@ -766,6 +785,11 @@ async fn wire(run: &mut Run<'_>, config: &DeployConfig) -> Result<()> {
     }
     let tx = dsk.setMarket(market).into_transaction_request();
     run.step("let the DisputeDesk settle JobMarket's disputed jobs", current == market, tx).await?;
+    let grant = config.audits.pool_grant.0;
+    let held = dsk.auditPool().call().await.map_err(|e| read_err("DisputeDesk.auditPool", e))?;
+    let tx = dsk.fundAuditPool().value(grant).into_transaction_request();
+    run.step(&format!("grant the audit pool {}", config.audits.pool_grant), grant.is_zero() || !held.is_zero(), tx)
+        .await?;
 
     let mut tokens = vec![(
         "set the ETH minimum operator fee".to_string(),

@@ -287,6 +287,25 @@ pub struct Split {
     pub protocol_fee: String,
     /// To the operator.
     pub operator_fee: String,
+    /// The job's audit premium: to the audit pool (ETH jobs) or the treasury (ERC-20 jobs).
+    #[serde(default)]
+    pub audit_premium: String,
+}
+
+/// A submitted job's random audit (DisputeDesk: `AuditScheduled`, `AuditEvaluated`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobAudit {
+    /// The block whose hash draws it.
+    pub seed_block: u64,
+    /// Probability of an audit, scaled by 1e18 (decimal string).
+    pub rate: String,
+    /// The premium, in the job's token (decimal string).
+    pub premium: String,
+    /// Pending (to evaluate), Cleared (not audited) or Audited.
+    pub state: String,
+    /// The audit's dispute, when audited.
+    pub dispute_id: Option<String>,
 }
 
 /// An inference job: the buyer's terms and everything that happened to it.
@@ -345,6 +364,9 @@ pub struct Job {
     pub dispute_id: Option<String>,
     /// Payment split, once finalized.
     pub split: Option<Split>,
+    /// The random audit, once the result is submitted.
+    #[serde(default)]
+    pub audit: Option<JobAudit>,
     /// Burned, wei.
     pub burned: String,
     /// Claims that timed out or were released on this job.

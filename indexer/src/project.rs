@@ -689,6 +689,7 @@ async fn job_market(
                         royalty: u(e.royalty),
                         protocol_fee: u(e.protocolFee),
                         operator_fee: u(e.operatorFee),
+                        audit_premium: u(e.auditPremium),
                     })
                 })
                 .await?;
@@ -902,6 +903,35 @@ async fn dispute_desk(
         }
         E::MarketSet(e) => {
             param(batch, conn, cx, "market".into(), serde_json::json!({"market": a(e.market)})).await?;
+        }
+        E::AuditScheduled(e) => {
+            let audit = JobAudit {
+                seed_block: e.seedBlock,
+                rate: e.rate.to_string(),
+                premium: u(e.premium),
+                state: if e.rate == 0 { "Cleared" } else { "Pending" }.into(),
+                dispute_id: None,
+            };
+            batch.jobs.update(conn, &u(e.jobId), cx, |j| j.audit = Some(audit)).await?;
+        }
+        E::AuditEvaluated(e) => {
+            batch
+                .jobs
+                .update(conn, &u(e.jobId), cx, |j| {
+                    if let Some(audit) = j.audit.as_mut() {
+                        audit.state = if e.audited { "Audited" } else { "Cleared" }.into();
+                        audit.dispute_id = e.audited.then(|| u(e.disputeId));
+                    }
+                })
+                .await?;
+        }
+        E::AuditPoolFunded(e) => {
+            let value = serde_json::json!({"pool": u(e.pool), "lastFrom": a(e.from), "lastAmount": u(e.amount)});
+            param(batch, conn, cx, "auditPool".into(), value).await?;
+        }
+        E::AuditParamsUpdated(e) => {
+            let value = serde_json::json!({"safetyBps": e.params.safetyBps, "minRateBps": e.params.minRateBps});
+            param(batch, conn, cx, "auditParams".into(), value).await?;
         }
         E::Evidence(e) => {
             // ERC-1497: the evidence group is the job (DisputeDesk.submitEvidence).

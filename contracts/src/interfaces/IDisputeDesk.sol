@@ -22,7 +22,49 @@ import {IJobMarket} from "./IJobMarket.sol";
 /// So a cheat that challenges its own job first from a second address still loses its bond and can recover
 /// at most its pro-rata share, and an honest watcher is never shut out.
 /// `burnBps`, the bond and the fee are snapshotted when the pool opens; governance changes never touch it.
+///
+/// Random audits (issue #12, finding 3; Hyperbolic's proof of sampling and Truebit are the anchors): when a
+/// result is submitted the market schedules its audit: probability f = min(1, s × F / (F + β × B)) (F the
+/// operator fee in ETH, B the bond, β `burnBps`, s `safetyBps` / 10,000; at least `minRateBps`), so that a garbage
+/// runner's expected profit F − f × (F + βB) is negative at every job size when s > 1, and the job's premium
+/// π = ⌈f × A⌉ (A the arbitration cost) in the job's token, taken from the operator fee at settlement into the
+/// audit pool (ETH jobs) or the treasury (ERC-20 jobs, which funds the pool in ETH). Anyone evaluates the draw
+/// (`evaluateAudit`) once the block of `submitResult` is mined and while its hash is served; a seed no longer
+/// served means audited. An audit is a dispute with the desk as its challenger and no ticket: the audit pool
+/// advances the fee, watchers may still join it as on any pool, and on ruling 2 the slashed bond refunds the fee
+/// and its unburned rest returns to the audit pool when no ticket shares it. `finalize` requires the audit to
+/// have been evaluated and not drawn.
 interface IDisputeDesk is ICairnCommon, IArbitrable, IEvidence {
+    /// @notice Where a job's audit stands.
+    enum AuditState {
+        None,
+        Pending,
+        Cleared,
+        Audited
+    }
+
+    /// @notice A submitted job's random audit.
+    /// @param seedBlock The block of `submitResult`, whose hash draws the audit (0 before a result).
+    /// @param rate Probability of an audit, scaled by 1e18.
+    /// @param state None (no result yet), Pending (to evaluate), Cleared (not audited: the job may finalize) or
+    /// Audited (a dispute is open).
+    /// @param premium The job's audit premium, in the job's token (wei for ETH jobs), out of the operator fee.
+    struct Audit {
+        uint64 seedBlock;
+        uint64 rate;
+        AuditState state;
+        uint120 premium;
+    }
+
+    /// @notice Governance's audit parameters.
+    /// @param safetyBps s in basis points: 12,500 audits 1.25 × the break-even rate of a garbage runner (below
+    /// 10,000 garbage pays; 0 leaves only `minRateBps`, for tests); at most 50,000.
+    /// @param minRateBps Least audit probability in basis points (≤ 10,000: every job).
+    struct AuditParams {
+        uint16 safetyBps;
+        uint16 minRateBps;
+    }
+
     /// @notice One challenged job's pool.
     /// @param disputeId The committee's dispute (0 while no challenge).
     /// @param first The challenger who opened it and advanced the arbitration fee.
@@ -86,6 +128,23 @@ interface IDisputeDesk is ICairnCommon, IArbitrable, IEvidence {
     error MarketAlreadySet(address market);
     /// @notice No job market yet (`setMarket`).
     error MarketNotSet();
+    /// @notice Only the job market schedules audits.
+    /// @param caller The caller.
+    error NotMarket(address caller);
+    /// @notice The job's audit is not waiting to be evaluated (no result yet, or already evaluated).
+    /// @param jobId The job.
+    /// @param state Its audit's state.
+    error AuditNotPending(uint256 jobId, AuditState state);
+    /// @notice The audit's seed block is the current one or later: evaluate in a later block.
+    /// @param jobId The job.
+    /// @param seedBlock The seed block.
+    /// @param blockNumber The current block.
+    error AuditSeedNotMined(uint256 jobId, uint64 seedBlock, uint256 blockNumber);
+    /// @notice The audit pool cannot advance the arbitration fee: fund it (`fundAuditPool`) and evaluate again.
+    /// @param jobId The job.
+    /// @param needed The fee (wei).
+    /// @param available The pool (wei).
+    error AuditPoolShort(uint256 jobId, uint256 needed, uint256 available);
 
     /// @notice A challenger joined an open pool (the first one is `IJobMarket.JobChallenged`).
     /// @param jobId The job.
@@ -120,6 +179,26 @@ interface IDisputeDesk is ICairnCommon, IArbitrable, IEvidence {
     /// @notice The job market was set.
     /// @param market The market.
     event MarketSet(address indexed market);
+    /// @notice A submitted job's audit was scheduled.
+    /// @param jobId The job.
+    /// @param seedBlock The block whose hash draws it.
+    /// @param rate Probability, scaled by 1e18 (0: cleared at once).
+    /// @param premium The job's premium, in its token.
+    event AuditScheduled(uint256 indexed jobId, uint64 seedBlock, uint64 rate, uint256 premium);
+    /// @notice A job's audit draw was evaluated.
+    /// @param jobId The job.
+    /// @param audited Whether it goes to the committee.
+    /// @param disputeId The audit's dispute (0 when not audited).
+    event AuditEvaluated(uint256 indexed jobId, bool audited, uint256 disputeId);
+    /// @notice ETH entered the audit pool.
+    /// @param from Who sent it (the market's premiums, the committee's returned fees, a funder), or the desk
+    /// itself for an audit's share of a slashed bond.
+    /// @param amount Wei.
+    /// @param pool The pool afterwards (wei).
+    event AuditPoolFunded(address indexed from, uint256 amount, uint256 pool);
+    /// @notice Governance changed the audit parameters.
+    /// @param params The new parameters.
+    event AuditParamsUpdated(AuditParams params);
 
     /// @notice Challenges a submitted result, or joins its open pool, strictly before `challengeEnds`.
     /// msg.value = `challengeCost(jobId)`: `challengeBond` + the arbitration cost to open, `challengeBond` to join.
@@ -142,6 +221,48 @@ interface IDisputeDesk is ICairnCommon, IArbitrable, IEvidence {
     /// @param jobId The job.
     /// @return Wei.
     function challengeCost(uint256 jobId) external view returns (uint256);
+
+    /// @notice Schedules the audit of a job whose result was just submitted (the market only, from
+    /// `submitResult`): fixes its seed block (this one), its rate and its premium (see `auditTerms`).
+    /// @param jobId The job.
+    /// @param token The job's token.
+    /// @param operatorFee What the operator would be paid before the premium, in the token.
+    /// @param bond The operator's bond (wei).
+    /// @param burnBps The market's burn share.
+    function scheduleAudit(uint256 jobId, address token, uint256 operatorFee, uint256 bond, uint16 burnBps) external;
+
+    /// @notice Evaluates a job's audit draw (anyone; the operator does it at once, since a lapsed seed means
+    /// audited): keccak of the seed block's hash and the job decides, below the job's rate. When audited, the
+    /// audit pool advances the arbitration fee and the job goes to the committee with the desk as challenger.
+    /// Errors: `AuditNotPending`, `AuditSeedNotMined`, `NotChallengeable` (the job was challenged first: the
+    /// committee already looks), `AuditPoolShort`.
+    /// @param jobId The job.
+    /// @return audited Whether the job was audited.
+    function evaluateAudit(uint256 jobId) external returns (bool audited);
+
+    /// @notice Adds msg.value to the audit pool (the treasury's grant; anyone).
+    function fundAuditPool() external payable;
+
+    /// @notice Moves what the market (ETH premiums) and the committee (returned audit fees) owe the desk into
+    /// the audit pool (anyone; `evaluateAudit` does it when the pool is short).
+    function pullAuditFunds() external;
+
+    /// @notice The audit rate and premium a job with these terms gets now (what `scheduleAudit` records).
+    /// @param token The job's token.
+    /// @param operatorFee The operator fee before the premium, in the token.
+    /// @param bond The bond (wei).
+    /// @param burnBps The burn share.
+    /// @return rate Probability scaled by 1e18.
+    /// @return premium In the token, at most `operatorFee`.
+    function auditTerms(address token, uint256 operatorFee, uint256 bond, uint16 burnBps)
+        external
+        view
+        returns (uint64 rate, uint256 premium);
+
+    /// @notice A job's audit.
+    /// @param jobId The job.
+    /// @return The audit (zero before a result).
+    function auditOf(uint256 jobId) external view returns (Audit memory);
 
     /// @notice A job's pool.
     /// @param jobId The job.

@@ -198,6 +198,9 @@ interface IJobMarket is ICairnCommon, IMetaEvidence {
     /// @notice Only the dispute desk may mark a job disputed or settle it.
     /// @param caller The caller.
     error NotDesk(address caller);
+    /// @notice The job's random audit has not been evaluated, or it was drawn (IDisputeDesk.evaluateAudit).
+    /// @param jobId The job.
+    error AuditPending(uint256 jobId);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -263,7 +266,11 @@ interface IJobMarket is ICairnCommon, IMetaEvidence {
     /// @param royalty To the seller.
     /// @param protocolFee To the treasury.
     /// @param operatorFee To the operator.
-    event PaymentSplit(uint256 indexed jobId, uint256 royalty, uint256 protocolFee, uint256 operatorFee);
+    /// @param auditPremium The job's audit premium (IDisputeDesk): to the audit pool for ETH jobs, the treasury
+    /// for ERC-20 jobs. The four parts sum to the payment.
+    event PaymentSplit(
+        uint256 indexed jobId, uint256 royalty, uint256 protocolFee, uint256 operatorFee, uint256 auditPremium
+    );
     /// @notice Governance changed the parameters.
     /// @param params The new parameters.
     event ParamsUpdated(Params params);
@@ -373,6 +380,11 @@ interface IJobMarket is ICairnCommon, IMetaEvidence {
     /// @notice The current parameters.
     /// @return The parameters.
     function params() external view returns (Params memory);
+
+    /// @notice A token's settings.
+    /// @param token The token (address(0): ETH).
+    /// @return The settings.
+    function tokenConfig(address token) external view returns (TokenConfig memory);
 
     /// @notice The bond an operator locks to claim a job of `token` and `payment`.
     /// @param token Payment token.

@@ -198,6 +198,10 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @return The pool whose seats this committee draws.
     function pool() external view returns (IJurorPool);
 
+    /// @notice The seed source of draws (and of the desk's audits).
+    /// @return The randomness.
+    function randomness() external view returns (IRandomness);
+
     /// @notice Disputes in the draw queue; the juror pool applies no change while it is not zero.
     /// @return How many.
     function awaitingDraw() external view returns (uint256);

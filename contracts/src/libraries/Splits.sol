@@ -32,8 +32,9 @@ library Splits {
 
     /// @notice Ruling 2 on a challenge pool (IDisputeDesk): out of the operator's `slashed` bond, the first
     /// challenger's `arbitrationFee` is refunded as far as the bond covers it, `burnBps` of the rest is burned,
-    /// and the remainder is shared equally among `tickets` (> 0), the dust to the first challenger. The four
-    /// parts sum to `slashed` exactly.
+    /// and the remainder is shared equally among `tickets`, the dust to the first challenger (with no ticket, an
+    /// audit's pool, all of the remainder is dust: it returns to the audit pool). The four parts sum to `slashed`
+    /// exactly.
     function challengePool(uint256 slashed, uint256 arbitrationFee, uint256 burnBps, uint256 tickets)
         internal
         pure
@@ -42,6 +43,7 @@ library Splits {
         refund = slashed < arbitrationFee ? slashed : arbitrationFee;
         uint256 kept;
         (burned, kept) = burn(slashed - refund, burnBps);
+        if (tickets == 0) return (refund, burned, 0, kept);
         perTicket = kept / tickets;
         dust = kept % tickets;
     }

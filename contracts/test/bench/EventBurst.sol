@@ -121,7 +121,7 @@ contract EventBurst {
         emit ICairnCommon.Credited(t.seller, s.token, t.royalty);
         emit ICairnCommon.Credited(s.treasury, s.token, t.protocolFee);
         emit ICairnCommon.Credited(operator, s.token, operatorFee);
-        emit IJobMarket.PaymentSplit(jobId, t.royalty, t.protocolFee, operatorFee);
+        emit IJobMarket.PaymentSplit(jobId, t.royalty, t.protocolFee, operatorFee, 0);
         emit IJobMarket.JobClosed(jobId, IJobMarket.JobState.Finalized, IJobMarket.CloseReason.Finalized);
     }
 

@@ -21,6 +21,10 @@ contract MarketInvariantTest is CairnSystem {
             market, desk, operators, committee, usdc, [ethModel, usdcModel], ops, opSignerKeys, actors
         );
         initialBonded = operators.totalBonded();
+        // Audits on, a fifth of the jobs at least, with a pool that covers a few.
+        vm.prank(owner);
+        desk.setAuditParams(IDisputeDesk.AuditParams(12_500, 2000));
+        desk.fundAuditPool{value: 0.1 ether}();
         targetContract(address(handler));
     }
 
@@ -29,7 +33,7 @@ contract MarketInvariantTest is CairnSystem {
     function invariant_EthHeldEqualsObligationsPlusForcedSurplus() public view {
         uint256 owed = market.escrowed(address(0)) + market.totalCredited(address(0));
         assertEq(address(market).balance, owed + handler.ghost_forceSent(), "ETH accounting");
-        uint256 deskOwed = desk.challengePoolsHeld() + desk.totalCredited(address(0));
+        uint256 deskOwed = desk.challengePoolsHeld() + desk.auditPool() + desk.totalCredited(address(0));
         assertEq(address(desk).balance, deskOwed + handler.ghost_forceSentDesk(), "desk ETH accounting");
     }
 
@@ -102,6 +106,7 @@ contract MarketInvariantTest is CairnSystem {
         assertEq(handler.ghost_closedTwice(), 0, "a job closed twice");
         assertEq(handler.ghost_badSplits(), 0, "a split did not sum to the payment");
         assertEq(handler.ghost_finalizedEarly(), 0, "finalized inside the window");
+        assertEq(handler.ghost_finalizedUnaudited(), 0, "finalized before its audit was cleared");
         assertEq(handler.ghost_challengedLate(), 0, "challenged after the window");
         assertEq(handler.ghost_nonceDecreases(), 0, "a nonce went down");
         assertEq(handler.ghost_badReleases(), 0, "a released claim was not settled like a timeout");

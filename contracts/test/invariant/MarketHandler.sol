@@ -6,6 +6,7 @@ import {JobMarket} from "../../src/JobMarket.sol";
 import {OperatorRegistry} from "../../src/OperatorRegistry.sol";
 import {ReexecutionCommittee} from "../../src/ReexecutionCommittee.sol";
 import {JobReceipt, JobRequest} from "../../src/interfaces/ICairnTypes.sol";
+import {IDisputeDesk} from "../../src/interfaces/IDisputeDesk.sol";
 import {IJobMarket} from "../../src/interfaces/IJobMarket.sol";
 import {IReexecutionCommittee} from "../../src/interfaces/IReexecutionCommittee.sol";
 import {IModelRegistry} from "../../src/interfaces/IModelRegistry.sol";
@@ -40,6 +41,10 @@ contract MarketHandler is Test {
     uint256 public ghost_forceSent;
     uint256 public ghost_burned;
     uint256 public ghost_finalizedEarly;
+    /// @dev Jobs finalized while their audit was not cleared (must stay 0).
+    uint256 public ghost_finalizedUnaudited;
+    /// @dev Audits drawn (jobs sent to the committee with no challenger).
+    uint256 public ghost_audited;
     uint256 public ghost_challengedLate;
     uint256 public ghost_forceSentDesk;
     /// Tickets beyond the first (joins) and collected tickets (to see that a run is not vacuous).
@@ -254,6 +259,7 @@ contract MarketHandler is Test {
         uint256 before = market.totalCredited(t.token);
         try market.finalize(jobId) {
             if (block.timestamp < p.challengeEnds) ++ghost_finalizedEarly;
+            if (desk.auditOf(jobId).state != IDisputeDesk.AuditState.Cleared) ++ghost_finalizedUnaudited;
             if (market.totalCredited(t.token) - before != t.payment) ++ghost_badSplits;
             ++ghost_finalized;
             _closed(jobId);
@@ -360,6 +366,23 @@ contract MarketHandler is Test {
         new ForceSender{value: amount}(payable(toDesk ? address(desk) : address(market)));
         if (toDesk) ghost_forceSentDesk += amount;
         else ghost_forceSent += amount;
+    }
+
+    /// Evaluates a job's audit draw a few blocks on (sometimes past the seed's life: then it is audited).
+    function evaluateAudit(uint256 jobSeed, uint256 blocksAhead) external {
+        uint256 jobId = _job(jobSeed);
+        if (jobId == 0) return;
+        vm.roll(block.number + bound(blocksAhead, 1, 300));
+        try desk.evaluateAudit(jobId) returns (bool audited) {
+            if (audited) {
+                ++ghost_audited;
+                challengedJobs.push(jobId);
+            }
+        } catch {}
+    }
+
+    function pullAuditFunds() external {
+        desk.pullAuditFunds();
     }
 
     function warp(uint256 secondsAhead) external {

@@ -8,6 +8,7 @@ import {ModelRegistry} from "../../src/ModelRegistry.sol";
 import {OperatorRegistry} from "../../src/OperatorRegistry.sol";
 import {ReexecutionCommittee} from "../../src/ReexecutionCommittee.sol";
 import {JobReceipt, ModelManifest} from "../../src/interfaces/ICairnTypes.sol";
+import {IDisputeDesk} from "../../src/interfaces/IDisputeDesk.sol";
 import {IJobMarket} from "../../src/interfaces/IJobMarket.sol";
 import {IReexecutionCommittee} from "../../src/interfaces/IReexecutionCommittee.sol";
 import {BlockhashRandomness} from "../../src/libraries/BlockhashRandomness.sol";
@@ -69,7 +70,8 @@ abstract contract CairnSystem is Test {
             })
         );
         models = new ModelRegistry(owner);
-        desk = new DisputeDesk(owner, committee, address(operators));
+        // Audits off (rate 0: every result cleared at once) unless a test turns them on with `setAuditParams`.
+        desk = new DisputeDesk(owner, committee, address(operators), IDisputeDesk.AuditParams(0, 0));
         market = new JobMarket(owner, models, operators, address(desk), treasury, defaultParams());
         usdc = new MockToken("USDC", 6);
         vm.startPrank(owner);
@@ -236,11 +238,11 @@ abstract contract CairnSystem is Test {
     }
 
     /// @dev Held ETH covers every obligation of the market (escrows, pull balances) and of the desk (challenge
-    /// pools, pull balances).
+    /// pools, the audit pool, pull balances).
     function _assertMarketSolvent() internal view {
         uint256 owedEth = market.escrowed(address(0)) + market.totalCredited(address(0));
         assertTrue(address(market).balance >= owedEth, "market ETH solvent");
-        uint256 deskOwed = desk.challengePoolsHeld() + desk.totalCredited(address(0));
+        uint256 deskOwed = desk.challengePoolsHeld() + desk.auditPool() + desk.totalCredited(address(0));
         assertTrue(address(desk).balance >= deskOwed, "desk ETH solvent");
         uint256 owedUsdc = market.escrowed(address(usdc)) + market.totalCredited(address(usdc));
         assertTrue(usdc.balanceOf(address(market)) >= owedUsdc, "market USDC solvent");

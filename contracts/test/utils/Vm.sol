@@ -7,6 +7,7 @@ interface Vm {
     // Environment
     function warp(uint256 newTimestamp) external;
     function roll(uint256 newHeight) external;
+    function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
     function chainId(uint256 newChainId) external;
     function deal(address account, uint256 newBalance) external;
     function etch(address target, bytes calldata newRuntimeBytecode) external;

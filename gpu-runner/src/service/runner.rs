@@ -62,6 +62,7 @@ use super::{
     journal::{Entry, Journal, Step},
     metrics::{Metrics, Observed},
     models::{HostError, ModelHost, ModelRef},
+    verify::revert_name,
     watch::{Submitted, Verdict, sampled},
 };
 use crate::{
@@ -90,7 +91,7 @@ pub const VERIFY_CRASH_POINTS: &[&str] = &["voted"];
 pub const PAUSE: Duration = Duration::from_secs(3);
 
 /// `JobMarket`'s job states, as numbered on chain (`IJobMarket.JobState`).
-use cairn_bindings::enums::job_state as state;
+use cairn_bindings::enums::{audit_state, job_state as state};
 
 type Market = JobMarket::JobMarketInstance<DynProvider>;
 
@@ -1162,6 +1163,10 @@ impl Inner {
         let job = entry.job;
         match progress.state {
             state::SUBMITTED => {
+                // The audit draw first, whoever finalizes: a seed left to lapse means audited.
+                if !self.evaluate_audit(job).await? {
+                    return Ok(Flow::Wait);
+                }
                 if !self.cfg.config.jobs.finalize {
                     // Someone else finalizes: look now and then.
                     self.rest(job, Duration::from_secs(30));
@@ -1191,7 +1196,8 @@ impl Inner {
             }
             state::FINALIZED => {
                 let terms = self.market.getTerms(job).call().await.context("reading the job's terms")?;
-                let fee = terms.payment - terms.royalty - terms.protocolFee;
+                let premium = self.desk.auditOf(job).call().await.context("reading the job's audit")?.premium;
+                let fee = terms.payment - terms.royalty - terms.protocolFee - U256::from(premium);
                 tracing::info!(job = %job, fee = %fee, token = %terms.token, "finalized: the operator fee is credited to the operator's balance");
                 let flow = self.close(entry, Step::Finalized).await?;
                 self.metrics.job("finalized");
@@ -1204,6 +1210,43 @@ impl Inner {
                 self.close(entry, Step::Closed).await
             }
             _ => self.reconcile(entry, progress).await,
+        }
+    }
+
+    /// Evaluates the job's random audit draw (`DisputeDesk.evaluateAudit`) once its seed block is mined, as soon
+    /// as it can: a seed nobody evaluated while it was served means audited. Returns whether the audit is settled
+    /// for this job (cleared, audited, or moot because it was challenged first); false means look again later
+    /// (the seed block is the chain's head, or the audit pool cannot pay and waits for funds).
+    ///
+    /// Errors: the RPC fails, or the desk refuses for another reason (the decoded error).
+    async fn evaluate_audit(&self, job: U256) -> anyhow::Result<bool> {
+        let audit = self.desk.auditOf(job).call().await.context("reading the job's audit")?;
+        if audit.state != audit_state::PENDING {
+            return Ok(true);
+        }
+        let head = self.chain.provider().get_block_number().await.context("reading the chain head")?;
+        if head <= audit.seedBlock {
+            return Ok(false);
+        }
+        match self.chain.send("evaluateAudit", self.desk.evaluateAudit(job).into_transaction_request()).await {
+            Ok(receipt) => {
+                let audited = receipt.decoded_log::<DisputeDesk::AuditEvaluated>().is_some_and(|e| e.audited);
+                if audited {
+                    tracing::warn!(job = %job, "randomly audited: the committee re-executes the job; output and input stay pinned");
+                    self.metrics.job("audited");
+                } else {
+                    tracing::info!(job = %job, rate = audit.rate, "audit draw evaluated: not audited");
+                }
+                Ok(true)
+            }
+            // Someone else evaluated it, or a challenge came first (the committee already looks).
+            Err(e) if matches!(revert_name(&e), Some("AuditNotPending" | "NotChallengeable")) => Ok(true),
+            Err(e) if revert_name(&e) == Some("AuditPoolShort") => {
+                tracing::warn!(job = %job, error = %e, "the audit pool cannot pay this job's audit; evaluating again in a minute (fund it with DisputeDesk.fundAuditPool)");
+                self.rest(job, Duration::from_secs(60));
+                Ok(false)
+            }
+            Err(e) => Err(anyhow::Error::new(e).context("evaluating the job's audit draw")),
         }
     }
 

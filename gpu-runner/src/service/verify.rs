@@ -33,7 +33,7 @@ use super::{
 };
 
 /// The error's name when `e` is a contract revert the client decoded (`AlreadyDone`, `OutsidePeriod`, …).
-fn revert_name(e: &cairn_chain::Error) -> Option<&str> {
+pub(crate) fn revert_name(e: &cairn_chain::Error) -> Option<&str> {
     match e {
         cairn_chain::Error::Reverted { revert, .. } => Some(revert.name.as_str()),
         _ => None,

@@ -61,7 +61,7 @@ impl World {
         let kubo = KuboClient::new(node.api_url()).unwrap();
         let deployer =
             Chain::connect(anvil.url(), ANVIL_KEY_0.parse().unwrap(), ChainOptions::default()).await.unwrap();
-        let config = DeployConfig::defaults("devnet").unwrap();
+        let config = DeployConfig::defaults("devnet").unwrap().with_audits_off();
         let dir = tempfile::tempdir().unwrap();
         let deployments_dir = dir.path().join("deployments");
         let options = Options { dir: deployments_dir, mode: Mode::New, root: cairn_testkit::repo_root() };

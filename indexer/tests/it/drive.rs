@@ -658,6 +658,24 @@ pub(crate) async fn set_committee_params(
     params
 }
 
+/// The owner sets the desk's audit parameters (`safety_bps`, `min_rate_bps`).
+pub(crate) async fn set_audit_params(net: &Net, safety_bps: u16, min_rate_bps: u16) {
+    let d = desk(net, &net.deployer);
+    let params =
+        cairn_bindings::dispute_desk::IDisputeDesk::AuditParams { safetyBps: safety_bps, minRateBps: min_rate_bps };
+    net.deployer.send("setAuditParams", d.setAuditParams(params).into_transaction_request()).await.unwrap();
+}
+
+/// Anyone (the deployer) evaluates `job`'s audit draw a block after its seed block; returns the audit's dispute
+/// when it was drawn.
+pub(crate) async fn evaluate_audit(net: &Net, job: U256) -> Option<U256> {
+    mine(net, 1).await;
+    let d = desk(net, &net.deployer);
+    let receipt = net.deployer.send("evaluateAudit", d.evaluateAudit(job).into_transaction_request()).await.unwrap();
+    let e = receipt.decoded_log::<DisputeDesk::AuditEvaluated>().expect("AuditEvaluated");
+    e.audited.then_some(e.disputeId)
+}
+
 /// The owner allows or stops `arbitrable` opening disputes.
 pub(crate) async fn set_arbitrable(net: &Net, arbitrable: Address, allowed: bool) -> B256 {
     let c = committee(net, &net.deployer);
@@ -764,6 +782,8 @@ pub(crate) struct Story {
     pub(crate) job_cancelled: U256,
     /// Challenged; the jurors vote acceptable: OperatorUpheld (drawn after a reseed; evidence from both sides).
     pub(crate) job_upheld: U256,
+    /// Submitted while every job was audited: the audit's jury upholds it; paid less its audit premium.
+    pub(crate) job_audited: U256,
     /// Challenged; the jurors vote not acceptable: OperatorWrong (the operator's bond slashed).
     pub(crate) job_wrong: U256,
     /// Challenged; one juror each way and one who never reveals: ruling 0, ArbitratorRefused.
@@ -896,6 +916,16 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     let ruling = boxed(vote_and_resolve(net, dispute_upheld, &jurors, &[Some(1), Some(1), Some(1)])).await;
     assert_eq!(ruling, U256::from(1));
 
+    // Randomly audited (every job drawn while the minimum rate is 100%), upheld, paid less its premium.
+    boxed(set_audit_params(net, 12_500, 10_000)).await;
+    let job_audited = boxed(request_job(net, "buyer", &eth_job(9))).await;
+    boxed(claim_and_submit(net, "operator-0", job_audited, 0x09)).await;
+    let dispute_audited = boxed(evaluate_audit(net, job_audited)).await.expect("a 100% rate audits");
+    boxed(set_audit_params(net, 0, 0)).await;
+    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_audited)).await else { panic!("five seats are free") };
+    let ruling = boxed(vote_and_resolve(net, dispute_audited, &jurors, &[Some(1), Some(1), Some(1)])).await;
+    assert_eq!(ruling, U256::from(1));
+
     // Operator wrong (operator-1's bond slashed, part burned, the challenger paid), opened together with a
     // dispute that finds too few seats: the wrong one's draw locks three of the five, the other waits, and
     // once the first is resolved and its jurors' seats synced back, a retry draws it (ruled acceptable).
@@ -989,6 +1019,7 @@ pub(crate) async fn full_story(net: &Net) -> Story {
         job_finalized_dusd,
         job_cancelled,
         job_upheld,
+        job_audited,
         job_wrong,
         job_tied,
         job_no_jurors,

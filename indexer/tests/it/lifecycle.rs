@@ -166,6 +166,7 @@ async fn every_event_of_the_market_lands_in_its_projection() {
 
     // 2. Jobs: every current row equals JobMarket's views; histories and close reasons as driven.
     let market = JobMarket::new(net.address("JobMarket"), p);
+    let desk_view = DisputeDesk::new(net.address("DisputeDesk"), p);
     let jobs: BTreeMap<String, Job> = current(pool, "jobs").await;
     let job_count = market.jobCount().call().await.unwrap();
     assert_eq!(U256::from(jobs.len()), job_count, "one row per job");
@@ -198,7 +199,23 @@ async fn every_event_of_the_market_lands_in_its_projection() {
         );
         if let Some(split) = &j.split {
             let fee = wei(&split.royalty) + wei(&split.protocol_fee) + wei(&split.operator_fee);
-            assert_eq!(fee, t.payment, "job {id}: the split is the payment");
+            assert_eq!(fee + wei(&split.audit_premium), t.payment, "job {id}: the split is the payment");
+        }
+        // Every submitted job has its audit, equal to the desk's view.
+        let audit = desk_view.auditOf(job_id).call().await.unwrap();
+        match &j.audit {
+            Some(x) => {
+                assert_eq!(
+                    (x.seed_block, x.rate.clone(), wei(&x.premium)),
+                    (audit.seedBlock, audit.rate.to_string(), U256::from(audit.premium))
+                );
+                assert_eq!(
+                    x.state,
+                    cairn_bindings::enums::name(cairn_bindings::enums::audit_state::NAMES, audit.state),
+                    "job {id} audit"
+                );
+            }
+            None => assert_eq!(audit.seedBlock, 0, "job {id}: no result, no audit"),
         }
     }
     let states = |id: U256| {
@@ -229,7 +246,6 @@ async fn every_event_of_the_market_lands_in_its_projection() {
     let burn_bps = U256::from(market.params().call().await.unwrap().burnBps);
     let committee_view = ReexecutionCommittee::new(net.address("ReexecutionCommittee"), p);
     let fee = committee_view.params().call().await.unwrap().fee;
-    let desk_view = DisputeDesk::new(net.address("DisputeDesk"), p);
     let bps = U256::from(10_000);
     for (job, reason) in [
         (story.job_upheld, "OperatorUpheld"),
@@ -256,6 +272,19 @@ async fn every_event_of_the_market_lands_in_its_projection() {
         assert_eq!(j.split.is_some(), reason == "OperatorUpheld", "job {job}: paid out only when upheld");
         assert_eq!(j.challenger, Some(a(addr("buyer"))));
     }
+    // The audited job: the desk challenged it (no ticket), its jury upheld it, the operator was paid less the
+    // premium, which the split shows.
+    let (s, j) = states(story.job_audited).await;
+    assert_eq!(s, ["Requested", "Claimed", "Submitted", "Disputed", "Resolved"]);
+    assert_eq!(
+        (j.close_reason.as_str(), j.challenger.clone()),
+        ("OperatorUpheld", Some(a(desk_view.address().to_owned())))
+    );
+    let audit = j.audit.expect("audited");
+    assert_eq!((audit.state.as_str(), audit.dispute_id.clone()), ("Audited", j.dispute_id.clone()));
+    let split = j.split.expect("paid");
+    assert_eq!(wei(&split.audit_premium), wei(&audit.premium));
+    assert!(wei(&audit.premium) > U256::ZERO, "a 100% rate's premium is the fee (capped at the operator fee)");
     let codes = [job_state::RESOLVED, close_reason::OPERATOR_UPHELD];
     let g = market.getProgress(story.job_upheld).call().await.unwrap();
     assert_eq!([g.state, g.closeReason], codes);

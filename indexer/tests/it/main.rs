@@ -42,7 +42,7 @@ impl Net {
         let anvil = cairn_testkit::Anvil::start().await.unwrap();
         let deployer =
             Chain::connect(anvil.url(), ANVIL_KEY_0.parse().unwrap(), ChainOptions::default()).await.unwrap();
-        let config = DeployConfig::defaults("devnet").unwrap();
+        let config = DeployConfig::defaults("devnet").unwrap().with_audits_off();
         let dir = tempfile::tempdir().unwrap();
         let options = Options { dir: dir.path().to_path_buf(), mode: Mode::New, root: cairn_testkit::repo_root() };
         let mut deployments = cairn_deploy::deploy::deploy(&deployer, &config, &options, &|_| {}).await.unwrap();

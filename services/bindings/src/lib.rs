@@ -80,6 +80,16 @@ pub mod enums {
         pub const NAMES: &[&str] = &["None", "Held", "Collected"];
     }
 
+    /// `IDisputeDesk.AuditState`: where a submitted job's random audit stands.
+    pub mod audit_state {
+        pub const NONE: u8 = 0;
+        pub const PENDING: u8 = 1;
+        pub const CLEARED: u8 = 2;
+        pub const AUDITED: u8 = 3;
+        /// The names, indexed by value.
+        pub const NAMES: &[&str] = &["None", "Pending", "Cleared", "Audited"];
+    }
+
     /// The name of `value` in `names` (one of the `NAMES` tables), or `Unknown(value)` for a value this build
     /// does not know.
     pub fn name(names: &[&str], value: u8) -> String {
@@ -181,6 +191,7 @@ mod tests {
         assert_eq!(solidity_enum("IJobMarket.sol", "CloseReason"), close_reason::NAMES);
         assert_eq!(solidity_enum("IReexecutionCommittee.sol", "Phase"), phase::NAMES);
         assert_eq!(solidity_enum("IDisputeDesk.sol", "Ticket"), ticket::NAMES);
+        assert_eq!(solidity_enum("IDisputeDesk.sol", "AuditState"), audit_state::NAMES);
         let values = [job_state::REQUESTED, job_state::SUBMITTED, job_state::DISPUTED, job_state::RESOLVED];
         let named: Vec<String> = values.iter().map(|v| name(job_state::NAMES, *v)).collect();
         assert_eq!(named, ["Requested", "Submitted", "Disputed", "Resolved"]);

@@ -60,7 +60,7 @@ impl Devnet {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("deployments");
         let options = Options { dir: dir.clone(), mode: Mode::New, root: cairn_testkit::repo_root() };
-        let config = DeployConfig::defaults("devnet").unwrap();
+        let config = DeployConfig::defaults("devnet").unwrap().with_audits_off();
         let mut deployments = cairn_deploy::deploy::deploy(&deployer, &config, &options, &|_| {}).await.unwrap();
         let actors = cairn_deploy::seed::seed(&deployer, &mut deployments, &|_| {}).await.unwrap();
         deployments.save(&dir).unwrap(); // with DevToken, as `cairn-deploy seed` saves it

@@ -3,9 +3,12 @@
 
 use std::path::PathBuf;
 
-use alloy::primitives::U256;
+use alloy::{primitives::U256, providers::Provider as _};
 use anyhow::{Context as _, bail};
-use cairn_bindings::{DisputeDesk, JobMarket, enums::job_state};
+use cairn_bindings::{
+    DisputeDesk, JobMarket,
+    enums::{audit_state, job_state},
+};
 use cairn_ipfs::{AddOptions, KuboClient};
 use clap::Args;
 use serde::Serialize;
@@ -69,7 +72,10 @@ pub struct ReopenArgs {
 }
 
 /// Finalize a result whose challenge window is over: the escrow is split between the seller (royalty), the
-/// treasury (fee) and the operator, and the operator's bond is released. Anyone may call it.
+/// treasury (fee), the audit pool (the job's audit premium) and the operator, and the operator's bond is
+/// released. Anyone may call it. A job whose random audit draw was not evaluated yet is evaluated first
+/// (`DisputeDesk.evaluateAudit`, one more transaction); if the draw sends it to the committee, nothing is
+/// finalized and the escrow settles with the committee's ruling.
 ///
 /// Examples:
 ///   cairn job finalize 7
@@ -364,17 +370,57 @@ impl FinalizeArgs {
                 human_secs(job.progress.challengeEnds - now)
             )));
         }
+        let desk = DisputeDesk::new(market.address("DisputeDesk")?, market.chain.provider());
+        let audit = desk.auditOf(id).call().await.context("reading the job's audit")?;
+        let mut transactions = Vec::new();
+        if audit.state == audit_state::PENDING {
+            let head = market.chain.provider().get_block_number().await.context("reading the chain head")?;
+            if head <= audit.seedBlock {
+                bail!(UsageError(format!(
+                    "job {id}'s audit draw uses block {}'s hash, which is the chain's head: try again after the next \
+                     block",
+                    audit.seedBlock
+                )));
+            }
+            let action = format!("evaluate job {id}'s audit draw");
+            let tx = desk.evaluateAudit(id).into_transaction_request();
+            let summary = format!("Job {id}'s random audit draw is not evaluated yet; it must be before finalizing\n");
+            let (sent, receipt) = market.confirm_send(ctx, &action, &summary, tx).await?;
+            transactions.push(sent);
+            if let Some(e) = receipt.decoded_log::<DisputeDesk::AuditEvaluated>().filter(|e| e.audited) {
+                let done = Done {
+                    job_id: id.to_string(),
+                    action: "audited".into(),
+                    paid: None,
+                    dispute_id: Some(e.disputeId.to_string()),
+                    evidence_uri: None,
+                    transactions,
+                };
+                return ctx.out.print(&done, |d| {
+                    format!(
+                        "Job {} was drawn for a random audit (dispute {}): the committee re-executes it and the escrow \
+                         settles with its ruling (`cairn job watch {}`)",
+                        d.job_id,
+                        d.dispute_id.as_deref().unwrap_or("?"),
+                        d.job_id
+                    )
+                });
+            }
+        } else if audit.state == audit_state::AUDITED {
+            bail!("job {id} was drawn for a random audit: the committee's ruling settles it");
+        }
         let jm = JobMarket::new(market.address("JobMarket")?, market.chain.provider());
         let action = format!("finalize job {id}");
         let tx = jm.finalize(id).into_transaction_request();
         let (sent, _) = market.confirm_send(ctx, &action, &format!("Finalize job {id}\n"), tx).await?;
+        transactions.push(sent);
         let done = Done {
             job_id: id.to_string(),
             action: "finalized".into(),
             paid: None,
             dispute_id: None,
             evidence_uri: None,
-            transactions: vec![sent],
+            transactions,
         };
         ctx.out.print(&done, |d| format!("Job {} finalized: the escrow is split", d.job_id))
     }
