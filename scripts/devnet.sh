@@ -91,9 +91,12 @@ up() {
   done
   mkdir -p "$dir/logs"
 
-  echo "==> anvil on $anvil_url (chain id 31337)"
-  # Cancun, the hard fork the contracts are compiled for (as in cairn-testkit's anvil).
-  nohup anvil --host 127.0.0.1 --port "$anvil_port" --chain-id 31337 --hardfork cancun >"$dir/logs/anvil.log" 2>&1 &
+  echo "==> anvil on $anvil_url (chain id 31337, a block per transaction and one every 2 s)"
+  # Cancun, the hard fork the contracts are compiled for (as in cairn-testkit's anvil). Mixed mining: each
+  # transaction is mined at once, and an empty block comes every 2 s as on an OP Stack chain, so what waits for
+  # a later block (a jury's draw, a job's audit draw) happens on an idle devnet too.
+  nohup anvil --host 127.0.0.1 --port "$anvil_port" --chain-id 31337 --hardfork cancun --block-time 2 --mixed-mining \
+    >"$dir/logs/anvil.log" 2>&1 &
   local anvil_pid=$!
 
   echo "==> Kubo on $kubo_url (offline, repo $dir/ipfs)"

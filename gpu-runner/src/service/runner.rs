@@ -172,6 +172,10 @@ pub(crate) struct Jobs {
     pub(crate) tickets: BTreeSet<U256>,
     /// Input CIDs of the jobs requested in the blocks scanned (else read from the job's `JobRequested` log).
     input_cids: HashMap<U256, String>,
+    /// Submitted jobs whose audit draw is settled (cleared, audited or moot); the others are driven at every poll
+    /// until it is, not only once their challenge window is over (in memory: after a restart each submitted job
+    /// is looked at once).
+    audits_settled: HashSet<U256>,
 }
 
 /// How a driven job stands after a step.
@@ -397,7 +401,10 @@ impl Runner {
         let now = inner.chain_time().await?;
         for entry in inner.journal.open_jobs().await? {
             let due = match entry.step {
-                Step::Submitted => entry.challenge_ends.is_none_or(|ends| now >= ends),
+                Step::Submitted => {
+                    entry.challenge_ends.is_none_or(|ends| now >= ends)
+                        || !inner.jobs.lock().expect("not poisoned").audits_settled.contains(&entry.job)
+                }
                 _ => true,
             };
             if due && inner.take(entry.job, false) {
@@ -1220,9 +1227,16 @@ impl Inner {
     ///
     /// Errors: the RPC fails, or the desk refuses for another reason (the decoded error).
     async fn evaluate_audit(&self, job: U256) -> anyhow::Result<bool> {
+        if self.jobs.lock().expect("not poisoned").audits_settled.contains(&job) {
+            return Ok(true);
+        }
+        let settled = || {
+            self.jobs.lock().expect("not poisoned").audits_settled.insert(job);
+            Ok(true)
+        };
         let audit = self.desk.auditOf(job).call().await.context("reading the job's audit")?;
         if audit.state != audit_state::PENDING {
-            return Ok(true);
+            return settled();
         }
         let head = self.chain.provider().get_block_number().await.context("reading the chain head")?;
         if head <= audit.seedBlock {
@@ -1237,10 +1251,10 @@ impl Inner {
                 } else {
                     tracing::info!(job = %job, rate = audit.rate, "audit draw evaluated: not audited");
                 }
-                Ok(true)
+                settled()
             }
             // Someone else evaluated it, or a challenge came first (the committee already looks).
-            Err(e) if matches!(revert_name(&e), Some("AuditNotPending" | "NotChallengeable")) => Ok(true),
+            Err(e) if matches!(revert_name(&e), Some("AuditNotPending" | "NotChallengeable")) => settled(),
             Err(e) if revert_name(&e) == Some("AuditPoolShort") => {
                 tracing::warn!(job = %job, error = %e, "the audit pool cannot pay this job's audit; evaluating again in a minute (fund it with DisputeDesk.fundAuditPool)");
                 self.rest(job, Duration::from_secs(60));
@@ -1294,6 +1308,7 @@ impl Inner {
 
     /// Releases what the job holds (its pins, its output file) and journals `to`.
     async fn close(&self, entry: &Entry, to: Step) -> anyhow::Result<Flow> {
+        self.jobs.lock().expect("not poisoned").audits_settled.remove(&entry.job);
         let mut cids = Vec::new();
         if let Some(cid) = &entry.output_cid {
             cids.push(cid.as_str());
