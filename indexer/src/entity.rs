@@ -474,8 +474,11 @@ pub struct Dispute {
     pub arbitrable: String,
     /// The job disputed.
     pub job_id: Option<String>,
-    /// Challenger (the first, who advanced the arbitration fee).
+    /// Challenger (the first, who advanced the arbitration fee; the `DisputeDesk` for a random audit).
     pub challenger: Option<String>,
+    /// Whether the dispute is a random audit (opened by the desk's audit draw, its fee from the audit pool).
+    #[serde(default)]
+    pub audit: bool,
     /// Every ticket of the job's challenge pool at the `DisputeDesk`, the first challenger's first.
     pub tickets: Vec<ChallengeTicket>,
     /// What each ticket collects once ruled, wei (bond + share on ruling 2, the bond on 0, nothing on 1).

@@ -652,7 +652,13 @@ async fn job_market(
                     d.job_id = Some(u(e.jobId));
                     d.challenger = Some(a(e.challenger));
                     d.bond = u(e.bond);
-                    d.tickets = vec![ChallengeTicket { challenger: a(e.challenger), bond: u(e.bond), paid: None }];
+                    // A random audit (the desk challenges, with no bond) opens its pool without a ticket.
+                    d.audit = e.bond.is_zero();
+                    d.tickets = if d.audit {
+                        Vec::new()
+                    } else {
+                        vec![ChallengeTicket { challenger: a(e.challenger), bond: u(e.bond), paid: None }]
+                    };
                 })
                 .await?;
             if let Some(op) = operator {

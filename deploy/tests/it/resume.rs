@@ -36,9 +36,9 @@ fn config(extra: &str) -> DeployConfig {
 }
 
 /// Transactions a complete deployment of [`config`] sends: seven creations, the market's authorisation, the
-/// pool's committee, the desk as arbitrable, the desk's market, the ETH and the token config, six ownership
-/// hand-offs.
-const ALL_TRANSACTIONS: u64 = 7 + 1 + 1 + 1 + 1 + 2 + 6;
+/// pool's committee, the desk as arbitrable, the desk's market, the audit pool's grant, the ETH and the token
+/// config, six ownership hand-offs.
+const ALL_TRANSACTIONS: u64 = 7 + 1 + 1 + 1 + 1 + 1 + 2 + 6;
 
 /// A deployment whose deployer ran dry right after its second contract.
 struct Interrupted {
@@ -348,7 +348,7 @@ async fn a_resume_after_the_last_transaction_sends_nothing() {
     let d = cairn_deploy::deploy::deploy(&chain, &config, &options(dir.path(), Mode::Resume), &progress).await.unwrap();
     assert_eq!(chain.provider().get_transaction_count(chain.account()).await.unwrap(), ALL_TRANSACTIONS);
     let lines = lines.into_inner().unwrap();
-    assert_eq!(lines.iter().filter(|l| l.ends_with("already done")).count(), 12, "{lines:#?}");
+    assert_eq!(lines.iter().filter(|l| l.ends_with("already done")).count(), 13, "{lines:#?}");
     assert!(lines.iter().any(|l| l == "deployment complete: 0 transaction(s) sent by this run"), "{lines:#?}");
     assert_fully_wired(&chain, &d).await;
     assert_eq!(Deployments::load(dir.path(), 31337).unwrap(), d);

@@ -784,6 +784,8 @@ pub(crate) struct Story {
     pub(crate) job_upheld: U256,
     /// Submitted while every job was audited: the audit's jury upholds it; paid less its audit premium.
     pub(crate) job_audited: U256,
+    /// Its audit's dispute.
+    pub(crate) dispute_audited: U256,
     /// Challenged; the jurors vote not acceptable: OperatorWrong (the operator's bond slashed).
     pub(crate) job_wrong: U256,
     /// Challenged; one juror each way and one who never reveals: ruling 0, ArbitratorRefused.
@@ -1020,6 +1022,7 @@ pub(crate) async fn full_story(net: &Net) -> Story {
         job_cancelled,
         job_upheld,
         job_audited,
+        dispute_audited,
         job_wrong,
         job_tied,
         job_no_jurors,

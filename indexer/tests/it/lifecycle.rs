@@ -274,6 +274,8 @@ async fn every_event_of_the_market_lands_in_its_projection() {
     }
     // The audited job: the desk challenged it (no ticket), its jury upheld it, the operator was paid less the
     // premium, which the split shows.
+    let audited_dispute: Dispute = current(pool, "disputes").await.remove(&story.dispute_audited.to_string()).unwrap();
+    assert!(audited_dispute.audit && audited_dispute.tickets.is_empty(), "{audited_dispute:?}");
     let (s, j) = states(story.job_audited).await;
     assert_eq!(s, ["Requested", "Claimed", "Submitted", "Disputed", "Resolved"]);
     assert_eq!(
@@ -410,7 +412,8 @@ async fn every_event_of_the_market_lands_in_its_projection() {
     let o0 = op("operator-0");
     assert_eq!(
         (o0.claims, o0.claims_released, o0.claim_timeouts, o0.submitted, o0.completed, o0.challenged, o0.upheld),
-        (5, 1, 0, 4, 1, 3, 1)
+        (6, 1, 0, 5, 1, 4, 2),
+        "the audited job counts as challenged (by the desk) and upheld"
     );
     assert_eq!(
         (o0.slashes, wei(&o0.slashed), wei(&o0.penalties)),

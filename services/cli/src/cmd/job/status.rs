@@ -4,7 +4,11 @@
 use std::time::Duration;
 
 use alloy::primitives::{Address, B256, U256};
-use cairn_bindings::enums::{self, close_reason, job_state};
+use anyhow::Context as _;
+use cairn_bindings::{
+    DisputeDesk,
+    enums::{self, audit_state, close_reason, job_state},
+};
 use clap::Args;
 use serde::Serialize;
 
@@ -77,6 +81,8 @@ pub struct StatusView {
     pub challenger: Option<Address>,
     /// The arbitrator's dispute id.
     pub dispute_id: Option<String>,
+    /// The random audit, once the result is submitted (`DisputeDesk.auditOf`).
+    pub audit: Option<AuditView>,
     /// The latest block's time (unix seconds) the countdowns count from.
     pub chain_time: u64,
     /// Every transition from the indexer (empty when it cannot be reached).
@@ -91,6 +97,20 @@ pub struct StatusView {
     pub closed: bool,
 }
 
+/// A submitted job's random audit.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditView {
+    /// Pending (to evaluate), Cleared (not audited) or Audited (the committee re-executes it).
+    pub state: String,
+    /// Probability of an audit, in percent.
+    pub rate_percent: f64,
+    /// The premium taken from the operator fee at settlement, in the job's token.
+    pub premium: AmountView,
+    /// The block whose hash draws it.
+    pub seed_block: u64,
+}
+
 impl StatusView {
     /// Reads job `id` (and its history from the indexer, when `with_history`).
     ///
@@ -101,6 +121,18 @@ impl StatusView {
         let now = market.now().await?;
         let p = &job.progress;
         let submitted = p.state >= job_state::SUBMITTED && p.outputDigest != B256::ZERO;
+        let audit = if submitted {
+            let desk = DisputeDesk::new(market.address("DisputeDesk")?, market.chain.provider());
+            let a = desk.auditOf(id).call().await.context("reading the job's audit")?;
+            (a.state != audit_state::NONE).then(|| AuditView {
+                state: enums::name(audit_state::NAMES, a.state),
+                rate_percent: a.rate as f64 / 1e16,
+                premium: token.amount(U256::from(a.premium)),
+                seed_block: a.seedBlock,
+            })
+        } else {
+            None
+        };
         let (history, history_note) = if with_history {
             match Indexer::new(ctx)?.get(&format!("/jobs/{id}")).await {
                 Ok(v) => (v["transitions"].as_array().cloned().unwrap_or_default(), None),
@@ -123,6 +155,7 @@ impl StatusView {
             challenger: (p.challenger != Address::ZERO).then_some(p.challenger),
             dispute_id: (p.state >= job_state::DISPUTED && p.challenger != Address::ZERO)
                 .then(|| p.disputeId.to_string()),
+            audit,
             chain_time: now,
             history,
             history_note,
@@ -181,6 +214,12 @@ impl StatusView {
         }
         if let Some(c) = self.challenger {
             text += &format!("  challenger {c}\n");
+        }
+        if let Some(a) = &self.audit {
+            text += &format!(
+                "  audit      {} (probability {:.2}%, premium {} from the operator fee)\n",
+                a.state, a.rate_percent, a.premium.human
+            );
         }
         if !self.history.is_empty() {
             text += "  history (cairn-indexer):\n";
