@@ -357,8 +357,10 @@ class Market:
                      ("verifier-1", "verifier-1", dict(claim=False)),
                      ("verifier-2", "verifier-2", dict(claim=False)),
                      ("verifier-4", "verifier-4", dict(claim=False))]
-            if watcher:
-                plan.append(("watcher", "verifier-3", dict(claim=False, watch=True)))
+            # Without the watcher, verifier-3 (whose juror stake the seeding deposited) still sits on juries:
+            # a seat drawn for a service that never runs would hold the dispute until its reveal deadline.
+            plan.append(("watcher", "verifier-3", dict(claim=False, watch=True)) if watcher
+                        else ("verifier-3", "verifier-3", dict(claim=False)))
         for name, account, kw in plan:
             self.services.start(name, account, *common, adversary=adversary.get(name), **kw)
         self.services.wait_ready()
@@ -763,7 +765,7 @@ def audit(m):
     m.set_audits(12_500, 10_000, "every job audited, the scenario's raised rate; the devnet's default audits "
                                  "1.25 × the rate at which garbage breaks even")
     m.start(adversary={"runner-eu": {"perturb": 0.05}}, watcher=False)
-    roles = ["buyer", "operator-0", "operator-1"] + [f"verifier-{i}" for i in (0, 1, 2, 4)]
+    roles = ["buyer", "operator-0", "operator-1"] + [f"verifier-{i}" for i in range(5)]
     model = m.publish()["modelId"]
     before, pool_before, fee = m.snapshot(roles), m.audit_pool(), m.arbitration_fee()
 

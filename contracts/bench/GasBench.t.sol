@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {JobReceipt, ModelManifest} from "../src/interfaces/ICairnTypes.sol";
+import {IDisputeDesk} from "../src/interfaces/IDisputeDesk.sol";
 import {IModelRegistry} from "../src/interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "../src/interfaces/IOperatorRegistry.sol";
 import {CairnSystem} from "../test/utils/CairnSystem.sol";
@@ -30,9 +31,15 @@ contract GasBench is CairnSystem {
 
     function setUp() public {
         setUpSystem();
+        // Random audits as deployed (s = 1.25), with a funded pool.
+        vm.prank(owner);
+        desk.setAuditParams(IDisputeDesk.AuditParams(12_500, 0));
+        desk.fundAuditPool{value: 1 ether}();
         // Steady state: one job already run through, so counters, balances and locks are non-zero.
         uint256 warm = _requestEth(0.01 ether);
         _claimAndSubmit(warm, 0);
+        _notDrawn(warm);
+        desk.evaluateAudit(warm);
         vm.warp(block.timestamp + 1 hours);
         market.finalize(warm);
         uint256 open = _requestEth(0.01 ether);
@@ -49,8 +56,23 @@ contract GasBench is CairnSystem {
         );
         uint256 disputed = _requestEth(0.01 ether);
         _claimAndSubmit(disputed, 2);
+        uint256 cost = desk.challengeCost(disputed);
         vm.prank(challenger);
-        market.challenge{value: 0.08 ether}(disputed);
+        desk.challenge{value: cost}(disputed);
+    }
+
+    /// Moves to the block after `job`'s audit seed block, whose hash is set to one that does not draw the job.
+    function _notDrawn(uint256 job) internal {
+        IDisputeDesk.Audit memory a = desk.auditOf(job);
+        uint256 salt = uint256(keccak256(abi.encode("cairn.audit", job)));
+        for (uint256 i = 1;; ++i) {
+            bytes32 h = keccak256(abi.encode("block", i));
+            if (uint256(keccak256(abi.encode(h, salt))) % 1e18 >= a.rate) {
+                vm.roll(a.seedBlock + 1);
+                vm.setBlockhash(a.seedBlock, h);
+                return;
+            }
+        }
     }
 
     function _log(uint256 topics, uint256 dataBytes) internal pure returns (uint256) {
@@ -87,6 +109,7 @@ contract GasBench is CairnSystem {
         _benchRequests();
         _benchClaim();
         _benchSubmit();
+        _benchEvaluate();
         _benchFinalize();
         _benchRelease();
         _benchChallenge();
@@ -210,7 +233,21 @@ contract GasBench is CairnSystem {
         floor += 2 * COLD_SLOAD /*state, submitBy*/ + 3 * COLD_SLOAD; /*weights, input, runtime*/
         floor += COLD_ACCOUNT + COLD_SLOAD /*signer*/ + ECRECOVER + COLD_SLOAD; /*window*/
         floor += WARM_UPDATE /*state*/ + 2 * NEW_SLOT /*output, challengeEnds*/ + _submittedLog(r, rsig);
-        _row("submit result", used, floor, "");
+        // The audit's schedule: the terms it is priced from (token, payment, royalty, fee, bond), the desk (its
+        // market, the audit parameters), the committee's fee, the audit's one slot and AuditScheduled.
+        floor += 5 * COLD_SLOAD + COLD_ACCOUNT + 2 * COLD_SLOAD + COLD_ACCOUNT + COLD_SLOAD + NEW_SLOT + _log(2, 96);
+        _row("submit result", used, floor, "schedules the job's random audit at the desk");
+    }
+
+    function _benchEvaluate() internal {
+        _notDrawn(jobId);
+        desk.evaluateAudit(jobId);
+        uint256 used = vm.lastCallGas().gasTotalUsed;
+        uint256 floor = TX + _calldata(abi.encodeCall(desk.evaluateAudit, (jobId)));
+        // The audit's slot (read, then its state written), the desk's market and the job's state there, the
+        // committee's randomness and the seed (blockhash), AuditEvaluated.
+        floor += COLD_SLOAD + WARM_UPDATE + COLD_SLOAD + COLD_ACCOUNT + COLD_SLOAD + 2 * COLD_ACCOUNT + _log(2, 64);
+        _row("evaluate an audit draw (not drawn)", used, floor, "");
     }
 
     /// ResultSubmitted carries the whole receipt, the signer it was checked against and the signature.
@@ -227,7 +264,9 @@ contract GasBench is CairnSystem {
             + 5 * COLD_SLOAD /*seller, token, payment, royalty, fee*/ + COLD_SLOAD /*treasury*/ + WARM_UPDATE /*state*/
             + UPDATE /*escrowed*/ + 3 * UPDATE /*three balances*/ + UPDATE /*total credited*/
             + COLD_ACCOUNT + COLD_SLOAD /*authorised*/ + 2 * UPDATE /*lockedBy, locked*/ + COLD_SLOAD /*registered*/
-            + UPDATE /*jobsCompleted*/ + 3 * _log(3, 32) + _log(2, 96) + _log(2, 64) + _log(3, 64) + _log(2, 32);
+            + UPDATE /*jobsCompleted*/ + 3 * _log(3, 32) + _log(2, 128) + _log(2, 64) + _log(3, 64) + _log(2, 32);
+        // The desk's audit (cleared, and its premium), the premium's credit to the audit pool and its Credited.
+        floor += COLD_ACCOUNT + COLD_SLOAD + UPDATE + _log(3, 32);
         _row("finalize", used, floor, "");
     }
 
@@ -278,16 +317,26 @@ contract GasBench is CairnSystem {
     function _benchChallenge() internal {
         uint256 second = _requestEth(0.01 ether);
         _claimAndSubmit(second, 1);
+        uint256 cost = desk.challengeCost(second);
         vm.prank(challenger);
-        market.challenge{value: 0.08 ether}(second);
+        desk.challenge{value: cost}(second);
         uint256 used = vm.lastCallGas().gasTotalUsed;
-        uint256 floor = TX + _calldata(abi.encodeCall(market.challenge, (second)));
-        floor += 2 * COLD_SLOAD /*state, ends*/ + COLD_SLOAD /*challenge bond*/ + COLD_ACCOUNT; /*committee*/
-        floor += 2 * WARM_UPDATE /*state, challenger*/ + NEW_SLOT /*bond*/ + UPDATE; /*bonds held*/
-        floor += 2 * NEW_SLOT /*disputeId, jobOfDispute*/ + VALUE_CALL + COLD_SLOAD; /*arbitrable*/
-        floor += 2 * COLD_SLOAD /*fee, juror lock*/ + UPDATE /*count*/ + 5 * NEW_SLOT; /*dispute record*/
-        floor += UPDATE /*fees held*/ + _log(3, 0) + _log(3, 64) + _log(3, 64);
-        _row("challenge", used, floor, "the value call to the committee counts 9,000 less the 2,300 stipend");
+        uint256 floor = TX + _calldata(abi.encodeCall(desk.challenge, (second)));
+        // The desk: its market, the job there (state and operator; challengeEnds), the pool's dispute and the
+        // ticket (each read, then written), the burn share and challenge bond, the committee's fee; the pool
+        // (first/tickets/burn, bond, fee) and what the pools hold.
+        floor += COLD_SLOAD + COLD_ACCOUNT + 2 * COLD_SLOAD + 2 * NEW_SLOT + 2 * COLD_SLOAD + COLD_ACCOUNT + COLD_SLOAD;
+        floor += 3 * NEW_SLOT + UPDATE;
+        // The committee: the fee's value call, arbitrable, seats and penalty, the count, the 4-slot record, the
+        // fees held, the draw queue's entry and tail, DisputeCreation and DisputeOpened.
+        floor += VALUE_CALL + 3 * COLD_SLOAD + UPDATE + 4 * NEW_SLOT + UPDATE + NEW_SLOT + UPDATE + _log(3, 0);
+        floor += _log(2, 160);
+        // jobOfDispute and ERC-1497's Dispute; the market marks the job (state, challenger; bond, dispute id) and
+        // emits JobChallenged.
+        floor += NEW_SLOT + _log(3, 64) + 2 * WARM_UPDATE + 2 * NEW_SLOT + _log(3, 64);
+        _row(
+            "challenge (DisputeDesk)", used, floor, "the value call to the committee counts 9,000 less the 2,300 stipend"
+        );
     }
 
     function _licensedModel(address token) internal returns (uint256 modelId) {
