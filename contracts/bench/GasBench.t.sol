@@ -244,9 +244,9 @@ contract GasBench is CairnSystem {
         desk.evaluateAudit(jobId);
         uint256 used = vm.lastCallGas().gasTotalUsed;
         uint256 floor = TX + _calldata(abi.encodeCall(desk.evaluateAudit, (jobId)));
-        // The audit's slot (read, then its state written), the desk's market and the job's state there, the
-        // committee's randomness and the seed (blockhash), AuditEvaluated.
-        floor += COLD_SLOAD + WARM_UPDATE + COLD_SLOAD + COLD_ACCOUNT + COLD_SLOAD + 2 * COLD_ACCOUNT + _log(2, 64);
+        // The audit's slot (read, then its state written), the committee's randomness and the seed (blockhash),
+        // AuditEvaluated.
+        floor += COLD_SLOAD + WARM_UPDATE + 2 * COLD_ACCOUNT + _log(2, 64);
         _row("evaluate an audit draw (not drawn)", used, floor, "");
     }
 

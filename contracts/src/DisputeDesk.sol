@@ -202,11 +202,15 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
         uint64 seedBlock = uint64(block.number);
         // One slot per audit: a premium above 2¹²⁰ − 1 units (no real token's amounts reach it) is capped there.
         if (premium > type(uint120).max) premium = type(uint120).max;
-        Audit storage a = _audits[jobId];
-        (a.seedBlock, a.rate, a.state) = (seedBlock, rate, rate == 0 ? AuditState.Cleared : AuditState.Pending);
         // Capped just above.
         // forge-lint: disable-next-line(unsafe-typecast)
-        a.premium = uint120(premium);
+        uint120 packed = uint120(premium);
+        _audits[jobId] = Audit({
+            seedBlock: seedBlock,
+            rate: rate,
+            state: rate == 0 ? AuditState.Cleared : AuditState.Pending,
+            premium: packed
+        });
         emit AuditScheduled(jobId, seedBlock, rate, premium);
     }
 
@@ -216,8 +220,6 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
         if (a.state != AuditState.Pending) revert AuditNotPending(jobId, a.state);
         uint64 seedBlock = a.seedBlock;
         if (block.number <= seedBlock) revert AuditSeedNotMined(jobId, seedBlock, block.number);
-        IJobMarket.JobProgress memory p = market.getProgress(jobId);
-        if (p.state != IJobMarket.JobState.Submitted) revert NotChallengeable(jobId, p.state);
         // A seed no longer served means audited: the operator, who wants to finalize, could have evaluated in
         // time, so waiting never helps it. The salt keeps audit seeds apart from the committee's draw seeds.
         audited = true;
@@ -228,10 +230,13 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
             audited = uint256(s) % WAD < a.rate;
         } catch {}
         if (!audited) {
+            // Also for a job challenged first, which the committee already judges: it is never finalized.
             a.state = AuditState.Cleared;
             emit AuditEvaluated(jobId, false, 0);
             return false;
         }
+        IJobMarket.JobProgress memory p = market.getProgress(jobId);
+        if (p.state != IJobMarket.JobState.Submitted) revert NotChallengeable(jobId, p.state);
         a.state = AuditState.Audited;
         bytes memory extraData = abi.encode(p.operator, address(this));
         uint256 cost = arbitrator.arbitrationCost(extraData);

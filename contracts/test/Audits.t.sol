@@ -175,17 +175,25 @@ contract AuditsTest is CairnSystem {
         assertEq(desk.auditPool(), 0, "the fee advanced");
     }
 
-    /// A challenge that came first makes the audit moot: the committee already looks.
+    /// A challenge that came first makes the audit moot: the committee already looks. A draw that falls on the
+    /// job is refused; one that does not clears the audit of a job that is never finalized.
     function test_ChallengedJobNeedsNoAudit() public {
+        desk.fundAuditPool{value: 1 ether}();
         uint256 jobId = _submitted(0.01 ether);
         uint256 cost = desk.challengeCost(jobId);
         vm.prank(watcher);
         desk.challenge{value: cost}(jobId);
-        vm.roll(block.number + 1);
+        uint256 snap = vm.snapshotState();
+        _forceDraw(jobId, true);
         vm.expectRevert(
             abi.encodeWithSelector(IDisputeDesk.NotChallengeable.selector, jobId, IJobMarket.JobState.Disputed)
         );
         desk.evaluateAudit(jobId);
+        vm.revertToState(snap);
+        _forceDraw(jobId, false);
+        assertTrue(!desk.evaluateAudit(jobId), "cleared");
+        assertEq(desk.auditPool(), 1 ether, "no fee spent");
+        assertEq(uint8(market.getProgress(jobId).state), uint8(IJobMarket.JobState.Disputed), "still disputed");
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -234,8 +234,9 @@ interface IDisputeDesk is ICairnCommon, IArbitrable, IEvidence {
     /// @notice Evaluates a job's audit draw (anyone; the operator does it at once, since a lapsed seed means
     /// audited): keccak of the seed block's hash and the job decides, below the job's rate. When audited, the
     /// audit pool advances the arbitration fee and the job goes to the committee with the desk as challenger.
-    /// Errors: `AuditNotPending`, `AuditSeedNotMined`, `NotChallengeable` (the job was challenged first: the
-    /// committee already looks), `AuditPoolShort`.
+    /// Errors: `AuditNotPending`, `AuditSeedNotMined`, `NotChallengeable` (drawn, but the job was challenged
+    /// first: the committee already looks; a draw that does not fall on a challenged job clears its audit, which
+    /// changes nothing since it is never finalized), `AuditPoolShort`.
     /// @param jobId The job.
     /// @return audited Whether the job was audited.
     function evaluateAudit(uint256 jobId) external returns (bool audited);
