@@ -34,6 +34,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         address challenger;
         uint64 openedAt;
         bool reseeded;
+        bool audit;
         uint64 seedBlock;
         uint64 commitDeadline;
         uint64 revealDeadline;
@@ -47,6 +48,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
 
     /// @notice Most jurors per dispute.
     uint8 public constant MAX_JURORS = 15;
+    /// @notice Most seats governance may reserve for challenges.
+    uint16 public constant MAX_AUDIT_RESERVE = 1000;
     /// @notice Bounds of the commit and reveal periods.
     uint64 public constant MIN_PERIOD = 60;
     /// @notice Longest commit or reveal period.
@@ -133,6 +136,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         d.arbitrable = msg.sender;
         d.accused = accused;
         d.challenger = challenger;
+        // An arbitrable that challenges its own dispute opened an audit (no party asked for it).
+        d.audit = challenger == msg.sender;
         d.seedBlock = uint64(block.number + 1);
         d.openedAt = uint64(block.timestamp);
         d.seats = _params.jurors;
@@ -185,6 +190,12 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             return;
         }
         ++queueHead;
+        // Challenges have priority over audits for the pool's seats: an audit draws only while it leaves the
+        // reserve free, and waits otherwise (a retry queues it again once the seats are back).
+        if (d.audit && pool.freeSeats() < uint256(d.seats) + _params.auditReserve) {
+            _defer(disputeId, d);
+            return;
+        }
         address[] memory seats;
         try pool.drawSeats(disputeId, seed, d.seats, d.accused, d.challenger, d.openedAt) returns (
             address[] memory drawn
@@ -201,12 +212,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
                     revert(add(reason, 32), mload(reason))
                 }
             }
-            d.phase = Phase.Waiting;
-            emit DrawDeferred(disputeId, pool.freeSeats());
-            // The first attempt is paid whatever its outcome, so a draw that will defer is still sent at once
-            // (and cannot be left to lapse); later deferrals are not, so retries cannot drain the fee.
-            if (d.deferrals == 0) _payKeeper(disputeId, d);
-            if (d.deferrals != type(uint8).max) ++d.deferrals;
+            _defer(disputeId, d);
             return;
         }
         address[] storage jurors = _jurors[disputeId];
@@ -255,7 +261,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     function retry(uint256 disputeId) external {
         DisputeData storage d = _dispute(disputeId, Phase.Waiting);
         uint256 free = pool.freeSeats();
-        if (free < d.seats) revert NotEnoughFreeSeats(disputeId, free, d.seats);
+        uint256 needed = d.audit ? uint256(d.seats) + _params.auditReserve : d.seats;
+        if (free < needed) revert NotEnoughFreeSeats(disputeId, free, needed);
         d.phase = Phase.Created;
         d.seedBlock = uint64(block.number + 1);
         _enqueue(disputeId);
@@ -450,6 +457,16 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         emit KeeperPaid(disputeId, msg.sender, reward);
     }
 
+    /// @dev Out of the queue to wait for seats. The first attempt is paid whatever its outcome, so a draw that
+    /// will defer is still sent at once (and cannot be left to lapse); later deferrals are not, so retries cannot
+    /// drain the fee.
+    function _defer(uint256 disputeId, DisputeData storage d) internal {
+        d.phase = Phase.Waiting;
+        emit DrawDeferred(disputeId, pool.freeSeats());
+        if (d.deferrals == 0) _payKeeper(disputeId, d);
+        if (d.deferrals != type(uint8).max) ++d.deferrals;
+    }
+
     function _enqueue(uint256 disputeId) internal {
         _queue[queueTail++] = disputeId;
     }
@@ -490,6 +507,9 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         if (p.keeperReward > p.fee) revert ParameterOutOfBounds("keeperReward", p.keeperReward, 0, p.fee);
         if (p.nonRevealPenalty > seatSize) {
             revert ParameterOutOfBounds("nonRevealPenalty", p.nonRevealPenalty, 0, seatSize);
+        }
+        if (p.auditReserve > MAX_AUDIT_RESERVE) {
+            revert ParameterOutOfBounds("auditReserve", p.auditReserve, 0, MAX_AUDIT_RESERVE);
         }
         _params = p;
         emit ParamsUpdated(p);

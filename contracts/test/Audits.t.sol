@@ -5,6 +5,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {ICairnCommon} from "../src/interfaces/ICairnCommon.sol";
 import {IDisputeDesk} from "../src/interfaces/IDisputeDesk.sol";
 import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
+import {IReexecutionCommittee} from "../src/interfaces/IReexecutionCommittee.sol";
 import {CairnSystem} from "./utils/CairnSystem.sol";
 
 /// @notice Random audits (issue #12 step 6, finding 3): a submitted job goes to the committee with no challenger
@@ -262,6 +263,50 @@ contract AuditsTest is CairnSystem {
         assertEq(desk.balanceOf(watcher, address(0)), BOND + rest, "bond + the unburned rest");
         assertEq(desk.auditPool(), 1 ether, "the fee back, nothing more");
         _assertMarketSolvent();
+    }
+
+    /// Challenges have priority over audits for juror seats: with fewer free seats than an audit's plus the
+    /// reserve, the audit waits while a challenge on the same pool draws; it is retried once the reserve allows.
+    function test_AuditWaitsForTheReserveAChallengeDoesNot() public {
+        desk.fundAuditPool{value: 1 ether}();
+        // The suite's pool holds 20 free seats (5 verifiers x 4): a reserve of 18 leaves a challenge its 3 seats
+        // and refuses an audit's 3 + 18.
+        IReexecutionCommittee.Params memory cp = committee.params();
+        cp.auditReserve = 18;
+        vm.prank(owner);
+        committee.setParams(cp);
+        uint256 audited = _submitted(0.01 ether);
+        _forceDraw(audited, true);
+        desk.evaluateAudit(audited);
+        uint256 auditDispute = market.getProgress(audited).disputeId;
+        vm.roll(block.number + 2);
+        committee.draw(auditDispute);
+        (IReexecutionCommittee.Phase phase,,,) = committee.disputeInfo(auditDispute);
+        assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Waiting), "the audit waits");
+
+        uint256 challenged = _submitted(0.01 ether);
+        uint256 cost = desk.challengeCost(challenged);
+        vm.prank(watcher);
+        uint256 challengeDispute = desk.challenge{value: cost}(challenged);
+        vm.roll(block.number + 2);
+        committee.draw(challengeDispute);
+        (phase,,,) = committee.disputeInfo(challengeDispute);
+        assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Drawn), "the challenge draws");
+
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReexecutionCommittee.NotEnoughFreeSeats.selector, auditDispute, pool.freeSeats(), 3 + 18
+            )
+        );
+        committee.retry(auditDispute);
+        cp.auditReserve = 0;
+        vm.prank(owner);
+        committee.setParams(cp);
+        committee.retry(auditDispute);
+        vm.roll(block.number + 2);
+        committee.draw(auditDispute);
+        (phase,,,) = committee.disputeInfo(auditDispute);
+        assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Drawn), "drawn once the reserve allows it");
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -810,7 +810,8 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
             commitPeriod: 1 hours,
             revealPeriod: 2 hours,
             keeperReward: 0.01 ether,
-            nonRevealPenalty: 0.2 ether
+            nonRevealPenalty: 0.2 ether,
+            auditReserve: 30
         });
         vm.expectEmit(address(committee));
         emit IReexecutionCommittee.ParamsUpdated(p);

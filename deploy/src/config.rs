@@ -135,6 +135,8 @@ pub struct CommitteeParams {
     pub keeper_reward: Amount,
     /// Slashed per seat whose juror does not reveal (at most `jurors.seat_size`).
     pub non_reveal_penalty: Amount,
+    /// Free seats an audit's draw must leave for challenges (challenges have priority over audits; at most 1000).
+    pub audit_reserve_seats: u16,
 }
 
 impl CommitteeParams {
@@ -147,6 +149,7 @@ impl CommitteeParams {
             revealPeriod: self.reveal_period.0,
             keeperReward: self.keeper_reward.0,
             nonRevealPenalty: self.non_reveal_penalty.0,
+            auditReserve: self.audit_reserve_seats,
         }
     }
 }
@@ -255,6 +258,9 @@ fn defaults_toml(network: &Network) -> String {
     // The devnet's deployer is an anvil account: it grants the audit pool 1 ETH; a production treasury funds it
     // deliberately (`DisputeDesk.fundAuditPool`).
     let grant = if network.production { "0" } else { "1ether" };
+    // Challenges keep 2k seats free from audits in production (10 juries of 3); the devnet's five seeded verifiers
+    // hold 20 seats, of which audits leave 3.
+    let reserve = if network.production { 30 } else { 3 };
     let (claim, window, commit, unbond) = if network.production {
         let w = (network.min_window_secs * 3 / 2).max(36 * HOUR);
         ("30m".to_string(), format!("{w}"), format!("{}", network.min_window_secs), "14d".to_string())
@@ -278,6 +284,7 @@ commit_period = "{commit}"
 reveal_period = "{commit}"
 keeper_reward = "0.001ether"
 non_reveal_penalty = "0.1ether"
+audit_reserve_seats = {reserve}
 
 [market]
 fee_bps = 500
@@ -429,6 +436,9 @@ impl DeployConfig {
             ));
         }
         let c = &self.committee;
+        if c.audit_reserve_seats > 1000 {
+            problems.push(format!("committee.audit_reserve_seats = {} (at most 1000)", c.audit_reserve_seats));
+        }
         if c.jurors == 0 || c.jurors.is_multiple_of(2) || c.jurors > 15 {
             problems.push(format!("committee.jurors = {} (odd, 1 to 15)", c.jurors));
         }

@@ -238,7 +238,15 @@ pub fn normalised_config(config: &DeployConfig) -> Value {
     let AuditParams { safety_bps, min_rate_bps, pool_grant } = audits;
     let OperatorParams { min_stake, unbonding_delay } = operators;
     let JurorParams { seat_size, maturity, withdrawal_delay } = pool;
-    let CommitteeParams { jurors, fee, commit_period, reveal_period, keeper_reward, non_reveal_penalty } = committee;
+    let CommitteeParams {
+        jurors,
+        fee,
+        commit_period,
+        reveal_period,
+        keeper_reward,
+        non_reveal_penalty,
+        audit_reserve_seats,
+    } = committee;
     let MarketParams {
         fee_bps,
         bond_bps,
@@ -279,6 +287,7 @@ pub fn normalised_config(config: &DeployConfig) -> Value {
             "reveal_period": reveal_period.0,
             "keeper_reward": wei(keeper_reward),
             "non_reveal_penalty": wei(non_reveal_penalty),
+            "audit_reserve_seats": audit_reserve_seats,
         },
         "market": {
             "fee_bps": fee_bps,

@@ -1117,6 +1117,7 @@ async fn committee(
             let value = serde_json::json!({
                 "jurors": q.jurors, "fee": u(q.fee), "commitPeriod": q.commitPeriod, "revealPeriod": q.revealPeriod,
                 "keeperReward": u(q.keeperReward), "nonRevealPenalty": u(q.nonRevealPenalty),
+                "auditReserve": q.auditReserve,
             });
             param(batch, conn, cx, "params".into(), value).await?;
         }

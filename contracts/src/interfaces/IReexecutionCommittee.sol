@@ -39,6 +39,9 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// worth sending as soon as the seed block is mined.
     /// @param nonRevealPenalty Slashed per seat whose juror does not reveal, out of that seat's lock only (at
     /// most the pool's seatSize). Each dispute keeps the value of its creation.
+    /// @param auditReserve Free seats an audit's draw must leave for challenges (issue #12: challenges have
+    /// priority over audits for verifiers' stake); an audit that would leave fewer waits (`DrawDeferred`), at most
+    /// 1,000. An audit is a dispute whose arbitrable opened it as its own challenger (the DisputeDesk's audits).
     struct Params {
         uint8 jurors;
         uint256 fee;
@@ -46,6 +49,7 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
         uint64 revealPeriod;
         uint256 keeperReward;
         uint256 nonRevealPenalty;
+        uint16 auditReserve;
     }
 
     /// @notice The caller may not open disputes.

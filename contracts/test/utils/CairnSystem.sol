@@ -66,7 +66,8 @@ abstract contract CairnSystem is Test {
                 commitPeriod: 10 minutes,
                 revealPeriod: 10 minutes,
                 keeperReward: 0.001 ether,
-                nonRevealPenalty: 0.1 ether
+                nonRevealPenalty: 0.1 ether,
+                auditReserve: 3
             })
         );
         models = new ModelRegistry(owner);

@@ -599,6 +599,7 @@ async fn every_event_of_the_market_lands_in_its_projection() {
         serde_json::json!({
             "jurors": cp.jurors, "fee": cp.fee.to_string(), "commitPeriod": cp.commitPeriod, "revealPeriod": cp.revealPeriod,
             "keeperReward": cp.keeperReward.to_string(), "nonRevealPenalty": cp.nonRevealPenalty.to_string(),
+            "auditReserve": cp.auditReserve,
         })
     );
     for (name, on_chain) in [
