@@ -146,6 +146,16 @@ impl Observed for Inner {
     }
 }
 
+/// Where a submitted job's audit draw stands for the runner (`Inner::evaluate_audit`).
+enum AuditDraw {
+    /// Look again later.
+    Wait,
+    /// Cleared, or moot: the job may be finalized after its window.
+    Settled,
+    /// Drawn (or the job moved on meanwhile): read the job again.
+    Audited,
+}
+
 /// What the loop knows besides the journal.
 #[derive(Default)]
 pub(crate) struct Jobs {
@@ -167,6 +177,9 @@ pub(crate) struct Jobs {
     /// may all be silent), with their reveal deadlines, from the `JurorsDrawn` logs scanned (a restart's first
     /// scan looks back `[chain] lookback_blocks`).
     pub(crate) drawn: BTreeMap<U256, u64>,
+    /// Disputes the keeper saw deferred for want of seats (`DrawDeferred` in its own draw's receipt), with when
+    /// to try `retry` next (in memory: a restart forgets them; `retry` is open to anyone at any time).
+    pub(crate) waiting: BTreeMap<U256, Instant>,
     /// Jobs whose challenge pool holds the watcher's ticket, to collect once ruled (in memory: a restart
     /// forgets them; `DisputeDesk.collect` can be called by anyone at any time later).
     pub(crate) tickets: BTreeSet<U256>,
@@ -1171,8 +1184,11 @@ impl Inner {
         match progress.state {
             state::SUBMITTED => {
                 // The audit draw first, whoever finalizes: a seed left to lapse means audited.
-                if !self.evaluate_audit(job).await? {
-                    return Ok(Flow::Wait);
+                match self.evaluate_audit(job).await? {
+                    AuditDraw::Wait => return Ok(Flow::Wait),
+                    // Read the job again: it is disputed now, which the next step journals and follows.
+                    AuditDraw::Audited => return Ok(Flow::Next),
+                    AuditDraw::Settled => {}
                 }
                 if !self.cfg.config.jobs.finalize {
                     // Someone else finalizes: look now and then.
@@ -1221,26 +1237,27 @@ impl Inner {
     }
 
     /// Evaluates the job's random audit draw (`DisputeDesk.evaluateAudit`) once its seed block is mined, as soon
-    /// as it can: a seed nobody evaluated while it was served means audited. Returns whether the audit is settled
-    /// for this job (cleared, audited, or moot because it was challenged first); false means look again later
-    /// (the seed block is the chain's head, or the audit pool cannot pay and waits for funds).
+    /// as it can: a seed nobody evaluated while it was served means audited. Says whether the draw is settled for
+    /// this job (cleared, or moot because it was challenged first), was just drawn (the job is disputed now), or
+    /// must be looked at again later (the seed block is not behind the node's head yet, or the audit pool cannot
+    /// pay and waits for funds).
     ///
     /// Errors: the RPC fails, or the desk refuses for another reason (the decoded error).
-    async fn evaluate_audit(&self, job: U256) -> anyhow::Result<bool> {
+    async fn evaluate_audit(&self, job: U256) -> anyhow::Result<AuditDraw> {
         if self.jobs.lock().expect("not poisoned").audits_settled.contains(&job) {
-            return Ok(true);
+            return Ok(AuditDraw::Settled);
         }
-        let settled = || {
+        let settled = |draw: AuditDraw| {
             self.jobs.lock().expect("not poisoned").audits_settled.insert(job);
-            Ok(true)
+            Ok(draw)
         };
         let audit = self.desk.auditOf(job).call().await.context("reading the job's audit")?;
         if audit.state != audit_state::PENDING {
-            return settled();
+            return settled(AuditDraw::Settled);
         }
         let head = self.chain.provider().get_block_number().await.context("reading the chain head")?;
         if head <= audit.seedBlock {
-            return Ok(false);
+            return Ok(AuditDraw::Wait);
         }
         match self.chain.send("evaluateAudit", self.desk.evaluateAudit(job).into_transaction_request()).await {
             Ok(receipt) => {
@@ -1248,17 +1265,22 @@ impl Inner {
                 if audited {
                     tracing::warn!(job = %job, "randomly audited: the committee re-executes the job; output and input stay pinned");
                     self.metrics.job("audited");
+                    settled(AuditDraw::Audited)
                 } else {
                     tracing::info!(job = %job, rate = audit.rate, "audit draw evaluated: not audited");
+                    settled(AuditDraw::Settled)
                 }
-                settled()
             }
-            // Someone else evaluated it, or a challenge came first (the committee already looks).
-            Err(e) if matches!(revert_name(&e), Some("AuditNotPending" | "NotChallengeable")) => settled(),
+            // Someone else evaluated it, or a challenge came first (the committee already looks): read the job again.
+            Err(e) if matches!(revert_name(&e), Some("AuditNotPending" | "NotChallengeable")) => {
+                settled(AuditDraw::Audited)
+            }
+            // The node that estimated the transaction was a block behind the head read above.
+            Err(e) if revert_name(&e) == Some("AuditSeedNotMined") => Ok(AuditDraw::Wait),
             Err(e) if revert_name(&e) == Some("AuditPoolShort") => {
                 tracing::warn!(job = %job, error = %e, "the audit pool cannot pay this job's audit; evaluating again in a minute (fund it with DisputeDesk.fundAuditPool)");
                 self.rest(job, Duration::from_secs(60));
-                Ok(false)
+                Ok(AuditDraw::Wait)
             }
             Err(e) => Err(anyhow::Error::new(e).context("evaluating the job's audit draw")),
         }

@@ -18,6 +18,8 @@
 //! period is left, then voted 2 with the failure as the note. A refusal of this runner's own (a local limit,
 //! a model it cannot load) is not the operator's fault: the juror abstains (`missed`, logged as an error).
 
+use std::time::{Duration, Instant};
+
 use alloy::{
     primitives::{B256, U256},
     providers::Provider,
@@ -43,6 +45,9 @@ pub(crate) fn revert_name(e: &cairn_chain::Error) -> Option<&str> {
 /// Seconds a keeper waits after a dispute's reveal deadline before resolving it itself (the jurors go first).
 pub const KEEPER_GRACE_SECS: u64 = 30;
 
+/// How often a keeper tries `retry` on a dispute that waits for seats.
+const RETRY_EVERY: Duration = Duration::from_secs(30);
+
 impl super::runner::Inner {
     /// Keeper actions on the committee's queue head: draws it once its seed block is mined (the committee pays
     /// the drawer `keeperReward`), reseeds it once its seed is no longer served. Another keeper's draw landing
@@ -51,6 +56,7 @@ impl super::runner::Inner {
     /// Errors: the RPC fails, or the committee refuses for another reason (the decoded error).
     pub(crate) async fn keep(&self) -> anyhow::Result<()> {
         self.resolve_lapsed().await?;
+        self.retry_waiting().await?;
         let head = self.committee.queueHeadDispute().call().await.context("reading the committee's queue")?;
         if head.is_zero() {
             return Ok(());
@@ -63,6 +69,10 @@ impl super::runner::Inner {
         match self.chain.send("draw", self.committee.draw(head).into_transaction_request()).await {
             Ok(receipt) => {
                 let drawn = receipt.decoded_log::<ReexecutionCommittee::JurorsDrawn>().is_some();
+                if receipt.decoded_log::<ReexecutionCommittee::DrawDeferred>().is_some() {
+                    let next = Instant::now() + RETRY_EVERY;
+                    self.jobs.lock().expect("not poisoned").waiting.insert(head, next);
+                }
                 tracing::info!(dispute = %head, drawn, "keeper: drew the dispute's jurors (or deferred it for want of seats)");
                 self.metrics.job("keeper_draw");
             }
@@ -77,6 +87,49 @@ impl super::runner::Inner {
             // Another keeper drew it first, or the queue moved on.
             Err(e) if matches!(revert_name(&e), Some("NotQueueHead" | "WrongPhase")) => {}
             Err(e) => return Err(e).with_context(|| format!("drawing dispute {head}")),
+        }
+        Ok(())
+    }
+
+    /// Queues again the disputes it saw deferred (too few seats, or an audit held back by the reserve kept for
+    /// challenges) once the pool has the seats: `retry` every [`RETRY_EVERY`]; a refusal for want of seats is
+    /// the expected answer until then, and a dispute that moved on (retried by someone else, expired) is dropped.
+    ///
+    /// Errors: none of its own; a failed RPC is logged and tried again later.
+    async fn retry_waiting(&self) -> anyhow::Result<()> {
+        let now = Instant::now();
+        let due: Vec<U256> = self
+            .jobs
+            .lock()
+            .expect("not poisoned")
+            .waiting
+            .iter()
+            .filter(|(_, t)| **t <= now)
+            .map(|(d, _)| *d)
+            .collect();
+        for dispute in due {
+            let keep_waiting = match self
+                .chain
+                .send("retry", self.committee.retry(dispute).into_transaction_request())
+                .await
+            {
+                Ok(_) => {
+                    tracing::info!(dispute = %dispute, "keeper: the pool has the seats again; the dispute is queued for its draw");
+                    false
+                }
+                Err(e) if revert_name(&e) == Some("NotEnoughFreeSeats") => true,
+                Err(e) if revert_name(&e) == Some("WrongPhase") => false,
+                Err(e) => {
+                    tracing::warn!(dispute = %dispute, error = format!("{e:#}"), "keeper: retry failed; trying again later");
+                    true
+                }
+            };
+            let mut jobs = self.jobs.lock().expect("not poisoned");
+            if keep_waiting {
+                jobs.waiting.insert(dispute, now + RETRY_EVERY);
+            } else {
+                jobs.waiting.remove(&dispute);
+            }
         }
         Ok(())
     }
