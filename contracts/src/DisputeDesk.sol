@@ -115,21 +115,40 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
         uint256 cost = arbitrator.arbitrationCost(extraData);
         uint256 bond = params.challengeBond;
         if (msg.value != bond + cost) revert WrongPayment(bond + cost, msg.value);
-        pool.first = msg.sender;
-        pool.tickets = 1;
+        disputeId = _openPool(jobId, msg.sender, extraData, cost, params);
+    }
+
+    /// @dev Opens `jobId`'s pool: `first` advanced the arbitration fee `cost` (the desk itself for an audit, which
+    /// holds no ticket; a challenger holds the first ticket, its bond the market's `challengeBond`), the burn share
+    /// and bond are the market's now; then the committee's dispute, its record, ERC-1497's `Dispute`, and the job
+    /// marked disputed.
+    function _openPool(
+        uint256 jobId,
+        address first,
+        bytes memory extraData,
+        uint256 cost,
+        IJobMarket.Params memory params
+    ) internal returns (uint256 disputeId) {
+        Pool storage pool = _pools[jobId];
+        bool audit = first == address(this);
+        uint256 bond = params.challengeBond;
+        pool.first = first;
+        if (!audit) {
+            pool.tickets = 1;
+            challengePoolsHeld += bond;
+        }
         pool.burnBps = params.burnBps;
         pool.bond = bond;
         pool.fee = cost;
-        challengePoolsHeld += bond;
         // The dispute id is only known from the call; the arbitrator and the market are fixed and trusted, and
         // every entry that reads a pool's money (challenge, rule, collect's credit) is behind the one guard or
         // only reachable after this call returns.
-        // slither-disable-next-line reentrancy-benign,reentrancy-no-eth,reentrancy-eth
+        // slither-disable-next-line reentrancy-benign,reentrancy-no-eth,reentrancy-eth,reentrancy-events
         disputeId = arbitrator.createDispute{value: cost}(2, extraData);
         pool.disputeId = disputeId;
         jobOfDispute[disputeId] = jobId;
         emit Dispute(address(arbitrator), disputeId, jobId, jobId);
-        market.markDisputed(jobId, msg.sender, disputeId, bond);
+        market.markDisputed(jobId, first, disputeId, audit ? 0 : bond);
     }
 
     /// @inheritdoc IArbitrable
@@ -246,20 +265,8 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
         if (auditPool < cost) _pullAuditFunds();
         if (auditPool < cost) revert AuditPoolShort(jobId, cost, auditPool);
         auditPool -= cost;
-        Pool storage pool = _pools[jobId];
-        pool.first = address(this);
-        IJobMarket.Params memory params = market.params();
-        pool.burnBps = params.burnBps;
-        pool.bond = params.challengeBond;
-        pool.fee = cost;
-        // The committee and the market are fixed and trusted; the dispute id is only known from the call.
-        // slither-disable-next-line reentrancy-benign,reentrancy-no-eth,reentrancy-eth,reentrancy-events
-        uint256 disputeId = arbitrator.createDispute{value: cost}(2, extraData);
-        pool.disputeId = disputeId;
-        jobOfDispute[disputeId] = jobId;
+        uint256 disputeId = _openPool(jobId, address(this), extraData, cost, market.params());
         emit AuditEvaluated(jobId, true, disputeId);
-        emit Dispute(address(arbitrator), disputeId, jobId, jobId);
-        market.markDisputed(jobId, address(this), disputeId, 0);
     }
 
     /// @inheritdoc IDisputeDesk

@@ -247,8 +247,9 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
     function finalize(uint256 jobId) external nonReentrant {
         (, JobProgress storage p) = _job(jobId, JobState.Submitted);
         if (block.timestamp < p.challengeEnds) revert OutsideWindow(jobId, p.challengeEnds, block.timestamp);
-        if (IDisputeDesk(desk).auditOf(jobId).state != IDisputeDesk.AuditState.Cleared) revert AuditPending(jobId);
-        _settle(jobId, JobState.Finalized, CloseReason.Finalized);
+        IDisputeDesk.Audit memory audit = IDisputeDesk(desk).auditOf(jobId);
+        if (audit.state != IDisputeDesk.AuditState.Cleared) revert AuditPending(jobId);
+        _settle(jobId, JobState.Finalized, CloseReason.Finalized, audit.premium);
     }
 
     /// @inheritdoc IJobMarket
@@ -272,7 +273,7 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
         (JobTerms storage t, JobProgress storage p) = _job(jobId, JobState.Disputed);
         operator = p.operator;
         if (ruling == 1) {
-            _settle(jobId, JobState.Resolved, CloseReason.OperatorUpheld);
+            _settle(jobId, JobState.Resolved, CloseReason.OperatorUpheld, IDisputeDesk(desk).auditOf(jobId).premium);
             return (operator, 0);
         }
         p.state = JobState.Resolved;
@@ -442,8 +443,9 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
         operators.unlock(operator, bond - slashed);
     }
 
-    /// @dev Pays the split, releases the bond, closes the job.
-    function _settle(uint256 jobId, JobState state, CloseReason reason) internal {
+    /// @dev Pays the split (`premium`: the job's audit premium, IDisputeDesk.auditOf), releases the bond, closes the
+    /// job.
+    function _settle(uint256 jobId, JobState state, CloseReason reason, uint256 premium) internal {
         JobTerms storage t = _terms[jobId];
         JobProgress storage p = _progress[jobId];
         p.state = state;
@@ -451,7 +453,6 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
         // The fee was snapshotted at request time (Splits.escrow); a later feeBps change never applies. The audit
         // premium was fixed at submission, at most the operator fee (IDisputeDesk.scheduleAudit).
         address token = t.token;
-        uint256 premium = IDisputeDesk(desk).auditOf(jobId).premium;
         uint256 operatorFee = t.payment - t.royalty - t.protocolFee - premium;
         escrowed[token] -= t.payment;
         _credit(t.seller, token, t.royalty);
