@@ -420,11 +420,22 @@ class Market:
 
     def wait_state(self, job_id, states, timeout=300, mine=False):
         """Waits until the job is in one of `states`; with `mine`, anvil mines a block every half second meanwhile
-        (it mines only on transactions, and a jury is drawn from a block after the challenge)."""
+        (it mines only on transactions, and a jury is drawn from a block after the challenge). A dispute round that
+        ruled is appealable for the committee's appeal period: once the runners had 15 s to appeal a ruling against
+        them, devnet time moves past the period (and the keeper's 30 s grace) so the ruling becomes final."""
+        appealable = {}
+
         def check():
             if mine:
                 rpc(self.rpc_url, "evm_mine", [])
             st = self.status(job_id)
+            d = st.get("dispute") or {}
+            if mine and d.get("phase") == "Appealable":
+                seen = appealable.setdefault(d["round"], time.monotonic())
+                if time.monotonic() - seen > 15:
+                    appealable[d["round"]] = float("inf")
+                    self.advance(int(d["appealDeadline"]) - int(st["chainTime"]) + 31,
+                                 f"nobody appealed round {d['round']}'s ruling {d['ruling']} within the appeal period")
             return st if st["state"] in states else None
         return wait(f"job {job_id} reaching {'/'.join(states)}", check, timeout, self.services)
 

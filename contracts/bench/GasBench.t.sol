@@ -327,9 +327,10 @@ contract GasBench is CairnSystem {
         // (first/tickets/burn, bond, fee) and what the pools hold.
         floor += COLD_SLOAD + COLD_ACCOUNT + 2 * COLD_SLOAD + 2 * NEW_SLOT + 2 * COLD_SLOAD + COLD_ACCOUNT + COLD_SLOAD;
         floor += 3 * NEW_SLOT + UPDATE;
-        // The committee: the fee's value call, arbitrable, seats and penalty, the count, the 4-slot record, the
+        // The committee: the fee's value call, arbitrable, seats, penalty, appeal period and coherence penalty, the
+        // count, the 5-slot record (rounds and appeals: the fifth holds the snapshots an appeal prices from), the
         // fees held, the draw queue's entry and tail, DisputeCreation and DisputeOpened.
-        floor += VALUE_CALL + 3 * COLD_SLOAD + UPDATE + 4 * NEW_SLOT + UPDATE + NEW_SLOT + UPDATE + _log(3, 0);
+        floor += VALUE_CALL + 5 * COLD_SLOAD + UPDATE + 5 * NEW_SLOT + UPDATE + NEW_SLOT + UPDATE + _log(3, 0);
         floor += _log(2, 160);
         // jobOfDispute and ERC-1497's Dispute; the market marks the job (state, challenger; bond, dispute id) and
         // emits JobChallenged.

@@ -14,27 +14,34 @@ import {CairnTypedData} from "./libraries/CairnTypedData.sol";
 /// @title ReexecutionCommittee
 /// @notice An ERC-792-shaped arbitrator: k seats, drawn with replacement from the juror pool by free juror
 /// stake (never the accused or the challenger), re-execute the job off-chain and commit, then reveal, whether
-/// the claimed output is acceptable. The majority of seats rules and shares the fee; silent seats are slashed.
-/// Disputes are drawn in creation order and the pool is frozen while any awaits its draw (IJurorPool).
+/// the claimed output is acceptable. Silent seats that could change a round's majority are slashed and drawn
+/// again; a round's ruling may be appealed to a larger jury (3, 7, 15 seats) for a rising fee; once final, seats
+/// against the ruling pay the coherence penalty and the coherent seats share the fees and penalties (issue #12,
+/// finding 8). Disputes are drawn in creation order and the pool is frozen while any awaits its draw (IJurorPool).
 contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersion, Ownable2Step {
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Four slots. fee ≤ 10 ETH and nonRevealPenalty ≤ seatSize ≤ 1000 ETH (`_setParams`), so uint96 and
-    /// uint88 (≥ 3·10⁸ ETH) hold them whole. The penalty and the seat count are snapshotted at creation: a
-    /// later `setParams` never changes what an open dispute locks or takes (issue #12, finding 1); the seat's
-    /// lock is the pool's seatSize, fixed at deployment. Votes are counted per seat.
+    /// @dev Five slots (the fifth written once at creation). fee ≤ 10 ETH and the penalties ≤ seatSize ≤ 1000 ETH
+    /// (`_setParams`), so uint88 (≥ 3·10⁸ ETH) holds them whole, the appeal period ≤ 7 days fits uint32 and a
+    /// timestamp uint40; `pot` holds the fees of every round and the penalties taken so far (at most
+    /// 10·(1 + 2·7/3·… ) + 25·1000 ETH, far below uint96). The penalties, the first fee, the seat count and the
+    /// appeal period are snapshotted at creation: a later `setParams` never changes what an open dispute locks or
+    /// takes (issue #12, finding 1); the seat's lock is the pool's seatSize, fixed at deployment. Votes are counted
+    /// per seat; `seats`, `commits`, `reveals` and the votes are the current round's.
     struct DisputeData {
         Phase phase;
         address arbitrable;
         uint88 nonRevealPenalty;
         address accused;
-        uint96 fee;
+        uint96 pot;
         address challenger;
         uint64 openedAt;
         bool reseeded;
         bool audit;
+        uint8 round;
+        uint8 redraws;
         uint64 seedBlock;
         uint64 commitDeadline;
         uint64 revealDeadline;
@@ -44,6 +51,28 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         uint8 votesAcceptable;
         uint8 votesNotAcceptable;
         uint8 deferrals;
+        uint8 toDraw;
+        uint8 ruling;
+        uint40 appealDeadline;
+        uint32 appealPeriod;
+        uint88 coherencePenalty;
+        uint8 firstSeats;
+        uint88 firstFee;
+    }
+
+    /// @dev A juror's seats in one round: `count` seats (0 once silence released them), its `vote` (0 until
+    /// revealed), and whether it is in the round's list already (a released juror drawn again is not listed twice).
+    struct Seat {
+        uint8 count;
+        uint8 vote;
+        bool listed;
+    }
+
+    /// @dev An appeal: who paid what against which ruling (refunded when the final ruling differs).
+    struct Appeal {
+        address appellant;
+        uint96 fee;
+        uint8 contested;
     }
 
     /// @notice Most jurors per dispute.
@@ -56,6 +85,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     uint64 public constant MAX_PERIOD = 7 days;
     /// @notice Longest a dispute may wait for seats, from its opening: then anyone may `expire` it (ruling 0).
     uint64 public constant MAX_WAIT = 30 days;
+    /// @notice Most redraws of silent seats per round; after them the revealed seats decide.
+    uint8 public constant MAX_REDRAWS = 2;
 
     /// @notice Where operators and their signer keys live.
     IOperatorRegistry public immutable operators;
@@ -75,17 +106,18 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
 
     Params private _params;
     mapping(uint256 disputeId => DisputeData) private _disputes;
-    // Written in `draw` through a storage reference (Slither misses the push).
+    // Per round, keyed by `_roundKey(disputeId, round)`. `_jurors` is written in `draw` through a storage
+    // reference (Slither misses the push).
     // slither-disable-next-line uninitialized-state
-    mapping(uint256 disputeId => address[]) private _jurors;
-    mapping(uint256 disputeId => mapping(address juror => uint256)) private _seats;
+    mapping(uint256 roundKey => address[]) private _jurors;
+    mapping(uint256 roundKey => mapping(address juror => Seat)) private _seats;
+    mapping(uint256 roundKey => mapping(address juror => bytes32)) private _commitments;
+    mapping(uint256 roundKey => Appeal) private _appeals;
     /// @notice Next position to draw in the queue, and the position after the last queued.
     uint128 public queueHead;
     /// @notice One past the last queued position.
     uint128 public queueTail;
     mapping(uint256 position => uint256 disputeId) private _queue;
-    mapping(uint256 disputeId => mapping(address juror => bytes32)) private _commitments;
-    mapping(uint256 disputeId => mapping(address juror => uint256)) private _votes;
 
     /*//////////////////////////////////////////////////////////////
                                CONSTRUCTOR
@@ -141,13 +173,22 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         d.seedBlock = uint64(block.number + 1);
         d.openedAt = uint64(block.timestamp);
         d.seats = _params.jurors;
-        // Within the bounds above (fee = msg.value = _params.fee ≤ 10 ETH; penalty ≤ seatSize ≤ 1000 ETH).
+        d.firstSeats = _params.jurors;
+        d.toDraw = _params.jurors;
+        // ≤ MAX_PERIOD (7 days).
         // forge-lint: disable-next-line(unsafe-typecast)
-        d.fee = uint96(msg.value);
+        d.appealPeriod = uint32(_params.appealPeriod);
+        // Within the bounds above (fee = msg.value = _params.fee ≤ 10 ETH; penalties ≤ seatSize ≤ 1000 ETH).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.pot = uint96(msg.value);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.firstFee = uint88(msg.value);
         // forge-lint: disable-next-line(unsafe-typecast)
         d.nonRevealPenalty = uint88(_params.nonRevealPenalty);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.coherencePenalty = uint88(_params.coherencePenalty);
         feesHeld += msg.value;
-        _enqueue(disputeId);
+        _queue[queueTail++] = disputeId;
         emit DisputeCreation(disputeId, msg.sender);
         emit DisputeOpened(disputeId, accused, challenger, d.seats, d.seedBlock, d.nonRevealPenalty);
     }
@@ -173,9 +214,10 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         } catch {
             if (!d.reseeded) revert SeedLapsed(disputeId, d.seedBlock);
             ++queueHead;
-            if (d.deferrals != 0) {
-                // A dispute that already waited is drawn unpaid (the keeper reward paid its first attempt), so
-                // a lapse says nothing about who waited: it waits again, for a `retry`.
+            if (d.deferrals != 0 || d.round != 0 || d.redraws != 0) {
+                // A dispute that already waited is drawn unpaid (the keeper reward paid its first attempt), and a
+                // redraw or an appeal round has a jury already, so a lapse says nothing about who waited: it waits
+                // again, for a `retry`.
                 d.phase = Phase.Waiting;
                 emit DrawDeferred(disputeId, pool.freeSeats());
                 return;
@@ -184,20 +226,23 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             // pays the keeper reward whatever its outcome; the accused, who could have drawn and been paid, is
             // the only party a lapse could help.
             emit DrawLapsed(disputeId);
-            feesHeld -= d.fee;
-            _credit(d.challenger, address(0), d.fee);
-            _finish(disputeId, d, 2);
+            uint256 fee = d.pot;
+            d.pot = 0;
+            feesHeld -= fee;
+            d.phase = Phase.Ruled;
+            _credit(d.challenger, address(0), fee);
+            IArbitrable(d.arbitrable).rule(disputeId, 2);
             return;
         }
         ++queueHead;
         // Challenges have priority over audits for the pool's seats: an audit draws only while it leaves the
         // reserve free, and waits otherwise (a retry queues it again once the seats are back).
-        if (d.audit && pool.freeSeats() < uint256(d.seats) + _params.auditReserve) {
+        if (d.audit && pool.freeSeats() < uint256(d.toDraw) + _params.auditReserve) {
             _defer(disputeId, d);
             return;
         }
         address[] memory seats;
-        try pool.drawSeats(disputeId, seed, d.seats, d.accused, d.challenger, d.openedAt) returns (
+        try pool.drawSeats(disputeId, seed, d.toDraw, d.accused, d.challenger, d.openedAt) returns (
             address[] memory drawn
         ) {
             seats = drawn;
@@ -215,15 +260,29 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             _defer(disputeId, d);
             return;
         }
-        address[] storage jurors = _jurors[disputeId];
+        uint256 key = _roundKey(disputeId, d.round);
+        address[] storage jurors = _jurors[key];
         for (uint256 i = 0; i < seats.length; ++i) {
-            address juror = seats[i];
-            if (_seats[disputeId][juror]++ == 0) jurors.push(juror);
+            Seat storage seat = _seats[key][seats[i]];
+            if (!seat.listed) {
+                seat.listed = true;
+                jurors.push(seats[i]);
+            }
+            ++seat.count;
+            // A juror who already revealed in this round votes the same on every seat it holds: the new seat is
+            // committed and revealed with it at once.
+            if (seat.vote != 0) {
+                ++d.commits;
+                ++d.reveals;
+                if (seat.vote == 1) ++d.votesAcceptable;
+                else ++d.votesNotAcceptable;
+            }
         }
+        d.toDraw = 0;
         d.phase = Phase.Drawn;
         d.commitDeadline = uint64(block.timestamp) + _params.commitPeriod;
         d.revealDeadline = d.commitDeadline + _params.revealPeriod;
-        emit JurorsDrawn(disputeId, seats, d.commitDeadline, d.revealDeadline);
+        emit JurorsDrawn(disputeId, d.round, seats, d.commitDeadline, d.revealDeadline);
         _payKeeper(disputeId, d);
     }
 
@@ -250,22 +309,18 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         DisputeData storage d = _dispute(disputeId, Phase.Waiting);
         uint256 end = uint256(d.openedAt) + MAX_WAIT;
         if (block.timestamp < end) revert OutsidePeriod(disputeId, end, block.timestamp);
-        // Nobody re-executed: the fee goes back to the challenger who paid it, and the arbitrable refuses.
-        feesHeld -= d.fee;
-        _credit(d.challenger, address(0), d.fee);
-        emit DisputeRuled(disputeId, 0, 0, 0);
-        _finish(disputeId, d, 0);
+        // Nobody re-executed this round: in the first round the arbitrable refuses (the fee goes back to the
+        // challenger who paid it, as nobody is coherent); in an appeal round the appealed ruling stands.
+        _rule(disputeId, d, d.round == 0 ? 0 : d.ruling);
     }
 
     /// @inheritdoc IReexecutionCommittee
     function retry(uint256 disputeId) external {
         DisputeData storage d = _dispute(disputeId, Phase.Waiting);
         uint256 free = pool.freeSeats();
-        uint256 needed = d.audit ? uint256(d.seats) + _params.auditReserve : d.seats;
+        uint256 needed = d.audit ? uint256(d.toDraw) + _params.auditReserve : d.toDraw;
         if (free < needed) revert NotEnoughFreeSeats(disputeId, free, needed);
-        d.phase = Phase.Created;
-        d.seedBlock = uint64(block.number + 1);
-        _enqueue(disputeId);
+        _queueDraw(d, disputeId);
         emit DrawRetried(disputeId, d.seedBlock);
     }
 
@@ -279,14 +334,13 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         if (block.timestamp >= d.commitDeadline) {
             revert OutsidePeriod(disputeId, d.commitDeadline, block.timestamp);
         }
-        _requireJuror(disputeId, juror);
+        uint256 key = _roundKey(disputeId, d.round);
+        Seat storage seat = _requireJuror(key, disputeId, juror);
         if (commitment == bytes32(0)) revert ZeroCommitment(disputeId, juror);
-        if (_commitments[disputeId][juror] != bytes32(0)) revert AlreadyDone(disputeId, juror);
-        _commitments[disputeId][juror] = commitment;
-        // At most k ≤ 15 seats in all.
-        // forge-lint: disable-next-line(unsafe-typecast)
-        d.commits += uint8(_seats[disputeId][juror]);
-        emit VoteCommitted(disputeId, juror, commitment);
+        if (_commitments[key][juror] != bytes32(0)) revert AlreadyDone(disputeId, juror);
+        _commitments[key][juror] = commitment;
+        d.commits += seat.count;
+        emit VoteCommitted(disputeId, d.round, juror, commitment);
     }
 
     /// @inheritdoc IReexecutionCommittee
@@ -299,54 +353,96 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         if (block.timestamp >= d.revealDeadline) {
             revert OutsidePeriod(disputeId, d.revealDeadline, block.timestamp);
         }
-        _requireJuror(disputeId, juror);
-        if (_votes[disputeId][juror] != 0) revert AlreadyDone(disputeId, juror);
-        bytes32 expected = CairnTypedData.commitment(disputeId, juror, vote, salt);
-        if ((vote != 1 && vote != 2) || _commitments[disputeId][juror] != expected) {
+        uint256 key = _roundKey(disputeId, d.round);
+        Seat storage seat = _requireJuror(key, disputeId, juror);
+        if (seat.vote != 0) revert AlreadyDone(disputeId, juror);
+        bytes32 expected = CairnTypedData.commitment(disputeId, d.round, juror, vote, salt);
+        if ((vote != 1 && vote != 2) || _commitments[key][juror] != expected) {
             revert BadReveal(disputeId, juror);
         }
-        _votes[disputeId][juror] = vote;
-        // At most k ≤ 15 seats in all.
+        // 1 or 2, checked above.
         // forge-lint: disable-next-line(unsafe-typecast)
-        uint8 weight = uint8(_seats[disputeId][juror]);
+        seat.vote = uint8(vote);
+        uint8 weight = seat.count;
         d.reveals += weight;
         if (vote == 1) d.votesAcceptable += weight;
         else d.votesNotAcceptable += weight;
-        emit VoteRevealed(disputeId, juror, vote);
+        emit VoteRevealed(disputeId, d.round, juror, vote);
     }
 
     /// @inheritdoc IReexecutionCommittee
     function resolve(uint256 disputeId) external nonReentrant {
-        DisputeData storage d = _dispute(disputeId, Phase.Drawn);
-        address[] storage jurors = _jurors[disputeId];
+        DisputeData storage d = _disputes[disputeId];
+        if (d.phase == Phase.Appealable) {
+            if (block.timestamp < d.appealDeadline) {
+                revert OutsidePeriod(disputeId, d.appealDeadline, block.timestamp);
+            }
+            _rule(disputeId, d, d.ruling);
+            return;
+        }
+        d = _dispute(disputeId, Phase.Drawn);
         if (block.timestamp < d.revealDeadline && d.reveals < d.seats) {
             revert OutsidePeriod(disputeId, d.revealDeadline, block.timestamp);
         }
+        uint8 silent = d.seats - d.reveals;
+        uint8 lead = d.votesAcceptable > d.votesNotAcceptable
+            ? d.votesAcceptable - d.votesNotAcceptable
+            : d.votesNotAcceptable - d.votesAcceptable;
+        // Silence that could change the majority (or that left no vote at all) never decides: the silent seats
+        // are slashed now and drawn again, the revealed votes stand (issue #12, finding 8).
+        if (silent != 0 && (silent >= lead || d.reveals == 0) && (d.redraws < MAX_REDRAWS || d.reveals == 0)) {
+            _releaseSilent(disputeId, d);
+            d.toDraw = silent;
+            if (d.redraws < MAX_REDRAWS) {
+                ++d.redraws;
+                _queueDraw(d, disputeId);
+                emit SilentSeatsRedrawn(disputeId, d.round, silent, d.seedBlock);
+            } else {
+                // No vote after every redraw: the dispute waits for a `retry` (or its expiry).
+                d.phase = Phase.Waiting;
+                emit DrawDeferred(disputeId, pool.freeSeats());
+            }
+            return;
+        }
         uint256 ruling =
             d.votesAcceptable > d.votesNotAcceptable ? 1 : (d.votesNotAcceptable > d.votesAcceptable ? 2 : 0);
-        uint256 pot = d.fee;
-        feesHeld -= d.fee;
-        uint256 winners = 0;
-        for (uint256 i = 0; i < jurors.length; ++i) {
-            address juror = jurors[i];
-            uint256 vote = _votes[disputeId][juror];
-            uint256 seats = _seats[disputeId][juror];
-            // This dispute's own seats, released and (for a silent juror) slashed in one step: the penalty is
-            // taken from these seats only, never from another dispute's (issue #12, finding 1).
-            uint256 penalty = vote == 0 ? seats * d.nonRevealPenalty : 0;
-            pot += pool.settle(juror, seats * seatSize, penalty, address(this));
-            // The released seats go back into the draw now (a no-op while a draw is pending), so nobody can
-            // choose whose released seats return before the next dispute freezes the pool.
-            // slither-disable-next-line unused-return
-            pool.sync(juror);
-            if (vote != 0 && (ruling == 0 || vote == ruling)) winners += seats;
+        if (d.appealPeriod != 0 && 2 * uint256(d.seats) + 1 <= MAX_JURORS) {
+            d.phase = Phase.Appealable;
+            // 0, 1 or 2.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            d.ruling = uint8(ruling);
+            d.appealDeadline = uint40(block.timestamp) + d.appealPeriod;
+            emit RoundRuled(disputeId, d.round, ruling, d.votesAcceptable, d.votesNotAcceptable, d.appealDeadline);
+            return;
         }
-        // With no winner (nobody revealed) the pot goes to the challenger who paid the fee, never to `owner()`,
-        // which is address(0) once ownership is renounced (issue #12, finding 10).
-        if (winners == 0) _credit(d.challenger, address(0), pot);
-        else _pay(disputeId, ruling, pot, winners);
-        emit DisputeRuled(disputeId, ruling, d.votesAcceptable, d.votesNotAcceptable);
-        _finish(disputeId, d, ruling);
+        _rule(disputeId, d, ruling);
+    }
+
+    /// @inheritdoc IReexecutionCommittee
+    function appeal(uint256 disputeId) external payable nonReentrant {
+        DisputeData storage d = _dispute(disputeId, Phase.Appealable);
+        if (block.timestamp >= d.appealDeadline) {
+            revert OutsidePeriod(disputeId, d.appealDeadline, block.timestamp);
+        }
+        uint256 cost = _appealCost(d);
+        if (msg.value != cost) revert WrongPayment(cost, msg.value);
+        uint8 round = d.round + 1;
+        // cost ≤ 10 ETH × 2³ × 15 fits uint96.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _appeals[_roundKey(disputeId, round)] = Appeal(msg.sender, uint96(msg.value), d.ruling);
+        d.round = round;
+        d.seats = 2 * d.seats + 1;
+        d.toDraw = d.seats;
+        d.redraws = 0;
+        d.commits = 0;
+        d.reveals = 0;
+        d.votesAcceptable = 0;
+        d.votesNotAcceptable = 0;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.pot += uint96(msg.value);
+        feesHeld += msg.value;
+        _queueDraw(d, disputeId);
+        emit AppealRaised(disputeId, round, msg.sender, msg.value, d.seats, d.seedBlock);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -355,23 +451,34 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
 
     /// @inheritdoc IReexecutionCommittee
     function jurorsOf(uint256 disputeId) external view returns (address[] memory) {
-        return _jurors[disputeId];
+        return _jurors[_roundKey(disputeId, 0)];
+    }
+
+    /// @inheritdoc IReexecutionCommittee
+    function jurorsIn(uint256 disputeId, uint8 round) external view returns (address[] memory) {
+        return _jurors[_roundKey(disputeId, round)];
     }
 
     /// @inheritdoc IReexecutionCommittee
     function votesHidden(uint256 disputeId) external view returns (bool) {
         DisputeData storage d = _disputes[disputeId];
-        return d.phase == Phase.Created || d.phase == Phase.Waiting || (d.phase == Phase.Drawn && d.reveals == 0);
+        return d.round == 0 && d.reveals == 0
+            && (d.phase == Phase.Created || d.phase == Phase.Waiting || d.phase == Phase.Drawn);
     }
 
     /// @inheritdoc IReexecutionCommittee
     function seatsOf(uint256 disputeId, address juror) external view returns (uint256) {
-        return _seats[disputeId][juror];
+        return _seats[_roundKey(disputeId, _disputes[disputeId].round)][juror].count;
     }
 
     /// @inheritdoc IReexecutionCommittee
     function awaitingDraw() external view returns (uint256) {
         return queueTail - queueHead;
+    }
+
+    /// @inheritdoc IReexecutionCommittee
+    function appealCost(uint256 disputeId) external view returns (uint256) {
+        return _appealCost(_disputes[disputeId]);
     }
 
     /// @notice The dispute the next `draw` must name (0 when the queue is empty).
@@ -383,16 +490,27 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// @notice A dispute's record.
     /// @param disputeId The dispute.
     /// @return phase Its phase.
-    /// @return seedBlock The seed block.
-    /// @return commitDeadline Commits strictly before.
+    /// @return seedBlock The seed block of its next or last draw.
+    /// @return commitDeadline Commits strictly before (the current round's last draw).
     /// @return revealDeadline Reveals strictly before.
+    /// @return round The current round (0, then one per appeal).
+    /// @return ruling The current round's ruling once `Appealable` or `Ruled` through it.
+    /// @return appealDeadline Appeals strictly before, while `Appealable`.
     function disputeInfo(uint256 disputeId)
         external
         view
-        returns (Phase phase, uint64 seedBlock, uint64 commitDeadline, uint64 revealDeadline)
+        returns (
+            Phase phase,
+            uint64 seedBlock,
+            uint64 commitDeadline,
+            uint64 revealDeadline,
+            uint8 round,
+            uint8 ruling,
+            uint64 appealDeadline
+        )
     {
         DisputeData storage d = _disputes[disputeId];
-        return (d.phase, d.seedBlock, d.commitDeadline, d.revealDeadline);
+        return (d.phase, d.seedBlock, d.commitDeadline, d.revealDeadline, d.round, d.ruling, d.appealDeadline);
     }
 
     /// @notice The parameters.
@@ -424,34 +542,120 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Shares the pot per seat among the `winners` winning seats (the majority, or every revealed seat when
-    /// tied). Division dust goes to the first winner, so no wei is left over.
-    function _pay(uint256 disputeId, uint256 ruling, uint256 pot, uint256 winners) internal {
-        address[] storage jurors = _jurors[disputeId];
+    /// @dev The final ruling: settles every seat of every round (released; silent seats pay the non-reveal
+    /// penalty, revealed seats against a non-zero ruling the coherence penalty, into the pot), refunds the appeals
+    /// that changed the ruling, shares the rest per coherent seat (every revealed seat when the ruling is 0) and
+    /// tells the arbitrable. With no coherent seat the pot goes to the challenger who paid the first fee, never to
+    /// `owner()`, which is address(0) once ownership is renounced (issue #12, finding 10).
+    function _rule(uint256 disputeId, DisputeData storage d, uint256 ruling) internal {
+        uint256 pot = d.pot;
+        d.pot = 0;
+        feesHeld -= pot;
+        d.phase = Phase.Ruled;
+        uint256 winners = 0;
+        for (uint256 r = 0; r <= d.round; ++r) {
+            uint256 key = _roundKey(disputeId, r);
+            address[] storage jurors = _jurors[key];
+            for (uint256 i = 0; i < jurors.length; ++i) {
+                address juror = jurors[i];
+                Seat storage seat = _seats[key][juror];
+                uint256 count = seat.count;
+                if (count == 0) continue;
+                uint256 vote = seat.vote;
+                uint256 penalty = 0;
+                if (vote == 0) penalty = count * d.nonRevealPenalty;
+                else if (ruling != 0 && vote != ruling) penalty = count * d.coherencePenalty;
+                // This dispute's own seats, released and penalised in one step: the penalty is taken from these
+                // seats only, never from another dispute's (issue #12, finding 1).
+                pot += pool.settle(juror, count * seatSize, penalty, address(this));
+                // The released seats go back into the draw now (a no-op while a draw is pending), so nobody can
+                // choose whose released seats return before the next dispute freezes the pool.
+                // slither-disable-next-line unused-return
+                pool.sync(juror);
+                if (vote != 0 && (ruling == 0 || vote == ruling)) winners += count;
+            }
+        }
+        for (uint256 r = 1; r <= d.round; ++r) {
+            Appeal storage appealed = _appeals[_roundKey(disputeId, r)];
+            if (appealed.contested != ruling) {
+                // A successful appeal's fee is refunded from the pot, which the seats it overturned fed with their
+                // coherence penalties.
+                pot -= appealed.fee;
+                _credit(appealed.appellant, address(0), appealed.fee);
+            }
+        }
+        if (winners == 0) _credit(d.challenger, address(0), pot);
+        else _pay(disputeId, d.round, ruling, pot, winners);
+        emit DisputeRuled(disputeId, ruling, d.votesAcceptable, d.votesNotAcceptable);
+        IArbitrable(d.arbitrable).rule(disputeId, ruling);
+    }
+
+    /// @dev Releases the current round's silent seats, slashing the non-reveal penalty into the pot; the juror
+    /// stays listed with no seat (it may be drawn again and commit anew). Effects first: `IJurorPool.settle`
+    /// slashes exactly what it is asked or reverts, so the pot is credited before the calls.
+    function _releaseSilent(uint256 disputeId, DisputeData storage d) internal {
+        uint256 key = _roundKey(disputeId, d.round);
+        address[] storage jurors = _jurors[key];
+        address[] memory silent = new address[](jurors.length);
+        uint256[] memory counts = new uint256[](jurors.length);
+        uint256 n = 0;
+        uint256 taken = 0;
+        for (uint256 i = 0; i < jurors.length; ++i) {
+            Seat storage seat = _seats[key][jurors[i]];
+            if (seat.count == 0 || seat.vote != 0) continue;
+            (silent[n], counts[n]) = (jurors[i], seat.count);
+            taken += counts[n] * d.nonRevealPenalty;
+            ++n;
+            seat.count = 0;
+            delete _commitments[key][jurors[i]];
+        }
+        // Every seat left revealed, so committed.
+        d.commits = d.reveals;
+        // taken ≤ 15 × seatSize ≤ 15,000 ETH fits beside the fees.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.pot += uint96(taken);
+        feesHeld += taken;
+        for (uint256 i = 0; i < n; ++i) {
+            // The slash asked, counted in `taken` above.
+            // slither-disable-next-line unused-return
+            pool.settle(silent[i], counts[i] * seatSize, counts[i] * d.nonRevealPenalty, address(this));
+            // slither-disable-next-line unused-return
+            pool.sync(silent[i]);
+        }
+    }
+
+    /// @dev Shares the pot per seat among the `winners` coherent seats of every round (every revealed seat when
+    /// the ruling is 0). Division dust goes to the first winner, so no wei is left over.
+    function _pay(uint256 disputeId, uint256 lastRound, uint256 ruling, uint256 pot, uint256 winners) internal {
         uint256 share = pot / winners;
         // Intended: the remainder of the division, so that no wei is lost.
         // slither-disable-next-line divide-before-multiply
         uint256 dust = pot - share * winners;
-        for (uint256 i = 0; i < jurors.length; ++i) {
-            address juror = jurors[i];
-            uint256 vote = _votes[disputeId][juror];
-            if (vote != 0 && (ruling == 0 || vote == ruling)) {
-                // Intended: one share per winning seat; the division's remainder is the dust above.
-                // slither-disable-next-line divide-before-multiply
-                _credit(juror, address(0), share * _seats[disputeId][juror] + dust);
-                dust = 0;
+        for (uint256 r = 0; r <= lastRound; ++r) {
+            uint256 key = _roundKey(disputeId, r);
+            address[] storage jurors = _jurors[key];
+            for (uint256 i = 0; i < jurors.length; ++i) {
+                address juror = jurors[i];
+                Seat storage seat = _seats[key][juror];
+                uint256 vote = seat.vote;
+                if (seat.count != 0 && vote != 0 && (ruling == 0 || vote == ruling)) {
+                    // Intended: one share per winning seat; the division's remainder is the dust above.
+                    // slither-disable-next-line divide-before-multiply
+                    _credit(juror, address(0), share * seat.count + dust);
+                    dust = 0;
+                }
             }
         }
     }
 
-    /// @dev Pays whoever called `draw` the keeper reward, out of the dispute's fee (at most all of it).
+    /// @dev Pays whoever called `draw` the keeper reward, out of the dispute's pot (at most all of it).
     function _payKeeper(uint256 disputeId, DisputeData storage d) internal {
         uint256 reward = _params.keeperReward;
-        if (reward > d.fee) reward = d.fee;
+        if (reward > d.pot) reward = d.pot;
         if (reward == 0) return;
-        // reward ≤ fee ≤ 10 ETH fits the uint96 field.
+        // reward ≤ pot fits the uint96 field.
         // forge-lint: disable-next-line(unsafe-typecast)
-        d.fee -= uint96(reward);
+        d.pot -= uint96(reward);
         feesHeld -= reward;
         _credit(msg.sender, address(0), reward);
         emit KeeperPaid(disputeId, msg.sender, reward);
@@ -467,24 +671,34 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         if (d.deferrals != type(uint8).max) ++d.deferrals;
     }
 
-    function _enqueue(uint256 disputeId) internal {
+    /// @dev Back into the draw queue with a new seed block (the next block's hash, unknown now).
+    function _queueDraw(DisputeData storage d, uint256 disputeId) internal {
+        d.phase = Phase.Created;
+        d.seedBlock = uint64(block.number + 1);
         _queue[queueTail++] = disputeId;
     }
 
-    function _finish(uint256 disputeId, DisputeData storage d, uint256 ruling) internal {
-        d.phase = Phase.Ruled;
-        IArbitrable(d.arbitrable).rule(disputeId, ruling);
+    /// @dev The next round's fee: firstFee × 2^(r+1) × k_(r+1) / k_0; 0 when the dispute cannot be appealed now.
+    function _appealCost(DisputeData storage d) internal view returns (uint256) {
+        if (d.phase != Phase.Appealable) return 0;
+        return uint256(d.firstFee) * (uint256(1) << (d.round + 1)) * (2 * uint256(d.seats) + 1) / d.firstSeats;
     }
 
-    /// @dev `juror` must be drawn for the dispute, and the caller must be it or its current signer key.
-    function _requireJuror(uint256 disputeId, address juror) internal view {
+    /// @dev `juror` must hold a seat in the round, and the caller must be it or its current signer key.
+    function _requireJuror(uint256 key, uint256 disputeId, address juror) internal view returns (Seat storage seat) {
         if (msg.sender != juror) {
             // Only the signer is needed: the juror was registered and eligible when drawn.
             // slither-disable-next-line unused-return
             (,, address signer) = operators.operatorInfo(juror);
             if (msg.sender != signer) revert NotOperatorOrSigner(juror, msg.sender);
         }
-        if (_seats[disputeId][juror] == 0) revert NotJuror(disputeId, juror);
+        seat = _seats[key][juror];
+        if (seat.count == 0) revert NotJuror(disputeId, juror);
+    }
+
+    /// @dev One key per (dispute, round): rounds are at most 3 (1, 3, 7, 15 seats).
+    function _roundKey(uint256 disputeId, uint256 round) internal pure returns (uint256) {
+        return (disputeId << 2) | round;
     }
 
     function _dispute(uint256 disputeId, Phase expected) internal view returns (DisputeData storage d) {
@@ -510,6 +724,12 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         }
         if (p.auditReserve > MAX_AUDIT_RESERVE) {
             revert ParameterOutOfBounds("auditReserve", p.auditReserve, 0, MAX_AUDIT_RESERVE);
+        }
+        if (p.appealPeriod != 0 && (p.appealPeriod < MIN_PERIOD || p.appealPeriod > MAX_PERIOD)) {
+            revert ParameterOutOfBounds("appealPeriod (0 or)", p.appealPeriod, MIN_PERIOD, MAX_PERIOD);
+        }
+        if (p.coherencePenalty > seatSize) {
+            revert ParameterOutOfBounds("coherencePenalty", p.coherencePenalty, 0, seatSize);
         }
         _params = p;
         emit ParamsUpdated(p);

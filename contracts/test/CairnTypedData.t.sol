@@ -136,12 +136,17 @@ contract CairnTypedDataTest is Test {
         _assertRustSigned(signed, 2, CairnTypedData.digest(domain, CairnTypedData.hash(r)), signer);
     }
 
-    function test_CommitmentIsAbiEncodeOfTheVote() public pure {
+    function test_CommitmentIsAbiEncodeOfTheVoteAndBindsTheRound() public pure {
         bytes32 salt = keccak256("salt");
         assertEq(
-            CairnTypedData.commitment(7, address(0xBEEF), 2, salt),
-            keccak256(abi.encode(uint256(7), address(0xBEEF), uint256(2), salt)),
+            CairnTypedData.commitment(7, 1, address(0xBEEF), 2, salt),
+            keccak256(abi.encode(uint256(7), uint256(1), address(0xBEEF), uint256(2), salt)),
             "commitment"
+        );
+        assertTrue(
+            CairnTypedData.commitment(7, 0, address(0xBEEF), 2, salt)
+                != CairnTypedData.commitment(7, 1, address(0xBEEF), 2, salt),
+            "a round's commitment does not serve another"
         );
     }
 

@@ -259,7 +259,7 @@ contract DisputeDeskTest is CairnSystem {
         bytes32 salt = keccak256("s");
         for (uint256 i = 0; i < jurors.length; ++i) {
             vm.prank(jurors[i]);
-            committee.commit(disputeId, jurors[i], CairnTypedData.commitment(disputeId, jurors[i], 2, salt));
+            committee.commit(disputeId, jurors[i], CairnTypedData.commitment(disputeId, 0, jurors[i], 2, salt));
         }
         vm.prank(jurors[0]);
         committee.reveal(disputeId, jurors[0], 2, salt);
@@ -342,6 +342,6 @@ contract DisputeDeskTest is CairnSystem {
         (bool ok, bytes memory ret) = address(desk).call{value: 1}("");
         assertTrue(!ok, "plain ETH refused");
         assertEq(ret, abi.encodeWithSelector(ICairnCommon.UnexpectedSender.selector, address(this)), "named sender");
-        assertEq(desk.interfaceVersion(), 3, "interface v3");
+        assertEq(desk.interfaceVersion(), 4, "interface v4");
     }
 }

@@ -71,7 +71,7 @@ contract HotKeysTest is CairnSystem {
         for (uint256 i = 0; i < jurors.length; ++i) {
             if (jurors[i] == cold) continue;
             vm.prank(jurors[i]);
-            committee.commit(disputeId, jurors[i], CairnTypedData.commitment(disputeId, jurors[i], vote, SALT));
+            committee.commit(disputeId, jurors[i], CairnTypedData.commitment(disputeId, 0, jurors[i], vote, SALT));
         }
     }
 
@@ -136,14 +136,14 @@ contract HotKeysTest is CairnSystem {
 
         uint256 disputeId = _disputeWithColdJuror();
         assertEq(pool.jurorInfo(cold).locked, 1.5 ether, "the juror's three seats are locked");
-        bytes32 commitment = CairnTypedData.commitment(disputeId, cold, 1, SALT);
+        bytes32 commitment = CairnTypedData.commitment(disputeId, 0, cold, 1, SALT);
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.VoteCommitted(disputeId, cold, commitment);
+        emit IReexecutionCommittee.VoteCommitted(disputeId, 0, cold, commitment);
         vm.prank(hot);
         committee.commit(disputeId, cold, commitment);
         _othersCommit(disputeId, 1);
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.VoteRevealed(disputeId, cold, 1);
+        emit IReexecutionCommittee.VoteRevealed(disputeId, 0, cold, 1);
         vm.prank(hot);
         committee.reveal(disputeId, cold, 1, SALT);
         _othersReveal(disputeId, 1);
@@ -158,7 +158,7 @@ contract HotKeysTest is CairnSystem {
         _earnWithTheSignerKey();
         uint256 disputeId = _disputeWithColdJuror();
         vm.prank(hot);
-        committee.commit(disputeId, cold, CairnTypedData.commitment(disputeId, cold, 1, SALT));
+        committee.commit(disputeId, cold, CairnTypedData.commitment(disputeId, 0, cold, 1, SALT));
         _othersCommit(disputeId, 1);
         vm.prank(hot);
         committee.reveal(disputeId, cold, 1, SALT);
@@ -233,7 +233,7 @@ contract HotKeysTest is CairnSystem {
         market.releaseClaim(jobId);
 
         uint256 disputeId = _disputeWithColdJuror();
-        bytes32 commitment = CairnTypedData.commitment(disputeId, cold, 2, SALT);
+        bytes32 commitment = CairnTypedData.commitment(disputeId, 0, cold, 2, SALT);
         for (uint256 i = 0; i < 3; ++i) {
             vm.expectRevert(_notOperatorOrSigner(cold, others[i]));
             vm.prank(others[i]);
@@ -245,7 +245,7 @@ contract HotKeysTest is CairnSystem {
         committee.commit(disputeId, ops[1], commitment);
         vm.prank(hot);
         committee.commit(disputeId, cold, commitment);
-        (,, uint64 commitDeadline,) = committee.disputeInfo(disputeId);
+        (,, uint64 commitDeadline,,,,) = committee.disputeInfo(disputeId);
         vm.warp(commitDeadline);
         for (uint256 i = 0; i < 3; ++i) {
             vm.expectRevert(_notOperatorOrSigner(cold, others[i]));
@@ -317,7 +317,7 @@ contract HotKeysTest is CairnSystem {
         assertTrue(market.getProgress(second).state == IJobMarket.JobState.Requested, "released by the new key");
 
         // Commit and reveal.
-        bytes32 commitment = CairnTypedData.commitment(disputeId, cold, 1, SALT);
+        bytes32 commitment = CairnTypedData.commitment(disputeId, 0, cold, 1, SALT);
         vm.expectRevert(_notOperatorOrSigner(cold, hot));
         vm.prank(hot);
         committee.commit(disputeId, cold, commitment);

@@ -280,9 +280,11 @@ contract JobMarketTest is CairnSystem {
     function _finishVotes(uint256 disputeId, address[] memory jurors) internal {
         for (uint256 i = 0; i < 2; ++i) {
             vm.prank(jurors[i]);
-            committee.commit(disputeId, jurors[i], keccak256(abi.encode(disputeId, jurors[i], uint256(1), bytes32(i))));
+            committee.commit(
+                disputeId, jurors[i], keccak256(abi.encode(disputeId, uint256(0), jurors[i], uint256(1), bytes32(i)))
+            );
         }
-        (,, uint64 commitDeadline, uint64 revealDeadline) = committee.disputeInfo(disputeId);
+        (,, uint64 commitDeadline, uint64 revealDeadline,,,) = committee.disputeInfo(disputeId);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IReexecutionCommittee.OutsidePeriod.selector, disputeId, commitDeadline, block.timestamp

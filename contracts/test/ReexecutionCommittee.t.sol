@@ -64,7 +64,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
 
     function _commit(uint256 id, address juror, uint256 vote) internal {
         vm.prank(juror);
-        committee.commit(id, juror, CairnTypedData.commitment(id, juror, vote, _salt(juror)));
+        committee.commit(id, juror, CairnTypedData.commitment(id, 0, juror, vote, _salt(juror)));
     }
 
     function _reveal(uint256 id, address juror, uint256 vote) internal {
@@ -73,11 +73,11 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     }
 
     function _deadlines(uint256 id) internal view returns (uint64 commitEnd, uint64 revealEnd) {
-        (,, commitEnd, revealEnd) = committee.disputeInfo(id);
+        (,, commitEnd, revealEnd,,,) = committee.disputeInfo(id);
     }
 
     function _phase(uint256 id) internal view returns (IReexecutionCommittee.Phase phase) {
-        (phase,,,) = committee.disputeInfo(id);
+        (phase,,,,,,) = committee.disputeInfo(id);
     }
 
     /// @dev Verifiers 0–3 leave the pool and verifier 4 adds `amount` to its one seat: it holds every seat.
@@ -87,6 +87,20 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         }
         only = verifiers[4];
         _joinPool(only, amount);
+    }
+
+    /// @dev Every juror of the current round commits and reveals `vote` (each once, whatever its seats).
+    function _everyoneVotes(uint256 id, uint256 vote) internal {
+        (,,,, uint8 round,,) = committee.disputeInfo(id);
+        address[] memory jurors = committee.jurorsIn(id, round);
+        for (uint256 i = 0; i < jurors.length; ++i) {
+            vm.prank(jurors[i]);
+            committee.commit(id, jurors[i], CairnTypedData.commitment(id, round, jurors[i], vote, _salt(jurors[i])));
+        }
+        for (uint256 i = 0; i < jurors.length; ++i) {
+            vm.prank(jurors[i]);
+            committee.reveal(id, jurors[i], vote, _salt(jurors[i]));
+        }
     }
 
     function _params() internal view returns (IReexecutionCommittee.Params memory) {
@@ -130,7 +144,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertEq(second, 2, "ids count up");
         assertEq(committee.disputeCount(), 2, "count");
         assertEq(committee.feesHeld(), 2 * FEE, "fees held");
-        (IReexecutionCommittee.Phase phase, uint64 seedBlock,,) = committee.disputeInfo(first);
+        (IReexecutionCommittee.Phase phase, uint64 seedBlock,,,,,) = committee.disputeInfo(first);
         assertTrue(phase == IReexecutionCommittee.Phase.Created, "created");
         assertEq(seedBlock, block.number + 1, "seed block is the next block");
         assertEq(committee.arbitrationCost(""), FEE, "cost");
@@ -160,7 +174,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
 
     function test_RevertWhen_DrawnInTheBlockItWasCreated() public {
         uint256 id = _open(verifiers[0], verifiers[1]);
-        (, uint64 seedBlock,,) = committee.disputeInfo(id);
+        (, uint64 seedBlock,,,,,) = committee.disputeInfo(id);
         assertEq(seedBlock, block.number + 1, "seeded by the next block");
         vm.expectRevert(
             abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, seedBlock, block.number)
@@ -184,7 +198,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         uint64 commitEnd = uint64(block.timestamp) + p.commitPeriod;
         uint64 revealEnd = commitEnd + p.revealPeriod;
         vm.expectEmit(false, false, false, false, address(committee));
-        emit IReexecutionCommittee.JurorsDrawn(id, new address[](3), commitEnd, revealEnd);
+        emit IReexecutionCommittee.JurorsDrawn(id, 0, new address[](3), commitEnd, revealEnd);
         committee.draw(id);
         address[] memory jurors = committee.jurorsOf(id);
         assertEq(jurors.length, 3, "k jurors");
@@ -213,7 +227,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         address[] memory seats = new address[](3);
         (seats[0], seats[1], seats[2]) = (only, only, only);
         vm.expectEmit(false, false, false, false, address(committee));
-        emit IReexecutionCommittee.JurorsDrawn(id, seats, 0, 0);
+        emit IReexecutionCommittee.JurorsDrawn(id, 0, seats, 0, 0);
         committee.draw(id);
         address[] memory jurors = committee.jurorsOf(id);
         assertEq(jurors.length, 1, "one juror");
@@ -245,7 +259,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
             vm.roll(block.number + 2);
             committee.draw(id);
             heavySeats += committee.seatsOf(id, heavy);
-            vm.warp(block.timestamp + 1 days);
+            _everyoneVotes(id, 1);
             committee.resolve(id);
             address[] memory jurors = committee.jurorsOf(id);
             for (uint256 i = 0; i < jurors.length; ++i) {
@@ -258,7 +272,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
 
     function test_DrawWindowBoundaries() public {
         uint256 id = _open(verifiers[0], verifiers[1]);
-        (, uint64 seedBlock,,) = committee.disputeInfo(id);
+        (, uint64 seedBlock,,,,,) = committee.disputeInfo(id);
         vm.roll(seedBlock);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, seedBlock, seedBlock));
         committee.draw(id);
@@ -274,7 +288,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
 
     function test_ReseedOnlyAfterTheWindowOnceAndThenDraws() public {
         uint256 id = _open(verifiers[0], verifiers[1]);
-        (, uint64 seedBlock,,) = committee.disputeInfo(id);
+        (, uint64 seedBlock,,,,,) = committee.disputeInfo(id);
         vm.roll(uint256(seedBlock) + 256);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.ReseedRefused.selector, id, seedBlock));
         committee.reseed(id);
@@ -282,7 +296,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.expectEmit(address(committee));
         emit IReexecutionCommittee.Reseeded(id, uint256(seedBlock) + 301);
         committee.reseed(id);
-        (, uint64 newSeed,,) = committee.disputeInfo(id);
+        (, uint64 newSeed,,,,,) = committee.disputeInfo(id);
         assertEq(newSeed, uint256(seedBlock) + 301, "new seed block");
         vm.roll(uint256(newSeed) + 300);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.ReseedRefused.selector, id, newSeed));
@@ -296,7 +310,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     /// loses (ruling 2) and the challenger gets the fee back (issue #12: no re-rolls).
     function test_ALapsedReseedRulesAgainstTheAccused() public {
         uint256 id = _open(verifiers[0], verifiers[1]);
-        (, uint64 seedBlock,,) = committee.disputeInfo(id);
+        (, uint64 seedBlock,,,,,) = committee.disputeInfo(id);
         vm.roll(uint256(seedBlock) + 300);
         committee.reseed(id);
         vm.roll(block.number + 400);
@@ -314,7 +328,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     function test_RevertWhen_ReseedingADisputeBehindTheHead() public {
         uint256 first = _open(verifiers[0], verifiers[1]);
         uint256 second = _open(ops[0], challenger);
-        (, uint64 seedBlock,,) = committee.disputeInfo(second);
+        (, uint64 seedBlock,,,,,) = committee.disputeInfo(second);
         vm.roll(uint256(seedBlock) + 300);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotQueueHead.selector, second, first));
         committee.reseed(second);
@@ -338,7 +352,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.draw(id);
         assertEq(committee.balanceOf(buyer, address(0)), 0, "a second deferral is not paid");
         committee.retry(id);
-        (, uint64 seedBlock,,) = committee.disputeInfo(id);
+        (, uint64 seedBlock,,,,,) = committee.disputeInfo(id);
         vm.roll(uint256(seedBlock) + 300);
         committee.reseed(id);
         vm.roll(block.number + 300);
@@ -419,7 +433,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
 
     function test_RevertWhen_ReseededEarlyOrCommittedLate() public {
         uint256 id = _open(verifiers[0], verifiers[1]);
-        (, uint64 seedBlock,,) = committee.disputeInfo(id);
+        (, uint64 seedBlock,,,,,) = committee.disputeInfo(id);
         vm.roll(uint256(seedBlock) + 10);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.ReseedRefused.selector, id, seedBlock));
         committee.reseed(id);
@@ -449,7 +463,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.reveal(id, verifiers[2], 1, bytes32(0));
     }
 
-    function test_RevertWhen_RevealedLate_AndASilentJurorIsUnpaidOnATie() public {
+    function test_RevertWhen_RevealedLate_AndASilentSeatThatCouldTieIsRedrawn() public {
         (uint256 id, address[] memory jurors) = _openAndDraw();
         _commit(id, jurors[0], 1);
         _commit(id, jurors[1], 2);
@@ -463,13 +477,18 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
             abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, revealEnd, uint256(revealEnd) + 1)
         );
         _reveal(id, jurors[2], 1);
-        committee.resolve(id); // 1 : 1, the third never revealed: a tie refuses
-        assertEq(ruledWith, 0, "tie");
-        assertEq(committee.balanceOf(jurors[2], address(0)), 0, "the silent juror is paid nothing");
-        assertTrue(committee.balanceOf(jurors[0], address(0)) > 0, "revealers paid");
-        assertTrue(committee.balanceOf(jurors[1], address(0)) > 0, "both of them");
-        assertEq(committee.balanceOf(address(this), address(0)), KEEPER, "the drawer paid");
-        assertEq(address(committee).balance, committee.totalCredited(address(0)), "every wei credited once");
+        // 1 : 1 and the third never revealed: its silence could decide, so it is slashed and its seat drawn again
+        // (issue #12, finding 8: a tie never rules 0 for the side the silence favoured).
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.SilentSeatsRedrawn(id, 0, 1, block.number + 1);
+        committee.resolve(id);
+        assertEq(rulings, 0, "nothing ruled");
+        assertEq(uint8(_phase(id)), uint8(IReexecutionCommittee.Phase.Created), "queued for the redraw");
+        assertEq(pool.jurorInfo(jurors[2]).locked, 0, "the silent seat released");
+        assertEq(pool.jurorInfo(jurors[2]).stake, 0.5 ether - _params().nonRevealPenalty, "and slashed");
+        assertEq(committee.feesHeld(), POT + _params().nonRevealPenalty, "the penalty joins the pot");
+        assertTrue(!committee.votesHidden(id), "the revealed votes stand, public");
+        assertEq(address(committee).balance, committee.totalCredited(address(0)) + committee.feesHeld(), "held");
     }
 
     /// @dev Issue #12, finding 5: seats that cannot be filled make the dispute wait; nothing is ruled and the
@@ -537,7 +556,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
 
         vm.expectEmit(address(committee));
         emit IReexecutionCommittee.VoteCommitted(
-            id, jurors[0], CairnTypedData.commitment(id, jurors[0], 1, _salt(jurors[0]))
+            id, 0, jurors[0], CairnTypedData.commitment(id, 0, jurors[0], 1, _salt(jurors[0]))
         );
         _commit(id, jurors[0], 1);
         vm.prank(jurors[0]);
@@ -597,7 +616,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.reveal(id, jurors[0], 1, bytes32(0)); // wrong salt
 
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.VoteRevealed(id, jurors[0], 1);
+        emit IReexecutionCommittee.VoteRevealed(id, 0, jurors[0], 1);
         _reveal(id, jurors[0], 1);
         vm.prank(jurors[0]);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.AlreadyDone.selector, id, jurors[0]));
@@ -684,7 +703,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.resolve(id);
     }
 
-    function test_MinorityRevealerIsNotPaid() public {
+    function test_MinorityRevealerIsNotPaidAndPaysTheCoherencePenalty() public {
         (uint256 id, address[] memory jurors) = _openAndDraw();
         _commit(id, jurors[0], 1);
         _commit(id, jurors[1], 2);
@@ -697,10 +716,12 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.resolve(id);
         assertEq(ruledWith, 1, "majority: acceptable");
         assertEq(committee.balanceOf(jurors[1], address(0)), 0, "the minority juror is paid nothing");
+        uint256 psi = _params().coherencePenalty;
+        assertEq(pool.jurorInfo(jurors[1]).stake, 0.5 ether - psi, "and pays the coherence penalty");
         assertEq(
             committee.balanceOf(jurors[0], address(0)) + committee.balanceOf(jurors[2], address(0)),
-            POT,
-            "the majority shares the fee"
+            POT + psi,
+            "the majority shares the fee and the penalty"
         );
         assertEq(address(committee).balance, committee.totalCredited(address(0)), "every wei credited once");
     }
@@ -719,37 +740,72 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.draw(a); // verifiers 2..4
         committee.draw(b); // two seats left: waits
         assertEq(committee.feesHeld(), 5 * FEE - 2 * KEEPER, "all but a's and b's keeper rewards held");
-        vm.warp(_revealEnd(a));
+        _everyoneVotes(a, 1);
         committee.resolve(a);
         assertEq(committee.feesHeld(), 4 * FEE - KEEPER, "b's and c's fees still held");
         c;
     }
 
-    function test_TieRefusesAndPaysEveryRevealer() public {
+    /// @dev Silence that could decide is drawn again at most `MAX_REDRAWS` times; then the revealed seats decide,
+    /// and a tie among them refuses, paying every revealer.
+    function test_AfterTheRedrawsATieRefusesAndPaysEveryRevealer() public {
+        // No non-reveal penalty here, so the silent juror keeps its one seat and each redraw lands on it (every
+        // other seat is locked or excluded); the penalty's own path is the test below.
+        IReexecutionCommittee.Params memory p = _params();
+        p.nonRevealPenalty = 0;
+        vm.prank(owner);
+        committee.setParams(p);
         (uint256 id, address[] memory jurors) = _openAndDraw();
         _commit(id, jurors[0], 1);
         _commit(id, jurors[1], 2);
-        (uint64 commitEnd, uint64 revealEnd) = _deadlines(id);
+        (uint64 commitEnd,) = _deadlines(id);
         vm.warp(commitEnd);
         _reveal(id, jurors[0], 1);
         _reveal(id, jurors[1], 2);
-        vm.warp(revealEnd);
+        address silent = jurors[2];
+        for (uint256 redraw = 0; redraw < 2; ++redraw) {
+            vm.warp(_revealEnd(id));
+            committee.resolve(id);
+            vm.roll(block.number + 2);
+            committee.draw(id);
+            assertEq(committee.seatsOf(id, silent), 1, "redrawn onto the only free seat");
+            assertEq(committee.jurorsOf(id).length, 3, "listed once");
+        }
+        vm.warp(_revealEnd(id));
         committee.resolve(id);
         assertEq(ruledWith, 0, "tie: refuse");
-        uint256 pot = POT + _params().nonRevealPenalty;
+        uint256 pot = FEE - 3 * KEEPER; // three draws, each paid its keeper
         assertEq(committee.balanceOf(jurors[0], address(0)), pot / 2, "revealer 1");
         assertEq(committee.balanceOf(jurors[1], address(0)), pot / 2, "revealer 2");
+        assertEq(committee.balanceOf(silent, address(0)), 0, "the silent juror is paid nothing");
+        assertEq(committee.balanceOf(address(this), address(0)), 3 * KEEPER, "every draw paid its keeper");
+        assertEq(address(committee).balance, committee.totalCredited(address(0)), "every wei credited once");
     }
 
-    /// @dev Issue #12, finding 10: the pool never goes to `owner()` (address(0) once renounced).
+    /// @dev Issue #12, finding 10: the pool never goes to `owner()` (address(0) once renounced). Nobody revealing
+    /// is slashed and redrawn; when the seats cannot be filled the dispute waits, and its expiry rules 0 and gives
+    /// the pot (fee and penalties) to the challenger.
     function test_NobodyRevealsThePoolGoesToTheChallenger() public {
         vm.prank(owner);
         committee.renounceOwnership();
-        (uint256 id,) = _openAndDraw();
+        (uint256 id, address[] memory jurors) = _openAndDraw();
         vm.warp(_revealEnd(id));
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.SilentSeatsRedrawn(id, 0, 3, block.number + 1);
         committee.resolve(id);
+        uint256 nu = _params().nonRevealPenalty;
+        for (uint256 i = 0; i < 3; ++i) {
+            assertEq(pool.jurorInfo(jurors[i]).stake, 0.5 ether - nu, "each silent seat slashed");
+        }
+        vm.roll(block.number + 2);
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.DrawDeferred(id, 2);
+        committee.draw(id); // the three eligible jurors hold less than a seat now; the two seats left are the parties'
+        assertEq(uint8(_phase(id)), uint8(IReexecutionCommittee.Phase.Waiting), "it waits");
+        vm.warp(block.timestamp + 30 days);
+        committee.expire(id);
         assertEq(ruledWith, 0, "no votes: refuse");
-        uint256 pot = POT + 3 * _params().nonRevealPenalty;
+        uint256 pot = FEE - 2 * KEEPER + 3 * nu;
         assertEq(committee.balanceOf(verifiers[1], address(0)), pot, "the challenger gets the pot");
         assertEq(committee.balanceOf(owner, address(0)), 0, "not the (former) owner");
         assertEq(committee.balanceOf(address(0), address(0)), 0, "not address(0)");
@@ -811,7 +867,9 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
             revealPeriod: 2 hours,
             keeperReward: 0.01 ether,
             nonRevealPenalty: 0.2 ether,
-            auditReserve: 30
+            auditReserve: 30,
+            appealPeriod: 1 hours,
+            coherencePenalty: 0.07 ether
         });
         vm.expectEmit(address(committee));
         emit IReexecutionCommittee.ParamsUpdated(p);
@@ -824,6 +882,8 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertEq(got.revealPeriod, 2 hours, "reveal");
         assertEq(got.keeperReward, 0.01 ether, "keeper reward");
         assertEq(got.nonRevealPenalty, 0.2 ether, "penalty");
+        assertEq(got.appealPeriod, 1 hours, "appeal period");
+        assertEq(got.coherencePenalty, 0.07 ether, "coherence penalty");
         assertEq(committee.arbitrationCost(""), 0.1 ether, "cost follows the fee");
     }
 
@@ -865,10 +925,23 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         p.nonRevealPenalty = 0.5 ether + 1;
         _expectBounds("nonRevealPenalty", 0.5 ether + 1, 0, 0.5 ether);
         committee.setParams(p);
+        p = _params();
+        p.coherencePenalty = 0.5 ether + 1;
+        _expectBounds("coherencePenalty", 0.5 ether + 1, 0, 0.5 ether);
+        committee.setParams(p);
+        p = _params();
+        p.appealPeriod = 59;
+        _expectBounds("appealPeriod (0 or)", 59, 60, 7 days);
+        committee.setParams(p);
+        p.appealPeriod = 7 days + 1;
+        _expectBounds("appealPeriod (0 or)", 7 days + 1, 60, 7 days);
+        committee.setParams(p);
         // The edges themselves are accepted.
         p = _params();
         (p.jurors, p.fee, p.commitPeriod, p.revealPeriod) = (15, 10 ether, 60, 7 days);
-        (p.keeperReward, p.nonRevealPenalty) = (10 ether, 0.5 ether);
+        (p.keeperReward, p.nonRevealPenalty, p.coherencePenalty, p.appealPeriod) = (10 ether, 0.5 ether, 0.5 ether, 60);
+        committee.setParams(p);
+        p.appealPeriod = 7 days;
         committee.setParams(p);
         vm.stopPrank();
     }

@@ -137,6 +137,13 @@ pub struct CommitteeParams {
     pub non_reveal_penalty: Amount,
     /// Free seats an audit's draw must leave for challenges (challenges have priority over audits; at most 1000).
     pub audit_reserve_seats: u16,
+    /// How long anyone may appeal a round's ruling to a larger jury (3, 7, 15 seats) for a rising fee; "0" makes
+    /// the first round final, otherwise 60 s to 7 days (production default: the force-inclusion delay, like the
+    /// commit period, so a censored party can still appeal).
+    pub appeal_period: Secs,
+    /// Slashed per seat that revealed against the final ruling (at most `jurors.seat_size`): a wrong vote must cost
+    /// more than re-running the job (docs/ARCHITECTURE.md, "Jurors pay for being wrong, absent or lazy").
+    pub coherence_penalty: Amount,
 }
 
 impl CommitteeParams {
@@ -150,6 +157,8 @@ impl CommitteeParams {
             keeperReward: self.keeper_reward.0,
             nonRevealPenalty: self.non_reveal_penalty.0,
             auditReserve: self.audit_reserve_seats,
+            appealPeriod: self.appeal_period.0,
+            coherencePenalty: self.coherence_penalty.0,
         }
     }
 }
@@ -285,6 +294,8 @@ reveal_period = "{commit}"
 keeper_reward = "0.001ether"
 non_reveal_penalty = "0.1ether"
 audit_reserve_seats = {reserve}
+appeal_period = "{commit}"
+coherence_penalty = "0.05ether"
 
 [market]
 fee_bps = 500
@@ -461,6 +472,19 @@ impl DeployConfig {
                 c.non_reveal_penalty, j.seat_size
             ));
         }
+        if c.coherence_penalty.0 > j.seat_size.0 {
+            problems.push(format!(
+                "committee.coherence_penalty = {} (at most jurors.seat_size, {}: it is slashed from the seat that voted \
+                 against the ruling)",
+                c.coherence_penalty, j.seat_size
+            ));
+        }
+        let appeal = c.appeal_period.0;
+        if appeal != 0 && !(60..=7 * 24 * HOUR).contains(&appeal) {
+            problems.push(format!(
+                "committee.appeal_period = {appeal}s (0 to make the first round final, or 60 s to 7 days)"
+            ));
+        }
         if c.keeper_reward.0 > c.fee.0 {
             problems.push(format!(
                 "committee.keeper_reward = {} (at most committee.fee, {}: it is paid out of the fee)",
@@ -488,8 +512,10 @@ impl DeployConfig {
             ("market.challenge_window", m.challenge_window.0),
             ("committee.commit_period", c.commit_period.0),
             ("committee.reveal_period", c.reveal_period.0),
+            ("committee.appeal_period", c.appeal_period.0),
         ] {
-            if v < floor {
+            // An appeal period of 0 turns appeals off; any other must let a censored party in.
+            if v < floor && !(k == "committee.appeal_period" && v == 0) {
                 problems.push(format!(
                     "{k} = {v}s is below {floor}s, the force-inclusion delay of {} (a censored challenger could not get in)",
                     self.network.name
@@ -551,12 +577,14 @@ mod tests {
     fn seat_size_is_held_to_the_pool_bounds() {
         // The bounds are the contract's (0.01 ETH to 1000 ETH, both inclusive).
         for ok in ["0.01ether", "1000ether"] {
-            DeployConfig::from_toml(&format!("[jurors]\nseat_size = \"{ok}\"\n[committee]\nnon_reveal_penalty = 0\n"))
-                .unwrap_or_else(|e| panic!("{ok}: {e}"));
+            DeployConfig::from_toml(&format!(
+                "[jurors]\nseat_size = \"{ok}\"\n[committee]\nnon_reveal_penalty = 0\ncoherence_penalty = 0\n"
+            ))
+            .unwrap_or_else(|e| panic!("{ok}: {e}"));
         }
         for bad in ["0", "0.009999999999999999ether", "1000.000000000000000001ether"] {
             let err = DeployConfig::from_toml(&format!(
-                "[jurors]\nseat_size = \"{bad}\"\n[committee]\nnon_reveal_penalty = 0\n"
+                "[jurors]\nseat_size = \"{bad}\"\n[committee]\nnon_reveal_penalty = 0\ncoherence_penalty = 0\n"
             ))
             .unwrap_err()
             .to_string();
@@ -569,6 +597,31 @@ mod tests {
         // The penalty is slashed from the silent seat: it cannot exceed it (the default penalty is 0.1 ETH).
         let err = DeployConfig::from_toml("[jurors]\nseat_size = \"0.05ether\"\n").unwrap_err().to_string();
         assert!(err.contains("committee.non_reveal_penalty = 0.1 ETH") && !err.contains("seat_size ="), "{err}");
+        // So is the coherence penalty, slashed from the seat that voted against the ruling.
+        let err = DeployConfig::from_toml("[committee]\ncoherence_penalty = \"0.6ether\"\n").unwrap_err().to_string();
+        assert!(
+            err.contains("committee.coherence_penalty = 0.6 ETH") && err.contains("(at most jurors.seat_size, 0.5 ETH"),
+            "{err}"
+        );
+        // An appeal period is 0 (appeals off) or 60 s to 7 days, and on a production network at least its
+        // force-inclusion delay.
+        for ok in ["0", "60", "7d"] {
+            DeployConfig::from_toml(&format!("[committee]\nappeal_period = \"{ok}\"\n"))
+                .unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in ["59", "604801"] {
+            let err =
+                DeployConfig::from_toml(&format!("[committee]\nappeal_period = \"{bad}\"\n")).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("committee.appeal_period = {bad}s (0 to make the first round final")),
+                "{err}"
+            );
+        }
+        let err = DeployConfig::from_toml("network = \"base\"\n[committee]\nappeal_period = \"1h\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("committee.appeal_period = 3600s is below 43200s"), "{err}");
+        DeployConfig::from_toml("network = \"base\"\n[committee]\nappeal_period = \"0\"\n").unwrap();
         // The keeper reward comes out of the fee.
         let err = DeployConfig::from_toml("[committee]\nkeeper_reward = \"0.031ether\"\n").unwrap_err().to_string();
         assert!(err.contains("committee.keeper_reward = 0.031 ETH"), "{err}");

@@ -246,6 +246,8 @@ pub fn normalised_config(config: &DeployConfig) -> Value {
         keeper_reward,
         non_reveal_penalty,
         audit_reserve_seats,
+        appeal_period,
+        coherence_penalty,
     } = committee;
     let MarketParams {
         fee_bps,
@@ -288,6 +290,8 @@ pub fn normalised_config(config: &DeployConfig) -> Value {
             "keeper_reward": wei(keeper_reward),
             "non_reveal_penalty": wei(non_reveal_penalty),
             "audit_reserve_seats": audit_reserve_seats,
+            "appeal_period": appeal_period.0,
+            "coherence_penalty": wei(coherence_penalty),
         },
         "market": {
             "fee_bps": fee_bps,

@@ -442,6 +442,40 @@ pub struct Vote {
     pub vote: Option<u64>,
 }
 
+/// One round of a dispute: its jury, votes, redraws of silent seats, ruling and the appeal that opened it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DisputeRound {
+    /// 0, then one per appeal.
+    pub round: u64,
+    /// Seats (3, 7, 15 with the default jury).
+    pub seats: u64,
+    /// One entry per seat drawn, redraws appended.
+    pub jurors: Vec<String>,
+    /// Votes by juror.
+    pub votes: BTreeMap<String, Vote>,
+    /// Seats redrawn after staying silent where they could change the majority, per redraw.
+    pub redrawn: Vec<u64>,
+    /// The round's ruling (`RoundRuled`, or the final one for the last round).
+    pub ruling: Option<u64>,
+    /// Revealed seats for acceptable.
+    pub votes_acceptable: u64,
+    /// Revealed seats for not acceptable.
+    pub votes_not_acceptable: u64,
+    /// The appeal that opened this round (none for round 0).
+    pub appeal: Option<AppealFee>,
+}
+
+/// Who appealed and what it paid.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppealFee {
+    /// The appellant (refunded when the final ruling differs from the one it appealed).
+    pub appellant: String,
+    /// Wei paid.
+    pub fee: String,
+}
+
 /// ERC-1497 evidence submitted to a dispute.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -489,15 +523,20 @@ pub struct Dispute {
     pub accused: Option<String>,
     /// Challenger's bond.
     pub bond: String,
-    /// Phase: Created (queued for its draw), Waiting (too few seats: `retry`), Drawn, Ruled.
+    /// Phase: Created (queued for its draw), Waiting (too few seats: `retry`), Drawn, Appealable (a round ruled;
+    /// appeals until `appealDeadline`), Ruled (final).
     pub phase: String,
-    /// Seats drawn per round (k at creation).
+    /// The current round: 0, then one per appeal.
+    #[serde(default)]
+    pub round: u64,
+    /// Seats of the current round (k at creation, 2k + 1 per appeal).
     pub seats: u64,
     /// The block whose hash seeds the (next) draw.
     pub seed_block: Option<String>,
     /// Wei slashed per silent seat (snapshot at creation).
     pub non_reveal_penalty: Option<String>,
-    /// Jurors, one entry per seat (a juror holding several seats appears that many times).
+    /// The current round's jurors, one entry per seat drawn, redraws of silent seats appended (a juror holding
+    /// several seats appears that many times).
     pub jurors: Vec<String>,
     /// Commit deadline.
     pub commit_deadline: u64,
@@ -515,14 +554,20 @@ pub struct Dispute {
     pub keeper: Option<KeeperReward>,
     /// The seed and its one reseed lapsed undrawn: ruled 2 against the accused without jurors.
     pub lapsed: bool,
-    /// Votes by juror.
+    /// The current round's votes by juror.
     pub votes: BTreeMap<String, Vote>,
-    /// Ruling: 0 refused, 1 acceptable, 2 not acceptable.
+    /// Final ruling: 0 refused, 1 acceptable, 2 not acceptable.
     pub ruling: Option<u64>,
-    /// Revealed votes for acceptable.
+    /// Revealed seats for acceptable (the last round).
     pub votes_acceptable: u64,
-    /// Revealed votes for not acceptable.
+    /// Revealed seats for not acceptable (the last round).
     pub votes_not_acceptable: u64,
+    /// While `Appealable`: appeals strictly before this time (seconds).
+    #[serde(default)]
+    pub appeal_deadline: Option<u64>,
+    /// Every round so far, the first first.
+    #[serde(default)]
+    pub rounds: Vec<DisputeRound>,
     /// Evidence.
     pub evidence: Vec<Evidence>,
     /// Creation time.

@@ -1014,6 +1014,15 @@ async fn juror_pool(
     Ok(())
 }
 
+/// The dispute's record of `round`, created (with the rounds before it) when first seen.
+fn round_of(d: &mut Dispute, round: u64) -> &mut DisputeRound {
+    while d.rounds.len() as u64 <= round {
+        let next = d.rounds.len() as u64;
+        d.rounds.push(DisputeRound { round: next, ..Default::default() });
+    }
+    &mut d.rounds[round as usize]
+}
+
 async fn committee(
     batch: &mut Batch,
     conn: &mut AnyConnection,
@@ -1036,6 +1045,7 @@ async fn committee(
                 d.accused = Some(a(e.accused));
                 d.challenger.get_or_insert_with(|| a(e.challenger));
                 d.seats = u64::try_from(e.seats).unwrap_or(u64::MAX);
+                round_of(d, 0).seats = d.seats;
                 d.seed_block = Some(u(e.seedBlock));
                 d.non_reveal_penalty = Some(u(e.nonRevealPenalty));
             })
@@ -1044,7 +1054,10 @@ async fn committee(
         E::JurorsDrawn(e) => {
             ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
                 d.phase = "Drawn".into();
-                d.jurors = e.jurors.iter().map(|j| a(*j)).collect();
+                let seated: Vec<String> = e.jurors.iter().map(|j| a(*j)).collect();
+                // A redraw of silent seats adds to the round's jury; an appeal's `AppealRaised` cleared it.
+                d.jurors.extend(seated.iter().cloned());
+                round_of(d, u64::from(e.round)).jurors.extend(seated);
                 d.commit_deadline = e.commitDeadline;
                 d.reveal_deadline = e.revealDeadline;
                 d.draws += 1;
@@ -1092,6 +1105,7 @@ async fn committee(
         E::VoteCommitted(e) => {
             ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
                 d.votes.entry(a(e.juror)).or_default().commitment = Some(h(e.commitment));
+                round_of(d, u64::from(e.round)).votes.entry(a(e.juror)).or_default().commitment = Some(h(e.commitment));
             })
             .await?;
         }
@@ -1099,6 +1113,42 @@ async fn committee(
             let vote = u64::try_from(e.vote).unwrap_or(u64::MAX);
             ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
                 d.votes.entry(a(e.juror)).or_default().vote = Some(vote);
+                round_of(d, u64::from(e.round)).votes.entry(a(e.juror)).or_default().vote = Some(vote);
+            })
+            .await?;
+        }
+        E::SilentSeatsRedrawn(e) => {
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
+                d.phase = "Created".into();
+                d.seed_block = Some(u(e.seedBlock));
+                round_of(d, u64::from(e.round)).redrawn.push(u64::try_from(e.seats).unwrap_or(u64::MAX));
+            })
+            .await?;
+        }
+        E::RoundRuled(e) => {
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
+                d.phase = "Appealable".into();
+                d.appeal_deadline = Some(e.appealDeadline);
+                let r = round_of(d, u64::from(e.round));
+                r.ruling = Some(u64::try_from(e.ruling).unwrap_or(u64::MAX));
+                r.votes_acceptable = u64::try_from(e.votesAcceptable).unwrap_or(u64::MAX);
+                r.votes_not_acceptable = u64::try_from(e.votesNotAcceptable).unwrap_or(u64::MAX);
+            })
+            .await?;
+        }
+        E::AppealRaised(e) => {
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
+                d.phase = "Created".into();
+                d.round = u64::from(e.round);
+                d.seats = u64::try_from(e.seats).unwrap_or(u64::MAX);
+                d.seed_block = Some(u(e.seedBlock));
+                d.appeal_deadline = None;
+                d.jurors.clear();
+                d.votes.clear();
+                let seats = d.seats;
+                let r = round_of(d, u64::from(e.round));
+                r.seats = seats;
+                r.appeal = Some(AppealFee { appellant: a(e.appellant), fee: u(e.fee) });
             })
             .await?;
         }
@@ -1108,7 +1158,12 @@ async fn committee(
                 d.ruling = Some(u64::try_from(e.ruling).unwrap_or(u64::MAX));
                 d.votes_acceptable = u64::try_from(e.votesAcceptable).unwrap_or(u64::MAX);
                 d.votes_not_acceptable = u64::try_from(e.votesNotAcceptable).unwrap_or(u64::MAX);
+                d.appeal_deadline = None;
                 d.ruled_at = Some(time);
+                let (ruling, yes, no) = (d.ruling, d.votes_acceptable, d.votes_not_acceptable);
+                let r = round_of(d, d.round);
+                r.ruling = ruling;
+                (r.votes_acceptable, r.votes_not_acceptable) = (yes, no);
             })
             .await?;
         }
@@ -1117,7 +1172,8 @@ async fn committee(
             let value = serde_json::json!({
                 "jurors": q.jurors, "fee": u(q.fee), "commitPeriod": q.commitPeriod, "revealPeriod": q.revealPeriod,
                 "keeperReward": u(q.keeperReward), "nonRevealPenalty": u(q.nonRevealPenalty),
-                "auditReserve": q.auditReserve,
+                "auditReserve": q.auditReserve, "appealPeriod": q.appealPeriod,
+                "coherencePenalty": u(q.coherencePenalty),
             });
             param(batch, conn, cx, "params".into(), value).await?;
         }

@@ -27,7 +27,8 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
         Created,
         Drawn,
         Ruled,
-        Waiting
+        Waiting,
+        Appealable
     }
 
     /// @notice Governance parameters, each bounded.
@@ -42,6 +43,11 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param auditReserve Free seats an audit's draw must leave for challenges (issue #12: challenges have
     /// priority over audits for verifiers' stake); an audit that would leave fewer waits (`DrawDeferred`), at most
     /// 1,000. An audit is a dispute whose arbitrable opened it as its own challenger (the DisputeDesk's audits).
+    /// @param appealPeriod Seconds after a round's ruling during which anyone may appeal it (0: the first round is
+    /// final; otherwise 60 s to 7 days). Each dispute keeps the value of its creation.
+    /// @param coherencePenalty Slashed per seat that revealed against the final ruling (wei, at most the pool's
+    /// seatSize), so a wrong vote costs more than re-running the job (issue #12, finding 8). Each dispute keeps
+    /// the value of its creation.
     struct Params {
         uint8 jurors;
         uint256 fee;
@@ -50,6 +56,8 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
         uint256 keeperReward;
         uint256 nonRevealPenalty;
         uint16 auditReserve;
+        uint64 appealPeriod;
+        uint256 coherencePenalty;
     }
 
     /// @notice The caller may not open disputes.
@@ -120,12 +128,49 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
         uint256 seedBlock,
         uint256 nonRevealPenalty
     );
-    /// @notice Jurors were drawn.
+    /// @notice Jurors were drawn: a round's seats, or the seats of a redraw within the round (the silent seats of
+    /// its last draw). A seat that falls on a juror who already revealed in this round counts its vote at once.
     /// @param disputeId The dispute.
-    /// @param jurors One per seat (a juror may hold several seats, one vote each).
+    /// @param round The round (0 first, then one per appeal).
+    /// @param jurors One per seat drawn now (a juror may hold several seats, one vote each).
     /// @param commitDeadline Commits strictly before.
     /// @param revealDeadline Reveals strictly before.
-    event JurorsDrawn(uint256 indexed disputeId, address[] jurors, uint64 commitDeadline, uint64 revealDeadline);
+    event JurorsDrawn(
+        uint256 indexed disputeId, uint8 round, address[] jurors, uint64 commitDeadline, uint64 revealDeadline
+    );
+    /// @notice Seats stayed silent where they could change the round's majority: the silent jurors' seats were
+    /// released and slashed the non-reveal penalty, and as many seats are drawn again (at most `MAX_REDRAWS` times
+    /// per round); the revealed votes stand.
+    /// @param disputeId The dispute.
+    /// @param round The round.
+    /// @param seats Seats to draw again.
+    /// @param seedBlock The redraw's seed block.
+    event SilentSeatsRedrawn(uint256 indexed disputeId, uint8 round, uint256 seats, uint256 seedBlock);
+    /// @notice A round ruled and may be appealed until `appealDeadline`; without an appeal its ruling is final.
+    /// @param disputeId The dispute.
+    /// @param round The round.
+    /// @param ruling 0 (a tie of the revealed seats), 1 or 2.
+    /// @param votesAcceptable Seats for 1.
+    /// @param votesNotAcceptable Seats for 2.
+    /// @param appealDeadline Appeals strictly before (seconds).
+    event RoundRuled(
+        uint256 indexed disputeId,
+        uint8 round,
+        uint256 ruling,
+        uint256 votesAcceptable,
+        uint256 votesNotAcceptable,
+        uint64 appealDeadline
+    );
+    /// @notice A round's ruling was appealed: a new round with a larger jury is queued for its draw.
+    /// @param disputeId The dispute.
+    /// @param round The new round.
+    /// @param appellant Who paid; refunded when the final ruling differs from the one appealed.
+    /// @param fee Wei paid (`appealCost`).
+    /// @param seats The new round's seats (2k + 1).
+    /// @param seedBlock Its seed block.
+    event AppealRaised(
+        uint256 indexed disputeId, uint8 round, address indexed appellant, uint256 fee, uint256 seats, uint256 seedBlock
+    );
     /// @notice The pool could not fill the seats: the dispute left the queue and waits for `retry`; nothing
     /// is ruled and the accused's bond stays locked (issue #12, finding 5).
     /// @param disputeId The dispute.
@@ -150,19 +195,23 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     event Reseeded(uint256 indexed disputeId, uint256 seedBlock);
     /// @notice A juror committed (itself or through its signer key).
     /// @param disputeId The dispute.
+    /// @param round The round.
     /// @param juror The juror (the operator).
     /// @param commitment The commitment, checked again at the reveal.
-    event VoteCommitted(uint256 indexed disputeId, address indexed juror, bytes32 commitment);
+    event VoteCommitted(uint256 indexed disputeId, uint8 round, address indexed juror, bytes32 commitment);
     /// @notice A juror revealed.
     /// @param disputeId The dispute.
+    /// @param round The round.
     /// @param juror The juror.
     /// @param vote 1 acceptable, 2 not acceptable.
-    event VoteRevealed(uint256 indexed disputeId, address indexed juror, uint256 vote);
-    /// @notice The committee ruled.
+    event VoteRevealed(uint256 indexed disputeId, uint8 round, address indexed juror, uint256 vote);
+    /// @notice The committee's final ruling (no appeal in time, the last round, or an expired wait); every seat
+    /// of every round is settled: silent seats slashed the non-reveal penalty, seats against the ruling the
+    /// coherence penalty, the rest share the pot.
     /// @param disputeId The dispute.
     /// @param ruling 0, 1 or 2.
-    /// @param votesAcceptable Votes for 1.
-    /// @param votesNotAcceptable Votes for 2.
+    /// @param votesAcceptable Seats for 1 in the last round.
+    /// @param votesNotAcceptable Seats for 2 in the last round.
     event DisputeRuled(uint256 indexed disputeId, uint256 ruling, uint256 votesAcceptable, uint256 votesNotAcceptable);
     /// @notice Governance changed the parameters.
     /// @param params The parameters.
@@ -186,15 +235,15 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param disputeId The dispute.
     function reseed(uint256 disputeId) external;
 
-    /// @notice Ends a dispute that has waited for seats `MAX_WAIT` (30 days) since it opened: ruling 0 with no
-    /// jury (`DisputeRuled(disputeId, 0, 0, 0)`), the fee back to the challenger. Holding the pool exhausted that
+    /// @notice Ends a dispute that has waited for seats `MAX_WAIT` (30 days) since it opened: in its first round
+    /// ruling 0 with no jury (the fee back to the challenger); in an appeal round the appealed ruling stands. Holding the pool exhausted that
     /// long costs the accused far more than its bond (docs/ARCHITECTURE.md, "Liveness"); without this end a
     /// dispute whose old-enough seats never return would lock the escrow, both bonds and the fee for good.
     /// @param disputeId The dispute.
     function expire(uint256 disputeId) external;
 
-    /// @notice Queues a waiting dispute again with a new seed block, once the pool holds at least its seats
-    /// (`NotEnoughFreeSeats`). No jury was seen, so this re-rolls nothing.
+    /// @notice Queues a waiting dispute again with a new seed block, once the pool holds at least the seats it
+    /// still has to draw (`NotEnoughFreeSeats`). No jury was seen, so this re-rolls nothing.
     /// @param disputeId The dispute.
     function retry(uint256 disputeId) external;
 
@@ -210,8 +259,9 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @return How many.
     function awaitingDraw() external view returns (uint256);
 
-    /// @notice Commits `keccak256(abi.encode(disputeId, juror, vote, salt))` strictly before the commit deadline,
-    /// once per juror and never zero (`ZeroCommitment`). The caller is the juror or its current signer key
+    /// @notice Commits `keccak256(abi.encode(disputeId, round, juror, vote, salt))` (the current round: a
+    /// commitment of one round never serves another) strictly before the commit deadline, once per juror and round
+    /// and never zero (`ZeroCommitment`). The caller is the juror or its current signer key
     /// (`NotOperatorOrSigner`).
     /// @param disputeId The dispute.
     /// @param juror The drawn juror (operator) the vote is for.
@@ -226,18 +276,41 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param salt The commitment's salt.
     function reveal(uint256 disputeId, address juror, uint256 vote, bytes32 salt) external;
 
-    /// @notice Tallies the seats' votes after the reveal deadline (or once all revealed), pays the majority
-    /// per seat, penalises non-revealers, and calls the arbitrable's `rule`. Each juror's seats are released
-    /// and its penalty taken from them in one `IJurorPool.settle`, with the penalty of the dispute's creation,
-    /// so it always succeeds whatever other disputes or governance did. When nobody revealed, the
-    /// pool (fee and penalties) goes to the challenger.
+    /// @notice After the reveal deadline (or once all revealed): when silent seats could change the round's
+    /// majority, slashes them and draws as many again (`SilentSeatsRedrawn`, at most `MAX_REDRAWS` per round; with
+    /// none revealed after that the dispute waits); otherwise the revealed seats rule the round. A round that may
+    /// be appealed becomes `Appealable` (`RoundRuled`); a round that may not, or an `Appealable` one after its
+    /// appeal deadline, rules finally: every seat of every round is released and settled in one
+    /// `IJurorPool.settle` each (non-reveal penalty for silence, coherence penalty against the ruling, both as at
+    /// the dispute's creation), appellants whose appeal changed the ruling are refunded, the coherent seats share
+    /// the rest of the pot (fees and penalties), and the arbitrable's `rule` is called. When no seat was coherent,
+    /// the pot goes to the challenger. A round is appealable only when `appealPeriod` was set at the dispute's
+    /// creation and the next jury (2k + 1) stays within `MAX_JURORS`.
     /// @param disputeId The dispute.
     function resolve(uint256 disputeId) external;
 
-    /// @notice The jurors of a dispute, each once.
+    /// @notice Appeals the current round's ruling before its appeal deadline (anyone; exactly `appealCost`, else
+    /// `WrongPayment`) while the dispute is `Appealable` (`WrongPhase` otherwise): a new round of 2k + 1 seats is
+    /// queued for its draw; earlier rounds' seats stay locked until the final ruling.
+    /// @param disputeId The dispute.
+    function appeal(uint256 disputeId) external payable;
+
+    /// @notice The fee of the next round: fee × 2^(r+1) × k_(r+1) / k_0 with the dispute's own first fee and jury
+    /// (0 unless the dispute is `Appealable`).
+    /// @param disputeId The dispute.
+    /// @return Wei.
+    function appealCost(uint256 disputeId) external view returns (uint256);
+
+    /// @notice The jurors of a dispute's first round, each once (empty until its draw).
     /// @param disputeId The dispute.
     /// @return The jurors.
     function jurorsOf(uint256 disputeId) external view returns (address[] memory);
+
+    /// @notice The jurors of one round of a dispute, each once (a silent juror stays listed with no seat).
+    /// @param disputeId The dispute.
+    /// @param round The round.
+    /// @return The jurors.
+    function jurorsIn(uint256 disputeId, uint8 round) external view returns (address[] memory);
 
     /// @notice Whether no vote of the dispute is public yet: true until its jurors are drawn and while none of
     /// them has revealed. The dispute desk closes a challenge pool to new joiners once this is false, so nobody
@@ -246,7 +319,7 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @return Whether every vote is still hidden.
     function votesHidden(uint256 disputeId) external view returns (bool);
 
-    /// @notice Seats a juror holds in a dispute (its vote counts that many times).
+    /// @notice Seats a juror holds in a dispute's current round (its vote counts that many times).
     /// @param disputeId The dispute.
     /// @param juror The juror.
     /// @return Seats.

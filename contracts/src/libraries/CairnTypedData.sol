@@ -94,8 +94,13 @@ library CairnTypedData {
         return MessageHashUtils.toTypedDataHash(domainSeparator_, structHash);
     }
 
-    /// @notice A verifier's vote commitment: keccak256(abi.encode(disputeId, voter, vote, salt)).
-    function commitment(uint256 disputeId, address voter, uint256 vote, bytes32 salt) internal pure returns (bytes32) {
-        return keccak256(abi.encode(disputeId, voter, vote, salt));
+    /// @notice A verifier's vote commitment: keccak256(abi.encode(disputeId, round, voter, vote, salt)); the round
+    /// binds it, so no round's commitment or reveal serves another (../shared/DESIGN.md, typed data v2).
+    function commitment(uint256 disputeId, uint256 round, address voter, uint256 vote, bytes32 salt)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(disputeId, round, voter, vote, salt));
     }
 }

@@ -294,7 +294,7 @@ contract MarketHandler is Test {
         uint256 jobId = _job(jobSeed);
         if (jobId == 0 || _state(jobId) != IJobMarket.JobState.Disputed) return;
         uint256 disputeId = market.getProgress(jobId).disputeId;
-        (IReexecutionCommittee.Phase phase,,,) = committee.disputeInfo(disputeId);
+        (IReexecutionCommittee.Phase phase,,,,,,) = committee.disputeInfo(disputeId);
         if (phase == IReexecutionCommittee.Phase.Waiting) {
             try committee.retry(disputeId) {} catch {}
             return;
@@ -305,26 +305,29 @@ contract MarketHandler is Test {
             vm.roll(block.number + 2);
             committee.draw(head);
             if (head != disputeId) return;
-            (phase,,,) = committee.disputeInfo(disputeId);
+            (phase,,,,,,) = committee.disputeInfo(disputeId);
         }
         if (phase != IReexecutionCommittee.Phase.Drawn) return;
-        address[] memory jurors = committee.jurorsOf(disputeId);
+        (,,,, uint8 round,,) = committee.disputeInfo(disputeId);
+        address[] memory jurors = committee.jurorsIn(disputeId, round);
         {
+            // A juror released for silence (no seat now) or one that revealed before a redraw is refused: skipped.
             for (uint256 i = 0; i < jurors.length; ++i) {
                 uint256 vote = (votes >> (2 * i)) % 3; // 0 = silent
                 if (vote == 0) continue;
                 vm.prank(jurors[i]);
-                committee.commit(
-                    disputeId, jurors[i], CairnTypedData.commitment(disputeId, jurors[i], vote, bytes32(i))
-                );
+                try committee.commit(
+                    disputeId, jurors[i], CairnTypedData.commitment(disputeId, round, jurors[i], vote, bytes32(i))
+                ) {}
+                    catch {}
             }
-            (,, uint64 commitDeadline, uint64 revealDeadline) = committee.disputeInfo(disputeId);
+            (,, uint64 commitDeadline, uint64 revealDeadline,,,) = committee.disputeInfo(disputeId);
             vm.warp(commitDeadline);
             for (uint256 i = 0; i < jurors.length; ++i) {
                 uint256 vote = (votes >> (2 * i)) % 3;
                 if (vote == 0) continue;
                 vm.prank(jurors[i]);
-                committee.reveal(disputeId, jurors[i], vote, bytes32(i));
+                try committee.reveal(disputeId, jurors[i], vote, bytes32(i)) {} catch {}
             }
             vm.warp(revealDeadline);
             committee.resolve(disputeId);
@@ -333,6 +336,9 @@ contract MarketHandler is Test {
                 committee.pool().sync(jurors[i]);
             }
         }
+        // Silence that could decide is redrawn: the dispute goes on.
+        (phase,,,,,,) = committee.disputeInfo(disputeId);
+        if (phase != IReexecutionCommittee.Phase.Ruled) return;
         ++ghost_disputesRuled;
         _closed(jobId);
     }

@@ -67,7 +67,9 @@ abstract contract CairnSystem is Test {
                 revealPeriod: 10 minutes,
                 keeperReward: 0.001 ether,
                 nonRevealPenalty: 0.1 ether,
-                auditReserve: 3
+                auditReserve: 3,
+                appealPeriod: 0,
+                coherencePenalty: 0.05 ether
             })
         );
         models = new ModelRegistry(owner);
@@ -225,9 +227,9 @@ abstract contract CairnSystem is Test {
             if (votes[i] == 0) continue;
             bytes32 salt = keccak256(abi.encode("salt", i));
             vm.prank(jurors[i]);
-            committee.commit(disputeId, jurors[i], CairnTypedData.commitment(disputeId, jurors[i], votes[i], salt));
+            committee.commit(disputeId, jurors[i], CairnTypedData.commitment(disputeId, 0, jurors[i], votes[i], salt));
         }
-        (,, uint64 commitDeadline, uint64 revealDeadline) = committee.disputeInfo(disputeId);
+        (,, uint64 commitDeadline, uint64 revealDeadline,,,) = committee.disputeInfo(disputeId);
         vm.warp(commitDeadline);
         for (uint256 i = 0; i < jurors.length; ++i) {
             if (votes[i] == 0) continue;

@@ -218,7 +218,7 @@ async fn an_operator_daemon_holding_only_the_signer_key_claims_submits_releases_
     let salt = |juror: Address| keccak256(juror);
     for (juror, chain) in &voters {
         let committee = ReexecutionCommittee::new(committee_at, chain.provider());
-        let commitment = typed::commitment(dispute, *juror, vote, salt(*juror));
+        let commitment = typed::commitment(dispute, 0, *juror, vote, salt(*juror));
         let sent = chain.send("commit", committee.commit(dispute, *juror, commitment).into_transaction_request());
         let event = sent.await.unwrap().decoded_log::<ReexecutionCommittee::VoteCommitted>().expect("VoteCommitted");
         assert_eq!((event.juror, event.commitment), (*juror, commitment));
@@ -230,6 +230,17 @@ async fn an_operator_daemon_holding_only_the_signer_key_claims_submits_releases_
         let event = sent.await.unwrap().decoded_log::<ReexecutionCommittee::VoteRevealed>().expect("VoteRevealed");
         assert_eq!((event.juror, event.vote), (*juror, vote));
     }
+    // The round rules; the devnet's appeal period passes with no appeal, then the ruling is final.
+    let round = net
+        .deployer
+        .send("resolve", committee_view.resolve(dispute).into_transaction_request())
+        .await
+        .unwrap()
+        .decoded_log::<ReexecutionCommittee::RoundRuled>()
+        .expect("RoundRuled");
+    assert_eq!((round.round, round.ruling), (0, U256::from(1)));
+    let period = committee_view.params().call().await.unwrap().appealPeriod;
+    p.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (U256::from(period),)).await.unwrap();
     let ruled = net
         .deployer
         .send("resolve", committee_view.resolve(dispute).into_transaction_request())

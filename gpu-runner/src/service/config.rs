@@ -139,13 +139,23 @@ pub struct VerifySection {
     /// Keeper actions, each paid or needed for liveness: draw the jurors of the committee's queue head once its
     /// seed block is mined (the committee pays `keeperReward` to the drawer), reseed it once its seed is no
     /// longer served, and resolve any drawn dispute 30 s after its reveal deadline (a jury that never reveals
-    /// would otherwise hold the job forever). Default true.
+    /// would otherwise hold the job forever), and make a round's ruling final once its appeal period is over.
+    /// Default true.
     pub keeper: bool,
+    /// The most this runner pays to appeal a round's ruling that goes against it to a larger jury (3, 7, then 15
+    /// seats; the committee's `appealCost`, wei or e.g. "0.2ether"): a ruling of 2 on a job it ran, or of 1 on a
+    /// job its watcher challenged. A successful appeal's fee is refunded. "0" never appeals. Default 0.2 ETH
+    /// (the devnet's first appeal costs 0.14 ETH).
+    pub appeal_max_fee: cairn_protocol::units::Amount,
 }
 
 impl Default for VerifySection {
     fn default() -> Self {
-        Self { enabled: true, keeper: true }
+        Self {
+            enabled: true,
+            keeper: true,
+            appeal_max_fee: cairn_protocol::units::Amount(alloy::primitives::U256::from(200_000_000_000_000_000u64)),
+        }
     }
 }
 

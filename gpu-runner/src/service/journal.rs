@@ -156,11 +156,13 @@ impl DutyStep {
     }
 }
 
-/// A dispute where the operator holds seats, as journaled.
+/// A round of a dispute where the operator holds seats, as journaled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Duty {
     /// The committee's dispute id.
     pub dispute: U256,
+    /// The round (0, then one per appeal): each round is a new vote with a commitment bound to it.
+    pub round: u8,
     /// Where it stands.
     pub step: DutyStep,
     /// The vote (1 acceptable, 2 not acceptable), once decided.
@@ -209,18 +211,38 @@ impl Journal {
                 updated_at INTEGER NOT NULL DEFAULT (unixepoch())
             )",
             "CREATE TABLE IF NOT EXISTS cursor (id INTEGER PRIMARY KEY CHECK (id = 1), block INTEGER NOT NULL)",
-            // Verifier mode: a dispute where the operator holds seats. The vote and its salt are written before
-            // the commitment is sent, so a restart reveals what was committed.
-            "CREATE TABLE IF NOT EXISTS duties (
-                dispute_id TEXT PRIMARY KEY,
+            // Verifier mode: a round of a dispute where the operator holds seats. The vote and its salt are
+            // written before the commitment is sent, so a restart reveals what was committed.
+            "CREATE TABLE IF NOT EXISTS juror_duties (
+                dispute_id TEXT NOT NULL,
+                round INTEGER NOT NULL,
                 step TEXT NOT NULL,
                 vote INTEGER,
                 salt TEXT,
                 note TEXT,
-                updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+                updated_at INTEGER NOT NULL DEFAULT (unixepoch()),
+                PRIMARY KEY (dispute_id, round)
             )",
         ] {
             sqlx::query(statement).execute(&pool).await.context("creating the journal's tables")?;
+        }
+        // A journal written before disputes had rounds kept one duty per dispute (`duties`): its rows are round 0.
+        let old: Option<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'duties'")
+                .fetch_optional(&pool)
+                .await
+                .context("reading the journal's tables")?;
+        if old.is_some() {
+            let mut tx = pool.begin().await.context("migrating the journal's duties")?;
+            sqlx::query(
+                "INSERT OR IGNORE INTO juror_duties (dispute_id, round, step, vote, salt, note, updated_at) \
+                 SELECT dispute_id, 0, step, vote, salt, note, updated_at FROM duties",
+            )
+            .execute(&mut *tx)
+            .await
+            .context("migrating the journal's duties")?;
+            sqlx::query("DROP TABLE duties").execute(&mut *tx).await.context("migrating the journal's duties")?;
+            tx.commit().await.context("migrating the journal's duties")?;
         }
         Ok(Self { pool })
     }
@@ -356,48 +378,62 @@ impl Journal {
         rows.iter().map(entry).collect()
     }
 
-    /// Records a dispute where the operator was drawn (step `drawn`); a dispute already recorded keeps its row.
+    /// Records a round of a dispute where the operator was drawn (step `drawn`). A round already recorded keeps
+    /// its row, unless it was `missed`: a redraw of the round's silent seats that seats the operator again needs a
+    /// new vote (the committee cleared the silent seat's commitment).
     ///
     /// Errors: the database cannot be written.
-    pub async fn add_duty(&self, dispute: U256) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO duties (dispute_id, step) VALUES (?, 'drawn') ON CONFLICT (dispute_id) DO NOTHING")
-            .bind(dispute.to_string())
-            .execute(&self.pool)
-            .await
-            .with_context(|| format!("journaling dispute {dispute}"))?;
+    pub async fn add_duty(&self, dispute: U256, round: u8) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO juror_duties (dispute_id, round, step) VALUES (?, ?, 'drawn') \
+             ON CONFLICT (dispute_id, round) DO UPDATE SET step = 'drawn', vote = NULL, salt = NULL, \
+             note = 'drawn again', updated_at = unixepoch() WHERE juror_duties.step = 'missed'",
+        )
+        .bind(dispute.to_string())
+        .bind(i64::from(round))
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("journaling dispute {dispute} round {round}"))?;
         Ok(())
     }
 
     /// Records the vote (1 acceptable, 2 not) and its salt before the commitment is sent (step `voted`).
     ///
     /// Errors: the database cannot be written.
-    pub async fn voted(&self, dispute: U256, vote: u8, salt: B256, note: &str) -> anyhow::Result<()> {
-        sqlx::query("UPDATE duties SET step = 'voted', vote = ?, salt = ?, note = ?, updated_at = unixepoch() WHERE dispute_id = ?")
-            .bind(i64::from(vote))
-            .bind(salt.to_string())
-            .bind(note)
-            .bind(dispute.to_string())
-            .execute(&self.pool)
-            .await
-            .with_context(|| format!("journaling the vote of dispute {dispute}"))?;
+    pub async fn voted(&self, dispute: U256, round: u8, vote: u8, salt: B256, note: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE juror_duties SET step = 'voted', vote = ?, salt = ?, note = ?, updated_at = unixepoch() \
+             WHERE dispute_id = ? AND round = ?",
+        )
+        .bind(i64::from(vote))
+        .bind(salt.to_string())
+        .bind(note)
+        .bind(dispute.to_string())
+        .bind(i64::from(round))
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("journaling the vote of dispute {dispute} round {round}"))?;
         Ok(())
     }
 
     /// Moves a duty to `step` (`committed`, `revealed`, `done`, `missed`), with a note.
     ///
     /// Errors: the database cannot be written.
-    pub async fn set_duty(&self, dispute: U256, step: DutyStep, note: &str) -> anyhow::Result<()> {
-        sqlx::query("UPDATE duties SET step = ?, note = ?, updated_at = unixepoch() WHERE dispute_id = ?")
-            .bind(step.as_str())
-            .bind(note)
-            .bind(dispute.to_string())
-            .execute(&self.pool)
-            .await
-            .with_context(|| format!("journaling dispute {dispute} as {}", step.as_str()))?;
+    pub async fn set_duty(&self, dispute: U256, round: u8, step: DutyStep, note: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE juror_duties SET step = ?, note = ?, updated_at = unixepoch() WHERE dispute_id = ? AND round = ?",
+        )
+        .bind(step.as_str())
+        .bind(note)
+        .bind(dispute.to_string())
+        .bind(i64::from(round))
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("journaling dispute {dispute} round {round} as {}", step.as_str()))?;
         Ok(())
     }
 
-    /// Every duty not `done` or `missed`, oldest dispute first.
+    /// Every duty not `done` or `missed`, oldest dispute (then round) first.
     ///
     /// Errors: the database cannot be read, or holds a row this version cannot read.
     pub async fn open_duties(&self) -> anyhow::Result<Vec<Duty>> {
@@ -412,16 +448,18 @@ impl Journal {
     }
 
     async fn duties(&self, filter: &str) -> anyhow::Result<Vec<Duty>> {
-        let query = format!("SELECT * FROM duties {filter} ORDER BY CAST(dispute_id AS INTEGER)");
+        let query = format!("SELECT * FROM juror_duties {filter} ORDER BY CAST(dispute_id AS INTEGER), round");
         let rows = sqlx::query(&query).fetch_all(&self.pool).await.context("reading the journal's duties")?;
         rows.iter()
             .map(|r| {
                 let dispute: String = r.try_get("dispute_id")?;
+                let round: i64 = r.try_get("round")?;
                 let step: String = r.try_get("step")?;
                 let vote: Option<i64> = r.try_get("vote")?;
                 let salt: Option<String> = r.try_get("salt")?;
                 Ok(Duty {
                     dispute: dispute.parse().with_context(|| format!("journal: dispute id {dispute:?}"))?,
+                    round: u8::try_from(round).context("journal: round")?,
                     step: DutyStep::parse(&step).with_context(|| format!("journal: duty step {step:?}"))?,
                     vote: vote.map(|v| u8::try_from(v).context("journal: vote")).transpose()?,
                     salt: salt.map(|s| s.parse().context("journal: salt")).transpose()?,
@@ -537,11 +575,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path()).await.unwrap();
         let (first, second) = (U256::from(3), U256::from(11));
-        journal.add_duty(second).await.unwrap();
-        journal.add_duty(first).await.unwrap();
+        journal.add_duty(second, 0).await.unwrap();
+        journal.add_duty(first, 0).await.unwrap();
         let salt = B256::repeat_byte(9);
-        journal.voted(first, 2, salt, "row 0: cosine 0.41").await.unwrap();
-        journal.add_duty(first).await.unwrap(); // a draw seen again changes nothing
+        journal.voted(first, 0, 2, salt, "row 0: cosine 0.41").await.unwrap();
+        journal.add_duty(first, 0).await.unwrap(); // a draw seen again changes nothing
         drop(journal);
 
         let journal = Journal::open(dir.path()).await.unwrap();
@@ -551,6 +589,7 @@ mod tests {
             open[0],
             Duty {
                 dispute: first,
+                round: 0,
                 step: DutyStep::Voted,
                 vote: Some(2),
                 salt: Some(salt),
@@ -558,12 +597,55 @@ mod tests {
             }
         );
         assert_eq!((open[1].step, open[1].vote, open[1].salt), (DutyStep::Drawn, None, None));
-        journal.set_duty(first, DutyStep::Done, "resolved").await.unwrap();
-        journal.set_duty(second, DutyStep::Missed, "commit period over").await.unwrap();
+        journal.set_duty(first, 0, DutyStep::Done, "resolved").await.unwrap();
+        journal.set_duty(second, 0, DutyStep::Missed, "commit period over").await.unwrap();
         assert!(journal.open_duties().await.unwrap().is_empty());
         let all = journal.all_duties().await.unwrap();
         assert_eq!(all.iter().map(|d| d.step).collect::<Vec<_>>(), [DutyStep::Done, DutyStep::Missed]);
         assert_eq!(all[0].salt, Some(salt), "the salt outlives the duty");
+
+        // An appeal round is a new duty beside the first; a redraw seating the operator again in a round it
+        // missed opens that round's duty again, and one it is done with stays done.
+        journal.add_duty(first, 1).await.unwrap();
+        journal.add_duty(second, 0).await.unwrap();
+        journal.add_duty(first, 0).await.unwrap();
+        let open = journal.open_duties().await.unwrap();
+        assert_eq!(open.iter().map(|d| (d.dispute, d.round)).collect::<Vec<_>>(), [(first, 1), (second, 0)]);
+        assert_eq!((open[1].step, open[1].vote, open[1].salt), (DutyStep::Drawn, None, None), "a fresh vote");
+    }
+
+    /// A journal from before rounds (one `duties` row per dispute) opens with its duties as round 0.
+    #[tokio::test]
+    async fn a_journal_from_before_rounds_keeps_its_duties_as_round_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Journal::open(dir.path()).await.unwrap());
+        {
+            let url = format!("sqlite://{}", dir.path().join("journal.sqlite").display());
+            let pool = SqlitePool::connect(&url).await.unwrap();
+            sqlx::query("CREATE TABLE duties (dispute_id TEXT PRIMARY KEY, step TEXT NOT NULL, vote INTEGER, salt TEXT, note TEXT, updated_at INTEGER NOT NULL DEFAULT (unixepoch()))")
+                .execute(&pool).await.unwrap();
+            sqlx::query("INSERT INTO duties (dispute_id, step, vote, salt) VALUES ('7', 'voted', 1, ?)")
+                .bind(B256::repeat_byte(3).to_string())
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+        let journal = Journal::open(dir.path()).await.unwrap();
+        let all = journal.all_duties().await.unwrap();
+        assert_eq!(
+            all,
+            [Duty {
+                dispute: U256::from(7),
+                round: 0,
+                step: DutyStep::Voted,
+                vote: Some(1),
+                salt: Some(B256::repeat_byte(3)),
+                note: None
+            }]
+        );
+        drop(journal);
+        assert_eq!(Journal::open(dir.path()).await.unwrap().all_duties().await.unwrap().len(), 1, "migrated once");
     }
 
     #[test]

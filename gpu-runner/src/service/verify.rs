@@ -1,9 +1,14 @@
-//! Verifier mode (`[verify] enabled`): when the committee draws the operator onto a dispute (its juror stake
-//! sits in the JurorPool), the runner judges the disputed job like the watcher does (`Inner::judge`: its own
-//! verified weights, the job's input, the claimed output, the acceptance rule), commits its vote, reveals it
-//! once the commit period allows and resolves the dispute after the reveal. With `[verify] keeper` it also
-//! draws the jurors of the committee's queue head as soon as its seed block is mined (paid `keeperReward`)
-//! and reseeds it when the seed lapsed, so disputes never wait on somebody else's keeper.
+//! Verifier mode (`[verify] enabled`): when the committee draws the operator onto a round of a dispute (its
+//! juror stake sits in the JurorPool), the runner judges the disputed job like the watcher does (`Inner::judge`:
+//! its own verified weights, the job's input, the claimed output, the acceptance rule), commits its vote (bound
+//! to the round), reveals it once the commit period allows and resolves the round after the reveal. Each round
+//! (the first, then one per appeal) is its own duty; a redraw of a round's silent seats that seats the operator
+//! again after it missed the round is a new vote. With `[verify] keeper` it also draws the jurors of the
+//! committee's queue head as soon as its seed block is mined (paid `keeperReward`), reseeds it when the seed
+//! lapsed, and resolves rounds whose reveal or appeal period is over, so disputes never wait on somebody else's
+//! keeper. With `[verify] appeal_max_fee` above 0 it appeals a round's ruling against its own side, up to that
+//! fee: a ruling of 2 on a job this operator ran (it computed the output itself), a ruling of 1 on a job whose
+//! challenge pool holds its watcher's ticket.
 //!
 //! **Crash safety.** A `JurorsDrawn` naming the operator is journaled (a `duties` row) before the scan's
 //! cursor moves past it; the vote and its salt are journaled before the commitment is sent, so a restart
@@ -134,22 +139,23 @@ impl super::runner::Inner {
         Ok(())
     }
 
-    /// Resolves every drawn dispute whose reveal period is over, whoever its jurors are: `resolve` is open to
-    /// anyone then, and without it a jury that never reveals (absent or silent on purpose) would hold the job,
-    /// the bonds and the locked seats forever. The non-reveal penalties fall on the silent jurors.
+    /// Resolves every round whose reveal period (a drawn round) or appeal period (an appealable one) is over,
+    /// whoever its jurors are: `resolve` is open to anyone then, and without it a jury that never reveals (absent
+    /// or silent on purpose) would hold the job, the bonds and the locked seats forever, and an unappealed ruling
+    /// would never become final. The non-reveal penalties fall on the silent jurors.
     ///
     /// Errors: the RPC fails, or the committee refuses for another reason than the dispute having moved on.
     async fn resolve_lapsed(&self) -> anyhow::Result<()> {
-        let drawn: Vec<(U256, u64)> =
+        let due: Vec<(U256, u64)> =
             self.jobs.lock().expect("not poisoned").drawn.iter().map(|(d, r)| (*d, *r)).collect();
-        if drawn.is_empty() {
+        if due.is_empty() {
             return Ok(());
         }
         let now = self.chain_time().await?;
-        // The jurors resolve their own disputes as soon as the period allows; a keeper waits a grace period more,
+        // The jurors resolve their own rounds as soon as the period allows; a keeper waits a grace period more,
         // so keepers do not all race the jurors (and each other) with transactions that revert.
-        for (dispute, reveal_deadline) in drawn {
-            if now < reveal_deadline.saturating_add(KEEPER_GRACE_SECS) {
+        for (dispute, deadline) in due {
+            if now < deadline.saturating_add(KEEPER_GRACE_SECS) {
                 continue;
             }
             let info = match self.committee.disputeInfo(dispute).call().await {
@@ -159,32 +165,95 @@ impl super::runner::Inner {
                     continue;
                 }
             };
-            if info.phase == phase::DRAWN {
+            // A round that ruled since it was noted: resolve once its appeal period is over too.
+            if info.phase == phase::APPEALABLE && now < info.appealDeadline.saturating_add(KEEPER_GRACE_SECS) {
+                self.jobs.lock().expect("not poisoned").drawn.insert(dispute, info.appealDeadline);
+                continue;
+            }
+            if info.phase == phase::DRAWN || info.phase == phase::APPEALABLE {
                 match self.chain.send("resolve", self.committee.resolve(dispute).into_transaction_request()).await {
-                    Ok(_) => tracing::info!(dispute = %dispute, "keeper: resolved the dispute after its reveal period"),
+                    Ok(_) => {
+                        tracing::info!(dispute = %dispute, "keeper: resolved the dispute's round after its period")
+                    }
                     Err(e) if matches!(revert_name(&e), Some("WrongPhase")) => {}
                     // One dispute that cannot be resolved must not hold up the draws: logged, dropped (a restart's
                     // scan finds it again).
                     Err(e) => tracing::warn!(dispute = %dispute, error = format!("{e:#}"), "keeper: resolve refused"),
                 }
             }
+            // Whatever comes next (a redraw, an appeal round, the ruling) is noted again from its own log.
             self.jobs.lock().expect("not poisoned").drawn.remove(&dispute);
         }
         Ok(())
     }
 
-    /// Journals the disputes of `JurorsDrawn` logs in `from..=to` that seat the operator.
+    /// Appeals `dispute`'s round `round`, ruled `ruling`, when the ruling goes against this runner's side and the
+    /// fee is within `[verify] appeal_max_fee`: a ruling of 2 on a job this operator ran, or of 1 on a job whose
+    /// challenge pool holds its watcher's ticket. Another appeal landing first is not an error.
+    ///
+    /// Errors: the RPC fails, or the committee refuses for another reason than the round having moved on.
+    async fn maybe_appeal(&self, dispute: U256, round: u8, ruling: u8) -> anyhow::Result<()> {
+        let max = self.cfg.config.verify.appeal_max_fee.0;
+        if max.is_zero() || ruling == 0 {
+            return Ok(());
+        }
+        let job = self.desk.jobOfDispute(dispute).call().await.context("reading the dispute's job")?;
+        let ours = self.journal.get(job).await?.is_some();
+        let ticket = self.jobs.lock().expect("not poisoned").tickets.contains(&job);
+        let against_us = (ours && ruling == 2) || (ticket && ruling == 1);
+        if !against_us {
+            return Ok(());
+        }
+        let cost = self.committee.appealCost(dispute).call().await.context("reading the appeal's cost")?;
+        if cost.is_zero() {
+            return Ok(());
+        }
+        if cost > max {
+            tracing::warn!(dispute = %dispute, round, ruling, cost = %cost, max = %max,
+                "the ruling goes against this runner, but the appeal costs more than [verify] appeal_max_fee: not appealing");
+            return Ok(());
+        }
+        let call = self.committee.appeal(dispute).value(cost);
+        match self.chain.send("appeal", call.into_transaction_request()).await {
+            Ok(_) => {
+                tracing::info!(dispute = %dispute, round, ruling, fee = %cost, %job,
+                    "appealed a ruling against this runner to a larger jury");
+                self.metrics.job("appealed");
+            }
+            Err(e) if matches!(revert_name(&e), Some("WrongPhase" | "OutsidePeriod")) => {}
+            Err(e) => return Err(e).with_context(|| format!("appealing dispute {dispute}")),
+        }
+        Ok(())
+    }
+
+    /// Journals the rounds of `JurorsDrawn` logs in `from..=to` that seat the operator, notes every drawn or
+    /// ruled round for the keeper, and appeals rulings against this runner's side (`maybe_appeal`).
     ///
     /// Errors: the RPC or the journal fails (the scan's cursor then stays where it was).
     pub(crate) async fn scan_draws(&self, from: u64, to: u64) -> anyhow::Result<()> {
         let filter = Filter::new()
             .address(*self.committee.address())
-            .event_signature(ReexecutionCommittee::JurorsDrawn::SIGNATURE_HASH)
+            .event_signature(vec![
+                ReexecutionCommittee::JurorsDrawn::SIGNATURE_HASH,
+                ReexecutionCommittee::RoundRuled::SIGNATURE_HASH,
+            ])
             .from_block(from)
             .to_block(to);
         let logs =
             self.chain.provider().get_logs(&filter).await.with_context(|| format!("reading draws {from}..={to}"))?;
         for log in logs {
+            if let Ok(event) = ReexecutionCommittee::RoundRuled::decode_log(&log.inner) {
+                let e = event.data;
+                if self.cfg.config.verify.keeper {
+                    self.jobs.lock().expect("not poisoned").drawn.insert(e.disputeId, e.appealDeadline);
+                }
+                let ruling = u8::try_from(e.ruling).unwrap_or(0);
+                // A failed appeal attempt is logged, not fatal: the scan must move on.
+                if let Err(err) = self.maybe_appeal(e.disputeId, e.round, ruling).await {
+                    tracing::warn!(dispute = %e.disputeId, error = format!("{err:#}"), "cannot appeal the ruling");
+                }
+                continue;
+            }
             let Ok(event) = ReexecutionCommittee::JurorsDrawn::decode_log(&log.inner) else { continue };
             let e = event.data;
             if self.cfg.config.verify.keeper {
@@ -192,8 +261,8 @@ impl super::runner::Inner {
             }
             let seats = e.jurors.iter().filter(|j| **j == self.operator).count();
             if seats > 0 && self.cfg.config.verify.enabled {
-                tracing::info!(dispute = %e.disputeId, seats, commit_deadline = e.commitDeadline, "drawn as a juror");
-                self.journal.add_duty(e.disputeId).await?;
+                tracing::info!(dispute = %e.disputeId, round = e.round, seats, commit_deadline = e.commitDeadline, "drawn as a juror");
+                self.journal.add_duty(e.disputeId, e.round).await?;
             }
         }
         Ok(())
@@ -215,17 +284,32 @@ impl super::runner::Inner {
         Ok(())
     }
 
-    /// One duty: vote, commit, reveal, resolve, each step journaled, as far as the periods allow now.
+    /// One duty (a round of a dispute): vote, commit, reveal, resolve, each step journaled, as far as the periods
+    /// allow now.
     async fn serve(&self, mut duty: Duty) -> anyhow::Result<()> {
-        let dispute = duty.dispute;
+        let (dispute, round) = (duty.dispute, duty.round);
         let juror = self.operator;
         loop {
             let info = self.committee.disputeInfo(dispute).call().await.context("reading the dispute")?;
             if info.phase == phase::RULED {
-                self.journal.set_duty(dispute, DutyStep::Done, "ruled").await?;
+                self.journal.set_duty(dispute, round, DutyStep::Done, "ruled").await?;
+                return Ok(());
+            }
+            if info.round > round {
+                let note = format!("appealed: round {} runs now", info.round);
+                if duty.step == DutyStep::Revealed {
+                    self.journal.set_duty(dispute, round, DutyStep::Done, &note).await?;
+                } else {
+                    self.journal.set_duty(dispute, round, DutyStep::Missed, &note).await?;
+                }
                 return Ok(());
             }
             if info.phase != phase::DRAWN {
+                // The round ruled (appealable) or redraws its silent seats: a revealed vote stands, so this
+                // duty is over.
+                if duty.step == DutyStep::Revealed {
+                    self.journal.set_duty(dispute, round, DutyStep::Done, "round ruled or redrawn").await?;
+                }
                 return Ok(());
             }
             let now = self.chain_time().await?;
@@ -233,19 +317,19 @@ impl super::runner::Inner {
                 (DutyStep::Drawn, ..) => {
                     if now >= info.commitDeadline {
                         tracing::error!(dispute = %dispute, "the commit period ended before a vote was decided");
-                        self.journal.set_duty(dispute, DutyStep::Missed, "commit period over").await?;
+                        self.journal.set_duty(dispute, round, DutyStep::Missed, "commit period over").await?;
                         return Ok(());
                     }
                     let Some((vote, note)) = self.decide(dispute, now, info.commitDeadline).await? else {
                         return Ok(());
                     };
                     if vote == 0 {
-                        self.journal.set_duty(dispute, DutyStep::Missed, &format!("abstained: {note}")).await?;
+                        self.journal.set_duty(dispute, round, DutyStep::Missed, &format!("abstained: {note}")).await?;
                         return Ok(());
                     }
                     let mut salt = B256::ZERO;
                     getrandom::fill(salt.as_mut_slice()).context("drawing the commitment's salt")?;
-                    self.journal.voted(dispute, vote, salt, &note).await?;
+                    self.journal.voted(dispute, round, vote, salt, &note).await?;
                     tracing::info!(dispute = %dispute, vote, %note, "vote decided");
                     self.crash_point("voted", dispute).await;
                     self.metrics.job("voted");
@@ -254,7 +338,7 @@ impl super::runner::Inner {
                     DutyStep::Voted
                 }
                 (DutyStep::Voted, Some(vote), Some(salt)) => {
-                    let commitment = cairn_protocol::typed::commitment(dispute, juror, U256::from(vote), salt);
+                    let commitment = cairn_protocol::typed::commitment(dispute, round, juror, U256::from(vote), salt);
                     let call = self.committee.commit(dispute, juror, commitment);
                     match self.chain.send("commit", call.into_transaction_request()).await {
                         Ok(_) => {}
@@ -266,7 +350,7 @@ impl super::runner::Inner {
                         Err(e) if revert_name(&e) == Some("OutsidePeriod") && now >= info.commitDeadline => {}
                         Err(e) => return Err(e).context("committing the vote"),
                     }
-                    self.journal.set_duty(dispute, DutyStep::Committed, "").await?;
+                    self.journal.set_duty(dispute, round, DutyStep::Committed, "").await?;
                     DutyStep::Committed
                 }
                 (DutyStep::Committed, Some(_), Some(_)) if self.cfg.config.adversary.silent_juror => {
@@ -280,32 +364,32 @@ impl super::runner::Inner {
                         Err(e) if revert_name(&e) == Some("AlreadyDone") => {}
                         Err(e) if revert_name(&e) == Some("BadReveal") => {
                             tracing::error!(dispute = %dispute, "no commitment of ours is on chain: the commit period ended first");
-                            self.journal.set_duty(dispute, DutyStep::Missed, "commit period over").await?;
+                            self.journal.set_duty(dispute, round, DutyStep::Missed, "commit period over").await?;
                             return Ok(());
                         }
                         Err(e) if revert_name(&e) == Some("OutsidePeriod") => {
                             if now >= info.revealDeadline {
                                 tracing::error!(dispute = %dispute, "the reveal period ended before the vote was revealed");
-                                self.journal.set_duty(dispute, DutyStep::Missed, "reveal period over").await?;
+                                self.journal.set_duty(dispute, round, DutyStep::Missed, "reveal period over").await?;
                             }
                             // Otherwise the reveal opens at the commit deadline (or once every seat committed).
                             return Ok(());
                         }
                         Err(e) => return Err(e).context("revealing the vote"),
                     }
-                    self.journal.set_duty(dispute, DutyStep::Revealed, "").await?;
+                    self.journal.set_duty(dispute, round, DutyStep::Revealed, "").await?;
                     self.metrics.job("revealed");
                     DutyStep::Revealed
                 }
                 (DutyStep::Revealed, ..) => {
                     match self.chain.send("resolve", self.committee.resolve(dispute).into_transaction_request()).await {
-                        Ok(_) => tracing::info!(dispute = %dispute, "resolved the dispute"),
+                        Ok(_) => tracing::info!(dispute = %dispute, round, "resolved the round"),
                         // Before the reveal deadline, unless every seat revealed.
                         Err(e) if revert_name(&e) == Some("OutsidePeriod") => return Ok(()),
                         Err(e) if revert_name(&e) == Some("WrongPhase") => {}
                         Err(e) => return Err(e).context("resolving the dispute"),
                     }
-                    self.journal.set_duty(dispute, DutyStep::Done, "resolved").await?;
+                    self.journal.set_duty(dispute, round, DutyStep::Done, "resolved").await?;
                     return Ok(());
                 }
                 (step, ..) => anyhow::bail!("journal: dispute {dispute} at {} has no vote or salt", step.as_str()),

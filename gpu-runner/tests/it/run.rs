@@ -783,14 +783,33 @@ async fn challenge_as(world: &World, key: &PrivateKeySigner, job: U256) -> U256 
     desk.poolOf(job).call().await.unwrap().disputeId
 }
 
-/// Waits (up to 4 minutes) until `job`'s challenge pool is ruled; returns the pool.
+/// Waits (up to 4 minutes) until `job`'s challenge pool is ruled; returns the pool. A round that ruled is left
+/// appealable for 5 s (a runner on the losing side may appeal), then devnet time moves past its appeal period and
+/// the keepers' grace, so the runners' keepers make the ruling final.
 async fn wait_ruled(world: &World, job: U256, runners: &mut [RunnerProcess]) -> Pool {
     let desk = DisputeDesk::new(world.address("DisputeDesk"), world.deployer.provider().clone());
+    let committee = cairn_bindings::ReexecutionCommittee::new(
+        world.address("ReexecutionCommittee"),
+        world.deployer.provider().clone(),
+    );
+    let p = world.deployer.provider();
     let started = Instant::now();
+    let mut appealable_since: Option<Instant> = None;
     loop {
         let pool = desk.poolOf(job).call().await.unwrap();
         if pool.ruled {
             return pool;
+        }
+        let info = committee.disputeInfo(pool.disputeId).call().await.unwrap();
+        if info.phase == cairn_bindings::enums::phase::APPEALABLE {
+            let since = *appealable_since.get_or_insert_with(Instant::now);
+            if since.elapsed() > Duration::from_secs(5) {
+                let now = p.get_block_by_number(Default::default()).await.unwrap().unwrap().header.timestamp;
+                let secs = info.appealDeadline.saturating_sub(now) + 31;
+                p.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (U256::from(secs),)).await.unwrap();
+                p.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await.unwrap();
+                appealable_since = None;
+            }
         }
         for r in runners.iter_mut() {
             if let Ok(Some(status)) = r.child.try_wait() {

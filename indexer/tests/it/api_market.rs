@@ -319,7 +319,7 @@ async fn serves_a_market_lifecycle(db: &str) {
             (Some(acceptable as u64), Some((3 - acceptable) as u64))
         );
         for (juror, vote) in jurors.iter().zip(votes) {
-            let commitment = typed::commitment(dispute, *juror, U256::from(vote), drive::salt(*juror));
+            let commitment = typed::commitment(dispute, 0, *juror, U256::from(vote), drive::salt(*juror));
             assert_eq!(
                 now["votes"][lower(*juror)],
                 json!({"commitment": commitment.to_string(), "vote": vote}),
@@ -334,12 +334,18 @@ async fn serves_a_market_lifecycle(db: &str) {
         let mut expected = vec!["JobChallenged", "KeeperPaid"];
         expected.extend(["VoteCommitted"; 3]);
         expected.extend(["VoteRevealed"; 3]);
-        // The ruling's transaction ends with the desk applying it (DisputeRuled, Ruling, PoolSettled).
-        expected.push("PoolSettled");
+        // The round rules (RoundRuled: appealable); after the appeal period the final ruling's transaction ends
+        // with the desk applying it (DisputeRuled, Ruling, PoolSettled).
+        expected.extend(["RoundRuled", "PoolSettled"]);
         assert_eq!(history, expected, "dispute {dispute}");
         let phases: Vec<&str> =
             d["history"].as_array().unwrap().iter().map(|v| v["value"]["phase"].as_str().unwrap()).collect();
-        assert_eq!((phases[0], phases[1], phases[7], phases[8]), ("Created", "Drawn", "Drawn", "Ruled"));
+        assert_eq!(
+            (phases[0], phases[1], phases[7], phases[8], phases[9]),
+            ("Created", "Drawn", "Drawn", "Appealable", "Ruled")
+        );
+        assert_eq!(now["rounds"][0]["ruling"], u64::from(votes[0]), "the round's ruling");
+        assert!(now["appealDeadline"].is_null(), "no deadline once final");
     }
     assert_eq!(ids(&ok(&app, &format!("/disputes?job={job_b}")).await), s(&[dispute_b]));
     assert_eq!(ids(&ok(&app, "/disputes?phase=Ruled").await), s(&[dispute_b, dispute_c]));

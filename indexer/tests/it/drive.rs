@@ -459,10 +459,12 @@ pub(crate) fn salt(juror: Address) -> B256 {
     keccak256(juror)
 }
 
-/// The juror commits `vote` (1 acceptable, 2 not) through its hot key; returns the commitment.
+/// The juror commits `vote` (1 acceptable, 2 not) in the dispute's current round through its hot key; returns
+/// the commitment.
 pub(crate) async fn commit(net: &Net, dispute: U256, juror: Address, vote: u8) -> B256 {
     let chain = hot(net, label_of(juror)).await;
-    let commitment = typed::commitment(dispute, juror, U256::from(vote), salt(juror));
+    let round = committee(net, &net.deployer).disputeInfo(dispute).call().await.unwrap().round;
+    let commitment = typed::commitment(dispute, round, juror, U256::from(vote), salt(juror));
     let contract = committee(net, &chain);
     let call = contract.commit(dispute, juror, commitment);
     chain.send("commit", call.into_transaction_request()).await.unwrap();
@@ -477,16 +479,58 @@ pub(crate) async fn reveal(net: &Net, dispute: U256, juror: Address, vote: u8) -
     chain.send("reveal", call.into_transaction_request()).await.unwrap().transaction_hash
 }
 
-/// Anyone (the deployer) resolves the dispute, first waiting out the reveal period when `wait` (needed unless
-/// every juror revealed); returns the ruling.
-pub(crate) async fn resolve(net: &Net, dispute: U256, wait: bool) -> U256 {
+/// What resolving a round did.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Resolved {
+    /// The final ruling.
+    Ruled(U256),
+    /// The round ruled and may be appealed until the deadline.
+    Appealable { ruling: U256, deadline: u64 },
+    /// Silent seats that could decide go back to the draw.
+    Redrawn(U256),
+}
+
+/// Anyone (the deployer) resolves the dispute's round, first waiting out the reveal period when `wait` (needed
+/// unless every juror revealed).
+pub(crate) async fn resolve_round(net: &Net, dispute: U256, wait: bool) -> Resolved {
     let c = committee(net, &net.deployer);
     if wait {
         let info = c.disputeInfo(dispute).call().await.unwrap();
         advance_past(net, info.revealDeadline).await;
     }
     let receipt = net.deployer.send("resolve", c.resolve(dispute).into_transaction_request()).await.unwrap();
-    receipt.decoded_log::<ReexecutionCommittee::DisputeRuled>().expect("DisputeRuled").ruling
+    if let Some(e) = receipt.decoded_log::<ReexecutionCommittee::RoundRuled>() {
+        return Resolved::Appealable { ruling: e.ruling, deadline: e.appealDeadline };
+    }
+    if let Some(e) = receipt.decoded_log::<ReexecutionCommittee::SilentSeatsRedrawn>() {
+        return Resolved::Redrawn(e.seats);
+    }
+    Resolved::Ruled(receipt.decoded_log::<ReexecutionCommittee::DisputeRuled>().expect("DisputeRuled").ruling)
+}
+
+/// Resolves the dispute's round and, when it may be appealed, lets the appeal period pass and makes the ruling
+/// final; returns the ruling.
+pub(crate) async fn resolve(net: &Net, dispute: U256, wait: bool) -> U256 {
+    match boxed(resolve_round(net, dispute, wait)).await {
+        Resolved::Ruled(ruling) => ruling,
+        Resolved::Appealable { deadline, .. } => {
+            boxed(advance_past(net, deadline)).await;
+            let Resolved::Ruled(ruling) = boxed(resolve_round(net, dispute, false)).await else {
+                panic!("an unappealed round rules finally")
+            };
+            ruling
+        }
+        Resolved::Redrawn(seats) => panic!("dispute {dispute}: {seats} silent seats were redrawn"),
+    }
+}
+
+/// `appellant` appeals the dispute's round, paying `appealCost`; returns the fee.
+pub(crate) async fn appeal(net: &Net, appellant: &str, dispute: U256) -> U256 {
+    let chain = owner(net, appellant).await;
+    let c = committee(net, &chain);
+    let cost = c.appealCost(dispute).call().await.unwrap();
+    let receipt = chain.send("appeal", c.appeal(dispute).value(cost).into_transaction_request()).await.unwrap();
+    receipt.decoded_log::<ReexecutionCommittee::AppealRaised>().expect("AppealRaised").fee
 }
 
 /// Anyone (the deployer) queues a waiting dispute again; returns the new seed block.
@@ -504,15 +548,36 @@ pub(crate) async fn sync_juror(net: &Net, juror: Address) -> B256 {
 }
 
 /// Every juror drawn commits and reveals its vote from `votes` (in draw order, each juror once however many
-/// seats it holds; `None`: commits 1 but never reveals), then the dispute is resolved and the jurors' released
-/// seats synced back into the draw; returns the ruling.
+/// seats it holds; `None`: commits 1 but never reveals), then the dispute is resolved (an unappealed round made
+/// final) and the jurors' released seats synced back into the draw; returns the ruling.
 pub(crate) async fn vote_and_resolve(net: &Net, dispute: U256, seats: &[Address], votes: &[Option<u8>]) -> U256 {
+    boxed(vote(net, dispute, seats, votes)).await;
+    let ruling = boxed(resolve(net, dispute, votes.iter().any(Option::is_none))).await;
+    boxed(sync_all(net, seats)).await;
+    ruling
+}
+
+/// Each juror of `seats` once, in draw order.
+pub(crate) fn distinct(seats: &[Address]) -> Vec<Address> {
     let mut jurors: Vec<Address> = Vec::new();
     for juror in seats {
         if !jurors.contains(juror) {
             jurors.push(*juror);
         }
     }
+    jurors
+}
+
+/// Brings every juror of `seats` back into the draw (released seats, once a round is over).
+pub(crate) async fn sync_all(net: &Net, seats: &[Address]) {
+    for juror in distinct(seats) {
+        sync_juror(net, juror).await;
+    }
+}
+
+/// Every juror drawn commits and reveals its vote from `votes`, as [`vote_and_resolve`] does, without resolving.
+pub(crate) async fn vote(net: &Net, dispute: U256, seats: &[Address], votes: &[Option<u8>]) {
+    let jurors = distinct(seats);
     assert_eq!(jurors.len(), votes.len(), "one vote per juror");
     for (juror, vote) in jurors.iter().zip(votes) {
         commit(net, dispute, *juror, vote.unwrap_or(1)).await;
@@ -522,11 +587,6 @@ pub(crate) async fn vote_and_resolve(net: &Net, dispute: U256, seats: &[Address]
             reveal(net, dispute, *juror, *v).await;
         }
     }
-    let ruling = resolve(net, dispute, votes.iter().any(Option::is_none)).await;
-    for juror in &jurors {
-        sync_juror(net, *juror).await;
-    }
-    ruling
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -600,11 +660,14 @@ pub(crate) async fn request_juror_withdrawal(net: &Net, operator: &str, wei: U25
     chain.send("requestWithdrawal", tx).await.unwrap().transaction_hash
 }
 
-/// Each seeded verifier keeps one seat (0.5 ETH of its 2 ETH juror stake): a juror drawn once has no seat left,
-/// so three seats are three distinct jurors, and votes can name them one by one.
+/// Each seeded verifier keeps one seat (0.5 ETH of its juror stake, 2 ETH less any penalty so far): a juror
+/// drawn once has no seat left, so three seats are three distinct jurors, and votes can name them one by one.
 pub(crate) async fn one_seat_each(net: &Net) {
+    let seat = parse_ether("0.5").unwrap();
     for i in 0..5 {
-        request_juror_withdrawal(net, &format!("verifier-{i}"), parse_ether("1.5").unwrap()).await;
+        let label = format!("verifier-{i}");
+        let stake = pool(net, &net.deployer).jurorInfo(addr(&label)).call().await.unwrap().stake;
+        request_juror_withdrawal(net, &label, U256::from(stake) - seat).await;
     }
 }
 
@@ -802,6 +865,12 @@ pub(crate) struct Story {
     pub(crate) dispute_lapsed: U256,
     /// The juror of the tied dispute who committed and never revealed (slashed).
     pub(crate) non_revealer: Address,
+    /// All the juror stake it withdrew in the end (its 2 ETH deposit less every penalty it paid).
+    pub(crate) non_revealer_withdrawn: U256,
+    /// Challenged; round 0 upholds, the buyer appeals, round 1 rules OperatorWrong.
+    pub(crate) job_appealed: U256,
+    /// Its dispute.
+    pub(crate) dispute_appealed: U256,
     /// The treasury JobMarket was switched to mid-story (the deployer before).
     pub(crate) new_treasury: Address,
     /// The operator whose stake, signer and profile changed (operator-2).
@@ -905,6 +974,26 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     let job_cancelled = boxed(request_job(net, "buyer", &Request { deadline_in: 120, ..eth_job(3) })).await;
     boxed(cancel_expired(net, job_cancelled)).await;
 
+    // Appealed: round 0 (3 seats) upholds, the buyer appeals, round 1 (7 seats) finds the result not acceptable
+    // and, unappealed, rules finally: round 0's seats pay the coherence penalty, the buyer's fee is refunded.
+    let job_appealed = boxed(request_job(net, "buyer", &eth_job(10))).await;
+    boxed(claim_and_submit(net, "operator-1", job_appealed, 0x0a)).await;
+    let dispute_appealed = boxed(challenge(net, "buyer", job_appealed)).await;
+    let Drawn::Jurors(round0) = boxed(draw(net, dispute_appealed)).await else { panic!("twenty seats are free") };
+    let distinct0 = distinct(&round0).len();
+    boxed(vote(net, dispute_appealed, &round0, &vec![Some(1); distinct0])).await;
+    let Resolved::Appealable { ruling, .. } = boxed(resolve_round(net, dispute_appealed, false)).await else {
+        panic!("appeals are on: the round is appealable")
+    };
+    assert_eq!(ruling, U256::from(1));
+    boxed(appeal(net, "buyer", dispute_appealed)).await;
+    let Drawn::Jurors(round1) = boxed(draw(net, dispute_appealed)).await else { panic!("seven seats are free") };
+    assert_eq!(round1.len(), 7, "2k + 1 seats");
+    let distinct1 = distinct(&round1).len();
+    let ruling = boxed(vote_and_resolve(net, dispute_appealed, &round1, &vec![Some(2); distinct1])).await;
+    assert_eq!(ruling, U256::from(2));
+    boxed(sync_all(net, &round0)).await;
+
     boxed(one_seat_each(net)).await;
 
     // Upheld, after a reseed (the seed block fell out of reach), with evidence from both sides.
@@ -956,14 +1045,25 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     let ruling = boxed(vote_and_resolve(net, dispute_no_jurors, &jurors, &[Some(1), Some(1), Some(1)])).await;
     assert_eq!(ruling, U256::from(1));
 
-    // A tie (one juror never reveals and is slashed): ruling 0, refused.
+    // A tie: one juror never reveals, so its seat (which could decide) is slashed and drawn again, twice, onto
+    // the two jurors left, who stay silent too; after the redraws the revealed 1 : 1 rules 0, refused.
     let job_tied = boxed(request_job(net, "buyer", &eth_job(6))).await;
     boxed(claim_and_submit(net, "operator-0", job_tied, 0x06)).await;
     let dispute_tied = boxed(challenge(net, "buyer", job_tied)).await;
     let Drawn::Jurors(jurors) = boxed(draw(net, dispute_tied)).await else { panic!("five seats are free") };
-    let ruling = boxed(vote_and_resolve(net, dispute_tied, &jurors, &[Some(1), Some(2), None])).await;
-    assert_eq!(ruling, U256::ZERO);
+    boxed(vote(net, dispute_tied, &jurors, &[Some(1), Some(2), None])).await;
     let non_revealer = jurors[2];
+    let mut seated = jurors.clone();
+    for _ in 0..2 {
+        assert_eq!(boxed(resolve_round(net, dispute_tied, true)).await, Resolved::Redrawn(U256::from(1)));
+        let Drawn::Jurors(redrawn) = boxed(draw(net, dispute_tied)).await else { panic!("a free seat is left") };
+        assert!(!seated.contains(&redrawn[0]), "the silent seat goes to a juror not seated yet");
+        boxed(commit(net, dispute_tied, redrawn[0], 1)).await;
+        seated.extend(redrawn);
+    }
+    let ruling = boxed(resolve(net, dispute_tied, true)).await;
+    assert_eq!(ruling, U256::ZERO);
+    boxed(sync_all(net, &seated)).await;
 
     // Nobody draws: the seed lapses, the one reseed lapses too, and the draw rules against the accused.
     let job_lapsed = boxed(request_job(net, "buyer", &eth_job(9))).await;
@@ -985,7 +1085,7 @@ pub(crate) async fn full_story(net: &Net) -> Story {
         .stake;
     boxed(request_juror_withdrawal(net, silent, U256::from(left))).await;
     boxed(advance(net, 86_400)).await;
-    boxed(withdraw_juror_stake(net, silent)).await;
+    let non_revealer_withdrawn = boxed(withdraw_juror_stake(net, silent)).await;
 
     // A new treasury (the claim penalties so far went to the deployer); one more release credits it.
     let new_treasury = addr("treasury-2");
@@ -1038,6 +1138,9 @@ pub(crate) async fn full_story(net: &Net) -> Story {
         dispute_no_jurors,
         dispute_lapsed,
         non_revealer,
+        non_revealer_withdrawn,
+        job_appealed,
+        dispute_appealed,
         new_treasury,
         restaked,
     }

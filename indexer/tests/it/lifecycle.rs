@@ -107,7 +107,7 @@ async fn assert_version_chains(pool: &AnyPool) {
 /// A fresh devnet, the whole story, and a follower synced to its head.
 async fn story_indexed(dir: &tempfile::TempDir) -> (Net, Story, cairn_indexer::follower::Follower) {
     let net = Net::start().await;
-    let story = drive::full_story(&net).await;
+    let story = Box::pin(drive::full_story(&net)).await;
     let follower = net.follower(&sqlite_url(dir, "ix.db")).await;
     follower.sync().await.unwrap();
     (net, story, follower)
@@ -115,6 +115,11 @@ async fn story_indexed(dir: &tempfile::TempDir) -> (Net, Story, cairn_indexer::f
 
 #[tokio::test]
 async fn every_event_of_the_market_lands_in_its_projection() {
+    // On the heap: the checks hold many values across awaits, more than a test thread's stack.
+    Box::pin(every_event_lands()).await;
+}
+
+async fn every_event_lands() {
     let dir = tempfile::tempdir().unwrap();
     let (net, story, follower) = story_indexed(&dir).await;
     let pool = follower.store().pool();
@@ -423,10 +428,10 @@ async fn every_event_of_the_market_lands_in_its_projection() {
     let o1 = op("operator-1");
     assert_eq!(
         (o1.claims, o1.claims_released, o1.claim_timeouts, o1.submitted, o1.completed, o1.challenged, o1.upheld),
-        (4, 0, 1, 3, 1, 2, 1)
+        (5, 0, 1, 4, 1, 3, 1)
     );
-    assert_eq!((o1.slashes, wei(&o1.penalties), o1.disputes_lost), (2, penalty, 1));
-    assert_eq!(wei(&o1.slashed), penalty + bond, "a timeout penalty and a whole bond");
+    assert_eq!((o1.slashes, wei(&o1.penalties), o1.disputes_lost), (3, penalty, 2));
+    assert_eq!(wei(&o1.slashed), penalty + bond + bond, "a timeout penalty and two whole bonds");
     let o2 = op(story.restaked);
     assert_eq!((o2.claims, o2.claims_released, o2.slashes), (1, 1, 1));
     assert_eq!((o2.region, o2.endpoint.as_str()), (cairn_protocol::Region::Us.bit(), "https://op2.example"));
@@ -438,7 +443,12 @@ async fn every_event_of_the_market_lands_in_its_projection() {
     );
     assert!(o2_history.iter().any(|o| wei(&o.unbonding) == parse_ether("0.5").unwrap()), "unbonding shown");
     let slashed_juror = &operators[&a(story.non_revealer)];
-    assert_eq!((slashed_juror.slashes, wei(&slashed_juror.juror.slashed)), (0, parse_ether("0.2").unwrap()));
+    assert_eq!(
+        (slashed_juror.slashes, wei(&slashed_juror.juror.slashed)),
+        (0, parse_ether("2").unwrap() - story.non_revealer_withdrawn),
+        "its deposit less what it withdrew"
+    );
+    assert!(wei(&slashed_juror.juror.slashed) >= parse_ether("0.1").unwrap(), "at least the non-reveal penalty");
     for i in 0..5 {
         let v = addr(&format!("verifier-{i}"));
         let flags = runs(history::<Operator>(pool, "operators", &a(v)).await.iter().map(|o| o.verifier));
@@ -458,17 +468,37 @@ async fn every_event_of_the_market_lands_in_its_projection() {
         let info = committee.disputeInfo(wei(id)).call().await.unwrap();
         assert_eq!(d.phase, PHASES[usize::from(info.phase)], "dispute {id}");
         assert_eq!((d.commit_deadline, d.reveal_deadline), (info.commitDeadline, info.revealDeadline), "dispute {id}");
-        let jurors: Vec<String> = committee.jurorsOf(wei(id)).call().await.unwrap().iter().map(|j| a(*j)).collect();
-        let mut distinct: Vec<String> = Vec::new();
-        for seat in &d.jurors {
-            if !distinct.contains(seat) {
-                distinct.push(seat.clone());
+        assert_eq!((d.round, d.rounds.len().max(1) as u64 - 1), (u64::from(info.round), u64::from(info.round)));
+        // Each round's jury, each juror once in draw order, equals the committee's.
+        for (r, round) in d.rounds.iter().enumerate() {
+            let r = u8::try_from(r).unwrap();
+            let jurors: Vec<String> =
+                committee.jurorsIn(wei(id), r).call().await.unwrap().iter().map(|j| a(*j)).collect();
+            let mut distinct: Vec<String> = Vec::new();
+            for seat in &round.jurors {
+                if !distinct.contains(seat) {
+                    distinct.push(seat.clone());
+                }
             }
-            let held = committee.seatsOf(wei(id), seat.parse().unwrap()).call().await.unwrap();
-            assert_eq!(U256::from(d.jurors.iter().filter(|s| *s == seat).count()), held, "dispute {id} seats");
+            assert_eq!(distinct, jurors, "dispute {id} round {r}");
+            assert_eq!(round.seats, if r == 0 { 3 } else { 7 }, "dispute {id} round {r}");
+            for (juror, vote) in &round.votes {
+                let juror: Address = juror.parse().unwrap();
+                let expected = vote.vote.or(Some(1)).map(|v| {
+                    cairn_protocol::typed::commitment(wei(id), r, juror, U256::from(v), drive::salt(juror)).to_string()
+                });
+                assert_eq!(vote.commitment, expected, "dispute {id} round {r} juror {juror}");
+            }
         }
-        assert_eq!(distinct, jurors, "dispute {id}");
-        assert_eq!(d.seats, 3, "dispute {id}");
+        // The current round's seats: the committee's count, except seats released for silence before a redraw.
+        let current = d.rounds.last().cloned().unwrap_or_default();
+        assert_eq!(d.jurors, current.jurors, "dispute {id}: the current round's seats");
+        for seat in &d.jurors {
+            let held = committee.seatsOf(wei(id), seat.parse().unwrap()).call().await.unwrap();
+            let listed = U256::from(d.jurors.iter().filter(|s| *s == seat).count());
+            let released = !current.redrawn.is_empty() && current.votes.get(seat).is_some_and(|v| v.vote.is_none());
+            assert!(held == listed || (released && held <= listed), "dispute {id} seats of {seat}");
+        }
         assert_eq!(d.arbitrable, a(net.address("DisputeDesk")));
         let job = d.job_id.as_deref().expect("every dispute here has a job");
         assert_eq!(desk.jobOfDispute(wei(id)).call().await.unwrap(), wei(job));
@@ -481,17 +511,12 @@ async fn every_event_of_the_market_lands_in_its_projection() {
             let collected = state == cairn_bindings::enums::ticket::COLLECTED;
             assert_eq!(t.paid.is_some(), collected, "dispute {id} ticket of {}", t.challenger);
         }
-        for (juror, vote) in &d.votes {
-            let juror: Address = juror.parse().unwrap();
-            let expected = vote.vote.or(Some(1)).map(|v| {
-                cairn_protocol::typed::commitment(wei(id), juror, U256::from(v), drive::salt(juror)).to_string()
-            });
-            assert_eq!(vote.commitment, expected, "dispute {id} juror {juror}");
-        }
+        assert_eq!(d.votes, current.votes, "dispute {id}: the current round's votes");
     }
-    // Every seat a juror was drawn for is counted on the juror.
+    // Every seat a juror was drawn for, in every round, is counted on the juror.
     for (id, o) in &operators {
-        let seats = disputes.values().flat_map(|d| &d.jurors).filter(|j| *j == id).count() as u64;
+        let seats =
+            disputes.values().flat_map(|d| d.rounds.iter().flat_map(|r| &r.jurors)).filter(|j| *j == id).count() as u64;
         assert_eq!(o.juror.seats_drawn, seats, "operator {id}");
     }
     assert!(operators[&a(story.non_revealer)].juror.seats_drawn >= 1);
@@ -511,13 +536,35 @@ async fn every_event_of_the_market_lands_in_its_projection() {
     let phases = runs(
         history::<Dispute>(pool, "disputes", &story.dispute_upheld.to_string()).await.iter().map(|d| d.phase.clone()),
     );
-    assert_eq!(phases, ["Created", "Drawn", "Ruled"]);
+    assert_eq!(phases, ["Created", "Drawn", "Appealable", "Ruled"], "unappealed: final after the appeal period");
     let wrong = dispute(story.dispute_wrong);
     assert_eq!((wrong.ruling, wrong.votes_acceptable, wrong.votes_not_acceptable), (Some(2), 0, 3));
     let tied = dispute(story.dispute_tied);
     assert_eq!((tied.ruling, tied.votes_acceptable, tied.votes_not_acceptable), (Some(0), 1, 1));
     let silent = &tied.votes[&a(story.non_revealer)];
     assert!(silent.commitment.is_some() && silent.vote.is_none(), "committed, never revealed");
+    assert_eq!(tied.rounds.len(), 1, "never appealed");
+    assert_eq!(tied.rounds[0].redrawn, [1, 1], "its silent seat redrawn twice");
+    assert_eq!(tied.jurors.len(), 5, "three seats drawn, then one and one");
+    let phases = runs(
+        history::<Dispute>(pool, "disputes", &story.dispute_tied.to_string()).await.iter().map(|d| d.phase.clone()),
+    );
+    assert_eq!(phases, ["Created", "Drawn", "Created", "Drawn", "Created", "Drawn", "Appealable", "Ruled"]);
+    // Appealed: the buyer's appeal opened round 1 (7 seats), whose ruling stood; round 0 ruled the other way.
+    let appealed = dispute(story.dispute_appealed);
+    assert_eq!((appealed.phase.as_str(), appealed.ruling, appealed.round), ("Ruled", Some(2), 1));
+    assert_eq!(appealed.rounds.len(), 2);
+    let (r0, r1) = (&appealed.rounds[0], &appealed.rounds[1]);
+    assert_eq!((r0.seats, r0.ruling, r0.votes_acceptable, r0.votes_not_acceptable), (3, Some(1), 3, 0));
+    assert_eq!((r1.seats, r1.ruling, r1.votes_acceptable, r1.votes_not_acceptable), (7, Some(2), 0, 7));
+    assert!(r0.appeal.is_none());
+    let appeal = r1.appeal.as_ref().expect("round 1 was opened by an appeal");
+    assert_eq!(appeal.appellant, a(addr("buyer")));
+    let fee = committee.params().call().await.unwrap().fee;
+    assert_eq!(wei(&appeal.fee), fee * U256::from(14) / U256::from(3), "fee × 2 × 7/3");
+    assert_eq!((r0.jurors.len(), r1.jurors.len(), appealed.jurors.len()), (3, 7, 7));
+    let progress = market.getProgress(story.job_appealed).call().await.unwrap();
+    assert_eq!(progress.closeReason, cairn_bindings::enums::close_reason::OPERATOR_WRONG);
     let none = dispute(story.dispute_no_jurors);
     assert_eq!(
         (none.phase.as_str(), none.ruling, none.deferrals.as_slice()),
@@ -530,7 +577,7 @@ async fn every_event_of_the_market_lands_in_its_projection() {
             .iter()
             .map(|d| d.phase.clone()),
     );
-    assert_eq!(phases, ["Created", "Waiting", "Created", "Drawn", "Ruled"]);
+    assert_eq!(phases, ["Created", "Waiting", "Created", "Drawn", "Appealable", "Ruled"]);
     let keeper = none.keeper.as_ref().expect("the drawer was paid");
     assert_eq!(
         (keeper.keeper.as_str(), wei(&keeper.amount)),
@@ -599,7 +646,8 @@ async fn every_event_of_the_market_lands_in_its_projection() {
         serde_json::json!({
             "jurors": cp.jurors, "fee": cp.fee.to_string(), "commitPeriod": cp.commitPeriod, "revealPeriod": cp.revealPeriod,
             "keeperReward": cp.keeperReward.to_string(), "nonRevealPenalty": cp.nonRevealPenalty.to_string(),
-            "auditReserve": cp.auditReserve,
+            "auditReserve": cp.auditReserve, "appealPeriod": cp.appealPeriod,
+            "coherencePenalty": cp.coherencePenalty.to_string(),
         })
     );
     for (name, on_chain) in [

@@ -67,8 +67,10 @@ pub mod enums {
         pub const DRAWN: u8 = 2;
         pub const RULED: u8 = 3;
         pub const WAITING: u8 = 4;
+        /// A round ruled; it may be appealed until its appeal deadline, then `resolve` makes it final.
+        pub const APPEALABLE: u8 = 5;
         /// The names, indexed by value.
-        pub const NAMES: &[&str] = &["None", "Created", "Drawn", "Ruled", "Waiting"];
+        pub const NAMES: &[&str] = &["None", "Created", "Drawn", "Ruled", "Waiting", "Appealable"];
     }
 
     /// `IDisputeDesk.Ticket`: a challenger's ticket in a job's challenge pool.

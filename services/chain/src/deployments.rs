@@ -227,13 +227,13 @@ mod tests {
             format!(
                 "deployments file {}: it records a deployment of Cairn interface version 1 (it has no \
                  `interfaceVersion`: it was written before interface versions were recorded), but this client \
-                 speaks interface version 3; redeploy the contracts for version 3 with `cairn-deploy deploy --force \
+                 speaks interface version 4; redeploy the contracts for version 4 with `cairn-deploy deploy --force \
                  --rpc-url …` (locally: `make devnet`), or use a Cairn client that speaks interface version 1",
                 path.display()
             )
         );
 
-        for found in [1u16, 2, 4] {
+        for found in [1u16, 2, 3, 5] {
             // The rest of the file in another shape: the version is what is reported.
             write(&|v| {
                 v["interfaceVersion"] = found.into();
@@ -245,7 +245,7 @@ mod tests {
             assert!(
                 text.contains(&format!(
                     "a deployment of Cairn interface version {found}, but this client speaks \
-                                        interface version 3"
+                                        interface version 4"
                 )) && text.contains("make devnet")
                     && text.contains(&format!("speaks interface version {found}")),
                 "{text}"
@@ -260,6 +260,6 @@ mod tests {
         let mut value = serde_json::to_value(sample()).unwrap();
         value["interfaceVersion"] = 1.into();
         let err = serde_json::from_value::<Deployments>(value).unwrap_err().to_string();
-        assert!(err.contains("interface version 1, but this client speaks interface version 3"), "{err}");
+        assert!(err.contains("interface version 1, but this client speaks interface version 4"), "{err}");
     }
 }

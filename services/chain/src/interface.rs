@@ -29,9 +29,10 @@ use crate::{Chain, Error, Result};
 /// releases claims, commits and reveals for it, and events carry the whole listing, the job's terms and the
 /// signed receipt. Version 3 (issue #12, disputes v2): juror stake lives in the `JurorPool`, challenges go
 /// through the `DisputeDesk`'s challenge pools (`challenge`, `collect`, `submitEvidence`), which applies rulings;
-/// `JobMarket` keeps escrows and bonds. It must equal what the committed artifacts' `interfaceVersion()` returns (cairn-deploy's
+/// `JobMarket` keeps escrows and bonds. Version 4 (issue #12, rounds): a dispute runs in rounds (silent seats
+/// redrawn, `appeal` to a larger jury), vote commitments bind the round, and the committee's events carry it. It must equal what the committed artifacts' `interfaceVersion()` returns (cairn-deploy's
 /// tests check it on anvil); bump it together with the contracts' `CairnVersion.INTERFACE_VERSION`.
-pub const INTERFACE_VERSION: u16 = 3;
+pub const INTERFACE_VERSION: u16 = 4;
 
 /// Whether the committed artifact of `contract` declares `interfaceVersion()`: the four Cairn contracts do;
 /// `BlockhashRandomness` (a pluggable `IRandomness`) and the devnet's `DevToken` do not. Unknown names: no.

@@ -138,9 +138,11 @@ pub fn normalize_wallet_signature(signature: &[u8]) -> Result<[u8; 65]> {
     Ok(bytes)
 }
 
-/// A verifier's vote commitment: `keccak256(abi.encode(disputeId, voter, vote, salt))`.
-pub fn commitment(dispute_id: U256, voter: Address, vote: U256, salt: B256) -> B256 {
-    keccak256((dispute_id, voter, vote, salt).abi_encode())
+/// A verifier's vote commitment: `keccak256(abi.encode(disputeId, round, voter, vote, salt))`, bound to the
+/// dispute's round (0, then one per appeal) so that no round's commitment serves another (typed data v2,
+/// ../shared/DESIGN.md; `CairnTypedData.commitment` on chain).
+pub fn commitment(dispute_id: U256, round: u8, voter: Address, vote: U256, salt: B256) -> B256 {
+    keccak256((dispute_id, U256::from(round), voter, vote, salt).abi_encode())
 }
 
 #[cfg(test)]

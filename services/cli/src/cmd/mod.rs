@@ -158,6 +158,28 @@ impl Market {
         Ok(self.deployments.address(name)?)
     }
 
+    /// The DisputeDesk (challenge pools, audits).
+    ///
+    /// Errors: the deployments file lacks it.
+    pub fn desk(
+        &self,
+    ) -> anyhow::Result<cairn_bindings::DisputeDesk::DisputeDeskInstance<alloy::providers::DynProvider>> {
+        Ok(cairn_bindings::DisputeDesk::new(self.address("DisputeDesk")?, self.chain.provider().clone()))
+    }
+
+    /// The ReexecutionCommittee (disputes, rounds, appeals).
+    ///
+    /// Errors: the deployments file lacks it.
+    pub fn committee(
+        &self,
+    ) -> anyhow::Result<cairn_bindings::ReexecutionCommittee::ReexecutionCommitteeInstance<alloy::providers::DynProvider>>
+    {
+        Ok(cairn_bindings::ReexecutionCommittee::new(
+            self.address("ReexecutionCommittee")?,
+            self.chain.provider().clone(),
+        ))
+    }
+
     /// The signing account.
     pub fn account(&self) -> Address {
         self.chain.account()

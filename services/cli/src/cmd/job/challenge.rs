@@ -7,7 +7,7 @@ use alloy::{primitives::U256, providers::Provider as _};
 use anyhow::{Context as _, bail};
 use cairn_bindings::{
     DisputeDesk, JobMarket,
-    enums::{audit_state, job_state},
+    enums::{self, audit_state, job_state, phase},
 };
 use cairn_ipfs::{AddOptions, KuboClient};
 use clap::Args;
@@ -53,6 +53,23 @@ pub struct ChallengeArgs {
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct CancelArgs {
+    /// The job.
+    #[arg(value_parser = super::job_id)]
+    pub job: U256,
+}
+
+/// Appeal a disputed job's ruling to a larger jury before it becomes final. When a round of the committee
+/// rules, anyone may appeal within the appeal period by paying the next round's fee (juries of 3, then 7, then
+/// 15 seats; each round's fee doubles per seat); the earlier votes stay, and once the final round (or an
+/// unappealed one) rules, seats that voted against the final ruling pay the coherence penalty. Your fee is
+/// refunded when the final ruling differs from the one you appealed; otherwise it goes to the coherent jurors.
+///
+/// Examples:
+///   cairn --account buyer job appeal 7
+///   cairn --account operator job appeal 7 --yes
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct AppealArgs {
     /// The job.
     #[arg(value_parser = super::job_id)]
     pub job: U256,
@@ -131,7 +148,7 @@ impl ChallengeArgs {
                 if p.state < job_state::SUBMITTED { " (`cairn job watch` waits for it)" } else { "" }
             );
         }
-        let desk = DisputeDesk::new(market.address("DisputeDesk")?, market.chain.provider());
+        let desk = market.desk()?;
         let me = market.account();
         // The evidence is pinned before anything is paid: a Kubo that is down stops the command here.
         let evidence_uri = match (&evidence, &self.evidence) {
@@ -248,6 +265,91 @@ async fn pin_evidence(ctx: &Context, job: U256, bytes: &[u8], path: &std::path::
 
 fn format_eth(wei: U256) -> String {
     TokenInfo::eth().format(wei)
+}
+
+impl AppealArgs {
+    /// Runs it.
+    ///
+    /// Errors: no such job; a job not in dispute; a round not ruled yet, or the appeal period over, or the last
+    /// round; short funds; the confirmation refused; the transaction fails.
+    pub async fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        let market = Market::signing(ctx).await?;
+        let job = Job::read(&market, self.job).await?;
+        let id = self.job;
+        let dispute = job.progress.disputeId;
+        if job.progress.state != job_state::DISPUTED || dispute.is_zero() {
+            bail!("job {id} is {}: only a job in dispute has rulings to appeal", job.state());
+        }
+        let committee = market.committee()?;
+        let info = committee.disputeInfo(dispute).call().await.context("reading the dispute")?;
+        if info.phase != phase::APPEALABLE {
+            bail!(
+                "dispute {dispute} (job {id}) is {} in round {}: a ruling can be appealed only once its round has ruled \
+                 and before the ruling is final (`cairn job watch {id}` follows it)",
+                enums::name(phase::NAMES, info.phase),
+                info.round
+            );
+        }
+        let now = market.now().await?;
+        if now >= info.appealDeadline {
+            bail!(
+                "the appeal period of dispute {dispute} (job {id}) closed {} ago; anyone may now make round {}'s \
+                 ruling ({}) final",
+                human_secs(now - info.appealDeadline),
+                info.round,
+                ruling_name(info.ruling)
+            );
+        }
+        let cost = committee.appealCost(dispute).call().await.context("reading the appeal's cost")?;
+        let me = market.account();
+        let have = market.chain.balance(me).await?;
+        if have < cost {
+            bail!("{me} holds {}, less than the appeal's {}; fund it first", format_eth(have), format_eth(cost));
+        }
+        let seats = committee.params().call().await.context("reading the committee's parameters")?.jurors;
+        let next_seats = (0..=info.round).fold(u32::from(seats), |k, _| 2 * k + 1);
+        let action = format!("appeal dispute {dispute}");
+        let tx = committee.appeal(dispute).value(cost).into_transaction_request();
+        let quote = market.quote(&action, &tx).await?;
+        let summary = format!(
+            "Appeal round {}'s ruling on job {id} (dispute {dispute}): {}\n  you send   {} (refunded if the final \
+             ruling differs; else it pays the coherent jurors)\n  next round {} seats\n  period     closes in {}\n  \
+             tx         {action}: {}\n",
+            info.round,
+            ruling_name(info.ruling),
+            format_eth(cost),
+            next_seats,
+            human_secs(info.appealDeadline - now),
+            quote.line()
+        );
+        ctx.out.confirm(ctx.yes, &summary)?;
+        let (sent, _) = market.send(ctx, &action, tx).await?;
+        ctx.out.note(&sent.line());
+        let done = Done {
+            job_id: id.to_string(),
+            action: "appealed".into(),
+            paid: Some(TokenInfo::eth().amount(cost)),
+            dispute_id: Some(dispute.to_string()),
+            evidence_uri: None,
+            transactions: vec![sent],
+        };
+        ctx.out.print(&done, |d| {
+            format!(
+                "Dispute {} appealed: a jury of {next_seats} seats is drawn next; `cairn job watch {}` follows it",
+                d.dispute_id.as_deref().unwrap_or("?"),
+                d.job_id
+            )
+        })
+    }
+}
+
+/// A ruling's meaning in words.
+fn ruling_name(ruling: u8) -> &'static str {
+    match ruling {
+        1 => "1, the result is acceptable (operator upheld)",
+        2 => "2, the result is not acceptable (operator wrong)",
+        _ => "0, a tie: no ruling",
+    }
 }
 
 impl CancelArgs {
@@ -370,7 +472,7 @@ impl FinalizeArgs {
                 human_secs(job.progress.challengeEnds - now)
             )));
         }
-        let desk = DisputeDesk::new(market.address("DisputeDesk")?, market.chain.provider());
+        let desk = market.desk()?;
         let audit = desk.auditOf(id).call().await.context("reading the job's audit")?;
         let mut transactions = Vec::new();
         if audit.state == audit_state::PENDING {

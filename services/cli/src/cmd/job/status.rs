@@ -5,10 +5,7 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, B256, U256};
 use anyhow::Context as _;
-use cairn_bindings::{
-    DisputeDesk,
-    enums::{self, audit_state, close_reason, job_state},
-};
+use cairn_bindings::enums::{self, audit_state, close_reason, job_state, phase};
 use clap::Args;
 use serde::Serialize;
 
@@ -81,6 +78,8 @@ pub struct StatusView {
     pub challenger: Option<Address>,
     /// The arbitrator's dispute id.
     pub dispute_id: Option<String>,
+    /// The dispute's round and phase while the job is in dispute (`ReexecutionCommittee.disputeInfo`).
+    pub dispute: Option<DisputeView>,
     /// The random audit, once the result is submitted (`DisputeDesk.auditOf`).
     pub audit: Option<AuditView>,
     /// The latest block's time (unix seconds) the countdowns count from.
@@ -95,6 +94,22 @@ pub struct StatusView {
     /// Whether the job is closed.
     #[serde(skip)]
     pub closed: bool,
+}
+
+/// Where a disputed job's dispute stands.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DisputeView {
+    /// Created (queued for its draw), Waiting (too few seats), Drawn (jurors voting), Appealable, Ruled.
+    pub phase: String,
+    /// 0, then one per appeal.
+    pub round: u8,
+    /// The round's ruling while appealable (0 tie, 1 acceptable, 2 not acceptable).
+    pub ruling: Option<u8>,
+    /// While appealable: appeals strictly before this time (unix seconds).
+    pub appeal_deadline: Option<u64>,
+    /// While appealable: the next round's fee (`cairn job appeal` pays it).
+    pub appeal_cost: Option<AmountView>,
 }
 
 /// A submitted job's random audit.
@@ -122,13 +137,32 @@ impl StatusView {
         let p = &job.progress;
         let submitted = p.state >= job_state::SUBMITTED && p.outputDigest != B256::ZERO;
         let audit = if submitted {
-            let desk = DisputeDesk::new(market.address("DisputeDesk")?, market.chain.provider());
+            let desk = market.desk()?;
             let a = desk.auditOf(id).call().await.context("reading the job's audit")?;
             (a.state != audit_state::NONE).then(|| AuditView {
                 state: enums::name(audit_state::NAMES, a.state),
                 rate_percent: a.rate as f64 / 1e16,
                 premium: token.amount(U256::from(a.premium)),
                 seed_block: a.seedBlock,
+            })
+        } else {
+            None
+        };
+        let dispute = if p.state == job_state::DISPUTED && !p.disputeId.is_zero() {
+            let committee = market.committee()?;
+            let info = committee.disputeInfo(p.disputeId).call().await.context("reading the dispute")?;
+            let appealable = info.phase == phase::APPEALABLE;
+            let cost = if appealable {
+                Some(committee.appealCost(p.disputeId).call().await.context("reading the appeal's cost")?)
+            } else {
+                None
+            };
+            Some(DisputeView {
+                phase: enums::name(phase::NAMES, info.phase),
+                round: info.round,
+                ruling: appealable.then_some(info.ruling),
+                appeal_deadline: appealable.then_some(info.appealDeadline),
+                appeal_cost: cost.map(|c| crate::output::TokenInfo::eth().amount(c)),
             })
         } else {
             None
@@ -155,6 +189,7 @@ impl StatusView {
             challenger: (p.challenger != Address::ZERO).then_some(p.challenger),
             dispute_id: (p.state >= job_state::DISPUTED && p.challenger != Address::ZERO)
                 .then(|| p.disputeId.to_string()),
+            dispute,
             audit,
             chain_time: now,
             history,
@@ -191,6 +226,21 @@ impl StatusView {
             "Disputed" => {
                 if let Some(d) = &self.dispute_id {
                     line += &format!("; dispute {d} before the committee");
+                }
+                match &self.dispute {
+                    Some(v) if v.phase == "Appealable" => {
+                        let left = v.appeal_deadline.unwrap_or(0).saturating_sub(self.chain_time);
+                        line += &format!(
+                            ", round {} ruled {}; appealable for {} (`cairn job appeal {}`, {})",
+                            v.round,
+                            v.ruling.unwrap_or(0),
+                            human_secs(left),
+                            self.job_id,
+                            v.appeal_cost.as_ref().map_or("", |c| c.human.as_str())
+                        );
+                    }
+                    Some(v) => line += &format!(", round {}: {}", v.round, v.phase),
+                    None => {}
                 }
             }
             _ => line += &format!(" ({})", self.close_reason),

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {IArbitrable} from "../src/interfaces/IArbitration.sol";
+import {ICairnCommon} from "../src/interfaces/ICairnCommon.sol";
+import {IReexecutionCommittee} from "../src/interfaces/IReexecutionCommittee.sol";
+import {CairnTypedData} from "../src/libraries/CairnTypedData.sol";
+import {CairnSystem} from "./utils/CairnSystem.sol";
+
+/// @notice Issue #12 step 7: rounds. Silent seats that could change a majority are slashed and drawn again, a
+/// round's ruling may be appealed to a larger jury for a rising fee, commitments bind the round, and once final
+/// every seat of every round is judged against the ruling (coherence). Each juror here holds exactly one seat
+/// (0.5 ETH), so k seats are k distinct jurors; the accused is ops[0] and the challenger holds no juror stake.
+contract RoundsTest is CairnSystem, IArbitrable {
+    uint256 internal constant FEE = 0.03 ether;
+    uint256 internal constant KEEPER = 0.001 ether;
+
+    address[] internal jurorSet;
+    uint256 internal ruledWith = type(uint256).max;
+    uint256 internal rulings;
+
+    function setUp() public {
+        setUpSystem();
+        vm.prank(owner);
+        committee.setArbitrable(address(this), true);
+        vm.deal(address(this), 100 ether);
+        // The shared verifiers leave the pool: every seat below is a juror of this file's own.
+        for (uint256 i = 0; i < 5; ++i) {
+            _leavePool(verifiers[i]);
+        }
+    }
+
+    /// @inheritdoc IArbitrable
+    function rule(uint256, uint256 ruling) external {
+        assertEq(msg.sender, address(committee), "only the committee rules");
+        ruledWith = ruling;
+        ++rulings;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 HELPERS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev `n` jurors of one seat each, matured and in the tree.
+    function _jurors(uint256 n) internal {
+        for (uint256 i = 0; i < n; ++i) {
+            address j = vm.addr(0x5000 + i);
+            vm.deal(j, 2 ether);
+            vm.startPrank(j);
+            operators.register{value: 1 ether}(j, 0, keccak256("cpu"), bytes32(0), "");
+            pool.deposit{value: 0.5 ether}();
+            vm.stopPrank();
+            jurorSet.push(j);
+        }
+        vm.warp(block.timestamp + pool.maturity());
+        for (uint256 i = 0; i < n; ++i) {
+            pool.sync(jurorSet[i]);
+        }
+    }
+
+    function _setAppealPeriod(uint64 period) internal {
+        IReexecutionCommittee.Params memory p = committee.params();
+        p.appealPeriod = period;
+        vm.prank(owner);
+        committee.setParams(p);
+    }
+
+    function _open() internal returns (uint256 id) {
+        id = committee.createDispute{value: FEE}(2, abi.encode(ops[0], challenger));
+    }
+
+    function _draw(uint256 id) internal returns (address[] memory seated) {
+        vm.roll(block.number + 2);
+        vm.recordLogs();
+        committee.draw(id);
+        (,,,, uint8 round,,) = committee.disputeInfo(id);
+        seated = committee.jurorsIn(id, round);
+    }
+
+    function _salt(address juror) internal pure returns (bytes32) {
+        return keccak256(abi.encode("round salt", juror));
+    }
+
+    function _round(uint256 id) internal view returns (uint8 round) {
+        (,,,, round,,) = committee.disputeInfo(id);
+    }
+
+    function _commit(uint256 id, address juror, uint256 vote) internal {
+        bytes32 commitment = CairnTypedData.commitment(id, _round(id), juror, vote, _salt(juror));
+        vm.prank(juror);
+        committee.commit(id, juror, commitment);
+    }
+
+    function _reveal(uint256 id, address juror, uint256 vote) internal {
+        vm.prank(juror);
+        committee.reveal(id, juror, vote, _salt(juror));
+    }
+
+    /// @dev `votes[i]` for juror i of the list (0 = silent), commits then reveals, then waits out the reveal period.
+    function _vote(uint256 id, address[] memory seated, uint256[] memory votes) internal {
+        for (uint256 i = 0; i < seated.length; ++i) {
+            if (votes[i] != 0) _commit(id, seated[i], votes[i]);
+        }
+        (,, uint64 commitEnd, uint64 revealEnd,,,) = committee.disputeInfo(id);
+        vm.warp(commitEnd);
+        for (uint256 i = 0; i < seated.length; ++i) {
+            if (votes[i] != 0) _reveal(id, seated[i], votes[i]);
+        }
+        vm.warp(revealEnd);
+    }
+
+    function _all(uint256 n, uint256 vote) internal pure returns (uint256[] memory votes) {
+        votes = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            votes[i] = vote;
+        }
+    }
+
+    function _phase(uint256 id) internal view returns (IReexecutionCommittee.Phase phase) {
+        (phase,,,,,,) = committee.disputeInfo(id);
+    }
+
+    function _stake(address juror) internal view returns (uint256) {
+        return pool.jurorInfo(juror).stake;
+    }
+
+    function _assertSettled() internal view {
+        assertEq(committee.feesHeld(), 0, "no fee left held");
+        assertEq(address(committee).balance, committee.totalCredited(address(0)), "every wei credited once");
+        for (uint256 i = 0; i < jurorSet.length; ++i) {
+            assertEq(pool.jurorInfo(jurorSet[i]).locked, 0, "every seat released");
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                          SILENCE IS DRAWN AGAIN
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Issue #12, finding 8 (v1: one silent and one bribed juror tied a garbage job to ruling 0, unpunished).
+    /// Now the silence that could decide is slashed and its seat drawn again; the redrawn juror re-executes and
+    /// the bribed one pays the coherence penalty.
+    function test_Finding8_ASilentAndABribedJurorNoLongerTieGarbageToZero() public {
+        _jurors(5);
+        uint256 id = _open();
+        address[] memory first = _draw(id);
+        uint256[] memory votes = new uint256[](3);
+        (votes[0], votes[1], votes[2]) = (2, 1, 0); // honest, bribed, silent
+        _vote(id, first, votes);
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.SilentSeatsRedrawn(id, 0, 1, block.number + 1);
+        committee.resolve(id);
+        assertEq(rulings, 0, "the 1 : 1 does not rule");
+        IReexecutionCommittee.Params memory p = committee.params();
+        assertEq(_stake(first[2]), 0.5 ether - p.nonRevealPenalty, "the silent juror slashed at once");
+        address[] memory seated = _draw(id);
+        assertEq(seated.length, 4, "one juror added to the round");
+        address redrawn = seated[3];
+        assertEq(committee.seatsOf(id, first[2]), 0, "the silent seat is gone");
+        _commit(id, redrawn, 2);
+        _reveal(id, redrawn, 2); // every seat revealed: no need to wait
+        committee.resolve(id);
+        assertEq(ruledWith, 2, "garbage ruled not acceptable");
+        assertEq(_stake(first[1]), 0.5 ether - p.coherencePenalty, "the bribed vote pays the coherence penalty");
+        uint256 pot = FEE - 2 * KEEPER + p.nonRevealPenalty + p.coherencePenalty;
+        assertEq(committee.balanceOf(first[0], address(0)), pot - pot / 2, "honest juror: a share and the dust");
+        assertEq(committee.balanceOf(redrawn, address(0)), pot / 2, "the redrawn juror: a share");
+        assertTrue(pot / 2 > p.coherencePenalty, "re-running paid; the wrong vote lost more than a share");
+        _assertSettled();
+    }
+
+    function test_SilenceThatCannotChangeTheMajorityIsNotDrawnAgain() public {
+        _jurors(5);
+        uint256 id = _open();
+        address[] memory seated = _draw(id);
+        uint256[] memory votes = new uint256[](3);
+        (votes[0], votes[1], votes[2]) = (1, 1, 0);
+        _vote(id, seated, votes);
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.DisputeRuled(id, 1, 2, 0);
+        committee.resolve(id);
+        assertEq(ruledWith, 1, "2 : 0 with one silent seat rules");
+        assertEq(_stake(seated[2]), 0.5 ether - committee.params().nonRevealPenalty, "silence slashed");
+        _assertSettled();
+    }
+
+    /// @dev A redrawn seat that falls on a juror who already revealed in the round counts its vote at once (one
+    /// re-execution per juror, one vote per seat, as in a first draw with replacement).
+    function test_ARedrawnSeatOnAJurorThatRevealedCountsItsVote() public {
+        _jurors(3);
+        (address a, address b, address c) = (jurorSet[0], jurorSet[1], jurorSet[2]);
+        _joinPool(a, 0.5 ether); // a: two seats; b, c: one each
+        uint256 id = _open();
+        (, uint64 seedBlock,,,,,) = committee.disputeInfo(id);
+        vm.roll(block.number + 2);
+        // Pick a seed block hash that seats a, b and c once each, so a keeps one free seat.
+        bool found;
+        for (uint256 i = 0; i < 64 && !found; ++i) {
+            uint256 snapshot = vm.snapshotState();
+            vm.setBlockhash(seedBlock, keccak256(abi.encode("seed", i)));
+            committee.draw(id);
+            found = committee.seatsOf(id, a) == 1 && committee.seatsOf(id, b) == 1;
+            if (!found) vm.revertToState(snapshot);
+        }
+        assertTrue(found, "a seed seating a, b and c once each");
+        address[] memory seated = new address[](3);
+        (seated[0], seated[1], seated[2]) = (a, b, c);
+        uint256[] memory votes = new uint256[](3);
+        (votes[0], votes[1], votes[2]) = (1, 2, 0);
+        _vote(id, seated, votes);
+        committee.resolve(id); // 1 : 1, c silent: redrawn
+        assertEq(pool.seatsOf(c), 0, "c, slashed, holds no seat now");
+        vm.roll(block.number + 2);
+        committee.draw(id); // the only free seat is a's second
+        assertEq(committee.seatsOf(id, a), 2, "a holds the redrawn seat");
+        assertEq(committee.jurorsOf(id).length, 3, "listed once");
+        // a's revealed vote counts for its new seat: every seat has revealed, so it resolves at once.
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.DisputeRuled(id, 1, 2, 1);
+        committee.resolve(id);
+        IReexecutionCommittee.Params memory p = committee.params();
+        uint256 pot = FEE - 2 * KEEPER + p.nonRevealPenalty + p.coherencePenalty;
+        assertEq(committee.balanceOf(a, address(0)), pot, "a's two seats take the pot");
+        assertEq(_stake(b), 0.5 ether - p.coherencePenalty, "b voted against the ruling");
+        _assertSettled();
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 APPEALS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Three rounds (3, 7, 15 seats): round 0 upholds a garbage job, the challenger appeals, round 1 overturns,
+    /// the accused appeals, round 2 (the last: 31 seats would pass MAX_JURORS) confirms. Round 0's seats pay the
+    /// coherence penalty, the successful appeal is refunded, the failed one is not, the 22 coherent seats share
+    /// the rest, to the wei.
+    function test_AppealsRiseThroughThreeRoundsAndCoherenceJudgesEveryRound() public {
+        _jurors(26);
+        _setAppealPeriod(1 hours);
+        uint256 id = _open();
+        address[] memory r0 = _draw(id);
+        _vote(id, r0, _all(3, 1));
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.RoundRuled(id, 0, 1, 3, 0, uint64(block.timestamp + 1 hours));
+        committee.resolve(id);
+        assertEq(uint8(_phase(id)), uint8(IReexecutionCommittee.Phase.Appealable), "appealable");
+        assertEq(rulings, 0, "not final yet");
+        uint256 cost1 = committee.appealCost(id);
+        assertEq(cost1, FEE * 2 * 7 / 3, "round 1 costs fee x 2 x 7/3");
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, cost1, cost1 - 1));
+        vm.prank(challenger);
+        committee.appeal{value: cost1 - 1}(id);
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.AppealRaised(id, 1, challenger, cost1, 7, block.number + 1);
+        vm.prank(challenger);
+        committee.appeal{value: cost1}(id);
+        assertEq(committee.appealCost(id), 0, "no appeal while the round runs");
+
+        address[] memory r1 = _draw(id);
+        assertEq(r1.length, 7, "seven new seats");
+        _vote(id, r1, _all(7, 2));
+        committee.resolve(id);
+        uint256 cost2 = committee.appealCost(id);
+        assertEq(cost2, FEE * 4 * 15 / 3, "round 2 costs fee x 4 x 15/3");
+        vm.deal(ops[0], cost2);
+        vm.prank(ops[0]);
+        committee.appeal{value: cost2}(id);
+
+        address[] memory r2 = _draw(id);
+        assertEq(r2.length, 15, "fifteen seats");
+        _vote(id, r2, _all(15, 2));
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.DisputeRuled(id, 2, 0, 15);
+        committee.resolve(id); // the last round: final at once
+        assertEq(ruledWith, 2, "final: not acceptable");
+
+        uint256 psi = committee.params().coherencePenalty;
+        for (uint256 i = 0; i < 3; ++i) {
+            assertEq(_stake(r0[i]), 0.5 ether - psi, "round 0 voted against the final ruling");
+            assertEq(committee.balanceOf(r0[i], address(0)), 0, "and is not paid");
+        }
+        assertEq(committee.balanceOf(challenger, address(0)), cost1, "the successful appeal refunded");
+        assertEq(committee.balanceOf(ops[0], address(0)), 0, "the failed appeal is not");
+        uint256 pot = FEE + cost1 + cost2 - 3 * KEEPER + 3 * psi - cost1;
+        uint256 share = pot / 22;
+        assertEq(committee.balanceOf(r1[0], address(0)), share + (pot - share * 22), "first coherent seat + dust");
+        for (uint256 i = 1; i < 7; ++i) {
+            assertEq(committee.balanceOf(r1[i], address(0)), share, "round 1 share");
+        }
+        for (uint256 i = 0; i < 15; ++i) {
+            assertEq(committee.balanceOf(r2[i], address(0)), share, "round 2 share");
+            assertEq(_stake(r2[i]), 0.5 ether, "coherent: no penalty");
+        }
+        _assertSettled();
+    }
+
+    function test_AnUnappealedRoundIsFinalAfterItsAppealPeriod() public {
+        _jurors(5);
+        _setAppealPeriod(1 hours);
+        uint256 id = _open();
+        vm.expectRevert(
+            abi.encodeWithSelector(IReexecutionCommittee.WrongPhase.selector, id, IReexecutionCommittee.Phase.Created)
+        );
+        committee.appeal{value: 1}(id);
+        address[] memory seated = _draw(id);
+        _vote(id, seated, _all(3, 2));
+        committee.resolve(id);
+        (,,,,, uint8 ruling, uint64 appealEnd) = committee.disputeInfo(id);
+        assertEq(ruling, 2, "round ruling recorded");
+        vm.expectRevert(
+            abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, appealEnd, block.timestamp)
+        );
+        committee.resolve(id);
+        vm.warp(appealEnd);
+        uint256 cost = committee.appealCost(id);
+        vm.expectRevert(
+            abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, appealEnd, block.timestamp)
+        );
+        committee.appeal{value: cost}(id);
+        committee.resolve(id);
+        assertEq(ruledWith, 2, "the round's ruling is final");
+        uint256 share = (FEE - KEEPER) / 3;
+        assertEq(committee.balanceOf(seated[0], address(0)), FEE - KEEPER - 2 * share, "a share and the dust");
+        for (uint256 i = 1; i < 3; ++i) {
+            assertEq(committee.balanceOf(seated[i], address(0)), share, "a share each");
+        }
+        _assertSettled();
+    }
+
+    /// @dev Commitments bind the round (../shared/DESIGN.md): a juror of round 1 who commits round 0's hash cannot
+    /// reveal it.
+    function test_ACommitmentOfAnotherRoundCannotBeRevealed() public {
+        _jurors(12);
+        _setAppealPeriod(1 hours);
+        uint256 id = _open();
+        _vote(id, _draw(id), _all(3, 1));
+        committee.resolve(id);
+        uint256 cost = committee.appealCost(id);
+        vm.prank(challenger);
+        committee.appeal{value: cost}(id);
+        address[] memory r1 = _draw(id);
+        address juror = r1[0];
+        vm.prank(juror);
+        committee.commit(id, juror, CairnTypedData.commitment(id, 0, juror, 2, _salt(juror)));
+        (,, uint64 commitEnd,,,,) = committee.disputeInfo(id);
+        vm.warp(commitEnd);
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.BadReveal.selector, id, juror));
+        _reveal(id, juror, 2);
+    }
+
+    /// @dev An appeal round the pool cannot seat waits; when it expires the appealed ruling stands (a party could
+    /// otherwise appeal and keep the pool busy for a ruling of 0), and the appellant is not refunded.
+    function test_AnAppealRoundThatCannotBeSeatedExpiresToTheAppealedRuling() public {
+        _jurors(5);
+        _setAppealPeriod(1 hours);
+        uint256 id = _open();
+        address[] memory r0 = _draw(id);
+        _vote(id, r0, _all(3, 2));
+        committee.resolve(id);
+        uint256 cost = committee.appealCost(id);
+        vm.deal(ops[0], cost);
+        vm.prank(ops[0]);
+        committee.appeal{value: cost}(id);
+        vm.roll(block.number + 2);
+        committee.draw(id); // two free seats for seven: it waits
+        assertEq(uint8(_phase(id)), uint8(IReexecutionCommittee.Phase.Waiting), "waiting");
+        vm.warp(block.timestamp + 30 days);
+        committee.expire(id);
+        assertEq(ruledWith, 2, "the appealed ruling stands");
+        assertEq(committee.balanceOf(ops[0], address(0)), 0, "the appellant is not refunded");
+        uint256 pot = FEE + cost - 2 * KEEPER;
+        assertEq(
+            committee.balanceOf(r0[0], address(0)) + committee.balanceOf(r0[1], address(0))
+                + committee.balanceOf(r0[2], address(0)),
+            pot,
+            "round 0's seats share the pot"
+        );
+        _assertSettled();
+    }
+
+    function test_WithAppealsOffTheFirstRoundIsFinal() public {
+        _jurors(5);
+        uint256 id = _open();
+        _vote(id, _draw(id), _all(3, 1));
+        committee.resolve(id);
+        assertEq(ruledWith, 1, "final at once");
+        assertEq(committee.appealCost(id), 0, "nothing to appeal");
+    }
+}
