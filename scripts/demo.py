@@ -573,7 +573,16 @@ def cheat(m):
     resolved = m.wait_state(bad, ("Resolved",), 300, mine=True)
     say(f"  job {bad}: {resolved['state']} ({resolved['closeReason']})")
     d = m.dispute(bad)["dispute"]
-    say(f"  ruling {d.get('ruling')}; jurors {', '.join(m.who(j) for j in d.get('jurors', []))}")
+    for r in d.get("rounds", []):
+        appeal = r.get("appeal")
+        opened = f"opened by {m.who(appeal['appellant'])}'s appeal ({signed_eth(int(appeal['fee']))[1:]}); " if appeal else ""
+        say(f"  round {r['round']}: {opened}{r['seats']} seats, ruling {r.get('ruling')}; "
+            f"jurors {', '.join(m.who(j) for j in r.get('jurors', []))}")
+    say(f"  final ruling {d.get('ruling')}")
+    rounds = d.get("rounds", [])
+    check(len(rounds) == 2 and m.who((rounds[1].get("appeal") or {}).get("appellant", "")) == "operator-0's hot key"
+          and rounds[1]["seats"] == 7,
+          "the cheat's runner appealed the ruling against its job ([verify] appeal_max_fee): a jury of 7 confirmed it")
 
     step(5, "The honest job's window passes and it is finalized")
     left = int(m.status(good)["challengeSecondsLeft"] or 0)
@@ -713,31 +722,48 @@ def silent_juror(m):
         record = wait("the jury's draw", drawn_jury, 120, m.services)
         jurors = {m.who(j) for j in record["dispute"]["jurors"]}
         say(f"  jurors: {', '.join(sorted(jurors))}")
-        drawn = jurors & silent
-        if not drawn:
+        if not jurors & silent:
             say("  no silent juror was drawn this time; the dispute resolves normally")
             m.wait_state(job, ("Resolved",), 300, mine=True)
             continue
-        before = {r: juror_stake(r) for r in drawn}
-        # The honest jurors reveal; the reveal period must end before the dispute can be resolved without the rest.
-        def revealed():
-            votes = {k.lower(): v for k, v in cairn("audit", "job", job)["dispute"]["votes"].items()}
-            return all((votes.get(m.address[r].lower()) or {}).get("vote") is not None for r in jurors - silent) or None
-        wait("the honest jurors' reveals", revealed, 120, m.services)
-        d = cairn("audit", "job", job)["dispute"]
-        # Past the reveal deadline and the keeper's grace (cairn-runner's KEEPER_GRACE_SECS, 30 s).
-        m.advance(int(d["revealDeadline"]) - int(m.status(job)["chainTime"]) + 31, "past the reveal deadline")
+        before = {r: juror_stake(r) for r in silent}
+        # Each draw: the honest jurors reveal; once the reveal period is over, silence that could change the
+        # majority is slashed and its seats drawn again (at most twice), else the revealed votes rule.
+        for _ in range(4):
+            d = cairn("audit", "job", job)["dispute"]
+            if d["phase"] != "Drawn":
+                break
+            seated = {m.who(j) for j in d["jurors"]}
+
+            def revealed():
+                votes = {k.lower(): v for k, v in cairn("audit", "job", job)["dispute"]["votes"].items()}
+                return all((votes.get(m.address[r].lower()) or {}).get("vote") is not None
+                           for r in seated - silent) or None
+            wait("the honest jurors' reveals", revealed, 120, m.services)
+            d = cairn("audit", "job", job)["dispute"]
+            # Past the reveal deadline and the keeper's grace (cairn-runner's KEEPER_GRACE_SECS, 30 s).
+            m.advance(int(d["revealDeadline"]) - int(m.status(job)["chainTime"]) + 31, "past the reveal deadline")
+
+            def next_phase():
+                rpc(m.rpc_url, "evm_mine", [])
+                now = cairn("audit", "job", job)["dispute"]
+                moved = now["phase"] != "Drawn" or len(now["jurors"]) > len(d["jurors"])
+                return now if moved and now["phase"] != "Created" else None
+            after = wait("the keeper resolving the round", next_phase, 120, m.services)
+            for r in after.get("rounds", [])[-1:]:
+                if r.get("redrawn"):
+                    say(f"  silent seats could decide: slashed and drawn again ({', '.join(map(str, r['redrawn']))} "
+                        f"seat(s) so far); jurors now {', '.join(m.who(j) for j in after['jurors'])}")
         resolved = m.wait_state(job, ("Resolved",), 300, mine=True)
         say(f"  job {job}: {resolved['state']} ({resolved['closeReason']})")
-        for r in drawn:
+        d = m.dispute(job)["dispute"]
+        drawn_silent = {m.who(j) for r in d.get("rounds", []) for j in r.get("jurors", [])} & silent
+        for r in drawn_silent:
             lost = before[r] - juror_stake(r)
             check(lost > 0, f"{r}, silent, lost {signed_eth(lost)[1:]} of juror stake (the non-reveal penalty)")
-        honest = jurors - silent
-        if honest:
-            check(resolved["closeReason"] == "OperatorUpheld", "the dispute still resolved, on the revealed votes")
-        else:
-            check(resolved["state"] == "Resolved", "the dispute still resolved (the keeper resolved it after the reveal "
-                  "period; with no vote revealed the ruling is 0 and nobody is slashed but the silent jurors)")
+        check(resolved["closeReason"] == "OperatorUpheld" if d.get("ruling") == 1 else resolved["state"] == "Resolved",
+              f"the dispute resolved on the revealed votes (ruling {d.get('ruling')}); silence decided nothing")
+        check(d.get("ruling") != 2, "the correct result was not ruled wrong")
         return
     fail("no silent juror was drawn in five disputes")
 

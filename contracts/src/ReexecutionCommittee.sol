@@ -309,8 +309,9 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         DisputeData storage d = _dispute(disputeId, Phase.Waiting);
         uint256 end = uint256(d.openedAt) + MAX_WAIT;
         if (block.timestamp < end) revert OutsidePeriod(disputeId, end, block.timestamp);
-        // Nobody re-executed this round: in the first round the arbitrable refuses (the fee goes back to the
-        // challenger who paid it, as nobody is coherent); in an appeal round the appealed ruling stands.
+        // Nobody re-executed this round: in the first round the arbitrable refuses (ruling 0: the seats that revealed
+        // before a redraw that never came share the pot as on a tie, and with none the fee goes back to the
+        // challenger who paid it); in an appeal round the appealed ruling stands.
         _rule(disputeId, d, d.round == 0 ? 0 : d.ruling);
     }
 
@@ -494,8 +495,9 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// @return commitDeadline Commits strictly before (the current round's last draw).
     /// @return revealDeadline Reveals strictly before.
     /// @return round The current round (0, then one per appeal).
-    /// @return ruling The current round's ruling once `Appealable` or `Ruled` through it.
+    /// @return ruling The current round's ruling once `Appealable`, the final one once `Ruled`.
     /// @return appealDeadline Appeals strictly before, while `Appealable`.
+    /// @return seats The current round's seats (an appeal opens 2 × seats + 1).
     function disputeInfo(uint256 disputeId)
         external
         view
@@ -506,11 +508,12 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             uint64 revealDeadline,
             uint8 round,
             uint8 ruling,
-            uint64 appealDeadline
+            uint64 appealDeadline,
+            uint8 seats
         )
     {
         DisputeData storage d = _disputes[disputeId];
-        return (d.phase, d.seedBlock, d.commitDeadline, d.revealDeadline, d.round, d.ruling, d.appealDeadline);
+        return (d.phase, d.seedBlock, d.commitDeadline, d.revealDeadline, d.round, d.ruling, d.appealDeadline, d.seats);
     }
 
     /// @notice The parameters.
@@ -552,6 +555,9 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         d.pot = 0;
         feesHeld -= pot;
         d.phase = Phase.Ruled;
+        // 0, 1 or 2.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.ruling = uint8(ruling);
         uint256 winners = 0;
         for (uint256 r = 0; r <= d.round; ++r) {
             uint256 key = _roundKey(disputeId, r);
@@ -579,9 +585,11 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             Appeal storage appealed = _appeals[_roundKey(disputeId, r)];
             if (appealed.contested != ruling) {
                 // A successful appeal's fee is refunded from the pot, which the seats it overturned fed with their
-                // coherence penalties.
-                pot -= appealed.fee;
-                _credit(appealed.appellant, address(0), appealed.fee);
+                // coherence penalties; never more than the pot holds (keeper rewards, read when each draw is paid,
+                // may have taken part of it under other parameters), so the ruling can always be made.
+                uint256 refund = appealed.fee < pot ? appealed.fee : pot;
+                pot -= refund;
+                _credit(appealed.appellant, address(0), refund);
             }
         }
         if (winners == 0) _credit(d.challenger, address(0), pot);

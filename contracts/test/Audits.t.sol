@@ -281,7 +281,7 @@ contract AuditsTest is CairnSystem {
         uint256 auditDispute = market.getProgress(audited).disputeId;
         vm.roll(block.number + 2);
         committee.draw(auditDispute);
-        (IReexecutionCommittee.Phase phase,,,,,,) = committee.disputeInfo(auditDispute);
+        (IReexecutionCommittee.Phase phase,,,,,,,) = committee.disputeInfo(auditDispute);
         assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Waiting), "the audit waits");
 
         uint256 challenged = _submitted(0.01 ether);
@@ -290,7 +290,7 @@ contract AuditsTest is CairnSystem {
         uint256 challengeDispute = desk.challenge{value: cost}(challenged);
         vm.roll(block.number + 2);
         committee.draw(challengeDispute);
-        (phase,,,,,,) = committee.disputeInfo(challengeDispute);
+        (phase,,,,,,,) = committee.disputeInfo(challengeDispute);
         assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Drawn), "the challenge draws");
 
         vm.expectRevert(
@@ -305,7 +305,7 @@ contract AuditsTest is CairnSystem {
         committee.retry(auditDispute);
         vm.roll(block.number + 2);
         committee.draw(auditDispute);
-        (phase,,,,,,) = committee.disputeInfo(auditDispute);
+        (phase,,,,,,,) = committee.disputeInfo(auditDispute);
         assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Drawn), "drawn once the reserve allows it");
     }
 

@@ -245,7 +245,7 @@ contract HotKeysTest is CairnSystem {
         committee.commit(disputeId, ops[1], commitment);
         vm.prank(hot);
         committee.commit(disputeId, cold, commitment);
-        (,, uint64 commitDeadline,,,,) = committee.disputeInfo(disputeId);
+        (,, uint64 commitDeadline,,,,,) = committee.disputeInfo(disputeId);
         vm.warp(commitDeadline);
         for (uint256 i = 0; i < 3; ++i) {
             vm.expectRevert(_notOperatorOrSigner(cold, others[i]));

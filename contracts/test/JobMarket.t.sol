@@ -284,7 +284,7 @@ contract JobMarketTest is CairnSystem {
                 disputeId, jurors[i], keccak256(abi.encode(disputeId, uint256(0), jurors[i], uint256(1), bytes32(i)))
             );
         }
-        (,, uint64 commitDeadline, uint64 revealDeadline,,,) = committee.disputeInfo(disputeId);
+        (,, uint64 commitDeadline, uint64 revealDeadline,,,,) = committee.disputeInfo(disputeId);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IReexecutionCommittee.OutsidePeriod.selector, disputeId, commitDeadline, block.timestamp

@@ -73,11 +73,11 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     }
 
     function _deadlines(uint256 id) internal view returns (uint64 commitEnd, uint64 revealEnd) {
-        (,, commitEnd, revealEnd,,,) = committee.disputeInfo(id);
+        (,, commitEnd, revealEnd,,,,) = committee.disputeInfo(id);
     }
 
     function _phase(uint256 id) internal view returns (IReexecutionCommittee.Phase phase) {
-        (phase,,,,,,) = committee.disputeInfo(id);
+        (phase,,,,,,,) = committee.disputeInfo(id);
     }
 
     /// @dev Verifiers 0–3 leave the pool and verifier 4 adds `amount` to its one seat: it holds every seat.
@@ -91,7 +91,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
 
     /// @dev Every juror of the current round commits and reveals `vote` (each once, whatever its seats).
     function _everyoneVotes(uint256 id, uint256 vote) internal {
-        (,,,, uint8 round,,) = committee.disputeInfo(id);
+        (,,,, uint8 round,,,) = committee.disputeInfo(id);
         address[] memory jurors = committee.jurorsIn(id, round);
         for (uint256 i = 0; i < jurors.length; ++i) {
             vm.prank(jurors[i]);
@@ -144,7 +144,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertEq(second, 2, "ids count up");
         assertEq(committee.disputeCount(), 2, "count");
         assertEq(committee.feesHeld(), 2 * FEE, "fees held");
-        (IReexecutionCommittee.Phase phase, uint64 seedBlock,,,,,) = committee.disputeInfo(first);
+        (IReexecutionCommittee.Phase phase, uint64 seedBlock,,,,,,) = committee.disputeInfo(first);
         assertTrue(phase == IReexecutionCommittee.Phase.Created, "created");
         assertEq(seedBlock, block.number + 1, "seed block is the next block");
         assertEq(committee.arbitrationCost(""), FEE, "cost");
@@ -174,7 +174,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
 
     function test_RevertWhen_DrawnInTheBlockItWasCreated() public {
         uint256 id = _open(verifiers[0], verifiers[1]);
-        (, uint64 seedBlock,,,,,) = committee.disputeInfo(id);
+        (, uint64 seedBlock,,,,,,) = committee.disputeInfo(id);
         assertEq(seedBlock, block.number + 1, "seeded by the next block");
         vm.expectRevert(
             abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, seedBlock, block.number)
@@ -272,7 +272,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
 
     function test_DrawWindowBoundaries() public {
         uint256 id = _open(verifiers[0], verifiers[1]);
-        (, uint64 seedBlock,,,,,) = committee.disputeInfo(id);
+        (, uint64 seedBlock,,,,,,) = committee.disputeInfo(id);
         vm.roll(seedBlock);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, seedBlock, seedBlock));
         committee.draw(id);
@@ -288,7 +288,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
 
     function test_ReseedOnlyAfterTheWindowOnceAndThenDraws() public {
         uint256 id = _open(verifiers[0], verifiers[1]);
-        (, uint64 seedBlock,,,,,) = committee.disputeInfo(id);
+        (, uint64 seedBlock,,,,,,) = committee.disputeInfo(id);
         vm.roll(uint256(seedBlock) + 256);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.ReseedRefused.selector, id, seedBlock));
         committee.reseed(id);
@@ -296,7 +296,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.expectEmit(address(committee));
         emit IReexecutionCommittee.Reseeded(id, uint256(seedBlock) + 301);
         committee.reseed(id);
-        (, uint64 newSeed,,,,,) = committee.disputeInfo(id);
+        (, uint64 newSeed,,,,,,) = committee.disputeInfo(id);
         assertEq(newSeed, uint256(seedBlock) + 301, "new seed block");
         vm.roll(uint256(newSeed) + 300);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.ReseedRefused.selector, id, newSeed));
@@ -310,7 +310,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     /// loses (ruling 2) and the challenger gets the fee back (issue #12: no re-rolls).
     function test_ALapsedReseedRulesAgainstTheAccused() public {
         uint256 id = _open(verifiers[0], verifiers[1]);
-        (, uint64 seedBlock,,,,,) = committee.disputeInfo(id);
+        (, uint64 seedBlock,,,,,,) = committee.disputeInfo(id);
         vm.roll(uint256(seedBlock) + 300);
         committee.reseed(id);
         vm.roll(block.number + 400);
@@ -328,7 +328,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     function test_RevertWhen_ReseedingADisputeBehindTheHead() public {
         uint256 first = _open(verifiers[0], verifiers[1]);
         uint256 second = _open(ops[0], challenger);
-        (, uint64 seedBlock,,,,,) = committee.disputeInfo(second);
+        (, uint64 seedBlock,,,,,,) = committee.disputeInfo(second);
         vm.roll(uint256(seedBlock) + 300);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotQueueHead.selector, second, first));
         committee.reseed(second);
@@ -352,7 +352,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.draw(id);
         assertEq(committee.balanceOf(buyer, address(0)), 0, "a second deferral is not paid");
         committee.retry(id);
-        (, uint64 seedBlock,,,,,) = committee.disputeInfo(id);
+        (, uint64 seedBlock,,,,,,) = committee.disputeInfo(id);
         vm.roll(uint256(seedBlock) + 300);
         committee.reseed(id);
         vm.roll(block.number + 300);
@@ -433,7 +433,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
 
     function test_RevertWhen_ReseededEarlyOrCommittedLate() public {
         uint256 id = _open(verifiers[0], verifiers[1]);
-        (, uint64 seedBlock,,,,,) = committee.disputeInfo(id);
+        (, uint64 seedBlock,,,,,,) = committee.disputeInfo(id);
         vm.roll(uint256(seedBlock) + 10);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.ReseedRefused.selector, id, seedBlock));
         committee.reseed(id);

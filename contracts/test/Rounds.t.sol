@@ -73,7 +73,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
         vm.roll(block.number + 2);
         vm.recordLogs();
         committee.draw(id);
-        (,,,, uint8 round,,) = committee.disputeInfo(id);
+        (,,,, uint8 round,,,) = committee.disputeInfo(id);
         seated = committee.jurorsIn(id, round);
     }
 
@@ -82,7 +82,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
     }
 
     function _round(uint256 id) internal view returns (uint8 round) {
-        (,,,, round,,) = committee.disputeInfo(id);
+        (,,,, round,,,) = committee.disputeInfo(id);
     }
 
     function _commit(uint256 id, address juror, uint256 vote) internal {
@@ -101,7 +101,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
         for (uint256 i = 0; i < seated.length; ++i) {
             if (votes[i] != 0) _commit(id, seated[i], votes[i]);
         }
-        (,, uint64 commitEnd, uint64 revealEnd,,,) = committee.disputeInfo(id);
+        (,, uint64 commitEnd, uint64 revealEnd,,,,) = committee.disputeInfo(id);
         vm.warp(commitEnd);
         for (uint256 i = 0; i < seated.length; ++i) {
             if (votes[i] != 0) _reveal(id, seated[i], votes[i]);
@@ -117,7 +117,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
     }
 
     function _phase(uint256 id) internal view returns (IReexecutionCommittee.Phase phase) {
-        (phase,,,,,,) = committee.disputeInfo(id);
+        (phase,,,,,,,) = committee.disputeInfo(id);
     }
 
     function _stake(address juror) internal view returns (uint256) {
@@ -190,7 +190,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
         (address a, address b, address c) = (jurorSet[0], jurorSet[1], jurorSet[2]);
         _joinPool(a, 0.5 ether); // a: two seats; b, c: one each
         uint256 id = _open();
-        (, uint64 seedBlock,,,,,) = committee.disputeInfo(id);
+        (, uint64 seedBlock,,,,,,) = committee.disputeInfo(id);
         vm.roll(block.number + 2);
         // Pick a seed block hash that seats a, b and c once each, so a keeps one free seat.
         bool found;
@@ -303,7 +303,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
         address[] memory seated = _draw(id);
         _vote(id, seated, _all(3, 2));
         committee.resolve(id);
-        (,,,,, uint8 ruling, uint64 appealEnd) = committee.disputeInfo(id);
+        (,,,,, uint8 ruling, uint64 appealEnd,) = committee.disputeInfo(id);
         assertEq(ruling, 2, "round ruling recorded");
         vm.expectRevert(
             abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, appealEnd, block.timestamp)
@@ -340,7 +340,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
         address juror = r1[0];
         vm.prank(juror);
         committee.commit(id, juror, CairnTypedData.commitment(id, 0, juror, 2, _salt(juror)));
-        (,, uint64 commitEnd,,,,) = committee.disputeInfo(id);
+        (,, uint64 commitEnd,,,,,) = committee.disputeInfo(id);
         vm.warp(commitEnd);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.BadReveal.selector, id, juror));
         _reveal(id, juror, 2);
@@ -373,6 +373,36 @@ contract RoundsTest is CairnSystem, IArbitrable {
             pot,
             "round 0's seats share the pot"
         );
+        _assertSettled();
+    }
+
+    /// @dev A found by review: with a large keeper reward and no coherence penalty, the draws' keeper rewards take
+    /// part of the appeal fee out of the pot; the successful appeal is refunded what is left, and the ruling is
+    /// made (a full refund would underflow and leave the dispute, its locks and the escrow stuck for good).
+    function test_ASuccessfulAppealIsRefundedAtMostThePotAndTheRulingIsAlwaysMade() public {
+        _jurors(12);
+        IReexecutionCommittee.Params memory p = committee.params();
+        (p.keeperReward, p.coherencePenalty, p.appealPeriod) = (0.02 ether, 0, 1 hours);
+        vm.prank(owner);
+        committee.setParams(p);
+        uint256 id = _open();
+        address[] memory r0 = _draw(id);
+        uint256[] memory votes = new uint256[](3);
+        (votes[0], votes[1], votes[2]) = (1, 1, 2);
+        _vote(id, r0, votes);
+        committee.resolve(id);
+        uint256 cost = committee.appealCost(id);
+        vm.prank(challenger);
+        committee.appeal{value: cost}(id);
+        _vote(id, _draw(id), _all(7, 2));
+        committee.resolve(id);
+        (,,,,,, uint64 appealEnd,) = committee.disputeInfo(id);
+        vm.warp(appealEnd);
+        committee.resolve(id);
+        assertEq(ruledWith, 2, "ruled");
+        uint256 pot = FEE + cost - 2 * 0.02 ether;
+        assertEq(committee.balanceOf(challenger, address(0)), pot, "refunded all that is left: less than it paid");
+        assertTrue(pot < cost, "the keeper rewards took part of the appeal fee");
         _assertSettled();
     }
 

@@ -98,16 +98,16 @@ contract TokensTest is CairnSystem {
         _claimAndSubmit(jobId, 0);
         vm.prank(challenger);
         uint256 disputeId = desk.challenge{value: 0.08 ether}(jobId);
-        (, uint64 seedBlock,,,,,) = committee.disputeInfo(disputeId);
+        (, uint64 seedBlock,,,,,,) = committee.disputeInfo(disputeId);
         vm.roll(uint256(seedBlock) + 257);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.SeedLapsed.selector, disputeId, seedBlock));
         committee.draw(disputeId);
         committee.reseed(disputeId);
-        (, uint64 newSeed,,,,,) = committee.disputeInfo(disputeId);
+        (, uint64 newSeed,,,,,,) = committee.disputeInfo(disputeId);
         assertEq(newSeed, block.number + 1, "new seed block");
         vm.roll(newSeed + 1);
         committee.draw(disputeId);
-        (IReexecutionCommittee.Phase phase,,,,,,) = committee.disputeInfo(disputeId);
+        (IReexecutionCommittee.Phase phase,,,,,,,) = committee.disputeInfo(disputeId);
         assertTrue(phase == IReexecutionCommittee.Phase.Drawn, "drawn");
     }
 
@@ -120,7 +120,7 @@ contract TokensTest is CairnSystem {
         committee.draw(disputeId);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotJuror.selector, disputeId, address(this)));
         committee.commit(disputeId, address(this), bytes32(uint256(1)));
-        (,, uint64 commitDeadline,,,,) = committee.disputeInfo(disputeId);
+        (,, uint64 commitDeadline,,,,,) = committee.disputeInfo(disputeId);
         vm.warp(commitDeadline);
         address juror = committee.jurorsOf(disputeId)[0];
         vm.expectRevert(

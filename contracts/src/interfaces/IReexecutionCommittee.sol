@@ -236,7 +236,8 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     function reseed(uint256 disputeId) external;
 
     /// @notice Ends a dispute that has waited for seats `MAX_WAIT` (30 days) since it opened: in its first round
-    /// ruling 0 with no jury (the fee back to the challenger); in an appeal round the appealed ruling stands. Holding the pool exhausted that
+    /// ruling 0 (the seats that revealed before a redraw that never came share the pot as on a tie; with none, the
+    /// fee goes back to the challenger); in an appeal round the appealed ruling stands. Holding the pool exhausted that
     /// long costs the accused far more than its bond (docs/ARCHITECTURE.md, "Liveness"); without this end a
     /// dispute whose old-enough seats never return would lock the escrow, both bonds and the fee for good.
     /// @param disputeId The dispute.

@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {IDisputeDesk} from "../../src/interfaces/IDisputeDesk.sol";
 import {IJurorPool} from "../../src/interfaces/IJurorPool.sol";
+import {IReexecutionCommittee} from "../../src/interfaces/IReexecutionCommittee.sol";
 import {CairnSystem} from "../utils/CairnSystem.sol";
 import {MarketHandler} from "./MarketHandler.sol";
 
@@ -25,6 +26,11 @@ contract MarketInvariantTest is CairnSystem {
         vm.prank(owner);
         desk.setAuditParams(IDisputeDesk.AuditParams(12_500, 2000));
         desk.fundAuditPool{value: 0.1 ether}();
+        // Rounds may be appealed (the handler appeals or lets the period pass).
+        IReexecutionCommittee.Params memory cp = committee.params();
+        cp.appealPeriod = 1 hours;
+        vm.prank(owner);
+        committee.setParams(cp);
         targetContract(address(handler));
     }
 
@@ -104,6 +110,7 @@ contract MarketInvariantTest is CairnSystem {
     /// exactly a timeout's penalty and reopens the job.
     function invariant_SettlementRules() public view {
         assertEq(handler.ghost_closedTwice(), 0, "a job closed twice");
+        assertEq(handler.ghost_resolveReverted(), 0, "a dispute could not be resolved after its period");
         assertEq(handler.ghost_badSplits(), 0, "a split did not sum to the payment");
         assertEq(handler.ghost_finalizedEarly(), 0, "finalized inside the window");
         assertEq(handler.ghost_finalizedUnaudited(), 0, "finalized before its audit was cleared");

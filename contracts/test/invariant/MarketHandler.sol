@@ -63,6 +63,13 @@ contract MarketHandler is Test {
     uint256 public ghost_released;
     /// Releases whose penalty, state or unlocked bond differed from a timeout's.
     uint256 public ghost_badReleases;
+    /// Appeals raised, and appealable rounds made final once their period passed.
+    uint256 public ghost_appeals;
+    uint256 public ghost_unappealed;
+    /// Committee parameter changes (governance acting while disputes are open).
+    uint256 public ghost_paramChanges;
+    /// `resolve` calls that reverted after their period (a dispute stuck for good; must stay 0).
+    uint256 public ghost_resolveReverted;
 
     bytes32 internal constant INPUT = keccak256("input");
 
@@ -294,9 +301,13 @@ contract MarketHandler is Test {
         uint256 jobId = _job(jobSeed);
         if (jobId == 0 || _state(jobId) != IJobMarket.JobState.Disputed) return;
         uint256 disputeId = market.getProgress(jobId).disputeId;
-        (IReexecutionCommittee.Phase phase,,,,,,) = committee.disputeInfo(disputeId);
+        (IReexecutionCommittee.Phase phase,,,,,,,) = committee.disputeInfo(disputeId);
         if (phase == IReexecutionCommittee.Phase.Waiting) {
             try committee.retry(disputeId) {} catch {}
+            return;
+        }
+        if (phase == IReexecutionCommittee.Phase.Appealable) {
+            _appealOrRule(jobId, disputeId, votes);
             return;
         }
         if (phase == IReexecutionCommittee.Phase.Created) {
@@ -305,10 +316,10 @@ contract MarketHandler is Test {
             vm.roll(block.number + 2);
             committee.draw(head);
             if (head != disputeId) return;
-            (phase,,,,,,) = committee.disputeInfo(disputeId);
+            (phase,,,,,,,) = committee.disputeInfo(disputeId);
         }
         if (phase != IReexecutionCommittee.Phase.Drawn) return;
-        (,,,, uint8 round,,) = committee.disputeInfo(disputeId);
+        (,,,, uint8 round,,,) = committee.disputeInfo(disputeId);
         address[] memory jurors = committee.jurorsIn(disputeId, round);
         {
             // A juror released for silence (no seat now) or one that revealed before a redraw is refused: skipped.
@@ -321,7 +332,7 @@ contract MarketHandler is Test {
                 ) {}
                     catch {}
             }
-            (,, uint64 commitDeadline, uint64 revealDeadline,,,) = committee.disputeInfo(disputeId);
+            (,, uint64 commitDeadline, uint64 revealDeadline,,,,) = committee.disputeInfo(disputeId);
             vm.warp(commitDeadline);
             for (uint256 i = 0; i < jurors.length; ++i) {
                 uint256 vote = (votes >> (2 * i)) % 3;
@@ -330,14 +341,15 @@ contract MarketHandler is Test {
                 try committee.reveal(disputeId, jurors[i], vote, bytes32(i)) {} catch {}
             }
             vm.warp(revealDeadline);
-            committee.resolve(disputeId);
-            // Released seats return to the tree at the next sync (frozen while a draw is pending).
-            for (uint256 i = 0; i < jurors.length; ++i) {
-                committee.pool().sync(jurors[i]);
+            try committee.resolve(disputeId) {}
+            catch {
+                ++ghost_resolveReverted;
+                return;
             }
+            _syncJurors(disputeId);
         }
         // Silence that could decide is redrawn: the dispute goes on.
-        (phase,,,,,,) = committee.disputeInfo(disputeId);
+        (phase,,,,,,,) = committee.disputeInfo(disputeId);
         if (phase != IReexecutionCommittee.Phase.Ruled) return;
         ++ghost_disputesRuled;
         _closed(jobId);
@@ -393,6 +405,54 @@ contract MarketHandler is Test {
 
     function warp(uint256 secondsAhead) external {
         vm.warp(block.timestamp + bound(secondsAhead, 0, 3 hours));
+    }
+
+    /// @dev An appealable round: an actor appeals it (paying `appealCost`), or its period passes and it is ruled.
+    function _appealOrRule(uint256 jobId, uint256 disputeId, uint256 seed) internal {
+        if (seed % 2 == 1) {
+            uint256 cost = committee.appealCost(disputeId);
+            address who = actors[(seed >> 1) % actors.length];
+            vm.deal(who, who.balance + cost);
+            vm.prank(who);
+            committee.appeal{value: cost}(disputeId);
+            ++ghost_appeals;
+            return;
+        }
+        (,,,,,, uint64 appealDeadline,) = committee.disputeInfo(disputeId);
+        if (block.timestamp < appealDeadline) vm.warp(appealDeadline);
+        try committee.resolve(disputeId) {}
+        catch {
+            ++ghost_resolveReverted;
+            return;
+        }
+        _syncJurors(disputeId);
+        ++ghost_unappealed;
+        ++ghost_disputesRuled;
+        _closed(jobId);
+    }
+
+    /// @dev Released seats return to the tree at the next sync (frozen while a draw is pending): every round's.
+    function _syncJurors(uint256 disputeId) internal {
+        (,,,, uint8 round,,,) = committee.disputeInfo(disputeId);
+        for (uint8 r = 0; r <= round; ++r) {
+            address[] memory jurors = committee.jurorsIn(disputeId, r);
+            for (uint256 i = 0; i < jurors.length; ++i) {
+                committee.pool().sync(jurors[i]);
+            }
+        }
+    }
+
+    /// @dev Governance changes the committee's fee, keeper reward and penalties while disputes are open: each
+    /// dispute keeps its snapshot, and no change may break the committee's accounting or a ruling.
+    function setCommitteeParams(uint256 feeSeed, uint256 keeperSeed, uint256 psiSeed, uint256 nuSeed) external {
+        IReexecutionCommittee.Params memory p = committee.params();
+        p.fee = bound(feeSeed, 0, 0.2 ether);
+        p.keeperReward = bound(keeperSeed, 0, p.fee);
+        p.coherencePenalty = bound(psiSeed, 0, committee.seatSize());
+        p.nonRevealPenalty = bound(nuSeed, 0, committee.seatSize());
+        vm.prank(committee.owner());
+        committee.setParams(p);
+        ++ghost_paramChanges;
     }
 
     function _closed(uint256 jobId) internal {

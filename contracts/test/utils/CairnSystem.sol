@@ -229,7 +229,7 @@ abstract contract CairnSystem is Test {
             vm.prank(jurors[i]);
             committee.commit(disputeId, jurors[i], CairnTypedData.commitment(disputeId, 0, jurors[i], votes[i], salt));
         }
-        (,, uint64 commitDeadline, uint64 revealDeadline,,,) = committee.disputeInfo(disputeId);
+        (,, uint64 commitDeadline, uint64 revealDeadline,,,,) = committee.disputeInfo(disputeId);
         vm.warp(commitDeadline);
         for (uint256 i = 0; i < jurors.length; ++i) {
             if (votes[i] == 0) continue;

@@ -674,7 +674,10 @@ impl Inner {
                     }
                 }
             }
-            if self.cfg.config.verify.enabled || self.cfg.config.verify.keeper {
+            // Draws seat the juror, drawn and ruled rounds are the keeper's, and rulings against this operator's
+            // jobs are what it appeals.
+            let v = &self.cfg.config.verify;
+            if v.enabled || v.keeper || !v.appeal_max_fee.0.is_zero() {
                 self.scan_draws(from, to).await?;
             }
             self.journal.set_cursor(to + 1).await?;

@@ -306,8 +306,7 @@ impl AppealArgs {
         if have < cost {
             bail!("{me} holds {}, less than the appeal's {}; fund it first", format_eth(have), format_eth(cost));
         }
-        let seats = committee.params().call().await.context("reading the committee's parameters")?.jurors;
-        let next_seats = (0..=info.round).fold(u32::from(seats), |k, _| 2 * k + 1);
+        let next_seats = 2 * u32::from(info.seats) + 1;
         let action = format!("appeal dispute {dispute}");
         let tx = committee.appeal(dispute).value(cost).into_transaction_request();
         let quote = market.quote(&action, &tx).await?;
