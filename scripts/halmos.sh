@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Symbolic proofs (contracts/test/halmos): EIP-712 digests bind chain id, contract, nonce, signer and the
-# signed fields; the escrow, burn and challenge-pool splits never create or lose a wei.
+# signed fields; the escrow, settlement (royalty, fee, audit premium, operator share), burn, challenge-pool and
+# per-seat splits never create or lose a wei.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

@@ -355,7 +355,10 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
         _setParams(params_);
     }
 
-    /// @notice Sets a token's bond rate and minimum operator fee.
+    /// @notice Sets a token's bond rate and minimum operator fee. List only tokens whose balances change by
+    /// transfers alone: a fee-on-transfer token is refused at each payment (`UnsupportedToken`), but a rebasing
+    /// one passes that check and a negative rebase leaves the market short of what it owes, so the last
+    /// withdrawers lose (contracts/test/Tokens.t.sol, `test_ANegativeRebaseLeavesTheLastWithdrawersShort`).
     /// @param token The token (address(0): ETH, whose bond uses bondBps).
     /// @param config The settings.
     function setTokenConfig(address token, TokenConfig calldata config) external onlyOwner {
@@ -453,7 +456,7 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
         // The fee was snapshotted at request time (Splits.escrow); a later feeBps change never applies. The audit
         // premium was fixed at submission, at most the operator fee (IDisputeDesk.scheduleAudit).
         address token = t.token;
-        uint256 operatorFee = t.payment - t.royalty - t.protocolFee - premium;
+        uint256 operatorFee = Splits.operatorShare(t.payment, t.royalty, t.protocolFee, premium);
         escrowed[token] -= t.payment;
         _credit(t.seller, token, t.royalty);
         _credit(treasury, token, t.protocolFee);

@@ -10,6 +10,7 @@ import {IJurorPool} from "./interfaces/IJurorPool.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {IRandomness, IReexecutionCommittee} from "./interfaces/IReexecutionCommittee.sol";
 import {CairnTypedData} from "./libraries/CairnTypedData.sol";
+import {Splits} from "./libraries/Splits.sol";
 
 /// @title ReexecutionCommittee
 /// @notice An ERC-792-shaped arbitrator: k seats, drawn with replacement from the juror pool by free juror
@@ -87,6 +88,10 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     uint64 public constant MAX_WAIT = 30 days;
     /// @notice Most redraws of silent seats per round; after them the revealed seats decide.
     uint8 public constant MAX_REDRAWS = 2;
+    /// @notice How long after it opens an audit yields seats to challenges (`Params.auditReserve`); later it draws
+    /// whenever its own seats are free, so a thin pool cannot hold it until `MAX_WAIT`, whose ruling 0 would let an
+    /// audited cheat keep its bond.
+    uint64 public constant AUDIT_PRIORITY = 1 days;
 
     /// @notice Where operators and their signer keys live.
     IOperatorRegistry public immutable operators;
@@ -236,8 +241,9 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         }
         ++queueHead;
         // Challenges have priority over audits for the pool's seats: an audit draws only while it leaves the
-        // reserve free, and waits otherwise (a retry queues it again once the seats are back).
-        if (d.audit && pool.freeSeats() < uint256(d.toDraw) + _params.auditReserve) {
+        // reserve free, and waits otherwise (a retry queues it again once the seats are back), for a day at most.
+        uint256 reserve = _reserveFor(d);
+        if (reserve != 0 && pool.freeSeats() < uint256(d.toDraw) + reserve) {
             _defer(disputeId, d);
             return;
         }
@@ -319,7 +325,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     function retry(uint256 disputeId) external {
         DisputeData storage d = _dispute(disputeId, Phase.Waiting);
         uint256 free = pool.freeSeats();
-        uint256 needed = d.audit ? uint256(d.toDraw) + _params.auditReserve : d.toDraw;
+        uint256 needed = uint256(d.toDraw) + _reserveFor(d);
         if (free < needed) revert NotEnoughFreeSeats(disputeId, free, needed);
         _queueDraw(d, disputeId);
         emit DrawRetried(disputeId, d.seedBlock);
@@ -635,10 +641,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// @dev Shares the pot per seat among the `winners` coherent seats of every round (every revealed seat when
     /// the ruling is 0). Division dust goes to the first winner, so no wei is left over.
     function _pay(uint256 disputeId, uint256 lastRound, uint256 ruling, uint256 pot, uint256 winners) internal {
-        uint256 share = pot / winners;
-        // Intended: the remainder of the division, so that no wei is lost.
-        // slither-disable-next-line divide-before-multiply
-        uint256 dust = pot - share * winners;
+        (uint256 share, uint256 dust) = Splits.perSeat(pot, winners);
         for (uint256 r = 0; r <= lastRound; ++r) {
             uint256 key = _roundKey(disputeId, r);
             address[] storage jurors = _jurors[key];
@@ -702,6 +705,13 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         }
         seat = _seats[key][juror];
         if (seat.count == 0) revert NotJuror(disputeId, juror);
+    }
+
+    /// @dev The seats an audit must leave free for challenges: the reserve during its first `AUDIT_PRIORITY`, then
+    /// none; 0 for a challenge.
+    function _reserveFor(DisputeData storage d) internal view returns (uint256) {
+        if (!d.audit || block.timestamp >= uint256(d.openedAt) + AUDIT_PRIORITY) return 0;
+        return _params.auditReserve;
     }
 
     /// @dev One key per (dispute, round): rounds are at most 3 (1, 3, 7, 15 seats).

@@ -309,6 +309,38 @@ contract AuditsTest is CairnSystem {
         assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Drawn), "drawn once the reserve allows it");
     }
 
+    /// A review found that a reserve larger than a thin pool's free seats held every audit until its 30-day expiry,
+    /// whose ruling 0 returns the audited cheat's bond. The priority lasts a day: then the audit draws on its own
+    /// seats, reserve or not.
+    function test_AnAuditYieldsToChallengesForADayOnly() public {
+        desk.fundAuditPool{value: 1 ether}();
+        IReexecutionCommittee.Params memory cp = committee.params();
+        cp.auditReserve = 1000; // more seats than the pool will ever hold
+        vm.prank(owner);
+        committee.setParams(cp);
+        uint256 audited = _submitted(0.01 ether);
+        _forceDraw(audited, true);
+        desk.evaluateAudit(audited);
+        uint256 auditDispute = market.getProgress(audited).disputeId;
+        vm.roll(block.number + 2);
+        committee.draw(auditDispute);
+        (IReexecutionCommittee.Phase phase,,,,,,,) = committee.disputeInfo(auditDispute);
+        assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Waiting), "the audit yields");
+        vm.warp(block.timestamp + committee.AUDIT_PRIORITY() - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReexecutionCommittee.NotEnoughFreeSeats.selector, auditDispute, pool.freeSeats(), 3 + 1000
+            )
+        );
+        committee.retry(auditDispute);
+        vm.warp(block.timestamp + 1);
+        committee.retry(auditDispute);
+        vm.roll(block.number + 2);
+        committee.draw(auditDispute);
+        (phase,,,,,,,) = committee.disputeInfo(auditDispute);
+        assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Drawn), "a day later it draws on its own seats");
+    }
+
     /*//////////////////////////////////////////////////////////////
                               ACCESS
     //////////////////////////////////////////////////////////////*/

@@ -9,6 +9,7 @@ import {IOperatorRegistry} from "../src/interfaces/IOperatorRegistry.sol";
 import {IRandomness, IReexecutionCommittee} from "../src/interfaces/IReexecutionCommittee.sol";
 import {BlockhashRandomness} from "../src/libraries/BlockhashRandomness.sol";
 import {CairnTypedData} from "../src/libraries/CairnTypedData.sol";
+import {Splits} from "../src/libraries/Splits.sol";
 import {CairnSystem} from "./utils/CairnSystem.sol";
 
 /// @notice The committee on its own, with this test contract as the arbitrable side: disputes, the draw
@@ -810,6 +811,15 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertEq(committee.balanceOf(owner, address(0)), 0, "not the (former) owner");
         assertEq(committee.balanceOf(address(0), address(0)), 0, "not address(0)");
         assertEq(address(committee).balance, committee.totalCredited(address(0)), "every wei credited");
+    }
+
+    /// @dev What `_pay` shares: any pot, any count of coherent seats (25 at most: 3 + 7 + 15), to the wei.
+    function testFuzz_PerSeatConservesThePot(uint256 pot, uint8 seats) public pure {
+        pot = bound(pot, 0, type(uint128).max);
+        uint256 n = bound(seats, 1, 25);
+        (uint256 share, uint256 dust) = Splits.perSeat(pot, n);
+        assertEq(share * n + dust, pot, "conserved");
+        assertTrue(dust < n, "dust below a wei per seat");
     }
 
     /// @dev Issue #12, finding 1: one juror holds every seat of two disputes; silent in the first, it is

@@ -5,7 +5,7 @@ import {ModelManifest} from "../src/interfaces/ICairnTypes.sol";
 import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
 import {IReexecutionCommittee} from "../src/interfaces/IReexecutionCommittee.sol";
 import {CairnSystem} from "./utils/CairnSystem.sol";
-import {HookToken, NoReturnToken, RevertingToken, MockToken} from "./utils/mocks/Tokens.sol";
+import {HookToken, NoReturnToken, RebasingToken, RevertingToken, MockToken} from "./utils/mocks/Tokens.sol";
 
 /// @notice Jobs paid in awkward tokens: USDT-style (no return value), 6 decimals, reverting, and an
 /// ERC-777-style token whose transfer hook tries to re-enter.
@@ -42,6 +42,35 @@ contract TokensTest is CairnSystem {
         market.withdraw(address(usdt));
         assertEq(usdt.balanceOf(ops[0]), 10e6 - 100 - 10e6 * 500 / 10_000, "operator paid in USDT");
         assertEq(usdt.balanceOf(address(market)), market.totalCredited(address(usdt)), "rest owed");
+    }
+
+    /// @dev Issue #12, finding 10a: token listing excludes rebasing tokens (`setTokenConfig`'s NatSpec). Listed
+    /// anyway, a negative rebase leaves the market short by the rebase: its books (escrows and pull balances) no
+    /// longer match what it holds, the first withdrawers are paid in full and the last cannot withdraw.
+    function test_ANegativeRebaseLeavesTheLastWithdrawersShort() public {
+        RebasingToken reb = new RebasingToken();
+        uint256 modelId = _modelFor(address(reb), 1e15);
+        reb.mint(buyer, 1000);
+        vm.prank(buyer);
+        reb.approve(address(market), 1000);
+        uint256 jobId = _request(address(reb), modelId, 1000); // delivered exactly: the transfer check passes
+        _claimAndSubmit(jobId, 0);
+        vm.warp(block.timestamp + 1 hours);
+        market.finalize(jobId);
+        uint256 owed = market.totalCredited(address(reb)) + market.escrowed(address(reb));
+        assertEq(reb.balanceOf(address(market)), owed, "held = owed before the rebase");
+        uint256 operatorFee = market.balanceOf(ops[0], address(reb));
+        assertEq(operatorFee, 1000 - 100 - 50, "royalty 100, fee 5%");
+
+        reb.rebase(0.5e18); // -50%, no transfer (exact shares, so no rounding blurs the amounts)
+        assertEq(reb.balanceOf(address(market)), owed / 2, "the market is short by the rebase");
+        vm.prank(seller);
+        market.withdraw(address(reb));
+        assertEq(reb.balanceOf(seller), 100, "the first withdrawer is paid in full");
+        vm.prank(ops[0]);
+        vm.expectRevert(bytes("balance too low"));
+        market.withdraw(address(reb));
+        assertEq(market.balanceOf(ops[0], address(reb)), operatorFee, "the last withdrawer's credit stays, unpayable");
     }
 
     function test_SixDecimalsBondUsesTheTokenRate() public {

@@ -41,8 +41,8 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param nonRevealPenalty Slashed per seat whose juror does not reveal, out of that seat's lock only (at
     /// most the pool's seatSize). Each dispute keeps the value of its creation.
     /// @param auditReserve Free seats an audit's draw must leave for challenges (issue #12: challenges have
-    /// priority over audits for verifiers' stake); an audit that would leave fewer waits (`DrawDeferred`), at most
-    /// 1,000. An audit is a dispute whose arbitrable opened it as its own challenger (the DisputeDesk's audits).
+    /// priority over audits for verifiers' stake) during its first `AUDIT_PRIORITY` (1 day); an audit that would
+    /// leave fewer waits (`DrawDeferred`), at most 1,000. An audit is a dispute whose arbitrable opened it as its own challenger (the DisputeDesk's audits).
     /// @param appealPeriod Seconds after a round's ruling during which anyone may appeal it (0: the first round is
     /// final; otherwise 60 s to 7 days). Each dispute keeps the value of its creation.
     /// @param coherencePenalty Slashed per seat that revealed against the final ruling (wei, at most the pool's

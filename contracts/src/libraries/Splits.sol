@@ -24,6 +24,26 @@ library Splits {
         return payment * feeBps / BPS;
     }
 
+    /// @notice What the operator is paid when a job settles (JobMarket._settle): the payment less the royalty, the
+    /// protocol fee fixed at request time and the audit premium fixed at submission. Callers ensure the payment
+    /// covers the three (requestJob checks royalty + fee, IDisputeDesk.scheduleAudit caps the premium at the rest).
+    function operatorShare(uint256 payment, uint256 royalty, uint256 protocolFee, uint256 premium)
+        internal
+        pure
+        returns (uint256)
+    {
+        return payment - royalty - protocolFee - premium;
+    }
+
+    /// @notice A pot shared per seat (ReexecutionCommittee's coherent seats): each of `seats` gets `share`, and
+    /// the `dust` left by the division goes to one of them. `seats` is never 0.
+    function perSeat(uint256 pot, uint256 seats) internal pure returns (uint256 share, uint256 dust) {
+        share = pot / seats;
+        // Intended: the remainder of the division, so that no wei is lost.
+        // slither-disable-next-line divide-before-multiply
+        dust = pot - share * seats;
+    }
+
     /// @notice A losing bond: `burnBps` of it burned, the rest kept for the winner.
     function burn(uint256 amount, uint256 burnBps) internal pure returns (uint256 burned, uint256 kept) {
         burned = amount * burnBps / BPS;

@@ -129,6 +129,32 @@ contract CairnProofs {
         assert(royalty + protocolFee + operatorFee == payment);
     }
 
+    /// What JobMarket._settle pays: royalty, protocol fee, audit premium and operator fee sum to the payment, for
+    /// every payment the market accepts (royalty + fee at most the payment, the premium at most the rest).
+    function check_SettlementConservesThePayment(uint256 payment, uint256 royalty, uint16 feeBps, uint256 premium)
+        public
+        pure
+    {
+        if (feeBps > 1000 || payment > type(uint128).max) return;
+        uint256 protocolFee = Splits.fee(payment, feeBps);
+        if (payment < royalty + protocolFee) return; // requestJob refuses such payments
+        if (premium > payment - royalty - protocolFee) return; // scheduleAudit caps the premium
+        uint256 operatorFee = Splits.operatorShare(payment, royalty, protocolFee, premium);
+        assert(royalty + protocolFee + premium + operatorFee == payment);
+    }
+
+    /// The committee's shares (ReexecutionCommittee._pay): every seat's share plus the dust is the pot, and the
+    /// dust is below one wei per seat. Division by a symbolic count times out (see below): one and two seats here,
+    /// `testFuzz_PerSeatConservesThePot` in ReexecutionCommittee.t.sol any count.
+    function check_PerSeatConservesThePot(uint256 pot) public pure {
+        if (pot > type(uint128).max) return;
+        for (uint256 seats = 1; seats <= 2; ++seats) {
+            (uint256 share, uint256 dust) = Splits.perSeat(pot, seats);
+            assert(share * seats + dust == pot);
+            assert(dust < seats);
+        }
+    }
+
     /// The burn split of a losing bond never creates or loses a wei.
     function check_BurnSplitConservesAmount(uint256 amount, uint16 burnBps) public pure {
         if (burnBps > 10_000 || amount > type(uint128).max) return;

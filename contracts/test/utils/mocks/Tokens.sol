@@ -121,3 +121,50 @@ contract PhantomPermitToken is ERC20 {
         ++fallbackCalls;
     }
 }
+
+/// @dev A rebasing token (stETH-style shares): balances are shares × index, so every holder's balance moves when
+/// `rebase` sets a new index, with no transfer. At index 1e18 a transfer delivers exactly its amount, so the
+/// market's fee-on-transfer check lets it through.
+contract RebasingToken {
+    string public constant name = "Rebasing";
+    string public constant symbol = "REB";
+    uint8 public constant decimals = 18;
+    uint256 public index = 1e18;
+    mapping(address => uint256) public shares;
+    mapping(address => mapping(address => uint256)) public allowance;
+
+    function balanceOf(address account) public view returns (uint256) {
+        return shares[account] * index / 1e18;
+    }
+
+    function rebase(uint256 newIndex) external {
+        index = newIndex;
+    }
+
+    function mint(address to, uint256 amount) external {
+        shares[to] += amount * 1e18 / index;
+    }
+
+    function approve(address spender, uint256 amount) external returns (bool) {
+        allowance[msg.sender][spender] = amount;
+        return true;
+    }
+
+    function transfer(address to, uint256 amount) external returns (bool) {
+        _move(msg.sender, to, amount);
+        return true;
+    }
+
+    function transferFrom(address from, address to, uint256 amount) external returns (bool) {
+        allowance[from][msg.sender] -= amount;
+        _move(from, to, amount);
+        return true;
+    }
+
+    function _move(address from, address to, uint256 amount) internal {
+        uint256 moved = amount * 1e18 / index;
+        require(shares[from] >= moved, "balance too low");
+        shares[from] -= moved;
+        shares[to] += moved;
+    }
+}

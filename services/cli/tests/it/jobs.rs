@@ -1,6 +1,6 @@
 //! The buyers' commands through the binary against anvil and Kubo: submit (inputs checked before paying, a
 //! rerun that finds the open job), status, result (the output checked against the receipt), challenge,
-//! cancel, finalize; every refusal moves nothing.
+//! appeal, cancel, finalize; every refusal moves nothing.
 
 use alloy::{
     primitives::{Address, B256, U256, utils::parse_ether},
@@ -222,6 +222,41 @@ async fn a_buyer_submits_follows_fetches_and_finalizes_a_job_and_bad_requests_mo
     assert_eq!(net.cairn(&["--json", "job", "status", &job_arg]).json()["state"], "Finalized");
 }
 
+/// The committee's current round of `dispute` is drawn (anyone may), every juror drawn (the devnet's verifiers)
+/// commits and reveals `vote`, and the round is resolved.
+async fn rule_round(net: &Devnet, dispute: U256, vote: u8) {
+    let p = net.deployer.provider();
+    p.raw_request::<_, serde_json::Value>("anvil_mine".into(), (U256::from(2),)).await.unwrap();
+    let committee = cairn_bindings::ReexecutionCommittee::new(net.address("ReexecutionCommittee"), p);
+    net.deployer.send("draw", committee.draw(dispute).into_transaction_request()).await.unwrap();
+    let round = committee.disputeInfo(dispute).call().await.unwrap().round;
+    let jurors = committee.jurorsIn(dispute, round).call().await.unwrap();
+    let salt = B256::repeat_byte(5);
+    let mut chains = Vec::new();
+    for juror in &jurors {
+        let key = (0..5)
+            .map(|i| cairn_deploy::seed::devnet_key(&format!("verifier-{i}")))
+            .find(|k| k.address() == *juror)
+            .expect("the jurors are the devnet's verifiers");
+        chains.push(
+            cairn_chain::Chain::connect(net.anvil.url(), key, cairn_chain::ChainOptions::default()).await.unwrap(),
+        );
+    }
+    for (juror, chain) in jurors.iter().zip(&chains) {
+        let c = cairn_bindings::ReexecutionCommittee::new(net.address("ReexecutionCommittee"), chain.provider());
+        let commitment = typed::commitment(dispute, round, *juror, U256::from(vote), salt);
+        chain.send("commit", c.commit(dispute, *juror, commitment).into_transaction_request()).await.unwrap();
+    }
+    for (juror, chain) in jurors.iter().zip(&chains) {
+        let c = cairn_bindings::ReexecutionCommittee::new(net.address("ReexecutionCommittee"), chain.provider());
+        chain
+            .send("reveal", c.reveal(dispute, *juror, U256::from(vote), salt).into_transaction_request())
+            .await
+            .unwrap();
+    }
+    net.deployer.send("resolve", committee.resolve(dispute).into_transaction_request()).await.unwrap();
+}
+
 #[tokio::test]
 async fn a_wrong_output_is_refused_challenged_and_an_unclaimed_job_cancelled_and_refunded() {
     let net = Devnet::with_kubo().await;
@@ -276,6 +311,37 @@ async fn a_wrong_output_is_refused_challenged_and_an_unclaimed_job_cancelled_and
         .cairn(&["--json", "--account", "buyer", "job", "challenge", &first, "--evidence", "why.txt", "--yes"])
         .json();
     assert_eq!((more["action"].as_str(), more["paid"].is_null()), (Some("evidence"), true));
+
+    // Appeals: refused before the round rules; once it rules (the devnet's jurors uphold the result), the buyer
+    // appeals it to a jury of 7 for the committee's appealCost; a second appeal of the same round is refused.
+    let dispute = jm.getProgress(job).call().await.unwrap().disputeId;
+    net.cairn(&["--account", "buyer", "job", "appeal", &first, "--yes"]).fails(
+        1,
+        &[&format!("dispute {dispute} (job {first}) is Created in round 0"), "only once its round has ruled"],
+    );
+    rule_round(&net, dispute, 1).await;
+    let status = net.cairn(&["--json", "job", "status", &first]).json();
+    let committee =
+        cairn_bindings::ReexecutionCommittee::new(net.address("ReexecutionCommittee"), net.deployer.provider());
+    let cost = committee.appealCost(dispute).call().await.unwrap();
+    assert_eq!(
+        (status["dispute"]["phase"].as_str(), status["dispute"]["ruling"].as_u64()),
+        (Some("Appealable"), Some(1)),
+        "{status}"
+    );
+    assert_eq!(status["dispute"]["appealCost"]["raw"], cost.to_string());
+    let before = net.deployer.provider().get_balance(buyer().address()).await.unwrap();
+    let appealed = net.cairn(&["--json", "--account", "buyer", "job", "appeal", &first, "--yes"]).json();
+    assert_eq!(
+        (appealed["action"].as_str(), appealed["paid"]["raw"].as_str()),
+        (Some("appealed"), Some(cost.to_string().as_str()))
+    );
+    let after = net.deployer.provider().get_balance(buyer().address()).await.unwrap();
+    assert!(before - after >= cost, "the buyer paid the appeal");
+    let info = committee.disputeInfo(dispute).call().await.unwrap();
+    assert_eq!((info.round, info.seats, info.phase), (1, 7, cairn_bindings::enums::phase::CREATED));
+    net.cairn(&["--account", "buyer", "job", "appeal", &first, "--yes"]).fails(1, &["is Created in round 1"]);
+    assert_eq!(net.deployer.provider().get_balance(buyer().address()).await.unwrap(), after, "nothing paid twice");
 
     // Nobody claims the second job: after its deadline the buyer cancels and is credited the payment.
     advance(&net, 601).await;
