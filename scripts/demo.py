@@ -525,6 +525,10 @@ def happy(m):
             row.append(dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))))
         say(f"    s{i + 1}  " + "".join(f"{c:6.2f}" for c in row))
     say("  (s1–s2 are about cairns, s3–s4 about verification, s5 about coffee)")
+    spot = cairn("job", "result", job_id, "--spot-check", "2", "--model-dir", str(MODEL))["spotCheck"]
+    say(f"  spot check (cairn job result --spot-check 2): input rows {', '.join(map(str, spot['rows']))} re-executed "
+        f"on the buyer's own copy of the model: {spot['report']}")
+    check(spot["acceptable"], "the operator's rows pass the acceptance rule against the buyer's own re-execution")
 
     step(8, "The runner evaluates the job's random audit draw; the challenge window passes; the escrow is split")
     audit = wait("the audit draw", lambda: (lambda a: a if a and a.get("state") != "Pending" else None)(

@@ -211,6 +211,15 @@ async fn a_buyer_submits_follows_fetches_and_finalizes_a_job_and_bad_requests_mo
         .output()
         .unwrap();
     assert_eq!(piped.stdout, output, "--out - writes the bytes to stdout");
+    // --spot-check: a count of at least 1 and a model folder that exists; this job's model is a synthetic listing
+    // whose manifest is on no IPFS node, which is said before anything runs (`make demo` spot-checks a real job).
+    net.cairn(&["job", "result", &job_arg, "--spot-check", "0", "--model-dir", "."]).fails(2, &["--spot-check"]);
+    net.cairn(&["job", "result", &job_arg, "--spot-check", "2"]).fails(2, &["--model-dir"]);
+    net.cairn(&["job", "result", &job_arg, "--spot-check", "2", "--model-dir", "nowhere"])
+        .fails(2, &["--model-dir nowhere is not a folder", "cairn model pull"]);
+    std::fs::create_dir_all(dir.join("empty")).unwrap();
+    net.cairn(&["job", "result", &job_arg, "--spot-check", "2", "--model-dir", "empty"])
+        .fails(1, &["fetching the manifest bafkreimanifest"]);
 
     // Finalize only after the window; then the escrow is split.
     net.cairn(&["--account", "buyer", "job", "finalize", &job_arg, "--yes"]).fails(2, &["window is open"]);

@@ -1,6 +1,7 @@
 //! `cairn job result <id>`: fetches a job's output from IPFS and checks it before showing or writing it: the
 //! bytes against the receipt's sha256, the receipt against the job, and the receipt's EIP-712 signature against
-//! the signer the JobMarket checked it with at submission.
+//! the signer the JobMarket checked it with at submission. `--spot-check N` re-executes N random rows with
+//! `cairn-runner embed` on a local copy of the model and judges the claimed rows by the acceptance rule.
 
 use std::path::PathBuf;
 
@@ -11,6 +12,11 @@ use cairn_ipfs::{KuboClient, Sha256Digest};
 use cairn_protocol::{output::Embeddings, typed};
 use clap::Args;
 use serde::Serialize;
+
+use cairn_protocol::{
+    acceptance::{Rejection, Report},
+    input::InputLimits,
+};
 
 use super::Job;
 use crate::{Context, UsageError, cmd::Market};
@@ -25,10 +31,17 @@ const MAX_OUTPUT_BYTES: u64 = 64 << 20;
 /// submission. --format picks what --out holds: the canonical safetensors as fetched, JSON (a list of rows),
 /// or NumPy's .npy (float32, [rows, dim]).
 ///
+/// --spot-check N re-executes N input rows chosen at random on your own machine and checks the operator's rows
+/// for them by the acceptance rule (finite, unit norm, cosine >= 0.999 with yours). It runs `cairn-runner embed`
+/// (beside `cairn`, or on PATH) on the model version's files in --model-dir, each checked against the version's
+/// registered manifest; `cairn model pull` makes such a folder. A failed check says which row, while the challenge
+/// window may still be open.
+///
 /// Examples:
 ///   cairn job result 7
 ///   cairn job result 7 --out embeddings.safetensors
 ///   cairn job result 7 --out embeddings.npy --format npy
+///   cairn model pull 1 --out ./minilm && cairn job result 7 --spot-check 3 --model-dir ./minilm
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ResultArgs {
@@ -45,6 +58,26 @@ pub struct ResultArgs {
     /// Overwrite --out when it exists.
     #[arg(long)]
     pub force: bool,
+    /// Re-execute this many random input rows locally and check the claimed rows for them (all rows when N is
+    /// at least the job's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), requires = "model_dir")]
+    pub spot_check: Option<u32>,
+    /// The job's model version, as `cairn model pull <model> --version <v> --out DIR` writes it (for
+    /// --spot-check; every file the runtime loads is checked against the registered manifest).
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: Option<PathBuf>,
+}
+
+/// A spot check: the rows re-executed and the acceptance rule's verdict on them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpotCheck {
+    /// Input rows re-executed (0-based), in order.
+    pub rows: Vec<usize>,
+    /// Whether the claimed rows pass the acceptance rule against the local re-execution.
+    pub acceptable: bool,
+    /// The rule's report (the worst row and its cosine, or why a row fails), rows numbered as in `rows`' order.
+    pub report: String,
 }
 
 /// A checked result, as printed.
@@ -73,6 +106,8 @@ pub struct ResultView {
     pub preview: Vec<Vec<f32>>,
     /// Where it was written.
     pub written: Option<PathBuf>,
+    /// The spot check, when asked.
+    pub spot_check: Option<SpotCheck>,
     /// The embeddings, for callers in this crate (the demo's similarity matrix); not printed.
     #[serde(skip)]
     pub embeddings: Option<Embeddings>,
@@ -164,6 +199,7 @@ impl ResultView {
             shape: [embeddings.rows, embeddings.dim],
             preview,
             written: None,
+            spot_check: None,
             embeddings: Some(embeddings),
         })
     }
@@ -186,8 +222,21 @@ impl ResultArgs {
         {
             bail!(UsageError(format!("{} is a folder; give a file name for --out", out.display())));
         }
+        if let Some(dir) = &self.model_dir
+            && !dir.is_dir()
+        {
+            bail!(UsageError(format!(
+                "--model-dir {} is not a folder; `cairn model pull <model> --version <v> --out {}` makes one",
+                dir.display(),
+                dir.display()
+            )));
+        }
         let market = Market::read(ctx).await?;
         let mut view = ResultView::fetch(ctx, &market, self.job).await?;
+        if let (Some(n), Some(dir)) = (self.spot_check, &self.model_dir) {
+            let claimed = view.embeddings.as_ref().expect("fetch keeps the embeddings");
+            view.spot_check = Some(spot_check(ctx, &market, self.job, claimed, n as usize, dir).await?);
+        }
         if let Some(out) = &self.out {
             let e = view.embeddings.as_ref().expect("fetch keeps the embeddings");
             let bytes = match self.format.as_str() {
@@ -222,9 +271,163 @@ impl ResultArgs {
             if let Some(w) = &v.written {
                 text += &format!("  written  {}\n", w.display());
             }
+            if let Some(c) = &v.spot_check {
+                let rows: Vec<String> = c.rows.iter().map(ToString::to_string).collect();
+                text += &format!(
+                    "  spot     {} row(s) re-executed locally (input rows {}): {}\n",
+                    c.rows.len(),
+                    rows.join(", "),
+                    c.report
+                );
+                if !c.acceptable {
+                    text += &format!(
+                        "  warning  the operator's output fails the acceptance rule; `cairn job challenge {}` \
+                         disputes it while the window is open\n",
+                        v.job_id
+                    );
+                }
+            }
             text
-        })
+        })?;
+        match &view.spot_check {
+            Some(c) if !c.acceptable => {
+                Err(anyhow::anyhow!("job {}: the spot check found the output not acceptable ({})", self.job, c.report))
+            }
+            _ => Ok(()),
+        }
     }
+}
+
+/// Re-executes `n` random input rows of job `id` with `cairn-runner embed` on the model folder `dir` (each file
+/// checked against the version's registered manifest) and judges `claimed`'s rows for them by the acceptance
+/// rule (`cairn_protocol::acceptance::check_claimed_output`, the rule the watcher and the jurors apply).
+///
+/// Errors: the input or the manifest cannot be fetched or do not match their registered digests; the input is
+/// not the runtime's JSON list or does not have one row per output row; `cairn-runner` is missing or fails (a
+/// model file that does not match the manifest, among others).
+async fn spot_check(
+    ctx: &Context,
+    market: &Market,
+    id: U256,
+    claimed: &Embeddings,
+    n: usize,
+    dir: &std::path::Path,
+) -> anyhow::Result<SpotCheck> {
+    let job = Job::read(market, id).await?;
+    let kubo = crate::cmd::model::fetch::kubo(ctx).await?;
+    let registered = crate::cmd::model::fetch::registration(market, job.terms.modelId, Some(job.terms.modelVersion))
+        .await
+        .context("the job's model version")?;
+    let (_, manifest) = crate::cmd::model::fetch::manifest(ctx, &kubo, &registered).await?;
+    let cid = job.input_cid(market).await?;
+    let limits = InputLimits::default();
+    let input = ctx
+        .out
+        .spin(
+            &format!("fetching the input {cid}"),
+            kubo.cat_bytes(&cid, Sha256Digest(job.terms.inputDigest.0), limits.max_total_bytes as u64),
+        )
+        .await
+        .with_context(|| format!("fetching the job's input {cid} (registered sha256 {})", job.terms.inputDigest))?;
+    let texts = cairn_protocol::input::parse_texts(&input, &limits)
+        .map_err(|e| anyhow::anyhow!("the input of job {id} is not the runtime's JSON list of strings: {e}"))?;
+    if texts.len() != claimed.rows {
+        bail!("job {id} has {} input rows but {} output rows: not acceptable as it stands", texts.len(), claimed.rows);
+    }
+    let rows = sample(texts.len(), n)?;
+    let subset: Vec<&str> = rows.iter().map(|r| texts[*r].as_str()).collect();
+
+    let work = tempfile::tempdir().context("a temporary folder for the spot check")?;
+    let (input_path, manifest_path, out_path) =
+        (work.path().join("in.json"), work.path().join("manifest.json"), work.path().join("out.safetensors"));
+    std::fs::write(&input_path, serde_json::to_vec(&subset)?)?;
+    std::fs::write(&manifest_path, &manifest)?;
+    let runner = runner_binary();
+    let mut command = tokio::process::Command::new(&runner);
+    command
+        .args(["embed", "--model"])
+        .arg(dir)
+        .args(["--weights-sha256", &Sha256Digest(job.terms.weightsDigest.0).to_hex()])
+        .arg("--manifest")
+        .arg(&manifest_path)
+        .arg("--input")
+        .arg(&input_path)
+        .arg("--out")
+        .arg(&out_path);
+    let output = ctx
+        .out
+        .spin(&format!("re-executing {} row(s) locally with {}", rows.len(), runner.display()), command.output())
+        .await
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                anyhow::anyhow!(
+                    "--spot-check runs `cairn-runner embed`, which is not beside `cairn` nor on PATH; build it \
+                     (`cargo build -p cairn-runner`) or set CAIRN_RUNNER to its path"
+                )
+            } else {
+                anyhow::Error::new(e).context(format!("starting {}", runner.display()))
+            }
+        })?;
+    if !output.status.success() {
+        bail!("the local re-execution failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
+    }
+    let bytes = std::fs::read(&out_path).context("reading the local re-execution")?;
+    let reference = Embeddings::from_safetensors(&bytes).context("the local re-execution's output")?;
+    // The claimed rows for the same inputs, judged by the one acceptance rule.
+    let mut data = Vec::with_capacity(rows.len() * claimed.dim);
+    for r in &rows {
+        data.extend_from_slice(claimed.row(*r));
+    }
+    let subset_claimed = Embeddings { rows: rows.len(), dim: claimed.dim, data }.to_safetensors();
+    let report = cairn_protocol::acceptance::check_claimed_output(
+        &subset_claimed,
+        Sha256Digest::of(&subset_claimed),
+        &reference,
+    );
+    let report = in_input_rows(report, &rows);
+    Ok(SpotCheck { acceptable: report.acceptable(), report: report.to_string(), rows })
+}
+
+/// The report on a sample, its rows renumbered from the sample's order to the input's (`rows[i]` is sample row i).
+fn in_input_rows(mut report: Report, rows: &[usize]) -> Report {
+    let input_row = |r: usize| rows.get(r).copied().unwrap_or(r);
+    report.worst_row = report.worst_row.map(|(r, cosine)| (input_row(r), cosine));
+    report.rejection = report.rejection.map(|rejection| match rejection {
+        Rejection::NotFinite { row } => Rejection::NotFinite { row: input_row(row) },
+        Rejection::Norm { row, norm } => Rejection::Norm { row: input_row(row), norm },
+        Rejection::Cosine { row, cosine } => Rejection::Cosine { row: input_row(row), cosine },
+        other => other,
+    });
+    report
+}
+
+/// `n` distinct row numbers below `len`, chosen with the OS's randomness (every row when `n >= len`), ascending.
+///
+/// Errors: the OS gives no randomness.
+fn sample(len: usize, n: usize) -> anyhow::Result<Vec<usize>> {
+    let mut rows: Vec<usize> = (0..len).collect();
+    let take = n.min(len);
+    // A partial Fisher-Yates shuffle: the first `take` places get distinct random rows.
+    for i in 0..take {
+        let mut word = [0u8; 8];
+        getrandom::fill(&mut word).map_err(|e| anyhow::anyhow!("no randomness from the OS: {e}"))?;
+        let j = i + (u64::from_le_bytes(word) % (len - i) as u64) as usize;
+        rows.swap(i, j);
+    }
+    rows.truncate(take);
+    rows.sort_unstable();
+    Ok(rows)
+}
+
+/// `cairn-runner`: CAIRN_RUNNER when set, else the one beside this `cairn`, else the one on PATH.
+fn runner_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("CAIRN_RUNNER") {
+        return PathBuf::from(path);
+    }
+    let beside = std::env::current_exe()
+        .ok()
+        .map(|exe| exe.with_file_name(format!("cairn-runner{}", std::env::consts::EXE_SUFFIX)));
+    beside.filter(|p| p.is_file()).unwrap_or_else(|| PathBuf::from("cairn-runner"))
 }
 
 /// NumPy's `.npy` format, version 1.0 (NEP 1): the magic, a little-endian u16 header length, the header dict
@@ -247,6 +450,21 @@ pub fn npy(e: &Embeddings) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sample's verdict names input rows: sample row i is input row `rows[i]`.
+    #[test]
+    fn a_spot_check_report_names_input_rows() {
+        let rows = [3, 17];
+        let failed = Report { rejection: Some(Rejection::Cosine { row: 1, cosine: 0.5 }), worst_row: Some((1, 0.5)) };
+        let text = in_input_rows(failed, &rows).to_string();
+        assert!(text.contains("row 17 has cosine 0.500000"), "{text}");
+        let passed = Report { rejection: None, worst_row: Some((0, 0.99999)) };
+        assert!(in_input_rows(passed, &rows).to_string().contains("worst row 3,"));
+        let drawn = sample(10, 4).unwrap();
+        assert_eq!(drawn.len(), 4);
+        assert!(drawn.windows(2).all(|w| w[0] < w[1]) && drawn[3] < 10, "distinct, ascending, in range: {drawn:?}");
+        assert_eq!(sample(3, 5).unwrap(), [0, 1, 2], "every row when N is at least the rows");
+    }
 
     #[test]
     fn npy_has_the_v1_layout() {
