@@ -265,24 +265,33 @@ contract AuditsTest is CairnSystem {
         _assertMarketSolvent();
     }
 
+    /// An audited job whose draw finds fewer free seats than its own plus `reserve`: the audit waits.
+    function _auditHeldByTheReserve(uint16 reserve)
+        internal
+        returns (uint256 auditDispute, IReexecutionCommittee.Params memory cp)
+    {
+        cp = committee.params();
+        cp.auditReserve = reserve;
+        vm.prank(owner);
+        committee.setParams(cp);
+        uint256 audited = _submitted(0.01 ether);
+        _forceDraw(audited, true);
+        desk.evaluateAudit(audited);
+        auditDispute = market.getProgress(audited).disputeId;
+        vm.roll(block.number + 2);
+        committee.draw(auditDispute);
+        (IReexecutionCommittee.Phase phase,,,,,,,) = committee.disputeInfo(auditDispute);
+        assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Waiting), "the audit waits");
+    }
+
     /// Challenges have priority over audits for juror seats: with fewer free seats than an audit's plus the
     /// reserve, the audit waits while a challenge on the same pool draws; it is retried once the reserve allows.
     function test_AuditWaitsForTheReserveAChallengeDoesNot() public {
         desk.fundAuditPool{value: 1 ether}();
         // The suite's pool holds 20 free seats (5 verifiers x 4): a reserve of 18 leaves a challenge its 3 seats
         // and refuses an audit's 3 + 18.
-        IReexecutionCommittee.Params memory cp = committee.params();
-        cp.auditReserve = 18;
-        vm.prank(owner);
-        committee.setParams(cp);
-        uint256 audited = _submitted(0.01 ether);
-        _forceDraw(audited, true);
-        desk.evaluateAudit(audited);
-        uint256 auditDispute = market.getProgress(audited).disputeId;
-        vm.roll(block.number + 2);
-        committee.draw(auditDispute);
-        (IReexecutionCommittee.Phase phase,,,,,,,) = committee.disputeInfo(auditDispute);
-        assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Waiting), "the audit waits");
+        (uint256 auditDispute, IReexecutionCommittee.Params memory cp) = _auditHeldByTheReserve(18);
+        IReexecutionCommittee.Phase phase;
 
         uint256 challenged = _submitted(0.01 ether);
         uint256 cost = desk.challengeCost(challenged);
@@ -314,18 +323,9 @@ contract AuditsTest is CairnSystem {
     /// seats, reserve or not.
     function test_AnAuditYieldsToChallengesForADayOnly() public {
         desk.fundAuditPool{value: 1 ether}();
-        IReexecutionCommittee.Params memory cp = committee.params();
-        cp.auditReserve = 1000; // more seats than the pool will ever hold
-        vm.prank(owner);
-        committee.setParams(cp);
-        uint256 audited = _submitted(0.01 ether);
-        _forceDraw(audited, true);
-        desk.evaluateAudit(audited);
-        uint256 auditDispute = market.getProgress(audited).disputeId;
-        vm.roll(block.number + 2);
-        committee.draw(auditDispute);
-        (IReexecutionCommittee.Phase phase,,,,,,,) = committee.disputeInfo(auditDispute);
-        assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Waiting), "the audit yields");
+        // More seats than the pool will ever hold.
+        (uint256 auditDispute,) = _auditHeldByTheReserve(1000);
+        IReexecutionCommittee.Phase phase;
         vm.warp(block.timestamp + committee.AUDIT_PRIORITY() - 1);
         vm.expectRevert(
             abi.encodeWithSelector(
