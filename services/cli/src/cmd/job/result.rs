@@ -114,12 +114,12 @@ pub struct ResultView {
 }
 
 impl ResultView {
-    /// Fetches and checks the result of job `id`.
+    /// Fetches and checks the result of `job` (read with [`Job::read`]).
     ///
-    /// Errors: no such job; no result yet; an output whose digest does not match the receipt; a receipt that is
-    /// not the job's or not signed by the operator's signer; IPFS.
-    pub async fn fetch(ctx: &Context, market: &Market, id: U256) -> anyhow::Result<Self> {
-        let job = Job::read(market, id).await?;
+    /// Errors: no result yet; an output whose digest does not match the receipt; a receipt that is not the job's
+    /// or not signed by the operator's signer; IPFS.
+    pub async fn fetch(ctx: &Context, market: &Market, job: &Job) -> anyhow::Result<Self> {
+        let id = job.id;
         if job.progress.state < job_state::SUBMITTED || job.progress.outputDigest == B256::ZERO {
             bail!(
                 "job {id} has no result yet: it is {}; `cairn job watch {id} --until submitted` waits for one",
@@ -232,10 +232,11 @@ impl ResultArgs {
             )));
         }
         let market = Market::read(ctx).await?;
-        let mut view = ResultView::fetch(ctx, &market, self.job).await?;
+        let job = Job::read(&market, self.job).await?;
+        let mut view = ResultView::fetch(ctx, &market, &job).await?;
         if let (Some(n), Some(dir)) = (self.spot_check, &self.model_dir) {
             let claimed = view.embeddings.as_ref().expect("fetch keeps the embeddings");
-            view.spot_check = Some(spot_check(ctx, &market, self.job, claimed, n as usize, dir).await?);
+            view.spot_check = Some(spot_check(ctx, &market, &job, claimed, n as usize, dir).await?);
         }
         if let Some(out) = &self.out {
             let e = view.embeddings.as_ref().expect("fetch keeps the embeddings");
@@ -298,7 +299,7 @@ impl ResultArgs {
     }
 }
 
-/// Re-executes `n` random input rows of job `id` with `cairn-runner embed` on the model folder `dir` (each file
+/// Re-executes `n` random input rows of `job` with `cairn-runner embed` on the model folder `dir` (each file
 /// checked against the version's registered manifest) and judges `claimed`'s rows for them by the acceptance
 /// rule (`cairn_protocol::acceptance::check_claimed_output`, the rule the watcher and the jurors apply).
 ///
@@ -308,12 +309,12 @@ impl ResultArgs {
 async fn spot_check(
     ctx: &Context,
     market: &Market,
-    id: U256,
+    job: &Job,
     claimed: &Embeddings,
     n: usize,
     dir: &std::path::Path,
 ) -> anyhow::Result<SpotCheck> {
-    let job = Job::read(market, id).await?;
+    let id = job.id;
     let kubo = crate::cmd::model::fetch::kubo(ctx).await?;
     let registered = crate::cmd::model::fetch::registration(market, job.terms.modelId, Some(job.terms.modelVersion))
         .await
