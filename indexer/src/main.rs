@@ -10,7 +10,10 @@ use std::{
 
 use cairn_chain::{Chain, ChainOptions, Deployments};
 use cairn_indexer::{
-    api::{self, ApiOptions, AppState},
+    api::{
+        self, ApiOptions, AppState,
+        site::{WebApp, WebConfig},
+    },
     decode::{Decoder, INDEXED_CONTRACTS},
     follower::{Follower, FollowerOptions},
     metrics::Metrics,
@@ -57,7 +60,8 @@ enum Command {
 
 The API (read-only): GET /models, /models/{id}, /jobs, /jobs/{id}, /operators, /operators/{addr},
 /disputes, /disputes/{id}, /params, /accounts/{addr}/trail, /did/{did}, /stats, /health, /metrics; lists take
-cursor, limit and format=csv; the OpenAPI document is at /openapi.json.")]
+cursor, limit and format=csv; the OpenAPI document is at /openapi.json. With --app-dir, the buyers' web app is at
+/app/ (build it with `make web`).")]
     Run(RunArgs),
     /// Rebuild every projection from the raw events already stored (no RPC needed).
     #[command(after_help = "Examples:
@@ -117,6 +121,20 @@ struct RunArgs {
     /// http://<the request's Host>.
     #[arg(long, env = "CAIRN_INDEXER_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Serve the buyers' web app from this folder (`web/dist`, built by `make web`) at /app/, with
+    /// /app/config.json telling it the chain, the contracts, the relay and the IPFS gateway.
+    #[arg(long, env = "CAIRN_APP_DIR")]
+    app_dir: Option<PathBuf>,
+    /// The JSON-RPC URL the web app's browsers use (reads, and the chain offered to wallets); default --rpc-url.
+    #[arg(long, env = "CAIRN_APP_RPC_URL")]
+    app_rpc_url: Option<String>,
+    /// A runner's relay the web app uploads inputs to and posts gasless requests through (`[relay] listen` of
+    /// `cairn-runner`, e.g. http://127.0.0.1:8090); without it the app can browse and audit but not submit jobs.
+    #[arg(long, env = "CAIRN_APP_RELAY_URL")]
+    app_relay_url: Option<String>,
+    /// The IPFS HTTP gateway the web app fetches outputs and inputs from (Kubo's gateway serves CORS).
+    #[arg(long, env = "CAIRN_APP_GATEWAY_URL", default_value = "http://127.0.0.1:8080")]
+    app_gateway_url: String,
 }
 
 /// mimalloc: see indexer/Cargo.toml.
@@ -243,6 +261,15 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
             finality_depth: args.finality_depth,
             rate_per_second: args.rate_limit,
             public_url: args.public_url.clone(),
+            web_app: args.app_dir.clone().map(|dir| WebApp {
+                dir,
+                config: WebConfig::new(
+                    &deployments,
+                    args.app_rpc_url.clone().unwrap_or_else(|| args.rpc_url.clone()),
+                    args.app_relay_url.clone(),
+                    args.app_gateway_url.clone(),
+                ),
+            }),
             ..ApiOptions::default()
         },
     };

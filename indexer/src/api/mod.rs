@@ -5,7 +5,7 @@
 //!
 //! Modules: [`common`] (chain view, pagination, parameters, CSV), [`error`], one module per resource
 //! ([`models`], [`jobs`], [`operators`], [`disputes`], [`accounts`], [`did`], [`stats`]), [`manifest`]
-//! (the IPFS manifest cache) and [`doc`] (the OpenAPI document).
+//! (the IPFS manifest cache), [`doc`] (the OpenAPI document) and [`site`] (the web app at `/app/`).
 
 pub mod accounts;
 pub mod common;
@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod manifest;
 pub mod models;
 pub mod operators;
+pub mod site;
 pub mod stats;
 
 use std::{
@@ -76,6 +77,8 @@ pub struct ApiOptions {
     /// The API's public base URL (e.g. `https://indexer.example`), for links in DID documents; when unset,
     /// `http://` + the request's `Host` header.
     pub public_url: Option<String>,
+    /// The buyers' web app served at `/app/` with its `/app/config.json` ([`site`]); none: not served.
+    pub web_app: Option<site::WebApp>,
 }
 
 impl Default for ApiOptions {
@@ -92,6 +95,7 @@ impl Default for ApiOptions {
             manifest_cache_entries: 1024,
             manifest_retry_after: Duration::from_secs(60),
             public_url: None,
+            web_app: None,
         }
     }
 }
@@ -377,6 +381,7 @@ pub fn app(state: AppState) -> Router {
         .route("/accounts/{addr}/trail", get(accounts::trail))
         .route("/did/{did}", get(did::document))
         .route("/stats", get(stats::stats))
+        .merge(site::routes(opts.web_app.as_ref()))
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(opts.max_body_bytes))
         // Inside the request timeout: the header's checkpoint query counts against it too, so a stuck database

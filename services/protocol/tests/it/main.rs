@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 mod acceptance_cases;
 mod card;
 mod forge_signed;
+mod input_vectors;
 mod rust_signed;
 mod signatures_on_chain;
 mod vectors;
