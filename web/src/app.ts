@@ -1,0 +1,136 @@
+/** What every view reaches: the configuration, the chain reader, the wallet (once connected), tokens, the
+ * indexer, and the header with the wallet's state. */
+import { type Address, type PublicClient, zeroAddress } from 'viem';
+import { indexer } from './api';
+import { type Discovered, Wallet, discoverWallets, explain, publicClient } from './chain';
+import { type Config, Plain } from './config';
+import { ETH, type Token, amount, short } from './format';
+import { devTokenAbi } from './generated/abi';
+import { actionButton, fill, h, notice } from './ui';
+
+export class App {
+  readonly reader: PublicClient;
+  wallet: Wallet | null = null;
+  private tokens = new Map<string, Promise<Token>>();
+  private listeners: (() => void)[] = [];
+
+  constructor(
+    readonly cfg: Config,
+    private readonly header: HTMLElement,
+  ) {
+    this.reader = publicClient(cfg);
+  }
+
+  /** A contract's address by name. */
+  address(name: string): Address {
+    const a = this.cfg.contracts[name];
+    if (!a) throw new Plain(`This deployment has no ${name}.`);
+    return a;
+  }
+
+  /** GET from the indexer's API. */
+  api<T>(path: string): Promise<T> {
+    return indexer<T>(this.cfg.indexerUrl, path);
+  }
+
+  /** A payment token's symbol and decimals (ETH for the zero address), read once. */
+  token(address: string): Promise<Token> {
+    const key = address.toLowerCase();
+    if (key === zeroAddress) return Promise.resolve(ETH);
+    let t = this.tokens.get(key);
+    if (!t) {
+      const a = address as Address;
+      t = Promise.all([
+        this.reader.readContract({ address: a, abi: devTokenAbi, functionName: 'symbol' }),
+        this.reader.readContract({ address: a, abi: devTokenAbi, functionName: 'decimals' }),
+      ]).then(([symbol, decimals]) => ({ address: a, symbol: String(symbol), decimals: Number(decimals) }));
+      t.catch(() => this.tokens.delete(key));
+      this.tokens.set(key, t);
+    }
+    return t;
+  }
+
+  /** The chain's time: the latest block's timestamp, seconds (devnet time can run ahead of the clock). */
+  async now(): Promise<number> {
+    return Number((await this.reader.getBlock({ blockTag: 'latest' })).timestamp);
+  }
+
+  /** The connected wallet on the right chain. Throws [`Plain`] saying what to do otherwise. */
+  requireWallet(): Wallet {
+    if (!this.wallet) throw new Plain('Connect a wallet first (the "Connect wallet" button at the top).');
+    this.wallet.requireChain();
+    return this.wallet;
+  }
+
+  /** Calls `f` whenever the wallet connects, switches account or chain (views re-render). */
+  onWalletChange(f: () => void) {
+    this.listeners.push(f);
+  }
+
+  /** Forgets the listeners of the view being left. */
+  clearListeners() {
+    this.listeners = [];
+  }
+
+  private changed() {
+    this.renderHeader();
+    for (const f of this.listeners) f();
+  }
+
+  async connect(source: Discovered) {
+    this.wallet = await Wallet.connect(this.cfg, source);
+    const p = source.provider;
+    p.on?.('accountsChanged', async (accounts) => {
+      const list = accounts as Address[];
+      this.wallet = list?.length ? new Wallet(this.cfg, source, list[0], this.wallet?.chainId ?? this.cfg.chainId) : null;
+      this.changed();
+    });
+    p.on?.('chainChanged', (id) => {
+      if (this.wallet) this.wallet.chainId = Number(id);
+      this.changed();
+    });
+    this.changed();
+  }
+
+  /** The header's wallet area: a connect button, or the account, chain and balance, with a switch-chain
+   * offer when the wallet is on another chain. */
+  async renderHeader() {
+    const w = this.wallet;
+    if (!w) {
+      fill(
+        this.header,
+        actionButton(
+          'Connect wallet',
+          async () => {
+            const found = await discoverWallets();
+            if (!found.length) {
+              throw new Plain(
+                'No wallet was found in this browser. Install a wallet extension such as MetaMask (or open this page in a wallet\'s browser), then reload. You can browse and audit without one.',
+              );
+            }
+            await this.connect(found[0]);
+          },
+          explain,
+          { id: 'connect' },
+        ),
+      );
+      return;
+    }
+    const parts: (Node | string)[] = [
+      h('span', { class: 'account', title: w.account, 'data-account': w.account }, `${w.source.name}: ${short(w.account)}`),
+    ];
+    if (!w.onRightChain) {
+      parts.push(
+        notice('warning', `Your wallet is on chain ${w.chainId}; this market runs on ${this.cfg.chainName} (${this.cfg.chainId}).`),
+        actionButton(`Switch to ${this.cfg.chainName}`, async () => {
+          await w.switchChain();
+          this.changed();
+        }, explain, { id: 'switch-chain' }),
+      );
+    } else {
+      const balance = await this.reader.getBalance({ address: w.account }).catch(() => null);
+      parts.push(h('span', { class: 'balance', id: 'balance' }, balance === null ? 'balance unavailable' : amount(balance, ETH)));
+    }
+    fill(this.header, ...parts);
+  }
+}

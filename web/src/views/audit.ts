@@ -1,0 +1,68 @@
+/** Audit: the whole trail of a job, a model or an account, from the indexer, with links between events,
+ * transactions, CIDs, accounts and DID documents. */
+import { isAddress } from 'viem';
+import type { App } from '../app';
+import { explain } from '../chain';
+import { didPkh, short, time } from '../format';
+import { fill, h, notice } from '../ui';
+import type { JobDetail, ModelDetail, Page, TrailItem } from './types';
+
+const CID = /^(bafy|bafk|Qm)[a-zA-Z0-9]{20,}$/;
+
+/** A field value with links: accounts to their trail, CIDs to the gateway, nested objects as lists. */
+function value(app: App, v: unknown): Node | string {
+  if (typeof v === 'string' && isAddress(v)) return h('a', { href: `#/audit/account/${v}` }, v);
+  if (typeof v === 'string' && CID.test(v)) return h('a', { href: `${app.cfg.gatewayUrl}/ipfs/${v}` }, v);
+  if (v && typeof v === 'object') {
+    return h('ul', { class: 'fields' }, Object.entries(v as Record<string, unknown>).map(([k, x]) => h('li', {}, `${k}: `, value(app, x))));
+  }
+  return String(v);
+}
+
+function trailTable(rows: { event: string; blockNumber: number; txHash: string; timestamp: number; final: boolean; confirmations: number; detail: Node | string }[]) {
+  return h('table', { class: 'trail', id: 'trail' },
+    h('thead', {}, h('tr', {}, ['Time', 'Block', 'Event', 'Transaction', 'Details'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, rows.map((r) => h('tr', {},
+      h('td', {}, time(r.timestamp)),
+      h('td', {}, `${r.blockNumber}${r.final ? ' (final)' : ` (${r.confirmations} conf.)`}`),
+      h('td', {}, r.event),
+      h('td', { title: r.txHash }, short(r.txHash)),
+      h('td', {}, r.detail)))));
+}
+
+export async function auditView(app: App, main: HTMLElement, kind: string, id: string) {
+  fill(main, h('h1', {}, 'Audit'), h('p', { 'aria-live': 'polite' }, 'Loading the trail…'));
+  try {
+    if (kind === 'job') {
+      const d = await app.api<JobDetail>(`/jobs/${encodeURIComponent(id)}`);
+      const j = d.job;
+      fill(main, h('h1', {}, `Audit of job ${j.id}`),
+        h('p', {}, h('a', { href: `#/jobs/${j.id}` }, 'Live view and result'), ' · ', h('a', { href: `#/audit/model/${j.modelId}` }, `model ${j.modelId}`),
+          ' · buyer ', h('a', { href: `#/audit/account/${j.buyer}` }, j.buyer)),
+        h('p', {}, 'Input: ', value(app, j.inputCid), j.receipt ? [' · output: ', value(app, j.receipt.outputCid)] : null),
+        trailTable(d.transitions.map((t) => ({ ...t, detail: h('span', {}, `→ ${t.state}`, t.closeReason !== 'Open' ? ` (${t.closeReason})` : '', t.operator ? [' by ', value(app, t.operator)] : null) }))),
+        d.dispute ? h('section', {}, h('h2', {}, `Dispute ${d.dispute.id}`), value(app, d.dispute)) : null);
+    } else if (kind === 'model') {
+      const d = await app.api<ModelDetail>(`/models/${encodeURIComponent(id)}`);
+      fill(main, h('h1', {}, `Audit of model ${d.model.id}`),
+        h('p', {}, h('a', { href: `#/models/${d.model.id}` }, 'Model page'), ' · seller ', value(app, d.model.seller), ' · ',
+          h('a', { href: `${app.cfg.indexerUrl}/did/${didPkh(app.cfg.chainId, d.model.seller)}` }, 'DID document')),
+        h('h2', {}, 'Versions'),
+        trailTable(d.versions.map((v) => ({ event: `version ${v.version}`, txHash: '', timestamp: v.registeredAt, blockNumber: v.blockNumber, final: v.final, confirmations: v.confirmations,
+          detail: h('span', {}, 'manifest ', value(app, v.manifestCid), ` · weights ${short(v.weightsDigest)} · signature ${v.signatureValid ? 'valid' : 'INVALID'}`) }))),
+        h('h2', {}, `Licences (${d.licenses.length})`),
+        h('ul', {}, d.licenses.map((l) => h('li', {}, value(app, l.buyer), ` until ${time(l.expiry)}`))));
+    } else if (kind === 'account') {
+      if (!isAddress(id)) throw new Error(`"${id}" is not an address (0x and 40 hex digits).`);
+      const page = await app.api<Page<TrailItem>>(`/accounts/${id}/trail?limit=500`);
+      fill(main, h('h1', {}, `Audit of ${id}`),
+        h('p', {}, h('a', { href: `${app.cfg.indexerUrl}/did/${didPkh(app.cfg.chainId, id)}` }, didPkh(app.cfg.chainId, id))),
+        page.items.length ? trailTable(page.items.map((t) => ({ ...t, event: `${t.contract}.${t.event} (${t.roles.join(', ')})`, detail: value(app, t.fields) })))
+          : h('p', { class: 'muted' }, 'No event names this account.'));
+    } else {
+      throw new Error(`Nothing to audit at "${kind}": open a job, a model or an account.`);
+    }
+  } catch (e) {
+    fill(main, h('h1', {}, 'Audit'), notice('error', explain(e)));
+  }
+}
