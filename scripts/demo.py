@@ -37,6 +37,8 @@ TARGET = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
 CAIRN = TARGET / "debug" / "cairn"
 RUNNER = TARGET / "debug" / "cairn-runner"
 MODEL = ROOT / ".tools" / "models" / "all-MiniLM-L6-v2"
+# runner-eu's relay, where the web app (the indexer's /app/config.json) sends inputs and gasless requests.
+RELAY = f"127.0.0.1:{os.environ.get('CAIRN_RELAY_PORT', '8090')}"
 SENTENCES = [
     "A cairn is a pile of stones that marks a trail.",
     "Hikers stack rocks to show others the way.",
@@ -252,9 +254,11 @@ def prepare(args):
             fail(f"unknown scenario `{args.scenario}`; scenarios: {names}")
     if not MODEL.is_dir():
         fail(f"{MODEL} is missing: run `make setup`")
-    step(0, "Building the tools (cairn, cairn-runner, cairn-indexer, cairn-deploy; the first build takes minutes)")
+    step(0, "Building the tools (cairn, cairn-runner, cairn-indexer, cairn-deploy, the web app; the first build takes "
+            "minutes)")
     run(["cargo", "build", "--locked", "-p", "cairn-cli", "-p", "cairn-runner", "-p", "cairn-indexer", "-p",
          "cairn-deploy"], "building", capture=False)
+    run(["scripts/web.sh", "build"], "building the web app", capture=False)
     if args.release:
         global CAIRN, RUNNER
         run(["cargo", "build", "--release", "--locked", "-p", "cairn-cli", "-p", "cairn-runner"], "building (release)",
@@ -350,7 +354,10 @@ class Market:
         service name to its [adversary] settings."""
         adversary = adversary or {}
         common = (self.accounts, self.deployments, self.rpc_url, self.kubo_url)
-        plan = [("runner-eu", "operator-0", dict(claim=True)), ("runner-us", "operator-1", dict(claim=True))]
+        # runner-eu also serves the relay the web app uses, and takes DevToken (DUSD) jobs.
+        dusd = json.loads((self.deployments / "31337.json").read_text())["contracts"]["DevToken"]["address"]
+        relay = f'\n[relay]\nlisten = "{RELAY}"\n\n[jobs.min_fee_tokens]\n"{dusd}" = "0"\n'
+        plan = [("runner-eu", "operator-0", dict(claim=True, extra=relay)), ("runner-us", "operator-1", dict(claim=True))]
         plan = [p for p in plan if p[0] in runners]
         if verifiers:
             plan += [("verifier-0", "verifier-0", dict(claim=False, keeper=True)),
@@ -554,6 +561,10 @@ def happy(m):
     m.trail(job_id, final["state"])
     say(f"  the whole record: `cairn audit job {job_id}`, `cairn audit account {m.address['buyer']}`, "
         f"{m.indexer_url}/openapi.json")
+    app = json.loads((DEVNET / "state.json").read_text()).get("app_url")
+    if app:
+        say(f"  the buyers' web app shows the same market: {app} (runner-eu serves its relay on {RELAY}; keep it "
+            "running with --keep)")
     say(f"\n{BOLD}The market worked end to end.{OFF}")
 
 
@@ -774,11 +785,8 @@ def silent_juror(m):
 
 def gasless(m):
     step(2, "The seller lists MiniLM in DUSD (the devnet's ERC-20); runner-eu also runs a gasless relay")
-    dusd = json.loads((ROOT / "deployments" / "31337.json").read_text())["contracts"]["DevToken"]["address"]
-    relay = "127.0.0.1:18090"
-    m.services.start("runner-eu", "operator-0", m.accounts, m.deployments, m.rpc_url, m.kubo_url, claim=True,
-                     extra=f'\n[relay]\nlisten = "{relay}"\n\n[jobs.min_fee_tokens]\n"{dusd}" = "0"\n')
-    m.services.wait_ready()
+    m.start(runners=("runner-eu",), verifiers=False)
+    relay = RELAY
     folder = WORK / "all-MiniLM-L6-v2"
     shutil.copytree(MODEL, folder, ignore=shutil.ignore_patterns("model.sig"))
     model = cairn("model", "publish", str(folder), "--price-per-call", "0.1", "--token", "DUSD", "--regions", "EU,US",
@@ -850,7 +858,29 @@ def audit(m):
     m.trail(bad, "Resolved")
 
 
-SCENARIOS.update(cheat=cheat, grief=grief, timeouts=timeouts, tamper=tamper, gasless=gasless, audit=audit,
+def web(m):
+    step(2, "Services: runner-eu (operator-0, EU) with the relay the web app uses, and the jurors; nobody serves US")
+    m.start(runners=("runner-eu",), watcher=False)
+    step(3, "The seller lists MiniLM twice: in ETH with a licence, and in DUSD (the devnet's ERC-20) for gasless jobs")
+    model = m.publish(licence=True)["modelId"]
+    folder = WORK / "all-MiniLM-L6-v2-dusd"
+    shutil.copytree(MODEL, folder, ignore=shutil.ignore_patterns("model.sig"))
+    (folder / "card.json").write_text(json.dumps({"name": "all-MiniLM-L6-v2 (paid in DUSD)"}))
+    dusd_model = cairn("model", "publish", str(folder), "--price-per-call", "0.1", "--token", "DUSD", "--regions",
+                       "EU,US", "--yes", account="seller")["modelId"]
+    say(f"  model {model} (ETH, licence 0.001 ETH) and model {dusd_model} (DUSD)")
+    state = json.loads((DEVNET / "state.json").read_text())
+    buyer = next(a for a in m.accounts if a["role"] == "buyer")
+    step(4, f"The buyer, in headless Chromium with an injected wallet holding its key, uses {state['app_url']} "
+            "(web/e2e/run.mjs; screenshots in web/test-results/)")
+    env = dict(os.environ, CAIRN_APP_URL=state["app_url"], CAIRN_RPC_URL=m.rpc_url, CAIRN_CHAIN_ID="31337",
+               CAIRN_BUYER_KEY=buyer["privateKey"], CAIRN_MODEL=str(model), CAIRN_MODEL_DUSD=str(dusd_model))
+    done = subprocess.run(["node", "e2e/run.mjs"], cwd=ROOT / "web", env=env)
+    check(done.returncode == 0, "every step of the web app worked in the browser, and every bad case showed its "
+                                "message (web/test-results/)")
+
+
+SCENARIOS.update(cheat=cheat, grief=grief, timeouts=timeouts, tamper=tamper, gasless=gasless, audit=audit, web=web,
                  **{"silent-juror": silent_juror})
 
 # The runners' and the indexer's poll interval in the load benchmark (ms).

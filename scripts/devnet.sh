@@ -2,11 +2,13 @@
 # Local devnet: anvil (chain 31337) + Kubo (offline), in the background on fixed loopback ports, with the
 # contracts deployed (deployments/31337.json) and seeded: a seller, a buyer, three staked operators, five
 # verifiers and DevToken (keys in .devnet/accounts.json; all derived from public labels: devnet only); and
-# cairn-indexer following it into .devnet/indexer.db, its API on CAIRN_INDEXER_PORT.
+# cairn-indexer following it into .devnet/indexer.db, its API on CAIRN_INDEXER_PORT, serving the buyers' web app
+# (web/dist, built by `make web`) at /app/ with a runner's relay expected on CAIRN_RELAY_PORT.
 #   scripts/devnet.sh up|down|status
 # State (URLs, pids) in .devnet/state.json; logs in .devnet/logs/; Kubo's repo in .devnet/ipfs.
 # Ports: CAIRN_ANVIL_PORT (8545), CAIRN_KUBO_API_PORT (5001), CAIRN_KUBO_GATEWAY_PORT (8080),
-# CAIRN_INDEXER_PORT (8088); the indexer polls every CAIRN_INDEXER_POLL_MS (250).
+# CAIRN_INDEXER_PORT (8088), CAIRN_RELAY_PORT (8090: where the web app finds a relay; `make demo`'s runner-eu
+# serves it); the indexer polls every CAIRN_INDEXER_POLL_MS (250).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +23,7 @@ gateway_port=${CAIRN_KUBO_GATEWAY_PORT:-8080}
 indexer_port=${CAIRN_INDEXER_PORT:-8088}
 indexer_url=http://127.0.0.1:$indexer_port
 indexer_db=$dir/indexer.db
+relay_port=${CAIRN_RELAY_PORT:-8090}
 anvil_url=http://127.0.0.1:$anvil_port
 # anvil's public test account 0: deploys and owns the devnet contracts.
 anvil_key0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
@@ -143,13 +146,15 @@ start_indexer() { # fresh|keep
   CAIRN_LOG=${CAIRN_LOG:-info} nohup "$bin" run --rpc-url "$(state_field anvil_url)" \
     --deployments "$root/deployments/31337.json" --db "sqlite://$indexer_db" \
     --listen "127.0.0.1:$indexer_port" --ipfs-url "$(state_field kubo_url)" --poll-interval-ms "${CAIRN_INDEXER_POLL_MS:-250}" \
+    --app-dir "$root/web/dist" --app-gateway-url "$(state_field kubo_gateway_url)" \
+    --app-relay-url "http://127.0.0.1:$relay_port" \
     >"$dir/logs/indexer.log" 2>&1 &
   local indexer_pid=$!
   python3 - "$state" "$indexer_pid" "$indexer_url" <<'PY'
 import json, sys
 path, pid, url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 state = json.load(open(path))
-state.update(indexer_pid=pid, indexer_url=url)
+state.update(indexer_pid=pid, indexer_url=url, app_url=url + "/app/")
 json.dump(state, open(path + ".tmp", "w"), indent=2)
 import os; os.replace(path + ".tmp", path)
 PY

@@ -7,12 +7,17 @@ import { type Config, Plain } from './config';
 import { ETH, type Token, amount, short } from './format';
 import { devTokenAbi } from './generated/abi';
 import { actionButton, fill, h, notice } from './ui';
+import type { ModelDetail } from './views/types';
+
+/** The local-storage key remembering which wallet this browser connected. */
+const REMEMBERED = 'cairn.wallet';
 
 export class App {
   readonly reader: PublicClient;
   wallet: Wallet | null = null;
   private tokens = new Map<string, Promise<Token>>();
   private listeners: (() => void)[] = [];
+  private balanceTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     readonly cfg: Config,
@@ -31,6 +36,17 @@ export class App {
   /** GET from the indexer's API. */
   api<T>(path: string): Promise<T> {
     return indexer<T>(this.cfg.indexerUrl, path);
+  }
+
+  /** `/models/{id}`; while the indexer is still fetching the manifest from IPFS (`manifestStatus` "fetching"),
+   * asks again for up to `patienceMs`. */
+  async modelDetail(id: string, patienceMs = 10_000): Promise<ModelDetail> {
+    const until = Date.now() + patienceMs;
+    for (;;) {
+      const d = await this.api<ModelDetail>(`/models/${encodeURIComponent(id)}`);
+      if (d.manifestStatus !== 'fetching' || Date.now() > until) return d;
+      await new Promise((r) => setTimeout(r, 300));
+    }
   }
 
   /** A payment token's symbol and decimals (ETH for the zero address), read once. */
@@ -77,8 +93,20 @@ export class App {
     for (const f of this.listeners) f();
   }
 
+  /** Reconnects, without a prompt, the wallet this browser connected before (`eth_accounts` answers only for
+   * sites the wallet already trusts). */
+  async restore() {
+    const remembered = localStorage.getItem(REMEMBERED);
+    if (!remembered) return;
+    const source = (await discoverWallets()).find((w) => w.rdns === remembered);
+    if (!source) return;
+    const accounts = (await source.provider.request({ method: 'eth_accounts' }).catch(() => [])) as Address[];
+    if (accounts?.length) await this.connect(source).catch(() => {});
+  }
+
   async connect(source: Discovered) {
     this.wallet = await Wallet.connect(this.cfg, source);
+    localStorage.setItem(REMEMBERED, source.rdns);
     const p = source.provider;
     p.on?.('accountsChanged', async (accounts) => {
       const list = accounts as Address[];
@@ -128,8 +156,16 @@ export class App {
         }, explain, { id: 'switch-chain' }),
       );
     } else {
-      const balance = await this.reader.getBalance({ address: w.account }).catch(() => null);
-      parts.push(h('span', { class: 'balance', id: 'balance' }, balance === null ? 'balance unavailable' : amount(balance, ETH)));
+      const balance = h('span', { class: 'balance', id: 'balance' });
+      const show = async () => {
+        const wei = await this.reader.getBalance({ address: w.account }).catch(() => null);
+        fill(balance, wei === null ? 'balance unavailable' : amount(wei, ETH));
+      };
+      await show();
+      // The balance follows the account's transactions (a new block every few seconds at most).
+      clearInterval(this.balanceTimer);
+      this.balanceTimer = setInterval(() => (this.wallet === w ? show() : clearInterval(this.balanceTimer)), 4000);
+      parts.push(balance);
     }
     fill(this.header, ...parts);
   }

@@ -33,6 +33,7 @@ async function start() {
     return;
   }
   await app.renderHeader();
+  await app.restore();
   const route = async () => {
     app.clearListeners();
     const [, first = '', second = '', third = ''] = location.hash.replace(/^#/, '').split('/');

@@ -458,3 +458,67 @@ async fn health_limits_and_cors() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(get(&limited, "/stats").await.status, StatusCode::OK, "the bucket refills");
 }
+
+/// The web app at /app/: its files, its config.json (the deployment, the URLs given, the input limits), a
+/// fragment route falling back to index.html, and a clear 404 when the app is not built.
+#[tokio::test]
+async fn serves_the_web_app_and_its_config() {
+    use cairn_indexer::api::site::{WebApp, WebConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&sqlite_url(&dir, "app.db")).await.unwrap();
+    let jm: Address = "0x0165878a594ca255338adfa4d48449f69242eb8f".parse().unwrap();
+    let deployments = cairn_chain::Deployments {
+        chain_id: 31337,
+        interface_version: cairn_chain::INTERFACE_VERSION,
+        deployment_block: 7,
+        deployer: Address::ZERO,
+        owner: Address::ZERO,
+        git_commit: String::new(),
+        compiler: Value::Null,
+        contracts: [("JobMarket".to_string(), cairn_chain::Deployed { address: jm, block: 13, tx: Default::default() })]
+            .into(),
+    };
+    let site = dir.path().join("dist");
+    std::fs::create_dir_all(site.join("assets")).unwrap();
+    std::fs::write(site.join("index.html"), "<!doctype html><title>Cairn</title>").unwrap();
+    std::fs::write(site.join("assets/app.js"), "console.log(1)").unwrap();
+    let config = WebConfig::new(
+        &deployments,
+        "http://127.0.0.1:8545".into(),
+        Some("http://127.0.0.1:8090".into()),
+        "http://127.0.0.1:8080/".into(),
+    );
+    let app = |dir: std::path::PathBuf| {
+        let web_app = Some(WebApp { dir, config: config.clone() });
+        bare_app(&store, Arc::new(Metrics::new()), ApiOptions { rate_per_second: 100_000, web_app, ..ApiOptions::default() })
+    };
+    let served = app(site.clone());
+
+    let c = ok(&served, "/app/config.json").await;
+    assert_eq!(c["chainId"], 31337);
+    assert_eq!(c["interfaceVersion"], cairn_chain::INTERFACE_VERSION);
+    assert_eq!(c["contracts"]["JobMarket"].as_str().unwrap().parse::<Address>().unwrap(), jm);
+    assert_eq!(c["relayUrl"], "http://127.0.0.1:8090");
+    assert_eq!(c["gatewayUrl"], "http://127.0.0.1:8080", "the trailing slash is dropped");
+    assert_eq!(c["indexerUrl"], "");
+    let limits = &c["inputLimits"]["candle/bert-embed@1"];
+    assert_eq!(limits["maxItems"], cairn_protocol::input::InputLimits::default().max_items);
+
+    let index = get(&served, "/app/").await;
+    assert_eq!((index.status, index.text.contains("<title>Cairn</title>")), (StatusCode::OK, true));
+    let js = get(&served, "/app/assets/app.js").await;
+    assert_eq!((js.status, js.text.as_str()), (StatusCode::OK, "console.log(1)"));
+    assert!(js.headers["content-type"].to_str().unwrap().contains("javascript"));
+    let fallback = get(&served, "/app/no/such/page").await;
+    assert_eq!((fallback.status, fallback.text.contains("<title>Cairn</title>")), (StatusCode::OK, true));
+    assert_eq!(get(&served, "/models").await.status, StatusCode::OK, "the API is still served beside the app");
+
+    let unbuilt = app(dir.path().join("nothing-here"));
+    let a = get(&unbuilt, "/app/").await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert!(a.text.contains("make web"), "{}", a.text);
+    assert_eq!(get(&unbuilt, "/app/config.json").await.status, StatusCode::OK);
+
+    let none = bare_app(&store, Arc::new(Metrics::new()), ApiOptions { rate_per_second: 100_000, ..ApiOptions::default() });
+    assert_eq!(get(&none, "/app/config.json").await.status, StatusCode::NOT_FOUND, "no --app-dir: no app");
+}

@@ -16,7 +16,7 @@ import { parseTexts } from '../input';
 import { type Embeddings, cosineMatrix, formatProblems, readEmbeddings, sha256 } from '../output';
 import { RUNTIMES, receiptSigner } from '../typed';
 import { actionButton, facts, fill, h, notice } from '../ui';
-import type { Job, JobDetail, Operator } from './types';
+import type { Job, JobDetail, OperatorDetail } from './types';
 
 const STATES = ['Requested', 'Claimed', 'Submitted', 'Disputed', 'Finalized', 'Cancelled', 'Resolved'];
 const CLOSE = ['Open', 'Finalized', 'Expired', 'OperatorUpheld', 'OperatorWrong', 'ArbitratorRefused'];
@@ -171,7 +171,7 @@ async function showResult(app: App, el: HTMLElement, job: Job) {
     problems.push(`the receipt was signed by ${recovered}, not by the operator's signer ${r.signer}`);
   } else if (recovered) {
     checks.push(h('li', {}, `Receipt signed by ${recovered}, the operator's signer when it submitted (EIP-712, JobMarket domain).`));
-    const op = await app.api<Operator>(`/operators/${job.operator}`).catch(() => null);
+    const op = await app.api<OperatorDetail>(`/operators/${job.operator}`).then((d) => d.operator).catch(() => null);
     if (op && getAddress(op.signer) !== getAddress(recovered)) checks.push(h('li', {}, `The operator's signer is now ${op.signer} (it rotated its key since).`));
   }
   if (r.inputDigest !== job.inputDigest) problems.push('the receipt names another input than the job');

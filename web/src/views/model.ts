@@ -6,7 +6,7 @@ import { RUNTIMES } from '../typed';
 import { facts, fill, h, notice } from '../ui';
 import { licencePanel } from './licence';
 import { submitPanel } from './submit';
-import type { Card, ModelDetail, Operator, Page } from './types';
+import type { Card, ModelDetail, Operator, OperatorDetail, Page } from './types';
 
 /** A card field as text: strings as they are, "unknown"/absent as "not stated", objects as JSON. */
 function said(v: unknown): string {
@@ -32,7 +32,7 @@ export async function modelView(app: App, main: HTMLElement, id: string) {
   fill(main, h('p', { 'aria-live': 'polite' }, `Loading model ${id}…`));
   let d: ModelDetail;
   try {
-    d = await app.api<ModelDetail>(`/models/${encodeURIComponent(id)}`);
+    d = await app.modelDetail(id);
   } catch (e) {
     fill(main, h('h1', {}, `Model ${id}`), notice('error', explain(e)));
     return;
@@ -42,7 +42,7 @@ export async function modelView(app: App, main: HTMLElement, id: string) {
   const c = d.manifest?.card ?? {};
   const latest = d.versions.find((v) => v.version === m.latestVersion);
   const operators = await Promise.all(
-    d.servedBy.map((s) => app.api<Operator>(`/operators/${s.operator}`).then((o) => ({ o, jobs: s.jobs })).catch(() => null)),
+    d.servedBy.map((s) => app.api<OperatorDetail>(`/operators/${s.operator}`).then((o) => ({ o: o.operator, jobs: s.jobs })).catch(() => null)),
   );
   const inRegion = await app
     .api<Page<Operator>>('/operators?limit=500')

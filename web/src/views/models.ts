@@ -3,7 +3,7 @@ import type { App } from '../app';
 import { explain } from '../chain';
 import { REGIONS, amount, regions } from '../format';
 import { fill, h, notice } from '../ui';
-import type { ModelDetail, ModelRow, Page } from './types';
+import type { ModelRow, Page } from './types';
 
 export async function modelsView(app: App, main: HTMLElement) {
   fill(main, h('h1', {}, 'Models'), h('p', { 'aria-live': 'polite' }, 'Loading the models from the indexer…'));
@@ -14,7 +14,7 @@ export async function modelsView(app: App, main: HTMLElement) {
     fill(main, h('h1', {}, 'Models'), notice('error', explain(e)));
     return;
   }
-  const details = await Promise.all(rows.map((m) => app.api<ModelDetail>(`/models/${m.id}`).catch(() => null)));
+  const details = await Promise.all(rows.map((m) => app.modelDetail(m.id).catch(() => null)));
   const tokens = await Promise.all(rows.map((m) => app.token(m.paymentToken).catch(() => null)));
   const entries = rows.map((m, i) => ({ m, d: details[i], token: tokens[i] }));
   const card = (i: number) => entries[i].d?.manifest?.card;

@@ -58,7 +58,8 @@ export function submitPanel(app: App, el: HTMLElement, m: ModelRow, token: Token
   }
   const sentences = h('textarea', { id: 'sentences', rows: 6, cols: 60, placeholder: 'One sentence per line, or a JSON list of strings' });
   const file = h('input', { id: 'input-file', type: 'file', accept: '.json,.txt,application/json,text/plain' });
-  const pay = h('input', { id: 'pay', type: 'text', inputmode: 'decimal', size: 24 });
+  const pay = h('input', { id: 'pay', type: 'text', inputmode: 'decimal', size: 24, 'aria-describedby': 'pay-hint' });
+  const payHint = h('p', { id: 'pay-hint', class: 'muted' });
   const deadline = h('select', { id: 'deadline' }, DEADLINES.map(([t, s]) => h('option', { value: String(s), selected: s === 3600 }, t)));
   const regionBoxes = REGIONS.map(([code, name], i) => ({ i, box: h('input', { type: 'checkbox', id: `region-${code}`, checked: true }), code, name }))
     .filter(({ i }) => (BigInt(m.regionMask) >> BigInt(i)) & 1n);
@@ -74,7 +75,9 @@ export function submitPanel(app: App, el: HTMLElement, m: ModelRow, token: Token
       app.reader.readContract({ address: app.address('JobMarket'), abi: jobMarketAbi, functionName: 'params' }),
       app.reader.readContract({ address: app.address('JobMarket'), abi: jobMarketAbi, functionName: 'tokenConfig', args: [m.paymentToken] }),
     ]).then(([p, t]) => {
-      if (!pay.value) pay.value = amount(leastPayment(BigInt(m.pricePerCall), BigInt(p.feeBps), t.minOperatorFee), token).split(' ')[0];
+      const least = amount(leastPayment(BigInt(m.pricePerCall), BigInt(p.feeBps), t.minOperatorFee), token);
+      if (!pay.value) pay.value = least.split(' ')[0];
+      fill(payHint, `At least ${least}: the price per call, the ${Number(p.feeBps) / 100}% protocol fee and the operators' minimum. Operators pick jobs by their fee, so paying more gets a job claimed sooner.`);
     }).catch(() => {});
   }
 
@@ -113,6 +116,18 @@ export function submitPanel(app: App, el: HTMLElement, m: ModelRow, token: Token
         `Paying ${amount(payment, token)} is below what this job needs: ${amount(leastPayment(price, BigInt(params.feeBps), tokenConfig.minOperatorFee), token)} (price per call ${amount(price, token)} + protocol fee ${params.feeBps / 100}% + the operator's minimum ${amount(tokenConfig.minOperatorFee, token)}). Pay more so an operator is paid for the work.`,
       );
     }
+    let allowance = 0n;
+    if (v.paymentToken === zeroAddress) {
+      const have = await app.reader.getBalance({ address: wallet.account });
+      if (have < payment) throw new Plain(`Your account holds ${amount(have, token)}, less than the ${amount(payment, token)} to pay; fund it first.`);
+    } else {
+      const [have, allowed] = await Promise.all([
+        app.reader.readContract({ address: v.paymentToken, abi: devTokenAbi, functionName: 'balanceOf', args: [wallet.account] }),
+        app.reader.readContract({ address: v.paymentToken, abi: devTokenAbi, functionName: 'allowance', args: [wallet.account, jm] }),
+      ]);
+      if (have < payment) throw new Plain(`Your account holds ${amount(have, token)}, less than the ${amount(payment, token)} to pay.`);
+      allowance = allowed;
+    }
     if (!canUse) throw new Plain(`Your account holds no licence of model ${m.id}: buy one above first.`);
     const bond = await app.reader.readContract({ address: jm, abi: jobMarketAbi, functionName: 'bondFor', args: [v.paymentToken, payment] });
     if (bond > maxBond) throw new Plain(`A job paying ${amount(payment, token)} needs an operator bond above the market's largest; split the input into smaller jobs.`);
@@ -127,18 +142,6 @@ export function submitPanel(app: App, el: HTMLElement, m: ModelRow, token: Token
     const warnings = ['Inputs on IPFS are public: anyone with the CID can read these sentences.'];
     const served = operators.filter((o) => (chosen >> BigInt(o.region)) & 1n);
     if (!served.length) warnings.push(`No registered operator runs in ${regions(chosen)}: the job may wait until its deadline and be refunded.`);
-    let allowance = 0n;
-    if (v.paymentToken === zeroAddress) {
-      const have = await app.reader.getBalance({ address: wallet.account });
-      if (have < payment) throw new Plain(`Your account holds ${amount(have, token)}, less than the ${amount(payment, token)} to pay; fund it first.`);
-    } else {
-      const [have, allowed] = await Promise.all([
-        app.reader.readContract({ address: v.paymentToken, abi: devTokenAbi, functionName: 'balanceOf', args: [wallet.account] }),
-        app.reader.readContract({ address: v.paymentToken, abi: devTokenAbi, functionName: 'allowance', args: [wallet.account, jm] }),
-      ]);
-      if (have < payment) throw new Plain(`Your account holds ${amount(have, token)}, less than the ${amount(payment, token)} to pay.`);
-      allowance = allowed;
-    }
     return {
       buyer: wallet.account, modelId, version: BigInt(model.latestVersion), token, bytes, texts, digest, payment, price, fee,
       deadline: BigInt(now + deadlineSecs), deadlineSecs, regionMask: all ? 0n : chosen, effective: chosen, gasless: wantGasless,
@@ -272,6 +275,7 @@ export function submitPanel(app: App, el: HTMLElement, m: ModelRow, token: Token
       file,
       h('label', { for: 'pay' }, `Payment (${token?.symbol ?? 'token'})`),
       pay,
+      payHint,
       h('label', { for: 'deadline' }, 'Operators may claim it within'),
       deadline,
       h('fieldset', {}, h('legend', {}, 'Regions it may run in'),

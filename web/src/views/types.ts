@@ -84,6 +84,11 @@ export interface Operator {
   did: string;
 }
 
+/** `/operators/{addr}`. */
+export interface OperatorDetail {
+  operator: Operator;
+}
+
 export interface Job extends Meta {
   id: string;
   modelId: string;
