@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 FOUNDRY_PROFILE ?= default
 export FOUNDRY_PROFILE
 
-.PHONY: help setup demo demo-scenarios devnet devnet-down devnet-status test test-contracts test-halmos test-rust test-selftest lint artifacts vectors vectors-check gas-snapshot fmt mutate mutate-recheck bench clean
+.PHONY: help setup demo demo-scenarios devnet devnet-down devnet-status web test test-contracts test-halmos test-rust test-web test-selftest lint artifacts vectors vectors-check gas-snapshot fmt mutate mutate-recheck bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -34,7 +34,10 @@ devnet-down: ## stop the devnet started by `make devnet`
 devnet-status: ## show whether the devnet answers
 	@scripts/devnet.sh status
 
-test: setup test-contracts test-halmos test-rust test-selftest ## every test: forge, halmos, cargo, and the self-test of this Makefile
+web: ## build the buyers' web app into web/dist (cairn-indexer serves it at /app/; make demo builds it too)
+	@scripts/web.sh build
+
+test: setup test-contracts test-halmos test-rust test-web test-selftest ## every test: forge, halmos, cargo, the web app (unit + headless Chromium), and the self-test of this Makefile
 
 test-contracts: setup ## forge tests (FOUNDRY_PROFILE=ci for the heavy fuzz profile)
 	forge test
@@ -44,6 +47,11 @@ test-halmos: setup ## symbolic proofs of the typed-data digests and the money sp
 
 test-rust: setup ## cargo tests of the whole workspace (integration tests start real anvil and Kubo)
 	cargo test --workspace --locked
+
+test-web: setup ## the web app: unit tests (vitest, on the vectors Rust runs too), the build with its page-weight budget, then end to end in headless Chromium against a fresh devnet (scripts/demo.py --scenario web; screenshots in web/test-results/)
+	@scripts/web.sh test
+	@scripts/web.sh build
+	@scripts/demo.py --scenario web
 
 test-selftest: setup ## proves a failing forge test fails `make test-contracts`
 	@scripts/selftest-make-test.sh

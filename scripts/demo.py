@@ -873,7 +873,10 @@ def web(m):
     buyer = next(a for a in m.accounts if a["role"] == "buyer")
     step(4, f"The buyer, in headless Chromium with an injected wallet holding its key, uses {state['app_url']} "
             "(web/e2e/run.mjs; screenshots in web/test-results/)")
-    env = dict(os.environ, CAIRN_APP_URL=state["app_url"], CAIRN_RPC_URL=m.rpc_url, CAIRN_CHAIN_ID="31337",
+    browser = os.environ.get("CAIRN_CHROMIUM") or shutil.which("chromium")
+    if not browser:
+        fail("chromium is not installed: `make setup` apt-installs it when run as root (else: apt-get install chromium)")
+    env = dict(os.environ, CAIRN_CHROMIUM=browser, CAIRN_APP_URL=state["app_url"], CAIRN_RPC_URL=m.rpc_url, CAIRN_CHAIN_ID="31337",
                CAIRN_BUYER_KEY=buyer["privateKey"], CAIRN_MODEL=str(model), CAIRN_MODEL_DUSD=str(dusd_model))
     done = subprocess.run(["node", "e2e/run.mjs"], cwd=ROOT / "web", env=env)
     check(done.returncode == 0, "every step of the web app worked in the browser, and every bad case showed its "

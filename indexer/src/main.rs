@@ -62,7 +62,7 @@ The API (read-only): GET /models, /models/{id}, /jobs, /jobs/{id}, /operators, /
 /disputes, /disputes/{id}, /params, /accounts/{addr}/trail, /did/{did}, /stats, /health, /metrics; lists take
 cursor, limit and format=csv; the OpenAPI document is at /openapi.json. With --app-dir, the buyers' web app is at
 /app/ (build it with `make web`).")]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Rebuild every projection from the raw events already stored (no RPC needed).
     #[command(after_help = "Examples:
   cairn-indexer reindex --db sqlite://.devnet/indexer.db --deployments deployments/31337.json")]
@@ -230,7 +230,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("reindexed {n} events into {}", store.url());
             Ok(())
         }
-        Command::Run(args) => serve(args).await,
+        Command::Run(args) => serve(*args).await,
     }
 }
 

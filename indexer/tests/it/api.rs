@@ -475,8 +475,11 @@ async fn serves_the_web_app_and_its_config() {
         owner: Address::ZERO,
         git_commit: String::new(),
         compiler: Value::Null,
-        contracts: [("JobMarket".to_string(), cairn_chain::Deployed { address: jm, block: 13, tx: Default::default() })]
-            .into(),
+        contracts: [(
+            "JobMarket".to_string(),
+            cairn_chain::deployments::Deployed { address: jm, block: 13, tx: Default::default() },
+        )]
+        .into(),
     };
     let site = dir.path().join("dist");
     std::fs::create_dir_all(site.join("assets")).unwrap();
@@ -490,7 +493,11 @@ async fn serves_the_web_app_and_its_config() {
     );
     let app = |dir: std::path::PathBuf| {
         let web_app = Some(WebApp { dir, config: config.clone() });
-        bare_app(&store, Arc::new(Metrics::new()), ApiOptions { rate_per_second: 100_000, web_app, ..ApiOptions::default() })
+        bare_app(
+            &store,
+            Arc::new(Metrics::new()),
+            ApiOptions { rate_per_second: 100_000, web_app, ..ApiOptions::default() },
+        )
     };
     let served = app(site.clone());
 
@@ -519,6 +526,7 @@ async fn serves_the_web_app_and_its_config() {
     assert!(a.text.contains("make web"), "{}", a.text);
     assert_eq!(get(&unbuilt, "/app/config.json").await.status, StatusCode::OK);
 
-    let none = bare_app(&store, Arc::new(Metrics::new()), ApiOptions { rate_per_second: 100_000, ..ApiOptions::default() });
+    let none =
+        bare_app(&store, Arc::new(Metrics::new()), ApiOptions { rate_per_second: 100_000, ..ApiOptions::default() });
     assert_eq!(get(&none, "/app/config.json").await.status, StatusCode::NOT_FOUND, "no --app-dir: no app");
 }

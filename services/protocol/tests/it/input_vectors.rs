@@ -54,6 +54,8 @@ fn parse_vectors_agree_with_parse_texts() {
 fn line_vectors_agree_with_texts_from_lines() {
     let v = vectors();
     for case in v["lines"].as_array().unwrap() {
-        check(case, texts_from_lines(&bytes(case)), |json| json.as_slice() == case["json"].as_str().unwrap().as_bytes());
+        check(case, texts_from_lines(&bytes(case)), |json| {
+            json.as_slice() == case["json"].as_str().unwrap().as_bytes()
+        });
     }
 }
