@@ -123,6 +123,16 @@ try {
     await expectText('main', /did:pkh:eip155:/);
     await expectText('main', /Version history/);
     await page.locator('#buy-licence').waitFor();
+    // Every control has an accessible name (a label, or its text for buttons), and headings do not skip levels.
+    const unnamed = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea, button')]
+      .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || (el.tagName === 'BUTTON' && el.textContent.trim())))
+      .map((el) => el.outerHTML.slice(0, 80)));
+    if (unnamed.length) throw new Error(`controls without an accessible name: ${unnamed.join(' | ')}`);
+    const levels = await page.evaluate(() => [...document.querySelectorAll('h1, h2, h3')].map((h) => Number(h.tagName[1])));
+    if (levels[0] !== 1 || levels.some((l, i) => i && l > levels[i - 1] + 1)) throw new Error(`heading levels ${levels}`);
+    // Keyboard: Tab reaches the licence button.
+    for (let i = 0; i < 60 && !(await page.evaluate(() => document.activeElement?.id === 'buy-licence')); i++) await page.keyboard.press('Tab');
+    if (!(await page.evaluate(() => document.activeElement?.id === 'buy-licence'))) throw new Error('Tab never reaches the licence button');
   });
 
   await step('rejected-signature', async () => {
@@ -178,6 +188,19 @@ try {
     await page.reload();
     await expectText('#job-result .notice.warning', /Do not rely on this result: the output fetched from IPFS has sha256/, 60_000);
     await page.unroute(`**/ipfs/${cid}`);
+  });
+
+  await step('forged-receipt-signature-is-flagged', async () => {
+    await page.route(`**/jobs/${jobA}`, async (route) => {
+      const real = await route.fetch();
+      const body = await real.json();
+      const sig = body.job.receipt.signature;
+      body.job.receipt.signature = `${sig.slice(0, 10)}${sig[10] === 'a' ? 'b' : 'a'}${sig.slice(11)}`;
+      await route.fulfill({ response: real, json: body });
+    });
+    await page.reload();
+    await expectText('#job-result .notice.warning', /Do not rely on this result: the receipt (was signed by|'s signature cannot be recovered)/, 60_000);
+    await page.unroute(`**/jobs/${jobA}`);
   });
 
   await step('ipfs-unreachable', async () => {
@@ -243,7 +266,9 @@ try {
     jobC = await jobIdFromUrl();
     await waitState(['Requested']);
     await advance(16 * 60);
+    wallet.replaceNext = 'speedup';
     await page.locator('#cancel').click({ timeout: 20_000 });
+    await expectText('#job-actions .progress', /Your wallet sped up "cancel job/, 30_000);
     await waitState(['Cancelled'], 60_000);
     await expectText('#job-status .notice.warning', /Nobody claimed this job/);
   });
@@ -254,6 +279,9 @@ try {
     await expectText('#my-licences', new RegExp(`model ${MODEL}`));
     const withdraw = page.locator('button.withdraw[data-contract="JobMarket"]');
     await withdraw.waitFor();
+    wallet.replaceNext = 'cancel';
+    await withdraw.click();
+    await expectText('#balances .notice.error', /You cancelled "withdraw .*" in your wallet; nothing was paid/, 30_000);
     const before = BigInt(await rpc('eth_getBalance', [wallet.account.address, 'latest']));
     await withdraw.click();
     await page.locator('button.withdraw[data-contract="JobMarket"]').waitFor({ state: 'detached', timeout: 60_000 });

@@ -1,7 +1,8 @@
 // An injected EIP-1193 wallet for the end-to-end test: a real secp256k1 key (viem's local account) that signs
 // transactions and typed data and sends them to the real anvil; every other request goes to anvil as is. It is
 // announced by EIP-6963 like a wallet extension. The test can put it on another chain (the app must offer to
-// switch) and make it reject the next request (as a user pressing "Reject" would, EIP-1193 code 4001).
+// switch), make it reject the next request (as a user pressing "Reject" would, EIP-1193 code 4001), and make it
+// speed up or cancel the next transaction after sending it (the app must follow it to its real outcome).
 import { createWalletClient, defineChain, http, numberToHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 
@@ -14,6 +15,7 @@ export class TestWallet {
     const chain = defineChain({ id: chainId, name: 'devnet', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } });
     this.client = createWalletClient({ account: this.account, chain, transport: http(rpcUrl) });
     this.rejectNext = false;
+    this.replaceNext = null;
     this.log = [];
   }
 
@@ -44,6 +46,41 @@ export class TestWallet {
     });
   }
 
+  /** Sends `fields` with mining paused, then, once the app is waiting for it, replaces it as a wallet's
+   * "speed up" (`speedup`: the same transaction at twice the fee) or "cancel" (`cancel`: a 0-value transfer to
+   * itself at the same nonce) does, and mines. Returns the first transaction's hash (what the app was told). */
+  async sendAndReplace(fields, how) {
+    // The devnet mines on every transaction and every 2 s (--mixed-mining): hold both while replacing.
+    await this.anvil('evm_setAutomine', [false]);
+    await this.anvil('evm_setIntervalMining', [0]);
+    const nonce = Number(await this.anvil('eth_getTransactionCount', [this.account.address, 'pending']));
+    const fee = 2_000_000_000n;
+    const gas = fields.gas ?? BigInt(await this.anvil('eth_estimateGas', [{ from: this.account.address, to: fields.to, data: fields.data, value: fields.value ? `0x${fields.value.toString(16)}` : undefined }]));
+    const first = await this.client.sendTransaction({ ...fields, gas, nonce, maxFeePerGas: fee, maxPriorityFeePerGas: fee / 2n });
+    setTimeout(async () => {
+      try {
+        const bump = { nonce, maxFeePerGas: fee * 2n, maxPriorityFeePerGas: fee };
+        if (how === 'cancel') await this.client.sendTransaction({ to: this.account.address, value: 0n, gas: 21_000n, ...bump });
+        else await this.client.sendTransaction({ ...fields, gas, ...bump });
+        await this.anvil('evm_mine', []);
+      } catch (e) {
+        this.failure = `the test wallet could not replace its transaction: ${e.shortMessage ?? e.message}`;
+        console.log(`  ${this.failure}`);
+      } finally {
+        await this.anvil('evm_setAutomine', [true]).catch(() => {});
+        await this.anvil('evm_setIntervalMining', [2]).catch(() => {});
+      }
+    }, 2000);
+    return first;
+  }
+
+  async anvil(method, params) {
+    const r = await fetch(this.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+    const body = await r.json();
+    if (body.error) throw new Error(`${method}: ${body.error.message}`);
+    return body.result;
+  }
+
   async handle(method, params) {
     this.log.push(method);
     const signing = ['eth_sendTransaction', 'eth_signTypedData_v4', 'personal_sign', 'eth_requestAccounts'];
@@ -70,10 +107,11 @@ export class TestWallet {
         case 'eth_sendTransaction': {
           if (this.walletChain !== this.chainId) return { error: { code: 4100, message: 'wrong chain' } };
           const tx = params[0];
-          const hash = await this.client.sendTransaction({
-            to: tx.to, data: tx.data, value: tx.value ? BigInt(tx.value) : undefined, gas: tx.gas ? BigInt(tx.gas) : undefined,
-          });
-          return { result: hash };
+          const fields = { to: tx.to, data: tx.data, value: tx.value ? BigInt(tx.value) : undefined, gas: tx.gas ? BigInt(tx.gas) : undefined };
+          const replace = this.replaceNext;
+          this.replaceNext = null;
+          if (!replace) return { result: await this.client.sendTransaction(fields) };
+          return { result: await this.sendAndReplace(fields, replace) };
         }
         case 'eth_signTypedData_v4': {
           const typed = typeof params[1] === 'string' ? JSON.parse(params[1]) : params[1];

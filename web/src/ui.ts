@@ -71,3 +71,14 @@ export function actionButton(
   });
   return out ? button : h('span', { class: 'action' }, button, msg);
 }
+
+/** A list that keeps every step of an action in flight ("sent", "sped up", "mined"), so no step's message is
+ * lost when the next one arrives or the view around it refreshes. */
+export function progressLog(id?: string) {
+  const el = h('ol', { class: 'progress', 'aria-live': 'polite', ...(id ? { id } : {}) });
+  return {
+    el,
+    say: (text: string) => void el.appendChild(h('li', {}, text)),
+    clear: () => el.replaceChildren(),
+  };
+}

@@ -4,7 +4,7 @@ import type { App } from '../app';
 import { explain, send } from '../chain';
 import { amount, time } from '../format';
 import { jobMarketAbi } from '../generated/abi';
-import { actionButton, fill, h, notice } from '../ui';
+import { actionButton, fill, h, notice, progressLog } from '../ui';
 import type { Job, Page, TrailItem } from './types';
 
 /** The contracts that pay by pull (PullPayments: `balanceOf(account, token)`, `withdraw(token)`). */
@@ -27,7 +27,8 @@ export async function accountView(app: App, main: HTMLElement) {
   const renderBalances = async () => {
     const tokens = [zeroAddress, ...(app.cfg.contracts.DevToken ? [app.cfg.contracts.DevToken] : [])] as Address[];
     const rows: Node[] = [];
-    const progress = h('p', { class: 'progress', 'aria-live': 'polite' });
+    const log = progressLog();
+    const progress = log.el;
     const out = h('div', { 'aria-live': 'polite' });
     for (const name of PULL) {
       const address = app.cfg.contracts[name];
@@ -38,7 +39,7 @@ export async function accountView(app: App, main: HTMLElement) {
         const token = await app.token(t);
         rows.push(h('tr', {}, h('td', {}, name), h('td', {}, amount(raw, token)), h('td', {},
           actionButton(`Withdraw ${amount(raw, token)}`, async () => {
-            await send(app.requireWallet(), app.reader, `withdraw ${amount(raw, token)} from the ${name}`, { address, abi: jobMarketAbi, functionName: 'withdraw', args: [t] }, (s) => fill(progress, s));
+            await send(app.requireWallet(), app.reader, `withdraw ${amount(raw, token)} from the ${name}`, { address, abi: jobMarketAbi, functionName: 'withdraw', args: [t] }, log.say);
             await renderBalances();
           }, explain, { class: 'withdraw', 'data-contract': name }, out))));
       }

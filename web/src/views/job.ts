@@ -10,12 +10,12 @@ import type { App } from '../app';
 import { IndexerDown, fromGateway } from '../api';
 import { explain, send } from '../chain';
 import { Plain } from '../config';
-import { type Token, amount, duration, regions, time } from '../format';
+import { ETH, amount, duration, regions, time } from '../format';
 import { disputeDeskAbi, jobMarketAbi } from '../generated/abi';
 import { parseTexts } from '../input';
 import { type Embeddings, cosineMatrix, formatProblems, readEmbeddings, sha256 } from '../output';
 import { RUNTIMES, receiptSigner } from '../typed';
-import { actionButton, facts, fill, h, notice } from '../ui';
+import { actionButton, facts, fill, h, notice, progressLog } from '../ui';
 import type { Job, JobDetail, OperatorDetail } from './types';
 
 const STATES = ['Requested', 'Claimed', 'Submitted', 'Disputed', 'Finalized', 'Cancelled', 'Resolved'];
@@ -50,7 +50,11 @@ export async function jobView(app: App, main: HTMLElement, idText: string) {
   }
   const id = BigInt(idText);
   const status = h('section', { id: 'job-status', 'aria-live': 'polite' });
-  const actions = h('section', { id: 'job-actions' });
+  // The buttons are redrawn on every refresh; what an action said stays below them.
+  const buttons = h('div', {});
+  const log = progressLog();
+  const out = h('div', { 'aria-live': 'polite' });
+  const actions = h('section', { id: 'job-actions' }, buttons, log.el, out);
   const result = h('section', { id: 'job-result', 'aria-labelledby': 'result-h' });
   fill(main, h('h1', {}, `Job ${id}`), status, actions, result,
     h('p', {}, h('a', { href: `#/audit/job/${id}` }, 'The whole trail of this job')));
@@ -101,7 +105,7 @@ export async function jobView(app: App, main: HTMLElement, idText: string) {
         ...(job.inputCid ? [['Input', h('a', { href: `${app.cfg.gatewayUrl}/ipfs/${job.inputCid}` }, job.inputCid)] as [string, Node]] : []),
       ]),
     );
-    renderActions(app, actions, job, now, token, refresh);
+    renderActions(app, buttons, log, out, job, now, refresh);
     if (job.receipt && shownResult !== job.receipt.outputDigest) {
       shownResult = job.receipt.outputDigest;
       showResult(app, result, job).catch((e) => fill(result, h('h2', { id: 'result-h' }, 'Result'), notice('error', explain(e))));
@@ -120,17 +124,23 @@ export async function jobView(app: App, main: HTMLElement, idText: string) {
   loop();
 }
 
-function renderActions(app: App, el: HTMLElement, job: Job, now: number, token: Token, refresh: () => Promise<void>) {
-  const out = h('div', { 'aria-live': 'polite' });
-  const progress = h('p', { class: 'progress', 'aria-live': 'polite' });
-  const say = (t: string) => fill(progress, t);
+function renderActions(
+  app: App,
+  el: HTMLElement,
+  log: ReturnType<typeof progressLog>,
+  out: HTMLElement,
+  job: Job,
+  now: number,
+  refresh: () => Promise<void>,
+) {
+  const say = log.say;
   const jm = app.address('JobMarket');
   const buttons: Node[] = [];
   const id = BigInt(job.id);
   if (job.state === 'Requested' && now > job.deadline) {
     buttons.push(actionButton('Cancel and refund', async () => {
       await send(app.requireWallet(), app.reader, `cancel job ${id}`, { address: jm, abi: jobMarketAbi, functionName: 'cancel', args: [id] }, say);
-      await refresh();
+      setTimeout(refresh, 0); // after the button is released, so the redraw shows the new state
     }, explain, { id: 'cancel' }, out));
   } else if (job.state === 'Requested') {
     buttons.push(h('p', { class: 'muted' }, `Unclaimed jobs can be cancelled (refunded) after the claim deadline, in ${duration(job.deadline - now)}.`));
@@ -139,21 +149,21 @@ function renderActions(app: App, el: HTMLElement, job: Job, now: number, token: 
     buttons.push(actionButton('Challenge the result', async () => {
       const desk = app.address('DisputeDesk');
       const cost = await app.reader.readContract({ address: desk, abi: disputeDeskAbi, functionName: 'challengeCost', args: [id] });
-      if (!confirm(`Challenging job ${id} costs ${amount(cost, { address: '0x0000000000000000000000000000000000000000', symbol: 'ETH', decimals: 18 })} (your bond plus the jury's fee). A jury re-executes the job; if the result is wrong you get your bond back with a reward, if it is right you lose the bond. Challenge?`)) {
+      if (!confirm(`Challenging job ${id} costs ${amount(cost, ETH)} (your bond plus the jury's fee). A jury re-executes the job; if the result is wrong you get your bond back with a reward, if it is right you lose the bond. Challenge?`)) {
         throw new Plain('Challenge not sent: you declined. Nothing was paid.');
       }
       await send(app.requireWallet(), app.reader, `challenge job ${id}`, { address: desk, abi: disputeDeskAbi, functionName: 'challenge', args: [id], value: cost }, say);
-      await refresh();
+      setTimeout(refresh, 0); // after the button is released, so the redraw shows the new state
     }, explain, { id: 'challenge' }, out));
   }
   if (job.state === 'Submitted' && now >= job.challengeEnds) {
     buttons.push(actionButton('Finalize (pay the operator and seller)', async () => {
       await send(app.requireWallet(), app.reader, `finalize job ${id}`, { address: jm, abi: jobMarketAbi, functionName: 'finalize', args: [id] }, say);
-      await refresh();
+      setTimeout(refresh, 0); // after the button is released, so the redraw shows the new state
     }, explain, { id: 'finalize' }, out));
   }
-  fill(el, buttons.length ? h('h2', {}, 'Actions') : null, ...buttons, progress, out);
-  void token;
+  if (el.querySelector('button[aria-busy]')) return; // an action is in flight: leave its button as it is
+  fill(el, buttons.length ? h('h2', {}, 'Actions') : null, ...buttons);
 }
 
 async function showResult(app: App, el: HTMLElement, job: Job) {

@@ -4,7 +4,7 @@ import type { App } from '../app';
 import { explain, send } from '../chain';
 import { type Token, amount, duration, time } from '../format';
 import { devTokenAbi, modelRegistryAbi } from '../generated/abi';
-import { actionButton, facts, fill, h, notice } from '../ui';
+import { actionButton, facts, fill, h, notice, progressLog } from '../ui';
 import type { ModelRow } from './types';
 
 export async function licencePanel(app: App, el: HTMLElement, m: ModelRow, token: Token | null) {
@@ -30,7 +30,8 @@ export async function licencePanel(app: App, el: HTMLElement, m: ModelRow, token
       fill(el, title, notice('ok', `You hold a licence of this model (${w.account}).`));
       return;
     }
-    const progress = h('p', { class: 'progress', 'aria-live': 'polite' });
+    const log = progressLog();
+    const progress = log.el;
     const out = h('div', { 'aria-live': 'polite' });
     const price = v.licensePrice;
     const isEth = v.paymentToken === zeroAddress;
@@ -45,7 +46,7 @@ export async function licencePanel(app: App, el: HTMLElement, m: ModelRow, token
       ]),
       actionButton(`Buy a licence for ${amount(price, token)}`, async () => {
         const wallet = app.requireWallet();
-        const say = (t: string) => fill(progress, t);
+        const say = log.say;
         if (!isEth) {
           const allowance = await app.reader.readContract({ address: v.paymentToken, abi: devTokenAbi, functionName: 'allowance', args: [wallet.account, registry] });
           if (allowance < price) {

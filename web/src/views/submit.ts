@@ -14,7 +14,7 @@ import { devTokenAbi, jobMarketAbi, modelRegistryAbi } from '../generated/abi';
 import { jobInput } from '../input';
 import { sha256 } from '../output';
 import { RUNTIMES, TYPES, cairnDomain } from '../typed';
-import { actionButton, facts, fill, h, notice } from '../ui';
+import { actionButton, facts, fill, h, notice, progressLog } from '../ui';
 import type { ModelRow, Operator } from './types';
 
 const DEADLINES: [string, number][] = [['15 minutes', 900], ['1 hour', 3600], ['6 hours', 21_600], ['1 day', 86_400]];
@@ -66,7 +66,8 @@ export function submitPanel(app: App, el: HTMLElement, m: ModelRow, token: Token
   const erc20 = m.paymentToken !== zeroAddress;
   const gasless = h('input', { type: 'checkbox', id: 'gasless', disabled: !erc20 });
   const review = h('div', { id: 'review', 'aria-live': 'polite' });
-  const progress = h('p', { class: 'progress', id: 'progress', 'aria-live': 'polite' });
+  const log = progressLog('progress');
+  const progress = log.el;
   const out = h('div', { id: 'submit-result', 'aria-live': 'polite' });
 
   // The least payment, once the market's parameters are read.
@@ -250,7 +251,7 @@ export function submitPanel(app: App, el: HTMLElement, m: ModelRow, token: Token
       ]),
       p.warnings.map((w) => notice('warning', w)),
       actionButton(p.gasless ? 'Sign and submit (gasless)' : `Pay ${amount(p.payment, p.token)} and submit`, async () => {
-        const say = (t: string) => fill(progress, t);
+        const say = log.say;
         const fresh = await plan(); // the chain may have moved since the review: check again, then pay
         if (fresh.payment !== p.payment || fresh.price !== p.price || fresh.digest !== p.digest || fresh.version !== p.version) {
           showReview(fresh);
