@@ -199,7 +199,7 @@ try {
       await route.fulfill({ response: real, json: body });
     });
     await page.reload();
-    await expectText('#job-result .notice.warning', /Do not rely on this result: the receipt (was signed by|'s signature cannot be recovered)/, 60_000);
+    await expectText('#job-result .notice.warning', /Do not rely on this result: the indexer serves another receipt than the chain recorded/, 60_000);
     await page.unroute(`**/jobs/${jobA}`);
   });
 
@@ -214,6 +214,7 @@ try {
     await page.route(`**/jobs/${jobA}`, (route) => route.abort('connectionrefused'));
     await page.reload();
     await expectText('#job-status', /From the chain \(the indexer cannot be reached/);
+    await waitState(['Submitted'], 10_000); // the chain's JobState read right (it starts at None)
     await page.unroute(`**/jobs/${jobA}`);
     await page.route('**/models?*', (route) => route.abort('connectionrefused'));
     await page.goto(`${APP}#/`);
@@ -264,6 +265,14 @@ try {
     await review();
     await page.locator('#confirm-submit').click();
     jobC = await jobIdFromUrl();
+    await waitState(['Requested']);
+    // The same input again, while job C is open: refused before paying, pointing at job C.
+    await page.goto(`${APP}#/models/${MODEL}`);
+    await page.locator('#sentences').fill('Nobody serves this region today.');
+    await page.locator('#pay').fill('0.002');
+    await review();
+    await expectText('#submit .notice.error', new RegExp(`You already have job ${jobC} \\(Requested\\) for this input and model: nothing was paid`));
+    await page.goto(`${APP}#/jobs/${jobC}`);
     await waitState(['Requested']);
     await advance(16 * 60);
     wallet.replaceNext = 'speedup';

@@ -36,7 +36,26 @@ export async function fromGateway(gateway: string, cid: string, maxBytes: number
   if (!response.ok) throw new Plain(`The IPFS gateway answered HTTP ${response.status} for ${cid}.`);
   const length = Number(response.headers.get('content-length') ?? 0);
   if (length > maxBytes) throw new Plain(`${cid} is ${length} bytes, more than the ${maxBytes} this page fetches.`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (bytes.length > maxBytes) throw new Plain(`${cid} is more than the ${maxBytes} bytes this page fetches.`);
+  // Read as a stream and stop past the limit (a gateway need not send Content-Length).
+  const reader = response.body?.getReader();
+  if (!reader) return new Uint8Array(await response.arrayBuffer());
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new Plain(`${cid} is more than the ${maxBytes} bytes this page fetches.`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
   return bytes;
 }

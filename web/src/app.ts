@@ -4,7 +4,7 @@ import { type Address, type PublicClient, zeroAddress } from 'viem';
 import { indexer } from './api';
 import { type Discovered, Wallet, discoverWallets, explain, publicClient } from './chain';
 import { type Config, Plain } from './config';
-import { ETH, type Token, amount, short } from './format';
+import { ETH, type Token, amount, isCid, short } from './format';
 import { devTokenAbi } from './generated/abi';
 import { actionButton, fill, h, notice } from './ui';
 import type { ModelDetail } from './views/types';
@@ -16,7 +16,7 @@ export class App {
   readonly reader: PublicClient;
   wallet: Wallet | null = null;
   private tokens = new Map<string, Promise<Token>>();
-  private listeners: (() => void)[] = [];
+  private listeners: { f: () => void; root: Element }[] = [];
   private balanceTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -31,6 +31,11 @@ export class App {
     const a = this.cfg.contracts[name];
     if (!a) throw new Plain(`This deployment has no ${name}.`);
     return a;
+  }
+
+  /** A link to `cid` on the IPFS gateway (the CID as text when it is not one). */
+  ipfsLink(cid: string, text: string = cid): Node | string {
+    return isCid(cid) ? h('a', { href: `${this.cfg.gatewayUrl}/ipfs/${cid}` }, text) : text;
   }
 
   /** GET from the indexer's API. */
@@ -78,19 +83,16 @@ export class App {
     return this.wallet;
   }
 
-  /** Calls `f` whenever the wallet connects, switches account or chain (views re-render). */
-  onWalletChange(f: () => void) {
-    this.listeners.push(f);
-  }
-
-  /** Forgets the listeners of the view being left. */
-  clearListeners() {
-    this.listeners = [];
+  /** Calls `f` whenever the wallet connects, switches account or chain, for as long as `root` (the view's
+   * element) is in the page. */
+  onWalletChange(f: () => void, root: Element) {
+    this.listeners.push({ f, root });
   }
 
   private changed() {
     this.renderHeader();
-    for (const f of this.listeners) f();
+    this.listeners = this.listeners.filter((l) => l.root.isConnected);
+    for (const l of this.listeners) l.f();
   }
 
   /** Reconnects, without a prompt, the wallet this browser connected before (`eth_accounts` answers only for
@@ -110,7 +112,9 @@ export class App {
     const p = source.provider;
     p.on?.('accountsChanged', async (accounts) => {
       const list = accounts as Address[];
-      this.wallet = list?.length ? new Wallet(this.cfg, source, list[0], this.wallet?.chainId ?? this.cfg.chainId) : null;
+      const chainId = Number(await p.request({ method: 'eth_chainId' }).catch(() => this.wallet?.chainId ?? 0));
+      this.wallet = list?.length ? new Wallet(this.cfg, source, list[0], chainId) : null;
+      if (!this.wallet) localStorage.removeItem(REMEMBERED);
       this.changed();
     });
     p.on?.('chainChanged', (id) => {

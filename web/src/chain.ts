@@ -213,6 +213,11 @@ const REFUSALS: Record<string, (a: readonly unknown[]) => string> = {
 /** A failure in plain words: what went wrong and what to do. Never empty. */
 export function explain(e: unknown): string {
   if (e instanceof Plain || e instanceof InputError || e instanceof OutputError) return e.message;
+  // Straight from the wallet (not through viem): EIP-1193 errors carry a code.
+  const code = (e as { code?: number } | null)?.code;
+  if (code === 4001) return 'You rejected the request in your wallet: nothing was signed, sent or paid.';
+  if (code === 4100) return 'Your wallet has not authorized this site for that account: connect again.';
+  if (code === 4902) return 'Your wallet does not know this chain and could not add it: add it by hand (the chain id and RPC URL are in /app/config.json).';
   if (e instanceof BaseError) {
     if (e.walk((x) => x instanceof UserRejectedRequestError || (x as { code?: number })?.code === 4001)) {
       return 'You rejected the request in your wallet: nothing was signed, sent or paid.';
@@ -235,5 +240,7 @@ export function explain(e: unknown): string {
     return e.shortMessage;
   }
   if (e instanceof TypeError && /fetch/i.test(e.message)) return `A service cannot be reached (${e.message}).`;
-  return e instanceof Error ? e.message : String(e);
+  if (e instanceof Error) return e.message;
+  const message = (e as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : `An unexpected failure: ${JSON.stringify(e)}`;
 }

@@ -42,8 +42,11 @@ export function regions(mask: bigint | string | number): string {
  * fee (JobMarket: fee = payment × feeBps / 10,000, rounded down; operator = payment − price − fee ≥ minimum). */
 export function leastPayment(price: bigint, feeBps: bigint, minOperatorFee: bigint): bigint {
   const need = price + minOperatorFee;
-  let p = (need * 10_000n + (10_000n - feeBps) - 1n) / (10_000n - feeBps);
-  while (p - (p * feeBps) / 10_000n < need) p += 1n;
+  const ok = (p: bigint) => p - (p * feeBps) / 10_000n >= need;
+  // p − ⌊p·f/10⁴⌋ is non-decreasing in p: start at the real-valued bound, rounded down, and step to the least.
+  let p = (need * 10_000n) / (10_000n - feeBps);
+  while (p > 0n && ok(p - 1n)) p -= 1n;
+  while (!ok(p)) p += 1n;
   return p;
 }
 
@@ -74,4 +77,9 @@ export function short(hex: string): string {
 /** The `did:pkh` of an account (CAIP-10, as the indexer serves DID documents). */
 export function didPkh(chainId: number, address: string): string {
   return `did:pkh:eip155:${chainId}:${getAddress(address)}`;
+}
+
+/** Whether `s` looks like a CID (CIDv0 base58btc, or CIDv1 in base32): only those become gateway links. */
+export function isCid(s: unknown): s is string {
+  return typeof s === 'string' && /^(Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{20,})$/.test(s);
 }

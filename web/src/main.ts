@@ -35,18 +35,23 @@ async function start() {
   await app.renderHeader();
   await app.restore();
   const route = async () => {
-    app.clearListeners();
+    // Only fragments of the form #/… are routes (the skip link's #main is not).
+    if (location.hash && !location.hash.startsWith('#/')) return;
+    // Each view draws into its own element: a view still loading when the route changes draws into an element
+    // no longer in the page, and its loops and wallet listeners stop with it.
+    const view = h('div', {});
+    fill(main, view);
     const [, first = '', second = '', third = ''] = location.hash.replace(/^#/, '').split('/');
     document.querySelectorAll('nav a').forEach((a) => a.removeAttribute('aria-current'));
     document.querySelector(`nav a[data-route="${first || 'models'}"]`)?.setAttribute('aria-current', 'page');
     try {
-      if (first === '' || first === 'models') await (second ? modelView(app, main, second) : modelsView(app, main));
-      else if (first === 'jobs') await jobView(app, main, second);
-      else if (first === 'audit') await auditView(app, main, second, third);
-      else if (first === 'account') await accountView(app, main);
-      else fill(main, h('h1', {}, 'Not found'), notice('error', `Nothing is at "${location.hash}". Start from the models.`));
+      if (first === '' || first === 'models') await (second ? modelView(app, view, second) : modelsView(app, view));
+      else if (first === 'jobs') await jobView(app, view, second);
+      else if (first === 'audit') await auditView(app, view, second, third);
+      else if (first === 'account') await accountView(app, view);
+      else fill(view, h('h1', {}, 'Not found'), notice('error', `Nothing is at "${location.hash}". Start from the models.`));
     } catch (e) {
-      fill(main, notice('error', explain(e)));
+      fill(view, notice('error', explain(e)));
     }
     main.focus();
   };

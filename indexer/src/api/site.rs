@@ -75,7 +75,7 @@ impl WebConfig {
             contracts: deployments.contracts.iter().map(|(name, d)| (name.clone(), d.address)).collect(),
             deployment_block: deployments.deployment_block,
             indexer_url: String::new(),
-            relay_url,
+            relay_url: relay_url.map(|u| u.trim_end_matches('/').to_owned()),
             gateway_url: gateway_url.trim_end_matches('/').to_owned(),
             input_limits: BTreeMap::from([(cairn_protocol::Runtime::BertEmbedV1.name().to_owned(), limits.to_json())]),
         }

@@ -488,7 +488,7 @@ async fn serves_the_web_app_and_its_config() {
     let config = WebConfig::new(
         &deployments,
         "http://127.0.0.1:8545".into(),
-        Some("http://127.0.0.1:8090".into()),
+        Some("http://127.0.0.1:8090/".into()),
         "http://127.0.0.1:8080/".into(),
     );
     let app = |dir: std::path::PathBuf| {
@@ -505,7 +505,7 @@ async fn serves_the_web_app_and_its_config() {
     assert_eq!(c["chainId"], 31337);
     assert_eq!(c["interfaceVersion"], cairn_chain::INTERFACE_VERSION);
     assert_eq!(c["contracts"]["JobMarket"].as_str().unwrap().parse::<Address>().unwrap(), jm);
-    assert_eq!(c["relayUrl"], "http://127.0.0.1:8090");
+    assert_eq!(c["relayUrl"], "http://127.0.0.1:8090", "the trailing slash is dropped");
     assert_eq!(c["gatewayUrl"], "http://127.0.0.1:8080", "the trailing slash is dropped");
     assert_eq!(c["indexerUrl"], "");
     let limits = &c["inputLimits"]["candle/bert-embed@1"];

@@ -1,5 +1,5 @@
 /** My account: licences, jobs, and the pull balances the contracts hold for the account, with withdrawals. */
-import { type Address, zeroAddress } from 'viem';
+import { type Address, isAddress, zeroAddress } from 'viem';
 import type { App } from '../app';
 import { explain, send } from '../chain';
 import { amount, time } from '../format';
@@ -10,9 +10,11 @@ import type { Job, Page, TrailItem } from './types';
 /** The contracts that pay by pull (PullPayments: `balanceOf(account, token)`, `withdraw(token)`). */
 const PULL = ['JobMarket', 'ModelRegistry', 'DisputeDesk', 'ReexecutionCommittee'];
 
-export async function accountView(app: App, main: HTMLElement) {
-  app.clearListeners();
-  app.onWalletChange(() => accountView(app, main));
+export async function accountView(app: App, view: HTMLElement) {
+  // Redrawn whole on a wallet change: a fresh element per drawing, whose listener ends with it.
+  const main = h('div', {});
+  fill(view, main);
+  app.onWalletChange(() => accountView(app, view), main);
   const w = app.wallet;
   if (!w) {
     fill(main, h('h1', {}, 'My account'), notice('info', 'Connect a wallet (the button at the top) to see your licences, jobs and balances.'));
@@ -24,8 +26,13 @@ export async function accountView(app: App, main: HTMLElement) {
   const licences = h('section', { id: 'my-licences' });
   fill(main, h('h1', {}, 'My account'), h('p', {}, h('a', { href: `#/audit/account/${w.account}` }, w.account)), balances, jobs, licences);
 
+  // The tokens this account dealt in (its jobs and licences, from the indexer), ETH, and the devnet's token.
+  const dealt = await app.api<Page<TrailItem>>(`/accounts/${w.account}/trail?limit=500`)
+    .then((p) => p.items.flatMap((t) => [t.fields.token, (t.fields.terms as { token?: unknown } | undefined)?.token]))
+    .catch(() => []);
+  const tokens = [...new Set([zeroAddress, app.cfg.contracts.DevToken, ...dealt]
+    .filter((t): t is string => typeof t === 'string' && isAddress(t)).map((t) => t.toLowerCase()))] as Address[];
   const renderBalances = async () => {
-    const tokens = [zeroAddress, ...(app.cfg.contracts.DevToken ? [app.cfg.contracts.DevToken] : [])] as Address[];
     const rows: Node[] = [];
     const log = progressLog();
     const progress = log.el;

@@ -3,16 +3,14 @@
 import { isAddress } from 'viem';
 import type { App } from '../app';
 import { explain } from '../chain';
-import { didPkh, short, time } from '../format';
+import { didPkh, isCid, short, time } from '../format';
 import { fill, h, notice } from '../ui';
 import type { JobDetail, ModelDetail, Page, TrailItem } from './types';
-
-const CID = /^(bafy|bafk|Qm)[a-zA-Z0-9]{20,}$/;
 
 /** A field value with links: accounts to their trail, CIDs to the gateway, nested objects as lists. */
 function value(app: App, v: unknown): Node | string {
   if (typeof v === 'string' && isAddress(v)) return h('a', { href: `#/audit/account/${v}` }, v);
-  if (typeof v === 'string' && CID.test(v)) return h('a', { href: `${app.cfg.gatewayUrl}/ipfs/${v}` }, v);
+  if (isCid(v)) return app.ipfsLink(v);
   if (v && typeof v === 'object') {
     return h('ul', { class: 'fields' }, Object.entries(v as Record<string, unknown>).map(([k, x]) => h('li', {}, `${k}: `, value(app, x))));
   }

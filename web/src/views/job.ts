@@ -5,23 +5,25 @@
  * against the operator's signer, the acceptance rule's format checks, then its shape and a cosine-similarity
  * heat map of the sentences.
  */
-import { type Address, getAddress } from 'viem';
+import { type Address, type Hex, getAddress } from 'viem';
 import type { App } from '../app';
 import { IndexerDown, fromGateway } from '../api';
 import { explain, send } from '../chain';
 import { Plain } from '../config';
-import { ETH, amount, duration, regions, time } from '../format';
+import { ETH, amount, duration, isCid, regions, time } from '../format';
 import { disputeDeskAbi, jobMarketAbi } from '../generated/abi';
 import { parseTexts } from '../input';
 import { type Embeddings, cosineMatrix, formatProblems, readEmbeddings, sha256 } from '../output';
-import { RUNTIMES, receiptSigner } from '../typed';
+import { RUNTIMES, type Receipt, receiptSigner } from '../typed';
 import { actionButton, facts, fill, h, notice, progressLog } from '../ui';
 import type { Job, JobDetail, OperatorDetail } from './types';
 
-const STATES = ['Requested', 'Claimed', 'Submitted', 'Disputed', 'Finalized', 'Cancelled', 'Resolved'];
+/** IJobMarket.JobState, in its order (0 = None: no such job). */
+const STATES = ['None', 'Requested', 'Claimed', 'Submitted', 'Disputed', 'Finalized', 'Cancelled', 'Resolved'];
 const CLOSE = ['Open', 'Finalized', 'Expired', 'OperatorUpheld', 'OperatorWrong', 'ArbitratorRefused'];
 /** Largest output fetched for the heat map (bytes). */
 const MAX_OUTPUT = 64 << 20;
+const ZERO32 = `0x${'0'.repeat(64)}`;
 
 /** The job from the chain (`getTerms`, `getProgress`), shaped as the indexer's, for when the indexer is down. */
 async function fromChain(app: App, id: bigint): Promise<Job> {
@@ -30,7 +32,7 @@ async function fromChain(app: App, id: bigint): Promise<Job> {
     app.reader.readContract({ address: jm, abi: jobMarketAbi, functionName: 'getTerms', args: [id] }),
     app.reader.readContract({ address: jm, abi: jobMarketAbi, functionName: 'getProgress', args: [id] }),
   ]);
-  if (t.buyer === '0x0000000000000000000000000000000000000000') throw new Plain(`There is no job ${id} on chain.`);
+  if (p.state === 0) throw new Plain(`There is no job ${id} on chain.`);
   const zero = (a: Address) => (/^0x0+$/.test(a) ? null : a);
   return {
     id: id.toString(), modelId: t.modelId.toString(), modelVersion: Number(t.modelVersion), buyer: t.buyer, seller: t.seller,
@@ -49,47 +51,61 @@ export async function jobView(app: App, main: HTMLElement, idText: string) {
     return;
   }
   const id = BigInt(idText);
-  const status = h('section', { id: 'job-status', 'aria-live': 'polite' });
+  // Only the state line is a live region, and it changes only when the state does (the rest refreshes every 2 s).
+  const live = h('p', { class: 'state', id: 'job-state', 'aria-live': 'polite', 'aria-atomic': 'true' });
+  const status = h('section', { id: 'job-status' });
   // The buttons are redrawn on every refresh; what an action said stays below them.
   const buttons = h('div', {});
   const log = progressLog();
   const out = h('div', { 'aria-live': 'polite' });
   const actions = h('section', { id: 'job-actions' }, buttons, log.el, out);
   const result = h('section', { id: 'job-result', 'aria-labelledby': 'result-h' });
-  fill(main, h('h1', {}, `Job ${id}`), status, actions, result,
+  fill(main, h('h1', {}, `Job ${id}`), live, status, actions, result,
     h('p', {}, h('a', { href: `#/audit/job/${id}` }, 'The whole trail of this job')));
   let shownResult = '';
-  let active = true;
-  const here = location.hash;
+  let shownState = '';
 
   const refresh = async () => {
     let job: Job;
     let source = 'the indexer';
     let dispute: JobDetail['dispute'] = null;
+    let submittedIn: bigint | undefined;
     try {
       const d = await app.api<JobDetail>(`/jobs/${id}`);
       job = d.job;
       dispute = d.dispute;
+      const t = d.transitions.filter((x) => x.event === 'ResultSubmitted').at(-1);
+      submittedIn = t ? BigInt(t.blockNumber) : undefined;
     } catch (e) {
       if (!(e instanceof IndexerDown)) {
         fill(status, notice('error', explain(e)));
         return;
       }
       job = await fromChain(app, id);
-      source = 'the chain (the indexer cannot be reached; the result and history need it)';
+      source = 'the chain (the indexer cannot be reached; the history needs it)';
     }
     const [now, token] = await Promise.all([app.now(), app.token(job.token)]);
     const closed = ['Finalized', 'Cancelled', 'Resolved'].includes(job.state);
-    const failed = job.state === 'Cancelled' || job.closeReason === 'OperatorWrong' || job.closeReason === 'Expired';
+    const stateText = `State: ${job.state}${closed ? ` (${job.closeReason})` : ''}`;
+    if (stateText !== shownState) {
+      shownState = stateText;
+      fill(live, stateText);
+      live.className = `state state-${job.state}`;
+      live.dataset.state = job.state;
+    }
+    const late = job.state === 'Claimed' && now > job.submitBy;
+    const explanation: Record<string, string> = {
+      Expired: 'Nobody claimed this job before its deadline: it was cancelled and the payment is refundable (withdraw it under "My account").',
+      OperatorWrong: 'The jury ruled the operator\'s result wrong: you are refunded (withdraw under "My account") and the operator\'s bond was slashed.',
+      ArbitratorRefused: 'The jury could not rule (too few jurors, or a tie): you are refunded (withdraw under "My account"); the operator kept its bond.',
+      OperatorUpheld: 'The jury upheld the operator\'s result: it was paid as if unchallenged.',
+    };
     fill(
       status,
       h('p', { class: 'muted' }, `From ${source}.`),
-      h('p', { class: `state state-${job.state}`, id: 'job-state', 'data-state': job.state }, `State: ${job.state}${closed ? ` (${job.closeReason})` : ''}`),
-      failed ? notice('warning', job.state === 'Cancelled'
-        ? 'Nobody claimed this job before its deadline: it was cancelled and the payment is refundable (withdraw it under "My account").'
-        : job.closeReason === 'OperatorWrong'
-          ? 'The jury ruled the operator\'s result wrong: you are refunded (withdraw under "My account") and the operator\'s bond was slashed.'
-          : 'The job expired.') : null,
+      closed && explanation[job.closeReason]
+        ? notice(job.closeReason === 'OperatorUpheld' ? 'info' : 'warning', explanation[job.closeReason]) : null,
+      late ? notice('warning', `The operator did not deliver by ${time(job.submitBy)}: anyone can reopen the job for another operator (part of the late operator's bond is forfeited).`) : null,
       job.state === 'Disputed' ? notice('info', `The result is disputed (dispute ${job.disputeId}${dispute?.round !== undefined ? `, round ${dispute.round}, ${dispute.phase}` : ''}); a jury re-executes it.`) : null,
       facts([
         ['Model', h('a', { href: `#/models/${job.modelId}` }, `model ${job.modelId}, version ${job.modelVersion}`)],
@@ -98,29 +114,34 @@ export async function jobView(app: App, main: HTMLElement, idText: string) {
         ['Regions', regions(job.regionMask)],
         ['Operator', job.operator ? h('a', { href: `#/audit/account/${job.operator}` }, job.operator) : 'not claimed yet'],
         ['Claim deadline', job.state === 'Requested' ? `${time(job.deadline)} (${now < job.deadline ? `${duration(job.deadline - now)} left` : 'passed'})` : time(job.deadline)],
-        ...(job.state === 'Claimed' ? [['Result due', `${time(job.submitBy)} (${duration(job.submitBy - now)} left)`] as [string, string]] : []),
+        ...(job.state === 'Claimed' ? [['Result due', `${time(job.submitBy)} (${late ? 'late' : `${duration(job.submitBy - now)} left`})`] as [string, string]] : []),
         ...(job.state === 'Submitted' ? [['Challenge window', now < job.challengeEnds
           ? h('span', { id: 'challenge-countdown' }, `${duration(job.challengeEnds - now)} left (until ${time(job.challengeEnds)})`)
           : 'ended: the job can be finalized'] as [string, Node | string]] : []),
-        ...(job.inputCid ? [['Input', h('a', { href: `${app.cfg.gatewayUrl}/ipfs/${job.inputCid}` }, job.inputCid)] as [string, Node]] : []),
+        ...(isCid(job.inputCid) ? [['Input', app.ipfsLink(job.inputCid)] as [string, Node | string]] : []),
       ]),
     );
-    renderActions(app, buttons, log, out, job, now, refresh);
-    if (job.receipt && shownResult !== job.receipt.outputDigest) {
-      shownResult = job.receipt.outputDigest;
-      showResult(app, result, job).catch((e) => fill(result, h('h2', { id: 'result-h' }, 'Result'), notice('error', explain(e))));
-    } else if (!job.receipt) {
+    renderActions(app, buttons, log, out, job, now, late, refresh);
+    const delivered = ['Submitted', 'Disputed', 'Finalized', 'Resolved'].includes(job.state) && (job.receipt || job.closeReason !== 'Expired');
+    const key = `${job.receipt?.outputDigest ?? ''}|${job.state === 'Submitted' || !!job.receipt}`;
+    if (delivered && shownResult !== key) {
+      shownResult = key;
+      showResult(app, result, job, submittedIn).catch((e) => {
+        shownResult = ''; // try again at the next refresh
+        fill(result, h('h2', { id: 'result-h' }, 'Result'), notice('error', explain(e)));
+      });
+    } else if (!delivered) {
       fill(result, h('h2', { id: 'result-h' }, 'Result'), h('p', { class: 'muted' }, closed ? 'No result was delivered.' : 'No result yet.'));
     }
   };
   const loop = async () => {
-    while (active && location.hash === here) {
+    // Stops when the view is left (its elements are no longer in the page).
+    while (live.isConnected) {
       await refresh().catch((e) => fill(status, notice('error', explain(e))));
       await new Promise((r) => setTimeout(r, 2000));
     }
-    active = false;
   };
-  app.onWalletChange(() => refresh().catch(() => {}));
+  app.onWalletChange(() => refresh().catch(() => {}), live);
   loop();
 }
 
@@ -131,6 +152,7 @@ function renderActions(
   out: HTMLElement,
   job: Job,
   now: number,
+  late: boolean,
   refresh: () => Promise<void>,
 ) {
   const say = log.say;
@@ -144,6 +166,12 @@ function renderActions(
     }, explain, { id: 'cancel' }, out));
   } else if (job.state === 'Requested') {
     buttons.push(h('p', { class: 'muted' }, `Unclaimed jobs can be cancelled (refunded) after the claim deadline, in ${duration(job.deadline - now)}.`));
+  }
+  if (late) {
+    buttons.push(actionButton('Reopen for another operator', async () => {
+      await send(app.requireWallet(), app.reader, `reopen job ${id}`, { address: jm, abi: jobMarketAbi, functionName: 'reopen', args: [id] }, say);
+      setTimeout(refresh, 0);
+    }, explain, { id: 'reopen' }, out));
   }
   if (job.state === 'Submitted' && now < job.challengeEnds) {
     buttons.push(actionButton('Challenge the result', async () => {
@@ -166,14 +194,43 @@ function renderActions(
   fill(el, buttons.length ? h('h2', {}, 'Actions') : null, ...buttons);
 }
 
-async function showResult(app: App, el: HTMLElement, job: Job) {
-  const r = job.receipt!;
+/** The job's receipt as the chain recorded it: the last `ResultSubmitted` event of the job (looked for in the
+ * block the indexer names first, then over the deployment). */
+async function receiptOnChain(app: App, id: bigint, hint?: bigint) {
+  const jm = app.address('JobMarket');
+  const find = (fromBlock: bigint, toBlock: bigint | 'latest') =>
+    app.reader.getContractEvents({ address: jm, abi: jobMarketAbi, eventName: 'ResultSubmitted', args: { jobId: id }, fromBlock, toBlock });
+  let logs = hint !== undefined ? await find(hint, hint) : [];
+  if (!logs.length) logs = await find(BigInt(app.cfg.deploymentBlock), 'latest');
+  const last = logs.at(-1);
+  if (!last) throw new Plain(`The chain holds no result of job ${id} (no ResultSubmitted event).`);
+  const { receipt, signer, signature } = last.args as { receipt: Omit<Receipt, 'signer' | 'signature' | 'energyMillijoules'> & { energyMillijoules: bigint }; signer: Address; signature: Hex };
+  return { ...receipt, energyMillijoules: Number(receipt.energyMillijoules), signer, signature } as Receipt;
+}
+
+async function showResult(app: App, el: HTMLElement, job: Job, submittedIn?: bigint) {
   const title = h('h2', { id: 'result-h' }, 'Result');
-  fill(el, title, h('p', { 'aria-live': 'polite' }, 'Fetching and checking the result…'));
+  fill(el, title, h('p', {}, 'Fetching and checking the result…'));
+  const id = BigInt(job.id);
+  const jm = app.address('JobMarket');
   const checks: Node[] = [];
   const problems: string[] = [];
-  // The receipt's signature: the JobMarket's EIP-712 domain; the signer the market checked at submission.
-  const recovered = await receiptSigner(app.cfg.chainId, app.address('JobMarket'), BigInt(job.id), r).catch((e) => {
+  // Everything checked comes from the chain: the receipt from the job's ResultSubmitted event, the job's terms
+  // and progress; the indexer only says where to look, and a record of it that differs is reported.
+  const [r, terms, progress] = await Promise.all([
+    receiptOnChain(app, id, submittedIn),
+    app.reader.readContract({ address: jm, abi: jobMarketAbi, functionName: 'getTerms', args: [id] }),
+    app.reader.readContract({ address: jm, abi: jobMarketAbi, functionName: 'getProgress', args: [id] }),
+  ]);
+  if (job.receipt && (job.receipt.signature !== r.signature || job.receipt.outputDigest !== r.outputDigest || job.receipt.outputCid !== r.outputCid)) {
+    problems.push('the indexer serves another receipt than the chain recorded (the chain\'s is checked here)');
+  }
+  if (progress.outputDigest !== ZERO32 && progress.outputDigest !== r.outputDigest) problems.push('the receipt\'s output digest is not the one the job holds on chain');
+  if (r.inputDigest !== terms.inputDigest || r.weightsDigest !== terms.weightsDigest || r.runtime !== terms.runtime) {
+    problems.push('the receipt names another input, weights or runtime than the job\'s terms');
+  }
+  // The receipt's EIP-712 signature, recomputed here: the JobMarket's domain, the signer it checked at submission.
+  const recovered = await receiptSigner(app.cfg.chainId, jm, id, r).catch((e) => {
     problems.push(`the receipt's signature cannot be recovered (${(e as Error).message})`);
     return null;
   });
@@ -184,7 +241,7 @@ async function showResult(app: App, el: HTMLElement, job: Job) {
     const op = await app.api<OperatorDetail>(`/operators/${job.operator}`).then((d) => d.operator).catch(() => null);
     if (op && getAddress(op.signer) !== getAddress(recovered)) checks.push(h('li', {}, `The operator's signer is now ${op.signer} (it rotated its key since).`));
   }
-  if (r.inputDigest !== job.inputDigest) problems.push('the receipt names another input than the job');
+  if (!isCid(r.outputCid)) throw new Plain(`The receipt's output CID "${r.outputCid}" is not a CID.`);
   const output = await fromGateway(app.cfg.gatewayUrl, r.outputCid, MAX_OUTPUT);
   const digest = await sha256(output);
   let embeddings: Embeddings | null = null;
@@ -198,26 +255,28 @@ async function showResult(app: App, el: HTMLElement, job: Job) {
       problems.push(`the output is not a canonical safetensors file: ${(e as Error).message}`);
     }
   }
-  let sentences: string[] = [];
-  const runtime = RUNTIMES[r.runtime];
-  if (job.inputCid && runtime && app.cfg.inputLimits[runtime]) {
-    const input = await fromGateway(app.cfg.gatewayUrl, job.inputCid, app.cfg.inputLimits[runtime].maxTotalBytes).catch(() => null);
-    if (input && (await sha256(input)) === job.inputDigest.toLowerCase()) sentences = parseTexts(input, app.cfg.inputLimits[runtime]);
+  let sentences: string[] | null = null;
+  const runtime = RUNTIMES[terms.runtime];
+  const limits = runtime ? app.cfg.inputLimits[runtime] : undefined;
+  if (isCid(job.inputCid) && limits) {
+    const input = await fromGateway(app.cfg.gatewayUrl, job.inputCid, limits.maxTotalBytes).catch(() => null);
+    if (input && (await sha256(input)) === terms.inputDigest.toLowerCase()) sentences = parseTexts(input, limits);
   }
   if (embeddings) {
-    const format = formatProblems(embeddings, sentences.length || embeddings.rows);
+    const format = formatProblems(embeddings, sentences?.length ?? embeddings.rows);
     problems.push(...format);
-    if (!format.length) checks.push(h('li', {}, `Format: ${embeddings.rows} rows of ${embeddings.dim} finite values, each of norm 1.`));
+    if (sentences === null) problems.push('the input could not be fetched and checked, so the number of rows is unverified');
+    else if (!format.length) checks.push(h('li', {}, `Format: ${embeddings.rows} rows (one per input sentence) of ${embeddings.dim} finite values, each of norm 1.`));
   }
   fill(
     el,
     title,
     problems.length
       ? notice('warning', `Do not rely on this result: ${problems.join('; ')}. You can challenge it while the window is open.`)
-      : notice('ok', 'The result checks out: the digest, the signature and the format.'),
+      : notice('ok', 'The result checks out against the chain: the digest, the signature and the format.'),
     h('ul', { class: 'checks', id: 'result-checks' }, checks),
-    embeddings ? facts([['Shape', h('span', { id: 'result-shape' }, `${embeddings.rows} × ${embeddings.dim} (f32)`)], ['Output', h('a', { href: `${app.cfg.gatewayUrl}/ipfs/${r.outputCid}` }, r.outputCid)], ['Energy', `${r.energyMillijoules / 1000} J`]]) : null,
-    embeddings ? heatMap(embeddings, sentences) : null,
+    embeddings ? facts([['Shape', h('span', { id: 'result-shape' }, `${embeddings.rows} × ${embeddings.dim} (f32)`)], ['Output', app.ipfsLink(r.outputCid)], ['Energy', `${r.energyMillijoules / 1000} J`]]) : null,
+    embeddings ? heatMap(embeddings, sentences ?? []) : null,
   );
 }
 
@@ -237,6 +296,7 @@ function heatMap(e: Embeddings, sentences: string[]) {
         Array.from({ length: n }, (_, j) => {
           const c = m[i * e.rows + j];
           const light = Math.round(97 - Math.max(0, c) * 62);
-          return h('td', { style: `background:hsl(215 70% ${light}%);color:${light < 60 ? '#fff' : '#111'}`, title: `${label(i)} / ${label(j)}: ${c.toFixed(3)}` }, c.toFixed(2));
+          // White on the dark cells only below 48% lightness, dark text above: both ≥ 4.5:1 (WCAG AA).
+          return h('td', { style: `background:hsl(215 70% ${light}%);color:${light < 48 ? '#fff' : '#111'}`, title: `${label(i)} / ${label(j)}: ${c.toFixed(3)}` }, c.toFixed(2));
         }))))));
 }

@@ -2,20 +2,21 @@
 import { type Address, zeroAddress } from 'viem';
 import type { App } from '../app';
 import { explain, send } from '../chain';
+import { Plain } from '../config';
 import { type Token, amount, duration, time } from '../format';
 import { devTokenAbi, modelRegistryAbi } from '../generated/abi';
 import { actionButton, facts, fill, h, notice, progressLog } from '../ui';
 import type { ModelRow } from './types';
 
-export async function licencePanel(app: App, el: HTMLElement, m: ModelRow, token: Token | null) {
+export async function licencePanel(app: App, el: HTMLElement, m: ModelRow, shownToken: Token | null) {
   const title = h('h2', { id: 'licence-h' }, 'Licence');
   if (BigInt(m.licensePrice) === 0n) {
     fill(el, title, h('p', {}, 'This model needs no licence: any account may submit jobs.'));
     return;
   }
   const w = app.wallet;
-  if (!w || !w.onRightChain || !token) {
-    fill(el, title, h('p', {}, `A licence costs ${token ? amount(m.licensePrice, token) : m.licensePrice} for ${duration(m.licensePeriod)}. Connect a wallet to buy one.`));
+  if (!w || !w.onRightChain || !shownToken) {
+    fill(el, title, h('p', {}, `A licence costs ${shownToken ? amount(m.licensePrice, shownToken) : m.licensePrice} for ${duration(m.licensePeriod)}. Connect a wallet to buy one.`));
     return;
   }
   const registry = app.address('ModelRegistry');
@@ -35,18 +36,24 @@ export async function licencePanel(app: App, el: HTMLElement, m: ModelRow, token
     const out = h('div', { 'aria-live': 'polite' });
     const price = v.licensePrice;
     const isEth = v.paymentToken === zeroAddress;
+    // The amounts shown are in the chain's token and time, whatever the indexer said.
+    const [token, now] = await Promise.all([app.token(v.paymentToken), app.now()]);
     fill(
       el,
       title,
       facts([
         ['Price', amount(price, token)],
-        ['Period', `${duration(Number(v.licensePeriod))} (until about ${time(Math.floor(Date.now() / 1000) + Number(v.licensePeriod))})`],
+        ['Period', `${duration(Number(v.licensePeriod))} (until about ${time(now + Number(v.licensePeriod))})`],
         ['Paid to', `the seller ${m.seller}, through the ModelRegistry`],
         ['Transactions', isEth ? '1 (the purchase, paying ETH)' : `up to 2 (approve ${token.symbol}, then the purchase)`],
       ]),
       actionButton(`Buy a licence for ${amount(price, token)}`, async () => {
         const wallet = app.requireWallet();
         const say = log.say;
+        const have = isEth
+          ? await app.reader.getBalance({ address: wallet.account })
+          : await app.reader.readContract({ address: v.paymentToken, abi: devTokenAbi, functionName: 'balanceOf', args: [wallet.account] });
+        if (have < price) throw new Plain(`Your account holds ${amount(have, token)}, less than the licence's ${amount(price, token)}; fund it first. Nothing was sent.`);
         if (!isEth) {
           const allowance = await app.reader.readContract({ address: v.paymentToken, abi: devTokenAbi, functionName: 'allowance', args: [wallet.account, registry] });
           if (allowance < price) {
@@ -60,7 +67,7 @@ export async function licencePanel(app: App, el: HTMLElement, m: ModelRow, token
           address: registry, abi: modelRegistryAbi, functionName: 'buyLicense',
           args: [modelId, v.paymentToken, price, v.licensePeriod], value: isEth ? price : 0n,
         }, say);
-        await licencePanel(app, el, m, token);
+        await licencePanel(app, el, m, shownToken);
       }, explain, { id: 'buy-licence' }, out),
       progress,
       out,

@@ -92,7 +92,7 @@ export async function modelView(app: App, main: HTMLElement, id: string) {
       facts([
         ['Seller', h('span', {}, h('a', { href: `#/audit/account/${m.seller}` }, m.seller), ' · ',
           h('a', { href: `${app.cfg.indexerUrl}/did/${didPkh(app.cfg.chainId, m.seller)}` }, didPkh(app.cfg.chainId, m.seller)))],
-        ['Manifest', latest ? h('a', { href: `${app.cfg.gatewayUrl}/ipfs/${latest.manifestCid}` }, latest.manifestCid) : said(undefined)],
+        ['Manifest', latest ? app.ipfsLink(latest.manifestCid) : said(undefined)],
         ['Manifest sha256', latest?.manifestDigest ?? said(undefined)],
         ['Weights sha256', latest?.weightsDigest ?? said(undefined)],
         ['Seller\'s signature', latest ? (latest.signatureValid ? `valid (EIP-712, ${latest.signatureCheck})` : `INVALID: ${latest.signatureCheck}`) : said(undefined)],
@@ -102,7 +102,7 @@ export async function modelView(app: App, main: HTMLElement, id: string) {
         h('thead', {}, h('tr', {}, ['Version', 'Registered', 'Price per call', 'Regions', 'Manifest'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, d.versions.map((v) => h('tr', {},
           h('td', {}, String(v.version)), h('td', {}, time(v.registeredAt)), h('td', {}, fmt(v.pricePerCall)),
-          h('td', {}, regions(v.regionMask)), h('td', {}, h('a', { href: `${app.cfg.gatewayUrl}/ipfs/${v.manifestCid}` }, short(v.manifestCid))))))),
+          h('td', {}, regions(v.regionMask)), h('td', {}, app.ipfsLink(v.manifestCid, short(v.manifestCid))))))),
       h('p', {}, h('a', { href: `#/audit/model/${m.id}` }, 'The whole trail of this model')),
     ),
     h('section', { 'aria-labelledby': 'ops-h' },
@@ -122,6 +122,6 @@ export async function modelView(app: App, main: HTMLElement, id: string) {
     licencePanel(app, licence, m, token);
     submitPanel(app, submit, m, token, inRegion);
   };
-  app.onWalletChange(renderActions);
+  app.onWalletChange(renderActions, licence);
   renderActions();
 }

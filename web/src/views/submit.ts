@@ -15,7 +15,7 @@ import { jobInput } from '../input';
 import { sha256 } from '../output';
 import { RUNTIMES, TYPES, cairnDomain } from '../typed';
 import { actionButton, facts, fill, h, notice, progressLog } from '../ui';
-import type { ModelRow, Operator } from './types';
+import type { Job, ModelRow, Operator, Page } from './types';
 
 const DEADLINES: [string, number][] = [['15 minutes', 900], ['1 hour', 3600], ['6 hours', 21_600], ['1 day', 86_400]];
 
@@ -65,6 +65,7 @@ export function submitPanel(app: App, el: HTMLElement, m: ModelRow, token: Token
     .filter(({ i }) => (BigInt(m.regionMask) >> BigInt(i)) & 1n);
   const erc20 = m.paymentToken !== zeroAddress;
   const gasless = h('input', { type: 'checkbox', id: 'gasless', disabled: !erc20 });
+  const again = h('input', { type: 'checkbox', id: 'again' });
   const review = h('div', { id: 'review', 'aria-live': 'polite' });
   const log = progressLog('progress');
   const progress = log.el;
@@ -132,14 +133,26 @@ export function submitPanel(app: App, el: HTMLElement, m: ModelRow, token: Token
     if (!canUse) throw new Plain(`Your account holds no licence of model ${m.id}: buy one above first.`);
     const bond = await app.reader.readContract({ address: jm, abi: jobMarketAbi, functionName: 'bondFor', args: [v.paymentToken, payment] });
     if (bond > maxBond) throw new Plain(`A job paying ${amount(payment, token)} needs an operator bond above the market's largest; split the input into smaller jobs.`);
-    const chosen = regionBoxes.filter((r) => r.box.checked).reduce((acc, r) => acc | (1n << BigInt(r.i)), 0n);
-    if (chosen === 0n) throw new Plain('Choose at least one region the job may run in.');
+    // The boxes come from the indexer's record; the chain's mask decides (a region it dropped is refused).
+    const asked = regionBoxes.filter((r) => r.box.checked).reduce((acc, r) => acc | (1n << BigInt(r.i)), 0n);
+    if (asked === 0n) throw new Plain('Choose at least one region the job may run in.');
+    const chosen = asked & v.regionMask;
+    if (chosen !== asked) throw new Plain(`The model now runs only in ${regions(v.regionMask)}; reload the page and choose among them.`);
     const all = chosen === BigInt(v.regionMask);
     const deadlineSecs = Number(deadline.value);
     if (deadlineSecs > Number(params.maxDeadline)) throw new Plain(`The market lets operators claim for at most ${duration(Number(params.maxDeadline))}; choose a shorter deadline.`);
     const now = await app.now();
     const wantGasless = gasless.checked;
     if (wantGasless && v.paymentToken === zeroAddress) throw new Plain('Gasless jobs are for ERC-20 models only (a permit replaces the payment).');
+    // A rerun after a crash or a lost answer: an open job of this buyer for this model and input is the answer,
+    // not a second payment (as `cairn job submit` does; tick "pay for another job" to pay again).
+    if (!again.checked) {
+      const open = await app.api<Page<Job>>(`/jobs?buyer=${wallet.account}&model=${m.id}&limit=500`).catch(() => null);
+      const same = open?.items.find((j) => j.inputDigest.toLowerCase() === digest && ['Requested', 'Claimed', 'Submitted', 'Disputed'].includes(j.state));
+      if (same) {
+        throw new Plain(`You already have job ${same.id} (${same.state}) for this input and model: nothing was paid. Follow it at #/jobs/${same.id}, or tick "Pay for another job with the same input".`);
+      }
+    }
     const warnings = ['Inputs on IPFS are public: anyone with the CID can read these sentences.'];
     const served = operators.filter((o) => (chosen >> BigInt(o.region)) & 1n);
     if (!served.length) warnings.push(`No registered operator runs in ${regions(chosen)}: the job may wait until its deadline and be refunded.`);
@@ -211,9 +224,21 @@ export function submitPanel(app: App, el: HTMLElement, m: ModelRow, token: Token
     }
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) throw new Plain(`The relay refused the request: ${answer.error ?? `HTTP ${response.status}`}. Nothing was paid.`);
-    say(`The relay posted it (${answer.tx}); waiting for it to be mined…`);
-    await app.reader.waitForTransactionReceipt({ hash: answer.tx, timeout: 180_000 });
-    return String(answer.jobId);
+    if (!/^0x[0-9a-fA-F]{64}$/.test(String(answer.tx))) throw new Plain('The relay answered without a transaction; check "My account" before signing again.');
+    // 202: the relay sent it but does not know yet whether it was mined; either way the transaction tells.
+    say(response.status === 202
+      ? `The relay sent it (${answer.tx}) but has not seen it mined (${answer.hint ?? 'pending'}); following it, do not sign again…`
+      : `The relay posted it (${answer.tx}); waiting for it to be mined…`);
+    let receipt;
+    try {
+      receipt = await app.reader.waitForTransactionReceipt({ hash: answer.tx, timeout: 180_000 });
+    } catch {
+      throw new Plain(`The relay's transaction ${answer.tx} was not mined within 3 minutes; check "My account" for the job before signing again, so nothing is paid twice.`);
+    }
+    if (receipt.status !== 'success') throw new Plain(`The relay's transaction ${answer.tx} reverted; nothing was paid (your permit was not used).`);
+    const [requested] = parseEventLogs({ abi: jobMarketAbi, logs: receipt.logs, eventName: 'JobRequested' });
+    if (!requested) throw new Plain(`The relay's transaction ${answer.tx} holds no JobRequested event; see "My account".`);
+    return requested.args.jobId.toString();
   };
 
   const submitDirect = async (p: Plan, cid: string, say: (t: string) => void): Promise<string> => {
@@ -253,7 +278,8 @@ export function submitPanel(app: App, el: HTMLElement, m: ModelRow, token: Token
       actionButton(p.gasless ? 'Sign and submit (gasless)' : `Pay ${amount(p.payment, p.token)} and submit`, async () => {
         const say = log.say;
         const fresh = await plan(); // the chain may have moved since the review: check again, then pay
-        if (fresh.payment !== p.payment || fresh.price !== p.price || fresh.digest !== p.digest || fresh.version !== p.version) {
+        const shown = (x: Plan) => [x.payment, x.price, x.fee, x.digest, x.version, x.effective, x.regionMask, x.deadlineSecs, x.gasless, x.token.address].join('|');
+        if (shown(fresh) !== shown(p)) {
           showReview(fresh);
           throw new Plain('The terms or the input changed since the review: check the new review and confirm again.');
         }
@@ -282,6 +308,7 @@ export function submitPanel(app: App, el: HTMLElement, m: ModelRow, token: Token
       h('fieldset', {}, h('legend', {}, 'Regions it may run in'),
         regionBoxes.map(({ box, code, name }) => h('label', { class: 'inline' }, box, ` ${code} (${name})`))),
       h('label', { class: 'inline' }, gasless, erc20 ? ' Gasless: sign a request and a permit; the relay pays the gas' : ' Gasless (ERC-20 models only)'),
+      h('label', { class: 'inline' }, again, ' Pay for another job with the same input (when you already have one open)'),
       actionButton('Review', async () => {
         fill(review);
         showReview(await plan());
