@@ -303,6 +303,12 @@ try {
     await page.goto(`${APP}#/audit/job/${jobA}`);
     await expectText('#trail', /JobRequested/);
     await expectText('#trail', /JobSubmitted|ResultSubmitted/);
+    // A transaction of the trail, decoded from the chain's receipt.
+    await page.locator('#trail tbody tr:first-child a[href^="#/audit/tx/"]').click();
+    await expectText('#tx-events', /JobMarket\.JobRequested/);
+    await expectText('main', /succeeded/);
+    await page.goBack();
+    await page.locator('#trail').waitFor();
     await page.locator(`#trail a[href="#/audit/account/${wallet.account.address.toLowerCase()}"], main a[href*="${wallet.account.address.toLowerCase()}"]`).first().click();
     await expectText('#trail', /LicenseBought/);
   });
