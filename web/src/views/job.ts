@@ -225,6 +225,7 @@ async function showResult(app: App, el: HTMLElement, job: Job, submittedIn?: big
   if (job.receipt && (job.receipt.signature !== r.signature || job.receipt.outputDigest !== r.outputDigest || job.receipt.outputCid !== r.outputCid)) {
     problems.push('the indexer serves another receipt than the chain recorded (the chain\'s is checked here)');
   }
+  if (job.closeReason === 'OperatorWrong') problems.push('a jury re-executed the job and ruled this result not acceptable');
   if (progress.outputDigest !== ZERO32 && progress.outputDigest !== r.outputDigest) problems.push('the receipt\'s output digest is not the one the job holds on chain');
   if (r.inputDigest !== terms.inputDigest || r.weightsDigest !== terms.weightsDigest || r.runtime !== terms.runtime) {
     problems.push('the receipt names another input, weights or runtime than the job\'s terms');
