@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {IDisputeDesk} from "../../src/interfaces/IDisputeDesk.sol";
+import {IJobMarket} from "../../src/interfaces/IJobMarket.sol";
 import {IJurorPool} from "../../src/interfaces/IJurorPool.sol";
 import {IReexecutionCommittee} from "../../src/interfaces/IReexecutionCommittee.sol";
 import {CairnSystem} from "../utils/CairnSystem.sol";
@@ -31,7 +32,36 @@ contract MarketInvariantTest is CairnSystem {
         cp.appealPeriod = 1 hours;
         vm.prank(owner);
         committee.setParams(cp);
+        handler.setVerifiers(verifiers);
         targetContract(address(handler));
+    }
+
+    /// Liveness (issue #12): whatever the run did (silent jurors, overlapping juries on five verifiers, decoy and
+    /// self-challenges, audits, appeals, governance changes, stake moves), every dispute it opened can then be
+    /// ruled by anyone's actions, and nothing stays locked: no juror's seats, no committee fee, no challenge bond,
+    /// no operator bond of a disputed job.
+    function afterInvariant() external {
+        assertEq(handler.settleAll(), 0, "a dispute could not be ruled");
+        assertEq(handler.ghost_resolveReverted(), 0, "a resolve reverted after its period");
+        assertEq(committee.feesHeld(), 0, "fees of unruled disputes are held");
+        for (uint256 i = 0; i < 5; ++i) {
+            assertEq(pool.jurorInfo(verifiers[i]).locked, 0, "a juror's seats stay locked");
+        }
+        uint256[] memory jobIds = handler.challenged();
+        for (uint256 i = 0; i < jobIds.length; ++i) {
+            assertTrue(market.getProgress(jobIds[i]).state != IJobMarket.JobState.Disputed, "a job stays disputed");
+        }
+        // Only claimed and submitted jobs still lock an operator's bond.
+        uint256 locked;
+        uint256 bonds;
+        for (uint256 i = 0; i < 3; ++i) {
+            locked += operators.getOperator(ops[i]).locked;
+        }
+        for (uint256 jobId = 1; jobId <= market.jobCount(); ++jobId) {
+            IJobMarket.JobProgress memory p = market.getProgress(jobId);
+            if (p.state == IJobMarket.JobState.Claimed || p.state == IJobMarket.JobState.Submitted) bonds += p.bond;
+        }
+        assertEq(locked, bonds, "operator stake locked beyond the open claims");
     }
 
     /// Held ETH = escrows + pull balances + exactly what was force-sent; the desk likewise holds its challenge

@@ -9,6 +9,7 @@ import {JobReceipt, JobRequest} from "../../src/interfaces/ICairnTypes.sol";
 import {IDisputeDesk} from "../../src/interfaces/IDisputeDesk.sol";
 import {IJobMarket} from "../../src/interfaces/IJobMarket.sol";
 import {IReexecutionCommittee} from "../../src/interfaces/IReexecutionCommittee.sol";
+import {IJurorPool} from "../../src/interfaces/IJurorPool.sol";
 import {IModelRegistry} from "../../src/interfaces/IModelRegistry.sol";
 import {CairnTypedData} from "../../src/libraries/CairnTypedData.sol";
 import {MockToken} from "../utils/mocks/Tokens.sol";
@@ -70,6 +71,14 @@ contract MarketHandler is Test {
     uint256 public ghost_paramChanges;
     /// `resolve` calls that reverted after their period (a dispute stuck for good; must stay 0).
     uint256 public ghost_resolveReverted;
+    /// Juror stake moves while disputes are open (deposits, withdrawal requests, withdrawals).
+    uint256 public ghost_jurorMoves;
+    /// Disputes the end-of-run settlement had to expire (every seat stayed busy for `MAX_WAIT`).
+    uint256 public ghost_expired;
+    /// Disputes still open when a run ended, which `settleAll` then ruled (to see that the check is not vacuous).
+    uint256 public ghost_openAtEnd;
+    /// The verifiers whose juror stake moves (set once by the test, see `setVerifiers`).
+    address[] internal verifiers;
 
     bytes32 internal constant INPUT = keccak256("input");
 
@@ -453,6 +462,122 @@ contract MarketHandler is Test {
         vm.prank(committee.owner());
         committee.setParams(p);
         ++ghost_paramChanges;
+    }
+
+    /// @dev Once, from the test's setUp (a fuzzed call after that changes nothing): the verifiers that move stake.
+    function setVerifiers(address[5] calldata verifiers_) external {
+        if (verifiers.length != 0) return;
+        for (uint256 i = 0; i < 5; ++i) {
+            verifiers.push(verifiers_[i]);
+        }
+    }
+
+    /// Stake moves while disputes are open (issue #12's liveness): a verifier deposits juror stake, asks some of
+    /// it out, or takes out what has unbonded; its seats follow at the sync. No move may strand a dispute.
+    function jurorMove(uint256 verifierSeed, uint256 amountSeed, uint8 kind) external {
+        if (verifiers.length == 0) return;
+        IJurorPool pool = committee.pool();
+        address v = verifiers[verifierSeed % verifiers.length];
+        kind %= 3;
+        if (kind == 0) {
+            uint256 amount = bound(amountSeed, 1, 2 ether);
+            vm.deal(v, v.balance + amount);
+            vm.prank(v);
+            pool.deposit{value: amount}();
+        } else if (kind == 1) {
+            IJurorPool.Juror memory j = pool.jurorInfo(v);
+            uint256 available = uint256(j.stake) + j.pendingDeposit - j.withdrawalRequested;
+            if (available == 0) return;
+            vm.prank(v);
+            pool.requestWithdrawal(bound(amountSeed, 1, available));
+        } else {
+            vm.prank(v);
+            try pool.withdrawUnbonded() {}
+            catch {
+                return;
+            }
+        }
+        pool.sync(v);
+        ++ghost_jurorMoves;
+    }
+
+    /// @dev The end of a run (`afterInvariant`): drives every dispute still open to its ruling the way anyone can:
+    /// keepers draw the queue's head (reseeding a lapsed seed), jurors all reveal, rounds are resolved after their
+    /// periods, waiting disputes are retried and, once `MAX_WAIT` has passed, expired. Returns the disputes it could
+    /// not rule (must be none).
+    function settleAll() external returns (uint256 open) {
+        for (uint256 pass = 0; pass < 24; ++pass) {
+            open = 0;
+            for (uint256 i = 0; i < challengedJobs.length; ++i) {
+                uint256 jobId = challengedJobs[i];
+                if (_state(jobId) != IJobMarket.JobState.Disputed) continue;
+                ++open;
+                _advance(jobId, market.getProgress(jobId).disputeId, pass >= 16);
+            }
+            if (pass == 0) ghost_openAtEnd += open;
+            if (open == 0) return 0;
+        }
+    }
+
+    /// @dev One step of a dispute toward its ruling; `late` lets a waiting dispute reach its expiry.
+    function _advance(uint256 jobId, uint256 disputeId, bool late) internal {
+        (
+            IReexecutionCommittee.Phase phase,,
+            uint64 commitDeadline,
+            uint64 revealDeadline,
+            uint8 round,,
+            uint64 appealDeadline,
+        ) = committee.disputeInfo(disputeId);
+        if (phase == IReexecutionCommittee.Phase.Created) {
+            uint256 head = committee.queueHeadDispute();
+            vm.roll(block.number + 2);
+            try committee.draw(head) {}
+            catch {
+                // A lapsed seed: the one reseed, then the draw from the new seed block.
+                try committee.reseed(head) {} catch {}
+                vm.roll(block.number + 2);
+                try committee.draw(head) {} catch {}
+            }
+        } else if (phase == IReexecutionCommittee.Phase.Waiting) {
+            try committee.retry(disputeId) {}
+            catch {
+                if (!late) return;
+                vm.warp(block.timestamp + committee.MAX_WAIT());
+                try committee.expire(disputeId) {
+                    ++ghost_expired;
+                } catch {}
+            }
+        } else if (phase == IReexecutionCommittee.Phase.Drawn) {
+            address[] memory jurors = committee.jurorsIn(disputeId, round);
+            for (uint256 i = 0; i < jurors.length; ++i) {
+                vm.prank(jurors[i]);
+                try committee.commit(
+                    disputeId, jurors[i], CairnTypedData.commitment(disputeId, round, jurors[i], 1, bytes32(i))
+                ) {}
+                    catch {}
+            }
+            if (block.timestamp < commitDeadline) vm.warp(commitDeadline);
+            for (uint256 i = 0; i < jurors.length; ++i) {
+                vm.prank(jurors[i]);
+                try committee.reveal(disputeId, jurors[i], 1, bytes32(i)) {} catch {}
+            }
+            if (block.timestamp < revealDeadline) vm.warp(revealDeadline);
+            _resolve(jobId, disputeId);
+        } else if (phase == IReexecutionCommittee.Phase.Appealable) {
+            if (block.timestamp < appealDeadline) vm.warp(appealDeadline);
+            _resolve(jobId, disputeId);
+        }
+    }
+
+    function _resolve(uint256 jobId, uint256 disputeId) internal {
+        try committee.resolve(disputeId) {}
+        catch {
+            ++ghost_resolveReverted;
+            return;
+        }
+        _syncJurors(disputeId);
+        (IReexecutionCommittee.Phase phase,,,,,,,) = committee.disputeInfo(disputeId);
+        if (phase == IReexecutionCommittee.Phase.Ruled) _closed(jobId);
     }
 
     function _closed(uint256 jobId) internal {
