@@ -39,7 +39,7 @@ if ! ensure_venv "$venv" "python -c 'import sentence_transformers, torch'" \
   torch_why="pip could not install sentence-transformers/torch: $(tail -1 "$results/pip.log")"
   echo "    $torch_why"
 fi
-cargo build --locked --release -p cairn-runner
+cargo build --locked --release -p cairn-cli -p cairn-runner  # the set scripts/demo.py --release builds: one feature unification, one build
 python=$venv/bin/python
 [[ -x $python ]] || python=python3
 "$python" gpu-runner/bench/embed_bench.py --python "$python" --torch-unavailable "$torch_why" \

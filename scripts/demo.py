@@ -29,6 +29,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from ledger import Ledger, Mismatch
+
 ROOT = Path(__file__).resolve().parent.parent
 DEVNET = ROOT / ".devnet"
 LOGS = DEVNET / "logs"
@@ -48,6 +50,8 @@ SENTENCES = [
 ]
 # Adversarial scenarios (`make demo SCENARIO=<name>`), filled in below.
 SCENARIOS: dict = {}
+# Every role whose balance a scenario may move (the ledger adds their hot keys, the treasury and the contracts).
+PARTIES = ["seller", "buyer", "operator-0", "operator-1"] + [f"verifier-{i}" for i in range(5)]
 
 BOLD, DIM, OFF = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("", "", "")
 
@@ -222,6 +226,25 @@ def one_balance(address):
     return (wallet, pull)
 
 
+def to_the_wei(ledger):
+    """Closes a scenario's ledger (scripts/ledger.py): every party's measured change beside what the contracts'
+    rules give from the scenario's facts, and a failure on the first wei of difference."""
+    try:
+        rows, bad = ledger.close()
+    except Mismatch as e:
+        fail(f"the ledger cannot replay this scenario: {e}")
+    say(f"  {'every party, to the wei':<34}{'measured change (wei)':>28}{'the rules (wei)':>28}")
+    for label, measured, expected in rows:
+        if measured or expected:
+            mark = "" if measured == expected else "  ✗"
+            say(f"  {label:<34}{measured:>28,}{expected:>28,}{mark}")
+    if bad:
+        fail("the balance changes do not match the contracts' rules:\n    " + "\n    ".join(bad))
+    moved = sum(1 for _, m, _ in rows if m)
+    say(f"  ✓ all {len(rows)} parties (wallets with gas, pull balances, stakes, the contracts' holdings) match the "
+        f"rules to the wei; {moved} changed")
+
+
 def table(before, after):
     """Prints each party's change; returns {party: total change in wei}."""
     say(f"  {'party':<22}{'wallet':>28}{'withdrawable':>28}{'stake':>20}")
@@ -256,8 +279,10 @@ def prepare(args):
         fail(f"{MODEL} is missing: run `make setup`")
     step(0, "Building the tools (cairn, cairn-runner, cairn-indexer, cairn-deploy, the web app; the first build takes "
             "minutes)")
-    run(["cargo", "build", "--locked", "-p", "cairn-cli", "-p", "cairn-runner", "-p", "cairn-indexer", "-p",
-         "cairn-deploy"], "building", capture=False)
+    # The whole workspace's binaries, as `cargo test --workspace` builds them: the same features unified, so the
+    # dependencies compile once for the tests and the demo (scripts/devnet.sh's build_tools says why).
+    run(["cargo", "build", "--locked", "--workspace", "--bins"], "building", capture=False)
+    os.environ["CAIRN_TOOLS_BUILT"] = "1"
     run(["scripts/web.sh", "build"], "building the web app", capture=False)
     if args.release:
         global CAIRN, RUNNER
@@ -403,6 +428,20 @@ class Market:
     def snapshot(self, roles):
         return balances(self.accounts, roles, {"treasury": self.treasury})
 
+    def ledger(self, roles):
+        """Opens the scenario's ledger over `roles` (their hot keys as parties of their own), the treasury and the
+        contracts' holdings; `to_the_wei` closes it."""
+        parties = {}
+        for a in self.accounts:
+            if a["role"] in roles:
+                parties[a["role"]] = a["address"]
+                if a.get("signer"):
+                    parties[a["role"] + " (hot key)"] = a["signer"]
+        contracts = {n: c["address"] for n, c in json.loads((self.deployments / "31337.json").read_text())[
+            "contracts"].items()}
+        return Ledger(lambda method, params: rpc(self.rpc_url, method, params), contracts, parties, self.treasury,
+                      str(ROOT / ".tools" / "bin" / "cast"), ROOT / "services" / "bindings" / "artifacts")
+
     def publish(self, licence=False):
         folder = WORK / "all-MiniLM-L6-v2"
         if not folder.exists():
@@ -479,6 +518,7 @@ def happy(m):
     m.start()
     roles = ["seller", "buyer", "operator-0", "operator-1", "verifier-3"]
     before = m.snapshot(roles)
+    ledger = m.ledger(PARTIES)
 
     step(3, "The seller publishes all-MiniLM-L6-v2 (cairn model publish)")
     published = m.publish(licence=True)
@@ -556,6 +596,7 @@ def happy(m):
 
     step(9, "Every party's balance change (wallet + withdrawable + stake, gas included)")
     table(before, m.snapshot(roles))
+    to_the_wei(ledger)
 
     step(10, "The auditor's trail (cairn audit job, from cairn-indexer)")
     m.trail(job_id, final["state"])
@@ -574,6 +615,7 @@ def cheat(m):
     roles = ["buyer", "operator-0", "operator-1"] + [f"verifier-{i}" for i in range(5)]
     model = m.publish()["modelId"]
     before = m.snapshot(roles)
+    ledger = m.ledger(PARTIES)
 
     step(3, "The buyer submits one job only the cheat can claim (EU) and one only the honest runner can (US)")
     bad = m.submit(model, regions="EU")["jobId"]
@@ -610,6 +652,7 @@ def cheat(m):
     step(6, "Balance changes")
     after = m.snapshot(roles)
     totals = table(before, after)
+    to_the_wei(ledger)
     pay = 2 * 10**15
     check(resolved["closeReason"] == "OperatorWrong", "the committee found the cheat's output wrong (ruling 2)")
     check(after["buyer"][1] - before["buyer"][1] == pay, "the buyer is refunded the cheat's job in full (0.002 ETH)")
@@ -627,6 +670,7 @@ def grief(m):
     roles = ["buyer", "operator-0", "operator-1"] + [f"verifier-{i}" for i in range(5)]
     model = m.publish()["modelId"]
     before = m.snapshot(roles)
+    ledger = m.ledger(PARTIES)
     step(3, "The buyer submits a job and a runner serves it correctly")
     job = m.submit(model)["jobId"]
     st = m.wait_state(job, ("Submitted",))
@@ -640,6 +684,7 @@ def grief(m):
     step(5, "Balance changes")
     after = m.snapshot(roles)
     totals = table(before, after)
+    to_the_wei(ledger)
     check(resolved["closeReason"] == "OperatorUpheld", "the committee upheld the result (ruling 1)")
     check(after["buyer"][0] - before["buyer"][0] <= -(2 * 10**15 + cost), "the griefer paid the job and lost its challenge")
     check(totals[operator] > 0, f"{operator} is paid for the job and earns from the lost challenge bond")
@@ -651,6 +696,7 @@ def timeouts(m):
     model = m.publish()["modelId"]
     roles = ["buyer", "operator-0", "operator-1"]
     before = m.snapshot(roles)
+    ledger = m.ledger(PARTIES)
     lonely = m.submit(model, deadline="1m")["jobId"]
     m.advance(61, "past the claim deadline")
     cancelled = cairn("job", "cancel", lonely, "--yes", account="buyer")
@@ -675,6 +721,7 @@ def timeouts(m):
     step(4, "Balance changes")
     after = m.snapshot(roles)
     totals = table(before, after)
+    to_the_wei(ledger)
     penalty = int(reopened["paid"]["raw"])
     check(after["buyer"][1] - before["buyer"][1] == 2 * 10**15, "the unclaimed job's payment is credited back")
     check(before["operator-0"][2] - after["operator-0"][2] == penalty, "the late operator lost the claim penalty")
@@ -723,6 +770,7 @@ def silent_juror(m):
         return int(word[2:66], 16)
 
     silent = {"verifier-1", "verifier-2"}
+    ledger = m.ledger(PARTIES)
     for attempt in range(1, 6):
         step(2 + attempt, f"Dispute {attempt}: the buyer challenges a correct result; a jury is drawn")
         job = m.submit(model)["jobId"]
@@ -779,6 +827,8 @@ def silent_juror(m):
         check(resolved["closeReason"] == "OperatorUpheld" if d.get("ruling") == 1 else resolved["state"] == "Resolved",
               f"the dispute resolved on the revealed votes (ruling {d.get('ruling')}); silence decided nothing")
         check(d.get("ruling") != 2, "the correct result was not ruled wrong")
+        step(3 + attempt, "Every party's balance change to the wei")
+        to_the_wei(ledger)
         return
     fail("no silent juror was drawn in five disputes")
 
@@ -817,6 +867,7 @@ def audit(m):
     roles = ["buyer", "operator-0", "operator-1"] + [f"verifier-{i}" for i in range(5)]
     model = m.publish()["modelId"]
     before, pool_before, fee = m.snapshot(roles), m.audit_pool(), m.arbitration_fee()
+    ledger = m.ledger(PARTIES)
 
     step(3, "The buyer submits one job only the cheat can claim (EU, 0.002 ETH) and one only the honest runner can "
             "(US, 0.1 ETH)")
@@ -837,6 +888,7 @@ def audit(m):
     step(5, "Balance changes")
     after, pool_after = m.snapshot(roles), m.audit_pool()
     totals = table(before, after)
+    to_the_wei(ledger)
     bond = int(bad_done["bond"]["raw"])
     good_job = cairn("audit", "job", good)["job"]
     premium = int(good_job["audit"]["premium"])
@@ -921,10 +973,14 @@ def bench(m, jobs, out):
     import concurrent.futures
     import threading
 
-    step(2, f"Market under load: {jobs} jobs from 3 buyers, 3 runners (EU, US, JP), one anvil (automine)")
+    step(2, f"Market under load: {jobs} jobs from 3 buyers, 3 runners (EU, US, JP), one anvil (automine), the "
+            "devnet's random audits on and five verifiers to judge them")
     common = (m.accounts, m.deployments, m.rpc_url, m.kubo_url)
     for name, account in (("runner-eu", "operator-0"), ("runner-us", "operator-1"), ("runner-jp", "operator-2")):
         m.services.start(name, account, *common, claim=True, poll_ms=BENCH_POLL_MS)
+    # The jurors of the audits the devnet's rate draws (verifier-0 also draws juries and resolves as the keeper).
+    for i in range(5):
+        m.services.start(f"verifier-{i}", f"verifier-{i}", *common, claim=False, keeper=i == 0)
     m.services.wait_ready()
     folder = WORK / "all-MiniLM-L6-v2"
     shutil.copytree(MODEL, folder, ignore=shutil.ignore_patterns("model.sig"))
@@ -994,14 +1050,28 @@ def bench(m, jobs, out):
     def settled():
         rpc(m.rpc_url, "evm_mine", [])  # the runners finalize on the latest block's time; keep blocks coming
         items = http_json(f"{m.indexer_url}/jobs?limit=500")["items"]
-        # A job drawn for a random audit waits for a jury (no verifiers run here): it counts as settled, without
-        # its gas.
+        # A job drawn for a random audit goes to a jury: it settles below, its gas apart.
         audited = [j["id"] for j in items if (j.get("audit") or {}).get("state") == "Audited"]
         done = sum(1 for j in items if j["state"] == "Finalized") + len(audited)
         return (audited,) if done >= jobs + 3 else None
     (audited,) = wait("every job finalized (or drawn for an audit)", settled, 600, m.services)
+    audit_rows = []
     if audited:
-        say(f"  drawn for a random audit (left to a jury, which this benchmark does not run): jobs {', '.join(audited)}")
+        step(4, f"The {len(audited)} job(s) drawn for a random audit: a jury of verifiers re-executes each")
+        started_audits = time.time()
+        rulings = {}
+        for j in audited:
+            done = m.wait_state(j, ("Resolved",), 600, mine=True)
+            rulings[j] = done["closeReason"]
+            say(f"  job {j}: {done['closeReason']}")
+        rate = int(cairn("audit", "job", audited[0])["job"]["audit"]["rate"]) / 1e16
+        upheld = sum(1 for r in rulings.values() if r == "OperatorUpheld")
+        audit_rows = [(f"jobs drawn for a random audit (rate {rate:.2f}% each) / upheld by their jury",
+                       f"{len(audited)} / {upheld}", "all upheld (honest runners)"),
+                      ("audits ruled, wall time (draw, commit, reveal, the appeal period skipped with evm_increaseTime)",
+                       f"{time.time() - started_audits:.0f} s", "")]
+        if upheld != len(audited):
+            fail(f"an honest runner's audited job was not upheld: {rulings}")
     gas, fees = [], []
     for j in [j for j in mined if j not in audited][:10]:
         detail = http_json(f"{m.indexer_url}/jobs/{j}")
@@ -1032,14 +1102,15 @@ def bench(m, jobs, out):
          f"{percentile(gas, 50):,}", ""),
         ("its fee on an OP Stack chain (Ecotone), median of 10", f"{percentile(fees, 50) / 1e9:.1f} gwei "
          f"(≈ ${percentile(fees, 50) / 1e18 * 3000:.4f} at 3,000 USD/ETH)", ""),
-    ]
+    ] + audit_rows
     text = [
         "## Market under load (`make demo`'s services, issue #16)",
         "",
         f"{jobs} embedding jobs (5 sentences each, distinct inputs) submitted with `cairn job submit` by 3 buyers "
         "(one submitter each, in parallel) against 3 `cairn-runner run` services "
         f"({'release builds' if RUNNER.parent.name == 'release' else 'debug builds with the engine crates optimised'}) "
-        "on one anvil with automine, Kubo offline, cairn-indexer on "
+        "on one anvil with automine, with the devnet's random audits (each job's rate from its fee and bond) and 5 "
+        "verifier services as jurors, Kubo offline, cairn-indexer on "
         f"SQLite; runners and indexer poll every {BENCH_POLL_MS} ms; one warm-up job per runner first (not measured). *Latency* is from the request's receipt (the command returns) to the job "
         "showing `Submitted` in the indexer's `/jobs` (polled every 50 ms), so it includes the runner's poll, the claim, the input fetch, the compute, the pin, the submission and the indexer's poll. "
         "The fee is the Ecotone formula: L2 gas × L2 base fee + (zero bytes × 4 + other bytes × 16) / 16 × "

@@ -141,7 +141,7 @@ start_indexer() { # fresh|keep
   if alive "$pid"; then kill "$pid"; for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.1; done; fi
   [[ $1 == fresh ]] && rm -f "$indexer_db" "$indexer_db-wal" "$indexer_db-shm" "$indexer_db.lock"
   echo "==> cairn-indexer on $indexer_url (database .devnet/indexer.db; its first build takes a few minutes)"
-  cargo build -q --locked -p cairn-indexer || die "building cairn-indexer failed (output above)"
+  build_tools
   local bin=${CARGO_TARGET_DIR:-$root/target}/debug/cairn-indexer
   CAIRN_LOG=${CAIRN_LOG:-info} nohup "$bin" run --rpc-url "$(state_field anvil_url)" \
     --deployments "$root/deployments/31337.json" --db "sqlite://$indexer_db" \
@@ -161,8 +161,18 @@ PY
   wait_for cairn-indexer indexer_answers "$indexer_url" "$indexer_pid" "$dir/logs/indexer.log"
 }
 
+# The workspace's binaries, built the way `cargo test --workspace` builds them: the same packages selected, so
+# the same features unified and every dependency compiled once for the tests, the devnet and the demo alike (a
+# `-p` subset unifies other features and compiled the whole dependency graph again, twice: about 20 min of a cold CI).
+build_tools() {
+  [[ -n ${CAIRN_TOOLS_BUILT:-} ]] && return 0
+  cargo build -q --locked --workspace --bins || die "building the workspace's binaries failed (output above)"
+  export CAIRN_TOOLS_BUILT=1
+}
+
 deploy_tool() {
-  CAIRN_PRIVATE_KEY=$anvil_key0 cargo run -q --locked -p cairn-deploy -- "$@"
+  build_tools
+  CAIRN_PRIVATE_KEY=$anvil_key0 "${CARGO_TARGET_DIR:-$root/target}/debug/cairn-deploy" "$@"
 }
 
 deploy_and_seed() { # rpc_url
