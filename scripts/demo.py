@@ -732,6 +732,9 @@ def timeouts(m):
 def tamper(m):
     step(2, "runner-eu serves a first job, so the model's files sit in its cache")
     model = m.publish()["modelId"]
+    roles = ["buyer", "operator-0"]
+    before = m.snapshot(roles)
+    ledger = m.ledger(PARTIES)
     m.start(runners=("runner-eu",), verifiers=False)
     first = m.submit(model)["jobId"]
     honest = m.wait_state(first, ("Submitted",))["outputDigest"]
@@ -756,6 +759,13 @@ def tamper(m):
           "and did not load them")
     check(served["outputDigest"] == honest,
           "the job was served from the registered weights (fetched again from IPFS): the same output as job 1")
+
+    step(5, "Both challenge windows pass; runner-eu finalizes both jobs")
+    m.advance(int(m.status(second)["challengeSecondsLeft"] or 0) + 1, "the challenge windows")
+    for job in (first, second):
+        m.wait_state(job, ("Finalized",), 120)
+    table(before, m.snapshot(roles))
+    to_the_wei(ledger)
 
 
 def silent_juror(m):
