@@ -256,7 +256,12 @@ class Ledger:
         r = min(max(r, self.min_rate_bps * WAD // BPS), WAD)
         job["premium"] = 0 if r == 0 else min((r * self.first_fee + WAD - 1) // WAD, fee)
 
-    def settle(self, job_id, job):
+    @staticmethod
+    def operator_fee(job):
+        """Splits.operatorShare: the payment less the royalty, the protocol fee and the audit premium."""
+        return job["payment"] - job["royalty"] - job["fee"] - job["premium"]
+
+    def settle(self, job):
         """JobMarket._settle: royalty to the seller, the protocol fee to the treasury, the audit premium to the audit
         pool, the rest to the operator."""
         if job["token"] != addr(0):
@@ -265,22 +270,21 @@ class Ledger:
         self.exp[job["seller"]] += job["royalty"]
         self.exp[self.treasury] += job["fee"]
         self.exp[AUDIT_POOL] += job["premium"]
-        self.exp[job["operator"]] += job["payment"] - job["royalty"] - job["fee"] - job["premium"]
-        job["settled"] = True
+        self.exp[job["operator"]] += self.operator_fee(job)
 
     def on_PaymentSplit(self, log, topics, data):
         job = self.job(topics[0])
         self.expect(f"job {topics[0]}'s split (royalty, fee, operator, premium)",
-                    [job["royalty"], job["fee"], job["payment"] - job["royalty"] - job["fee"] - job["premium"],
-                     job["premium"]], data[:4])
+                    [job["royalty"], job["fee"], self.operator_fee(job), job["premium"]], data[:4])
 
     def on_JobClosed(self, log, topics, data):
         job, reason = self.job(topics[0]), REASONS[data[1]]
         if reason == "Finalized":
-            self.settle(topics[0], job)
-        elif reason == "Expired" and job["token"] == addr(0):
-            self.exp[ESCROW] -= job["payment"]
-            self.exp[job["buyer"]] += job["payment"]
+            self.settle(job)
+        elif reason == "Expired":
+            if job["token"] == addr(0):  # ETH only: a token job's refund is not in the ledger
+                self.exp[ESCROW] -= job["payment"]
+                self.exp[job["buyer"]] += job["payment"]
         else:
             self.expect(f"job {topics[0]}'s close reason", job.get("reason"), reason)
 
@@ -322,7 +326,7 @@ class Ledger:
         bonds = pool["bond"] * len(pool["tickets"])
         if ruling == 1:
             job["reason"] = "OperatorUpheld"
-            self.settle(job_id, job)
+            self.settle(job)
             burned = bonds * self.burn_bps // BPS
             self.exp[POOLS] -= bonds
             self.exp["burned"] += burned
