@@ -29,7 +29,7 @@ CAIRN_BENCH_OUT=$results/11-publish-cli.md cargo bench --locked -p cairn-cli --b
 fi
 
 if wants embed; then
-echo "==> embedding throughput (cairn-runner vs PyTorch sentence-transformers)"
+echo "==> embedding throughput (cairn-runner vs ONNX Runtime and PyTorch sentence-transformers)"
 # shellcheck source=pyvenv.sh
 source scripts/pyvenv.sh
 venv=$CAIRN_CACHE/py-ref
@@ -39,14 +39,23 @@ if ! ensure_venv "$venv" "python -c 'import sentence_transformers, torch'" \
   torch_why="pip could not install sentence-transformers/torch: $(tail -1 "$results/pip.log")"
   echo "    $torch_why"
 fi
+ort_why=""
+if [[ -n $torch_why ]]; then
+  ort_why="the ONNX graph is exported with torch, which could not be installed"
+elif ! ensure_venv "$venv" "python -c 'import onnxruntime, onnx'" \
+  "sentence-transformers==6.2.0" "torch==2.15.0" "onnxruntime==1.32.0" "onnx==1.23.2" >>"$results/pip.log" 2>&1; then
+  ort_why="pip could not install onnxruntime/onnx: $(tail -1 "$results/pip.log")"
+  echo "    $ort_why"
+fi
 cargo build --locked --release -p cairn-cli -p cairn-runner  # the set scripts/demo.py --release builds: one feature unification, one build
 python=$venv/bin/python
 [[ -x $python ]] || python=python3
 "$python" gpu-runner/bench/embed_bench.py --python "$python" --torch-unavailable "$torch_why" \
+  --ort-unavailable "$ort_why" --latency 300 \
   --runner "${CARGO_TARGET_DIR:-target}/release/cairn-runner" --model .tools/models/all-MiniLM-L6-v2 \
   --manifest toolchain/all-MiniLM-L6-v2.sha256 --out "$results/20-embed.md.table"
 {
-  echo "## Embedding throughput (\`candle/bert-embed@1\`, issue #5)"
+  echo "## Embedding throughput (\`candle/bert-embed@1\`, issues #5 and #18)"
   echo
   cat "$results/20-embed.md.table"
   echo

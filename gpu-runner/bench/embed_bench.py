@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Embedding throughput: cairn-runner (candle) beside PyTorch sentence-transformers, same machine, same run.
+"""Embedding throughput: cairn-runner beside ONNX Runtime and PyTorch sentence-transformers, same machine, same run.
 
     python embed_bench.py --runner target/release/cairn-runner --model .tools/models/all-MiniLM-L6-v2 \
         --manifest toolchain/all-MiniLM-L6-v2.sha256 --out section.md
 
 Each configuration runs in a fresh process per engine (so peak RSS is that configuration's own).
-With --torch-worker it is the PyTorch worker itself. Without a working torch (--python pointing to an
-interpreter that lacks it), the section records why and reports candle alone.
+With --torch-worker / --ort-worker it is that reference's worker itself; --ort-export writes the ONNX graph
+(torch's exporter, from the same safetensors) and checks it against sentence-transformers. Without a working
+torch or onnxruntime (--python pointing to an interpreter that lacks it), the section records why and
+reports what it could measure.
 """
 import argparse
 import json
@@ -69,6 +71,121 @@ def torch_worker(args):
     }))
 
 
+def onnx_export(model_dir, path):
+    """Exports the model's encoder from its own safetensors to ONNX with torch (opset 17, dynamic batch and
+    sequence axes): the graph ONNX Runtime runs in the `--ort-worker`."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from transformers import AutoModel
+
+    class Encoder(torch.nn.Module):
+        """The encoder by keyword (transformers' forward() signature moves between versions)."""
+
+        def __init__(self):
+            super().__init__()
+            self.bert = AutoModel.from_pretrained(model_dir, use_safetensors=True).eval()
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                             token_type_ids=token_type_ids).last_hidden_state
+
+    model = Encoder().eval()
+    ids = torch.ones((2, 8), dtype=torch.int64)
+    axes = {0: "batch", 1: "sequence"}
+    with torch.no_grad():
+        torch.onnx.export(
+            model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), path,
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                          "last_hidden_state": axes})
+    # The graph must embed as sentence-transformers does before any figure of it is worth printing.
+    from sentence_transformers import SentenceTransformer
+
+    texts = short_texts(3) + long_texts(2)
+    want = SentenceTransformer(model_dir, device="cpu").encode(texts, normalize_embeddings=True)
+    got = OrtEmbedder(model_dir, path, 1).encode(texts, 2)
+    worst = min(float((a * b).sum()) for a, b in zip(want, got))
+    if worst < 0.9999:
+        raise SystemExit(f"the exported ONNX graph disagrees with sentence-transformers (cosine {worst:.6f})")
+    print(json.dumps({"onnx": path, "worst_cosine": worst}))
+
+
+class OrtEmbedder:
+    """ONNX Runtime with what sentence-transformers adds around the encoder, as fastembed-style libraries
+    run it: the model's own tokenizer.json (truncation at max_seq_length, padding to the batch's longest),
+    the session at `threads` intra-op threads with every graph optimisation, mean pooling over the
+    attention mask, L2 normalisation."""
+
+    def __init__(self, model_dir, onnx_path, threads):
+        import numpy as np
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.np = np
+        max_len = json.load(open(os.path.join(model_dir, "sentence_bert_config.json")))["max_seq_length"]
+        self.tokenizer = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=max_len)
+        self.tokenizer.enable_padding(pad_id=self.tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
+        self.version = ort.__version__
+
+    def encode(self, texts, batch_size):
+        np = self.np
+        out = []
+        for start in range(0, len(texts), batch_size):
+            encodings = self.tokenizer.encode_batch(texts[start:start + batch_size])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            (hidden,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                                "token_type_ids": np.zeros_like(ids)})
+            m = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+            out.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
+        return np.concatenate(out)
+
+
+def latencies(call, count):
+    """p50 and p99 in milliseconds of `count` calls of `call` (after one untimed call)."""
+    call()
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()  # the same nearest-rank rule as `cairn-runner bench --latency`
+    return times[round((len(times) - 1) * 0.5)], times[round((len(times) - 1) * 0.99)]
+
+
+def ort_worker(args):
+    threads = args.threads or os.cpu_count()
+    texts = json.load(open(args.input))
+    embedder = OrtEmbedder(args.model, args.onnx, threads)
+    embedder.encode(texts[: args.batch], args.batch)
+    best = float("inf")
+    for _ in range(args.rounds):
+        start = time.perf_counter()
+        embedder.encode(texts, args.batch)
+        best = min(best, time.perf_counter() - start)
+    report = {
+        "engine": f"ONNX Runtime {embedder.version}",
+        "threads": threads,
+        "batch": args.batch,
+        "texts": len(texts),
+        "seconds": best,
+        "sentences_per_s": len(texts) / best,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    if args.latency:
+        report["latency_p50_ms"], report["latency_p99_ms"] = latencies(
+            lambda: embedder.encode(texts[:1], 1), args.latency)
+    print(json.dumps(report))
+
+
 def run_json(cmd):
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
@@ -79,6 +196,11 @@ def run_json(cmd):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--torch-worker", action="store_true")
+    p.add_argument("--ort-worker", action="store_true")
+    p.add_argument("--ort-export", action="store_true", help="export --model to ONNX at --onnx and check it")
+    p.add_argument("--onnx", help="the exported graph (workers)")
+    p.add_argument("--latency", type=int, default=0, help="also time this many 1-sentence requests")
+    p.add_argument("--ort-unavailable", default="", help="why ONNX Runtime could not be installed")
     p.add_argument("--runner")
     p.add_argument("--model", required=True)
     p.add_argument("--manifest")
@@ -94,10 +216,22 @@ def main():
     args = p.parse_args()
     if args.torch_worker:
         return torch_worker(args)
+    if args.ort_worker:
+        return ort_worker(args)
+    if args.ort_export:
+        return onnx_export(args.model, args.onnx)
 
     wanted = set(filter(None, args.configs.split(",")))
     rows = []
+    latency = {}
     with tempfile.TemporaryDirectory() as tmp:
+        onnx_path, ort_why = os.path.join(tmp, "model.onnx"), args.ort_unavailable
+        if not ort_why:
+            print("embed bench: exporting the model to ONNX with torch", file=sys.stderr, flush=True)
+            try:
+                run_json([args.python, __file__, "--ort-export", "--model", args.model, "--onnx", onnx_path])
+            except Exception as err:  # recorded in the section, not hidden
+                ort_why = f"the ONNX export failed: {err}"
         for kind, batch, count, rounds in CONFIGS:
             if wanted and f"{kind}:{batch}" not in wanted:
                 continue
@@ -108,7 +242,18 @@ def main():
             runner = [args.runner, "bench", "--model", args.model, "--weights-sha256", WEIGHTS_SHA256,
                       "--manifest", args.manifest, "--input", path, "--batch", str(batch),
                       "--rounds", str(rounds), "--device", args.device, "--json"]
-            ours = run_json(runner)
+            timed = ["--latency", str(args.latency)] if args.latency and kind == "short" and batch == 1 else []
+            ours = run_json(runner + timed)
+            ort = None
+            if not ort_why:
+                try:
+                    ort = run_json([args.python, __file__, "--ort-worker", "--model", args.model, "--onnx",
+                                    onnx_path, "--input", path, "--batch", str(batch), "--rounds", str(rounds),
+                                    "--threads", str(ours["threads"])] + timed)
+                except Exception as err:
+                    ort_why = f"ONNX Runtime failed: {err}"
+            if timed:
+                latency = {"ours": ours, "ort": ort}
             if batch == 32 and args.device == "cpu":
                 # The plain candle-transformers port, for the record of what the fused engine gained.
                 plain = run_json(runner + ["--engine", "candle"])
@@ -121,22 +266,43 @@ def main():
                                        "--device", args.device])
                 except Exception as err:  # recorded in the table, not hidden
                     why = str(err)
-            rows.append((kind, batch, ours, theirs, why))
+            rows.append((kind, batch, ours, ort, theirs, why))
+
+    def rate(report):
+        return f"{report['sentences_per_s']:.1f}" if report else "n/a"
+
+    def ratio(ours, ref):
+        return f"**{ours['sentences_per_s'] / ref['sentences_per_s']:.2f}×**" if ref else "n/a"
+
+    def rss(report):
+        return f"{report['peak_rss_mib']:.0f} MiB" if report else "n/a"
 
     lines = [
-        f"| input | batch | cairn sentences/s | PyTorch sentences/s | ratio | cairn peak RSS | PyTorch peak RSS |",
-        "|---|---|---|---|---|---|---|",
+        "| input | batch | cairn sentences/s | ONNX Runtime sentences/s | ratio to ORT | PyTorch sentences/s "
+        "| ratio to PyTorch | cairn peak RSS | ORT peak RSS | PyTorch peak RSS |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for kind, batch, ours, theirs, why in rows:
+    for kind, batch, ours, ort, theirs, why in rows:
         label = f"{kind} (~{ours['mean_tokens']:.0f} tokens)"
-        if theirs:
-            ratio = ours["sentences_per_s"] / theirs["sentences_per_s"]
-            lines.append(f"| {label} | {batch} | {ours['sentences_per_s']:.1f} | {theirs['sentences_per_s']:.1f} | "
-                         f"**{ratio:.2f}×** | {ours['peak_rss_mib']:.0f} MiB | {theirs['peak_rss_mib']:.0f} MiB |")
-        else:
-            lines.append(f"| {label} | {batch} | {ours['sentences_per_s']:.1f} | n/a ({why}) | n/a | "
-                         f"{ours['peak_rss_mib']:.0f} MiB | n/a |")
-    plain = [(kind, ours) for kind, batch, ours, _, _ in rows if "plain_candle_per_s" in ours]
+        lines.append(f"| {label} | {batch} | {rate(ours)} | {rate(ort)} | {ratio(ours, ort)} | {rate(theirs)} | "
+                     f"{ratio(ours, theirs)} | {rss(ours)} | {rss(ort)} | {rss(theirs)} |")
+    whys = sorted({why for *_, why in rows if why} | ({ort_why} if ort_why else set()))
+    for why in whys:
+        lines.append(f"\nNot measured: {why}")
+    if latency:
+        ours, ort = latency["ours"], latency["ort"]
+        lines.append("")
+        lines.append(f"Latency of one 1-sentence request ({args.latency} requests, model loaded, same threads): cairn "
+                     "through its executor (the job's JSON parsed, tokenized, embedded, the canonical output "
+                     "written and checked by the acceptance rule), ONNX Runtime from tokenization to the "
+                     "normalised vector:")
+        lines.append("")
+        lines.append("| engine | p50 ms | p99 ms |")
+        lines.append("|---|---|---|")
+        lines.append(f"| cairn | {ours['latency_p50_ms']:.2f} | {ours['latency_p99_ms']:.2f} |")
+        if ort:
+            lines.append(f"| {ort['engine']} | {ort['latency_p50_ms']:.2f} | {ort['latency_p99_ms']:.2f} |")
+    plain = [(kind, ours) for kind, batch, ours, *_ in rows if "plain_candle_per_s" in ours]
     if plain:
         lines.append("")
         lines.append("Same run, batch 32, the plain candle-transformers `BertModel` (`--engine candle`) "
@@ -147,9 +313,10 @@ def main():
         for kind, ours in plain:
             lines.append(f"| {kind} | {ours['plain_candle_per_s']:.1f} | {ours['sentences_per_s']:.1f} | "
                          f"{ours['sentences_per_s'] / ours['plain_candle_per_s']:.2f}× |")
-    engine = next((t["engine"] for _, _, _, t, _ in rows if t), "PyTorch: unavailable")
+    engine = next((t["engine"] for *_, t, _ in rows if t), "PyTorch: unavailable")
+    engine += "; " + next((o["engine"] for _, _, _, o, _, _ in rows if o), "ONNX Runtime: unavailable")
     text = "\n".join(lines) + "\n"
-    header = (f"Device `{args.device}`, {rows[0][2]['threads'] if rows else '?'} threads each; reference: {engine}. "
+    header = (f"Device `{args.device}`, {rows[0][2]['threads'] if rows else '?'} threads each; references: {engine}. "
               "Best of the timed rounds after a warm-up; each configuration in a fresh process per engine.\n\n")
     out = header + text
     if args.out:

@@ -5,32 +5,34 @@
 //! - **no padding**: the tokens of every input of a batch are packed into one `[T, hidden]` matrix and
 //!   attention runs per input over its own length, so no work is spent on pad tokens and no mask exists
 //!   (sentence-transformers' masked positions get exactly zero attention weight, so results agree);
-//! - **one GEMM per projection** through the `gemm` crate (AVX-512 kernels where present), with Q, K and V
-//!   fused into one `[hidden, 3·hidden]` matrix and the bias folded into the GEMM's accumulator;
+//! - **weights packed once**: each linear layer's weights are packed at load into column panels
+//!   (`cairn_kernels::packed`), Q, K and V as one `[hidden, 3·hidden]` layer, and multiplied by an
+//!   AVX-512 micro-kernel with the bias in the accumulator and GELU applied on the tile;
 //! - attention reads Q, K, V in place through strides (no transposes, no copies), one (input, head)
-//!   pair per task;
-//! - bias + GELU, residual + LayerNorm, softmax are single fused passes over rows, compiled for AVX2/FMA
-//!   when the CPU has it, with branch-free `erf` and `exp` that vectorise;
-//! - buffers are allocated once per batch and reused by every layer.
+//!   pair at a time, through the `gemm` crate;
+//! - residual + LayerNorm and softmax are single passes over rows (`cairn_kernels::elementwise`), compiled
+//!   for AVX2/FMA when the CPU has it, with branch-free `erf` and `exp` that vectorise;
+//! - **a team of threads in lock-step** runs all the batches of a call (`Team`): each member does its
+//!   share of every step and spins at a barrier between steps, instead of a fork-join per step;
+//! - buffers are allocated once per call, for its largest batch, and reused by every layer and batch.
 
+use cairn_kernels::{
+    elementwise::{self as kernels, Activation},
+    packed::{PackedLinear, SendPtr},
+};
 use candle_transformers::models::bert::{Config, HiddenAct};
 use gemm::Parallelism;
-use rayon::prelude::*;
 
 use crate::{Error, Result, weights::Weights};
 
-/// One encoder layer's weights, matrices stored `[in, out]` row-major (transposed from PyTorch's layout).
+/// One encoder layer's weights, the linear layers packed in panels (`packed.rs`).
 struct Layer {
-    qkv_w: Vec<f32>,
-    qkv_b: Vec<f32>,
-    attn_out_w: Vec<f32>,
-    attn_out_b: Vec<f32>,
+    qkv: PackedLinear,
+    attn_out: PackedLinear,
     ln1_g: Vec<f32>,
     ln1_b: Vec<f32>,
-    inter_w: Vec<f32>,
-    inter_b: Vec<f32>,
-    out_w: Vec<f32>,
-    out_b: Vec<f32>,
+    inter: PackedLinear,
+    out: PackedLinear,
     ln2_g: Vec<f32>,
     ln2_b: Vec<f32>,
 }
@@ -42,13 +44,17 @@ pub(crate) struct FusedBert {
     inter: usize,
     vocab: usize,
     eps: f32,
-    act: HiddenAct,
+    act: Activation,
     word: Vec<f32>,
     position: Vec<f32>,
     token_type0: Vec<f32>,
     emb_ln_g: Vec<f32>,
     emb_ln_b: Vec<f32>,
     layers: Vec<Layer>,
+    /// Held for a whole call: the team runs one call at a time.
+    pass: std::sync::Mutex<()>,
+    /// The threads that run every call (rayon's thread count when the model was loaded).
+    team: Team,
 }
 
 /// Takes the tensor `prefix` + `name` of shape `shape` out of `weights`.
@@ -108,17 +114,36 @@ impl FusedBert {
             let mut qkv_b = take(weights, &l, "attention.self.query.bias", &[h])?;
             qkv_b.extend(take(weights, &l, "attention.self.key.bias", &[h])?);
             qkv_b.extend(take(weights, &l, "attention.self.value.bias", &[h])?);
+            let qkv = PackedLinear::pack(qkv_w, qkv_b, h, 3 * h);
+            let attn_out = PackedLinear::pack(
+                take_t(weights, &l, "attention.output.dense.weight", h, h)?,
+                take(weights, &l, "attention.output.dense.bias", &[h])?,
+                h,
+                h,
+            );
+            let (ln1_g, ln1_b) = (
+                take(weights, &l, "attention.output.LayerNorm.weight", &[h])?,
+                take(weights, &l, "attention.output.LayerNorm.bias", &[h])?,
+            );
+            let inter = PackedLinear::pack(
+                take_t(weights, &l, "intermediate.dense.weight", i, h)?,
+                take(weights, &l, "intermediate.dense.bias", &[i])?,
+                h,
+                i,
+            );
+            let out = PackedLinear::pack(
+                take_t(weights, &l, "output.dense.weight", h, i)?,
+                take(weights, &l, "output.dense.bias", &[h])?,
+                i,
+                h,
+            );
             layers.push(Layer {
-                qkv_w,
-                qkv_b,
-                attn_out_w: take_t(weights, &l, "attention.output.dense.weight", h, h)?,
-                attn_out_b: take(weights, &l, "attention.output.dense.bias", &[h])?,
-                ln1_g: take(weights, &l, "attention.output.LayerNorm.weight", &[h])?,
-                ln1_b: take(weights, &l, "attention.output.LayerNorm.bias", &[h])?,
-                inter_w: take_t(weights, &l, "intermediate.dense.weight", i, h)?,
-                inter_b: take(weights, &l, "intermediate.dense.bias", &[i])?,
-                out_w: take_t(weights, &l, "output.dense.weight", h, i)?,
-                out_b: take(weights, &l, "output.dense.bias", &[h])?,
+                qkv,
+                attn_out,
+                ln1_g,
+                ln1_b,
+                inter,
+                out,
                 ln2_g: take(weights, &l, "output.LayerNorm.weight", &[h])?,
                 ln2_b: take(weights, &l, "output.LayerNorm.bias", &[h])?,
             });
@@ -129,71 +154,148 @@ impl FusedBert {
             inter: i,
             vocab: config.vocab_size,
             eps: config.layer_norm_eps as f32,
-            act: config.hidden_act,
+            act: match config.hidden_act {
+                HiddenAct::Gelu => Activation::Gelu,
+                HiddenAct::GeluApproximate => Activation::GeluTanh,
+                HiddenAct::Relu => Activation::Relu,
+            },
             word,
             position,
             token_type0,
             emb_ln_g,
             emb_ln_b,
             layers,
+            pass: std::sync::Mutex::new(()),
+            team: Team::new(rayon::current_num_threads())?,
         })
     }
 
-    /// Mean-pooled, L2-normalised embeddings of `batch` (token ids with special tokens), row-major.
-    pub(crate) fn embed_batch(&self, batch: &[&[u32]]) -> Result<Vec<f32>> {
+    /// Mean-pooled, L2-normalised embeddings of every input of `batches` (token ids with special tokens),
+    /// row-major, batch after batch: `Σ batch.len() × hidden` values.
+    ///
+    /// Each batch is one forward pass, and all of them run in one team of threads in lock-step (`Team`):
+    /// every member runs the same steps, does its share of each (panels or row blocks of a linear layer,
+    /// (input, head) pairs of attention, rows of a LayerNorm) and waits for the others at a spinning
+    /// barrier. The working buffers are sized once for the largest batch and reused. One team runs at a
+    /// time per model; concurrent callers queue on `pass`.
+    ///
+    /// Errors: an empty batch, an input longer than `max_position_embeddings`, a token id outside the
+    /// vocabulary — all checked before any thread starts.
+    pub(crate) fn embed_batches(&self, batches: &[Vec<&[u32]>]) -> Result<Vec<f32>> {
+        let h = self.hidden;
+        let mut plans = Vec::with_capacity(batches.len());
+        let mut first = 0;
+        for batch in batches {
+            plans.push(self.plan(batch, first)?);
+            first += batch.len();
+        }
+        let tokens = plans.iter().map(|plan| plan.packed.len()).max().unwrap_or(0);
+        let mut buffers = Buffers {
+            x: vec![0f32; tokens * h],
+            qkv: vec![0f32; tokens * 3 * h],
+            ctx: vec![0f32; tokens * h],
+            tmp: vec![0f32; tokens * h],
+            inter: vec![0f32; tokens * self.inter],
+            out: vec![0f32; first * h],
+        };
+        let views = Views::of(&mut buffers);
+        let _pass = self.pass.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.team.run(|member| {
+            for plan in &plans {
+                self.pass(member, &views, plan);
+                // The next pass writes x, which this one's pooling reads.
+                member.wait();
+            }
+        });
+        Ok(buffers.out)
+    }
+
+    /// Checks one batch and lays out its tokens; `first` is the index of its first input among all.
+    fn plan(&self, batch: &[&[u32]], first: usize) -> Result<Plan> {
         let h = self.hidden;
         let mut offsets = Vec::with_capacity(batch.len() + 1);
         offsets.push(0usize);
         for ids in batch {
             offsets.push(offsets.last().copied().unwrap_or(0) + ids.len());
         }
-        let tokens = *offsets.last().expect("at least the 0 offset");
-        if tokens == 0 {
+        if offsets.last() == Some(&0) {
             return Err(Error::Tokenizer("every input tokenized to nothing".into()));
         }
         if batch.iter().any(|ids| ids.len() * h > self.position.len()) {
             return Err(Error::Config("an input is longer than max_position_embeddings".into()));
         }
-
-        // Embeddings: word + position + token type 0, then LayerNorm.
-        let mut x = vec![0f32; tokens * h];
-        for (seq, ids) in batch.iter().enumerate() {
+        let mut packed = Vec::with_capacity(*offsets.last().unwrap_or(&0));
+        for ids in batch {
             for (pos, &id) in ids.iter().enumerate() {
-                let id = id as usize;
-                if id >= self.vocab {
+                if id as usize >= self.vocab {
                     return Err(Error::Tokenizer(format!("token id {id} outside the vocabulary of {}", self.vocab)));
                 }
-                let row = &mut x[(offsets[seq] + pos) * h..][..h];
-                let (w, p) = (&self.word[id * h..][..h], &self.position[pos * h..][..h]);
-                for c in 0..h {
-                    row[c] = w[c] + p[c] + self.token_type0[c];
-                }
+                packed.push((id as usize, pos));
             }
         }
-        x.par_chunks_mut(h).for_each(|row| kernels::layer_norm(row, None, &self.emb_ln_g, &self.emb_ln_b, self.eps));
+        Ok(Plan { packed, offsets, first })
+    }
 
-        let mut qkv = vec![0f32; tokens * 3 * h];
-        let mut ctx = vec![0f32; tokens * h];
-        let mut tmp = vec![0f32; tokens * h];
-        let mut inter = vec![0f32; tokens * self.inter];
+    /// One member's part of one batch's pass (see `embed_batches`); every member calls this with the same
+    /// arguments.
+    ///
+    /// Between two barriers each member writes only its own share of one buffer (rows, panels, or
+    /// (input, head) blocks, given by its index) and reads only buffers no member writes in that step; the
+    /// barriers order every write before the next step's reads. Every `unsafe` view below relies on this.
+    fn pass(&self, member: &Member<'_>, b: &Views, plan: &Plan) {
+        let (packed, offsets) = (&plan.packed, &plan.offsets);
+        let (h, tokens) = (self.hidden, packed.len());
+        let (t, n) = (member.index, member.count);
+
+        // Embeddings: word + position + token type 0, then LayerNorm; rows split between members.
+        let rows = share(tokens, t, n);
+        // SAFETY: this member's rows of x (see above).
+        let x = unsafe { b.x.part(rows.start * h, rows.len() * h) };
+        for (row, &(id, pos)) in x.chunks_exact_mut(h).zip(&packed[rows]) {
+            let (w, p) = (&self.word[id * h..][..h], &self.position[pos * h..][..h]);
+            for c in 0..h {
+                row[c] = w[c] + p[c] + self.token_type0[c];
+            }
+            kernels::layer_norm(row, None, &self.emb_ln_g, &self.emb_ln_b, self.eps);
+        }
+        member.wait();
+        // x = LayerNorm(x + tmp) over this member's rows.
+        let add_norm = |g: &[f32], beta: &[f32]| {
+            let rows = share(tokens, t, n);
+            // SAFETY: this member's rows of x; tmp is read-only in this step.
+            let (x, tmp) = unsafe { (b.x.part(rows.start * h, rows.len() * h), b.tmp.all()) };
+            for (row, r) in x.chunks_exact_mut(h).zip(rows) {
+                kernels::layer_norm(row, Some(&tmp[r * h..][..h]), g, beta, self.eps);
+            }
+        };
         for layer in &self.layers {
-            linear(&x, h, &layer.qkv_w, &layer.qkv_b, &mut qkv, tokens);
-            self.attention(&qkv, &offsets, &mut ctx);
-            linear(&ctx, h, &layer.attn_out_w, &layer.attn_out_b, &mut tmp, tokens);
-            add_layer_norm(&mut x, &tmp, &layer.ln1_g, &layer.ln1_b, self.eps, h);
-            linear(&x, h, &layer.inter_w, &layer.inter_b, &mut inter, tokens);
-            let act = self.act;
-            inter.par_chunks_mut(self.inter).for_each(|row| kernels::activation(row, act));
-            linear(&inter, self.inter, &layer.out_w, &layer.out_b, &mut tmp, tokens);
-            add_layer_norm(&mut x, &tmp, &layer.ln2_g, &layer.ln2_b, self.eps, h);
+            // SAFETY (each step): the input buffer is read-only in the step, the output written by share.
+            unsafe {
+                layer.qkv.forward_part(b.x.all(), tokens, b.qkv.ptr(), None, t, n);
+                member.wait();
+                self.attention(b.qkv.all(), offsets, b.ctx.ptr(), t, n);
+                member.wait();
+                layer.attn_out.forward_part(b.ctx.all(), tokens, b.tmp.ptr(), None, t, n);
+                member.wait();
+                add_norm(&layer.ln1_g, &layer.ln1_b);
+                member.wait();
+                layer.inter.forward_part(b.x.all(), tokens, b.inter.ptr(), Some(self.act), t, n);
+                member.wait();
+                layer.out.forward_part(b.inter.all(), tokens, b.tmp.ptr(), None, t, n);
+                member.wait();
+                add_norm(&layer.ln2_g, &layer.ln2_b);
+                member.wait();
+            }
         }
 
         // Mean pooling over each input's tokens, then L2 normalisation (sentence-transformers' eps).
-        let mut out = vec![0f32; batch.len() * h];
-        out.par_chunks_mut(h).enumerate().for_each(|(seq, row)| {
+        let seqs = share(offsets.len() - 1, t, n);
+        // SAFETY: this member's rows of out; x is read-only now.
+        let (out, x) = unsafe { (b.out.part((plan.first + seqs.start) * h, seqs.len() * h), b.x.all()) };
+        for (row, seq) in out.chunks_exact_mut(h).zip(seqs) {
             let (start, end) = (offsets[seq], offsets[seq + 1]);
-            for t in start..end {
-                for (o, v) in row.iter_mut().zip(&x[t * h..(t + 1) * h]) {
+            for r in start..end {
+                for (o, v) in row.iter_mut().zip(&x[r * h..(r + 1) * h]) {
                     *o += v;
                 }
             }
@@ -201,19 +303,22 @@ impl FusedBert {
             row.iter_mut().for_each(|v| *v /= count);
             let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
             row.iter_mut().for_each(|v| *v /= norm);
-        });
-        Ok(out)
+        }
     }
 
-    /// Scaled dot-product attention of every (input, head) pair, reading Q, K, V in place from `qkv`.
-    fn attention(&self, qkv: &[f32], offsets: &[usize], ctx: &mut [f32]) {
+    /// Scaled dot-product attention of member `t`'s (input, head) pairs (every `n`-th of them), reading
+    /// Q, K, V in place from `qkv` and writing each pair's block of `ctx`.
+    ///
+    /// # Safety
+    /// `ctx` points at `tokens × hidden` values whose (input, head) blocks of this member no other thread
+    /// accesses during the call.
+    unsafe fn attention(&self, qkv: &[f32], offsets: &[usize], ctx: SendPtr, t: usize, n: usize) {
         let (h, heads) = (self.hidden, self.heads);
         let d = h / heads;
         let scale = 1.0 / (d as f32).sqrt();
-        let tasks: Vec<(usize, usize)> =
-            (0..offsets.len() - 1).flat_map(|seq| (0..heads).map(move |head| (seq, head))).collect();
-        let ctx_ptr = SendPtr(ctx.as_mut_ptr());
-        tasks.par_iter().for_each_init(Vec::new, |scores: &mut Vec<f32>, &(seq, head)| {
+        let mut scores = Vec::new();
+        let pairs = (0..offsets.len() - 1).flat_map(|seq| (0..heads).map(move |head| (seq, head)));
+        for (seq, head) in pairs.skip(t).step_by(n) {
             let (start, len) = (offsets[seq], offsets[seq + 1] - offsets[seq]);
             scores.resize(len * len, 0.0);
             let q = qkv[start * 3 * h + head * d..].as_ptr();
@@ -222,8 +327,7 @@ impl FusedBert {
             let row_stride = (3 * h) as isize;
             // SAFETY: every pointer/stride pair describes a matrix inside its buffer: Q, K, V are
             // [len, d] blocks of `qkv` rows start..start+len (row stride 3h); `scores` is len×len; the
-            // destination is rows start..start+len, columns head·d..(head+1)·d of `ctx`, a block no
-            // other task writes (tasks are distinct (input, head) pairs).
+            // destination is rows start..start+len, columns head·d..(head+1)·d of `ctx`, this member's.
             unsafe {
                 // scores = scale · Q Kᵀ
                 gemm::gemm(
@@ -255,7 +359,7 @@ impl FusedBert {
                     len,
                     d,
                     len,
-                    ctx_ptr.get().add(start * h + head * d),
+                    ctx.get().add(start * h + head * d),
                     1,
                     h as isize,
                     false,
@@ -273,310 +377,266 @@ impl FusedBert {
                     Parallelism::None,
                 );
             }
-        });
+        }
     }
 }
 
-/// A raw pointer that may cross threads; each task writes a disjoint block (see `attention`).
+/// One batch laid out for a pass: (token id, position) of every packed token, each input's first token
+/// (`offsets`, one more than the inputs), and the index of its first input among all batches.
+struct Plan {
+    packed: Vec<(usize, usize)>,
+    offsets: Vec<usize>,
+    first: usize,
+}
+
+/// Member `t` of `n`'s contiguous share of `0..len`.
+fn share(len: usize, t: usize, n: usize) -> std::ops::Range<usize> {
+    (len * t / n)..(len * (t + 1) / n)
+}
+
+/// A pass's working buffers: packed tokens × hidden (`x`, `ctx`, `tmp`), × 3·hidden (`qkv`), ×
+/// intermediate (`inter`), and the pooled rows (`out`, inputs × hidden).
+struct Buffers {
+    x: Vec<f32>,
+    qkv: Vec<f32>,
+    ctx: Vec<f32>,
+    tmp: Vec<f32>,
+    inter: Vec<f32>,
+    out: Vec<f32>,
+}
+
+/// Raw views of [`Buffers`] that every member of a team holds; each member makes slices of its own
+/// share only (see `FusedBert::pass`), so no two threads hold overlapping `&mut`.
+struct Views {
+    x: View,
+    qkv: View,
+    ctx: View,
+    tmp: View,
+    inter: View,
+    out: View,
+}
+
+impl Views {
+    fn of(b: &mut Buffers) -> Self {
+        Self {
+            x: View::of(&mut b.x),
+            qkv: View::of(&mut b.qkv),
+            ctx: View::of(&mut b.ctx),
+            tmp: View::of(&mut b.tmp),
+            inter: View::of(&mut b.inter),
+            out: View::of(&mut b.out),
+        }
+    }
+}
+
+/// One buffer's pointer and length.
 #[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-// SAFETY: only used for disjoint writes, documented at the use site.
-unsafe impl Send for SendPtr {}
-// SAFETY: as above.
-unsafe impl Sync for SendPtr {}
+struct View {
+    ptr: SendPtr,
+    len: usize,
+}
 
-impl SendPtr {
-    fn get(self) -> *mut f32 {
-        self.0
+impl View {
+    fn of(buffer: &mut [f32]) -> Self {
+        Self { ptr: SendPtr(buffer.as_mut_ptr()), len: buffer.len() }
+    }
+
+    /// The whole buffer, read-only.
+    ///
+    /// # Safety
+    /// No thread writes the buffer while the slice lives.
+    unsafe fn all<'a>(self) -> &'a [f32] {
+        // SAFETY: ptr/len come from a live Vec that outlives the pass; no writer, per the contract.
+        unsafe { std::slice::from_raw_parts(self.ptr.get(), self.len) }
+    }
+
+    /// `len` values from `start`, writable. Panics when outside the buffer.
+    ///
+    /// # Safety
+    /// No other thread accesses these values while the slice lives.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn part<'a>(self, start: usize, len: usize) -> &'a mut [f32] {
+        assert!(start + len <= self.len, "View::part: {start} + {len} > {}", self.len);
+        // SAFETY: inside the buffer (checked); exclusive per the contract.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.get().add(start), len) }
+    }
+
+    /// The raw pointer, for kernels that write a member's share (their own safety contracts).
+    fn ptr(self) -> SendPtr {
+        self.ptr
     }
 }
 
-/// `y[rows, out] = x[rows, inp] · w[inp, out] + b`, the bias folded into the GEMM's accumulator.
-fn linear(x: &[f32], inp: usize, w: &[f32], b: &[f32], y: &mut [f32], rows: usize) {
-    let out = b.len();
-    assert!(x.len() >= rows * inp && w.len() == inp * out && y.len() >= rows * out, "linear: shapes");
-    for row in y[..rows * out].chunks_exact_mut(out) {
-        row.copy_from_slice(b);
-    }
-    // Small products are faster on one thread than split.
-    let parallelism =
-        if rows * out * inp >= 1 << 18 { Parallelism::Rayon(rayon::current_num_threads()) } else { Parallelism::None };
-    // SAFETY: the assert above bounds all three row-major matrices inside their slices.
-    unsafe {
-        gemm::gemm(
-            rows,
-            out,
-            inp,
-            y.as_mut_ptr(),
-            1,
-            out as isize,
-            true,
-            x.as_ptr(),
-            1,
-            inp as isize,
-            w.as_ptr(),
-            1,
-            out as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
+/// One member of a [`Team`]: its index, the team's size, and the barrier they share.
+struct Member<'a> {
+    index: usize,
+    count: usize,
+    barrier: &'a spin::Barrier,
+}
+
+impl Member<'_> {
+    /// Waits, spinning, until every member reached this point.
+    fn wait(&self) {
+        if self.count > 1 {
+            self.barrier.wait();
+        }
     }
 }
 
-/// `x = LayerNorm(x + delta)` row by row.
-fn add_layer_norm(x: &mut [f32], delta: &[f32], g: &[f32], b: &[f32], eps: f32, h: usize) {
-    x.par_chunks_mut(h).zip(delta.par_chunks(h)).for_each(|(row, d)| kernels::layer_norm(row, Some(d), g, b, eps));
+/// Threads running one function in lock-step (SPMD, as OpenMP's parallel regions): the caller of
+/// [`Team::run`] is member 0, and members `1..size` are threads the team keeps for the model's lifetime.
+///
+/// Why not rayon's fork-join per step: a pass has ~50 steps, and rayon parks an idle worker on a futex
+/// after a short spin, so each step began with a wake-up. On a virtual machine a parked vCPU halts and the
+/// hypervisor must schedule it again: on this 2-core VM that was measured as steal time larger than the
+/// work itself (BENCHMARKS.md), while ONNX Runtime, whose pool spins, saw almost none. Members here spin
+/// at the barrier (`spin::Barrier`, `spin_loop` hints) for the whole call, and for [`SPIN`] after it for
+/// the next one (back-to-back single requests find them awake), then sleep on a condition variable.
+///
+/// A member that panics is reported by `run` once the others are done; member 0 panicking mid-pass would
+/// leave the others at a barrier (the pass has no panicking path but a bug).
+pub(crate) struct Team {
+    crew: std::sync::Arc<Crew>,
+    workers: Vec<std::thread::JoinHandle<()>>,
 }
 
-/// Element-wise kernels: plain loops the compiler vectorises, compiled again for AVX2+FMA and picked at
-/// run time when the CPU has them.
-pub(crate) mod kernels {
-    use candle_transformers::models::bert::HiddenAct;
+/// How long an idle member spins for the next call before it sleeps.
+const SPIN: std::time::Duration = std::time::Duration::from_millis(1);
 
-    fn avx2() -> bool {
-        #[cfg(target_arch = "x86_64")]
+/// What a team's members share.
+struct Crew {
+    size: usize,
+    barrier: spin::Barrier,
+    /// Bumped (under `sleep`) to start a call or to shut down.
+    generation: std::sync::atomic::AtomicU64,
+    job: std::sync::Mutex<Job>,
+    /// Members `1..size` done with the current call.
+    finished: std::sync::atomic::AtomicUsize,
+    panicked: std::sync::atomic::AtomicBool,
+    shutdown: std::sync::atomic::AtomicBool,
+    sleep: std::sync::Mutex<()>,
+    wake: std::sync::Condvar,
+}
+
+/// The current call's function, its lifetime erased: `Team::run` does not return before every member is
+/// done with it.
+#[derive(Clone, Copy)]
+struct Job(Option<*const (dyn Fn(&Member<'_>) + Sync + 'static)>);
+// SAFETY: the function is `Sync` and outlives every use (see `Team::run`).
+unsafe impl Send for Job {}
+
+impl Team {
+    /// A team of `size` members (at least 1): `size − 1` threads are started here.
+    ///
+    /// Errors: the OS refused a thread.
+    pub(crate) fn new(size: usize) -> Result<Self> {
+        use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+        let size = size.max(1);
+        let crew = std::sync::Arc::new(Crew {
+            size,
+            barrier: spin::Barrier::new(size),
+            generation: AtomicU64::new(0),
+            job: std::sync::Mutex::new(Job(None)),
+            finished: AtomicUsize::new(0),
+            panicked: AtomicBool::new(false),
+            shutdown: AtomicBool::new(false),
+            sleep: std::sync::Mutex::new(()),
+            wake: std::sync::Condvar::new(),
+        });
+        let mut workers = Vec::with_capacity(size - 1);
+        for index in 1..size {
+            let crew = crew.clone();
+            let worker = std::thread::Builder::new()
+                .name(format!("cairn-engine-{index}"))
+                .spawn(move || crew.serve(index))
+                .map_err(|e| Error::Device(format!("cannot start the engine's thread {index}: {e}")))?;
+            workers.push(worker);
+        }
+        Ok(Self { crew, workers })
+    }
+
+    /// Runs `f` on every member (the caller is member 0) and returns when all are done.
+    ///
+    /// Panics when a member panicked in `f`. Callers must not overlap (the model's `pass` mutex).
+    fn run(&self, f: impl Fn(&Member<'_>) + Sync) {
+        use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+        let crew = &*self.crew;
+        if crew.size == 1 {
+            return f(&Member { index: 0, count: 1, barrier: &crew.barrier });
+        }
+        let f: &(dyn Fn(&Member<'_>) + Sync) = &f;
+        // SAFETY: only the lifetime is erased; `Done` below waits, also on unwinding, until every member
+        // finished with `f`, so no member uses it after this call returns.
+        let erased: *const (dyn Fn(&Member<'_>) + Sync + 'static) = unsafe { std::mem::transmute(f) };
+        *crew.job.lock().unwrap_or_else(|p| p.into_inner()) = Job(Some(erased));
+        crew.finished.store(0, Relaxed);
         {
-            std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+            let _asleep = crew.sleep.lock().unwrap_or_else(|p| p.into_inner());
+            crew.generation.fetch_add(1, Release);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
-    }
-
-    /// erf, branch-free rational approximation on [-4, 4] (|error| < 1e-6 against libm; tested).
-    #[inline(always)]
-    pub(crate) fn erf(x: f32) -> f32 {
-        let x = x.clamp(-4.0, 4.0);
-        let x2 = x * x;
-        let mut p = x2 * -2.726_142_3e-10 + 2.770_681_4e-8;
-        p = x2 * p + -2.101_024e-6;
-        p = x2 * p + -5.692_506_4e-5;
-        p = x2 * p + -7.349_906e-4;
-        p = x2 * p + -2.954_600_1e-3;
-        p = x2 * p + -1.609_603_3e-2;
-        let mut q = x2 * -1.456_607_2e-5 + -2.133_740_6e-4;
-        q = x2 * q + -1.682_827e-3;
-        q = x2 * q + -7.373_329_4e-3;
-        q = x2 * q + -1.426_474e-2;
-        x * p / q
-    }
-
-    /// e^x for x ≤ 0 (softmax after subtracting the max): range reduction to 2^n · e^r and a degree-6
-    /// polynomial (relative error < 3e-7, about 2 ulp; tested).
-    #[inline(always)]
-    pub(crate) fn exp_neg(x: f32) -> f32 {
-        let x = x.max(-87.0);
-        // Round to nearest with the 1.5·2^23 trick: `f32::round` becomes a libm call per element.
-        const MAGIC: f32 = 12_582_912.0;
-        let t = x * std::f32::consts::LOG2_E + MAGIC;
-        let n = t - MAGIC;
-        let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
-        let mut p = r * (1.0 / 720.0) + (1.0 / 120.0);
-        p = r * p + (1.0 / 24.0);
-        p = r * p + (1.0 / 6.0);
-        p = r * p + 0.5;
-        p = r * p + 1.0;
-        p = r * p + 1.0;
-        // 2^n from t's bits: t = 1.5·2^23 + n keeps n in its low mantissa bits, and shifting
-        // (n + 127) into the exponent field needs no float→int conversion (`as i32` does not vectorise).
-        let scale = f32::from_bits(t.to_bits().wrapping_add(127) << 23);
-        p * scale
-    }
-
-    #[inline(always)]
-    fn gelu_erf_generic(row: &mut [f32]) {
-        for v in row.iter_mut() {
-            *v = 0.5 * *v * (1.0 + erf(*v * std::f32::consts::FRAC_1_SQRT_2));
-        }
-    }
-
-    #[inline(always)]
-    fn gelu_tanh_generic(row: &mut [f32]) {
-        for v in row.iter_mut() {
-            let x = *v;
-            *v = 0.5 * x * (1.0 + (0.797_884_6 * (x + 0.044_715 * x * x * x)).tanh());
-        }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn gelu_erf_avx2(row: &mut [f32]) {
-        gelu_erf_generic(row)
-    }
-
-    /// The configured activation, in place.
-    pub(crate) fn activation(row: &mut [f32], act: HiddenAct) {
-        match act {
-            HiddenAct::Gelu => {
-                #[cfg(target_arch = "x86_64")]
-                if avx2() {
-                    // SAFETY: the CPU supports AVX2 and FMA (checked).
-                    return unsafe { gelu_erf_avx2(row) };
+        crew.wake.notify_all();
+        struct Done<'a>(&'a Crew);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                while self.0.finished.load(Acquire) < self.0.size - 1 {
+                    std::hint::spin_loop();
                 }
-                gelu_erf_generic(row)
-            }
-            HiddenAct::GeluApproximate => gelu_tanh_generic(row),
-            HiddenAct::Relu => row.iter_mut().for_each(|v| *v = v.max(0.0)),
-        }
-    }
-
-    /// Sum with 8 independent accumulators, so the loop vectorises without reassociating a single chain.
-    #[inline(always)]
-    fn sum8(xs: &[f32]) -> f32 {
-        let mut acc = [0f32; 8];
-        let chunks = xs.chunks_exact(8);
-        let tail: f32 = chunks.remainder().iter().sum();
-        for c in chunks {
-            for i in 0..8 {
-                acc[i] += c[i];
             }
         }
-        acc.iter().sum::<f32>() + tail
+        let done = Done(crew);
+        f(&Member { index: 0, count: crew.size, barrier: &crew.barrier });
+        drop(done);
+        assert!(!crew.panicked.swap(false, AcqRel), "a thread of the engine's team panicked (see its message above)");
     }
+}
 
-    /// Max with 8 independent lanes (a single `fold(f32::max)` chain does not vectorise).
-    #[inline(always)]
-    fn max8(xs: &[f32]) -> f32 {
-        let mut acc = [f32::NEG_INFINITY; 8];
-        let chunks = xs.chunks_exact(8);
-        let tail = chunks.remainder().iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        for c in chunks {
-            for i in 0..8 {
-                acc[i] = if c[i] > acc[i] { c[i] } else { acc[i] };
+impl Crew {
+    /// Member `index`'s loop: wait for a call (spinning for [`SPIN`], then asleep), run it, report.
+    fn serve(&self, index: usize) {
+        use std::sync::atomic::Ordering::{Acquire, Release};
+        let mut seen = 0;
+        loop {
+            let idle = std::time::Instant::now();
+            loop {
+                if self.generation.load(Acquire) != seen {
+                    break;
+                }
+                if idle.elapsed() > SPIN {
+                    let mut asleep = self.sleep.lock().unwrap_or_else(|p| p.into_inner());
+                    while self.generation.load(Acquire) == seen {
+                        asleep = self.wake.wait(asleep).unwrap_or_else(|p| p.into_inner());
+                    }
+                    break;
+                }
+                std::hint::spin_loop();
             }
-        }
-        acc.iter().copied().fold(tail, f32::max)
-    }
-
-    #[inline(always)]
-    fn softmax_generic(row: &mut [f32]) {
-        let max = max8(row);
-        for v in row.iter_mut() {
-            *v = exp_neg(*v - max);
-        }
-        let inv = 1.0 / sum8(row);
-        for v in row.iter_mut() {
-            *v *= inv;
-        }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn softmax_avx2(row: &mut [f32]) {
-        softmax_generic(row)
-    }
-
-    /// Softmax of one row, in place.
-    pub(crate) fn softmax(row: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if avx2() {
-            // SAFETY: the CPU supports AVX2 and FMA (checked).
-            return unsafe { softmax_avx2(row) };
-        }
-        softmax_generic(row)
-    }
-
-    #[inline(always)]
-    fn layer_norm_generic(row: &mut [f32], delta: Option<&[f32]>, g: &[f32], b: &[f32], eps: f32) {
-        if let Some(d) = delta {
-            for (v, d) in row.iter_mut().zip(d) {
-                *v += d;
+            seen = self.generation.load(Acquire);
+            if self.shutdown.load(Acquire) {
+                return;
             }
-        }
-        let n = row.len() as f32;
-        let mean = sum8(row) / n;
-        let mut sq = [0f32; 8];
-        let chunks = row.chunks_exact(8);
-        let tail: f32 = chunks.remainder().iter().map(|v| (v - mean) * (v - mean)).sum();
-        for c in chunks {
-            for i in 0..8 {
-                sq[i] += (c[i] - mean) * (c[i] - mean);
+            let Job(Some(job)) = *self.job.lock().unwrap_or_else(|p| p.into_inner()) else { continue };
+            // SAFETY: `Team::run` keeps the function alive until `finished` counts this member.
+            let f = unsafe { &*job };
+            let member = Member { index, count: self.size, barrier: &self.barrier };
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&member))).is_err() {
+                self.panicked.store(true, Release);
             }
-        }
-        let var = (sq.iter().sum::<f32>() + tail) / n;
-        let inv = 1.0 / (var + eps).sqrt();
-        for ((v, g), b) in row.iter_mut().zip(g).zip(b) {
-            *v = (*v - mean) * inv * g + b;
+            self.finished.fetch_add(1, Release);
         }
     }
+}
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn layer_norm_avx2(row: &mut [f32], delta: Option<&[f32]>, g: &[f32], b: &[f32], eps: f32) {
-        layer_norm_generic(row, delta, g, b, eps)
-    }
-
-    /// `row = LayerNorm(row + delta)` (delta optional), in place.
-    pub(crate) fn layer_norm(row: &mut [f32], delta: Option<&[f32]>, g: &[f32], b: &[f32], eps: f32) {
-        #[cfg(target_arch = "x86_64")]
-        if avx2() {
-            // SAFETY: the CPU supports AVX2 and FMA (checked).
-            return unsafe { layer_norm_avx2(row, delta, g, b, eps) };
+impl Drop for Team {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering::Release;
+        self.crew.shutdown.store(true, Release);
+        {
+            let _asleep = self.crew.sleep.lock().unwrap_or_else(|p| p.into_inner());
+            self.crew.generation.fetch_add(1, Release);
         }
-        layer_norm_generic(row, delta, g, b, eps)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        fn libm_erf(x: f64) -> f64 {
-            // Abramowitz–Stegun 7.1.26 is too coarse for a reference; integrate numerically instead.
-            let steps = 20_000;
-            let h = x / steps as f64;
-            let f = |t: f64| (-t * t).exp();
-            let mut s = f(0.0) + f(x);
-            for i in 1..steps {
-                s += f(i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
-            }
-            s * h / 3.0 * 2.0 / std::f64::consts::PI.sqrt()
-        }
-
-        #[test]
-        fn erf_is_accurate() {
-            let mut worst = 0f64;
-            for i in -600..=600 {
-                let x = i as f64 / 100.0;
-                worst = worst.max((erf(x as f32) as f64 - libm_erf(x)).abs());
-            }
-            assert!(worst < 1e-6, "max |erf error| {worst}");
-        }
-
-        #[test]
-        fn exp_is_accurate() {
-            let mut worst = 0f64;
-            for i in 0..=8700 {
-                let x = -(i as f32) / 100.0;
-                let exact = (x as f64).exp();
-                worst = worst.max(((exp_neg(x) as f64) - exact).abs() / exact);
-            }
-            assert!(worst < 3e-7, "max relative exp error {worst}");
-            assert_eq!(exp_neg(0.0), 1.0);
-            assert!(exp_neg(-1000.0) < 1e-37);
-        }
-
-        #[test]
-        fn softmax_and_layer_norm_match_the_definitions() {
-            let mut row: Vec<f32> = (0..37).map(|i| (i as f32 * 0.37).sin() * 5.0).collect();
-            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let total: f32 = row.iter().map(|v| (v - max).exp()).sum();
-            let expected: Vec<f32> = row.iter().map(|v| (v - max).exp() / total).collect();
-            softmax(&mut row);
-            for (a, b) in row.iter().zip(&expected) {
-                assert!((a - b).abs() < 1e-6, "{a} vs {b}");
-            }
-            let mut row: Vec<f32> = (0..19).map(|i| i as f32 * 0.5 - 3.0).collect();
-            let delta = vec![1.0f32; 19];
-            let (g, b) = (vec![2.0f32; 19], vec![0.5f32; 19]);
-            layer_norm(&mut row, Some(&delta), &g, &b, 1e-12);
-            let mean: f32 = row.iter().sum::<f32>() / 19.0;
-            let var: f32 = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / 19.0;
-            assert!((mean - 0.5).abs() < 1e-5 && (var - 4.0).abs() < 1e-4, "{mean} {var}");
+        self.crew.wake.notify_all();
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
         }
     }
 }

@@ -27,9 +27,10 @@ pub use cairn_protocol::{acceptance as verify, output};
 pub use error::{Error, Result};
 pub use executor::{BERT_EMBED_V1, BertEmbedExecutor, Executor, Executors};
 
-/// Sizes the CPU thread pool that inference runs on: rayon's global pool, which carries the fused
-/// engine's GEMMs and row passes and candle's CPU matmul alike. Call it before the first inference (the
-/// first use of rayon starts the pool at its default size: `RAYON_NUM_THREADS`, else one thread per core).
+/// Sizes the CPU threads inference runs on: rayon's global pool, which carries candle's CPU matmul and the
+/// tokenizer, and whose size the fused engine's team takes when a model is loaded. Call it before loading
+/// a model (the first use of rayon starts the pool at its default size: `RAYON_NUM_THREADS`, else one
+/// thread per core).
 ///
 /// No environment variable is written, so this is sound at any time; called too late it is an error, not
 /// a silent no-op. candle still splits a matmul into as many parts as it counts cores (it reads only

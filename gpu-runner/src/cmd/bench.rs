@@ -4,7 +4,8 @@ use std::{path::PathBuf, time::Instant};
 
 use anyhow::Context;
 use cairn_runner::{
-    bert::{BertEmbedder, EmbedOptions},
+    bert::EmbedOptions,
+    executor::{BertEmbedExecutor, Executor},
     input::{InputLimits, parse_texts},
 };
 
@@ -32,6 +33,11 @@ pub(crate) struct BenchArgs {
     /// Timed rounds over all texts (the best is reported).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Also time this many 1-sentence requests (the first text) through the runtime's executor, as a job
+    /// runs them (JSON input parsed, tokenized, embedded, canonical output written and checked), and report
+    /// their p50 and p99 in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    latency: usize,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -46,7 +52,8 @@ impl BenchArgs {
         let limits = InputLimits { max_items: usize::MAX, max_total_bytes: usize::MAX, ..InputLimits::default() };
         let texts = parse_texts(&bytes, &limits)?;
         let options = EmbedOptions { device: self.model.device, batch_size: self.batch, engine: self.model.engine };
-        let embedder = BertEmbedder::load(&self.model.model, &digests, options)?;
+        let executor = BertEmbedExecutor::load(&self.model.model, &digests, options, InputLimits::default())?;
+        let embedder = executor.embedder();
         let tokens: usize = embedder.tokenize(&texts)?.iter().map(Vec::len).sum();
         embedder.embed(&texts[..texts.len().min(self.batch)])?;
         let mut best = f64::INFINITY;
@@ -55,6 +62,7 @@ impl BenchArgs {
             embedder.embed(&texts)?;
             best = best.min(started.elapsed().as_secs_f64());
         }
+        let latency = (self.latency > 0).then(|| latencies(&executor, &texts[0], self.latency)).transpose()?;
         let per_second = texts.len() as f64 / best;
         let peak_mib = peak_rss_kib().map(|kib| kib as f64 / 1024.0);
         let mean_tokens = tokens as f64 / texts.len() as f64;
@@ -70,6 +78,8 @@ impl BenchArgs {
                 seconds: best,
                 sentences_per_s: per_second,
                 peak_rss_mib: peak_mib,
+                latency_p50_ms: latency.map(|l| l.0),
+                latency_p99_ms: latency.map(|l| l.1),
             };
             println!("{}", serde_json::to_string(&report)?);
         } else {
@@ -79,6 +89,9 @@ impl BenchArgs {
                 self.batch,
                 peak_mib.map_or("unknown".into(), |m| format!("{m:.0} MiB"))
             );
+            if let Some((p50, p99)) = latency {
+                println!("1-sentence requests through the executor: p50 {p50:.2} ms, p99 {p99:.2} ms");
+            }
         }
         Ok(())
     }
@@ -108,6 +121,27 @@ struct BenchReport {
     sentences_per_s: f64,
     /// The process's peak resident memory (VmHWM) in MiB, where /proc says.
     peak_rss_mib: Option<f64>,
+    /// With `--latency`: median milliseconds of one 1-sentence request through the executor.
+    latency_p50_ms: Option<f64>,
+    /// With `--latency`: 99th-percentile milliseconds of the same.
+    latency_p99_ms: Option<f64>,
+}
+
+/// `(p50, p99)` in milliseconds of `count` requests of `text` alone through `executor` (one untimed first).
+///
+/// Errors: the executor's, e.g. a text over the runtime's per-item limit.
+fn latencies(executor: &BertEmbedExecutor, text: &str, count: usize) -> anyhow::Result<(f64, f64)> {
+    let input = serde_json::to_vec(&[text])?;
+    executor.execute(&input)?;
+    let mut times = Vec::with_capacity(count);
+    for _ in 0..count {
+        let started = Instant::now();
+        executor.execute(&input)?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let at = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    Ok((at(0.5), at(0.99)))
 }
 
 /// Peak resident set size of this process (VmHWM), in KiB, where /proc says.

@@ -298,6 +298,17 @@ fn fused_engine_agrees_with_candle_transformers() {
         let cos = cosine(a.row(i), b.row(i));
         assert!(cos >= 0.99999, "row {i}: cosine {cos} between the engines");
     }
+    // A row's arithmetic does not depend on its batch: batches of 2 (many passes in one call; few rows, split
+    // by panels or not at all) give the very bits of one batch of all (the long inputs make it hundreds of
+    // rows, split by row blocks), so a verifier's batch size never changes an output.
+    let small = BertEmbedder::load(
+        &model_dir(),
+        &digests(),
+        EmbedOptions { engine: EngineKind::Fused, batch_size: 2, ..EmbedOptions::default() },
+    )
+    .unwrap();
+    assert!(texts.len() > 4 && texts.len() <= 32, "{} texts: several batches of 2, one of 32", texts.len());
+    assert_eq!(small.embed(&texts).unwrap().data, b.data, "batch 2 against one batch");
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -537,6 +548,8 @@ fn cli_bench_json_has_each_key_once_and_names_the_engine_that_ran() {
         seconds: f64,
         sentences_per_s: f64,
         peak_rss_mib: Option<f64>,
+        latency_p50_ms: Option<f64>,
+        latency_p99_ms: Option<f64>,
     }
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("texts.json");
@@ -555,13 +568,21 @@ fn cli_bench_json_has_each_key_once_and_names_the_engine_that_ran() {
         "--rounds",
         "1",
         "--threads",
-        "1",
+        "2",
         "--json",
     ];
     let (ok, stdout, stderr) = cli(&args);
     assert!(ok, "{stderr}");
     let report: Report = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!((report.runner.as_str(), report.engine.as_str()), ("cairn-runner", "fused"));
-    assert_eq!((report.device.as_str(), report.threads, report.texts), ("cpu", 1, 3));
+    assert_eq!((report.device.as_str(), report.threads, report.texts), ("cpu", 2, 3));
     assert!(report.sentences_per_s > 0.0 && report.peak_rss_mib.is_some_and(|m| m > 0.0), "{stdout}");
+    assert_eq!((report.latency_p50_ms, report.latency_p99_ms), (None, None), "no --latency, no figures");
+
+    // --latency N: N one-sentence requests through the executor, p50 ≤ p99.
+    let (ok, stdout, stderr) = cli(&[&args[..], &["--latency", "5"]].concat());
+    assert!(ok, "{stderr}");
+    let report: Report = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let (p50, p99) = (report.latency_p50_ms.unwrap(), report.latency_p99_ms.unwrap());
+    assert!(0.0 < p50 && p50 <= p99, "{stdout}");
 }

@@ -1,0 +1,407 @@
+//! Linear layers with their weights packed once at load, for the fused CPU engine.
+//!
+//! `y[rows, out] = x[rows, inp] · W[inp, out] + b`, optionally followed by the activation, with `W` stored
+//! in column panels of [`NR`] = 32: panel `p` holds columns `32p..32p+32` of every row `0..inp`, k-major and
+//! contiguous. A general GEMM (the `gemm` crate, as candle uses) packs `W` again on every call; with a few
+//! tokens per call (a single short sentence is ~12) that re-packing, a memory pass over the whole matrix,
+//! costs as much as the product itself. Packed once, each call streams every weight exactly once.
+//!
+//! The micro-kernel keeps a tile of `MR × 32` outputs in registers (AVX-512: 12 rows × 2 zmm = 24 of the 32
+//! registers) and walks `k`, loading two vectors of the panel and broadcasting one input value per row: 24
+//! FMAs for 2 loads, so it is bound by the FMA units, not by the cache, at every row count. The bias is the
+//! accumulator's start value and the activation runs on the tile while it is in L1. On CPUs without
+//! AVX-512 the same loop over plain arrays is compiled for AVX2 + FMA (or the baseline), 4 rows per tile.
+//!
+//! A team of threads (`cairn-runner`'s `fused.rs`) splits each product by panels when there are few rows and by blocks of
+//! rows when there are many ([`PackedLinear::forward_part`]).
+//!
+//! Rust has no well-kept GEMM library that takes a pre-packed operand (`gemm`, `matrixmultiply` pack per
+//! call), hence this module; docs/ARCHITECTURE.md names it among the exceptions.
+
+use crate::elementwise::{self as kernels, Activation};
+
+/// Columns per panel.
+pub const NR: usize = 32;
+
+/// Rows per block (4 AVX-512 tiles): the unit of work when many rows are split over threads, and the rows
+/// that share one chunk of a panel in L1.
+const ROW_BLOCK: usize = 48;
+
+/// `k` per chunk: 128 × 32 weights (16 KiB) and a block's 48 × 128 inputs (24 KiB) fit a 48 KiB L1.
+const KC: usize = 128;
+
+/// A linear layer: weights `[inp, out]` packed in panels of [`NR`] columns, and the bias `[out]`.
+pub struct PackedLinear {
+    inp: usize,
+    out: usize,
+    /// `out.div_ceil(NR)` panels of `inp × NR` values (columns past `out` are zero).
+    panels: Vec<f32>,
+    /// `[out.div_ceil(NR) · NR]`, zero past `out`.
+    bias: Vec<f32>,
+}
+
+impl PackedLinear {
+    /// Packs `w` (`[inp, out]` row-major) and `b` (`[out]`). The caller's `w` is dropped after packing, so
+    /// a layer costs its weights' size once (plus at most 31 zero columns).
+    ///
+    /// Panics when the lengths do not match `inp × out` and `out` (the loader checks every shape first).
+    pub fn pack(w: Vec<f32>, b: Vec<f32>, inp: usize, out: usize) -> Self {
+        assert!(w.len() == inp * out && b.len() == out && inp > 0 && out > 0, "PackedLinear::pack: shapes");
+        let panels_n = out.div_ceil(NR);
+        let mut panels = vec![0f32; panels_n * inp * NR];
+        for (p, panel) in panels.chunks_exact_mut(inp * NR).enumerate() {
+            let cols = (out - p * NR).min(NR);
+            for (k, dst) in panel.chunks_exact_mut(NR).enumerate() {
+                dst[..cols].copy_from_slice(&w[k * out + p * NR..][..cols]);
+            }
+        }
+        drop(w);
+        let mut bias = b;
+        bias.resize(panels_n * NR, 0.0);
+        Self { inp, out, panels, bias }
+    }
+
+    /// `y[rows, out] = act(x[rows, inp] · W + b)`; `x` and `y` row-major with row strides `inp` and `out`;
+    /// on the calling thread.
+    ///
+    /// Panics when `x` or `y` is shorter than `rows` rows.
+    pub fn forward(&self, x: &[f32], rows: usize, y: &mut [f32], act: Option<Activation>) {
+        assert!(y.len() >= rows * self.out, "PackedLinear::forward: shapes");
+        // SAFETY: y holds rows × out values (checked) and is ours alone.
+        unsafe { self.forward_part(x, rows, SendPtr(y.as_mut_ptr()), act, 0, 1) }
+    }
+
+    /// Member `t` of `n`'s share of `forward` (a team's members together write every output once): with
+    /// few rows each member takes a contiguous share of the panels (each streams its own part of the
+    /// weights: the case memory bandwidth limits), with many a share of the row blocks (each block's
+    /// inputs stay in L2 while every panel streams past them); a product under 2^18 multiply-adds is
+    /// member 0's alone, as splitting it costs more than it saves.
+    ///
+    /// # Safety
+    /// `y` points at `rows × out` values, and no other thread accesses this member's share of them
+    /// during the call. Panics when `x` is shorter than `rows × inp`.
+    pub unsafe fn forward_part(&self, x: &[f32], rows: usize, y: SendPtr, act: Option<Activation>, t: usize, n: usize) {
+        let (inp, out) = (self.inp, self.out);
+        assert!(x.len() >= rows * inp && t < n, "PackedLinear::forward_part: shapes");
+        let panels = out.div_ceil(NR);
+        let share = |len: usize| (len * t / n, len * (t + 1) / n);
+        // SAFETY (each call): the rows and panels given are inside x and y, and this member's share.
+        unsafe {
+            if rows * inp * out < 1 << 18 || n == 1 {
+                if t == 0 {
+                    self.tiles(x, 0, rows, 0, panels, y, act);
+                }
+            } else if rows < ROW_BLOCK * n {
+                let (p0, p1) = share(panels);
+                self.tiles(x, 0, rows, p0, p1, y, act);
+            } else {
+                let (b0, b1) = share(rows.div_ceil(ROW_BLOCK));
+                self.tiles(x, b0 * ROW_BLOCK, (b1 * ROW_BLOCK).min(rows), 0, panels, y, act);
+            }
+        }
+    }
+
+    /// Rows `r0..r1` × panels `p0..p1` of the output.
+    ///
+    /// Rows go in blocks of [`ROW_BLOCK`] and `k` in chunks of [`KC`]. Each (block, chunk) of the input is
+    /// packed once into tiles of `MR` rows stored k-major (so the kernel's broadcasts are sequential, at
+    /// constant offsets), then every panel's chunk (16 KiB, in L1 while the block's tiles pass over it)
+    /// adds into the block's partial sums, which stay in a per-thread buffer (L2) until the last chunk;
+    /// the activation and the copy out run once per finished block.
+    ///
+    /// # Safety
+    /// `x` holds rows `0..r1` of width `inp`; `y` points at an output of at least `r1` rows of width `out`
+    /// that no other thread writes in these rows and panels.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tiles(&self, x: &[f32], r0: usize, r1: usize, p0: usize, p1: usize, y: SendPtr, act: Option<Activation>) {
+        let (inp, out) = (self.inp, self.out);
+        #[cfg(target_arch = "x86_64")]
+        let avx512 = std::arch::is_x86_feature_detected!("avx512f");
+        #[cfg(not(target_arch = "x86_64"))]
+        let avx512 = false;
+        let mr = if avx512 { avx512_kernel::MR } else { portable::MR };
+        if r0 >= r1 || p0 >= p1 {
+            return;
+        }
+        let width = (p1 - p0) * NR;
+        let cols = (out.min(p1 * NR)) - p0 * NR;
+        let mut packed_a = [0f32; ROW_BLOCK * KC];
+        ACC.with_borrow_mut(|acc| {
+            acc.resize(acc.len().max(ROW_BLOCK * width), 0.0);
+            let mut block = r0;
+            while block < r1 {
+                let rows = (r1 - block).min(ROW_BLOCK);
+                let mut k0 = 0;
+                while k0 < inp {
+                    let kc = (inp - k0).min(KC);
+                    pack_rows(&x[block * inp..], inp, rows, k0, kc, mr, &mut packed_a);
+                    for p in p0..p1 {
+                        let chunk = &self.panels[p * inp * NR + k0 * NR..][..kc * NR];
+                        // The first chunk starts from the bias, the others from the partial sums.
+                        let start = if k0 == 0 { Some(&self.bias[p * NR..][..NR]) } else { None };
+                        let mut r = 0;
+                        while r < rows {
+                            let m = (rows - r).min(mr);
+                            let a = &packed_a[r * kc..(r + m) * kc];
+                            let c = &mut acc[r * width + (p - p0) * NR..];
+                            #[cfg(target_arch = "x86_64")]
+                            if avx512 {
+                                // SAFETY: the CPU has AVX-512F (checked); a holds m × kc packed values,
+                                // chunk kc × NR, c m rows of NR at stride width.
+                                unsafe { avx512_kernel::tile(m, kc, a, chunk, start, c, width) };
+                            } else {
+                                portable::tile(m, kc, a, chunk, start, c, width);
+                            }
+                            #[cfg(not(target_arch = "x86_64"))]
+                            portable::tile(m, kc, a, chunk, start, c, width);
+                            r += m;
+                        }
+                    }
+                    k0 += kc;
+                }
+                for (i, row) in acc.chunks_exact_mut(width).take(rows).enumerate() {
+                    if let Some(act) = act {
+                        kernels::activation(&mut row[..cols], act);
+                    }
+                    // SAFETY: row block + i < r1 and columns p0·NR..p0·NR+cols ≤ out are inside y, ours.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(row.as_ptr(), y.get().add((block + i) * out + p0 * NR), cols);
+                    }
+                }
+                block += rows;
+            }
+        });
+    }
+}
+
+thread_local! {
+    /// Each thread's partial sums of a row block (`ROW_BLOCK × panels · NR`), kept between calls.
+    static ACC: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Packs `rows` rows (stride `lda`) × columns `k0..k0 + kc` of `x` into tiles of `mr` rows, each stored
+/// k-major (`packed[tile_start · kc + kk · m + i]` for the tile's `m` rows): tile `r` starts at `r · kc`.
+fn pack_rows(x: &[f32], lda: usize, rows: usize, k0: usize, kc: usize, mr: usize, packed: &mut [f32]) {
+    let mut r = 0;
+    while r < rows {
+        let m = (rows - r).min(mr);
+        let tile = &mut packed[r * kc..(r + m) * kc];
+        for i in 0..m {
+            let src = &x[(r + i) * lda + k0..][..kc];
+            for (kk, v) in src.iter().enumerate() {
+                tile[kk * m + i] = *v;
+            }
+        }
+        r += m;
+    }
+}
+
+/// A raw pointer that may cross threads; each task writes a disjoint block (see the use sites).
+#[derive(Clone, Copy)]
+pub struct SendPtr(pub *mut f32);
+// SAFETY: only used for disjoint writes, documented at each use site.
+unsafe impl Send for SendPtr {}
+// SAFETY: as above.
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    /// The pointer.
+    pub fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// The AVX-512 micro-kernel: up to 12 rows × 32 columns in 24 zmm accumulators.
+mod avx512_kernel {
+    use super::NR;
+
+    /// Rows per tile.
+    pub(super) const MR: usize = 12;
+
+    /// `c[i, j] = s[i, j] + Σ_k a[k · m + i] · chunk[k, j]` for `i < m ≤ MR`, `j < NR`, `k < kc` (`a` packed
+    /// k-major by `pack_rows`), where `s` is `start` (the bias, every row) or, when `None`, `c` itself (a
+    /// partial sum). `c`'s rows are `ldc` apart.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F; `a` holds `m × kc` values, `chunk` `kc × NR`, `c` `m` rows of `NR`
+    /// at stride `ldc`, `start` (when given) `NR`.
+    #[cfg(target_arch = "x86_64")]
+    pub(super) unsafe fn tile(
+        m: usize,
+        kc: usize,
+        a: &[f32],
+        chunk: &[f32],
+        start: Option<&[f32]>,
+        c: &mut [f32],
+        ldc: usize,
+    ) {
+        assert!(m <= MR && a.len() >= m * kc && chunk.len() >= kc * NR && c.len() >= (m - 1) * ldc + NR);
+        let (init, init_stride) = match start {
+            Some(bias) => (bias.as_ptr(), 0),
+            None => (c.as_ptr(), ldc),
+        };
+        // One monomorphised loop per row count, so the accumulators are registers, not memory.
+        macro_rules! dispatch {
+            ($($n:literal)*) => {
+                match m {
+                    $($n => unsafe {
+                        rows::<$n>(kc, a.as_ptr(), chunk.as_ptr(), init, init_stride, c.as_mut_ptr(), ldc)
+                    },)*
+                    _ => unreachable!("m ≤ MR"),
+                }
+            };
+        }
+        dispatch!(1 2 3 4 5 6 7 8 9 10 11 12);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn rows<const M: usize>(
+        kc: usize,
+        a: *const f32,
+        b: *const f32,
+        init: *const f32,
+        init_stride: usize,
+        c: *mut f32,
+        ldc: usize,
+    ) {
+        use std::arch::x86_64::*;
+        // SAFETY (whole body): the caller's bounds (see `tile`); `init` may alias `c`, read before written.
+        unsafe {
+            let mut lo = [_mm512_setzero_ps(); M];
+            let mut hi = [_mm512_setzero_ps(); M];
+            for i in 0..M {
+                lo[i] = _mm512_loadu_ps(init.add(i * init_stride));
+                hi[i] = _mm512_loadu_ps(init.add(i * init_stride + 16));
+            }
+            for kk in 0..kc {
+                let w0 = _mm512_loadu_ps(b.add(kk * NR));
+                let w1 = _mm512_loadu_ps(b.add(kk * NR + 16));
+                let col = a.add(kk * M);
+                for i in 0..M {
+                    let v = _mm512_set1_ps(*col.add(i));
+                    lo[i] = _mm512_fmadd_ps(v, w0, lo[i]);
+                    hi[i] = _mm512_fmadd_ps(v, w1, hi[i]);
+                }
+            }
+            for i in 0..M {
+                _mm512_storeu_ps(c.add(i * ldc), lo[i]);
+                _mm512_storeu_ps(c.add(i * ldc + 16), hi[i]);
+            }
+        }
+    }
+}
+
+/// The same tile over plain arrays, for CPUs without AVX-512 (compiled again for AVX2 + FMA).
+mod portable {
+    use super::NR;
+
+    /// Rows per tile (4 × 32 accumulators fill AVX2's 16 registers).
+    pub(super) const MR: usize = 4;
+
+    #[inline(always)]
+    fn generic(m: usize, kc: usize, a: &[f32], chunk: &[f32], start: Option<&[f32]>, c: &mut [f32], ldc: usize) {
+        let mut acc = [[0f32; NR]; MR];
+        for (i, row) in acc.iter_mut().enumerate().take(m) {
+            row.copy_from_slice(start.unwrap_or(&c[i * ldc..i * ldc + NR]));
+        }
+        for (kk, w) in chunk.chunks_exact(NR).take(kc).enumerate() {
+            for (i, row) in acc.iter_mut().enumerate().take(m) {
+                let v = a[kk * m + i];
+                for (o, w) in row.iter_mut().zip(w) {
+                    *o = v.mul_add(*w, *o);
+                }
+            }
+        }
+        for (i, row) in acc.iter().enumerate().take(m) {
+            c[i * ldc..i * ldc + NR].copy_from_slice(row);
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn avx2(m: usize, kc: usize, a: &[f32], chunk: &[f32], start: Option<&[f32]>, c: &mut [f32], ldc: usize) {
+        generic(m, kc, a, chunk, start, c, ldc)
+    }
+
+    /// As the AVX-512 `tile`, for `m ≤ MR` (4) rows.
+    pub(super) fn tile(
+        m: usize,
+        kc: usize,
+        a: &[f32],
+        chunk: &[f32],
+        start: Option<&[f32]>,
+        c: &mut [f32],
+        ldc: usize,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports AVX2 and FMA (checked).
+            return unsafe { avx2(m, kc, a, chunk, start, c, ldc) };
+        }
+        generic(m, kc, a, chunk, start, c, ldc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// y = x·W + b in f64, the reference.
+    fn reference(x: &[f32], w: &[f32], b: &[f32], rows: usize, inp: usize, out: usize) -> Vec<f64> {
+        let mut y = vec![0f64; rows * out];
+        for r in 0..rows {
+            for j in 0..out {
+                y[r * out + j] =
+                    b[j] as f64 + (0..inp).map(|k| x[r * inp + k] as f64 * w[k * out + j] as f64).sum::<f64>();
+            }
+        }
+        y
+    }
+
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        (0..n)
+            .map(|i| (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / 16_777_216.0) - 0.5)
+            .collect()
+    }
+
+    #[test]
+    fn every_shape_matches_the_definition() {
+        // Row counts around the tile (12), the row block (48) and the sequential threshold; widths that are
+        // and are not multiples of the panel; the portable kernel's 4-row tiles are covered by the same
+        // sizes on CPUs without AVX-512.
+        for &(rows, inp, out) in &[
+            (1, 3, 1),
+            (1, 384, 1152),
+            (5, 17, 33),
+            (12, 384, 384),
+            (13, 64, 96),
+            (47, 40, 70),
+            (97, 384, 1536),
+            (200, 129, 31),
+        ] {
+            let (x, w, b) = (values(rows * inp, 1), values(inp * out, 2), values(out, 3));
+            let want = reference(&x, &w, &b, rows, inp, out);
+            let layer = PackedLinear::pack(w, b, inp, out);
+            let mut y = vec![f32::NAN; rows * out];
+            layer.forward(&x, rows, &mut y, None);
+            for (i, (got, want)) in y.iter().zip(&want).enumerate() {
+                assert!(((*got as f64) - want).abs() < 1e-4, "{rows}×{inp}×{out} at {i}: {got} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_activation_runs_on_every_output() {
+        let (rows, inp, out) = (30, 64, 100);
+        let (x, w, b) = (values(rows * inp, 4), values(inp * out, 5), values(out, 6));
+        let layer = PackedLinear::pack(w.clone(), b.clone(), inp, out);
+        let (mut plain, mut fused) = (vec![0f32; rows * out], vec![0f32; rows * out]);
+        layer.forward(&x, rows, &mut plain, None);
+        layer.forward(&x, rows, &mut fused, Some(Activation::Gelu));
+        for row in plain.chunks_exact_mut(out) {
+            kernels::activation(row, Activation::Gelu);
+        }
+        assert_eq!(plain, fused);
+    }
+}
