@@ -142,18 +142,18 @@ impl PackedLinear {
                         let mut r = 0;
                         while r < rows {
                             let m = (rows - r).min(mr);
-                            let a = &packed_a[r * kc..(r + m) * kc];
+                            let ops = Operands { m, kc, a: &packed_a[r * kc..(r + m) * kc], chunk, start };
                             let c = &mut acc[r * width + (p - p0) * NR..];
                             #[cfg(target_arch = "x86_64")]
                             if avx512 {
                                 // SAFETY: the CPU has AVX-512F (checked); a holds m × kc packed values,
                                 // chunk kc × NR, c m rows of NR at stride width.
-                                unsafe { avx512_kernel::tile(m, kc, a, chunk, start, c, width) };
+                                unsafe { avx512_kernel::tile(&ops, c, width) };
                             } else {
-                                portable::tile(m, kc, a, chunk, start, c, width);
+                                portable::tile(&ops, c, width);
                             }
                             #[cfg(not(target_arch = "x86_64"))]
-                            portable::tile(m, kc, a, chunk, start, c, width);
+                            portable::tile(&ops, c, width);
                             r += m;
                         }
                     }
@@ -196,6 +196,17 @@ fn pack_rows(x: &[f32], lda: usize, rows: usize, k0: usize, kc: usize, mr: usize
     }
 }
 
+/// One micro-tile's operands: `m` rows of the packed input `a` (`m × kc`, k-major), the panel's `chunk`
+/// (`kc × NR`), and the start of the sums: `start` (the bias, every row) or, when `None`, the output tile
+/// itself (a partial sum).
+struct Operands<'a> {
+    m: usize,
+    kc: usize,
+    a: &'a [f32],
+    chunk: &'a [f32],
+    start: Option<&'a [f32]>,
+}
+
 /// A raw pointer that may cross threads; each task writes a disjoint block (see the use sites).
 #[derive(Clone, Copy)]
 pub struct SendPtr(pub *mut f32);
@@ -213,7 +224,7 @@ impl SendPtr {
 
 /// The AVX-512 micro-kernel: up to 12 rows × 32 columns in 24 zmm accumulators.
 mod avx512_kernel {
-    use super::NR;
+    use super::{NR, Operands};
 
     /// Rows per tile.
     pub(super) const MR: usize = 12;
@@ -226,15 +237,8 @@ mod avx512_kernel {
     /// The CPU must support AVX-512F; `a` holds `m × kc` values, `chunk` `kc × NR`, `c` `m` rows of `NR`
     /// at stride `ldc`, `start` (when given) `NR`.
     #[cfg(target_arch = "x86_64")]
-    pub(super) unsafe fn tile(
-        m: usize,
-        kc: usize,
-        a: &[f32],
-        chunk: &[f32],
-        start: Option<&[f32]>,
-        c: &mut [f32],
-        ldc: usize,
-    ) {
+    pub(super) unsafe fn tile(ops: &Operands<'_>, c: &mut [f32], ldc: usize) {
+        let &Operands { m, kc, a, chunk, start } = ops;
         assert!(m <= MR && a.len() >= m * kc && chunk.len() >= kc * NR && c.len() >= (m - 1) * ldc + NR);
         let (init, init_stride) = match start {
             Some(bias) => (bias.as_ptr(), 0),
@@ -294,13 +298,14 @@ mod avx512_kernel {
 
 /// The same tile over plain arrays, for CPUs without AVX-512 (compiled again for AVX2 + FMA).
 mod portable {
-    use super::NR;
+    use super::{NR, Operands};
 
     /// Rows per tile (4 × 32 accumulators fill AVX2's 16 registers).
     pub(super) const MR: usize = 4;
 
     #[inline(always)]
-    fn generic(m: usize, kc: usize, a: &[f32], chunk: &[f32], start: Option<&[f32]>, c: &mut [f32], ldc: usize) {
+    fn generic(ops: &Operands<'_>, c: &mut [f32], ldc: usize) {
+        let &Operands { m, kc, a, chunk, start } = ops;
         let mut acc = [[0f32; NR]; MR];
         for (i, row) in acc.iter_mut().enumerate().take(m) {
             row.copy_from_slice(start.unwrap_or(&c[i * ldc..i * ldc + NR]));
@@ -320,26 +325,18 @@ mod portable {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn avx2(m: usize, kc: usize, a: &[f32], chunk: &[f32], start: Option<&[f32]>, c: &mut [f32], ldc: usize) {
-        generic(m, kc, a, chunk, start, c, ldc)
+    fn avx2(ops: &Operands<'_>, c: &mut [f32], ldc: usize) {
+        generic(ops, c, ldc)
     }
 
     /// As the AVX-512 `tile`, for `m ≤ MR` (4) rows.
-    pub(super) fn tile(
-        m: usize,
-        kc: usize,
-        a: &[f32],
-        chunk: &[f32],
-        start: Option<&[f32]>,
-        c: &mut [f32],
-        ldc: usize,
-    ) {
+    pub(super) fn tile(ops: &Operands<'_>, c: &mut [f32], ldc: usize) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
             // SAFETY: the CPU supports AVX2 and FMA (checked).
-            return unsafe { avx2(m, kc, a, chunk, start, c, ldc) };
+            return unsafe { avx2(ops, c, ldc) };
         }
-        generic(m, kc, a, chunk, start, c, ldc)
+        generic(ops, c, ldc)
     }
 }
 
@@ -387,6 +384,28 @@ mod tests {
             layer.forward(&x, rows, &mut y, None);
             for (i, (got, want)) in y.iter().zip(&want).enumerate() {
                 assert!(((*got as f64) - want).abs() < 1e-4, "{rows}×{inp}×{out} at {i}: {got} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_portable_kernel_matches_the_definition() {
+        // CPUs without AVX-512 run this tile; this machine may not pick it, so call it directly: m rows of
+        // a k-major packed input, from the bias and then from its own partial sums.
+        let kc = 37;
+        for m in 1..=portable::MR {
+            let (a, chunk, bias) = (values(m * kc, 7), values(kc * NR, 8), values(NR, 9));
+            let ldc = NR + 5;
+            let mut c = vec![f32::NAN; (m - 1) * ldc + NR];
+            portable::tile(&Operands { m, kc, a: &a, chunk: &chunk, start: Some(&bias) }, &mut c, ldc);
+            portable::tile(&Operands { m, kc, a: &a, chunk: &chunk, start: None }, &mut c, ldc);
+            for i in 0..m {
+                for j in 0..NR {
+                    let dot: f64 = (0..kc).map(|k| a[k * m + i] as f64 * chunk[k * NR + j] as f64).sum();
+                    let want = bias[j] as f64 + 2.0 * dot;
+                    let got = c[i * ldc + j] as f64;
+                    assert!((got - want).abs() < 1e-4, "m {m}, row {i}, column {j}: {got} vs {want}");
+                }
             }
         }
     }
