@@ -136,9 +136,11 @@ class OrtEmbedder:
 
     def encode(self, texts, batch_size):
         np = self.np
+        # Longest first, as sentence-transformers batches, so each batch pads little; order restored below.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = []
         for start in range(0, len(texts), batch_size):
-            encodings = self.tokenizer.encode_batch(texts[start:start + batch_size])
+            encodings = self.tokenizer.encode_batch([texts[i] for i in order[start:start + batch_size]])
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
             (hidden,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
@@ -146,7 +148,10 @@ class OrtEmbedder:
             m = mask[:, :, None].astype(np.float32)
             pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
             out.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
-        return np.concatenate(out)
+        rows = np.concatenate(out)
+        restored = np.empty_like(rows)
+        restored[order] = rows
+        return restored
 
 
 def latencies(call, count):
@@ -263,7 +268,7 @@ def main():
                 try:
                     theirs = run_json([args.python, __file__, "--torch-worker", "--model", args.model,
                                        "--input", path, "--batch", str(batch), "--rounds", str(rounds),
-                                       "--device", args.device])
+                                       "--device", args.device, "--threads", str(ours["threads"])])
                 except Exception as err:  # recorded in the table, not hidden
                     why = str(err)
             rows.append((kind, batch, ours, ort, theirs, why))

@@ -320,6 +320,10 @@ impl FusedBert {
         let pairs = (0..offsets.len() - 1).flat_map(|seq| (0..heads).map(move |head| (seq, head)));
         for (seq, head) in pairs.skip(t).step_by(n) {
             let (start, len) = (offsets[seq], offsets[seq + 1] - offsets[seq]);
+            if len == 0 {
+                // Nothing to attend (the tokenizer adds [CLS] and [SEP], so this is not reached from text).
+                continue;
+            }
             scores.resize(len * len, 0.0);
             let q = qkv[start * 3 * h + head * d..].as_ptr();
             let k = qkv[start * 3 * h + h + head * d..].as_ptr();
@@ -493,8 +497,9 @@ impl Member<'_> {
 /// at the barrier (`spin::Barrier`, `spin_loop` hints) for the whole call, and for [`SPIN`] after it for
 /// the next one (back-to-back single requests find them awake), then sleep on a condition variable.
 ///
-/// A member that panics is reported by `run` once the others are done; member 0 panicking mid-pass would
-/// leave the others at a barrier (the pass has no panicking path but a bug).
+/// A member that panics aborts the process after the panic's message is printed: the others would wait
+/// at a barrier for ever, holding the model (the pass has no panicking path but a bug; a runner restarts
+/// from its journal).
 pub(crate) struct Team {
     crew: std::sync::Arc<Crew>,
     workers: Vec<std::thread::JoinHandle<()>>,
@@ -512,7 +517,6 @@ struct Crew {
     job: std::sync::Mutex<Job>,
     /// Members `1..size` done with the current call.
     finished: std::sync::atomic::AtomicUsize,
-    panicked: std::sync::atomic::AtomicBool,
     shutdown: std::sync::atomic::AtomicBool,
     sleep: std::sync::Mutex<()>,
     wake: std::sync::Condvar,
@@ -538,28 +542,28 @@ impl Team {
             generation: AtomicU64::new(0),
             job: std::sync::Mutex::new(Job(None)),
             finished: AtomicUsize::new(0),
-            panicked: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
             sleep: std::sync::Mutex::new(()),
             wake: std::sync::Condvar::new(),
         });
-        let mut workers = Vec::with_capacity(size - 1);
+        // The team exists before its threads, so a refused spawn drops it and stops those already started.
+        let mut team = Self { crew, workers: Vec::with_capacity(size - 1) };
         for index in 1..size {
-            let crew = crew.clone();
+            let crew = team.crew.clone();
             let worker = std::thread::Builder::new()
                 .name(format!("cairn-engine-{index}"))
                 .spawn(move || crew.serve(index))
                 .map_err(|e| Error::Device(format!("cannot start the engine's thread {index}: {e}")))?;
-            workers.push(worker);
+            team.workers.push(worker);
         }
-        Ok(Self { crew, workers })
+        Ok(team)
     }
 
     /// Runs `f` on every member (the caller is member 0) and returns when all are done.
     ///
-    /// Panics when a member panicked in `f`. Callers must not overlap (the model's `pass` mutex).
+    /// Aborts the process when a member panics in `f`. Callers must not overlap (the model's `pass` mutex).
     fn run(&self, f: impl Fn(&Member<'_>) + Sync) {
-        use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+        use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
         let crew = &*self.crew;
         if crew.size == 1 {
             return f(&Member { index: 0, count: 1, barrier: &crew.barrier });
@@ -584,9 +588,11 @@ impl Team {
             }
         }
         let done = Done(crew);
-        f(&Member { index: 0, count: crew.size, barrier: &crew.barrier });
+        let member = Member { index: 0, count: crew.size, barrier: &crew.barrier };
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&member))).is_err() {
+            abort_team();
+        }
         drop(done);
-        assert!(!crew.panicked.swap(false, AcqRel), "a thread of the engine's team panicked (see its message above)");
     }
 }
 
@@ -619,11 +625,17 @@ impl Crew {
             let f = unsafe { &*job };
             let member = Member { index, count: self.size, barrier: &self.barrier };
             if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&member))).is_err() {
-                self.panicked.store(true, Release);
+                abort_team();
             }
             self.finished.fetch_add(1, Release);
         }
     }
+}
+
+/// A member panicked (its message is printed already): the others would wait at a barrier for ever.
+fn abort_team() -> ! {
+    eprintln!("a thread of the inference engine's team panicked; aborting, since its peers cannot finish the pass");
+    std::process::abort()
 }
 
 impl Drop for Team {

@@ -240,16 +240,18 @@ mod avx512_kernel {
     pub(super) unsafe fn tile(ops: &Operands<'_>, c: &mut [f32], ldc: usize) {
         let &Operands { m, kc, a, chunk, start } = ops;
         assert!(m <= MR && a.len() >= m * kc && chunk.len() >= kc * NR && c.len() >= (m - 1) * ldc + NR);
+        // One pointer for reading and writing `c` (a shared reborrow taken first would be invalidated).
+        let out = c.as_mut_ptr();
         let (init, init_stride) = match start {
             Some(bias) => (bias.as_ptr(), 0),
-            None => (c.as_ptr(), ldc),
+            None => (out.cast_const(), ldc),
         };
         // One monomorphised loop per row count, so the accumulators are registers, not memory.
         macro_rules! dispatch {
             ($($n:literal)*) => {
                 match m {
                     $($n => unsafe {
-                        rows::<$n>(kc, a.as_ptr(), chunk.as_ptr(), init, init_stride, c.as_mut_ptr(), ldc)
+                        rows::<$n>(kc, a.as_ptr(), chunk.as_ptr(), init, init_stride, out, ldc)
                     },)*
                     _ => unreachable!("m ≤ MR"),
                 }
