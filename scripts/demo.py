@@ -812,6 +812,17 @@ def silent_juror(m):
                 votes = {k.lower(): v for k, v in cairn("audit", "job", job)["dispute"]["votes"].items()}
                 return all((votes.get(m.address[r].lower()) or {}).get("vote") is not None
                            for r in seated - silent) or None
+            # The reveal period opens once every seat committed, else at the commit deadline: a silent juror
+            # drawn again may not commit its new seat either, so after a minute the devnet clock moves on.
+            deadline = time.time() + 60
+            while not revealed() and time.time() < deadline:
+                m.services.check_alive()
+                time.sleep(0.5)
+            if not revealed():
+                d = cairn("audit", "job", job)["dispute"]
+                m.advance(int(d["commitDeadline"]) - int(m.status(job)["chainTime"]) + 1,
+                          "past the commit deadline: a seat stayed uncommitted")
+                rpc(m.rpc_url, "evm_mine", [])
             wait("the honest jurors' reveals", revealed, 120, m.services)
             d = cairn("audit", "job", job)["dispute"]
             # Past the reveal deadline and the keeper's grace (cairn-runner's KEEPER_GRACE_SECS, 30 s).
