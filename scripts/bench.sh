@@ -11,6 +11,21 @@ results=$root/bench/results
 only=${CAIRN_BENCH_ONLY:-publish,embed,gas,mutation,indexer,runner,market}
 wants() { [[ ",$only," == *",$1,"* ]]; }
 mkdir -p "$results"
+# bench/results/ is not committed: on a fresh clone, the sections kept from the last run come from the committed
+# BENCHMARKS.md, so a partial rerun (CAIRN_BENCH_ONLY) never drops them.
+python3 - "$results" <<'PY'
+import pathlib, re, sys
+results = pathlib.Path(sys.argv[1])
+files = {"## Publish cost": "10-publish.md", "## Publish end to end": "11-publish-cli.md",
+         "## Embedding throughput": "20-embed.md", "## Contract gas": "25-gas.md",
+         "## Mutation testing": "30-mutation.md", "## Indexer": "40-indexer.md",
+         "## Operators' service": "45-runner.md", "## Market under load": "50-market.md"}
+committed = pathlib.Path("BENCHMARKS.md")
+for section in re.split(r"(?m)^(?=## )", committed.read_text() if committed.exists() else "")[1:]:
+    name = next((f for heading, f in files.items() if section.startswith(heading)), None)
+    if name and not (results / name).exists():
+        (results / name).write_text(section.rstrip("\n") + "\n")
+PY
 wants publish && rm -f "$results/10-publish.md" "$results/11-publish-cli.md"
 wants embed && rm -f "$results/20-embed.md"
 wants gas && rm -f "$results/25-gas.md" "$results/gas.jsonl"
