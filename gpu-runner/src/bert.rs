@@ -273,24 +273,23 @@ impl BertEmbedder {
         // Sort by length so each batch pads little; stable, so equal lengths keep input order.
         let mut order: Vec<usize> = (0..ids.len()).collect();
         order.sort_by_key(|&i| ids[i].len());
+        let batches: Vec<Vec<&[u32]>> =
+            order.chunks(self.batch_size).map(|chunk| chunk.iter().map(|&i| ids[i].as_slice()).collect()).collect();
+        // Rows in `order`: the fused engine runs every batch in one call (one team of threads, one set of
+        // buffers); candle-transformers one padded forward pass per batch.
+        let rows = match &self.engine {
+            Engine::Fused(model) => model.embed_batches(&batches)?,
+            Engine::Candle(model) => {
+                let mut rows = Vec::with_capacity(texts.len() * self.dim);
+                for batch in &batches {
+                    rows.extend(self.forward_candle(model, batch)?);
+                }
+                rows
+            }
+        };
         let mut data = vec![0f32; texts.len() * self.dim];
-        if let Engine::Fused(model) = &self.engine {
-            // Every batch in one call: one team of threads and one set of buffers for all of them.
-            let batches: Vec<Vec<&[u32]>> =
-                order.chunks(self.batch_size).map(|chunk| chunk.iter().map(|&i| ids[i].as_slice()).collect()).collect();
-            let rows = model.embed_batches(&batches)?;
-            for (row, &i) in rows.chunks_exact(self.dim).zip(&order) {
-                data[i * self.dim..(i + 1) * self.dim].copy_from_slice(row);
-            }
-            return Ok(Embeddings { rows: texts.len(), dim: self.dim, data });
-        }
-        let Engine::Candle(model) = &self.engine else { unreachable!("the fused engine returned above") };
-        for chunk in order.chunks(self.batch_size) {
-            let batch: Vec<&[u32]> = chunk.iter().map(|&i| ids[i].as_slice()).collect();
-            let rows = self.forward_candle(model, &batch)?;
-            for (row, &i) in rows.chunks_exact(self.dim).zip(chunk) {
-                data[i * self.dim..(i + 1) * self.dim].copy_from_slice(row);
-            }
+        for (row, &i) in rows.chunks_exact(self.dim).zip(&order) {
+            data[i * self.dim..(i + 1) * self.dim].copy_from_slice(row);
         }
         Ok(Embeddings { rows: texts.len(), dim: self.dim, data })
     }

@@ -18,7 +18,7 @@
 
 use cairn_kernels::{
     elementwise::{self as kernels, Activation},
-    packed::{PackedLinear, SendPtr},
+    packed::{PackedLinear, SendPtr, share},
 };
 use candle_transformers::models::bert::{Config, HiddenAct};
 use gemm::Parallelism;
@@ -391,11 +391,6 @@ struct Plan {
     packed: Vec<(usize, usize)>,
     offsets: Vec<usize>,
     first: usize,
-}
-
-/// Member `t` of `n`'s contiguous share of `0..len`.
-fn share(len: usize, t: usize, n: usize) -> std::ops::Range<usize> {
-    (len * t / n)..(len * (t + 1) / n)
 }
 
 /// A pass's working buffers: packed tokens × hidden (`x`, `ctx`, `tmp`), × 3·hidden (`qkv`), ×

@@ -84,7 +84,6 @@ impl PackedLinear {
         let (inp, out) = (self.inp, self.out);
         assert!(x.len() >= rows * inp && t < n, "PackedLinear::forward_part: shapes");
         let panels = out.div_ceil(NR);
-        let share = |len: usize| (len * t / n, len * (t + 1) / n);
         // SAFETY (each call): the rows and panels given are inside x and y, and this member's share.
         unsafe {
             if rows * inp * out < 1 << 18 || n == 1 {
@@ -92,11 +91,11 @@ impl PackedLinear {
                     self.tiles(x, 0, rows, 0, panels, y, act);
                 }
             } else if rows < ROW_BLOCK * n {
-                let (p0, p1) = share(panels);
-                self.tiles(x, 0, rows, p0, p1, y, act);
+                let panels = share(panels, t, n);
+                self.tiles(x, 0, rows, panels.start, panels.end, y, act);
             } else {
-                let (b0, b1) = share(rows.div_ceil(ROW_BLOCK));
-                self.tiles(x, b0 * ROW_BLOCK, (b1 * ROW_BLOCK).min(rows), 0, panels, y, act);
+                let blocks = share(rows.div_ceil(ROW_BLOCK), t, n);
+                self.tiles(x, blocks.start * ROW_BLOCK, (blocks.end * ROW_BLOCK).min(rows), 0, panels, y, act);
             }
         }
     }
@@ -205,6 +204,11 @@ struct Operands<'a> {
     a: &'a [f32],
     chunk: &'a [f32],
     start: Option<&'a [f32]>,
+}
+
+/// Member `t` of `n`'s contiguous share of `0..len` (the shares of `t = 0..n` cover it once, in order).
+pub fn share(len: usize, t: usize, n: usize) -> std::ops::Range<usize> {
+    (len * t / n)..(len * (t + 1) / n)
 }
 
 /// A raw pointer that may cross threads; each task writes a disjoint block (see the use sites).
