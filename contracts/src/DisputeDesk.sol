@@ -144,7 +144,7 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
         // every entry that reads a pool's money (challenge, rule, collect's credit) is behind the one guard or
         // only reachable after this call returns.
         // slither-disable-next-line reentrancy-benign,reentrancy-no-eth,reentrancy-eth,reentrancy-events
-        disputeId = arbitrator.createDispute{value: cost}(2, extraData);
+        disputeId = arbitrator.createDispute{value: cost}(3, extraData);
         pool.disputeId = disputeId;
         jobOfDispute[disputeId] = jobId;
         emit Dispute(address(arbitrator), disputeId, jobId, jobId);
@@ -156,14 +156,14 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
         if (msg.sender != address(arbitrator)) revert NotArbitrator(msg.sender);
         uint256 jobId = jobOfDispute[disputeId];
         Pool storage pool = _pools[jobId];
-        if (ruling > 2 || jobId == 0 || pool.ruled) revert InvalidRuling(disputeId, ruling);
+        if (ruling > 3 || jobId == 0 || pool.ruled) revert InvalidRuling(disputeId, ruling);
         pool.ruled = true;
         // forge-lint: disable-next-line(unsafe-typecast)
         pool.ruling = uint8(ruling);
         emit Ruling(msg.sender, disputeId, ruling);
         // The market is ours and fixed; what it slashes is only known from the call, so the credits follow it.
         // slither-disable-next-line reentrancy-benign,reentrancy-no-eth,reentrancy-events
-        (address operator, uint256 slashed) = market.settleDisputed(jobId, ruling);
+        (address operator, uint256 slashed) = market.settleDisputed(jobId, ruling, ruling == 3 ? pool.fee : 0);
         uint256 bonds = pool.bond * pool.tickets;
         uint256 burned = 0;
         if (ruling == 1) {
@@ -176,8 +176,15 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
         } else if (ruling == 2) {
             burned = _shareSlash(jobId, disputeId, pool, slashed);
         } else {
+            // Refused (0) or the input could not be fetched (3): every ticket gets its bond back. On 3 the operator,
+            // who had to keep the input pinned through the ruling, paid the fee from its bond (`slashed`): it goes
+            // back to whoever advanced it (the first challenger, or the audit pool for an audit).
             pool.payout = pool.bond;
-            emit PoolSettled(jobId, disputeId, ruling, pool.bond, 0, 0);
+            if (slashed != 0) {
+                if (pool.first == address(this)) _fundAudits(address(this), slashed);
+                else _credit(pool.first, address(0), slashed);
+            }
+            emit PoolSettled(jobId, disputeId, ruling, pool.bond, slashed, 0);
         }
         if (burned != 0) {
             totalBurned += burned;

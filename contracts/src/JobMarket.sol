@@ -264,7 +264,7 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
     }
 
     /// @inheritdoc IJobMarket
-    function settleDisputed(uint256 jobId, uint256 ruling)
+    function settleDisputed(uint256 jobId, uint256 ruling, uint256 charge)
         external
         nonReentrant
         returns (address operator, uint256 slashed)
@@ -288,10 +288,16 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
             slashed = operators.slash(operator, p.bond, desk);
             operators.recordDisputeLost(operator);
         } else {
-            // Refused: the buyer refunded, the bond released, the operator unpaid.
-            p.closeReason = CloseReason.ArbitratorRefused;
-            emit JobClosed(jobId, JobState.Resolved, CloseReason.ArbitratorRefused);
-            operators.unlock(operator, p.bond);
+            // Refused (0), or the input could not be fetched (3): the buyer refunded, the operator unpaid, the bond
+            // released; on 3 less `charge` (the arbitration fee, at most the bond), sent to the desk.
+            CloseReason reason = ruling == 3 ? CloseReason.InputUnavailable : CloseReason.ArbitratorRefused;
+            p.closeReason = reason;
+            emit JobClosed(jobId, JobState.Resolved, reason);
+            uint256 bond = p.bond;
+            if (charge > bond) charge = bond;
+            // slither-disable-next-line reentrancy-no-eth,reentrancy-benign
+            if (charge != 0) slashed = operators.slash(operator, charge, desk);
+            operators.unlock(operator, bond - charge);
         }
     }
 

@@ -24,8 +24,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Five slots (the fifth written once at creation). fee ≤ 10 ETH and the penalties ≤ seatSize ≤ 1000 ETH
-    /// (`_setParams`), so uint88 (≥ 3·10⁸ ETH) holds them whole, the appeal period ≤ 7 days fits uint32 and a
+    /// @dev Five slots (the fifth written at creation, its last byte by votes for 3). fee ≤ 10 ETH and the penalties
+    /// ≤ seatSize ≤ 1000 ETH (`_setParams`), so uint88 (≥ 3·10⁸ ETH) holds them whole and uint80 (≥ 10⁶ ETH) the fee, the appeal period ≤ 7 days fits uint32 and a
     /// timestamp uint40; `pot` holds the fees of every round and the penalties taken so far (at most
     /// 10·(1 + 2·7/3·… ) + 25·1000 ETH, far below uint96). The penalties, the first fee, the seat count and the
     /// appeal period are snapshotted at creation: a later `setParams` never changes what an open dispute locks or
@@ -58,7 +58,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         uint32 appealPeriod;
         uint88 coherencePenalty;
         uint8 firstSeats;
-        uint88 firstFee;
+        uint80 firstFee;
+        uint8 votesUnavailable;
     }
 
     /// @dev A juror's seats in one round: `count` seats (0 once silence released them), its `vote` (0 until
@@ -163,7 +164,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// @dev No `nonReentrant`: it makes no external call (a mutation run showed the guard changed nothing).
     function createDispute(uint256 choices, bytes calldata extraData) external payable returns (uint256 disputeId) {
         if (!arbitrable[msg.sender]) revert NotArbitrable(msg.sender);
-        if (choices != 2) revert UnsupportedChoices(choices);
+        if (choices != 3) revert UnsupportedChoices(choices);
         if (msg.value != _params.fee) revert WrongPayment(_params.fee, msg.value);
         (address accused, address challenger) = abi.decode(extraData, (address, address));
         if (challenger == address(0)) revert ZeroAddress("challenger");
@@ -187,7 +188,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         // forge-lint: disable-next-line(unsafe-typecast)
         d.pot = uint96(msg.value);
         // forge-lint: disable-next-line(unsafe-typecast)
-        d.firstFee = uint88(msg.value);
+        d.firstFee = uint80(msg.value);
         // forge-lint: disable-next-line(unsafe-typecast)
         d.nonRevealPenalty = uint88(_params.nonRevealPenalty);
         // forge-lint: disable-next-line(unsafe-typecast)
@@ -279,9 +280,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             // committed and revealed with it at once.
             if (seat.vote != 0) {
                 ++d.commits;
-                ++d.reveals;
-                if (seat.vote == 1) ++d.votesAcceptable;
-                else ++d.votesNotAcceptable;
+                _count(d, seat.vote, 1);
             }
         }
         d.toDraw = 0;
@@ -364,16 +363,13 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         Seat storage seat = _requireJuror(key, disputeId, juror);
         if (seat.vote != 0) revert AlreadyDone(disputeId, juror);
         bytes32 expected = CairnTypedData.commitment(disputeId, d.round, juror, vote, salt);
-        if ((vote != 1 && vote != 2) || _commitments[key][juror] != expected) {
+        if (vote == 0 || vote > 3 || _commitments[key][juror] != expected) {
             revert BadReveal(disputeId, juror);
         }
-        // 1 or 2, checked above.
+        // 1, 2 or 3, checked above.
         // forge-lint: disable-next-line(unsafe-typecast)
         seat.vote = uint8(vote);
-        uint8 weight = seat.count;
-        d.reveals += weight;
-        if (vote == 1) d.votesAcceptable += weight;
-        else d.votesNotAcceptable += weight;
+        _count(d, vote, seat.count);
         emit VoteRevealed(disputeId, d.round, juror, vote);
     }
 
@@ -392,9 +388,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             revert OutsidePeriod(disputeId, d.revealDeadline, block.timestamp);
         }
         uint8 silent = d.seats - d.reveals;
-        uint8 lead = d.votesAcceptable > d.votesNotAcceptable
-            ? d.votesAcceptable - d.votesNotAcceptable
-            : d.votesNotAcceptable - d.votesAcceptable;
+        (uint256 ruling, uint256 lead) = _tally(d);
         // Silence that could change the majority (or that left no vote at all) never decides: the silent seats
         // are slashed now and drawn again, the revealed votes stand (issue #12, finding 8).
         if (silent != 0 && (silent >= lead || d.reveals == 0) && (d.redraws < MAX_REDRAWS || d.reveals == 0)) {
@@ -411,15 +405,21 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             }
             return;
         }
-        uint256 ruling =
-            d.votesAcceptable > d.votesNotAcceptable ? 1 : (d.votesNotAcceptable > d.votesAcceptable ? 2 : 0);
         if (d.appealPeriod != 0 && 2 * uint256(d.seats) + 1 <= MAX_JURORS) {
             d.phase = Phase.Appealable;
-            // 0, 1 or 2.
+            // 0 to 3.
             // forge-lint: disable-next-line(unsafe-typecast)
             d.ruling = uint8(ruling);
             d.appealDeadline = uint40(block.timestamp) + d.appealPeriod;
-            emit RoundRuled(disputeId, d.round, ruling, d.votesAcceptable, d.votesNotAcceptable, d.appealDeadline);
+            emit RoundRuled(
+                disputeId,
+                d.round,
+                ruling,
+                d.votesAcceptable,
+                d.votesNotAcceptable,
+                d.votesUnavailable,
+                d.appealDeadline
+            );
             return;
         }
         _rule(disputeId, d, ruling);
@@ -445,6 +445,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         d.reveals = 0;
         d.votesAcceptable = 0;
         d.votesNotAcceptable = 0;
+        d.votesUnavailable = 0;
         // forge-lint: disable-next-line(unsafe-typecast)
         d.pot += uint96(msg.value);
         feesHeld += msg.value;
@@ -561,7 +562,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         d.pot = 0;
         feesHeld -= pot;
         d.phase = Phase.Ruled;
-        // 0, 1 or 2.
+        // 0 to 3.
         // forge-lint: disable-next-line(unsafe-typecast)
         d.ruling = uint8(ruling);
         uint256 winners = 0;
@@ -600,7 +601,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         }
         if (winners == 0) _credit(d.challenger, address(0), pot);
         else _pay(disputeId, d.round, ruling, pot, winners);
-        emit DisputeRuled(disputeId, ruling, d.votesAcceptable, d.votesNotAcceptable);
+        emit DisputeRuled(disputeId, ruling, d.votesAcceptable, d.votesNotAcceptable, d.votesUnavailable);
         IArbitrable(d.arbitrable).rule(disputeId, ruling);
     }
 
@@ -657,6 +658,32 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
                 }
             }
         }
+    }
+
+    /// @dev Counts `weight` revealed seats for `vote` (1 acceptable, 2 not acceptable, 3 input unavailable).
+    function _count(DisputeData storage d, uint256 vote, uint8 weight) internal {
+        d.reveals += weight;
+        if (vote == 1) d.votesAcceptable += weight;
+        else if (vote == 2) d.votesNotAcceptable += weight;
+        else d.votesUnavailable += weight;
+    }
+
+    /// @dev The round's plurality of revealed seats (0 when the most votes are tied) and its lead over the next
+    /// option: silent seats at least that many could change it.
+    function _tally(DisputeData storage d) internal view returns (uint256 ruling, uint256 lead) {
+        uint256 first = 0;
+        uint256 second = 0;
+        uint256[3] memory votes = [uint256(d.votesAcceptable), d.votesNotAcceptable, d.votesUnavailable];
+        for (uint256 i = 0; i < 3; ++i) {
+            uint256 v = votes[i];
+            if (v > first) {
+                (second, first, ruling) = (first, v, i + 1);
+            } else if (v > second) {
+                second = v;
+            }
+        }
+        if (first == second) ruling = 0;
+        lead = first - second;
     }
 
     /// @dev Pays whoever called `draw` the keeper reward, out of the dispute's pot (at most all of it).

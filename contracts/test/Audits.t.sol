@@ -243,6 +243,29 @@ contract AuditsTest is CairnSystem {
         _assertMarketSolvent();
     }
 
+    /// An audit whose input the jurors cannot fetch rules 3: the buyer is refunded, the operator pays the fee
+    /// the audit pool advanced out of its bond, and the pool gets it back (input availability, issue #12).
+    function test_AuditOfAnUnfetchableInputRefundsTheAuditPool() public {
+        desk.fundAuditPool{value: 1 ether}();
+        uint256 jobId = _submitted(0.01 ether);
+        uint256 stakeBefore = operators.getOperator(ops[0]).stake;
+        _forceDraw(jobId, true);
+        desk.evaluateAudit(jobId);
+        assertEq(desk.auditPool(), 1 ether - FEE, "the pool advanced the fee");
+        _runDispute(market.getProgress(jobId).disputeId, [uint256(3), 3, 3]);
+        assertEq(
+            uint8(market.getProgress(jobId).closeReason),
+            uint8(IJobMarket.CloseReason.InputUnavailable),
+            "closed: input unavailable"
+        );
+        assertEq(market.balanceOf(buyer, address(0)), 0.01 ether, "the buyer refunded in full");
+        assertEq(operators.getOperator(ops[0]).stake, stakeBefore - FEE, "the operator paid the fee");
+        assertEq(operators.getOperator(ops[0]).locked, 0, "the rest of its bond released");
+        assertEq(desk.auditPool(), 1 ether, "the fee is back in the audit pool");
+        assertEq(desk.totalBurned(), 0, "nothing burned");
+        _assertMarketSolvent();
+    }
+
     /// A watcher joins an audit's pool like any other: on ruling 2 it gets its bond and the unburned rest, and
     /// the audit pool its fee back.
     function test_WatcherJoinsAnAudit() public {

@@ -342,6 +342,6 @@ contract DisputeDeskTest is CairnSystem {
         (bool ok, bytes memory ret) = address(desk).call{value: 1}("");
         assertTrue(!ok, "plain ETH refused");
         assertEq(ret, abi.encodeWithSelector(ICairnCommon.UnexpectedSender.selector, address(this)), "named sender");
-        assertEq(desk.interfaceVersion(), 4, "interface v4");
+        assertEq(desk.interfaceVersion(), 5, "interface v5");
     }
 }

@@ -389,15 +389,15 @@ contract JobMarketTest is CairnSystem {
         (, uint256 disputeId) = _challenged();
         vm.expectRevert(abi.encodeWithSelector(IDisputeDesk.NotArbitrator.selector, address(this)));
         desk.rule(disputeId, 1);
-        vm.expectRevert(abi.encodeWithSelector(IDisputeDesk.InvalidRuling.selector, disputeId, 3));
+        vm.expectRevert(abi.encodeWithSelector(IDisputeDesk.InvalidRuling.selector, disputeId, 4));
         vm.prank(address(committee));
-        desk.rule(disputeId, 3);
+        desk.rule(disputeId, 4);
         vm.expectRevert(abi.encodeWithSelector(IDisputeDesk.InvalidRuling.selector, disputeId + 1, 1));
         vm.prank(address(committee));
         desk.rule(disputeId + 1, 1); // not a dispute of the desk
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.NotDesk.selector, address(committee)));
         vm.prank(address(committee));
-        market.settleDisputed(1, 1);
+        market.settleDisputed(1, 1, 0);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.NotDesk.selector, address(this)));
         market.markDisputed(1, address(this), 1, 0);
     }

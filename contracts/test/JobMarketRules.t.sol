@@ -894,7 +894,7 @@ contract JobMarketRulesTest is CairnSystem {
             abi.encodeCall(market.claim, (1, ops[0])),
             abi.encodeCall(market.reopen, (1)),
             abi.encodeCall(market.releaseClaim, (1)),
-            abi.encodeCall(market.settleDisputed, (1, 1)),
+            abi.encodeCall(market.settleDisputed, (1, 1, 0)),
             abi.encodeCall(market.finalize, (1)),
             abi.encodeCall(market.cancel, (1)),
             abi.encodeCall(market.withdraw, (address(0))),

@@ -48,7 +48,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     //////////////////////////////////////////////////////////////*/
 
     function _open(address accused, address challenger_) internal returns (uint256) {
-        return committee.createDispute{value: FEE}(2, abi.encode(accused, challenger_));
+        return committee.createDispute{value: FEE}(3, abi.encode(accused, challenger_));
     }
 
     /// @dev Opens a dispute accusing verifier 0, challenged by verifier 1: exactly verifiers 2..4 are eligible.
@@ -155,21 +155,21 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.deal(buyer, 1 ether);
         vm.prank(buyer);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotArbitrable.selector, buyer));
-        committee.createDispute{value: FEE}(2, abi.encode(verifiers[0], verifiers[1]));
+        committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1]));
     }
 
     function test_RevertWhen_CreateDisputeWithOtherChoicesOrFee() public {
-        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnsupportedChoices.selector, 3));
-        committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1]));
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnsupportedChoices.selector, 2));
+        committee.createDispute{value: FEE}(2, abi.encode(verifiers[0], verifiers[1]));
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnsupportedChoices.selector, 1));
         committee.createDispute{value: FEE}(1, abi.encode(verifiers[0], verifiers[1]));
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, FEE, FEE - 1));
-        committee.createDispute{value: FEE - 1}(2, abi.encode(verifiers[0], verifiers[1]));
+        committee.createDispute{value: FEE - 1}(3, abi.encode(verifiers[0], verifiers[1]));
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, FEE, FEE + 1));
-        committee.createDispute{value: FEE + 1}(2, abi.encode(verifiers[0], verifiers[1]));
+        committee.createDispute{value: FEE + 1}(3, abi.encode(verifiers[0], verifiers[1]));
         // The challenger receives the pool of a round nobody revealed, so it must exist.
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "challenger"));
-        committee.createDispute{value: FEE}(2, abi.encode(verifiers[0], address(0)));
+        committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], address(0)));
         assertEq(committee.disputeCount(), 0, "none created");
     }
 
@@ -237,7 +237,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         _commit(id, only, 2);
         _reveal(id, only, 2); // every seat committed: the reveal opens, and every seat revealed: resolves
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.DisputeRuled(id, 2, 0, 3);
+        emit IReexecutionCommittee.DisputeRuled(id, 2, 0, 3, 0);
         committee.resolve(id);
         assertEq(committee.balanceOf(only, address(0)), POT, "the whole pot, three shares");
         assertEq(pool.jurorInfo(only).locked, 0, "every seat released");
@@ -383,7 +383,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.expire(id);
         vm.warp(end);
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.DisputeRuled(id, 0, 0, 0);
+        emit IReexecutionCommittee.DisputeRuled(id, 0, 0, 0, 0);
         committee.expire(id);
         assertEq(ruledDispute, id, "ruled");
         assertEq(ruledWith, 0, "refused");
@@ -631,12 +631,16 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
 
     function test_RevertWhen_RevealingAVoteOutsideTheChoices() public {
         (uint256 id, address[] memory jurors) = _openAndDraw();
-        _commit(id, jurors[0], 3);
+        _commit(id, jurors[0], 4);
+        _commit(id, jurors[1], 0);
         (uint64 commitEnd,) = _deadlines(id);
         vm.warp(commitEnd);
         vm.prank(jurors[0]);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.BadReveal.selector, id, jurors[0]));
-        committee.reveal(id, jurors[0], 3, _salt(jurors[0]));
+        committee.reveal(id, jurors[0], 4, _salt(jurors[0]));
+        vm.prank(jurors[1]);
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.BadReveal.selector, id, jurors[1]));
+        committee.reveal(id, jurors[1], 0, _salt(jurors[1]));
     }
 
     function test_EveryoneCommittedRevealsEarly_EveryoneRevealedResolvesEarly() public {
@@ -669,7 +673,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         p.fee = FEE + 1; // an odd pool: one wei of dust
         vm.prank(owner);
         committee.setParams(p);
-        uint256 id = committee.createDispute{value: FEE + 1}(2, abi.encode(verifiers[0], verifiers[1]));
+        uint256 id = committee.createDispute{value: FEE + 1}(3, abi.encode(verifiers[0], verifiers[1]));
         vm.roll(block.number + 2);
         committee.draw(id);
         address[] memory jurors = committee.jurorsOf(id);
@@ -683,7 +687,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         uint256 silentStake = pool.jurorInfo(jurors[2]).stake;
         vm.warp(revealEnd);
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.DisputeRuled(id, 1, 2, 0);
+        emit IReexecutionCommittee.DisputeRuled(id, 1, 2, 0, 0);
         committee.resolve(id);
 
         assertEq(ruledWith, 1, "acceptable");
@@ -734,8 +738,8 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         p.fee = 2 * FEE;
         vm.prank(owner);
         committee.setParams(p);
-        uint256 b = committee.createDispute{value: 2 * FEE}(2, abi.encode(ops[0], challenger));
-        uint256 c = committee.createDispute{value: 2 * FEE}(2, abi.encode(ops[0], challenger));
+        uint256 b = committee.createDispute{value: 2 * FEE}(3, abi.encode(ops[0], challenger));
+        uint256 c = committee.createDispute{value: 2 * FEE}(3, abi.encode(ops[0], challenger));
         assertEq(committee.feesHeld(), 5 * FEE, "three fees held");
         vm.roll(block.number + 2);
         committee.draw(a); // verifiers 2..4

@@ -66,7 +66,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
     }
 
     function _open() internal returns (uint256 id) {
-        id = committee.createDispute{value: FEE}(2, abi.encode(ops[0], challenger));
+        id = committee.createDispute{value: FEE}(3, abi.encode(ops[0], challenger));
     }
 
     function _draw(uint256 id) internal returns (address[] memory seated) {
@@ -176,7 +176,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
         (votes[0], votes[1], votes[2]) = (1, 1, 0);
         _vote(id, seated, votes);
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.DisputeRuled(id, 1, 2, 0);
+        emit IReexecutionCommittee.DisputeRuled(id, 1, 2, 0, 0);
         committee.resolve(id);
         assertEq(ruledWith, 1, "2 : 0 with one silent seat rules");
         assertEq(_stake(seated[2]), 0.5 ether - committee.params().nonRevealPenalty, "silence slashed");
@@ -215,7 +215,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
         assertEq(committee.jurorsOf(id).length, 3, "listed once");
         // a's revealed vote counts for its new seat: every seat has revealed, so it resolves at once.
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.DisputeRuled(id, 1, 2, 1);
+        emit IReexecutionCommittee.DisputeRuled(id, 1, 2, 1, 0);
         committee.resolve(id);
         IReexecutionCommittee.Params memory p = committee.params();
         uint256 pot = FEE - 2 * KEEPER + p.nonRevealPenalty + p.coherencePenalty;
@@ -239,7 +239,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
         address[] memory r0 = _draw(id);
         _vote(id, r0, _all(3, 1));
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.RoundRuled(id, 0, 1, 3, 0, uint64(block.timestamp + 1 hours));
+        emit IReexecutionCommittee.RoundRuled(id, 0, 1, 3, 0, 0, uint64(block.timestamp + 1 hours));
         committee.resolve(id);
         assertEq(uint8(_phase(id)), uint8(IReexecutionCommittee.Phase.Appealable), "appealable");
         assertEq(rulings, 0, "not final yet");
@@ -268,7 +268,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
         assertEq(r2.length, 15, "fifteen seats");
         _vote(id, r2, _all(15, 2));
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.DisputeRuled(id, 2, 0, 15);
+        emit IReexecutionCommittee.DisputeRuled(id, 2, 0, 15, 0);
         committee.resolve(id); // the last round: final at once
         assertEq(ruledWith, 2, "final: not acceptable");
 

@@ -22,7 +22,8 @@ interface IArbitrator {
 }
 
 /// @title IArbitrable (ERC-792 shaped)
-/// @notice Receives rulings. Ruling 0 = refuse to rule, 1 = claimed output acceptable, 2 = not acceptable.
+/// @notice Receives rulings. Ruling 0 = refuse to rule, 1 = claimed output acceptable, 2 = not acceptable, 3 = the
+/// job's input could not be fetched (Cairn's disputes open with 3 choices; issue #12, input availability).
 interface IArbitrable {
     /// @notice A final ruling was given.
     /// @param arbitrator The arbitrator.

@@ -155,9 +155,10 @@ interface IDisputeDesk is ICairnCommon, IArbitrable, IEvidence {
     /// @notice The pool's ruling was applied.
     /// @param jobId The job.
     /// @param disputeId The dispute.
-    /// @param ruling 0, 1 or 2.
+    /// @param ruling 0 to 3.
     /// @param payout What each ticket collects (wei).
-    /// @param feeRefund Paid back to the first challenger (wei; ruling 2 only).
+    /// @param feeRefund Paid back to whoever advanced the fee, the first challenger or the audit pool (wei; on
+    /// ruling 2 out of the slashed bond, on 3 the fee the operator was charged).
     /// @param burned Burned (wei).
     event PoolSettled(
         uint256 indexed jobId,

@@ -34,7 +34,8 @@ interface IJobMarket is ICairnCommon, IMetaEvidence {
         Expired,
         OperatorUpheld,
         OperatorWrong,
-        ArbitratorRefused
+        ArbitratorRefused,
+        InputUnavailable
     }
 
     /// @notice What a job fixed at request time; later model changes never touch it.
@@ -352,12 +353,18 @@ interface IJobMarket is ICairnCommon, IMetaEvidence {
     function markDisputed(uint256 jobId, address challenger, uint256 disputeId, uint256 bond) external;
 
     /// @notice The dispute desk settles a disputed job by its ruling: 1 pays the split and releases the bond;
-    /// 2 refunds the buyer and slashes the whole bond to the desk; 0 refunds the buyer and releases the bond.
+    /// 2 refunds the buyer and slashes the whole bond to the desk; 0 refunds the buyer and releases the bond;
+    /// 3 (the input could not be fetched) refunds the buyer, slashes `charge` of the bond to the desk and
+    /// releases the rest.
     /// @param jobId The job.
-    /// @param ruling 0, 1 or 2 (the desk checks it).
+    /// @param ruling 0 to 3 (the desk checks it).
+    /// @param charge Wei of the bond to slash on ruling 3 (the arbitration fee; at most the bond); ignored
+    /// otherwise.
     /// @return operator The accused operator.
-    /// @return slashed Wei of bond sent to the desk (ruling 2 only).
-    function settleDisputed(uint256 jobId, uint256 ruling) external returns (address operator, uint256 slashed);
+    /// @return slashed Wei of bond sent to the desk (ruling 2, and `charge` on ruling 3).
+    function settleDisputed(uint256 jobId, uint256 ruling, uint256 charge)
+        external
+        returns (address operator, uint256 slashed);
 
     /// @notice Splits the escrow once the window has ended without a challenge (anyone).
     /// @param jobId The job.

@@ -108,7 +108,7 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param freeSeats Seats in the pool.
     /// @param needed The dispute's seats.
     error NotEnoughFreeSeats(uint256 disputeId, uint256 freeSeats, uint256 needed);
-    /// @notice The reveal does not match the commitment, or the vote is not 1 or 2.
+    /// @notice The reveal does not match the commitment, or the vote is not 1, 2 or 3.
     /// @param disputeId The dispute.
     /// @param juror The juror.
     error BadReveal(uint256 disputeId, address juror);
@@ -149,9 +149,10 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @notice A round ruled and may be appealed until `appealDeadline`; without an appeal its ruling is final.
     /// @param disputeId The dispute.
     /// @param round The round.
-    /// @param ruling 0 (a tie of the revealed seats), 1 or 2.
+    /// @param ruling The revealed seats' plurality: 1, 2 or 3, or 0 when the most votes are tied.
     /// @param votesAcceptable Seats for 1.
     /// @param votesNotAcceptable Seats for 2.
+    /// @param votesUnavailable Seats for 3 (the input could not be fetched).
     /// @param appealDeadline Appeals strictly before (seconds).
     event RoundRuled(
         uint256 indexed disputeId,
@@ -159,6 +160,7 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
         uint256 ruling,
         uint256 votesAcceptable,
         uint256 votesNotAcceptable,
+        uint256 votesUnavailable,
         uint64 appealDeadline
     );
     /// @notice A round's ruling was appealed: a new round with a larger jury is queued for its draw.
@@ -203,16 +205,23 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param disputeId The dispute.
     /// @param round The round.
     /// @param juror The juror.
-    /// @param vote 1 acceptable, 2 not acceptable.
+    /// @param vote 1 acceptable, 2 not acceptable, 3 the input could not be fetched.
     event VoteRevealed(uint256 indexed disputeId, uint8 round, address indexed juror, uint256 vote);
     /// @notice The committee's final ruling (no appeal in time, the last round, or an expired wait); every seat
     /// of every round is settled: silent seats slashed the non-reveal penalty, seats against the ruling the
     /// coherence penalty, the rest share the pot.
     /// @param disputeId The dispute.
-    /// @param ruling 0, 1 or 2.
+    /// @param ruling 0 to 3 (IArbitrable).
     /// @param votesAcceptable Seats for 1 in the last round.
     /// @param votesNotAcceptable Seats for 2 in the last round.
-    event DisputeRuled(uint256 indexed disputeId, uint256 ruling, uint256 votesAcceptable, uint256 votesNotAcceptable);
+    /// @param votesUnavailable Seats for 3 in the last round.
+    event DisputeRuled(
+        uint256 indexed disputeId,
+        uint256 ruling,
+        uint256 votesAcceptable,
+        uint256 votesNotAcceptable,
+        uint256 votesUnavailable
+    );
     /// @notice Governance changed the parameters.
     /// @param params The parameters.
     event ParamsUpdated(Params params);
@@ -273,7 +282,8 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// deadline. The caller is the juror or its current signer key.
     /// @param disputeId The dispute.
     /// @param juror The juror the vote is for.
-    /// @param vote 1 acceptable, 2 not acceptable.
+    /// @param vote 1 acceptable, 2 not acceptable, 3 the job's input could not be fetched (the operator, who
+    /// must keep it pinned through the ruling, is charged the fee; nobody is slashed).
     /// @param salt The commitment's salt.
     function reveal(uint256 disputeId, address juror, uint256 vote, bytes32 salt) external;
 

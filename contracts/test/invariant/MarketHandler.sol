@@ -333,7 +333,7 @@ contract MarketHandler is Test {
         {
             // A juror released for silence (no seat now) or one that revealed before a redraw is refused: skipped.
             for (uint256 i = 0; i < jurors.length; ++i) {
-                uint256 vote = (votes >> (2 * i)) % 3; // 0 = silent
+                uint256 vote = (votes >> (2 * i)) % 4; // 0 = silent, 3 = the input could not be fetched
                 if (vote == 0) continue;
                 vm.prank(jurors[i]);
                 try committee.commit(
@@ -344,7 +344,7 @@ contract MarketHandler is Test {
             (,, uint64 commitDeadline, uint64 revealDeadline,,,,) = committee.disputeInfo(disputeId);
             vm.warp(commitDeadline);
             for (uint256 i = 0; i < jurors.length; ++i) {
-                uint256 vote = (votes >> (2 * i)) % 3;
+                uint256 vote = (votes >> (2 * i)) % 4;
                 if (vote == 0) continue;
                 vm.prank(jurors[i]);
                 try committee.reveal(disputeId, jurors[i], vote, bytes32(i)) {} catch {}
