@@ -27,7 +27,7 @@ PAYING = ("ModelRegistry", "JobMarket", "ReexecutionCommittee", "DisputeDesk")
 # Holdings of the contracts themselves, as parties of the ledger.
 ESCROW, POOLS, AUDIT_POOL, FEES = "escrow (JobMarket)", "challenge pools (DisputeDesk)", "audit pool (DisputeDesk)", \
     "fees held (ReexecutionCommittee)"
-REASONS = ["Open", "Finalized", "Expired", "OperatorUpheld", "OperatorWrong", "ArbitratorRefused"]
+REASONS = ["Open", "Finalized", "Expired", "OperatorUpheld", "OperatorWrong", "ArbitratorRefused", "InputUnavailable"]
 
 class Mismatch(Exception):
     """The ledger cannot open or replay (an ABI it does not know, a job it did not see requested)."""
@@ -321,7 +321,8 @@ class Ledger:
     def desk_rule(self, job_id, ruling, jurors_drawn):
         """DisputeDesk.rule → JobMarket.settleDisputed: 1 pays the job and the tickets' bonds (less the burn) to the
         operator; 2 refunds the buyer, slashes the bond, refunds the first fee and shares the rest per ticket; 0
-        refunds the buyer and returns each ticket its bond."""
+        refunds the buyer and returns each ticket its bond; 3 (the input could not be fetched) does as 0 and
+        charges the operator the first fee out of its bond (at most the bond), back to whoever advanced it."""
         job, pool = self.job(job_id), self.pools[job_id]
         bonds = pool["bond"] * len(pool["tickets"])
         if ruling == 1:
@@ -335,9 +336,13 @@ class Ledger:
         if job["token"] == addr(0):
             self.exp[ESCROW] -= job["payment"]
             self.exp[job["buyer"]] += job["payment"]
-        if ruling == 0:
-            job["reason"] = "ArbitratorRefused"
+        if ruling in (0, 3):
+            job["reason"] = "ArbitratorRefused" if ruling == 0 else "InputUnavailable"
             pool["payout"] = pool["bond"]
+            if ruling == 3:
+                charge = min(self.first_fee, job["bond"])
+                self.exp[job["operator"]] -= charge
+                self.exp[AUDIT_POOL if pool["audit"] else pool["first"]] += charge
             return
         job["reason"] = "OperatorWrong"
         slashed = job["bond"]
@@ -414,9 +419,10 @@ class Ledger:
         self.expect(f"dispute {topics[0]}'s silent seats", released, data[1])
 
     def majority(self, d):
-        yes = sum(s["count"] for s in d["rounds"][d["round"]].values() if s["vote"] == 1)
-        no = sum(s["count"] for s in d["rounds"][d["round"]].values() if s["vote"] == 2)
-        return 1 if yes > no else 2 if no > yes else 0
+        """The plurality of the round's revealed seats over votes 1, 2 and 3; 0 when the most votes tie."""
+        votes = [sum(s["count"] for s in d["rounds"][d["round"]].values() if s["vote"] == v) for v in (1, 2, 3)]
+        top = max(votes)
+        return votes.index(top) + 1 if votes.count(top) == 1 else 0
 
     def on_RoundRuled(self, log, topics, data):
         d = self.disputes[topics[0]]

@@ -462,6 +462,9 @@ pub struct DisputeRound {
     pub votes_acceptable: u64,
     /// Revealed seats for not acceptable.
     pub votes_not_acceptable: u64,
+    /// Revealed seats for "the input could not be fetched" (vote 3).
+    #[serde(default)]
+    pub votes_unavailable: u64,
     /// The appeal that opened this round (none for round 0).
     pub appeal: Option<AppealFee>,
 }
@@ -556,12 +559,15 @@ pub struct Dispute {
     pub lapsed: bool,
     /// The current round's votes by juror.
     pub votes: BTreeMap<String, Vote>,
-    /// Final ruling: 0 refused, 1 acceptable, 2 not acceptable.
+    /// Final ruling: 0 refused, 1 acceptable, 2 not acceptable, 3 the input could not be fetched.
     pub ruling: Option<u64>,
     /// Revealed seats for acceptable (the last round).
     pub votes_acceptable: u64,
     /// Revealed seats for not acceptable (the last round).
     pub votes_not_acceptable: u64,
+    /// Revealed seats for "the input could not be fetched" (the last round).
+    #[serde(default)]
+    pub votes_unavailable: u64,
     /// While `Appealable`: appeals strictly before this time (seconds).
     #[serde(default)]
     pub appeal_deadline: Option<u64>,

@@ -1133,6 +1133,7 @@ async fn committee(
                 r.ruling = Some(u64::try_from(e.ruling).unwrap_or(u64::MAX));
                 r.votes_acceptable = u64::try_from(e.votesAcceptable).unwrap_or(u64::MAX);
                 r.votes_not_acceptable = u64::try_from(e.votesNotAcceptable).unwrap_or(u64::MAX);
+                r.votes_unavailable = u64::try_from(e.votesUnavailable).unwrap_or(u64::MAX);
             })
             .await?;
         }
@@ -1158,12 +1159,14 @@ async fn committee(
                 d.ruling = Some(u64::try_from(e.ruling).unwrap_or(u64::MAX));
                 d.votes_acceptable = u64::try_from(e.votesAcceptable).unwrap_or(u64::MAX);
                 d.votes_not_acceptable = u64::try_from(e.votesNotAcceptable).unwrap_or(u64::MAX);
+                d.votes_unavailable = u64::try_from(e.votesUnavailable).unwrap_or(u64::MAX);
                 d.appeal_deadline = None;
                 d.ruled_at = Some(time);
-                let (ruling, yes, no) = (d.ruling, d.votes_acceptable, d.votes_not_acceptable);
+                let (ruling, yes, no, unavailable) =
+                    (d.ruling, d.votes_acceptable, d.votes_not_acceptable, d.votes_unavailable);
                 let r = round_of(d, d.round);
                 r.ruling = ruling;
-                (r.votes_acceptable, r.votes_not_acceptable) = (yes, no);
+                (r.votes_acceptable, r.votes_not_acceptable, r.votes_unavailable) = (yes, no, unavailable);
             })
             .await?;
         }

@@ -12,8 +12,8 @@ use cairn_deploy::Error;
 
 use crate::{Net, read_only::cairn_deploy};
 
-/// Runtime code answering every call with the 32-byte word 5: a "Cairn contract of interface version 5".
-const SPEAKS_VERSION_5: &str = "0x600560005260206000f3";
+/// Runtime code answering every call with the 32-byte word 9: a "Cairn contract of interface version 9".
+const SPEAKS_VERSION_9: &str = "0x600960005260206000f3";
 
 async fn set_code(net: &Net, at: Address, code: Bytes) {
     net.deployer.provider().raw_request::<_, serde_json::Value>("anvil_setCode".into(), (at, code)).await.unwrap();
@@ -42,28 +42,28 @@ async fn the_deployment_and_every_versioned_contract_speak_this_clients_version(
     let dir = tempfile::tempdir().unwrap();
     let path = net.deployments.save(dir.path()).unwrap();
     let value: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    assert_eq!(value["interfaceVersion"], 4);
+    assert_eq!(value["interfaceVersion"], INTERFACE_VERSION);
 }
 
 #[tokio::test]
 async fn verify_refuses_contracts_and_deployments_of_another_version() {
     let net = Net::start().await;
 
-    // JobMarket's address in the file holds code that reports version 5: named as a version, not as foreign
+    // JobMarket's address in the file holds code that reports version 9: named as a version, not as foreign
     // code (the version is read before the code is compared).
     let stub = Address::with_last_byte(0x33);
-    set_code(&net, stub, SPEAKS_VERSION_5.parse().unwrap()).await;
+    set_code(&net, stub, SPEAKS_VERSION_9.parse().unwrap()).await;
     let mut other = net.deployments.clone();
     other.contracts.get_mut("JobMarket").unwrap().address = stub;
     let err = cairn_deploy::deploy::verify(&net.deployer, &other).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Chain(ChainError::InterfaceVersion { contract, found: Some(5), .. }) if contract == "JobMarket"),
+        matches!(&err, Error::Chain(ChainError::InterfaceVersion { contract, found: Some(9), .. }) if contract == "JobMarket"),
         "{err}"
     );
     assert!(
         err.to_string().starts_with(&format!(
-            "JobMarket at {stub} on chain 31337 speaks Cairn interface version 5, but this client speaks Cairn \
-             interface version 4"
+            "JobMarket at {stub} on chain 31337 speaks Cairn interface version 9, but this client speaks Cairn \
+             interface version {INTERFACE_VERSION}"
         )),
         "{err}"
     );
@@ -102,7 +102,7 @@ async fn the_cli_refuses_a_v1_deployments_file_and_contracts_of_another_version(
         stderr.contains(&format!(
             "deployments file {}: it records a deployment of Cairn interface version 1 (it has no \
              `interfaceVersion`: it was written before interface versions were recorded), but this client speaks \
-             interface version 4; redeploy the contracts for version 4 with `cairn-deploy deploy --force --rpc-url \
+             interface version {INTERFACE_VERSION}; redeploy the contracts for version {INTERFACE_VERSION} with `cairn-deploy deploy --force --rpc-url \
              …` (locally: `make devnet`), or use a Cairn client that speaks interface version 1",
             path.display()
         )),
@@ -122,9 +122,9 @@ async fn the_cli_refuses_a_v1_deployments_file_and_contracts_of_another_version(
     assert_eq!(net.deployer.provider().get_transaction_count(net.deployer.account()).await.unwrap(), nonce);
     assert!(!dir.path().join("accounts.json").exists());
 
-    // A v4 file whose JobMarket address holds code of version 5.
+    // A file of this version whose JobMarket address holds code of version 9.
     let stub = Address::with_last_byte(0x33);
-    set_code(&net, stub, SPEAKS_VERSION_5.parse().unwrap()).await;
+    set_code(&net, stub, SPEAKS_VERSION_9.parse().unwrap()).await;
     let mut other = net.deployments.clone();
     other.contracts.get_mut("JobMarket").unwrap().address = stub;
     other.save(dir.path()).unwrap();
@@ -132,7 +132,9 @@ async fn the_cli_refuses_a_v1_deployments_file_and_contracts_of_another_version(
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        stderr.contains("speaks Cairn interface version 5, but this client speaks Cairn interface version 4"),
+        stderr.contains(&format!(
+            "speaks Cairn interface version 9, but this client speaks Cairn interface version {INTERFACE_VERSION}"
+        )),
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");

@@ -282,7 +282,11 @@ async fn resume_refuses_changed_inputs_another_deployer_and_another_chain() {
 async fn a_journal_of_another_interface_version_is_never_resumed() {
     let t = Interrupted::start().await;
     t.fund().await;
-    assert_eq!(t.partial()["interfaceVersion"], 4, "the journal records the version it deploys");
+    assert_eq!(
+        t.partial()["interfaceVersion"],
+        cairn_chain::INTERFACE_VERSION,
+        "the journal records the version it deploys"
+    );
 
     // A journal written by a cairn-deploy of interface version 1 (it has no `interfaceVersion`).
     let mut v1 = t.partial();
@@ -295,9 +299,10 @@ async fn a_journal_of_another_interface_version_is_never_resumed() {
         format!(
             "{}: the interrupted deployment recorded there (JurorPool, OperatorRegistry) is of Cairn \
              interface version 1 (it records no `interfaceVersion`), but this cairn-deploy deploys interface version \
-             4, so it cannot be resumed; nothing was sent. Start over with --force (new contracts; those recorded are \
+             {}, so it cannot be resumed; nothing was sent. Start over with --force (new contracts; those recorded are \
              abandoned), or finish it with the cairn-deploy it was started with",
-            t.partial_path().display()
+            t.partial_path().display(),
+            cairn_chain::INTERFACE_VERSION
         )
     );
     // A plain deploy refuses it the same way.
@@ -306,13 +311,14 @@ async fn a_journal_of_another_interface_version_is_never_resumed() {
 
     // A later version's journal, in a layout this cairn-deploy cannot read: named by its version, not as a
     // broken file.
-    let mut v5 = v1.clone();
-    v5["interfaceVersion"] = 5.into();
-    v5["steps"] = serde_json::json!([{"what": "something new"}]);
-    v5.as_object_mut().unwrap().remove("configSha256");
-    std::fs::write(t.partial_path(), serde_json::to_vec(&v5).unwrap()).unwrap();
+    let later = cairn_chain::INTERFACE_VERSION + 1;
+    let mut newer = v1.clone();
+    newer["interfaceVersion"] = later.into();
+    newer["steps"] = serde_json::json!([{"what": "something new"}]);
+    newer.as_object_mut().unwrap().remove("configSha256");
+    std::fs::write(t.partial_path(), serde_json::to_vec(&newer).unwrap()).unwrap();
     let err = t.deploy(&t.config, Mode::Resume).await.unwrap_err();
-    assert!(matches!(err, Error::JournalVersion { found: Some(5), .. }), "{err}");
+    assert!(matches!(err, Error::JournalVersion { found: Some(f), .. } if f == later), "{err}");
     assert_eq!(t.nonce().await, 2, "nothing was sent");
 
     // --force starts over with new contracts of this version.

@@ -143,7 +143,7 @@ pub struct VerifySection {
     /// Default true.
     pub keeper: bool,
     /// The most this runner pays to appeal a round's ruling that goes against it to a larger jury (3, 7, then 15
-    /// seats; the committee's `appealCost`, wei or e.g. "0.2ether"): a ruling of 2 on a job it ran, or of 1 on a
+    /// seats; the committee's `appealCost`, wei or e.g. "0.2ether"): a ruling of 2 or 3 on a job it ran, or of 1 on a
     /// job its watcher challenged. A successful appeal's fee is refunded. "0" never appeals. Default 0.2 ETH
     /// (the devnet's first appeal costs 0.14 ETH).
     pub appeal_max_fee: cairn_protocol::units::Amount,

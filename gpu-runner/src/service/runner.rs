@@ -851,7 +851,7 @@ impl Inner {
         };
         let input = match self.fetch_input(&input_cid, terms.inputDigest).await {
             Ok(bytes) => bytes,
-            Err(InputError::Refused(why)) => return decline(why),
+            Err(InputError::Refused(why) | InputError::NotTheInput(why)) => return decline(why),
             Err(InputError::Unavailable(e)) => return Err(e),
         };
         if let Err(e) = loaded.executor.check_input(&input) {
@@ -905,11 +905,12 @@ impl Inner {
         let limit = self.cfg.config.jobs.max_input_bytes;
         match self.kubo.cat_bytes(cid, Sha256Digest(digest.0), limit).await {
             Ok(bytes) => Ok(bytes.to_vec()),
-            Err(e @ (cairn_ipfs::Error::DigestMismatch { .. } | cairn_ipfs::Error::TooLarge { .. })) => {
-                Err(InputError::Refused(format!("the input {cid}: {e}")))
+            Err(e @ cairn_ipfs::Error::TooLarge { .. }) => Err(InputError::Refused(format!("the input {cid}: {e}"))),
+            Err(e @ cairn_ipfs::Error::DigestMismatch { .. }) => {
+                Err(InputError::NotTheInput(format!("the input {cid}: {e}")))
             }
             Err(e @ (cairn_ipfs::Error::InvalidCid { .. } | cairn_ipfs::Error::UnsupportedPath { .. })) => {
-                Err(InputError::Refused(format!("the input CID {cid:?}: {e}")))
+                Err(InputError::NotTheInput(format!("the input CID {cid:?}: {e}")))
             }
             Err(e) => Err(InputError::Unavailable(anyhow::Error::new(e).context(format!("fetching the input {cid}")))),
         }
@@ -1058,7 +1059,7 @@ impl Inner {
         };
         let input = match self.fetch_input(&entry.input_cid, terms.inputDigest).await {
             Ok(bytes) => bytes,
-            Err(InputError::Refused(why)) => return self.release(entry, &why).await,
+            Err(InputError::Refused(why) | InputError::NotTheInput(why)) => return self.release(entry, &why).await,
             Err(InputError::Unavailable(e)) => return Err(e),
         };
         let watts = self.cfg.config.engine.watts_per_core;
@@ -1372,8 +1373,22 @@ impl Inner {
 
 /// Why a job input cannot be used.
 pub(crate) enum InputError {
-    /// Not the registered bytes, too large, or not a CID: never retried.
+    /// Larger than this runner's `[jobs] max_input_bytes`: never retried (a limit of ours).
     Refused(String),
+    /// The bytes at the CID are not the job's input (another digest), or the CID is not one: never retried. A
+    /// juror votes 3 (the input cannot be fetched) on it.
+    NotTheInput(String),
     /// Kubo failed: tried again later.
     Unavailable(anyhow::Error),
+}
+
+/// The context of a failure to fetch a disputed job's input (Kubo could not find or serve it), so a juror can
+/// tell it from other passing failures and vote 3 once it runs out of time.
+#[derive(Debug)]
+pub(crate) struct InputUnfetched;
+
+impl std::fmt::Display for InputUnfetched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the job's input could not be fetched")
+    }
 }

@@ -7,8 +7,8 @@
 //! committee's queue head as soon as its seed block is mined (paid `keeperReward`), reseeds it when the seed
 //! lapsed, and resolves rounds whose reveal or appeal period is over, so disputes never wait on somebody else's
 //! keeper. With `[verify] appeal_max_fee` above 0 it appeals a round's ruling against its own side, up to that
-//! fee: a ruling of 2 on a job this operator ran (it computed the output itself), a ruling of 1 on a job whose
-//! challenge pool holds its watcher's ticket.
+//! fee: a ruling of 2 or 3 on a job this operator ran (it computed the output itself and kept its input pinned),
+//! a ruling of 1 on a job whose challenge pool holds its watcher's ticket.
 //!
 //! **Crash safety.** A `JurorsDrawn` naming the operator is journaled (a `duties` row) before the scan's
 //! cursor moves past it; the vote and its salt are journaled before the commitment is sent, so a restart
@@ -17,10 +17,12 @@
 //! before it (the committee checks the deadline first), so the reveal decides: `BadReveal` means no commitment
 //! of ours is there (`missed`). Reveals and resolutions are served before any new judgement.
 //!
-//! **What is voted.** 1 when the claimed output passes the acceptance rule, 2 when it does not. An output that
-//! cannot be fetched, or a job this runner cannot re-execute with the registered weights and the input's digest,
-//! counts as not acceptable (issue #15): passing failures (Kubo, the RPC) are retried until half the commit
-//! period is left, then voted 2 with the failure as the note. A refusal of this runner's own (a local limit,
+//! **What is voted.** 1 when the claimed output passes the acceptance rule, 2 when it does not, 3 when the job's
+//! input cannot be had (issue #12, input availability: the bytes at its CID are not the input the receipt binds,
+//! or Kubo cannot find it until half the commit period is left; ruling 3 refunds the buyer and charges the
+//! operator, who had to keep it pinned, the fee). An output that cannot be fetched, or a job this runner cannot
+//! re-execute with the registered weights, counts as not acceptable (issue #15): passing failures (Kubo, the
+//! RPC) are retried until half the commit period is left, then voted 2 with the failure as the note. A refusal of this runner's own (a local limit,
 //! a model it cannot load) is not the operator's fault: the juror abstains (`missed`, logged as an error).
 
 use std::time::{Duration, Instant};
@@ -188,8 +190,8 @@ impl super::runner::Inner {
     }
 
     /// Appeals `dispute`'s round `round`, ruled `ruling`, when the ruling goes against this runner's side and the
-    /// fee is within `[verify] appeal_max_fee`: a ruling of 2 on a job this operator ran, or of 1 on a job whose
-    /// challenge pool holds its watcher's ticket. Another appeal landing first is not an error.
+    /// fee is within `[verify] appeal_max_fee`: a ruling of 2 or 3 on a job this operator ran, or of 1 on a job
+    /// whose challenge pool holds its watcher's ticket. Another appeal landing first is not an error.
     ///
     /// Errors: the RPC fails, or the committee refuses for another reason than the round having moved on.
     async fn maybe_appeal(&self, dispute: U256, round: u8, ruling: u8) -> anyhow::Result<()> {
@@ -200,7 +202,8 @@ impl super::runner::Inner {
         let job = self.desk.jobOfDispute(dispute).call().await.context("reading the dispute's job")?;
         let ours = self.journal.get(job).await?.is_some();
         let ticket = self.jobs.lock().expect("not poisoned").tickets.contains(&job);
-        let against_us = (ours && ruling == 2) || (ticket && ruling == 1);
+        // On its own job, 3 (the input could not be fetched) costs the operator the fee: it kept the input pinned.
+        let against_us = (ours && (ruling == 2 || ruling == 3)) || (ticket && ruling == 1);
         if !against_us {
             return Ok(());
         }
@@ -398,7 +401,8 @@ impl super::runner::Inner {
         }
     }
 
-    /// The vote on `dispute` and why: 1 acceptable, 2 not, 0 abstain (this runner cannot judge the job).
+    /// The vote on `dispute` and why: 1 acceptable, 2 not, 3 the input cannot be fetched, 0 abstain (this runner
+    /// cannot judge the job).
     /// `None`: not decided yet (a passing failure with more than half the commit period left).
     async fn decide(&self, dispute: U256, now: u64, commit_deadline: u64) -> anyhow::Result<Option<(u8, String)>> {
         let judged = async {
@@ -409,6 +413,7 @@ impl super::runner::Inner {
         Ok(Some(match judged.await {
             Ok(Judgement::Acceptable(report)) => (1, report.to_string()),
             Ok(Judgement::NotAcceptable { why, .. }) => (2, why),
+            Ok(Judgement::InputUnavailable(why)) => (3, why),
             Ok(Judgement::CannotJudge(why)) => {
                 // A refusal of this runner's own (a local limit, a model it cannot load) says nothing about the
                 // operator's output: a juror that cannot judge does not guess. It abstains (the committee's
@@ -421,7 +426,11 @@ impl super::runner::Inner {
                 if now.saturating_add(period / 2) < commit_deadline {
                     return Err(e);
                 }
-                (2, format!("could not fetch or re-execute it in time: {e:#}"))
+                if e.downcast_ref::<super::runner::InputUnfetched>().is_some() {
+                    (3, format!("could not fetch the job's input in time: {e:#}"))
+                } else {
+                    (2, format!("could not fetch or re-execute it in time: {e:#}"))
+                }
             }
         }))
     }

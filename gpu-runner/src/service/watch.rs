@@ -84,8 +84,12 @@ pub(crate) enum Judgement {
     /// It does not: our own output, the rule's report (none when the bytes at the CID do not hash to the
     /// receipt's digest, or are larger than any output could be), and why, in words.
     NotAcceptable { own: Output, report: Option<Report>, why: String },
-    /// This runner cannot judge it: the model or the input is refused (not a passing failure).
+    /// This runner cannot judge it: the model or the input is refused by a limit of its own (not a passing
+    /// failure).
     CannotJudge(String),
+    /// The job's input cannot be had: the bytes at its CID are not the input the receipt binds, or the CID is not
+    /// one (a juror votes 3; a Kubo that cannot find the input is a passing failure with `InputUnfetched`).
+    InputUnavailable(String),
 }
 
 impl super::runner::Inner {
@@ -107,7 +111,8 @@ impl super::runner::Inner {
         let input = match self.fetch_input(&input_cid, terms.inputDigest).await {
             Ok(bytes) => bytes,
             Err(super::runner::InputError::Refused(why)) => return Ok(Judgement::CannotJudge(why)),
-            Err(super::runner::InputError::Unavailable(e)) => return Err(e),
+            Err(super::runner::InputError::NotTheInput(why)) => return Ok(Judgement::InputUnavailable(why)),
+            Err(super::runner::InputError::Unavailable(e)) => return Err(e.context(super::runner::InputUnfetched)),
         };
         let digest = Sha256Digest(output_digest.0);
         let limit = self.cfg.config.watch.max_output_bytes;
@@ -170,7 +175,7 @@ impl super::runner::Inner {
                 tracing::info!(job = %job, operator = %s.operator, %r, "watched: the output is acceptable");
                 return Ok(Verdict::Acceptable);
             }
-            Judgement::CannotJudge(why) => return Ok(Verdict::Skipped(why)),
+            Judgement::CannotJudge(why) | Judgement::InputUnavailable(why) => return Ok(Verdict::Skipped(why)),
             Judgement::NotAcceptable { own, report, why } => (own, report, why),
         };
         let digest = Sha256Digest(s.output_digest.0);

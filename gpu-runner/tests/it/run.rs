@@ -957,3 +957,75 @@ async fn verifiers_rule_on_disputes_and_the_watcher_collects_from_a_pool_the_che
     }
     assert!(watcher.terminate().await.success(), "{}", watcher.log());
 }
+
+/// Input availability (issue #12): a job whose input CID does not hold the input its terms and receipt bind.
+/// The operator (played by the test) submitted a result anyway; a stranger challenges; the drawn verifiers
+/// cannot get the input (the bytes at the CID hash to another digest), vote 3, and the ruling refunds the buyer,
+/// returns the challenger's bond and fee, and charges the operator the fee out of its bond, nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verifiers_rule_an_input_nobody_can_fetch_unavailable() {
+    let world = World::start().await;
+    let model = world.publish(false).await;
+    let payment = parse_ether("0.01").unwrap();
+    let expected = expected_output(INPUT.as_bytes());
+    let input = world.kubo.add_bytes("input.json", INPUT.as_bytes().to_vec(), AddOptions::default()).await.unwrap();
+    let elsewhere = br#"["Not the input the job binds."]"#.to_vec();
+    let other = world.kubo.add_bytes("other.json", elsewhere, AddOptions::default()).await.unwrap();
+    let hidden = cairn_ipfs::AddedFile { cid: other.cid, ..input };
+    let buyer = world.as_key(devnet_key("buyer")).await;
+    let deadline = world.now().await + 3600;
+    let job = crate::world::request_job(&buyer, world.address("JobMarket"), model, &hidden, payment, deadline).await;
+    submit_as_operator_0(&world, job, expected.bytes.clone()).await;
+    let operator = devnet_key("operator-0").address();
+    let registry = OperatorRegistry::new(world.address("OperatorRegistry"), world.deployer.provider().clone());
+    let stake_before = registry.getOperator(operator).call().await.unwrap().stake;
+
+    let challenger = funded_stranger(&world, "1").await;
+    let dispute = challenge_as(&world, &challenger, job).await;
+    let no_claims = "[jobs]\nclaim = false\n";
+    let mut verifiers: Vec<RunnerProcess> = (0..5)
+        .map(|i| {
+            let label = format!("verifier-{i}");
+            world.runner_with(&label, &world.dir.path().join(&label), None, None, no_claims)
+        })
+        .collect();
+    let pool = wait_ruled(&world, job, &mut verifiers).await;
+    assert_eq!(pool.ruling, 3, "input unavailable");
+    let progress = world.progress(job).await;
+    assert_eq!(
+        (progress.state, progress.closeReason),
+        (state::RESOLVED, cairn_bindings::enums::close_reason::INPUT_UNAVAILABLE),
+        "resolved, input unavailable"
+    );
+    let committee = cairn_bindings::ReexecutionCommittee::new(
+        world.address("ReexecutionCommittee"),
+        world.deployer.provider().clone(),
+    );
+    let fee = committee.params().call().await.unwrap().fee;
+    let params = world.market().params().call().await.unwrap();
+    assert_eq!(pool.payout, params.challengeBond, "the ticket gets its bond back");
+    let desk = DisputeDesk::new(world.address("DisputeDesk"), world.deployer.provider().clone());
+    assert_eq!(
+        desk.balanceOf(challenger.address(), Address::ZERO).call().await.unwrap(),
+        fee,
+        "the challenger's fee back, paid by the operator"
+    );
+    let after = registry.getOperator(operator).call().await.unwrap();
+    assert_eq!(after.stake, stake_before - fee, "the operator charged the fee, not slashed");
+    assert_eq!(after.disputesLost, 0);
+    assert_eq!(
+        world.market().balanceOf(devnet_key("buyer").address(), Address::ZERO).call().await.unwrap(),
+        payment,
+        "the buyer refunded in full"
+    );
+    for juror in committee.jurorsOf(dispute).call().await.unwrap() {
+        let i = (0..5).find(|i| devnet_key(&format!("verifier-{i}")).address() == juror).unwrap();
+        let dir = world.dir.path().join(format!("verifier-{i}"));
+        let duty = Journal::open(&dir).await.unwrap().all_duties().await.unwrap();
+        let duty = duty.into_iter().find(|d| d.dispute == dispute).unwrap();
+        assert_eq!(duty.vote, Some(3), "verifier-{i} voted 3:\n{}", verifiers[i].log());
+    }
+    for (i, v) in verifiers.iter_mut().enumerate() {
+        assert!(v.terminate().await.success(), "verifier-{i}:\n{}", v.log());
+    }
+}

@@ -851,7 +851,8 @@ pub(crate) struct Story {
     pub(crate) dispute_audited: U256,
     /// Challenged; the jurors vote not acceptable: OperatorWrong (the operator's bond slashed).
     pub(crate) job_wrong: U256,
-    /// Challenged; one juror each way and one who never reveals: ruling 0, ArbitratorRefused.
+    /// Challenged; one juror acceptable, one "input unavailable" (3) and one who never reveals: ruling 0,
+    /// ArbitratorRefused.
     pub(crate) job_tied: U256,
     /// Challenged while too few seats are free: DrawDeferred, then retried, drawn and upheld.
     pub(crate) job_no_jurors: U256,
@@ -1045,13 +1046,14 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     let ruling = boxed(vote_and_resolve(net, dispute_no_jurors, &jurors, &[Some(1), Some(1), Some(1)])).await;
     assert_eq!(ruling, U256::from(1));
 
-    // A tie: one juror never reveals, so its seat (which could decide) is slashed and drawn again, twice, onto
-    // the two jurors left, who stay silent too; after the redraws the revealed 1 : 1 rules 0, refused.
+    // A tie: one juror says acceptable, one that the input could not be fetched (vote 3), one never reveals, so
+    // its seat (which could decide) is slashed and drawn again, twice, onto the two jurors left, who stay silent
+    // too; after the redraws the revealed 1 : 1 rules 0, refused.
     let job_tied = boxed(request_job(net, "buyer", &eth_job(6))).await;
     boxed(claim_and_submit(net, "operator-0", job_tied, 0x06)).await;
     let dispute_tied = boxed(challenge(net, "buyer", job_tied)).await;
     let Drawn::Jurors(jurors) = boxed(draw(net, dispute_tied)).await else { panic!("five seats are free") };
-    boxed(vote(net, dispute_tied, &jurors, &[Some(1), Some(2), None])).await;
+    boxed(vote(net, dispute_tied, &jurors, &[Some(1), Some(3), None])).await;
     let non_revealer = jurors[2];
     let mut seated = jurors.clone();
     for _ in 0..2 {

@@ -540,7 +540,15 @@ async fn every_event_lands() {
     let wrong = dispute(story.dispute_wrong);
     assert_eq!((wrong.ruling, wrong.votes_acceptable, wrong.votes_not_acceptable), (Some(2), 0, 3));
     let tied = dispute(story.dispute_tied);
-    assert_eq!((tied.ruling, tied.votes_acceptable, tied.votes_not_acceptable), (Some(0), 1, 1));
+    assert_eq!(
+        (tied.ruling, tied.votes_acceptable, tied.votes_not_acceptable, tied.votes_unavailable),
+        (Some(0), 1, 0, 1)
+    );
+    assert_eq!(
+        (tied.rounds[0].votes_acceptable, tied.rounds[0].votes_unavailable),
+        (1, 1),
+        "the round's tally carries the votes for 3"
+    );
     let silent = &tied.votes[&a(story.non_revealer)];
     assert!(silent.commitment.is_some() && silent.vote.is_none(), "committed, never revealed");
     assert_eq!(tied.rounds.len(), 1, "never appealed");

@@ -55,9 +55,19 @@ pub mod enums {
         pub const OPERATOR_UPHELD: u8 = 3;
         pub const OPERATOR_WRONG: u8 = 4;
         pub const ARBITRATOR_REFUSED: u8 = 5;
+        /// Ruling 3: the jurors could not fetch the job's input; the buyer was refunded and the operator charged
+        /// the arbitration fee out of its bond.
+        pub const INPUT_UNAVAILABLE: u8 = 6;
         /// The names, indexed by value.
-        pub const NAMES: &[&str] =
-            &["Open", "Finalized", "Expired", "OperatorUpheld", "OperatorWrong", "ArbitratorRefused"];
+        pub const NAMES: &[&str] = &[
+            "Open",
+            "Finalized",
+            "Expired",
+            "OperatorUpheld",
+            "OperatorWrong",
+            "ArbitratorRefused",
+            "InputUnavailable",
+        ];
     }
 
     /// `IReexecutionCommittee.Phase`.

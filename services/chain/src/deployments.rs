@@ -227,13 +227,14 @@ mod tests {
             format!(
                 "deployments file {}: it records a deployment of Cairn interface version 1 (it has no \
                  `interfaceVersion`: it was written before interface versions were recorded), but this client \
-                 speaks interface version 4; redeploy the contracts for version 4 with `cairn-deploy deploy --force \
-                 --rpc-url …` (locally: `make devnet`), or use a Cairn client that speaks interface version 1",
+                 speaks interface version {INTERFACE_VERSION}; redeploy the contracts for version {INTERFACE_VERSION} \
+                 with `cairn-deploy deploy --force --rpc-url …` (locally: `make devnet`), or use a Cairn client that \
+                 speaks interface version 1",
                 path.display()
             )
         );
 
-        for found in [1u16, 2, 3, 5] {
+        for found in (1..=INTERFACE_VERSION + 1).filter(|v| *v != INTERFACE_VERSION) {
             // The rest of the file in another shape: the version is what is reported.
             write(&|v| {
                 v["interfaceVersion"] = found.into();
@@ -244,8 +245,8 @@ mod tests {
             let text = err.to_string();
             assert!(
                 text.contains(&format!(
-                    "a deployment of Cairn interface version {found}, but this client speaks \
-                                        interface version 4"
+                    "a deployment of Cairn interface version {found}, but this client speaks interface version \
+                     {INTERFACE_VERSION}"
                 )) && text.contains("make devnet")
                     && text.contains(&format!("speaks interface version {found}")),
                 "{text}"
@@ -260,6 +261,9 @@ mod tests {
         let mut value = serde_json::to_value(sample()).unwrap();
         value["interfaceVersion"] = 1.into();
         let err = serde_json::from_value::<Deployments>(value).unwrap_err().to_string();
-        assert!(err.contains("interface version 1, but this client speaks interface version 4"), "{err}");
+        assert!(
+            err.contains(&format!("interface version 1, but this client speaks interface version {INTERFACE_VERSION}")),
+            "{err}"
+        );
     }
 }

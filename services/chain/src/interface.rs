@@ -30,9 +30,11 @@ use crate::{Chain, Error, Result};
 /// signed receipt. Version 3 (issue #12, disputes v2): juror stake lives in the `JurorPool`, challenges go
 /// through the `DisputeDesk`'s challenge pools (`challenge`, `collect`, `submitEvidence`), which applies rulings;
 /// `JobMarket` keeps escrows and bonds. Version 4 (issue #12, rounds): a dispute runs in rounds (silent seats
-/// redrawn, `appeal` to a larger jury), vote commitments bind the round, and the committee's events carry it. It must equal what the committed artifacts' `interfaceVersion()` returns (cairn-deploy's
+/// redrawn, `appeal` to a larger jury), vote commitments bind the round, and the committee's events carry it.
+/// Version 5 (issue #12, input availability): vote and ruling 3, the job's input could not be fetched
+/// (`CloseReason::InputUnavailable`, the votes for 3 in `RoundRuled` and `DisputeRuled`). It must equal what the committed artifacts' `interfaceVersion()` returns (cairn-deploy's
 /// tests check it on anvil); bump it together with the contracts' `CairnVersion.INTERFACE_VERSION`.
-pub const INTERFACE_VERSION: u16 = 4;
+pub const INTERFACE_VERSION: u16 = 5;
 
 /// Whether the committed artifact of `contract` declares `interfaceVersion()`: the four Cairn contracts do;
 /// `BlockhashRandomness` (a pluggable `IRandomness`) and the devnet's `DevToken` do not. Unknown names: no.

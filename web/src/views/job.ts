@@ -20,7 +20,7 @@ import type { Job, JobDetail, OperatorDetail } from './types';
 
 /** IJobMarket.JobState, in its order (0 = None: no such job). */
 const STATES = ['None', 'Requested', 'Claimed', 'Submitted', 'Disputed', 'Finalized', 'Cancelled', 'Resolved'];
-const CLOSE = ['Open', 'Finalized', 'Expired', 'OperatorUpheld', 'OperatorWrong', 'ArbitratorRefused'];
+const CLOSE = ['Open', 'Finalized', 'Expired', 'OperatorUpheld', 'OperatorWrong', 'ArbitratorRefused', 'InputUnavailable'];
 /** Largest output fetched for the heat map (bytes). */
 const MAX_OUTPUT = 64 << 20;
 const ZERO32 = `0x${'0'.repeat(64)}`;
@@ -98,6 +98,7 @@ export async function jobView(app: App, main: HTMLElement, idText: string) {
       Expired: 'Nobody claimed this job before its deadline: it was cancelled and the payment is refundable (withdraw it under "My account").',
       OperatorWrong: 'The jury ruled the operator\'s result wrong: you are refunded (withdraw under "My account") and the operator\'s bond was slashed.',
       ArbitratorRefused: 'The jury could not rule (too few jurors, or a tie): you are refunded (withdraw under "My account"); the operator kept its bond.',
+      InputUnavailable: 'The jurors could not fetch this job\'s input, which the operator had to keep pinned: you are refunded (withdraw under "My account") and the operator paid the dispute\'s fee out of its bond.',
       OperatorUpheld: 'The jury upheld the operator\'s result: it was paid as if unchallenged.',
     };
     fill(

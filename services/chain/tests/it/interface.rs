@@ -13,8 +13,8 @@ use cairn_chain::{Chain, Deployments, Error, INTERFACE_VERSION, deployments::Dep
 
 use crate::funded;
 
-/// Runtime code answering every call with the 32-byte word 5: a "Cairn contract of interface version 5".
-const SPEAKS_VERSION_5: &str = "0x600560005260206000f3";
+/// Runtime code answering every call with the 32-byte word 9: a "Cairn contract of interface version 9".
+const SPEAKS_VERSION_9: &str = "0x600960005260206000f3";
 
 async fn set_code(chain: &Chain, at: Address, code: &str) {
     chain.provider().raw_request::<_, serde_json::Value>("anvil_setCode".into(), (at, code)).await.unwrap();
@@ -42,7 +42,7 @@ async fn the_on_chain_check_accepts_this_version_and_names_any_other() {
         err.to_string(),
         format!(
             "JobMarket at {} on chain 31337 has no `interfaceVersion()` (a contract of Cairn interface version 1, or \
-             not a Cairn contract at all), but this client speaks Cairn interface version 4; it cannot talk to that \
+             not a Cairn contract at all), but this client speaks Cairn interface version {INTERFACE_VERSION}; it cannot talk to that \
              deployment: redeploy the contracts with `cairn-deploy deploy --force --rpc-url …` (locally: `make \
              devnet`) and use the new deployments file, or use a Cairn client that speaks the deployed version",
             token.address
@@ -51,14 +51,14 @@ async fn the_on_chain_check_accepts_this_version_and_names_any_other() {
 
     // Code that reports another version.
     let other = Address::with_last_byte(0x33);
-    set_code(&chain, other, SPEAKS_VERSION_5).await;
-    assert_eq!(chain.interface_version("JobMarket", other).await.unwrap(), Some(5));
+    set_code(&chain, other, SPEAKS_VERSION_9).await;
+    assert_eq!(chain.interface_version("JobMarket", other).await.unwrap(), Some(9));
     let err = chain.expect_interface_version("JobMarket", other).await.unwrap_err();
-    assert!(matches!(err, Error::InterfaceVersion { found: Some(5), .. }), "{err}");
+    assert!(matches!(err, Error::InterfaceVersion { found: Some(9), .. }), "{err}");
     assert!(
         err.to_string().starts_with(&format!(
-            "JobMarket at {other} on chain 31337 speaks Cairn interface version 5, but this client speaks Cairn \
-             interface version 4"
+            "JobMarket at {other} on chain 31337 speaks Cairn interface version 9, but this client speaks Cairn \
+             interface version {INTERFACE_VERSION}"
         )),
         "{err}"
     );
@@ -73,7 +73,7 @@ async fn a_deployments_file_naming_code_of_another_version_is_refused_on_load() 
     let anvil = cairn_testkit::Anvil::start().await.unwrap();
     let chain = funded(&anvil).await;
     let other = Address::with_last_byte(0x33);
-    set_code(&chain, other, SPEAKS_VERSION_5).await;
+    set_code(&chain, other, SPEAKS_VERSION_9).await;
     let deployed = |address| Deployed { address, block: 1, tx: B256::ZERO };
     let file = |contracts: BTreeMap<String, Deployed>| Deployments {
         chain_id: 31337,
@@ -87,11 +87,11 @@ async fn a_deployments_file_naming_code_of_another_version_is_refused_on_load() 
     };
     let dir = tempfile::tempdir().unwrap();
 
-    // The file says version 4, the code at JobMarket's address says 5: the file does not describe the chain.
+    // The file says this client's version, the code at JobMarket's address says 9: the file does not describe the chain.
     file(BTreeMap::from([("JobMarket".to_string(), deployed(other))])).save(dir.path()).unwrap();
     let err = chain.deployments(dir.path()).await.unwrap_err();
     assert!(
-        matches!(&err, Error::InterfaceVersion { contract, found: Some(5), .. } if contract == "JobMarket"),
+        matches!(&err, Error::InterfaceVersion { contract, found: Some(9), .. } if contract == "JobMarket"),
         "{err}"
     );
 

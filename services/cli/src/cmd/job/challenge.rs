@@ -347,6 +347,7 @@ fn ruling_name(ruling: u8) -> &'static str {
     match ruling {
         1 => "1, the result is acceptable (operator upheld)",
         2 => "2, the result is not acceptable (operator wrong)",
+        3 => "3, the job's input could not be fetched (buyer refunded, the operator pays the fee)",
         _ => "0, a tie: no ruling",
     }
 }

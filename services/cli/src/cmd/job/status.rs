@@ -104,7 +104,7 @@ pub struct DisputeView {
     pub phase: String,
     /// 0, then one per appeal.
     pub round: u8,
-    /// The round's ruling while appealable (0 tie, 1 acceptable, 2 not acceptable).
+    /// The round's ruling while appealable (0 tie, 1 acceptable, 2 not acceptable, 3 input unavailable).
     pub ruling: Option<u8>,
     /// While appealable: appeals strictly before this time (unix seconds).
     pub appeal_deadline: Option<u64>,
