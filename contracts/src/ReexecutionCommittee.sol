@@ -124,6 +124,12 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// @notice One past the last queued position.
     uint128 public queueTail;
     mapping(uint256 position => uint256 disputeId) private _queue;
+    /// @notice The key that registers and reveals canaries (address(0): none), set by governance.
+    address public canaryKey;
+    /// @notice The block each canary commitment was registered in (0: never).
+    mapping(bytes32 commitment => uint256 blockNumber) public canaryRegisteredAt;
+    /// @notice A revealed canary's known answer (0: not a canary, or not revealed).
+    mapping(uint256 disputeId => uint8 answer) public canaryAnswer;
 
     /*//////////////////////////////////////////////////////////////
                                CONSTRUCTOR
@@ -374,6 +380,36 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     }
 
     /// @inheritdoc IReexecutionCommittee
+    function registerCanary(bytes32 commitment) external {
+        if (msg.sender != canaryKey) revert NotCanaryKey(msg.sender);
+        if (commitment == bytes32(0) || canaryRegisteredAt[commitment] != 0) revert BadCanaryCommitment(commitment);
+        canaryRegisteredAt[commitment] = block.number;
+        emit CanaryRegistered(commitment);
+    }
+
+    /// @inheritdoc IReexecutionCommittee
+    function revealCanary(uint256 disputeId, uint256 answer, bytes32 salt) external {
+        if (msg.sender != canaryKey) revert NotCanaryKey(msg.sender);
+        DisputeData storage d = _dispute(disputeId, Phase.Drawn);
+        // The votes are bound first: before that, the answer would tell the jurors what to commit.
+        if (block.timestamp < d.commitDeadline && d.commits < d.seats) {
+            revert OutsidePeriod(disputeId, d.commitDeadline, block.timestamp);
+        }
+        uint256 registeredAt = canaryRegisteredAt[keccak256(abi.encode(disputeId, answer, salt))];
+        // Registered before the jury could be known (the first draw's seed block), on a first round not redrawn.
+        if (
+            registeredAt == 0 || registeredAt > d.seedBlock || d.round != 0 || d.redraws != 0 || answer == 0
+                || answer > 3
+        ) {
+            revert CanaryRefused(disputeId, registeredAt, d.seedBlock);
+        }
+        // 1 to 3, checked above.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        canaryAnswer[disputeId] = uint8(answer);
+        emit CanaryRevealed(disputeId, answer);
+    }
+
+    /// @inheritdoc IReexecutionCommittee
     function resolve(uint256 disputeId) external nonReentrant {
         DisputeData storage d = _disputes[disputeId];
         if (d.phase == Phase.Appealable) {
@@ -539,6 +575,13 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         _setParams(params_);
     }
 
+    /// @notice Sets the canary key (address(0) turns canaries off; a revealed canary keeps its answer).
+    /// @param key The key.
+    function setCanaryKey(address key) external onlyOwner {
+        canaryKey = key;
+        emit CanaryKeySet(key);
+    }
+
     /// @notice Allows or stops a contract opening disputes.
     /// @param account The contract.
     /// @param allowed Whether it may.
@@ -555,7 +598,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// @dev The final ruling: settles every seat of every round (released; silent seats pay the non-reveal
     /// penalty, revealed seats against a non-zero ruling the coherence penalty, into the pot), refunds the appeals
     /// that changed the ruling, shares the rest per coherent seat (every revealed seat when the ruling is 0) and
-    /// tells the arbitrable. With no coherent seat the pot goes to the challenger who paid the first fee, never to
+    /// tells the arbitrable. A revealed canary's seats are judged against its known answer instead of the ruling;
+    /// the arbitrable still gets the ruling. With no coherent seat the pot goes to the challenger who paid the first fee, never to
     /// `owner()`, which is address(0) once ownership is renounced (issue #12, finding 10).
     function _rule(uint256 disputeId, DisputeData storage d, uint256 ruling) internal {
         uint256 pot = d.pot;
@@ -565,6 +609,10 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         // 0 to 3.
         // forge-lint: disable-next-line(unsafe-typecast)
         d.ruling = uint8(ruling);
+        // Seats are judged against the ruling, or against a revealed canary's known answer: the answer moves no
+        // job money (the arbitrable gets the ruling), only what the seats pay and are paid.
+        uint256 judged = canaryAnswer[disputeId];
+        if (judged == 0) judged = ruling;
         uint256 winners = 0;
         for (uint256 r = 0; r <= d.round; ++r) {
             uint256 key = _roundKey(disputeId, r);
@@ -577,7 +625,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
                 uint256 vote = seat.vote;
                 uint256 penalty = 0;
                 if (vote == 0) penalty = count * d.nonRevealPenalty;
-                else if (ruling != 0 && vote != ruling) penalty = count * d.coherencePenalty;
+                else if (judged != 0 && vote != judged) penalty = count * d.coherencePenalty;
                 // This dispute's own seats, released and penalised in one step: the penalty is taken from these
                 // seats only, never from another dispute's (issue #12, finding 1).
                 pot += pool.settle(juror, count * seatSize, penalty, address(this));
@@ -585,7 +633,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
                 // choose whose released seats return before the next dispute freezes the pool.
                 // slither-disable-next-line unused-return
                 pool.sync(juror);
-                if (vote != 0 && (ruling == 0 || vote == ruling)) winners += count;
+                if (vote != 0 && (judged == 0 || vote == judged)) winners += count;
             }
         }
         for (uint256 r = 1; r <= d.round; ++r) {
@@ -600,7 +648,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             }
         }
         if (winners == 0) _credit(d.challenger, address(0), pot);
-        else _pay(disputeId, d.round, ruling, pot, winners);
+        else _pay(disputeId, d.round, judged, pot, winners);
         emit DisputeRuled(disputeId, ruling, d.votesAcceptable, d.votesNotAcceptable, d.votesUnavailable);
         IArbitrable(d.arbitrable).rule(disputeId, ruling);
     }
@@ -639,9 +687,9 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         }
     }
 
-    /// @dev Shares the pot per seat among the `winners` coherent seats of every round (every revealed seat when
-    /// the ruling is 0). Division dust goes to the first winner, so no wei is left over.
-    function _pay(uint256 disputeId, uint256 lastRound, uint256 ruling, uint256 pot, uint256 winners) internal {
+    /// @dev Shares the pot per seat among the `winners` coherent seats of every round: those that voted `judged`
+    /// (the ruling, or a revealed canary's answer), every revealed seat when it is 0. Division dust goes to the first winner, so no wei is left over.
+    function _pay(uint256 disputeId, uint256 lastRound, uint256 judged, uint256 pot, uint256 winners) internal {
         (uint256 share, uint256 dust) = Splits.perSeat(pot, winners);
         for (uint256 r = 0; r <= lastRound; ++r) {
             uint256 key = _roundKey(disputeId, r);
@@ -650,7 +698,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
                 address juror = jurors[i];
                 Seat storage seat = _seats[key][juror];
                 uint256 vote = seat.vote;
-                if (seat.count != 0 && vote != 0 && (ruling == 0 || vote == ruling)) {
+                if (seat.count != 0 && vote != 0 && (judged == 0 || vote == judged)) {
                     // Intended: one share per winning seat; the division's remainder is the dust above.
                     // slither-disable-next-line divide-before-multiply
                     _credit(juror, address(0), share * seat.count + dust);

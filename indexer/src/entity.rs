@@ -516,6 +516,10 @@ pub struct Dispute {
     /// Whether the dispute is a random audit (opened by the desk's audit draw, its fee from the audit pool).
     #[serde(default)]
     pub audit: bool,
+    /// A canary's known answer once the treasury's canary key revealed it (`CanaryRevealed`: 1, 2 or 3): the
+    /// seats are judged against it instead of the ruling.
+    #[serde(default)]
+    pub canary_answer: Option<u64>,
     /// Every ticket of the job's challenge pool at the `DisputeDesk`, the first challenger's first.
     pub tickets: Vec<ChallengeTicket>,
     /// What each ticket collects once ruled, wei (bond + share on ruling 2, the bond on 0, nothing on 1).

@@ -1085,6 +1085,12 @@ async fn committee(
             })
             .await?;
         }
+        E::CanaryRevealed(e) => {
+            ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
+                d.canary_answer = Some(u64::try_from(e.answer).unwrap_or(u64::MAX));
+            })
+            .await?;
+        }
         E::DrawLapsed(e) => {
             // Ruled 2 at once (`ReexecutionCommittee.draw` → `_finish`), with no DisputeRuled event.
             ds.upsert(conn, &u(e.disputeId), p, new(e.disputeId), |d| {
@@ -1179,6 +1185,9 @@ async fn committee(
                 "coherencePenalty": u(q.coherencePenalty),
             });
             param(batch, conn, cx, "params".into(), value).await?;
+        }
+        E::CanaryKeySet(e) => {
+            param(batch, conn, cx, "canaryKey".into(), serde_json::json!({"key": a(e.canaryKey)})).await?;
         }
         E::ArbitrableSet(e) => {
             param(

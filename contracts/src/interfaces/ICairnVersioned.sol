@@ -9,7 +9,8 @@ pragma solidity 0.8.37;
 /// receipt and the full terms. Version 3 (disputes v2): juror stake in the JurorPool, challenges through the
 /// DisputeDesk's challenge pools, rulings applied by the desk. Version 4: rounds (redraws, appeals, coherence),
 /// commitments bound to the round. Version 5: ruling and vote 3, the job's input could not be fetched
-/// (`CloseReason.InputUnavailable`, the votes for 3 in `RoundRuled` and `DisputeRuled`).
+/// (`CloseReason.InputUnavailable`, the votes for 3 in `RoundRuled` and `DisputeRuled`), and canaries
+/// (`registerCanary`, `revealCanary`).
 interface ICairnVersioned {
     /// @notice The interface version this contract speaks.
     /// @return 5 for this code.

@@ -112,6 +112,19 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param disputeId The dispute.
     /// @param juror The juror.
     error BadReveal(uint256 disputeId, address juror);
+    /// @notice Only the canary key registers and reveals canaries.
+    /// @param caller The sender.
+    error NotCanaryKey(address caller);
+    /// @notice A canary commitment is zero or already registered.
+    /// @param commitment The commitment.
+    error BadCanaryCommitment(bytes32 commitment);
+    /// @notice The canary cannot be revealed on this dispute: its commitment was never registered, or registered
+    /// after the block whose hash seeded the jury (`registeredAt` > `seedBlock`; 0 when never registered), or the
+    /// answer is not 1, 2 or 3.
+    /// @param disputeId The dispute.
+    /// @param registeredAt The block the commitment was registered in (0: never).
+    /// @param seedBlock The dispute's seed block.
+    error CanaryRefused(uint256 disputeId, uint256 registeredAt, uint256 seedBlock);
 
     /// @notice A dispute was opened and queued for its draw.
     /// @param disputeId The dispute.
@@ -229,6 +242,38 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param arbitrable The contract.
     /// @param allowed Whether it may open disputes.
     event ArbitrableSet(address indexed arbitrable, bool allowed);
+    /// @notice Governance set the key that registers and reveals canaries (address(0): none).
+    /// @param canaryKey The key.
+    event CanaryKeySet(address indexed canaryKey);
+    /// @notice The canary key committed to a dispute's known answer, keccak256(abi.encode(disputeId, answer, salt));
+    /// which dispute stays hidden until `revealCanary`.
+    /// @param commitment The commitment.
+    event CanaryRegistered(bytes32 commitment);
+    /// @notice A dispute was revealed as a canary with its known answer: at the final ruling its seats are judged
+    /// against the answer instead of the ruling (the ruling itself, and so the job's money, is the votes' as for
+    /// any dispute).
+    /// @param disputeId The dispute.
+    /// @param answer 1, 2 or 3.
+    event CanaryRevealed(uint256 indexed disputeId, uint256 answer);
+
+    /// @notice Registers a canary's commitment, keccak256(abi.encode(disputeId, answer, salt)) (the canary key only;
+    /// `BadCanaryCommitment` for zero or a repeat). It must land no later than the dispute's seed block, so the
+    /// answer is fixed before anyone can know the jury. The treasury registers decoys too, so registrations do not
+    /// tell which disputes are canaries (docs/ARCHITECTURE.md, "Lazy jurors and canaries").
+    /// @param commitment The commitment.
+    function registerCanary(bytes32 commitment) external;
+
+    /// @notice Reveals that `disputeId` is a canary with the known `answer` (the canary key only), once the jurors'
+    /// votes are bound (from the commit deadline, or once every seat committed) and while its first round is
+    /// `Drawn` without a redraw. The dispute goes on as any other (redraws, appeals, the ruling the arbitrable
+    /// gets); at the final ruling every seat is judged against `answer` instead of the ruling: seats against it pay
+    /// the coherence penalty, the others share the pot, silent seats pay the non-reveal penalty as always. So the
+    /// key can move no job money and cost a seat at most the coherence penalty. `CanaryRefused` when the
+    /// commitment was not registered by the seed block or the answer is not 1 to 3.
+    /// @param disputeId The dispute.
+    /// @param answer 1 acceptable, 2 not acceptable, 3 the input cannot be fetched.
+    /// @param salt The commitment's salt.
+    function revealCanary(uint256 disputeId, uint256 answer, bytes32 salt) external;
 
     /// @notice Draws the seats of the queue's head (`NotQueueHead` otherwise) once its seed block is mined, and
     /// pays the caller the keeper reward (on a successful draw, and on the dispute's first attempt whatever its

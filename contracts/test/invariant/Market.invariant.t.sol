@@ -33,6 +33,9 @@ contract MarketInvariantTest is CairnSystem {
         vm.prank(owner);
         committee.setParams(cp);
         handler.setVerifiers(verifiers);
+        // The handler is the canary key: every other dispute it opens is a canary (issue #12).
+        vm.prank(owner);
+        committee.setCanaryKey(address(handler));
         targetContract(address(handler));
     }
 

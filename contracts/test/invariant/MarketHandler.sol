@@ -51,6 +51,9 @@ contract MarketHandler is Test {
     /// Tickets beyond the first (joins) and collected tickets (to see that a run is not vacuous).
     uint256 public ghost_joined;
     uint256 public ghost_collected;
+    /// Canaries revealed (every other new dispute registers one; its answer by dispute).
+    uint256 public ghost_canariesRevealed;
+    mapping(uint256 disputeId => uint256) internal canaryAnswerOf;
     uint256[] internal challengedJobs;
     uint256 public ghost_badSplits;
     uint256 public ghost_nonceDecreases;
@@ -290,10 +293,19 @@ contract MarketHandler is Test {
         uint256 cost = desk.challengeCost(jobId);
         vm.deal(who, who.balance + cost);
         vm.prank(who);
-        try desk.challenge{value: cost}(jobId) {
+        try desk.challenge{value: cost}(jobId) returns (uint256 disputeId) {
             if (block.timestamp >= p.challengeEnds) ++ghost_challengedLate;
-            if (p.state == IJobMarket.JobState.Disputed) ++ghost_joined;
-            else challengedJobs.push(jobId);
+            if (p.state == IJobMarket.JobState.Disputed) {
+                ++ghost_joined;
+            } else {
+                challengedJobs.push(jobId);
+                // Every other new dispute is a canary (the handler is the canary key), its answer fixed now.
+                if (actorSeed % 2 == 0) {
+                    uint256 answer = 1 + (actorSeed / 2) % 3;
+                    committee.registerCanary(keccak256(abi.encode(disputeId, answer, bytes32(jobId))));
+                    canaryAnswerOf[disputeId] = answer;
+                }
+            }
         } catch {}
     }
 
@@ -343,6 +355,12 @@ contract MarketHandler is Test {
             }
             (,, uint64 commitDeadline, uint64 revealDeadline,,,,) = committee.disputeInfo(disputeId);
             vm.warp(commitDeadline);
+            // A canary's answer is revealed once the first round's votes are bound (refused after a redraw).
+            if (canaryAnswerOf[disputeId] != 0) {
+                try committee.revealCanary(disputeId, canaryAnswerOf[disputeId], bytes32(jobId)) {
+                    ++ghost_canariesRevealed;
+                } catch {}
+            }
             for (uint256 i = 0; i < jurors.length; ++i) {
                 uint256 vote = (votes >> (2 * i)) % 4;
                 if (vote == 0) continue;

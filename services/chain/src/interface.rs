@@ -32,7 +32,8 @@ use crate::{Chain, Error, Result};
 /// `JobMarket` keeps escrows and bonds. Version 4 (issue #12, rounds): a dispute runs in rounds (silent seats
 /// redrawn, `appeal` to a larger jury), vote commitments bind the round, and the committee's events carry it.
 /// Version 5 (issue #12, input availability): vote and ruling 3, the job's input could not be fetched
-/// (`CloseReason::InputUnavailable`, the votes for 3 in `RoundRuled` and `DisputeRuled`). It must equal what the committed artifacts' `interfaceVersion()` returns (cairn-deploy's
+/// (`CloseReason::InputUnavailable`, the votes for 3 in `RoundRuled` and `DisputeRuled`), and canaries
+/// (`registerCanary`, `revealCanary`). It must equal what the committed artifacts' `interfaceVersion()` returns (cairn-deploy's
 /// tests check it on anvil); bump it together with the contracts' `CairnVersion.INTERFACE_VERSION`.
 pub const INTERFACE_VERSION: u16 = 5;
 
