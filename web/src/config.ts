@@ -3,11 +3,12 @@
  * and the IPFS gateway. The app refuses a deployment whose interface version it does not speak.
  */
 import type { Address } from 'viem';
+import { INTERFACE_VERSION } from './generated/abi';
 import type { InputLimits } from './input';
 
 /** The version of Cairn's contract interfaces this app speaks (CairnVersion.sol, cairn-chain's
- * INTERFACE_VERSION). */
-export const SPEAKS_INTERFACE_VERSION = 4;
+ * INTERFACE_VERSION, which scripts/abi.mjs copies with the ABIs). */
+export const SPEAKS_INTERFACE_VERSION = INTERFACE_VERSION;
 
 export interface Config {
   chainId: number;

@@ -575,6 +575,40 @@ pub(crate) async fn sync_all(net: &Net, seats: &[Address]) {
     }
 }
 
+/// The salt of the story's canary commitments.
+pub(crate) const CANARY_SALT: B256 = B256::repeat_byte(0xca);
+
+/// Governance (the deployer) makes itself the committee's canary key.
+pub(crate) async fn set_canary_key(net: &Net) {
+    let c = committee(net, &net.deployer);
+    let call = c.setCanaryKey(net.deployer.account());
+    net.deployer.send("setCanaryKey", call.into_transaction_request()).await.unwrap();
+}
+
+/// The canary key registers `dispute`'s known `answer` (it must land by the dispute's seed block).
+pub(crate) async fn register_canary(net: &Net, dispute: U256, answer: u8) {
+    let encoded = alloy::sol_types::SolValue::abi_encode(&(dispute, U256::from(answer), CANARY_SALT));
+    let commitment = alloy::primitives::keccak256(encoded);
+    let c = committee(net, &net.deployer);
+    net.deployer.send("registerCanary", c.registerCanary(commitment).into_transaction_request()).await.unwrap();
+}
+
+/// Every juror drawn commits its vote, the canary key reveals `answer` (the votes are bound), then the jurors
+/// reveal; not resolved.
+pub(crate) async fn vote_on_canary(net: &Net, dispute: U256, seats: &[Address], votes: &[u8], answer: u8) {
+    let jurors = distinct(seats);
+    assert_eq!(jurors.len(), votes.len(), "one vote per juror");
+    for (juror, vote) in jurors.iter().zip(votes) {
+        boxed(commit(net, dispute, *juror, *vote)).await;
+    }
+    let c = committee(net, &net.deployer);
+    let call = c.revealCanary(dispute, U256::from(answer), CANARY_SALT);
+    boxed(net.deployer.send("revealCanary", call.into_transaction_request())).await.unwrap();
+    for (juror, vote) in jurors.iter().zip(votes) {
+        boxed(reveal(net, dispute, *juror, *vote)).await;
+    }
+}
+
 /// Every juror drawn commits and reveals its vote from `votes`, as [`vote_and_resolve`] does, without resolving.
 pub(crate) async fn vote(net: &Net, dispute: U256, seats: &[Address], votes: &[Option<u8>]) {
     let jurors = distinct(seats);
@@ -829,6 +863,41 @@ fn boxed<F: std::future::Future>(f: F) -> std::pin::Pin<Box<F>> {
     Box::pin(f)
 }
 
+/// Operator wrong (operator-1's bond slashed, part burned, the challenger paid), opened together with a
+/// dispute that finds too few seats: the wrong one's draw locks three of the five, the other waits, and once the
+/// first is resolved and its jurors' seats synced back, a retry draws it (ruled acceptable). The wrong one is also
+/// a canary of answer 2. Its own function: [`full_story`]'s poll frame holds every step's future in a debug
+/// build, and this keeps it within a test thread's stack. Returns (job wrong, its dispute, job no jurors, its
+/// dispute).
+async fn wrong_and_waiting(net: &Net, eth_job: &dyn Fn(u8) -> Request) -> (U256, U256, U256, U256) {
+    let job_wrong = boxed(request_job(net, "buyer", &eth_job(5))).await;
+    boxed(claim_and_submit(net, "operator-1", job_wrong, 0x05)).await;
+    let job_no_jurors = boxed(request_job(net, "buyer", &eth_job(7))).await;
+    boxed(claim_and_submit(net, "operator-1", job_no_jurors, 0x07)).await;
+    let dispute_wrong = boxed(challenge(net, "buyer", job_wrong)).await;
+    // The wrong job is also a canary of answer 2 (governance's key, registered by the seed block): the seats are
+    // judged against the answer, which here is the ruling too.
+    boxed(register_canary(net, dispute_wrong, 2)).await;
+    // A watcher joins the wrong job's challenge pool with the bond alone.
+    assert_eq!(boxed(challenge(net, "seller", job_wrong)).await, dispute_wrong, "the same dispute");
+    let dispute_no_jurors = boxed(challenge(net, "buyer", job_no_jurors)).await;
+    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_wrong)).await else { panic!("five seats are free") };
+    assert_eq!(boxed(draw(net, dispute_no_jurors)).await, Drawn::Deferred(U256::from(2)));
+    let votes = vec![2; distinct(&jurors).len()];
+    boxed(vote_on_canary(net, dispute_wrong, &jurors, &votes, 2)).await;
+    let ruling = boxed(resolve(net, dispute_wrong, false)).await;
+    boxed(sync_all(net, &jurors)).await;
+    assert_eq!(ruling, U256::from(2));
+    let paid_first = boxed(collect(net, job_wrong, addr("buyer"))).await;
+    let paid_joiner = boxed(collect(net, job_wrong, addr("seller"))).await;
+    assert_eq!(paid_first, paid_joiner, "every ticket is paid the same");
+    boxed(retry(net, dispute_no_jurors)).await;
+    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_no_jurors)).await else { panic!("five seats again") };
+    let ruling = boxed(vote_and_resolve(net, dispute_no_jurors, &jurors, &[Some(1), Some(1), Some(1)])).await;
+    assert_eq!(ruling, U256::from(1));
+    (job_wrong, dispute_wrong, job_no_jurors, dispute_no_jurors)
+}
+
 /// The ids [`full_story`] made.
 #[derive(Debug, Clone)]
 pub(crate) struct Story {
@@ -900,6 +969,7 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     boxed(set_token_config(net, dusd, U256::from(cairn_deploy::seed::DEV_TOKEN_BOND_RATE), U256::from(2000))).await;
     boxed(set_committee_params(net, |p| p.nonRevealPenalty = parse_ether("0.2").unwrap())).await;
     boxed(set_arbitrable(net, net.address("DisputeDesk"), true)).await;
+    boxed(set_canary_key(net)).await;
     boxed(set_authorised(net, net.address("JobMarket"), true)).await;
     boxed(set_registry_param(net, RegistryParam::MinStake(parse_ether("1.5").unwrap()))).await;
     boxed(set_registry_param(net, RegistryParam::UnbondingDelay(2 * 86_400))).await;
@@ -1023,28 +1093,7 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     let ruling = boxed(vote_and_resolve(net, dispute_audited, &jurors, &[Some(1), Some(1), Some(1)])).await;
     assert_eq!(ruling, U256::from(1));
 
-    // Operator wrong (operator-1's bond slashed, part burned, the challenger paid), opened together with a
-    // dispute that finds too few seats: the wrong one's draw locks three of the five, the other waits, and
-    // once the first is resolved and its jurors' seats synced back, a retry draws it (ruled acceptable).
-    let job_wrong = boxed(request_job(net, "buyer", &eth_job(5))).await;
-    boxed(claim_and_submit(net, "operator-1", job_wrong, 0x05)).await;
-    let job_no_jurors = boxed(request_job(net, "buyer", &eth_job(7))).await;
-    boxed(claim_and_submit(net, "operator-1", job_no_jurors, 0x07)).await;
-    let dispute_wrong = boxed(challenge(net, "buyer", job_wrong)).await;
-    // A watcher joins the wrong job's challenge pool with the bond alone.
-    assert_eq!(boxed(challenge(net, "seller", job_wrong)).await, dispute_wrong, "the same dispute");
-    let dispute_no_jurors = boxed(challenge(net, "buyer", job_no_jurors)).await;
-    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_wrong)).await else { panic!("five seats are free") };
-    assert_eq!(boxed(draw(net, dispute_no_jurors)).await, Drawn::Deferred(U256::from(2)));
-    let ruling = boxed(vote_and_resolve(net, dispute_wrong, &jurors, &[Some(2), Some(2), Some(2)])).await;
-    assert_eq!(ruling, U256::from(2));
-    let paid_first = boxed(collect(net, job_wrong, addr("buyer"))).await;
-    let paid_joiner = boxed(collect(net, job_wrong, addr("seller"))).await;
-    assert_eq!(paid_first, paid_joiner, "every ticket is paid the same");
-    boxed(retry(net, dispute_no_jurors)).await;
-    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_no_jurors)).await else { panic!("five seats again") };
-    let ruling = boxed(vote_and_resolve(net, dispute_no_jurors, &jurors, &[Some(1), Some(1), Some(1)])).await;
-    assert_eq!(ruling, U256::from(1));
+    let (job_wrong, dispute_wrong, job_no_jurors, dispute_no_jurors) = boxed(wrong_and_waiting(net, &eth_job)).await;
 
     // A tie: one juror says acceptable, one that the input could not be fetched (vote 3), one never reveals, so
     // its seat (which could decide) is slashed and drawn again, twice, onto the two jurors left, who stay silent

@@ -539,7 +539,9 @@ async fn every_event_lands() {
     assert_eq!(phases, ["Created", "Drawn", "Appealable", "Ruled"], "unappealed: final after the appeal period");
     let wrong = dispute(story.dispute_wrong);
     assert_eq!((wrong.ruling, wrong.votes_acceptable, wrong.votes_not_acceptable), (Some(2), 0, 3));
+    assert_eq!(wrong.canary_answer, Some(2), "revealed as a canary of answer 2");
     let tied = dispute(story.dispute_tied);
+    assert_eq!(tied.canary_answer, None, "not a canary");
     assert_eq!(
         (tied.ruling, tied.votes_acceptable, tied.votes_not_acceptable, tied.votes_unavailable),
         (Some(0), 1, 0, 1)
