@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # make bench: runs every benchmark and writes BENCHMARKS.md from their sections (bench/results/*.md).
 # Each benchmark measures its reference in the same run, so the ratios compare like with like.
-#   CAIRN_BENCH_ONLY=gas,mutation make bench   # rerun some sections (publish, embed, gas, mutation, indexer, runner, market) and keep
+#   CAIRN_BENCH_ONLY=gas,mutation make bench   # rerun some sections (publish, embed, gas, incentives, mutation, indexer, runner, market) and keep
 #                                              # the others from the last run (gas is deterministic, so it can
 #                                              # be rerun while the machine is busy; timings cannot)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 results=$root/bench/results
-only=${CAIRN_BENCH_ONLY:-publish,embed,gas,mutation,indexer,runner,market}
+only=${CAIRN_BENCH_ONLY:-publish,embed,gas,incentives,mutation,indexer,runner,market}
 wants() { [[ ",$only," == *",$1,"* ]]; }
 mkdir -p "$results"
 # bench/results/ is not committed: on a fresh clone, the sections kept from the last run come from the committed
@@ -17,7 +17,7 @@ python3 - "$results" <<'PY'
 import pathlib, re, sys
 results = pathlib.Path(sys.argv[1])
 files = {"## Publish cost": "10-publish.md", "## Publish end to end": "11-publish-cli.md",
-         "## Embedding throughput": "20-embed.md", "## Contract gas": "25-gas.md",
+         "## Embedding throughput": "20-embed.md", "## Contract gas": "25-gas.md", "## Incentives": "27-incentives.md",
          "## Mutation testing": "30-mutation.md", "## Indexer": "40-indexer.md",
          "## Operators' service": "45-runner.md", "## Market under load": "50-market.md"}
 committed = pathlib.Path("BENCHMARKS.md")
@@ -29,6 +29,7 @@ PY
 wants publish && rm -f "$results/10-publish.md" "$results/11-publish-cli.md"
 wants embed && rm -f "$results/20-embed.md"
 wants gas && rm -f "$results/25-gas.md" "$results/gas.jsonl"
+wants incentives && rm -f "$results/27-incentives.md" "$results/incentives.jsonl"
 wants mutation && rm -f "$results/30-mutation.md"
 wants indexer && rm -f "$results/40-indexer.md"
 wants runner && rm -f "$results/45-runner.md"
@@ -95,6 +96,47 @@ for r in rows:
     ratio = r["gas"] / r["floor"]
     flag = "" if ratio <= 1.10 else " ⚠"
     print(f"| {r['op']} | {r['gas']:,} | {r['floor']:,} | {ratio:.3f}×{flag} | {r['why']} |")
+PY
+fi
+if wants incentives; then
+echo "==> incentives: every role's profit through the real flow at 0.001 to 10 ETH (contracts/test/Incentives.t.sol)"
+FOUNDRY_PROFILE=default forge test --match-contract IncentivesTable >/dev/null
+# The compute cost per job from the market section (the runner's own compute time per job, p50).
+python3 - "$results/incentives.jsonl" "$results/50-market.md" >"$results/27-incentives.md" <<'PY'
+import json, pathlib, re, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+runner = pathlib.Path(sys.argv[2])
+found = re.search(r"compute per job[^|]*\|\s*([\d.]+) ms", runner.read_text()) if runner.exists() else None
+ms = float(found.group(1)) if found else 100.0
+CORE_HOUR_USD, ETH_USD, RATE, YEAR = 0.05, 3000.0, 0.10, 365 * 86400
+c = ms / 3.6e6 * CORE_HOUR_USD / ETH_USD  # ETH per job
+print("## Incentives (issue #12, disputes v2)\n")
+print(f"Expected profit of each role, in ETH, through the real contracts (`contracts/test/Incentives.t.sol`: every flow "
+      f"isolated, every party's worth measured before and after, the changes plus the protocol's holdings summing to "
+      f"zero to the wei in each). Parameters: bond max(0.25 ETH, 4× the payment), audit safety factor 1.25 (each job's "
+      f"own rate and premium), fee 0.03 ETH, keeper reward 0.001 ETH, ν = 0.1 ETH, ψ = 0.05 ETH, 3 seats of 0.5 ETH, "
+      f"canaries on 2% of seats (half bad). **Compute cost** c = {c:.2e} ETH per job: {ms:g} ms of one core (the "
+      f"runner's own p50 in the market section below{'' if found else ', assumed: no runner section yet'}) at ${CORE_HOUR_USD} per core-hour "
+      f"and ${ETH_USD:,.0f} per ETH; charged to the roles that re-run the job (and saved by the lazy juror). "
+      f"**Capital rate** {RATE:.0%} a year on what a role keeps locked (the bond through the 1-hour challenge window, "
+      f"a seat through the 20-minute commit and reveal). Transaction fees are left out (an L2's are below 10⁻⁵ ETH "
+      f"per call). A silent or bribed juror's row is before any bribe: a bribe must exceed it to pay; the "
+      f"pool-exhausting accused pays per decoy and saves nothing, since a dispute short of seats waits (no ruling 0).\n")
+sizes = sorted({int(r["size"]) for r in rows})
+roles = list(dict.fromkeys(r["role"] for r in rows))
+print("| role | " + " | ".join(f"{s / 1e18:g} ETH" for s in sizes) + " |")
+print("|---|" + "---|" * len(sizes))
+for role in roles:
+    cells = []
+    for s in sizes:
+        r = next(x for x in rows if x["role"] == role and int(x["size"]) == s)
+        net = int(r["profit"]) / 1e18 - int(r["locked"]) / 1e18 * RATE * r["lockSeconds"] / YEAR
+        if r["computes"]:
+            net -= c
+        if role.startswith("lazy juror's gain"):
+            net += c
+        cells.append(f"{net:+.6f}")
+    print(f"| {role} | " + " | ".join(cells) + " |")
 PY
 fi
 if wants mutation && [[ -f bench/mutation.md ]]; then cp bench/mutation.md "$results/30-mutation.md"; fi

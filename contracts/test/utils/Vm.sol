@@ -67,6 +67,9 @@ interface Vm {
     // Files and JSON
     function readFile(string calldata path) external view returns (string memory data);
     function writeFile(string calldata path, string calldata data) external;
+    function writeLine(string calldata path, string calldata data) external;
+    function removeFile(string calldata path) external;
+    function exists(string calldata path) external view returns (bool);
     function createDir(string calldata path, bool recursive) external;
     function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
     function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
@@ -75,6 +78,7 @@ interface Vm {
     function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
     function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
     function toString(uint256 value) external pure returns (string memory);
+    function toString(int256 value) external pure returns (string memory);
     function toString(address value) external pure returns (string memory);
     function toString(bytes32 value) external pure returns (string memory);
     function toString(bytes calldata value) external pure returns (string memory);

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {IDisputeDesk} from "../src/interfaces/IDisputeDesk.sol";
+import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
+import {IJurorPool} from "../src/interfaces/IJurorPool.sol";
+import {IOperatorRegistry} from "../src/interfaces/IOperatorRegistry.sol";
+import {IReexecutionCommittee} from "../src/interfaces/IReexecutionCommittee.sol";
+import {CairnSystem} from "./utils/CairnSystem.sol";
+
+/// @notice The incentive table (issue #12, step 10): every role's profit, through the real flow, at job sizes of
+/// 0.001, 0.01, 0.1, 1 and 10 ETH, under disputes v2's parameters (bond floor 0.25 ETH and 4×, audit safety
+/// factor 1.25, fee 0.03 ETH, ν = 0.1 ETH, ψ = 0.05 ETH). Each flow runs in isolation (a state snapshot) and
+/// measures what each party is worth before and after, in wei (wallet, pull balances, operator and juror stake);
+/// the parties' changes plus what the protocol holds (escrow, challenge pools, audit pool, committee fees, the
+/// burn) sum to zero in every flow. Probabilistic roles are expected values over the job's own audit rate (the
+/// desk's) or the canary rate `GAMMA_BPS`. Every cheat's profit is negative and every honest role's positive,
+/// before the compute and capital costs, which `make bench` subtracts (`scripts/bench.sh` writes the table from
+/// `bench/results/incentives.jsonl`, which this test writes).
+contract IncentivesTable is CairnSystem {
+    uint256 internal constant WAD = 1e18;
+    uint256 internal constant GAMMA_BPS = 200; // canaries: 2% of seats, half of them bad
+    address internal constant BURN = 0x000000000000000000000000000000000000dEaD;
+    string internal constant OUT = "bench/results/incentives.jsonl";
+    address internal watcher = address(0x3A7C);
+    address internal sybil = address(0x5B11);
+    address internal canaryKey = address(0xCA7A);
+
+    /// @dev One flow's outcome: each role's profit (wei) and what it kept locked for how long.
+    struct Row {
+        string role;
+        int256 profit;
+        uint256 locked;
+        uint256 lockSeconds;
+        bool computes;
+    }
+
+    function setUp() public {
+        setUpSystem();
+        IJobMarket.Params memory p = defaultParams();
+        p.bondFloor = 0.25 ether;
+        p.bondBps = 40_000;
+        IReexecutionCommittee.Params memory cp = committee.params();
+        cp.auditReserve = 0;
+        vm.startPrank(owner);
+        market.setParams(p);
+        desk.setAuditParams(IDisputeDesk.AuditParams(12_500, 0));
+        committee.setParams(cp);
+        committee.setCanaryKey(canaryKey);
+        vm.stopPrank();
+        _oneSeatEach();
+        desk.fundAuditPool{value: 1 ether}();
+        vm.deal(ops[0], 100 ether);
+        vm.prank(ops[0]);
+        operators.addStake{value: 60 ether}();
+        vm.deal(watcher, 100 ether);
+        vm.deal(sybil, 100 ether);
+        vm.deal(buyer, 100 ether);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                ACCOUNTING
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev What `a` is worth (wei): wallet, pull balances in every paying contract, operator and juror stake.
+    function _worth(address a) internal view returns (int256) {
+        IOperatorRegistry.Operator memory o = operators.getOperator(a);
+        IJurorPool.Juror memory j = pool.jurorInfo(a);
+        uint256 w = a.balance + market.balanceOf(a, address(0)) + desk.balanceOf(a, address(0))
+            + committee.balanceOf(a, address(0)) + models.balanceOf(a, address(0)) + o.stake + o.unbonding + j.stake
+            + j.pendingDeposit + j.unbonding;
+        return int256(w);
+    }
+
+    function _parties() internal view returns (address[14] memory p) {
+        p = [
+            buyer,
+            seller,
+            treasury,
+            ops[0],
+            ops[1],
+            ops[2],
+            verifiers[0],
+            verifiers[1],
+            verifiers[2],
+            verifiers[3],
+            verifiers[4],
+            watcher,
+            sybil,
+            address(this)
+        ];
+    }
+
+    /// @dev Every party's worth plus what the protocol holds: constant across a flow, to the wei.
+    function _total() internal view returns (int256 t) {
+        address[14] memory p = _parties();
+        for (uint256 i = 0; i < p.length; ++i) {
+            t += _worth(p[i]);
+        }
+        t += int256(
+            BURN.balance + market.escrowed(address(0)) + desk.challengePoolsHeld() + desk.auditPool()
+                + committee.feesHeld() + market.balanceOf(address(desk), address(0))
+        );
+    }
+
+    function _snapshot() internal view returns (int256[14] memory w) {
+        address[14] memory p = _parties();
+        for (uint256 i = 0; i < p.length; ++i) {
+            w[i] = _worth(p[i]);
+        }
+    }
+
+    function _delta(int256[14] memory before, address who) internal view returns (int256) {
+        address[14] memory p = _parties();
+        for (uint256 i = 0; i < p.length; ++i) {
+            if (p[i] == who) return _worth(who) - before[i];
+        }
+        revert("not a party");
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  FLOWS
+    //////////////////////////////////////////////////////////////*/
+
+    function _submitted(uint256 size) internal returns (uint256 jobId) {
+        jobId = _requestEth(size);
+        _claimAndSubmit(jobId, 0);
+    }
+
+    /// @dev Draws the job's audit as `audited` (its seed block's hash chosen so) and evaluates it.
+    function _audit(uint256 jobId, bool audited) internal {
+        IDisputeDesk.Audit memory a = desk.auditOf(jobId);
+        for (uint256 i = 1; i < 1000; ++i) {
+            bytes32 h = keccak256(abi.encode("block", i));
+            bytes32 seed = keccak256(abi.encode(h, uint256(keccak256(abi.encode("cairn.audit", jobId)))));
+            if ((uint256(seed) % WAD < a.rate) == audited) {
+                vm.roll(a.seedBlock + 1);
+                vm.setBlockhash(a.seedBlock, h);
+                assertTrue(desk.evaluateAudit(jobId) == audited, "audit drawn as asked");
+                return;
+            }
+        }
+        revert("no candidate hash");
+    }
+
+    function _challenge(address who, uint256 jobId) internal returns (uint256 disputeId) {
+        uint256 cost = desk.challengeCost(jobId);
+        vm.prank(who);
+        disputeId = desk.challenge{value: cost}(jobId);
+    }
+
+    function _finalize(uint256 jobId) internal {
+        vm.warp(market.getProgress(jobId).challengeEnds);
+        market.finalize(jobId);
+    }
+
+    /// @dev Collects every held ticket and the audit funds, so the flow's money is all in pull balances.
+    function _settle(uint256 jobId) internal {
+        address[3] memory who = [watcher, sybil, challenger];
+        for (uint256 i = 0; i < 3; ++i) {
+            if (desk.ticketOf(jobId, who[i]) == IDisputeDesk.Ticket.Held && desk.poolOf(jobId).payout != 0) {
+                desk.collect(jobId, who[i]);
+            }
+        }
+        desk.pullAuditFunds();
+    }
+
+    /// @dev Runs `body` as one isolated flow: state restored after, and the flow's money checked to sum to zero.
+    function _isolated(uint256 size, uint8 kind) internal returns (int256[6] memory out) {
+        uint256 snap = vm.snapshotState();
+        int256 total = _total();
+        out = _flow(size, kind);
+        assertTrue(_total() == total, "the flow's changes sum to zero, to the wei");
+        vm.revertToState(snap);
+    }
+
+    /// @dev The flows. Returns up to six numbers, as each kind documents.
+    function _flow(uint256 size, uint8 kind) internal returns (int256[6] memory out) {
+        int256[14] memory before = _snapshot();
+        uint256 jobId = _submitted(size);
+        uint256 bond = market.getProgress(jobId).bond;
+        out[5] = int256(bond);
+        if (kind == 0 || kind == 1) {
+            // 0: honest, not audited (finalized); 1: honest, audited and upheld. [operator, juror, rate]
+            _audit(jobId, kind == 1);
+            if (kind == 1) _runDispute(market.getProgress(jobId).disputeId, [uint256(1), 1, 1]);
+            else _finalize(jobId);
+            _settle(jobId);
+            out[0] = _delta(before, ops[0]);
+            out[2] = int256(uint256(desk.auditOf(jobId).rate));
+            if (kind == 1) out[1] = _delta(before, committee.jurorsOf(market.getProgress(jobId).disputeId)[0]);
+        } else if (kind == 2) {
+            // Garbage, audited: ruled 2. [operator]
+            _audit(jobId, true);
+            _runDispute(market.getProgress(jobId).disputeId, [uint256(2), 2, 2]);
+            _settle(jobId);
+            out[0] = _delta(before, ops[0]);
+        } else if (kind == 3) {
+            // Garbage, a watcher challenges; one juror silent, one bribed to vote 1, one honest.
+            // [operator, watcher, honest juror, silent juror, bribed juror]
+            uint256 disputeId = _challenge(watcher, jobId);
+            _runDispute(disputeId, [uint256(2), 2, 2]);
+            _settle(jobId);
+            out[0] = _delta(before, ops[0]);
+            out[1] = _delta(before, watcher);
+            out[2] = _delta(before, committee.jurorsOf(disputeId)[0]);
+        } else if (kind == 4) {
+            // Garbage challenged; votes 2, 1 (bribed), silent: the 1 : 1 with a silent seat redraws, so the
+            // majority stays 2 once the redrawn seat votes 2. [bribed, silent, honest]
+            uint256 disputeId = _challenge(watcher, jobId);
+            _runDispute(disputeId, [uint256(2), 1, 0]);
+            address[] memory jurors = committee.jurorsOf(disputeId);
+            _redrawAndVote(disputeId, 2);
+            _settle(jobId);
+            out[0] = _delta(before, jurors[1]);
+            out[1] = _delta(before, jurors[2]);
+            out[2] = _delta(before, jurors[0]);
+        } else if (kind == 5) {
+            // The cheat challenges itself first from a second address; a watcher joins. [cheat, watcher]
+            uint256 disputeId = _challenge(sybil, jobId);
+            _challenge(watcher, jobId);
+            _runDispute(disputeId, [uint256(2), 2, 2]);
+            _settle(jobId);
+            out[0] = _delta(before, ops[0]) + _delta(before, sybil);
+            out[1] = _delta(before, watcher);
+        } else if (kind == 6) {
+            // A wrong challenge of an honest result. [challenger, operator]
+            uint256 disputeId = _challenge(watcher, jobId);
+            _runDispute(disputeId, [uint256(1), 1, 1]);
+            _settle(jobId);
+            out[0] = _delta(before, watcher);
+            out[1] = _delta(before, ops[0]);
+        } else if (kind == 7) {
+            // A decoy: the accused disputes its own honest job to tie up seats (pool exhaustion); the table compares
+            // it with the same job finalized unchallenged. [accused]
+            uint256 disputeId = _challenge(sybil, jobId);
+            _runDispute(disputeId, [uint256(1), 1, 1]);
+            _settle(jobId);
+            out[0] = _delta(before, ops[0]) + _delta(before, sybil);
+        } else {
+            // A bad canary (known answer 2) where one juror votes "acceptable" without re-running. [lazy]
+            uint256 disputeId = _challenge(watcher, jobId);
+            vm.prank(canaryKey);
+            committee.registerCanary(keccak256(abi.encode(disputeId, uint256(2), bytes32("salt"))));
+            _runDisputeWithCanary(disputeId, [uint256(1), 2, 2]);
+            _settle(jobId);
+            out[0] = _delta(before, committee.jurorsOf(disputeId)[0]);
+        }
+    }
+
+    /// @dev The redraw of one silent seat of a round: drawn, voting `vote`, resolved.
+    function _redrawAndVote(uint256 disputeId, uint256 vote) internal {
+        vm.roll(block.number + 2);
+        committee.draw(disputeId);
+        address[] memory jurors = committee.jurorsOf(disputeId);
+        address seated = jurors[jurors.length - 1];
+        bytes32 salt = keccak256("redraw");
+        bytes32 commitment = _commitment(disputeId, seated, vote, salt);
+        vm.prank(seated);
+        committee.commit(disputeId, seated, commitment);
+        (,, uint64 commitDeadline, uint64 revealDeadline,,,,) = committee.disputeInfo(disputeId);
+        vm.warp(commitDeadline);
+        vm.prank(seated);
+        committee.reveal(disputeId, seated, vote, salt);
+        vm.warp(revealDeadline);
+        committee.resolve(disputeId);
+    }
+
+    function _runDisputeWithCanary(uint256 disputeId, uint256[3] memory votes) internal {
+        vm.roll(block.number + 2);
+        committee.draw(disputeId);
+        address[] memory jurors = committee.jurorsOf(disputeId);
+        for (uint256 i = 0; i < 3; ++i) {
+            bytes32 commitment = _commitment(disputeId, jurors[i], votes[i], bytes32(i));
+            vm.prank(jurors[i]);
+            committee.commit(disputeId, jurors[i], commitment);
+        }
+        (,, uint64 commitDeadline, uint64 revealDeadline,,,,) = committee.disputeInfo(disputeId);
+        vm.warp(commitDeadline);
+        vm.prank(canaryKey);
+        committee.revealCanary(disputeId, 2, bytes32("salt"));
+        for (uint256 i = 0; i < 3; ++i) {
+            vm.prank(jurors[i]);
+            committee.reveal(disputeId, jurors[i], votes[i], bytes32(i));
+        }
+        vm.warp(revealDeadline);
+        committee.resolve(disputeId);
+    }
+
+    function _commitment(uint256 disputeId, address juror, uint256 vote, bytes32 salt) internal view returns (bytes32) {
+        (,,,, uint8 round,,,) = committee.disputeInfo(disputeId);
+        return keccak256(abi.encode(disputeId, round, juror, vote, salt));
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  TABLE
+    //////////////////////////////////////////////////////////////*/
+
+    function _line(uint256 size, Row memory r) internal {
+        vm.writeLine(
+            OUT,
+            string.concat(
+                '{"size":"',
+                vm.toString(size),
+                '","role":"',
+                r.role,
+                '","profit":"',
+                vm.toString(r.profit),
+                '","locked":"',
+                vm.toString(r.locked),
+                '","lockSeconds":',
+                vm.toString(r.lockSeconds),
+                ',"computes":',
+                r.computes ? "true" : "false",
+                "}"
+            )
+        );
+    }
+
+    /// @dev Expected value of `a` with probability 1 − p and `b` with p (p in WAD).
+    function _ev(int256 a, int256 b, uint256 p) internal pure returns (int256) {
+        return (a * int256(WAD - p) + b * int256(p)) / int256(WAD);
+    }
+
+    /// @dev The table's rows at one job size, from the nine flows.
+    function _rows(uint256 size) internal returns (Row[13] memory rows) {
+        int256[6][9] memory f;
+        for (uint8 k = 0; k < 9; ++k) {
+            f[k] = _isolated(size, k);
+        }
+        uint256 rate = uint256(f[0][2]);
+        uint256 bond = uint256(f[0][5]);
+        uint256 seat = pool.seatSize();
+        uint256 window = defaultParams().challengeWindow;
+        IReexecutionCommittee.Params memory cp = committee.params();
+        uint256 disputeTime = cp.commitPeriod + cp.revealPeriod;
+        // Bad canaries: half the canary seats; a lazy "always acceptable" juror matches every other seat.
+        int256 lazy = _ev(f[3][2], f[8][0], GAMMA_BPS * WAD / 10_000 / 2);
+        rows = [
+            Row("honest runner", _ev(f[0][0], f[1][0], rate), bond, window, true),
+            Row("garbage runner, audits only", _ev(f[0][0], f[2][0], rate), bond, window, false),
+            Row("garbage runner, watched", f[3][0], bond, window, false),
+            Row("self-challenging cheat", f[5][0], bond, window, false),
+            Row("right challenger (watcher)", f[3][1], 0, 0, true),
+            Row("watcher joining a self-challenge", f[5][1], 0, 0, true),
+            Row("wrong challenger", f[6][0], 0, 0, false),
+            Row("honest juror (per seat)", f[3][2], seat, disputeTime, true),
+            Row("lazy juror (per seat)", lazy, seat, disputeTime, false),
+            Row("lazy juror's gain over honest", lazy - f[3][2], 0, 0, false),
+            Row("silent juror (per seat)", f[4][1], seat, disputeTime, false),
+            Row("bribed juror (per seat, before the bribe)", f[4][0], seat, disputeTime, false),
+            Row("pool-exhausting accused (per decoy, against no decoy)", f[7][0] - f[0][0], bond, window, false)
+        ];
+        assertTrue(f[6][1] > 0, "the wrongly challenged operator is paid, with the challenger's bond");
+    }
+
+    /// The table: every cheat negative, every honest role positive (before compute and capital costs, which are
+    /// orders of magnitude below these figures), at every job size; written for `make bench`.
+    function test_EveryCheatLosesAndEveryHonestRoleEarnsAtEveryJobSize() public {
+        if (vm.exists(OUT)) vm.removeFile(OUT);
+        uint256[5] memory sizes = [uint256(0.001 ether), 0.01 ether, 0.1 ether, 1 ether, 10 ether];
+        for (uint256 s = 0; s < sizes.length; ++s) {
+            Row[13] memory rows = _rows(sizes[s]);
+            for (uint256 i = 0; i < rows.length; ++i) {
+                _line(sizes[s], rows[i]);
+                // Honest roles earn; cheats lose (the lazy juror: relative to doing the work, the next row).
+                bool honest = i == 0 || i == 4 || i == 5 || i == 7;
+                if (honest) assertTrue(rows[i].profit > 0, rows[i].role);
+                else if (i != 8) assertTrue(rows[i].profit < 0, rows[i].role);
+            }
+        }
+    }
+}
