@@ -117,7 +117,7 @@ print(f"Expected profit of each role, in ETH, through the real contracts (`contr
       f"own rate and premium), fee 0.03 ETH, keeper reward 0.001 ETH, ν = 0.1 ETH, ψ = 0.05 ETH, 3 seats of 0.5 ETH, "
       f"canaries on 2% of seats (half bad). **Compute cost** c = {c:.2e} ETH per job: {ms:g} ms of one core (the "
       f"runner's own p50 in the market section below{'' if found else ', assumed: no runner section yet'}) at ${CORE_HOUR_USD} per core-hour "
-      f"and ${ETH_USD:,.0f} per ETH; charged to the roles that re-run the job (and saved by the lazy juror). "
+      f"and ${ETH_USD:,.0f} per ETH; charged to the roles that re-run the job (the lazy juror's gain row credits it 10⁻⁶ ETH, thousands of times c). "
       f"**Capital rate** {RATE:.0%} a year on what a role keeps locked (the bond through the 1-hour challenge window, "
       f"a seat through the 20-minute commit and reveal). Transaction fees are left out (an L2's are below 10⁻⁵ ETH "
       f"per call). A silent or bribed juror's row is before any bribe: a bribe must exceed it to pay; the "
@@ -133,8 +133,6 @@ for role in roles:
         net = int(r["profit"]) / 1e18 - int(r["locked"]) / 1e18 * RATE * r["lockSeconds"] / YEAR
         if r["computes"]:
             net -= c
-        if role.startswith("lazy juror's gain"):
-            net += c
         cells.append(f"{net:+.6f}")
     print(f"| {role} | " + " | ".join(cells) + " |")
 PY

@@ -322,7 +322,8 @@ class Ledger:
         """DisputeDesk.rule → JobMarket.settleDisputed: 1 pays the job and the tickets' bonds (less the burn) to the
         operator; 2 refunds the buyer, slashes the bond, refunds the first fee and shares the rest per ticket; 0
         refunds the buyer and returns each ticket its bond; 3 (the input could not be fetched) does as 0 and
-        charges the operator the first fee out of its bond (at most the bond), back to whoever advanced it."""
+        charges the operator, out of its bond, the first fee (back to whoever advanced it) plus what ruling 2 would
+        have burned (burned)."""
         job, pool = self.job(job_id), self.pools[job_id]
         bonds = pool["bond"] * len(pool["tickets"])
         if ruling == 1:
@@ -340,9 +341,11 @@ class Ledger:
             job["reason"] = "ArbitratorRefused" if ruling == 0 else "InputUnavailable"
             pool["payout"] = pool["bond"]
             if ruling == 3:
-                charge = min(self.first_fee, job["bond"])
-                self.exp[job["operator"]] -= charge
-                self.exp[AUDIT_POOL if pool["audit"] else pool["first"]] += charge
+                refund = min(self.first_fee, job["bond"])
+                burned = (job["bond"] - refund) * self.burn_bps // BPS
+                self.exp[job["operator"]] -= refund + burned
+                self.exp[AUDIT_POOL if pool["audit"] else pool["first"]] += refund
+                self.exp["burned"] += burned
             return
         job["reason"] = "OperatorWrong"
         slashed = job["bond"]

@@ -161,9 +161,10 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
         // forge-lint: disable-next-line(unsafe-typecast)
         pool.ruling = uint8(ruling);
         emit Ruling(msg.sender, disputeId, ruling);
+        uint256 charge = ruling == 3 ? _inputCharge(jobId, pool) : 0;
         // The market is ours and fixed; what it slashes is only known from the call, so the credits follow it.
         // slither-disable-next-line reentrancy-benign,reentrancy-no-eth,reentrancy-events
-        (address operator, uint256 slashed) = market.settleDisputed(jobId, ruling, ruling == 3 ? pool.fee : 0);
+        (address operator, uint256 slashed) = market.settleDisputed(jobId, ruling, charge);
         uint256 bonds = pool.bond * pool.tickets;
         uint256 burned = 0;
         if (ruling == 1) {
@@ -177,20 +178,34 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
             burned = _shareSlash(jobId, disputeId, pool, slashed);
         } else {
             // Refused (0) or the input could not be fetched (3): every ticket gets its bond back. On 3 the operator,
-            // who had to keep the input pinned through the ruling, paid the fee from its bond (`slashed`): it goes
-            // back to whoever advanced it (the first challenger, or the audit pool for an audit).
+            // who had to keep the input pinned through the ruling, paid `_inputCharge` out of its bond (`slashed`):
+            // the fee goes back to whoever advanced it (the first challenger, or the audit pool for an audit) and
+            // the rest is burned, so nobody gains from an input going missing.
             pool.payout = pool.bond;
-            if (slashed != 0) {
-                if (pool.first == address(this)) _fundAudits(address(this), slashed);
-                else _credit(pool.first, address(0), slashed);
-            }
-            emit PoolSettled(jobId, disputeId, ruling, pool.bond, slashed, 0);
+            uint256 refund = slashed < pool.fee ? slashed : pool.fee;
+            burned = slashed - refund;
+            if (pool.first == address(this)) _fundAudits(address(this), refund);
+            else _credit(pool.first, address(0), refund);
+            emit PoolSettled(jobId, disputeId, ruling, pool.bond, refund, burned);
         }
         if (burned != 0) {
             totalBurned += burned;
             emit Burned(jobId, burned);
             _send(address(0), BURN_ADDRESS, burned);
         }
+    }
+
+    /// @dev Ruling 3's charge to the operator (wei): the arbitration fee plus what a ruling of 2 would have burned,
+    /// `burnBps` of the bond less the fee; at most the bond. An operator that hides the input of a job it was audited
+    /// or challenged on therefore loses at least what the audit rate prices in (the burn), and a buyer or challenger
+    /// who hides it gains nothing (issue #12, input availability).
+    function _inputCharge(uint256 jobId, Pool storage pool) internal view returns (uint256) {
+        uint256 bond = market.getProgress(jobId).bond;
+        uint256 fee = pool.fee < bond ? pool.fee : bond;
+        // Only the burned part is charged; the kept part stays the operator's.
+        // slither-disable-next-line unused-return
+        (uint256 toBurn,) = Splits.burn(bond - fee, pool.burnBps);
+        return fee + toBurn;
     }
 
     /// @dev Ruling 2: the slashed bond refunds the first challenger's fee (when spent), `burnBps` of the rest is

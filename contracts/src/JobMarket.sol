@@ -294,7 +294,8 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
             p.closeReason = reason;
             emit JobClosed(jobId, JobState.Resolved, reason);
             uint256 bond = p.bond;
-            if (charge > bond) charge = bond;
+            if (ruling != 3) charge = 0;
+            else if (charge > bond) charge = bond;
             // slither-disable-next-line reentrancy-no-eth,reentrancy-benign
             if (charge != 0) slashed = operators.slash(operator, charge, desk);
             operators.unlock(operator, bond - charge);

@@ -15,7 +15,8 @@ import {Splits} from "./libraries/Splits.sol";
 /// @title ReexecutionCommittee
 /// @notice An ERC-792-shaped arbitrator: k seats, drawn with replacement from the juror pool by free juror
 /// stake (never the accused or the challenger), re-execute the job off-chain and commit, then reveal, whether
-/// the claimed output is acceptable. Silent seats that could change a round's majority are slashed and drawn
+/// the claimed output is acceptable (or that its input cannot be fetched). Silent seats that could change a round's
+/// plurality are slashed and drawn
 /// again; a round's ruling may be appealed to a larger jury (3, 7, 15 seats) for a rising fee; once final, seats
 /// against the ruling pay the coherence penalty and the coherent seats share the fees and penalties (issue #12,
 /// finding 8). Disputes are drawn in creation order and the pool is frozen while any awaits its draw (IJurorPool).
@@ -395,11 +396,13 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         if (block.timestamp < d.commitDeadline && d.commits < d.seats) {
             revert OutsidePeriod(disputeId, d.commitDeadline, block.timestamp);
         }
+        if (block.timestamp >= d.revealDeadline) revert OutsidePeriod(disputeId, d.revealDeadline, block.timestamp);
         uint256 registeredAt = canaryRegisteredAt[keccak256(abi.encode(disputeId, answer, salt))];
-        // Registered before the jury could be known (the first draw's seed block), on a first round not redrawn.
+        // Registered before the jury could be known (the first draw's seed block), on a first round not redrawn,
+        // revealed once.
         if (
             registeredAt == 0 || registeredAt > d.seedBlock || d.round != 0 || d.redraws != 0 || answer == 0
-                || answer > 3
+                || answer > 3 || canaryAnswer[disputeId] != 0
         ) {
             revert CanaryRefused(disputeId, registeredAt, d.seedBlock);
         }
@@ -425,7 +428,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         }
         uint8 silent = d.seats - d.reveals;
         (uint256 ruling, uint256 lead) = _tally(d);
-        // Silence that could change the majority (or that left no vote at all) never decides: the silent seats
+        // Silence that could change the plurality (or that left no vote at all) never decides: the silent seats
         // are slashed now and drawn again, the revealed votes stand (issue #12, finding 8).
         if (silent != 0 && (silent >= lead || d.reveals == 0) && (d.redraws < MAX_REDRAWS || d.reveals == 0)) {
             _releaseSilent(disputeId, d);
@@ -506,7 +509,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// @inheritdoc IReexecutionCommittee
     function votesHidden(uint256 disputeId) external view returns (bool) {
         DisputeData storage d = _disputes[disputeId];
-        return d.round == 0 && d.reveals == 0
+        return d.round == 0 && d.reveals == 0 && canaryAnswer[disputeId] == 0
             && (d.phase == Phase.Created || d.phase == Phase.Waiting || d.phase == Phase.Drawn);
     }
 
@@ -611,8 +614,9 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         d.ruling = uint8(ruling);
         // Seats are judged against the ruling, or against a revealed canary's known answer: the answer moves no
         // job money (the arbitrable gets the ruling), only what the seats pay and are paid.
+        // A redraw or an appeal after the reveal seats jurors who knew the answer: the canary is void then.
         uint256 judged = canaryAnswer[disputeId];
-        if (judged == 0) judged = ruling;
+        if (judged == 0 || d.round != 0 || d.redraws != 0) judged = ruling;
         uint256 winners = 0;
         for (uint256 r = 0; r <= d.round; ++r) {
             uint256 key = _roundKey(disputeId, r);

@@ -243,8 +243,9 @@ contract AuditsTest is CairnSystem {
         _assertMarketSolvent();
     }
 
-    /// An audit whose input the jurors cannot fetch rules 3: the buyer is refunded, the operator pays the fee
-    /// the audit pool advanced out of its bond, and the pool gets it back (input availability, issue #12).
+    /// An audit whose input the jurors cannot fetch rules 3: the buyer is refunded, the operator pays the fee the
+    /// audit pool advanced and what a ruling of 2 would burn out of its bond, and the pool gets the fee back (input
+    /// availability, issue #12).
     function test_AuditOfAnUnfetchableInputRefundsTheAuditPool() public {
         desk.fundAuditPool{value: 1 ether}();
         uint256 jobId = _submitted(0.01 ether);
@@ -259,10 +260,11 @@ contract AuditsTest is CairnSystem {
             "closed: input unavailable"
         );
         assertEq(market.balanceOf(buyer, address(0)), 0.01 ether, "the buyer refunded in full");
-        assertEq(operators.getOperator(ops[0]).stake, stakeBefore - FEE, "the operator paid the fee");
+        uint256 burned = (market.getProgress(jobId).bond - FEE) / 2;
+        assertEq(operators.getOperator(ops[0]).stake, stakeBefore - FEE - burned, "the fee and the burn");
         assertEq(operators.getOperator(ops[0]).locked, 0, "the rest of its bond released");
         assertEq(desk.auditPool(), 1 ether, "the fee is back in the audit pool");
-        assertEq(desk.totalBurned(), 0, "nothing burned");
+        assertEq(desk.totalBurned(), burned, "what a ruling of 2 would burn");
         _assertMarketSolvent();
     }
 

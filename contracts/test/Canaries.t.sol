@@ -205,6 +205,77 @@ contract CanariesTest is CairnSystem {
         assertEq(committee.canaryAnswer(disputeId), 0, "nothing revealed");
     }
 
+    /// One reveal per dispute, before the reveal deadline: the key cannot swap the answer once votes are public,
+    /// nor reveal after the jurors did; once revealed, the votes are no longer hidden to joiners.
+    function test_RevertWhen_TheCanaryIsRevealedTwiceOrLate() public {
+        (, uint256 disputeId) = _dispute();
+        _register(disputeId, 2);
+        _register(disputeId, 3);
+        (, uint64 seedBlock,,,,,,) = committee.disputeInfo(disputeId);
+        uint256 registeredAt = block.number;
+        address[] memory jurors = _drawAndCommit(disputeId, [uint256(2), 2, 2]);
+        assertTrue(committee.votesHidden(disputeId), "hidden before the reveal");
+        vm.prank(canaryKey);
+        committee.revealCanary(disputeId, 2, SALT);
+        assertTrue(!committee.votesHidden(disputeId), "a revealed canary is no longer hidden to joiners");
+        vm.prank(canaryKey);
+        vm.expectRevert(
+            abi.encodeWithSelector(IReexecutionCommittee.CanaryRefused.selector, disputeId, registeredAt, seedBlock)
+        );
+        committee.revealCanary(disputeId, 3, SALT);
+        _reveal(disputeId, jurors, [uint256(2), 2, 2]);
+        assertEq(committee.canaryAnswer(disputeId), 2, "the first answer stands");
+        committee.resolve(disputeId); // its seats back in the draw
+
+        // Late: past the reveal deadline nothing is revealed any more.
+        (, uint256 other) = _dispute();
+        _register(other, 1);
+        _drawAndCommit(other, [uint256(1), 1, 1]);
+        (,,, uint64 revealDeadline,,,,) = committee.disputeInfo(other);
+        vm.warp(revealDeadline);
+        vm.prank(canaryKey);
+        vm.expectRevert(
+            abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, other, revealDeadline, block.timestamp)
+        );
+        committee.revealCanary(other, 1, SALT);
+    }
+
+    /// A redraw after the reveal seats a juror who knew the answer: the canary is void, every seat is judged against
+    /// the ruling (so the key's answer never reaches a juror who could follow it).
+    function test_ARedrawAfterTheRevealVoidsTheCanary() public {
+        (, uint256 disputeId) = _dispute();
+        _register(disputeId, 1);
+        uint256[3] memory votes = [uint256(2), 1, 1];
+        address[] memory jurors = _drawAndCommit(disputeId, votes);
+        vm.prank(canaryKey);
+        committee.revealCanary(disputeId, 1, SALT);
+        // Jurors 0 and 1 reveal (1 : 1), juror 2 stays silent: its seat is redrawn.
+        vm.prank(jurors[0]);
+        committee.reveal(disputeId, jurors[0], 2, _salt(0));
+        vm.prank(jurors[1]);
+        committee.reveal(disputeId, jurors[1], 1, _salt(1));
+        (,,, uint64 revealDeadline,,,,) = committee.disputeInfo(disputeId);
+        vm.warp(revealDeadline);
+        committee.resolve(disputeId);
+        vm.roll(block.number + 2);
+        committee.draw(disputeId);
+        address[] memory all = committee.jurorsOf(disputeId);
+        address seated = all[all.length - 1];
+        bytes32 commitment = CairnTypedData.commitment(disputeId, 0, seated, 2, _salt(9));
+        vm.prank(seated);
+        committee.commit(disputeId, seated, commitment);
+        (,, uint64 commitDeadline, uint64 revealEnd,,,,) = committee.disputeInfo(disputeId);
+        vm.warp(commitDeadline);
+        vm.prank(seated);
+        committee.reveal(disputeId, seated, 2, _salt(9));
+        vm.warp(revealEnd);
+        committee.resolve(disputeId);
+        // Ruled 2 by the votes; judged against the ruling, not the canary's 1: juror 1 pays, juror 0 does not.
+        uint256 seat = pool.seatSize();
+        assertEq(pool.jurorInfo(jurors[1]).stake, seat - COHERENCE, "against the ruling: psi");
+        assertEq(pool.jurorInfo(jurors[0]).stake, seat, "with the ruling: nothing");
+    }
+
     /// Governance only sets the key; address(0) turns canaries off.
     function test_OnlyGovernanceSetsTheCanaryKey() public {
         vm.prank(watcher);

@@ -8,16 +8,19 @@ import {CairnTypedData} from "../src/libraries/CairnTypedData.sol";
 import {CairnSystem} from "./utils/CairnSystem.sol";
 
 /// @notice Input availability (issue #12, "Input availability"; docs/ARCHITECTURE.md): jurors vote 3 when the
-/// job's input cannot be fetched. Ruling 3 refunds the buyer, returns every challenger's bond, slashes nobody and
-/// charges the arbitration fee to the operator from its bond (it signed a receipt binding the input's digest, so
-/// it had the input, and it must keep it pinned through the ruling); the fee goes back to whoever advanced it.
-/// A buyer and a challenger who hide the input gain nothing: the buyer only gets its own payment back, the
-/// challenger its bond and fee.
+/// job's input cannot be fetched. Ruling 3 refunds the buyer, returns every challenger's bond and charges the
+/// operator (it signed a receipt binding the input's digest, so it had the input, and it must keep it pinned
+/// through the ruling) the arbitration fee plus what a ruling of 2 would have burned, out of its bond: the fee goes
+/// back to whoever advanced it, the rest is burned. So a buyer and a challenger who hide the input gain nothing
+/// (the buyer gets its own payment back, the challenger its bond and fee), and an operator that hides it when
+/// audited loses at least the burn the audit rate prices in (the incentive table's row).
 contract InputAvailabilityTest is CairnSystem {
     uint256 internal constant PAY = 0.01 ether;
     uint256 internal constant FEE = 0.03 ether; // the committee's arbitration cost in this suite
     uint256 internal constant BOND = 0.05 ether; // the challenge bond
     uint256 internal constant COHERENCE = 0.05 ether; // the committee's coherence penalty in this suite
+    /// @dev What ruling 3 burns of a 0.25 ETH bond: burnBps (50%) of the bond less the fee.
+    uint256 internal constant BURNED = (0.25 ether - FEE) / 2;
     address internal watcher = address(0x3A7C);
     address internal joiner = address(0x5B11);
 
@@ -58,8 +61,8 @@ contract InputAvailabilityTest is CairnSystem {
     }
 
     /// Every juror votes 3: the buyer is refunded in full, both tickets get their bonds back, the first challenger
-    /// its fee, the operator pays exactly the fee out of its bond (the rest released, nothing burned), the
-    /// jurors share the fee, and every wei is accounted for.
+    /// its fee, the operator pays the fee plus half the rest of its bond (burned; the rest released), the jurors
+    /// share the fee, and every wei is accounted for.
     function test_UnfetchableInputRefundsTheBuyerAndChargesTheOperatorTheFee() public {
         uint256 jobId = _submitted();
         uint256 stakeBefore = operators.getOperator(ops[0]).stake;
@@ -73,17 +76,17 @@ contract InputAvailabilityTest is CairnSystem {
         vm.expectEmit(address(market));
         emit IJobMarket.JobClosed(jobId, IJobMarket.JobState.Resolved, IJobMarket.CloseReason.InputUnavailable);
         vm.expectEmit(address(desk));
-        emit IDisputeDesk.PoolSettled(jobId, disputeId, 3, BOND, FEE, 0);
+        emit IDisputeDesk.PoolSettled(jobId, disputeId, 3, BOND, FEE, BURNED);
         committee.resolve(disputeId);
 
         IJobMarket.JobProgress memory p = market.getProgress(jobId);
         assertEq(uint8(p.closeReason), uint8(IJobMarket.CloseReason.InputUnavailable), "closed: input unavailable");
         assertEq(market.balanceOf(buyer, address(0)), PAY, "the buyer refunded in full");
         assertEq(market.balanceOf(ops[0], address(0)), 0, "the operator unpaid");
-        assertEq(operators.getOperator(ops[0]).stake, stakeBefore - FEE, "the operator paid the fee, no more");
+        assertEq(operators.getOperator(ops[0]).stake, stakeBefore - FEE - BURNED, "the fee and the burn, no more");
         assertEq(operators.getOperator(ops[0]).locked, 0, "the rest of the bond released");
         assertEq(operators.getOperator(ops[0]).disputesLost, 0, "not recorded as a lost dispute");
-        assertEq(desk.totalBurned(), 0, "nothing burned");
+        assertEq(desk.totalBurned(), BURNED, "what a ruling of 2 would burn");
         assertEq(_cashOut(jobId, watcher), BOND + FEE, "the first challenger: its bond and its fee back");
         assertEq(_cashOut(jobId, joiner), BOND, "a joiner: its bond back");
         // The jurors share the fee less the keeper reward (the keeper is this test contract).

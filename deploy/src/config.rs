@@ -144,6 +144,11 @@ pub struct CommitteeParams {
     /// Slashed per seat that revealed against the final ruling (at most `jurors.seat_size`): a wrong vote must cost
     /// more than re-running the job (docs/ARCHITECTURE.md, "Jurors pay for being wrong, absent or lazy").
     pub coherence_penalty: Amount,
+    /// The treasury's canary key: it registers and reveals the known answers of canary disputes, against which
+    /// the seats of those disputes are judged (docs/ARCHITECTURE.md, "As built (step 8): canaries"). None (the
+    /// default) leaves canaries off; governance can set it later with `setCanaryKey`.
+    #[serde(default)]
+    pub canary_key: Option<Address>,
 }
 
 impl CommitteeParams {

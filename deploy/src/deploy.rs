@@ -248,6 +248,7 @@ pub fn normalised_config(config: &DeployConfig) -> Value {
         audit_reserve_seats,
         appeal_period,
         coherence_penalty,
+        canary_key,
     } = committee;
     let MarketParams {
         fee_bps,
@@ -268,7 +269,7 @@ pub fn normalised_config(config: &DeployConfig) -> Value {
             json!({"address": address, "bond_rate": wei(bond_rate), "min_operator_fee": wei(min_operator_fee)})
         })
         .collect();
-    json!({
+    let mut value = json!({
         "network": network.name,
         "owner": owner,
         "treasury": treasury,
@@ -311,7 +312,12 @@ pub fn normalised_config(config: &DeployConfig) -> Value {
             "pool_grant": wei(pool_grant),
         },
         "tokens": tokens,
-    })
+    });
+    // Only when set, so the digest of a config without it (every deployment before canaries) stays the same.
+    if let Some(key) = canary_key {
+        value["committee"]["canary_key"] = json!(key);
+    }
+    value
 }
 
 fn digest_of(value: &Value) -> Sha256Digest {
@@ -786,6 +792,10 @@ async fn wire(run: &mut Run<'_>, config: &DeployConfig) -> Result<()> {
     let done = com.arbitrable(desk).call().await.map_err(|e| read_err("ReexecutionCommittee.arbitrable", e))?;
     run.step("let the DisputeDesk open disputes", done, com.setArbitrable(desk, true).into_transaction_request())
         .await?;
+    if let Some(key) = config.committee.canary_key {
+        let done = com.canaryKey().call().await.map_err(|e| read_err("ReexecutionCommittee.canaryKey", e))? == key;
+        run.step(&format!("set the canary key {key}"), done, com.setCanaryKey(key).into_transaction_request()).await?;
+    }
     let current = dsk.market().call().await.map_err(|e| read_err("DisputeDesk.market", e))?;
     if current != Address::ZERO && current != market {
         return Err(Error::Wiring {
@@ -957,6 +967,20 @@ mod tests {
             ]
         );
         assert_ne!(digest_of(&normalised_config(&changed)), digest_of(&v));
+    }
+
+    /// The canary key is recorded only when set: a config without it keeps the digest it had before canaries,
+    /// so an interrupted deployment of such a config still resumes.
+    #[test]
+    fn the_canary_key_is_recorded_only_when_set() {
+        let without = normalised_config(&DeployConfig::from_toml("").unwrap());
+        assert!(without["committee"].get("canary_key").is_none(), "{without}");
+        let with =
+            DeployConfig::from_toml("[committee]\ncanary_key = \"0x00000000000000000000000000000000000000cA\"\n")
+                .unwrap();
+        assert_eq!(with.committee.canary_key, Some(Address::with_last_byte(0xca)));
+        let changes = config_changes(&without, &normalised_config(&with));
+        assert_eq!(changes, ["committee.canary_key: (absent) → 0x00000000000000000000000000000000000000ca"]);
     }
 
     #[tokio::test]

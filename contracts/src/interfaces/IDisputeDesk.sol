@@ -19,6 +19,10 @@ import {IJobMarket} from "./IJobMarket.sol";
 ///    among the tickets (dust to the first); each ticket collects its bond plus its share;
 ///  - 1 (acceptable): every ticket's bond is lost, `burnBps` burned and the rest credited to the operator;
 ///  - 0 (refused, e.g. a dispute expired after waiting too long): every ticket collects its bond back.
+///  - 3 (the job's input could not be fetched): every ticket collects its bond back; the operator, who had to keep
+///    the input pinned, pays the fee (back to the first challenger, or the audit pool) and what a ruling of 2
+///    would burn (`burnBps` of the bond less the fee, burned) out of its bond, so hiding the input when audited
+///    costs at least the burn the audit rate prices in and nobody gains from it.
 /// So a cheat that challenges its own job first from a second address still loses its bond and can recover
 /// at most its pro-rata share, and an honest watcher is never shut out.
 /// `burnBps`, the bond and the fee are snapshotted when the pool opens; governance changes never touch it.
@@ -71,7 +75,7 @@ interface IDisputeDesk is ICairnCommon, IArbitrable, IEvidence {
     /// @param tickets Challengers in the pool (one per address).
     /// @param burnBps Part of a losing side's money that is burned, at the opening.
     /// @param ruled Whether the ruling arrived.
-    /// @param ruling The ruling (0, 1 or 2), once ruled.
+    /// @param ruling The ruling (0 to 3), once ruled.
     /// @param bond Each ticket's bond (wei), at the opening.
     /// @param fee The arbitration fee the first challenger paid (wei).
     /// @param payout What each ticket collects after the ruling (wei; 0 when ruled 1).
@@ -119,7 +123,7 @@ interface IDisputeDesk is ICairnCommon, IArbitrable, IEvidence {
     /// @notice Only the arbitrator rules.
     /// @param caller The caller.
     error NotArbitrator(address caller);
-    /// @notice The ruling is not 0, 1 or 2, or the dispute is not one of the desk's open ones.
+    /// @notice The ruling is not 0 to 3, or the dispute is not one of the desk's open ones.
     /// @param disputeId The dispute.
     /// @param ruling The ruling.
     error InvalidRuling(uint256 disputeId, uint256 ruling);
@@ -158,7 +162,7 @@ interface IDisputeDesk is ICairnCommon, IArbitrable, IEvidence {
     /// @param ruling 0 to 3.
     /// @param payout What each ticket collects (wei).
     /// @param feeRefund Paid back to whoever advanced the fee, the first challenger or the audit pool (wei; on
-    /// ruling 2 out of the slashed bond, on 3 the fee the operator was charged).
+    /// ruling 2 out of the slashed bond, on 3 out of what the operator was charged).
     /// @param burned Burned (wei).
     event PoolSettled(
         uint256 indexed jobId,

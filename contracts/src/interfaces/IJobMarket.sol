@@ -358,8 +358,8 @@ interface IJobMarket is ICairnCommon, IMetaEvidence {
     /// releases the rest.
     /// @param jobId The job.
     /// @param ruling 0 to 3 (the desk checks it).
-    /// @param charge Wei of the bond to slash on ruling 3 (the arbitration fee; at most the bond); ignored
-    /// otherwise.
+    /// @param charge Wei of the bond to slash on ruling 3 (the desk's charge: the arbitration fee plus what ruling 2
+    /// would burn; at most the bond); ignored otherwise.
     /// @return operator The accused operator.
     /// @return slashed Wei of bond sent to the desk (ruling 2, and `charge` on ruling 3).
     function settleDisputed(uint256 jobId, uint256 ruling, uint256 charge)

@@ -63,7 +63,7 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @notice The caller may not open disputes.
     /// @param caller The caller.
     error NotArbitrable(address caller);
-    /// @notice Only 2 choices are supported.
+    /// @notice Only 3 choices are supported (1 acceptable, 2 not acceptable, 3 the input cannot be fetched).
     /// @param choices Asked.
     error UnsupportedChoices(uint256 choices);
     /// @notice No such dispute.
@@ -151,7 +151,7 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     event JurorsDrawn(
         uint256 indexed disputeId, uint8 round, address[] jurors, uint64 commitDeadline, uint64 revealDeadline
     );
-    /// @notice Seats stayed silent where they could change the round's majority: the silent jurors' seats were
+    /// @notice Seats stayed silent where they could change the round's plurality: the silent jurors' seats were
     /// released and slashed the non-reveal penalty, and as many seats are drawn again (at most `MAX_REDRAWS` times
     /// per round); the revealed votes stand.
     /// @param disputeId The dispute.
@@ -249,9 +249,9 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// which dispute stays hidden until `revealCanary`.
     /// @param commitment The commitment.
     event CanaryRegistered(bytes32 commitment);
-    /// @notice A dispute was revealed as a canary with its known answer: at the final ruling its seats are judged
-    /// against the answer instead of the ruling (the ruling itself, and so the job's money, is the votes' as for
-    /// any dispute).
+    /// @notice A dispute was revealed as a canary with its known answer: ruled finally in its first round without a
+    /// redraw, its seats are judged against the answer instead of the ruling (the ruling itself, and so the job's
+    /// money, is the votes' as for any dispute).
     /// @param disputeId The dispute.
     /// @param answer 1, 2 or 3.
     event CanaryRevealed(uint256 indexed disputeId, uint256 answer);
@@ -263,13 +263,15 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param commitment The commitment.
     function registerCanary(bytes32 commitment) external;
 
-    /// @notice Reveals that `disputeId` is a canary with the known `answer` (the canary key only), once the jurors'
-    /// votes are bound (from the commit deadline, or once every seat committed) and while its first round is
-    /// `Drawn` without a redraw. The dispute goes on as any other (redraws, appeals, the ruling the arbitrable
-    /// gets); at the final ruling every seat is judged against `answer` instead of the ruling: seats against it pay
-    /// the coherence penalty, the others share the pot, silent seats pay the non-reveal penalty as always. So the
-    /// key can move no job money and cost a seat at most the coherence penalty. `CanaryRefused` when the
-    /// commitment was not registered by the seed block or the answer is not 1 to 3.
+    /// @notice Reveals that `disputeId` is a canary with the known `answer` (the canary key only, once per dispute),
+    /// once the jurors' votes are bound (from the commit deadline, or once every seat committed), before the reveal
+    /// deadline, while its first round is `Drawn` without a redraw. The dispute goes on as any other (redraws,
+    /// appeals, the ruling the arbitrable gets); when it is ruled finally in that first round without a redraw,
+    /// every seat is judged against `answer` instead of the ruling: seats against it pay the coherence penalty, the
+    /// others share the pot, silent seats pay the non-reveal penalty as always. A redraw or an appeal after the
+    /// reveal seats jurors who knew the answer, so it voids the canary. The key thus moves no job money and costs a
+    /// seat at most the coherence penalty. `CanaryRefused` when the commitment was not registered by the seed
+    /// block, the answer is not 1 to 3, or the dispute was revealed already.
     /// @param disputeId The dispute.
     /// @param answer 1 acceptable, 2 not acceptable, 3 the input cannot be fetched.
     /// @param salt The commitment's salt.
@@ -328,12 +330,12 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param disputeId The dispute.
     /// @param juror The juror the vote is for.
     /// @param vote 1 acceptable, 2 not acceptable, 3 the job's input could not be fetched (the operator, who
-    /// must keep it pinned through the ruling, is charged the fee; nobody is slashed).
+    /// must keep it pinned through the ruling, pays the fee and what a ruling of 2 would burn out of its bond).
     /// @param salt The commitment's salt.
     function reveal(uint256 disputeId, address juror, uint256 vote, bytes32 salt) external;
 
     /// @notice After the reveal deadline (or once all revealed): when silent seats could change the round's
-    /// majority, slashes them and draws as many again (`SilentSeatsRedrawn`, at most `MAX_REDRAWS` per round; with
+    /// plurality, slashes them and draws as many again (`SilentSeatsRedrawn`, at most `MAX_REDRAWS` per round; with
     /// none revealed after that the dispute waits); otherwise the revealed seats rule the round. A round that may
     /// be appealed becomes `Appealable` (`RoundRuled`); a round that may not, or an `Appealable` one after its
     /// appeal deadline, rules finally: every seat of every round is released and settled in one

@@ -221,10 +221,22 @@ impl Journal {
                 salt TEXT,
                 note TEXT,
                 updated_at INTEGER NOT NULL DEFAULT (unixepoch()),
+                commit_deadline INTEGER,
                 PRIMARY KEY (dispute_id, round)
             )",
         ] {
             sqlx::query(statement).execute(&pool).await.context("creating the journal's tables")?;
+        }
+        // A journal from before redraws were told apart has no `commit_deadline`: added (NULL for its rows).
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info('juror_duties')")
+            .fetch_all(&pool)
+            .await
+            .context("reading the journal's columns")?;
+        if !columns.iter().any(|c| c == "commit_deadline") {
+            sqlx::query("ALTER TABLE juror_duties ADD COLUMN commit_deadline INTEGER")
+                .execute(&pool)
+                .await
+                .context("adding the duties' commit deadline")?;
         }
         // A journal written before disputes had rounds kept one duty per dispute (`duties`): its rows are round 0.
         let old: Option<String> =
@@ -378,19 +390,25 @@ impl Journal {
         rows.iter().map(entry).collect()
     }
 
-    /// Records a round of a dispute where the operator was drawn (step `drawn`). A round already recorded keeps
-    /// its row, unless it was `missed`: a redraw of the round's silent seats that seats the operator again needs a
-    /// new vote (the committee cleared the silent seat's commitment).
+    /// Records a round of a dispute where the operator was drawn (step `drawn`), by the draw's commit deadline
+    /// (seconds; `JurorsDrawn.commitDeadline`, which tells a redraw from the same draw seen again after a
+    /// restart). A round already recorded keeps its row, unless it was `missed`, or a redraw (another commit
+    /// deadline) seats the operator again before it revealed: the committee cleared the silent seat's commitment,
+    /// so the new seat needs a new vote. A revealed vote counts on the new seat by itself.
     ///
     /// Errors: the database cannot be written.
-    pub async fn add_duty(&self, dispute: U256, round: u8) -> anyhow::Result<()> {
+    pub async fn add_duty(&self, dispute: U256, round: u8, commit_deadline: u64) -> anyhow::Result<()> {
         sqlx::query(
-            "INSERT INTO juror_duties (dispute_id, round, step) VALUES (?, ?, 'drawn') \
+            "INSERT INTO juror_duties (dispute_id, round, step, commit_deadline) VALUES (?, ?, 'drawn', ?) \
              ON CONFLICT (dispute_id, round) DO UPDATE SET step = 'drawn', vote = NULL, salt = NULL, \
-             note = 'drawn again', updated_at = unixepoch() WHERE juror_duties.step = 'missed'",
+             note = 'drawn again', commit_deadline = excluded.commit_deadline, updated_at = unixepoch() \
+             WHERE juror_duties.step = 'missed' OR (juror_duties.step IN ('drawn', 'voted', 'committed') \
+             AND juror_duties.commit_deadline IS NOT NULL \
+             AND juror_duties.commit_deadline != excluded.commit_deadline)",
         )
         .bind(dispute.to_string())
         .bind(i64::from(round))
+        .bind(i64::try_from(commit_deadline).unwrap_or(i64::MAX))
         .execute(&self.pool)
         .await
         .with_context(|| format!("journaling dispute {dispute} round {round}"))?;
@@ -575,11 +593,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path()).await.unwrap();
         let (first, second) = (U256::from(3), U256::from(11));
-        journal.add_duty(second, 0).await.unwrap();
-        journal.add_duty(first, 0).await.unwrap();
+        journal.add_duty(second, 0, 100).await.unwrap();
+        journal.add_duty(first, 0, 100).await.unwrap();
         let salt = B256::repeat_byte(9);
         journal.voted(first, 0, 2, salt, "row 0: cosine 0.41").await.unwrap();
-        journal.add_duty(first, 0).await.unwrap(); // a draw seen again changes nothing
+        journal.add_duty(first, 0, 100).await.unwrap(); // a draw seen again changes nothing
         drop(journal);
 
         let journal = Journal::open(dir.path()).await.unwrap();
@@ -606,12 +624,28 @@ mod tests {
 
         // An appeal round is a new duty beside the first; a redraw seating the operator again in a round it
         // missed opens that round's duty again, and one it is done with stays done.
-        journal.add_duty(first, 1).await.unwrap();
-        journal.add_duty(second, 0).await.unwrap();
-        journal.add_duty(first, 0).await.unwrap();
+        journal.add_duty(first, 1, 300).await.unwrap();
+        journal.add_duty(second, 0, 200).await.unwrap();
+        journal.add_duty(first, 0, 200).await.unwrap();
         let open = journal.open_duties().await.unwrap();
         assert_eq!(open.iter().map(|d| (d.dispute, d.round)).collect::<Vec<_>>(), [(first, 1), (second, 0)]);
         assert_eq!((open[1].step, open[1].vote, open[1].salt), (DutyStep::Drawn, None, None), "a fresh vote");
+
+        // Committed but silent, then seated again by a redraw (another commit deadline): the committee cleared
+        // the commitment, so the duty votes afresh; the same draw seen again after a restart changes nothing.
+        journal.voted(first, 1, 1, salt, "acceptable").await.unwrap();
+        journal.set_duty(first, 1, DutyStep::Committed, "").await.unwrap();
+        journal.add_duty(first, 1, 300).await.unwrap();
+        let duty = journal.open_duties().await.unwrap().into_iter().find(|d| d.round == 1).unwrap();
+        assert_eq!((duty.step, duty.vote), (DutyStep::Committed, Some(1)), "the same draw again");
+        journal.add_duty(first, 1, 900).await.unwrap();
+        let duty = journal.open_duties().await.unwrap().into_iter().find(|d| d.round == 1).unwrap();
+        assert_eq!((duty.step, duty.vote, duty.salt), (DutyStep::Drawn, None, None), "a redraw: a fresh vote");
+        // A revealed vote counts on a redrawn seat by itself: the duty stays.
+        journal.set_duty(first, 1, DutyStep::Revealed, "").await.unwrap();
+        journal.add_duty(first, 1, 1500).await.unwrap();
+        let duty = journal.open_duties().await.unwrap().into_iter().find(|d| d.round == 1).unwrap();
+        assert_eq!(duty.step, DutyStep::Revealed);
     }
 
     /// A journal from before rounds (one `duties` row per dispute) opens with its duties as round 0.

@@ -15,7 +15,10 @@
 //! reveals exactly what was committed. A repeated commit or reveal that the committee refuses with
 //! `AlreadyDone` means the earlier one landed. A commit refused after the commit deadline may have landed
 //! before it (the committee checks the deadline first), so the reveal decides: `BadReveal` means no commitment
-//! of ours is there (`missed`). Reveals and resolutions are served before any new judgement.
+//! of ours is there (`missed`). Reveals and resolutions are served before any new judgement. A redraw that
+//! seats the operator again in a round it committed but never revealed (the committee cleared that commitment
+//! with the silent seat) is told from the same draw seen again after a restart by the draw's commit deadline,
+//! and votes afresh.
 //!
 //! **What is voted.** 1 when the claimed output passes the acceptance rule, 2 when it does not, 3 when the job's
 //! input cannot be had (issue #12, input availability: the bytes at its CID are not the input the receipt binds,
@@ -265,7 +268,7 @@ impl super::runner::Inner {
             let seats = e.jurors.iter().filter(|j| **j == self.operator).count();
             if seats > 0 && self.cfg.config.verify.enabled {
                 tracing::info!(dispute = %e.disputeId, round = e.round, seats, commit_deadline = e.commitDeadline, "drawn as a juror");
-                self.journal.add_duty(e.disputeId, e.round).await?;
+                self.journal.add_duty(e.disputeId, e.round, e.commitDeadline).await?;
             }
         }
         Ok(())

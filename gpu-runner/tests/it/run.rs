@@ -961,7 +961,8 @@ async fn verifiers_rule_on_disputes_and_the_watcher_collects_from_a_pool_the_che
 /// Input availability (issue #12): a job whose input CID does not hold the input its terms and receipt bind.
 /// The operator (played by the test) submitted a result anyway; a stranger challenges; the drawn verifiers
 /// cannot get the input (the bytes at the CID hash to another digest), vote 3, and the ruling refunds the buyer,
-/// returns the challenger's bond and fee, and charges the operator the fee out of its bond, nothing more.
+/// returns the challenger's bond and fee, and charges the operator the fee plus what a ruling of 2 would burn
+/// out of its bond.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verifiers_rule_an_input_nobody_can_fetch_unavailable() {
     let world = World::start().await;
@@ -1011,7 +1012,8 @@ async fn verifiers_rule_an_input_nobody_can_fetch_unavailable() {
         "the challenger's fee back, paid by the operator"
     );
     let after = registry.getOperator(operator).call().await.unwrap();
-    assert_eq!(after.stake, stake_before - fee, "the operator charged the fee, not slashed");
+    let burned = (progress.bond - fee) * U256::from(pool.burnBps) / U256::from(10_000);
+    assert_eq!(after.stake, stake_before - fee - burned, "the operator charged the fee and the burn");
     assert_eq!(after.disputesLost, 0);
     assert_eq!(
         world.market().balanceOf(devnet_key("buyer").address(), Address::ZERO).call().await.unwrap(),
