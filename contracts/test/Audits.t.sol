@@ -34,11 +34,6 @@ contract AuditsTest is CairnSystem {
         operators.addStake{value: 60 ether}();
     }
 
-    function _submitted(uint256 payment) internal returns (uint256 jobId) {
-        jobId = _requestEth(payment);
-        _claimAndSubmit(jobId, 0);
-    }
-
     function _setRates(uint16 safetyBps, uint16 minRateBps) internal {
         vm.prank(owner);
         desk.setAuditParams(IDisputeDesk.AuditParams(safetyBps, minRateBps));

@@ -70,6 +70,17 @@ contract CanariesTest is CairnSystem {
         committee.resolve(disputeId);
     }
 
+    /// @dev A canary of `answer` on a new dispute, registered by its seed block, revealed once `votes` are
+    /// committed; the jurors reveal and the round is resolved. Returns the jurors.
+    function _canaryRound(uint256 answer, uint256[3] memory votes) internal returns (address[] memory jurors) {
+        (, uint256 disputeId) = _dispute();
+        _register(disputeId, answer);
+        jurors = _drawAndCommit(disputeId, votes);
+        vm.prank(canaryKey);
+        committee.revealCanary(disputeId, answer, SALT);
+        _revealAndResolve(disputeId, jurors, votes);
+    }
+
     function _salt(uint256 i) internal pure returns (bytes32) {
         return keccak256(abi.encode("juror salt", i));
     }
@@ -115,13 +126,7 @@ contract CanariesTest is CairnSystem {
 
     /// A good canary (known answer 1) with an honest jury: nobody pays, the seats share the fee as in any dispute.
     function test_AnHonestJuryOnAGoodCanaryIsPaidAsUsual() public {
-        (, uint256 disputeId) = _dispute();
-        _register(disputeId, 1);
-        uint256[3] memory votes = [uint256(1), 1, 1];
-        address[] memory jurors = _drawAndCommit(disputeId, votes);
-        vm.prank(canaryKey);
-        committee.revealCanary(disputeId, 1, SALT);
-        _revealAndResolve(disputeId, jurors, votes);
+        address[] memory jurors = _canaryRound(1, [uint256(1), 1, 1]);
         uint256 paid = 0;
         for (uint256 i = 0; i < 3; ++i) {
             assertEq(pool.jurorInfo(jurors[i]).stake, pool.seatSize(), "nobody pays");
@@ -130,15 +135,9 @@ contract CanariesTest is CairnSystem {
         assertEq(paid, FEE - KEEPER, "the fee less the keeper reward, shared");
     }
 
-    /// "Always not acceptable" pays on a good canary; a silent seat pays the non-reveal penalty as always.
+    /// "Always not acceptable" pays on a good canary.
     function test_AlwaysNotAcceptablePaysOnAGoodCanary() public {
-        (, uint256 disputeId) = _dispute();
-        _register(disputeId, 1);
-        uint256[3] memory votes = [uint256(2), 1, 1];
-        address[] memory jurors = _drawAndCommit(disputeId, votes);
-        vm.prank(canaryKey);
-        committee.revealCanary(disputeId, 1, SALT);
-        _revealAndResolve(disputeId, jurors, votes);
+        address[] memory jurors = _canaryRound(1, [uint256(2), 1, 1]);
         assertEq(pool.jurorInfo(jurors[0]).stake, pool.seatSize() - COHERENCE, "the contrarian pays psi");
     }
 

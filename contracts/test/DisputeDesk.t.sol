@@ -27,40 +27,6 @@ contract DisputeDeskTest is CairnSystem {
         vm.deal(sybil, 100 ether);
     }
 
-    /// @dev Disputes v2's operator bonds (docs/ARCHITECTURE.md, "Cheating never pays"): floor 0.25 ETH, 4× the
-    /// payment above it.
-    function _v2Bonds() internal {
-        IJobMarket.Params memory p = defaultParams();
-        p.bondFloor = 0.25 ether;
-        p.bondBps = 40_000;
-        vm.prank(owner);
-        market.setParams(p);
-    }
-
-    function _submitted(uint256 payment) internal returns (uint256 jobId) {
-        jobId = _requestEth(payment);
-        _claimAndSubmit(jobId, 0);
-    }
-
-    function _challenge(address who, uint256 jobId) internal returns (uint256 disputeId) {
-        uint256 cost = desk.challengeCost(jobId);
-        vm.prank(who);
-        disputeId = desk.challenge{value: cost}(jobId);
-    }
-
-    /// @dev Collects and withdraws `who`'s ticket and any desk balance; returns the ETH that reached it.
-    function _cashOut(uint256 jobId, address who) internal returns (uint256 received) {
-        uint256 before = who.balance;
-        if (desk.ticketOf(jobId, who) == IDisputeDesk.Ticket.Held && desk.poolOf(jobId).payout != 0) {
-            desk.collect(jobId, who);
-        }
-        if (desk.balanceOf(who, address(0)) != 0) {
-            vm.prank(who);
-            desk.withdraw(address(0));
-        }
-        received = who.balance - before;
-    }
-
     /*//////////////////////////////////////////////////////////////
                        FINDING 4: SELF-CHALLENGE
     //////////////////////////////////////////////////////////////*/

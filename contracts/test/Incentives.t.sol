@@ -40,13 +40,10 @@ contract IncentivesTable is CairnSystem {
 
     function setUp() public {
         setUpSystem();
-        IJobMarket.Params memory p = defaultParams();
-        p.bondFloor = 0.25 ether;
-        p.bondBps = 40_000;
+        _v2Bonds();
         IReexecutionCommittee.Params memory cp = committee.params();
         cp.auditReserve = 0;
         vm.startPrank(owner);
-        market.setParams(p);
         desk.setAuditParams(IDisputeDesk.AuditParams(12_500, 0));
         committee.setParams(cp);
         committee.setCanaryKey(canaryKey);
@@ -125,11 +122,6 @@ contract IncentivesTable is CairnSystem {
                                   FLOWS
     //////////////////////////////////////////////////////////////*/
 
-    function _submitted(uint256 size) internal returns (uint256 jobId) {
-        jobId = _requestEth(size);
-        _claimAndSubmit(jobId, 0);
-    }
-
     /// @dev Draws the job's audit as `audited` (its seed block's hash chosen so) and evaluates it.
     function _audit(uint256 jobId, bool audited) internal {
         IDisputeDesk.Audit memory a = desk.auditOf(jobId);
@@ -144,12 +136,6 @@ contract IncentivesTable is CairnSystem {
             }
         }
         revert("no candidate hash");
-    }
-
-    function _challenge(address who, uint256 jobId) internal returns (uint256 disputeId) {
-        uint256 cost = desk.challengeCost(jobId);
-        vm.prank(who);
-        disputeId = desk.challenge{value: cost}(jobId);
     }
 
     function _finalize(uint256 jobId) internal {

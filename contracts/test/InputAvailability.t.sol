@@ -4,7 +4,6 @@ pragma solidity 0.8.37;
 import {IDisputeDesk} from "../src/interfaces/IDisputeDesk.sol";
 import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
 import {IReexecutionCommittee} from "../src/interfaces/IReexecutionCommittee.sol";
-import {CairnTypedData} from "../src/libraries/CairnTypedData.sol";
 import {CairnSystem} from "./utils/CairnSystem.sol";
 
 /// @notice Input availability (issue #12, "Input availability"; docs/ARCHITECTURE.md): jurors vote 3 when the
@@ -29,48 +28,22 @@ contract InputAvailabilityTest is CairnSystem {
         // k seats are k distinct jurors, so each test's votes land as written.
         _oneSeatEach();
         // Disputes v2's operator bonds: floor 0.25 ETH, 4× the payment above it.
-        IJobMarket.Params memory p = defaultParams();
-        p.bondFloor = 0.25 ether;
-        p.bondBps = 40_000;
-        vm.prank(owner);
-        market.setParams(p);
+        _v2Bonds();
         vm.deal(watcher, 100 ether);
         vm.deal(joiner, 100 ether);
-    }
-
-    function _submitted() internal returns (uint256 jobId) {
-        jobId = _requestEth(PAY);
-        _claimAndSubmit(jobId, 0);
-    }
-
-    function _challenge(address who, uint256 jobId) internal returns (uint256 disputeId) {
-        uint256 cost = desk.challengeCost(jobId);
-        vm.prank(who);
-        disputeId = desk.challenge{value: cost}(jobId);
-    }
-
-    /// @dev Collects `who`'s ticket and withdraws its desk balance; returns the ETH that reached it.
-    function _cashOut(uint256 jobId, address who) internal returns (uint256 received) {
-        uint256 before = who.balance;
-        if (desk.ticketOf(jobId, who) == IDisputeDesk.Ticket.Held) desk.collect(jobId, who);
-        if (desk.balanceOf(who, address(0)) != 0) {
-            vm.prank(who);
-            desk.withdraw(address(0));
-        }
-        received = who.balance - before;
     }
 
     /// Every juror votes 3: the buyer is refunded in full, both tickets get their bonds back, the first challenger
     /// its fee, the operator pays the fee plus half the rest of its bond (burned; the rest released), the jurors
     /// share the fee, and every wei is accounted for.
     function test_UnfetchableInputRefundsTheBuyerAndChargesTheOperatorTheFee() public {
-        uint256 jobId = _submitted();
+        uint256 jobId = _submitted(PAY);
         uint256 stakeBefore = operators.getOperator(ops[0]).stake;
         assertEq(operators.getOperator(ops[0]).locked, 0.25 ether, "the bond is locked");
         uint256 disputeId = _challenge(watcher, jobId);
         assertEq(_challenge(joiner, jobId), disputeId, "the joiner's ticket is in the same pool");
 
-        _vote(disputeId, [uint256(3), 3, 3]);
+        _drawAndVote(disputeId, [uint256(3), 3, 3]);
         vm.expectEmit(address(committee));
         emit IReexecutionCommittee.DisputeRuled(disputeId, 3, 0, 0, 3);
         vm.expectEmit(address(market));
@@ -106,9 +79,9 @@ contract InputAvailabilityTest is CairnSystem {
     /// A juror who says the input was fetchable (and the output acceptable) when the majority could not fetch it
     /// pays the coherence penalty like any other wrong vote; the coherent jurors share it.
     function test_AJurorAgainstRulingThreePaysTheCoherencePenalty() public {
-        uint256 jobId = _submitted();
+        uint256 jobId = _submitted(PAY);
         uint256 disputeId = _challenge(watcher, jobId);
-        _vote(disputeId, [uint256(1), 3, 3]);
+        _drawAndVote(disputeId, [uint256(1), 3, 3]);
         address[] memory jurors = committee.jurorsOf(disputeId);
         committee.resolve(disputeId);
         assertEq(
@@ -128,9 +101,9 @@ contract InputAvailabilityTest is CairnSystem {
 
     /// Three seats, three different votes: no plurality, ruling 0 (the arbitrator refuses), as a tie of two.
     function test_AThreeWayTieRulesZero() public {
-        uint256 jobId = _submitted();
+        uint256 jobId = _submitted(PAY);
         uint256 disputeId = _challenge(watcher, jobId);
-        _vote(disputeId, [uint256(1), 2, 3]);
+        _drawAndVote(disputeId, [uint256(1), 2, 3]);
         vm.expectEmit(address(committee));
         emit IReexecutionCommittee.DisputeRuled(disputeId, 0, 1, 1, 1);
         committee.resolve(disputeId);
@@ -145,8 +118,8 @@ contract InputAvailabilityTest is CairnSystem {
 
     /// Silence is redrawn when it could change the plurality of three options: one for 3, one for 2, one silent.
     function test_SilenceThatCouldTipThreeOptionsIsRedrawn() public {
-        uint256 disputeId = _challenge(watcher, _submitted());
-        _vote(disputeId, [uint256(3), 2, 0]);
+        uint256 disputeId = _challenge(watcher, _submitted(PAY));
+        _drawAndVote(disputeId, [uint256(3), 2, 0]);
         vm.expectEmit(address(committee));
         emit IReexecutionCommittee.SilentSeatsRedrawn(disputeId, 0, 1, block.number + 1);
         committee.resolve(disputeId);
@@ -157,7 +130,7 @@ contract InputAvailabilityTest is CairnSystem {
     /// Silence that could not change it is not redrawn: two for 3, one silent rules 3 (the silent seat pays the
     /// non-reveal penalty at the ruling).
     function test_SilenceThatCannotTipIsNotRedrawn() public {
-        uint256 jobId = _submitted();
+        uint256 jobId = _submitted(PAY);
         uint256 disputeId = _challenge(watcher, jobId);
         _runDispute(disputeId, [uint256(3), 3, 0]);
         (IReexecutionCommittee.Phase phase,,,,,,,) = committee.disputeInfo(disputeId);
@@ -177,7 +150,7 @@ contract InputAvailabilityTest is CairnSystem {
         IJobMarket.Params memory p = defaultParams(); // floor 0.01 ETH, 20%: a 0.01 ETH job bonds 0.01 ETH
         vm.prank(owner);
         market.setParams(p);
-        uint256 jobId = _submitted();
+        uint256 jobId = _submitted(PAY);
         uint256 bond = market.getProgress(jobId).bond;
         assertTrue(bond < FEE, "a bond below the fee");
         uint256 stakeBefore = operators.getOperator(ops[0]).stake;
@@ -187,34 +160,5 @@ contract InputAvailabilityTest is CairnSystem {
         assertEq(operators.getOperator(ops[0]).locked, 0, "nothing left locked");
         assertEq(_cashOut(jobId, watcher), BOND + bond, "the challenger gets what was charged");
         _assertMarketSolvent();
-    }
-
-    /// @dev `_runDispute` up to the resolution: draws, commits and reveals `votes` (0: silent), warps past the
-    /// reveal deadline.
-    function _vote(uint256 disputeId, uint256[3] memory votes) internal {
-        vm.roll(block.number + 2);
-        committee.draw(disputeId);
-        address[] memory jurors = committee.jurorsOf(disputeId);
-        for (uint256 i = 0; i < jurors.length; ++i) {
-            if (votes[i] == 0) continue;
-            vm.prank(jurors[i]);
-            committee.commit(disputeId, jurors[i], _commitment(disputeId, jurors[i], votes[i], _salt(i)));
-        }
-        (,, uint64 commitDeadline, uint64 revealDeadline,,,,) = committee.disputeInfo(disputeId);
-        vm.warp(commitDeadline);
-        for (uint256 i = 0; i < jurors.length; ++i) {
-            if (votes[i] == 0) continue;
-            vm.prank(jurors[i]);
-            committee.reveal(disputeId, jurors[i], votes[i], _salt(i));
-        }
-        vm.warp(revealDeadline);
-    }
-
-    function _salt(uint256 i) internal pure returns (bytes32) {
-        return keccak256(abi.encode("salt", i));
-    }
-
-    function _commitment(uint256 disputeId, address juror, uint256 vote, bytes32 salt) internal pure returns (bytes32) {
-        return CairnTypedData.commitment(disputeId, 0, juror, vote, salt);
     }
 }

@@ -219,7 +219,45 @@ abstract contract CairnSystem is Test {
 
     /// @dev Draws, has every juror vote `votes[i]` (0 = stay silent; one vote per juror, counted once per seat
     /// it holds), and resolves.
-    function _runDispute(uint256 disputeId, uint256[3] memory votes) internal {
+    /// @dev Disputes v2's operator bonds (docs/ARCHITECTURE.md, "Cheating never pays"): floor 0.25 ETH, 4× the
+    /// payment above it.
+    function _v2Bonds() internal {
+        IJobMarket.Params memory p = defaultParams();
+        p.bondFloor = 0.25 ether;
+        p.bondBps = 40_000;
+        vm.prank(owner);
+        market.setParams(p);
+    }
+
+    /// @dev An ETH job of `payment` wei, claimed and submitted by operator 0.
+    function _submitted(uint256 payment) internal returns (uint256 jobId) {
+        jobId = _requestEth(payment);
+        _claimAndSubmit(jobId, 0);
+    }
+
+    /// @dev `who` challenges `jobId` at the desk, paying `challengeCost`; returns the dispute.
+    function _challenge(address who, uint256 jobId) internal returns (uint256 disputeId) {
+        uint256 cost = desk.challengeCost(jobId);
+        vm.prank(who);
+        disputeId = desk.challenge{value: cost}(jobId);
+    }
+
+    /// @dev Collects and withdraws `who`'s ticket and any desk balance; returns the ETH that reached it.
+    function _cashOut(uint256 jobId, address who) internal returns (uint256 received) {
+        uint256 before = who.balance;
+        if (desk.ticketOf(jobId, who) == IDisputeDesk.Ticket.Held && desk.poolOf(jobId).payout != 0) {
+            desk.collect(jobId, who);
+        }
+        if (desk.balanceOf(who, address(0)) != 0) {
+            vm.prank(who);
+            desk.withdraw(address(0));
+        }
+        received = who.balance - before;
+    }
+
+    /// @dev `_runDispute` without the resolution: draws, commits and reveals `votes` (0: silent) of the first round,
+    /// and moves past the reveal deadline.
+    function _drawAndVote(uint256 disputeId, uint256[3] memory votes) internal {
         vm.roll(block.number + 2);
         committee.draw(disputeId);
         address[] memory jurors = committee.jurorsOf(disputeId);
@@ -237,6 +275,11 @@ abstract contract CairnSystem is Test {
             committee.reveal(disputeId, jurors[i], votes[i], keccak256(abi.encode("salt", i)));
         }
         vm.warp(revealDeadline);
+    }
+
+    /// @dev Draws the dispute's first round, commits and reveals `votes` (0: silent), resolves after the reveal.
+    function _runDispute(uint256 disputeId, uint256[3] memory votes) internal {
+        _drawAndVote(disputeId, votes);
         committee.resolve(disputeId);
     }
 
