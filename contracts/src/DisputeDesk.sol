@@ -184,7 +184,8 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
             pool.payout = pool.bond;
             uint256 refund = slashed < pool.fee ? slashed : pool.fee;
             burned = slashed - refund;
-            if (pool.first == address(this)) _fundAudits(address(this), refund);
+            // On 0 nothing was charged: no audit-pool event, and `_credit` skips a zero credit.
+            if (refund != 0 && pool.first == address(this)) _fundAudits(address(this), refund);
             else _credit(pool.first, address(0), refund);
             emit PoolSettled(jobId, disputeId, ruling, pool.bond, refund, burned);
         }

@@ -16,8 +16,7 @@ import {Splits} from "./libraries/Splits.sol";
 /// @notice An ERC-792-shaped arbitrator: k seats, drawn with replacement from the juror pool by free juror
 /// stake (never the accused or the challenger), re-execute the job off-chain and commit, then reveal, whether
 /// the claimed output is acceptable (or that its input cannot be fetched). Silent seats that could change a round's
-/// plurality are slashed and drawn
-/// again; a round's ruling may be appealed to a larger jury (3, 7, 15 seats) for a rising fee; once final, seats
+/// plurality are slashed and drawn again; a round's ruling may be appealed to a larger jury (3, 7, 15 seats) for a rising fee; once final, seats
 /// against the ruling pay the coherence penalty and the coherent seats share the fees and penalties (issue #12,
 /// finding 8). Disputes are drawn in creation order and the pool is frozen while any awaits its draw (IJurorPool).
 contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersion, Ownable2Step {
@@ -26,8 +25,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     //////////////////////////////////////////////////////////////*/
 
     /// @dev Five slots (the fifth written at creation, its last byte by votes for 3). fee ≤ 10 ETH and the penalties
-    /// ≤ seatSize ≤ 1000 ETH (`_setParams`), so uint88 (≥ 3·10⁸ ETH) holds them whole and uint80 (≥ 10⁶ ETH) the fee, the appeal period ≤ 7 days fits uint32 and a
-    /// timestamp uint40; `pot` holds the fees of every round and the penalties taken so far (at most
+    /// ≤ seatSize ≤ 1000 ETH (`_setParams`), so uint88 (≥ 3·10⁸ ETH) holds them whole and uint80 (≥ 10⁶ ETH) the
+    /// fee, the appeal period ≤ 7 days fits uint32 and a timestamp uint40; `pot` holds the fees of every round and the penalties taken so far (at most
     /// 10·(1 + 2·7/3·… ) + 25·1000 ETH, far below uint96). The penalties, the first fee, the seat count and the
     /// appeal period are snapshotted at creation: a later `setParams` never changes what an open dispute locks or
     /// takes (issue #12, finding 1); the seat's lock is the pool's seatSize, fixed at deployment. Votes are counted
@@ -358,14 +357,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
 
     /// @inheritdoc IReexecutionCommittee
     function reveal(uint256 disputeId, address juror, uint256 vote, bytes32 salt) external {
-        DisputeData storage d = _dispute(disputeId, Phase.Drawn);
-        bool allCommitted = d.commits == d.seats;
-        if (block.timestamp < d.commitDeadline && !allCommitted) {
-            revert OutsidePeriod(disputeId, d.commitDeadline, block.timestamp);
-        }
-        if (block.timestamp >= d.revealDeadline) {
-            revert OutsidePeriod(disputeId, d.revealDeadline, block.timestamp);
-        }
+        DisputeData storage d = _inRevealPeriod(disputeId);
         uint256 key = _roundKey(disputeId, d.round);
         Seat storage seat = _requireJuror(key, disputeId, juror);
         if (seat.vote != 0) revert AlreadyDone(disputeId, juror);
@@ -391,12 +383,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// @inheritdoc IReexecutionCommittee
     function revealCanary(uint256 disputeId, uint256 answer, bytes32 salt) external {
         if (msg.sender != canaryKey) revert NotCanaryKey(msg.sender);
-        DisputeData storage d = _dispute(disputeId, Phase.Drawn);
         // The votes are bound first: before that, the answer would tell the jurors what to commit.
-        if (block.timestamp < d.commitDeadline && d.commits < d.seats) {
-            revert OutsidePeriod(disputeId, d.commitDeadline, block.timestamp);
-        }
-        if (block.timestamp >= d.revealDeadline) revert OutsidePeriod(disputeId, d.revealDeadline, block.timestamp);
+        DisputeData storage d = _inRevealPeriod(disputeId);
         uint256 registeredAt = canaryRegisteredAt[keccak256(abi.encode(disputeId, answer, salt))];
         // Registered before the jury could be known (the first draw's seed block), on a first round not redrawn,
         // revealed once.
@@ -796,6 +784,18 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// @dev One key per (dispute, round): rounds are at most 3 (1, 3, 7, 15 seats).
     function _roundKey(uint256 disputeId, uint256 round) internal pure returns (uint256) {
         return (disputeId << 2) | round;
+    }
+
+    /// @dev A `Drawn` dispute in its reveal period: from the commit deadline (or once every seat committed, when
+    /// the votes are bound) strictly before the reveal deadline; `OutsidePeriod` otherwise.
+    function _inRevealPeriod(uint256 disputeId) internal view returns (DisputeData storage d) {
+        d = _dispute(disputeId, Phase.Drawn);
+        if (block.timestamp < d.commitDeadline && d.commits != d.seats) {
+            revert OutsidePeriod(disputeId, d.commitDeadline, block.timestamp);
+        }
+        if (block.timestamp >= d.revealDeadline) {
+            revert OutsidePeriod(disputeId, d.revealDeadline, block.timestamp);
+        }
     }
 
     function _dispute(uint256 disputeId, Phase expected) internal view returns (DisputeData storage d) {

@@ -6,6 +6,7 @@ import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
 import {IJurorPool} from "../src/interfaces/IJurorPool.sol";
 import {IOperatorRegistry} from "../src/interfaces/IOperatorRegistry.sol";
 import {IReexecutionCommittee} from "../src/interfaces/IReexecutionCommittee.sol";
+import {CairnTypedData} from "../src/libraries/CairnTypedData.sol";
 import {CairnSystem} from "./utils/CairnSystem.sol";
 
 /// @notice The incentive table (issue #12, step 10): every role's profit, through the real flow, at job sizes of
@@ -249,7 +250,7 @@ contract IncentivesTable is CairnSystem {
         address[] memory jurors = committee.jurorsOf(disputeId);
         address seated = jurors[jurors.length - 1];
         bytes32 salt = keccak256("redraw");
-        bytes32 commitment = _commitment(disputeId, seated, vote, salt);
+        bytes32 commitment = CairnTypedData.commitment(disputeId, 0, seated, vote, salt);
         vm.prank(seated);
         committee.commit(disputeId, seated, commitment);
         (,, uint64 commitDeadline, uint64 revealDeadline,,,,) = committee.disputeInfo(disputeId);
@@ -265,7 +266,7 @@ contract IncentivesTable is CairnSystem {
         committee.draw(disputeId);
         address[] memory jurors = committee.jurorsOf(disputeId);
         for (uint256 i = 0; i < 3; ++i) {
-            bytes32 commitment = _commitment(disputeId, jurors[i], votes[i], bytes32(i));
+            bytes32 commitment = CairnTypedData.commitment(disputeId, 0, jurors[i], votes[i], bytes32(i));
             vm.prank(jurors[i]);
             committee.commit(disputeId, jurors[i], commitment);
         }
@@ -279,11 +280,6 @@ contract IncentivesTable is CairnSystem {
         }
         vm.warp(revealDeadline);
         committee.resolve(disputeId);
-    }
-
-    function _commitment(uint256 disputeId, address juror, uint256 vote, bytes32 salt) internal view returns (bytes32) {
-        (,,,, uint8 round,,,) = committee.disputeInfo(disputeId);
-        return keccak256(abi.encode(disputeId, round, juror, vote, salt));
     }
 
     /*//////////////////////////////////////////////////////////////
