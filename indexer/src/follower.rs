@@ -25,7 +25,7 @@ use alloy::{
     providers::{DynProvider, Provider},
     rpc::types::{Filter, Log},
 };
-use cairn_chain::{Chain, ChainOptions, Deployments};
+use cairn_chain::{Chain, ChainOptions, Deployments, NewHeads};
 use futures_util::{StreamExt, stream};
 
 use crate::{
@@ -473,17 +473,7 @@ impl Follower {
     /// `/health` and in metrics), returns on a fatal one (a chain reset, a reorg deeper than the window).
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
         tokio::pin!(shutdown);
-        let mut heads = if self.src.url.starts_with("ws") {
-            match self.src.provider.subscribe_blocks().await {
-                Ok(sub) => Some(sub.into_stream()),
-                Err(e) => {
-                    tracing::warn!(error = %e, "no newHeads subscription; polling");
-                    None
-                }
-            }
-        } else {
-            None
-        };
+        let mut heads = NewHeads::new(self.src.provider.clone(), &self.src.url).await;
         let mut backoff = Duration::from_millis(250);
         loop {
             let outcome = tokio::select! {
@@ -513,20 +503,9 @@ impl Follower {
                 }
             };
             if let Some(wait) = wait {
-                match heads.as_mut() {
-                    Some(stream) => {
-                        tokio::select! {
-                            () = &mut shutdown => return Ok(()),
-                            _ = stream.next() => {}
-                            () = tokio::time::sleep(wait) => {}
-                        }
-                    }
-                    None => {
-                        tokio::select! {
-                            () = &mut shutdown => return Ok(()),
-                            () = tokio::time::sleep(wait) => {}
-                        }
-                    }
+                tokio::select! {
+                    () = &mut shutdown => return Ok(()),
+                    _ = heads.wait(wait) => {}
                 }
             }
         }

@@ -48,6 +48,8 @@ struct Status {
     open: Vec<OpenJob>,
     /// Verifier mode: disputes the operator was drawn onto, by step.
     duties: BTreeMap<&'static str, usize>,
+    /// Watcher mode: jobs this runner challenged, by step (`challenging` … `settled`).
+    challenges: BTreeMap<&'static str, usize>,
 }
 
 #[derive(Serialize)]
@@ -110,8 +112,13 @@ async fn status(resolved: &cairn_runner::service::config::Resolved) -> anyhow::R
     for duty in journal.all_duties().await? {
         *duties.entry(duty.step.as_str()).or_insert(0) += 1;
     }
+    let mut challenges = BTreeMap::new();
+    for challenge in journal.all_challenges().await? {
+        *challenges.entry(challenge.step.as_str()).or_insert(0) += 1;
+    }
     Ok(Status {
         duties,
+        challenges,
         operator,
         registered: o.registered,
         signer: o.signer,
@@ -153,6 +160,10 @@ fn human(s: &Status) -> String {
     if !s.duties.is_empty() {
         let steps: Vec<String> = s.duties.iter().map(|(step, n)| format!("{n} {step}")).collect();
         text += &format!("disputes   {} (drawn as a juror)\n", steps.join(", "));
+    }
+    if !s.challenges.is_empty() {
+        let steps: Vec<String> = s.challenges.iter().map(|(step, n)| format!("{n} {step}")).collect();
+        text += &format!("challenges {} (as a watcher)\n", steps.join(", "));
     }
     text.trim_end().to_owned()
 }

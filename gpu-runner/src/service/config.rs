@@ -120,11 +120,15 @@ pub struct RelaySection {
     pub rate_per_second: u32,
     /// Origins allowed by CORS; `"*"` for any. Default `["*"]`.
     pub allowed_origins: Vec<String>,
+    /// How long an uploaded input stays pinned when no job is requested with it, seconds of chain time; a job
+    /// requested with it keeps it pinned until the job's claim deadline, and a job this runner claimed keeps it
+    /// until the job is finalized or ruled. At least 60. Default 3,600.
+    pub input_ttl_secs: u64,
 }
 
 impl Default for RelaySection {
     fn default() -> Self {
-        Self { listen: None, rate_per_second: 5, allowed_origins: vec!["*".into()] }
+        Self { listen: None, rate_per_second: 5, allowed_origins: vec!["*".into()], input_ttl_secs: 3600 }
     }
 }
 
@@ -188,11 +192,13 @@ pub struct HttpSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ChainSection {
-    /// JSON-RPC URL (`http(s)://`; polled). Default: the devnet's `http://127.0.0.1:8545`.
+    /// JSON-RPC URL: `http(s)://` is polled; `ws(s)://` also subscribes to new blocks (`eth_subscribe`
+    /// `newHeads`), so each block is looked at as it arrives. Default: the devnet's `http://127.0.0.1:8545`.
     pub rpc_url: String,
     /// The deployments folder written by `cairn-deploy` (it holds `<chain id>.json`). Default: `deployments`.
     pub deployments: PathBuf,
-    /// How often the chain is polled for new jobs and deadlines, milliseconds. Default 500.
+    /// How often the chain is polled for new jobs and deadlines, milliseconds (over `ws(s)://`, the fallback when
+    /// no block arrives). Default 500.
     pub poll_interval_ms: u64,
     /// How many blocks before the head the first start looks back for open jobs. Default 10,000.
     pub lookback_blocks: u64,
@@ -273,7 +279,8 @@ pub struct JobsSection {
     /// ERC-20 jobs taken: token address → least operator fee in the token's units (decimal string). A token
     /// not listed is not served. Default: none.
     pub min_fee_tokens: BTreeMap<Address, String>,
-    /// Gas the runner pays per job (claim + submit + finalize), used to net the fee of gas. Default 400,000.
+    /// Gas the runner pays per job (claim + submit + finalize), used to net the fee of gas; on an OP Stack L2
+    /// the transactions' L1 data fee (read from its `GasPriceOracle`) is netted too. Default 400,000.
     pub gas_per_job: u64,
     /// Only these model ids (empty: every model). Default empty.
     pub models_allow: Vec<u64>,
@@ -398,6 +405,13 @@ impl RunnerConfig {
         if self.chain.poll_interval_ms == 0 {
             bail!("[chain] poll_interval_ms must be at least 1");
         }
+        if self.relay.input_ttl_secs < 60 {
+            bail!(
+                "[relay] input_ttl_secs = {} is too short: a browser needs time to sign and send its request after the \
+                 upload; use at least 60 (default 3600)",
+                self.relay.input_ttl_secs
+            );
+        }
         if let Some(register) = &self.register {
             register.region.parse::<cairn_protocol::Region>().map_err(|e| anyhow::anyhow!("[register] region: {e}"))?;
             amount("[register] stake_wei", &register.stake_wei)?;
@@ -470,6 +484,7 @@ mod tests {
         assert!(err("[engine]\ndevice = \"tpu\"\n").contains("device"));
         assert!(err("[jobs]\nmax_inflight = 3\n").contains("unknown field"));
         assert!(err("[adversary]\nlie = true\n").contains("unknown field"));
+        assert!(err("[relay]\ninput_ttl_secs = 10\n").contains("input_ttl_secs = 10 is too short"));
     }
 
     #[test]

@@ -13,6 +13,15 @@
 //! Verifier mode keeps one row per dispute where the operator holds seats ([`DutyStep`]): `drawn` → `voted`
 //! (vote and salt written before the commitment is sent, so a restart reveals what it committed) → `committed`
 //! → `revealed` → `done`, or `missed` when a deadline passed first.
+//!
+//! Watcher mode keeps one row per job it challenges ([`ChallengeStep`]): `challenging` (the evidence is pinned
+//! and its URI written before the challenge is sent) → `challenged` (the ticket is on chain; the evidence's URI
+//! not yet) → `evidenced` (the URI is on chain; the ticket waits for the ruling) → `settled` (collected, or the
+//! challenge never landed), so a restart submits the evidence of a challenge it sent and collects every ticket.
+//!
+//! The relay keeps one row per input it pinned for a browser (`relay_pins`), with when the pin expires (chain
+//! seconds): `[relay] input_ttl_secs` after the upload, extended to the claim deadline of every job requested
+//! with it; an expired pin is released once no open journaled job runs on its input.
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -173,6 +182,45 @@ pub struct Duty {
     pub note: Option<String>,
 }
 
+/// Where a watcher's challenge of a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeStep {
+    /// The evidence is pinned; the challenge may or may not have been sent.
+    Challenging,
+    /// The ticket is on chain; the evidence's URI is not yet.
+    Challenged,
+    /// The evidence's URI is on chain too; the ticket waits for the ruling.
+    Evidenced,
+    /// Collected after the ruling, or the challenge never landed: nothing left to do.
+    Settled,
+}
+
+impl ChallengeStep {
+    const ALL: [Self; 4] = [Self::Challenging, Self::Challenged, Self::Evidenced, Self::Settled];
+
+    /// The journal's name of the step.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Challenging => "challenging",
+            Self::Challenged => "challenged",
+            Self::Evidenced => "evidenced",
+            Self::Settled => "settled",
+        }
+    }
+}
+
+/// A watcher's challenge, as journaled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    /// The challenged job.
+    pub job: U256,
+    /// Where it stands.
+    pub step: ChallengeStep,
+    /// The ERC-1497 evidence's URI (`ipfs://<CID>`), `None` for a ticket found on chain that this journal did not
+    /// see sent (its evidence is unknown here).
+    pub evidence_uri: Option<String>,
+}
+
 /// The journal.
 #[derive(Debug, Clone)]
 pub struct Journal {
@@ -223,6 +271,20 @@ impl Journal {
                 updated_at INTEGER NOT NULL DEFAULT (unixepoch()),
                 commit_deadline INTEGER,
                 PRIMARY KEY (dispute_id, round)
+            )",
+            // The relay: inputs it pinned for browsers, until when (chain seconds).
+            "CREATE TABLE IF NOT EXISTS relay_pins (
+                cid TEXT PRIMARY KEY,
+                expires_at INTEGER NOT NULL,
+                pinned_at INTEGER NOT NULL DEFAULT (unixepoch())
+            )",
+            // Watcher mode: a job this runner challenged, from the evidence pinned to the ticket collected.
+            "CREATE TABLE IF NOT EXISTS challenges (
+                job_id TEXT PRIMARY KEY,
+                step TEXT NOT NULL,
+                evidence_uri TEXT,
+                note TEXT,
+                updated_at INTEGER NOT NULL DEFAULT (unixepoch())
             )",
         ] {
             sqlx::query(statement).execute(&pool).await.context("creating the journal's tables")?;
@@ -487,6 +549,173 @@ impl Journal {
             .collect()
     }
 
+    /// Records that the evidence at `evidence_uri` is pinned and the challenge of `job` is about to be sent
+    /// (step `challenging`). A challenge already past that step keeps its row (a ruled pool takes no new
+    /// challenge, so a settled row stays settled).
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn challenging(&self, job: U256, evidence_uri: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO challenges (job_id, step, evidence_uri) VALUES (?, 'challenging', ?) \
+             ON CONFLICT (job_id) DO UPDATE SET evidence_uri = excluded.evidence_uri, updated_at = unixepoch() \
+             WHERE challenges.step = 'challenging'",
+        )
+        .bind(job.to_string())
+        .bind(evidence_uri)
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("journaling the challenge of job {job}"))?;
+        Ok(())
+    }
+
+    /// Records that this runner's ticket in `job`'s challenge pool is on chain: a `challenging` row moves to
+    /// `challenged` (its evidence goes next), a job without a row gets one (a ticket this journal did not see
+    /// sent, whose evidence it cannot know); a row further on is kept, a `settled` one included (a restart that
+    /// finds the collected ticket again sends nothing more).
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn ticket_held(&self, job: U256) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO challenges (job_id, step) VALUES (?, 'challenged') \
+             ON CONFLICT (job_id) DO UPDATE SET step = 'challenged', updated_at = unixepoch() \
+             WHERE challenges.step = 'challenging'",
+        )
+        .bind(job.to_string())
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("journaling the ticket of job {job}"))?;
+        Ok(())
+    }
+
+    /// Moves `job`'s challenge to `step` (`evidenced`, `settled`), with a note.
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn set_challenge(&self, job: U256, step: ChallengeStep, note: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE challenges SET step = ?, note = ?, updated_at = unixepoch() WHERE job_id = ?")
+            .bind(step.as_str())
+            .bind(note)
+            .bind(job.to_string())
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("journaling the challenge of job {job} as {}", step.as_str()))?;
+        Ok(())
+    }
+
+    /// `job`'s challenge, if journaled.
+    ///
+    /// Errors: the database cannot be read, or holds a row this version cannot read.
+    pub async fn challenge(&self, job: U256) -> anyhow::Result<Option<Challenge>> {
+        Ok(self.challenges(&format!("WHERE job_id = '{job}'")).await?.pop())
+    }
+
+    /// Every challenge not `settled`, oldest job first.
+    ///
+    /// Errors: the database cannot be read, or holds a row this version cannot read.
+    pub async fn open_challenges(&self) -> anyhow::Result<Vec<Challenge>> {
+        self.challenges("WHERE step != 'settled'").await
+    }
+
+    /// Every challenge (for `status` and tests), oldest job first.
+    ///
+    /// Errors: the database cannot be read, or holds a row this version cannot read.
+    pub async fn all_challenges(&self) -> anyhow::Result<Vec<Challenge>> {
+        self.challenges("").await
+    }
+
+    async fn challenges(&self, filter: &str) -> anyhow::Result<Vec<Challenge>> {
+        let query =
+            format!("SELECT job_id, step, evidence_uri FROM challenges {filter} ORDER BY CAST(job_id AS INTEGER)");
+        let rows = sqlx::query(&query).fetch_all(&self.pool).await.context("reading the journal's challenges")?;
+        rows.iter()
+            .map(|r| {
+                let job: String = r.try_get("job_id")?;
+                let step: String = r.try_get("step")?;
+                Ok(Challenge {
+                    job: job.parse().with_context(|| format!("journal: challenged job id {job:?}"))?,
+                    step: ChallengeStep::ALL
+                        .into_iter()
+                        .find(|s| s.as_str() == step)
+                        .with_context(|| format!("journal: challenge step {step:?}"))?,
+                    evidence_uri: r.try_get("evidence_uri")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records that the relay pinned `cid`, to be released at chain second `expires_at` (a later expiry already
+    /// recorded is kept).
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn relay_pinned(&self, cid: &str, expires_at: u64) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO relay_pins (cid, expires_at) VALUES (?, ?) \
+             ON CONFLICT (cid) DO UPDATE SET expires_at = MAX(relay_pins.expires_at, excluded.expires_at)",
+        )
+        .bind(cid)
+        .bind(sql_integer(expires_at))
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("journaling the relay's pin of {cid}"))?;
+        Ok(())
+    }
+
+    /// Keeps the relay's pin of `cid`, if there is one, at least until chain second `until` (a job requested with
+    /// it is claimable until then). Returns whether the relay holds such a pin.
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn extend_relay_pin(&self, cid: &str, until: u64) -> anyhow::Result<bool> {
+        let done = sqlx::query("UPDATE relay_pins SET expires_at = MAX(expires_at, ?) WHERE cid = ?")
+            .bind(sql_integer(until))
+            .bind(cid)
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("extending the relay's pin of {cid}"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The relay's pins, `(CID, expiry in chain seconds)`, soonest expiry first.
+    ///
+    /// Errors: the database cannot be read.
+    pub async fn relay_pins(&self) -> anyhow::Result<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT cid, expires_at FROM relay_pins ORDER BY expires_at, cid")
+                .fetch_all(&self.pool)
+                .await
+                .context("reading the relay's pins")?;
+        Ok(rows.into_iter().map(|(cid, at)| (cid, at as u64)).collect())
+    }
+
+    /// Forgets the relay's pin of `cid` if it expired by chain second `now` and no open journaled job runs on
+    /// it; returns whether it did (then the caller unpins it). A pin extended meanwhile is kept.
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn forget_expired_relay_pin(&self, cid: &str, now: u64) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "DELETE FROM relay_pins WHERE cid = ? AND expires_at <= ? AND NOT EXISTS \
+             (SELECT 1 FROM jobs WHERE input_cid = relay_pins.cid \
+              AND step NOT IN ('finalized', 'lost', 'expired', 'closed'))",
+        )
+        .bind(cid)
+        .bind(sql_integer(now))
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("forgetting the relay's pin of {cid}"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Whether any journaled job, open or closed, pinned input `cid` itself (`input_pinned`): the pin is this
+    /// runner's to remove once no open job and no relay pin needs it.
+    ///
+    /// Errors: the database cannot be read.
+    pub async fn input_pinned_by_us(&self, cid: &str) -> anyhow::Result<bool> {
+        let pinned: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE input_cid = ? AND input_pinned = 1")
+            .bind(cid)
+            .fetch_one(&self.pool)
+            .await
+            .with_context(|| format!("reading who pinned {cid}"))?;
+        Ok(pinned > 0)
+    }
+
     /// The next block to scan for new jobs, if a scan has run.
     ///
     /// Errors: the database cannot be read.
@@ -541,6 +770,73 @@ fn entry(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Entry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_challenge_walks_from_its_evidence_to_its_ticket_and_survives_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).await.unwrap();
+        let (job, found) = (U256::from(12), U256::from(5));
+        journal.challenging(job, "ipfs://bafyevidence").await.unwrap();
+        journal.ticket_held(found).await.unwrap();
+        let open = journal.open_challenges().await.unwrap();
+        assert_eq!(
+            open,
+            vec![
+                Challenge { job: found, step: ChallengeStep::Challenged, evidence_uri: None },
+                Challenge { job, step: ChallengeStep::Challenging, evidence_uri: Some("ipfs://bafyevidence".into()) },
+            ],
+            "oldest job first; a ticket found without a row has no known evidence"
+        );
+        journal.ticket_held(job).await.unwrap();
+        journal.set_challenge(job, ChallengeStep::Evidenced, "sent").await.unwrap();
+        journal.ticket_held(job).await.unwrap();
+        journal.challenging(job, "ipfs://other").await.unwrap();
+        let journal = Journal::open(dir.path()).await.unwrap();
+        let row = journal.challenge(job).await.unwrap().unwrap();
+        assert_eq!(
+            (row.step, row.evidence_uri.as_deref()),
+            (ChallengeStep::Evidenced, Some("ipfs://bafyevidence")),
+            "a row further on is not moved back, and its evidence is kept"
+        );
+        journal.set_challenge(job, ChallengeStep::Settled, "collected").await.unwrap();
+        journal.set_challenge(found, ChallengeStep::Settled, "collected").await.unwrap();
+        // A restart that finds the collected ticket again, or judges the job again, changes nothing.
+        journal.ticket_held(job).await.unwrap();
+        journal.challenging(job, "ipfs://again").await.unwrap();
+        assert!(journal.open_challenges().await.unwrap().is_empty(), "settled stays settled");
+        assert_eq!(journal.all_challenges().await.unwrap().len(), 2);
+        assert_eq!(journal.challenge(U256::from(99)).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn relay_pins_keep_their_latest_expiry_and_hand_over_to_open_jobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).await.unwrap();
+        journal.relay_pinned("bafyA", 100).await.unwrap();
+        journal.relay_pinned("bafyA", 50).await.unwrap();
+        journal.relay_pinned("bafyB", 70).await.unwrap();
+        assert!(journal.extend_relay_pin("bafyB", 300).await.unwrap());
+        assert!(journal.extend_relay_pin("bafyA", 90).await.unwrap());
+        assert!(!journal.extend_relay_pin("bafyC", 90).await.unwrap(), "no pin of the relay's");
+        assert_eq!(journal.relay_pins().await.unwrap(), vec![("bafyA".into(), 100), ("bafyB".into(), 300)]);
+        assert!(!journal.forget_expired_relay_pin("bafyA", 99).await.unwrap(), "not expired yet");
+        assert!(journal.forget_expired_relay_pin("bafyA", 100).await.unwrap());
+        assert_eq!(journal.relay_pins().await.unwrap().len(), 1);
+
+        // A pin an open job runs on is kept past its expiry; once every such job is closed it goes.
+        let (open, done) = (U256::from(1), U256::from(2));
+        journal.insert(open, Step::Claimed, "bafyB").await.unwrap();
+        journal.insert(done, Step::Claimed, "bafyB").await.unwrap();
+        journal.set_step(done, Step::Finalized).await.unwrap();
+        assert!(!journal.forget_expired_relay_pin("bafyB", 400).await.unwrap(), "an open job runs on it");
+        journal.set_step(open, Step::Closed).await.unwrap();
+        assert!(journal.forget_expired_relay_pin("bafyB", 400).await.unwrap());
+        assert!(journal.relay_pins().await.unwrap().is_empty());
+
+        assert!(!journal.input_pinned_by_us("bafyB").await.unwrap(), "the relay's pin, not a job's");
+        journal.pinned(done, "bafyout", true).await.unwrap();
+        assert!(journal.input_pinned_by_us("bafyB").await.unwrap());
+    }
 
     #[tokio::test]
     async fn a_job_walks_its_steps_and_survives_a_reopen() {

@@ -59,6 +59,8 @@ pub struct Metrics {
     pub inference: Histogram,
     /// Jobs between claim and submission now.
     pub in_flight: Gauge,
+    /// 1 while a `newHeads` subscription wakes the loop (a `ws(s)://` RPC), 0 while it polls.
+    pub subscribed: Gauge,
     /// Operator fees of finalized jobs, in the token's base units (wei for ETH), by token.
     pub earned: Family<Token, Counter<f64, AtomicU64>>,
     /// Energy of the jobs run, millijoules, by how it was obtained.
@@ -88,6 +90,7 @@ impl Metrics {
             claim_latency: buckets(),
             inference: buckets(),
             in_flight: Gauge::default(),
+            subscribed: Gauge::default(),
             earned: Family::default(),
             energy: Family::default(),
             cache_hits: Gauge::default(),
@@ -102,6 +105,11 @@ impl Metrics {
         registry.register("claim_latency_seconds", "From sending a claim to its receipt", m.claim_latency.clone());
         registry.register("inference_seconds", "Inference time per job", m.inference.clone());
         registry.register("jobs_in_flight", "Jobs between claim and submission", m.in_flight.clone());
+        registry.register(
+            "new_heads_subscribed",
+            "1 while a newHeads subscription wakes the loop",
+            m.subscribed.clone(),
+        );
         registry.register("earned", "Operator fees of finalized jobs, token base units, by token", m.earned.clone());
         registry.register("energy_millijoules", "Energy of the jobs run, by method", m.energy.clone());
         registry.register("cache_hits", "Model files served from the cache", m.cache_hits.clone());
@@ -195,6 +203,7 @@ async fn health(State(observed): State<Arc<dyn Observed>>) -> Response {
         "status": if healthy { "ok" } else { "unhealthy" },
         "secondsSinceLastPoll": since,
         "jobsInFlight": metrics.in_flight.get(),
+        "newHeadsSubscribed": metrics.subscribed.get() == 1,
     });
     let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, axum::Json(body)).into_response()

@@ -1,6 +1,7 @@
 //! `cairn-runner run`: the operator service (issue #15).
 //!
 //! - [`config`]: `runner.toml` (documented in `deploy/runner.example.toml`).
+//! - [`l1fee`]: the L1 data fee of an OP Stack L2 (`GasPriceOracle`), netted from a job's fee with its gas.
 //! - [`journal`]: the SQLite crash journal, one row per job, written before each step that depends on it.
 //! - [`models`]: model versions fetched verified into the content-addressed cache and loaded once.
 //! - [`metrics`]: `/health` and `/metrics` (Prometheus).
@@ -11,6 +12,7 @@
 
 pub mod config;
 pub mod journal;
+pub mod l1fee;
 pub mod metrics;
 pub mod models;
 pub mod relay;

@@ -13,6 +13,10 @@
 //!   minimum, region). Otherwise the runner's hot key posts `requestJobWithSig` and answers `{jobId, tx}`; a
 //!   revert is a 400 with the contract's decoded error.
 //!
+//! The relay's pins expire (`[relay] input_ttl_secs` of chain time after the upload, extended to the claim
+//! deadline of every job requested with the input, and to the settlement of a job this runner claimed with
+//! it): see [`Inner::expire_relay_pins`].
+//!
 //! CORS is open to `[relay] allowed_origins` (default any: nothing here uses cookies); each client IP gets
 //! `[relay] rate_per_second` requests per second (burst twice that), then 429.
 
@@ -26,6 +30,7 @@ use alloy::{
     primitives::{Address, B256, Bytes, U256},
     providers::Provider,
 };
+use anyhow::Context as _;
 use axum::{
     Json, Router,
     body::Bytes as Body,
@@ -37,6 +42,7 @@ use axum::{
 };
 use cairn_bindings::job_market::IJobMarket;
 use cairn_ipfs::AddOptions;
+use cairn_primitives::Cid;
 use cairn_protocol::{JobRequest, Runtime, typed};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
@@ -154,13 +160,27 @@ async fn inputs(
             parse_texts(&body, &limits).map_err(|e| bad(format!("not an input for {runtime}: {e}")))?
         }
     };
-    let added = relay
-        .inner
+    // The pin's expiry is journaled before the pin (its CID computed first): a pin the journal does not know
+    // would never expire.
+    let inner = &relay.inner;
+    let now = inner.chain_time().await.map_err(unavailable)?;
+    let _pins = inner.pins_lock.lock().await;
+    let hashed = inner
+        .kubo
+        .add_bytes("input.json", body.to_vec(), AddOptions { only_hash: true, ..AddOptions::default() })
+        .await
+        .map_err(|e| unavailable(format!("cannot hash the input: {e}")))?;
+    let expires = now.saturating_add(inner.cfg.config.relay.input_ttl_secs);
+    inner.journal.relay_pinned(&hashed.cid.to_string(), expires).await.map_err(unavailable)?;
+    let added = inner
         .kubo
         .add_bytes("input.json", body.to_vec(), AddOptions::default())
         .await
         .map_err(|e| unavailable(format!("cannot pin the input: {e}")))?;
-    tracing::info!(cid = %added.cid, bytes = added.size, "relay: input pinned");
+    if added.cid != hashed.cid {
+        return Err(unavailable(format!("Kubo pinned {} where it had hashed {}", added.cid, hashed.cid)));
+    }
+    tracing::info!(cid = %added.cid, bytes = added.size, expires, "relay: input pinned");
     Ok(Json(Pinned { cid: added.cid.to_string(), sha256: B256::from(added.sha256.0), size: added.size }))
 }
 
@@ -279,6 +299,9 @@ async fn job_request(
         WouldNot::Refuse(why) => bad(format!("this runner would not run this job: {why}")),
         WouldNot::Unavailable(e) => unavailable(e),
     })?;
+    // An input this relay pinned stays pinned until the request's claim deadline (before it is sent: the job may
+    // be claimed the moment it is mined).
+    inner.journal.extend_relay_pin(&request.inputCid, request.deadline).await.map_err(unavailable)?;
     let permit = body.permit.unwrap_or_default();
     let permit = IJobMarket::Permit { deadline: permit.deadline, v: permit.v, r: permit.r, s: permit.s };
     let call = inner.market.requestJobWithSig(request, body.signature, permit);
@@ -314,6 +337,33 @@ pub(crate) enum WouldNot {
 }
 
 impl Inner {
+    /// Releases the relay's expired pins: each is unpinned once no open job in this runner's journal runs on its
+    /// input (a job it claimed keeps it until the job is finalized or ruled, then it goes at the next poll).
+    ///
+    /// Errors: a passing RPC, Kubo or journal failure; the rest is tried at the next poll.
+    pub(crate) async fn expire_relay_pins(&self) -> anyhow::Result<()> {
+        let pins = self.journal.relay_pins().await?;
+        let Some((_, soonest)) = pins.first() else { return Ok(()) };
+        let now = self.chain_time().await?;
+        if *soonest > now {
+            return Ok(());
+        }
+        // One at a time with the uploads (a re-upload of an expiring input must not lose its fresh pin) and with
+        // jobs closing.
+        let _pins = self.pins_lock.lock().await;
+        for (cid, _) in pins.into_iter().take_while(|(_, at)| *at <= now) {
+            if !self.journal.forget_expired_relay_pin(&cid, now).await? {
+                continue;
+            }
+            let parsed: Cid = cid.parse().with_context(|| format!("journaled relay pin {cid:?}"))?;
+            if self.kubo.is_pinned(&parsed).await.context("reading a pin")? {
+                self.kubo.unpin(&parsed).await.with_context(|| format!("unpinning {cid}"))?;
+            }
+            tracing::info!(%cid, "relay: the input's pin expired; unpinned");
+        }
+        Ok(())
+    }
+
     /// Whether this runner would claim a job made of `request`: the runtime served, the model allowed, the
     /// token served with an operator fee at its minimum, the operator's region allowed.
     pub(crate) async fn would_claim(&self, request: &JobRequest) -> Result<(), WouldNot> {

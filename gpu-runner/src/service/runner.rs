@@ -52,7 +52,7 @@ use anyhow::{Context as _, bail};
 use cairn_bindings::{
     DisputeDesk, JobMarket, ModelRegistry, OperatorRegistry, ReexecutionCommittee, job_market::IJobMarket,
 };
-use cairn_chain::{Chain, ChainOptions};
+use cairn_chain::{Chain, ChainOptions, NewHeads};
 use cairn_ipfs::{AddOptions, KuboClient};
 use cairn_primitives::{Cid, Sha256Digest, fs::write_atomic};
 use cairn_protocol::{JobReceipt, Runtime, runtime::runner_build, typed};
@@ -60,6 +60,7 @@ use cairn_protocol::{JobReceipt, Runtime, runtime::runner_build, typed};
 use super::{
     config::Resolved,
     journal::{Entry, Journal, Step},
+    l1fee::L1Fees,
     metrics::{Metrics, Observed},
     models::{HostError, ModelHost, ModelRef},
     verify::revert_name,
@@ -84,8 +85,9 @@ pub const CRASH_POINTS: &[&str] =
 pub const LOG_RANGE: u64 = cairn_chain::client::LOG_RANGE;
 
 /// The points of verifier mode (`service::verify`): `voted` is after the vote and salt are journaled and
-/// before the commitment is sent.
-pub const VERIFY_CRASH_POINTS: &[&str] = &["voted"];
+/// before the commitment is sent; and of watcher mode (`service::watch`): `challenge-sent` is after the
+/// challenge's receipt and before the journal knows it landed (so before its evidence's URI is sent).
+pub const VERIFY_CRASH_POINTS: &[&str] = &["voted", "challenge-sent"];
 
 /// How long `CAIRN_RUNNER_PAUSE_AFTER` holds a job at its point.
 pub const PAUSE: Duration = Duration::from_secs(3);
@@ -107,6 +109,11 @@ pub(crate) struct Inner {
     pub(crate) key: PrivateKeySigner,
     pub(crate) operator: Address,
     pub(crate) market: Market,
+    /// Held while pins are decided: a job's close (what to unpin, then the job marked closed), the relay's uploads
+    /// (journaled, then pinned) and its expiry, so no two of them judge a shared CID from a stale view.
+    pub(crate) pins_lock: tokio::sync::Mutex<()>,
+    /// The L1 data fees of a job's transactions (an OP Stack L2; none elsewhere).
+    pub(crate) l1_fees: L1Fees,
     /// The dispute desk: the watcher's challenges, evidence and tickets.
     pub(crate) desk: DisputeDesk::DisputeDeskInstance<DynProvider>,
     /// The re-execution committee: verifier mode's draws, votes and resolutions.
@@ -160,7 +167,7 @@ enum AuditDraw {
 #[derive(Default)]
 pub(crate) struct Jobs {
     /// Jobs with a task on them now.
-    active: HashSet<U256>,
+    pub(crate) active: HashSet<U256>,
     /// Jobs between considered and submitted (the `max_in_flight` bound).
     working: HashSet<U256>,
     /// Open jobs seen in the logs and not yet decided.
@@ -180,9 +187,6 @@ pub(crate) struct Jobs {
     /// Disputes the keeper saw deferred for want of seats (`DrawDeferred` in its own draw's receipt), with when
     /// to try `retry` next (in memory: a restart forgets them; `retry` is open to anyone at any time).
     pub(crate) waiting: BTreeMap<U256, Instant>,
-    /// Jobs whose challenge pool holds the watcher's ticket, to collect once ruled (in memory: a restart
-    /// forgets them; `DisputeDesk.collect` can be called by anyone at any time later).
-    pub(crate) tickets: BTreeSet<U256>,
     /// Input CIDs of the jobs requested in the blocks scanned (else read from the job's `JobRequested` log).
     input_cids: HashMap<U256, String>,
     /// Submitted jobs whose audit draw is settled (cleared, audited or moot); the others are driven at every poll
@@ -251,7 +255,8 @@ impl Runner {
         let desk = DisputeDesk::new(deployments.address("DisputeDesk")?, provider.clone());
         let committee = ReexecutionCommittee::new(deployments.address("ReexecutionCommittee")?, provider.clone());
         let models = ModelRegistry::new(deployments.address("ModelRegistry")?, provider.clone());
-        let registry = OperatorRegistry::new(deployments.address("OperatorRegistry")?, provider);
+        let registry = OperatorRegistry::new(deployments.address("OperatorRegistry")?, provider.clone());
+        let l1_fees = L1Fees::detect(&provider, chain.chain_id(), market_address).await?;
         if c.adversary.any() {
             if chain.chain_id() != super::config::DEVNET_CHAIN_ID {
                 bail!(
@@ -320,6 +325,7 @@ impl Runner {
         tracing::info!(
             operator = %operator, hot = %hot, region = info.region, chain = chain.chain_id(), market = %market_address,
             energy = EnergyMeter::start(std::path::Path::new(POWERCAP), c.engine.watts_per_core).method().as_str(),
+            l1_data_fee = l1_fees.charged(),
             "runner ready"
         );
         Ok(Self {
@@ -335,6 +341,8 @@ impl Runner {
                 committee,
                 models,
                 registry,
+                pins_lock: tokio::sync::Mutex::new(()),
+                l1_fees,
                 kubo,
                 host,
                 journal,
@@ -370,6 +378,9 @@ impl Runner {
             super::relay::serve(listen, self.inner.clone()).await?;
         }
         let poll = self.inner.cfg.poll_interval();
+        // Over ws(s):// a new block wakes the loop at once; the poll interval is then only the fallback.
+        let mut heads = NewHeads::new(self.inner.chain.provider().clone(), self.inner.chain.url()).await;
+        self.inner.metrics.subscribed.set(i64::from(heads.subscribed()));
         tokio::pin!(shutdown);
         loop {
             if let Err(e) = self.poll().await {
@@ -377,9 +388,10 @@ impl Runner {
             }
             tokio::select! {
                 () = &mut shutdown => break,
-                () = tokio::time::sleep(poll) => {}
+                _ = heads.wait(poll) => {}
                 () = self.inner.wake.notified() => {}
             }
+            self.inner.metrics.subscribed.set(i64::from(heads.subscribed()));
         }
         self.inner.draining.store(true, Ordering::SeqCst);
         let working = self.inner.jobs.lock().expect("not poisoned").working.len();
@@ -454,9 +466,14 @@ impl Runner {
                 }
             });
         }
-        let holding = !inner.jobs.lock().expect("not poisoned").tickets.is_empty();
-        if holding && let Err(e) = inner.collect_tickets().await {
-            tracing::warn!(error = format!("{e:#}"), "cannot collect challenge tickets now; trying again later");
+        if let Err(e) = inner.settle_challenges().await {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "cannot carry the watcher's challenges on now; trying again later"
+            );
+        }
+        if let Err(e) = inner.expire_relay_pins().await {
+            tracing::warn!(error = format!("{e:#}"), "cannot release the relay's expired pins now; trying again later");
         }
         let next_watch = {
             let mut jobs = inner.jobs.lock().expect("not poisoned");
@@ -640,6 +657,8 @@ impl Inner {
             let filter =
                 Filter::new().address(*self.market.address()).event_signature(events).from_block(from).to_block(to);
             let logs = provider.get_logs(&filter).await.with_context(|| format!("reading logs {from}..={to}"))?;
+            // Inputs the relay pinned stay pinned until the claim deadline of every job requested with them.
+            let mut requested_inputs = Vec::new();
             {
                 let mut jobs = self.jobs.lock().expect("not poisoned");
                 for log in &logs {
@@ -664,6 +683,7 @@ impl Inner {
                     if log.topic0() == Some(&JobMarket::JobRequested::SIGNATURE_HASH)
                         && let Ok(event) = JobMarket::JobRequested::decode_log(&log.inner)
                     {
+                        requested_inputs.push((event.data.inputCid.clone(), event.data.terms.deadline));
                         jobs.input_cids.insert(event.data.jobId, event.data.inputCid);
                     }
                     if let Some(topic) = log.topics().get(1) {
@@ -672,6 +692,12 @@ impl Inner {
                             jobs.candidates.insert(job);
                         }
                     }
+                }
+            }
+            // (Whoever sent the request: a browser may post it itself after uploading through the relay.)
+            if self.cfg.config.relay.listen.is_some() {
+                for (cid, deadline) in requested_inputs {
+                    self.journal.extend_relay_pin(&cid, deadline).await?;
                 }
             }
             // Draws seat the juror, drawn and ruled rounds are the keeper's, and rulings against this operator's
@@ -797,9 +823,10 @@ impl Inner {
             return decline(format!("model {} is not allowed by [jobs] models_allow / models_deny", terms.modelId));
         }
         let hot = self.key.address();
-        let (info, gas_price, bond, free, balance, model, input_cid) = tokio::try_join!(
+        let (info, gas_price, l1_fee, bond, free, balance, model, input_cid) = tokio::try_join!(
             async { self.registry.operatorInfo(self.operator).call().await.context("reading the operator") },
             async { self.chain.provider().get_gas_price().await.context("reading the gas price") },
+            self.l1_fees.per_job(),
             async { self.market.bondFor(terms.token, terms.payment).call().await.context("reading the bond") },
             async { self.registry.freeStake(self.operator).call().await.context("reading the free stake") },
             async { Ok(self.chain.balance(hot).await?) },
@@ -813,13 +840,14 @@ impl Inner {
             ));
         }
         let fee = terms.payment.saturating_sub(terms.royalty).saturating_sub(terms.protocolFee);
-        let gas_cost = U256::from(jobs.gas_per_job) * U256::from(gas_price);
+        // L2 gas, plus the L1 data fee of an OP Stack L2 (`service::l1fee`; 0 elsewhere).
+        let gas_cost = U256::from(jobs.gas_per_job) * U256::from(gas_price) + l1_fee;
         if terms.token == Address::ZERO {
             let net = fee.saturating_sub(gas_cost);
             if net < self.cfg.min_fee_wei {
                 return decline(format!(
-                    "the operator fee {fee} wei less gas {gas_cost} wei ({} gas at {gas_price} wei) is {net} wei, \
-                     below [jobs] min_fee_wei {}",
+                    "the operator fee {fee} wei less gas {gas_cost} wei ({} gas at {gas_price} wei, plus an L1 data \
+                     fee of at most {l1_fee} wei) is {net} wei, below [jobs] min_fee_wei {}",
                     jobs.gas_per_job, self.cfg.min_fee_wei
                 ));
             }
@@ -1335,6 +1363,7 @@ impl Inner {
     /// Releases what the job holds (its pins, its output file) and journals `to`.
     async fn close(&self, entry: &Entry, to: Step) -> anyhow::Result<Flow> {
         self.jobs.lock().expect("not poisoned").audits_settled.remove(&entry.job);
+        let _pins = self.pins_lock.lock().await;
         let mut cids = Vec::new();
         if let Some(cid) = &entry.output_cid {
             cids.push(cid.as_str());
@@ -1342,11 +1371,19 @@ impl Inner {
         if entry.input_pinned {
             cids.push(entry.input_cid.as_str());
         }
-        // Identical inputs share a CID, and so do their identical outputs: keep what another open job uses.
+        // Identical inputs share a CID, and so do their identical outputs: keep what another open job uses, or what
+        // the relay still holds for a browser. The input is unpinned by the last job to close if any job of ours
+        // pinned it (the first may have pinned it and closed while another ran on it); a pin the relay made is
+        // released by the relay's expiry (`expire_relay_pins`), once no open job runs on it.
         let others = self.journal.open_jobs().await?;
+        let relay_pins = self.journal.relay_pins().await?;
         let in_use = |cid: &str| {
             others.iter().any(|o| o.job != entry.job && (o.input_cid == cid || o.output_cid.as_deref() == Some(cid)))
+                || relay_pins.iter().any(|(pin, _)| pin == cid)
         };
+        if !entry.input_pinned && self.journal.input_pinned_by_us(&entry.input_cid).await? {
+            cids.push(entry.input_cid.as_str());
+        }
         for cid in cids {
             if in_use(cid) {
                 continue;

@@ -37,7 +37,10 @@ use alloy::{
     sol_types::SolEvent,
 };
 use anyhow::Context as _;
-use cairn_bindings::{JobMarket, ReexecutionCommittee, enums::phase};
+use cairn_bindings::{
+    JobMarket, ReexecutionCommittee,
+    enums::{phase, ticket},
+};
 
 use super::{
     journal::{Duty, DutyStep},
@@ -204,9 +207,10 @@ impl super::runner::Inner {
         }
         let job = self.desk.jobOfDispute(dispute).call().await.context("reading the dispute's job")?;
         let ours = self.journal.get(job).await?.is_some();
-        let ticket = self.jobs.lock().expect("not poisoned").tickets.contains(&job);
+        let me = self.key.address();
+        let holds_ticket = self.desk.ticketOf(job, me).call().await.context("reading our ticket")? == ticket::HELD;
         // On its own job, 3 (the input could not be fetched) costs the operator the fee: it kept the input pinned.
-        let against_us = (ours && (ruling == 2 || ruling == 3)) || (ticket && ruling == 1);
+        let against_us = (ours && (ruling == 2 || ruling == 3)) || (holds_ticket && ruling == 1);
         if !against_us {
             return Ok(());
         }

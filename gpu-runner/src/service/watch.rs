@@ -21,6 +21,9 @@
 //! ticket is paid the same on ruling 2. So a cheat that challenges its own job first (to lose less and shut
 //! watchers out, finding 4 of issue #12) still meets the watcher. Once the dispute is ruled the runner collects
 //! its ticket and withdraws the desk's pull balance to the hot key.
+//!
+//! **Crash safety.** Each challenge is journaled (`journal::ChallengeStep`) before it is sent, so a restart
+//! finds whether it landed, submits its evidence's URI if that had not gone out, and collects its ticket.
 
 use alloy::primitives::{Address, B256, U256, keccak256};
 use anyhow::Context as _;
@@ -30,7 +33,7 @@ use cairn_primitives::Sha256Digest;
 
 use cairn_protocol::acceptance::Report;
 
-use super::models::HostError;
+use super::{journal::ChallengeStep, models::HostError};
 use crate::output::Output;
 
 /// Whether the watcher with hot key `key` re-executes `job` whose receipt has `output_digest`, at sample
@@ -152,6 +155,13 @@ impl super::runner::Inner {
     /// Errors: a passing failure (Kubo, the RPC) to retry while the window is open.
     pub(crate) async fn watch(&self, s: &Submitted) -> anyhow::Result<Verdict> {
         let job = s.job;
+        let me = self.key.address();
+        if self.desk.ticketOf(job, me).call().await.context("reading our ticket")? != ticket::NONE {
+            // A challenge whose answer (or whose journal row) was lost may still have landed: journaled, so its
+            // evidence follows and its ticket is collected once ruled, even when the job is ruled already.
+            self.journal.ticket_held(job).await?;
+            return Ok(Verdict::Skipped("this key already holds a ticket in the job's challenge pool".into()));
+        }
         let progress = self.market.getProgress(job).call().await.context("reading the job")?;
         // Disputed by someone else: the pool takes more challengers.
         use cairn_bindings::enums::job_state::{DISPUTED, SUBMITTED};
@@ -160,12 +170,6 @@ impl super::runner::Inner {
                 "the job is in state {}, neither submitted nor disputed",
                 progress.state
             )));
-        }
-        let me = self.key.address();
-        if self.desk.ticketOf(job, me).call().await.context("reading our ticket")? != ticket::NONE {
-            // A challenge whose answer was lost may still have landed: collect its ticket once ruled.
-            self.jobs.lock().expect("not poisoned").tickets.insert(job);
-            return Ok(Verdict::Skipped("this key already holds a ticket in the job's challenge pool".into()));
         }
         if self.chain_time().await? >= progress.challengeEnds {
             return Ok(Verdict::Skipped("its challenge window has closed".into()));
@@ -215,25 +219,28 @@ impl super::runner::Inner {
             .context("pinning the evidence")?
             .cid;
         let uri = format!("ipfs://{evidence_cid}");
+        // Journaled before the challenge is sent: a restart finds out whether it landed and sends the evidence.
+        self.journal.challenging(job, &uri).await?;
         // Bond + arbitration fee to open the pool, the bond alone to join it.
         let cost = self.desk.challengeCost(job).call().await.context("reading the challenge's cost")?;
         let call = self.desk.challenge(job).value(cost);
         self.chain.send("challenge", call.into_transaction_request()).await.context("challenging")?;
-        self.jobs.lock().expect("not poisoned").tickets.insert(job);
+        self.crash_point("challenge-sent", job).await;
+        self.journal.ticket_held(job).await?;
         let dispute = self.desk.poolOf(job).call().await.context("reading the challenge pool")?.disputeId;
-        // The challenge stands; the evidence's URI is worth a few tries (a passing RPC failure must not lose it).
+        // The challenge stands; the evidence's URI is worth a few tries now, and is tried again at every poll
+        // after that (`settle_challenges`) until it lands.
         let mut tries = 0;
         loop {
-            let call = self.desk.submitEvidence(job, uri.clone());
-            match self.chain.send("submitEvidence", call.into_transaction_request()).await {
-                Ok(_) => break,
+            match self.submit_evidence(job, &uri).await {
+                Ok(()) => break,
                 Err(e) if tries < 4 => {
                     tries += 1;
-                    tracing::warn!(job = %job, error = %e, tries, "cannot submit the evidence yet; trying again");
+                    tracing::warn!(job = %job, error = format!("{e:#}"), tries, "cannot submit the evidence yet; trying again");
                     tokio::time::sleep(std::time::Duration::from_secs(2 * tries)).await;
                 }
                 Err(e) => {
-                    tracing::error!(job = %job, evidence = %uri, error = %e, "challenged, but the evidence URI could not be submitted: submit it by hand (DisputeDesk.submitEvidence)");
+                    tracing::error!(job = %job, evidence = %uri, error = format!("{e:#}"), "challenged, but the evidence URI could not be submitted yet; trying again at the next polls");
                     break;
                 }
             }
@@ -242,17 +249,90 @@ impl super::runner::Inner {
         Ok(Verdict::Challenged(dispute, uri))
     }
 
-    /// Collects the tickets of ruled pools (bond and share on ruling 2, the bond on ruling 0; nothing on
-    /// ruling 1) and withdraws the desk's pull balance to the hot key. Pools still open stay in the set.
+    /// Sends `DisputeDesk.submitEvidence(job, uri)` and journals the challenge `evidenced`. Sending it twice (a
+    /// crash between the receipt and the journal) only repeats the ERC-1497 `Evidence` event.
     ///
-    /// Errors: a passing RPC failure; the remaining tickets are tried at the next poll.
-    pub(crate) async fn collect_tickets(&self) -> anyhow::Result<()> {
+    /// Errors: the RPC or the journal fails.
+    async fn submit_evidence(&self, job: U256, uri: &str) -> anyhow::Result<()> {
+        let call = self.desk.submitEvidence(job, uri.to_owned());
+        self.chain.send("submitEvidence", call.into_transaction_request()).await.context("submitting the evidence")?;
+        self.journal.set_challenge(job, ChallengeStep::Evidenced, "evidence submitted").await?;
+        tracing::info!(job = %job, evidence = %uri, "evidence submitted");
+        Ok(())
+    }
+
+    /// Carries every journaled challenge on (the ones a watch task is not busy with): a `challenging` one whose
+    /// ticket is on chain goes on, one that never landed is settled once its job cannot be challenged any more;
+    /// the evidence of a `challenged` one is submitted; the ticket of an `evidenced` one is collected once its
+    /// pool is ruled (bond and share on ruling 2, the bond on 0 and 3, nothing on 1). Then the desk's pull
+    /// balance is withdrawn to the hot key.
+    ///
+    /// Errors: a passing RPC or journal failure; the rest is tried at the next poll.
+    pub(crate) async fn settle_challenges(&self) -> anyhow::Result<()> {
+        let open = self.journal.open_challenges().await?;
+        if open.is_empty() {
+            return Ok(());
+        }
+        for c in open {
+            let job = c.job;
+            if self.jobs.lock().expect("not poisoned").active.contains(&job) {
+                continue;
+            }
+            // Read again: a watch task that just finished may have moved it on since the list was read.
+            let Some(c) = self.journal.challenge(job).await? else { continue };
+            if let Err(e) = self.settle_challenge(&c).await {
+                tracing::warn!(job = %job, step = c.step.as_str(), error = format!("{e:#}"), "cannot carry the challenge on now; trying again later");
+            }
+        }
         let me = self.key.address();
-        let held: Vec<U256> = self.jobs.lock().expect("not poisoned").tickets.iter().copied().collect();
-        for job in held {
+        let balance = self.desk.balanceOf(me, Address::ZERO).call().await.context("reading the desk balance")?;
+        if balance > U256::ZERO {
+            let call = self.desk.withdraw(Address::ZERO);
+            self.chain.send("withdraw", call.into_transaction_request()).await.context("withdrawing from the desk")?;
+            tracing::info!(amount = %balance, "withdrew the watcher's earnings from the dispute desk");
+        }
+        Ok(())
+    }
+
+    /// One step or more of [`Inner::settle_challenges`] for challenge `c`.
+    async fn settle_challenge(&self, c: &super::journal::Challenge) -> anyhow::Result<()> {
+        let (job, me) = (c.job, self.key.address());
+        {
+            let mut step = c.step;
+            if step == ChallengeStep::Challenging {
+                if self.desk.ticketOf(job, me).call().await.context("reading our ticket")? != ticket::NONE {
+                    self.journal.ticket_held(job).await?;
+                    step = ChallengeStep::Challenged;
+                } else {
+                    use cairn_bindings::enums::job_state::{DISPUTED, SUBMITTED};
+                    let progress = self.market.getProgress(job).call().await.context("reading the job")?;
+                    let open = (progress.state == SUBMITTED || progress.state == DISPUTED)
+                        && self.chain_time().await? < progress.challengeEnds;
+                    if !open {
+                        tracing::info!(job = %job, "the challenge never landed and the job cannot be challenged any more");
+                        self.journal.set_challenge(job, ChallengeStep::Settled, "the challenge never landed").await?;
+                    }
+                    // Else the job is watched again after a restart's look back, or settled once its window closes.
+                    return Ok(());
+                }
+            }
+            if step == ChallengeStep::Challenged {
+                match &c.evidence_uri {
+                    Some(uri) => self.submit_evidence(job, uri).await?,
+                    None => {
+                        self.journal
+                            .set_challenge(
+                                job,
+                                ChallengeStep::Evidenced,
+                                "a ticket found on chain; its evidence is unknown here",
+                            )
+                            .await?;
+                    }
+                }
+            }
             let pool = self.desk.poolOf(job).call().await.context("reading the challenge pool")?;
             if !pool.ruled {
-                continue;
+                return Ok(());
             }
             // Held: not yet collected (by us or by anyone on our behalf).
             let held = self.desk.ticketOf(job, me).call().await.context("reading our ticket")? == ticket::HELD;
@@ -262,13 +342,7 @@ impl super::runner::Inner {
                 self.metrics.job("ticket_collected");
             }
             tracing::info!(job = %job, ruling = pool.ruling, payout = %pool.payout, "challenge pool ruled; ticket settled");
-            self.jobs.lock().expect("not poisoned").tickets.remove(&job);
-        }
-        let balance = self.desk.balanceOf(me, Address::ZERO).call().await.context("reading the desk balance")?;
-        if balance > U256::ZERO {
-            let call = self.desk.withdraw(Address::ZERO);
-            self.chain.send("withdraw", call.into_transaction_request()).await.context("withdrawing from the desk")?;
-            tracing::info!(amount = %balance, "withdrew the watcher's earnings from the dispute desk");
+            self.journal.set_challenge(job, ChallengeStep::Settled, &format!("ruled {}", pool.ruling)).await?;
         }
         Ok(())
     }

@@ -30,7 +30,7 @@ use cairn_runner::{
     bert::EmbedOptions,
     input::InputLimits,
     service::{
-        journal::{Journal, Step},
+        journal::{ChallengeStep, Journal, Step},
         runner::CRASH_POINTS,
     },
 };
@@ -211,6 +211,71 @@ async fn a_job_is_claimed_computed_submitted_and_finalized_exact_to_the_wei() {
     let status = runner.terminate().await;
     assert!(status.success(), "{status}:\n{}", runner.log());
     assert!(runner.log().contains("drained"), "{}", runner.log());
+}
+
+/// Over a `ws://` RPC the runner subscribes to new blocks: with a two-minute poll interval, a job requested after
+/// its first poll is claimed and submitted well before the next poll, because the request's block wakes the loop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_a_ws_url_each_new_block_wakes_the_runner_without_polling() {
+    let world = World::start().await;
+    let model = world.publish(false).await;
+    let state_dir = world.dir.path().join("operator-0");
+    let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let ws = world.anvil.url().replacen("http://", "ws://", 1);
+    let config = world.config(
+        "operator-0",
+        &state_dir,
+        Some((&ws, world.kubo.url())),
+        &format!("[http]\nlisten = \"{http}\"\n"),
+    );
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("poll_interval_ms = 100", "poll_interval_ms = 120000")).unwrap();
+    let key = format!("0x{}", alloy::hex::encode(devnet_signer_key("operator-0").to_bytes()));
+    let mut runner =
+        spawn_runner(&config, &state_dir.with_extension("ws.log"), &[("CAIRN_RUNNER_KEY".to_owned(), key)]);
+    // Its first poll is done (healthy) and the subscription is live.
+    let started = Instant::now();
+    loop {
+        let (status, body) =
+            tokio::time::timeout(Duration::from_secs(5), http_get_lenient(http, "/health")).await.unwrap_or_default();
+        if status.contains("200") && body.contains("\"newHeadsSubscribed\":true") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "never healthy and subscribed: {body}\n{}", runner.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, metrics) = http_get(http, "/metrics").await;
+    assert!(metrics.lines().any(|l| l == "cairn_runner_new_heads_subscribed 1"), "{metrics}");
+
+    let requested = Instant::now();
+    let job = world.request(model, INPUT.as_bytes(), parse_ether("0.01").unwrap()).await;
+    world.wait_state(job, state::SUBMITTED, &mut runner).await;
+    assert!(
+        requested.elapsed() < Duration::from_secs(90),
+        "submitted {:?} after the request: woken by the block, not by the 2-minute poll",
+        requested.elapsed()
+    );
+    let submitted = world.logs_of::<JobMarket::ResultSubmitted>(job).await;
+    assert_eq!(submitted.len(), 1, "one receipt");
+    let status = runner.terminate().await;
+    assert!(status.success(), "{status}:\n{}", runner.log());
+}
+
+/// [`http_get`] that answers an empty status while nothing listens yet.
+async fn http_get_lenient(at: std::net::SocketAddr, path: &str) -> (String, String) {
+    if tokio::net::TcpStream::connect(at).await.is_err() {
+        return (String::new(), String::new());
+    }
+    http_get(at, path).await
+}
+
+/// Waits (up to 30 s) until `cid` is not pinned on `kubo`.
+async fn wait_unpinned(kubo: &KuboClient, cid: &str, runner: &RunnerProcess) {
+    let started = Instant::now();
+    while pinned(kubo, cid).await {
+        assert!(started.elapsed() < Duration::from_secs(30), "{cid} is still pinned:\n{}", runner.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// A plain HTTP/1.0 GET: (status line, body).
@@ -457,10 +522,13 @@ async fn a_receipt_the_chain_rejects_is_retried_until_the_claim_lapses_then_rele
 async fn a_watcher_at_rate_one_passes_an_honest_result_and_challenges_perturbed_embeddings_with_evidence() {
     let world = World::start().await;
     let model = world.publish(false).await;
-    // operator-1 only watches here: it serves no model of this market as an operator.
+    // operator-1 only watches here: it serves no model of this market as an operator. It is killed right after
+    // its challenge's receipt, before its journal knows the challenge landed and before the evidence's URI is
+    // sent: the restart finds its ticket and sends the URI journaled before the challenge.
     let state_dir = world.dir.path().join("operator-1");
     let extra = "[jobs]\nmodels_allow = [999]\n\n[watch]\nsample = 1.0\n";
-    let mut watcher = world.runner_with("operator-1", &state_dir, None, None, extra);
+    let mut watcher =
+        world.runner_with("operator-1", &state_dir, Some(("CAIRN_RUNNER_CRASH_AFTER", "challenge-sent")), None, extra);
     let payment = parse_ether("0.01").unwrap();
     let expected = expected_output(INPUT.as_bytes());
 
@@ -477,11 +545,21 @@ async fn a_watcher_at_rate_one_passes_an_honest_result_and_challenges_perturbed_
     let perturbed = cairn_runner::output::Output::from(&embeddings);
     let cheat = world.request(model, INPUT.as_bytes(), payment).await;
     submit_as_operator_0(&world, cheat, perturbed.bytes.clone()).await;
-    world.wait_state(cheat, state::DISPUTED, &mut watcher).await;
+    let crashed = watcher.wait_exit().await;
+    assert!(!crashed.success(), "killed after the challenge: {crashed}\n{}", watcher.log());
+    assert_eq!(world.progress(cheat).await.state, state::DISPUTED);
     let progress = world.progress(cheat).await;
     assert_eq!(progress.challenger, devnet_signer_key("operator-1").address());
-    // The evidence's URI follows the challenge in its own transaction: wait for the runner to have sent it.
-    wait_log(&watcher, "evidence=ipfs://").await;
+    assert!(world.events::<DisputeDesk::Evidence>("DisputeDesk").await.is_empty(), "no evidence before the restart");
+    let journal = Journal::open(&state_dir).await.unwrap();
+    let row = journal.open_challenges().await.unwrap();
+    assert_eq!(row.len(), 1, "the challenge is journaled");
+    assert_eq!((row[0].job, row[0].step), (cheat, ChallengeStep::Challenging), "sent, not known to have landed");
+    assert!(row[0].evidence_uri.as_deref().is_some_and(|u| u.starts_with("ipfs://")), "the evidence journaled first");
+    drop(journal);
+    // The restart sends the evidence's URI journaled before the challenge, once.
+    let mut watcher = world.runner_with("operator-1", &state_dir, None, None, extra);
+    wait_log(&watcher, "evidence submitted").await;
 
     // The evidence: ERC-1497 JSON on IPFS naming the failing row and our own output, which is the real one.
     let evidence = world.events::<DisputeDesk::Evidence>("DisputeDesk").await;
@@ -497,6 +575,14 @@ async fn a_watcher_at_rate_one_passes_an_honest_result_and_challenges_perturbed_
     assert_eq!(own.as_ref(), expected.bytes.as_slice(), "the watcher's own output is the canonical one");
     assert_eq!(evidence["cairn"]["claimedOutputDigest"], B256::from(perturbed.sha256.0).to_string());
     assert!(watcher.terminate().await.success(), "{}", watcher.log());
+    let journal = Journal::open(&state_dir).await.unwrap();
+    let row = journal.open_challenges().await.unwrap();
+    assert_eq!(row.len(), 1);
+    assert_eq!(
+        (row[0].step, row[0].evidence_uri.as_deref()),
+        (ChallengeStep::Evidenced, Some(uri.as_str())),
+        "the ticket waits for the ruling, its evidence on chain"
+    );
 }
 
 /// operator-0's hot key claims `job` and submits `output` (pinned on Kubo) with a signed receipt, as a runner
@@ -535,7 +621,7 @@ async fn the_relay_pins_checked_inputs_and_posts_only_good_signed_requests_it_wo
     let state_dir = world.dir.path().join("operator-0");
     let relay = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let extra = format!(
-        "[jobs]\nmax_input_bytes = 4096\n[jobs.min_fee_tokens]\n\"{dusd}\" = \"1000000\"\n\n[relay]\nlisten = \"{relay}\"\nrate_per_second = 5\n"
+        "[jobs]\nmax_input_bytes = 4096\n[jobs.min_fee_tokens]\n\"{dusd}\" = \"1000000\"\n\n[relay]\nlisten = \"{relay}\"\nrate_per_second = 5\ninput_ttl_secs = 60\n"
     );
     let mut runner = world.runner_with("operator-0", &state_dir, None, None, &extra);
     wait_log(&runner, "serving the relay").await;
@@ -627,6 +713,21 @@ async fn the_relay_pins_checked_inputs_and_posts_only_good_signed_requests_it_wo
     assert_eq!(buyer_before - token.balanceOf(buyer.address()).call().await.unwrap(), payment, "escrowed");
     // The runner behind the relay runs it.
     world.wait_state(job, state::SUBMITTED, &mut runner).await;
+
+    // The relay's pins expire: an input no job was requested with, `input_ttl_secs` (60) of chain time after its
+    // upload; the requested one stays through its claim deadline, then with the job, until it is finalized.
+    let unused = r#"["An input nobody asks a job for."]"#;
+    let (head, body) = http(relay, "POST", "/relay/inputs", &[], unused.as_bytes()).await;
+    assert!(head.contains(" 200 "), "{head}\n{body}");
+    let unused_cid = json(&body)["cid"].as_str().unwrap().to_owned();
+    assert!(pinned(&world.kubo, &unused_cid).await);
+    world.advance(61).await;
+    wait_unpinned(&world.kubo, &unused_cid, &runner).await;
+    assert!(pinned(&world.kubo, &cid).await, "the requested input stays pinned until its claim deadline");
+    let ends = world.progress(job).await.challengeEnds.max(now + 3600);
+    world.advance(ends - world.now().await + 1).await;
+    world.wait_state(job, state::FINALIZED, &mut runner).await;
+    wait_unpinned(&world.kubo, &cid, &runner).await;
 
     // Past the rate (5/s, burst 10), 429.
     let mut limited = 0;

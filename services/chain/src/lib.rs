@@ -14,6 +14,8 @@
 //!   once, each transaction signed here and identified by its hash, so a lost response is resolved by
 //!   looking the hash up, never by sending a new transaction; every send waits for its receipt with a
 //!   timeout.
+//! - [`heads`]: [`NewHeads`], what wakes a follower loop: a `newHeads` subscription over `ws(s)://`, a timer
+//!   otherwise.
 //! - [`revert`]: revert data → `JobMarket: ClaimWindowClosed(jobId 7, closedAt 1732540000)`.
 //! - [`deployments`]: `deployments/<chainId>.json` (addresses, deployment block, compiler, git commit, and the
 //!   interface version the suite speaks).
@@ -23,6 +25,7 @@
 pub mod args;
 pub mod client;
 pub mod deployments;
+pub mod heads;
 pub mod interface;
 pub mod keystore;
 pub mod revert;
@@ -33,6 +36,7 @@ pub use args::RpcArgs;
 pub use args::SignerArgs;
 pub use client::{Chain, ChainOptions};
 pub use deployments::Deployments;
+pub use heads::NewHeads;
 pub use interface::{INTERFACE_VERSION, declares_interface_version};
 pub use keystore::Keystore;
 pub use revert::DecodedRevert;

@@ -13,7 +13,7 @@ use alloy::{
     primitives::{Address, U256},
     rpc::types::TransactionRequest,
 };
-use cairn_chain::{Chain, ChainOptions, Error};
+use cairn_chain::{Chain, ChainOptions, Error, NewHeads};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
@@ -32,6 +32,33 @@ async fn ws_urls_connect_and_send() {
     let chain = Chain::connect(&ws, ANVIL_KEY_0.parse().unwrap(), ChainOptions::default()).await.unwrap();
     assert_eq!(chain.chain_id(), 31337);
     assert!(chain.send("transfer over ws", transfer()).await.unwrap().status());
+}
+
+/// Over ws:// a new block wakes the waiter at once (the one-minute timer would say `None`), heads that queue
+/// while nobody waits wake it once with the latest, and over http:// the wait is a plain timer.
+#[tokio::test]
+async fn new_heads_wake_on_blocks_over_ws_and_fall_back_to_a_timer_over_http() {
+    let anvil = cairn_testkit::Anvil::start().await.unwrap();
+    let ws = anvil.url().replace("http://", "ws://");
+    let chain = Chain::connect(&ws, ANVIL_KEY_0.parse().unwrap(), ChainOptions::default()).await.unwrap();
+    let mut heads = NewHeads::new(chain.provider().clone(), chain.url()).await;
+    assert!(heads.subscribed(), "a ws:// URL subscribes to newHeads");
+    let mined = chain.send("transfer", transfer()).await.unwrap().block_number;
+    assert_eq!(heads.wait(Duration::from_secs(60)).await, mined, "woken by the block, not the timer");
+
+    let mut last = None;
+    for _ in 0..3 {
+        last = chain.send("transfer", transfer()).await.unwrap().block_number;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(heads.wait(Duration::from_secs(60)).await, last, "three queued heads wake once, with the latest");
+    assert_eq!(heads.wait(Duration::from_millis(300)).await, None, "nothing stale is left queued");
+
+    let http = Chain::connect_read_only(anvil.url(), ChainOptions::default()).await.unwrap();
+    let mut timer = NewHeads::new(http.provider().clone(), http.url()).await;
+    assert!(!timer.subscribed(), "http:// cannot subscribe");
+    chain.send("transfer", transfer()).await.unwrap();
+    assert_eq!(timer.wait(Duration::from_millis(200)).await, None, "over http:// only the timer ends a wait");
 }
 
 #[tokio::test]
