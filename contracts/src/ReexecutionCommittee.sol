@@ -825,8 +825,12 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         if (p.appealPeriod != 0 && (p.appealPeriod < MIN_PERIOD || p.appealPeriod > MAX_PERIOD)) {
             revert ParameterOutOfBounds("appealPeriod (0 or)", p.appealPeriod, MIN_PERIOD, MAX_PERIOD);
         }
-        if (p.coherencePenalty > seatSize) {
-            revert ParameterOutOfBounds("coherencePenalty", p.coherencePenalty, 0, seatSize);
+        // ν ≥ ψ: silence must never be cheaper than a wrong vote, or a juror who would lose by voting goes silent
+        // and forces a redraw instead (docs/ARCHITECTURE.md, "Coherence"). With ν ≤ seatSize this bounds ψ too.
+        if (p.coherencePenalty > p.nonRevealPenalty) {
+            revert ParameterOutOfBounds(
+                "coherencePenalty (at most nonRevealPenalty)", p.coherencePenalty, 0, p.nonRevealPenalty
+            );
         }
         _params = p;
         emit ParamsUpdated(p);

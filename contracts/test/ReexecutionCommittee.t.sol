@@ -247,7 +247,8 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         // One verifier holds 97 seats against four with 1: nearly every seat is its (97/101 of the points),
         // the others share the rest. Seats released at resolution return to the tree at the next sync.
         IReexecutionCommittee.Params memory p = _params();
-        p.nonRevealPenalty = 0; // silent jurors keep their stake, so every round draws from the same weights
+        // Silent jurors keep their stake, so every round draws from the same weights (ψ ≤ ν: no coherence penalty).
+        (p.nonRevealPenalty, p.coherencePenalty) = (0, 0);
         vm.prank(owner);
         committee.setParams(p);
         address heavy = verifiers[4];
@@ -755,9 +756,10 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     /// and a tie among them refuses, paying every revealer.
     function test_AfterTheRedrawsATieRefusesAndPaysEveryRevealer() public {
         // No non-reveal penalty here, so the silent juror keeps its one seat and each redraw lands on it (every
-        // other seat is locked or excluded); the penalty's own path is the test below.
+        // other seat is locked or excluded); the penalty's own path is the test below. ψ ≤ ν, so no coherence
+        // penalty either (a tie rules 0, which charges none anyway).
         IReexecutionCommittee.Params memory p = _params();
-        p.nonRevealPenalty = 0;
+        (p.nonRevealPenalty, p.coherencePenalty) = (0, 0);
         vm.prank(owner);
         committee.setParams(p);
         (uint256 id, address[] memory jurors) = _openAndDraw();
@@ -940,9 +942,17 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         _expectBounds("nonRevealPenalty", 0.5 ether + 1, 0, 0.5 ether);
         committee.setParams(p);
         p = _params();
-        p.coherencePenalty = 0.5 ether + 1;
-        _expectBounds("coherencePenalty", 0.5 ether + 1, 0, 0.5 ether);
+        p.coherencePenalty = p.nonRevealPenalty + 1;
+        _expectBounds("coherencePenalty (at most nonRevealPenalty)", p.coherencePenalty, 0, p.nonRevealPenalty);
         committee.setParams(p);
+        p = _params();
+        (p.nonRevealPenalty, p.coherencePenalty) = (0.5 ether, 0.5 ether + 1);
+        _expectBounds("coherencePenalty (at most nonRevealPenalty)", 0.5 ether + 1, 0, 0.5 ether);
+        committee.setParams(p);
+        p = _params();
+        (p.nonRevealPenalty, p.coherencePenalty) = (0.07 ether, 0.07 ether);
+        committee.setParams(p);
+        assertEq(committee.params().coherencePenalty, 0.07 ether, "psi equal to nu is allowed");
         p = _params();
         p.appealPeriod = 59;
         _expectBounds("appealPeriod (0 or)", 59, 60, 7 days);
@@ -963,7 +973,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     function test_TheOtherEdgesAreAcceptedToo() public {
         IReexecutionCommittee.Params memory p = _params();
         (p.jurors, p.fee, p.commitPeriod, p.revealPeriod) = (1, 0, 7 days, 60);
-        (p.keeperReward, p.nonRevealPenalty) = (0, 0);
+        (p.keeperReward, p.nonRevealPenalty, p.coherencePenalty) = (0, 0, 0);
         vm.prank(owner);
         committee.setParams(p);
         assertEq(committee.params().keeperReward, 0, "no keeper reward");

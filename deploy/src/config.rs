@@ -460,7 +460,8 @@ impl DeployConfig {
         }
         // JurorPool's constructor: 0.01 ETH ≤ seatSize ≤ 1000 ETH (a zero seat would give jurors of zero
         // weight); ReexecutionCommittee._setParams: nonRevealPenalty ≤ seatSize (the penalty comes out of the
-        // silent seat's own lock) and keeperReward ≤ fee (it is paid out of the fee).
+        // silent seat's own lock), coherencePenalty ≤ nonRevealPenalty (silence never cheaper than a wrong vote)
+        // and keeperReward ≤ fee (it is paid out of the fee).
         let j = &self.jurors;
         let (min_seat, max_seat) = seat_size_bounds();
         if j.seat_size.0 < min_seat || j.seat_size.0 > max_seat {
@@ -477,11 +478,11 @@ impl DeployConfig {
                 c.non_reveal_penalty, j.seat_size
             ));
         }
-        if c.coherence_penalty.0 > j.seat_size.0 {
+        if c.coherence_penalty.0 > c.non_reveal_penalty.0 {
             problems.push(format!(
-                "committee.coherence_penalty = {} (at most jurors.seat_size, {}: it is slashed from the seat that voted \
-                 against the ruling)",
-                c.coherence_penalty, j.seat_size
+                "committee.coherence_penalty = {} (at most committee.non_reveal_penalty, {}: silence must never cost \
+                 less than a wrong vote, or a losing juror goes silent to force a redraw)",
+                c.coherence_penalty, c.non_reveal_penalty
             ));
         }
         let appeal = c.appeal_period.0;
@@ -602,12 +603,14 @@ mod tests {
         // The penalty is slashed from the silent seat: it cannot exceed it (the default penalty is 0.1 ETH).
         let err = DeployConfig::from_toml("[jurors]\nseat_size = \"0.05ether\"\n").unwrap_err().to_string();
         assert!(err.contains("committee.non_reveal_penalty = 0.1 ETH") && !err.contains("seat_size ="), "{err}");
-        // So is the coherence penalty, slashed from the seat that voted against the ruling.
+        // The coherence penalty is at most the non-reveal penalty (ν ≥ ψ), so at most the seat too.
         let err = DeployConfig::from_toml("[committee]\ncoherence_penalty = \"0.6ether\"\n").unwrap_err().to_string();
         assert!(
-            err.contains("committee.coherence_penalty = 0.6 ETH") && err.contains("(at most jurors.seat_size, 0.5 ETH"),
+            err.contains("committee.coherence_penalty = 0.6 ETH")
+                && err.contains("(at most committee.non_reveal_penalty, 0.1 ETH"),
             "{err}"
         );
+        DeployConfig::from_toml("[committee]\ncoherence_penalty = \"0.1ether\"\n").expect("ψ = ν is allowed");
         // An appeal period is 0 (appeals off) or 60 s to 7 days, and on a production network at least its
         // force-inclusion delay.
         for ok in ["0", "60", "7d"] {

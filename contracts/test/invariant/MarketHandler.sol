@@ -475,8 +475,8 @@ contract MarketHandler is Test {
         IReexecutionCommittee.Params memory p = committee.params();
         p.fee = bound(feeSeed, 0, 0.2 ether);
         p.keeperReward = bound(keeperSeed, 0, p.fee);
-        p.coherencePenalty = bound(psiSeed, 0, committee.seatSize());
         p.nonRevealPenalty = bound(nuSeed, 0, committee.seatSize());
+        p.coherencePenalty = bound(psiSeed, 0, p.nonRevealPenalty);
         vm.prank(committee.owner());
         committee.setParams(p);
         ++ghost_paramChanges;
