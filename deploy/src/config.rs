@@ -141,7 +141,8 @@ pub struct CommitteeParams {
     /// the first round final, otherwise 60 s to 7 days (production default: the force-inclusion delay, like the
     /// commit period, so a censored party can still appeal).
     pub appeal_period: Secs,
-    /// Slashed per seat that revealed against the final ruling (at most `jurors.seat_size`): a wrong vote must cost
+    /// Slashed per seat that revealed against the final ruling (at most `non_reveal_penalty`, so at most
+    /// `jurors.seat_size`): a wrong vote must cost
     /// more than re-running the job (docs/ARCHITECTURE.md, "Jurors pay for being wrong, absent or lazy").
     pub coherence_penalty: Amount,
     /// The treasury's canary key: it registers and reveals the known answers of canary disputes, against which

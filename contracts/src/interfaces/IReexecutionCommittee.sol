@@ -45,9 +45,9 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// leave fewer waits (`DrawDeferred`), at most 1,000. An audit is a dispute whose arbitrable opened it as its own challenger (the DisputeDesk's audits).
     /// @param appealPeriod Seconds after a round's ruling during which anyone may appeal it (0: the first round is
     /// final; otherwise 60 s to 7 days). Each dispute keeps the value of its creation.
-    /// @param coherencePenalty Slashed per seat that revealed against the final ruling (wei, at most the pool's
-    /// seatSize), so a wrong vote costs more than re-running the job (issue #12, finding 8). Each dispute keeps
-    /// the value of its creation.
+    /// @param coherencePenalty Slashed per seat that revealed against the final ruling (wei, at most
+    /// nonRevealPenalty, so at most the pool's seatSize), so a wrong vote costs more than re-running the job and
+    /// silence never less than a wrong vote (issue #12, finding 8). Each dispute keeps the value of its creation.
     struct Params {
         uint8 jurors;
         uint256 fee;

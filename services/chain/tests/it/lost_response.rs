@@ -26,6 +26,8 @@ enum Fault {
     ForwardThenDrop,
     /// Answer 502 without forwarding (the request was lost before the node).
     Lose502,
+    /// Forward every send, but close the connection on the first `faults` receipt reads (past the read retries).
+    DropReceiptReads,
 }
 
 /// The proxy: what it saw of the sends (the raw transaction hex of each `eth_sendRawTransaction`).
@@ -46,19 +48,27 @@ async fn lossy_proxy(upstream: &str, fault: Fault, faults: usize) -> Proxy {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let sends = Arc::new(Mutex::new(Vec::new()));
     let (seen, upstream) = (sends.clone(), upstream.to_string());
+    let receipt_reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     tokio::spawn(async move {
         let client = reqwest::Client::new();
         loop {
             let (mut stream, _) = listener.accept().await.unwrap();
             let (client, seen, upstream) = (client.clone(), seen.clone(), upstream.clone());
+            let receipt_reads = receipt_reads.clone();
             tokio::spawn(async move {
                 while let Some(body) = read_request(&mut stream).await {
                     let request: serde_json::Value = serde_json::from_slice(&body).unwrap();
                     let mut faulty = None;
+                    if request["method"] == "eth_getTransactionReceipt"
+                        && matches!(fault, Fault::DropReceiptReads)
+                        && receipt_reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < faults
+                    {
+                        return; // closes the connection with no answer
+                    }
                     if request["method"] == "eth_sendRawTransaction" {
                         let mut seen = seen.lock().unwrap();
                         seen.push(request["params"][0].as_str().unwrap().to_string());
-                        if seen.len() <= faults {
+                        if seen.len() <= faults && !matches!(fault, Fault::DropReceiptReads) {
                             faulty = Some(fault);
                         }
                     }
@@ -73,6 +83,7 @@ async fn lossy_proxy(upstream: &str, fault: Fault, faults: usize) -> Proxy {
                             return; // closes the connection with no answer
                         }
                         Some(Fault::Lose502) => bad_gateway,
+                        Some(Fault::DropReceiptReads) => unreachable!("receipt reads are dropped above"),
                         None => ok_response(&forward(&client, &upstream, &body).await),
                     };
                     if stream.write_all(&response).await.is_err() {
@@ -126,6 +137,15 @@ async fn a_lost_answer_to_a_mined_send_is_resolved_by_its_hash() {
         // "nonce too low" and report a mined transaction as failed).
         assert_eq!(proxy.sends().len(), 1, "{fault:?}: broadcast once");
     }
+}
+
+#[tokio::test]
+async fn receipt_reads_that_fail_past_their_retries_are_read_again_until_the_receipt_comes() {
+    // Six dropped reads: more than the three retries of one read, so the wait itself must read again (it once
+    // ended the send with a transport error, telling the caller nothing of the transaction already out).
+    let anvil = cairn_testkit::Anvil::start().await.unwrap();
+    let proxy = paid_once(&anvil, Fault::DropReceiptReads, 6).await;
+    assert_eq!(proxy.sends().len(), 1, "broadcast once");
 }
 
 #[tokio::test]
