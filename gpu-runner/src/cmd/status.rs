@@ -96,26 +96,15 @@ async fn status(resolved: &cairn_runner::service::config::Resolved) -> anyhow::R
         let owed: U256 = market.balanceOf(operator, token).call().await.context("reading the operator's balance")?;
         earnings.insert(token, owed.to_string());
     }
-    let mut jobs = BTreeMap::new();
-    let mut open = Vec::new();
-    for entry in journal.all().await? {
-        *jobs.entry(entry.step.as_str()).or_insert(0) += 1;
-        if !entry.step.is_terminal() {
-            open.push(OpenJob {
-                job: entry.job.to_string(),
-                step: entry.step.as_str(),
-                challenge_ends: entry.challenge_ends,
-            });
-        }
-    }
-    let mut duties = BTreeMap::new();
-    for duty in journal.all_duties().await? {
-        *duties.entry(duty.step.as_str()).or_insert(0) += 1;
-    }
-    let mut challenges = BTreeMap::new();
-    for challenge in journal.all_challenges().await? {
-        *challenges.entry(challenge.step.as_str()).or_insert(0) += 1;
-    }
+    let entries = journal.all().await?;
+    let jobs = tally(entries.iter().map(|e| e.step.as_str()));
+    let open = entries
+        .iter()
+        .filter(|e| !e.step.is_terminal())
+        .map(|e| OpenJob { job: e.job.to_string(), step: e.step.as_str(), challenge_ends: e.challenge_ends })
+        .collect();
+    let duties = tally(journal.all_duties().await?.iter().map(|d| d.step.as_str()));
+    let challenges = tally(journal.all_challenges().await?.iter().map(|c| c.step.as_str()));
     Ok(Status {
         duties,
         challenges,
@@ -148,8 +137,7 @@ fn human(s: &Status) -> String {
         let amount = if token.is_zero() { eth(owed) } else { format!("{owed} (token {token})") };
         text += &format!("earned     {amount} to withdraw (`cairn withdraw` with the owner key)\n");
     }
-    let steps: Vec<String> = s.jobs.iter().map(|(step, n)| format!("{n} {step}")).collect();
-    text += &format!("jobs       {}\n", if steps.is_empty() { "none yet".into() } else { steps.join(", ") });
+    text += &format!("jobs       {}\n", if s.jobs.is_empty() { "none yet".into() } else { by_step(&s.jobs) });
     for job in &s.open {
         text += &format!("  job {} at {}", job.job, job.step);
         if let Some(ends) = job.challenge_ends {
@@ -158,12 +146,24 @@ fn human(s: &Status) -> String {
         text.push('\n');
     }
     if !s.duties.is_empty() {
-        let steps: Vec<String> = s.duties.iter().map(|(step, n)| format!("{n} {step}")).collect();
-        text += &format!("disputes   {} (drawn as a juror)\n", steps.join(", "));
+        text += &format!("disputes   {} (drawn as a juror)\n", by_step(&s.duties));
     }
     if !s.challenges.is_empty() {
-        let steps: Vec<String> = s.challenges.iter().map(|(step, n)| format!("{n} {step}")).collect();
-        text += &format!("challenges {} (as a watcher)\n", steps.join(", "));
+        text += &format!("challenges {} (as a watcher)\n", by_step(&s.challenges));
     }
     text.trim_end().to_owned()
+}
+
+/// How many of `steps` are at each step.
+fn tally(steps: impl Iterator<Item = &'static str>) -> BTreeMap<&'static str, usize> {
+    let mut counts = BTreeMap::new();
+    for step in steps {
+        *counts.entry(step).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// `3 finalized, 1 submitted`: the counts by step, steps in alphabetical order.
+fn by_step(counts: &BTreeMap<&'static str, usize>) -> String {
+    counts.iter().map(|(step, n)| format!("{n} {step}")).collect::<Vec<_>>().join(", ")
 }

@@ -196,8 +196,6 @@ pub enum ChallengeStep {
 }
 
 impl ChallengeStep {
-    const ALL: [Self; 4] = [Self::Challenging, Self::Challenged, Self::Evidenced, Self::Settled];
-
     /// The journal's name of the step.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -206,6 +204,12 @@ impl ChallengeStep {
             Self::Evidenced => "evidenced",
             Self::Settled => "settled",
         }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Self::Challenging, Self::Challenged, Self::Evidenced, Self::Settled]
+            .into_iter()
+            .find(|step| step.as_str() == s)
     }
 }
 
@@ -605,37 +609,39 @@ impl Journal {
     ///
     /// Errors: the database cannot be read, or holds a row this version cannot read.
     pub async fn challenge(&self, job: U256) -> anyhow::Result<Option<Challenge>> {
-        Ok(self.challenges(&format!("WHERE job_id = '{job}'")).await?.pop())
+        Ok(self.challenges("WHERE job_id = ?", Some(job)).await?.pop())
     }
 
     /// Every challenge not `settled`, oldest job first.
     ///
     /// Errors: the database cannot be read, or holds a row this version cannot read.
     pub async fn open_challenges(&self) -> anyhow::Result<Vec<Challenge>> {
-        self.challenges("WHERE step != 'settled'").await
+        self.challenges("WHERE step != 'settled'", None).await
     }
 
     /// Every challenge (for `status` and tests), oldest job first.
     ///
     /// Errors: the database cannot be read, or holds a row this version cannot read.
     pub async fn all_challenges(&self) -> anyhow::Result<Vec<Challenge>> {
-        self.challenges("").await
+        self.challenges("", None).await
     }
 
-    async fn challenges(&self, filter: &str) -> anyhow::Result<Vec<Challenge>> {
+    /// The rows `filter` selects (a constant clause; `job`, if any, bound to its one `?`).
+    async fn challenges(&self, filter: &str, job: Option<U256>) -> anyhow::Result<Vec<Challenge>> {
         let query =
             format!("SELECT job_id, step, evidence_uri FROM challenges {filter} ORDER BY CAST(job_id AS INTEGER)");
-        let rows = sqlx::query(&query).fetch_all(&self.pool).await.context("reading the journal's challenges")?;
+        let mut select = sqlx::query(&query);
+        if let Some(job) = job {
+            select = select.bind(job.to_string());
+        }
+        let rows = select.fetch_all(&self.pool).await.context("reading the journal's challenges")?;
         rows.iter()
             .map(|r| {
                 let job: String = r.try_get("job_id")?;
                 let step: String = r.try_get("step")?;
                 Ok(Challenge {
                     job: job.parse().with_context(|| format!("journal: challenged job id {job:?}"))?,
-                    step: ChallengeStep::ALL
-                        .into_iter()
-                        .find(|s| s.as_str() == step)
-                        .with_context(|| format!("journal: challenge step {step:?}"))?,
+                    step: ChallengeStep::parse(&step).with_context(|| format!("journal: challenge step {step:?}"))?,
                     evidence_uri: r.try_get("evidence_uri")?,
                 })
             })

@@ -7,7 +7,8 @@
 //! RLP encoding is `unsignedTxSize` bytes (the oracle adds the signature's 68 bytes and FastLZ's worst case
 //! itself). A job costs the hot key three transactions — `claim`, `submitResult` and `finalize` — whose sizes
 //! are known before the job is taken: [`job_tx_sizes`] encodes them (the receipt with a full-length CID, the
-//! fee fields at generous maxima), so the bound is never below what the job will pay. A chain without code at
+//! fee fields at generous maxima), so the bound covers what the job will pay at the L1 prices of the moment (the
+//! submit and finalize pay later prices). A chain without code at
 //! the predeploy (anvil, L1s) charges no L1 fee: [`L1Fees::per_job`] is 0 there and costs no RPC call.
 
 use alloy::{

@@ -380,9 +380,9 @@ impl Runner {
         let poll = self.inner.cfg.poll_interval();
         // Over ws(s):// a new block wakes the loop at once; the poll interval is then only the fallback.
         let mut heads = NewHeads::new(self.inner.chain.provider().clone(), self.inner.chain.url()).await;
-        self.inner.metrics.subscribed.set(i64::from(heads.subscribed()));
         tokio::pin!(shutdown);
         loop {
+            self.inner.metrics.subscribed.set(i64::from(heads.subscribed()));
             if let Err(e) = self.poll().await {
                 tracing::warn!(error = format!("{e:#}"), "poll failed; trying again");
             }
@@ -391,7 +391,6 @@ impl Runner {
                 _ = heads.wait(poll) => {}
                 () = self.inner.wake.notified() => {}
             }
-            self.inner.metrics.subscribed.set(i64::from(heads.subscribed()));
         }
         self.inner.draining.store(true, Ordering::SeqCst);
         let working = self.inner.jobs.lock().expect("not poisoned").working.len();

@@ -297,53 +297,51 @@ impl super::runner::Inner {
     /// One step or more of [`Inner::settle_challenges`] for challenge `c`.
     async fn settle_challenge(&self, c: &super::journal::Challenge) -> anyhow::Result<()> {
         let (job, me) = (c.job, self.key.address());
-        {
-            let mut step = c.step;
-            if step == ChallengeStep::Challenging {
-                if self.desk.ticketOf(job, me).call().await.context("reading our ticket")? != ticket::NONE {
-                    self.journal.ticket_held(job).await?;
-                    step = ChallengeStep::Challenged;
-                } else {
-                    use cairn_bindings::enums::job_state::{DISPUTED, SUBMITTED};
-                    let progress = self.market.getProgress(job).call().await.context("reading the job")?;
-                    let open = (progress.state == SUBMITTED || progress.state == DISPUTED)
-                        && self.chain_time().await? < progress.challengeEnds;
-                    if !open {
-                        tracing::info!(job = %job, "the challenge never landed and the job cannot be challenged any more");
-                        self.journal.set_challenge(job, ChallengeStep::Settled, "the challenge never landed").await?;
-                    }
-                    // Else the job is watched again after a restart's look back, or settled once its window closes.
-                    return Ok(());
+        let mut step = c.step;
+        if step == ChallengeStep::Challenging {
+            if self.desk.ticketOf(job, me).call().await.context("reading our ticket")? != ticket::NONE {
+                self.journal.ticket_held(job).await?;
+                step = ChallengeStep::Challenged;
+            } else {
+                use cairn_bindings::enums::job_state::{DISPUTED, SUBMITTED};
+                let progress = self.market.getProgress(job).call().await.context("reading the job")?;
+                let open = (progress.state == SUBMITTED || progress.state == DISPUTED)
+                    && self.chain_time().await? < progress.challengeEnds;
+                if !open {
+                    tracing::info!(job = %job, "the challenge never landed and the job cannot be challenged any more");
+                    self.journal.set_challenge(job, ChallengeStep::Settled, "the challenge never landed").await?;
                 }
-            }
-            if step == ChallengeStep::Challenged {
-                match &c.evidence_uri {
-                    Some(uri) => self.submit_evidence(job, uri).await?,
-                    None => {
-                        self.journal
-                            .set_challenge(
-                                job,
-                                ChallengeStep::Evidenced,
-                                "a ticket found on chain; its evidence is unknown here",
-                            )
-                            .await?;
-                    }
-                }
-            }
-            let pool = self.desk.poolOf(job).call().await.context("reading the challenge pool")?;
-            if !pool.ruled {
+                // Else the job is watched again after a restart's look back, or settled once its window closes.
                 return Ok(());
             }
-            // Held: not yet collected (by us or by anyone on our behalf).
-            let held = self.desk.ticketOf(job, me).call().await.context("reading our ticket")? == ticket::HELD;
-            if pool.payout > U256::ZERO && held {
-                let call = self.desk.collect(job, me);
-                self.chain.send("collect", call.into_transaction_request()).await.context("collecting the ticket")?;
-                self.metrics.job("ticket_collected");
-            }
-            tracing::info!(job = %job, ruling = pool.ruling, payout = %pool.payout, "challenge pool ruled; ticket settled");
-            self.journal.set_challenge(job, ChallengeStep::Settled, &format!("ruled {}", pool.ruling)).await?;
         }
+        if step == ChallengeStep::Challenged {
+            match &c.evidence_uri {
+                Some(uri) => self.submit_evidence(job, uri).await?,
+                None => {
+                    self.journal
+                        .set_challenge(
+                            job,
+                            ChallengeStep::Evidenced,
+                            "a ticket found on chain; its evidence is unknown here",
+                        )
+                        .await?;
+                }
+            }
+        }
+        let pool = self.desk.poolOf(job).call().await.context("reading the challenge pool")?;
+        if !pool.ruled {
+            return Ok(());
+        }
+        // Held: not yet collected (by us or by anyone on our behalf).
+        let held = self.desk.ticketOf(job, me).call().await.context("reading our ticket")? == ticket::HELD;
+        if pool.payout > U256::ZERO && held {
+            let call = self.desk.collect(job, me);
+            self.chain.send("collect", call.into_transaction_request()).await.context("collecting the ticket")?;
+            self.metrics.job("ticket_collected");
+        }
+        tracing::info!(job = %job, ruling = pool.ruling, payout = %pool.payout, "challenge pool ruled; ticket settled");
+        self.journal.set_challenge(job, ChallengeStep::Settled, &format!("ruled {}", pool.ruling)).await?;
         Ok(())
     }
 }
