@@ -611,17 +611,9 @@ impl Source {
             if again.as_ref().map(|h| &h.hash) != Some(&last.hash) {
                 return Ok(None);
             }
-            for (n, h) in headers.range(from.max(window_start)..=to) {
-                let parent = if *n == from {
-                    cp.as_ref().filter(|c| c.number + 1 == from).map(|c| c.hash.clone())
-                } else {
-                    headers.get(&(n - 1)).map(|p| p.hash.clone())
-                };
-                if let Some(parent) = parent
-                    && parent != h.parent_hash
-                {
-                    return Ok(None);
-                }
+            let link = cp.as_ref().filter(|c| c.number + 1 == from);
+            if !one_chain(&headers, from.max(window_start), to, link) {
+                return Ok(None);
             }
         }
         for log in &logs {
@@ -678,6 +670,23 @@ impl Source {
         out.sort_by_key(|l| (l.block_number, l.log_index));
         Ok(out)
     }
+}
+
+/// Whether `headers` hold every block of `from..=to`, each the parent of the next, the first a child of `link`
+/// when given (the checkpoint the range follows). A missing header fails the check: a node answers `null` for a
+/// number above its head, as anvil does while `anvil_reorg` rebuilds the last blocks, and skipping the gap would
+/// accept a range that follows the new chain while the checkpoint's block (and everything stored below it) is
+/// from the old one; the reorg would then never be seen.
+fn one_chain(headers: &BTreeMap<u64, BlockRow>, from: u64, to: u64, link: Option<&Checkpoint>) -> bool {
+    let mut parent = link.map(|c| c.hash.as_str());
+    for n in from..=to {
+        let Some(h) = headers.get(&n) else { return false };
+        if parent.is_some_and(|p| p != h.parent_hash) {
+            return false;
+        }
+        parent = Some(&h.hash);
+    }
+    true
 }
 
 /// Whether the follower must stop (the operator has to act) rather than retry.
@@ -859,4 +868,46 @@ async fn apply_prepared(
     accounts.dedup();
     insert_rows(conn, "event_accounts", &["account", "block_number", "log_index", "role"], &accounts).await?;
     Ok(events.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks `numbers` of one chain: block n's hash is `{tag}n`, its parent's `{tag}(n-1)`.
+    fn chain(tag: &str, numbers: impl IntoIterator<Item = u64>) -> BTreeMap<u64, BlockRow> {
+        numbers
+            .into_iter()
+            .map(|n| {
+                let row = BlockRow {
+                    number: n,
+                    hash: format!("{tag}{n}"),
+                    parent_hash: format!("{tag}{}", n - 1),
+                    timestamp: n,
+                };
+                (n, row)
+            })
+            .collect()
+    }
+
+    fn cp(hash: &str, number: u64) -> Checkpoint {
+        Checkpoint { number, hash: hash.to_string() }
+    }
+
+    #[test]
+    fn a_range_is_one_chain_only_when_every_header_is_there_and_linked() {
+        let old = cp("old340", 340);
+        assert!(one_chain(&chain("old", 341..=363), 341, 363, Some(&old)), "the old chain continues the checkpoint");
+        assert!(!one_chain(&chain("new", 341..=363), 341, 363, Some(&old)), "the new chain does not link to it");
+        // The case the random reorg suite met on PostgreSQL: block 341 answered `null` while anvil_reorg rebuilt
+        // the chain, the rest came from the new chain. Without 341 nothing links 342 to the checkpoint.
+        let mut gap = chain("new", 342..=363);
+        assert!(!one_chain(&gap, 341, 363, Some(&old)), "a missing first header is refused");
+        gap.extend(chain("old", 341..=341));
+        assert!(!one_chain(&gap, 341, 363, Some(&old)), "an old header under new ones is refused");
+        let mut hole = chain("old", 341..=363);
+        hole.remove(&350);
+        assert!(!one_chain(&hole, 341, 363, Some(&old)), "a missing header inside the range is refused");
+        assert!(one_chain(&chain("new", 341..=363), 341, 363, None), "without a checkpoint only the links count");
+    }
 }
