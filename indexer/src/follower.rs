@@ -485,6 +485,9 @@ impl Follower {
                     backoff = Duration::from_millis(250);
                     Some(self.src.opts.poll_interval)
                 }
+                // The chain moved under the range (a reorg in progress, a node behind its peers): look again
+                // at the next block or poll, not in a tight loop.
+                Ok(Step::Raced) => Some(self.src.opts.poll_interval),
                 Ok(_) => {
                     backoff = Duration::from_millis(250);
                     None
@@ -611,8 +614,8 @@ impl Source {
             if again.as_ref().map(|h| &h.hash) != Some(&last.hash) {
                 return Ok(None);
             }
-            let link = cp.as_ref().filter(|c| c.number + 1 == from);
-            if !one_chain(&headers, from.max(window_start), to, link) {
+            if !one_chain(&headers, from, to, window_start, cp.as_ref()) {
+                tracing::debug!(from, to, "the range's headers are not one chain from the checkpoint; fetching again");
                 return Ok(None);
             }
         }
@@ -672,14 +675,23 @@ impl Source {
     }
 }
 
-/// Whether `headers` hold every block of `from..=to`, each the parent of the next, the first a child of `link`
-/// when given (the checkpoint the range follows). A missing header fails the check: a node answers `null` for a
-/// number above its head, as anvil does while `anvil_reorg` rebuilds the last blocks, and skipping the gap would
-/// accept a range that follows the new chain while the checkpoint's block (and everything stored below it) is
-/// from the old one; the reorg would then never be seen.
-fn one_chain(headers: &BTreeMap<u64, BlockRow>, from: u64, to: u64, link: Option<&Checkpoint>) -> bool {
-    let mut parent = link.map(|c| c.hash.as_str());
-    for n in from..=to {
+/// Whether `headers` hold every block of the range's window part (`from.max(window_start)..=to`), each the
+/// parent of the next, and the first a child of the checkpoint `cp` when `cp` is its parent (a range that starts
+/// inside the window; one straddling the window's start is checked from there, where the checkpoint is not the
+/// parent). A missing header fails the check: a node answers `null` for a number above its head, as anvil does
+/// while `anvil_reorg` rebuilds the last blocks, and skipping the gap would accept a range that follows the new
+/// chain while the checkpoint's block (and everything stored below it) is from the old one; the reorg would then
+/// never be seen.
+fn one_chain(
+    headers: &BTreeMap<u64, BlockRow>,
+    from: u64,
+    to: u64,
+    window_start: u64,
+    cp: Option<&Checkpoint>,
+) -> bool {
+    let first = from.max(window_start);
+    let mut parent = cp.filter(|c| c.number + 1 == first).map(|c| c.hash.as_str());
+    for n in first..=to {
         let Some(h) = headers.get(&n) else { return false };
         if parent.is_some_and(|p| p != h.parent_hash) {
             return false;
@@ -897,17 +909,33 @@ mod tests {
     #[test]
     fn a_range_is_one_chain_only_when_every_header_is_there_and_linked() {
         let old = cp("old340", 340);
-        assert!(one_chain(&chain("old", 341..=363), 341, 363, Some(&old)), "the old chain continues the checkpoint");
-        assert!(!one_chain(&chain("new", 341..=363), 341, 363, Some(&old)), "the new chain does not link to it");
+        let check = |headers: &BTreeMap<u64, BlockRow>, cp: Option<&Checkpoint>| one_chain(headers, 341, 363, 300, cp);
+        assert!(check(&chain("old", 341..=363), Some(&old)), "the old chain continues the checkpoint");
+        assert!(!check(&chain("new", 341..=363), Some(&old)), "the new chain does not link to it");
         // The case the random reorg suite met on PostgreSQL: block 341 answered `null` while anvil_reorg rebuilt
         // the chain, the rest came from the new chain. Without 341 nothing links 342 to the checkpoint.
         let mut gap = chain("new", 342..=363);
-        assert!(!one_chain(&gap, 341, 363, Some(&old)), "a missing first header is refused");
+        assert!(!check(&gap, Some(&old)), "a missing first header is refused");
         gap.extend(chain("old", 341..=341));
-        assert!(!one_chain(&gap, 341, 363, Some(&old)), "an old header under new ones is refused");
+        assert!(!check(&gap, Some(&old)), "an old header under new ones is refused");
         let mut hole = chain("old", 341..=363);
         hole.remove(&350);
-        assert!(!one_chain(&hole, 341, 363, Some(&old)), "a missing header inside the range is refused");
-        assert!(one_chain(&chain("new", 341..=363), 341, 363, None), "without a checkpoint only the links count");
+        assert!(!check(&hole, Some(&old)), "a missing header inside the range is refused");
+        assert!(check(&chain("new", 341..=363), None), "without a checkpoint only the links count");
+    }
+
+    #[test]
+    fn a_range_straddling_the_window_start_is_checked_from_there_without_the_checkpoint_link() {
+        // From 300 (checkpoint 299) to 363 with the window from 320: headers exist from 320 only (below the
+        // window `fetch` asks for none), and 320's parent is 319, not the checkpoint.
+        let checkpoint = cp("old299", 299);
+        let window = chain("old", 320..=363);
+        assert!(one_chain(&window, 300, 363, 320, Some(&checkpoint)), "the window part, linked within");
+        let mut broken = window.clone();
+        broken.extend(chain("new", 340..=363));
+        assert!(!one_chain(&broken, 300, 363, 320, Some(&checkpoint)), "a break inside the window part");
+        // From 320 exactly, the checkpoint (319) is the parent again and must match.
+        assert!(one_chain(&window, 320, 363, 320, Some(&cp("old319", 319))), "linked to its checkpoint");
+        assert!(!one_chain(&window, 320, 363, 320, Some(&cp("new319", 319))), "not linked to another");
     }
 }
