@@ -194,6 +194,16 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
     }
 
     /// @inheritdoc IJobMarket
+    function withdrawFor(address operator, address token) external nonReentrant {
+        if (msg.sender != operator) {
+            // slither-disable-next-line unused-return
+            (,, address signer) = operators.operatorInfo(operator);
+            if (msg.sender != signer) revert NotOperatorOrSigner(operator, msg.sender);
+        }
+        _withdraw(operator, token);
+    }
+
+    /// @inheritdoc IJobMarket
     function reopen(uint256 jobId) external nonReentrant {
         (, JobProgress storage p) = _job(jobId, JobState.Claimed);
         if (block.timestamp <= p.submitBy) revert OutsideWindow(jobId, p.submitBy, block.timestamp);

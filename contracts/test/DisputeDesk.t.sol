@@ -308,6 +308,6 @@ contract DisputeDeskTest is CairnSystem {
         (bool ok, bytes memory ret) = address(desk).call{value: 1}("");
         assertTrue(!ok, "plain ETH refused");
         assertEq(ret, abi.encodeWithSelector(ICairnCommon.UnexpectedSender.selector, address(this)), "named sender");
-        assertEq(desk.interfaceVersion(), 5, "interface v5");
+        assertEq(desk.interfaceVersion(), 6, "interface v6");
     }
 }

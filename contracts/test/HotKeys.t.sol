@@ -207,6 +207,38 @@ contract HotKeysTest is CairnSystem {
         assertEq(operators.getOperator(cold).unbonding, 1 ether, "the owner unbonds");
     }
 
+    /// @dev `withdrawFor` (interface v6): the signer key sweeps the operator's market earnings, and they can only
+    /// go to the operator's own address; the operator may call it too; a second sweep finds nothing.
+    function test_TheSignerKeySweepsTheOperatorsEarningsToTheOperatorOnly() public {
+        _earnWithTheSignerKey();
+        uint256 earned = market.balanceOf(cold, address(0));
+        uint256 credited = market.totalCredited(address(0));
+        uint256 held = address(market).balance;
+        uint256 coldBefore = cold.balance;
+        assertTrue(earned > 0, "the operator earned");
+        vm.expectEmit(address(market));
+        emit ICairnCommon.Withdrawn(cold, address(0), earned);
+        vm.prank(hot);
+        market.withdrawFor(cold, address(0));
+        assertEq(cold.balance - coldBefore, earned, "paid to the operator");
+        assertEq(hot.balance, 0, "the key received nothing");
+        assertEq(market.balanceOf(cold, address(0)), 0, "the balance is spent");
+        assertEq(market.totalCredited(address(0)), credited - earned, "the credits fall by what was paid");
+        assertEq(held - address(market).balance, earned, "the market paid exactly that");
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.NothingToWithdraw.selector, cold, address(0)));
+        vm.prank(hot);
+        market.withdrawFor(cold, address(0));
+
+        // The operator itself may ask the same, for the same result.
+        _earnWithTheSignerKey();
+        earned = market.balanceOf(cold, address(0));
+        coldBefore = cold.balance;
+        vm.prank(cold);
+        market.withdrawFor(cold, address(0));
+        assertEq(cold.balance - coldBefore, earned, "the operator's own sweep");
+        assertEq(market.balanceOf(cold, address(0)), 0, "spent again");
+    }
+
     /*//////////////////////////////////////////////////////////////
                         NOBODY ELSE ACTS FOR IT
     //////////////////////////////////////////////////////////////*/
@@ -231,6 +263,14 @@ contract HotKeysTest is CairnSystem {
         vm.expectRevert(_notOperatorOrSigner(cold, buyer));
         vm.prank(buyer);
         market.releaseClaim(jobId);
+        // Nor sweep the operator's earnings (refused before the balance is looked at).
+        _earnWithTheSignerKey();
+        for (uint256 i = 0; i < 3; ++i) {
+            vm.expectRevert(_notOperatorOrSigner(cold, others[i]));
+            vm.prank(others[i]);
+            market.withdrawFor(cold, address(0));
+        }
+        assertTrue(market.balanceOf(cold, address(0)) > 0, "the earnings stay");
 
         uint256 disputeId = _disputeWithColdJuror();
         bytes32 commitment = CairnTypedData.commitment(disputeId, 0, cold, 2, SALT);
@@ -332,5 +372,18 @@ contract HotKeysTest is CairnSystem {
         _othersReveal(disputeId, 1);
         committee.resolve(disputeId);
         assertEq(committee.balanceOf(cold, address(0)), 0.029 ether, "the new key's vote counted for the operator");
+
+        // Sweeping the earnings of the first job, finalized: the new key only.
+        vm.warp(block.timestamp + 1 hours);
+        market.finalize(jobId);
+        uint256 earned = market.balanceOf(cold, address(0));
+        assertTrue(earned > 0, "earned");
+        vm.expectRevert(_notOperatorOrSigner(cold, hot));
+        vm.prank(hot);
+        market.withdrawFor(cold, address(0));
+        uint256 coldBefore = cold.balance;
+        vm.prank(newHot);
+        market.withdrawFor(cold, address(0));
+        assertEq(cold.balance - coldBefore, earned, "swept by the new key to the operator");
     }
 }

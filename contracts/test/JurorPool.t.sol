@@ -384,7 +384,7 @@ contract JurorPoolTest is Test {
         pool.setMaturity(0);
         assertEq(pool.maturity(), 3 hours, "maturity");
         assertEq(pool.withdrawalDelay(), 2 days, "delay");
-        assertEq(pool.interfaceVersion(), 5, "interface v5");
+        assertEq(pool.interfaceVersion(), 6, "interface v6");
     }
 
     function test_RevertWhen_CommitteeIsZeroOrOfAnotherPoolOrNotSet() public {

@@ -28,12 +28,7 @@ abstract contract PullPayments is ICairnCommon, ReentrancyGuardTransient {
 
     /// @inheritdoc ICairnCommon
     function withdraw(address token) external nonReentrant {
-        uint256 amount = _balances[msg.sender][token];
-        if (amount == 0) revert NothingToWithdraw(msg.sender, token);
-        _balances[msg.sender][token] = 0;
-        totalCredited[token] -= amount;
-        emit Withdrawn(msg.sender, token, amount);
-        _send(token, msg.sender, amount);
+        _withdraw(msg.sender, token);
     }
 
     /// @inheritdoc ICairnCommon
@@ -44,6 +39,17 @@ abstract contract PullPayments is ICairnCommon, ReentrancyGuardTransient {
     /*//////////////////////////////////////////////////////////////
                                 INTERNAL
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev Pays `account`'s whole balance of `token` to `account` itself (never elsewhere); callers are
+    /// nonReentrant and have checked who may ask (the account itself, or in JobMarket its operator's signer).
+    function _withdraw(address account, address token) internal {
+        uint256 amount = _balances[account][token];
+        if (amount == 0) revert NothingToWithdraw(account, token);
+        _balances[account][token] = 0;
+        totalCredited[token] -= amount;
+        emit Withdrawn(account, token, amount);
+        _send(token, account, amount);
+    }
 
     function _credit(address account, address token, uint256 amount) internal {
         // Skips a zero credit (no event, no storage write). `amount` is an accounting figure computed by the
@@ -75,7 +81,8 @@ abstract contract PullPayments is ICairnCommon, ReentrancyGuardTransient {
     }
 
     /// @dev Sends ETH or tokens; callers have already updated all state (checks-effects-interactions).
-    /// Recipients are msg.sender withdrawing its own balance, or the constant burn address.
+    /// Recipients are an account withdrawing its own balance (itself, or an operator its signer withdraws
+    /// for, paid to the operator's own address), or the constant burn address.
     function _send(address token, address to, uint256 amount) internal {
         if (token == address(0)) {
             // slither-disable-next-line arbitrary-send-eth,low-level-calls

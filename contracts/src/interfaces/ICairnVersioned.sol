@@ -10,9 +10,10 @@ pragma solidity 0.8.37;
 /// DisputeDesk's challenge pools, rulings applied by the desk. Version 4: rounds (redraws, appeals, coherence),
 /// commitments bound to the round. Version 5: ruling and vote 3, the job's input could not be fetched
 /// (`CloseReason.InputUnavailable`, the votes for 3 in `RoundRuled` and `DisputeRuled`), and canaries
-/// (`registerCanary`, `revealCanary`).
+/// (`registerCanary`, `revealCanary`). Version 6: `JobMarket.withdrawFor`, an operator's signer key sweeping
+/// the operator's earnings to the operator's own address.
 interface ICairnVersioned {
     /// @notice The interface version this contract speaks.
-    /// @return 5 for this code.
+    /// @return 6 for this code.
     function interfaceVersion() external pure returns (uint16);
 }

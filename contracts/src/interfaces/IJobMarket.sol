@@ -334,6 +334,15 @@ interface IJobMarket is ICairnCommon, IMetaEvidence {
     /// @param jobId The job.
     function releaseClaim(uint256 jobId) external;
 
+    /// @notice Pays `operator`'s whole pull balance of `token` (address(0) for ETH) to `operator`, at the request of
+    /// its current signer key (or the operator itself): a runner holding only the hot key can sweep its earnings to
+    /// the owner above a threshold. The money can only go to the operator's own address, so a stolen hot key
+    /// gains nothing by it. Never paused. Reverts `NotOperatorOrSigner` for anyone else, `NothingToWithdraw`
+    /// when nothing is owed. Emits `Withdrawn(operator, token, amount)` as `withdraw` does.
+    /// @param operator The operator (stake owner) whose balance is paid out to it.
+    /// @param token The token (address(0) for ETH).
+    function withdrawFor(address operator, address token) external;
+
     /// @notice Reopens a claimed job whose result is late; part of the bond goes to the treasury.
     /// @param jobId The job.
     function reopen(uint256 jobId) external;

@@ -405,6 +405,13 @@ contract MarketHandler is Test {
         try desk.withdraw(address(0)) {} catch {}
     }
 
+    /// An operator's signer key sweeps the operator's market earnings to the operator (`withdrawFor`).
+    function withdrawForOperator(uint256 opSeed, bool eth) external {
+        uint256 i = opSeed % ops.length;
+        vm.prank(vm.addr(opKeys[i]));
+        try market.withdrawFor(ops[i], eth ? address(0) : address(usdc)) {} catch {}
+    }
+
     function forceSend(uint256 amount, bool toDesk) external {
         amount = bound(amount, 1, 1 ether);
         vm.deal(address(this), amount);

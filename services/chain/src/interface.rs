@@ -33,9 +33,10 @@ use crate::{Chain, Error, Result};
 /// redrawn, `appeal` to a larger jury), vote commitments bind the round, and the committee's events carry it.
 /// Version 5 (issue #12, input availability): vote and ruling 3, the job's input could not be fetched
 /// (`CloseReason::InputUnavailable`, the votes for 3 in `RoundRuled` and `DisputeRuled`), and canaries
-/// (`registerCanary`, `revealCanary`). It must equal what the committed artifacts' `interfaceVersion()` returns (cairn-deploy's
+/// (`registerCanary`, `revealCanary`). Version 6 (issue #15): `JobMarket.withdrawFor(operator, token)`, an
+/// operator's signer key sweeping the operator's earnings to the operator's own address. It must equal what the committed artifacts' `interfaceVersion()` returns (cairn-deploy's
 /// tests check it on anvil); bump it together with the contracts' `CairnVersion.INTERFACE_VERSION`.
-pub const INTERFACE_VERSION: u16 = 5;
+pub const INTERFACE_VERSION: u16 = 6;
 
 /// Whether the committed artifact of `contract` declares `interfaceVersion()`: the four Cairn contracts do;
 /// `BlockhashRandomness` (a pluggable `IRandomness`) and the devnet's `DevToken` do not. Unknown names: no.
