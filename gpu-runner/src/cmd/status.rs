@@ -33,6 +33,8 @@ pub(crate) struct StatusArgs {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Status {
+    /// The journal read; `null` before the runner's first start with this config.
+    journal: Option<PathBuf>,
     operator: Address,
     registered: bool,
     signer: Address,
@@ -77,13 +79,12 @@ impl StatusArgs {
 async fn status(resolved: &cairn_runner::service::config::Resolved) -> anyhow::Result<Status> {
     let c = &resolved.config;
     let state_dir = &c.storage.state_dir;
-    if !state_dir.join("journal.sqlite").exists() {
-        anyhow::bail!(
-            "no journal in {} ([storage] state_dir): the runner has not run with this config yet",
-            state_dir.display()
-        );
-    }
-    let journal = Journal::open(state_dir).await?;
+    // Before the first run there is no journal: the chain's side is still worth showing, and status writes
+    // nothing (opening the journal would create it).
+    let journal = match state_dir.join("journal.sqlite").exists() {
+        true => Some(Journal::open(state_dir).await?),
+        false => None,
+    };
     let chain = Chain::connect_read_only(&c.chain.rpc_url, ChainOptions::default()).await.context("[chain] rpc_url")?;
     let deployments = chain.deployments(&c.chain.deployments).await.context("[chain] deployments")?;
     let registry = OperatorRegistry::new(deployments.address("OperatorRegistry")?, chain.provider().clone());
@@ -96,16 +97,20 @@ async fn status(resolved: &cairn_runner::service::config::Resolved) -> anyhow::R
         let owed: U256 = market.balanceOf(operator, token).call().await.context("reading the operator's balance")?;
         earnings.insert(token, owed.to_string());
     }
-    let entries = journal.all().await?;
-    let jobs = tally(entries.iter().map(|e| e.step.as_str()));
-    let open = entries
-        .iter()
-        .filter(|e| !e.step.is_terminal())
-        .map(|e| OpenJob { job: e.job.to_string(), step: e.step.as_str(), challenge_ends: e.challenge_ends })
-        .collect();
-    let duties = tally(journal.all_duties().await?.iter().map(|d| d.step.as_str()));
-    let challenges = tally(journal.all_challenges().await?.iter().map(|c| c.step.as_str()));
+    let (mut jobs, mut open, mut duties, mut challenges) = Default::default();
+    if let Some(journal) = &journal {
+        let entries = journal.all().await?;
+        jobs = tally(entries.iter().map(|e| e.step.as_str()));
+        open = entries
+            .iter()
+            .filter(|e| !e.step.is_terminal())
+            .map(|e| OpenJob { job: e.job.to_string(), step: e.step.as_str(), challenge_ends: e.challenge_ends })
+            .collect();
+        duties = tally(journal.all_duties().await?.iter().map(|d| d.step.as_str()));
+        challenges = tally(journal.all_challenges().await?.iter().map(|c| c.step.as_str()));
+    }
     Ok(Status {
+        journal: journal.is_some().then(|| state_dir.join("journal.sqlite")),
         duties,
         challenges,
         operator,
@@ -135,9 +140,16 @@ fn human(s: &Status) -> String {
     );
     for (token, owed) in &s.earnings {
         let amount = if token.is_zero() { eth(owed) } else { format!("{owed} (token {token})") };
-        text += &format!("earned     {amount} to withdraw (`cairn withdraw` with the owner key)\n");
+        text += &format!(
+            "earned     {amount} to withdraw (`cairn withdraw` with the owner key, or set the runner's [jobs] withdraw_above_wei)\n"
+        );
     }
-    text += &format!("jobs       {}\n", if s.jobs.is_empty() { "none yet".into() } else { by_step(&s.jobs) });
+    let jobs = match &s.journal {
+        None => "none yet (no journal: the runner has not started with this config)".to_owned(),
+        Some(_) if s.jobs.is_empty() => "none yet".to_owned(),
+        Some(_) => by_step(&s.jobs),
+    };
+    text += &format!("jobs       {jobs}\n");
     for job in &s.open {
         text += &format!("  job {} at {}", job.job, job.step);
         if let Some(ends) = job.challenge_ends {

@@ -10,9 +10,46 @@ use std::{
 use alloy::primitives::{Address, U256};
 use anyhow::{Context as _, bail};
 use cairn_chain::signer::SignerSource;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::bert::DeviceKind;
+
+/// Reads an amount (wei, or a token's smallest units) as the config writes it: a decimal string, or a TOML
+/// integer (TOML integers stop at 2^63 − 1, about 9.2 ETH in wei, so larger amounts must be strings). The text
+/// is parsed as a `U256` in [`RunnerConfig::resolve`], which names the key when it is not a whole number.
+fn amount_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct Amount;
+    impl serde::de::Visitor<'_> for Amount {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(
+                "a whole number of units: an integer such as 5000, or a decimal string such as \"5000000000000000000\"",
+            )
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_owned())
+        }
+    }
+    d.deserialize_any(Amount)
+}
+
+/// [`amount_text`] of an optional key.
+fn optional_amount_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    amount_text(d).map(Some)
+}
+
+/// [`amount_text`] of each value of a table.
+fn amount_texts<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Address, String>, D::Error> {
+    #[derive(Deserialize)]
+    struct Text(#[serde(deserialize_with = "amount_text")] String);
+    Ok(BTreeMap::<Address, Text>::deserialize(d)?.into_iter().map(|(k, Text(v))| (k, v)).collect())
+}
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -90,7 +127,8 @@ pub struct RegisterSection {
     pub owner: SignerSource,
     /// The region code (EU, US, UK, CA, JP, SG, …).
     pub region: String,
-    /// Stake to lock, wei (decimal string).
+    /// Stake to lock, wei (a decimal string, or an integer below 2^63).
+    #[serde(deserialize_with = "amount_text")]
     pub stake_wei: String,
     /// Free-form hardware description; its keccak256 is registered. Default "cpu".
     #[serde(default = "default_hardware")]
@@ -102,7 +140,7 @@ pub struct RegisterSection {
     #[serde(default)]
     pub attestation: Option<alloy::primitives::B256>,
     /// Juror stake to deposit in the JurorPool (opting in as a verifier), wei; default none.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_amount_text")]
     pub juror_stake_wei: Option<String>,
 }
 
@@ -274,10 +312,13 @@ pub struct JobsSection {
     /// Jobs claimed and not yet submitted at once. Default 2.
     pub max_in_flight: usize,
     /// Least operator fee (payment − royalty − protocol fee) of an ETH job, net of the gas the runner pays for
-    /// claim, submit and finalize at the current gas price, in wei (a decimal string). Default "0".
+    /// claim, submit and finalize at the current gas price, in wei (a decimal string, or an integer below 2^63).
+    /// Default "0".
+    #[serde(deserialize_with = "amount_text")]
     pub min_fee_wei: String,
     /// ERC-20 jobs taken: token address → least operator fee in the token's units (decimal string). A token
     /// not listed is not served. Default: none.
+    #[serde(deserialize_with = "amount_texts")]
     pub min_fee_tokens: BTreeMap<Address, String>,
     /// Gas the runner pays per job (claim + submit + finalize), used to net the fee of gas; on an OP Stack L2
     /// the transactions' L1 data fee (read from its `GasPriceOracle`) is netted too. Default 400,000.
@@ -290,7 +331,17 @@ pub struct JobsSection {
     pub max_input_bytes: u64,
     /// Below this hot-wallet balance (wei, decimal string) every job considered logs a warning to top it up
     /// (a job is skipped only when the balance cannot pay its gas). Default "10000000000000000" (0.01 ETH).
+    #[serde(deserialize_with = "amount_text")]
     pub min_gas_balance_wei: String,
+    /// Once the operator's ETH balance in JobMarket reaches this many wei (a decimal string, or an integer below
+    /// 2^63), the hot key sweeps it to the operator's own address (`JobMarket.withdrawFor`, interface version 6;
+    /// the money can go nowhere else), looked at after each job it finalizes. Default: never (the owner
+    /// withdraws, e.g. `cairn withdraw`).
+    #[serde(default, deserialize_with = "optional_amount_text")]
+    pub withdraw_above_wei: Option<String>,
+    /// The same per ERC-20 token: token address → threshold in the token's units. Default: none.
+    #[serde(deserialize_with = "amount_texts")]
+    pub withdraw_above_tokens: BTreeMap<Address, String>,
     /// Finalize our jobs once their challenge window has ended. Default true.
     pub finalize: bool,
     /// Claim and run jobs (the operator role). False: a verifier-only (or watcher-only) service that never
@@ -309,6 +360,8 @@ impl Default for JobsSection {
             models_deny: Vec::new(),
             max_input_bytes: 8 << 20,
             min_gas_balance_wei: "10000000000000000".into(),
+            withdraw_above_wei: None,
+            withdraw_above_tokens: BTreeMap::new(),
             finalize: true,
             claim: true,
         }
@@ -352,6 +405,9 @@ pub struct Resolved {
     pub min_fee_wei: U256,
     /// `[jobs] min_fee_tokens`.
     pub min_fee_tokens: BTreeMap<Address, U256>,
+    /// `[jobs] withdraw_above_wei` (under `Address::ZERO`) and `withdraw_above_tokens`: the balance at which
+    /// earnings are swept to the operator, by token.
+    pub withdraw_above: BTreeMap<Address, U256>,
     /// `[jobs] min_gas_balance_wei`.
     pub min_gas_balance: U256,
     /// `[engine] device`.
@@ -402,6 +458,11 @@ impl RunnerConfig {
         if !(0.0..=1.0).contains(&self.watch.sample) {
             bail!("[watch] sample must be a fraction from 0 to 1 (e.g. 0.05 re-runs one job in twenty)");
         }
+        if self.engine.threads == Some(0) {
+            bail!("[engine] threads must be at least 1 (leave it out to use every core)");
+        }
+        check_url("[chain] rpc_url", &self.chain.rpc_url, &["http", "https", "ws", "wss"])?;
+        check_url("[ipfs] api", &self.ipfs.api, &["http", "https"])?;
         if self.chain.poll_interval_ms == 0 {
             bail!("[chain] poll_interval_ms must be at least 1");
         }
@@ -411,6 +472,13 @@ impl RunnerConfig {
                  upload; use at least 60 (default 3600)",
                 self.relay.input_ttl_secs
             );
+        }
+        for origin in self.relay.allowed_origins.iter().filter(|o| *o != "*") {
+            if axum::http::HeaderValue::from_str(origin).is_err() {
+                bail!(
+                    "[relay] allowed_origins: {origin:?} is not a valid origin (e.g. \"https://app.example\", or \"*\")"
+                );
+            }
         }
         if let Some(register) = &self.register {
             register.region.parse::<cairn_protocol::Region>().map_err(|e| anyhow::anyhow!("[register] region: {e}"))?;
@@ -424,11 +492,22 @@ impl RunnerConfig {
             .device
             .parse()
             .map_err(|e| anyhow::anyhow!("[engine] device = {:?}: {e}", self.engine.device))?;
+        // Opened here, not at the first job: a CPU-only build asked for cuda, or a GPU ordinal that is not there,
+        // is refused before anything starts.
+        device.open().map_err(|e| anyhow::anyhow!("[engine] device = {:?}: {e}", self.engine.device))?;
         let mut min_fee_tokens = BTreeMap::new();
         for (token, fee) in &self.jobs.min_fee_tokens {
             min_fee_tokens.insert(*token, amount(&format!("[jobs.min_fee_tokens] {token}"), fee)?);
         }
+        let mut withdraw_above = BTreeMap::new();
+        if let Some(wei) = &self.jobs.withdraw_above_wei {
+            withdraw_above.insert(Address::ZERO, amount("[jobs] withdraw_above_wei", wei)?);
+        }
+        for (token, units) in &self.jobs.withdraw_above_tokens {
+            withdraw_above.insert(*token, amount(&format!("[jobs.withdraw_above_tokens] {token}"), units)?);
+        }
         Ok(Resolved {
+            withdraw_above,
             min_fee_wei: amount("[jobs] min_fee_wei", &self.jobs.min_fee_wei)?,
             min_gas_balance: amount("[jobs] min_gas_balance_wei", &self.jobs.min_gas_balance_wei)?,
             min_fee_tokens,
@@ -437,6 +516,21 @@ impl RunnerConfig {
             config: self,
         })
     }
+}
+
+/// Checks that `url` parses and has one of `schemes` (`127.0.0.1:8545` without `http://` would otherwise fail only
+/// at the first request, with a less telling error).
+fn check_url(key: &str, url: &str, schemes: &[&str]) -> anyhow::Result<()> {
+    let parsed = url::Url::parse(url)
+        .map_err(|e| anyhow::anyhow!("{key} = {url:?} is not a URL ({e}); write it as {}://host:port", schemes[0]))?;
+    if !schemes.contains(&parsed.scheme()) {
+        bail!(
+            "{key} = {url:?}: the scheme must be one of {}:// (e.g. {}://127.0.0.1:8545)",
+            schemes.join("://, "),
+            schemes[0]
+        );
+    }
+    Ok(())
 }
 
 impl Resolved {
@@ -485,6 +579,26 @@ mod tests {
         assert!(err("[jobs]\nmax_inflight = 3\n").contains("unknown field"));
         assert!(err("[adversary]\nlie = true\n").contains("unknown field"));
         assert!(err("[relay]\ninput_ttl_secs = 10\n").contains("input_ttl_secs = 10 is too short"));
+        assert!(err("[engine]\nthreads = 0\n").contains("threads must be at least 1"));
+        assert!(err("[jobs]\nmin_fee_wei = 1.5\n").contains("a whole number of units"));
+        assert!(err("[jobs]\nmin_fee_wei = -5\n").contains("min_fee_wei = \"-5\" is not a whole number"));
+        let schemeless = err("[chain]\nrpc_url = \"127.0.0.1:8545\"\n");
+        assert!(schemeless.contains("[chain] rpc_url = \"127.0.0.1:8545\""), "{schemeless}");
+        assert!(err("[chain]\nrpc_url = \"ftp://127.0.0.1:8545\"\n").contains("scheme must be one of http://"));
+        assert!(err("[ipfs]\napi = \"localhost\"\n").contains("[ipfs] api"));
+        #[cfg(not(feature = "cuda"))]
+        assert!(err("[engine]\ndevice = \"cuda\"\n").contains("no CUDA support"));
+    }
+
+    #[test]
+    fn amounts_are_integers_or_decimal_strings() {
+        let op = "[operator]\naddress = \"0x00000000000000000000000000000000000000aa\"\n";
+        let r = parse(&format!("{op}[jobs]\nmin_fee_wei = 0\nmin_gas_balance_wei = 5000\n")).unwrap();
+        assert_eq!((r.min_fee_wei, r.min_gas_balance), (U256::ZERO, U256::from(5000)));
+        let big = "[jobs]\nmin_fee_wei = \"100000000000000000000\"\n";
+        assert_eq!(parse(&format!("{op}{big}")).unwrap().min_fee_wei, U256::from(10u128.pow(20)));
+        let token = "[jobs.min_fee_tokens]\n\"0x00000000000000000000000000000000000000bb\" = 7\n";
+        assert_eq!(parse(&format!("{op}{token}")).unwrap().min_fee_tokens.values().next(), Some(&U256::from(7)));
     }
 
     #[test]

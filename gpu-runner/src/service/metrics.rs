@@ -63,6 +63,9 @@ pub struct Metrics {
     pub subscribed: Gauge,
     /// Operator fees of finalized jobs, in the token's base units (wei for ETH), by token.
     pub earned: Family<Token, Counter<f64, AtomicU64>>,
+    /// Operator earnings the hot key swept to the operator's address (`JobMarket.withdrawFor`), in the token's
+    /// base units, by token.
+    pub swept: Family<Token, Counter<f64, AtomicU64>>,
     /// Energy of the jobs run, millijoules, by how it was obtained.
     pub energy: Family<Method, Counter>,
     cache_hits: Gauge,
@@ -92,6 +95,7 @@ impl Metrics {
             in_flight: Gauge::default(),
             subscribed: Gauge::default(),
             earned: Family::default(),
+            swept: Family::default(),
             energy: Family::default(),
             cache_hits: Gauge::default(),
             cache_misses: Gauge::default(),
@@ -111,6 +115,11 @@ impl Metrics {
             m.subscribed.clone(),
         );
         registry.register("earned", "Operator fees of finalized jobs, token base units, by token", m.earned.clone());
+        registry.register(
+            "swept",
+            "Earnings swept to the operator's address, token base units, by token",
+            m.swept.clone(),
+        );
         registry.register("energy_millijoules", "Energy of the jobs run, by method", m.energy.clone());
         registry.register("cache_hits", "Model files served from the cache", m.cache_hits.clone());
         registry.register("cache_misses", "Model files downloaded", m.cache_misses.clone());
@@ -128,6 +137,11 @@ impl Metrics {
     /// Adds an operator fee earned in `token`.
     pub fn earned(&self, token: Address, amount: U256) {
         self.earned.get_or_create(&Token { token: token.to_string() }).inc_by(f64::from(amount));
+    }
+
+    /// Adds earnings swept to the operator in `token`.
+    pub fn swept(&self, token: Address, amount: U256) {
+        self.swept.get_or_create(&Token { token: token.to_string() }).inc_by(f64::from(amount));
     }
 
     /// Adds a job's energy figure.
@@ -177,14 +191,10 @@ pub trait Observed: Send + Sync + 'static {
     fn stale_after(&self) -> Duration;
 }
 
-/// Serves `/health` (200 while polls complete, else 503; a JSON body either way) and `/metrics` on `listen`
-/// until the process ends.
-///
-/// Errors: the address cannot be bound.
-pub async fn serve(listen: SocketAddr, observed: Arc<dyn Observed>) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {listen} ([http] listen): {e}"))?;
+/// Serves `/health` (200 while polls complete, else 503; a JSON body either way) and `/metrics` on `listener`
+/// (see [`bind`]) until the process ends.
+pub fn serve(listener: tokio::net::TcpListener, observed: Arc<dyn Observed>) {
+    let listen = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     tracing::info!(%listen, "serving /health and /metrics");
     let app = Router::new().route("/health", get(health)).route("/metrics", get(metrics)).with_state(observed);
     tokio::spawn(async move {
@@ -192,7 +202,16 @@ pub async fn serve(listen: SocketAddr, observed: Arc<dyn Observed>) -> anyhow::R
             tracing::error!(error = %e, "the /health and /metrics endpoint stopped");
         }
     });
-    Ok(())
+}
+
+/// Binds `listen` for the HTTP server of the config key `key` (`[http] listen`, `[relay] listen`), so a busy or
+/// forbidden address is refused at start, before any state is written.
+///
+/// Errors: the address cannot be bound (in use, not local, a privileged port); the message names the key.
+pub async fn bind(listen: SocketAddr, key: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on {listen} ({key}): {e}; free the port or choose another address in {key}")
+    })
 }
 
 async fn health(State(observed): State<Arc<dyn Observed>>) -> Response {

@@ -80,7 +80,7 @@ fn unavailable(e: impl std::fmt::Display) -> Refusal {
 /// Serves the relay on `listen` until the process ends.
 ///
 /// Errors: the address cannot be bound, or an allowed origin is not a valid header value.
-pub(crate) async fn serve(listen: SocketAddr, inner: Arc<Inner>) -> anyhow::Result<()> {
+pub(crate) fn serve(listener: tokio::net::TcpListener, inner: Arc<Inner>) -> anyhow::Result<()> {
     let config = &inner.cfg.config.relay;
     let rate = NonZeroU32::new(config.rate_per_second.max(1)).expect("at least 1");
     let burst = NonZeroU32::new(config.rate_per_second.max(1).saturating_mul(2)).expect("at least 2");
@@ -103,9 +103,7 @@ pub(crate) async fn serve(listen: SocketAddr, inner: Arc<Inner>) -> anyhow::Resu
                 .allow_headers(tower_http::cors::Any),
         )
         .with_state(relay);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {listen} ([relay] listen): {e}"))?;
+    let listen = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     tracing::info!(%listen, "serving the relay (/relay/inputs, /relay/job-request)");
     tokio::spawn(async move {
         let service = app.into_make_service_with_connect_info::<SocketAddr>();

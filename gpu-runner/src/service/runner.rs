@@ -101,7 +101,13 @@ type Market = JobMarket::JobMarketInstance<DynProvider>;
 #[derive(Clone)]
 pub struct Runner {
     inner: Arc<Inner>,
+    /// `[http] listen` and `[relay] listen`, bound at start (so a busy port is refused before any state is
+    /// written) and served from `run`.
+    listeners: Arc<Mutex<Listeners>>,
 }
+
+/// `[http] listen` and `[relay] listen`, bound, until `run` serves them.
+type Listeners = (Option<tokio::net::TcpListener>, Option<tokio::net::TcpListener>);
 
 pub(crate) struct Inner {
     pub(crate) cfg: Resolved,
@@ -239,6 +245,14 @@ impl Runner {
     /// Errors: each names the setting at fault and what to do.
     pub async fn start(cfg: Resolved) -> anyhow::Result<Self> {
         let c = &cfg.config;
+        let http = match c.http.listen {
+            Some(listen) => Some(super::metrics::bind(listen, "[http] listen").await?),
+            None => None,
+        };
+        let relay = match c.relay.listen {
+            Some(listen) => Some(super::metrics::bind(listen, "[relay] listen").await?),
+            None => None,
+        };
         let key: PrivateKeySigner =
             c.operator.signer.load().await.context("loading the hot signer key ([operator] signer)")?;
         let hot = key.address();
@@ -356,6 +370,7 @@ impl Runner {
                 metrics: Metrics::new(),
                 wake: tokio::sync::Notify::new(),
             }),
+            listeners: Arc::new(Mutex::new((http, relay))),
         })
     }
 
@@ -369,13 +384,14 @@ impl Runner {
     /// wait out their challenge window stay in the journal for the next start.
     ///
     /// Errors: none from a poll (each failure is logged and retried); only the journal failing at the end.
-    /// Errors: the `[http]` or `[relay] listen` address cannot be bound (before anything else is done).
+    /// Errors: the relay's `allowed_origins` do not parse (before anything else is done).
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
-        if let Some(listen) = self.inner.cfg.config.http.listen {
-            super::metrics::serve(listen, self.inner.clone()).await?;
+        let (http, relay) = std::mem::take(&mut *self.listeners.lock().expect("not poisoned"));
+        if let Some(listener) = http {
+            super::metrics::serve(listener, self.inner.clone());
         }
-        if let Some(listen) = self.inner.cfg.config.relay.listen {
-            super::relay::serve(listen, self.inner.clone()).await?;
+        if let Some(listener) = relay {
+            super::relay::serve(listener, self.inner.clone())?;
         }
         let poll = self.inner.cfg.poll_interval();
         // Over ws(s):// a new block wakes the loop at once; the poll interval is then only the fallback.
@@ -1256,14 +1272,51 @@ impl Inner {
                 let flow = self.close(entry, Step::Finalized).await?;
                 self.metrics.job("finalized");
                 self.metrics.earned(terms.token, fee);
+                self.sweep(terms.token).await;
                 Ok(flow)
             }
             state::RESOLVED => {
                 tracing::info!(job = %job, reason = progress.closeReason, "ruled");
                 self.metrics.job("ruled");
-                self.close(entry, Step::Closed).await
+                let flow = self.close(entry, Step::Closed).await?;
+                // A ruling for the operator credits its fee as a finalize does.
+                if let Ok(terms) = self.market.getTerms(job).call().await {
+                    self.sweep(terms.token).await;
+                }
+                Ok(flow)
             }
             _ => self.reconcile(entry, progress).await,
+        }
+    }
+
+    /// Sweeps the operator's balance of `token` in JobMarket to the operator's own address once it reached
+    /// `[jobs] withdraw_above_wei` (or the token's `withdraw_above_tokens`): `JobMarket.withdrawFor`, sent by the
+    /// hot key (interface version 6). Looked at after each job that closes. Never fatal: a failure is logged and
+    /// the balance stays credited for the next look; another task's sweep landing first (`NothingToWithdraw`) is
+    /// no failure.
+    async fn sweep(&self, token: Address) {
+        let Some(&threshold) = self.cfg.withdraw_above.get(&token) else { return };
+        let owed = match self.market.balanceOf(self.operator, token).call().await {
+            Ok(owed) => owed,
+            Err(e) => {
+                tracing::warn!(token = %token, error = %e, "cannot read the operator's balance to sweep it; trying after the next job");
+                return;
+            }
+        };
+        if owed.is_zero() || owed < threshold {
+            return;
+        }
+        let call = self.market.withdrawFor(self.operator, token);
+        match self.chain.send("withdrawFor", call.into_transaction_request()).await {
+            Ok(receipt) => {
+                let paid = receipt.decoded_log::<JobMarket::Withdrawn>().map_or(owed, |l| l.amount);
+                tracing::info!(token = %token, amount = %paid, to = %self.operator, "swept the operator's earnings to its address");
+                self.metrics.swept(token, paid);
+            }
+            Err(e) if revert_name(&e) == Some("NothingToWithdraw") => {}
+            Err(e) => {
+                tracing::warn!(token = %token, error = %e, "sweeping the operator's earnings failed; trying after the next job");
+            }
         }
     }
 

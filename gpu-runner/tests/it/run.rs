@@ -115,6 +115,30 @@ async fn a_job_is_claimed_computed_submitted_and_finalized_exact_to_the_wei() {
     let hot_before = world.deployer.balance(hot).await.unwrap();
 
     let state_dir = world.dir.path().join("operator-0");
+    // Before the first start: `status` shows the chain's side and writes nothing; a busy `[http] listen` port is
+    // refused before any state is written.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config =
+        world.config("operator-0", &state_dir, None, &format!("[http]\nlisten = \"{}\"\n", busy.local_addr().unwrap()));
+    let before = status_json(&config);
+    assert_eq!(
+        (&before["journal"], &before["registered"]),
+        (&serde_json::Value::Null, &serde_json::json!(true)),
+        "{before}"
+    );
+    assert_eq!(before["freeWei"], free_before.to_string(), "{before}");
+    let key = format!("0x{}", alloy::hex::encode(devnet_signer_key("operator-0").to_bytes()));
+    let out = Command::new(env!("CARGO_BIN_EXE_cairn-runner"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .env("CAIRN_RUNNER_KEY", &key)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("([http] listen)"), "{stderr}");
+    assert!(!state_dir.exists(), "nothing written when the port is busy");
+    drop(busy);
+
     let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let mut runner = world.runner_with("operator-0", &state_dir, None, None, &format!("[http]\nlisten = \"{http}\"\n"));
     let payment = parse_ether("0.01").unwrap();
@@ -195,13 +219,8 @@ async fn a_job_is_claimed_computed_submitted_and_finalized_exact_to_the_wei() {
     assert!(metrics.contains("cairn_runner_energy_millijoules_total{method="), "{metrics}");
 
     // `status` reads the same from the journal and the chain.
-    let out = Command::new(env!("CARGO_BIN_EXE_cairn-runner"))
-        .args(["status", "--json", "--config"])
-        .arg(state_dir.with_extension("toml"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = status_json(&state_dir.with_extension("toml"));
+    assert_eq!(status["journal"], state_dir.join("journal.sqlite").display().to_string(), "{status}");
     assert_eq!(status["jobs"]["finalized"], 1, "{status}");
     assert_eq!(status["open"].as_array().map(Vec::len), Some(0), "{status}");
     assert_eq!(status["earnings"][Address::ZERO.to_string()], balance(operator).await.to_string(), "{status}");
@@ -211,6 +230,17 @@ async fn a_job_is_claimed_computed_submitted_and_finalized_exact_to_the_wei() {
     let status = runner.terminate().await;
     assert!(status.success(), "{status}:\n{}", runner.log());
     assert!(runner.log().contains("drained"), "{}", runner.log());
+}
+
+/// `cairn-runner status --json --config <config>`, which must succeed.
+fn status_json(config: &Path) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_cairn-runner"))
+        .args(["status", "--json", "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Over a `ws://` RPC the runner subscribes to new blocks: with a two-minute poll interval, a job requested after
@@ -756,7 +786,8 @@ async fn the_first_start_registers_stakes_and_opts_in_when_the_config_asks_then_
             "[chain]\nrpc_url = \"{}\"\ndeployments = \"{}\"\npoll_interval_ms = 100\n\n\
              [operator]\naddress = \"{}\"\n\n[ipfs]\napi = \"{}\"\n\n[storage]\nstate_dir = \"{}\"\n\n\
              [register]\nowner = {{ env = \"{owner_env}\" }}\nregion = \"US\"\nstake_wei = \"5000000000000000000\"\n\
-             hardware = \"test box\"\njuror_stake_wei = \"1000000000000000000\"\n",
+             hardware = \"test box\"\njuror_stake_wei = \"1000000000000000000\"\n\n\
+             [jobs]\nwithdraw_above_wei = 1\n",
             world.anvil.url(),
             world.dir.path().join("deployments").display(),
             owner.address(),
@@ -797,10 +828,21 @@ async fn the_first_start_registers_stakes_and_opts_in_when_the_config_asks_then_
     assert_eq!(world.progress(job).await.operator, owner.address());
     assert!(runner.terminate().await.success(), "{}", runner.log());
 
-    // A second start finds it registered: the owner key is not even read.
+    // A second start finds it registered: the owner key is not even read. It finalizes the job after the window
+    // and, its earnings above `withdraw_above_wei`, sweeps them to the owner's address with the hot key.
     let mut again = spawn_runner(&config, &state.with_extension("again.log"), &env("not a key"));
     wait_log(&again, "runner ready").await;
     assert!(!again.log().contains("registered the operator"), "{}", again.log());
+    let owner_before = world.deployer.balance(owner.address()).await.unwrap();
+    let ends = world.progress(job).await.challengeEnds;
+    world.advance(ends - world.now().await + 1).await;
+    world.wait_state(job, state::FINALIZED, &mut again).await;
+    wait_log(&again, "swept the operator's earnings").await;
+    let split = world.logs_of::<JobMarket::PaymentSplit>(job).await;
+    let fee = JobMarket::PaymentSplit::decode_log(&split[0].inner).unwrap().data.operatorFee;
+    assert!(fee > U256::ZERO);
+    assert_eq!(world.deployer.balance(owner.address()).await.unwrap() - owner_before, fee, "the fee, to the owner");
+    assert_eq!(world.market().balanceOf(owner.address(), Address::ZERO).call().await.unwrap(), U256::ZERO);
     assert!(again.terminate().await.success(), "{}", again.log());
 }
 

@@ -130,7 +130,7 @@ impl SignerSource {
             Self::Env(var) => {
                 let value = std::env::var(var).map_err(|_| {
                     Error::Signer(format!(
-                        "environment variable {var} is not set; export a hex private key in it (development), or use --keystore <file>"
+                        "environment variable {var} is not set; export a hex private key in it (development), or use a keystore: --keystore <file> on the command line, `{{ keystore = \"…\", password_file = \"…\" }}` in a config file"
                     ))
                 })?;
                 value.trim().parse::<PrivateKeySigner>().map_err(|_| {
