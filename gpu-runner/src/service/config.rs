@@ -586,6 +586,7 @@ mod tests {
         assert!(schemeless.contains("[chain] rpc_url = \"127.0.0.1:8545\""), "{schemeless}");
         assert!(err("[chain]\nrpc_url = \"ftp://127.0.0.1:8545\"\n").contains("scheme must be one of http://"));
         assert!(err("[ipfs]\napi = \"localhost\"\n").contains("[ipfs] api"));
+        assert!(err("[relay]\nallowed_origins = [\"https://a.example\\u0007\"]\n").contains("not a valid origin"));
         #[cfg(not(feature = "cuda"))]
         assert!(err("[engine]\ndevice = \"cuda\"\n").contains("no CUDA support"));
     }
