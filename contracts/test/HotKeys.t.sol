@@ -263,7 +263,13 @@ contract HotKeysTest is CairnSystem {
         vm.expectRevert(_notOperatorOrSigner(cold, buyer));
         vm.prank(buyer);
         market.releaseClaim(jobId);
-        // Nor sweep the operator's earnings (refused before the balance is looked at).
+        // Nor sweep the operator's earnings: refused whether there is a balance or not (the caller is checked
+        // before the balance is looked at).
+        for (uint256 i = 0; i < 3; ++i) {
+            vm.expectRevert(_notOperatorOrSigner(cold, others[i]));
+            vm.prank(others[i]);
+            market.withdrawFor(cold, address(0));
+        }
         _earnWithTheSignerKey();
         for (uint256 i = 0; i < 3; ++i) {
             vm.expectRevert(_notOperatorOrSigner(cold, others[i]));

@@ -8,7 +8,8 @@ import {ICairnCommon} from "../interfaces/ICairnCommon.sol";
 
 /// @title PullPayments
 /// @notice Pull balances per (account, token) and exact-amount token intake, shared by every contract
-/// that takes or owes money. Payouts happen only in `withdraw`, which is never paused.
+/// that takes or owes money. Payouts happen only in `withdraw` (and JobMarket's `withdrawFor`, to the operator
+/// itself), never paused.
 abstract contract PullPayments is ICairnCommon, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 

@@ -30,8 +30,8 @@ interface ICairnCommon is ICairnVersioned {
     /// @param sent Wei sent.
     error UnexpectedEth(uint256 sent);
 
-    /// @notice The caller has no balance of this token to withdraw.
-    /// @param account The caller.
+    /// @notice The account has no balance of this token to withdraw.
+    /// @param account The account whose balance was asked for (the caller, or the operator of `withdrawFor`).
     /// @param token The token (address(0) for ETH).
     error NothingToWithdraw(address account, address token);
 
@@ -79,8 +79,9 @@ interface ICairnCommon is ICairnVersioned {
     /// @param amount Added.
     event Credited(address indexed account, address indexed token, uint256 amount);
 
-    /// @notice An account withdrew its pull balance.
-    /// @param account Who withdrew.
+    /// @notice An account's pull balance was paid out to it.
+    /// @param account Whose balance was paid, and to whom (the caller of `withdraw`, or the operator of
+    /// `JobMarket.withdrawFor`).
     /// @param token The token (address(0) for ETH).
     /// @param amount Paid out.
     event Withdrawn(address indexed account, address indexed token, uint256 amount);

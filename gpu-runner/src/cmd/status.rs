@@ -139,10 +139,11 @@ fn human(s: &Status) -> String {
         eth(&s.free_wei),
     );
     for (token, owed) in &s.earnings {
-        let amount = if token.is_zero() { eth(owed) } else { format!("{owed} (token {token})") };
-        text += &format!(
-            "earned     {amount} to withdraw (`cairn withdraw` with the owner key, or set the runner's [jobs] withdraw_above_wei)\n"
-        );
+        let (amount, key) = match token.is_zero() {
+            true => (eth(owed), "withdraw_above_wei"),
+            false => (format!("{owed} (token {token})"), "withdraw_above_tokens"),
+        };
+        text += &format!("earned     {amount} to withdraw (`cairn withdraw` with the owner key, or [jobs] {key})\n");
     }
     let jobs = match &s.journal {
         None => "none yet (no journal: the runner has not started with this config)".to_owned(),

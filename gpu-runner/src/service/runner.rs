@@ -118,6 +118,8 @@ pub(crate) struct Inner {
     /// Held while pins are decided: a job's close (what to unpin, then the job marked closed), the relay's uploads
     /// (journaled, then pinned) and its expiry, so no two of them judge a shared CID from a stale view.
     pub(crate) pins_lock: tokio::sync::Mutex<()>,
+    /// Held while the operator's earnings are swept ([`Inner::sweep`]).
+    sweep_lock: tokio::sync::Mutex<()>,
     /// The L1 data fees of a job's transactions (an OP Stack L2; none elsewhere).
     pub(crate) l1_fees: L1Fees,
     /// The dispute desk: the watcher's challenges, evidence and tickets.
@@ -253,6 +255,9 @@ impl Runner {
             Some(listen) => Some(super::metrics::bind(listen, "[relay] listen").await?),
             None => None,
         };
+        // Opened at start, not at the first job: a CPU-only build asked for cuda, or a GPU that is not there, is
+        // refused before anything is written (and `status`, which only reads the config, never opens it).
+        cfg.device.open().map_err(|e| anyhow::anyhow!("[engine] device = {:?}: {e}", c.engine.device))?;
         let key: PrivateKeySigner =
             c.operator.signer.load().await.context("loading the hot signer key ([operator] signer)")?;
         let hot = key.address();
@@ -356,6 +361,7 @@ impl Runner {
                 models,
                 registry,
                 pins_lock: tokio::sync::Mutex::new(()),
+                sweep_lock: tokio::sync::Mutex::new(()),
                 l1_fees,
                 kubo,
                 host,
@@ -1296,6 +1302,9 @@ impl Inner {
     /// no failure.
     async fn sweep(&self, token: Address) {
         let Some(&threshold) = self.cfg.withdraw_above.get(&token) else { return };
+        // One sweep at a time: jobs closing together would each read the same balance and send, and all but the
+        // first would revert on chain (paying gas).
+        let _one = self.sweep_lock.lock().await;
         let owed = match self.market.balanceOf(self.operator, token).call().await {
             Ok(owed) => owed,
             Err(e) => {

@@ -138,6 +138,21 @@ async fn a_job_is_claimed_computed_submitted_and_finalized_exact_to_the_wei() {
     assert!(!out.status.success() && stderr.contains("([http] listen)"), "{stderr}");
     assert!(!state_dir.exists(), "nothing written when the port is busy");
     drop(busy);
+    // A device this build cannot open: refused at start too, before anything is written.
+    #[cfg(not(feature = "cuda"))]
+    {
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(&config, text.replace("[engine]\n", "[engine]\ndevice = \"cuda\"\n")).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_cairn-runner"))
+            .args(["run", "--config"])
+            .arg(&config)
+            .env("CAIRN_RUNNER_KEY", &key)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && stderr.contains("no CUDA support"), "{stderr}");
+        assert!(!state_dir.exists(), "nothing written for a device it cannot open");
+    }
 
     let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let mut runner = world.runner_with("operator-0", &state_dir, None, None, &format!("[http]\nlisten = \"{http}\"\n"));

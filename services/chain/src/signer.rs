@@ -217,4 +217,13 @@ mod tests {
         let err = toml::from_str::<SignerSource>("env = \"K\"\npassword_file = \"p\"").unwrap_err().to_string();
         assert!(err.contains("without `keystore`"), "{err}");
     }
+
+    #[test]
+    fn an_unset_key_variable_names_both_keystore_forms() {
+        let var = "CAIRN_TEST_KEY_THAT_IS_NEVER_SET";
+        let err = SignerSource::Env(var.into()).load_blocking().unwrap_err().to_string();
+        assert!(err.contains(&format!("environment variable {var} is not set")), "{err}");
+        // A CLI user and a config file's user (cairn-runner) each find their own form.
+        assert!(err.contains("--keystore <file>") && err.contains("{ keystore = "), "{err}");
+    }
 }

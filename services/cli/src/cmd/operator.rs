@@ -63,7 +63,7 @@ pub struct ShowArgs {
 /// Register the signing account as an operator, staking `--stake` (at least the registry's minimum).
 ///
 /// The hot signer key (`--signer`) is the key `cairn-runner run` holds: it claims, submits and finalizes
-/// for the operator but never holds stake. The owner key (the signing account) stays off the runner's machine.
+/// for the operator, and may sweep the operator's earnings to the operator's own address, but never holds stake. The owner key (the signing account) stays off the runner's machine.
 ///
 /// Examples:
 ///   cairn --account operator-3 operator register --region EU --stake 5ether --signer 0x70997970…79C8 \
@@ -123,7 +123,7 @@ pub struct UnstakeArgs {
 #[command(verbatim_doc_comment)]
 pub struct WithdrawStakeArgs {}
 
-/// Set the hot signer key the runner holds (the old one can no longer claim or sign receipts).
+/// Set the hot signer key the runner holds (the old one can no longer claim, sign receipts or sweep earnings).
 ///
 /// Examples:
 ///   cairn --account operator-0 operator set-signer 0x3C44CdDd…93BC
