@@ -128,21 +128,8 @@ async fn a_job_is_claimed_computed_submitted_and_finalized_exact_to_the_wei() {
     );
     assert_eq!(before["freeWei"], free_before.to_string(), "{before}");
     let key = format!("0x{}", alloy::hex::encode(devnet_signer_key("operator-0").to_bytes()));
-    let out = Command::new(env!("CARGO_BIN_EXE_cairn-runner"))
-        .args(["run", "--config"])
-        .arg(&config)
-        .env("CAIRN_RUNNER_KEY", &key)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("([http] listen)"), "{stderr}");
-    assert!(!state_dir.exists(), "nothing written when the port is busy");
-    drop(busy);
-    // A device this build cannot open: refused at start too, before anything is written.
-    #[cfg(not(feature = "cuda"))]
-    {
-        let text = std::fs::read_to_string(&config).unwrap();
-        std::fs::write(&config, text.replace("[engine]\n", "[engine]\ndevice = \"cuda\"\n")).unwrap();
+    // `cairn-runner run` with `config` exits refused, saying `says`, with nothing written.
+    let refused_at_start = |says: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_cairn-runner"))
             .args(["run", "--config"])
             .arg(&config)
@@ -150,8 +137,17 @@ async fn a_job_is_claimed_computed_submitted_and_finalized_exact_to_the_wei() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success() && stderr.contains("no CUDA support"), "{stderr}");
-        assert!(!state_dir.exists(), "nothing written for a device it cannot open");
+        assert!(!out.status.success() && stderr.contains(says), "{stderr}");
+        assert!(!state_dir.exists(), "nothing written when refused for {says}");
+    };
+    refused_at_start("([http] listen)");
+    drop(busy);
+    // A device this build cannot open: refused at start too.
+    #[cfg(not(feature = "cuda"))]
+    {
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(&config, text.replace("[engine]\n", "[engine]\ndevice = \"cuda\"\n")).unwrap();
+        refused_at_start("no CUDA support");
     }
 
     let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
