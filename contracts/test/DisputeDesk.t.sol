@@ -15,6 +15,18 @@ import {CairnSystem} from "./utils/CairnSystem.sol";
 /// nothing the cheat loses or what an honest watcher earns; a right challenge pays at every job size under
 /// disputes v2's bonds; every wei of a pool is accounted for.
 contract DisputeDeskTest is CairnSystem {
+    /// @dev Deploys in a call of its own, for `vm.expectRevert`: under the `mutate` profile's dynamic test linking a
+    /// `new` is a `deployCode` cheatcode, and an expected revert of it ended the whole test as passed (Foundry
+    /// 1.7.1), so every check after it went unrun and mutants only they catch survived.
+    function newDesk(
+        address owner_,
+        IArbitrator arbitrator_,
+        address operators_,
+        IDisputeDesk.AuditParams memory audits
+    ) external returns (DisputeDesk) {
+        return new DisputeDesk(owner_, arbitrator_, operators_, audits);
+    }
+
     uint256 internal constant PAY = 0.01 ether;
     uint256 internal constant FEE = 0.03 ether; // the committee's arbitration cost in this suite
     uint256 internal constant BOND = 0.05 ether; // the challenge bond
@@ -287,9 +299,9 @@ contract DisputeDeskTest is CairnSystem {
 
     function test_WiringAndSenders() public {
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "arbitrator"));
-        new DisputeDesk(owner, IArbitrator(address(0)), address(operators), IDisputeDesk.AuditParams(0, 0));
+        this.newDesk(owner, IArbitrator(address(0)), address(operators), IDisputeDesk.AuditParams(0, 0));
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "operators"));
-        new DisputeDesk(owner, committee, address(0), IDisputeDesk.AuditParams(0, 0));
+        this.newDesk(owner, committee, address(0), IDisputeDesk.AuditParams(0, 0));
         DisputeDesk fresh = new DisputeDesk(owner, committee, address(operators), IDisputeDesk.AuditParams(0, 0));
         vm.expectRevert(IDisputeDesk.MarketNotSet.selector);
         fresh.challenge(1);

@@ -19,6 +19,20 @@ import {EthRefuser, MockWallet} from "./utils/mocks/Wallets.sol";
 /// @notice JobMarket rule by rule: every parameter bound, every state check, every window edge at −1, =
 /// and +1 second, every event and stored field, and each ruling's payout to the wei.
 contract JobMarketRulesTest is CairnSystem {
+    /// @dev Deploys in a call of its own, for `vm.expectRevert`: under the `mutate` profile's dynamic test linking a
+    /// `new` is a `deployCode` cheatcode, and an expected revert of it ended the whole test as passed (Foundry
+    /// 1.7.1), so every check after it went unrun and mutants only they catch survived.
+    function newJobMarket(
+        address owner_,
+        IModelRegistry models_,
+        IOperatorRegistry operators_,
+        address desk_,
+        address treasury_,
+        IJobMarket.Params memory p
+    ) external returns (JobMarket) {
+        return new JobMarket(owner_, models_, operators_, desk_, treasury_, p);
+    }
+
     uint256 internal constant PAY = 0.01 ether;
     uint256 internal constant FEE = PAY * 500 / 10_000;
     uint256 internal constant CHALLENGE = 0.08 ether; // challenge bond 0.05 + arbitration cost 0.03
@@ -45,16 +59,16 @@ contract JobMarketRulesTest is CairnSystem {
         IJobMarket.Params memory p = defaultParams();
         address arb = address(desk);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "models"));
-        new JobMarket(owner, IModelRegistry(address(0)), operators, arb, treasury, p);
+        this.newJobMarket(owner, IModelRegistry(address(0)), operators, arb, treasury, p);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "operators"));
-        new JobMarket(owner, models, IOperatorRegistry(address(0)), arb, treasury, p);
+        this.newJobMarket(owner, models, IOperatorRegistry(address(0)), arb, treasury, p);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "desk"));
-        new JobMarket(owner, models, operators, address(0), treasury, p);
+        this.newJobMarket(owner, models, operators, address(0), treasury, p);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "treasury"));
-        new JobMarket(owner, models, operators, arb, address(0), p);
+        this.newJobMarket(owner, models, operators, arb, address(0), p);
         p.feeBps = 1001;
         vm.expectRevert(_oob("feeBps", 1001, 0, 1000));
-        new JobMarket(owner, models, operators, arb, treasury, p);
+        this.newJobMarket(owner, models, operators, arb, treasury, p);
     }
 
     function test_EveryParameterIsBoundedAtItsEdges() public {

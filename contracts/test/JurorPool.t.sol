@@ -15,6 +15,16 @@ import {Test} from "./utils/Test.sol";
 /// withdrawals that stay lockable until applied, draws with replacement and exclusions, settlement from the
 /// released seats only, governance, and the ETH it holds to the wei.
 contract JurorPoolTest is Test {
+    /// @dev Deploys in a call of its own, for `vm.expectRevert`: under the `mutate` profile's dynamic test linking a
+    /// `new` is a `deployCode` cheatcode, and an expected revert of it ended the whole test as passed (Foundry
+    /// 1.7.1), so every check after it went unrun and mutants only they catch survived.
+    function newJurorPool(address owner_, IOperatorRegistry operators_, uint256 seat, uint64 maturity_, uint64 delay)
+        external
+        returns (JurorPool)
+    {
+        return new JurorPool(owner_, operators_, seat, maturity_, delay);
+    }
+
     OperatorRegistry internal operators;
     JurorPool public pool;
     address internal owner = address(0xA11CE);
@@ -356,13 +366,13 @@ contract JurorPoolTest is Test {
         vm.expectRevert(
             abi.encodeWithSelector(ICairnCommon.ParameterOutOfBounds.selector, "seatSize", 0, 0.01 ether, 1000 ether)
         );
-        new JurorPool(owner, operators, 0, MATURITY, DELAY);
+        this.newJurorPool(owner, operators, 0, MATURITY, DELAY);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "operators"));
-        new JurorPool(owner, IOperatorRegistry(address(0)), SEAT, MATURITY, DELAY);
+        this.newJurorPool(owner, IOperatorRegistry(address(0)), SEAT, MATURITY, DELAY);
         vm.expectRevert(
             abi.encodeWithSelector(ICairnCommon.ParameterOutOfBounds.selector, "maturity", 90 days + 1, 0, 90 days)
         );
-        new JurorPool(owner, operators, SEAT, 90 days + 1, DELAY);
+        this.newJurorPool(owner, operators, SEAT, 90 days + 1, DELAY);
         vm.startPrank(owner);
         vm.expectRevert(abi.encodeWithSelector(IJurorPool.CommitteeAlreadySet.selector, address(this)));
         pool.setCommittee(IReexecutionCommittee(stranger));

@@ -18,6 +18,19 @@ import {CairnSystem} from "./utils/CairnSystem.sol";
 /// governance. Each verifier holds exactly one seat here (0.5 ETH of juror stake), so a juror drawn once has no
 /// seat left and three seats are three distinct jurors.
 contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
+    /// @dev Deploys in a call of its own, for `vm.expectRevert`: under the `mutate` profile's dynamic test linking a
+    /// `new` is a `deployCode` cheatcode, and an expected revert of it ended the whole test as passed (Foundry
+    /// 1.7.1), so every check after it went unrun and mutants only they catch survived.
+    function newCommittee(
+        address owner_,
+        IOperatorRegistry operators_,
+        IJurorPool pool_,
+        IRandomness randomness_,
+        IReexecutionCommittee.Params memory p
+    ) external returns (ReexecutionCommittee) {
+        return new ReexecutionCommittee(owner_, operators_, pool_, randomness_, p);
+    }
+
     uint256 internal constant FEE = 0.03 ether;
     uint256 internal constant KEEPER = 0.001 ether;
     /// @dev What the jurors share of a dispute's fee once the drawer took the keeper reward.
@@ -116,11 +129,11 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         IReexecutionCommittee.Params memory p = _params();
         BlockhashRandomness randomness = new BlockhashRandomness();
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "operators"));
-        new ReexecutionCommittee(owner, IOperatorRegistry(address(0)), pool, randomness, p);
+        this.newCommittee(owner, IOperatorRegistry(address(0)), pool, randomness, p);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "pool"));
-        new ReexecutionCommittee(owner, operators, IJurorPool(address(0)), randomness, p);
+        this.newCommittee(owner, operators, IJurorPool(address(0)), randomness, p);
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "randomness"));
-        new ReexecutionCommittee(owner, operators, pool, IRandomness(address(0)), p);
+        this.newCommittee(owner, operators, pool, IRandomness(address(0)), p);
     }
 
     function test_RejectsEthFromAnyoneButThePool() public {
