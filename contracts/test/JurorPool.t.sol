@@ -76,6 +76,9 @@ contract JurorPoolTest is Test {
     function test_ADepositEntersTheTreeOnlyAfterMaturityInWholeSeats() public {
         vm.expectEmit(address(pool));
         emit IJurorPool.JurorDeposited(a, 1.3 ether, 1.3 ether, uint64(block.timestamp) + MATURITY);
+        // The deposit syncs the juror at once (nothing mature yet: no seat).
+        vm.expectEmit(address(pool));
+        emit IJurorPool.JurorSynced(a, 0, 0, 0, 1.3 ether, 0, 0, 0);
         vm.prank(a);
         pool.deposit{value: 1.3 ether}();
         assertEq(pool.seatsOf(a), 0, "not yet mature");
@@ -237,6 +240,11 @@ contract JurorPoolTest is Test {
         _join(a, 5 ether);
         _join(b, 0.5 ether);
         _join(c, 0.5 ether);
+        // One SeatLocked per pick, with a's lock after it (only a may sit).
+        for (uint256 i = 1; i <= 3; ++i) {
+            vm.expectEmit(address(pool));
+            emit IJurorPool.SeatLocked(7, a, i * SEAT);
+        }
         address[] memory seats = pool.drawSeats(7, keccak256("s"), 3, b, c, uint64(block.timestamp));
         for (uint256 i = 0; i < 3; ++i) {
             assertEq(seats[i], a, "only a may sit: b and c are the parties");
