@@ -81,7 +81,8 @@ async fn status(resolved: &cairn_runner::service::config::Resolved) -> anyhow::R
     let state_dir = &c.storage.state_dir;
     // Before the first run there is no journal: the chain's side is still worth showing, and status writes
     // nothing (opening the journal would create it).
-    let journal = match state_dir.join("journal.sqlite").exists() {
+    let journal_file = Journal::file(state_dir);
+    let journal = match journal_file.exists() {
         true => Some(Journal::open(state_dir).await?),
         false => None,
     };
@@ -110,7 +111,7 @@ async fn status(resolved: &cairn_runner::service::config::Resolved) -> anyhow::R
         challenges = tally(journal.all_challenges().await?.iter().map(|c| c.step.as_str()));
     }
     Ok(Status {
-        journal: journal.is_some().then(|| state_dir.join("journal.sqlite")),
+        journal: journal.is_some().then_some(journal_file),
         duties,
         challenges,
         operator,

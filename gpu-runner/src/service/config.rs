@@ -413,6 +413,8 @@ pub struct Resolved {
     pub min_fee_wei: U256,
     /// `[jobs] min_fee_tokens`.
     pub min_fee_tokens: BTreeMap<Address, U256>,
+    /// `[relay] allowed_origins` as CORS header values; `None` when `"*"` allows any.
+    pub relay_origins: Option<Vec<axum::http::HeaderValue>>,
     /// `[jobs] withdraw_above_wei` (under `Address::ZERO`) and `withdraw_above_tokens`: the balance at which
     /// earnings are swept to the operator, by token.
     pub withdraw_above: BTreeMap<Address, U256>,
@@ -481,13 +483,6 @@ impl RunnerConfig {
                 self.relay.input_ttl_secs
             );
         }
-        for origin in self.relay.allowed_origins.iter().filter(|o| *o != "*") {
-            if axum::http::HeaderValue::from_str(origin).is_err() {
-                bail!(
-                    "[relay] allowed_origins: {origin:?} is not a valid origin (e.g. \"https://app.example\", or \"*\")"
-                );
-            }
-        }
         if let Some(register) = &self.register {
             register.region.parse::<cairn_protocol::Region>().map_err(|e| anyhow::anyhow!("[register] region: {e}"))?;
             amount("[register] stake_wei", &register.stake_wei)?;
@@ -504,6 +499,22 @@ impl RunnerConfig {
         for (token, fee) in &self.jobs.min_fee_tokens {
             min_fee_tokens.insert(*token, amount(&format!("[jobs.min_fee_tokens] {token}"), fee)?);
         }
+        let relay_origins = match self.relay.allowed_origins.iter().any(|o| o == "*") {
+            true => None,
+            false => Some(
+                self.relay
+                    .allowed_origins
+                    .iter()
+                    .map(|origin| {
+                        axum::http::HeaderValue::from_str(origin).map_err(|_| {
+                            anyhow::anyhow!(
+                                "[relay] allowed_origins: {origin:?} is not a valid origin (e.g. \"https://app.example\", or \"*\")"
+                            )
+                        })
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?,
+            ),
+        };
         let mut withdraw_above = BTreeMap::new();
         if let Some(wei) = &self.jobs.withdraw_above_wei {
             withdraw_above.insert(Address::ZERO, amount("[jobs] withdraw_above_wei", wei)?);
@@ -512,6 +523,7 @@ impl RunnerConfig {
             withdraw_above.insert(*token, amount(&format!("[jobs.withdraw_above_tokens] {token}"), units)?);
         }
         Ok(Resolved {
+            relay_origins,
             withdraw_above,
             min_fee_wei: amount("[jobs] min_fee_wei", &self.jobs.min_fee_wei)?,
             min_gas_balance: amount("[jobs] min_gas_balance_wei", &self.jobs.min_gas_balance_wei)?,

@@ -232,13 +232,18 @@ pub struct Journal {
 }
 
 impl Journal {
+    /// The journal's file in the state folder `dir`: `<dir>/journal.sqlite`.
+    pub fn file(dir: &Path) -> std::path::PathBuf {
+        dir.join("journal.sqlite")
+    }
+
     /// Opens (creating) `<dir>/journal.sqlite`. Every write is synced to disk before it returns (WAL,
     /// `synchronous = FULL`).
     ///
     /// Errors: the folder or the database cannot be created or read.
     pub async fn open(dir: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the state folder {}", dir.display()))?;
-        let path = dir.join("journal.sqlite");
+        let path = Self::file(dir);
         let options = SqliteConnectOptions::new()
             .filename(&path)
             .create_if_missing(true)

@@ -35,7 +35,7 @@ use axum::{
     Json, Router,
     body::Bytes as Body,
     extract::{ConnectInfo, DefaultBodyLimit, Query, Request, State},
-    http::{HeaderValue, Method, StatusCode},
+    http::{Method, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::post,
@@ -77,19 +77,13 @@ fn unavailable(e: impl std::fmt::Display) -> Refusal {
     Refusal(StatusCode::SERVICE_UNAVAILABLE, format!("{e:#}; try again later"))
 }
 
-/// Serves the relay on `listen` until the process ends.
-///
-/// Errors: the address cannot be bound, or an allowed origin is not a valid header value.
-pub(crate) fn serve(listener: tokio::net::TcpListener, inner: Arc<Inner>) -> anyhow::Result<()> {
+/// Serves the relay on `listener` (bound at start) until the process ends.
+pub(crate) fn serve(listener: tokio::net::TcpListener, inner: Arc<Inner>) {
     let config = &inner.cfg.config.relay;
     let rate = NonZeroU32::new(config.rate_per_second.max(1)).expect("at least 1");
     let burst = NonZeroU32::new(config.rate_per_second.max(1).saturating_mul(2)).expect("at least 2");
-    let origins = if config.allowed_origins.iter().any(|o| o == "*") {
-        AllowOrigin::any()
-    } else {
-        let list: Result<Vec<HeaderValue>, _> = config.allowed_origins.iter().map(|o| o.parse()).collect();
-        AllowOrigin::list(list.map_err(|e| anyhow::anyhow!("[relay] allowed_origins: {e}"))?)
-    };
+    // Checked when the config was loaded.
+    let origins = inner.cfg.relay_origins.clone().map_or_else(AllowOrigin::any, AllowOrigin::list);
     let max_input = usize::try_from(inner.cfg.config.jobs.max_input_bytes).unwrap_or(usize::MAX);
     let relay = Relay { inner, limiter: Arc::new(RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))) };
     let app = Router::new()
@@ -111,7 +105,6 @@ pub(crate) fn serve(listener: tokio::net::TcpListener, inner: Arc<Inner>) -> any
             tracing::error!(error = %e, "the relay stopped");
         }
     });
-    Ok(())
 }
 
 /// Per-client-IP rate limit.

@@ -390,14 +390,13 @@ impl Runner {
     /// wait out their challenge window stay in the journal for the next start.
     ///
     /// Errors: none from a poll (each failure is logged and retried); only the journal failing at the end.
-    /// Errors: the relay's `allowed_origins` do not parse (before anything else is done).
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
         let (http, relay) = std::mem::take(&mut *self.listeners.lock().expect("not poisoned"));
         if let Some(listener) = http {
             super::metrics::serve(listener, self.inner.clone());
         }
         if let Some(listener) = relay {
-            super::relay::serve(listener, self.inner.clone())?;
+            super::relay::serve(listener, self.inner.clone());
         }
         let poll = self.inner.cfg.poll_interval();
         // Over ws(s):// a new block wakes the loop at once; the poll interval is then only the fallback.
@@ -1285,8 +1284,11 @@ impl Inner {
                 tracing::info!(job = %job, reason = progress.closeReason, "ruled");
                 self.metrics.job("ruled");
                 let flow = self.close(entry, Step::Closed).await?;
-                // A ruling for the operator credits its fee as a finalize does.
-                if let Ok(terms) = self.market.getTerms(job).call().await {
+                // A ruling for the operator credits its fee as a finalize does (the terms read only when a sweep
+                // is configured).
+                if !self.cfg.withdraw_above.is_empty()
+                    && let Ok(terms) = self.market.getTerms(job).call().await
+                {
                     self.sweep(terms.token).await;
                 }
                 Ok(flow)
