@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make mutate: slither-mutate on JobMarket, JurorPool, OperatorRegistry and ReexecutionCommittee, judged by the whole
+# make mutate: slither-mutate on DisputeDesk, JobMarket, JurorPool, OperatorRegistry and ReexecutionCommittee, judged by the whole
 # forge suite under the light `mutate` profile, each mutant with a timeout of 3x the measured baseline.
 # Runs in a scratch clone (mutants are written into the sources). Not part of .ci/run: it takes hours.
 #
@@ -7,11 +7,12 @@
 #   CAIRN_MUTATORS=RR,CR make mutate                 # a subset of mutators
 #   make mutate-recheck                              # re-judge every logged survivor against today's suite
 #
-# Each run writes bench/results/mutation-<contracts>.log; the report (bench/mutation.md, committed; `make
-# bench` folds it into BENCHMARKS.md) is rebuilt from every log present, so split campaigns add up.
+# Each run writes bench/mutation/mutation-<contracts>.log (committed, so campaigns run in different sessions
+# or on different machines add up); the report (bench/mutation.md, committed; `make bench` folds it into
+# BENCHMARKS.md) is rebuilt from every log in that folder.
 # slither-mutate runs through scripts/slither_mutate.py, which compiles each mutant once under the tests'
 # profile (stock slither-mutate compiles it twice, evicting forge's cache) and logs timeouts apart.
-# The survivors (bench/results/mutants-<contracts>.jsonl) can be re-judged after new tests are added:
+# The survivors (bench/mutation/mutants-<contracts>.jsonl) can be re-judged after new tests are added:
 # tests only add checks, so a mutant caught before stays caught, and re-judging the survivors gives the
 # figure a full rerun would give (a source change invalidates the offsets: the recheck refuses then).
 set -euo pipefail
@@ -19,7 +20,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 "$root/scripts/slither.sh" >/dev/null # installs the pinned slither (and so slither-mutate)
 venv=${CAIRN_CACHE:-$HOME/.cache/cairn}/slither-venv
-contracts=${CAIRN_MUTATE_CONTRACTS:-JobMarket,JurorPool,OperatorRegistry,ReexecutionCommittee}
+contracts=${CAIRN_MUTATE_CONTRACTS:-DisputeDesk,JobMarket,JurorPool,OperatorRegistry,ReexecutionCommittee}
 mutators=${CAIRN_MUTATORS:-ROR,LOR,AOR,ASOR,MIA,CR,RR}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -36,22 +37,23 @@ $test_cmd >/dev/null
 baseline=$(( $(date +%s) - start ))
 timeout=$(( 3 * baseline + 3 ))
 echo "    baseline ${baseline}s, timeout per mutant ${timeout}s"
-mkdir -p "$root/bench/results"
+logs=$root/bench/mutation
+mkdir -p "$logs"
 commit=$(git -C "$root" rev-parse --short HEAD)
 if [[ ${1:-} == --recheck ]]; then
   # CAIRN_MUTATE_CONTRACTS=JobMarket rechecks one campaign; unset, every campaign with a survivors file.
   pattern=${CAIRN_MUTATE_CONTRACTS:+mutants-${CAIRN_MUTATE_CONTRACTS//,/-}.jsonl}
-  for survivors in "$root"/bench/results/${pattern:-mutants-*.jsonl}; do
+  for survivors in "$logs"/${pattern:-mutants-*.jsonl}; do
     [[ -f $survivors ]] || { echo "no survivors file $survivors: run \`make mutate\` first" >&2; exit 1; }
     name=$(basename "$survivors" .jsonl)
-    campaign=$(sed -n '1s/.* commit=\([0-9a-f]*\).*/\1/p' "$root/bench/results/mutation-${name#mutants-}.log")
+    campaign=$(sed -n '1s/.* commit=\([0-9a-f]*\).*/\1/p' "$logs/mutation-${name#mutants-}.log")
     "$venv/bin/python" "$root/scripts/mutation_recheck.py" "$survivors" "$test_cmd" "$timeout" "$commit" "$root" \
-      "$campaign" | tee "$root/bench/results/recheck-${name#mutants-}.log"
+      "$campaign" | tee "$logs/recheck-${name#mutants-}.log"
   done
 else
   name=${contracts//,/-}
-  log=$root/bench/results/mutation-$name.log
-  export CAIRN_MUTANTS_JSONL=$root/bench/results/mutants-$name.jsonl
+  log=$logs/mutation-$name.log
+  export CAIRN_MUTANTS_JSONL=$logs/mutants-$name.jsonl
   rm -f "$CAIRN_MUTANTS_JSONL"
   echo "# cairn-mutate baseline=${baseline} timeout=${timeout} mutators=${mutators} commit=$commit" >"$log"
   "$venv/bin/python" "$root/scripts/slither_mutate.py" . --test-cmd "$test_cmd" --test-dir contracts/test \
@@ -59,6 +61,6 @@ else
     --contract-names "$contracts" --mutators-to-run "$mutators" --timeout "$timeout" 2>&1 | tee -a "$log"
 fi
 shopt -s nullglob
-python3 "$root/scripts/mutation_report.py" "$root"/bench/results/mutation-*.log "$root"/bench/results/recheck-*.log \
+python3 "$root/scripts/mutation_report.py" "$logs"/mutation-*.log "$logs"/recheck-*.log \
   >"$root/bench/mutation.md"
 cat "$root/bench/mutation.md"

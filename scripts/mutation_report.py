@@ -5,8 +5,10 @@ Each log starts with a `# cairn-mutate baseline=… timeout=… mutators=… com
 Mutants whose test run timed out or did not compile are reported apart and not counted as caught. A log cut
 short (the campaign was stopped) is reported with the last line it reached. A `recheck-<run>.log` (written
 by `scripts/mutate.sh --recheck`) re-judges the survivors of `mutation-<run>.log` against a later suite; its
-verdicts replace theirs.
+verdicts replace theirs. `bench/mutation/earlier.md`, when present, is appended as it is (campaigns whose logs
+were not kept).
 """
+import pathlib
 import re
 import sys
 from collections import Counter, defaultdict
@@ -94,3 +96,6 @@ for name, lines in sorted(alive.items()):
     for line in lines:
         print(f"- `{line}`" if "`" not in line else f"- {line}")
     print("\n</details>")
+earlier = pathlib.Path(__file__).resolve().parent.parent / "bench" / "mutation" / "earlier.md"
+if earlier.exists():
+    print("\n" + earlier.read_text().rstrip("\n"))
