@@ -47,6 +47,8 @@ test-halmos: setup ## symbolic proofs of the typed-data digests and the money sp
 
 test-rust: setup ## cargo tests of the whole workspace (integration tests start real anvil and Kubo)
 	cargo test --workspace --locked
+	@# The GPU energy counter's code (the `nvml` feature `cuda` builds include; it builds and falls back on any machine).
+	cargo test -p cairn-runner --locked --features nvml --lib energy
 
 test-web: setup ## the web app: unit tests (vitest, on the vectors Rust runs too), the build with its page-weight budget, then end to end in headless Chromium against a fresh devnet (scripts/demo.py --scenario web; screenshots in web/test-results/)
 	@scripts/web.sh test

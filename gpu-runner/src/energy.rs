@@ -11,7 +11,16 @@
 //!   kernels that restrict `energy_uj` to root): the process's CPU time (user + system, all threads, from
 //!   `/proc/self/stat` in `USER_HZ` = 100 ticks per second, the kernel's fixed ABI for /proc) × a per-core
 //!   power figure from the runner's configuration.
-//! - GPU builds will read NVML's total energy counter (`nvmlDeviceGetTotalEnergyConsumption`); not yet.
+//! - **NVML** on a GPU (`cuda` builds, which enable the `nvml` feature): the board's total energy counter
+//!   (`nvmlDeviceGetTotalEnergyConsumption`, millijoules since the driver loaded; Volta and newer), read before
+//!   and after the work. Like RAPL it counts the whole board, other processes' kernels included; the host
+//!   CPU's share of a GPU job (tokenization, pooling) is not added. NVML ships with the NVIDIA driver and is
+//!   loaded at run time (the `nvml-wrapper` crate), so a build with it runs on machines without it. `cuda:N`
+//!   is CUDA's device N: through `CUDA_VISIBLE_DEVICES` when set (an index or a `GPU-…` UUID per entry, as
+//!   the CUDA runtime reads it), and in PCI order, which is NVML's, so with more than one GPU visible the
+//!   counter is used only under `CUDA_DEVICE_ORDER=PCI_BUS_ID` (CUDA's default order, fastest first, may
+//!   differ from NVML's). Where NVML, the GPU or its counter is missing, the CPU's method applies and the
+//!   reason is kept ([`EnergyMeter::note`]).
 //!
 //! The method is part of the result, so the runner can log it and expose it in its metrics.
 
@@ -19,6 +28,8 @@ use std::{
     path::{Path, PathBuf},
     time::Duration,
 };
+
+use crate::bert::DeviceKind;
 
 /// Where Linux exposes the powercap counters.
 pub const POWERCAP: &str = "/sys/class/powercap";
@@ -33,15 +44,18 @@ pub const DEFAULT_WATTS_PER_CORE: f64 = 10.0;
 pub enum EnergyMethod {
     /// Measured by the CPU packages' RAPL counters.
     Rapl,
+    /// Measured by the GPU board's NVML energy counter.
+    Nvml,
     /// Estimated: CPU time × watts per core.
     Estimate,
 }
 
 impl EnergyMethod {
-    /// A stable name for logs and metric labels: `rapl` or `estimate`.
+    /// A stable name for logs and metric labels: `rapl`, `nvml` or `estimate`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Rapl => "rapl",
+            Self::Nvml => "nvml",
             Self::Estimate => "estimate",
         }
     }
@@ -63,6 +77,10 @@ pub struct EnergyMeter {
     packages: Vec<(PathBuf, u64, u64)>,
     cpu_at_start: Duration,
     watts_per_core: f64,
+    /// The GPU's NVML selector and its counter at the start (mJ), when the work runs on a GPU NVML can read.
+    gpu: Option<(NvmlDevice, u64)>,
+    /// Why a GPU job is not measured by NVML.
+    note: Option<String>,
 }
 
 impl EnergyMeter {
@@ -89,17 +107,50 @@ impl EnergyMeter {
                 }
             }
         }
-        Self { packages, cpu_at_start: process_cpu_time(), watts_per_core }
+        Self { packages, cpu_at_start: process_cpu_time(), watts_per_core, gpu: None, note: None }
+    }
+
+    /// Starts measuring work that runs on `device`: NVML's counter of that GPU when it can be read, else as
+    /// [`EnergyMeter::start`] does, with the reason in [`EnergyMeter::note`].
+    pub fn start_on(device: DeviceKind, powercap: &Path, watts_per_core: f64) -> Self {
+        let mut meter = Self::start(powercap, watts_per_core);
+        if let DeviceKind::Cuda(ordinal) = device {
+            let visible = std::env::var("CUDA_VISIBLE_DEVICES").ok();
+            let pci_order = std::env::var("CUDA_DEVICE_ORDER").is_ok_and(|v| v == "PCI_BUS_ID");
+            match NvmlDevice::of_cuda(ordinal, visible.as_deref()).and_then(|d| Ok((d.read(pci_order)?, d))) {
+                Ok((millijoules, d)) => meter.gpu = Some((d, millijoules)),
+                Err(why) => meter.note = Some(why),
+            }
+        }
+        meter
     }
 
     /// The method this measurement uses.
     pub fn method(&self) -> EnergyMethod {
-        if self.packages.is_empty() { EnergyMethod::Estimate } else { EnergyMethod::Rapl }
+        if self.gpu.is_some() {
+            EnergyMethod::Nvml
+        } else if self.packages.is_empty() {
+            EnergyMethod::Estimate
+        } else {
+            EnergyMethod::Rapl
+        }
+    }
+
+    /// Why work on a GPU is not measured by NVML (NVML not built in or not loadable, the GPU not found, no
+    /// energy counter on it); `None` when it is, or when the work runs on the CPU.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
     }
 
     /// Ends the measurement. A package counter that cannot be read at the end turns the figure into an
     /// estimate rather than a partial measurement.
     pub fn finish(self) -> Energy {
+        if let Some((device, start)) = &self.gpu {
+            // The counter is 64-bit millijoules since the driver loaded: it does not wrap.
+            if let Ok(end) = device.read(true) {
+                return Energy { millijoules: end.saturating_sub(*start), method: EnergyMethod::Nvml };
+            }
+        }
         if !self.packages.is_empty() {
             let mut microjoules: u64 = 0;
             let mut complete = true;
@@ -119,6 +170,74 @@ impl EnergyMeter {
         let cpu = process_cpu_time().saturating_sub(self.cpu_at_start);
         let millijoules = (cpu.as_secs_f64() * self.watts_per_core * 1000.0).round() as u64;
         Energy { millijoules, method: EnergyMethod::Estimate }
+    }
+}
+
+/// A GPU as NVML names it: by index (NVML's order is the PCI bus order) or by UUID (`GPU-…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NvmlDevice {
+    /// NVML's index.
+    Index(u32),
+    /// The board's UUID, as `nvidia-smi -L` prints it.
+    Uuid(String),
+}
+
+impl NvmlDevice {
+    /// The GPU that CUDA calls device `ordinal`, given `CUDA_VISIBLE_DEVICES` (`None`: unset, every GPU
+    /// visible). Each entry of that list is an index or a `GPU-` UUID; the runtime reads the entries up to the
+    /// first it cannot parse (CUDA C Programming Guide, "CUDA Environment Variables"). A MIG instance
+    /// (`MIG-…`) has no energy counter of its own.
+    pub fn of_cuda(ordinal: usize, visible: Option<&str>) -> Result<Self, String> {
+        let Some(list) = visible else {
+            return u32::try_from(ordinal).map(Self::Index).map_err(|_| format!("cuda:{ordinal} is out of range"));
+        };
+        let entry = list.split(',').map(str::trim).nth(ordinal).filter(|e| !e.is_empty()).ok_or_else(|| {
+            format!("cuda:{ordinal} is not in CUDA_VISIBLE_DEVICES={list:?}, so its NVML counter cannot be found")
+        })?;
+        if entry.starts_with("GPU-") {
+            Ok(Self::Uuid(entry.to_owned()))
+        } else if let Ok(index) = entry.parse() {
+            Ok(Self::Index(index))
+        } else {
+            Err(format!(
+                "CUDA_VISIBLE_DEVICES entry {entry:?} for cuda:{ordinal} is neither an index nor a full GPU- UUID \
+                 (a MIG instance has no energy counter of its own)"
+            ))
+        }
+    }
+
+    /// The board's energy counter, millijoules since the driver loaded. `pci_order`: CUDA enumerates in PCI
+    /// order (`CUDA_DEVICE_ORDER=PCI_BUS_ID`), as NVML does; without it an index is trusted only when NVML
+    /// sees a single GPU.
+    #[cfg(feature = "nvml")]
+    fn read(&self, pci_order: bool) -> Result<u64, String> {
+        static NVML: std::sync::OnceLock<Result<nvml_wrapper::Nvml, String>> = std::sync::OnceLock::new();
+        let nvml = NVML
+            .get_or_init(|| nvml_wrapper::Nvml::init().map_err(|e| format!("NVML cannot be loaded: {e}")))
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let device = match self {
+            Self::Index(index) => {
+                let count = nvml.device_count().map_err(|e| format!("NVML cannot count the GPUs: {e}"))?;
+                if count > 1 && !pci_order {
+                    return Err(format!(
+                        "{count} GPUs and CUDA's default order (fastest first) may differ from NVML's (PCI): set \
+                         CUDA_DEVICE_ORDER=PCI_BUS_ID or CUDA_VISIBLE_DEVICES=GPU-<uuid> to measure the GPU's energy"
+                    ));
+                }
+                nvml.device_by_index(*index)
+            }
+            Self::Uuid(uuid) => nvml.device_by_uuid(uuid.as_str()),
+        }
+        .map_err(|e| format!("NVML has no GPU {self:?}: {e}"))?;
+        device
+            .total_energy_consumption()
+            .map_err(|e| format!("GPU {self:?} has no energy counter (NVML has one on Volta and newer): {e}"))
+    }
+
+    #[cfg(not(feature = "nvml"))]
+    fn read(&self, _pci_order: bool) -> Result<u64, String> {
+        Err("this build has no NVML support (build with `--features nvml`, which `cuda` includes)".into())
     }
 }
 
@@ -176,6 +295,52 @@ mod tests {
         assert_eq!(energy.method, EnergyMethod::Estimate);
         // ≥ 200 ms of CPU at 20 W ≥ 4 J (other test threads may add their CPU time: a lower bound only).
         assert!(energy.millijoules >= 4_000, "{energy:?}");
+    }
+
+    #[test]
+    fn cuda_ordinals_map_to_nvml_devices_through_cuda_visible_devices() {
+        assert_eq!(NvmlDevice::of_cuda(1, None), Ok(NvmlDevice::Index(1)));
+        assert_eq!(NvmlDevice::of_cuda(1, Some("3, 2")), Ok(NvmlDevice::Index(2)));
+        let uuid = "GPU-8932f937-d72c-4106-c12f-20bd9faed9f6";
+        assert_eq!(NvmlDevice::of_cuda(0, Some(uuid)), Ok(NvmlDevice::Uuid(uuid.into())));
+        let err = NvmlDevice::of_cuda(2, Some("0,1")).unwrap_err();
+        assert!(err.contains("cuda:2 is not in CUDA_VISIBLE_DEVICES"), "{err}");
+        assert!(NvmlDevice::of_cuda(0, Some("")).is_err(), "an empty list hides every GPU");
+        let err = NvmlDevice::of_cuda(0, Some("MIG-4b2a0c3e-1d4f-5a6b-8c9d-0e1f2a3b4c5d")).unwrap_err();
+        assert!(err.contains("MIG instance"), "{err}");
+    }
+
+    /// A GPU job on a machine where NVML cannot measure it (no NVIDIA driver here, or a build without the
+    /// `nvml` feature) falls back to the CPU's method and says why.
+    #[test]
+    fn a_gpu_without_a_readable_counter_falls_back_with_a_reason() {
+        if std::path::Path::new("/proc/driver/nvidia").exists() {
+            return; // a GPU machine: the `cuda` tests measure it there
+        }
+        let root = tempfile::tempdir().unwrap();
+        let meter = EnergyMeter::start_on(DeviceKind::Cuda(0), &root.path().join("no-powercap"), 10.0);
+        assert_eq!(meter.method(), EnergyMethod::Estimate);
+        let note = meter.note().expect("a reason").to_owned();
+        assert!(note.contains("NVML"), "{note}");
+        assert_eq!(meter.finish().method, EnergyMethod::Estimate);
+        let cpu = EnergyMeter::start_on(DeviceKind::Cpu, &root.path().join("no-powercap"), 10.0);
+        assert_eq!(cpu.note(), None, "CPU work needs no GPU counter");
+    }
+
+    /// On a GPU machine (the `cuda` tests run there), NVML measures GPU 0.
+    #[cfg(feature = "nvml")]
+    #[test]
+    fn nvml_measures_the_gpu_where_there_is_one() {
+        if !std::path::Path::new("/proc/driver/nvidia").exists() {
+            return; // no NVIDIA driver: the fallback test above covers this machine
+        }
+        let root = tempfile::tempdir().unwrap();
+        let meter = EnergyMeter::start_on(DeviceKind::Cuda(0), &root.path().join("no-powercap"), 10.0);
+        assert_eq!((meter.method(), meter.note()), (EnergyMethod::Nvml, None));
+        std::thread::sleep(Duration::from_millis(200)); // an idle board still draws tens of watts
+        let energy = meter.finish();
+        assert_eq!(energy.method, EnergyMethod::Nvml);
+        assert!(energy.millijoules > 0, "{energy:?}");
     }
 
     #[test]

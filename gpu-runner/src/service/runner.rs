@@ -341,10 +341,10 @@ impl Runner {
             Ok(point)
         };
         let (crash_after, pause_after) = (hook("CAIRN_RUNNER_CRASH_AFTER")?, hook("CAIRN_RUNNER_PAUSE_AFTER")?);
+        let meter = EnergyMeter::start_on(cfg.device, std::path::Path::new(POWERCAP), c.engine.watts_per_core);
         tracing::info!(
             operator = %operator, hot = %hot, region = info.region, chain = chain.chain_id(), market = %market_address,
-            energy = EnergyMeter::start(std::path::Path::new(POWERCAP), c.engine.watts_per_core).method().as_str(),
-            l1_data_fee = l1_fees.charged(),
+            energy = meter.method().as_str(), energy_note = meter.note(), l1_data_fee = l1_fees.charged(),
             "runner ready"
         );
         Ok(Self {
@@ -1110,10 +1110,10 @@ impl Inner {
             Err(InputError::Refused(why) | InputError::NotTheInput(why)) => return self.release(entry, &why).await,
             Err(InputError::Unavailable(e)) => return Err(e),
         };
-        let watts = self.cfg.config.engine.watts_per_core;
+        let (watts, device) = (self.cfg.config.engine.watts_per_core, self.cfg.device);
         let started = Instant::now();
         let (result, energy) = tokio::task::spawn_blocking(move || {
-            let meter = EnergyMeter::start(std::path::Path::new(POWERCAP), watts);
+            let meter = EnergyMeter::start_on(device, std::path::Path::new(POWERCAP), watts);
             let result = loaded.executor.execute(&input);
             (result, meter.finish())
         })
