@@ -101,11 +101,15 @@ contract JurorPool is IJurorPool, CairnVersion, Ownable2Step, ReentrancyGuardTra
         (bool registered,,) = operators.operatorInfo(msg.sender);
         if (!registered) revert NotRegisteredOperator(msg.sender);
         Juror storage j = _jurors[msg.sender];
+        // One pending lot per juror: a lot that has matured enters the stake before this deposit restarts the
+        // lot's clock. While a draw awaits its seed the stake cannot move, and the whole lot restarts.
+        bool open = _awaitingDraw() == 0;
+        if (open) _mature(j);
         j.pendingDeposit += _u96(msg.value);
         j.pendingSince = uint64(block.timestamp);
         totalHeld += msg.value;
         emit JurorDeposited(msg.sender, msg.value, j.pendingDeposit, uint64(block.timestamp) + maturity);
-        _sync(msg.sender, j);
+        if (open) _syncOpen(msg.sender, j);
     }
 
     /// @inheritdoc IJurorPool
@@ -276,11 +280,22 @@ contract JurorPool is IJurorPool, CairnVersion, Ownable2Step, ReentrancyGuardTra
     /// @dev Applies the juror's pending changes unless a dispute awaits its draw.
     function _sync(address juror, Juror storage j) internal returns (bool) {
         if (_awaitingDraw() != 0) return false;
+        _syncOpen(juror, j);
+        return true;
+    }
+
+    /// @dev A pending lot that has waited `maturity` seconds joins the stake.
+    function _mature(Juror storage j) internal {
         if (j.pendingDeposit != 0 && block.timestamp >= uint256(j.pendingSince) + maturity) {
             j.stake += j.pendingDeposit;
             j.depositedAt = j.pendingSince;
             j.pendingDeposit = 0;
         }
+    }
+
+    /// @dev `_sync` once no draw awaits its seed.
+    function _syncOpen(address juror, Juror storage j) internal {
+        _mature(j);
         uint256 free = j.stake - j.locked;
         if (j.withdrawalRequested != 0) {
             uint256 leaving = j.withdrawalRequested < free ? j.withdrawalRequested : free;
@@ -295,7 +310,6 @@ contract JurorPool is IJurorPool, CairnVersion, Ownable2Step, ReentrancyGuardTra
         emit JurorSynced(
             juror, j.stake, j.locked, seats, j.pendingDeposit, j.withdrawalRequested, j.unbonding, j.unbondingEnds
         );
-        return true;
     }
 
     function _toUnbonding(Juror storage j, uint256 amount) internal {

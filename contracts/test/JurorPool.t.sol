@@ -112,6 +112,59 @@ contract JurorPoolTest is Test {
         assertEq(pool.seatsOf(a), 4, "both deposits in");
     }
 
+    /// @dev A lot that has matured joins the stake before a top-up restarts the pending clock, even when nobody
+    /// synced it in between: only the new amount waits again.
+    function test_ATopUpKeepsAMaturedLot() public {
+        vm.prank(a);
+        pool.deposit{value: 1 ether}();
+        uint256 first = block.timestamp;
+        vm.warp(block.timestamp + MATURITY + 5);
+        vm.expectEmit(address(pool));
+        emit IJurorPool.JurorDeposited(a, 0.6 ether, 0.6 ether, uint64(block.timestamp) + MATURITY);
+        vm.expectEmit(address(pool));
+        emit IJurorPool.JurorSynced(a, 1 ether, 0, 2, 0.6 ether, 0, 0, 0);
+        vm.prank(a);
+        pool.deposit{value: 0.6 ether}();
+        assertEq(pool.seatsOf(a), 2, "the matured ether sits at once");
+        assertEq(pool.jurorInfo(a).stake, 1 ether, "stake: the matured lot");
+        assertEq(pool.jurorInfo(a).pendingDeposit, 0.6 ether, "pending: the top-up");
+        assertEq(pool.jurorInfo(a).depositedAt, first, "the matured lot's own time");
+        vm.warp(block.timestamp + MATURITY);
+        pool.sync(a);
+        assertEq(pool.seatsOf(a), 3, "1.6 ETH once the top-up matures");
+        _assertHeld();
+    }
+
+    /// @dev With maturity 0 a deposit sits at once, as before (the matured-lot path must not delay it).
+    function test_WithNoMaturityADepositSitsAtOnce() public {
+        vm.prank(owner);
+        pool.setMaturity(0);
+        vm.prank(a);
+        pool.deposit{value: 1 ether}();
+        assertEq(pool.seatsOf(a), 2, "two seats at once");
+        assertEq(pool.jurorInfo(a).pendingDeposit, 0, "nothing pending");
+    }
+
+    /// @dev While a draw awaits its seed no stake moves: a top-up then restarts the whole lot, matured or not.
+    function test_ATopUpDuringAPendingDrawRestartsTheWholeLot() public {
+        vm.prank(a);
+        pool.deposit{value: 1 ether}();
+        vm.warp(block.timestamp + MATURITY + 5);
+        awaitingDraw = 1;
+        vm.prank(a);
+        pool.deposit{value: 0.6 ether}();
+        assertEq(pool.jurorInfo(a).stake, 0, "no stake moves while a draw waits");
+        assertEq(pool.jurorInfo(a).pendingDeposit, 1.6 ether, "one lot");
+        awaitingDraw = 0;
+        vm.warp(block.timestamp + MATURITY - 1);
+        pool.sync(a);
+        assertEq(pool.seatsOf(a), 0, "the lot is as young as the top-up");
+        vm.warp(block.timestamp + 1);
+        pool.sync(a);
+        assertEq(pool.seatsOf(a), 3, "all of it once the top-up matures");
+        _assertHeld();
+    }
+
     function test_RevertWhen_DepositByAStrangerOrOfZero() public {
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(IJurorPool.NotRegisteredOperator.selector, stranger));
