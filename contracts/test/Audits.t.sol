@@ -2,11 +2,13 @@
 pragma solidity 0.8.37;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {JobReceipt} from "../src/interfaces/ICairnTypes.sol";
 import {ICairnCommon} from "../src/interfaces/ICairnCommon.sol";
 import {IDisputeDesk} from "../src/interfaces/IDisputeDesk.sol";
 import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
 import {IReexecutionCommittee} from "../src/interfaces/IReexecutionCommittee.sol";
 import {CairnSystem} from "./utils/CairnSystem.sol";
+import {MockToken} from "./utils/mocks/Tokens.sol";
 
 /// @notice Random audits (issue #12 step 6, finding 3): a submitted job goes to the committee with no challenger
 /// at rate f = min(1, s·F / (F + βB)); each job pays its premium ⌈f·A⌉ out of its operator fee; a lapsed seed
@@ -104,6 +106,46 @@ contract AuditsTest is CairnSystem {
         (uint64 ethRate, uint256 ethPremium) = desk.auditTerms(address(0), 0.01 ether, 0.25 ether, 5000);
         assertEq(rate, ethRate, "the same rate as the ETH job of the same value");
         assertEq(premium, (ethPremium * WAD + 5e26 - 1) / 5e26, "the ETH premium in USDC, rounded up");
+    }
+
+    /// The rate never exceeds one: where the bond's burned share is small beside the fee, s·F/(F + βB) passes 1
+    /// (s = 1.25), and every job is audited, for a premium of one audit's cost.
+    function test_RateIsCappedAtOne() public view {
+        (uint64 rate, uint256 premium) = desk.auditTerms(address(0), 1 ether, 0.25 ether, 0);
+        assertEq(rate, WAD, "s = 1.25 with nothing burned: capped at 1");
+        assertEq(premium, FEE, "the premium of a certain audit: its whole cost");
+        (rate,) = desk.auditTerms(address(0), 1 ether, 0.25 ether, 1000);
+        assertEq(rate, WAD, "1.25 x 1 / (1 + 0.025) > 1: capped");
+    }
+
+    /// A token delisted (bond rate 0) between the request and the result has no ETH value left: its rate is the
+    /// minimum rate, its premium the whole operator fee, and a premium above 2^120 - 1 units (the audit record's
+    /// field) is stored capped there rather than refused, so the result can still be submitted.
+    function test_APremiumAboveTheRecordsFieldIsCapped() public {
+        _setRates(SAFETY, 100);
+        MockToken big = new MockToken("BIG", 18);
+        vm.prank(owner);
+        market.setTokenConfig(address(big), IJobMarket.TokenConfig({bondRate: 1, minOperatorFee: 1}));
+        // The seller's price 2^120 units; the operator's share of a 2^122 payment is near 2^121.
+        uint256 payment = uint256(1) << 122;
+        uint256 modelId = _listModel(address(big), uint256(1) << 120, 0x1ff);
+        (uint64 version, uint256 maxPrice) = _bounds(modelId);
+        big.mint(buyer, payment);
+        vm.startPrank(buyer);
+        big.approve(address(market), payment);
+        uint256 jobId = market.requestJob(
+            modelId, version, INPUT, "bafyinput", address(big), payment, maxPrice, uint64(block.timestamp + 1 hours), 0
+        );
+        vm.stopPrank();
+        vm.prank(ops[0]);
+        market.claim(jobId, ops[0]);
+        vm.prank(owner);
+        market.setTokenConfig(address(big), IJobMarket.TokenConfig({bondRate: 0, minOperatorFee: 1}));
+        JobReceipt memory r = _receipt(jobId);
+        market.submitResult(jobId, r, _sig(opSignerKeys[0], market.receiptDigest(r)));
+        IDisputeDesk.Audit memory a = desk.auditOf(jobId);
+        assertEq(a.premium, type(uint120).max, "capped at the field's maximum");
+        assertEq(a.rate, WAD / 100, "no ETH value: the minimum rate");
     }
 
     /*//////////////////////////////////////////////////////////////
