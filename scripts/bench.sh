@@ -97,6 +97,19 @@ for r in rows:
     flag = "" if ratio <= 1.10 else " ⚠"
     print(f"| {r['op']} | {r['gas']:,} | {r['floor']:,} | {ratio:.3f}×{flag} | {r['why']} |")
 PY
+# The jury draw through the juror pool at 10,000 jurors (issue #12); its set-up needs more than forge's default gas.
+FOUNDRY_GAS_LIMIT=18446744073709551615 FOUNDRY_PROFILE=default FOUNDRY_TEST=contracts/bench \
+  forge test --match-contract JuryScaleBench >/dev/null
+python3 - "$results/jury-gas.jsonl" >>"$results/25-gas.md" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+print("\nThe jury at scale (`contracts/bench/JuryScale.t.sol`, issue #12): 10,000 jurors of one or two seats in the "
+      "juror pool's K = 4 sortition sum tree; each figure a transaction's (the call with every slot of the contracts "
+      "it touches cold, `vm.cool`, + 21,000 + calldata). A draw costs O(seats × log n).\n")
+print("| operation at 10,000 jurors | gas |\n|---|---|")
+for r in rows:
+    print(f"| {r['op']} | {r['gas']:,} |")
+PY
 fi
 if wants incentives; then
 echo "==> incentives: every role's profit through the real flow at 0.001 to 10 ETH (contracts/test/Incentives.t.sol)"

@@ -57,6 +57,8 @@ interface Vm {
     }
 
     function lastCallGas() external view returns (Gas memory gas);
+    /// Marks every storage slot of `target` cold again (EIP-2929), as at the start of a transaction.
+    function cool(address target) external;
 
     // Fuzzing
     function assume(bool condition) external pure;
