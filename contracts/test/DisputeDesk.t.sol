@@ -302,6 +302,17 @@ contract DisputeDeskTest is CairnSystem {
         this.newDesk(owner, IArbitrator(address(0)), address(operators), IDisputeDesk.AuditParams(0, 0));
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "operators"));
         this.newDesk(owner, committee, address(0), IDisputeDesk.AuditParams(0, 0));
+        // The constructor's audit parameters are checked and applied (with their event) like `setAuditParams`'s.
+        vm.expectRevert(
+            abi.encodeWithSelector(ICairnCommon.ParameterOutOfBounds.selector, "safetyBps", 50_001, 0, 50_000)
+        );
+        this.newDesk(owner, committee, address(operators), IDisputeDesk.AuditParams(50_001, 0));
+        vm.expectEmit();
+        emit IDisputeDesk.AuditParamsUpdated(IDisputeDesk.AuditParams(12_500, 100));
+        DisputeDesk audited = this.newDesk(owner, committee, address(operators), IDisputeDesk.AuditParams(12_500, 100));
+        (uint16 safetyBps, uint16 minRateBps) = audited.auditParams();
+        assertEq(safetyBps, 12_500, "constructor's safety factor");
+        assertEq(minRateBps, 100, "constructor's minimum rate");
         DisputeDesk fresh = new DisputeDesk(owner, committee, address(operators), IDisputeDesk.AuditParams(0, 0));
         vm.expectRevert(IDisputeDesk.MarketNotSet.selector);
         fresh.challenge(1);
