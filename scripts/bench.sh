@@ -115,7 +115,8 @@ if wants incentives; then
 echo "==> incentives: every role's profit through the real flow at 0.001 to 10 ETH (contracts/test/Incentives.t.sol)"
 FOUNDRY_PROFILE=default forge test --match-contract IncentivesTable >/dev/null
 # The compute cost per job from the market section (the runner's own compute time per job, p50).
-python3 - "$results/incentives.jsonl" "$results/50-market.md" >"$results/27-incentives.md" <<'PY'
+python3 - "$results/incentives.jsonl" "$results/50-market.md" "$results/incentives-production.jsonl" \
+  >"$results/27-incentives.md" <<'PY'
 import json, pathlib, re, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
 runner = pathlib.Path(sys.argv[2])
@@ -135,19 +136,28 @@ print(f"Expected profit of each role, in ETH, through the real contracts (`contr
       f"a seat through the 20-minute commit and reveal). Transaction fees are left out (an L2's are below 10⁻⁵ ETH "
       f"per call). A silent or bribed juror's row is before any bribe: a bribe must exceed it to pay; the "
       f"pool-exhausting accused pays per decoy and saves nothing, since a dispute short of seats waits (no ruling 0).\n")
-sizes = sorted({int(r["size"]) for r in rows})
-roles = list(dict.fromkeys(r["role"] for r in rows))
-print("| role | " + " | ".join(f"{s / 1e18:g} ETH" for s in sizes) + " |")
-print("|---|" + "---|" * len(sizes))
-for role in roles:
-    cells = []
-    for s in sizes:
-        r = next(x for x in rows if x["role"] == role and int(x["size"]) == s)
-        net = int(r["profit"]) / 1e18 - int(r["locked"]) / 1e18 * RATE * r["lockSeconds"] / YEAR
-        if r["computes"]:
-            net -= c
-        cells.append(f"{net:+.6f}")
-    print(f"| {role} | " + " | ".join(cells) + " |")
+def table(rows):
+    sizes = sorted({int(r["size"]) for r in rows})
+    roles = list(dict.fromkeys(r["role"] for r in rows))
+    print("| role | " + " | ".join(f"{s / 1e18:g} ETH" for s in sizes) + " |")
+    print("|---|" + "---|" * len(sizes))
+    for role in roles:
+        cells = []
+        for s in sizes:
+            r = next(x for x in rows if x["role"] == role and int(x["size"]) == s)
+            net = int(r["profit"]) / 1e18 - int(r["locked"]) / 1e18 * RATE * r["lockSeconds"] / YEAR
+            if r["computes"]:
+                net -= c
+            cells.append(f"{net:+.6f}")
+        print(f"| {role} | " + " | ".join(cells) + " |")
+table(rows)
+print("\n**Production profile** (`IncentivesTableProduction`; cairn-deploy's defaults for base, optimism and "
+      "arbitrum-one): committee fee 0.01 ETH (the production default), 36-hour challenge window, 30-minute claims, "
+      "12-hour commit, reveal and appeal periods, so a bond is locked 36 hours and a seat 36 hours (commit, reveal "
+      "and the unappealed appeal period); the rest as above. At these lock times the capital cost is no longer "
+      "negligible (a seat's is ~0.0002 ETH): the fee is chosen to pay it several times over while a job's audit "
+      "premium (rate × fee) stays a third of the devnet's.\n")
+table([json.loads(line) for line in open(sys.argv[3])])
 PY
 fi
 if wants mutation && [[ -f bench/mutation.md ]]; then cp bench/mutation.md "$results/30-mutation.md"; fi
@@ -169,12 +179,20 @@ echo "==> the market under load (50 jobs, 3 buyers, 3 runners, one anvil; make d
 scripts/demo.py --release --bench 50 --bench-out "$results/50-market.md"
 fi
 
+machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+stamp="on $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+# Read before the redirect below truncates the file.
+previous=$([[ -f BENCHMARKS.md ]] && awk 'NR > 2 && /^## / {exit} NR > 2' BENCHMARKS.md | sed -e '/^$/d')
 {
   echo "# Benchmarks"
   echo
-  echo "Written by \`make bench\` on $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown) (sections rerun: $only; the others are from the previous run)."
-  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo),"
-  echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'). Every ratio is against a reference measured in the same run."
+  if [[ -n ${CAIRN_BENCH_ONLY:-} && -n $previous ]]; then
+    # A partial run keeps the history of the sections it did not rerun and adds its own line.
+    echo "$previous"
+    echo "Sections rerun by \`CAIRN_BENCH_ONLY=$only make bench\` $stamp: $only ($machine)."
+  else
+    echo "Written by \`make bench\` $stamp. Machine: $machine. Every ratio is against a reference measured in the same run."
+  fi
   echo
   for section in "$results"/*.md; do
     cat "$section"

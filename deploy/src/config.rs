@@ -268,6 +268,10 @@ pub fn seat_size_bounds() -> (U256, U256) {
 /// `JurorPool.MAX_DELAY` (90 days): the longest maturity and withdrawal delay, in seconds.
 pub const MAX_JUROR_DELAY: u64 = 90 * 24 * HOUR;
 
+/// `[committee] fee` on production networks (devnet: 0.03 ETH); `IncentivesTableProduction` in
+/// contracts/test/Incentives.t.sol holds the same figure.
+pub const PRODUCTION_COMMITTEE_FEE: &str = "0.01ether";
+
 /// Defaults of a profile, as TOML (so the file and the defaults parse through the same code).
 fn defaults_toml(network: &Network) -> String {
     // The devnet's deployer is an anvil account: it grants the audit pool 1 ETH; a production treasury funds it
@@ -276,6 +280,12 @@ fn defaults_toml(network: &Network) -> String {
     // Challenges keep 2k seats free from audits in production (10 juries of 3); the devnet's five seeded verifiers
     // hold 20 seats, of which audits leave 3.
     let reserve = if network.production { 30 } else { 3 };
+    // The committee fee pays the jurors' capital: a 0.5 ETH seat locked through 12-hour commit, reveal and appeal
+    // periods (24-hour on Arbitrum) costs ~0.0002 ETH (0.0004) at 10% a year, so 0.01 ETH (≈ 0.003 per seat of 3
+    // after the keeper reward) pays it 7 to 14 times while keeping each job's audit premium (rate × fee) a third of the devnet's; the devnet's
+    // short periods keep 0.03. BENCHMARKS.md's production incentive table (contracts/test/Incentives.t.sol,
+    // `IncentivesTableProduction`) runs every role through these parameters.
+    let fee = if network.production { PRODUCTION_COMMITTEE_FEE } else { "0.03ether" };
     let (claim, window, commit, unbond) = if network.production {
         let w = (network.min_window_secs * 3 / 2).max(36 * HOUR);
         ("30m".to_string(), format!("{w}"), format!("{}", network.min_window_secs), "14d".to_string())
@@ -294,7 +304,7 @@ withdrawal_delay = "{unbond}"
 
 [committee]
 jurors = 3
-fee = "0.03ether"
+fee = "{fee}"
 commit_period = "{commit}"
 reveal_period = "{commit}"
 keeper_reward = "0.001ether"
@@ -550,6 +560,23 @@ mod tests {
         assert_eq!(c.market.bond_floor.0, U256::from(25u64) * U256::from(10u64).pow(U256::from(16)));
         assert_eq!(c.market.bond_bps, 40_000);
         assert_eq!(c.committee.jurors, 3);
+    }
+
+    /// The production fee is the one the production incentive table was computed with.
+    #[test]
+    fn production_profiles_use_the_fee_of_the_production_incentive_table() {
+        let table =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/test/Incentives.t.sol"))
+                .unwrap();
+        assert!(
+            table.contains("uint256 internal constant PRODUCTION_FEE = 0.01 ether;"),
+            "Incentives.t.sol's PRODUCTION_FEE must equal PRODUCTION_COMMITTEE_FEE"
+        );
+        let wei = U256::from(10u64).pow(U256::from(16));
+        for network in ["base", "optimism", "arbitrum-one"] {
+            assert_eq!(DeployConfig::defaults(network).unwrap().committee.fee.0, wei, "{network}");
+        }
+        assert_eq!(DeployConfig::defaults("devnet").unwrap().committee.fee.0, U256::from(3u64) * wei);
     }
 
     #[test]

@@ -280,7 +280,17 @@ abstract contract CairnSystem is Test {
     /// @dev Draws the dispute's first round, commits and reveals `votes` (0: silent), resolves after the reveal.
     function _runDispute(uint256 disputeId, uint256[3] memory votes) internal {
         _drawAndVote(disputeId, votes);
+        _resolveFinally(disputeId);
+    }
+
+    /// @dev Resolves a round; where an appeal period follows it, lets the period pass unappealed and rules.
+    function _resolveFinally(uint256 disputeId) internal {
         committee.resolve(disputeId);
+        (IReexecutionCommittee.Phase phase,,,,,, uint64 appealDeadline,) = committee.disputeInfo(disputeId);
+        if (phase == IReexecutionCommittee.Phase.Appealable) {
+            vm.warp(appealDeadline);
+            committee.resolve(disputeId);
+        }
     }
 
     /// @dev Held ETH covers every obligation of the market (escrows, pull balances) and of the desk (challenge
