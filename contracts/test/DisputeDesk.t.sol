@@ -143,6 +143,8 @@ contract DisputeDeskTest is CairnSystem {
         assertEq(desk.balanceOf(ops[0], address(0)), 3 * BOND / 2, "half of three bonds to the operator");
         assertEq(desk.totalBurned(), 3 * BOND / 2, "half burned");
         assertEq(desk.challengePoolsHeld(), 0, "nothing left for the tickets");
+        assertTrue(desk.poolOf(jobId).ruled, "the pool is ruled");
+        assertEq(desk.poolOf(jobId).ruling, 1, "and keeps its ruling for clients");
         vm.expectRevert(abi.encodeWithSelector(IDisputeDesk.NothingToCollect.selector, jobId, watcher));
         desk.collect(jobId, watcher);
         assertTrue(market.getProgress(jobId).closeReason == IJobMarket.CloseReason.OperatorUpheld, "upheld");
