@@ -148,7 +148,7 @@ async fn serves_the_seeded_devnet(db: &str) {
     let net = Net::start().await;
     let metrics = Arc::new(Metrics::new());
     let follower = net.follower_with(db, metrics.clone()).await;
-    let indexed = follower.sync().await.unwrap();
+    let indexed = crate::sync(&follower).await;
     // Five more blocks without Cairn logs: rows get confirmations, and with a finality depth of 2 they are final.
     let p = net.deployer.provider().clone();
     p.raw_request::<_, Value>("anvil_mine".into(), (U256::from(5),)).await.unwrap();

@@ -161,7 +161,7 @@ async fn serves_a_market_lifecycle(db: &str) {
     let (job_c, requested_c) = request(&eth_job(0xc3, milli(100))).await;
     drive::claim_and_submit(&net, "operator-1", job_c, 0xc3).await;
     let dispute_c = drive::challenge(&net, "buyer", job_c).await;
-    follower.sync().await.unwrap();
+    crate::sync(&follower).await;
     let op1 = lower(addr("operator-1"));
     let before_ruling = ok(&app, &format!("/operators/{op1}")).await["operator"].clone();
     assert_eq!(counters(&before_ruling), [1, 1, 0, 1, 0, 0, 0], "{before_ruling}");
@@ -198,7 +198,7 @@ async fn serves_a_market_lifecycle(db: &str) {
             closed_at: closed_e,
         },
     ];
-    follower.sync().await.unwrap();
+    crate::sync(&follower).await;
 
     let seller = addr("seller");
     let (seller_l, buyer_l, op0) = (lower(seller), lower(addr("buyer")), lower(addr("operator-0")));
@@ -435,7 +435,7 @@ async fn serves_a_market_lifecycle(db: &str) {
     let reverted: bool = p.raw_request("evm_revert".into(), (snapshot,)).await.unwrap();
     assert!(reverted);
     drive::mine(&net, 5).await;
-    follower.sync().await.unwrap();
+    crate::sync(&follower).await;
     let health = get(&app, "/health").await.json;
     assert_eq!(health["reorgs"], 1, "{health}");
     let e = ok(&app, &format!("/jobs/{job_e}")).await;

@@ -327,7 +327,7 @@ async fn a_locked_database_is_retried_and_reported_until_released() {
     let Scene { mut rng, net, actors, p, dir } = Scene::start("locked db").await;
     let db = sqlite_url(&dir, "ix.db");
     let (f, metrics) = follower_at(&net, net.anvil.url(), &db, test_options()).await;
-    f.sync().await.unwrap();
+    crate::sync(&f).await;
 
     // Another connection holds the write lock.
     let mut locker = sqlx::AnyConnection::connect(&db).await.unwrap();

@@ -109,7 +109,7 @@ async fn story_indexed(dir: &tempfile::TempDir) -> (Net, Story, cairn_indexer::f
     let net = Net::start().await;
     let story = Box::pin(drive::full_story(&net)).await;
     let follower = net.follower(&sqlite_url(dir, "ix.db")).await;
-    follower.sync().await.unwrap();
+    crate::sync(&follower).await;
     (net, story, follower)
 }
 

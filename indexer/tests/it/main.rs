@@ -27,6 +27,15 @@ use cairn_indexer::{
     store::Store,
 };
 
+/// `Follower::sync` with a deadline: a follower that never catches up (a livelock between reorg and refetch)
+/// fails its test with a message instead of hanging the suite. Returns the head it synced to.
+pub(crate) async fn sync(follower: &Follower) -> u64 {
+    tokio::time::timeout(std::time::Duration::from_secs(180), follower.sync())
+        .await
+        .expect("the follower did not catch up with the chain within 180 s (a livelock?)")
+        .unwrap()
+}
+
 pub(crate) const ANVIL_KEY_0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
 /// A deployed and seeded devnet.

@@ -90,7 +90,7 @@ impl Running {
         self.caught_up(p).await;
         let (follower, metrics) = (self.follower.clone(), self.metrics.clone());
         self.stop().await.unwrap();
-        follower.sync().await.unwrap();
+        crate::sync(&follower).await;
         (follower, metrics)
     }
 
@@ -106,7 +106,7 @@ impl Running {
 /// Indexes the chain from scratch into the empty database `db` and dumps it.
 pub(crate) async fn clean_dump(net: &Net, db: &str) -> Vec<String> {
     let (f, _) = follower_at(net, net.anvil.url(), db, test_options()).await;
-    f.sync().await.unwrap();
+    crate::sync(&f).await;
     let dump = database_dump(f.store().pool()).await;
     f.store().pool().close().await;
     dump
@@ -270,7 +270,7 @@ async fn a_reorg_while_the_indexer_is_down_is_found_at_restart() {
     for _ in 0..3 {
         actors.some_events(&mut rng).await;
     }
-    f.sync().await.unwrap();
+    crate::sync(&f).await;
     let stopped_at = f.store().checkpoint().await.unwrap().unwrap();
     drop(f);
 
@@ -282,7 +282,7 @@ async fn a_reorg_while_the_indexer_is_down_is_found_at_restart() {
 
     let (f, metrics) = follower_at(&net, net.anvil.url(), &db, test_options()).await;
     assert_eq!(f.step().await.unwrap(), Step::Reorged { fork: stopped_at.number - depth, from: stopped_at.number });
-    f.sync().await.unwrap();
+    crate::sync(&f).await;
     assert_eq!(metrics.reorgs.get(), 1);
     assert_matches_clean(&net, f.store(), &sqlite_url(&dir, "clean.db"), "after the restart").await;
 }
@@ -314,21 +314,21 @@ async fn three_reorgs_in_quick_succession_end_equal_to_a_clean_index() {
 async fn the_head_going_backwards_rolls_back_to_it() {
     let Scene { mut rng, net, actors, p, dir } = Scene::start("head backwards").await;
     let (f, _) = follower_at(&net, net.anvil.url(), &sqlite_url(&dir, "ix.db"), test_options()).await;
-    f.sync().await.unwrap();
+    crate::sync(&f).await;
     let id = snapshot(&p).await;
     let (back_to, back_hash) = head(&p).await;
     for _ in 0..3 {
         actors.some_events(&mut rng).await;
     }
     mine(&p, 5).await;
-    f.sync().await.unwrap();
+    crate::sync(&f).await;
     let cp = f.store().checkpoint().await.unwrap().unwrap();
     assert!(cp.number > back_to);
 
     revert(&p, id).await;
     assert_eq!(head(&p).await.0, back_to, "evm_revert moved the head back");
     assert_eq!(f.step().await.unwrap(), Step::Reorged { fork: back_to, from: cp.number });
-    f.sync().await.unwrap();
+    crate::sync(&f).await;
     let now = f.store().checkpoint().await.unwrap().unwrap();
     assert_eq!((now.number, now.hash), (back_to, back_hash));
     let above: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE block_number > $1")
@@ -341,7 +341,7 @@ async fn the_head_going_backwards_rolls_back_to_it() {
 
     // Other events at the same heights.
     actors.some_events(&mut rng).await;
-    f.sync().await.unwrap();
+    crate::sync(&f).await;
     assert_matches_clean(&net, f.store(), &sqlite_url(&dir, "clean-2.db"), "after new events").await;
 }
 
@@ -351,10 +351,10 @@ async fn a_reorg_as_deep_as_the_window_after_a_jump_is_rolled_back() {
     // are replaced: the fork point, 65th from the head, must still be among the stored headers.
     let Scene { mut rng, net, actors, p, dir } = Scene::start("window-deep reorg").await;
     let (f, _) = follower_at(&net, net.anvil.url(), &sqlite_url(&dir, "ix.db"), test_options()).await;
-    f.sync().await.unwrap();
+    crate::sync(&f).await;
     actors.some_events(&mut rng).await;
     mine(&p, 100).await;
-    f.sync().await.unwrap();
+    crate::sync(&f).await;
     let cp = f.store().checkpoint().await.unwrap().unwrap();
     // A transaction in the first new block, so every replaced block differs (anvil re-mines empty blocks of
     // the same parent and time identically).
@@ -362,7 +362,7 @@ async fn a_reorg_as_deep_as_the_window_after_a_jump_is_rolled_back() {
     txs[0].1 = 0;
     reorg(&p, 64, &txs).await;
     assert_eq!(f.step().await.unwrap(), Step::Reorged { fork: cp.number - 64, from: cp.number });
-    f.sync().await.unwrap();
+    crate::sync(&f).await;
     assert_matches_clean(&net, f.store(), &sqlite_url(&dir, "clean.db"), "after a 64-block reorg").await;
 }
 
@@ -379,7 +379,7 @@ async fn a_reorg_deeper_than_the_window_stops_the_follower_and_changes_nothing()
     for _ in 0..3 {
         actors.some_events(&mut rng).await;
     }
-    f.sync().await.unwrap();
+    crate::sync(&f).await;
     let before = whole_dump(f.store()).await;
     let cp = before.1.clone().unwrap();
 

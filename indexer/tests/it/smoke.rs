@@ -10,7 +10,7 @@ async fn indexes_the_seeded_devnet() {
     let net = Net::start().await;
     let dir = tempfile::tempdir().unwrap();
     let follower = net.follower(&sqlite_url(&dir, "ix.db")).await;
-    follower.sync().await.unwrap();
+    crate::sync(&follower).await;
     let pool = follower.store().pool();
     let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events").fetch_one(pool).await.unwrap();
     let undecoded: i64 =

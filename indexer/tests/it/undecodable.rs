@@ -24,7 +24,7 @@ async fn undecodable_logs_are_stored_raw_and_reported() {
     let metrics = Arc::new(Metrics::new());
     let follower =
         Follower::new(store, net.anvil.url(), &deployments, FollowerOptions::default(), metrics.clone()).await.unwrap();
-    follower.sync().await.unwrap();
+    crate::sync(&follower).await;
 
     let pool = follower.store().pool();
     let rows = sqlx::query("SELECT contract, address, event, error, topics FROM events WHERE error IS NOT NULL")
