@@ -19,8 +19,9 @@
 //!   is CUDA's device N: through `CUDA_VISIBLE_DEVICES` when set (an index or a `GPU-…` UUID per entry, as
 //!   the CUDA runtime reads it), and in PCI order, which is NVML's, so with more than one GPU visible the
 //!   counter is used only under `CUDA_DEVICE_ORDER=PCI_BUS_ID` (CUDA's default order, fastest first, may
-//!   differ from NVML's). Where NVML, the GPU or its counter is missing, the CPU's method applies and the
-//!   reason is kept ([`EnergyMeter::note`]).
+//!   differ from NVML's). A board split into MIG instances is not measured (its counter counts every
+//!   instance). Where NVML, the GPU or its counter is missing, the CPU's method applies and the reason is kept
+//!   ([`EnergyMeter::note`]).
 //!
 //! The method is part of the result, so the runner can log it and expose it in its metrics.
 
@@ -184,25 +185,45 @@ pub enum NvmlDevice {
 
 impl NvmlDevice {
     /// The GPU that CUDA calls device `ordinal`, given `CUDA_VISIBLE_DEVICES` (`None`: unset, every GPU
-    /// visible). Each entry of that list is an index or a `GPU-` UUID; the runtime reads the entries up to the
-    /// first it cannot parse (CUDA C Programming Guide, "CUDA Environment Variables"). A MIG instance
-    /// (`MIG-…`) has no energy counter of its own.
+    /// visible). Each entry of that list is an index or a `GPU-` UUID; the runtime stops at the first entry it
+    /// cannot parse, hiding the rest (CUDA C Programming Guide, "CUDA Environment Variables"), and so does this
+    /// mapping. A MIG instance (`MIG-…`) has no energy counter of its own, and a UUID prefix, which CUDA accepts,
+    /// cannot be looked up in NVML: both are refused with the reason.
     pub fn of_cuda(ordinal: usize, visible: Option<&str>) -> Result<Self, String> {
         let Some(list) = visible else {
             return u32::try_from(ordinal).map(Self::Index).map_err(|_| format!("cuda:{ordinal} is out of range"));
         };
-        let entry = list.split(',').map(str::trim).nth(ordinal).filter(|e| !e.is_empty()).ok_or_else(|| {
-            format!("cuda:{ordinal} is not in CUDA_VISIBLE_DEVICES={list:?}, so its NVML counter cannot be found")
-        })?;
-        if entry.starts_with("GPU-") {
-            Ok(Self::Uuid(entry.to_owned()))
-        } else if let Ok(index) = entry.parse() {
-            Ok(Self::Index(index))
-        } else {
-            Err(format!(
+        let parsed = |entry: &str| -> Option<Self> {
+            if entry.starts_with("GPU-") {
+                Some(Self::Uuid(entry.to_owned()))
+            } else if entry.starts_with("MIG-") {
+                None
+            } else {
+                entry.parse().ok().map(Self::Index)
+            }
+        };
+        let entries: Vec<&str> = list.split(',').map(str::trim).collect();
+        let Some(entry) = entries.get(ordinal).filter(|e| !e.is_empty()) else {
+            return Err(format!(
+                "cuda:{ordinal} is not in CUDA_VISIBLE_DEVICES={list:?}, so its NVML counter cannot be found"
+            ));
+        };
+        if let Some(bad) = entries[..ordinal].iter().find(|e| parsed(e).is_none()) {
+            return Err(format!(
+                "CUDA_VISIBLE_DEVICES={list:?} stops at {bad:?} (CUDA ignores what follows), so cuda:{ordinal} names \
+                 no GPU NVML can find"
+            ));
+        }
+        match parsed(entry) {
+            Some(Self::Uuid(uuid)) if uuid.len() < "GPU-00000000-0000-0000-0000-000000000000".len() => Err(format!(
+                "CUDA_VISIBLE_DEVICES entry {uuid:?} for cuda:{ordinal} is a UUID prefix; NVML needs the whole UUID \
+                 (`nvidia-smi -L` prints it)"
+            )),
+            Some(device) => Ok(device),
+            None => Err(format!(
                 "CUDA_VISIBLE_DEVICES entry {entry:?} for cuda:{ordinal} is neither an index nor a full GPU- UUID \
                  (a MIG instance has no energy counter of its own)"
-            ))
+            )),
         }
     }
 
@@ -230,6 +251,13 @@ impl NvmlDevice {
             Self::Uuid(uuid) => nvml.device_by_uuid(uuid.as_str()),
         }
         .map_err(|e| format!("NVML has no GPU {self:?}: {e}"))?;
+        // With MIG on, CUDA's device is one instance of the board, and the board's counter would count the other
+        // instances' tenants too.
+        // `NVML_DEVICE_MIG_ENABLE` in nvml.h.
+        const MIG_ENABLED: u32 = 1;
+        if device.mig_mode().is_ok_and(|m| m.current == MIG_ENABLED) {
+            return Err(format!("GPU {self:?} is split into MIG instances: its counter is the whole board's"));
+        }
         device
             .total_energy_consumption()
             .map_err(|e| format!("GPU {self:?} has no energy counter (NVML has one on Volta and newer): {e}"))
@@ -308,31 +336,40 @@ mod tests {
         assert!(NvmlDevice::of_cuda(0, Some("")).is_err(), "an empty list hides every GPU");
         let err = NvmlDevice::of_cuda(0, Some("MIG-4b2a0c3e-1d4f-5a6b-8c9d-0e1f2a3b4c5d")).unwrap_err();
         assert!(err.contains("MIG instance"), "{err}");
+        let err = NvmlDevice::of_cuda(0, Some("GPU-8932f937")).unwrap_err();
+        assert!(err.contains("UUID prefix"), "{err}");
+        // CUDA stops at the first entry it cannot parse: cuda:2 does not exist here, and cuda:1 is no GPU.
+        let err = NvmlDevice::of_cuda(2, Some("0,bogus,2")).unwrap_err();
+        assert!(err.contains("stops at \"bogus\""), "{err}");
+        assert!(NvmlDevice::of_cuda(1, Some("0,bogus,2")).is_err());
+        assert_eq!(NvmlDevice::of_cuda(0, Some("0,bogus,2")), Ok(NvmlDevice::Index(0)));
     }
 
-    /// A GPU job on a machine where NVML cannot measure it (no NVIDIA driver here, or a build without the
-    /// `nvml` feature) falls back to the CPU's method and says why.
+    /// A GPU job is measured by NVML with no note, or falls back to the CPU's method with the reason in the note
+    /// (here: no NVIDIA driver, a build without the `nvml` feature, or a GPU NVML cannot measure); CPU work never
+    /// looks at NVML.
     #[test]
-    fn a_gpu_without_a_readable_counter_falls_back_with_a_reason() {
-        if std::path::Path::new("/proc/driver/nvidia").exists() {
-            return; // a GPU machine: the `cuda` tests measure it there
-        }
+    fn a_gpu_job_is_measured_by_nvml_or_says_why_not() {
         let root = tempfile::tempdir().unwrap();
         let meter = EnergyMeter::start_on(DeviceKind::Cuda(0), &root.path().join("no-powercap"), 10.0);
-        assert_eq!(meter.method(), EnergyMethod::Estimate);
-        let note = meter.note().expect("a reason").to_owned();
-        assert!(note.contains("NVML"), "{note}");
-        assert_eq!(meter.finish().method, EnergyMethod::Estimate);
+        if meter.method() == EnergyMethod::Nvml {
+            assert_eq!(meter.note(), None);
+        } else {
+            assert_eq!(meter.method(), EnergyMethod::Estimate, "no powercap here");
+            let note = meter.note().expect("a reason").to_owned();
+            assert!(note.contains("NVML") || note.contains("CUDA_") || note.contains("MIG"), "{note}");
+            assert_eq!(meter.finish().method, EnergyMethod::Estimate);
+        }
         let cpu = EnergyMeter::start_on(DeviceKind::Cpu, &root.path().join("no-powercap"), 10.0);
         assert_eq!(cpu.note(), None, "CPU work needs no GPU counter");
     }
 
-    /// On a GPU machine (the `cuda` tests run there), NVML measures GPU 0.
+    /// On a GPU machine that asks for it (`CAIRN_TEST_NVML=1`, set by the GPU job), NVML measures `cuda:0`.
     #[cfg(feature = "nvml")]
     #[test]
-    fn nvml_measures_the_gpu_where_there_is_one() {
-        if !std::path::Path::new("/proc/driver/nvidia").exists() {
-            return; // no NVIDIA driver: the fallback test above covers this machine
+    fn nvml_measures_the_gpu_where_asked() {
+        if std::env::var("CAIRN_TEST_NVML").as_deref() != Ok("1") {
+            return;
         }
         let root = tempfile::tempdir().unwrap();
         let meter = EnergyMeter::start_on(DeviceKind::Cuda(0), &root.path().join("no-powercap"), 10.0);

@@ -43,7 +43,7 @@ pub struct Token {
 /// An energy method label.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Method {
-    /// `rapl` or `estimate`.
+    /// `rapl`, `nvml` or `estimate` (`EnergyMethod::as_str`).
     pub method: String,
 }
 
