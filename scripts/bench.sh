@@ -105,7 +105,8 @@ import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
 print("\nThe jury at scale (`contracts/bench/JuryScale.t.sol`, issue #12): 10,000 jurors of one or two seats in the "
       "juror pool's K = 4 sortition sum tree; each figure a transaction's (the call with every slot of the contracts "
-      "it touches cold, `vm.cool`, + 21,000 + calldata). A draw costs O(seats × log n).\n")
+      "it touches cold, `vm.cool`, + 21,000 + calldata; `--isolate` gives the same within 5,000 gas). A draw costs "
+      "O(seats × log n).\n")
 print("| operation at 10,000 jurors | gas |\n|---|---|")
 for r in rows:
     print(f"| {r['op']} | {r['gas']:,} |")
@@ -180,9 +181,11 @@ scripts/demo.py --release --bench 50 --bench-out "$results/50-market.md"
 fi
 
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-stamp="on $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+# `-dirty` when the measured tree had uncommitted changes.
+stamp="on $(date -u +%Y-%m-%d) at commit $(git describe --always --dirty 2>/dev/null || echo unknown)"
 # Read before the redirect below truncates the file.
-previous=$([[ -f BENCHMARKS.md ]] && awk 'NR > 2 && /^## / {exit} NR > 2' BENCHMARKS.md | sed -e '/^$/d')
+previous=""
+if [[ -f BENCHMARKS.md ]]; then previous=$(awk 'NR > 2 && /^## / {exit} NR > 2' BENCHMARKS.md | sed -e '/^$/d'); fi
 {
   echo "# Benchmarks"
   echo

@@ -48,12 +48,14 @@ contract JuryScaleBench is CairnSystem, IArbitrable {
         out = string.concat(out, '{"op":"', op, '","gas":', vm.toString(used), "}\n");
     }
 
-    /// @dev Every contract a draw, deposit or sync touches, cold again.
+    /// @dev Every contract a draw, deposit or sync touches, cold again (no call after the first `cool`: a call
+    /// would warm its target).
     function _coolAll() internal {
+        address randomness = address(committee.randomness());
         vm.cool(address(committee));
         vm.cool(address(pool));
         vm.cool(address(operators));
-        vm.cool(address(committee.randomness()));
+        vm.cool(randomness);
     }
 
     function test_JuryDrawAt10000Jurors() public {

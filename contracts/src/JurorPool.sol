@@ -102,9 +102,12 @@ contract JurorPool is IJurorPool, CairnVersion, Ownable2Step, ReentrancyGuardTra
         if (!registered) revert NotRegisteredOperator(msg.sender);
         Juror storage j = _jurors[msg.sender];
         // One pending lot per juror: a lot that has matured enters the stake before this deposit restarts the
-        // lot's clock. While a draw awaits its seed the stake cannot move, and the whole lot restarts.
-        bool open = _awaitingDraw() == 0;
+        // lot's clock. While a draw awaits its seed the stake cannot move: a matured lot would lose its age, so the
+        // deposit waits for the draw (a few blocks) instead.
+        uint256 awaiting = _awaitingDraw();
+        bool open = awaiting == 0;
         if (open) _mature(j);
+        else if (j.pendingDeposit != 0 && block.timestamp >= uint256(j.pendingSince) + maturity) revert Frozen(awaiting);
         j.pendingDeposit += _u96(msg.value);
         j.pendingSince = uint64(block.timestamp);
         totalHeld += msg.value;

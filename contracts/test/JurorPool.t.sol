@@ -145,23 +145,28 @@ contract JurorPoolTest is Test {
         assertEq(pool.jurorInfo(a).pendingDeposit, 0, "nothing pending");
     }
 
-    /// @dev While a draw awaits its seed no stake moves: a top-up then restarts the whole lot, matured or not.
-    function test_ATopUpDuringAPendingDrawRestartsTheWholeLot() public {
+    /// @dev While a draw awaits its seed no stake moves: a top-up restarts a lot that has not matured, and is
+    /// refused (changing nothing) when the lot has, so the matured lot keeps its age.
+    function test_ATopUpDuringAPendingDraw() public {
         vm.prank(a);
         pool.deposit{value: 1 ether}();
-        vm.warp(block.timestamp + MATURITY + 5);
         awaitingDraw = 1;
+        vm.warp(block.timestamp + MATURITY - 10);
+        vm.prank(a);
+        pool.deposit{value: 0.2 ether}();
+        assertEq(pool.jurorInfo(a).pendingDeposit, 1.2 ether, "an immature lot takes the top-up and restarts");
+        vm.warp(block.timestamp + MATURITY);
+        vm.prank(a);
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.Frozen.selector, 1));
+        pool.deposit{value: 0.6 ether}();
+        assertEq(pool.jurorInfo(a).pendingDeposit, 1.2 ether, "nothing changed");
+        assertEq(pool.jurorInfo(a).stake, 0, "no stake moves while a draw waits");
+        awaitingDraw = 0;
         vm.prank(a);
         pool.deposit{value: 0.6 ether}();
-        assertEq(pool.jurorInfo(a).stake, 0, "no stake moves while a draw waits");
-        assertEq(pool.jurorInfo(a).pendingDeposit, 1.6 ether, "one lot");
-        awaitingDraw = 0;
-        vm.warp(block.timestamp + MATURITY - 1);
-        pool.sync(a);
-        assertEq(pool.seatsOf(a), 0, "the lot is as young as the top-up");
-        vm.warp(block.timestamp + 1);
-        pool.sync(a);
-        assertEq(pool.seatsOf(a), 3, "all of it once the top-up matures");
+        assertEq(pool.jurorInfo(a).stake, 1.2 ether, "after the draw the matured lot joins");
+        assertEq(pool.seatsOf(a), 2, "two whole seats");
+        assertEq(pool.jurorInfo(a).pendingDeposit, 0.6 ether, "the top-up waits");
         _assertHeld();
     }
 

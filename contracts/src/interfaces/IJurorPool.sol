@@ -163,8 +163,10 @@ interface IJurorPool is ICairnVersioned {
 
     /// @notice Deposits `msg.value` wei of juror stake. It waits `maturity` seconds, then enters the tree at the
     /// next `sync`. A juror has one pending lot: a lot that has matured joins the stake first, and the new
-    /// amount restarts the clock of what is still pending (of the whole lot while a draw awaits its seed, when
-    /// no stake may move). Caller: a registered operator (`NotRegisteredOperator`); `ZeroAmount` for 0.
+    /// amount restarts the clock of what is still pending. While a draw awaits its seed no stake may move: a
+    /// deposit then restarts a lot that has not matured, and is refused with `Frozen` when the lot has (it
+    /// would lose its age; deposit again after the draw). Caller: a registered operator
+    /// (`NotRegisteredOperator`); `ZeroAmount` for 0.
     function deposit() external payable;
 
     /// @notice Asks `amount` wei to leave. It stays in the tree, lockable, until a `sync` moves what is free of
