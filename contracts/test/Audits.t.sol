@@ -186,6 +186,61 @@ contract AuditsTest is CairnSystem {
         _assertMarketSolvent();
     }
 
+    /// A result announces its audit's terms (`AuditScheduled`); a drawn audit is opened once (`AuditEvaluated`
+    /// names its dispute) and is no longer pending, so it cannot be evaluated into a second dispute.
+    function test_AnAuditIsAnnouncedAndOpenedOnce() public {
+        desk.fundAuditPool{value: 1 ether}();
+        uint256 jobId = _requestEth(0.01 ether);
+        vm.prank(ops[0]);
+        market.claim(jobId, ops[0]);
+        IJobMarket.JobTerms memory t = market.getTerms(jobId);
+        uint256 bond = market.getProgress(jobId).bond;
+        (uint64 rate, uint256 premium) =
+            desk.auditTerms(address(0), t.payment - t.royalty - t.protocolFee, bond, market.params().burnBps);
+        assertTrue(rate != 0 && premium != 0, "audits on");
+        JobReceipt memory r = _receipt(jobId);
+        bytes memory sig = _sig(opSignerKeys[0], market.receiptDigest(r));
+        vm.expectEmit(address(desk));
+        emit IDisputeDesk.AuditScheduled(jobId, uint64(block.number), rate, premium);
+        market.submitResult(jobId, r, sig);
+        _forceDraw(jobId, true);
+        uint256 disputeId = committee.disputeCount() + 1;
+        vm.expectEmit(address(desk));
+        emit IDisputeDesk.AuditEvaluated(jobId, true, disputeId);
+        assertTrue(desk.evaluateAudit(jobId), "audited");
+        assertEq(uint8(desk.auditOf(jobId).state), uint8(IDisputeDesk.AuditState.Audited), "no longer pending");
+        vm.expectRevert(
+            abi.encodeWithSelector(IDisputeDesk.AuditNotPending.selector, jobId, IDisputeDesk.AuditState.Audited)
+        );
+        desk.evaluateAudit(jobId);
+        assertEq(committee.disputeCount(), disputeId, "one dispute");
+    }
+
+    /// The minimum rate applies where the formula gives less (here the formula is off: s = 0), and an audit that
+    /// finds the pool short first pulls what the market owes the desk (earlier jobs' premiums) into it.
+    function test_AShortPoolFirstPullsThePremiumsItIsOwed() public {
+        _setRates(0, 5000);
+        (uint64 rate,) = desk.auditTerms(address(0), 0.095 ether, 0.4 ether, 5000);
+        assertEq(rate, WAD / 2, "the minimum rate, 50%");
+        uint256 owed = 0;
+        for (uint256 i = 0; i < 2; ++i) {
+            uint256 paid = _submitted(0.1 ether);
+            _forceDraw(paid, false);
+            desk.evaluateAudit(paid);
+            vm.warp(block.timestamp + 1 hours);
+            market.finalize(paid);
+            owed += desk.auditOf(paid).premium;
+        }
+        assertEq(owed, FEE, "two premiums of half an audit's cost");
+        assertEq(market.balanceOf(address(desk), address(0)), owed, "owed to the desk, not yet pulled");
+        assertEq(desk.auditPool(), 0, "the pool itself is empty");
+        uint256 jobId = _submitted(0.1 ether);
+        _forceDraw(jobId, true);
+        assertTrue(desk.evaluateAudit(jobId), "audited with the pulled premiums");
+        assertEq(market.balanceOf(address(desk), address(0)), 0, "pulled");
+        assertEq(desk.auditPool(), 0, "and spent on this audit's fee");
+    }
+
     /// A seed nobody evaluated while it was served means audited: waiting never helps the operator.
     function test_LapsedSeedMeansAudited() public {
         desk.fundAuditPool{value: 1 ether}();
