@@ -152,12 +152,13 @@ def table(rows):
             cells.append(f"{net:+.6f}")
         print(f"| {role} | " + " | ".join(cells) + " |")
 table(rows)
-print("\n**Production profile** (`IncentivesTableProduction`; cairn-deploy's defaults for base, optimism and "
-      "arbitrum-one): committee fee 0.01 ETH (the production default), 36-hour challenge window, 30-minute claims, "
-      "12-hour commit, reveal and appeal periods, so a bond is locked 36 hours and a seat 36 hours (commit, reveal "
-      "and the unappealed appeal period); the rest as above. At these lock times the capital cost is no longer "
-      "negligible (a seat's is ~0.0002 ETH): the fee is chosen to pay it several times over while a job's audit "
-      "premium (rate × fee) stays a third of the devnet's.\n")
+print("\n**Production profile** (`IncentivesTableProduction`; cairn-deploy's defaults for base and optimism; "
+      "arbitrum-one's 24-hour periods double a seat's lock): committee fee 0.01 ETH (the production default), "
+      "36-hour challenge window, 30-minute claims, 12-hour commit, reveal and appeal periods, so a bond is locked "
+      "about 36 hours and a seat 36 (commit, reveal and the unappealed appeal period); the rest as above. The "
+      "juror rows are per draw: a seat's stake is held all year (0.05 ETH of capital at 10%), so an honest seat "
+      "breaks even at ~17 draws a year at this fee; docs/ARCHITECTURE.md (\"production committee fee\") sizes the "
+      "pool that a market's dispute volume sustains.\n")
 table([json.loads(line) for line in open(sys.argv[3])])
 PY
 fi

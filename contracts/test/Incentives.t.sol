@@ -327,6 +327,7 @@ contract IncentivesTable is CairnSystem {
         // A seat is locked from the draw through the commit and reveal periods and, where rulings can be appealed,
         // the appeal period.
         uint256 disputeTime = cp.commitPeriod + cp.revealPeriod + cp.appealPeriod;
+        uint256 challengeBond = market.params().challengeBond;
         // Bad canaries: half the canary seats; a lazy "always acceptable" juror matches every other seat.
         int256 lazy = _ev(f[3][2], f[10][0], GAMMA_BPS * WAD / 10_000 / 2);
         rows = [
@@ -335,8 +336,9 @@ contract IncentivesTable is CairnSystem {
             Row("garbage runner hiding the input when audited", _ev(f[0][0], f[9][0], rate), bond, window, false),
             Row("garbage runner, watched", f[3][0], bond, window, false),
             Row("self-challenging cheat", f[5][0], bond, window, false),
-            Row("right challenger (watcher)", f[3][1], 0, 0, true),
-            Row("watcher joining a self-challenge", f[5][1], 0, 0, true),
+            // A first challenger advances its bond and the fee, a joiner its bond, until the ruling.
+            Row("right challenger (watcher)", f[3][1], challengeBond + cp.fee, disputeTime, true),
+            Row("watcher joining a self-challenge", f[5][1], challengeBond, disputeTime, true),
             Row("wrong challenger", f[6][0], 0, 0, false),
             Row("honest juror (per seat)", f[3][2], seat, disputeTime, true),
             Row("lazy juror (per seat)", lazy, seat, disputeTime, false),
@@ -387,10 +389,11 @@ contract IncentivesTable is CairnSystem {
     }
 }
 
-/// @notice The same table under the production profile of cairn-deploy (base, optimism, arbitrum-one): a 36-hour
-/// challenge window, 30-minute claims, 12-hour commit, reveal and appeal periods (the force-inclusion delay), and
-/// the production committee fee, `PRODUCTION_FEE`. A seat is then locked for 36 hours and a bond for 36.5, so the
-/// capital cost, negligible on the devnet, is what the fee must pay for: the assertion nets it out.
+/// @notice The same table under the production profile of cairn-deploy for base and optimism (arbitrum-one's
+/// periods are 24 hours): a 36-hour challenge window, 30-minute claims, 12-hour commit, reveal and appeal periods
+/// (the force-inclusion delay), and the production committee fee, `PRODUCTION_FEE`. A seat is then locked for
+/// 36 hours per dispute and a bond for about as long, so the capital cost, negligible on the devnet, is netted
+/// out by the assertion. (A juror's stake is held between draws too: docs/ARCHITECTURE.md sizes that.)
 contract IncentivesTableProduction is IncentivesTable {
     /// @dev cairn-deploy's production default for `[committee] fee` (deploy/src/config.rs).
     uint256 internal constant PRODUCTION_FEE = 0.01 ether;

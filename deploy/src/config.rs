@@ -280,11 +280,12 @@ fn defaults_toml(network: &Network) -> String {
     // Challenges keep 2k seats free from audits in production (10 juries of 3); the devnet's five seeded verifiers
     // hold 20 seats, of which audits leave 3.
     let reserve = if network.production { 30 } else { 3 };
-    // The committee fee pays the jurors' capital: a 0.5 ETH seat locked through 12-hour commit, reveal and appeal
-    // periods (24-hour on Arbitrum) costs ~0.0002 ETH (0.0004) at 10% a year, so 0.01 ETH (≈ 0.003 per seat of 3
-    // after the keeper reward) pays it 7 to 14 times while keeping each job's audit premium (rate × fee) a third of the devnet's; the devnet's
-    // short periods keep 0.03. BENCHMARKS.md's production incentive table (contracts/test/Incentives.t.sol,
-    // `IncentivesTableProduction`) runs every role through these parameters.
+    // The committee fee is the jurors' whole income, so it sets how much juror stake the market can keep: about
+    // disputes a year × (fee − keeper reward) / the stakers' capital rate (docs/ARCHITECTURE.md, "production
+    // committee fee"). 0.01 ETH sustains ~3,300 ETH at 100 disputes and audits a day while each job's audit
+    // premium (rate × fee) stays a third of the devnet's 0.03; governance moves it with the volume.
+    // BENCHMARKS.md's production incentive table (contracts/test/Incentives.t.sol, `IncentivesTableProduction`)
+    // runs every role through these parameters.
     let fee = if network.production { PRODUCTION_COMMITTEE_FEE } else { "0.03ether" };
     let (claim, window, commit, unbond) = if network.production {
         let w = (network.min_window_secs * 3 / 2).max(36 * HOUR);
