@@ -148,6 +148,40 @@ contract AuditsTest is CairnSystem {
         assertEq(a.rate, WAD / 100, "no ETH value: the minimum rate");
     }
 
+    /// The audit terms for any operator fee, bond, burn rate and parameters (halmos times out on these divisions,
+    /// so they are fuzzed): the rate is a probability at least the minimum rate; the premium is never above the
+    /// operator fee and, whenever the fee allows, covers the expected cost of an audit, rate × fee, rounding up
+    /// by less than a wei; an ERC-20 premium is worth at least the ETH one at the token's bond rate.
+    function testFuzz_AuditTermsAreBoundedAndCoverTheAudit(
+        uint96 operatorFee,
+        uint96 bond,
+        uint16 burnBps,
+        uint16 safetyBps,
+        uint16 minRateBps
+    ) public {
+        burnBps = uint16(bound(burnBps, 0, 10_000));
+        minRateBps = uint16(bound(minRateBps, 0, 10_000));
+        _setRates(uint16(bound(safetyBps, 0, 50_000)), minRateBps);
+        (uint64 rate, uint256 premium) = desk.auditTerms(address(0), operatorFee, bond, burnBps);
+        assertTrue(rate <= WAD, "a probability");
+        assertTrue(rate >= uint256(minRateBps) * WAD / 10_000, "the minimum rate");
+        assertTrue(premium <= operatorFee, "never above the operator fee");
+        if (rate == 0) {
+            assertEq(premium, 0, "no audit, no premium");
+        } else if (premium < operatorFee) {
+            assertTrue(premium * WAD >= uint256(rate) * FEE, "covers rate x fee");
+            assertTrue((premium - 1) * WAD < uint256(rate) * FEE, "rounded up by less than a wei");
+        }
+        // 1 USDC (1e6 units) bonds 0.0005 ETH: the same job's fee in USDC.
+        uint256 usdcFee = uint256(operatorFee) * WAD / 5e26;
+        (uint64 usdcRate, uint256 usdcPremium) = desk.auditTerms(address(usdc), usdcFee, bond, burnBps);
+        assertTrue(usdcPremium <= usdcFee, "never above the token fee");
+        (, uint256 ethOfUsdcFee) = desk.auditTerms(address(0), usdcFee * 5e26 / WAD, bond, burnBps);
+        if (usdcRate != 0 && usdcPremium < usdcFee) {
+            assertTrue(usdcPremium * 5e26 / WAD >= ethOfUsdcFee, "worth at least the ETH premium");
+        }
+    }
+
     /*//////////////////////////////////////////////////////////////
                         EVALUATION AND FINALIZE
     //////////////////////////////////////////////////////////////*/
