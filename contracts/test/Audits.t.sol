@@ -270,6 +270,8 @@ contract AuditsTest is CairnSystem {
         assertEq(desk.auditPool(), 0, "the pool itself is empty");
         uint256 jobId = _submitted(0.1 ether);
         _forceDraw(jobId, true);
+        vm.expectEmit(address(desk));
+        emit IDisputeDesk.AuditPoolFunded(address(market), FEE, FEE);
         assertTrue(desk.evaluateAudit(jobId), "audited with the pulled premiums");
         assertEq(market.balanceOf(address(desk), address(0)), 0, "pulled");
         assertEq(desk.auditPool(), 0, "and spent on this audit's fee");
@@ -297,6 +299,8 @@ contract AuditsTest is CairnSystem {
         vm.expectRevert(abi.encodeWithSelector(IDisputeDesk.AuditPoolShort.selector, jobId, FEE, 0));
         desk.evaluateAudit(jobId);
         assertEq(uint8(desk.auditOf(jobId).state), uint8(IDisputeDesk.AuditState.Pending), "still pending");
+        vm.expectEmit(address(desk));
+        emit IDisputeDesk.AuditPoolFunded(address(this), FEE, FEE);
         desk.fundAuditPool{value: FEE}();
         assertTrue(desk.evaluateAudit(jobId), "audited once funded");
         assertEq(desk.auditPool(), 0, "the fee advanced");
@@ -513,7 +517,13 @@ contract AuditsTest is CairnSystem {
             abi.encodeWithSelector(ICairnCommon.ParameterOutOfBounds.selector, "minRateBps", 10_001, 0, 10_000)
         );
         desk.setAuditParams(IDisputeDesk.AuditParams(SAFETY, 10_001));
+        vm.expectEmit(address(desk));
+        emit IDisputeDesk.AuditParamsUpdated(IDisputeDesk.AuditParams(20_000, 10_000));
+        desk.setAuditParams(IDisputeDesk.AuditParams(20_000, 10_000));
         vm.stopPrank();
+        (uint16 safetyBps, uint16 minRateBps) = desk.auditParams();
+        assertEq(safetyBps, 20_000, "set");
+        assertEq(minRateBps, 10_000, "set");
     }
 
     /// Only the market and the committee pay into the pool through `receive`.
