@@ -350,6 +350,10 @@ pub struct JobsSection {
     /// The same per ERC-20 token: token address → threshold in the token's units. Default: none.
     #[serde(deserialize_with = "amount_texts")]
     pub withdraw_above_tokens: BTreeMap<Address, String>,
+    /// A sweep is sent only when the balance is worth at least this many times the sweep's own fee (its L2 gas
+    /// at the current price plus an OP Stack L1 data fee; an ERC-20 balance valued at the token's bond rate in
+    /// JobMarket, unvalued when that is 0). Below it the sweep waits for more earnings. 0: never weigh. Default 10.
+    pub withdraw_fee_multiple: u64,
     /// Finalize our jobs once their challenge window has ended. Default true.
     pub finalize: bool,
     /// Claim and run jobs (the operator role). False: a verifier-only (or watcher-only) service that never
@@ -370,6 +374,7 @@ impl Default for JobsSection {
             min_gas_balance_wei: "10000000000000000".into(),
             withdraw_above_wei: None,
             withdraw_above_tokens: BTreeMap::new(),
+            withdraw_fee_multiple: 10,
             finalize: true,
             claim: true,
         }

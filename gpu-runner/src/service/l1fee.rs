@@ -58,7 +58,18 @@ pub fn job_tx_sizes(chain_id: u64, market: Address) -> [u64; 3] {
         JobMarket::submitResultCall { jobId: job, receipt, signature: Bytes::from(vec![0xff; 65]) }.abi_encode(),
         JobMarket::finalizeCall { jobId: job }.abi_encode(),
     ];
-    calls.map(|input| {
+    calls.map(|input| unsigned_size(chain_id, market, input))
+}
+
+/// The unsigned EIP-1559 size, bytes, of `JobMarket.withdrawFor` (the hot key's sweep), fields at maxima as in
+/// [`job_tx_sizes`].
+pub fn sweep_tx_size(chain_id: u64, market: Address) -> u64 {
+    let call = JobMarket::withdrawForCall { operator: Address::repeat_byte(0xff), token: Address::repeat_byte(0xff) };
+    unsigned_size(chain_id, market, call.abi_encode())
+}
+
+fn unsigned_size(chain_id: u64, market: Address, input: Vec<u8>) -> u64 {
+    {
         let tx = TxEip1559 {
             chain_id,
             nonce: u64::from(u32::MAX),
@@ -71,7 +82,7 @@ pub fn job_tx_sizes(chain_id: u64, market: Address) -> [u64; 3] {
             input: input.into(),
         };
         tx.encoded_for_signing().len() as u64
-    })
+    }
 }
 
 /// What a job's transactions pay in L1 data fees on this chain.
@@ -79,6 +90,7 @@ pub fn job_tx_sizes(chain_id: u64, market: Address) -> [u64; 3] {
 pub struct L1Fees {
     oracle: Option<IGasPriceOracle::IGasPriceOracleInstance<DynProvider>>,
     sizes: [u64; 3],
+    sweep_size: u64,
 }
 
 impl L1Fees {
@@ -92,8 +104,9 @@ impl L1Fees {
     pub async fn detect(provider: &DynProvider, chain_id: u64, market: Address) -> anyhow::Result<Self> {
         let code = provider.get_code_at(GAS_PRICE_ORACLE).await.context("looking for the L2's GasPriceOracle")?;
         let sizes = job_tx_sizes(chain_id, market);
+        let sweep_size = sweep_tx_size(chain_id, market);
         if code.is_empty() {
-            return Ok(Self { oracle: None, sizes });
+            return Ok(Self { oracle: None, sizes, sweep_size });
         }
         let oracle = IGasPriceOracle::new(GAS_PRICE_ORACLE, provider.clone());
         oracle.getL1FeeUpperBound(U256::from(sizes[0])).call().await.with_context(|| {
@@ -103,7 +116,7 @@ impl L1Fees {
                  the runner against an upgraded chain"
             )
         })?;
-        Ok(Self { oracle: Some(oracle), sizes })
+        Ok(Self { oracle: Some(oracle), sizes, sweep_size })
     }
 
     /// Whether the chain charges L1 data fees (an OP Stack L2).
@@ -121,6 +134,18 @@ impl L1Fees {
             tokio::try_join!(bound(self.sizes[0]), bound(self.sizes[1]), bound(self.sizes[2]))
                 .context("reading the L1 data fee from the GasPriceOracle")?;
         Ok(claim.saturating_add(submit).saturating_add(finalize))
+    }
+
+    /// An upper bound of the L1 data fee of one sweep (`withdrawFor`), wei (0 where none is charged).
+    ///
+    /// Errors: the oracle cannot be read (a passing RPC failure).
+    pub async fn per_sweep(&self) -> anyhow::Result<U256> {
+        let Some(oracle) = &self.oracle else { return Ok(U256::ZERO) };
+        oracle
+            .getL1FeeUpperBound(U256::from(self.sweep_size))
+            .call()
+            .await
+            .context("reading the L1 data fee from the GasPriceOracle")
     }
 }
 

@@ -1317,8 +1317,25 @@ impl Inner {
         if owed.is_zero() || owed < threshold {
             return;
         }
-        let call = self.market.withdrawFor(self.operator, token);
-        match self.chain.send("withdrawFor", call.into_transaction_request()).await {
+        let tx = self.market.withdrawFor(self.operator, token).into_transaction_request();
+        let multiple = self.cfg.config.jobs.withdraw_fee_multiple;
+        if multiple != 0 {
+            match self.sweep_worth(token, owed, &tx).await {
+                Ok(Some((worth, fee))) if worth < fee.saturating_mul(U256::from(multiple)) => {
+                    tracing::info!(
+                        token = %token, owed = %owed, worth_wei = %worth, fee_wei = %fee, multiple,
+                        "sweep deferred: the balance is worth less than [jobs] withdraw_fee_multiple times the sweep's fee"
+                    );
+                    return;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(token = %token, error = %format!("{e:#}"), "cannot price the sweep; trying after the next job");
+                    return;
+                }
+            }
+        }
+        match self.chain.send("withdrawFor", tx).await {
             Ok(receipt) => {
                 let paid = receipt.decoded_log::<JobMarket::Withdrawn>().map_or(owed, |l| l.amount);
                 tracing::info!(token = %token, amount = %paid, to = %self.operator, "swept the operator's earnings to its address");
@@ -1329,6 +1346,38 @@ impl Inner {
                 tracing::warn!(token = %token, error = %e, "sweeping the operator's earnings failed; trying after the next job");
             }
         }
+    }
+
+    /// What a sweep of `owed` units of `token` is worth and what it costs, both in wei: the balance itself for
+    /// ETH, or valued at the token's bond rate in JobMarket (wei per unit × 10¹⁸); the fee is the sweep's
+    /// estimated L2 gas at the current gas price plus its L1 data fee bound (`service::l1fee`). `None` when the
+    /// token has no bond rate (it cannot be valued: the threshold alone decides).
+    ///
+    /// Errors: an RPC failure, or the estimate reverts (nothing to sweep by then, or the key is no longer the
+    /// operator's signer).
+    async fn sweep_worth(
+        &self,
+        token: Address,
+        owed: U256,
+        tx: &alloy::rpc::types::TransactionRequest,
+    ) -> anyhow::Result<Option<(U256, U256)>> {
+        let worth = if token == Address::ZERO {
+            owed
+        } else {
+            let rate = self.market.tokenConfig(token).call().await.context("reading the token's bond rate")?.bondRate;
+            if rate.is_zero() {
+                return Ok(None);
+            }
+            owed.saturating_mul(rate) / U256::from(10u64).pow(U256::from(18u64))
+        };
+        let provider = self.chain.provider();
+        let request = tx.clone().from(self.key.address());
+        let (gas, price, l1) = tokio::try_join!(
+            async { provider.estimate_gas(request).await.context("estimating the sweep's gas") },
+            async { provider.get_gas_price().await.context("reading the gas price") },
+            self.l1_fees.per_sweep(),
+        )?;
+        Ok(Some((worth, U256::from(gas) * U256::from(price) + l1)))
     }
 
     /// Evaluates the job's random audit draw (`DisputeDesk.evaluateAudit`) once its seed block is mined, as soon

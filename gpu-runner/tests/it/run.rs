@@ -792,13 +792,13 @@ async fn the_first_start_registers_stakes_and_opts_in_when_the_config_asks_then_
     world.deployer.send("fund the hot key", fund).await.unwrap();
     let state = world.dir.path().join("newcomer");
     let config = state.with_extension("toml");
-    let write = |owner_env: &str| {
+    let write = |owner_env: &str, jobs: &str| {
         let text = format!(
             "[chain]\nrpc_url = \"{}\"\ndeployments = \"{}\"\npoll_interval_ms = 100\n\n\
              [operator]\naddress = \"{}\"\n\n[ipfs]\napi = \"{}\"\n\n[storage]\nstate_dir = \"{}\"\n\n\
              [register]\nowner = {{ env = \"{owner_env}\" }}\nregion = \"US\"\nstake_wei = \"5000000000000000000\"\n\
              hardware = \"test box\"\njuror_stake_wei = \"1000000000000000000\"\n\n\
-             [jobs]\nwithdraw_above_wei = 1\n",
+             [jobs]\nwithdraw_above_wei = 1\n{jobs}",
             world.anvil.url(),
             world.dir.path().join("deployments").display(),
             owner.address(),
@@ -814,7 +814,7 @@ async fn the_first_start_registers_stakes_and_opts_in_when_the_config_asks_then_
     };
 
     // The wrong owner key: refused at start, nothing sent.
-    write("CAIRN_OWNER_KEY");
+    write("CAIRN_OWNER_KEY", "");
     let mut wrong = spawn_runner(&config, &state.with_extension("wrong.log"), &env(&seller_hex));
     assert!(!wrong.wait_exit().await.success());
     assert!(wrong.log().contains("not of [operator] address"), "{}", wrong.log());
@@ -855,6 +855,23 @@ async fn the_first_start_registers_stakes_and_opts_in_when_the_config_asks_then_
     assert_eq!(world.deployer.balance(owner.address()).await.unwrap() - owner_before, fee, "the fee, to the owner");
     assert_eq!(world.market().balanceOf(owner.address(), Address::ZERO).call().await.unwrap(), U256::ZERO);
     assert!(again.terminate().await.success(), "{}", again.log());
+
+    // A sweep worth less than `withdraw_fee_multiple` times its own fee waits: here the multiple is absurd, so the
+    // next job's fee stays credited in the market.
+    write("CAIRN_OWNER_KEY", "withdraw_fee_multiple = 1000000000000\n");
+    let mut thrifty = spawn_runner(&config, &state.with_extension("thrifty.log"), &env("not a key"));
+    wait_log(&thrifty, "runner ready").await;
+    let second = world.request(model, INPUT.as_bytes(), parse_ether("0.01").unwrap()).await;
+    world.wait_state(second, state::SUBMITTED, &mut thrifty).await;
+    let ends = world.progress(second).await.challengeEnds;
+    world.advance(ends - world.now().await + 1).await;
+    world.wait_state(second, state::FINALIZED, &mut thrifty).await;
+    wait_log(&thrifty, "sweep deferred").await;
+    let split = world.logs_of::<JobMarket::PaymentSplit>(second).await;
+    let fee = JobMarket::PaymentSplit::decode_log(&split[0].inner).unwrap().data.operatorFee;
+    assert_eq!(world.market().balanceOf(owner.address(), Address::ZERO).call().await.unwrap(), fee, "still credited");
+    assert!(!thrifty.log().contains("swept the operator's earnings"), "{}", thrifty.log());
+    assert!(thrifty.terminate().await.success(), "{}", thrifty.log());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
