@@ -352,7 +352,8 @@ pub struct JobsSection {
     pub withdraw_above_tokens: BTreeMap<Address, String>,
     /// A sweep is sent only when the balance is worth at least this many times the sweep's own fee (its L2 gas
     /// at the current price plus an OP Stack L1 data fee; an ERC-20 balance valued at the token's bond rate in
-    /// JobMarket, unvalued when that is 0). Below it the sweep waits for more earnings. 0: never weigh. Default 10.
+    /// JobMarket, unvalued when that is 0). Below it the sweep waits (looked at again after the next job closes
+    /// and every 10 minutes). 0: never weigh. Default 10.
     pub withdraw_fee_multiple: u64,
     /// Finalize our jobs once their challenge window has ended. Default true.
     pub finalize: bool,
@@ -609,6 +610,9 @@ mod tests {
         assert!(err("[chain]\nrpc_url = \"ftp://127.0.0.1:8545\"\n").contains("scheme must be one of http://"));
         assert!(err("[ipfs]\napi = \"localhost\"\n").contains("[ipfs] api"));
         assert!(err("[relay]\nallowed_origins = [\"https://a.example\\u0007\"]\n").contains("not a valid origin"));
+        assert!(err("[jobs]\nwithdraw_fee_multiple = -1\n").contains("withdraw_fee_multiple"));
+        let off = parse(&format!("{op}[jobs]\nwithdraw_fee_multiple = 0\n")).unwrap();
+        assert_eq!(off.config.jobs.withdraw_fee_multiple, 0, "0 turns the weighing off");
     }
 
     #[test]

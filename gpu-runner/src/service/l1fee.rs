@@ -163,6 +163,8 @@ mod tests {
         assert!(claim > 4 + 64 && claim < 4 + 64 + 80, "claim {claim}");
         assert!(finalize > 4 + 32 && finalize < claim, "finalize {finalize}");
         assert!(submit > 4 + 32 * 14 + 64 + 65, "submit {submit}");
+        // withdrawFor(operator, token): two words, like claim.
+        assert_eq!(sweep_tx_size(8453, market), claim, "sweep");
     }
 
     #[tokio::test]
@@ -178,11 +180,15 @@ mod tests {
         }
         assert_eq!(fees.per_job().await.unwrap(), U256::from(21_300u64));
         assert!(asserter.read_q().is_empty(), "three calls, one per transaction");
+        asserter.push_success(&Bytes::from(U256::from(900u64).to_be_bytes::<32>().to_vec()));
+        assert_eq!(fees.per_sweep().await.unwrap(), U256::from(900u64));
+        assert!(asserter.read_q().is_empty(), "one call for a sweep");
 
         asserter.push_success(&Bytes::new());
         let none = L1Fees::detect(&provider, 31337, Address::repeat_byte(1)).await.unwrap();
         assert!(!none.charged());
         assert_eq!(none.per_job().await.unwrap(), U256::ZERO, "no code at the predeploy: no fee, no call");
+        assert_eq!(none.per_sweep().await.unwrap(), U256::ZERO);
 
         // Code there that cannot bound the fee (a chain before Fjord): refused at start, with what to do.
         asserter.push_success(&Bytes::from_static(&[0x60, 0x80]));

@@ -239,6 +239,39 @@ impl Drop for TaskGuard {
     }
 }
 
+/// How often the loop looks at the configured sweeps besides after each closed job.
+pub(crate) const SWEEP_LOOK: Duration = Duration::from_secs(600);
+
+/// A sweep's price, from [`Inner::sweep_price`].
+enum SweepPrice {
+    /// Nothing to withdraw any more.
+    Nothing,
+    /// What the balance is worth (wei; `None`: unvalued) and what sending the sweep costs (wei).
+    Priced { worth: Option<U256>, fee: U256 },
+}
+
+/// `owed` units of `token` in wei: ETH as it is, an ERC-20 balance at its bond rate in JobMarket (wei per token
+/// unit × 10¹⁸, `JobMarket.bondFor`'s conversion); `None` for a token with no bond rate, which cannot be valued.
+pub(crate) fn worth_wei(token: Address, owed: U256, bond_rate: U256) -> Option<U256> {
+    if token == Address::ZERO {
+        Some(owed)
+    } else if bond_rate.is_zero() {
+        None
+    } else {
+        Some(owed.saturating_mul(bond_rate) / U256::from(10u64).pow(U256::from(18u64)))
+    }
+}
+
+/// Whether a sweep worth `worth` wei (`None`: unvalued, the threshold alone decides) pays for its `fee` wei at
+/// `[jobs] withdraw_fee_multiple` = `multiple` (0: never weighed): worth ≥ multiple × fee.
+pub(crate) fn sweep_pays(worth: Option<U256>, fee: U256, multiple: u64) -> bool {
+    match worth {
+        None => true,
+        Some(_) if multiple == 0 => true,
+        Some(worth) => worth >= fee.saturating_mul(U256::from(multiple)),
+    }
+}
+
 impl Runner {
     /// Connects and checks everything the loop needs before it takes a job: the hot key loads, the RPC answers
     /// with a chain that has the deployments, the operator is registered and the hot key is its signer (or the
@@ -402,7 +435,13 @@ impl Runner {
         // Over ws(s):// a new block wakes the loop at once; the poll interval is then only the fallback.
         let mut heads = NewHeads::new(self.inner.chain.provider().clone(), self.inner.chain.url()).await;
         tokio::pin!(shutdown);
+        let mut swept_at: Option<Instant> = None;
         loop {
+            if !self.inner.cfg.withdraw_above.is_empty() && swept_at.is_none_or(|t| t.elapsed() >= SWEEP_LOOK) {
+                swept_at = Some(Instant::now());
+                let inner = self.inner.clone();
+                tokio::spawn(async move { inner.sweep_all().await });
+            }
             self.inner.metrics.subscribed.set(i64::from(heads.subscribed()));
             if let Err(e) = self.poll().await {
                 tracing::warn!(error = format!("{e:#}"), "poll failed; trying again");
@@ -1320,17 +1359,18 @@ impl Inner {
         let tx = self.market.withdrawFor(self.operator, token).into_transaction_request();
         let multiple = self.cfg.config.jobs.withdraw_fee_multiple;
         if multiple != 0 {
-            match self.sweep_worth(token, owed, &tx).await {
-                Ok(Some((worth, fee))) if worth < fee.saturating_mul(U256::from(multiple)) => {
+            match self.sweep_price(token, owed, &tx).await {
+                Ok(SweepPrice::Nothing) => return,
+                Ok(SweepPrice::Priced { worth, fee }) if !sweep_pays(worth, fee, multiple) => {
                     tracing::info!(
-                        token = %token, owed = %owed, worth_wei = %worth, fee_wei = %fee, multiple,
+                        token = %token, owed = %owed, worth_wei = ?worth, fee_wei = %fee, multiple,
                         "sweep deferred: the balance is worth less than [jobs] withdraw_fee_multiple times the sweep's fee"
                     );
                     return;
                 }
-                Ok(_) => {}
+                Ok(SweepPrice::Priced { .. }) => {}
                 Err(e) => {
-                    tracing::warn!(token = %token, error = %format!("{e:#}"), "cannot price the sweep; trying after the next job");
+                    tracing::warn!(token = %token, error = %format!("{e:#}"), "cannot price the sweep; looking again later");
                     return;
                 }
             }
@@ -1348,36 +1388,45 @@ impl Inner {
         }
     }
 
-    /// What a sweep of `owed` units of `token` is worth and what it costs, both in wei: the balance itself for
-    /// ETH, or valued at the token's bond rate in JobMarket (wei per unit × 10¹⁸); the fee is the sweep's
-    /// estimated L2 gas at the current gas price plus its L1 data fee bound (`service::l1fee`). `None` when the
-    /// token has no bond rate (it cannot be valued: the threshold alone decides).
+    /// What a sweep of `owed` units of `token` is worth and what it costs, in wei: the worth as [`worth_wei`]
+    /// values it (the token's bond rate in JobMarket), the fee the sweep's estimated L2 gas at the current gas
+    /// price plus its L1 data fee bound (`service::l1fee`). [`SweepPrice::Nothing`] when the estimate finds
+    /// nothing to withdraw (another sweep or the owner's `withdraw` came first).
     ///
-    /// Errors: an RPC failure, or the estimate reverts (nothing to sweep by then, or the key is no longer the
-    /// operator's signer).
-    async fn sweep_worth(
+    /// Errors: an RPC failure, or the estimate reverts for another reason (decoded, e.g. `NotOperatorOrSigner`).
+    async fn sweep_price(
         &self,
         token: Address,
         owed: U256,
         tx: &alloy::rpc::types::TransactionRequest,
-    ) -> anyhow::Result<Option<(U256, U256)>> {
-        let worth = if token == Address::ZERO {
-            owed
+    ) -> anyhow::Result<SweepPrice> {
+        let rate = if token == Address::ZERO {
+            U256::ZERO
         } else {
-            let rate = self.market.tokenConfig(token).call().await.context("reading the token's bond rate")?.bondRate;
-            if rate.is_zero() {
-                return Ok(None);
-            }
-            owed.saturating_mul(rate) / U256::from(10u64).pow(U256::from(18u64))
+            self.market.tokenConfig(token).call().await.context("reading the token's bond rate")?.bondRate
         };
         let provider = self.chain.provider();
-        let request = tx.clone().from(self.key.address());
         let (gas, price, l1) = tokio::try_join!(
-            async { provider.estimate_gas(request).await.context("estimating the sweep's gas") },
+            async { Ok(self.chain.estimate("withdrawFor", tx.clone()).await) },
             async { provider.get_gas_price().await.context("reading the gas price") },
             self.l1_fees.per_sweep(),
         )?;
-        Ok(Some((worth, U256::from(gas) * U256::from(price) + l1)))
+        let gas = match gas {
+            Ok(gas) => gas,
+            Err(e) if revert_name(&e) == Some("NothingToWithdraw") => return Ok(SweepPrice::Nothing),
+            Err(e) => return Err(anyhow::Error::new(e).context("estimating the sweep's gas")),
+        };
+        let fee = U256::from(gas).saturating_mul(U256::from(price)).saturating_add(l1);
+        Ok(SweepPrice::Priced { worth: worth_wei(token, owed, rate), fee })
+    }
+
+    /// Looks at every configured sweep (`[jobs] withdraw_above_*`), one token after another: at start and
+    /// every [`SWEEP_LOOK`], so a sweep deferred for its fee, or whose pricing failed, is not left waiting for
+    /// the next job in that token.
+    async fn sweep_all(&self) {
+        for token in self.cfg.withdraw_above.keys().copied().collect::<Vec<_>>() {
+            self.sweep(token).await;
+        }
     }
 
     /// Evaluates the job's random audit draw (`DisputeDesk.evaluateAudit`) once its seed block is mined, as soon
@@ -1539,5 +1588,32 @@ pub(crate) struct InputUnfetched;
 impl std::fmt::Display for InputUnfetched {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("the job's input could not be fetched")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sweep_is_sent_when_its_worth_reaches_the_multiple_of_its_fee() {
+        let fee = U256::from(1_000u64);
+        assert!(sweep_pays(Some(U256::from(10_000u64)), fee, 10), "exactly ten times the fee");
+        assert!(!sweep_pays(Some(U256::from(9_999u64)), fee, 10), "a wei short");
+        assert!(sweep_pays(Some(U256::ZERO), fee, 0), "0: never weighed");
+        assert!(sweep_pays(None, fee, 10), "unvalued: the threshold alone decides");
+        // Wrapping, MAX × 2 would be MAX − 1 and the sweep would pass.
+        assert!(!sweep_pays(Some(U256::MAX - U256::from(1u64)), U256::MAX, 2), "saturates, never wraps");
+    }
+
+    #[test]
+    fn an_erc20_balance_is_worth_its_bond_rate() {
+        let usdc = Address::repeat_byte(1);
+        // 50 USDC (5e7 units) at 5e26 (1 USDC bonds 0.0005 ETH): 0.025 ETH.
+        let rate = U256::from(5u64) * U256::from(10u64).pow(U256::from(26u64));
+        assert_eq!(worth_wei(usdc, U256::from(50_000_000u64), rate), Some(U256::from(25_000_000_000_000_000u64)));
+        assert_eq!(worth_wei(usdc, U256::from(1u64), U256::ZERO), None, "no bond rate: unvalued");
+        assert_eq!(worth_wei(Address::ZERO, U256::from(7u64), U256::ZERO), Some(U256::from(7u64)), "ETH as it is");
+        assert_eq!(worth_wei(usdc, U256::MAX, U256::MAX), Some(U256::MAX / U256::from(10u64).pow(U256::from(18u64))));
     }
 }
