@@ -106,6 +106,11 @@ contract AuditsTest is CairnSystem {
         (uint64 ethRate, uint256 ethPremium) = desk.auditTerms(address(0), 0.01 ether, 0.25 ether, 5000);
         assertEq(rate, ethRate, "the same rate as the ETH job of the same value");
         assertEq(premium, (ethPremium * WAD + 5e26 - 1) / 5e26, "the ETH premium in USDC, rounded up");
+        // A premium that converts exactly is not rounded: a certain audit (rate 1, nothing burned) of a 100 USDC
+        // fee costs the whole 0.03 ETH, 60 USDC.
+        (rate, premium) = desk.auditTerms(address(usdc), 100e6, 0.25 ether, 0);
+        assertEq(rate, WAD, "certain");
+        assertEq(premium, 60e6, "0.03 ETH at 0.0005 ETH per USDC, exactly");
     }
 
     /// The rate never exceeds one: where the bond's burned share is small beside the fee, s·F/(F + βB) passes 1

@@ -162,6 +162,7 @@ contract DisputeDeskTest is CairnSystem {
         vm.expectEmit(address(desk));
         emit IDisputeDesk.ChallengerPaid(jobId, watcher, BOND);
         assertEq(desk.collect(jobId, watcher), BOND, "the bond back");
+        assertEq(desk.challengePoolsHeld(), BOND, "the other bond still owed");
         vm.expectRevert(abi.encodeWithSelector(IDisputeDesk.NothingToCollect.selector, jobId, watcher));
         desk.collect(jobId, watcher);
         vm.expectRevert(abi.encodeWithSelector(IDisputeDesk.NothingToCollect.selector, jobId, sybil));
