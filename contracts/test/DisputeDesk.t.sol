@@ -148,6 +148,12 @@ contract DisputeDeskTest is CairnSystem {
         vm.expectRevert(abi.encodeWithSelector(IDisputeDesk.NothingToCollect.selector, jobId, watcher));
         desk.collect(jobId, watcher);
         assertTrue(market.getProgress(jobId).closeReason == IJobMarket.CloseReason.OperatorUpheld, "upheld");
+        // A second wrong challenge adds its burn to the total.
+        uint256 next = _submitted(PAY);
+        uint256 second = _challenge(challenger, next);
+        vm.prank(address(committee));
+        desk.rule(second, 1);
+        assertEq(desk.totalBurned(), 3 * BOND / 2 + BOND / 2, "the burns add up");
         _assertMarketSolvent();
     }
 
