@@ -248,6 +248,7 @@ contract AuditsTest is CairnSystem {
         emit IDisputeDesk.AuditEvaluated(jobId, true, disputeId);
         assertTrue(desk.evaluateAudit(jobId), "audited");
         assertEq(uint8(desk.auditOf(jobId).state), uint8(IDisputeDesk.AuditState.Audited), "no longer pending");
+        assertEq(market.getProgress(jobId).challengeBond, 0, "an audit posts no challenge bond");
         vm.expectRevert(
             abi.encodeWithSelector(IDisputeDesk.AuditNotPending.selector, jobId, IDisputeDesk.AuditState.Audited)
         );

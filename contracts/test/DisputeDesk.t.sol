@@ -10,6 +10,7 @@ import {IJobMarket} from "../src/interfaces/IJobMarket.sol";
 import {CairnTypedData} from "../src/libraries/CairnTypedData.sol";
 import {Splits} from "../src/libraries/Splits.sol";
 import {CairnSystem} from "./utils/CairnSystem.sol";
+import {Vm} from "./utils/Vm.sol";
 
 /// @notice The dispute desk's challenge pools (issue #12, findings 3 and 4): who challenged first changes
 /// nothing the cheat loses or what an honest watcher earns; a right challenge pays at every job size under
@@ -162,8 +163,13 @@ contract DisputeDeskTest is CairnSystem {
         uint256 jobId = _submitted(PAY);
         uint256 disputeId = _challenge(challenger, jobId);
         _challenge(watcher, jobId);
+        vm.recordLogs();
         vm.prank(address(committee));
         desk.rule(disputeId, 0);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i = 0; i < logs.length; ++i) {
+            assertTrue(logs[i].topics[0] != IDisputeDesk.Burned.selector, "nothing burned, no Burned event");
+        }
         assertEq(desk.challengePoolsHeld(), 2 * BOND, "both bonds owed");
         vm.expectEmit(address(desk));
         emit IDisputeDesk.ChallengerPaid(jobId, watcher, BOND);
