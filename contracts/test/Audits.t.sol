@@ -121,6 +121,10 @@ contract AuditsTest is CairnSystem {
         assertEq(premium, FEE, "the premium of a certain audit: its whole cost");
         (rate,) = desk.auditTerms(address(0), 1 ether, 0.25 ether, 1000);
         assertEq(rate, WAD, "1.25 x 1 / (1 + 0.025) > 1: capped");
+        // Nothing at stake at all (no fee, nothing burned): no division by zero, no audit.
+        (rate, premium) = desk.auditTerms(address(0), 0, 0.25 ether, 0);
+        assertEq(rate, 0, "nothing to weigh");
+        assertEq(premium, 0, "no premium");
     }
 
     /// A token delisted (bond rate 0) between the request and the result has no ETH value left: its rate is the
