@@ -4,7 +4,7 @@
 # Runs in a scratch clone (mutants are written into the sources). Not part of .ci/run: it takes hours.
 #
 #   CAIRN_MUTATE_CONTRACTS=JobMarket make mutate     # one contract per run (each run keeps its own log)
-#   CAIRN_MUTATORS=RR,CR make mutate                 # a subset of mutators
+#   CAIRN_MUTATORS=RR,CR make mutate                 # a subset of mutators (its own log: mutation-<contracts>-RR-CR.log)
 #   make mutate-recheck                              # re-judge every logged survivor against today's suite
 #
 # Each run writes bench/mutation/mutation-<contracts>.log (committed, so campaigns run in different sessions
@@ -42,7 +42,7 @@ mkdir -p "$logs"
 commit=$(git -C "$root" rev-parse --short HEAD)
 if [[ ${1:-} == --recheck ]]; then
   # CAIRN_MUTATE_CONTRACTS=JobMarket rechecks one campaign; unset, every campaign with a survivors file.
-  pattern=${CAIRN_MUTATE_CONTRACTS:+mutants-${CAIRN_MUTATE_CONTRACTS//,/-}.jsonl}
+  pattern=${CAIRN_MUTATE_CONTRACTS:+mutants-${CAIRN_MUTATE_CONTRACTS//,/-}*.jsonl}
   for survivors in "$logs"/${pattern:-mutants-*.jsonl}; do
     [[ -f $survivors ]] || { echo "no survivors file $survivors: run \`make mutate\` first" >&2; exit 1; }
     name=$(basename "$survivors" .jsonl)
@@ -51,7 +51,9 @@ if [[ ${1:-} == --recheck ]]; then
       "$campaign" | tee "$logs/recheck-${name#mutants-}.log"
   done
 else
-  name=${contracts//,/-}
+  # A run of some mutators only (CAIRN_MUTATORS) names them, so a contract's campaign can be split across
+  # sessions without one run overwriting another's log.
+  name=${contracts//,/-}${CAIRN_MUTATORS:+-${CAIRN_MUTATORS//,/-}}
   log=$logs/mutation-$name.log
   export CAIRN_MUTANTS_JSONL=$logs/mutants-$name.jsonl
   rm -f "$CAIRN_MUTANTS_JSONL"
