@@ -184,6 +184,16 @@ impl World {
         p.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await.unwrap();
     }
 
+    /// Moves the clock past `job`'s challenge window, waits for `runner` to finalize it, and returns the
+    /// operator fee (wei) its `PaymentSplit` paid.
+    pub(crate) async fn finalized_fee(&self, job: U256, runner: &mut RunnerProcess) -> U256 {
+        let ends = self.progress(job).await.challengeEnds;
+        self.advance(ends - self.now().await + 1).await;
+        self.wait_state(job, state::FINALIZED, runner).await;
+        let split = self.logs_of::<JobMarket::PaymentSplit>(job).await;
+        JobMarket::PaymentSplit::decode_log(&split[0].inner).unwrap().data.operatorFee
+    }
+
     /// Waits (up to 3 minutes) until `job` is in `state`.
     pub(crate) async fn wait_state(&self, job: U256, state: u8, runner: &mut RunnerProcess) {
         let started = Instant::now();
