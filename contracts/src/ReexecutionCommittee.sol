@@ -383,8 +383,16 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// @inheritdoc IReexecutionCommittee
     function revealCanary(uint256 disputeId, uint256 answer, bytes32 salt) external {
         if (msg.sender != canaryKey) revert NotCanaryKey(msg.sender);
-        // The votes are bound first: before that, the answer would tell the jurors what to commit.
-        DisputeData storage d = _inRevealPeriod(disputeId);
+        // The votes are bound first: before that, the answer would tell the jurors what to commit. From then on it
+        // may come until the first round's ruling is final, so a jury that reveals and resolves in the block its
+        // votes are bound does not shut the canary out while the round is appealable.
+        DisputeData storage d = _disputes[disputeId];
+        if (d.phase != Phase.Appealable) {
+            d = _dispute(disputeId, Phase.Drawn);
+            if (block.timestamp < d.commitDeadline && d.commits != d.seats) {
+                revert OutsidePeriod(disputeId, d.commitDeadline, block.timestamp);
+            }
+        }
         uint256 registeredAt = canaryRegisteredAt[keccak256(abi.encode(disputeId, answer, salt))];
         // Registered before the jury could be known (the first draw's seed block), on a first round not redrawn,
         // revealed once.

@@ -204,8 +204,8 @@ contract CanariesTest is CairnSystem {
         assertEq(committee.canaryAnswer(disputeId), 0, "nothing revealed");
     }
 
-    /// One reveal per dispute, before the reveal deadline: the key cannot swap the answer once votes are public,
-    /// nor reveal after the jurors did; once revealed, the votes are no longer hidden to joiners.
+    /// One reveal per dispute, before the final ruling: the key cannot swap the answer once votes are public, nor
+    /// reveal once the ruling is final; once revealed, the votes are no longer hidden to joiners.
     function test_RevertWhen_TheCanaryIsRevealedTwiceOrLate() public {
         (, uint256 disputeId) = _dispute();
         _register(disputeId, 2);
@@ -226,17 +226,55 @@ contract CanariesTest is CairnSystem {
         assertEq(committee.canaryAnswer(disputeId), 2, "the first answer stands");
         committee.resolve(disputeId); // its seats back in the draw
 
-        // Late: past the reveal deadline nothing is revealed any more.
+        // Late: once the ruling is final nothing is revealed any more.
+        (, uint256 other) = _dispute();
+        _register(other, 1);
+        address[] memory others = _drawAndCommit(other, [uint256(1), 1, 1]);
+        _revealAndResolve(other, others, [uint256(1), 1, 1]);
+        vm.prank(canaryKey);
+        vm.expectRevert(
+            abi.encodeWithSelector(IReexecutionCommittee.WrongPhase.selector, other, IReexecutionCommittee.Phase.Ruled)
+        );
+        committee.revealCanary(other, 1, SALT);
+        assertEq(committee.canaryAnswer(other), 0, "nothing revealed");
+    }
+
+    /// A jury that commits, reveals and resolves in the block its votes are bound (three lazy "acceptable" votes on a
+    /// bad canary, one bundle) does not shut the key out: the round is appealable, the key reveals then, and once the
+    /// appeal period passes unappealed the lazy seats pay the coherence penalty.
+    function test_TheKeyRevealsWhileTheFirstRoundIsAppealable() public {
+        IReexecutionCommittee.Params memory p = committee.params();
+        p.appealPeriod = 1 hours;
+        vm.prank(owner);
+        committee.setParams(p);
+        (, uint256 disputeId) = _dispute();
+        _register(disputeId, 2);
+        uint256[3] memory votes = [uint256(1), 1, 1];
+        address[] memory jurors = _drawAndCommit(disputeId, votes);
+        _revealAndResolve(disputeId, jurors, votes);
+        (IReexecutionCommittee.Phase phase,,,,,,,) = committee.disputeInfo(disputeId);
+        assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Appealable), "ruled 1, appealable");
+        vm.prank(canaryKey);
+        committee.revealCanary(disputeId, 2, SALT);
+        assertEq(committee.canaryAnswer(disputeId), 2, "revealed while appealable");
+        vm.warp(block.timestamp + 1 hours);
+        committee.resolve(disputeId);
+        for (uint256 i = 0; i < 3; ++i) {
+            assertEq(pool.jurorInfo(jurors[i]).stake, pool.seatSize() - COHERENCE, "a lazy seat pays psi");
+        }
+    }
+
+    /// Every seat silent past the reveal deadline: the key may still reveal before the round is resolved (the
+    /// resolution then redraws, which voids the canary).
+    function test_TheKeyRevealsPastTheRevealDeadlineBeforeTheResolution() public {
         (, uint256 other) = _dispute();
         _register(other, 1);
         _drawAndCommit(other, [uint256(1), 1, 1]);
         (,,, uint64 revealDeadline,,,,) = committee.disputeInfo(other);
         vm.warp(revealDeadline);
         vm.prank(canaryKey);
-        vm.expectRevert(
-            abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, other, revealDeadline, block.timestamp)
-        );
         committee.revealCanary(other, 1, SALT);
+        assertEq(committee.canaryAnswer(other), 1, "revealed past the reveal deadline, before the resolution");
     }
 
     /// A redraw after the reveal seats a juror who knew the answer: the canary is void, every seat is judged against

@@ -264,14 +264,15 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     function registerCanary(bytes32 commitment) external;
 
     /// @notice Reveals that `disputeId` is a canary with the known `answer` (the canary key only, once per dispute),
-    /// once the jurors' votes are bound (from the commit deadline, or once every seat committed), before the reveal
-    /// deadline, while its first round is `Drawn` without a redraw. The dispute goes on as any other (redraws,
+    /// once the jurors' votes are bound (from the commit deadline, or once every seat committed) and until its first
+    /// round's ruling is final (`Drawn`, or `Appealable` in round 0), without a redraw. The dispute goes on as any other (redraws,
     /// appeals, the ruling the arbitrable gets); when it is ruled finally in that first round without a redraw,
     /// every seat is judged against `answer` instead of the ruling: seats against it pay the coherence penalty, the
     /// others share the pot, silent seats pay the non-reveal penalty as always. A redraw or an appeal after the
     /// reveal seats jurors who knew the answer, so it voids the canary. The key thus moves no job money and costs a
     /// seat at most the coherence penalty. `CanaryRefused` when the commitment was not registered by the seed
-    /// block, the answer is not 1 to 3, or the dispute was revealed already.
+    /// block, the answer is not 1 to 3, the round is not the first or was redrawn, or the dispute was revealed
+    /// already; `OutsidePeriod` before the votes are bound; `WrongPhase` once the ruling is final (or before a draw).
     /// @param disputeId The dispute.
     /// @param answer 1 acceptable, 2 not acceptable, 3 the input cannot be fetched.
     /// @param salt The commitment's salt.
