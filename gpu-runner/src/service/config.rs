@@ -97,6 +97,68 @@ pub struct RunnerConfig {
     /// Deliberate misbehaviour for the devnet's adversarial scenarios; refused on every chain but anvil's.
     #[serde(default)]
     pub adversary: AdversarySection,
+    /// The treasury's canaries (absent: none): jobs with a known answer, disputed from fresh addresses, their
+    /// answer committed to the committee before the draw (`service::canary`).
+    #[serde(default)]
+    pub canary: Option<CanarySection>,
+}
+
+/// `[canary]`: this runner also plays the treasury's canaries (issue #12, "Jurors pay for being wrong, absent or
+/// lazy"; docs/ARCHITECTURE.md). Every `every`, a fresh buyer key requests a job of `model` on one of `inputs`;
+/// this operator claims it and submits a known-good output, or (a `bad_share` of them) a known-bad one that
+/// passes every check but a re-execution; a fresh challenger key challenges it, the canary key registers the
+/// answer's commitment and reveals it once the votes are bound. Every other dispute gets a decoy registration (a
+/// `decoys` share), so registrations do not mark canaries. The committee's `canaryKey` must be `key`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanarySection {
+    /// The committee's canary key (set by governance with `setCanaryKey`); it also funds the fresh keys, so it
+    /// needs ETH: per canary, `payment` + the challenge's cost + 2 × `gas_money` (+ a licence, if the model sells
+    /// them).
+    pub key: SignerSource,
+    /// The model canary jobs run (one this runner serves, priced in ETH).
+    pub model: u64,
+    /// Its version. Default: the latest at each canary.
+    #[serde(default)]
+    pub version: Option<u64>,
+    /// Input files in the model's runtime format (a JSON list of sentences for bert-embed/v1), used in turn:
+    /// many, and like real buyers' (an input seen again marks a canary).
+    pub inputs: Vec<PathBuf>,
+    /// Time between canaries (seconds, or e.g. "6h"). Default one day.
+    #[serde(default = "default_canary_every")]
+    pub every: cairn_protocol::units::Secs,
+    /// Share of canaries with a known-bad output (answer 2), the rest known-good (answer 1). Default 0.5.
+    #[serde(default = "default_half")]
+    pub bad_share: f64,
+    /// Share of the other disputes that get a decoy registration. Default 1 (every one).
+    #[serde(default = "default_one")]
+    pub decoys: f64,
+    /// What each canary job escrows, wei or e.g. "0.01ether". Default 0.01 ETH.
+    #[serde(default = "default_canary_payment")]
+    pub payment: cairn_protocol::units::Amount,
+    /// ETH sent to each fresh key for its gas. Default 0.005 ETH.
+    #[serde(default = "default_canary_gas")]
+    pub gas_money: cairn_protocol::units::Amount,
+}
+
+fn default_canary_every() -> cairn_protocol::units::Secs {
+    cairn_protocol::units::Secs(86_400)
+}
+
+fn default_half() -> f64 {
+    0.5
+}
+
+fn default_one() -> f64 {
+    1.0
+}
+
+fn default_canary_payment() -> cairn_protocol::units::Amount {
+    cairn_protocol::units::Amount(U256::from(10_000_000_000_000_000u64))
+}
+
+fn default_canary_gas() -> cairn_protocol::units::Amount {
+    cairn_protocol::units::Amount(U256::from(5_000_000_000_000_000u64))
 }
 
 /// The chain id of anvil's devnet, the only chain `[adversary]` may be set on.
@@ -452,6 +514,10 @@ impl RunnerConfig {
         if let Some(register) = &mut config.register {
             register.owner = register.owner.clone().relative_to(base);
         }
+        if let Some(canary) = &mut config.canary {
+            canary.key = canary.key.clone().relative_to(base);
+            canary.inputs = canary.inputs.iter().map(|i| base.join(i)).collect();
+        }
         config.resolve().with_context(|| format!("in {}", path.display()))
     }
 
@@ -494,6 +560,25 @@ impl RunnerConfig {
             amount("[register] stake_wei", &register.stake_wei)?;
             if let Some(juror) = &register.juror_stake_wei {
                 amount("[register] juror_stake_wei", juror)?;
+            }
+        }
+        if let Some(canary) = &self.canary {
+            if !(0.0..=1.0).contains(&canary.bad_share) || !(0.0..=1.0).contains(&canary.decoys) {
+                bail!("[canary] bad_share and decoys must be fractions from 0 to 1 (defaults 0.5 and 1)");
+            }
+            if canary.inputs.is_empty() {
+                bail!(
+                    "[canary] inputs is empty: list input files in the model's runtime format (many, like real buyers')"
+                );
+            }
+            if let Some(missing) = canary.inputs.iter().find(|i| !i.is_file()) {
+                bail!("[canary] inputs: {} is not a readable file", missing.display());
+            }
+            if canary.every.0 == 0 || canary.payment.0.is_zero() {
+                bail!("[canary] every and payment must be above 0 (remove the section to play no canaries)");
+            }
+            if !self.jobs.claim {
+                bail!("[canary] needs [jobs] claim = true: this operator serves the canary jobs itself");
             }
         }
         let device: DeviceKind = self

@@ -295,6 +295,24 @@ impl Journal {
                 note TEXT,
                 updated_at INTEGER NOT NULL DEFAULT (unixepoch())
             )",
+            // Canaries (`[canary]`): one row per canary job, its answer, salt and fresh keys written before any
+            // of them is used on chain; and the next block whose `DisputeOpened` logs get a registration.
+            "CREATE TABLE IF NOT EXISTS canaries (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                step TEXT NOT NULL,
+                answer INTEGER NOT NULL,
+                salt TEXT NOT NULL,
+                buyer_key TEXT NOT NULL,
+                challenger_key TEXT NOT NULL,
+                input TEXT NOT NULL,
+                from_block INTEGER NOT NULL,
+                job_id TEXT,
+                dispute_id TEXT,
+                note TEXT,
+                planned_at INTEGER NOT NULL DEFAULT (unixepoch()),
+                updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+            )",
+            "CREATE TABLE IF NOT EXISTS canary_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), block INTEGER NOT NULL)",
         ] {
             sqlx::query(statement).execute(&pool).await.context("creating the journal's tables")?;
         }
@@ -749,6 +767,214 @@ impl Journal {
         .execute(&self.pool)
         .await
         .context("writing the journal's cursor")?;
+        Ok(())
+    }
+}
+
+/// Where a canary stands (`service::canary`), in order: `planned` (answer, salt and fresh keys written) →
+/// `requesting` (the fresh keys funded; the request may have been sent) → `requested` (the job id known; this
+/// operator serves it) → `challenging` (submitted; the challenge may have been sent) → `challenged` (the dispute
+/// id known) → `registered` (the answer's commitment is on chain) → `revealed` → `done` (ruled, the challenger's
+/// ticket collected); or `void` (another operator claimed the job, the registration came after the seed block, a
+/// redraw or an appeal: an ordinary dispute then).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CanaryStep {
+    /// Answer, salt and keys written; nothing sent.
+    Planned,
+    /// Funded; the request may have been sent.
+    Requesting,
+    /// The job is on chain.
+    Requested,
+    /// Submitted; the challenge may have been sent.
+    Challenging,
+    /// The dispute is open.
+    Challenged,
+    /// The commitment is registered.
+    Registered,
+    /// The answer is revealed.
+    Revealed,
+    /// Ruled and collected.
+    Done,
+    /// Not a canary any more.
+    Void,
+}
+
+impl CanaryStep {
+    const ALL: [Self; 9] = [
+        Self::Planned,
+        Self::Requesting,
+        Self::Requested,
+        Self::Challenging,
+        Self::Challenged,
+        Self::Registered,
+        Self::Revealed,
+        Self::Done,
+        Self::Void,
+    ];
+
+    /// The journal's name of the step.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Planned => "planned",
+            Self::Requesting => "requesting",
+            Self::Requested => "requested",
+            Self::Challenging => "challenging",
+            Self::Challenged => "challenged",
+            Self::Registered => "registered",
+            Self::Revealed => "revealed",
+            Self::Done => "done",
+            Self::Void => "void",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|step| step.as_str() == s)
+    }
+}
+
+/// A canary, as journaled.
+#[derive(Debug, Clone)]
+pub struct Canary {
+    /// Its row.
+    pub id: i64,
+    /// Where it stands.
+    pub step: CanaryStep,
+    /// The known answer: 1 acceptable, 2 not acceptable.
+    pub answer: u8,
+    /// The commitment's salt.
+    pub salt: B256,
+    /// The fresh buyer's private key.
+    pub buyer_key: B256,
+    /// The fresh challenger's private key.
+    pub challenger_key: B256,
+    /// The input file used.
+    pub input: String,
+    /// The chain head when it was planned (where a lost request's log is looked for).
+    pub from_block: u64,
+    /// The job, once requested.
+    pub job: Option<U256>,
+    /// The dispute, once challenged.
+    pub dispute: Option<U256>,
+    /// Why it moved last.
+    pub note: Option<String>,
+}
+
+impl Journal {
+    /// Records a planned canary (step `planned`); returns its row.
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn plan_canary(&self, c: &Canary) -> anyhow::Result<i64> {
+        let id = sqlx::query(
+            "INSERT INTO canaries (step, answer, salt, buyer_key, challenger_key, input, from_block)              VALUES ('planned', ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(i64::from(c.answer))
+        .bind(c.salt.to_string())
+        .bind(c.buyer_key.to_string())
+        .bind(c.challenger_key.to_string())
+        .bind(&c.input)
+        .bind(sql_integer(c.from_block))
+        .execute(&self.pool)
+        .await
+        .context("journaling a canary")?
+        .last_insert_rowid();
+        Ok(id)
+    }
+
+    /// Moves canary `id` to `step`, setting its job or dispute when given, with a note.
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn set_canary(
+        &self,
+        id: i64,
+        step: CanaryStep,
+        job: Option<U256>,
+        dispute: Option<U256>,
+        note: &str,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE canaries SET step = ?, job_id = COALESCE(?, job_id), dispute_id = COALESCE(?, dispute_id),              note = ?, updated_at = unixepoch() WHERE id = ?",
+        )
+        .bind(step.as_str())
+        .bind(job.map(|j| j.to_string()))
+        .bind(dispute.map(|d| d.to_string()))
+        .bind(note)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("journaling canary {id} as {}", step.as_str()))?;
+        Ok(())
+    }
+
+    /// Every canary, oldest first.
+    ///
+    /// Errors: the database cannot be read, or holds a row this version cannot read.
+    pub async fn canaries(&self) -> anyhow::Result<Vec<Canary>> {
+        let rows = sqlx::query(
+            "SELECT id, step, answer, salt, buyer_key, challenger_key, input, from_block, job_id, dispute_id, note              FROM canaries ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context("reading the journal's canaries")?;
+        let b256 = |text: String, what: &str| -> anyhow::Result<B256> {
+            text.parse().with_context(|| format!("journal: canary {what} {text:?}"))
+        };
+        rows.iter()
+            .map(|r| {
+                let step: String = r.try_get("step")?;
+                let job: Option<String> = r.try_get("job_id")?;
+                let dispute: Option<String> = r.try_get("dispute_id")?;
+                let answer: i64 = r.try_get("answer")?;
+                let from_block: i64 = r.try_get("from_block")?;
+                Ok(Canary {
+                    id: r.try_get("id")?,
+                    step: CanaryStep::parse(&step).with_context(|| format!("journal: canary step {step:?}"))?,
+                    answer: u8::try_from(answer).context("journal: canary answer")?,
+                    salt: b256(r.try_get("salt")?, "salt")?,
+                    buyer_key: b256(r.try_get("buyer_key")?, "buyer key")?,
+                    challenger_key: b256(r.try_get("challenger_key")?, "challenger key")?,
+                    input: r.try_get("input")?,
+                    from_block: u64::try_from(from_block).unwrap_or(0),
+                    job: job.map(|j| j.parse()).transpose().context("journal: canary job id")?,
+                    dispute: dispute.map(|d| d.parse()).transpose().context("journal: canary dispute id")?,
+                    note: r.try_get("note")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Seconds since the last canary was planned (`None`: never).
+    ///
+    /// Errors: the database cannot be read.
+    pub async fn since_last_canary(&self) -> anyhow::Result<Option<u64>> {
+        let age: Option<i64> = sqlx::query_scalar("SELECT unixepoch() - MAX(planned_at) FROM canaries")
+            .fetch_one(&self.pool)
+            .await
+            .context("reading the journal's canaries")?;
+        Ok(age.map(|a| u64::try_from(a).unwrap_or(0)))
+    }
+
+    /// The next block whose `DisputeOpened` logs get a registration, if a scan has run.
+    ///
+    /// Errors: the database cannot be read.
+    pub async fn canary_cursor(&self) -> anyhow::Result<Option<u64>> {
+        let block: Option<i64> = sqlx::query_scalar("SELECT block FROM canary_cursor WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .context("reading the canary cursor")?;
+        Ok(block.map(|b| b as u64))
+    }
+
+    /// Records that every dispute opened below block `next` has had its registration.
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn set_canary_cursor(&self, next: u64) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO canary_cursor (id, block) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET block = excluded.block",
+        )
+        .bind(sql_integer(next))
+        .execute(&self.pool)
+        .await
+        .context("writing the canary cursor")?;
         Ok(())
     }
 }

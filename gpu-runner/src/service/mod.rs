@@ -7,9 +7,11 @@
 //! - [`metrics`]: `/health` and `/metrics` (Prometheus).
 //! - [`watch`]: watcher mode, re-executing a keyed random sample of other operators' results.
 //! - [`verify`]: verifier mode: votes as a drawn juror (commit, reveal, resolve, journaled) and keeper draws.
+//! - [`canary`]: the treasury's canaries (`[canary]`): known-answer disputes, their commitments and decoys.
 //! - [`relay`]: the gasless relay (inputs pinned for browsers, buyer-signed job requests posted).
 //! - [`runner`]: the loop: scan, consider, claim, run, pin, submit, finalize; resume after a crash; drain.
 
+pub mod canary;
 pub mod config;
 pub mod journal;
 pub mod l1fee;

@@ -133,6 +133,8 @@ pub(crate) struct Inner {
     pub(crate) kubo: KuboClient,
     pub(crate) host: ModelHost,
     pub(crate) journal: Journal,
+    /// `[canary]`: the treasury's canary key and settings (none: no canaries).
+    pub(crate) canary: Option<super::canary::CanaryRole>,
     outputs: PathBuf,
     crash_after: Option<String>,
     pause_after: Option<String>,
@@ -179,7 +181,7 @@ pub(crate) struct Jobs {
     /// Jobs between considered and submitted (the `max_in_flight` bound).
     working: HashSet<U256>,
     /// Open jobs seen in the logs and not yet decided.
-    candidates: BTreeSet<U256>,
+    pub(crate) candidates: BTreeSet<U256>,
     /// Jobs decided against for good, with why (not considered again).
     declined: HashMap<U256, String>,
     /// Jobs not to touch again before a time (after a passing failure), with the failures so far.
@@ -342,6 +344,10 @@ impl Runner {
                 info.signer
             );
         }
+        let canary = match &c.canary {
+            Some(section) => Some(super::canary::CanaryRole::open(section, &chain, *committee.address()).await?),
+            None => None,
+        };
         let kubo = KuboClient::new(&c.ipfs.api).context("[ipfs] api")?;
         if let Err(e) = kubo.version().await {
             // Not fatal: every step that needs Kubo waits for it (and a job needs it before it is claimed).
@@ -399,6 +405,7 @@ impl Runner {
                 kubo,
                 host,
                 journal,
+                canary,
                 outputs,
                 crash_after,
                 pause_after,
@@ -531,6 +538,9 @@ impl Runner {
                 "cannot carry the watcher's challenges on now; trying again later"
             );
         }
+        if let Err(e) = inner.play_canaries().await {
+            tracing::warn!(error = format!("{e:#}"), "cannot play the canaries now; trying again later");
+        }
         if let Err(e) = inner.expire_relay_pins().await {
             tracing::warn!(error = format!("{e:#}"), "cannot release the relay's expired pins now; trying again later");
         }
@@ -652,7 +662,7 @@ async fn register_operator(
 }
 
 /// A second connection to `chain`'s RPC signing with `key`.
-async fn chain_as(chain: &Chain, key: PrivateKeySigner) -> anyhow::Result<Chain> {
+pub(crate) async fn chain_as(chain: &Chain, key: PrivateKeySigner) -> anyhow::Result<Chain> {
     Ok(Chain::connect(chain.url(), key, ChainOptions::default()).await?)
 }
 
@@ -1166,6 +1176,10 @@ impl Inner {
                 e.data.iter_mut().for_each(|x| *x += offset);
                 tracing::warn!(job = %job, offset, "[adversary] perturb: submitting altered embeddings");
                 cairn_protocol::output::Output::from(&e)
+            }
+            Ok(output) if self.bad_canary(job).await? => {
+                tracing::info!(job = %job, "[canary] submitting the known-bad output of a bad canary");
+                super::canary::known_bad(&output)?
             }
             Ok(output) => output,
             Err(e @ (crate::Error::Input(_) | crate::Error::UnacceptableOutput { .. })) => {

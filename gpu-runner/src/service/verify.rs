@@ -206,7 +206,8 @@ impl super::runner::Inner {
             return Ok(());
         }
         let job = self.desk.jobOfDispute(dispute).call().await.context("reading the dispute's job")?;
-        let ours = self.journal.get(job).await?.is_some();
+        // Never a canary of ours: its ruling is the treasury's own affair, and an appeal would void it.
+        let ours = self.journal.get(job).await?.is_some() && !self.is_canary(job).await?;
         let me = self.key.address();
         let holds_ticket = self.desk.ticketOf(job, me).call().await.context("reading our ticket")? == ticket::HELD;
         // On its own job, 3 (the input could not be fetched) costs the operator the fee: it kept the input pinned.

@@ -1194,3 +1194,124 @@ async fn verifiers_rule_an_input_nobody_can_fetch_unavailable() {
         assert!(v.terminate().await.success(), "verifier-{i}:\n{}", v.log());
     }
 }
+
+/// Canaries (issue #12, "Jurors pay for being wrong, absent or lazy"): operator-0 also plays the treasury's
+/// canaries (`[canary]`, every one known-bad here). A fresh buyer funded by the canary key requests a job;
+/// operator-0 claims it and submits the known-bad output (rows reversed: shape and norm pass); a fresh challenger
+/// challenges it; the canary key registers keccak256(disputeId, 2, salt) by the seed block, through the same path
+/// as a decoy, and reveals it once the votes are bound. The five verifiers re-run, vote 2 and are judged against
+/// the answer; the challenger's ticket is collected. Then a griefer disputes an honest job of operator-0: the
+/// canary key registers a decoy for it, which is never revealed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_canary_is_served_challenged_committed_revealed_and_ruled_and_other_disputes_get_decoys() {
+    use cairn_runner::service::{canary::commitment, journal::CanaryStep};
+    let world = World::start().await;
+    let model = world.publish(false).await;
+    let committee = cairn_bindings::ReexecutionCommittee::new(
+        world.address("ReexecutionCommittee"),
+        world.deployer.provider().clone(),
+    );
+    let desk = DisputeDesk::new(world.address("DisputeDesk"), world.deployer.provider().clone());
+    let canary_key = funded_stranger(&world, "5").await;
+    let call = committee.setCanaryKey(canary_key.address());
+    world.deployer.send("setCanaryKey", call.into_transaction_request()).await.unwrap();
+
+    let no_claims = "[jobs]\nclaim = false\n";
+    let mut runners: Vec<RunnerProcess> = (0..5)
+        .map(|i| {
+            let label = format!("verifier-{i}");
+            world.runner_with(&label, &world.dir.path().join(&label), None, None, no_claims)
+        })
+        .collect();
+    let input = world.dir.path().join("canary-input.json");
+    std::fs::write(&input, INPUT).unwrap();
+    let operator_dir = world.dir.path().join("operator-0");
+    let canary = format!(
+        "[canary]\nkey = {{ env = \"CAIRN_CANARY_KEY\" }}\nmodel = {}\ninputs = [\"{}\"]\nevery = \"1h\"\nbad_share = 1.0\n",
+        model.model_id,
+        input.display()
+    );
+    let hex = format!("0x{}", alloy::hex::encode(canary_key.to_bytes()));
+    runners.push(world.runner_with("operator-0", &operator_dir, Some(("CAIRN_CANARY_KEY", &hex)), None, &canary));
+
+    // The canary's job and dispute, from operator-0's journal.
+    let started = Instant::now();
+    let (job, dispute) = loop {
+        let canaries = Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap();
+        if let Some(c) = canaries.first()
+            && let (Some(job), Some(dispute)) = (c.job, c.dispute)
+            && matches!(c.step, CanaryStep::Registered | CanaryStep::Revealed | CanaryStep::Done)
+        {
+            break (job, dispute);
+        }
+        assert!(
+            canaries.first().is_none_or(|c| c.step != CanaryStep::Void),
+            "the canary was voided:\n{}",
+            runners[5].log()
+        );
+        assert!(started.elapsed() < Duration::from_secs(180), "no canary registered:\n{}", runners[5].log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // The devnet's anvil mines only on transactions: the seed block and one more, so the keepers can draw.
+    let p = world.deployer.provider();
+    p.raw_request::<_, serde_json::Value>("anvil_mine".into(), (U256::from(2),)).await.unwrap();
+    let pool = wait_ruled(&world, job, &mut runners).await;
+    assert_eq!(pool.ruling, 2, "the known-bad output is ruled not acceptable");
+    assert_eq!(committee.canaryAnswer(dispute).call().await.unwrap(), 2, "revealed:\n{}", runners[5].log());
+
+    let c = Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap().remove(0);
+    assert_eq!(c.answer, 2);
+    let registered =
+        world.events::<cairn_bindings::ReexecutionCommittee::CanaryRegistered>("ReexecutionCommittee").await;
+    assert_eq!(registered.len(), 1, "one registration so far");
+    assert_eq!(registered[0].commitment, commitment(dispute, 2, c.salt), "the answer's commitment");
+    let progress = world.progress(job).await;
+    let buyer = PrivateKeySigner::from_bytes(&c.buyer_key).unwrap().address();
+    let challenger = PrivateKeySigner::from_bytes(&c.challenger_key).unwrap().address();
+    assert_eq!(progress.operator, devnet_key("operator-0").address(), "served by the canary's own operator");
+    assert_eq!(progress.challenger, challenger, "challenged by the fresh challenger");
+    let requests = world.logs_of::<JobMarket::JobRequested>(job).await;
+    assert_eq!(requests[0].topics()[2], buyer.into_word(), "requested by the fresh buyer");
+    for juror in committee.jurorsOf(dispute).call().await.unwrap() {
+        let i = (0..5).find(|i| devnet_key(&format!("verifier-{i}")).address() == juror).unwrap();
+        let duties = Journal::open(&world.dir.path().join(format!("verifier-{i}"))).await.unwrap();
+        let duty = duties.all_duties().await.unwrap().into_iter().find(|d| d.dispute == dispute).unwrap();
+        assert_eq!(duty.vote, Some(2), "verifier-{i} re-ran and voted the answer");
+    }
+    // The challenger's ticket is collected and withdrawn, and the canary is done.
+    let started = Instant::now();
+    loop {
+        let c = Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap().remove(0);
+        if c.step == CanaryStep::Done {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "never done ({:?}):\n{}", c, runners[5].log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(desk.ticketOf(job, challenger).call().await.unwrap(), ticket::COLLECTED, "collected");
+    assert_eq!(desk.balanceOf(challenger, Address::ZERO).call().await.unwrap(), U256::ZERO, "withdrawn");
+
+    // A griefer disputes an honest job of operator-0: a decoy registration follows, never revealed.
+    let honest = world.request(model, INPUT.as_bytes(), parse_ether("0.01").unwrap()).await;
+    world.wait_state(honest, cairn_bindings::enums::job_state::SUBMITTED, &mut runners[5]).await;
+    let griefer = funded_stranger(&world, "1").await;
+    let other = challenge_as(&world, &griefer, honest).await;
+    let started = Instant::now();
+    loop {
+        let registered =
+            world.events::<cairn_bindings::ReexecutionCommittee::CanaryRegistered>("ReexecutionCommittee").await;
+        if registered.len() == 2 {
+            assert!(
+                (1..=3).all(|a| registered[1].commitment != commitment(other, a, c.salt)),
+                "a decoy, not an answer"
+            );
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no decoy:\n{}", runners[5].log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap().len(), 1, "one canary an hour");
+    for r in &mut runners {
+        assert!(r.terminate().await.success(), "{}", r.log());
+    }
+}
