@@ -380,6 +380,11 @@ impl super::runner::Inner {
                         && PrivateKeySigner::from_bytes(&c.challenger_key)
                             .is_ok_and(|k| k.address() == opened.challenger)
                 });
+                // A decoy that could only land after the seed block is gas spent on nothing (catching up after
+                // downtime); our own canary is still sent, and voided if it lands late.
+                if ours.is_none() && U256::from(head) >= opened.seedBlock {
+                    continue;
+                }
                 self.register(role, ours, opened.disputeId, opened.seedBlock).await?;
             }
         }

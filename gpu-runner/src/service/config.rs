@@ -563,8 +563,12 @@ impl RunnerConfig {
             }
         }
         if let Some(canary) = &self.canary {
-            if !(0.0..=1.0).contains(&canary.bad_share) || !(0.0..=1.0).contains(&canary.decoys) {
-                bail!("[canary] bad_share and decoys must be fractions from 0 to 1 (defaults 0.5 and 1)");
+            for (key, share) in [("bad_share", canary.bad_share), ("decoys", canary.decoys)] {
+                if !(0.0..=1.0).contains(&share) {
+                    bail!(
+                        "[canary] {key} = {share} must be a fraction from 0 to 1 (defaults: bad_share 0.5, decoys 1)"
+                    );
+                }
             }
             if canary.inputs.is_empty() {
                 bail!(
@@ -709,6 +713,30 @@ mod tests {
         assert_eq!(parse(&format!("{op}{big}")).unwrap().min_fee_wei, U256::from(10u128.pow(20)));
         let token = "[jobs.min_fee_tokens]\n\"0x00000000000000000000000000000000000000bb\" = 7\n";
         assert_eq!(parse(&format!("{op}{token}")).unwrap().min_fee_tokens.values().next(), Some(&U256::from(7)));
+    }
+
+    #[test]
+    fn a_canary_section_takes_defaults_and_names_its_bad_values() {
+        let op = "[operator]\naddress = \"0x00000000000000000000000000000000000000aa\"\n";
+        let input = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let canary = |extra: &str| format!("{op}[canary]\nkey = {{ env = \"K\" }}\nmodel = 1\n{extra}");
+        let ok = parse(&canary(&format!("inputs = [\"{input}\"]\n"))).unwrap().config.canary.unwrap();
+        assert_eq!((ok.every.0, ok.bad_share, ok.decoys), (86_400, 0.5, 1.0));
+        assert_eq!((ok.payment.0, ok.gas_money.0), (U256::from(10u64.pow(16)), U256::from(5 * 10u64.pow(15))));
+        let err =
+            |extra: &str| format!("{:#}", parse(&canary(&format!("inputs = [\"{input}\"]\n{extra}"))).unwrap_err());
+        assert!(err("bad_share = 1.5\n").contains("bad_share = 1.5 must be a fraction"));
+        assert!(err("decoys = -0.1\n").contains("decoys = -0.1 must be a fraction"));
+        assert!(err("every = 0\n").contains("every and payment must be above 0"));
+        assert!(err("payment = 0\n").contains("every and payment must be above 0"));
+        assert!(err("[jobs]\nclaim = false\n").contains("needs [jobs] claim = true"));
+        let empty = format!("{:#}", parse(&canary("inputs = []\n")).unwrap_err());
+        assert!(empty.contains("inputs is empty"), "{empty}");
+        let missing = format!("{:#}", parse(&canary("inputs = [\"/nonexistent/in.json\"]\n")).unwrap_err());
+        assert!(missing.contains("/nonexistent/in.json is not a readable file"), "{missing}");
+        let no_model =
+            format!("{:#}", parse(&format!("{op}[canary]\nkey = {{ env = \"K\" }}\ninputs = []\n")).unwrap_err());
+        assert!(no_model.contains("missing field `model`"), "{no_model}");
     }
 
     #[test]

@@ -1200,10 +1200,24 @@ async fn verifiers_rule_an_input_nobody_can_fetch_unavailable() {
 /// operator-0 claims it and submits the known-bad output (rows reversed: shape and norm pass); a fresh challenger
 /// challenges it; the canary key registers keccak256(disputeId, 2, salt) by the seed block, through the same path
 /// as a decoy, and reveals it once the votes are bound. The five verifiers re-run, vote 2 and are judged against
-/// the answer; the challenger's ticket is collected. Then a griefer disputes an honest job of operator-0: the
-/// canary key registers a decoy for it, which is never revealed.
+/// the answer; the challenger's ticket is collected and withdrawn. Then a griefer disputes an honest job of
+/// operator-0: the canary key registers a decoy for it by its seed block, which is never revealed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_canary_is_served_challenged_committed_revealed_and_ruled_and_other_disputes_get_decoys() {
+    plays_a_canary(2).await;
+}
+
+/// The known-good half: operator-0 serves the true output, the fresh challenger challenges it anyway, the key
+/// reveals answer 1, the verifiers vote 1; the challenger's ticket pays nothing (it stays held, nothing to
+/// withdraw), and other disputes still get decoys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_good_canary_is_challenged_and_ruled_acceptable_against_its_revealed_answer() {
+    plays_a_canary(1).await;
+}
+
+/// One canary with `answer` (1: known-good, every canary so; 2: known-bad), played end to end, then a griefer's
+/// dispute that gets a decoy registration.
+async fn plays_a_canary(answer: u8) {
     use cairn_runner::service::{canary::commitment, journal::CanaryStep};
     let world = World::start().await;
     let model = world.publish(false).await;
@@ -1227,9 +1241,10 @@ async fn a_bad_canary_is_served_challenged_committed_revealed_and_ruled_and_othe
     std::fs::write(&input, INPUT).unwrap();
     let operator_dir = world.dir.path().join("operator-0");
     let canary = format!(
-        "[canary]\nkey = {{ env = \"CAIRN_CANARY_KEY\" }}\nmodel = {}\ninputs = [\"{}\"]\nevery = \"1h\"\nbad_share = 1.0\n",
+        "[canary]\nkey = {{ env = \"CAIRN_CANARY_KEY\" }}\nmodel = {}\ninputs = [\"{}\"]\nevery = \"1h\"\nbad_share = {}\n",
         model.model_id,
-        input.display()
+        input.display(),
+        if answer == 2 { "1.0" } else { "0.0" }
     );
     let hex = format!("0x{}", alloy::hex::encode(canary_key.to_bytes()));
     runners.push(world.runner_with("operator-0", &operator_dir, Some(("CAIRN_CANARY_KEY", &hex)), None, &canary));
@@ -1256,15 +1271,15 @@ async fn a_bad_canary_is_served_challenged_committed_revealed_and_ruled_and_othe
     let p = world.deployer.provider();
     p.raw_request::<_, serde_json::Value>("anvil_mine".into(), (U256::from(2),)).await.unwrap();
     let pool = wait_ruled(&world, job, &mut runners).await;
-    assert_eq!(pool.ruling, 2, "the known-bad output is ruled not acceptable");
-    assert_eq!(committee.canaryAnswer(dispute).call().await.unwrap(), 2, "revealed:\n{}", runners[5].log());
+    assert_eq!(pool.ruling, answer, "ruled as the canary's answer");
+    assert_eq!(committee.canaryAnswer(dispute).call().await.unwrap(), answer, "revealed:\n{}", runners[5].log());
 
     let c = Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap().remove(0);
-    assert_eq!(c.answer, 2);
+    assert_eq!(c.answer, answer);
     let registered =
         world.events::<cairn_bindings::ReexecutionCommittee::CanaryRegistered>("ReexecutionCommittee").await;
     assert_eq!(registered.len(), 1, "one registration so far");
-    assert_eq!(registered[0].commitment, commitment(dispute, 2, c.salt), "the answer's commitment");
+    assert_eq!(registered[0].commitment, commitment(dispute, answer, c.salt), "the answer's commitment");
     let progress = world.progress(job).await;
     let buyer = PrivateKeySigner::from_bytes(&c.buyer_key).unwrap().address();
     let challenger = PrivateKeySigner::from_bytes(&c.challenger_key).unwrap().address();
@@ -1276,7 +1291,7 @@ async fn a_bad_canary_is_served_challenged_committed_revealed_and_ruled_and_othe
         let i = (0..5).find(|i| devnet_key(&format!("verifier-{i}")).address() == juror).unwrap();
         let duties = Journal::open(&world.dir.path().join(format!("verifier-{i}"))).await.unwrap();
         let duty = duties.all_duties().await.unwrap().into_iter().find(|d| d.dispute == dispute).unwrap();
-        assert_eq!(duty.vote, Some(2), "verifier-{i} re-ran and voted the answer");
+        assert_eq!(duty.vote, Some(answer), "verifier-{i} re-ran and voted the answer");
     }
     // The challenger's ticket is collected and withdrawn, and the canary is done.
     let started = Instant::now();
@@ -1288,27 +1303,44 @@ async fn a_bad_canary_is_served_challenged_committed_revealed_and_ruled_and_othe
         assert!(started.elapsed() < Duration::from_secs(60), "never done ({:?}):\n{}", c, runners[5].log());
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(desk.ticketOf(job, challenger).call().await.unwrap(), ticket::COLLECTED, "collected");
+    let expected = if answer == 2 { ticket::COLLECTED } else { ticket::HELD };
+    assert_eq!(desk.ticketOf(job, challenger).call().await.unwrap(), expected, "collected where it pays");
     assert_eq!(desk.balanceOf(challenger, Address::ZERO).call().await.unwrap(), U256::ZERO, "withdrawn");
 
     // A griefer disputes an honest job of operator-0: a decoy registration follows, never revealed.
     let honest = world.request(model, INPUT.as_bytes(), parse_ether("0.01").unwrap()).await;
     world.wait_state(honest, cairn_bindings::enums::job_state::SUBMITTED, &mut runners[5]).await;
-    let griefer = funded_stranger(&world, "1").await;
-    let other = challenge_as(&world, &griefer, honest).await;
+    // Challenged without mining more blocks, so the decoy can still land by the seed block.
+    let griefer = world.as_key(funded_stranger(&world, "1").await).await;
+    let griefer_desk = DisputeDesk::new(world.address("DisputeDesk"), griefer.provider().clone());
+    let cost = griefer_desk.challengeCost(honest).call().await.unwrap();
+    griefer.send("challenge", griefer_desk.challenge(honest).value(cost).into_transaction_request()).await.unwrap();
+    let other = desk.poolOf(honest).call().await.unwrap().disputeId;
     let started = Instant::now();
-    loop {
-        let registered =
-            world.events::<cairn_bindings::ReexecutionCommittee::CanaryRegistered>("ReexecutionCommittee").await;
+    let registered = loop {
+        let registered = world
+            .logs(
+                &alloy::rpc::types::Filter::new()
+                    .address(world.address("ReexecutionCommittee"))
+                    .event_signature(cairn_bindings::ReexecutionCommittee::CanaryRegistered::SIGNATURE_HASH),
+            )
+            .await;
         if registered.len() == 2 {
-            assert!(
-                (1..=3).all(|a| registered[1].commitment != commitment(other, a, c.salt)),
-                "a decoy, not an answer"
-            );
-            break;
+            break registered;
         }
         assert!(started.elapsed() < Duration::from_secs(60), "no decoy:\n{}", runners[5].log());
         tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let decoy = cairn_bindings::ReexecutionCommittee::CanaryRegistered::decode_log(&registered[1].inner).unwrap();
+    assert!((1..=3).all(|a| decoy.commitment != commitment(other, a, c.salt)), "a decoy, not an answer");
+    // Both registrations landed by their dispute's seed block, the same way: timing does not tell them apart.
+    let opened = world.events::<cairn_bindings::ReexecutionCommittee::DisputeOpened>("ReexecutionCommittee").await;
+    for (registration, id) in registered.iter().zip([dispute, other]) {
+        let seed = opened.iter().find(|o| o.disputeId == id).unwrap().seedBlock;
+        assert!(
+            U256::from(registration.block_number.unwrap()) <= seed,
+            "dispute {id}: registered after its seed block"
+        );
     }
     assert_eq!(Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap().len(), 1, "one canary an hour");
     for r in &mut runners {

@@ -231,7 +231,7 @@ impl World {
         logs.iter().map(|l| E::decode_log(&l.inner).unwrap().data).collect()
     }
 
-    async fn logs(&self, filter: &Filter) -> Vec<alloy::rpc::types::Log> {
+    pub(crate) async fn logs(&self, filter: &Filter) -> Vec<alloy::rpc::types::Log> {
         self.deployer.provider().get_logs(&filter.clone().from_block(0)).await.unwrap()
     }
 
