@@ -57,6 +57,22 @@ else
   log=$logs/mutation-$name.log
   export CAIRN_MUTANTS_JSONL=$logs/mutants-$name.jsonl
   rm -f "$CAIRN_MUTANTS_JSONL"
+  # Resume: mutants judged by an earlier run of these contracts whose sources have not changed since are
+  # skipped (and stay counted in that run's log), so a stopped campaign is finished by a run of what is left.
+  done_runs=()
+  for earlier in "$logs"/mutants-"${contracts//,/-}"*.jsonl; do
+    [[ -f $earlier && $earlier != "$CAIRN_MUTANTS_JSONL" ]] || continue
+    run=$(basename "$earlier" .jsonl)
+    at=$(sed -n '1s/.* commit=\([0-9a-f]*\).*/\1/p' "$logs/mutation-${run#mutants-}.log")
+    sources=()
+    for c in ${contracts//,/ }; do sources+=("contracts/src/$c.sol"); done
+    if [[ -n $at ]] && git -C "$root" diff --quiet "$at" HEAD -- "${sources[@]}"; then
+      done_runs+=("$earlier")
+      echo "    skipping the mutants $(basename "$earlier") judged at $at (sources unchanged)"
+    fi
+  done
+  CAIRN_MUTANTS_DONE=$(IFS=:; echo "${done_runs[*]}")
+  export CAIRN_MUTANTS_DONE
   echo "# cairn-mutate baseline=${baseline} timeout=${timeout} mutators=${mutators} commit=$commit" >"$log"
   "$venv/bin/python" "$root/scripts/slither_mutate.py" . --test-cmd "$test_cmd" --test-dir contracts/test \
     --ignore-dirs "node_modules,contracts/test,lib" --output-dir "$work/survivors" \

@@ -15,6 +15,9 @@ that judges one mutant:
 * Every judged mutant is appended as one JSON line (file, byte offsets, old and new text, verdict) to
   $CAIRN_MUTANTS_JSONL, so `scripts/mutate.sh --recheck` can re-judge the survivors against a later suite
   without rerunning the campaign.
+* Resuming: mutants already judged by an earlier run of the same source ($CAIRN_MUTANTS_DONE, a colon-separated
+  list of such JSON-lines files, chosen by mutate.sh) are skipped, so a campaign stopped part-way is finished by
+  a later run without judging (or counting) a mutant twice.
 """
 import json
 import logging
@@ -27,6 +30,21 @@ from slither.tools.mutator.utils.file_handling import create_mutant_file, reset_
 
 logger = logging.getLogger("Slither-Mutate")
 JSONL = os.environ.get("CAIRN_MUTANTS_JSONL")
+CODES = {"UNCAUGHT": 0, "CAUGHT": 1, "TIMED OUT": 1, "COMPILATION FAILURE": 2}
+
+
+def judged_before() -> dict:
+    """(file, start, end, new text) -> verdict, from the earlier runs named in $CAIRN_MUTANTS_DONE."""
+    done = {}
+    for path in filter(None, os.environ.get("CAIRN_MUTANTS_DONE", "").split(":")):
+        with open(path, encoding="utf8") as f:
+            for line in f:
+                r = json.loads(line)
+                done[(r["file"], r["start"], r["end"], r["new"])] = r["verdict"]
+    return done
+
+
+DONE = judged_before()
 
 
 def judge(file: str, timeout: float, test_cmd: str) -> str:
@@ -44,6 +62,9 @@ def judge(file: str, timeout: float, test_cmd: str) -> str:
 
 def test_patch(output_folder, file, patch, command, generator_name, timeout, mappings, verbose) -> int:
     """Drop-in for slither-mutate's test_patch: 0 uncaught, 1 caught (or timed out), 2 did not compile."""
+    earlier = DONE.get((os.path.relpath(file), patch["start"], patch["end"], patch["new_string"]))
+    if earlier is not None:
+        return CODES[earlier]
     with open(file, "rb") as f:
         original = f.read()
     new = patch["new_string"].encode("utf8")
