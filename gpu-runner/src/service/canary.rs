@@ -4,30 +4,41 @@
 //! (`ReexecutionCommittee.revealCanary`, docs/ARCHITECTURE.md "As built (step 8): canaries").
 //!
 //! **One canary** ([`CanaryStep`], each step journaled before the chain write that depends on it):
-//! 1. *Planned*: the answer (2 for a `bad_share` of them, else 1), a salt and two fresh keys (a buyer, a
-//!    challenger) are written to the journal first, so a crash loses no key that holds money.
+//! 1. *Planned*: the answer (2 for a `bad_share` of them, else 1), a salt, two fresh keys (a buyer, a
+//!    challenger) and an input never used by an earlier canary are written to the journal first, so a crash
+//!    loses no key that holds money.
 //! 2. The canary key funds the fresh buyer (payment, a licence if the model sells them, gas); the buyer requests
-//!    a job of `[canary] model` on the next of `[canary] inputs`, in ETH, like any buyer.
+//!    a job of `[canary] model`'s latest version on that input, in ETH, like any buyer. A job nobody claims by
+//!    its deadline is cancelled and refunded.
 //! 3. This operator claims it as any other job (the claim race is the treasury's own: a canary claimed by
-//!    another operator is an ordinary paid job, and the canary is void). For a known-bad canary it submits
-//!    [`known_bad`]: every row's values in reverse order, so shape, finiteness and unit norm pass and only a
-//!    re-execution tells. The operator never appeals a ruling on its own canary.
-//! 4. Once submitted, the fresh challenger (funded with the challenge's cost and gas) challenges it.
-//! 5. Registration: for every `DisputeOpened` the committee emits (scanned from the journal's canary cursor), the
-//!    canary key registers a commitment: keccak256(abi.encode(disputeId, answer, salt)) for its own canary, a
-//!    random 32 bytes (a decoy, never revealed) for a `[canary] decoys` share of the others. Both go through the
-//!    same path, after the dispute exists and before its seed block is mined, so their timing does not tell
-//!    canaries from decoys. A registration that lands after the seed block voids the canary (the committee
-//!    refuses its reveal).
+//!    another operator is an ordinary paid job, and the canary is unwound). The job is known as a canary by its
+//!    journaled id or, before that is journaled, by its buyer. For a known-bad canary it submits [`known_bad`]:
+//!    the true rows rotated by one, every row a real embedding of a real sentence of the input, so shape,
+//!    finiteness, norm and the statistics of a row pass and only a re-execution tells; checked to fail the
+//!    acceptance rule, or the canary is unwound and the true output served. The operator never appeals a ruling
+//!    on its own canary.
+//! 4. A random time after the submission (up to `[canary] challenge_delay`), the fresh challenger (funded with
+//!    the challenge's cost and gas) challenges it. If someone else opened the job's pool first, the canary is
+//!    unwound (our challenger's ticket still collects as any late joiner's).
+//! 5. Registration: for every `DisputeOpened` the committee emits (scanned at each poll from the journal's
+//!    canary cursor), the canary key registers a commitment: keccak256(abi.encode(disputeId, answer, salt)) for
+//!    its own canary, a random 32 bytes (a decoy, never revealed) for a `[canary] decoys` share of the others.
+//!    Both go through the same path, sent together (ours first) as soon as the poll sees the dispute, so neither
+//!    timing nor order tells canaries from decoys. A registration that lands after the seed block unwinds the
+//!    canary (the committee refuses its reveal); a decoy that could only land after it is not sent.
 //! 6. Reveal: once the votes are bound (the commit deadline, or every seat committed) and until the first
-//!    round's ruling is final, `revealCanary`; a redraw or an appeal voids it (the committee judges against the
-//!    ruling then).
-//! 7. Ruled: the challenger's ticket is collected (on ruling 2) and its desk balance withdrawn to it.
+//!    round's ruling is final, `revealCanary`; a redraw or an appeal unwinds it (the committee judges against
+//!    the ruling then).
+//! 7. Ruled: the challenger's ticket is collected (on ruling 2) and its desk balance withdrawn, and the buyer's
+//!    refund (rulings 0, 2, 3) withdrawn from the market. An unwound canary's keys collect the same way once
+//!    the job is final, then it is void.
 //!
 //! **What stays visible, and is accepted.** The fresh keys are funded from the canary key, in plain transfers:
 //! whoever follows the canary key's transfers links its buyers and challengers. A treasury that wants more
 //! cover funds them through the gasless relay or an exchange instead; the keys and their leftover ETH stay in
-//! the journal (`canaries` table), never lost.
+//! the journal (`canaries` table), never lost. Every canary accuses this operator, which pins its input first;
+//! canary inputs have at least 2 sentences (a 1-row output has no other row to swap in), so 1-row disputes are
+//! never canaries; the payment is the configured one.
 
 use alloy::{
     primitives::{Address, B256, U256, keccak256},
@@ -59,20 +70,29 @@ fn random_word() -> B256 {
 
 /// A fraction in [0, 1) from 8 random bytes.
 fn random_fraction() -> f64 {
-    let bytes = random_word();
-    u64::from_be_bytes(bytes[..8].try_into().expect("8 bytes")) as f64 / 18_446_744_073_709_551_616.0
+    fraction(&random_word()[..8])
 }
 
-/// A known-bad output of `output`: every row's values in reverse order. Same shape, finite, unit norm (so every
-/// check that does not re-run the model passes), but the cosine to the true row is far below the acceptance
-/// rule's 0.999 (a row of a real model is not symmetric under reversal).
+/// A known-bad output of `output`: its rows rotated by one (row i answers with row i+1's vector, the last with
+/// the first's). Same shape, every row a real, unit-norm embedding of one of the input's sentences, so every check
+/// that does not re-run the model passes; checked here to fail the acceptance rule against `output`
+/// (`cairn_protocol::acceptance`, cosine below 0.999 on some row).
 ///
-/// Errors: `output` is not a canonical embeddings file.
+/// Errors: `output` is not a canonical embeddings file, has fewer than 2 rows, or its rotation still passes the
+/// rule (two sentences of the input embed alike): the canary must not be served as bad then.
 pub fn known_bad(output: &Output) -> anyhow::Result<Output> {
-    let mut e = Embeddings::from_safetensors(&output.bytes).context("reading the output back")?;
-    let dim = e.dim;
-    e.data.chunks_mut(dim).for_each(<[f32]>::reverse);
-    Ok(Output::from(&e))
+    let truth = Embeddings::from_safetensors(&output.bytes).context("reading the output back")?;
+    if truth.rows < 2 {
+        anyhow::bail!("a {}-row output has no other row to swap in", truth.rows);
+    }
+    let mut bad = truth.clone();
+    bad.data.rotate_left(truth.dim);
+    let bad = Output::from(&bad);
+    let report = cairn_protocol::acceptance::check_claimed_output(&bad.bytes, bad.sha256, &truth);
+    if report.acceptable() {
+        anyhow::bail!("the rows rotated still pass the acceptance rule (the input's sentences embed alike)");
+    }
+    Ok(bad)
 }
 
 /// The commitment the canary key registers for `dispute`: keccak256(abi.encode(disputeId, answer, salt)), as
@@ -87,15 +107,30 @@ pub(crate) struct CanaryRole {
     pub(crate) cfg: CanarySection,
     /// The canary key's client (registrations, reveals, funding).
     pub(crate) chain: Chain,
+    /// Whether "every input used" was logged (once per process).
+    spent: std::sync::atomic::AtomicBool,
 }
 
 impl CanaryRole {
-    /// Loads the canary key and checks that it is the committee's.
+    /// Loads the canary key and checks that it is the committee's and nobody else's here.
     ///
-    /// Errors: the key does not load, or the committee's `canaryKey` is another address (what to do is named).
-    pub(crate) async fn open(cfg: &CanarySection, chain: &Chain, committee: Address) -> anyhow::Result<Self> {
+    /// Errors: the key does not load, is the operator's or its hot key (one address would then sign with two
+    /// nonce caches, and mark the operator), or the committee's `canaryKey` is another address (what to do is
+    /// named).
+    pub(crate) async fn open(
+        cfg: &CanarySection,
+        chain: &Chain,
+        committee: Address,
+        operator: Address,
+    ) -> anyhow::Result<Self> {
         let key: PrivateKeySigner = cfg.key.load().await.context("loading the canary key ([canary] key)")?;
         let address = key.address();
+        if address == operator || Some(address) == chain.signer_address() {
+            anyhow::bail!(
+                "[canary] key is {address}, the operator's own key: the canary key must be a separate key (the \
+                 treasury's), set by governance with ReexecutionCommittee.setCanaryKey"
+            );
+        }
         let chain = super::runner::chain_as(chain, key).await?;
         let committee = ReexecutionCommittee::new(committee, chain.provider().clone());
         let set = committee.canaryKey().call().await.context("reading the committee's canary key")?;
@@ -105,7 +140,7 @@ impl CanaryRole {
                  ReexecutionCommittee.setCanaryKey({address}), or remove [canary]"
             );
         }
-        Ok(Self { cfg: cfg.clone(), chain })
+        Ok(Self { cfg: cfg.clone(), chain, spent: Default::default() })
     }
 }
 
@@ -113,15 +148,16 @@ impl super::runner::Inner {
     /// The canaries' share of a poll: registrations for the disputes opened since the last one, a new canary
     /// when `[canary] every` has passed since the last, and one step of each open canary.
     ///
-    /// Errors: a passing RPC or journal failure; the rest is tried at the next poll.
+    /// Errors: a passing RPC or journal failure in the registrations; each canary's own step logs its failure
+    /// and is tried again at the next poll.
     pub(crate) async fn play_canaries(&self) -> anyhow::Result<()> {
         let Some(role) = &self.canary else { return Ok(()) };
-        self.register_disputes(role).await?;
+        let registered = self.register_disputes(role).await;
         let canaries = self.journal.canaries().await?;
         let open = canaries.iter().any(|c| !matches!(c.step, CanaryStep::Done | CanaryStep::Void));
         let due = self.journal.since_last_canary().await?.is_none_or(|age| age >= role.cfg.every.0);
         if due && !open {
-            self.plan_canary(role, canaries.len()).await?;
+            self.plan_canary(role, &canaries).await?;
         }
         for c in self.journal.canaries().await? {
             if matches!(c.step, CanaryStep::Done | CanaryStep::Void) {
@@ -136,17 +172,20 @@ impl super::runner::Inner {
                 );
             }
         }
-        Ok(())
+        registered
     }
 
-    /// Whether `job` is one of our canaries with a known-bad answer (its output is [`known_bad`]).
+    /// The id of our open canary with a known-bad answer that `job` (requested by `buyer`) is, if any: matched by
+    /// the journaled job id or, when a crash lost the request's receipt before it was journaled, by the fresh
+    /// buyer's address.
     ///
     /// Errors: the journal cannot be read.
-    pub(crate) async fn bad_canary(&self, job: U256) -> anyhow::Result<bool> {
+    pub(crate) async fn bad_canary(&self, job: U256, buyer: Address) -> anyhow::Result<Option<i64>> {
         if self.canary.is_none() {
-            return Ok(false);
+            return Ok(None);
         }
-        Ok(self.journal.canaries().await?.iter().any(|c| c.job == Some(job) && c.answer == 2))
+        let canaries = self.journal.canaries().await?;
+        Ok(canaries.iter().find(|c| c.answer == 2 && is_ours(c, job, buyer)).map(|c| c.id))
     }
 
     /// Whether `job` is one of our canaries (the operator never appeals its ruling).
@@ -159,9 +198,31 @@ impl super::runner::Inner {
         Ok(self.journal.canaries().await?.iter().any(|c| c.job == Some(job)))
     }
 
-    async fn plan_canary(&self, role: &CanaryRole, count: usize) -> anyhow::Result<()> {
-        let inputs = &role.cfg.inputs;
-        let input = &inputs[count % inputs.len()];
+    /// Canary `id` is no longer one: what its keys are owed is collected once its job is final.
+    ///
+    /// Errors: the journal cannot be written.
+    pub(crate) async fn unwind_canary(&self, id: i64, why: &str) -> anyhow::Result<()> {
+        tracing::warn!(canary = id, %why, "canary unwound: an ordinary job from here on");
+        self.metrics.job("canary_unwound");
+        self.journal.set_canary(id, CanaryStep::Unwinding, None, None, why).await
+    }
+
+    /// Journals a new canary on the first input no canary has used, if any is left.
+    async fn plan_canary(&self, role: &CanaryRole, canaries: &[Canary]) -> anyhow::Result<()> {
+        let unused = role.cfg.inputs.iter().find(|i| {
+            let path = i.display().to_string();
+            canaries.iter().all(|c| c.input != path)
+        });
+        let Some(input) = unused else {
+            if !role.spent.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                tracing::warn!(
+                    inputs = role.cfg.inputs.len(),
+                    "every [canary] input has been used (an input used twice would let jurors compare instead of \
+                     re-running): list new ones in [canary] inputs; no canary until then"
+                );
+            }
+            return Ok(());
+        };
         let answer = if random_fraction() < role.cfg.bad_share { 2 } else { 1 };
         let canary = Canary {
             id: 0,
@@ -210,22 +271,35 @@ impl super::runner::Inner {
                 let progress = self.market.getProgress(job).call().await.context("reading the canary's job")?;
                 match progress.state {
                     job_state::REQUESTED => {
+                        let deadline = self.market.getTerms(job).call().await.context("reading the terms")?.deadline;
+                        if self.chain_time().await? > deadline {
+                            return self.cancel_canary(c, job, buyer).await;
+                        }
                         // Ours to claim: considered at once rather than at the next scan.
                         self.jobs.lock().expect("not poisoned").candidates.insert(job);
                         Ok(())
                     }
                     job_state::CLAIMED if progress.operator == self.operator => Ok(()),
                     job_state::SUBMITTED if progress.operator == self.operator => {
+                        let params = self.market.params().call().await.context("reading the market's parameters")?;
+                        let submitted = progress.challengeEnds.saturating_sub(params.challengeWindow);
+                        let delay = role.cfg.challenge_delay.0.min(params.challengeWindow / 2);
+                        // A random share of the delay, fixed by the (secret) salt so restarts keep it.
+                        let due = submitted + (delay as f64 * fraction(&c.salt[8..16])) as u64;
+                        if self.chain_time().await? < due {
+                            return Ok(());
+                        }
                         self.journal.set_canary(c.id, CanaryStep::Challenging, None, None, "submitted").await?;
                         self.challenge_canary(role, c, job, challenger).await
                     }
+                    job_state::CANCELLED => self.unwind_canary(c.id, "cancelled: nobody claimed it in time").await,
                     state => {
                         let why = format!(
-                            "job {job} is in state {state} with operator {}: an ordinary job, not a canary",
+                            "job {job} is in state {} with operator {}: an ordinary job, not a canary",
+                            job_state::NAMES.get(usize::from(state)).unwrap_or(&"?"),
                             progress.operator
                         );
-                        tracing::info!(canary = c.id, %why, "canary void");
-                        self.journal.set_canary(c.id, CanaryStep::Void, None, None, &why).await
+                        self.unwind_canary(c.id, &why).await
                     }
                 }
             }
@@ -234,41 +308,45 @@ impl super::runner::Inner {
                 if self.desk.ticketOf(job, challenger.address()).call().await.context("reading the ticket")?
                     != ticket::NONE
                 {
-                    let dispute = self.desk.poolOf(job).call().await.context("reading the pool")?.disputeId;
-                    return self
-                        .journal
-                        .set_canary(c.id, CanaryStep::Challenged, None, Some(dispute), "challenged")
-                        .await;
+                    return self.challenged(c, job, challenger.address()).await;
                 }
                 self.challenge_canary(role, c, job, challenger).await
             }
             // Registered by `register_disputes`, from the dispute's own log.
             CanaryStep::Challenged => Ok(()),
             CanaryStep::Registered => self.reveal_canary(role, c).await,
-            CanaryStep::Revealed => self.settle_canary(c, challenger).await,
+            CanaryStep::Revealed | CanaryStep::Unwinding => self.settle_canary(c, buyer, challenger).await,
             CanaryStep::Done | CanaryStep::Void => Ok(()),
         }
     }
 
-    /// The job `buyer` requested since block `from`, if any (a request whose answer a crash lost).
+    /// The job `buyer` requested since block `from`, if any (a request whose receipt a crash lost), scanned in
+    /// ranges of [`super::runner::LOG_RANGE`] blocks.
     async fn requested_by(&self, buyer: Address, from: u64) -> anyhow::Result<Option<U256>> {
-        let filter = Filter::new()
-            .address(*self.market.address())
-            .event_signature(JobMarket::JobRequested::SIGNATURE_HASH)
-            .topic2(buyer.into_word())
-            .from_block(from);
-        let logs = self.chain.provider().get_logs(&filter).await.context("looking for the canary's request")?;
-        Ok(logs.first().map(|l| U256::from_be_bytes(l.topics()[1].0)))
+        let head = self.chain.provider().get_block_number().await.context("reading the chain head")?;
+        let mut lo = from;
+        while lo <= head {
+            let hi = head.min(lo + super::runner::LOG_RANGE - 1);
+            let filter = Filter::new()
+                .address(*self.market.address())
+                .event_signature(JobMarket::JobRequested::SIGNATURE_HASH)
+                .topic2(buyer.into_word())
+                .from_block(lo)
+                .to_block(hi);
+            let logs = self.chain.provider().get_logs(&filter).await.context("looking for the canary's request")?;
+            if let Some(log) = logs.first() {
+                return Ok(Some(U256::from_be_bytes(log.topics()[1].0)));
+            }
+            lo = hi + 1;
+        }
+        Ok(None)
     }
 
     async fn request_canary(&self, role: &CanaryRole, c: &Canary, buyer: PrivateKeySigner) -> anyhow::Result<()> {
         let cfg = &role.cfg;
         let model = U256::from(cfg.model);
         let registry = ModelRegistry::new(*self.models.address(), self.chain.provider().clone());
-        let version = match cfg.version {
-            Some(v) => v,
-            None => registry.getModel(model).call().await.context("reading the canary model")?.latestVersion,
-        };
+        let version = registry.getModel(model).call().await.context("reading the canary model")?.latestVersion;
         let v = registry.getVersion(model, version).call().await.context("reading the canary model's version")?;
         if v.paymentToken != Address::ZERO {
             anyhow::bail!(
@@ -298,7 +376,9 @@ impl super::runner::Inner {
         }
         let market = JobMarket::new(*self.market.address(), as_buyer.provider().clone());
         let params = market.params().call().await.context("reading the market's parameters")?;
-        let deadline = self.chain_time().await? + params.maxDeadline.min(3_600);
+        // A buyer's deadline, from 30 minutes to 2 hours (within the market's maximum), not a fixed mark.
+        let span = 1_800 + (5_400.0 * fraction(&c.salt[16..24])) as u64;
+        let deadline = self.chain_time().await? + params.maxDeadline.min(span);
         let call = market
             .requestJob(
                 model,
@@ -315,10 +395,19 @@ impl super::runner::Inner {
         let receipt =
             as_buyer.send("requestJob", call.into_transaction_request()).await.context("requesting the canary job")?;
         let job = receipt.decoded_log::<JobMarket::JobRequested>().context("no JobRequested in the receipt")?.jobId;
+        self.crash_point("canary-requested", job).await;
         self.journal.set_canary(c.id, CanaryStep::Requested, Some(job), None, "requested").await?;
         self.jobs.lock().expect("not poisoned").candidates.insert(job);
         tracing::info!(canary = c.id, job = %job, "canary job requested");
         Ok(())
+    }
+
+    /// Nobody claimed the canary by its deadline: the buyer cancels it (its refund is collected by the unwinding).
+    async fn cancel_canary(&self, c: &Canary, job: U256, buyer: PrivateKeySigner) -> anyhow::Result<()> {
+        let as_buyer = super::runner::chain_as(&self.chain, buyer).await?;
+        let market = JobMarket::new(*self.market.address(), as_buyer.provider().clone());
+        as_buyer.send("cancel", market.cancel(job).into_transaction_request()).await.context("cancelling")?;
+        self.unwind_canary(c.id, "cancelled: nobody claimed it by its deadline").await
     }
 
     async fn challenge_canary(
@@ -330,26 +419,41 @@ impl super::runner::Inner {
     ) -> anyhow::Result<()> {
         let progress = self.market.getProgress(job).call().await.context("reading the canary's job")?;
         if progress.state != job_state::SUBMITTED || self.chain_time().await? >= progress.challengeEnds {
-            let why = format!("job {job} can no longer be challenged (state {})", progress.state);
-            return self.journal.set_canary(c.id, CanaryStep::Void, None, None, &why).await;
+            let why = format!(
+                "job {job} can no longer be opened to a challenge (state {})",
+                job_state::NAMES.get(usize::from(progress.state)).unwrap_or(&"?")
+            );
+            return self.unwind_canary(c.id, &why).await;
         }
         let cost = self.desk.challengeCost(job).call().await.context("reading the challenge's cost")?;
         self.top_up(role, challenger.address(), cost + role.cfg.gas_money.0).await?;
-        let as_challenger = super::runner::chain_as(&self.chain, challenger).await?;
+        let as_challenger = super::runner::chain_as(&self.chain, challenger.clone()).await?;
         let desk = DisputeDesk::new(*self.desk.address(), as_challenger.provider().clone());
         as_challenger
             .send("challenge", desk.challenge(job).value(cost).into_transaction_request())
             .await
             .context("challenging the canary job")?;
-        let dispute = self.desk.poolOf(job).call().await.context("reading the pool")?.disputeId;
-        self.journal.set_canary(c.id, CanaryStep::Challenged, None, Some(dispute), "challenged").await?;
-        tracing::info!(canary = c.id, job = %job, dispute = %dispute, "canary challenged");
-        // Registered through the same path as every other dispute's decoy, at once.
-        self.register_disputes(role).await
+        // Registered at the next poll, through the same path as every other dispute's decoy.
+        self.challenged(c, job, challenger.address()).await
+    }
+
+    /// The challenge landed: the canary goes on only if our challenger opened the pool (a dispute someone else
+    /// opened is theirs, its `DisputeOpened` names them and gets no canary registration).
+    async fn challenged(&self, c: &Canary, job: U256, challenger: Address) -> anyhow::Result<()> {
+        let pool = self.desk.poolOf(job).call().await.context("reading the pool")?;
+        if pool.first != challenger {
+            let why = format!("{} opened the pool first: an ordinary dispute", pool.first);
+            return self.unwind_canary(c.id, &why).await;
+        }
+        self.journal.set_canary(c.id, CanaryStep::Challenged, None, Some(pool.disputeId), "challenged").await?;
+        tracing::info!(canary = c.id, job = %job, dispute = %pool.disputeId, "canary challenged");
+        Ok(())
     }
 
     /// Registers a commitment for every `DisputeOpened` since the canary cursor: our canary's (matched by its
-    /// challenger) or, for a `[canary] decoys` share of the others, a random one.
+    /// challenger) or, for a `[canary] decoys` share of the others that can still land by their seed block, a
+    /// random one. A range's registrations are sent together, ours first, so one does not wait for another's
+    /// receipt.
     ///
     /// Errors: the RPC or the journal fails (the cursor stays, so the range is registered again: a repeated
     /// canary commitment is refused as registered, a repeated decoy is another random one).
@@ -370,74 +474,74 @@ impl super::runner::Inner {
             .from_block(from)
             .to_block(to);
         let logs = self.chain.provider().get_logs(&filter).await.context("reading DisputeOpened logs")?;
-        if !logs.is_empty() {
-            let canaries = self.journal.canaries().await?;
-            for log in logs {
-                let opened = ReexecutionCommittee::DisputeOpened::decode_log_data(log.data())
-                    .context("decoding DisputeOpened")?;
-                let ours = canaries.iter().find(|c| {
-                    matches!(c.step, CanaryStep::Challenging | CanaryStep::Challenged)
-                        && PrivateKeySigner::from_bytes(&c.challenger_key)
-                            .is_ok_and(|k| k.address() == opened.challenger)
-                });
+        let canaries = self.journal.canaries().await?;
+        let mut ours = Vec::new();
+        let mut decoys = 0;
+        for log in logs {
+            let opened =
+                ReexecutionCommittee::DisputeOpened::decode_log_data(log.data()).context("decoding DisputeOpened")?;
+            let canary = canaries.iter().find(|c| {
+                c.step == CanaryStep::Challenged
+                    && PrivateKeySigner::from_bytes(&c.challenger_key).is_ok_and(|k| k.address() == opened.challenger)
+            });
+            match canary {
+                Some(c) => ours.push((c, opened.disputeId, opened.seedBlock)),
                 // A decoy that could only land after the seed block is gas spent on nothing (catching up after
-                // downtime); our own canary is still sent, and voided if it lands late.
-                if ours.is_none() && U256::from(head) >= opened.seedBlock {
-                    continue;
-                }
-                self.register(role, ours, opened.disputeId, opened.seedBlock).await?;
+                // downtime).
+                None if U256::from(head) < opened.seedBlock && random_fraction() < role.cfg.decoys => decoys += 1,
+                None => {}
             }
+        }
+        let sends = ours
+            .iter()
+            .map(|(c, dispute, seed)| futures_util::future::Either::Left(self.register(role, c, *dispute, *seed)))
+            .chain((0..decoys).map(|_| futures_util::future::Either::Right(self.register_decoy(role))));
+        for result in futures_util::future::join_all(sends).await {
+            result?;
         }
         self.journal.set_canary_cursor(to + 1).await
     }
 
-    /// Registers canary `ours`'s commitment for `dispute`, or a decoy's.
-    async fn register(
-        &self,
-        role: &CanaryRole,
-        ours: Option<&Canary>,
-        dispute: U256,
-        seed_block: U256,
-    ) -> anyhow::Result<()> {
+    /// Registers a random commitment (a decoy, never revealed).
+    async fn register_decoy(&self, role: &CanaryRole) -> anyhow::Result<()> {
         let committee = ReexecutionCommittee::new(*self.committee.address(), role.chain.provider().clone());
-        let Some(c) = ours else {
-            if random_fraction() >= role.cfg.decoys {
-                return Ok(());
-            }
-            let call = committee.registerCanary(random_word());
-            role.chain.send("registerCanary", call.into_transaction_request()).await.context("registering a decoy")?;
-            self.metrics.job("canary_decoy");
-            return Ok(());
-        };
+        let call = committee.registerCanary(random_word());
+        role.chain
+            .send("registerCanary", call.into_transaction_request())
+            .await
+            .map_err(not_the_key)
+            .context("registering a decoy")?;
+        self.metrics.job("canary_registration");
+        Ok(())
+    }
+
+    /// Registers canary `c`'s commitment for `dispute`; unwinds it when the registration lands after `seed_block`.
+    async fn register(&self, role: &CanaryRole, c: &Canary, dispute: U256, seed_block: U256) -> anyhow::Result<()> {
+        let committee = ReexecutionCommittee::new(*self.committee.address(), role.chain.provider().clone());
         let call = committee.registerCanary(commitment(dispute, c.answer, c.salt));
         let landed = match role.chain.send("registerCanary", call.into_transaction_request()).await {
             Ok(receipt) => receipt.block_number,
             // Registered before a crash lost the answer.
             Err(e) if revert_name(&e) == Some("BadCanaryCommitment") => None,
-            Err(e) => return Err(e).context("registering the canary"),
+            Err(e) => return Err(not_the_key(e)).context("registering the canary"),
         };
+        self.metrics.job("canary_registration");
         if let Some(block) = landed
             && U256::from(block) > seed_block
         {
-            let why =
-                format!("registered in block {block}, after the seed block {seed_block}: the reveal would be refused");
-            tracing::warn!(canary = c.id, dispute = %dispute, %why, "canary void");
-            return self.journal.set_canary(c.id, CanaryStep::Void, None, Some(dispute), &why).await;
+            let why = format!("registered in block {block}, after the seed block {seed_block}: its reveal is refused");
+            return self.unwind_canary(c.id, &why).await;
         }
-        self.metrics.job("canary_registered");
         self.journal.set_canary(c.id, CanaryStep::Registered, None, Some(dispute), "registered").await
     }
 
-    /// Reveals canary `c` once its votes are bound; voids it when the committee refuses for good.
+    /// Reveals canary `c` once its votes are bound; unwinds it when the committee refuses for good.
     async fn reveal_canary(&self, role: &CanaryRole, c: &Canary) -> anyhow::Result<()> {
         let dispute = c.dispute.context("a registered canary without a dispute")?;
         let info = self.committee.disputeInfo(dispute).call().await.context("reading the canary's dispute")?;
         if info.phase != phase::DRAWN && info.phase != phase::APPEALABLE {
             if info.phase == phase::RULED {
-                return self
-                    .journal
-                    .set_canary(c.id, CanaryStep::Void, None, None, "ruled before the votes were bound")
-                    .await;
+                return self.revealed_or_unwound(c, dispute, "ruled before the reveal").await;
             }
             return Ok(());
         }
@@ -452,43 +556,65 @@ impl super::runner::Inner {
             // The votes are not bound yet.
             Err(e) if revert_name(&e) == Some("OutsidePeriod") => Ok(()),
             Err(e) if matches!(revert_name(&e), Some("CanaryRefused" | "WrongPhase")) => {
-                let revealed = self.committee.canaryAnswer(dispute).call().await.context("reading the answer")?;
-                if revealed == c.answer {
-                    // Revealed before a crash lost the answer.
-                    return self.journal.set_canary(c.id, CanaryStep::Revealed, None, None, "revealed").await;
-                }
                 let why = format!(
                     "the committee refused the reveal ({}): a redraw or an appeal",
                     revert_name(&e).unwrap_or("")
                 );
-                tracing::warn!(canary = c.id, dispute = %dispute, %why, "canary void");
-                self.journal.set_canary(c.id, CanaryStep::Void, None, None, &why).await
+                self.revealed_or_unwound(c, dispute, &why).await
             }
-            Err(e) => Err(e).context("revealing the canary"),
+            Err(e) => Err(not_the_key(e)).context("revealing the canary"),
         }
     }
 
-    /// Once ruled: the challenger's ticket collected and its desk balance withdrawn to it.
-    async fn settle_canary(&self, c: &Canary, challenger: PrivateKeySigner) -> anyhow::Result<()> {
-        let job = c.job.context("a revealed canary without a job")?;
+    /// Revealed already (before a crash lost the receipt), or unwound for `why`.
+    async fn revealed_or_unwound(&self, c: &Canary, dispute: U256, why: &str) -> anyhow::Result<()> {
+        let revealed = self.committee.canaryAnswer(dispute).call().await.context("reading the answer")?;
+        if revealed == c.answer {
+            return self.journal.set_canary(c.id, CanaryStep::Revealed, None, None, "revealed").await;
+        }
+        self.unwind_canary(c.id, why).await
+    }
+
+    /// Once the job is final (ruled, finalized or cancelled): the challenger's ticket collected where it pays, and
+    /// the challenger's desk balance and the buyer's market balance (a refund) withdrawn to them; then `done` for
+    /// a revealed canary, `void` for an unwound one.
+    async fn settle_canary(
+        &self,
+        c: &Canary,
+        buyer: PrivateKeySigner,
+        challenger: PrivateKeySigner,
+    ) -> anyhow::Result<()> {
+        let Some(job) = c.job else {
+            return self.journal.set_canary(c.id, CanaryStep::Void, None, None, &note(c)).await;
+        };
+        let state = self.market.getProgress(job).call().await.context("reading the canary's job")?.state;
         let pool = self.desk.poolOf(job).call().await.context("reading the pool")?;
-        if !pool.ruled {
+        let disputed = !pool.disputeId.is_zero();
+        let final_state = matches!(state, job_state::FINALIZED | job_state::CANCELLED | job_state::RESOLVED);
+        if !final_state || (disputed && !pool.ruled) {
             return Ok(());
         }
         let me = challenger.address();
-        let as_challenger = super::runner::chain_as(&self.chain, challenger).await?;
-        let desk = DisputeDesk::new(*self.desk.address(), as_challenger.provider().clone());
-        if pool.payout > U256::ZERO && self.desk.ticketOf(job, me).call().await? == ticket::HELD {
-            as_challenger
-                .send("collect", desk.collect(job, me).into_transaction_request())
-                .await
-                .context("collecting")?;
+        if disputed && self.desk.ticketOf(job, me).call().await? != ticket::NONE {
+            let as_challenger = super::runner::chain_as(&self.chain, challenger).await?;
+            let desk = DisputeDesk::new(*self.desk.address(), as_challenger.provider().clone());
+            if pool.payout > U256::ZERO && self.desk.ticketOf(job, me).call().await? == ticket::HELD {
+                let call = desk.collect(job, me);
+                as_challenger.send("collect", call.into_transaction_request()).await.context("collecting")?;
+            }
+            if self.desk.balanceOf(me, Address::ZERO).call().await? > U256::ZERO {
+                let call = desk.withdraw(Address::ZERO);
+                as_challenger.send("withdraw", call.into_transaction_request()).await.context("withdrawing")?;
+            }
         }
-        if self.desk.balanceOf(me, Address::ZERO).call().await? > U256::ZERO {
-            as_challenger
-                .send("withdraw", desk.withdraw(Address::ZERO).into_transaction_request())
-                .await
-                .context("withdrawing")?;
+        if self.market.balanceOf(buyer.address(), Address::ZERO).call().await? > U256::ZERO {
+            let as_buyer = super::runner::chain_as(&self.chain, buyer).await?;
+            let market = JobMarket::new(*self.market.address(), as_buyer.provider().clone());
+            let call = market.withdraw(Address::ZERO);
+            as_buyer.send("withdraw", call.into_transaction_request()).await.context("withdrawing the refund")?;
+        }
+        if c.step == CanaryStep::Unwinding {
+            return self.journal.set_canary(c.id, CanaryStep::Void, None, None, &note(c)).await;
         }
         let judged = self.committee.canaryAnswer(pool.disputeId).call().await.context("reading the answer")?;
         let note = format!("ruled {}; seats judged against the answer {judged}", pool.ruling);
@@ -498,12 +624,41 @@ impl super::runner::Inner {
     }
 }
 
+/// Whether canary `c`, still before its challenge, is `job` (by id, or by its fresh buyer when the id is not
+/// journaled yet).
+fn is_ours(c: &Canary, job: U256, buyer: Address) -> bool {
+    let open = matches!(c.step, CanaryStep::Requesting | CanaryStep::Requested | CanaryStep::Challenging);
+    open && (c.job == Some(job)
+        || (c.job.is_none() && PrivateKeySigner::from_bytes(&c.buyer_key).is_ok_and(|k| k.address() == buyer)))
+}
+
+/// A fraction in [0, 1) from 8 bytes (of a secret salt: a delay or a deadline that restarts keep).
+fn fraction(bytes: &[u8]) -> f64 {
+    u64::from_be_bytes(bytes.try_into().expect("8 bytes")) as f64 / 18_446_744_073_709_551_616.0
+}
+
+/// The journal note kept when an unwound canary turns void.
+fn note(c: &Canary) -> String {
+    c.note.clone().unwrap_or_default()
+}
+
+/// `NotCanaryKey` told as what to do.
+fn not_the_key(e: cairn_chain::Error) -> anyhow::Error {
+    if revert_name(&e) == Some("NotCanaryKey") {
+        return anyhow::Error::new(e).context(
+            "the committee's canary key is no longer [canary] key: governance rotated it (setCanaryKey); configure \
+             the new key or remove [canary]",
+        );
+    }
+    anyhow::Error::new(e)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_known_bad_output_keeps_shape_and_norm_but_fails_the_cosine() {
+    fn a_known_bad_output_rotates_real_rows_and_fails_the_acceptance_rule() {
         let row = |seed: f32| {
             let v: Vec<f32> = (0..8).map(|i| (i as f32 + seed).sin()).collect();
             let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
@@ -519,7 +674,13 @@ mod tests {
             assert!((norm - 1.0).abs() < 1e-5, "unit norm: {norm}");
             let cosine: f32 = t.iter().zip(b).map(|(x, y)| x * y).sum();
             assert!(cosine < 0.999, "row {r} fails the acceptance rule's cosine: {cosine}");
+            assert_eq!(b, e.row((r + 1) % 2), "row {r} answers with the next row's true vector");
         }
+        let one = Output::from(&Embeddings { rows: 1, dim: 8, data: row(0.3) });
+        assert!(known_bad(&one).unwrap_err().to_string().contains("no other row"), "a 1-row output has no bad twin");
+        let alike = Output::from(&Embeddings { rows: 2, dim: 8, data: [row(0.3), row(0.3)].concat() });
+        let err = known_bad(&alike).unwrap_err().to_string();
+        assert!(err.contains("still pass the acceptance rule"), "sentences that embed alike: {err}");
     }
 
     #[test]

@@ -116,13 +116,12 @@ pub struct CanarySection {
     /// needs ETH: per canary, `payment` + the challenge's cost + 2 × `gas_money` (+ a licence, if the model sells
     /// them).
     pub key: SignerSource,
-    /// The model canary jobs run (one this runner serves, priced in ETH).
+    /// The model canary jobs run (one this runner serves, priced in ETH; its latest version at each canary).
     pub model: u64,
-    /// Its version. Default: the latest at each canary.
-    #[serde(default)]
-    pub version: Option<u64>,
-    /// Input files in the model's runtime format (a JSON list of sentences for bert-embed/v1), used in turn:
-    /// many, and like real buyers' (an input seen again marks a canary).
+    /// Input files in the model's runtime format (a JSON list of at least 2 sentences for bert-embed/v1: a
+    /// known-bad output swaps rows), like real buyers'. Each is used once: an input seen again would let a juror
+    /// compare against the revealed canary instead of re-running; with every one used, no canary is planned
+    /// until more are listed.
     pub inputs: Vec<PathBuf>,
     /// Time between canaries (seconds, or e.g. "6h"). Default one day.
     #[serde(default = "default_canary_every")]
@@ -139,6 +138,14 @@ pub struct CanarySection {
     /// ETH sent to each fresh key for its gas. Default 0.005 ETH.
     #[serde(default = "default_canary_gas")]
     pub gas_money: cairn_protocol::units::Amount,
+    /// The challenge comes a random time after the submission, up to this (seconds, or e.g. "10m"; at most half
+    /// the market's challenge window is used), as a watcher's would after re-running. Default 10 minutes.
+    #[serde(default = "default_challenge_delay")]
+    pub challenge_delay: cairn_protocol::units::Secs,
+}
+
+fn default_challenge_delay() -> cairn_protocol::units::Secs {
+    cairn_protocol::units::Secs(600)
 }
 
 fn default_canary_every() -> cairn_protocol::units::Secs {
@@ -570,16 +577,34 @@ impl RunnerConfig {
                     );
                 }
             }
+            if canary.decoys == 0.0 {
+                bail!(
+                    "[canary] decoys = 0 would make every registration a canary's, so jurors could tell them: keep it \
+                     at 1 (the default) or at least well above the canary rate"
+                );
+            }
             if canary.inputs.is_empty() {
                 bail!(
                     "[canary] inputs is empty: list input files in the model's runtime format (many, like real buyers')"
                 );
             }
-            if let Some(missing) = canary.inputs.iter().find(|i| !i.is_file()) {
-                bail!("[canary] inputs: {} is not a readable file", missing.display());
+            let limits = cairn_protocol::input::InputLimits::default();
+            for input in &canary.inputs {
+                let bytes = std::fs::read(input)
+                    .with_context(|| format!("[canary] inputs: {} is not a readable file", input.display()))?;
+                let texts = cairn_protocol::input::parse_texts(&bytes, &limits)
+                    .map_err(|e| anyhow::anyhow!("[canary] inputs: {} is not a job input: {}", input.display(), e.0))?;
+                if texts.len() < 2 {
+                    bail!(
+                        "[canary] inputs: {} has {} sentence; a canary input needs at least 2 (a known-bad output \
+                         swaps rows)",
+                        input.display(),
+                        texts.len()
+                    );
+                }
             }
-            if canary.every.0 == 0 || canary.payment.0.is_zero() {
-                bail!("[canary] every and payment must be above 0 (remove the section to play no canaries)");
+            if canary.every.0 == 0 || canary.payment.0.is_zero() || canary.gas_money.0.is_zero() {
+                bail!("[canary] every, payment and gas_money must be above 0 (remove the section to play no canaries)");
             }
             if !self.jobs.claim {
                 bail!("[canary] needs [jobs] claim = true: this operator serves the canary jobs itself");
@@ -718,7 +743,10 @@ mod tests {
     #[test]
     fn a_canary_section_takes_defaults_and_names_its_bad_values() {
         let op = "[operator]\naddress = \"0x00000000000000000000000000000000000000aa\"\n";
-        let input = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.json");
+        std::fs::write(&input, r#"["one sentence", "another sentence"]"#).unwrap();
+        let input = input.display();
         let canary = |extra: &str| format!("{op}[canary]\nkey = {{ env = \"K\" }}\nmodel = 1\n{extra}");
         let ok = parse(&canary(&format!("inputs = [\"{input}\"]\n"))).unwrap().config.canary.unwrap();
         assert_eq!((ok.every.0, ok.bad_share, ok.decoys), (86_400, 0.5, 1.0));
@@ -727,8 +755,19 @@ mod tests {
             |extra: &str| format!("{:#}", parse(&canary(&format!("inputs = [\"{input}\"]\n{extra}"))).unwrap_err());
         assert!(err("bad_share = 1.5\n").contains("bad_share = 1.5 must be a fraction"));
         assert!(err("decoys = -0.1\n").contains("decoys = -0.1 must be a fraction"));
-        assert!(err("every = 0\n").contains("every and payment must be above 0"));
-        assert!(err("payment = 0\n").contains("every and payment must be above 0"));
+        assert!(err("every = 0\n").contains("every, payment and gas_money must be above 0"));
+        assert!(err("payment = 0\n").contains("every, payment and gas_money must be above 0"));
+        assert!(err("gas_money = 0\n").contains("every, payment and gas_money must be above 0"));
+        assert!(err("decoys = 0\n").contains("decoys = 0 would make every registration a canary's"));
+        assert!(err("version = 1\n").contains("unknown field `version`"));
+        assert_eq!(ok.challenge_delay.0, 600);
+        let single = dir.path().join("single.json");
+        std::fs::write(&single, r#"["only one"]"#).unwrap();
+        let one = format!("{:#}", parse(&canary(&format!("inputs = [\"{}\"]\n", single.display()))).unwrap_err());
+        assert!(one.contains("has 1 sentence; a canary input needs at least 2"), "{one}");
+        let not_json = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let bad = format!("{:#}", parse(&canary(&format!("inputs = [\"{not_json}\"]\n"))).unwrap_err());
+        assert!(bad.contains("is not a job input"), "{bad}");
         assert!(err("[jobs]\nclaim = false\n").contains("needs [jobs] claim = true"));
         let empty = format!("{:#}", parse(&canary("inputs = []\n")).unwrap_err());
         assert!(empty.contains("inputs is empty"), "{empty}");

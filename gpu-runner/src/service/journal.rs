@@ -775,8 +775,9 @@ impl Journal {
 /// `requesting` (the fresh keys funded; the request may have been sent) → `requested` (the job id known; this
 /// operator serves it) → `challenging` (submitted; the challenge may have been sent) → `challenged` (the dispute
 /// id known) → `registered` (the answer's commitment is on chain) → `revealed` → `done` (ruled, the challenger's
-/// ticket collected); or `void` (another operator claimed the job, the registration came after the seed block, a
-/// redraw or an appeal: an ordinary dispute then).
+/// ticket collected, the fresh keys' refunds withdrawn); or `unwinding` (no longer a canary: another operator
+/// claimed the job, nobody claimed it, another challenger opened the pool first, the registration came after the
+/// seed block, a redraw or an appeal; what the fresh keys are owed is collected once the job is final) → `void`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CanaryStep {
     /// Answer, salt and keys written; nothing sent.
@@ -795,12 +796,14 @@ pub enum CanaryStep {
     Revealed,
     /// Ruled and collected.
     Done,
-    /// Not a canary any more.
+    /// Not a canary any more; the fresh keys' money is collected once the job is final.
+    Unwinding,
+    /// Not a canary any more, and nothing left to collect.
     Void,
 }
 
 impl CanaryStep {
-    const ALL: [Self; 9] = [
+    const ALL: [Self; 10] = [
         Self::Planned,
         Self::Requesting,
         Self::Requested,
@@ -809,6 +812,7 @@ impl CanaryStep {
         Self::Registered,
         Self::Revealed,
         Self::Done,
+        Self::Unwinding,
         Self::Void,
     ];
 
@@ -823,6 +827,7 @@ impl CanaryStep {
             Self::Registered => "registered",
             Self::Revealed => "revealed",
             Self::Done => "done",
+            Self::Unwinding => "unwinding",
             Self::Void => "void",
         }
     }

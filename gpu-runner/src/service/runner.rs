@@ -86,8 +86,10 @@ pub const LOG_RANGE: u64 = cairn_chain::client::LOG_RANGE;
 
 /// The points of verifier mode (`service::verify`): `voted` is after the vote and salt are journaled and
 /// before the commitment is sent; and of watcher mode (`service::watch`): `challenge-sent` is after the
-/// challenge's receipt and before the journal knows it landed (so before its evidence's URI is sent).
-pub const VERIFY_CRASH_POINTS: &[&str] = &["voted", "challenge-sent"];
+/// challenge's receipt and before the journal knows it landed (so before its evidence's URI is sent); and of the
+/// canaries (`service::canary`): `canary-requested` is after the canary request's receipt and before its job id is
+/// journaled.
+pub const VERIFY_CRASH_POINTS: &[&str] = &["voted", "challenge-sent", "canary-requested"];
 
 /// How long `CAIRN_RUNNER_PAUSE_AFTER` holds a job at its point.
 pub const PAUSE: Duration = Duration::from_secs(3);
@@ -345,7 +347,9 @@ impl Runner {
             );
         }
         let canary = match &c.canary {
-            Some(section) => Some(super::canary::CanaryRole::open(section, &chain, *committee.address()).await?),
+            Some(section) => {
+                Some(super::canary::CanaryRole::open(section, &chain, *committee.address(), operator).await?)
+            }
             None => None,
         };
         let kubo = KuboClient::new(&c.ipfs.api).context("[ipfs] api")?;
@@ -1177,11 +1181,20 @@ impl Inner {
                 tracing::warn!(job = %job, offset, "[adversary] perturb: submitting altered embeddings");
                 cairn_protocol::output::Output::from(&e)
             }
-            Ok(output) if self.bad_canary(job).await? => {
-                tracing::info!(job = %job, "[canary] submitting the known-bad output of a bad canary");
-                super::canary::known_bad(&output)?
-            }
-            Ok(output) => output,
+            Ok(output) => match self.bad_canary(job, terms.buyer).await? {
+                Some(id) => match super::canary::known_bad(&output) {
+                    Ok(bad) => {
+                        tracing::info!(job = %job, "[canary] submitting the known-bad output of a bad canary");
+                        bad
+                    }
+                    Err(e) => {
+                        // Served true: the canary is unwound before anyone can challenge it as bad.
+                        self.unwind_canary(id, &format!("no known-bad output for this input: {e:#}")).await?;
+                        output
+                    }
+                },
+                None => output,
+            },
             Err(e @ (crate::Error::Input(_) | crate::Error::UnacceptableOutput { .. })) => {
                 return self.release(entry, &e.to_string()).await;
             }

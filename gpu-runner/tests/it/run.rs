@@ -1241,13 +1241,30 @@ async fn plays_a_canary(answer: u8) {
     std::fs::write(&input, INPUT).unwrap();
     let operator_dir = world.dir.path().join("operator-0");
     let canary = format!(
-        "[canary]\nkey = {{ env = \"CAIRN_CANARY_KEY\" }}\nmodel = {}\ninputs = [\"{}\"]\nevery = \"1h\"\nbad_share = {}\n",
+        "[canary]\nkey = {{ env = \"CAIRN_CANARY_KEY\" }}\nmodel = {}\ninputs = [\"{}\"]\nevery = \"1h\"\nbad_share = {}\n\
+         challenge_delay = 0\n",
         model.model_id,
         input.display(),
         if answer == 2 { "1.0" } else { "0.0" }
     );
-    let hex = format!("0x{}", alloy::hex::encode(canary_key.to_bytes()));
-    runners.push(world.runner_with("operator-0", &operator_dir, Some(("CAIRN_CANARY_KEY", &hex)), None, &canary));
+    let config = world.config("operator-0", &operator_dir, None, &canary);
+    let hex = |key: &PrivateKeySigner| format!("0x{}", alloy::hex::encode(key.to_bytes()));
+    let keys = vec![
+        ("CAIRN_RUNNER_KEY".to_owned(), hex(&devnet_signer_key("operator-0"))),
+        ("CAIRN_CANARY_KEY".to_owned(), hex(&canary_key)),
+    ];
+    if answer == 2 {
+        // Killed right after the request's receipt, before its job id is journaled: the restart must still know
+        // the job as its bad canary (by its buyer) when it serves it, and find the request.
+        let crash =
+            [keys.clone(), vec![("CAIRN_RUNNER_CRASH_AFTER".to_owned(), "canary-requested".to_owned())]].concat();
+        let mut crashing = spawn_runner(&config, &operator_dir.with_extension("crash.log"), &crash);
+        let status = crashing.wait_exit().await;
+        assert!(!status.success(), "killed after the request: {status}\n{}", crashing.log());
+        let c = Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap().remove(0);
+        assert_eq!((c.step, c.job), (CanaryStep::Requesting, None), "the request is sent, its job not journaled");
+    }
+    runners.push(spawn_runner(&config, &operator_dir.with_extension("run.log"), &keys));
 
     // The canary's job and dispute, from operator-0's journal.
     let started = Instant::now();
@@ -1293,7 +1310,7 @@ async fn plays_a_canary(answer: u8) {
         let duty = duties.all_duties().await.unwrap().into_iter().find(|d| d.dispute == dispute).unwrap();
         assert_eq!(duty.vote, Some(answer), "verifier-{i} re-ran and voted the answer");
     }
-    // The challenger's ticket is collected and withdrawn, and the canary is done.
+    // The challenger's ticket is collected and withdrawn, the buyer's refund withdrawn, and the canary is done.
     let started = Instant::now();
     loop {
         let c = Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap().remove(0);
@@ -1306,6 +1323,17 @@ async fn plays_a_canary(answer: u8) {
     let expected = if answer == 2 { ticket::COLLECTED } else { ticket::HELD };
     assert_eq!(desk.ticketOf(job, challenger).call().await.unwrap(), expected, "collected where it pays");
     assert_eq!(desk.balanceOf(challenger, Address::ZERO).call().await.unwrap(), U256::ZERO, "withdrawn");
+    let market = world.market();
+    assert_eq!(market.balanceOf(buyer, Address::ZERO).call().await.unwrap(), U256::ZERO, "nothing left in the market");
+    let withdrawals = world
+        .logs(
+            &alloy::rpc::types::Filter::new()
+                .address(world.address("JobMarket"))
+                .event_signature(JobMarket::Withdrawn::SIGNATURE_HASH)
+                .topic1(buyer.into_word()),
+        )
+        .await;
+    assert_eq!(withdrawals.len(), usize::from(answer == 2), "the buyer's refund (ruling 2 only) withdrawn");
 
     // A griefer disputes an honest job of operator-0: a decoy registration follows, never revealed.
     let honest = world.request(model, INPUT.as_bytes(), parse_ether("0.01").unwrap()).await;
@@ -1331,8 +1359,6 @@ async fn plays_a_canary(answer: u8) {
         assert!(started.elapsed() < Duration::from_secs(60), "no decoy:\n{}", runners[5].log());
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let decoy = cairn_bindings::ReexecutionCommittee::CanaryRegistered::decode_log(&registered[1].inner).unwrap();
-    assert!((1..=3).all(|a| decoy.commitment != commitment(other, a, c.salt)), "a decoy, not an answer");
     // Both registrations landed by their dispute's seed block, the same way: timing does not tell them apart.
     let opened = world.events::<cairn_bindings::ReexecutionCommittee::DisputeOpened>("ReexecutionCommittee").await;
     for (registration, id) in registered.iter().zip([dispute, other]) {
@@ -1342,7 +1368,13 @@ async fn plays_a_canary(answer: u8) {
             "dispute {id}: registered after its seed block"
         );
     }
-    assert_eq!(Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap().len(), 1, "one canary an hour");
+    // The griefer's dispute is ruled by the votes (1: the honest output), its decoy never revealed.
+    p.raw_request::<_, serde_json::Value>("anvil_mine".into(), (U256::from(2),)).await.unwrap();
+    let ruled = wait_ruled(&world, honest, &mut runners).await;
+    assert_eq!(ruled.ruling, 1, "the honest output stands");
+    assert_eq!(committee.canaryAnswer(other).call().await.unwrap(), 0, "the decoy is never revealed");
+    let canaries = Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap();
+    assert_eq!(canaries.len(), 1, "only the canary's dispute is journaled as one:\n{canaries:?}");
     for r in &mut runners {
         assert!(r.terminate().await.success(), "{}", r.log());
     }
