@@ -536,6 +536,53 @@ contract AuditsTest is CairnSystem {
         assertEq(minRateBps, 10_000, "set");
     }
 
+    /// The pool pulls what the market owes it only when it is short: an audit the pool covers (exactly, or with
+    /// more) leaves the premiums where they are (mutation survivors of `auditPool < cost`: `<=` and `!=`).
+    function test_APoolThatCoversTheAuditPullsNothing() public {
+        _setRates(0, 5000);
+        uint256 owed = 0;
+        for (uint256 i = 0; i < 2; ++i) {
+            uint256 paid = _submitted(0.1 ether);
+            _forceDraw(paid, false);
+            desk.evaluateAudit(paid);
+            vm.warp(block.timestamp + 1 hours);
+            market.finalize(paid);
+            owed += desk.auditOf(paid).premium;
+        }
+        assertEq(market.balanceOf(address(desk), address(0)), owed, "premiums owed to the desk");
+        desk.fundAuditPool{value: FEE}();
+        uint256 exact = _submitted(0.1 ether);
+        _forceDraw(exact, true);
+        assertTrue(desk.evaluateAudit(exact), "audited from a pool of exactly the fee");
+        assertEq(desk.auditPool(), 0, "the fee advanced");
+        assertEq(market.balanceOf(address(desk), address(0)), owed, "nothing pulled at exactly the fee");
+        desk.fundAuditPool{value: 1 ether}();
+        uint256 ample = _submitted(0.1 ether);
+        _forceDraw(ample, true);
+        assertTrue(desk.evaluateAudit(ample), "audited from an ample pool");
+        assertEq(desk.auditPool(), 1 ether - FEE, "only the fee spent");
+        assertEq(market.balanceOf(address(desk), address(0)), owed, "nothing pulled from an ample pool");
+    }
+
+    /// A job that never had an audit (no job at all here) cannot be evaluated (a survivor: `!=` to `>` on the
+    /// audit's state, whose first value is None).
+    function test_AJobWithoutAnAuditIsNotEvaluated() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(IDisputeDesk.AuditNotPending.selector, 999, IDisputeDesk.AuditState.None)
+        );
+        desk.evaluateAudit(999);
+    }
+
+    /// The bounds themselves are accepted: a safety factor of exactly 5 and a minimum rate of exactly 1 (a
+    /// survivor: `>` to `>=` on the safety bound).
+    function test_AuditParamsAcceptTheirBounds() public {
+        vm.prank(owner);
+        desk.setAuditParams(IDisputeDesk.AuditParams(50_000, 10_000));
+        (uint16 safetyBps, uint16 minRateBps) = desk.auditParams();
+        assertEq(safetyBps, 50_000, "the largest safety factor");
+        assertEq(minRateBps, 10_000, "the largest minimum rate");
+    }
+
     /// Only the market and the committee pay into the pool through `receive`.
     function test_ReceiveRefusesStrangers() public {
         (bool ok,) = address(desk).call{value: 1}("");
