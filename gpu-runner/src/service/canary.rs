@@ -62,6 +62,9 @@ use super::{
     verify::revert_name,
 };
 
+/// Consecutive failed polls after which a canary's request is given up.
+const MAX_REQUEST_FAILURES: u32 = 30;
+
 /// 32 bytes from the operating system's random source (a fresh secp256k1 scalar: uniform below the group order,
 /// which differs from 2^256 by less than 2^-127 of it).
 fn random_word() -> B256 {
@@ -109,6 +112,8 @@ pub(crate) struct CanaryRole {
     pub(crate) chain: Chain,
     /// Whether "every input used" was logged (once per process).
     spent: std::sync::atomic::AtomicBool,
+    /// Consecutive failed steps per canary (in memory: a restart starts counting again).
+    failures: std::sync::Mutex<std::collections::HashMap<i64, u32>>,
 }
 
 impl CanaryRole {
@@ -140,7 +145,7 @@ impl CanaryRole {
                  ReexecutionCommittee.setCanaryKey({address}), or remove [canary]"
             );
         }
-        Ok(Self { cfg: cfg.clone(), chain, spent: Default::default() })
+        Ok(Self { cfg: cfg.clone(), chain, spent: Default::default(), failures: Default::default() })
     }
 }
 
@@ -154,7 +159,9 @@ impl super::runner::Inner {
         let Some(role) = &self.canary else { return Ok(()) };
         let registered = self.register_disputes(role).await;
         let canaries = self.journal.canaries().await?;
-        let open = canaries.iter().any(|c| !matches!(c.step, CanaryStep::Done | CanaryStep::Void));
+        // An unwinding canary only waits to collect: it does not hold the next one back.
+        let open =
+            canaries.iter().any(|c| !matches!(c.step, CanaryStep::Done | CanaryStep::Unwinding | CanaryStep::Void));
         let due = self.journal.since_last_canary().await?.is_none_or(|age| age >= role.cfg.every.0);
         if due && !open {
             self.plan_canary(role, &canaries).await?;
@@ -163,13 +170,31 @@ impl super::runner::Inner {
             if matches!(c.step, CanaryStep::Done | CanaryStep::Void) {
                 continue;
             }
-            if let Err(e) = self.step_canary(role, &c).await {
-                tracing::warn!(
-                    canary = c.id,
-                    step = c.step.as_str(),
-                    error = format!("{e:#}"),
-                    "cannot carry the canary on now; trying again later"
-                );
+            match self.step_canary(role, &c).await {
+                Ok(()) => {
+                    role.failures.lock().expect("not poisoned").remove(&c.id);
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        canary = c.id,
+                        step = c.step.as_str(),
+                        error = format!("{e:#}"),
+                        "cannot carry the canary on now; trying again later"
+                    );
+                    let failed = {
+                        let mut failures = role.failures.lock().expect("not poisoned");
+                        let n = failures.entry(c.id).or_default();
+                        *n += 1;
+                        *n
+                    };
+                    // A request that keeps failing (the model repriced in a token or above `payment`, withdrawn)
+                    // gives the canary up rather than hold every later one back; its keys stay in the journal.
+                    if failed >= MAX_REQUEST_FAILURES && matches!(c.step, CanaryStep::Planned | CanaryStep::Requesting)
+                    {
+                        let why = format!("the request failed {failed} times in a row, last: {e:#}");
+                        self.unwind_canary(c.id, &why).await?;
+                    }
+                }
             }
         }
         registered
@@ -198,13 +223,33 @@ impl super::runner::Inner {
         Ok(self.journal.canaries().await?.iter().any(|c| c.job == Some(job)))
     }
 
+    /// Journals canary `id`'s next step ([`super::journal::Journal::set_canary`]); a step refused because the canary
+    /// was unwound (or ended) meanwhile is logged, not an error.
+    async fn canary_step(
+        &self,
+        id: i64,
+        step: CanaryStep,
+        job: Option<U256>,
+        dispute: Option<U256>,
+        note: &str,
+    ) -> anyhow::Result<()> {
+        if !self.journal.set_canary(id, step, job, dispute, note).await? {
+            tracing::info!(
+                canary = id,
+                step = step.as_str(),
+                "the canary was unwound or ended meanwhile; step not taken"
+            );
+        }
+        Ok(())
+    }
+
     /// Canary `id` is no longer one: what its keys are owed is collected once its job is final.
     ///
     /// Errors: the journal cannot be written.
     pub(crate) async fn unwind_canary(&self, id: i64, why: &str) -> anyhow::Result<()> {
         tracing::warn!(canary = id, %why, "canary unwound: an ordinary job from here on");
         self.metrics.job("canary_unwound");
-        self.journal.set_canary(id, CanaryStep::Unwinding, None, None, why).await
+        self.canary_step(id, CanaryStep::Unwinding, None, None, why).await
     }
 
     /// Journals a new canary on the first input no canary has used, if any is left.
@@ -262,7 +307,7 @@ impl super::runner::Inner {
                 if c.step == CanaryStep::Requesting
                     && let Some(job) = self.requested_by(buyer.address(), c.from_block).await?
                 {
-                    return self.journal.set_canary(c.id, CanaryStep::Requested, Some(job), None, "requested").await;
+                    return self.canary_step(c.id, CanaryStep::Requested, Some(job), None, "requested").await;
                 }
                 self.request_canary(role, c, buyer).await
             }
@@ -289,7 +334,7 @@ impl super::runner::Inner {
                         if self.chain_time().await? < due {
                             return Ok(());
                         }
-                        self.journal.set_canary(c.id, CanaryStep::Challenging, None, None, "submitted").await?;
+                        self.canary_step(c.id, CanaryStep::Challenging, None, None, "submitted").await?;
                         self.challenge_canary(role, c, job, challenger).await
                     }
                     job_state::CANCELLED => self.unwind_canary(c.id, "cancelled: nobody claimed it in time").await,
@@ -312,10 +357,19 @@ impl super::runner::Inner {
                 }
                 self.challenge_canary(role, c, job, challenger).await
             }
-            // Registered by `register_disputes`, from the dispute's own log.
-            CanaryStep::Challenged => Ok(()),
+            // Registered by `register_disputes`, from the dispute's own log; unwound if the scan passed its seed
+            // block without registering it.
+            CanaryStep::Challenged => {
+                let dispute = c.dispute.context("a challenged canary without a dispute")?;
+                let seed = self.committee.disputeInfo(dispute).call().await.context("reading the dispute")?.seedBlock;
+                if self.journal.canary_cursor().await?.is_some_and(|next| next > seed) {
+                    let why = format!("dispute {dispute} was not registered by its seed block {seed}");
+                    return self.unwind_canary(c.id, &why).await;
+                }
+                Ok(())
+            }
             CanaryStep::Registered => self.reveal_canary(role, c).await,
-            CanaryStep::Revealed | CanaryStep::Unwinding => self.settle_canary(c, buyer, challenger).await,
+            CanaryStep::Revealed | CanaryStep::Unwinding => self.settle_canary(role, c, buyer, challenger).await,
             CanaryStep::Done | CanaryStep::Void => Ok(()),
         }
     }
@@ -367,7 +421,7 @@ impl super::runner::Inner {
             v.licensePrice
         };
         self.top_up(role, buyer.address(), cfg.payment.0 + licence + cfg.gas_money.0).await?;
-        self.journal.set_canary(c.id, CanaryStep::Requesting, None, None, "funded").await?;
+        self.canary_step(c.id, CanaryStep::Requesting, None, None, "funded").await?;
         let as_buyer = super::runner::chain_as(&self.chain, buyer).await?;
         if !licence.is_zero() {
             let registry = ModelRegistry::new(*self.models.address(), as_buyer.provider().clone());
@@ -396,7 +450,7 @@ impl super::runner::Inner {
             as_buyer.send("requestJob", call.into_transaction_request()).await.context("requesting the canary job")?;
         let job = receipt.decoded_log::<JobMarket::JobRequested>().context("no JobRequested in the receipt")?.jobId;
         self.crash_point("canary-requested", job).await;
-        self.journal.set_canary(c.id, CanaryStep::Requested, Some(job), None, "requested").await?;
+        self.canary_step(c.id, CanaryStep::Requested, Some(job), None, "requested").await?;
         self.jobs.lock().expect("not poisoned").candidates.insert(job);
         tracing::info!(canary = c.id, job = %job, "canary job requested");
         Ok(())
@@ -445,7 +499,7 @@ impl super::runner::Inner {
             let why = format!("{} opened the pool first: an ordinary dispute", pool.first);
             return self.unwind_canary(c.id, &why).await;
         }
-        self.journal.set_canary(c.id, CanaryStep::Challenged, None, Some(pool.disputeId), "challenged").await?;
+        self.canary_step(c.id, CanaryStep::Challenged, None, Some(pool.disputeId), "challenged").await?;
         tracing::info!(canary = c.id, job = %job, dispute = %pool.disputeId, "canary challenged");
         Ok(())
     }
@@ -481,7 +535,8 @@ impl super::runner::Inner {
             let opened =
                 ReexecutionCommittee::DisputeOpened::decode_log_data(log.data()).context("decoding DisputeOpened")?;
             let canary = canaries.iter().find(|c| {
-                c.step == CanaryStep::Challenged
+                // Challenging too: a challenge that landed before a crash (or a lost receipt) let it be journaled.
+                matches!(c.step, CanaryStep::Challenging | CanaryStep::Challenged)
                     && PrivateKeySigner::from_bytes(&c.challenger_key).is_ok_and(|k| k.address() == opened.challenger)
             });
             match canary {
@@ -532,7 +587,7 @@ impl super::runner::Inner {
             let why = format!("registered in block {block}, after the seed block {seed_block}: its reveal is refused");
             return self.unwind_canary(c.id, &why).await;
         }
-        self.journal.set_canary(c.id, CanaryStep::Registered, None, Some(dispute), "registered").await
+        self.canary_step(c.id, CanaryStep::Registered, None, Some(dispute), "registered").await
     }
 
     /// Reveals canary `c` once its votes are bound; unwinds it when the committee refuses for good.
@@ -551,7 +606,7 @@ impl super::runner::Inner {
             Ok(_) => {
                 self.metrics.job("canary_revealed");
                 tracing::info!(canary = c.id, dispute = %dispute, answer = c.answer, "canary revealed");
-                self.journal.set_canary(c.id, CanaryStep::Revealed, None, None, "revealed").await
+                self.canary_step(c.id, CanaryStep::Revealed, None, None, "revealed").await
             }
             // The votes are not bound yet.
             Err(e) if revert_name(&e) == Some("OutsidePeriod") => Ok(()),
@@ -570,7 +625,7 @@ impl super::runner::Inner {
     async fn revealed_or_unwound(&self, c: &Canary, dispute: U256, why: &str) -> anyhow::Result<()> {
         let revealed = self.committee.canaryAnswer(dispute).call().await.context("reading the answer")?;
         if revealed == c.answer {
-            return self.journal.set_canary(c.id, CanaryStep::Revealed, None, None, "revealed").await;
+            return self.canary_step(c.id, CanaryStep::Revealed, None, None, "revealed").await;
         }
         self.unwind_canary(c.id, why).await
     }
@@ -580,47 +635,88 @@ impl super::runner::Inner {
     /// a revealed canary, `void` for an unwound one.
     async fn settle_canary(
         &self,
+        role: &CanaryRole,
         c: &Canary,
         buyer: PrivateKeySigner,
         challenger: PrivateKeySigner,
     ) -> anyhow::Result<()> {
         let Some(job) = c.job else {
-            return self.journal.set_canary(c.id, CanaryStep::Void, None, None, &note(c)).await;
+            return self.canary_step(c.id, CanaryStep::Void, None, None, &note(c)).await;
         };
-        let state = self.market.getProgress(job).call().await.context("reading the canary's job")?.state;
+        let progress = self.market.getProgress(job).call().await.context("reading the canary's job")?;
+        let now = self.chain_time().await?;
+        let gas = role.cfg.gas_money.0;
+        // An unwound job left where nobody moves it on: the buyer reopens a late claim and cancels an unclaimed
+        // job past its deadline (both open to anyone; the buyer's refund is collected below).
+        if c.step == CanaryStep::Unwinding {
+            let deadline = self.market.getTerms(job).call().await.context("reading the terms")?.deadline;
+            let action = match progress.state {
+                job_state::CLAIMED if now > progress.submitBy => Some("reopen"),
+                job_state::REQUESTED if now > deadline => Some("cancel"),
+                _ => None,
+            };
+            if let Some(action) = action {
+                self.top_up(role, buyer.address(), gas).await?;
+                let as_buyer = super::runner::chain_as(&self.chain, buyer).await?;
+                let market = JobMarket::new(*self.market.address(), as_buyer.provider().clone());
+                let call = if action == "reopen" {
+                    market.reopen(job).into_transaction_request()
+                } else {
+                    market.cancel(job).into_transaction_request()
+                };
+                as_buyer.send(action, call).await.with_context(|| format!("{action} job {job}"))?;
+                return Ok(());
+            }
+        }
         let pool = self.desk.poolOf(job).call().await.context("reading the pool")?;
         let disputed = !pool.disputeId.is_zero();
-        let final_state = matches!(state, job_state::FINALIZED | job_state::CANCELLED | job_state::RESOLVED);
+        let final_state = matches!(progress.state, job_state::FINALIZED | job_state::CANCELLED | job_state::RESOLVED);
         if !final_state || (disputed && !pool.ruled) {
             return Ok(());
         }
         let me = challenger.address();
-        if disputed && self.desk.ticketOf(job, me).call().await? != ticket::NONE {
+        let committee = ReexecutionCommittee::new(*self.committee.address(), self.chain.provider().clone());
+        let ticket = if disputed { self.desk.ticketOf(job, me).call().await? } else { ticket::NONE };
+        let collect = pool.payout > U256::ZERO && ticket == ticket::HELD;
+        let at_desk = self.desk.balanceOf(me, Address::ZERO).call().await? > U256::ZERO;
+        // The committee pays the challenger itself when no seat matched what was judged (the fee and penalties).
+        let at_committee = committee.balanceOf(me, Address::ZERO).call().await? > U256::ZERO;
+        if collect || at_desk || at_committee {
+            self.top_up(role, me, gas).await?;
             let as_challenger = super::runner::chain_as(&self.chain, challenger).await?;
             let desk = DisputeDesk::new(*self.desk.address(), as_challenger.provider().clone());
-            if pool.payout > U256::ZERO && self.desk.ticketOf(job, me).call().await? == ticket::HELD {
+            if collect {
                 let call = desk.collect(job, me);
                 as_challenger.send("collect", call.into_transaction_request()).await.context("collecting")?;
             }
-            if self.desk.balanceOf(me, Address::ZERO).call().await? > U256::ZERO {
+            if collect || at_desk {
                 let call = desk.withdraw(Address::ZERO);
                 as_challenger.send("withdraw", call.into_transaction_request()).await.context("withdrawing")?;
             }
+            if at_committee {
+                let committee = ReexecutionCommittee::new(*self.committee.address(), as_challenger.provider().clone());
+                let call = committee.withdraw(Address::ZERO);
+                as_challenger
+                    .send("withdraw", call.into_transaction_request())
+                    .await
+                    .context("withdrawing from the committee")?;
+            }
         }
         if self.market.balanceOf(buyer.address(), Address::ZERO).call().await? > U256::ZERO {
+            self.top_up(role, buyer.address(), gas).await?;
             let as_buyer = super::runner::chain_as(&self.chain, buyer).await?;
             let market = JobMarket::new(*self.market.address(), as_buyer.provider().clone());
             let call = market.withdraw(Address::ZERO);
             as_buyer.send("withdraw", call.into_transaction_request()).await.context("withdrawing the refund")?;
         }
         if c.step == CanaryStep::Unwinding {
-            return self.journal.set_canary(c.id, CanaryStep::Void, None, None, &note(c)).await;
+            return self.canary_step(c.id, CanaryStep::Void, None, None, &note(c)).await;
         }
         let judged = self.committee.canaryAnswer(pool.disputeId).call().await.context("reading the answer")?;
         let note = format!("ruled {}; seats judged against the answer {judged}", pool.ruling);
         tracing::info!(canary = c.id, job = %job, ruling = pool.ruling, answer = c.answer, "canary ruled");
         self.metrics.job("canary_done");
-        self.journal.set_canary(c.id, CanaryStep::Done, None, None, &note).await
+        self.canary_step(c.id, CanaryStep::Done, None, None, &note).await
     }
 }
 
@@ -681,6 +777,32 @@ mod tests {
         let alike = Output::from(&Embeddings { rows: 2, dim: 8, data: [row(0.3), row(0.3)].concat() });
         let err = known_bad(&alike).unwrap_err().to_string();
         assert!(err.contains("still pass the acceptance rule"), "sentences that embed alike: {err}");
+    }
+
+    #[test]
+    fn a_canary_is_known_by_its_job_or_before_that_by_its_buyer() {
+        let buyer = PrivateKeySigner::random();
+        let mut c = Canary {
+            id: 1,
+            step: CanaryStep::Requesting,
+            answer: 2,
+            salt: B256::ZERO,
+            buyer_key: buyer.to_bytes(),
+            challenger_key: PrivateKeySigner::random().to_bytes(),
+            input: "in.json".into(),
+            from_block: 0,
+            job: None,
+            dispute: None,
+            note: None,
+        };
+        let (job, other) = (U256::from(7), PrivateKeySigner::random().address());
+        assert!(is_ours(&c, job, buyer.address()), "a crash lost the job id: known by its buyer");
+        assert!(!is_ours(&c, job, other), "another buyer's job is not ours");
+        c.job = Some(U256::from(8));
+        assert!(!is_ours(&c, job, buyer.address()), "once the id is journaled, only that job");
+        assert!(is_ours(&c, U256::from(8), other), "by its id");
+        c.step = CanaryStep::Unwinding;
+        assert!(!is_ours(&c, U256::from(8), buyer.address()), "an unwound canary is served true");
     }
 
     #[test]

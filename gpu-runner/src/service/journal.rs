@@ -885,7 +885,12 @@ impl Journal {
         Ok(id)
     }
 
-    /// Moves canary `id` to `step`, setting its job or dispute when given, with a note.
+    /// Moves canary `id` to `step`, setting its job or dispute when given, with a note; returns whether it moved.
+    ///
+    /// Steps only move forward out of what is final for them, whoever writes (the canary's own poll and the job's
+    /// task run apart and may each hold an older read): a canary `done` or `void` never moves again, and one
+    /// `unwinding` only to `void`. So an unwinding decided while the poll was carrying the canary on cannot be
+    /// overwritten by that poll's next step.
     ///
     /// Errors: the database cannot be written.
     pub async fn set_canary(
@@ -895,19 +900,28 @@ impl Journal {
         job: Option<U256>,
         dispute: Option<U256>,
         note: &str,
-    ) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE canaries SET step = ?, job_id = COALESCE(?, job_id), dispute_id = COALESCE(?, dispute_id),              note = ?, updated_at = unixepoch() WHERE id = ?",
+    ) -> anyhow::Result<bool> {
+        let frozen: &[&str] = match step {
+            CanaryStep::Void => &["done", "void"],
+            CanaryStep::Unwinding => &["done", "void"],
+            _ => &["done", "void", "unwinding"],
+        };
+        let done = sqlx::query(
+            "UPDATE canaries SET step = ?, job_id = COALESCE(?, job_id), dispute_id = COALESCE(?, dispute_id), \
+             note = ?, updated_at = unixepoch() WHERE id = ? AND step NOT IN (?, ?, ?)",
         )
         .bind(step.as_str())
         .bind(job.map(|j| j.to_string()))
         .bind(dispute.map(|d| d.to_string()))
         .bind(note)
         .bind(id)
+        .bind(frozen[0])
+        .bind(frozen[1])
+        .bind(frozen.get(2).copied().unwrap_or(frozen[1]))
         .execute(&self.pool)
         .await
         .with_context(|| format!("journaling canary {id} as {}", step.as_str()))?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Every canary, oldest first.

@@ -1261,8 +1261,12 @@ async fn plays_a_canary(answer: u8) {
         let mut crashing = spawn_runner(&config, &operator_dir.with_extension("crash.log"), &crash);
         let status = crashing.wait_exit().await;
         assert!(!status.success(), "killed after the request: {status}\n{}", crashing.log());
+        assert!(crashing.log().contains("CAIRN_RUNNER_CRASH_AFTER=canary-requested"), "{}", crashing.log());
         let c = Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap().remove(0);
         assert_eq!((c.step, c.job), (CanaryStep::Requesting, None), "the request is sent, its job not journaled");
+        let buyer = PrivateKeySigner::from_bytes(&c.buyer_key).unwrap().address();
+        let requests = world.events::<JobMarket::JobRequested>("JobMarket").await;
+        assert!(requests.iter().any(|r| r.buyer == buyer), "the request landed before the crash");
     }
     runners.push(spawn_runner(&config, &operator_dir.with_extension("run.log"), &keys));
 
@@ -1277,8 +1281,9 @@ async fn plays_a_canary(answer: u8) {
             break (job, dispute);
         }
         assert!(
-            canaries.first().is_none_or(|c| c.step != CanaryStep::Void),
-            "the canary was voided:\n{}",
+            canaries.first().is_none_or(|c| !matches!(c.step, CanaryStep::Unwinding | CanaryStep::Void)),
+            "the canary was unwound ({:?}):\n{}",
+            canaries.first().map(|c| c.note.clone()),
             runners[5].log()
         );
         assert!(started.elapsed() < Duration::from_secs(180), "no canary registered:\n{}", runners[5].log());
@@ -1323,6 +1328,8 @@ async fn plays_a_canary(answer: u8) {
     let expected = if answer == 2 { ticket::COLLECTED } else { ticket::HELD };
     assert_eq!(desk.ticketOf(job, challenger).call().await.unwrap(), expected, "collected where it pays");
     assert_eq!(desk.balanceOf(challenger, Address::ZERO).call().await.unwrap(), U256::ZERO, "withdrawn");
+    let at_committee = committee.balanceOf(challenger, Address::ZERO).call().await.unwrap();
+    assert_eq!(at_committee, U256::ZERO, "nothing left at the committee");
     let market = world.market();
     assert_eq!(market.balanceOf(buyer, Address::ZERO).call().await.unwrap(), U256::ZERO, "nothing left in the market");
     let withdrawals = world
@@ -1373,8 +1380,9 @@ async fn plays_a_canary(answer: u8) {
     let ruled = wait_ruled(&world, honest, &mut runners).await;
     assert_eq!(ruled.ruling, 1, "the honest output stands");
     assert_eq!(committee.canaryAnswer(other).call().await.unwrap(), 0, "the decoy is never revealed");
-    let canaries = Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap();
-    assert_eq!(canaries.len(), 1, "only the canary's dispute is journaled as one:\n{canaries:?}");
+    let registrations =
+        world.events::<cairn_bindings::ReexecutionCommittee::CanaryRegistered>("ReexecutionCommittee").await;
+    assert_eq!(registrations.len(), 2, "one registration per dispute, no more");
     for r in &mut runners {
         assert!(r.terminate().await.success(), "{}", r.log());
     }
