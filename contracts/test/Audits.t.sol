@@ -61,6 +61,19 @@ contract AuditsTest is CairnSystem {
         revert("no candidate hash");
     }
 
+    /// @dev Two 0.1 ETH jobs, each drawn not audited and finalized: their premiums are owed to the desk by the
+    /// market (not yet pulled); returns their sum.
+    function _paidTwoPremiums() internal returns (uint256 owed) {
+        for (uint256 i = 0; i < 2; ++i) {
+            uint256 paid = _submitted(0.1 ether);
+            _forceDraw(paid, false);
+            desk.evaluateAudit(paid);
+            vm.warp(block.timestamp + 1 hours);
+            market.finalize(paid);
+            owed += desk.auditOf(paid).premium;
+        }
+    }
+
     /*//////////////////////////////////////////////////////////////
                          RATE AND PREMIUM
     //////////////////////////////////////////////////////////////*/
@@ -266,15 +279,7 @@ contract AuditsTest is CairnSystem {
         _setRates(0, 5000);
         (uint64 rate,) = desk.auditTerms(address(0), 0.095 ether, 0.4 ether, 5000);
         assertEq(rate, WAD / 2, "the minimum rate, 50%");
-        uint256 owed = 0;
-        for (uint256 i = 0; i < 2; ++i) {
-            uint256 paid = _submitted(0.1 ether);
-            _forceDraw(paid, false);
-            desk.evaluateAudit(paid);
-            vm.warp(block.timestamp + 1 hours);
-            market.finalize(paid);
-            owed += desk.auditOf(paid).premium;
-        }
+        uint256 owed = _paidTwoPremiums();
         assertEq(owed, FEE, "two premiums of half an audit's cost");
         assertEq(market.balanceOf(address(desk), address(0)), owed, "owed to the desk, not yet pulled");
         assertEq(desk.auditPool(), 0, "the pool itself is empty");
@@ -540,15 +545,7 @@ contract AuditsTest is CairnSystem {
     /// more) leaves the premiums where they are (mutation survivors of `auditPool < cost`: `<=` and `!=`).
     function test_APoolThatCoversTheAuditPullsNothing() public {
         _setRates(0, 5000);
-        uint256 owed = 0;
-        for (uint256 i = 0; i < 2; ++i) {
-            uint256 paid = _submitted(0.1 ether);
-            _forceDraw(paid, false);
-            desk.evaluateAudit(paid);
-            vm.warp(block.timestamp + 1 hours);
-            market.finalize(paid);
-            owed += desk.auditOf(paid).premium;
-        }
+        uint256 owed = _paidTwoPremiums();
         assertEq(market.balanceOf(address(desk), address(0)), owed, "premiums owed to the desk");
         desk.fundAuditPool{value: FEE}();
         uint256 exact = _submitted(0.1 ether);

@@ -924,6 +924,19 @@ async fn unknown_runtimes_and_broken_manifests_are_refused_before_any_claim() {
     assert!(runner.terminate().await.success(), "{}", runner.log());
 }
 
+/// Verifier-only service `i` (the seeded operator `verifier-{i}`, `[jobs] claim = false`), its state in
+/// `verifier-{i}/`, optionally killed at test hook `crash`.
+fn verifier_service(world: &World, i: usize, crash: Option<&str>) -> RunnerProcess {
+    let label = format!("verifier-{i}");
+    let hook = crash.map(|p| ("CAIRN_RUNNER_CRASH_AFTER", p));
+    world.runner_with(&label, &world.dir.path().join(&label), hook, None, "[jobs]\nclaim = false\n")
+}
+
+/// Which of the five verifier services `juror` is.
+fn verifier_index(juror: Address) -> usize {
+    (0..5).find(|i| devnet_key(&format!("verifier-{i}")).address() == juror).expect("jurors are the verifiers")
+}
+
 /// A key that is nobody's operator, funded by the deployer with `eth` ETH (a cheat's second address, a
 /// griefer).
 async fn funded_stranger(world: &World, eth: &str) -> PrivateKeySigner {
@@ -997,15 +1010,7 @@ async fn verifiers_rule_on_disputes_and_the_watcher_collects_from_a_pool_the_che
     let model = world.publish(false).await;
     let payment = parse_ether("0.01").unwrap();
     let expected = expected_output(INPUT.as_bytes());
-    let no_claims = "[jobs]\nclaim = false\n";
-    let verifier = |i: usize, crash: Option<&str>| {
-        let label = format!("verifier-{i}");
-        let state_dir = world.dir.path().join(&label);
-        world.runner_with(&label, &state_dir, crash.map(|p| ("CAIRN_RUNNER_CRASH_AFTER", p)), None, no_claims)
-    };
-    let juror_label = |juror: Address| {
-        (0..5).find(|i| devnet_key(&format!("verifier-{i}")).address() == juror).expect("jurors are the verifiers")
-    };
+    let verifier = |i: usize, crash: Option<&str>| verifier_service(&world, i, crash);
     let committee = cairn_bindings::ReexecutionCommittee::new(
         world.address("ReexecutionCommittee"),
         world.deployer.provider().clone(),
@@ -1021,7 +1026,7 @@ async fn verifiers_rule_on_disputes_and_the_watcher_collects_from_a_pool_the_che
     let pool = wait_ruled(&world, honest, &mut verifiers).await;
     assert_eq!((pool.ruling, pool.payout), (1, U256::ZERO), "acceptable: the griefer's bond is lost");
     for juror in committee.jurorsOf(dispute).call().await.unwrap() {
-        let i = juror_label(juror);
+        let i = verifier_index(juror);
         let duties = Journal::open(&world.dir.path().join(format!("verifier-{i}"))).await.unwrap();
         let duty = duties.all_duties().await.unwrap().into_iter().find(|d| d.dispute == dispute).unwrap();
         assert_eq!(duty.vote, Some(1), "verifier-{i} voted acceptable:\n{}", verifiers[i].log());
@@ -1060,7 +1065,7 @@ async fn verifiers_rule_on_disputes_and_the_watcher_collects_from_a_pool_the_che
         assert!(started.elapsed() < Duration::from_secs(120), "never drawn:\n{}", verifiers[0].log());
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let mut drawn: Vec<usize> = jurors.iter().map(|j| juror_label(*j)).collect();
+    let mut drawn: Vec<usize> = jurors.iter().map(|j| verifier_index(*j)).collect();
     drawn.sort_unstable();
     drawn.dedup();
     for &i in &drawn {
@@ -1146,13 +1151,7 @@ async fn verifiers_rule_an_input_nobody_can_fetch_unavailable() {
 
     let challenger = funded_stranger(&world, "1").await;
     let dispute = challenge_as(&world, &challenger, job).await;
-    let no_claims = "[jobs]\nclaim = false\n";
-    let mut verifiers: Vec<RunnerProcess> = (0..5)
-        .map(|i| {
-            let label = format!("verifier-{i}");
-            world.runner_with(&label, &world.dir.path().join(&label), None, None, no_claims)
-        })
-        .collect();
+    let mut verifiers: Vec<RunnerProcess> = (0..5).map(|i| verifier_service(&world, i, None)).collect();
     let pool = wait_ruled(&world, job, &mut verifiers).await;
     assert_eq!(pool.ruling, 3, "input unavailable");
     let progress = world.progress(job).await;
@@ -1184,7 +1183,7 @@ async fn verifiers_rule_an_input_nobody_can_fetch_unavailable() {
         "the buyer refunded in full"
     );
     for juror in committee.jurorsOf(dispute).call().await.unwrap() {
-        let i = (0..5).find(|i| devnet_key(&format!("verifier-{i}")).address() == juror).unwrap();
+        let i = verifier_index(juror);
         let dir = world.dir.path().join(format!("verifier-{i}"));
         let duty = Journal::open(&dir).await.unwrap().all_duties().await.unwrap();
         let duty = duty.into_iter().find(|d| d.dispute == dispute).unwrap();
@@ -1230,13 +1229,7 @@ async fn plays_a_canary(answer: u8) {
     let call = committee.setCanaryKey(canary_key.address());
     world.deployer.send("setCanaryKey", call.into_transaction_request()).await.unwrap();
 
-    let no_claims = "[jobs]\nclaim = false\n";
-    let mut runners: Vec<RunnerProcess> = (0..5)
-        .map(|i| {
-            let label = format!("verifier-{i}");
-            world.runner_with(&label, &world.dir.path().join(&label), None, None, no_claims)
-        })
-        .collect();
+    let mut runners: Vec<RunnerProcess> = (0..5).map(|i| verifier_service(&world, i, None)).collect();
     let input = world.dir.path().join("canary-input.json");
     std::fs::write(&input, INPUT).unwrap();
     let operator_dir = world.dir.path().join("operator-0");
@@ -1310,7 +1303,7 @@ async fn plays_a_canary(answer: u8) {
     let requests = world.logs_of::<JobMarket::JobRequested>(job).await;
     assert_eq!(requests[0].topics()[2], buyer.into_word(), "requested by the fresh buyer");
     for juror in committee.jurorsOf(dispute).call().await.unwrap() {
-        let i = (0..5).find(|i| devnet_key(&format!("verifier-{i}")).address() == juror).unwrap();
+        let i = verifier_index(juror);
         let duties = Journal::open(&world.dir.path().join(format!("verifier-{i}"))).await.unwrap();
         let duty = duties.all_duties().await.unwrap().into_iter().find(|d| d.dispute == dispute).unwrap();
         assert_eq!(duty.vote, Some(answer), "verifier-{i} re-ran and voted the answer");
