@@ -295,6 +295,9 @@ contract DisputeDeskTest is CairnSystem {
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, BOND, BOND + FEE));
         vm.prank(watcher);
         desk.challenge{value: BOND + FEE}(jobId);
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, BOND, BOND - 1));
+        vm.prank(watcher);
+        desk.challenge{value: BOND - 1}(jobId); // short by a wei
         vm.warp(ends);
         vm.expectRevert(abi.encodeWithSelector(IDisputeDesk.ChallengeWindowClosed.selector, jobId, ends, ends));
         vm.prank(watcher);
