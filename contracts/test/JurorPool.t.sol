@@ -290,6 +290,31 @@ contract JurorPoolTest is Test {
         pool.requestWithdrawal(0);
     }
 
+    /// While a draw awaits its seed a withdrawal only waits as requested, and what is requested counts against
+    /// what can be asked next (a mutation survivor: `- withdrawalRequested` to `+`).
+    function test_RevertWhen_AskingAgainForWhatIsAlreadyRequestedDuringADraw() public {
+        _join(a, 1 ether);
+        awaitingDraw = 1;
+        vm.prank(a);
+        pool.requestWithdrawal(0.3 ether);
+        vm.prank(a);
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.WithdrawalTooLarge.selector, a, 0.7 ether, 0.7 ether + 1));
+        pool.requestWithdrawal(0.7 ether + 1);
+        vm.prank(a);
+        pool.requestWithdrawal(0.7 ether); // exactly what is left
+        awaitingDraw = 0;
+    }
+
+    /// Setting the committee is announced.
+    function test_SettingTheCommitteeIsAnnounced() public {
+        JurorPool fresh = new JurorPool(owner, operators, SEAT, MATURITY, DELAY);
+        SelfPool other = new SelfPool(fresh);
+        vm.expectEmit(address(fresh));
+        emit IJurorPool.CommitteeSet(address(other));
+        vm.prank(owner);
+        fresh.setCommittee(IReexecutionCommittee(address(other)));
+    }
+
     /*//////////////////////////////////////////////////////////////
                                   DRAW
     //////////////////////////////////////////////////////////////*/
@@ -504,5 +529,14 @@ contract JurorPoolTest is Test {
         assertEq(pool.seatsOf(a), (j.stake - j.locked) / SEAT, "seats = whole free seats");
         assertEq(uint256(j.stake) + j.unbonding + s, d, "every wei accounted for");
         _assertHeld();
+    }
+}
+
+/// @dev A stand-in committee whose `pool()` is the given pool (what `setCommittee` checks).
+contract SelfPool {
+    JurorPool public immutable pool;
+
+    constructor(JurorPool pool_) {
+        pool = pool_;
     }
 }
