@@ -278,13 +278,21 @@ contract JurorPoolTest is Test {
         _assertHeld();
     }
 
-    function test_RevertWhen_WithdrawingMoreThanHeldOrZero() public {
+    /// @dev `a` joins with 1 ETH (during a draw awaiting its seed when `duringDraw`), asks for 0.3 ETH, and is
+    /// refused 0.7 ETH + 1 wei: what is already asked for counts, whether it left the stake at once or waits as
+    /// requested.
+    function _askTooMuchAfterAsking(bool duringDraw) internal {
         _join(a, 1 ether);
+        if (duringDraw) awaitingDraw = 1;
         vm.prank(a);
         pool.requestWithdrawal(0.3 ether);
         vm.prank(a);
         vm.expectRevert(abi.encodeWithSelector(IJurorPool.WithdrawalTooLarge.selector, a, 0.7 ether, 0.7 ether + 1));
         pool.requestWithdrawal(0.7 ether + 1);
+    }
+
+    function test_RevertWhen_WithdrawingMoreThanHeldOrZero() public {
+        _askTooMuchAfterAsking(false);
         vm.prank(a);
         vm.expectRevert(IJurorPool.ZeroAmount.selector);
         pool.requestWithdrawal(0);
@@ -293,13 +301,7 @@ contract JurorPoolTest is Test {
     /// While a draw awaits its seed a withdrawal only waits as requested, and what is requested counts against
     /// what can be asked next (a mutation survivor: `- withdrawalRequested` to `+`).
     function test_RevertWhen_AskingAgainForWhatIsAlreadyRequestedDuringADraw() public {
-        _join(a, 1 ether);
-        awaitingDraw = 1;
-        vm.prank(a);
-        pool.requestWithdrawal(0.3 ether);
-        vm.prank(a);
-        vm.expectRevert(abi.encodeWithSelector(IJurorPool.WithdrawalTooLarge.selector, a, 0.7 ether, 0.7 ether + 1));
-        pool.requestWithdrawal(0.7 ether + 1);
+        _askTooMuchAfterAsking(true);
         vm.prank(a);
         pool.requestWithdrawal(0.7 ether); // exactly what is left
         awaitingDraw = 0;
