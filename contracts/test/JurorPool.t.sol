@@ -304,7 +304,18 @@ contract JurorPoolTest is Test {
         _askTooMuchAfterAsking(true);
         vm.prank(a);
         pool.requestWithdrawal(0.7 ether); // exactly what is left
+        assertEq(pool.jurorInfo(a).withdrawalRequested, 1 ether, "both requests add up");
         awaitingDraw = 0;
+    }
+
+    /// A withdrawal smaller than the pending deposit takes only its amount out of it (survivors: `-=` to `%=`,
+    /// `^=`, `<<=`, `>>=`, equal to it when the whole lot leaves).
+    function test_APartialWithdrawalLeavesTheRestPending() public {
+        vm.prank(a);
+        pool.deposit{value: 1 ether}();
+        vm.prank(a);
+        pool.requestWithdrawal(0.3 ether);
+        assertEq(pool.jurorInfo(a).pendingDeposit, 0.7 ether, "the rest still pending");
     }
 
     /// Setting the committee is announced.
