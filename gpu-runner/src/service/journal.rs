@@ -749,24 +749,34 @@ impl Journal {
     ///
     /// Errors: the database cannot be read.
     pub async fn cursor(&self) -> anyhow::Result<Option<u64>> {
-        let block: Option<i64> = sqlx::query_scalar("SELECT block FROM cursor WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await
-            .context("reading the journal's cursor")?;
-        Ok(block.map(|b| b as u64))
+        self.read_block("cursor").await
     }
 
     /// Records that every block below `next` has been scanned.
     ///
     /// Errors: the database cannot be written.
     pub async fn set_cursor(&self, next: u64) -> anyhow::Result<()> {
-        sqlx::query(
-            "INSERT INTO cursor (id, block) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET block = excluded.block",
-        )
+        self.write_block("cursor", next).await
+    }
+
+    /// The block held by the one-row table `table` (`cursor` or `canary_cursor`), if written.
+    async fn read_block(&self, table: &'static str) -> anyhow::Result<Option<u64>> {
+        let block: Option<i64> = sqlx::query_scalar(&format!("SELECT block FROM {table} WHERE id = 1"))
+            .fetch_optional(&self.pool)
+            .await
+            .with_context(|| format!("reading the journal's {table}"))?;
+        Ok(block.map(|b| b as u64))
+    }
+
+    /// Writes `next` into the one-row table `table`.
+    async fn write_block(&self, table: &'static str, next: u64) -> anyhow::Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO {table} (id, block) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET block = excluded.block"
+        ))
         .bind(sql_integer(next))
         .execute(&self.pool)
         .await
-        .context("writing the journal's cursor")?;
+        .with_context(|| format!("writing the journal's {table}"))?;
         Ok(())
     }
 }
@@ -976,25 +986,14 @@ impl Journal {
     ///
     /// Errors: the database cannot be read.
     pub async fn canary_cursor(&self) -> anyhow::Result<Option<u64>> {
-        let block: Option<i64> = sqlx::query_scalar("SELECT block FROM canary_cursor WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await
-            .context("reading the canary cursor")?;
-        Ok(block.map(|b| b as u64))
+        self.read_block("canary_cursor").await
     }
 
     /// Records that every dispute opened below block `next` has had its registration.
     ///
     /// Errors: the database cannot be written.
     pub async fn set_canary_cursor(&self, next: u64) -> anyhow::Result<()> {
-        sqlx::query(
-            "INSERT INTO canary_cursor (id, block) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET block = excluded.block",
-        )
-        .bind(sql_integer(next))
-        .execute(&self.pool)
-        .await
-        .context("writing the canary cursor")?;
-        Ok(())
+        self.write_block("canary_cursor", next).await
     }
 }
 
