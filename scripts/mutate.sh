@@ -54,23 +54,30 @@ else
   # A run of some mutators only (CAIRN_MUTATORS) names them, so a contract's campaign can be split across
   # sessions without one run overwriting another's log.
   name=${contracts//,/-}${CAIRN_MUTATORS:+-${CAIRN_MUTATORS//,/-}}
-  log=$logs/mutation-$name.log
-  export CAIRN_MUTANTS_JSONL=$logs/mutants-$name.jsonl
-  rm -f "$CAIRN_MUTANTS_JSONL"
   # Resume: mutants judged by an earlier run of these contracts whose sources have not changed since are
   # skipped (and stay counted in that run's log), so a stopped campaign is finished by a run of what is left.
+  # Such a run never reuses an earlier run's name: it is written as <name>-resumed[-N], keeping the earlier log.
   done_runs=()
+  sources=()
+  for c in ${contracts//,/ }; do sources+=("contracts/src/$c.sol"); done
   for earlier in "$logs"/mutants-"${contracts//,/-}"*.jsonl; do
-    [[ -f $earlier && $earlier != "$CAIRN_MUTANTS_JSONL" ]] || continue
+    [[ -f $earlier ]] || continue
     run=$(basename "$earlier" .jsonl)
     at=$(sed -n '1s/.* commit=\([0-9a-f]*\).*/\1/p' "$logs/mutation-${run#mutants-}.log")
-    sources=()
-    for c in ${contracts//,/ }; do sources+=("contracts/src/$c.sol"); done
     if [[ -n $at ]] && git -C "$root" diff --quiet "$at" HEAD -- "${sources[@]}"; then
       done_runs+=("$earlier")
       echo "    skipping the mutants $(basename "$earlier") judged at $at (sources unchanged)"
     fi
   done
+  if ((${#done_runs[@]})); then
+    base=$name-resumed
+    name=$base
+    n=1
+    while [[ -e $logs/mutation-$name.log ]]; do n=$((n + 1)); name=$base-$n; done
+  fi
+  log=$logs/mutation-$name.log
+  export CAIRN_MUTANTS_JSONL=$logs/mutants-$name.jsonl
+  rm -f "$CAIRN_MUTANTS_JSONL"
   CAIRN_MUTANTS_DONE=$(IFS=:; echo "${done_runs[*]}")
   export CAIRN_MUTANTS_DONE
   echo "# cairn-mutate baseline=${baseline} timeout=${timeout} mutators=${mutators} commit=$commit" >"$log"
