@@ -54,6 +54,12 @@ pub struct FollowerOptions {
     pub target_logs: usize,
     /// Ranges fetched concurrently during backfill.
     pub in_flight: usize,
+    /// How long a node that lacks the checkpoint's block (its head below it, or `null` for it) is waited for
+    /// before that is taken as a chain that got shorter and rolled back (default 60 s). A node behind its
+    /// peers (a load balancer's lagging backend, a restarted node syncing) answers `null` above its head; a
+    /// chain only gets shorter without replacement blocks on a devnet (`evm_revert`). A node whose head block
+    /// differs from the one stored at that height has reorged, which is rolled back at once.
+    pub behind_grace: Duration,
 }
 
 impl Default for FollowerOptions {
@@ -66,6 +72,7 @@ impl Default for FollowerOptions {
             max_range: 100_000,
             target_logs: 20_000,
             in_flight: 3,
+            behind_grace: Duration::from_secs(60),
         }
     }
 }
@@ -96,6 +103,14 @@ pub enum Step {
     },
     /// The chain changed while a range was fetched; nothing stored, try again.
     Raced,
+    /// The node lacks the checkpoint's block but holds the chain below it: waiting for it to catch up
+    /// (within `FollowerOptions::behind_grace`); nothing changed.
+    Behind {
+        /// The node's head.
+        head: u64,
+        /// The checkpoint, the block the node lacks.
+        checkpoint: u64,
+    },
 }
 
 /// The logs and headers of a block range, fetched but not yet stored, with their raw rows prepared.
@@ -139,6 +154,8 @@ pub struct Follower {
     src: Arc<Source>,
     deployment_key: String,
     prefetch: tokio::sync::Mutex<Option<Prefetch>>,
+    /// Since when the node has lacked the checkpoint's block (see [`FollowerOptions::behind_grace`]).
+    behind_since: std::sync::Mutex<Option<Instant>>,
 }
 
 /// The chain side of a follower (node, decoder, range sizes), shared with its background fetches.
@@ -213,6 +230,7 @@ impl Follower {
             }),
             deployment_key,
             prefetch: tokio::sync::Mutex::new(None),
+            behind_since: std::sync::Mutex::new(None),
         };
         follower.check_deployment_block().await?;
         Ok(follower)
@@ -270,9 +288,13 @@ impl Follower {
         let head = self.src.head().await?;
         let cp = self.store.checkpoint().await?;
         if let Some(cp) = &cp {
-            let canonical = self.src.header(cp.number).await?;
-            if canonical.as_ref().map(|h| &h.hash) != Some(&cp.hash) {
-                return self.unwind(cp).await;
+            match self.src.header(cp.number).await? {
+                Some(h) if h.hash == cp.hash => self.caught_up_with_node(),
+                Some(_) => return self.unwind(cp).await,
+                None if self.node_behind(cp, head).await? => {
+                    return Ok(Step::Behind { head, checkpoint: cp.number });
+                }
+                None => return self.unwind(cp).await,
             }
         }
         let from = cp.as_ref().map_or(self.src.deployment_block, |c| c.number + 1);
@@ -375,8 +397,44 @@ impl Follower {
         Ok(count)
     }
 
+    /// Whether a node that answered `null` for the checkpoint's block is to be waited for: it holds the chain
+    /// below (its head block, when that height is stored, has the stored hash) and has lacked the block for
+    /// less than `behind_grace`. Otherwise the caller rolls back: the chain changed, or got shorter.
+    async fn node_behind(&self, cp: &Checkpoint, head: u64) -> Result<bool> {
+        if head < cp.number
+            && let Some(stored) = self.store.blocks_desc(head, head).await?.pop()
+            && self.src.header(head).await?.is_none_or(|h| h.hash != stored.hash)
+        {
+            return Ok(false);
+        }
+        let since = *self.behind_since.lock().expect("not poisoned").get_or_insert_with(|| {
+            tracing::warn!(head, checkpoint = cp.number, "the node lacks the checkpoint's block; waiting for it");
+            Instant::now()
+        });
+        let waiting = since.elapsed() < self.src.opts.behind_grace;
+        self.src.metrics.node_behind.set(i64::try_from(cp.number.saturating_sub(head).max(1)).unwrap_or(i64::MAX));
+        if !waiting {
+            tracing::warn!(
+                head,
+                checkpoint = cp.number,
+                waited = ?since.elapsed(),
+                "the node still lacks the checkpoint's block: taken as a shorter chain"
+            );
+        }
+        Ok(waiting)
+    }
+
+    /// The node holds the checkpoint's block again (or the wait for it ended in a rollback).
+    fn caught_up_with_node(&self) {
+        if let Some(since) = self.behind_since.lock().expect("not poisoned").take() {
+            tracing::info!(waited = ?since.elapsed(), "the node caught up with the checkpoint");
+            self.src.metrics.node_behind.set(0);
+        }
+    }
+
     /// Finds the fork point below the checkpoint and rolls everything above it back.
     async fn unwind(&self, cp: &Checkpoint) -> Result<Step> {
+        self.caught_up_with_node();
         let lowest = cp.number.saturating_sub(self.src.opts.reorg_window);
         let stored = self.store.blocks_desc(cp.number, lowest).await?;
         let mut fork = None;
@@ -453,7 +511,7 @@ impl Follower {
         loop {
             match self.step().await? {
                 Step::CaughtUp { head } if head >= target => return Ok(()),
-                Step::CaughtUp { .. } => tokio::time::sleep(self.src.opts.poll_interval).await,
+                Step::CaughtUp { .. } | Step::Behind { .. } => tokio::time::sleep(self.src.opts.poll_interval).await,
                 Step::Advanced { to, .. } if to >= target => {
                     // Check once more for a reorg of what was just stored.
                 }
@@ -488,6 +546,11 @@ impl Follower {
                 // The chain moved under the range (a reorg in progress, a node behind its peers): look again
                 // at the next block or poll, not in a tight loop.
                 Ok(Step::Raced) => Some(self.src.opts.poll_interval),
+                // The node lacks the checkpoint's block: poll until it catches up or the grace ends.
+                Ok(Step::Behind { .. }) => {
+                    backoff = Duration::from_millis(250);
+                    Some(self.src.opts.poll_interval)
+                }
                 Ok(_) => {
                     backoff = Duration::from_millis(250);
                     None

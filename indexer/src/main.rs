@@ -114,6 +114,10 @@ struct RunArgs {
     /// How often to poll for new blocks over HTTP, milliseconds.
     #[arg(long, default_value_t = 1000)]
     poll_interval_ms: u64,
+    /// How long to wait, seconds, for a node that lacks the last indexed block (behind its peers, or a load
+    /// balancer's lagging backend) before taking it as a chain that got shorter and rolling back.
+    #[arg(long, default_value_t = 60)]
+    behind_grace_secs: u64,
     /// API requests per second per client IP.
     #[arg(long, default_value_t = 50)]
     rate_limit: u32,
@@ -285,6 +289,7 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
         reorg_window: args.reorg_window,
         finality_depth: args.finality_depth,
         poll_interval: Duration::from_millis(args.poll_interval_ms.max(10)),
+        behind_grace: Duration::from_secs(args.behind_grace_secs),
         ..FollowerOptions::default()
     };
     let lock_path = sqlite_path(&args.store.db);

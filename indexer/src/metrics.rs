@@ -37,6 +37,9 @@ pub struct Metrics {
     pub events: Counter,
     /// Reorgs handled.
     pub reorgs: Counter,
+    /// Blocks the node's head is below the checkpoint while the follower waits for it (a node behind its peers,
+    /// see `FollowerOptions::behind_grace`); 0 otherwise.
+    pub node_behind: Gauge,
     /// Logs stored raw because they could not be decoded.
     pub undecodable: Counter,
     /// RPC or database errors the follower retried.
@@ -69,6 +72,7 @@ impl Metrics {
             finalized: Gauge::default(),
             events: Counter::default(),
             reorgs: Counter::default(),
+            node_behind: Gauge::default(),
             undecodable: Counter::default(),
             errors: Counter::default(),
             events_per_second: Gauge::default(),
@@ -86,6 +90,11 @@ impl Metrics {
         registry.register("finalized_block", "Finalized block", m.finalized.clone());
         registry.register("events", "Logs stored", m.events.clone());
         registry.register("reorgs", "Reorgs rolled back", m.reorgs.clone());
+        registry.register(
+            "node_behind_blocks",
+            "Blocks the node's head is below the checkpoint while the follower waits for it",
+            m.node_behind.clone(),
+        );
         registry.register(
             "undecodable_logs",
             "Logs stored raw because they could not be decoded",

@@ -23,8 +23,9 @@ use crate::{
 };
 
 /// Test options: the default window (64) and finality, fast polling.
+/// A chain that got shorter (`evm_revert` without new blocks) is rolled back at once (no `behind_grace`).
 pub(crate) fn test_options() -> FollowerOptions {
-    FollowerOptions { poll_interval: Duration::from_millis(20), ..Default::default() }
+    FollowerOptions { poll_interval: Duration::from_millis(20), behind_grace: Duration::ZERO, ..Default::default() }
 }
 
 /// A follower of `net` through `rpc_url` into the database `db`, with its metrics.
@@ -308,6 +309,72 @@ async fn three_reorgs_in_quick_succession_end_equal_to_a_clean_index() {
     assert!(running.metrics.reorgs.get() >= 1);
     assert_matches_clean(&net, running.follower.store(), &sqlite_url(&dir, "clean.db"), "after three reorgs").await;
     running.stop().await.unwrap();
+}
+
+/// A node behind the checkpoint (a load balancer's lagging backend; here an anvil forked from the chain four
+/// blocks below the follower's checkpoint: it serves the same blocks up to there and `null` above) is waited
+/// for: nothing rolled back, no reorg counted, `node_behind_blocks` set; the follower on the up-to-date node
+/// is unaffected. Past `behind_grace` it is taken as a shorter chain and rolled back to its head. A lagging node
+/// that mined a block of its own at a stored height has reorged: rolled back at once, whatever the grace.
+#[tokio::test]
+async fn a_node_behind_the_checkpoint_is_waited_for_and_not_taken_for_a_reorg() {
+    let Scene { mut rng, net, actors, p, dir } = Scene::start("node behind").await;
+    let db = sqlite_url(&dir, "ix.db");
+    let (f, _) = follower_at(&net, net.anvil.url(), &db, test_options()).await;
+    for _ in 0..3 {
+        actors.some_events(&mut rng).await;
+    }
+    mine(&p, 4).await;
+    crate::sync(&f).await;
+    let cp = f.store().checkpoint().await.unwrap().unwrap();
+    let held = database_dump(f.store().pool()).await;
+    let lagging_node = |at: u64| {
+        let url = net.anvil.url().to_string();
+        async move {
+            let at = at.to_string();
+            cairn_testkit::Anvil::start_with(31337, &["--fork-url", &url, "--fork-block-number", &at]).await.unwrap()
+        }
+    };
+    let node = lagging_node(cp.number - 4).await;
+    let patient = FollowerOptions { behind_grace: Duration::from_secs(3600), ..test_options() };
+    let (lagging, metrics) = follower_at(&net, node.url(), &db, patient.clone()).await;
+    for _ in 0..3 {
+        assert_eq!(
+            lagging.step().await.unwrap(),
+            Step::Behind { head: cp.number - 4, checkpoint: cp.number },
+            "a node four blocks behind is waited for"
+        );
+    }
+    assert_eq!(metrics.node_behind.get(), 4, "node_behind_blocks");
+    assert_eq!(metrics.reorgs.get(), 0, "no reorg counted");
+    assert_same_rows(&database_dump(f.store().pool()).await, &held, "while the node was behind");
+    assert_eq!(f.step().await.unwrap(), Step::CaughtUp { head: cp.number }, "the up-to-date node's follower");
+
+    // Past the grace: a shorter chain, rolled back to the lagging node's head (and re-indexed from the real one).
+    let (impatient, metrics) =
+        follower_at(&net, node.url(), &db, FollowerOptions { behind_grace: Duration::ZERO, ..test_options() }).await;
+    assert_eq!(impatient.step().await.unwrap(), Step::Reorged { fork: cp.number - 4, from: cp.number });
+    assert_eq!((metrics.reorgs.get(), metrics.node_behind.get()), (1, 0), "one reorg; not waiting any more");
+    crate::sync(&f).await;
+    assert_matches_clean(&net, f.store(), &sqlite_url(&dir, "clean-1.db"), "after the rollback").await;
+
+    // A lagging node that mined a block of its own at a stored height: a reorg, rolled back at once.
+    actors.some_events(&mut rng).await;
+    mine(&p, 4).await;
+    crate::sync(&f).await;
+    let cp = f.store().checkpoint().await.unwrap().unwrap();
+    let node = lagging_node(cp.number - 4).await;
+    let fp = alloy::providers::ProviderBuilder::new().connect_http(node.url().parse().unwrap()).erased();
+    let latest = fp.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await.unwrap().expect("a head");
+    assert_eq!(latest.header.number, cp.number - 4, "the lagging node's head");
+    let later = latest.header.timestamp + 1_000;
+    rpc(&fp, "evm_setNextBlockTimestamp", json!([later])).await;
+    mine(&fp, 1).await;
+    let (lagging, metrics) = follower_at(&net, node.url(), &db, patient).await;
+    assert_eq!(lagging.step().await.unwrap(), Step::Reorged { fork: cp.number - 4, from: cp.number });
+    assert_eq!(metrics.reorgs.get(), 1, "rolled back without waiting");
+    crate::sync(&f).await;
+    assert_matches_clean(&net, f.store(), &sqlite_url(&dir, "clean-2.db"), "after the lagging node's reorg").await;
 }
 
 #[tokio::test]
