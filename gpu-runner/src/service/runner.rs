@@ -91,7 +91,7 @@ pub const LOG_RANGE: u64 = cairn_chain::client::LOG_RANGE;
 /// journaled.
 pub const VERIFY_CRASH_POINTS: &[&str] = &["voted", "challenge-sent", "canary-requested"];
 
-/// How long `CAIRN_RUNNER_PAUSE_AFTER` holds a job at its point.
+/// How long `CAIRN_RUNNER_PAUSE_AFTER` holds a job at its point, unless `CAIRN_RUNNER_PAUSE_SECS` says.
 pub const PAUSE: Duration = Duration::from_secs(3);
 
 /// `JobMarket`'s job states, as numbered on chain (`IJobMarket.JobState`).
@@ -140,9 +140,11 @@ pub(crate) struct Inner {
     outputs: PathBuf,
     crash_after: Option<String>,
     pause_after: Option<String>,
+    /// How long `pause_after` holds ([`PAUSE`] or `CAIRN_RUNNER_PAUSE_SECS`).
+    pause: Duration,
     draining: AtomicBool,
-    /// Whether a task is serving the verifier's duties now (one at a time).
-    serving: AtomicBool,
+    /// Whether a task runs each [`Duty`] now (one at a time each).
+    duties: [AtomicBool; Duty::COUNT],
     /// Whether this process has scanned once (the first scan looks back `lookback_blocks`).
     scanned: AtomicBool,
     pub(crate) jobs: Mutex<Jobs>,
@@ -215,12 +217,41 @@ enum Flow {
     Wait,
 }
 
-/// Clears `serving` when the verifier's task ends, however it ends.
-struct ServingGuard(Arc<Inner>);
+/// The poll's duties besides jobs. Each runs in a task of its own, one at a time, so the poll (and the claims
+/// it makes) never waits for their transactions' receipts: a keeper action, a challenge's settlement or a
+/// canary's registrations can each wait up to the chain client's receipt timeout on a congested chain.
+#[derive(Debug, Clone, Copy)]
+enum Duty {
+    /// The verifier's duties (`[verify] enabled`): votes to commit and reveal.
+    Verify,
+    /// Keeper actions (`[verify] keeper`): lapsed disputes, waiting draws.
+    Keeper,
+    /// The watcher's challenges, carried to their ruling and withdrawn.
+    Challenges,
+    /// `[canary]`: registrations and each canary's next step.
+    Canaries,
+}
 
-impl Drop for ServingGuard {
+impl Duty {
+    const COUNT: usize = 4;
+
+    /// What the warning says when the duty fails (it is tried again at the next poll).
+    fn failure(self) -> &'static str {
+        match self {
+            Self::Verify => "cannot read the verifier's duties now",
+            Self::Keeper => "keeper action failed; trying again at the next poll",
+            Self::Challenges => "cannot carry the watcher's challenges on now; trying again later",
+            Self::Canaries => "cannot play the canaries now; trying again later",
+        }
+    }
+}
+
+/// Marks a duty free again when its task ends, however it ends (a panic too), so the next poll starts it again.
+struct DutyGuard(Arc<Inner>, Duty);
+
+impl Drop for DutyGuard {
     fn drop(&mut self) {
-        self.0.serving.store(false, Ordering::SeqCst);
+        self.0.duties[self.1 as usize].store(false, Ordering::SeqCst);
     }
 }
 
@@ -384,6 +415,12 @@ impl Runner {
             Ok(point)
         };
         let (crash_after, pause_after) = (hook("CAIRN_RUNNER_CRASH_AFTER")?, hook("CAIRN_RUNNER_PAUSE_AFTER")?);
+        let pause = match std::env::var("CAIRN_RUNNER_PAUSE_SECS") {
+            Ok(secs) => Duration::from_secs(
+                secs.parse().with_context(|| format!("CAIRN_RUNNER_PAUSE_SECS={secs:?} is not a number of seconds"))?,
+            ),
+            Err(_) => PAUSE,
+        };
         let meter = EnergyMeter::start_on(cfg.device, std::path::Path::new(POWERCAP), c.engine.watts_per_core);
         tracing::info!(
             operator = %operator, hot = %hot, region = info.region, chain = chain.chain_id(), market = %market_address,
@@ -413,8 +450,9 @@ impl Runner {
                 outputs,
                 crash_after,
                 pause_after,
+                pause,
                 draining: AtomicBool::new(false),
-                serving: AtomicBool::new(false),
+                duties: Default::default(),
                 scanned: AtomicBool::new(false),
                 jobs: Mutex::default(),
                 metrics: Metrics::new(),
@@ -486,6 +524,25 @@ impl Runner {
         Ok(self.inner.journal.open_jobs().await?.iter().filter(|e| pre_submit(e.step)).count())
     }
 
+    /// Starts `duty` in a task of its own unless it is running already; a failure is logged (and the duty tried
+    /// again at the next poll).
+    fn spawn_duty<F, Fut>(&self, duty: Duty, run: F)
+    where
+        F: FnOnce(Arc<Inner>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        if self.inner.duties[duty as usize].swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            let _free = DutyGuard(inner.clone(), duty);
+            if let Err(e) = run(inner).await {
+                tracing::warn!(error = format!("{e:#}"), duty = ?duty, "{}", duty.failure());
+            }
+        });
+    }
+
     /// One poll: scan the logs, resume journaled jobs, consider candidates.
     pub async fn poll(&self) -> anyhow::Result<()> {
         let inner = &self.inner;
@@ -521,29 +578,15 @@ impl Runner {
             return Ok(());
         }
         let verify = &inner.cfg.config.verify;
-        if verify.keeper
-            && let Err(e) = inner.keep().await
-        {
-            tracing::warn!(error = format!("{e:#}"), "keeper action failed; trying again at the next poll");
+        if verify.enabled {
+            self.spawn_duty(Duty::Verify, |inner| async move { inner.serve_duties().await });
         }
-        if verify.enabled && !inner.serving.swap(true, Ordering::SeqCst) {
-            let inner = self.inner.clone();
-            tokio::spawn(async move {
-                // Cleared however the task ends (a panic too), so the duties are served again at the next poll.
-                let _serving = ServingGuard(inner.clone());
-                if let Err(e) = inner.serve_duties().await {
-                    tracing::warn!(error = format!("{e:#}"), "cannot read the verifier's duties now");
-                }
-            });
+        if verify.keeper {
+            self.spawn_duty(Duty::Keeper, |inner| async move { inner.keep().await });
         }
-        if let Err(e) = inner.settle_challenges().await {
-            tracing::warn!(
-                error = format!("{e:#}"),
-                "cannot carry the watcher's challenges on now; trying again later"
-            );
-        }
-        if let Err(e) = inner.play_canaries().await {
-            tracing::warn!(error = format!("{e:#}"), "cannot play the canaries now; trying again later");
+        self.spawn_duty(Duty::Challenges, |inner| async move { inner.settle_challenges().await });
+        if inner.canary.is_some() {
+            self.spawn_duty(Duty::Canaries, |inner| async move { inner.play_canaries().await });
         }
         if let Err(e) = inner.expire_relay_pins().await {
             tracing::warn!(error = format!("{e:#}"), "cannot release the relay's expired pins now; trying again later");
@@ -806,7 +849,7 @@ impl Inner {
         }
         if self.pause_after.as_deref() == Some(point) {
             tracing::info!(job = %job, point, "CAIRN_RUNNER_PAUSE_AFTER: holding the job");
-            tokio::time::sleep(PAUSE).await;
+            tokio::time::sleep(self.pause).await;
         }
     }
 

@@ -1216,6 +1216,55 @@ async fn a_good_canary_is_challenged_and_ruled_acceptable_against_its_revealed_a
 
 /// One canary with `answer` (1: known-good, every canary so; 2: known-bad), played end to end, then a griefer's
 /// dispute that gets a decoy registration.
+/// A canary step that waits does not hold the jobs back: the poll runs the canaries in a task of their own.
+/// Here the canary is held for a minute right after its request's receipt (`CAIRN_RUNNER_PAUSE_AFTER`), and its
+/// own job, a job like any other to the runner, is claimed and its result submitted meanwhile. (While the poll
+/// ran the canaries itself, nothing was claimed until the canary's step ended.)
+#[tokio::test]
+async fn a_canary_step_that_waits_does_not_hold_the_jobs_back() {
+    use cairn_runner::service::journal::CanaryStep;
+    let world = World::start().await;
+    let model = world.publish(false).await;
+    let committee = cairn_bindings::ReexecutionCommittee::new(
+        world.address("ReexecutionCommittee"),
+        world.deployer.provider().clone(),
+    );
+    let canary_key = funded_stranger(&world, "5").await;
+    let call = committee.setCanaryKey(canary_key.address());
+    world.deployer.send("setCanaryKey", call.into_transaction_request()).await.unwrap();
+    let input = world.dir.path().join("canary-input.json");
+    std::fs::write(&input, INPUT).unwrap();
+    let operator_dir = world.dir.path().join("operator-0");
+    let canary = format!(
+        "[canary]\nkey = {{ env = \"CAIRN_CANARY_KEY\" }}\nmodel = {}\ninputs = [\"{}\"]\nevery = \"1h\"\n\
+         bad_share = 0.0\nchallenge_delay = 0\n",
+        model.model_id,
+        input.display(),
+    );
+    let config = world.config("operator-0", &operator_dir, None, &canary);
+    let hex = |key: &PrivateKeySigner| format!("0x{}", alloy::hex::encode(key.to_bytes()));
+    let env = [
+        ("CAIRN_RUNNER_KEY", hex(&devnet_signer_key("operator-0"))),
+        ("CAIRN_CANARY_KEY", hex(&canary_key)),
+        ("CAIRN_RUNNER_PAUSE_AFTER", "canary-requested".to_owned()),
+        ("CAIRN_RUNNER_PAUSE_SECS", "60".to_owned()),
+    ]
+    .map(|(k, v)| (k.to_owned(), v));
+    let mut runner = spawn_runner(&config, &operator_dir.with_extension("run.log"), &env);
+    wait_log(&runner, "CAIRN_RUNNER_PAUSE_AFTER: holding the job").await;
+    let held = Instant::now();
+    let c = Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap().remove(0);
+    let buyer = PrivateKeySigner::from_bytes(&c.buyer_key).unwrap().address();
+    let requests = world.events::<JobMarket::JobRequested>("JobMarket").await;
+    let job = requests.iter().find(|r| r.buyer == buyer).expect("the canary's request landed").jobId;
+    world.wait_state(job, state::SUBMITTED, &mut runner).await;
+    assert!(held.elapsed() < Duration::from_secs(60), "submitted only after the hold:\n{}", runner.log());
+    let c = Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap().remove(0);
+    assert_eq!((c.step, c.job), (CanaryStep::Requesting, None), "the canary's step is still held");
+    assert_eq!(world.progress(job).await.operator, devnet_key("operator-0").address(), "claimed by operator-0");
+    runner.terminate().await;
+}
+
 async fn plays_a_canary(answer: u8) {
     use cairn_runner::service::{canary::commitment, journal::CanaryStep};
     let world = World::start().await;

@@ -318,6 +318,7 @@ pub(crate) fn spawn_runner(config: &Path, log: &Path, env: &[(String, String)]) 
         .env("CAIRN_LOG", "cairn_runner=info,cairn_chain=info")
         .env_remove("CAIRN_RUNNER_CRASH_AFTER")
         .env_remove("CAIRN_RUNNER_PAUSE_AFTER")
+        .env_remove("CAIRN_RUNNER_PAUSE_SECS")
         .stdout(Stdio::null())
         .stderr(file);
     for (k, v) in env {
