@@ -55,11 +55,12 @@ pub struct FollowerOptions {
     /// Ranges fetched concurrently during backfill.
     pub in_flight: usize,
     /// How long a node that lacks the checkpoint's block (its head below it, or `null` for it) is waited for
-    /// before that is taken as a chain that got shorter and rolled back (default 60 s). A node behind its
-    /// peers (a load balancer's lagging backend, a restarted node syncing) answers `null` above its head; a
-    /// chain only gets shorter without replacement blocks on a devnet (`evm_revert`). A node whose head block
-    /// differs from the one stored at that height has reorged, which is rolled back at once.
-    pub behind_grace: Duration,
+    /// before that is taken as a chain that got shorter and rolled back; `None` (the default): as long as it
+    /// takes. A node behind its peers (a load balancer's lagging backend, a restarted node syncing) answers `null`
+    /// above its head; a chain only gets shorter without replacement blocks on a devnet (`evm_revert`), where
+    /// `cairn-indexer run` waits 60 s. A node whose head block differs from the one stored at that height has
+    /// reorged, which is rolled back at once.
+    pub behind_grace: Option<Duration>,
 }
 
 impl Default for FollowerOptions {
@@ -72,7 +73,7 @@ impl Default for FollowerOptions {
             max_range: 100_000,
             target_logs: 20_000,
             in_flight: 3,
-            behind_grace: Duration::from_secs(60),
+            behind_grace: None,
         }
     }
 }
@@ -411,8 +412,9 @@ impl Follower {
             tracing::warn!(head, checkpoint = cp.number, "the node lacks the checkpoint's block; waiting for it");
             Instant::now()
         });
-        let waiting = since.elapsed() < self.src.opts.behind_grace;
+        let waiting = self.src.opts.behind_grace.is_none_or(|grace| since.elapsed() < grace);
         self.src.metrics.node_behind.set(i64::try_from(cp.number.saturating_sub(head).max(1)).unwrap_or(i64::MAX));
+        self.src.metrics.lag.set(0);
         if !waiting {
             tracing::warn!(
                 head,
@@ -424,17 +426,24 @@ impl Follower {
         Ok(waiting)
     }
 
-    /// The node holds the checkpoint's block again (or the wait for it ended in a rollback).
+    /// The node holds the checkpoint's block again.
     fn caught_up_with_node(&self) {
-        if let Some(since) = self.behind_since.lock().expect("not poisoned").take() {
+        if let Some(since) = self.end_wait() {
             tracing::info!(waited = ?since.elapsed(), "the node caught up with the checkpoint");
+        }
+    }
+
+    /// Ends a wait for the node (it caught up, or a rollback was committed); returns since when it waited.
+    fn end_wait(&self) -> Option<Instant> {
+        let since = self.behind_since.lock().expect("not poisoned").take();
+        if since.is_some() {
             self.src.metrics.node_behind.set(0);
         }
+        since
     }
 
     /// Finds the fork point below the checkpoint and rolls everything above it back.
     async fn unwind(&self, cp: &Checkpoint) -> Result<Step> {
-        self.caught_up_with_node();
         let lowest = cp.number.saturating_sub(self.src.opts.reorg_window);
         let stored = self.store.blocks_desc(cp.number, lowest).await?;
         let mut fork = None;
@@ -459,6 +468,7 @@ impl Follower {
                     Store::rollback(&mut tx, before).await?;
                     sqlx::query("DELETE FROM checkpoint").execute(&mut *tx).await.map_err(db("roll back"))?;
                     tx.commit().await.map_err(db("commit"))?;
+                    self.end_wait();
                     self.src.metrics.reorgs.inc();
                     tracing::warn!(
                         from = cp.number,
@@ -476,6 +486,7 @@ impl Follower {
         Store::put_blocks(&mut tx, &below).await?;
         Store::set_checkpoint(&mut tx, &Checkpoint { number: fork.number, hash: fork.hash.clone() }, now()).await?;
         tx.commit().await.map_err(db("commit"))?;
+        self.end_wait();
         self.src.metrics.reorgs.inc();
         self.src.metrics.indexed.set(i64::try_from(fork.number).unwrap_or(i64::MAX));
         tracing::warn!(from = cp.number, fork = fork.number, depth = cp.number - fork.number, "reorg: rolled back");

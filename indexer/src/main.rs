@@ -81,6 +81,9 @@ cursor, limit and format=csv; the OpenAPI document is at /openapi.json. With --a
 }
 
 const DEFAULT_DB: &str = "sqlite://cairn-indexer.db";
+/// Chain ids of local devnets (anvil and Hardhat use 31337, Ganache and geth `--dev` 1337): the chains that get
+/// shorter (`evm_revert`), so `--behind-grace-secs` defaults to 60 on them.
+const DEVNET_CHAIN_IDS: [u64; 2] = [31337, 1337];
 
 #[derive(Debug, Args)]
 struct StoreArgs {
@@ -114,10 +117,12 @@ struct RunArgs {
     /// How often to poll for new blocks over HTTP, milliseconds.
     #[arg(long, default_value_t = 1000)]
     poll_interval_ms: u64,
-    /// How long to wait, seconds, for a node that lacks the last indexed block (behind its peers, or a load
-    /// balancer's lagging backend) before taking it as a chain that got shorter and rolling back.
-    #[arg(long, default_value_t = 60)]
-    behind_grace_secs: u64,
+    /// How long to wait, seconds, for a node that lacks the last indexed block (behind its peers, a load
+    /// balancer's lagging backend, a restarted node syncing) before taking it as a chain that got shorter and
+    /// rolling back to the node's head. Default: 60 on a devnet (chain id 31337 or 1337, where `evm_revert`
+    /// shortens the chain), as long as it takes elsewhere (real chains replace blocks, they never get shorter).
+    #[arg(long)]
+    behind_grace_secs: Option<u64>,
     /// API requests per second per client IP.
     #[arg(long, default_value_t = 50)]
     rate_limit: u32,
@@ -289,7 +294,10 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
         reorg_window: args.reorg_window,
         finality_depth: args.finality_depth,
         poll_interval: Duration::from_millis(args.poll_interval_ms.max(10)),
-        behind_grace: Duration::from_secs(args.behind_grace_secs),
+        behind_grace: args
+            .behind_grace_secs
+            .or(DEVNET_CHAIN_IDS.contains(&deployments.chain_id).then_some(60))
+            .map(Duration::from_secs),
         ..FollowerOptions::default()
     };
     let lock_path = sqlite_path(&args.store.db);

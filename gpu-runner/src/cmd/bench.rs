@@ -54,7 +54,9 @@ impl BenchArgs {
         let options = EmbedOptions { device: self.model.device, batch_size: self.batch, engine: self.model.engine };
         let executor = BertEmbedExecutor::load(&self.model.model, &digests, options, InputLimits::default())?;
         let embedder = executor.embedder();
-        let tokens: usize = embedder.tokenize(&texts)?.iter().map(Vec::len).sum();
+        let counts: Vec<usize> = embedder.tokenize(&texts)?.iter().map(Vec::len).collect();
+        let tokens: usize = counts.iter().sum();
+        let square_tokens: usize = counts.iter().map(|n| n * n).sum();
         embedder.embed(&texts[..texts.len().min(self.batch)])?;
         let mut best = f64::INFINITY;
         for _ in 0..self.rounds.max(1) {
@@ -66,6 +68,7 @@ impl BenchArgs {
         let per_second = texts.len() as f64 / best;
         let peak_mib = peak_rss_kib().map(|kib| kib as f64 / 1024.0);
         let mean_tokens = tokens as f64 / texts.len() as f64;
+        let mean_square_tokens = square_tokens as f64 / texts.len() as f64;
         if self.json {
             let report = BenchReport {
                 runner: "cairn-runner",
@@ -75,6 +78,7 @@ impl BenchArgs {
                 batch: self.batch,
                 texts: texts.len(),
                 mean_tokens,
+                mean_square_tokens,
                 seconds: best,
                 sentences_per_s: per_second,
                 peak_rss_mib: peak_mib,
@@ -115,6 +119,8 @@ struct BenchReport {
     texts: usize,
     /// Mean tokens per text (special tokens included, after truncation).
     mean_tokens: f64,
+    /// Mean of the squared token counts (attention's work grows with it).
+    mean_square_tokens: f64,
     /// Best round, in seconds.
     seconds: f64,
     /// `texts / seconds`.

@@ -91,6 +91,9 @@ pub const LOG_RANGE: u64 = cairn_chain::client::LOG_RANGE;
 /// journaled.
 pub const VERIFY_CRASH_POINTS: &[&str] = &["voted", "challenge-sent", "canary-requested"];
 
+/// How long a shutdown waits for the running duties (verifier, keeper, challenges, canaries) to end their step.
+const DUTY_DRAIN: Duration = Duration::from_secs(30);
+
 /// How long `CAIRN_RUNNER_PAUSE_AFTER` holds a job at its point, unless `CAIRN_RUNNER_PAUSE_SECS` says.
 pub const PAUSE: Duration = Duration::from_secs(3);
 
@@ -233,7 +236,8 @@ enum Duty {
 }
 
 impl Duty {
-    const COUNT: usize = 4;
+    /// One past the last variant.
+    const COUNT: usize = Self::Canaries as usize + 1;
 
     /// What the warning says when the duty fails (it is tried again at the next poll).
     fn failure(self) -> &'static str {
@@ -516,6 +520,19 @@ impl Runner {
             tokio::time::sleep(poll.min(Duration::from_millis(200))).await;
         }
         tracing::info!("drained: nothing left between claim and submission");
+        // The duties the last polls started (none starts while draining) finish their step: a transaction they
+        // sent is seen to its receipt and journaled rather than cut off (which their journal would survive too).
+        let waiting = Instant::now();
+        while self.inner.duties.iter().any(|d| d.load(Ordering::SeqCst)) {
+            if waiting.elapsed() >= DUTY_DRAIN {
+                tracing::warn!(
+                    waited = ?DUTY_DRAIN,
+                    "a duty is still running; stopping anyway (the next start carries it on from the journal)"
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         Ok(())
     }
 

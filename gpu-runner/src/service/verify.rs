@@ -189,8 +189,12 @@ impl super::runner::Inner {
                     Err(e) => tracing::warn!(dispute = %dispute, error = format!("{e:#}"), "keeper: resolve refused"),
                 }
             }
-            // Whatever comes next (a redraw, an appeal round, the ruling) is noted again from its own log.
-            self.jobs.lock().expect("not poisoned").drawn.remove(&dispute);
+            // Whatever comes next (a redraw, an appeal round, the ruling) is noted again from its own log; a note the
+            // scan made meanwhile (this `resolve`'s own `RoundRuled`, with its appeal deadline) stays.
+            let mut jobs = self.jobs.lock().expect("not poisoned");
+            if jobs.drawn.get(&dispute) == Some(&deadline) {
+                jobs.drawn.remove(&dispute);
+            }
         }
         Ok(())
     }

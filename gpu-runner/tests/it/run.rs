@@ -1214,12 +1214,11 @@ async fn a_good_canary_is_challenged_and_ruled_acceptable_against_its_revealed_a
     plays_a_canary(1).await;
 }
 
-/// One canary with `answer` (1: known-good, every canary so; 2: known-bad), played end to end, then a griefer's
-/// dispute that gets a decoy registration.
 /// A canary step that waits does not hold the jobs back: the poll runs the canaries in a task of their own.
-/// Here the canary is held for a minute right after its request's receipt (`CAIRN_RUNNER_PAUSE_AFTER`), and its
-/// own job, a job like any other to the runner, is claimed and its result submitted meanwhile. (While the poll
-/// ran the canaries itself, nothing was claimed until the canary's step ended.)
+/// Here the canary is held for 25 s right after its request's receipt (`CAIRN_RUNNER_PAUSE_AFTER`), and its own
+/// job, a job like any other to the runner, is claimed and its result submitted meanwhile. (While the poll ran
+/// the canaries itself, nothing was claimed until the canary's step ended.) A shutdown then lets the held step
+/// end (its job id journaled) before the process exits.
 #[tokio::test]
 async fn a_canary_step_that_waits_does_not_hold_the_jobs_back() {
     use cairn_runner::service::journal::CanaryStep;
@@ -1247,7 +1246,7 @@ async fn a_canary_step_that_waits_does_not_hold_the_jobs_back() {
         ("CAIRN_RUNNER_KEY", hex(&devnet_signer_key("operator-0"))),
         ("CAIRN_CANARY_KEY", hex(&canary_key)),
         ("CAIRN_RUNNER_PAUSE_AFTER", "canary-requested".to_owned()),
-        ("CAIRN_RUNNER_PAUSE_SECS", "60".to_owned()),
+        ("CAIRN_RUNNER_PAUSE_SECS", "25".to_owned()),
     ]
     .map(|(k, v)| (k.to_owned(), v));
     let mut runner = spawn_runner(&config, &operator_dir.with_extension("run.log"), &env);
@@ -1258,13 +1257,18 @@ async fn a_canary_step_that_waits_does_not_hold_the_jobs_back() {
     let requests = world.events::<JobMarket::JobRequested>("JobMarket").await;
     let job = requests.iter().find(|r| r.buyer == buyer).expect("the canary's request landed").jobId;
     world.wait_state(job, state::SUBMITTED, &mut runner).await;
-    assert!(held.elapsed() < Duration::from_secs(60), "submitted only after the hold:\n{}", runner.log());
+    assert!(held.elapsed() < Duration::from_secs(25), "submitted only after the hold:\n{}", runner.log());
     let c = Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap().remove(0);
     assert_eq!((c.step, c.job), (CanaryStep::Requesting, None), "the canary's step is still held");
     assert_eq!(world.progress(job).await.operator, devnet_key("operator-0").address(), "claimed by operator-0");
-    runner.terminate().await;
+    let status = runner.terminate().await;
+    assert!(status.success(), "a clean shutdown: {status}\n{}", runner.log());
+    let c = Journal::open(&operator_dir).await.unwrap().canaries().await.unwrap().remove(0);
+    assert_eq!(c.job, Some(job), "the held step ended before the exit:\n{}", runner.log());
 }
 
+/// One canary with `answer` (1: known-good, every canary so; 2: known-bad), played end to end, then a griefer's
+/// dispute that gets a decoy registration.
 async fn plays_a_canary(answer: u8) {
     use cairn_runner::service::{canary::commitment, journal::CanaryStep};
     let world = World::start().await;

@@ -25,7 +25,11 @@ use crate::{
 /// Test options: the default window (64) and finality, fast polling.
 /// A chain that got shorter (`evm_revert` without new blocks) is rolled back at once (no `behind_grace`).
 pub(crate) fn test_options() -> FollowerOptions {
-    FollowerOptions { poll_interval: Duration::from_millis(20), behind_grace: Duration::ZERO, ..Default::default() }
+    FollowerOptions {
+        poll_interval: Duration::from_millis(20),
+        behind_grace: Some(Duration::ZERO),
+        ..Default::default()
+    }
 }
 
 /// A follower of `net` through `rpc_url` into the database `db`, with its metrics.
@@ -336,7 +340,7 @@ async fn a_node_behind_the_checkpoint_is_waited_for_and_not_taken_for_a_reorg() 
         }
     };
     let node = lagging_node(cp.number - 4).await;
-    let patient = FollowerOptions { behind_grace: Duration::from_secs(3600), ..test_options() };
+    let patient = FollowerOptions { behind_grace: None, ..test_options() };
     let (lagging, metrics) = follower_at(&net, node.url(), &db, patient.clone()).await;
     for _ in 0..3 {
         assert_eq!(
@@ -352,7 +356,8 @@ async fn a_node_behind_the_checkpoint_is_waited_for_and_not_taken_for_a_reorg() 
 
     // Past the grace: a shorter chain, rolled back to the lagging node's head (and re-indexed from the real one).
     let (impatient, metrics) =
-        follower_at(&net, node.url(), &db, FollowerOptions { behind_grace: Duration::ZERO, ..test_options() }).await;
+        follower_at(&net, node.url(), &db, FollowerOptions { behind_grace: Some(Duration::ZERO), ..test_options() })
+            .await;
     assert_eq!(impatient.step().await.unwrap(), Step::Reorged { fork: cp.number - 4, from: cp.number });
     assert_eq!((metrics.reorgs.get(), metrics.node_behind.get()), (1, 0), "one reorg; not waiting any more");
     crate::sync(&f).await;
