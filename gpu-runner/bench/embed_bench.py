@@ -191,6 +191,47 @@ def ort_worker(args):
     print(json.dumps(report))
 
 
+def gemm_worker(args):
+    """The best single-precision matrix product numpy's BLAS reaches here on `--threads` threads (set by the parent
+    in the environment before numpy loads): the arithmetic ceiling the engines are compared with."""
+    import numpy as np
+
+    config = json.load(open(os.path.join(args.model, "config.json")))
+    h, i = config["hidden_size"], config["intermediate_size"]
+    shapes = [(2048, 2048, 2048), (32 * 224, h, i), (32 * 224, i, h)]
+    rng = np.random.default_rng(7)
+    best = {}
+    for m, k, n in shapes:
+        a = rng.random((m, k), dtype=np.float32)
+        b = rng.random((k, n), dtype=np.float32)
+        a @ b
+        seconds = min(timed(lambda: a @ b) for _ in range(7))
+        best[f"{m}x{k}x{n}"] = 2 * m * k * n / seconds / 1e9
+    blas = "numpy " + np.__version__
+    try:
+        info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas += f" with {info.get('name', '?')} {info.get('version', '')}".rstrip()
+    except Exception:  # older numpy: the BLAS name is not essential
+        pass
+    print(json.dumps({"blas": blas, "gflops": best, "ceiling_gflops": max(best.values())}))
+
+
+def timed(call):
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def flop_per_text(model_dir, report):
+    """The encoder's matrix products for one text of the report's token counts, in FLOP (2 per multiply-add):
+    per layer 2·n·(4h² + 2h·i) for Q, K, V, the output projection and the feed-forward, and 4·n²·h for QKᵀ and
+    the weighted sum of V. Embeddings, LayerNorm, GELU, softmax and pooling are not counted."""
+    config = json.load(open(os.path.join(model_dir, "config.json")))
+    h, i, layers = config["hidden_size"], config["intermediate_size"], config["num_hidden_layers"]
+    n, n2 = report["mean_tokens"], report.get("mean_square_tokens", report["mean_tokens"] ** 2)
+    return layers * (2 * n * (4 * h * h + 2 * h * i) + 4 * n2 * h)
+
+
 def run_json(cmd):
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
@@ -202,6 +243,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--torch-worker", action="store_true")
     p.add_argument("--ort-worker", action="store_true")
+    p.add_argument("--gemm-worker", action="store_true", help="print the BLAS matrix-product ceiling")
     p.add_argument("--ort-export", action="store_true", help="export --model to ONNX at --onnx and check it")
     p.add_argument("--onnx", help="the exported graph (workers)")
     p.add_argument("--latency", type=int, default=0, help="also time this many 1-sentence requests")
@@ -223,6 +265,8 @@ def main():
         return torch_worker(args)
     if args.ort_worker:
         return ort_worker(args)
+    if args.gemm_worker:
+        return gemm_worker(args)
     if args.ort_export:
         return onnx_export(args.model, args.onnx)
 
@@ -273,6 +317,18 @@ def main():
                     why = str(err)
             rows.append((kind, batch, ours, ort, theirs, why))
 
+    ceiling, ceiling_why = None, ""
+    if rows:
+        threads = str(rows[0][2]["threads"])
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+        print(f"embed bench: the BLAS matrix-product ceiling on {threads} threads", file=sys.stderr, flush=True)
+        out = subprocess.run([args.python, __file__, "--gemm-worker", "--model", args.model], capture_output=True,
+                             text=True, env=env)
+        if out.returncode == 0:
+            ceiling = json.loads(out.stdout.strip().splitlines()[-1])
+        else:
+            ceiling_why = f"the BLAS ceiling was not measured: {out.stderr.strip()[-300:]}"
+
     def rate(report):
         return f"{report['sentences_per_s']:.1f}" if report else "n/a"
 
@@ -307,6 +363,35 @@ def main():
         lines.append(f"| cairn | {ours['latency_p50_ms']:.2f} | {ours['latency_p99_ms']:.2f} |")
         if ort:
             lines.append(f"| {ort['engine']} | {ort['latency_p50_ms']:.2f} | {ort['latency_p99_ms']:.2f} |")
+    if ceiling:
+        top = ceiling["ceiling_gflops"]
+
+        def gflops(report, flop):
+            if not report:
+                return "n/a"
+            g = report["sentences_per_s"] * flop / 1e9
+            return f"{g:.0f} ({g / top:.0%})"
+
+        lines.append("")
+        lines.append(f"Arithmetic rate: GFLOP/s of the encoder's matrix products (`flop_per_text` in "
+                     f"`embed_bench.py`, from the model's config and cairn's token counts; the element-wise work "
+                     f"is not counted) and its share of the ceiling, the best single-precision matrix product "
+                     f"{ceiling['blas']} reaches in this run on the same threads ({top:.0f} GFLOP/s; "
+                     + ", ".join(f"{s} {g:.0f}" for s, g in ceiling["gflops"].items())
+                     + "). The last column is what 1.5× PyTorch's rate would take:")
+        lines.append("")
+        lines.append("| input | batch | GFLOP per text | cairn | ONNX Runtime | PyTorch | 1.5× PyTorch |")
+        lines.append("|---|---|---|---|---|---|---|")
+        for kind, batch, ours, ort, theirs, _ in rows:
+            flop = flop_per_text(args.model, ours)
+            need = "n/a"
+            if theirs:
+                g = 1.5 * theirs["sentences_per_s"] * flop / 1e9
+                need = f"{g:.0f} ({g / top:.0%})"
+            lines.append(f"| {kind} | {batch} | {flop / 1e9:.3f} | {gflops(ours, flop)} | {gflops(ort, flop)} | "
+                         f"{gflops(theirs, flop)} | {need} |")
+    elif ceiling_why:
+        lines.append(f"\nNot measured: {ceiling_why}")
     plain = [(kind, ours) for kind, batch, ours, *_ in rows if "plain_candle_per_s" in ours]
     if plain:
         lines.append("")
