@@ -523,6 +523,115 @@ contract JurorPoolTest is Test {
                                   FUZZ
     //////////////////////////////////////////////////////////////*/
 
+    /*//////////////////////////////////////////////////////////////
+                 BOUNDARIES (survivors of the JurorPool campaign)
+    //////////////////////////////////////////////////////////////*/
+
+    /// The bounds themselves are accepted: the smallest and largest seat, and the longest maturity and withdrawal
+    /// delay, at construction and by governance (survivors: `<` to `<=`, `>` to `>=` and `==`).
+    function test_TheBoundsThemselvesAreAccepted() public {
+        JurorPool smallest = this.newJurorPool(owner, operators, 0.01 ether, 90 days, 90 days);
+        assertEq(smallest.seatSize(), 0.01 ether, "the smallest seat");
+        assertEq(smallest.maturity(), 90 days, "the longest maturity");
+        assertEq(smallest.withdrawalDelay(), 90 days, "the longest delay");
+        JurorPool largest = this.newJurorPool(owner, operators, 1000 ether, 0, 0);
+        assertEq(largest.seatSize(), 1000 ether, "the largest seat");
+        vm.startPrank(owner);
+        pool.setMaturity(90 days);
+        pool.setWithdrawalDelay(90 days);
+        vm.stopPrank();
+        assertEq(pool.maturity(), 90 days, "maturity at its bound");
+        assertEq(pool.withdrawalDelay(), 90 days, "delay at its bound");
+    }
+
+    /// Unbonded stake can be taken any time after the delay, not only at its last second (survivor: `<` to `!=`).
+    function test_UnbondedStakeCanBeTakenLongAfterTheDelay() public {
+        _join(a, 1 ether);
+        vm.prank(a);
+        pool.requestWithdrawal(1 ether);
+        vm.warp(pool.jurorInfo(a).unbondingEnds + 3 days);
+        uint256 before = a.balance;
+        vm.prank(a);
+        pool.withdrawUnbonded();
+        assertEq(a.balance - before, 1 ether, "paid after the delay");
+        _assertHeld();
+    }
+
+    /// A lot that matured well before a top-up during a pending draw freezes it, as one matured exactly then does
+    /// (survivor: `>=` to `==`).
+    function test_ATopUpIsFrozenLongAfterThePendingLotMatured() public {
+        vm.prank(a);
+        pool.deposit{value: 1 ether}();
+        awaitingDraw = 1;
+        vm.warp(block.timestamp + MATURITY + 1 hours);
+        vm.prank(a);
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.Frozen.selector, 1));
+        pool.deposit{value: 0.5 ether}();
+        assertEq(pool.jurorInfo(a).pendingDeposit, 1 ether, "nothing changed");
+        awaitingDraw = 0;
+    }
+
+    /// A request that cannot leave yet (all the stake locked) does not restart the clock of what is already
+    /// unbonding (survivors: `_toUnbonding` of 0 when nothing leaves, `!= 0` to `true` and `>= 0`).
+    function test_ARequestThatCannotLeaveYetKeepsTheUnbondingClock() public {
+        _join(a, 1.5 ether);
+        vm.prank(a);
+        pool.requestWithdrawal(0.5 ether);
+        uint64 ends = pool.jurorInfo(a).unbondingEnds;
+        assertEq(ends, uint64(block.timestamp) + DELAY, "the first part unbonds");
+        pool.drawSeats(1, keccak256("all"), 2, address(0), address(0), uint64(block.timestamp));
+        vm.warp(block.timestamp + 1 hours);
+        vm.prank(a);
+        pool.requestWithdrawal(1 ether);
+        IJurorPool.Juror memory j = pool.jurorInfo(a);
+        assertEq(j.withdrawalRequested, 1 ether, "all locked: it waits as requested");
+        assertEq(j.unbonding, 0.5 ether, "nothing more left");
+        assertEq(j.unbondingEnds, ends, "the clock of what left before is kept");
+    }
+
+    /// A withdrawal larger than the free stake takes what is free and waits for the rest (survivors: `-=` to `^=`
+    /// and `>>=`, equal to it when the whole request leaves).
+    function test_AWithdrawalLargerThanTheFreeStakeLeavesWhatIsFree() public {
+        _join(a, 1.5 ether);
+        pool.drawSeats(1, keccak256("one"), 1, address(0), address(0), uint64(block.timestamp));
+        vm.prank(a);
+        pool.requestWithdrawal(1.5 ether);
+        IJurorPool.Juror memory j = pool.jurorInfo(a);
+        assertEq(j.unbonding, 1 ether, "the free part left");
+        assertEq(j.withdrawalRequested, 0.5 ether, "the locked part waits");
+        assertEq(j.stake, 0.5 ether, "the locked seat stays");
+        assertEq(pool.seatsOf(a), 0, "no seat while a withdrawal waits");
+        _assertHeld();
+    }
+
+    /// Unbonded stake that cannot be sent (a juror contract that refuses ETH) reverts and stays owed (survivor:
+    /// `!ok` to `false`).
+    function test_RevertWhen_TheUnbondedStakeCannotBeSent() public {
+        address refuser = address(new RefusesEth());
+        vm.deal(refuser, 3 ether);
+        vm.startPrank(refuser);
+        operators.register{value: 1 ether}(refuser, 0, bytes32(0), bytes32(0), "");
+        pool.deposit{value: 1 ether}();
+        pool.requestWithdrawal(1 ether);
+        vm.warp(block.timestamp + DELAY);
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.EthTransferFailed.selector, refuser, 1 ether));
+        pool.withdrawUnbonded();
+        vm.stopPrank();
+        assertEq(pool.jurorInfo(refuser).unbonding, 1 ether, "still owed");
+        _assertHeld();
+    }
+
+    /// A settlement without a slash sends nothing, so a recipient that refuses ETH does not matter (survivors:
+    /// `slashAmount != 0` to `true` and `>= 0` before the transfer).
+    function test_ASettlementWithoutASlashSendsNothing() public {
+        _join(a, 1 ether);
+        pool.drawSeats(1, keccak256("one"), 1, address(0), address(0), uint64(block.timestamp));
+        address refuser = address(new RefusesEth());
+        assertEq(pool.settle(a, SEAT, 0, refuser), 0, "nothing slashed");
+        assertEq(pool.jurorInfo(a).locked, 0, "released");
+        _assertHeld();
+    }
+
     /// @dev Seats never exceed free stake, and the pool holds exactly what it owes, through any deposit,
     /// draw, settlement and withdrawal.
     function testFuzz_SeatsNeverExceedFreeStake(uint96 amount, uint8 drawn, uint96 slash, uint96 out) public {
@@ -553,3 +662,6 @@ contract SelfPool {
         pool = pool_;
     }
 }
+
+/// @dev A contract without `receive` or `fallback`: every ETH transfer to it reverts.
+contract RefusesEth {}
