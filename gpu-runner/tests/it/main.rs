@@ -545,6 +545,7 @@ fn cli_bench_json_has_each_key_once_and_names_the_engine_that_ran() {
         batch: usize,
         texts: usize,
         mean_tokens: f64,
+        mean_square_tokens: f64,
         seconds: f64,
         sentences_per_s: f64,
         peak_rss_mib: Option<f64>,
@@ -553,7 +554,7 @@ fn cli_bench_json_has_each_key_once_and_names_the_engine_that_ran() {
     }
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("texts.json");
-    std::fs::write(&input, r#"["one", "two", "three"]"#).unwrap();
+    std::fs::write(&input, r#"["one", "one two", "one two three"]"#).unwrap();
     let (model, manifest) = (model_dir(), repo_root().join("toolchain/all-MiniLM-L6-v2.sha256"));
     let args = [
         "bench",
@@ -576,6 +577,8 @@ fn cli_bench_json_has_each_key_once_and_names_the_engine_that_ran() {
     let report: Report = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!((report.runner.as_str(), report.engine.as_str()), ("cairn-runner", "fused"));
     assert_eq!((report.device.as_str(), report.threads, report.texts), ("cpu", 2, 3));
+    // [CLS] and [SEP] around 1, 2 and 3 word pieces: 3, 4 and 5 tokens.
+    assert_eq!((report.mean_tokens, report.mean_square_tokens), (4.0, 50.0 / 3.0), "token counts: {stdout}");
     assert!(report.sentences_per_s > 0.0 && report.peak_rss_mib.is_some_and(|m| m > 0.0), "{stdout}");
     assert_eq!((report.latency_p50_ms, report.latency_p99_ms), (None, None), "no --latency, no figures");
 
