@@ -544,8 +544,11 @@ contract JurorPoolTest is Test {
         assertEq(pool.withdrawalDelay(), 90 days, "delay at its bound");
     }
 
-    /// Unbonded stake can be taken any time after the delay, not only at its last second (survivor: `<` to `!=`).
+    /// Unbonded stake can be taken any time after the delay, not only at its last second (survivor: `<` to `!=`),
+    /// and only it leaves what the pool holds, another juror's stake staying (survivor: `totalHeld -=` to `%=`,
+    /// equal when the whole balance leaves).
     function test_UnbondedStakeCanBeTakenLongAfterTheDelay() public {
+        _join(b, 1.5 ether);
         _join(a, 1 ether);
         vm.prank(a);
         pool.requestWithdrawal(1 ether);
@@ -554,6 +557,7 @@ contract JurorPoolTest is Test {
         vm.prank(a);
         pool.withdrawUnbonded();
         assertEq(a.balance - before, 1 ether, "paid after the delay");
+        assertEq(pool.totalHeld(), 1.5 ether, "b's stake still held");
         _assertHeld();
     }
 
