@@ -9,6 +9,7 @@ import {IJurorPool} from "../src/interfaces/IJurorPool.sol";
 import {IOperatorRegistry} from "../src/interfaces/IOperatorRegistry.sol";
 import {IReexecutionCommittee} from "../src/interfaces/IReexecutionCommittee.sol";
 import {Test} from "./utils/Test.sol";
+import {EthRefuser} from "./utils/mocks/Wallets.sol";
 
 /// @notice The juror pool on its own, with this test contract as its committee (it answers `awaitingDraw`):
 /// deposits and maturity, the freeze while a draw is pending, seats as whole multiples of seatSize,
@@ -611,7 +612,7 @@ contract JurorPoolTest is Test {
     /// Unbonded stake that cannot be sent (a juror contract that refuses ETH) reverts and stays owed (survivor:
     /// `!ok` to `false`).
     function test_RevertWhen_TheUnbondedStakeCannotBeSent() public {
-        address refuser = address(new RefusesEth());
+        address refuser = address(new EthRefuser());
         vm.deal(refuser, 3 ether);
         vm.startPrank(refuser);
         operators.register{value: 1 ether}(refuser, 0, bytes32(0), bytes32(0), "");
@@ -630,7 +631,7 @@ contract JurorPoolTest is Test {
     function test_ASettlementWithoutASlashSendsNothing() public {
         _join(a, 1 ether);
         pool.drawSeats(1, keccak256("one"), 1, address(0), address(0), uint64(block.timestamp));
-        address refuser = address(new RefusesEth());
+        address refuser = address(new EthRefuser());
         assertEq(pool.settle(a, SEAT, 0, refuser), 0, "nothing slashed");
         assertEq(pool.jurorInfo(a).locked, 0, "released");
         _assertHeld();
@@ -666,6 +667,3 @@ contract SelfPool {
         pool = pool_;
     }
 }
-
-/// @dev A contract without `receive` or `fallback`: every ETH transfer to it reverts.
-contract RefusesEth {}
