@@ -8,8 +8,8 @@
 //! - **weights packed once**: each linear layer's weights are packed at load into column panels
 //!   (`cairn_kernels::packed`), Q, K and V as one `[hidden, 3·hidden]` layer, and multiplied by an
 //!   AVX-512 micro-kernel with the bias in the accumulator and GELU applied on the tile;
-//! - attention reads Q, K, V in place through strides (no transposes, no copies), one (input, head)
-//!   pair at a time, through the `gemm` crate;
+//! - attention runs one (input, head) pair at a time on the same micro-kernel: Kᵀ and V laid out in
+//!   panels per pair, Q and the softmax's rows packed by the product;
 //! - residual + LayerNorm and softmax are single passes over rows (`cairn_kernels::elementwise`), compiled
 //!   for AVX2/FMA when the CPU has it, with branch-free `erf` and `exp` that vectorise;
 //! - **a team of threads in lock-step** runs all the batches of a call (`Team`): each member does its
@@ -18,10 +18,9 @@
 
 use cairn_kernels::{
     elementwise::{self as kernels, Activation},
-    packed::{PackedLinear, SendPtr, share},
+    packed::{self, NR, PackedLinear, SendPtr, share},
 };
 use candle_transformers::models::bert::{Config, HiddenAct};
-use gemm::Parallelism;
 
 use crate::{Error, Result, weights::Weights};
 
@@ -273,7 +272,7 @@ impl FusedBert {
             unsafe {
                 layer.qkv.forward_part(b.x.all(), tokens, b.qkv.ptr(), None, t, n);
                 member.wait();
-                self.attention(b.qkv.all(), offsets, b.ctx.ptr(), t, n);
+                attention(b.qkv.all(), offsets, (h, self.heads), b.ctx.ptr(), t, n);
                 member.wait();
                 layer.attn_out.forward_part(b.ctx.all(), tokens, b.tmp.ptr(), None, t, n);
                 member.wait();
@@ -305,82 +304,74 @@ impl FusedBert {
             row.iter_mut().for_each(|v| *v /= norm);
         }
     }
+}
 
-    /// Scaled dot-product attention of member `t`'s (input, head) pairs (every `n`-th of them), reading
-    /// Q, K, V in place from `qkv` and writing each pair's block of `ctx`.
-    ///
-    /// # Safety
-    /// `ctx` points at `tokens × hidden` values whose (input, head) blocks of this member no other thread
-    /// accesses during the call.
-    unsafe fn attention(&self, qkv: &[f32], offsets: &[usize], ctx: SendPtr, t: usize, n: usize) {
-        let (h, heads) = (self.hidden, self.heads);
-        let d = h / heads;
-        let scale = 1.0 / (d as f32).sqrt();
-        let mut scores = Vec::new();
-        let pairs = (0..offsets.len() - 1).flat_map(|seq| (0..heads).map(move |head| (seq, head)));
-        for (seq, head) in pairs.skip(t).step_by(n) {
-            let (start, len) = (offsets[seq], offsets[seq + 1] - offsets[seq]);
-            if len == 0 {
-                // Nothing to attend (the tokenizer adds [CLS] and [SEP], so this is not reached from text).
-                continue;
-            }
-            scores.resize(len * len, 0.0);
-            let q = qkv[start * 3 * h + head * d..].as_ptr();
-            let k = qkv[start * 3 * h + h + head * d..].as_ptr();
-            let v = qkv[start * 3 * h + 2 * h + head * d..].as_ptr();
-            let row_stride = (3 * h) as isize;
-            // SAFETY: every pointer/stride pair describes a matrix inside its buffer: Q, K, V are
-            // [len, d] blocks of `qkv` rows start..start+len (row stride 3h); `scores` is len×len; the
-            // destination is rows start..start+len, columns head·d..(head+1)·d of `ctx`, this member's.
-            unsafe {
-                // scores = scale · Q Kᵀ
-                gemm::gemm(
-                    len,
-                    len,
-                    d,
-                    scores.as_mut_ptr(),
-                    1,
-                    len as isize,
-                    false,
-                    q,
-                    1,
-                    row_stride,
-                    k,
-                    row_stride,
-                    1,
-                    0.0,
-                    scale,
-                    false,
-                    false,
-                    false,
-                    Parallelism::None,
-                );
-                for row in scores.chunks_exact_mut(len) {
-                    kernels::softmax(row);
+/// Scaled dot-product attention (Vaswani et al. 2017, as BERT runs it, without a mask: inputs are packed
+/// without padding) of member `t`'s (input, head) pairs, every `n`-th of them: `qkv` holds each token's
+/// `q ‖ k ‖ v` (`3 · hidden` values), input `s` is tokens `offsets[s]..offsets[s + 1]`, and each pair's
+/// `[len, hidden / heads]` block of `ctx` (`tokens × hidden`) gets `softmax(Q Kᵀ / √d) V`.
+///
+/// Both products run on the packed-panel micro-kernel (`cairn_kernels::packed::product`), arranged so
+/// that nothing of size `len²` is ever transposed: the scores are computed transposed, `Sᵀ = K Qᵀ` (K
+/// packed by the product, Qᵀ laid out in panels of `NR` queries), the softmax runs down its columns (one
+/// per query, a vector operation along each row), and `Sᵀ` is then exactly the k-major operand `P·V`
+/// reads in place (V read in place too when the head size is a multiple of `NR`). A general GEMM
+/// (the `gemm` crate, before) packed both operands again behind every call and ran its set-up per pair.
+///
+/// # Safety
+/// `ctx` points at `tokens × hidden` values whose (input, head) blocks of this member no other thread
+/// accesses during the call; `qkv` holds `tokens × 3 · hidden` values.
+unsafe fn attention(qkv: &[f32], offsets: &[usize], (hidden, heads): (usize, usize), ctx: SendPtr, t: usize, n: usize) {
+    let h = hidden;
+    let d = h / heads;
+    // Panels of the head's dimensions (V, the output); per input, lw = its positions rounded up to panels.
+    let dp = d.div_ceil(NR);
+    let scale = 1.0 / (d as f32).sqrt();
+    let (mut qt, mut vp, mut st, mut out) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut scratch, mut acc) = (Vec::new(), Vec::new());
+    let pairs = (0..offsets.len() - 1).flat_map(|seq| (0..heads).map(move |head| (seq, head)));
+    for (seq, head) in pairs.skip(t).step_by(n) {
+        let (start, len) = (offsets[seq], offsets[seq + 1] - offsets[seq]);
+        if len == 0 {
+            // Nothing to attend (the tokenizer adds [CLS] and [SEP], so this is not reached from text).
+            continue;
+        }
+        let lw = len.div_ceil(NR) * NR;
+        let [q, k, v] = [0, 1, 2].map(|part| &qkv[start * 3 * h + part * h + head * d..]);
+        // Qᵀ: panel p holds queries NR·p.. as columns, one row per head dimension. The columns past `len`
+        // of the last panel keep what an earlier pair left: they only make columns of Sᵀ nobody reads.
+        qt.resize(lw * d, 0.0);
+        for (p, panel) in qt.chunks_exact_mut(d * NR).enumerate() {
+            let queries = (len - p * NR).min(NR);
+            packed::transpose(&q[p * NR * 3 * h..], 3 * h, queries, d, panel, NR);
+        }
+        // V as panels of NR head dimensions: read in place when the head size is a multiple of NR (rows
+        // 3h apart), else copied into zero-padded panels.
+        let (v, ldv, v_stride) = if d % NR == 0 {
+            (v, 3 * h, NR)
+        } else {
+            vp.clear();
+            vp.resize(dp * len * NR, 0.0);
+            for j in 0..len {
+                for (c, &x) in v[j * 3 * h..][..d].iter().enumerate() {
+                    vp[(c / NR) * len * NR + j * NR + c % NR] = x;
                 }
-                // ctx[head] = softmax(scores) V
-                gemm::gemm(
-                    len,
-                    d,
-                    len,
-                    ctx.get().add(start * h + head * d),
-                    1,
-                    h as isize,
-                    false,
-                    scores.as_ptr(),
-                    1,
-                    len as isize,
-                    v,
-                    1,
-                    row_stride,
-                    0.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    Parallelism::None,
-                );
             }
+            (&vp[..], NR, len * NR)
+        };
+        // Sᵀ = K Qᵀ (len keys × lw queries; the columns past len are not read), then each query's column
+        // softmax(scale · …) over the keys: Pᵀ.
+        st.resize(len * lw, 0.0);
+        let keys = packed::Lhs::Rows { a: k, lda: 3 * h };
+        packed::product(keys, len, d, &qt, NR, d * NR, lw / NR, &mut st, lw, &mut scratch);
+        kernels::softmax_columns(&mut st, (len, len, lw), scale, &mut acc);
+        // out = P V (len × dp·NR), P read from Pᵀ in place, then its first d columns into ctx.
+        out.resize(len * dp * NR, 0.0);
+        let p = packed::Lhs::KMajor { a: &st, stride: lw };
+        packed::product(p, len, len, v, ldv, v_stride, dp, &mut out, dp * NR, &mut scratch);
+        for (r, row) in out.chunks_exact(dp * NR).enumerate() {
+            // SAFETY: row start + r, columns head·d..(head + 1)·d of ctx: this member's (the contract).
+            unsafe { std::ptr::copy_nonoverlapping(row.as_ptr(), ctx.get().add((start + r) * h + head * d), d) };
         }
     }
 }
@@ -644,6 +635,62 @@ impl Drop for Team {
         self.crew.wake.notify_all();
         for worker in self.workers.drain(..) {
             let _ = worker.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        (0..n)
+            .map(|i| (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / 16_777_216.0) - 0.5)
+            .collect()
+    }
+
+    #[test]
+    fn attention_matches_the_definition_at_every_head_size() {
+        // Head sizes of one panel (32), of a panel and a half (48: V and the output padded) and under one
+        // (20); inputs of 1 token, under a panel and over one; two members, each writing its own pairs.
+        for (hidden, heads) in [(64, 2), (96, 2), (60, 3)] {
+            let d = hidden / heads;
+            let offsets = [0usize, 1, 6, 43];
+            let tokens = offsets[offsets.len() - 1];
+            let qkv: Vec<f32> = values(tokens * 3 * hidden, 5).iter().map(|v| v * 4.0).collect();
+            let mut ctx = vec![f32::NAN; tokens * hidden];
+            for t in 0..2 {
+                // SAFETY: ctx holds tokens × hidden values; the members run one after the other.
+                unsafe { attention(&qkv, &offsets, (hidden, heads), SendPtr(ctx.as_mut_ptr()), t, 2) };
+            }
+            let at = |r: usize, part: usize, head: usize, c: usize| {
+                qkv[r * 3 * hidden + part * hidden + head * d + c] as f64
+            };
+            for s in 0..offsets.len() - 1 {
+                let (start, end) = (offsets[s], offsets[s + 1]);
+                for head in 0..heads {
+                    for i in start..end {
+                        let scores: Vec<f64> = (start..end)
+                            .map(|j| {
+                                (0..d).map(|c| at(i, 0, head, c) * at(j, 1, head, c)).sum::<f64>() / (d as f64).sqrt()
+                            })
+                            .collect();
+                        let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        let total: f64 = scores.iter().map(|s| (s - max).exp()).sum();
+                        for c in 0..d {
+                            let want: f64 = (start..end)
+                                .zip(&scores)
+                                .map(|(j, s)| (s - max).exp() / total * at(j, 2, head, c))
+                                .sum();
+                            let got = ctx[i * hidden + head * d + c] as f64;
+                            assert!(
+                                (got - want).abs() < 1e-5,
+                                "h {hidden}, heads {heads}, token {i}, head {head}, column {c}: {got} vs {want}"
+                            );
+                        }
+                    }
+                }
+            }
         }
     }
 }

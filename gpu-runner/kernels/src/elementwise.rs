@@ -1,10 +1,24 @@
 //! Element-wise kernels of the fused encoder: plain loops the compiler vectorises, compiled again for AVX2 +
-//! FMA and picked at run time when the CPU has them; branch-free `erf` and `exp` that vectorise.
+//! FMA (and, for the two that run over `len²` or `4 · hidden` values per token, AVX-512) and picked at run
+//! time when the CPU has them; branch-free `erf` and `exp` that vectorise. Every variant does the same
+//! operations in the same order per element (no `mul_add` contraction is added by a wider target), so a
+//! value does not depend on the variant that computed it.
 
 fn avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+fn avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f") && avx2()
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -73,6 +87,12 @@ fn gelu_erf_avx2(row: &mut [f32]) {
     gelu_erf_generic(row)
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn gelu_erf_avx512(row: &mut [f32]) {
+    gelu_erf_generic(row)
+}
+
 /// An encoder's activation (BERT's `hidden_act`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Activation {
@@ -88,6 +108,11 @@ pub enum Activation {
 pub fn activation(row: &mut [f32], act: Activation) {
     match act {
         Activation::Gelu => {
+            #[cfg(target_arch = "x86_64")]
+            if avx512() {
+                // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (checked).
+                return unsafe { gelu_erf_avx512(row) };
+            }
             #[cfg(target_arch = "x86_64")]
             if avx2() {
                 // SAFETY: the CPU supports AVX2 and FMA (checked).
@@ -129,10 +154,10 @@ fn max8(xs: &[f32]) -> f32 {
 }
 
 #[inline(always)]
-fn softmax_generic(row: &mut [f32]) {
+fn softmax_generic(row: &mut [f32], scale: f32) {
     let max = max8(row);
     for v in row.iter_mut() {
-        *v = exp_neg(*v - max);
+        *v = exp_neg((*v - max) * scale);
     }
     let inv = 1.0 / sum8(row);
     for v in row.iter_mut() {
@@ -142,18 +167,82 @@ fn softmax_generic(row: &mut [f32]) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn softmax_avx2(row: &mut [f32]) {
-    softmax_generic(row)
+fn softmax_avx2(row: &mut [f32], scale: f32) {
+    softmax_generic(row, scale)
 }
 
-/// Softmax of one row, in place.
-pub fn softmax(row: &mut [f32]) {
+/// `row = softmax(scale · row)`, in place; `scale` > 0 (attention's 1/√d), applied after the row's
+/// maximum is subtracted.
+pub fn softmax(row: &mut [f32], scale: f32) {
     #[cfg(target_arch = "x86_64")]
     if avx2() {
         // SAFETY: the CPU supports AVX2 and FMA (checked).
-        return unsafe { softmax_avx2(row) };
+        return unsafe { softmax_avx2(row, scale) };
     }
-    softmax_generic(row)
+    softmax_generic(row, scale)
+}
+
+#[inline(always)]
+fn softmax_columns_generic(m: &mut [f32], (rows, cols, stride): (usize, usize, usize), scale: f32, acc: &mut Vec<f32>) {
+    acc.clear();
+    acc.resize(2 * cols, 0.0);
+    let (max, sum) = acc.split_at_mut(cols);
+    max.fill(f32::NEG_INFINITY);
+    for r in 0..rows {
+        for (mx, v) in max.iter_mut().zip(&m[r * stride..][..cols]) {
+            *mx = if *v > *mx { *v } else { *mx };
+        }
+    }
+    for r in 0..rows {
+        for ((v, mx), s) in m[r * stride..][..cols].iter_mut().zip(&*max).zip(sum.iter_mut()) {
+            *v = exp_neg((*v - mx) * scale);
+            *s += *v;
+        }
+    }
+    for s in sum.iter_mut() {
+        *s = 1.0 / *s;
+    }
+    for r in 0..rows {
+        for (v, inv) in m[r * stride..][..cols].iter_mut().zip(&*sum) {
+            *v *= inv;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn softmax_columns_avx2(m: &mut [f32], shape: (usize, usize, usize), scale: f32, acc: &mut Vec<f32>) {
+    softmax_columns_generic(m, shape, scale, acc)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn softmax_columns_avx512(m: &mut [f32], shape: (usize, usize, usize), scale: f32, acc: &mut Vec<f32>) {
+    softmax_columns_generic(m, shape, scale, acc)
+}
+
+/// Softmax of each of the first `cols` columns over the first `rows` rows of `m` (row-major, rows `stride`
+/// apart): column `c` becomes `softmax(scale · m[.., c])`, in place; `scale` > 0, applied after the column's
+/// maximum is subtracted. Attention's softmax run on `Sᵀ` (one column per query), so each pass is a
+/// vector operation along a row. `acc` is scratch (`2 · cols` values, kept by the caller).
+///
+/// Panics when `m` holds fewer than `(rows − 1) · stride + cols` values.
+pub fn softmax_columns(m: &mut [f32], (rows, cols, stride): (usize, usize, usize), scale: f32, acc: &mut Vec<f32>) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    assert!(stride >= cols && m.len() >= (rows - 1) * stride + cols, "softmax_columns: shape");
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (checked).
+        return unsafe { softmax_columns_avx512(m, (rows, cols, stride), scale, acc) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked).
+        return unsafe { softmax_columns_avx2(m, (rows, cols, stride), scale, acc) };
+    }
+    softmax_columns_generic(m, (rows, cols, stride), scale, acc)
 }
 
 #[inline(always)]
@@ -223,6 +312,28 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn the_avx512_variants_give_the_same_bits_as_avx2() {
+        if !avx512() {
+            eprintln!("skipped: this CPU has no AVX-512");
+            return;
+        }
+        let values: Vec<f32> = (0..1001).map(|i| (i as f32 * 0.731).sin() * 7.0).collect();
+        let (mut a, mut b) = (values.clone(), values.clone());
+        // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (checked above).
+        unsafe { (gelu_erf_avx2(&mut a), gelu_erf_avx512(&mut b)) };
+        assert_eq!(a, b, "GELU");
+        let (mut a, mut b) = (values.clone(), values);
+        let shape = (37, 25, 27);
+        // SAFETY: as above.
+        unsafe {
+            softmax_columns_avx2(&mut a, shape, 0.3, &mut Vec::new());
+            softmax_columns_avx512(&mut b, shape, 0.3, &mut Vec::new());
+        }
+        assert_eq!(a, b, "softmax down the columns");
+    }
+
+    #[test]
     fn exp_is_accurate() {
         let mut worst = 0f64;
         for i in 0..=8700 {
@@ -238,12 +349,33 @@ mod tests {
     #[test]
     fn softmax_and_layer_norm_match_the_definitions() {
         let mut row: Vec<f32> = (0..37).map(|i| (i as f32 * 0.37).sin() * 5.0).collect();
+        let scale = 0.3f32;
         let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let total: f32 = row.iter().map(|v| (v - max).exp()).sum();
-        let expected: Vec<f32> = row.iter().map(|v| (v - max).exp() / total).collect();
-        softmax(&mut row);
+        let total: f32 = row.iter().map(|v| (scale * (v - max)).exp()).sum();
+        let expected: Vec<f32> = row.iter().map(|v| (scale * (v - max)).exp() / total).collect();
+        softmax(&mut row, scale);
         for (a, b) in row.iter().zip(&expected) {
             assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+        }
+        // The same softmax down each column of a 37 × 5 block (stride 7): each column as the row above.
+        let (rows, cols, stride) = (37, 5, 7);
+        let mut m: Vec<f32> =
+            (0..rows * stride).map(|i| ((i / stride) as f32 * 0.37 + (i % stride) as f32).sin() * 5.0).collect();
+        let before = m.clone();
+        softmax_columns(&mut m, (rows, cols, stride), scale, &mut Vec::new());
+        for c in 0..stride {
+            let mut column: Vec<f32> = (0..rows).map(|r| before[r * stride + c]).collect();
+            if c < cols {
+                softmax(&mut column, scale);
+            }
+            for r in 0..rows {
+                assert!(
+                    (m[r * stride + c] - column[r]).abs() < 1e-6,
+                    "column {c}, row {r}: {} vs {}",
+                    m[r * stride + c],
+                    column[r]
+                );
+            }
         }
         let mut row: Vec<f32> = (0..19).map(|i| i as f32 * 0.5 - 3.0).collect();
         let delta = vec![1.0f32; 19];

@@ -15,6 +15,10 @@
 //! A team of threads (`cairn-runner`'s `fused.rs`) splits each product by panels when there are few rows and by blocks of
 //! rows when there are many ([`PackedLinear::forward_part`]).
 //!
+//! [`product`] runs the same micro-kernel on operands made per call (attention's `Q·Kᵀ` and `P·V`, a few
+//! dozen to a few hundred rows): the left operand packed by the call, the right one given as panels of
+//! `NR` columns, packed by the caller or read in place from a wider matrix (`ldb`).
+//!
 //! Rust has no well-kept GEMM library that takes a pre-packed operand (`gemm`, `matrixmultiply` pack per
 //! call), hence this module; docs/ARCHITECTURE.md names it among the exceptions.
 
@@ -114,11 +118,7 @@ impl PackedLinear {
     #[allow(clippy::too_many_arguments)]
     unsafe fn tiles(&self, x: &[f32], r0: usize, r1: usize, p0: usize, p1: usize, y: SendPtr, act: Option<Activation>) {
         let (inp, out) = (self.inp, self.out);
-        #[cfg(target_arch = "x86_64")]
-        let avx512 = std::arch::is_x86_feature_detected!("avx512f");
-        #[cfg(not(target_arch = "x86_64"))]
-        let avx512 = false;
-        let mr = if avx512 { avx512_kernel::MR } else { portable::MR };
+        let mr = rows_per_tile(avx512());
         if r0 >= r1 || p0 >= p1 {
             return;
         }
@@ -141,18 +141,9 @@ impl PackedLinear {
                         let mut r = 0;
                         while r < rows {
                             let m = (rows - r).min(mr);
-                            let ops = Operands { m, kc, a: &packed_a[r * kc..(r + m) * kc], chunk, start };
-                            let c = &mut acc[r * width + (p - p0) * NR..];
-                            #[cfg(target_arch = "x86_64")]
-                            if avx512 {
-                                // SAFETY: the CPU has AVX-512F (checked); a holds m × kc packed values,
-                                // chunk kc × NR, c m rows of NR at stride width.
-                                unsafe { avx512_kernel::tile(&ops, c, width) };
-                            } else {
-                                portable::tile(&ops, c, width);
-                            }
-                            #[cfg(not(target_arch = "x86_64"))]
-                            portable::tile(&ops, c, width);
+                            let a = &packed_a[r * kc..(r + m) * kc];
+                            let ops = Operands { m, kc, a, sa: m, chunk, ldb: NR, start };
+                            ops.run(&mut acc[r * width + (p - p0) * NR..], width);
                             r += m;
                         }
                     }
@@ -184,26 +175,181 @@ fn pack_rows(x: &[f32], lda: usize, rows: usize, k0: usize, kc: usize, mr: usize
     let mut r = 0;
     while r < rows {
         let m = (rows - r).min(mr);
-        let tile = &mut packed[r * kc..(r + m) * kc];
-        for i in 0..m {
-            let src = &x[(r + i) * lda + k0..][..kc];
-            for (kk, v) in src.iter().enumerate() {
-                tile[kk * m + i] = *v;
-            }
-        }
+        transpose(&x[r * lda + k0..], lda, m, kc, &mut packed[r * kc..(r + m) * kc], m);
         r += m;
     }
 }
 
-/// One micro-tile's operands: `m` rows of the packed input `a` (`m × kc`, k-major), the panel's `chunk`
-/// (`kc × NR`), and the start of the sums: `start` (the bias, every row) or, when `None`, the output tile
-/// itself (a partial sum).
+/// `out[kk · ldo + i] = x[i · lda + kk]` for `i < rows`, `kk < cols`: a block of a row-major matrix written
+/// k-major (the packed tiles of [`pack_rows`]; attention's `Qᵀ` panels). Blocks of 4 × 4 go through SSE
+/// registers (four loads, eight shuffles, four stores), the edges one value at a time: the scalar loop it
+/// replaced cost 9–11% of a pass (BENCHMARKS.md).
+///
+/// Panics when `x` or `out` is shorter than the shapes given, or `ldo < rows`.
+pub fn transpose(x: &[f32], lda: usize, rows: usize, cols: usize, out: &mut [f32], ldo: usize) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    assert!(
+        ldo >= rows && x.len() >= (rows - 1) * lda + cols && out.len() >= (cols - 1) * ldo + rows,
+        "packed::transpose: shapes"
+    );
+    #[cfg(target_arch = "x86_64")]
+    let (rows4, cols4) = (rows / 4 * 4, cols / 4 * 4);
+    #[cfg(not(target_arch = "x86_64"))]
+    let (rows4, cols4) = (0, 0);
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: every load reads x[i · lda + kk..+4] with i < rows4 ≤ rows, kk + 4 ≤ cols4 ≤ cols, and every
+    // store writes out[kk · ldo + i..+4] with kk < cols, i + 4 ≤ rows ≤ ldo: inside both (checked above).
+    unsafe {
+        use std::arch::x86_64::*;
+        let (src, dst) = (x.as_ptr(), out.as_mut_ptr());
+        for i in (0..rows4).step_by(4) {
+            for kk in (0..cols4).step_by(4) {
+                let r0 = _mm_loadu_ps(src.add(i * lda + kk));
+                let r1 = _mm_loadu_ps(src.add((i + 1) * lda + kk));
+                let r2 = _mm_loadu_ps(src.add((i + 2) * lda + kk));
+                let r3 = _mm_loadu_ps(src.add((i + 3) * lda + kk));
+                let (t0, t1) = (_mm_unpacklo_ps(r0, r1), _mm_unpacklo_ps(r2, r3));
+                let (t2, t3) = (_mm_unpackhi_ps(r0, r1), _mm_unpackhi_ps(r2, r3));
+                _mm_storeu_ps(dst.add(kk * ldo + i), _mm_movelh_ps(t0, t1));
+                _mm_storeu_ps(dst.add((kk + 1) * ldo + i), _mm_movehl_ps(t1, t0));
+                _mm_storeu_ps(dst.add((kk + 2) * ldo + i), _mm_movelh_ps(t2, t3));
+                _mm_storeu_ps(dst.add((kk + 3) * ldo + i), _mm_movehl_ps(t3, t2));
+            }
+        }
+    }
+    // The edges: the columns past cols4 of the first rows4 rows, then every column of the rows past rows4.
+    for i in 0..rows {
+        let from = if i < rows4 { cols4 } else { 0 };
+        for kk in from..cols {
+            out[kk * ldo + i] = x[i * lda + kk];
+        }
+    }
+}
+
+/// One micro-tile's operands: `m` rows of the input `a`, k-major (row `i`'s k-th value at `a[k · sa + i]`:
+/// `sa = m` in a tile packed by `pack_rows`, more when read in place from a wider matrix), the panel's `chunk`
+/// (`kc` rows of `NR` values, each row `ldb` values after the previous: `NR` in a packed panel, more when
+/// the panel is read in place from a wider matrix), and the start of the sums: `start` (the bias, every
+/// row) or, when `None`, the output tile itself (a partial sum).
 struct Operands<'a> {
     m: usize,
     kc: usize,
     a: &'a [f32],
+    sa: usize,
     chunk: &'a [f32],
+    ldb: usize,
     start: Option<&'a [f32]>,
+}
+
+impl Operands<'_> {
+    /// Runs the micro-kernel on these operands: AVX-512 when the CPU has it, the portable tile otherwise
+    /// (`rows_per_tile(avx512())` rows at most); `c` holds `m` rows of `NR` at stride `ldc`.
+    fn run(&self, c: &mut [f32], ldc: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if avx512() {
+            // SAFETY: the CPU has AVX-512F (checked); the operands' lengths are checked by the tile.
+            return unsafe { avx512_kernel::tile(self, c, ldc) };
+        }
+        portable::tile(self, c, ldc)
+    }
+}
+
+/// Whether the AVX-512 micro-kernel runs on this CPU.
+fn avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    let detected = std::arch::is_x86_feature_detected!("avx512f");
+    #[cfg(not(target_arch = "x86_64"))]
+    let detected = false;
+    detected
+}
+
+/// Rows per micro-tile of the kernel `avx512` selects.
+fn rows_per_tile(avx512: bool) -> usize {
+    if avx512 { avx512_kernel::MR } else { portable::MR }
+}
+
+/// The left operand of [`product`], `m × k`.
+#[derive(Clone, Copy)]
+pub enum Lhs<'a> {
+    /// Row-major, rows `lda` apart (the first `k` values of each row are read): packed by the call.
+    Rows {
+        /// The matrix.
+        a: &'a [f32],
+        /// Its row stride, in values.
+        lda: usize,
+    },
+    /// k-major (column-major), element `(i, kk)` at `a[kk · stride + i]`: read in place, as the kernel
+    /// reads a packed tile (the transpose of a row-major matrix the caller already has, such as attention's
+    /// `Pᵀ`).
+    KMajor {
+        /// The matrix, k-major.
+        a: &'a [f32],
+        /// Values between one k step and the next (≥ m).
+        stride: usize,
+    },
+}
+
+/// `c[m, panels · NR] = a[m, k] · b`, for products whose operands are made per call (attention's
+/// `K·Qᵀ` and `P·V`), on the calling thread.
+///
+/// `b` is `panels` panels of `k` rows × [`NR`] columns: panel `p` starts at `b[p · panel_stride]` and its
+/// rows are `ldb` apart (a packed panel has `ldb = NR`; a matrix's block of NR columns read in place has its
+/// row stride). `c` gets `m` rows of `panels · NR` values, `ldc` apart (the values between them are left as
+/// they were). `scratch` holds a packed [`Lhs::Rows`] (grown as needed, kept by the caller between calls).
+/// `k` is not split in chunks: the caller keeps `k × NR` (a panel) small enough for L1/L2 (attention:
+/// k ≤ 512 positions or the head size).
+///
+/// Panics when `k` is 0, `ldc < panels · NR`, or `a`, `b` or `c` is shorter than the shapes given.
+#[allow(clippy::too_many_arguments)]
+pub fn product(
+    a: Lhs<'_>,
+    m: usize,
+    k: usize,
+    b: &[f32],
+    ldb: usize,
+    panel_stride: usize,
+    panels: usize,
+    c: &mut [f32],
+    ldc: usize,
+    scratch: &mut Vec<f32>,
+) {
+    const ZERO: [f32; NR] = [0.0; NR];
+    if m == 0 || panels == 0 {
+        return;
+    }
+    assert!(k > 0, "packed::product: k = 0");
+    assert!(b.len() >= (panels - 1) * panel_stride + (k - 1) * ldb + NR, "packed::product: b");
+    assert!(ldc >= panels * NR && c.len() >= (m - 1) * ldc + panels * NR, "packed::product: c");
+    let mr = rows_per_tile(avx512());
+    let (a, stride) = match a {
+        Lhs::Rows { a, lda } => {
+            assert!(a.len() >= (m - 1) * lda + k, "packed::product: a");
+            scratch.resize(scratch.len().max(m * k), 0.0);
+            pack_rows(a, lda, m, 0, k, mr, scratch);
+            (&scratch[..], None)
+        }
+        Lhs::KMajor { a, stride } => {
+            assert!(stride >= m && a.len() >= (k - 1) * stride + m, "packed::product: a");
+            (a, Some(stride))
+        }
+    };
+    let mut r = 0;
+    while r < m {
+        let rows = (m - r).min(mr);
+        // A packed tile starts at r · k, its k steps `rows` apart; in place, at r, `stride` apart.
+        let (tile, sa) = match stride {
+            None => (&a[r * k..(r + rows) * k], rows),
+            Some(stride) => (&a[r..], stride),
+        };
+        for p in 0..panels {
+            let chunk = &b[p * panel_stride..];
+            let ops = Operands { m: rows, kc: k, a: tile, sa, chunk, ldb, start: Some(&ZERO) };
+            ops.run(&mut c[r * ldc + p * NR..], ldc);
+        }
+        r += rows;
+    }
 }
 
 /// Member `t` of `n`'s contiguous share of `0..len` (the shares of `t = 0..n` cover it once, in order).
@@ -233,17 +379,19 @@ mod avx512_kernel {
     /// Rows per tile.
     pub(super) const MR: usize = 12;
 
-    /// `c[i, j] = s[i, j] + Σ_k a[k · m + i] · chunk[k, j]` for `i < m ≤ MR`, `j < NR`, `k < kc` (`a` packed
-    /// k-major by `pack_rows`), where `s` is `start` (the bias, every row) or, when `None`, `c` itself (a
-    /// partial sum). `c`'s rows are `ldc` apart.
+    /// `c[i, j] = s[i, j] + Σ_k a[k · sa + i] · chunk[k · ldb + j]` for `i < m ≤ MR`, `j < NR`, `k < kc`
+    /// (`a` k-major: packed by `pack_rows` with `sa = m`, or read in place), where `s` is `start` (the bias, every row) or, when `None`, `c`
+    /// itself (a partial sum). `c`'s rows are `ldc` apart.
     ///
     /// # Safety
-    /// The CPU must support AVX-512F; `a` holds `m × kc` values, `chunk` `kc × NR`, `c` `m` rows of `NR`
-    /// at stride `ldc`, `start` (when given) `NR`.
+    /// The CPU must support AVX-512F; `a` holds `kc` steps of `m` values `sa` apart, `chunk` `kc` rows of `NR` at stride `ldb`,
+    /// `c` `m` rows of `NR` at stride `ldc`, `start` (when given) `NR`.
     #[cfg(target_arch = "x86_64")]
     pub(super) unsafe fn tile(ops: &Operands<'_>, c: &mut [f32], ldc: usize) {
-        let &Operands { m, kc, a, chunk, start } = ops;
-        assert!(m <= MR && a.len() >= m * kc && chunk.len() >= kc * NR && c.len() >= (m - 1) * ldc + NR);
+        let &Operands { m, kc, a, sa, chunk, ldb, start } = ops;
+        assert!(m <= MR && kc > 0 && sa >= m && a.len() >= (kc - 1) * sa + m);
+        assert!(chunk.len() >= (kc - 1) * ldb + NR);
+        assert!(c.len() >= (m - 1) * ldc + NR && start.is_none_or(|s| s.len() >= NR));
         // One pointer for reading and writing `c` (a shared reborrow taken first would be invalidated).
         let out = c.as_mut_ptr();
         let (init, init_stride) = match start {
@@ -255,7 +403,7 @@ mod avx512_kernel {
             ($($n:literal)*) => {
                 match m {
                     $($n => unsafe {
-                        rows::<$n>(kc, a.as_ptr(), chunk.as_ptr(), init, init_stride, out, ldc)
+                        rows::<$n>(kc, (a.as_ptr(), sa), (chunk.as_ptr(), ldb), init, init_stride, out, ldc)
                     },)*
                     _ => unreachable!("m ≤ MR"),
                 }
@@ -268,8 +416,8 @@ mod avx512_kernel {
     #[target_feature(enable = "avx512f")]
     unsafe fn rows<const M: usize>(
         kc: usize,
-        a: *const f32,
-        b: *const f32,
+        (a, sa): (*const f32, usize),
+        (b, ldb): (*const f32, usize),
         init: *const f32,
         init_stride: usize,
         c: *mut f32,
@@ -285,9 +433,9 @@ mod avx512_kernel {
                 hi[i] = _mm512_loadu_ps(init.add(i * init_stride + 16));
             }
             for kk in 0..kc {
-                let w0 = _mm512_loadu_ps(b.add(kk * NR));
-                let w1 = _mm512_loadu_ps(b.add(kk * NR + 16));
-                let col = a.add(kk * M);
+                let w0 = _mm512_loadu_ps(b.add(kk * ldb));
+                let w1 = _mm512_loadu_ps(b.add(kk * ldb + 16));
+                let col = a.add(kk * sa);
                 for i in 0..M {
                     let v = _mm512_set1_ps(*col.add(i));
                     lo[i] = _mm512_fmadd_ps(v, w0, lo[i]);
@@ -311,14 +459,15 @@ mod portable {
 
     #[inline(always)]
     fn generic(ops: &Operands<'_>, c: &mut [f32], ldc: usize) {
-        let &Operands { m, kc, a, chunk, start } = ops;
+        let &Operands { m, kc, a, sa, chunk, ldb, start } = ops;
         let mut acc = [[0f32; NR]; MR];
         for (i, row) in acc.iter_mut().enumerate().take(m) {
             row.copy_from_slice(start.unwrap_or(&c[i * ldc..i * ldc + NR]));
         }
-        for (kk, w) in chunk.chunks_exact(NR).take(kc).enumerate() {
+        for kk in 0..kc {
+            let w = &chunk[kk * ldb..kk * ldb + NR];
             for (i, row) in acc.iter_mut().enumerate().take(m) {
-                let v = a[kk * m + i];
+                let v = a[kk * sa + i];
                 for (o, w) in row.iter_mut().zip(w) {
                     *o = v.mul_add(*w, *o);
                 }
@@ -395,19 +544,80 @@ mod tests {
     }
 
     #[test]
+    fn a_product_of_panels_read_in_place_matches_the_definition() {
+        // Attention's shapes: m and k around the tile (12) and not multiples of it; b read in place from a
+        // wider matrix (ldb > NR, panels NR apart) and from packed panels (ldb = NR, panels k·NR apart); a
+        // row-major (packed by the call) and k-major in place (its transpose, wider than m); c wider than
+        // the panels written, whose other columns must stay as they were.
+        let shapes = [(1, 1, 1, false), (5, 32, 1, true), (13, 37, 3, false), (25, 224, 2, true)];
+        for (&(m, k, panels, in_place), k_major) in shapes.iter().flat_map(|s| [(s, false), (s, true)]) {
+            let lda = k + 3;
+            let a = values((m - 1) * lda + k, 11);
+            let stride = m + 5;
+            let mut at = vec![f32::NAN; (k - 1) * stride + m];
+            for i in 0..m {
+                for kk in 0..k {
+                    at[kk * stride + i] = a[i * lda + kk];
+                }
+            }
+            let lhs = if k_major { Lhs::KMajor { a: &at, stride } } else { Lhs::Rows { a: &a, lda } };
+            let (ldb, panel_stride) = if in_place { (panels * NR + 7, NR) } else { (NR, k * NR) };
+            let b = values((panels - 1) * panel_stride + (k - 1) * ldb + NR, 12);
+            let ldc = panels * NR + 2;
+            let mut c = vec![f32::NAN; m * ldc];
+            let mut scratch = Vec::new();
+            product(lhs, m, k, &b, ldb, panel_stride, panels, &mut c, ldc, &mut scratch);
+            for i in 0..m {
+                for j in 0..panels * NR {
+                    let (p, col) = (j / NR, j % NR);
+                    let want: f64 =
+                        (0..k).map(|kk| a[i * lda + kk] as f64 * b[p * panel_stride + kk * ldb + col] as f64).sum();
+                    let got = c[i * ldc + j] as f64;
+                    assert!((got - want).abs() < 1e-4, "{m}×{k}×{panels} at ({i}, {j}): {got} vs {want}");
+                }
+                assert!(
+                    c[i * ldc + panels * NR..(i + 1) * ldc].iter().all(|v| v.is_nan()),
+                    "row {i} written past its panels"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn transpose_writes_every_value_once_and_nothing_else() {
+        // Blocks of 4 and their edges: row and column counts below, at and past multiples of 4.
+        for (rows, cols) in [(1, 1), (3, 5), (4, 4), (12, 32), (13, 7), (32, 37)] {
+            let (lda, ldo) = (cols + 2, rows + 3);
+            let x = values((rows - 1) * lda + cols, 13);
+            let mut out = vec![f32::NAN; (cols - 1) * ldo + rows + 1];
+            transpose(&x, lda, rows, cols, &mut out, ldo);
+            for (at, v) in out.iter().enumerate() {
+                let (kk, i) = (at / ldo, at % ldo);
+                if i < rows && kk < cols {
+                    assert_eq!(*v, x[i * lda + kk], "{rows}×{cols}: row {i}, column {kk}");
+                } else {
+                    assert!(v.is_nan(), "{rows}×{cols}: wrote {at} outside the block");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_portable_kernel_matches_the_definition() {
         // CPUs without AVX-512 run this tile; this machine may not pick it, so call it directly: m rows of
         // a k-major packed input, from the bias and then from its own partial sums.
+        // The input packed (sa = m) and read in place (sa > m); the panel packed (ldb = NR) and read in
+        // place from a wider matrix (ldb > NR).
         let kc = 37;
-        for m in 1..=portable::MR {
-            let (a, chunk, bias) = (values(m * kc, 7), values(kc * NR, 8), values(NR, 9));
+        for (m, sa, ldb) in (1..=portable::MR).flat_map(|m| [(m, m, NR), (m, m + 3, NR + 9)]) {
+            let (a, chunk, bias) = (values((kc - 1) * sa + m, 7), values((kc - 1) * ldb + NR, 8), values(NR, 9));
             let ldc = NR + 5;
             let mut c = vec![f32::NAN; (m - 1) * ldc + NR];
-            portable::tile(&Operands { m, kc, a: &a, chunk: &chunk, start: Some(&bias) }, &mut c, ldc);
-            portable::tile(&Operands { m, kc, a: &a, chunk: &chunk, start: None }, &mut c, ldc);
+            portable::tile(&Operands { m, kc, a: &a, sa, chunk: &chunk, ldb, start: Some(&bias) }, &mut c, ldc);
+            portable::tile(&Operands { m, kc, a: &a, sa, chunk: &chunk, ldb, start: None }, &mut c, ldc);
             for i in 0..m {
                 for j in 0..NR {
-                    let dot: f64 = (0..kc).map(|k| a[k * m + i] as f64 * chunk[k * NR + j] as f64).sum();
+                    let dot: f64 = (0..kc).map(|k| a[k * sa + i] as f64 * chunk[k * ldb + j] as f64).sum();
                     let want = bias[j] as f64 + 2.0 * dot;
                     let got = c[i * ldc + j] as f64;
                     assert!((got - want).abs() < 1e-4, "m {m}, row {i}, column {j}: {got} vs {want}");
