@@ -125,11 +125,22 @@ impl PackedLinear {
         let width = (p1 - p0) * NR;
         let cols = (out.min(p1 * NR)) - p0 * NR;
         let mut packed_a = [0f32; ROW_BLOCK * KC];
+        // Whole rows of y without padded columns (a member's row blocks, `out` a multiple of NR) take the
+        // partial sums in place; otherwise they go through this thread's buffer and are copied out.
+        let direct = p0 == 0 && width == out;
         ACC.with_borrow_mut(|acc| {
-            acc.resize(acc.len().max(ROW_BLOCK * width), 0.0);
+            if !direct {
+                acc.resize(acc.len().max(ROW_BLOCK * width), 0.0);
+            }
             let mut block = r0;
             while block < r1 {
                 let rows = (r1 - block).min(ROW_BLOCK);
+                let (sums, ldc): (&mut [f32], usize) = if direct {
+                    // SAFETY: rows block..block + rows of y, every column: this member's (the contract).
+                    (unsafe { std::slice::from_raw_parts_mut(y.get().add(block * out), rows * out) }, out)
+                } else {
+                    (&mut acc[..rows * width], width)
+                };
                 let mut k0 = 0;
                 while k0 < inp {
                     let kc = (inp - k0).min(KC);
@@ -143,19 +154,21 @@ impl PackedLinear {
                             let m = (rows - r).min(mr);
                             let a = &packed_a[r * kc..(r + m) * kc];
                             let ops = Operands { m, kc, a, sa: m, chunk, ldb: NR, start };
-                            ops.run(&mut acc[r * width + (p - p0) * NR..], width);
+                            ops.run(&mut sums[r * ldc + (p - p0) * NR..], ldc);
                             r += m;
                         }
                     }
                     k0 += kc;
                 }
-                for (i, row) in acc.chunks_exact_mut(width).take(rows).enumerate() {
+                for (i, row) in sums.chunks_exact_mut(ldc).enumerate() {
                     if let Some(act) = act {
                         kernels::activation(&mut row[..cols], act);
                     }
-                    // SAFETY: row block + i < r1 and columns p0·NR..p0·NR+cols ≤ out are inside y, ours.
-                    unsafe {
-                        std::ptr::copy_nonoverlapping(row.as_ptr(), y.get().add((block + i) * out + p0 * NR), cols);
+                    if !direct {
+                        // SAFETY: row block + i < r1 and columns p0·NR..p0·NR+cols ≤ out are inside y, ours.
+                        unsafe {
+                            std::ptr::copy_nonoverlapping(row.as_ptr(), y.get().add((block + i) * out + p0 * NR), cols);
+                        }
                     }
                 }
                 block += rows;
