@@ -642,12 +642,7 @@ impl Drop for Team {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        (0..n)
-            .map(|i| (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / 16_777_216.0) - 0.5)
-            .collect()
-    }
+    use cairn_kernels::testing::values;
 
     #[test]
     fn attention_matches_the_definition_at_every_head_size() {

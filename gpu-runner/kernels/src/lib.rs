@@ -10,3 +10,14 @@
 
 pub mod elementwise;
 pub mod packed;
+
+/// Inputs for the kernels' tests and those of their callers (`cairn-runner`'s attention).
+#[doc(hidden)]
+pub mod testing {
+    /// `n` deterministic values in [−0.5, 0.5) (a multiplicative hash of the index and `seed`).
+    pub fn values(n: usize, seed: u32) -> Vec<f32> {
+        (0..n)
+            .map(|i| (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / 16_777_216.0) - 0.5)
+            .collect()
+    }
+}

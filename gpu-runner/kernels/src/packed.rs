@@ -511,6 +511,7 @@ mod portable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::values;
 
     /// y = x·W + b in f64, the reference.
     fn reference(x: &[f32], w: &[f32], b: &[f32], rows: usize, inp: usize, out: usize) -> Vec<f64> {
@@ -522,12 +523,6 @@ mod tests {
             }
         }
         y
-    }
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        (0..n)
-            .map(|i| (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / 16_777_216.0) - 0.5)
-            .collect()
     }
 
     #[test]
