@@ -8,10 +8,12 @@
 //! - **weights packed once**: each linear layer's weights are packed at load into column panels
 //!   (`cairn_kernels::packed`), Q, K and V as one `[hidden, 3·hidden]` layer, and multiplied by an
 //!   AVX-512 micro-kernel with the bias in the accumulator and GELU applied on the tile;
-//! - attention runs one (input, head) pair at a time on the same micro-kernel: Kᵀ and V laid out in
-//!   panels per pair, Q and the softmax's rows packed by the product;
-//! - residual + LayerNorm and softmax are single passes over rows (`cairn_kernels::elementwise`), compiled
-//!   for AVX2/FMA when the CPU has it, with branch-free `erf` and `exp` that vectorise;
+//! - attention runs one (input, head) pair at a time on the same micro-kernel, the scores transposed
+//!   (`Sᵀ = K·Qᵀ`, softmax down its columns) so that `P·V` reads them in place: only Q (into panels) and
+//!   K (packed by the product) are transposed, `len × d` values each, never the `len²` scores (`attention`);
+//! - residual + LayerNorm, softmax and GELU are single vector passes (`cairn_kernels::elementwise`),
+//!   compiled for AVX2/FMA (GELU and the column softmax also for AVX-512) when the CPU has it, with
+//!   branch-free `erf` and `exp` that vectorise;
 //! - **a team of threads in lock-step** runs all the batches of a call (`Team`): each member does its
 //!   share of every step and spins at a barrier between steps, instead of a fork-join per step;
 //! - buffers are allocated once per call, for its largest batch, and reused by every layer and batch.
@@ -347,7 +349,7 @@ unsafe fn attention(qkv: &[f32], offsets: &[usize], (hidden, heads): (usize, usi
         }
         // V as panels of NR head dimensions: read in place when the head size is a multiple of NR (rows
         // 3h apart), else copied into zero-padded panels.
-        let (v, ldv, v_stride) = if d % NR == 0 {
+        let (v, ldv, v_stride) = if d.is_multiple_of(NR) {
             (v, 3 * h, NR)
         } else {
             vp.clear();
@@ -646,11 +648,16 @@ mod tests {
 
     #[test]
     fn attention_matches_the_definition_at_every_head_size() {
-        // Head sizes of one panel (32), of a panel and a half (48: V and the output padded) and under one
-        // (20); inputs of 1 token, under a panel and over one; two members, each writing its own pairs.
-        for (hidden, heads) in [(64, 2), (96, 2), (60, 3)] {
+        // Head sizes of one panel (32), of a panel and a half (48: V and the output padded), under one (20)
+        // and of two (64); inputs of 1 token, under a panel and over one; two members, each writing its own
+        // pairs.
+        // Then a long input before short ones: the columns of the Qᵀ panels past a short input's length
+        // keep a longer one's queries, which must not reach its output. 64: V read in place over two panels.
+        for ((hidden, heads), offsets) in [(64, 2), (96, 2), (60, 3), (128, 2)]
+            .into_iter()
+            .flat_map(|shape| [(shape, [0usize, 1, 6, 43]), (shape, [0, 37, 42, 43])])
+        {
             let d = hidden / heads;
-            let offsets = [0usize, 1, 6, 43];
             let tokens = offsets[offsets.len() - 1];
             let qkv: Vec<f32> = values(tokens * 3 * hidden, 5).iter().map(|v| v * 4.0).collect();
             let mut ctx = vec![f32::NAN; tokens * hidden];

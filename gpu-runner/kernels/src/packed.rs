@@ -15,9 +15,10 @@
 //! A team of threads (`cairn-runner`'s `fused.rs`) splits each product by panels when there are few rows and by blocks of
 //! rows when there are many ([`PackedLinear::forward_part`]).
 //!
-//! [`product`] runs the same micro-kernel on operands made per call (attention's `Q·Kᵀ` and `P·V`, a few
-//! dozen to a few hundred rows): the left operand packed by the call, the right one given as panels of
-//! `NR` columns, packed by the caller or read in place from a wider matrix (`ldb`).
+//! [`product`] runs the same micro-kernel on operands made per call (attention's `K·Qᵀ` and `P·V`, a few
+//! dozen to a few hundred rows): the left operand row-major and packed by the call, or k-major and read in
+//! place ([`Lhs`]); the right one given as panels of `NR` columns, laid out by the caller or read in place
+//! from a wider matrix (`ldb`). [`transpose`] packs inputs and lays out panels, 4 × 4 values at a time.
 //!
 //! Rust has no well-kept GEMM library that takes a pre-packed operand (`gemm`, `matrixmultiply` pack per
 //! call), hence this module; docs/ARCHITECTURE.md names it among the exceptions.
@@ -109,12 +110,13 @@ impl PackedLinear {
     /// Rows go in blocks of [`ROW_BLOCK`] and `k` in chunks of [`KC`]. Each (block, chunk) of the input is
     /// packed once into tiles of `MR` rows stored k-major (so the kernel's broadcasts are sequential, at
     /// constant offsets), then every panel's chunk (16 KiB, in L1 while the block's tiles pass over it)
-    /// adds into the block's partial sums, which stay in a per-thread buffer (L2) until the last chunk;
-    /// the activation and the copy out run once per finished block.
+    /// adds into the block's partial sums (L2 until the last chunk): in `y` itself when the block covers
+    /// whole rows of it (every panel, `out` a multiple of NR), else in a per-thread buffer copied out once
+    /// per finished block. The activation runs once per finished block.
     ///
     /// # Safety
     /// `x` holds rows `0..r1` of width `inp`; `y` points at an output of at least `r1` rows of width `out`
-    /// that no other thread writes in these rows and panels.
+    /// that no other thread accesses in these rows and panels (in whole rows when `p0..p1` is every panel).
     #[allow(clippy::too_many_arguments)]
     unsafe fn tiles(&self, x: &[f32], r0: usize, r1: usize, p0: usize, p1: usize, y: SendPtr, act: Option<Activation>) {
         let (inp, out) = (self.inp, self.out);
@@ -178,7 +180,8 @@ impl PackedLinear {
 }
 
 thread_local! {
-    /// Each thread's partial sums of a row block (`ROW_BLOCK × panels · NR`), kept between calls.
+    /// Each thread's partial sums of a row block (`ROW_BLOCK × panels · NR`) when they cannot go to the
+    /// output in place (`tiles`), kept between calls.
     static ACC: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -194,17 +197,17 @@ fn pack_rows(x: &[f32], lda: usize, rows: usize, k0: usize, kc: usize, mr: usize
 }
 
 /// `out[kk · ldo + i] = x[i · lda + kk]` for `i < rows`, `kk < cols`: a block of a row-major matrix written
-/// k-major (the packed tiles of [`pack_rows`]; attention's `Qᵀ` panels). Blocks of 4 × 4 go through SSE
-/// registers (four loads, eight shuffles, four stores), the edges one value at a time: the scalar loop it
-/// replaced cost 9–11% of a pass (BENCHMARKS.md).
+/// k-major (the packed tiles of `pack_rows`; attention's `Qᵀ` panels). Blocks of 4 × 4 go through SSE
+/// registers (four loads, eight shuffles, four stores), the edges one value at a time, in place of a loop
+/// of one value at a time (BENCHMARKS.md, the engine's second round).
 ///
-/// Panics when `x` or `out` is shorter than the shapes given, or `ldo < rows`.
+/// Panics when `x` or `out` is shorter than the shapes given (or their extent overflows), or `ldo < rows`.
 pub fn transpose(x: &[f32], lda: usize, rows: usize, cols: usize, out: &mut [f32], ldo: usize) {
     if rows == 0 || cols == 0 {
         return;
     }
     assert!(
-        ldo >= rows && x.len() >= (rows - 1) * lda + cols && out.len() >= (cols - 1) * ldo + rows,
+        ldo >= rows && x.len() >= extent(rows, lda, cols) && out.len() >= extent(cols, ldo, rows),
         "packed::transpose: shapes"
     );
     #[cfg(target_arch = "x86_64")]
@@ -333,18 +336,18 @@ pub fn product(
         return;
     }
     assert!(k > 0, "packed::product: k = 0");
-    assert!(b.len() >= (panels - 1) * panel_stride + (k - 1) * ldb + NR, "packed::product: b");
-    assert!(ldc >= panels * NR && c.len() >= (m - 1) * ldc + panels * NR, "packed::product: c");
+    assert!(b.len() >= extent(panels, panel_stride, extent(k, ldb, NR)), "packed::product: b");
+    assert!(ldc >= panels * NR && c.len() >= extent(m, ldc, panels * NR), "packed::product: c");
     let mr = rows_per_tile(avx512());
     let (a, stride) = match a {
         Lhs::Rows { a, lda } => {
-            assert!(a.len() >= (m - 1) * lda + k, "packed::product: a");
+            assert!(a.len() >= extent(m, lda, k), "packed::product: a");
             scratch.resize(scratch.len().max(m * k), 0.0);
             pack_rows(a, lda, m, 0, k, mr, scratch);
             (&scratch[..], None)
         }
         Lhs::KMajor { a, stride } => {
-            assert!(stride >= m && a.len() >= (k - 1) * stride + m, "packed::product: a");
+            assert!(stride >= m && a.len() >= extent(k, stride, m), "packed::product: a");
             (a, Some(stride))
         }
     };
@@ -363,6 +366,12 @@ pub fn product(
         }
         r += rows;
     }
+}
+
+/// The values a strided block spans: `count` rows (≥ 1) `stride` apart, `last` in the last one. Panics
+/// when that overflows `usize`, so a bounds check built on it cannot wrap and pass.
+fn extent(count: usize, stride: usize, last: usize) -> usize {
+    (count - 1).checked_mul(stride).and_then(|v| v.checked_add(last)).expect("packed: a shape overflows usize")
 }
 
 /// Member `t` of `n`'s contiguous share of `0..len` (the shares of `t = 0..n` cover it once, in order).
@@ -393,18 +402,18 @@ mod avx512_kernel {
     pub(super) const MR: usize = 12;
 
     /// `c[i, j] = s[i, j] + Σ_k a[k · sa + i] · chunk[k · ldb + j]` for `i < m ≤ MR`, `j < NR`, `k < kc`
-    /// (`a` k-major: packed by `pack_rows` with `sa = m`, or read in place), where `s` is `start` (the bias, every row) or, when `None`, `c`
-    /// itself (a partial sum). `c`'s rows are `ldc` apart.
+    /// (`a` k-major: packed by `pack_rows` with `sa = m`, or read in place), where `s` is `start` (the
+    /// bias, every row) or, when `None`, `c` itself (a partial sum). `c`'s rows are `ldc` apart.
     ///
     /// # Safety
-    /// The CPU must support AVX-512F; `a` holds `kc` steps of `m` values `sa` apart, `chunk` `kc` rows of `NR` at stride `ldb`,
-    /// `c` `m` rows of `NR` at stride `ldc`, `start` (when given) `NR`.
+    /// The CPU must support AVX-512F; `a` holds `kc` steps of `m` values `sa` apart, `chunk` `kc` rows of
+    /// `NR` at stride `ldb`, `c` `m` rows of `NR` at stride `ldc`, `start` (when given) `NR`.
     #[cfg(target_arch = "x86_64")]
     pub(super) unsafe fn tile(ops: &Operands<'_>, c: &mut [f32], ldc: usize) {
         let &Operands { m, kc, a, sa, chunk, ldb, start } = ops;
-        assert!(m <= MR && kc > 0 && sa >= m && a.len() >= (kc - 1) * sa + m);
-        assert!(chunk.len() >= (kc - 1) * ldb + NR);
-        assert!(c.len() >= (m - 1) * ldc + NR && start.is_none_or(|s| s.len() >= NR));
+        assert!(m <= MR && kc > 0 && sa >= m && a.len() >= super::extent(kc, sa, m));
+        assert!(chunk.len() >= super::extent(kc, ldb, NR));
+        assert!(c.len() >= super::extent(m, ldc, NR) && start.is_none_or(|s| s.len() >= NR));
         // One pointer for reading and writing `c` (a shared reborrow taken first would be invalidated).
         let out = c.as_mut_ptr();
         let (init, init_stride) = match start {
