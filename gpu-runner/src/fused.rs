@@ -355,8 +355,8 @@ unsafe fn attention(qkv: &[f32], offsets: &[usize], (hidden, heads): (usize, usi
             vp.clear();
             vp.resize(dp * len * NR, 0.0);
             for j in 0..len {
-                for (c, &x) in v[j * 3 * h..][..d].iter().enumerate() {
-                    vp[(c / NR) * len * NR + j * NR + c % NR] = x;
+                for (p, cols) in v[j * 3 * h..][..d].chunks(NR).enumerate() {
+                    vp[p * len * NR + j * NR..][..cols.len()].copy_from_slice(cols);
                 }
             }
             (&vp[..], NR, len * NR)

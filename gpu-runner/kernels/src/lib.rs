@@ -2,7 +2,7 @@
 //!
 //! - [`packed`]: linear layers with their weights packed once into column panels, and the AVX-512 (or AVX2)
 //!   micro-kernel that multiplies by them.
-//! - [`elementwise`]: LayerNorm, softmax, GELU with vectorising `erf` and `exp`.
+//! - [`elementwise`]: LayerNorm, attention's softmax (down columns), GELU with vectorising `erf` and `exp`.
 //!
 //! A crate of its own so that development builds compile it optimised (`[profile.dev.package]` in the
 //! workspace manifest) while `cairn-runner` stays at opt-level 0: tests, the devnet and the scenarios run
