@@ -436,9 +436,10 @@ contract AuditsTest is CairnSystem {
     }
 
     /// An audited job whose draw finds fewer free seats than its own plus `reserve`: the audit waits.
-    function _auditHeldByTheReserve(uint16 reserve)
+    /// @dev An audit opened and drawn with the committee's reserve set to `reserve`: its dispute and phase after the draw.
+    function _auditDrawnWithReserve(uint16 reserve)
         internal
-        returns (uint256 auditDispute, IReexecutionCommittee.Params memory cp)
+        returns (uint256 auditDispute, IReexecutionCommittee.Params memory cp, IReexecutionCommittee.Phase phase)
     {
         cp = committee.params();
         cp.auditReserve = reserve;
@@ -450,8 +451,27 @@ contract AuditsTest is CairnSystem {
         auditDispute = market.getProgress(audited).disputeId;
         vm.roll(block.number + 2);
         committee.draw(auditDispute);
-        (IReexecutionCommittee.Phase phase,,,,,,,) = committee.disputeInfo(auditDispute);
+        (phase,,,,,,,) = committee.disputeInfo(auditDispute);
+    }
+
+    function _auditHeldByTheReserve(uint16 reserve)
+        internal
+        returns (uint256 auditDispute, IReexecutionCommittee.Params memory cp)
+    {
+        IReexecutionCommittee.Phase phase;
+        (auditDispute, cp, phase) = _auditDrawnWithReserve(reserve);
         assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Waiting), "the audit waits");
+    }
+
+    /// The reserve is added to the audit's own seats, not multiplied by them: 20 free seats seat an audit's 3 with a
+    /// reserve of 10 (3 + 10 = 13) at once.
+    function test_AnAuditThatLeavesTheReserveFreeDrawsAtOnce() public {
+        desk.fundAuditPool{value: 1 ether}();
+        assertEq(pool.freeSeats(), 20, "5 verifiers x 4 seats");
+        (uint256 auditDispute,, IReexecutionCommittee.Phase phase) = _auditDrawnWithReserve(10);
+        assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Drawn), "drawn");
+        assertTrue(committee.jurorsOf(auditDispute).length != 0, "jurors seated");
+        assertEq(pool.freeSeats(), 17, "three seats locked, the reserve left free");
     }
 
     /// Challenges have priority over audits for juror seats: with fewer free seats than an audit's plus the

@@ -39,8 +39,11 @@ contract CanariesTest is CairnSystem {
     }
 
     function _register(uint256 disputeId, uint256 answer) internal {
+        bytes32 commitment = keccak256(abi.encode(disputeId, answer, SALT));
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.CanaryRegistered(commitment);
         vm.prank(canaryKey);
-        committee.registerCanary(keccak256(abi.encode(disputeId, answer, SALT)));
+        committee.registerCanary(commitment);
     }
 
     /// @dev Draws, commits `votes`, moves to the commit deadline (the votes are bound) and returns the jurors.

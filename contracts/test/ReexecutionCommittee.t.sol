@@ -152,6 +152,8 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     function test_CreateDisputeRecordsItAndCountsUp() public {
         vm.expectEmit(address(committee));
         emit IArbitrator.DisputeCreation(1, address(this));
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.DisputeOpened(1, verifiers[0], verifiers[1], 3, block.number + 1, 0.1 ether);
         uint256 first = _open(verifiers[0], verifiers[1]);
         uint256 second = _open(verifiers[0], verifiers[1]);
         assertEq(first, 1, "first id");
@@ -325,6 +327,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     /// loses (ruling 2) and the challenger gets the fee back (issue #12: no re-rolls).
     function test_ALapsedReseedRulesAgainstTheAccused() public {
         uint256 id = _open(verifiers[0], verifiers[1]);
+        uint256 behind = _open(ops[0], challenger);
         (, uint64 seedBlock,,,,,,) = committee.disputeInfo(id);
         vm.roll(uint256(seedBlock) + 300);
         committee.reseed(id);
@@ -334,8 +337,10 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.draw(id);
         assertEq(ruledWith, 2, "against the accused");
         assertEq(committee.balanceOf(verifiers[1], address(0)), FEE, "the fee back to the challenger");
-        assertEq(committee.awaitingDraw(), 0, "the queue moved on");
-        assertEq(committee.feesHeld(), 0, "nothing held");
+        assertTrue(_phase(id) == IReexecutionCommittee.Phase.Ruled, "closed");
+        assertEq(committee.awaitingDraw(), 1, "the queue moved on");
+        assertEq(committee.queueHeadDispute(), behind, "to the dispute behind it");
+        assertEq(committee.feesHeld(), FEE, "only the other dispute's fee held");
     }
 
     /// @dev Only the queue's head may be reseeded: a dispute behind others would start its last window before
@@ -440,6 +445,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertEq(pool.seatsOf(verifiers[3]), 1, "the withdrawal waits, still lockable");
         committee.draw(first);
         assertEq(committee.seatsOf(first, verifiers[3]), 1, "the leaving verifier still sits");
+        assertEq(committee.queueHeadDispute(), second, "the second is the head now");
         committee.draw(second);
         assertEq(committee.awaitingDraw(), 0, "queue empty");
         assertTrue(pool.sync(verifiers[2]), "thawed");
@@ -529,6 +535,21 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
             abi.encodeWithSelector(IReexecutionCommittee.WrongPhase.selector, id, IReexecutionCommittee.Phase.Waiting)
         );
         committee.draw(id);
+    }
+
+    /// @dev Only the pool's "no seats" errors defer a draw: any other failure of the pool is raised unchanged, so a
+    /// misconfigured committee (here one the pool does not know) never parks disputes as if the pool were short.
+    function test_AnUnexpectedPoolFailureIsRaisedUnchanged() public {
+        ReexecutionCommittee stranger = this.newCommittee(owner, operators, pool, new BlockhashRandomness(), _params());
+        vm.prank(owner);
+        stranger.setArbitrable(address(this), true);
+        uint256 id = stranger.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1]));
+        vm.roll(block.number + 2);
+        vm.expectRevert(abi.encodeWithSelector(IJurorPool.NotCommittee.selector, address(stranger)));
+        stranger.draw(id);
+        (IReexecutionCommittee.Phase phase,,,,,,,) = stranger.disputeInfo(id);
+        assertTrue(phase == IReexecutionCommittee.Phase.Created, "still queued, not waiting");
+        assertEq(stranger.balanceOf(address(this), address(0)), 0, "no keeper reward");
     }
 
     function test_LockedSeatsLeaveTooFewForTheNextDispute() public {
@@ -967,6 +988,10 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.setParams(p);
         assertEq(committee.params().coherencePenalty, 0.07 ether, "psi equal to nu is allowed");
         p = _params();
+        p.auditReserve = 1001;
+        _expectBounds("auditReserve", 1001, 0, 1000);
+        committee.setParams(p);
+        p = _params();
         p.appealPeriod = 59;
         _expectBounds("appealPeriod (0 or)", 59, 60, 7 days);
         committee.setParams(p);
@@ -977,7 +1002,9 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         p = _params();
         (p.jurors, p.fee, p.commitPeriod, p.revealPeriod) = (15, 10 ether, 60, 7 days);
         (p.keeperReward, p.nonRevealPenalty, p.coherencePenalty, p.appealPeriod) = (10 ether, 0.5 ether, 0.5 ether, 60);
+        p.auditReserve = 1000;
         committee.setParams(p);
+        assertEq(committee.params().auditReserve, 1000, "the largest audit reserve");
         p.appealPeriod = 7 days;
         committee.setParams(p);
         vm.stopPrank();

@@ -120,6 +120,22 @@ contract RoundsTest is CairnSystem, IArbitrable {
         (phase,,,,,,,) = committee.disputeInfo(id);
     }
 
+    /// @dev Draws the first round of `id` on a seed block hash chosen so that `a` and `b` hold one seat each (and
+    /// the third seat goes to the only other juror with a free seat).
+    function _drawOnceEach(uint256 id, address a, address b) internal {
+        (, uint64 seedBlock,,,,,,) = committee.disputeInfo(id);
+        vm.roll(block.number + 2);
+        bool found;
+        for (uint256 i = 0; i < 64 && !found; ++i) {
+            uint256 snapshot = vm.snapshotState();
+            vm.setBlockhash(seedBlock, keccak256(abi.encode("seed", i)));
+            committee.draw(id);
+            found = committee.seatsOf(id, a) == 1 && committee.seatsOf(id, b) == 1;
+            if (!found) vm.revertToState(snapshot);
+        }
+        assertTrue(found, "a seed seating a and b once each");
+    }
+
     function _stake(address juror) internal view returns (uint256) {
         return pool.jurorInfo(juror).stake;
     }
@@ -190,18 +206,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
         (address a, address b, address c) = (jurorSet[0], jurorSet[1], jurorSet[2]);
         _joinPool(a, 0.5 ether); // a: two seats; b, c: one each
         uint256 id = _open();
-        (, uint64 seedBlock,,,,,,) = committee.disputeInfo(id);
-        vm.roll(block.number + 2);
-        // Pick a seed block hash that seats a, b and c once each, so a keeps one free seat.
-        bool found;
-        for (uint256 i = 0; i < 64 && !found; ++i) {
-            uint256 snapshot = vm.snapshotState();
-            vm.setBlockhash(seedBlock, keccak256(abi.encode("seed", i)));
-            committee.draw(id);
-            found = committee.seatsOf(id, a) == 1 && committee.seatsOf(id, b) == 1;
-            if (!found) vm.revertToState(snapshot);
-        }
-        assertTrue(found, "a seed seating a, b and c once each");
+        _drawOnceEach(id, a, b); // a keeps one free seat
         address[] memory seated = new address[](3);
         (seated[0], seated[1], seated[2]) = (a, b, c);
         uint256[] memory votes = new uint256[](3);
@@ -224,9 +229,177 @@ contract RoundsTest is CairnSystem, IArbitrable {
         _assertSettled();
     }
 
+    /// @dev What a redraw keeps of the round's commits: a silent juror's commitment goes with its seat (drawn again, it
+    /// commits anew), only revealed seats stay counted, and a redrawn seat on a juror who revealed counts as committed.
+    /// So the reveal opens as soon as the redrawn jurors have committed, as in a first draw.
+    function test_AfterARedrawTheRevealOpensOnceTheRedrawnJurorsCommit() public {
+        _jurors(3);
+        (address a, address b, address c) = (jurorSet[0], jurorSet[1], jurorSet[2]);
+        _joinPool(a, 0.5 ether);
+        _joinPool(b, 0.5 ether); // a and b: two seats each; c: one
+        uint256 id = _open();
+        _drawOnceEach(id, a, b);
+        _commit(id, a, 1);
+        _commit(id, b, 2); // b commits and never reveals; c stays silent
+        (,, uint64 commitEnd, uint64 revealEnd,,,,) = committee.disputeInfo(id);
+        vm.warp(commitEnd);
+        _reveal(id, a, 1);
+        vm.warp(revealEnd);
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.SilentSeatsRedrawn(id, 0, 2, block.number + 1);
+        committee.resolve(id);
+        IReexecutionCommittee.Params memory p = committee.params();
+        assertEq(pool.seatsOf(b), 1, "b, slashed, keeps one seat");
+        assertEq(pool.seatsOf(c), 0, "c, slashed, keeps none");
+        vm.roll(block.number + 2);
+        committee.draw(id); // the two free seats: a's second and b's
+        assertEq(committee.seatsOf(id, a), 2, "a holds a redrawn seat");
+        assertEq(committee.seatsOf(id, b), 1, "b is drawn again");
+        _commit(id, b, 1); // its first commitment went with its seat
+        _reveal(id, b, 1); // before the commit deadline: every seat has committed
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.DisputeRuled(id, 1, 3, 0, 0);
+        committee.resolve(id); // and every seat revealed
+        uint256 pot = FEE - 2 * KEEPER + 2 * p.nonRevealPenalty;
+        uint256 share = pot / 3;
+        assertEq(committee.balanceOf(a, address(0)), pot - share, "a: two shares and the dust");
+        assertEq(committee.balanceOf(b, address(0)), share, "b: its redrawn seat's share");
+        assertEq(_stake(b), 1 ether - p.nonRevealPenalty, "b paid for its silent seat");
+        assertEq(_stake(c), 0.5 ether - p.nonRevealPenalty, "c too");
+        _assertSettled();
+    }
+
+    /// @dev A round where nobody reveals after the last redraw: the dispute waits (with no seats to redraw the silence
+    /// onto), and its expiry refuses and pays the challenger the fee and every penalty.
+    function test_NoVoteAfterEveryRedrawTheDisputeWaits() public {
+        _jurors(9);
+        uint256 id = _open();
+        IReexecutionCommittee.Params memory p = committee.params();
+        for (uint256 r = 0; r < 2; ++r) {
+            _vote(id, _draw(id), new uint256[](3 * (r + 1)));
+            vm.expectEmit(address(committee));
+            emit IReexecutionCommittee.SilentSeatsRedrawn(id, 0, 3, block.number + 1);
+            committee.resolve(id);
+        }
+        _vote(id, _draw(id), new uint256[](9));
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.DrawDeferred(id, 0);
+        committee.resolve(id);
+        assertEq(uint8(_phase(id)), uint8(IReexecutionCommittee.Phase.Waiting), "waiting");
+        assertEq(rulings, 0, "not ruled");
+        for (uint256 i = 0; i < 9; ++i) {
+            assertEq(_stake(jurorSet[i]), 0.5 ether - p.nonRevealPenalty, "every silent seat slashed once");
+        }
+        vm.warp(block.timestamp + 30 days);
+        committee.expire(id);
+        assertEq(ruledWith, 0, "refused");
+        assertEq(
+            committee.balanceOf(challenger, address(0)),
+            FEE - 3 * KEEPER + 9 * p.nonRevealPenalty,
+            "the challenger gets the fee and the penalties"
+        );
+        _assertSettled();
+    }
+
+    /// @dev The keeper reward is paid out of the dispute's pot and never more than it holds: with a reward equal to
+    /// the fee, the first draw takes the whole fee and a redraw's keeper is paid the non-reveal penalty there is.
+    function test_AKeeperRewardAboveThePotPaysThePot() public {
+        _jurors(4);
+        IReexecutionCommittee.Params memory p = committee.params();
+        (p.keeperReward, p.nonRevealPenalty, p.coherencePenalty) = (FEE, 0.01 ether, 0);
+        vm.prank(owner);
+        committee.setParams(p);
+        uint256 id = _open();
+        address[] memory seated = _draw(id);
+        assertEq(committee.balanceOf(address(this), address(0)), FEE, "the first draw's keeper: the whole fee");
+        uint256[] memory votes = new uint256[](3);
+        (votes[0], votes[1], votes[2]) = (1, 2, 0);
+        _vote(id, seated, votes);
+        committee.resolve(id); // 1 : 1 and one silent seat: redrawn, its penalty in the pot
+        address keeper = vm.addr(0x6b65);
+        vm.roll(block.number + 2);
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.KeeperPaid(id, keeper, 0.01 ether);
+        vm.prank(keeper);
+        committee.draw(id);
+        assertEq(committee.balanceOf(keeper, address(0)), 0.01 ether, "the pot, less than the reward");
+        assertEq(committee.feesHeld(), 0, "nothing left in the pot");
+    }
+
     /*//////////////////////////////////////////////////////////////
                                  APPEALS
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev An appeal round starts its counts afresh: the first round's commits, redraws and votes (here two redraws
+    /// and two "input unavailable" votes) do not carry over. So the new round's reveal opens once its own seats have
+    /// committed, its silence is drawn again, and its tally is its own.
+    function test_AnAppealRoundCountsOnlyItsOwnSeats() public {
+        _jurors(14);
+        _setAppealPeriod(1 hours);
+        uint256 id = _open();
+        address[] memory r0 = _draw(id);
+        uint256[] memory votes = new uint256[](3);
+        (votes[0], votes[1]) = (3, 1);
+        _vote(id, r0, votes); // 1 : 1, one silent seat
+        committee.resolve(id);
+        r0 = _draw(id);
+        _vote(id, r0, new uint256[](4)); // the redrawn juror is silent too
+        committee.resolve(id);
+        r0 = _draw(id);
+        votes = new uint256[](5);
+        votes[4] = 3;
+        _vote(id, r0, votes);
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.RoundRuled(id, 0, 3, 1, 0, 2, uint64(block.timestamp + 1 hours));
+        committee.resolve(id); // after two redraws: 2 : 1, input unavailable
+        uint256 cost = committee.appealCost(id);
+        vm.prank(challenger);
+        committee.appeal{value: cost}(id);
+
+        address[] memory r1 = _draw(id);
+        for (uint256 i = 0; i < 7; ++i) {
+            _commit(id, r1[i], i < 3 || i == 6 ? 2 : 1);
+        }
+        for (uint256 i = 0; i < 6; ++i) {
+            _reveal(id, r1[i], i < 3 ? 2 : 1); // at once: the round's seven seats committed
+        }
+        (,,, uint64 revealEnd,,,,) = committee.disputeInfo(id);
+        vm.warp(revealEnd);
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.SilentSeatsRedrawn(id, 1, 1, block.number + 1);
+        committee.resolve(id); // 3 : 3 and r1[6] silent: its seat is drawn again (the round's first redraw)
+        r1 = _draw(id);
+        _commit(id, r1[7], 2);
+        _reveal(id, r1[7], 2);
+        (,,,,,,, uint8 seats) = committee.disputeInfo(id);
+        assertEq(seats, 7, "seven seats");
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.RoundRuled(id, 1, 2, 3, 4, 0, uint64(block.timestamp + 1 hours));
+        committee.resolve(id);
+        vm.warp(block.timestamp + 1 hours);
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.DisputeRuled(id, 2, 3, 4, 0);
+        committee.resolve(id);
+        assertEq(ruledWith, 2, "ruled by the appeal round");
+        _assertSettled();
+    }
+
+    /// @dev A first round of 9 seats cannot be appealed (19 seats would pass MAX_JURORS): its ruling is final at once.
+    function test_ARoundWhoseAppealWouldPassTheCapIsFinal() public {
+        _jurors(9);
+        _setAppealPeriod(1 hours);
+        IReexecutionCommittee.Params memory p = committee.params();
+        p.jurors = 9;
+        vm.prank(owner);
+        committee.setParams(p);
+        uint256 id = committee.createDispute{value: FEE}(3, abi.encode(ops[0], challenger));
+        _vote(id, _draw(id), _all(9, 1));
+        committee.resolve(id);
+        assertEq(ruledWith, 1, "final at once");
+        assertEq(uint8(_phase(id)), uint8(IReexecutionCommittee.Phase.Ruled), "ruled");
+        assertEq(committee.appealCost(id), 0, "nothing to appeal");
+        _assertSettled();
+    }
 
     /// @dev Three rounds (3, 7, 15 seats): round 0 upholds a garbage job, the challenger appeals, round 1 overturns,
     /// the accused appeals, round 2 (the last: 31 seats would pass MAX_JURORS) confirms. Round 0's seats pay the
@@ -413,5 +586,8 @@ contract RoundsTest is CairnSystem, IArbitrable {
         committee.resolve(id);
         assertEq(ruledWith, 1, "final at once");
         assertEq(committee.appealCost(id), 0, "nothing to appeal");
+        (IReexecutionCommittee.Phase phase,,,,, uint8 ruling,,) = committee.disputeInfo(id);
+        assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Ruled), "ruled");
+        assertEq(ruling, 1, "the final ruling recorded");
     }
 }
