@@ -4,27 +4,7 @@
 //! operations in the same order per element (no `mul_add` contraction is added by a wider target), so a
 //! value does not depend on the variant that computed it.
 
-fn avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-fn avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f") && avx2()
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
+use crate::cpu::{avx2, avx512};
 
 /// erf, branch-free rational approximation on [-4, 4] (|error| < 1e-6 against libm; tested).
 #[inline(always)]

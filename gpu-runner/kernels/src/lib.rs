@@ -11,6 +11,33 @@
 pub mod elementwise;
 pub mod packed;
 
+/// The CPU features the kernels pick their variants by (one probe for every kernel, so they never disagree).
+mod cpu {
+    /// AVX2 and FMA (x86-64 only; `std`'s detection caches the CPUID answer).
+    pub(crate) fn avx2() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    }
+
+    /// AVX-512F, and AVX2 + FMA with it (every AVX-512 CPU has both).
+    pub(crate) fn avx512() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::arch::is_x86_feature_detected!("avx512f") && avx2()
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    }
+}
+
 /// Inputs for the kernels' tests and those of their callers (`cairn-runner`'s attention).
 #[doc(hidden)]
 pub mod testing {

@@ -23,6 +23,7 @@
 //! Rust has no well-kept GEMM library that takes a pre-packed operand (`gemm`, `matrixmultiply` pack per
 //! call), hence this module; docs/ARCHITECTURE.md names it among the exceptions.
 
+use crate::cpu::avx512;
 use crate::elementwise::{self as kernels, Activation};
 
 /// Columns per panel.
@@ -272,15 +273,6 @@ impl Operands<'_> {
     }
 }
 
-/// Whether the AVX-512 micro-kernel runs on this CPU.
-fn avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    let detected = std::arch::is_x86_feature_detected!("avx512f");
-    #[cfg(not(target_arch = "x86_64"))]
-    let detected = false;
-    detected
-}
-
 /// Rows per micro-tile of the kernel `avx512` selects.
 fn rows_per_tile(avx512: bool) -> usize {
     if avx512 { avx512_kernel::MR } else { portable::MR }
@@ -509,7 +501,7 @@ mod portable {
     /// As the AVX-512 `tile`, for `m ≤ MR` (4) rows.
     pub(super) fn tile(ops: &Operands<'_>, c: &mut [f32], ldc: usize) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if crate::cpu::avx2() {
             // SAFETY: the CPU supports AVX2 and FMA (checked).
             return unsafe { avx2(ops, c, ldc) };
         }
