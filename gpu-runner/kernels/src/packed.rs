@@ -29,8 +29,8 @@ use crate::elementwise::{self as kernels, Activation};
 /// Columns per panel.
 pub const NR: usize = 32;
 
-/// Rows per block (4 AVX-512 tiles): the unit of work when many rows are split over threads, and the rows
-/// that share one chunk of a panel in L1.
+/// Rows per block (4 AVX-512 tiles): the rows that share one chunk of a panel in L1. Also the least rows per
+/// member before a product is split by rows rather than panels.
 const ROW_BLOCK: usize = 48;
 
 /// `k` per chunk: 128 × 32 weights (16 KiB) and a block's 48 × 128 inputs (24 KiB) fit a 48 KiB L1.
@@ -79,9 +79,10 @@ impl PackedLinear {
 
     /// Member `t` of `n`'s share of `forward` (a team's members together write every output once): with
     /// few rows each member takes a contiguous share of the panels (each streams its own part of the
-    /// weights: the case memory bandwidth limits), with many a share of the row blocks (each block's
-    /// inputs stay in L2 while every panel streams past them); a product under 2^18 multiply-adds is
-    /// member 0's alone, as splitting it costs more than it saves.
+    /// weights: the case memory bandwidth limits), with many an equal share of the rows, which it runs in
+    /// row blocks (each block's inputs stay in L2 while every panel streams past them; shares of whole
+    /// blocks left one member up to a block behind: long inputs at batch 1, 224 rows, split 96 : 128); a
+    /// product under 2^18 multiply-adds is member 0's alone, as splitting it costs more than it saves.
     ///
     /// # Safety
     /// `y` points at `rows × out` values, and no other thread accesses this member's share of them
@@ -100,8 +101,8 @@ impl PackedLinear {
                 let panels = share(panels, t, n);
                 self.tiles(x, 0, rows, panels.start, panels.end, y, act);
             } else {
-                let blocks = share(rows.div_ceil(ROW_BLOCK), t, n);
-                self.tiles(x, blocks.start * ROW_BLOCK, (blocks.end * ROW_BLOCK).min(rows), 0, panels, y, act);
+                let mine = share(rows, t, n);
+                self.tiles(x, mine.start, mine.end, 0, panels, y, act);
             }
         }
     }
@@ -156,7 +157,13 @@ impl PackedLinear {
                         while r < rows {
                             let m = (rows - r).min(mr);
                             let a = &packed_a[r * kc..(r + m) * kc];
-                            let ops = Operands { m, kc, a, sa: m, chunk, ldb: NR, start };
+                            // The block's last tile fetches the next panel's chunk, which the next tile reads.
+                            let next = if r + m == rows && p + 1 < p1 {
+                                &self.panels[(p + 1) * inp * NR + k0 * NR..][..kc * NR]
+                            } else {
+                                &[]
+                            };
+                            let ops = Operands { m, kc, a, sa: m, chunk, ldb: NR, start, next };
                             ops.run(&mut sums[r * ldc + (p - p0) * NR..], ldc);
                             r += m;
                         }
@@ -258,6 +265,9 @@ struct Operands<'a> {
     chunk: &'a [f32],
     ldb: usize,
     start: Option<&'a [f32]>,
+    /// A packed chunk (`kc` rows of `NR`) the next tile will read, fetched into L1 while this one runs (the
+    /// next panel's, during a block's last tile); empty for none.
+    next: &'a [f32],
 }
 
 impl Operands<'_> {
@@ -353,7 +363,7 @@ pub fn product(
         };
         for p in 0..panels {
             let chunk = &b[p * panel_stride..];
-            let ops = Operands { m: rows, kc: k, a: tile, sa, chunk, ldb, start: Some(&ZERO) };
+            let ops = Operands { m: rows, kc: k, a: tile, sa, chunk, ldb, start: Some(&ZERO), next: &[] };
             ops.run(&mut c[r * ldc + p * NR..], ldc);
         }
         r += rows;
@@ -402,12 +412,15 @@ mod avx512_kernel {
     /// `NR` at stride `ldb`, `c` `m` rows of `NR` at stride `ldc`, `start` (when given) `NR`.
     #[cfg(target_arch = "x86_64")]
     pub(super) unsafe fn tile(ops: &Operands<'_>, c: &mut [f32], ldc: usize) {
-        let &Operands { m, kc, a, sa, chunk, ldb, start } = ops;
+        let &Operands { m, kc, a, sa, chunk, ldb, start, next } = ops;
         assert!(m <= MR && kc > 0 && sa >= m && a.len() >= super::extent(kc, sa, m));
         assert!(chunk.len() >= super::extent(kc, ldb, NR));
         assert!(c.len() >= super::extent(m, ldc, NR) && start.is_none_or(|s| s.len() >= NR));
         // One pointer for reading and writing `c` (a shared reborrow taken first would be invalidated).
         let out = c.as_mut_ptr();
+        // Prefetched only when it holds the whole chunk (a prefetch never faults, but stays in bounds): one
+        // step of it per step of k, two cache lines, so the next tile finds its chunk in L1.
+        let next = if next.len() >= kc * NR { next.as_ptr() } else { std::ptr::null() };
         let (init, init_stride) = match start {
             Some(bias) => (bias.as_ptr(), 0),
             None => (out.cast_const(), ldc),
@@ -417,7 +430,7 @@ mod avx512_kernel {
             ($($n:literal)*) => {
                 match m {
                     $($n => unsafe {
-                        rows::<$n>(kc, (a.as_ptr(), sa), (chunk.as_ptr(), ldb), init, init_stride, out, ldc)
+                        rows::<$n>(kc, (a.as_ptr(), sa), (chunk.as_ptr(), ldb), (init, init_stride), out, ldc, next)
                     },)*
                     _ => unreachable!("m ≤ MR"),
                 }
@@ -432,10 +445,10 @@ mod avx512_kernel {
         kc: usize,
         (a, sa): (*const f32, usize),
         (b, ldb): (*const f32, usize),
-        init: *const f32,
-        init_stride: usize,
+        (init, init_stride): (*const f32, usize),
         c: *mut f32,
         ldc: usize,
+        next: *const f32,
     ) {
         use std::arch::x86_64::*;
         // SAFETY (whole body): the caller's bounds (see `tile`); `init` may alias `c`, read before written.
@@ -450,6 +463,10 @@ mod avx512_kernel {
                 let w0 = _mm512_loadu_ps(b.add(kk * ldb));
                 let w1 = _mm512_loadu_ps(b.add(kk * ldb + 16));
                 let col = a.add(kk * sa);
+                if !next.is_null() {
+                    _mm_prefetch::<_MM_HINT_T0>(next.add(kk * NR).cast());
+                    _mm_prefetch::<_MM_HINT_T0>(next.add(kk * NR + 16).cast());
+                }
                 for i in 0..M {
                     let v = _mm512_set1_ps(*col.add(i));
                     lo[i] = _mm512_fmadd_ps(v, w0, lo[i]);
@@ -473,7 +490,8 @@ mod portable {
 
     #[inline(always)]
     fn generic(ops: &Operands<'_>, c: &mut [f32], ldc: usize) {
-        let &Operands { m, kc, a, sa, chunk, ldb, start } = ops;
+        // `next` is not prefetched here: measured with AVX-512 turned off, it gained nothing on this kernel.
+        let &Operands { m, kc, a, sa, chunk, ldb, start, .. } = ops;
         let mut acc = [[0f32; NR]; MR];
         for (i, row) in acc.iter_mut().enumerate().take(m) {
             row.copy_from_slice(start.unwrap_or(&c[i * ldc..i * ldc + NR]));
@@ -622,8 +640,12 @@ mod tests {
             let (a, chunk, bias) = (values((kc - 1) * sa + m, 7), values((kc - 1) * ldb + NR, 8), values(NR, 9));
             let ldc = NR + 5;
             let mut c = vec![f32::NAN; (m - 1) * ldc + NR];
-            portable::tile(&Operands { m, kc, a: &a, sa, chunk: &chunk, ldb, start: Some(&bias) }, &mut c, ldc);
-            portable::tile(&Operands { m, kc, a: &a, sa, chunk: &chunk, ldb, start: None }, &mut c, ldc);
+            portable::tile(
+                &Operands { m, kc, a: &a, sa, chunk: &chunk, ldb, start: Some(&bias), next: &[] },
+                &mut c,
+                ldc,
+            );
+            portable::tile(&Operands { m, kc, a: &a, sa, chunk: &chunk, ldb, start: None, next: &[] }, &mut c, ldc);
             for i in 0..m {
                 for j in 0..NR {
                     let dot: f64 = (0..kc).map(|k| a[k * sa + i] as f64 * chunk[k * ldb + j] as f64).sum();
