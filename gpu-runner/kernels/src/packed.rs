@@ -9,11 +9,13 @@
 //! The micro-kernel keeps a tile of `MR × 32` outputs in registers (AVX-512: 12 rows × 2 zmm = 24 of the 32
 //! registers) and walks `k`, loading two vectors of the panel and broadcasting one input value per row: 24
 //! FMAs for 2 loads, so it is bound by the FMA units, not by the cache, at every row count. The bias is the
-//! accumulator's start value and the activation runs on the tile while it is in L1. On CPUs without
-//! AVX-512 the same loop over plain arrays is compiled for AVX2 + FMA (or the baseline), 4 rows per tile.
+//! accumulator's start value and the activation runs on the tile while it is in L1. A block's last tile
+//! prefetches the next panel's chunk of weights, which the next tile reads. On CPUs without AVX-512 a loop
+//! over plain arrays is compiled for AVX2 + FMA (or the baseline): 6 rows per tile, each panel as two halves
+//! of 16 columns (12 of AVX2's 16 registers hold the sums), with the same bits as the AVX-512 kernel.
 //!
-//! A team of threads (`cairn-runner`'s `fused.rs`) splits each product by panels when there are few rows and by blocks of
-//! rows when there are many ([`PackedLinear::forward_part`]).
+//! A team of threads (`cairn-runner`'s `fused.rs`) splits each product by panels when there are few rows and by equal
+//! shares of the rows when there are many ([`PackedLinear::forward_part`]).
 //!
 //! [`product`] runs the same micro-kernel on operands made per call (attention's `K·Qᵀ` and `P·V`, a few
 //! dozen to a few hundred rows): the left operand row-major and packed by the call, or k-major and read in
@@ -485,28 +487,59 @@ mod avx512_kernel {
 mod portable {
     use super::{NR, Operands};
 
-    /// Rows per tile (4 × 32 accumulators fill AVX2's 16 registers).
-    pub(super) const MR: usize = 4;
+    /// Rows per tile: the panel runs as two halves of 16 columns, each 6 rows × 2 ymm = 12 accumulators,
+    /// leaving AVX2's 16 registers room for the two weight vectors and the broadcast (a BLIS-style 6 × 16).
+    pub(super) const MR: usize = 6;
+
+    /// Columns per half panel.
+    const HALF: usize = NR / 2;
 
     #[inline(always)]
     fn generic(ops: &Operands<'_>, c: &mut [f32], ldc: usize) {
         // `next` is not prefetched here: measured with AVX-512 turned off, it gained nothing on this kernel.
         let &Operands { m, kc, a, sa, chunk, ldb, start, .. } = ops;
-        let mut acc = [[0f32; NR]; MR];
-        for (i, row) in acc.iter_mut().enumerate().take(m) {
-            row.copy_from_slice(start.unwrap_or(&c[i * ldc..i * ldc + NR]));
+        macro_rules! dispatch {
+            ($($n:literal)*) => {
+                match m {
+                    $($n => rows::<$n>(kc, a, sa, chunk, ldb, start, c, ldc),)*
+                    _ => unreachable!("m ≤ MR"),
+                }
+            };
         }
-        for kk in 0..kc {
-            let w = &chunk[kk * ldb..kk * ldb + NR];
-            for (i, row) in acc.iter_mut().enumerate().take(m) {
-                let v = a[kk * sa + i];
-                for (o, w) in row.iter_mut().zip(w) {
-                    *o = v.mul_add(*w, *o);
+        dispatch!(1 2 3 4 5 6);
+    }
+
+    /// One monomorphised loop per row count, so the accumulators can be registers.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn rows<const M: usize>(
+        kc: usize,
+        a: &[f32],
+        sa: usize,
+        chunk: &[f32],
+        ldb: usize,
+        start: Option<&[f32]>,
+        c: &mut [f32],
+        ldc: usize,
+    ) {
+        for h in 0..2 {
+            let cols = h * HALF..(h + 1) * HALF;
+            let mut acc = [[0f32; HALF]; M];
+            for (i, row) in acc.iter_mut().enumerate() {
+                row.copy_from_slice(&start.unwrap_or(&c[i * ldc..i * ldc + NR])[cols.clone()]);
+            }
+            for kk in 0..kc {
+                let w = &chunk[kk * ldb + cols.start..][..HALF];
+                let col = &a[kk * sa..][..M];
+                for (row, &v) in acc.iter_mut().zip(col) {
+                    for (o, w) in row.iter_mut().zip(w) {
+                        *o = v.mul_add(*w, *o);
+                    }
                 }
             }
-        }
-        for (i, row) in acc.iter().enumerate().take(m) {
-            c[i * ldc..i * ldc + NR].copy_from_slice(row);
+            for (i, row) in acc.iter().enumerate() {
+                c[i * ldc + cols.start..][..HALF].copy_from_slice(row);
+            }
         }
     }
 
@@ -516,7 +549,7 @@ mod portable {
         generic(ops, c, ldc)
     }
 
-    /// As the AVX-512 `tile`, for `m ≤ MR` (4) rows.
+    /// As the AVX-512 `tile`, for `m ≤ MR` (6) rows.
     pub(super) fn tile(ops: &Operands<'_>, c: &mut [f32], ldc: usize) {
         #[cfg(target_arch = "x86_64")]
         if crate::cpu::avx2() {
@@ -652,6 +685,35 @@ mod tests {
                     let want = bias[j] as f64 + 2.0 * dot;
                     let got = c[i * ldc + j] as f64;
                     assert!((got - want).abs() < 1e-4, "m {m}, row {i}, column {j}: {got} vs {want}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_avx2_and_avx512_kernels_give_the_same_bits() {
+        // Every output is the same chain of fused multiply-adds over k from the same start in both kernels, so
+        // a verifier on a CPU without AVX-512 computes the same bytes as the operator that ran with it.
+        if !crate::cpu::avx512() {
+            eprintln!("no AVX-512 on this CPU: nothing to compare");
+            return;
+        }
+        let kc = 53;
+        for (m, sa, ldb) in (1..=portable::MR).flat_map(|m| [(m, m, NR), (m, m + 3, NR + 9)]) {
+            let (a, chunk, bias) = (values((kc - 1) * sa + m, 3), values((kc - 1) * ldb + NR, 4), values(NR, 5));
+            let ldc = NR + 5;
+            let run = |tile: &dyn Fn(&Operands<'_>, &mut [f32])| {
+                let mut c = vec![f32::NAN; (m - 1) * ldc + NR];
+                tile(&Operands { m, kc, a: &a, sa, chunk: &chunk, ldb, start: Some(&bias), next: &[] }, &mut c);
+                tile(&Operands { m, kc, a: &a, sa, chunk: &chunk, ldb, start: None, next: &chunk }, &mut c);
+                c
+            };
+            let avx2 = run(&|ops, c| portable::tile(ops, c, ldc));
+            // SAFETY: the CPU has AVX-512F (checked above); the operands are sized as the tile asserts.
+            let avx512 = run(&|ops, c| unsafe { avx512_kernel::tile(ops, c, ldc) });
+            for (i, (x, y)) in avx2.iter().zip(&avx512).enumerate() {
+                if i % ldc < NR {
+                    assert_eq!(x.to_bits(), y.to_bits(), "m {m}, sa {sa}, ldb {ldb}, output {i}");
                 }
             }
         }
