@@ -175,7 +175,7 @@ impl FusedBert {
     /// row-major, batch after batch: `Σ batch.len() × hidden` values.
     ///
     /// Each batch is one forward pass, and all of them run in one team of threads in lock-step (`Team`):
-    /// every member runs the same steps, does its share of each (panels or row blocks of a linear layer,
+    /// every member runs the same steps, does its share of each (panels or rows of a linear layer,
     /// (input, head) pairs of attention, rows of a LayerNorm) and waits for the others at a spinning
     /// barrier. The working buffers are sized once for the largest batch and reused. One team runs at a
     /// time per model; concurrent callers queue on `pass`.

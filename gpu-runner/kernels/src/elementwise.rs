@@ -4,6 +4,7 @@
 //! operations in the same order per element (no `mul_add` contraction is added by a wider target), so a
 //! value does not depend on the variant that computed it.
 
+#[cfg(target_arch = "x86_64")]
 use crate::cpu::{avx2, avx512};
 
 /// erf, branch-free rational approximation on [-4, 4] (|error| < 1e-6 against libm; tested).

@@ -14,6 +14,7 @@ pub mod packed;
 /// The CPU features the kernels pick their variants by (one probe for every kernel, so they never disagree).
 mod cpu {
     /// AVX2 and FMA (x86-64 only; `std`'s detection caches the CPUID answer).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub(crate) fn avx2() -> bool {
         #[cfg(target_arch = "x86_64")]
         {

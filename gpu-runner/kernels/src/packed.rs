@@ -10,7 +10,7 @@
 //! registers) and walks `k`, loading two vectors of the panel and broadcasting one input value per row: 24
 //! FMAs for 2 loads, so it is bound by the FMA units, not by the cache, at every row count. The bias is the
 //! accumulator's start value and the activation runs on the tile while it is in L1. A block's last tile
-//! prefetches the next panel's chunk of weights, which the next tile reads. On CPUs without AVX-512 a loop
+//! prefetches the next panel's chunk of weights, which the next tile reads (AVX-512 kernel). On CPUs without AVX-512 a loop
 //! over plain arrays is compiled for AVX2 + FMA (or the baseline): 6 rows per tile, each panel as two halves
 //! of 16 columns (12 of AVX2's 16 registers hold the sums), with the same bits as the AVX-512 kernel.
 //!
@@ -131,7 +131,7 @@ impl PackedLinear {
         let width = (p1 - p0) * NR;
         let cols = (out.min(p1 * NR)) - p0 * NR;
         let mut packed_a = [0f32; ROW_BLOCK * KC];
-        // Whole rows of y without padded columns (a member's row blocks, `out` a multiple of NR) take the
+        // Whole rows of y without padded columns (a member's rows, `out` a multiple of NR) take the
         // partial sums in place; otherwise they go through this thread's buffer and are copied out.
         let direct = p0 == 0 && width == out;
         ACC.with_borrow_mut(|acc| {
@@ -268,7 +268,8 @@ struct Operands<'a> {
     ldb: usize,
     start: Option<&'a [f32]>,
     /// A packed chunk (`kc` rows of `NR`) the next tile will read, fetched into L1 while this one runs (the
-    /// next panel's, during a block's last tile); empty for none.
+    /// next panel's, during a block's last tile; by the AVX-512 kernel only); empty for none.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     next: &'a [f32],
 }
 
@@ -580,7 +581,7 @@ mod tests {
     #[test]
     fn every_shape_matches_the_definition() {
         // Row counts around the tile (12), the row block (48) and the sequential threshold; widths that are
-        // and are not multiples of the panel; the portable kernel's 4-row tiles are covered by the same
+        // and are not multiples of the panel; the portable kernel's 6-row tiles are covered by the same
         // sizes on CPUs without AVX-512.
         for &(rows, inp, out) in &[
             (1, 3, 1),
@@ -599,6 +600,36 @@ mod tests {
             layer.forward(&x, rows, &mut y, None);
             for (i, (got, want)) in y.iter().zip(&want).enumerate() {
                 assert!(((*got as f64) - want).abs() < 1e-4, "{rows}×{inp}×{out} at {i}: {got} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn members_shares_together_give_the_bits_of_one_thread() {
+        // A team of n members each writes its share (panels when rows are few, equal shares of the rows when
+        // many, whatever their alignment to the row blocks): run one after the other into one output, they
+        // must give every value once and the same bits as a single thread. Widths a multiple of the panel (sums
+        // in place) and not (through the thread's buffer); an activation on the finished blocks.
+        let inp = 70;
+        for out in [64, 70] {
+            let (w, b) = (values(inp * out, 4), values(out, 5));
+            let layer = PackedLinear::pack(w, b, inp, out);
+            for n in 2..=5 {
+                for rows in [n, 48 * n - 1, 48 * n, 48 * n + 1, 48 * n + 7, 48 * n + 50] {
+                    let x = values(rows * inp, 6);
+                    let mut one = vec![f32::NAN; rows * out];
+                    layer.forward(&x, rows, &mut one, Some(Activation::Gelu));
+                    let mut team = vec![f32::NAN; rows * out];
+                    for t in 0..n {
+                        // SAFETY: team holds rows × out values; the members run one after the other.
+                        unsafe {
+                            layer.forward_part(&x, rows, SendPtr(team.as_mut_ptr()), Some(Activation::Gelu), t, n)
+                        };
+                    }
+                    for (i, (a, b)) in one.iter().zip(&team).enumerate() {
+                        assert_eq!(a.to_bits(), b.to_bits(), "out {out}, {n} members, {rows} rows, value {i}");
+                    }
+                }
             }
         }
     }
@@ -691,6 +722,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_arch = "x86_64")]
     fn the_avx2_and_avx512_kernels_give_the_same_bits() {
         // Every output is the same chain of fused multiply-adds over k from the same start in both kernels, so
         // a verifier on a CPU without AVX-512 computes the same bytes as the operator that ran with it.
