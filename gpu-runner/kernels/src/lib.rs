@@ -12,30 +12,45 @@ pub mod elementwise;
 pub mod packed;
 
 /// The CPU features the kernels pick their variants by (one probe for every kernel, so they never disagree).
+///
+/// `CAIRN_NO_AVX512` set (to anything but `0`) when the process starts makes the kernels take their AVX2
+/// variants on an AVX-512 CPU: the same bits (tested), so a test or a benchmark can run the path CPUs without
+/// AVX-512 take.
 mod cpu {
-    /// AVX2 and FMA (x86-64 only; `std`'s detection caches the CPUID answer).
+    use std::sync::OnceLock;
+
+    /// AVX2 and FMA (x86-64 only; read once).
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub(crate) fn avx2() -> bool {
-        #[cfg(target_arch = "x86_64")]
-        {
-            std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
+        static AVX2: OnceLock<bool> = OnceLock::new();
+        *AVX2.get_or_init(|| {
+            #[cfg(target_arch = "x86_64")]
+            {
+                std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                false
+            }
+        })
     }
 
-    /// AVX-512F, and AVX2 + FMA with it (every AVX-512 CPU has both).
+    /// AVX-512F, and AVX2 + FMA with it (every AVX-512 CPU has both), unless `CAIRN_NO_AVX512` turns it off
+    /// (read once).
     pub(crate) fn avx512() -> bool {
-        #[cfg(target_arch = "x86_64")]
-        {
-            std::arch::is_x86_feature_detected!("avx512f") && avx2()
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
+        static AVX512: OnceLock<bool> = OnceLock::new();
+        *AVX512.get_or_init(|| {
+            let off = std::env::var_os("CAIRN_NO_AVX512").is_some_and(|v| v != "0");
+            #[cfg(target_arch = "x86_64")]
+            {
+                !off && std::arch::is_x86_feature_detected!("avx512f") && avx2()
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                let _ = off;
+                false
+            }
+        })
     }
 }
 

@@ -240,6 +240,38 @@ fn cli_embeds_and_prints_shape_digest_and_timing() {
     assert!(stdout.contains("inputs/s"), "{stdout}");
 }
 
+/// CPUs without AVX-512 run the AVX2 kernels (`CAIRN_NO_AVX512` makes this one take them): a verifier there
+/// must write the operator's bytes, short and long inputs, several batches.
+#[test]
+fn the_avx2_kernels_write_the_same_bytes_as_avx512() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.json");
+    let mut texts: Vec<String> = (0..40).map(|i| format!("A man is eating food at table {i}.")).collect();
+    texts.push("provenance settlement verification ".repeat(60));
+    std::fs::write(&input, serde_json::to_string(&texts).unwrap()).unwrap();
+    let (model, manifest) = (model_dir(), repo_root().join("toolchain/all-MiniLM-L6-v2.sha256"));
+    let run = |name: &str, no_avx512: &str| {
+        let out = dir.path().join(name);
+        let args = embed_args(
+            model.to_str().unwrap(),
+            input.to_str().unwrap(),
+            out.to_str().unwrap(),
+            manifest.to_str().unwrap(),
+        );
+        let status = Command::new(env!("CARGO_BIN_EXE_cairn-runner"))
+            .args(&args)
+            .args(["--batch", "16"])
+            .env("CAIRN_NO_AVX512", no_avx512)
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        std::fs::read(&out).unwrap()
+    };
+    let (native, avx2) = (run("native.safetensors", "0"), run("avx2.safetensors", "1"));
+    assert!(native.len() > 41 * 384 * 4, "41 rows of 384 values written");
+    assert!(native == avx2, "the AVX2 kernels changed the output's bytes");
+}
+
 #[test]
 fn cli_bad_inputs_fail_clearly_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
