@@ -474,6 +474,14 @@ contract AuditsTest is CairnSystem {
         assertEq(pool.freeSeats(), 17, "three seats locked, the reserve left free");
     }
 
+    /// Seats for the audit and the reserve exactly (3 + 17 of the 20 free): it draws, leaving the reserve free.
+    function test_AnAuditThatLeavesExactlyTheReserveFreeDraws() public {
+        desk.fundAuditPool{value: 1 ether}();
+        (,, IReexecutionCommittee.Phase phase) = _auditDrawnWithReserve(17);
+        assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Drawn), "drawn");
+        assertEq(pool.freeSeats(), 17, "the reserve left free");
+    }
+
     /// Challenges have priority over audits for juror seats: with fewer free seats than an audit's plus the
     /// reserve, the audit waits while a challenge on the same pool draws; it is retried once the reserve allows.
     function test_AuditWaitsForTheReserveAChallengeDoesNot() public {

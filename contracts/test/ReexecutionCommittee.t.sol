@@ -11,6 +11,7 @@ import {BlockhashRandomness} from "../src/libraries/BlockhashRandomness.sol";
 import {CairnTypedData} from "../src/libraries/CairnTypedData.sol";
 import {Splits} from "../src/libraries/Splits.sol";
 import {CairnSystem} from "./utils/CairnSystem.sol";
+import {Vm} from "./utils/Vm.sol";
 
 /// @notice The committee on its own, with this test contract as the arbitrable side: disputes, the draw
 /// (FIFO queue, seed window, one reseed, exclusions, waiting, seats with replacement), commit-reveal (every
@@ -178,6 +179,8 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.createDispute{value: FEE}(2, abi.encode(verifiers[0], verifiers[1]));
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnsupportedChoices.selector, 1));
         committee.createDispute{value: FEE}(1, abi.encode(verifiers[0], verifiers[1]));
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnsupportedChoices.selector, 4));
+        committee.createDispute{value: FEE}(4, abi.encode(verifiers[0], verifiers[1]));
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, FEE, FEE - 1));
         committee.createDispute{value: FEE - 1}(3, abi.encode(verifiers[0], verifiers[1]));
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, FEE, FEE + 1));
@@ -452,9 +455,68 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertEq(pool.seatsOf(verifiers[2]), 2, "the deposit entered: two more seats, one of the old locked");
     }
 
+    /// @dev A dispute queued again (a redraw) goes to the back of the queue: it may be neither drawn nor reseeded
+    /// before the disputes queued ahead of it, though its id is lower.
+    function test_ARequeuedDisputeWaitsBehindTheDisputesAheadOfIt() public {
+        (uint256 first, address[] memory jurors) = _openAndDraw();
+        uint256 second = _open(ops[0], challenger);
+        vm.warp(_revealEnd(first));
+        committee.resolve(first); // nobody revealed: its three seats are drawn again, behind the second
+        assertEq(committee.queueHeadDispute(), second, "the second is ahead");
+        (, uint64 seedBlock,,,,,,) = committee.disputeInfo(first);
+        vm.roll(uint256(seedBlock) + 1);
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotQueueHead.selector, first, second));
+        committee.draw(first);
+        vm.roll(uint256(seedBlock) + 300);
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotQueueHead.selector, first, second));
+        committee.reseed(first);
+        assertEq(jurors.length, 3, "three jurors were silent");
+    }
+
+    /// @dev No keeper reward configured: a draw pays and announces nothing.
+    function test_AZeroKeeperRewardPaysNothingAndEmitsNothing() public {
+        IReexecutionCommittee.Params memory p = _params();
+        p.keeperReward = 0;
+        vm.prank(owner);
+        committee.setParams(p);
+        uint256 id = _open(verifiers[0], verifiers[1]);
+        vm.roll(block.number + 2);
+        vm.recordLogs();
+        committee.draw(id);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i = 0; i < logs.length; ++i) {
+            assertTrue(logs[i].topics[0] != IReexecutionCommittee.KeeperPaid.selector, "no KeeperPaid");
+        }
+        assertEq(committee.balanceOf(address(this), address(0)), 0, "nothing credited");
+        assertEq(committee.feesHeld(), FEE, "the whole fee stays in the pot");
+    }
+
+    /// @dev The deferral count saturates: a dispute that waits and is retried more than 255 times still waits
+    /// (an overflow would revert the draw and freeze the dispute until its expiry).
+    function test_DeferralsSaturateAndTheDisputeStillWaits() public {
+        IReexecutionCommittee.Params memory p = _params();
+        p.jurors = 5;
+        vm.prank(owner);
+        committee.setParams(p);
+        uint256 id = _open(verifiers[0], verifiers[1]); // five seats, but the parties' two may not sit
+        for (uint256 i = 0; i < 260; ++i) {
+            vm.roll(block.number + 2);
+            committee.draw(id);
+            assertTrue(_phase(id) == IReexecutionCommittee.Phase.Waiting, "waits");
+            committee.retry(id);
+        }
+        assertEq(committee.balanceOf(address(this), address(0)), KEEPER, "only the first attempt was paid");
+    }
+
     function test_RevertWhen_ReseededEarlyOrCommittedLate() public {
         uint256 id = _open(verifiers[0], verifiers[1]);
         (, uint64 seedBlock,,,,,,) = committee.disputeInfo(id);
+        // Before its seed block is mined, and in it, there is no seed to have lapsed.
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.ReseedRefused.selector, id, seedBlock));
+        committee.reseed(id);
+        vm.roll(seedBlock);
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.ReseedRefused.selector, id, seedBlock));
+        committee.reseed(id);
         vm.roll(uint256(seedBlock) + 10);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.ReseedRefused.selector, id, seedBlock));
         committee.reseed(id);
