@@ -13,7 +13,7 @@ pub mod packed;
 
 /// The CPU features the kernels pick their variants by (one probe for every kernel, so they never disagree).
 ///
-/// `CAIRN_NO_AVX512` set (to anything but `0`) when the process starts makes the kernels take their AVX2
+/// `CAIRN_NO_AVX512` set (to anything but `0`) before the kernels first run makes them take their AVX2
 /// variants on an AVX-512 CPU: the same bits (tested), so a test or a benchmark can run the path CPUs without
 /// AVX-512 take.
 mod cpu {
