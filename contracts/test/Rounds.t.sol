@@ -392,7 +392,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
         p.jurors = 9;
         vm.prank(owner);
         committee.setParams(p);
-        uint256 id = committee.createDispute{value: FEE}(3, abi.encode(ops[0], challenger));
+        uint256 id = _open();
         _vote(id, _draw(id), _all(9, 1));
         committee.resolve(id);
         assertEq(ruledWith, 1, "final at once");
