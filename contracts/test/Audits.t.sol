@@ -533,6 +533,8 @@ contract AuditsTest is CairnSystem {
         committee.retry(auditDispute);
         vm.warp(block.timestamp + 1);
         committee.retry(auditDispute);
+        // The priority is over for good: a draw sent later than the day's last second draws too.
+        vm.warp(block.timestamp + 1);
         vm.roll(block.number + 2);
         committee.draw(auditDispute);
         (phase,,,,,,,) = committee.disputeInfo(auditDispute);

@@ -207,6 +207,42 @@ contract CanariesTest is CairnSystem {
         assertEq(committee.canaryAnswer(disputeId), 0, "nothing revealed");
     }
 
+    /// The votes are bound as soon as every seat committed: the key may reveal then, before the commit deadline.
+    function test_TheKeyRevealsOnceEverySeatCommittedBeforeTheDeadline() public {
+        (, uint256 disputeId) = _dispute();
+        _register(disputeId, 2);
+        vm.roll(block.number + 2);
+        committee.draw(disputeId);
+        address[] memory jurors = committee.jurorsOf(disputeId);
+        for (uint256 i = 0; i < 3; ++i) {
+            vm.prank(jurors[i]);
+            committee.commit(disputeId, jurors[i], CairnTypedData.commitment(disputeId, 0, jurors[i], 2, _salt(i)));
+        }
+        (,, uint64 commitDeadline,,,,,) = committee.disputeInfo(disputeId);
+        assertTrue(block.timestamp < commitDeadline, "before the commit deadline");
+        vm.prank(canaryKey);
+        committee.revealCanary(disputeId, 2, SALT);
+        assertEq(committee.canaryAnswer(disputeId), 2, "revealed once the votes are bound");
+    }
+
+    /// Past the commit deadline the votes are bound even with a seat that never committed: the key may reveal.
+    function test_TheKeyRevealsPastTheCommitDeadlineWithASeatUncommitted() public {
+        (, uint256 disputeId) = _dispute();
+        _register(disputeId, 1);
+        vm.roll(block.number + 2);
+        committee.draw(disputeId);
+        address[] memory jurors = committee.jurorsOf(disputeId);
+        for (uint256 i = 0; i < 2; ++i) {
+            vm.prank(jurors[i]);
+            committee.commit(disputeId, jurors[i], CairnTypedData.commitment(disputeId, 0, jurors[i], 1, _salt(i)));
+        }
+        (,, uint64 commitDeadline,,,,,) = committee.disputeInfo(disputeId);
+        vm.warp(uint256(commitDeadline) + 1 minutes);
+        vm.prank(canaryKey);
+        committee.revealCanary(disputeId, 1, SALT);
+        assertEq(committee.canaryAnswer(disputeId), 1, "revealed with one seat uncommitted");
+    }
+
     /// One reveal per dispute, before the final ruling: the key cannot swap the answer once votes are public, nor
     /// reveal once the ruling is final; once revealed, the votes are no longer hidden to joiners.
     function test_RevertWhen_TheCanaryIsRevealedTwiceOrLate() public {

@@ -199,6 +199,29 @@ contract RoundsTest is CairnSystem, IArbitrable {
         _assertSettled();
     }
 
+    /// @dev Silence exactly as large as the lead could still tie the round (2 : 1 : 1 with one seat silent of five,
+    /// which a fifth vote for "not acceptable" would make 2 : 2): the silent seat is slashed and drawn again, the
+    /// round is not ruled on the lead.
+    function test_SilenceAsLargeAsTheLeadIsDrawnAgain() public {
+        IReexecutionCommittee.Params memory p = committee.params();
+        p.jurors = 5;
+        vm.prank(owner);
+        committee.setParams(p);
+        _jurors(7);
+        uint256 id = _open();
+        address[] memory seated = _draw(id);
+        assertEq(seated.length, 5, "five seats");
+        uint256[] memory votes = new uint256[](5);
+        (votes[0], votes[1], votes[2], votes[3], votes[4]) = (1, 1, 2, 3, 0);
+        _vote(id, seated, votes);
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.SilentSeatsRedrawn(id, 0, 1, block.number + 1);
+        committee.resolve(id);
+        assertEq(uint8(_phase(id)), uint8(IReexecutionCommittee.Phase.Created), "the silent seat is drawn again");
+        assertEq(rulings, 0, "no ruling on a lead the silence could tie");
+        assertEq(_stake(seated[4]), 0.5 ether - p.nonRevealPenalty, "silence slashed");
+    }
+
     /// @dev A redrawn seat that falls on a juror who already revealed in the round counts its vote at once (one
     /// re-execution per juror, one vote per seat, as in a first draw with replacement).
     function test_ARedrawnSeatOnAJurorThatRevealedCountsItsVote() public {
@@ -421,6 +444,9 @@ contract RoundsTest is CairnSystem, IArbitrable {
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, cost1, cost1 - 1));
         vm.prank(challenger);
         committee.appeal{value: cost1 - 1}(id);
+        vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, cost1, cost1 + 1));
+        vm.prank(challenger);
+        committee.appeal{value: cost1 + 1}(id);
         vm.expectEmit(address(committee));
         emit IReexecutionCommittee.AppealRaised(id, 1, challenger, cost1, 7, block.number + 1);
         vm.prank(challenger);
@@ -495,6 +521,49 @@ contract RoundsTest is CairnSystem, IArbitrable {
         for (uint256 i = 1; i < 3; ++i) {
             assertEq(committee.balanceOf(seated[i], address(0)), share, "a share each");
         }
+        _assertSettled();
+    }
+
+    /// @dev Past the appeal deadline, not only at it: no appeal is taken, and the round's ruling can be made final.
+    function test_AfterTheAppealPeriodTheRulingIsFinalAndNoAppealIsTaken() public {
+        _jurors(5);
+        _setAppealPeriod(1 hours);
+        uint256 id = _open();
+        _vote(id, _draw(id), _all(3, 1));
+        committee.resolve(id);
+        (,,,,,, uint64 appealEnd,) = committee.disputeInfo(id);
+        vm.warp(uint256(appealEnd) + 1 minutes);
+        uint256 cost = committee.appealCost(id);
+        vm.expectRevert(
+            abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, appealEnd, block.timestamp)
+        );
+        vm.prank(ops[0]);
+        committee.appeal{value: cost}(id);
+        committee.resolve(id);
+        assertEq(ruledWith, 1, "the round's ruling is final");
+        assertEq(uint8(_phase(id)), uint8(IReexecutionCommittee.Phase.Ruled), "ruled");
+        _assertSettled();
+    }
+
+    /// @dev An appeal of a "not acceptable" round (ruling 2) that the next round overturns to "acceptable" (1) is
+    /// refunded, as an appeal the other way is: the refund follows a changed ruling, not its direction.
+    function test_AnAppealOverturningNotAcceptableIsRefunded() public {
+        _jurors(12);
+        _setAppealPeriod(1 hours);
+        uint256 id = _open();
+        _vote(id, _draw(id), _all(3, 2));
+        committee.resolve(id);
+        uint256 cost = committee.appealCost(id);
+        vm.deal(ops[0], cost);
+        vm.prank(ops[0]);
+        committee.appeal{value: cost}(id);
+        _vote(id, _draw(id), _all(7, 1));
+        committee.resolve(id);
+        (,,,,,, uint64 appealEnd,) = committee.disputeInfo(id);
+        vm.warp(appealEnd);
+        committee.resolve(id);
+        assertEq(ruledWith, 1, "overturned: acceptable");
+        assertEq(committee.balanceOf(ops[0], address(0)), cost, "the successful appeal refunded in full");
         _assertSettled();
     }
 
