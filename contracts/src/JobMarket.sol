@@ -5,6 +5,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {CairnEIP712} from "./base/CairnEIP712.sol";
 import {CairnVersion} from "./base/CairnVersion.sol";
@@ -376,10 +377,17 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
     /// transfers alone: a fee-on-transfer token is refused at each payment (`UnsupportedToken`), but a rebasing
     /// one passes that check and a negative rebase leaves the market short of what it owes, so the last
     /// withdrawers lose (contracts/test/Tokens.t.sol, `test_ANegativeRebaseLeavesTheLastWithdrawersShort`).
+    /// To wind a token down, set its `minOperatorFee` to `type(uint256).max`: new requests are refused
+    /// (`TokenNotAccepted`) and the open jobs run to their end at the kept bond rate; a listed token's rate never
+    /// returns to 0 (`TokenRateRequired`).
     /// @param token The token (address(0): ETH, whose bond uses bondBps).
-    /// @param config The settings.
+    /// @param config The settings: `bondRate` wei of bond per token unit × 1e18 (at most 1e36), `minOperatorFee`
+    /// in token units.
     function setTokenConfig(address token, TokenConfig calldata config) external onlyOwner {
         if (config.bondRate > 1e36) revert ParameterOutOfBounds("bondRate", config.bondRate, 0, 1e36);
+        if (config.bondRate == 0 && token != address(0) && _tokens[token].bondRate != 0) {
+            revert TokenRateRequired(token);
+        }
         _tokens[token] = config;
         emit TokenConfigUpdated(token, config);
     }
@@ -432,7 +440,10 @@ contract JobMarket is IJobMarket, PullPayments, CairnEIP712, CairnVersion, Ownab
         if (bond > MAX_BOND) revert JobTooLarge(t.payment, bond, MAX_BOND);
         t.royalty = version.pricePerCall;
         t.protocolFee = Splits.fee(t.payment, _params.feeBps);
-        uint256 required = t.royalty + t.protocolFee + _tokens[t.token].minOperatorFee;
+        uint256 floor = _tokens[t.token].minOperatorFee;
+        if (floor == type(uint256).max) revert TokenNotAccepted(t.token);
+        // Saturating: a royalty or floor near 2^256 is a payment too low to state, not an overflow panic.
+        uint256 required = Math.saturatingAdd(Math.saturatingAdd(t.royalty, t.protocolFee), floor);
         if (t.payment < required) revert InsufficientPayment(t.payment, required);
         t.seller = model.seller;
         t.weightsDigest = version.weightsDigest;

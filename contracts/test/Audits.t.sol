@@ -140,11 +140,15 @@ contract AuditsTest is CairnSystem {
         assertEq(premium, 0, "no premium");
     }
 
-    /// A token delisted (bond rate 0) between the request and the result has no ETH value left: its rate is the
-    /// minimum rate, its premium the whole operator fee, and a premium above 2^120 - 1 units (the audit record's
-    /// field) is stored capped there rather than refused, so the result can still be submitted.
+    /// A premium above 2^120 - 1 units (the audit record's field) is stored capped there rather than refused, so
+    /// the result can still be submitted: a token of 1 wei per 10^18 units, every job audited (minimum rate 100%)
+    /// and an arbitration fee of 2 ETH make a premium of 2 × 10^36 units, under a 2^121-unit operator fee.
     function test_APremiumAboveTheRecordsFieldIsCapped() public {
-        _setRates(SAFETY, 100);
+        _setRates(SAFETY, 10_000);
+        IReexecutionCommittee.Params memory cp = committee.params();
+        cp.fee = 2 ether;
+        vm.prank(owner);
+        committee.setParams(cp);
         MockToken big = new MockToken("BIG", 18);
         vm.prank(owner);
         market.setTokenConfig(address(big), IJobMarket.TokenConfig({bondRate: 1, minOperatorFee: 1}));
@@ -161,13 +165,61 @@ contract AuditsTest is CairnSystem {
         vm.stopPrank();
         vm.prank(ops[0]);
         market.claim(jobId, ops[0]);
-        vm.prank(owner);
-        market.setTokenConfig(address(big), IJobMarket.TokenConfig({bondRate: 0, minOperatorFee: 1}));
         JobReceipt memory r = _receipt(jobId);
         market.submitResult(jobId, r, _sig(opSignerKeys[0], market.receiptDigest(r)));
         IDisputeDesk.Audit memory a = desk.auditOf(jobId);
         assertEq(a.premium, type(uint120).max, "capped at the field's maximum");
-        assertEq(a.rate, WAD / 100, "no ETH value: the minimum rate");
+        assertEq(a.rate, WAD, "every job audited");
+    }
+
+    /// A token wound down (minimum operator fee `type(uint256).max`) takes no new request, while a job claimed
+    /// before runs to its end at the kept bond rate: its audit premium is the one of that rate, not the operator's
+    /// whole fee (which a bond rate back at 0 would have made it: refused now), and its operator is paid the rest.
+    function test_AWoundDownTokenTakesNoNewRequestAndItsOpenJobsEnd() public {
+        MockToken tok = new MockToken("TOK", 6);
+        vm.prank(owner);
+        market.setTokenConfig(address(tok), IJobMarket.TokenConfig({bondRate: 5e26, minOperatorFee: 0}));
+        uint256 modelId = _listModel(address(tok), 100, 0x1ff);
+        (uint64 version, uint256 maxPrice) = _bounds(modelId);
+        uint256 payment = 100e6;
+        tok.mint(buyer, 2 * payment);
+        vm.startPrank(buyer);
+        tok.approve(address(market), 2 * payment);
+        uint256 jobId = market.requestJob(
+            modelId, version, INPUT, "bafyinput", address(tok), payment, maxPrice, uint64(block.timestamp + 1 hours), 0
+        );
+        vm.stopPrank();
+        vm.prank(ops[0]);
+        market.claim(jobId, ops[0]);
+
+        vm.startPrank(owner);
+        market.setTokenConfig(address(tok), IJobMarket.TokenConfig({bondRate: 5e26, minOperatorFee: type(uint256).max}));
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.TokenRateRequired.selector, address(tok)));
+        market.setTokenConfig(address(tok), IJobMarket.TokenConfig({bondRate: 0, minOperatorFee: 0}));
+        vm.stopPrank();
+        assertEq(market.tokenConfig(address(tok)).bondRate, 5e26, "the rate is kept");
+        vm.prank(buyer);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.TokenNotAccepted.selector, address(tok)));
+        market.requestJob(
+            modelId, version, INPUT, "bafyinput", address(tok), payment, maxPrice, uint64(block.timestamp + 1 hours), 0
+        );
+        assertEq(tok.balanceOf(buyer), payment, "the refused request took nothing");
+
+        JobReceipt memory r = _receipt(jobId);
+        market.submitResult(jobId, r, _sig(opSignerKeys[0], market.receiptDigest(r)));
+        IJobMarket.JobTerms memory t = market.getTerms(jobId);
+        uint256 operatorFee = t.payment - t.royalty - t.protocolFee;
+        (, uint256 premium) =
+            desk.auditTerms(address(tok), operatorFee, market.getProgress(jobId).bond, market.params().burnBps);
+        uint256 recorded = desk.auditOf(jobId).premium;
+        assertEq(recorded, premium, "the premium at the kept rate");
+        assertTrue(recorded != 0 && recorded < operatorFee, "a premium, not the whole operator fee");
+        _forceDraw(jobId, false);
+        desk.evaluateAudit(jobId);
+        vm.warp(block.timestamp + 1 hours);
+        market.finalize(jobId);
+        assertEq(market.balanceOf(ops[0], address(tok)), operatorFee - recorded, "the operator is paid the rest");
+        _assertMarketSolvent();
     }
 
     /// The audit terms for any operator fee, bond, burn rate and parameters (halmos times out on these divisions,

@@ -44,6 +44,32 @@ contract TokensTest is CairnSystem {
         assertEq(usdt.balanceOf(address(market)), market.totalCredited(address(usdt)), "rest owed");
     }
 
+    /// @dev A bond rate of 0 stays allowed where no job can depend on it: ETH (whose bond uses `bondBps`) and a
+    /// token never listed. A minimum operator fee just under `type(uint256).max` is a payment too low, stated as
+    /// such (the sum saturates), not an overflow panic.
+    function test_ARateOfZeroWhereNoJobDependsOnItAndASaturatedFloor() public {
+        MockToken tok = new MockToken("TOK", 18);
+        vm.startPrank(owner);
+        // ETH's rate is never read (its bond uses bondBps): it may go back to 0.
+        market.setTokenConfig(address(0), IJobMarket.TokenConfig({bondRate: 7, minOperatorFee: 1}));
+        market.setTokenConfig(address(0), IJobMarket.TokenConfig({bondRate: 0, minOperatorFee: 1}));
+        market.setTokenConfig(address(tok), IJobMarket.TokenConfig({bondRate: 0, minOperatorFee: 5}));
+        vm.stopPrank();
+        assertEq(market.tokenConfig(address(tok)).minOperatorFee, 5, "an unlisted token configured");
+        assertEq(market.tokenConfig(address(0)).minOperatorFee, 1, "ETH configured");
+
+        uint256 modelId = _modelFor(address(tok), 1e18);
+        vm.prank(owner);
+        market.setTokenConfig(
+            address(tok), IJobMarket.TokenConfig({bondRate: 1e18, minOperatorFee: type(uint256).max - 1})
+        );
+        tok.mint(buyer, 1e18);
+        vm.prank(buyer);
+        tok.approve(address(market), 1e18);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.InsufficientPayment.selector, 1e18, type(uint256).max));
+        _request(address(tok), modelId, 1e18);
+    }
+
     /// @dev Issue #12, finding 10a: token listing excludes rebasing tokens (`setTokenConfig`'s NatSpec). Listed
     /// anyway, a negative rebase leaves the market short by the rebase: its books (escrows and pull balances) no
     /// longer match what it holds, the first withdrawers are paid in full and the last cannot withdraw.

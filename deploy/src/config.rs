@@ -525,6 +525,18 @@ impl DeployConfig {
                 j.maturity.0
             ));
         }
+        // JobMarket.setTokenConfig: a rate of at most 1e36, and a listed token's rate never returns to 0
+        // (`TokenRateRequired`); a token listed with 0 would take no job at all.
+        let max_rate = U256::from(10u8).pow(U256::from(36u8));
+        for (i, t) in self.tokens.iter().enumerate() {
+            if t.bond_rate.0.is_zero() || t.bond_rate.0 > max_rate {
+                problems.push(format!(
+                    "tokens[{i}].bond_rate = {} (1 to 1e36 wei of bond per token unit, scaled by 1e18; to stop new \
+                     jobs in a token keep its rate and set min_operator_fee to 2^256 - 1)",
+                    t.bond_rate.0
+                ));
+            }
+        }
         let floor = self.network.min_window_secs;
         for (k, v) in [
             ("market.challenge_window", m.challenge_window.0),
@@ -707,6 +719,14 @@ mod tests {
         assert!(err.contains("has a sign"), "{err}");
         let err = DeployConfig::from_toml("[market]\nfees = 1\n").unwrap_err().to_string();
         assert!(err.contains("unknown field `fees`"), "{err}");
+        let token = "[[tokens]]\naddress = \"0x00000000000000000000000000000000000000aa\"\nmin_operator_fee = 7\n";
+        let err = DeployConfig::from_toml(&format!("{token}bond_rate = 0\n")).unwrap_err().to_string();
+        assert!(err.contains("tokens[0].bond_rate = 0"), "{err}");
+        let err = DeployConfig::from_toml(&format!("{token}bond_rate = \"1000000000000000000000000000000000001\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tokens[0].bond_rate = 1000000000000000000000000000000000001"), "{err}");
+        assert!(DeployConfig::from_toml(&format!("{token}bond_rate = \"1000000000000000000000000000000000000\"\n")).is_ok());
         let err = DeployConfig::from_toml("network = \"mainnet\"\n").unwrap_err().to_string();
         assert!(err.contains("unknown network `mainnet`"), "{err}");
     }

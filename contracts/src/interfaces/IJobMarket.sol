@@ -155,9 +155,15 @@ interface IJobMarket is ICairnCommon, IMetaEvidence {
     /// @param latest The model's latest version.
     /// @param requested The version the buyer named.
     error VersionNotLatest(uint256 modelId, uint64 latest, uint64 requested);
-    /// @notice ERC-20 jobs need a governance-set bond rate for the token.
+    /// @notice ERC-20 jobs need a governance-set bond rate for the token, and a token being wound down (minimum
+    /// operator fee `type(uint256).max`) takes no new request.
     /// @param token The token.
     error TokenNotAccepted(address token);
+    /// @notice A listed token's bond rate cannot go back to 0: the jobs already claimed in it price their audit
+    /// premium with it (`IDisputeDesk.auditTerms`), so a rate of 0 would take their operators' whole fee. To stop
+    /// new jobs in the token, set its `minOperatorFee` to `type(uint256).max` and keep a rate.
+    /// @param token The token.
+    error TokenRateRequired(address token);
     /// @notice Payment below royalty + protocol fee + minimum operator fee.
     /// @param payment Offered.
     /// @param required Needed.
