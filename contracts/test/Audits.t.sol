@@ -182,10 +182,14 @@ contract AuditsTest is CairnSystem {
         uint256 modelId = _listModel(address(tok), 100, 0x1ff);
         (uint64 version, uint256 maxPrice) = _bounds(modelId);
         uint256 payment = 100e6;
-        tok.mint(buyer, 2 * payment);
+        tok.mint(buyer, 3 * payment);
         vm.startPrank(buyer);
-        tok.approve(address(market), 2 * payment);
+        tok.approve(address(market), 3 * payment);
         uint256 jobId = market.requestJob(
+            modelId, version, INPUT, "bafyinput", address(tok), payment, maxPrice, uint64(block.timestamp + 1 hours), 0
+        );
+        // A second job requested before the wind-down and claimed after it.
+        uint256 late = market.requestJob(
             modelId, version, INPUT, "bafyinput", address(tok), payment, maxPrice, uint64(block.timestamp + 1 hours), 0
         );
         vm.stopPrank();
@@ -204,6 +208,9 @@ contract AuditsTest is CairnSystem {
             modelId, version, INPUT, "bafyinput", address(tok), payment, maxPrice, uint64(block.timestamp + 1 hours), 0
         );
         assertEq(tok.balanceOf(buyer), payment, "the refused request took nothing");
+        vm.prank(ops[0]);
+        market.claim(late, ops[0]);
+        assertEq(market.getProgress(late).bond, market.bondFor(address(tok), payment), "claimed at the kept rate");
 
         JobReceipt memory r = _receipt(jobId);
         market.submitResult(jobId, r, _sig(opSignerKeys[0], market.receiptDigest(r)));
@@ -220,6 +227,16 @@ contract AuditsTest is CairnSystem {
         market.finalize(jobId);
         assertEq(market.balanceOf(ops[0], address(tok)), operatorFee - recorded, "the operator is paid the rest");
         _assertMarketSolvent();
+    }
+
+    /// A token without a rate has no ETH value: its audit premium is the whole operator fee (at the minimum rate).
+    /// No job can reach this any more (a listed token keeps a rate, `TokenRateRequired`); the view still answers.
+    function test_ATokenWithoutARateCostsTheWholeFeeInTheView() public {
+        _setRates(SAFETY, 100);
+        MockToken unlisted = new MockToken("NONE", 18);
+        (uint64 rate, uint256 premium) = desk.auditTerms(address(unlisted), 1e18, 0.25 ether, 1000);
+        assertEq(rate, WAD / 100, "the minimum rate");
+        assertEq(premium, 1e18, "the whole operator fee");
     }
 
     /// The audit terms for any operator fee, bond, burn rate and parameters (halmos times out on these divisions,
@@ -585,7 +602,7 @@ contract AuditsTest is CairnSystem {
         committee.retry(auditDispute);
         vm.warp(block.timestamp + 1);
         committee.retry(auditDispute);
-        // The priority is over for good: a draw sent later than the day's last second draws too.
+        // The priority is over for good: a draw after the day's end, not only at it, draws too.
         vm.warp(block.timestamp + 1);
         vm.roll(block.number + 2);
         committee.draw(auditDispute);

@@ -57,6 +57,7 @@ contract TokensTest is CairnSystem {
         vm.stopPrank();
         assertEq(market.tokenConfig(address(tok)).minOperatorFee, 5, "an unlisted token configured");
         assertEq(market.tokenConfig(address(0)).minOperatorFee, 1, "ETH configured");
+        assertEq(market.tokenConfig(address(0)).bondRate, 0, "ETH's rate back at 0");
 
         uint256 modelId = _modelFor(address(tok), 1e18);
         vm.prank(owner);

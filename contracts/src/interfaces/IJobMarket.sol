@@ -115,8 +115,11 @@ interface IJobMarket is ICairnCommon, IMetaEvidence {
     }
 
     /// @notice Per-token settings: ERC-20 jobs need a bond rate; every token may set a minimum operator fee.
-    /// @param bondRate Wei of bond per token unit, scaled by 1e18 (0: token not accepted for jobs).
-    /// @param minOperatorFee Least the operator must be left with, in token units.
+    /// @param bondRate Wei of bond per token unit, scaled by 1e18 (0: never listed; a listed token's rate cannot
+    /// return to 0, `TokenRateRequired`). A change applies to the audit premium of jobs submitted after it, open
+    /// jobs included (`IDisputeDesk.auditTerms` reads the rate at submission).
+    /// @param minOperatorFee Least the operator must be left with, in token units; `type(uint256).max` winds the
+    /// token down (no new request, `TokenNotAccepted`; open jobs run to their end).
     struct TokenConfig {
         uint256 bondRate;
         uint256 minOperatorFee;
