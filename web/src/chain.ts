@@ -192,7 +192,7 @@ const REFUSALS: Record<string, (a: readonly unknown[]) => string> = {
   VersionNotLatest: (a) => `model ${a[0]} moved to version ${a[1]} while you were reviewing; review the job again.`,
   PriceAboveMax: (a) => `model ${a[0]} now costs ${a[1]} per call, above the ${a[2]} you accepted; review the job again.`,
   InsufficientPayment: (a) => `the payment ${a[0]} is below the ${a[1]} this job needs; pay more.`,
-  TokenNotAccepted: (a) => `the market takes no new jobs paid in ${a[0]} (not listed, or being wound down); nothing was paid.`,
+  TokenNotAccepted: (a) => `the market takes no new jobs paid in ${a[0]} (not listed, or being wound down); choose a model paid in another token.`,
   RegionNotAllowed: () => 'one of the chosen regions is not among the model\'s; choose among its regions.',
   BadDeadline: () => 'the claim deadline is too far or already past; choose another.',
   JobTooLarge: (a) => `the job's bond ${a[1]} would exceed the market's largest bond ${a[2]}; split the input into smaller jobs.`,

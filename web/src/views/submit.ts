@@ -5,7 +5,7 @@
  * ERC-20 models, gasless: a signed `JobRequest` and EIP-2612 permit posted to the relay. The same checks and
  * words as `cairn job submit`.
  */
-import { type Address, type Hex, parseEventLogs, parseSignature, parseUnits, zeroAddress } from 'viem';
+import { type Address, type Hex, maxUint256, parseEventLogs, parseSignature, parseUnits, zeroAddress } from 'viem';
 import type { App } from '../app';
 import { explain, send } from '../chain';
 import { Plain } from '../config';
@@ -16,6 +16,10 @@ import { sha256 } from '../output';
 import { RUNTIMES, TYPES, cairnDomain } from '../typed';
 import { actionButton, facts, fill, h, notice, progressLog } from '../ui';
 import type { Job, ModelRow, Operator, Page } from './types';
+
+/** A token whose minimum operator fee is 2^256 - 1 is being wound down by governance: `requestJob` refuses it. */
+const WOUND_DOWN = (symbol: string) =>
+  `The market takes no new jobs paid in ${symbol}: governance is winding the token down. Nothing was sent or paid; choose a model paid in another token.`;
 
 const DEADLINES: [string, number][] = [['15 minutes', 900], ['1 hour', 3600], ['6 hours', 21_600], ['1 day', 86_400]];
 
@@ -77,6 +81,10 @@ export function submitPanel(app: App, el: HTMLElement, m: ModelRow, token: Token
       app.reader.readContract({ address: app.address('JobMarket'), abi: jobMarketAbi, functionName: 'params' }),
       app.reader.readContract({ address: app.address('JobMarket'), abi: jobMarketAbi, functionName: 'tokenConfig', args: [m.paymentToken] }),
     ]).then(([p, t]) => {
+      if (t.minOperatorFee === maxUint256) {
+        fill(payHint, WOUND_DOWN(token.symbol));
+        return;
+      }
       const least = amount(leastPayment(BigInt(m.pricePerCall), BigInt(p.feeBps), t.minOperatorFee), token);
       if (!pay.value) pay.value = least.split(' ')[0];
       fill(payHint, `At least ${least}: the price per call, the ${Number(p.feeBps) / 100}% protocol fee and the operators' minimum. Operators pick jobs by their fee, so paying more gets a job claimed sooner.`);
@@ -110,6 +118,7 @@ export function submitPanel(app: App, el: HTMLElement, m: ModelRow, token: Token
       app.reader.readContract({ address: registry, abi: modelRegistryAbi, functionName: 'canUse', args: [modelId, wallet.account] }),
       app.reader.readContract({ address: jm, abi: jobMarketAbi, functionName: 'MAX_BOND' }),
     ]);
+    if (tokenConfig.minOperatorFee === maxUint256) throw new Plain(WOUND_DOWN(token.symbol));
     const price = v.pricePerCall;
     const fee = (payment * BigInt(params.feeBps)) / 10_000n;
     const required = price + fee + tokenConfig.minOperatorFee;

@@ -6,7 +6,7 @@ use alloy::{
     primitives::{Address, B256, U256, utils::parse_ether},
     providers::Provider as _,
 };
-use cairn_bindings::JobMarket;
+use cairn_bindings::{JobMarket, job_market::IJobMarket};
 use cairn_deploy::seed::devnet_signer_key;
 use cairn_ipfs::{AddOptions, KuboClient};
 use cairn_protocol::{JobReceipt, output::Embeddings, typed};
@@ -103,6 +103,17 @@ async fn a_buyer_submits_follows_fetches_and_finalizes_a_job_and_bad_requests_mo
     submit("sentences.txt", &["--pay", "0.001ether", "--gasless", "http://127.0.0.1:9"])
         .fails(2, &["--gasless is for ERC-20 models"]);
     submit("sentences.txt", &["--pay", "100000ether"]).fails(1, &["above the largest bond the market allows"]);
+    // A token being wound down (minimum operator fee 2^256 - 1) is refused before anything is pinned or sent
+    // (the CLI's sum saturates: U256's `+` would wrap and let the request through to a revert).
+    let eth = jm.tokenConfig(Address::ZERO).call().await.unwrap();
+    let set_floor = |fee: U256| {
+        let config = IJobMarket::TokenConfig { bondRate: eth.bondRate, minOperatorFee: fee };
+        jm.setTokenConfig(Address::ZERO, config).into_transaction_request()
+    };
+    net.deployer.send("wind ETH down", set_floor(U256::MAX)).await.unwrap();
+    submit("sentences.txt", &["--pay", "0.001ether"])
+        .fails(1, &["takes no new jobs paid in", "winding the token down"]);
+    net.deployer.send("take ETH jobs again", set_floor(eth.minOperatorFee)).await.unwrap();
     let unfunded = &format!("0x{}", "11".repeat(32)); // no ETH on anvil
     crate::cairn_in(
         dir,

@@ -227,8 +227,16 @@ impl SubmitArgs {
         }
         let params = jm.params().call().await.context("reading the market's parameters")?;
         let config = jm.tokenConfig(token.address).call().await.context("reading the token's settings")?;
+        if config.minOperatorFee == U256::MAX {
+            bail!(
+                "the market takes no new jobs paid in {} (governance is winding the token down: its minimum \
+                 operator fee is 2^256 - 1); nothing was sent",
+                token.address
+            );
+        }
         let fee = payment * U256::from(params.feeBps) / U256::from(10_000u64);
-        let required = price + fee + config.minOperatorFee;
+        // U256's `+` wraps: a floor near 2^256 must read as a payment too low, never pass.
+        let required = price.saturating_add(fee).saturating_add(config.minOperatorFee);
         if payment < required {
             bail!(
                 "--pay {} is below what this job needs: {} (price per call {} + protocol fee {} bps + the \
