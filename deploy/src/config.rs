@@ -726,7 +726,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("tokens[0].bond_rate = 1000000000000000000000000000000000001"), "{err}");
-        assert!(DeployConfig::from_toml(&format!("{token}bond_rate = \"1000000000000000000000000000000000000\"\n")).is_ok());
+        assert!(
+            DeployConfig::from_toml(&format!("{token}bond_rate = \"1000000000000000000000000000000000000\"\n")).is_ok()
+        );
         let err = DeployConfig::from_toml("network = \"mainnet\"\n").unwrap_err().to_string();
         assert!(err.contains("unknown network `mainnet`"), "{err}");
     }
