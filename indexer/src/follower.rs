@@ -642,11 +642,22 @@ impl Source {
     /// Fetches `from..=to`: logs over adaptive ranges, headers of the window part (checked link by link and
     /// against the checkpoint), of blocks whose logs carry no timestamp, and of `to`. `None` when the chain
     /// changed meanwhile.
+    ///
+    /// Below the window no header is linked to the next, so the range is held to one chain by hashes: `to`'s,
+    /// read before the logs and again after them (a block's hash commits to all its ancestors, so the logs
+    /// read in between come from its chain), and the checkpoint's, read after them (canonical together with
+    /// `to`, it is `to`'s ancestor). A reorg deeper than the window in the middle of a fetch thus returns
+    /// `None`, and the next step finds the checkpoint gone and stops with `DeepReorg` instead of storing logs
+    /// of two chains.
     async fn fetch(&self, from: u64, to: u64, window_start: u64, cp: Option<Checkpoint>) -> Result<Option<Fetched>> {
         let in_window = to >= window_start;
         let mut window_headers = BTreeMap::new();
+        let mut before = None;
         if in_window {
             window_headers = self.headers(from.max(window_start)..=to).await?;
+        } else {
+            let Some(h) = self.header(to).await? else { return Ok(None) };
+            before = Some(h.hash);
         }
         let range = self.range.load(Ordering::Relaxed).max(1);
         let mut ranges = Vec::new();
@@ -683,6 +694,17 @@ impl Source {
         headers.extend(window_headers);
         // Consistency: one chain from the checkpoint through `to`.
         let Some(last) = headers.get(&to) else { return Ok(None) };
+        if before.is_some_and(|h| h != last.hash) {
+            tracing::debug!(from, to, "the range's last block changed while its logs were read; fetching again");
+            return Ok(None);
+        }
+        if from < window_start
+            && let Some(cp) = &cp
+            && self.header(cp.number).await?.is_none_or(|h| h.hash != cp.hash)
+        {
+            tracing::debug!(from, to, checkpoint = cp.number, "the checkpoint changed while the range was read");
+            return Ok(None);
+        }
         if in_window {
             let again = self.header(to).await?;
             if again.as_ref().map(|h| &h.hash) != Some(&last.hash) {
@@ -958,7 +980,68 @@ async fn apply_prepared(
 
 #[cfg(test)]
 mod tests {
+    use alloy::{
+        primitives::{B256, U256},
+        providers::ProviderBuilder,
+        rpc::types::{Block, Header},
+        transports::mock::Asserter,
+    };
+
     use super::*;
+
+    /// A `Source` over alloy's mocked transport: each RPC call takes the next queued answer.
+    fn mocked_source(asserter: &Asserter) -> Source {
+        Source {
+            provider: ProviderBuilder::new().connect_mocked_client(asserter.clone()).erased(),
+            url: "mock".into(),
+            chain_id: 31337,
+            deployment_block: 1,
+            decoder: Arc::new(Decoder::new([("JobMarket".to_string(), Address::repeat_byte(1))])),
+            opts: FollowerOptions::default(),
+            metrics: Arc::new(Metrics::new()),
+            range: AtomicU64::new(1000),
+        }
+    }
+
+    /// Block `number` of the chain `tag` (its hash and its parent's derived from both).
+    fn block(tag: u8, number: u64) -> Block {
+        let hash = |n: u64| B256::from(U256::from(n) + U256::from(tag) * U256::from(1u64 << 32));
+        let mut b = Block::<alloy::rpc::types::Transaction>::default();
+        b.header = Header { hash: hash(number), ..Default::default() };
+        b.header.inner.number = number;
+        b.header.inner.parent_hash = hash(number - 1);
+        b.header.inner.timestamp = number;
+        b
+    }
+
+    /// Issue #14: a range below the reorg window (blocks 10 to 20, the window from 100) is stored only when its
+    /// last block kept its hash while the logs were read and the checkpoint it follows is still canonical; a reorg
+    /// deeper than the window in the middle of the fetch makes it fetch again (`None`), never store logs of two
+    /// chains. The calls in order: `to`'s header, the logs, `to`'s header again, the checkpoint's header.
+    #[tokio::test]
+    async fn a_range_below_the_window_is_held_to_one_chain_by_hashes() {
+        let asserter = Asserter::new();
+        let src = mocked_source(&asserter);
+        let checkpoint = Some(Checkpoint { number: 9, hash: block(0, 9).header.hash.to_string() });
+        let no_logs: Vec<Log> = Vec::new();
+
+        for (answers, stored, what) in [
+            ([block(0, 20), block(0, 20), block(0, 9)], true, "one chain"),
+            ([block(0, 20), block(1, 20), block(0, 9)], false, "the last block changed during the logs"),
+            ([block(1, 20), block(1, 20), block(1, 9)], false, "the checkpoint is gone"),
+        ] {
+            asserter.push_success(&answers[0]);
+            asserter.push_success(&no_logs);
+            asserter.push_success(&answers[1]);
+            // Not asked when the last block already changed.
+            if stored || answers[0].header.hash == answers[1].header.hash {
+                asserter.push_success(&answers[2]);
+            }
+            let fetched = src.fetch(10, 20, 100, checkpoint.clone()).await.unwrap();
+            assert_eq!(fetched.is_some(), stored, "{what}");
+            assert!(asserter.read_q().is_empty(), "{what}: every queued answer read, no other call");
+        }
+    }
 
     /// Blocks `numbers` of one chain: block n's hash is `{tag}n`, its parent's `{tag}(n-1)`.
     fn chain(tag: &str, numbers: impl IntoIterator<Item = u64>) -> BTreeMap<u64, BlockRow> {
