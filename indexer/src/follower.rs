@@ -1006,12 +1006,9 @@ mod tests {
     /// Block `number` of the chain `tag` (its hash and its parent's derived from both).
     fn block(tag: u8, number: u64) -> Block {
         let hash = |n: u64| B256::from(U256::from(n) + U256::from(tag) * U256::from(1u64 << 32));
-        let mut b = Block::<alloy::rpc::types::Transaction>::default();
-        b.header = Header { hash: hash(number), ..Default::default() };
-        b.header.inner.number = number;
-        b.header.inner.parent_hash = hash(number - 1);
-        b.header.inner.timestamp = number;
-        b
+        let inner =
+            alloy::consensus::Header { number, parent_hash: hash(number - 1), timestamp: number, ..Default::default() };
+        Block { header: Header { hash: hash(number), inner, ..Default::default() }, ..Default::default() }
     }
 
     /// Issue #14: a range below the reorg window (blocks 10 to 20, the window from 100) is stored only when its
