@@ -46,18 +46,27 @@ contract CanariesTest is CairnSystem {
         committee.registerCanary(commitment);
     }
 
-    /// @dev Draws, commits `votes`, moves to the commit deadline (the votes are bound) and returns the jurors.
-    function _drawAndCommit(uint256 disputeId, uint256[3] memory votes) internal returns (address[] memory jurors) {
+    /// @dev Draws, has the first `n` seats commit `votes`, and returns the jurors and the commit deadline.
+    function _drawAndCommitFirst(uint256 disputeId, uint256[3] memory votes, uint256 n)
+        internal
+        returns (address[] memory jurors, uint64 commitDeadline)
+    {
         vm.roll(block.number + 2);
         committee.draw(disputeId);
         jurors = committee.jurorsOf(disputeId);
-        for (uint256 i = 0; i < 3; ++i) {
+        for (uint256 i = 0; i < n; ++i) {
             vm.prank(jurors[i]);
             committee.commit(
                 disputeId, jurors[i], CairnTypedData.commitment(disputeId, 0, jurors[i], votes[i], _salt(i))
             );
         }
-        (,, uint64 commitDeadline,,,,,) = committee.disputeInfo(disputeId);
+        (,, commitDeadline,,,,,) = committee.disputeInfo(disputeId);
+    }
+
+    /// @dev Draws, commits `votes`, moves to the commit deadline (the votes are bound) and returns the jurors.
+    function _drawAndCommit(uint256 disputeId, uint256[3] memory votes) internal returns (address[] memory jurors) {
+        uint64 commitDeadline;
+        (jurors, commitDeadline) = _drawAndCommitFirst(disputeId, votes, 3);
         vm.warp(commitDeadline);
     }
 
@@ -211,14 +220,7 @@ contract CanariesTest is CairnSystem {
     function test_TheKeyRevealsOnceEverySeatCommittedBeforeTheDeadline() public {
         (, uint256 disputeId) = _dispute();
         _register(disputeId, 2);
-        vm.roll(block.number + 2);
-        committee.draw(disputeId);
-        address[] memory jurors = committee.jurorsOf(disputeId);
-        for (uint256 i = 0; i < 3; ++i) {
-            vm.prank(jurors[i]);
-            committee.commit(disputeId, jurors[i], CairnTypedData.commitment(disputeId, 0, jurors[i], 2, _salt(i)));
-        }
-        (,, uint64 commitDeadline,,,,,) = committee.disputeInfo(disputeId);
+        (, uint64 commitDeadline) = _drawAndCommitFirst(disputeId, [uint256(2), 2, 2], 3);
         assertTrue(block.timestamp < commitDeadline, "before the commit deadline");
         vm.prank(canaryKey);
         committee.revealCanary(disputeId, 2, SALT);
@@ -229,14 +231,7 @@ contract CanariesTest is CairnSystem {
     function test_TheKeyRevealsPastTheCommitDeadlineWithASeatUncommitted() public {
         (, uint256 disputeId) = _dispute();
         _register(disputeId, 1);
-        vm.roll(block.number + 2);
-        committee.draw(disputeId);
-        address[] memory jurors = committee.jurorsOf(disputeId);
-        for (uint256 i = 0; i < 2; ++i) {
-            vm.prank(jurors[i]);
-            committee.commit(disputeId, jurors[i], CairnTypedData.commitment(disputeId, 0, jurors[i], 1, _salt(i)));
-        }
-        (,, uint64 commitDeadline,,,,,) = committee.disputeInfo(disputeId);
+        (, uint64 commitDeadline) = _drawAndCommitFirst(disputeId, [uint256(1), 1, 1], 2);
         vm.warp(uint256(commitDeadline) + 1 minutes);
         vm.prank(canaryKey);
         committee.revealCanary(disputeId, 1, SALT);

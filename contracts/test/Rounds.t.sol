@@ -116,6 +116,27 @@ contract RoundsTest is CairnSystem, IArbitrable {
         }
     }
 
+    /// @dev `n` jurors, appeals on (1 hour): a dispute whose first round votes `vote` unanimously, then appealed
+    /// by `appellant` (funded here) at its cost.
+    function _appealedRound(uint256 n, uint256 vote, address appellant) internal returns (uint256 id, uint256 cost) {
+        _jurors(n);
+        _setAppealPeriod(1 hours);
+        id = _open();
+        _vote(id, _draw(id), _all(3, vote));
+        committee.resolve(id);
+        cost = committee.appealCost(id);
+        vm.deal(appellant, appellant.balance + cost);
+        vm.prank(appellant);
+        committee.appeal{value: cost}(id);
+    }
+
+    /// @dev Waits out the round's appeal period and makes its ruling final.
+    function _resolveAfterAppealPeriod(uint256 id) internal {
+        (,,,,,, uint64 appealEnd,) = committee.disputeInfo(id);
+        vm.warp(appealEnd);
+        committee.resolve(id);
+    }
+
     function _phase(uint256 id) internal view returns (IReexecutionCommittee.Phase phase) {
         (phase,,,,,,,) = committee.disputeInfo(id);
     }
@@ -548,20 +569,10 @@ contract RoundsTest is CairnSystem, IArbitrable {
     /// @dev An appeal of a "not acceptable" round (ruling 2) that the next round overturns to "acceptable" (1) is
     /// refunded, as an appeal the other way is: the refund follows a changed ruling, not its direction.
     function test_AnAppealOverturningNotAcceptableIsRefunded() public {
-        _jurors(12);
-        _setAppealPeriod(1 hours);
-        uint256 id = _open();
-        _vote(id, _draw(id), _all(3, 2));
-        committee.resolve(id);
-        uint256 cost = committee.appealCost(id);
-        vm.deal(ops[0], cost);
-        vm.prank(ops[0]);
-        committee.appeal{value: cost}(id);
+        (uint256 id, uint256 cost) = _appealedRound(12, 2, ops[0]);
         _vote(id, _draw(id), _all(7, 1));
         committee.resolve(id);
-        (,,,,,, uint64 appealEnd,) = committee.disputeInfo(id);
-        vm.warp(appealEnd);
-        committee.resolve(id);
+        _resolveAfterAppealPeriod(id);
         assertEq(ruledWith, 1, "overturned: acceptable");
         assertEq(committee.balanceOf(ops[0], address(0)), cost, "the successful appeal refunded in full");
         _assertSettled();
@@ -570,14 +581,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
     /// @dev Commitments bind the round (../shared/DESIGN.md): a juror of round 1 who commits round 0's hash cannot
     /// reveal it.
     function test_ACommitmentOfAnotherRoundCannotBeRevealed() public {
-        _jurors(12);
-        _setAppealPeriod(1 hours);
-        uint256 id = _open();
-        _vote(id, _draw(id), _all(3, 1));
-        committee.resolve(id);
-        uint256 cost = committee.appealCost(id);
-        vm.prank(challenger);
-        committee.appeal{value: cost}(id);
+        (uint256 id,) = _appealedRound(12, 1, challenger);
         address[] memory r1 = _draw(id);
         address juror = r1[0];
         vm.prank(juror);
@@ -638,9 +642,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
         committee.appeal{value: cost}(id);
         _vote(id, _draw(id), _all(7, 2));
         committee.resolve(id);
-        (,,,,,, uint64 appealEnd,) = committee.disputeInfo(id);
-        vm.warp(appealEnd);
-        committee.resolve(id);
+        _resolveAfterAppealPeriod(id);
         assertEq(ruledWith, 2, "ruled");
         uint256 pot = FEE + cost - 2 * 0.02 ether;
         assertEq(committee.balanceOf(challenger, address(0)), pot, "refunded all that is left: less than it paid");
