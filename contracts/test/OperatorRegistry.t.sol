@@ -354,9 +354,19 @@ contract OperatorRegistryTest is Test {
         _join(MIN);
         vm.prank(market);
         registry.slash(op, 5 ether, treasury);
+        vm.recordLogs();
         vm.prank(market);
         assertEq(registry.slash(op, 1, treasury), 0, "already empty");
+        assertEq(vm.getRecordedLogs().length, 0, "an empty slash emits no Slashed event");
         assertEq(treasury.balance, MIN, "only what existed");
+    }
+
+    /// @dev Exactly the minimum stake is enough to lock a bond (the rule is "at least", not "above").
+    function test_LockBondAtExactlyTheMinimumStake() public {
+        _join(MIN);
+        vm.prank(market);
+        registry.lockBond(op, 0.1 ether);
+        assertEq(registry.lockedBy(op, market), 0.1 ether, "locked at exactly the minimum");
     }
 
     function test_RevertWhen_SlashRecipientRefusesEth() public {
