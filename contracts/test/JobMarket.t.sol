@@ -402,6 +402,18 @@ contract JobMarketTest is CairnSystem {
         market.markDisputed(1, address(this), 1, 0);
     }
 
+    /// @dev The market caps a ruling-3 charge at the job's bond on its own, whatever the desk asks: the operator's
+    /// free stake is never slashed for an input that could not be fetched (the desk asks at most the bond today).
+    function test_ARulingThreeChargeAboveTheBondTakesTheBondOnly() public {
+        (uint256 jobId,) = _challenged();
+        uint256 bond = market.getProgress(jobId).bond;
+        uint256 stake = operators.getOperator(ops[0]).stake;
+        vm.prank(address(desk));
+        market.settleDisputed(jobId, 3, bond + 1 ether);
+        assertEq(operators.getOperator(ops[0]).stake, stake - bond, "the bond slashed, not the free stake");
+        assertEq(operators.getOperator(ops[0]).locked, 0, "nothing left locked");
+    }
+
     function test_PauseStopsRequestsAndClaimsNotSettlement() public {
         uint256 jobId = _requestEth(PAY);
         _claimAndSubmit(jobId, 0);
