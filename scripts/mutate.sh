@@ -5,7 +5,7 @@
 #
 #   CAIRN_MUTATE_CONTRACTS=JobMarket make mutate     # one contract per run (each run keeps its own log)
 #   CAIRN_MUTATORS=RR,CR make mutate                 # a subset of mutators (its own log: mutation-<contracts>-RR-CR.log)
-#   make mutate-recheck                              # re-judge every logged survivor against today's suite
+#   make mutate-recheck                              # re-judge every logged survivor and timeout against today's suite
 #
 # Each run writes bench/mutation/mutation-<contracts>.log (committed, so campaigns run in different sessions
 # or on different machines add up); the report (bench/mutation.md, committed; `make bench` folds it into

@@ -3,8 +3,8 @@
 
 usage: mutation_recheck.py MUTANTS.jsonl TEST_CMD TIMEOUT COMMIT REPO CAMPAIGN_COMMIT   (in the scratch copy)
 
-MUTANTS.jsonl is written by scripts/slither_mutate.py, one judged mutant per line. Each UNCAUGHT one is
-applied again at its byte offsets, exactly as slither-mutate applied it, and judged like the campaign
+MUTANTS.jsonl is written by scripts/slither_mutate.py, one judged mutant per line. Each UNCAUGHT or TIMED OUT
+one (a timeout is often a campaign paused or starved of CPU, not a mutant that loops) is applied again at its byte offsets, exactly as slither-mutate applied it, and judged like the campaign
 judges it. The mutated file must be byte-identical to its version at CAMPAIGN_COMMIT (read from REPO's
 git history), otherwise the offsets mean nothing and the recheck stops: rerun the campaign. (The offsets
 cannot be checked against the logged old text: slither-mutate's LOR patches log the whole expression but
@@ -20,7 +20,7 @@ from slither_mutate import judge  # noqa: E402  (same judge as the campaign)
 
 path, test_cmd, timeout, commit, repo, campaign = sys.argv[1:7]
 timeout = float(timeout)
-survivors = [m for m in map(json.loads, open(path, encoding="utf8")) if m["verdict"] == "UNCAUGHT"]
+survivors = [m for m in map(json.loads, open(path, encoding="utf8")) if m["verdict"] in ("UNCAUGHT", "TIMED OUT")]
 print(f"# cairn-recheck of {path.rsplit('/', 1)[-1]} commit={commit} survivors={len(survivors)}", flush=True)
 checked = {}
 for m in survivors:

@@ -4,7 +4,7 @@
 Each log starts with a `# cairn-mutate baseline=… timeout=… mutators=… commit=…` header written by mutate.sh.
 Mutants whose test run timed out or did not compile are reported apart and not counted as caught. A log cut
 short (the campaign was stopped) is reported with the last line it reached. A `recheck-<run>.log` (written
-by `scripts/mutate.sh --recheck`) re-judges the survivors of `mutation-<run>.log` against a later suite; its
+by `scripts/mutate.sh --recheck`) re-judges the survivors and timeouts of `mutation-<run>.log` against a later suite; its
 verdicts replace theirs. `bench/mutation/earlier.md`, when present, is appended as it is (campaigns whose logs
 were not kept).
 """
@@ -51,7 +51,7 @@ for log in sys.argv[1:]:
         m = LINE.search(line.strip())
         if m:
             verdict = VERDICT.get(m.group(4), "FAILED")
-            if verdict == "UNCAUGHT":
+            if verdict in ("UNCAUGHT", "TIMEOUT"):
                 verdict = rechecked.get((name, m.group(1), m.group(2), m.group(3)), verdict)
             per_contract[contract][verdict] += 1
             if verdict in ("UNCAUGHT", "TIMEOUT"):
