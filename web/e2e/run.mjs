@@ -155,6 +155,9 @@ try {
     await page.locator('#pay').fill('100000');
     await review();
     await expectText('#submit .notice.error', /less than the 100000 ETH to pay/);
+    await page.locator('#pay').fill('0.000000000000000001');
+    await review();
+    await expectText('#submit .notice.error', /Paying 0\.000000000000000001 ETH is below what this job needs: [0-9.]+ ETH/);
     if ((await rpc('eth_getBalance', [wallet.account.address, 'latest'])) !== before) throw new Error('the balance moved');
   });
 

@@ -121,10 +121,11 @@ export function submitPanel(app: App, el: HTMLElement, m: ModelRow, token: Token
     if (tokenConfig.minOperatorFee === maxUint256) throw new Plain(WOUND_DOWN(token.symbol));
     const price = v.pricePerCall;
     const fee = (payment * BigInt(params.feeBps)) / 10_000n;
-    const required = price + fee + tokenConfig.minOperatorFee;
-    if (payment < required) {
+    // JobMarket refuses payment < price + fee(payment) + minimum; that holds exactly below the least payment.
+    const least = leastPayment(price, BigInt(params.feeBps), tokenConfig.minOperatorFee);
+    if (payment < least) {
       throw new Plain(
-        `Paying ${amount(payment, token)} is below what this job needs: ${amount(leastPayment(price, BigInt(params.feeBps), tokenConfig.minOperatorFee), token)} (price per call ${amount(price, token)} + protocol fee ${params.feeBps / 100}% + the operator's minimum ${amount(tokenConfig.minOperatorFee, token)}). Pay more so an operator is paid for the work.`,
+        `Paying ${amount(payment, token)} is below what this job needs: ${amount(least, token)} (price per call ${amount(price, token)} + protocol fee ${params.feeBps / 100}% + the operator's minimum ${amount(tokenConfig.minOperatorFee, token)}). Pay more so an operator is paid for the work.`,
       );
     }
     let allowance = 0n;
