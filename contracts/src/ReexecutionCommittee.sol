@@ -26,7 +26,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
 
     /// @dev Five slots (the fifth written at creation, its last byte by votes for 3). fee ≤ 10 ETH and the penalties
     /// ≤ seatSize ≤ 1000 ETH (`_setParams`), so uint88 (≥ 3·10⁸ ETH) holds them whole and uint80 (≥ 10⁶ ETH) the
-    /// fee, the appeal period ≤ 7 days fits uint32 and a timestamp uint40; `pot` holds the fees of every round and the penalties taken so far (at most
+    /// fee, the appeal period ≤ 7 days fits uint32 and a timestamp (the deadlines, the stake cutoff) uint40; `pot` holds the fees of every round and the penalties taken so far (at most
     /// 10·(1 + 2·7/3·… ) + 25·1000 ETH, far below uint96). The penalties, the first fee, the seat count and the
     /// appeal period are snapshotted at creation: a later `setParams` never changes what an open dispute locks or
     /// takes (issue #12, finding 1); the seat's lock is the pool's seatSize, fixed at deployment. Votes are counted
@@ -44,8 +44,9 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         uint8 round;
         uint8 redraws;
         uint64 seedBlock;
-        uint64 commitDeadline;
-        uint64 revealDeadline;
+        uint40 commitDeadline;
+        uint40 revealDeadline;
+        uint40 stakeCutoff;
         uint8 seats;
         uint8 commits;
         uint8 reveals;
@@ -172,7 +173,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         if (!arbitrable[msg.sender]) revert NotArbitrable(msg.sender);
         if (choices != 3) revert UnsupportedChoices(choices);
         if (msg.value != _params.fee) revert WrongPayment(_params.fee, msg.value);
-        (address accused, address challenger) = abi.decode(extraData, (address, address));
+        (address accused, address challenger, uint64 stakeBefore) = abi.decode(extraData, (address, address, uint64));
         if (challenger == address(0)) revert ZeroAddress("challenger");
         disputeId = ++disputeCount;
         DisputeData storage d = _disputes[disputeId];
@@ -184,6 +185,11 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         d.audit = challenger == msg.sender;
         d.seedBlock = uint64(block.number + 1);
         d.openedAt = uint64(block.timestamp);
+        // The jury sits on stake matured by the opening or by `stakeBefore`, whichever is earlier: a dispute opened
+        // late (an audit evaluated after its job's challenge window) is drawn as if opened in time, so stake added
+        // after the job was submitted never sits on it, however long the accused waited (issue #12).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.stakeCutoff = uint40(stakeBefore < block.timestamp ? stakeBefore : block.timestamp);
         d.seats = _params.jurors;
         d.firstSeats = _params.jurors;
         d.toDraw = _params.jurors;
@@ -255,7 +261,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             return;
         }
         address[] memory seats;
-        try pool.drawSeats(disputeId, seed, d.toDraw, d.accused, d.challenger, d.openedAt) returns (
+        try pool.drawSeats(disputeId, seed, d.toDraw, d.accused, d.challenger, d.stakeCutoff) returns (
             address[] memory drawn
         ) {
             seats = drawn;
@@ -291,8 +297,11 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         }
         d.toDraw = 0;
         d.phase = Phase.Drawn;
-        d.commitDeadline = uint64(block.timestamp) + _params.commitPeriod;
-        d.revealDeadline = d.commitDeadline + _params.revealPeriod;
+        // Periods ≤ MAX_PERIOD (7 days): far inside uint40 seconds.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.commitDeadline = uint40(block.timestamp + _params.commitPeriod);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.revealDeadline = uint40(d.commitDeadline + _params.revealPeriod);
         emit JurorsDrawn(disputeId, d.round, seats, d.commitDeadline, d.revealDeadline);
         _payKeeper(disputeId, d);
     }

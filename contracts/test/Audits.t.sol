@@ -375,6 +375,30 @@ contract AuditsTest is CairnSystem {
         market.finalize(jobId);
     }
 
+    /// Issue #12 ("stake added after a job was submitted cannot sit on its jury"): the operator lets its audit's
+    /// seed lapse (audited whenever evaluated), stakes a sybil juror with twice the pool's seats, waits out its
+    /// maturity and only then evaluates. The jury is still drawn from the stake matured by the job's challenge
+    /// window's end: the sybil never sits.
+    function test_ALateAuditIsDrawnFromTheStakeOfTheJobsTime() public {
+        desk.fundAuditPool{value: 1 ether}();
+        uint256 jobId = _submitted(0.001 ether);
+        vm.roll(block.number + 300); // the seed lapses: audited, whenever evaluated
+        address sybil = ops[2];
+        vm.deal(sybil, 100 ether);
+        _joinPool(sybil, 40 * pool.seatSize()); // after the job's submission, matured by now
+        assertTrue(block.timestamp > market.getProgress(jobId).challengeEnds, "evaluated after the window");
+        assertTrue(desk.evaluateAudit(jobId), "audited");
+        uint256 disputeId = market.getProgress(jobId).disputeId;
+        vm.roll(block.number + 2);
+        committee.draw(disputeId);
+        uint256 seated;
+        for (uint256 i = 0; i < 5; ++i) {
+            seated += committee.seatsOf(disputeId, verifiers[i]);
+        }
+        assertEq(seated, 3, "the three seats are the verifiers' that staked before the job");
+        assertEq(committee.seatsOf(disputeId, sybil), 0, "stake added after the job never sits on its jury");
+    }
+
     /// An audit the pool cannot pay for is refused whole; funding the pool lets it through.
     function test_ShortPoolRefusesAndChangesNothing() public {
         _setRates(SAFETY, 10_000);

@@ -34,6 +34,8 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
 
     uint256 internal constant FEE = 0.03 ether;
     uint256 internal constant KEEPER = 0.001 ether;
+    /// @dev `createDispute`'s stake cutoff when the opening is the cutoff (a dispute opened in time).
+    uint64 internal constant NO_CUTOFF = type(uint64).max;
     /// @dev What the jurors share of a dispute's fee once the drawer took the keeper reward.
     uint256 internal constant POT = FEE - KEEPER;
 
@@ -62,7 +64,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     //////////////////////////////////////////////////////////////*/
 
     function _open(address accused, address challenger_) internal returns (uint256) {
-        return committee.createDispute{value: FEE}(3, abi.encode(accused, challenger_));
+        return committee.createDispute{value: FEE}(3, abi.encode(accused, challenger_, NO_CUTOFF));
     }
 
     /// @dev Opens a dispute accusing verifier 0, challenged by verifier 1: exactly verifiers 2..4 are eligible.
@@ -171,23 +173,23 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.deal(buyer, 1 ether);
         vm.prank(buyer);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotArbitrable.selector, buyer));
-        committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1]));
+        committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
     }
 
     function test_RevertWhen_CreateDisputeWithOtherChoicesOrFee() public {
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnsupportedChoices.selector, 2));
-        committee.createDispute{value: FEE}(2, abi.encode(verifiers[0], verifiers[1]));
+        committee.createDispute{value: FEE}(2, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnsupportedChoices.selector, 1));
-        committee.createDispute{value: FEE}(1, abi.encode(verifiers[0], verifiers[1]));
+        committee.createDispute{value: FEE}(1, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnsupportedChoices.selector, 4));
-        committee.createDispute{value: FEE}(4, abi.encode(verifiers[0], verifiers[1]));
+        committee.createDispute{value: FEE}(4, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, FEE, FEE - 1));
-        committee.createDispute{value: FEE - 1}(3, abi.encode(verifiers[0], verifiers[1]));
+        committee.createDispute{value: FEE - 1}(3, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, FEE, FEE + 1));
-        committee.createDispute{value: FEE + 1}(3, abi.encode(verifiers[0], verifiers[1]));
+        committee.createDispute{value: FEE + 1}(3, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
         // The challenger receives the pool of a round nobody revealed, so it must exist.
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "challenger"));
-        committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], address(0)));
+        committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], address(0), NO_CUTOFF));
         assertEq(committee.disputeCount(), 0, "none created");
     }
 
@@ -455,6 +457,36 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertEq(pool.seatsOf(verifiers[2]), 2, "the deposit entered: two more seats, one of the old locked");
     }
 
+    /// @dev The jury sits on stake matured by the earlier of the opening and the arbitrable's `stakeBefore` (issue
+    /// #12: an audit opened late is drawn from the stake of its job's time). Operator 1 joins with four seats that
+    /// mature exactly now: a dispute whose cutoff is a second earlier never seats it, and draws verifiers 2..4.
+    function test_TheStakeCutoffIsTheEarlierOfTheOpeningAndTheArbitrables() public {
+        vm.deal(ops[1], 10 ether);
+        _joinPool(ops[1], 4 * pool.seatSize());
+        uint64 cutoff = uint64(block.timestamp) - 1;
+        uint256 id = committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1], cutoff));
+        vm.roll(block.number + 2);
+        committee.draw(id);
+        (IReexecutionCommittee.Phase phase,,,,,,,) = committee.disputeInfo(id);
+        assertEq(uint8(phase), uint8(IReexecutionCommittee.Phase.Drawn), "drawn");
+        assertEq(committee.seatsOf(id, ops[1]), 0, "stake matured after the cutoff never sits");
+        for (uint256 i = 2; i < 5; ++i) {
+            assertEq(committee.seatsOf(id, verifiers[i]), 1, "the older stake fills the seats");
+        }
+    }
+
+    /// @dev With the cutoff at the opening itself, the same four seats sit (the check is `deposit + maturity ≤
+    /// cutoff`, so stake matured exactly at the cutoff counts): most of the jury is operator 1's.
+    function test_StakeMaturedExactlyAtTheCutoffSits() public {
+        vm.deal(ops[1], 10 ether);
+        _joinPool(ops[1], 4 * pool.seatSize());
+        uint256 id =
+            committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1], uint64(block.timestamp)));
+        vm.roll(block.number + 2);
+        committee.draw(id);
+        assertTrue(committee.seatsOf(id, ops[1]) > 0, "operator 1 sits");
+    }
+
     /// @dev A dispute queued again (a redraw) goes to the back of the queue: it may be neither drawn nor reseeded
     /// before the disputes queued ahead of it, though its id is lower.
     function test_ARequeuedDisputeWaitsBehindTheDisputesAheadOfIt() public {
@@ -605,7 +637,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         ReexecutionCommittee stranger = this.newCommittee(owner, operators, pool, new BlockhashRandomness(), _params());
         vm.prank(owner);
         stranger.setArbitrable(address(this), true);
-        uint256 id = stranger.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1]));
+        uint256 id = stranger.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
         vm.roll(block.number + 2);
         vm.expectRevert(abi.encodeWithSelector(IJurorPool.NotCommittee.selector, address(stranger)));
         stranger.draw(id);
@@ -770,7 +802,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         p.fee = FEE + 1; // an odd pool: one wei of dust
         vm.prank(owner);
         committee.setParams(p);
-        uint256 id = committee.createDispute{value: FEE + 1}(3, abi.encode(verifiers[0], verifiers[1]));
+        uint256 id = committee.createDispute{value: FEE + 1}(3, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
         vm.roll(block.number + 2);
         committee.draw(id);
         address[] memory jurors = committee.jurorsOf(id);
@@ -835,8 +867,8 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         p.fee = 2 * FEE;
         vm.prank(owner);
         committee.setParams(p);
-        uint256 b = committee.createDispute{value: 2 * FEE}(3, abi.encode(ops[0], challenger));
-        uint256 c = committee.createDispute{value: 2 * FEE}(3, abi.encode(ops[0], challenger));
+        uint256 b = committee.createDispute{value: 2 * FEE}(3, abi.encode(ops[0], challenger, NO_CUTOFF));
+        uint256 c = committee.createDispute{value: 2 * FEE}(3, abi.encode(ops[0], challenger, NO_CUTOFF));
         assertEq(committee.feesHeld(), 5 * FEE, "three fees held");
         vm.roll(block.number + 2);
         committee.draw(a); // verifiers 2..4

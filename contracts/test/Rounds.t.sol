@@ -14,6 +14,8 @@ import {CairnSystem} from "./utils/CairnSystem.sol";
 contract RoundsTest is CairnSystem, IArbitrable {
     uint256 internal constant FEE = 0.03 ether;
     uint256 internal constant KEEPER = 0.001 ether;
+    /// @dev `createDispute`'s stake cutoff when the opening is the cutoff (a dispute opened in time).
+    uint64 internal constant NO_CUTOFF = type(uint64).max;
 
     address[] internal jurorSet;
     uint256 internal ruledWith = type(uint256).max;
@@ -66,7 +68,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
     }
 
     function _open() internal returns (uint256 id) {
-        id = committee.createDispute{value: FEE}(3, abi.encode(ops[0], challenger));
+        id = committee.createDispute{value: FEE}(3, abi.encode(ops[0], challenger, NO_CUTOFF));
     }
 
     function _draw(uint256 id) internal returns (address[] memory seated) {

@@ -11,7 +11,8 @@ interface IArbitrator {
 
     /// @notice Opens a dispute; msg.value must equal `arbitrationCost(extraData)`.
     /// @param choices Number of ruling options besides 0 (refuse to rule).
-    /// @param extraData Arbitrator-specific data (for the committee: abi.encode(accused, challenger)).
+    /// @param extraData Arbitrator-specific data (for the committee: abi.encode(accused, challenger,
+    /// stakeBefore), `stakeBefore` in Unix seconds: jurors sit on stake matured by then or by the opening, the earlier).
     /// @return disputeId The new dispute.
     function createDispute(uint256 choices, bytes calldata extraData) external payable returns (uint256 disputeId);
 

@@ -198,7 +198,8 @@ interface IJurorPool is ICairnVersioned {
     /// @param seats Seats to fill.
     /// @param accused Never seated.
     /// @param challenger Never seated.
-    /// @param openedAt When the dispute opened (Unix seconds).
+    /// @param openedAt The dispute's stake cutoff (Unix seconds): when it opened, or earlier where its arbitrable
+    /// says so (an audit opened after its job's challenge window: that window's end).
     /// @return jurors One juror per seat (a juror may hold several).
     function drawSeats(
         uint256 disputeId,
