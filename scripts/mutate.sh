@@ -67,6 +67,27 @@ else
     if [[ -n $at ]] && git -C "$root" diff --quiet "$at" HEAD -- "${sources[@]}"; then
       done_runs+=("$earlier")
       echo "    skipping the mutants $(basename "$earlier") judged at $at (sources unchanged)"
+    elif [[ -n $at ]]; then
+      # The sources changed since: that run judged another contract. Its logs leave the report (kept in
+      # superseded/, and in git's history) and this run starts the contract's campaign afresh.
+      mkdir -p "$logs/superseded"
+      for f in "$earlier" "$logs/mutation-${run#mutants-}.log" "$logs/recheck-${run#mutants-}.log"; do
+        [[ -e $f ]] && mv "$f" "$logs/superseded/"
+      done
+      echo "    $(basename "$earlier") was judged at $at, before ${sources[*]} changed: moved to superseded/"
+    fi
+  done
+  # Logs of these contracts without a survivors file (older campaigns) are superseded the same way when
+  # their commit's sources differ.
+  for earlier in "$logs"/mutation-"${contracts//,/-}"*.log; do
+    [[ -f $earlier ]] || continue
+    at=$(sed -n '1s/.* commit=\([0-9a-f]*\).*/\1/p' "$earlier")
+    if [[ -n $at ]] && ! git -C "$root" diff --quiet "$at" HEAD -- "${sources[@]}"; then
+      mkdir -p "$logs/superseded"
+      mv "$earlier" "$logs/superseded/"
+      recheck=$logs/recheck-$(basename "$earlier" | sed 's/^mutation-//')
+      [[ -e $recheck ]] && mv "$recheck" "$logs/superseded/"
+      echo "    $(basename "$earlier") was judged at $at, before ${sources[*]} changed: moved to superseded/"
     fi
   done
   if ((${#done_runs[@]})); then
