@@ -1,5 +1,6 @@
-//! Seeding a devnet: funded accounts for a seller, a buyer, three operators in different regions staked 15 ETH
-//! each (1 ETH of minimum stake + 50 concurrent jobs at the 0.25 ETH bond floor), and
+//! Seeding a devnet: funded accounts for a seller, a buyer, three operators in different regions each staked
+//! for [`CONCURRENT_JOBS`] jobs at once (the registry's minimum stake + 50 bonds at the market's bond floor, both
+//! read from the deployed contracts: 13.5 ETH under the devnet defaults), and
 //! five verifiers with 2 ETH of juror stake each in the JurorPool (4 seats of 0.5 ETH: 20 seats, so a jury of
 //! three can always be drawn), matured at once by moving anvil's clock past the pool's maturity; and `DevToken` (6-decimal, EIP-2612),
 //! accepted by the JobMarket for ERC-20 jobs, with 10,000 DUSD minted to the buyer. The keys are derived from fixed
@@ -13,7 +14,10 @@
 use alloy::providers::Provider;
 use alloy::{
     network::TransactionBuilder,
-    primitives::{Address, B256, U256, keccak256, utils::parse_ether},
+    primitives::{
+        Address, B256, U256, keccak256,
+        utils::{format_ether, parse_ether},
+    },
     rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
 };
@@ -55,23 +59,24 @@ pub struct Actor {
     pub juror_stake_wei: Option<U256>,
 }
 
-/// One actor to seed: its label, the ETH it gets, and its stake if it operates or verifies.
+/// One actor to seed: its label, the ETH it gets (wei), and its stake if it operates or verifies.
 struct Planned {
     label: String,
-    eth: &'static str,
+    eth: U256,
     staking: Option<Staking>,
 }
 
 struct Staking {
     region: Region,
-    stake: &'static str,
+    /// Registry stake (wei).
+    stake: U256,
     /// Juror stake deposited into the JurorPool (verifiers only).
     juror_stake: Option<&'static str>,
 }
 
 impl Planned {
-    fn funded(label: &str, eth: &'static str) -> Self {
-        Self { label: label.into(), eth, staking: None }
+    fn funded(label: &str, eth: &str) -> Self {
+        Self { label: label.into(), eth: parse_ether(eth).expect("literal amount"), staking: None }
     }
 }
 
@@ -85,6 +90,15 @@ pub const DEVNET_CHAIN_IDS: &[u64] = &[31337, 1337];
 
 /// ETH each operator's and verifier's signer key gets for gas (it sends claims, submissions and votes).
 pub const SIGNER_ETH: &str = "2";
+
+/// Jobs each seeded operator can hold claimed at once at the market's bond floor, above the registry's minimum
+/// stake (issue #12: the devnet's seeded stakes serve 50 concurrent jobs under the deployed parameters).
+pub const CONCURRENT_JOBS: u64 = 50;
+
+/// An operator's stake for [`CONCURRENT_JOBS`] jobs at the bond floor: `min_stake + 50 × bond_floor` (wei).
+pub fn operator_stake(min_stake: U256, bond_floor: U256) -> U256 {
+    min_stake.saturating_add(bond_floor.saturating_mul(U256::from(CONCURRENT_JOBS)))
+}
 
 /// The devnet signer (hot) key of the operator or verifier `label`, separate from its owner key.
 pub fn devnet_signer_key(label: &str) -> PrivateKeySigner {
@@ -128,20 +142,40 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
     };
     let token = DevToken::new(token_address, &provider);
 
-    let fund = |address: Address, eth: &str| {
-        TransactionRequest::default().with_to(address).with_value(parse_ether(eth).expect("literal amount"))
+    let fund = |address: Address, wei: U256| TransactionRequest::default().with_to(address).with_value(wei);
+    let read = |what: &str, e: alloy::contract::Error| cairn_chain::Error::Transport {
+        action: format!("read {what}"),
+        detail: e.to_string(),
     };
+    let min_stake = OperatorRegistry::new(registry_address, &provider)
+        .minStake()
+        .call()
+        .await
+        .map_err(|e| read("OperatorRegistry.minStake", e))?;
+    let bond_floor = JobMarket::new(market_address, &provider)
+        .params()
+        .call()
+        .await
+        .map_err(|e| read("JobMarket.params", e))?
+        .bondFloor;
+    let stake = operator_stake(min_stake, bond_floor);
     let mut plan = vec![Planned::funded("seller", "100"), Planned::funded("buyer", "100")];
     for (i, region) in [Region::Eu, Region::Us, Region::Jp].into_iter().enumerate() {
+        let funded = Planned::funded(&format!("operator-{i}"), "40");
         plan.push(Planned {
-            // 1 ETH of minimum stake + 50 concurrent jobs at the 0.25 ETH bond floor.
-            staking: Some(Staking { region, stake: "15", juror_stake: None }),
-            ..Planned::funded(&format!("operator-{i}"), "40")
+            // At least 25 ETH beside the stake (40 ETH in all under the defaults, as before).
+            eth: funded.eth.max(stake.saturating_add(parse_ether("25").expect("literal amount"))),
+            staking: Some(Staking { region, stake, juror_stake: None }),
+            ..funded
         });
     }
     for (i, region) in [Region::Eu, Region::Uk, Region::Us, Region::Ca, Region::Sg].into_iter().enumerate() {
         plan.push(Planned {
-            staking: Some(Staking { region, stake: "2", juror_stake: Some("2") }),
+            staking: Some(Staking {
+                region,
+                stake: min_stake.max(parse_ether("2").expect("literal amount")),
+                juror_stake: Some("2"),
+            }),
             ..Planned::funded(&format!("verifier-{i}"), "10")
         });
     }
@@ -159,8 +193,8 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
             stake_wei: None,
             juror_stake_wei: None,
         };
-        if funder.balance(address).await? < parse_ether(eth).expect("literal amount") / U256::from(2) {
-            progress(&format!("funding {label} {address} with {eth} ETH"));
+        if funder.balance(address).await? < eth / U256::from(2) {
+            progress(&format!("funding {label} {address} with {} ETH", format_ether(eth)));
             funder.send(&format!("fund {label}"), fund(address, eth)).await?;
         }
         if label == "buyer" {
@@ -184,15 +218,20 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
             let signer = signer_key.address();
             if funder.balance(signer).await? < parse_ether(SIGNER_ETH).expect("literal amount") / U256::from(2) {
                 progress(&format!("funding {label}'s signer key {signer} with {SIGNER_ETH} ETH"));
-                funder.send(&format!("fund {label}'s signer key"), fund(signer, SIGNER_ETH)).await?;
+                funder
+                    .send(
+                        &format!("fund {label}'s signer key"),
+                        fund(signer, parse_ether(SIGNER_ETH).expect("literal amount")),
+                    )
+                    .await?;
             }
             let info = registry.operatorInfo(address).call().await.map_err(|e| cairn_chain::Error::Transport {
                 action: format!("read {label}'s registration"),
                 detail: e.to_string(),
             })?;
-            let stake_wei = parse_ether(stake).expect("literal amount");
+            let stake_wei = stake;
             if !info.registered {
-                progress(&format!("registering {label} in {region} with {stake} ETH stake"));
+                progress(&format!("registering {label} in {region} with {} ETH stake", format_ether(stake)));
                 let call = registry
                     .register(signer, region.bit(), keccak256("cpu"), B256::ZERO, format!("devnet://{label}"))
                     .value(stake_wei);

@@ -1,8 +1,8 @@
 //! cairn-deploy against a real anvil (and the real solc adapter): the whole suite deployed, verified and
 //! seeded; typed data signed in Rust accepted by the contracts; reverts decoded; read-only commands without
 //! a key; an interrupted deployment resumed; interface versions refused; an operator acting through its hot
-//! signer key only; a job and a model rebuilt from events alone. (The artifacts' drift check is tested in the
-//! xtask.)
+//! signer key only; the seeded stakes holding 50 jobs at once; a job and a model rebuilt from events alone.
+//! (The artifacts' drift check is tested in the xtask.)
 
 mod from_events;
 mod hot_keys;
@@ -10,6 +10,7 @@ mod interface_version;
 mod read_only;
 mod resume;
 mod reverts;
+mod seed_capacity;
 mod suite;
 mod typed_on_chain;
 
