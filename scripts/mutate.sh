@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make mutate: slither-mutate on DisputeDesk, JobMarket, JurorPool, OperatorRegistry and ReexecutionCommittee, judged by the whole
+# make mutate: slither-mutate on DisputeDesk, JobMarket, JurorPool, OperatorRegistry and ReexecutionCommittee and the
+# libraries disputes v2 added or changed (SortitionSumTree, Splits, BlockhashRandomness), judged by the whole
 # forge suite under the light `mutate` profile, each mutant with a timeout of 3x the measured baseline.
 # Runs in a scratch clone (mutants are written into the sources). Not part of .ci/run: it takes hours.
 #
@@ -20,7 +21,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 "$root/scripts/slither.sh" >/dev/null # installs the pinned slither (and so slither-mutate)
 venv=${CAIRN_CACHE:-$HOME/.cache/cairn}/slither-venv
-contracts=${CAIRN_MUTATE_CONTRACTS:-DisputeDesk,JobMarket,JurorPool,OperatorRegistry,ReexecutionCommittee}
+contracts=${CAIRN_MUTATE_CONTRACTS:-DisputeDesk,JobMarket,JurorPool,OperatorRegistry,ReexecutionCommittee,SortitionSumTree,Splits,BlockhashRandomness}
 mutators=${CAIRN_MUTATORS:-ROR,LOR,AOR,ASOR,MIA,CR,RR}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -59,7 +60,11 @@ else
   # Such a run never reuses an earlier run's name: it is written as <name>-resumed[-N], keeping the earlier log.
   done_runs=()
   sources=()
-  for c in ${contracts//,/ }; do sources+=("contracts/src/$c.sol"); done
+  for c in ${contracts//,/ }; do
+    source=$(git -C "$root" ls-files "contracts/src/$c.sol" "contracts/src/*/$c.sol" | head -1)
+    [[ -n $source ]] || { echo "make mutate: no contracts/src/**/$c.sol for $c" >&2; exit 2; }
+    sources+=("$source")
+  done
   for earlier in "$logs"/mutants-"${contracts//,/-}"*.jsonl; do
     [[ -f $earlier ]] || continue
     run=$(basename "$earlier" .jsonl)
