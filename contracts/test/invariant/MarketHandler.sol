@@ -127,6 +127,17 @@ contract MarketHandler is Test {
         return jobs.length == 0 ? 0 : jobs[seed % jobs.length];
     }
 
+    /// @dev A job in `state`, searched from `seed` on (0 when none is): actions that move a job on pick one that
+    /// can move, so a run reaches claims, results, challenges and disputes instead of mostly no-ops (a random
+    /// pick left most runs of 100 calls without a single dispute).
+    function _jobIn(uint256 seed, IJobMarket.JobState state) internal view returns (uint256) {
+        for (uint256 k = 0; k < jobs.length; ++k) {
+            uint256 jobId = jobs[(seed + k) % jobs.length];
+            if (_state(jobId) == state) return jobId;
+        }
+        return 0;
+    }
+
     function _state(uint256 jobId) internal view returns (IJobMarket.JobState) {
         return market.getProgress(jobId).state;
     }
@@ -213,9 +224,21 @@ contract MarketHandler is Test {
         } catch {}
     }
 
+    /// A job driven to a dispute in one call (request, claim, result, challenge): with 100 calls spread over two
+    /// dozen actions a random walk rarely strings those four together, and liveness needs disputes, overlapping on
+    /// the five jurors (a quarter are canaries, as `challenge` registers every other new dispute as one).
+    function disputeAJob(uint256 payment, uint256 opSeed, uint256 actorSeed) external {
+        this.requestEth(payment, actorSeed);
+        uint256 last = jobs.length - 1;
+        this.claim(last, opSeed);
+        this.submit(last);
+        // A challenge of a submitted job (`challenge` picks one unless actorSeed % 4 == 0), either parity.
+        this.challenge(last, (actorSeed / 4) * 4 + 1 + actorSeed % 3);
+    }
+
     /// An operator claims, half the time through its signer key (interface v2: the owner key stays offline).
     function claim(uint256 jobSeed, uint256 opSeed) external {
-        uint256 jobId = _job(jobSeed);
+        uint256 jobId = _jobIn(jobSeed, IJobMarket.JobState.Requested);
         if (jobId == 0 || _state(jobId) != IJobMarket.JobState.Requested) return;
         if (block.timestamp > market.getTerms(jobId).deadline) return;
         uint256 i = opSeed % 3;
@@ -255,7 +278,7 @@ contract MarketHandler is Test {
     }
 
     function submit(uint256 jobSeed) external {
-        uint256 jobId = _job(jobSeed);
+        uint256 jobId = _jobIn(jobSeed, IJobMarket.JobState.Claimed);
         if (jobId == 0 || _state(jobId) != IJobMarket.JobState.Claimed) return;
         IJobMarket.JobProgress memory p = market.getProgress(jobId);
         if (block.timestamp > p.submitBy) return;
@@ -286,7 +309,8 @@ contract MarketHandler is Test {
     }
 
     function challenge(uint256 jobSeed, uint256 actorSeed) external {
-        uint256 jobId = _job(jobSeed);
+        // Mostly a submitted job (a new dispute); every fourth call any job (joins, late and refused challenges).
+        uint256 jobId = actorSeed % 4 == 0 ? _job(jobSeed) : _jobIn(jobSeed, IJobMarket.JobState.Submitted);
         if (jobId == 0) return;
         address who = actors[actorSeed % actors.length];
         IJobMarket.JobProgress memory p = market.getProgress(jobId);
@@ -319,7 +343,7 @@ contract MarketHandler is Test {
     }
 
     function runDispute(uint256 jobSeed, uint256 votes) external {
-        uint256 jobId = _job(jobSeed);
+        uint256 jobId = _jobIn(jobSeed, IJobMarket.JobState.Disputed);
         if (jobId == 0 || _state(jobId) != IJobMarket.JobState.Disputed) return;
         uint256 disputeId = market.getProgress(jobId).disputeId;
         (IReexecutionCommittee.Phase phase,,,,,,,) = committee.disputeInfo(disputeId);
@@ -527,9 +551,11 @@ contract MarketHandler is Test {
     }
 
     /// @dev The end of a run (`afterInvariant`): drives every dispute still open to its ruling the way anyone can:
-    /// keepers draw the queue's head (reseeding a lapsed seed), jurors all reveal, rounds are resolved after their
-    /// periods, waiting disputes are retried and, once `MAX_WAIT` has passed, expired. Returns the disputes it could
-    /// not rule (must be none).
+    /// keepers draw the queue's head (reseeding a lapsed seed), rounds are resolved after their periods, waiting
+    /// disputes are retried and, in the late passes, expired once `MAX_WAIT` has passed. Jurors do anything
+    /// (`_action`): a quarter of the disputes are never answered by anyone and must end by their expiry; in the
+    /// others jurors are silent, commit without revealing or vote either way for the first passes, then all vote
+    /// "acceptable". Returns the disputes it could not rule (must be none).
     function settleAll() external returns (uint256 open) {
         for (uint256 pass = 0; pass < 24; ++pass) {
             open = 0;
@@ -537,15 +563,23 @@ contract MarketHandler is Test {
                 uint256 jobId = challengedJobs[i];
                 if (_state(jobId) != IJobMarket.JobState.Disputed) continue;
                 ++open;
-                _advance(jobId, market.getProgress(jobId).disputeId, pass >= 16);
+                _advance(jobId, market.getProgress(jobId).disputeId, pass);
             }
             if (pass == 0) ghost_openAtEnd += open;
             if (open == 0) return 0;
         }
     }
 
-    /// @dev One step of a dispute toward its ruling; `late` lets a waiting dispute reach its expiry.
-    function _advance(uint256 jobId, uint256 disputeId, bool late) internal {
+    /// @dev What juror `i` of `round` does at `pass`: 0 nothing, 1 commits and never reveals, 2 votes acceptable,
+    /// 3 votes not acceptable.
+    function _action(uint256 disputeId, uint256 round, uint256 i, uint256 pass) internal pure returns (uint256) {
+        if (uint256(keccak256(abi.encode("never answered", disputeId))) % 4 == 0) return 0;
+        if (pass >= 8) return 2;
+        return uint256(keccak256(abi.encode(disputeId, round, i, pass))) % 4;
+    }
+
+    /// @dev One step of a dispute toward its ruling; from pass 16 a waiting dispute is expired once it may be.
+    function _advance(uint256 jobId, uint256 disputeId, uint256 pass) internal {
         (
             IReexecutionCommittee.Phase phase,,
             uint64 commitDeadline,
@@ -564,27 +598,33 @@ contract MarketHandler is Test {
                 try committee.draw(head) {} catch {}
             }
         } else if (phase == IReexecutionCommittee.Phase.Waiting) {
-            try committee.retry(disputeId) {}
-            catch {
-                if (!late) return;
+            if (pass >= 16) {
+                // A dispute nobody answers cycles through redraws and retries forever: anyone ends it at expiry.
                 vm.warp(block.timestamp + committee.MAX_WAIT());
                 try committee.expire(disputeId) {
                     ++ghost_expired;
+                    return;
                 } catch {}
             }
+            try committee.retry(disputeId) {} catch {}
         } else if (phase == IReexecutionCommittee.Phase.Drawn) {
             address[] memory jurors = committee.jurorsIn(disputeId, round);
             for (uint256 i = 0; i < jurors.length; ++i) {
+                uint256 action = _action(disputeId, round, i, pass);
+                if (action == 0) continue;
+                uint256 vote = action == 3 ? 2 : 1;
                 vm.prank(jurors[i]);
                 try committee.commit(
-                    disputeId, jurors[i], CairnTypedData.commitment(disputeId, round, jurors[i], 1, bytes32(i))
+                    disputeId, jurors[i], CairnTypedData.commitment(disputeId, round, jurors[i], vote, bytes32(i))
                 ) {}
                     catch {}
             }
             if (block.timestamp < commitDeadline) vm.warp(commitDeadline);
             for (uint256 i = 0; i < jurors.length; ++i) {
+                uint256 action = _action(disputeId, round, i, pass);
+                if (action < 2) continue;
                 vm.prank(jurors[i]);
-                try committee.reveal(disputeId, jurors[i], 1, bytes32(i)) {} catch {}
+                try committee.reveal(disputeId, jurors[i], action == 3 ? 2 : 1, bytes32(i)) {} catch {}
             }
             if (block.timestamp < revealDeadline) vm.warp(revealDeadline);
             _resolve(jobId, disputeId);
