@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {DisputeDesk} from "../../src/DisputeDesk.sol";
 import {JobMarket} from "../../src/JobMarket.sol";
+import {JurorPool} from "../../src/JurorPool.sol";
 import {OperatorRegistry} from "../../src/OperatorRegistry.sol";
 import {ReexecutionCommittee} from "../../src/ReexecutionCommittee.sol";
 import {JobReceipt, JobRequest} from "../../src/interfaces/ICairnTypes.sol";
@@ -510,6 +511,25 @@ contract MarketHandler is Test {
         p.coherencePenalty = bound(psiSeed, 0, p.nonRevealPenalty);
         vm.prank(committee.owner());
         committee.setParams(p);
+        ++ghost_paramChanges;
+    }
+
+    /// @dev Governance changes the committee's periods and audit reserve and the pool's maturity while disputes are
+    /// open (maturity only while no draw is pending: `Frozen` otherwise). The open rounds keep their deadlines and
+    /// periods already fixed; later draws read the new ones; no change may strand a dispute.
+    function setCommitteePeriods(uint64 commitSeed, uint64 revealSeed, uint64 appealSeed, uint16 reserve, uint64 m)
+        external
+    {
+        IReexecutionCommittee.Params memory p = committee.params();
+        p.commitPeriod = uint64(bound(commitSeed, committee.MIN_PERIOD(), 1 days));
+        p.revealPeriod = uint64(bound(revealSeed, committee.MIN_PERIOD(), 1 days));
+        p.appealPeriod = appealSeed % 3 == 0 ? 0 : uint64(bound(appealSeed, committee.MIN_PERIOD(), 1 days));
+        p.auditReserve = uint16(bound(reserve, 0, 6));
+        vm.startPrank(committee.owner());
+        committee.setParams(p);
+        IJurorPool pool = committee.pool();
+        try JurorPool(address(pool)).setMaturity(uint64(bound(m, 0, 3 days))) {} catch {}
+        vm.stopPrank();
         ++ghost_paramChanges;
     }
 
