@@ -136,7 +136,14 @@ print(f"Expected profit of each role, in ETH, through the real contracts (`contr
       f"**Capital rate** {RATE:.0%} a year on what a role keeps locked (the bond through the 1-hour challenge window, "
       f"a seat through the 20-minute commit and reveal). Transaction fees are left out (an L2's are below 10⁻⁵ ETH "
       f"per call). A silent or bribed juror's row is before any bribe: a bribe must exceed it to pay; the "
-      f"pool-exhausting accused pays per decoy and saves nothing, since a dispute short of seats waits (no ruling 0).\n")
+      f"pool-exhausting accused pays per decoy and saves nothing, since a dispute short of seats waits (no ruling 0) "
+      f"until its 30-day expiry, which costs more decoys than the largest bond once the pool holds ~110 seats under "
+      f"the production profile (docs/ARCHITECTURE.md, \"A wait has an end\"). **The lazy juror** always votes "
+      f"\"acceptable\" without re-running; its row counts every seat that is not a bad canary as coherent, the best "
+      f"case for it (a real garbage dispute would cost it ψ too), and \"always not acceptable\" is its mirror on the "
+      f"good canaries. It still earns per seat, as the honest juror does (the fee is paid for holding the seat), but "
+      f"less than re-running would have earned it: its choice is between the two, and the gain row below it is "
+      f"negative at every size.\n")
 def table(rows):
     sizes = sorted({int(r["size"]) for r in rows})
     roles = list(dict.fromkeys(r["role"] for r in rows))
