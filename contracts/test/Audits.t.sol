@@ -100,6 +100,28 @@ contract AuditsTest is CairnSystem {
         }
     }
 
+    /// Issue #12, "at every job size the market accepts": from the least payment `requestJob` takes (price + fee +
+    /// the token's minimum operator fee) to the largest whose bond stays within `MAX_BOND`, garbage loses on average
+    /// and honest work is still paid (fuzzed; the test above shows the incentive table's five sizes).
+    function testFuzz_GarbageLosesAndHonestWorkPaysAtEveryAcceptedSize(uint256 payment) public {
+        IJobMarket.Params memory p = market.params();
+        (, uint256 price) = _bounds(ethModel);
+        uint256 need = price + market.tokenConfig(address(0)).minOperatorFee;
+        uint256 least = need * 10_000 / (10_000 - p.feeBps);
+        while (least - least * p.feeBps / 10_000 < need) ++least;
+        payment = bound(payment, least, market.MAX_BOND() * 10_000 / p.bondBps);
+        vm.deal(ops[0], 100 ether);
+        vm.prank(ops[0]);
+        operators.addStake{value: 100 ether}(); // a bond up to MAX_BOND (100 ETH)
+        uint256 jobId = _submitted(payment);
+        IJobMarket.JobTerms memory t = market.getTerms(jobId);
+        uint256 fee = t.payment - t.royalty - t.protocolFee;
+        uint256 exposure = fee + market.getProgress(jobId).bond * 5000 / 10_000;
+        IDisputeDesk.Audit memory a = desk.auditOf(jobId);
+        assertTrue(a.rate * exposure > fee * WAD, "garbage loses money on average");
+        assertTrue(a.premium < fee, "honest work still pays");
+    }
+
     /// A rate of zero clears the job at once: it finalizes without an evaluation and pays no premium.
     function test_ZeroRateClearsAtOnce() public {
         _setRates(0, 0);
