@@ -170,13 +170,13 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
         });
     }
     for (i, region) in [Region::Eu, Region::Uk, Region::Us, Region::Ca, Region::Sg].into_iter().enumerate() {
+        let stake = min_stake.max(parse_ether("2").expect("literal amount"));
+        let funded = Planned::funded(&format!("verifier-{i}"), "10");
         plan.push(Planned {
-            staking: Some(Staking {
-                region,
-                stake: min_stake.max(parse_ether("2").expect("literal amount")),
-                juror_stake: Some("2"),
-            }),
-            ..Planned::funded(&format!("verifier-{i}"), "10")
+            // The stake, 2 ETH of juror stake and at least 6 ETH for gas (10 ETH in all under the defaults).
+            eth: funded.eth.max(stake.saturating_add(parse_ether("8").expect("literal amount"))),
+            staking: Some(Staking { region, stake, juror_stake: Some("2") }),
+            ..funded
         });
     }
 
@@ -193,7 +193,16 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
             stake_wei: None,
             juror_stake_wei: None,
         };
-        if funder.balance(address).await? < eth / U256::from(2) {
+        // A registered operator was funded when it registered; its stake is not in its balance, so a rerun
+        // judging by the balance alone would fund it again.
+        let registered = staking.is_some()
+            && OperatorRegistry::new(registry_address, &provider)
+                .operatorInfo(address)
+                .call()
+                .await
+                .map_err(|e| read(&format!("{label}'s registration"), e))?
+                .registered;
+        if !registered && funder.balance(address).await? < eth / U256::from(2) {
             progress(&format!("funding {label} {address} with {} ETH", format_ether(eth)));
             funder.send(&format!("fund {label}"), fund(address, eth)).await?;
         }
@@ -262,7 +271,10 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
                 jurors.push(address);
             }
             actor.region = Some(region.code().into());
-            actor.stake_wei = Some(stake_wei);
+            // What the chain holds (an earlier seed may have staked under other parameters).
+            let held =
+                registry.getOperator(address).call().await.map_err(|e| read(&format!("{label}'s stake"), e))?.stake;
+            actor.stake_wei = Some(held);
             actor.signer = Some(signer);
             actor.signer_key = Some(signer_key.to_bytes());
         }

@@ -168,13 +168,13 @@ async fn serves_the_seeded_devnet(db: &str) {
     let op0_lower = op0.to_string().to_lowercase();
     let row = items.iter().find(|i| i["address"] == op0_lower.as_str()).expect("operator-0 listed");
     assert_eq!(row["endpoint"], "devnet://operator-0");
-    assert_eq!(row["stake"], "15000000000000000000");
+    assert_eq!(row["stake"], "13500000000000000000", "the seeded stake: 1 ETH minimum + 50 bonds at 0.25 ETH");
     assert_eq!(row["signer"], devnet_signer_key("operator-0").address().to_string().to_lowercase());
     assert_eq!(row["verifier"], false);
     let block = row["blockNumber"].as_i64().unwrap();
     assert_eq!(row["confirmations"].as_i64().unwrap(), head as i64 - block + 1);
     assert_eq!(row["final"], true, "5 blocks deep with a finality depth of 2");
-    // reliability 0.5, stake 15 ETH (the factor caps at 10), age ~0: 1000 × 0.5 × (0.5 + 0.25) = 375.
+    // reliability 0.5, stake 13.5 ETH (the factor caps at 10), age ~0: 1000 × 0.5 × (0.5 + 0.25) = 375.
     assert_eq!(row["reputation"]["score"], 375, "{row}");
     assert_eq!(row["reputation"]["reliability"], 0.5);
     assert_eq!(row["did"], format!("did:pkh:eip155:31337:{op0}"));
