@@ -26,7 +26,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
 
     /// @dev Five slots (the fifth written at creation, its last byte by votes for 3). fee ≤ 10 ETH and the penalties
     /// ≤ seatSize ≤ 1000 ETH (`_setParams`), so uint88 (≥ 3·10⁸ ETH) holds them whole and uint80 (≥ 10⁶ ETH) the
-    /// fee, the appeal period ≤ 7 days fits uint32 and a timestamp (the deadlines, the stake cutoff) uint40; `pot` holds the fees of every round and the penalties taken so far (at most
+    /// fee, the appeal period ≤ 7 days fits uint32 and a timestamp (the deadlines, `stakedBy`) uint40; `pot` holds the fees of every round and the penalties taken so far (at most
     /// 10·(1 + 2·7/3·… ) + 25·1000 ETH, far below uint96). The penalties, the first fee, the seat count and the
     /// appeal period are snapshotted at creation: a later `setParams` never changes what an open dispute locks or
     /// takes (issue #12, finding 1); the seat's lock is the pool's seatSize, fixed at deployment. Votes are counted
@@ -46,7 +46,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         uint64 seedBlock;
         uint40 commitDeadline;
         uint40 revealDeadline;
-        uint40 stakeCutoff;
+        uint40 stakedBy;
+        bool late;
         uint8 seats;
         uint8 commits;
         uint8 reveals;
@@ -187,9 +188,14 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         d.openedAt = uint64(block.timestamp);
         // The jury sits on stake matured by the opening or by `stakeBefore`, whichever is earlier: a dispute opened
         // late (an audit evaluated after its job's challenge window) is drawn as if opened in time, so stake added
-        // after the job was submitted never sits on it, however long the accused waited (issue #12).
+        // after the job was submitted never sits on it, however long the accused waited (issue #12). Fixed now as
+        // the latest deposit time that may sit, so a later `maturity` change does not move it.
+        uint256 cutoff = block.timestamp;
+        if (stakeBefore < cutoff) (cutoff, d.late) = (stakeBefore, true);
+        uint256 maturity = pool.maturity();
+        // ≤ block.timestamp: fits uint40 for 34,000 years.
         // forge-lint: disable-next-line(unsafe-typecast)
-        d.stakeCutoff = uint40(stakeBefore < block.timestamp ? stakeBefore : block.timestamp);
+        d.stakedBy = uint40(cutoff > maturity ? cutoff - maturity : 0);
         d.seats = _params.jurors;
         d.firstSeats = _params.jurors;
         d.toDraw = _params.jurors;
@@ -261,7 +267,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             return;
         }
         address[] memory seats;
-        try pool.drawSeats(disputeId, seed, d.toDraw, d.accused, d.challenger, d.stakeCutoff) returns (
+        try pool.drawSeats(disputeId, seed, d.toDraw, d.accused, d.challenger, d.stakedBy + pool.maturity()) returns (
             address[] memory drawn
         ) {
             seats = drawn;
@@ -331,8 +337,12 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         if (block.timestamp < end) revert OutsidePeriod(disputeId, end, block.timestamp);
         // Nobody re-executed this round: in the first round the arbitrable refuses (ruling 0: the seats that revealed
         // before a redraw that never came share the pot as on a tie, and with none the fee goes back to the
-        // challenger who paid it); in an appeal round the appealed ruling stands.
-        _rule(disputeId, d, d.round == 0 ? 0 : d.ruling);
+        // challenger who paid it); in an appeal round the appealed ruling stands. A dispute opened late (an audit
+        // its operator evaluated after the challenge window, drawn from the stake of the job's time, which only
+        // shrinks) is ruled against the accused instead: the delay was the accused's to make, and waiting must not
+        // help the side that waited (issue #12; as a lapsed draw).
+        uint256 ruling = d.round != 0 ? d.ruling : (d.late ? 2 : 0);
+        _rule(disputeId, d, ruling);
     }
 
     /// @inheritdoc IReexecutionCommittee

@@ -416,6 +416,66 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertTrue(_phase(id) == IReexecutionCommittee.Phase.Ruled, "closed");
     }
 
+    /// @dev A dispute opened late (its cutoff before its opening: an audit evaluated after its challenge window) that
+    /// waits until `MAX_WAIT` unseated is ruled against the accused, not refused: its eligible stake only shrinks,
+    /// and the delay was the accused's to make (issue #12). Here no deposit is old enough for the cutoff at all.
+    function test_ALateDisputeThatExpiresUnseatedIsRuledAgainstTheAccused() public {
+        uint256 id = committee.createDispute{value: FEE}(3, abi.encode(ops[0], challenger, uint64(1)));
+        vm.roll(block.number + 2);
+        committee.draw(id);
+        assertTrue(_phase(id) == IReexecutionCommittee.Phase.Waiting, "no seat is old enough: it waits");
+        vm.warp(block.timestamp + committee.MAX_WAIT());
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.DisputeRuled(id, 2, 0, 0, 0);
+        committee.expire(id);
+        assertEq(ruledWith, 2, "against the accused");
+        assertEq(committee.balanceOf(challenger, address(0)), POT, "the fee (less the keeper's) to the challenger");
+    }
+
+    /// @dev The deposits that may sit are fixed when the dispute opens: `maturity` raised by governance while the
+    /// dispute waits does not empty its jury (which would let it expire with ruling 0).
+    function test_MaturityRaisedWhileADisputeWaitsDoesNotMoveItsJury() public {
+        (uint256 first, address[] memory jurors) = _openAndDraw(); // verifiers 2..4 locked
+        uint256 id = _open(ops[0], challenger);
+        vm.roll(block.number + 2);
+        committee.draw(id);
+        assertTrue(_phase(id) == IReexecutionCommittee.Phase.Waiting, "two free seats for three: it waits");
+        vm.prank(owner);
+        pool.setMaturity(30 days);
+        for (uint256 i = 0; i < 3; ++i) {
+            _commit(first, jurors[i], 1);
+        }
+        for (uint256 i = 0; i < 3; ++i) {
+            _reveal(first, jurors[i], 1);
+        }
+        committee.resolve(first);
+        committee.retry(id);
+        vm.roll(block.number + 2);
+        committee.draw(id);
+        assertTrue(_phase(id) == IReexecutionCommittee.Phase.Drawn, "drawn from the stake eligible at the opening");
+    }
+
+    /// @dev ... and `maturity` lowered does not seat stake deposited shortly before the opening (after the job, say).
+    function test_MaturityLoweredWhileADisputeWaitsSeatsNoYoungerStake() public {
+        _leavePool(verifiers[4]); // verifiers 2 and 3 only can sit on a dispute of 0 against 1: it waits
+        vm.deal(ops[1], 10 ether);
+        uint256 fourSeats = 4 * pool.seatSize();
+        vm.prank(ops[1]);
+        pool.deposit{value: fourSeats}();
+        vm.warp(block.timestamp + 10);
+        uint256 id = _open(verifiers[0], verifiers[1]);
+        vm.roll(block.number + 2);
+        committee.draw(id);
+        assertTrue(_phase(id) == IReexecutionCommittee.Phase.Waiting, "waits");
+        vm.prank(owner);
+        pool.setMaturity(5);
+        assertTrue(pool.sync(ops[1]), "operator 1's lot matures under the new maturity");
+        committee.retry(id);
+        vm.roll(block.number + 2);
+        committee.draw(id);
+        assertEq(committee.seatsOf(id, ops[1]), 0, "stake deposited 10 s before the opening never sits");
+    }
+
     /// @dev Resolution puts the jurors' released seats back into the draw at once when no draw is pending.
     function test_ResolveReturnsTheJurorsSeatsToTheDraw() public {
         (uint256 id, address[] memory jurors) = _openAndDraw();

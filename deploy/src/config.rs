@@ -514,9 +514,11 @@ impl DeployConfig {
                 problems.push(format!("{k} = {v}s (JurorPool allows at most {MAX_JUROR_DELAY}s, 90 days)"));
             }
         }
-        // Issue #12, finding 2: stake deposited after a job was submitted must not sit on its jury. A dispute
-        // opens at most claim timeout + challenge window after the job was claimed, so a deposit younger than
-        // that at the dispute's opening must still be maturing.
+        // Issue #12, finding 2: stake deposited after a job was submitted must not sit on its jury. A dispute's
+        // stake cutoff is at most claim timeout + challenge window after the job was claimed (a challenge opens
+        // inside the window; an audit evaluated later is drawn as of the window's end), so a deposit younger than
+        // that at the cutoff must still be maturing. The contracts do not re-check this when governance later
+        // moves the windows or `maturity`: that is governance's to keep.
         let exposure = m.claim_timeout.0 + m.challenge_window.0;
         if j.maturity.0 <= exposure {
             problems.push(format!(

@@ -198,8 +198,9 @@ interface IJurorPool is ICairnVersioned {
     /// @param seats Seats to fill.
     /// @param accused Never seated.
     /// @param challenger Never seated.
-    /// @param openedAt The dispute's stake cutoff (Unix seconds): when it opened, or earlier where its arbitrable
-    /// says so (an audit opened after its job's challenge window: that window's end).
+    /// @param openedAt The dispute's stake cutoff (Unix seconds): a deposit sits when it is `maturity` older. The
+    /// committee passes its record's `stakedBy` + today's `maturity`, which fixes the eligible deposits when the
+    /// dispute opened, whatever governance does to `maturity` meanwhile.
     /// @return jurors One juror per seat (a juror may hold several).
     function drawSeats(
         uint256 disputeId,
@@ -233,6 +234,10 @@ interface IJurorPool is ICairnVersioned {
     /// @notice Seats the tree holds (the capacity a draw can use now).
     /// @return Seats.
     function freeSeats() external view returns (uint256);
+
+    /// @notice Seconds a deposit waits before it may sit (and, in `drawSeats`, before the dispute's `openedAt`).
+    /// @return Seconds.
+    function maturity() external view returns (uint64);
 
     /// @notice Seats the tree holds for `juror`.
     /// @param juror The juror.

@@ -81,6 +81,8 @@ contract MarketHandler is Test {
     uint256 public ghost_expired;
     /// Disputes still open when a run ended, which `settleAll` then ruled (to see that the check is not vacuous).
     uint256 public ghost_openAtEnd;
+    /// Rounds revealed in the current `settleAll` pass (cleared when resolved).
+    mapping(uint256 disputeId => bool) internal revealed;
     /// The verifiers whose juror stake moves (set once by the test, see `setVerifiers`).
     address[] internal verifiers;
 
@@ -227,7 +229,7 @@ contract MarketHandler is Test {
 
     /// A job driven to a dispute in one call (request, claim, result, challenge): with 100 calls spread over two
     /// dozen actions a random walk rarely strings those four together, and liveness needs disputes, overlapping on
-    /// the five jurors (a quarter are canaries, as `challenge` registers every other new dispute as one).
+    /// the five jurors (a third are canaries: `challenge` registers one for an even actor seed).
     function disputeAJob(uint256 payment, uint256 opSeed, uint256 actorSeed) external {
         this.requestEth(payment, actorSeed);
         uint256 last = jobs.length - 1;
@@ -528,7 +530,8 @@ contract MarketHandler is Test {
         vm.startPrank(committee.owner());
         committee.setParams(p);
         IJurorPool pool = committee.pool();
-        try JurorPool(address(pool)).setMaturity(uint64(bound(m, 0, 3 days))) {} catch {}
+        // At most the setUp's 2 hours: the verifiers' stake stays old enough for new disputes.
+        try JurorPool(address(pool)).setMaturity(uint64(bound(m, 0, 2 hours))) {} catch {}
         vm.stopPrank();
         ++ghost_paramChanges;
     }
@@ -578,79 +581,153 @@ contract MarketHandler is Test {
     /// "acceptable". Returns the disputes it could not rule (must be none).
     function settleAll() external returns (uint256 open) {
         for (uint256 pass = 0; pass < 24; ++pass) {
-            open = 0;
-            for (uint256 i = 0; i < challengedJobs.length; ++i) {
-                uint256 jobId = challengedJobs[i];
-                if (_state(jobId) != IJobMarket.JobState.Disputed) continue;
-                ++open;
-                _advance(jobId, market.getProgress(jobId).disputeId, pass);
-            }
-            if (pass == 0) ghost_openAtEnd += open;
-            if (open == 0) return 0;
+            uint256[] memory jobIds = _disputedJobs();
+            if (pass == 0) ghost_openAtEnd += jobIds.length;
+            if (jobIds.length == 0) return 0;
+            _drawQueue();
+            // Every drawn round's commits before any warp (one dispute's deadlines must not silence another's
+            // jurors), then reveals in commit-deadline order, then resolutions after the last reveal deadline.
+            _vote(jobIds, pass);
+            _resolveAll(jobIds, IReexecutionCommittee.Phase.Appealable);
+            _endWaits(jobIds, pass);
+        }
+        open = _disputedJobs().length;
+    }
+
+    /// @dev The jobs still disputed.
+    function _disputedJobs() internal view returns (uint256[] memory jobIds) {
+        jobIds = new uint256[](challengedJobs.length);
+        uint256 n;
+        for (uint256 i = 0; i < challengedJobs.length; ++i) {
+            if (_state(challengedJobs[i]) == IJobMarket.JobState.Disputed) jobIds[n++] = challengedJobs[i];
+        }
+        assembly ("memory-safe") {
+            mstore(jobIds, n)
         }
     }
 
-    /// @dev What juror `i` of `round` does at `pass`: 0 nothing, 1 commits and never reveals, 2 votes acceptable,
-    /// 3 votes not acceptable.
-    function _action(uint256 disputeId, uint256 round, uint256 i, uint256 pass) internal pure returns (uint256) {
-        if (uint256(keccak256(abi.encode("never answered", disputeId))) % 4 == 0) return 0;
-        if (pass >= 8) return 2;
-        return uint256(keccak256(abi.encode(disputeId, round, i, pass))) % 4;
+    function _phaseOf(uint256 jobId) internal view returns (IReexecutionCommittee.Phase phase, uint256 disputeId) {
+        disputeId = market.getProgress(jobId).disputeId;
+        (phase,,,,,,,) = committee.disputeInfo(disputeId);
     }
 
-    /// @dev One step of a dispute toward its ruling; from pass 16 a waiting dispute is expired once it may be.
-    function _advance(uint256 jobId, uint256 disputeId, uint256 pass) internal {
-        (
-            IReexecutionCommittee.Phase phase,,
-            uint64 commitDeadline,
-            uint64 revealDeadline,
-            uint8 round,,
-            uint64 appealDeadline,
-        ) = committee.disputeInfo(disputeId);
-        if (phase == IReexecutionCommittee.Phase.Created) {
+    /// @dev Keepers draw the queue head by head (reseeding a lapsed seed once).
+    function _drawQueue() internal {
+        for (uint256 k = 0; k < 64 && committee.awaitingDraw() != 0; ++k) {
             uint256 head = committee.queueHeadDispute();
             vm.roll(block.number + 2);
             try committee.draw(head) {}
             catch {
-                // A lapsed seed: the one reseed, then the draw from the new seed block.
                 try committee.reseed(head) {} catch {}
                 vm.roll(block.number + 2);
-                try committee.draw(head) {} catch {}
-            }
-        } else if (phase == IReexecutionCommittee.Phase.Waiting) {
-            if (pass >= 16) {
-                // A dispute nobody answers cycles through redraws and retries forever: anyone ends it at expiry.
-                vm.warp(block.timestamp + committee.MAX_WAIT());
-                try committee.expire(disputeId) {
-                    ++ghost_expired;
+                try committee.draw(head) {}
+                catch {
                     return;
-                } catch {}
+                }
             }
-            try committee.retry(disputeId) {} catch {}
-        } else if (phase == IReexecutionCommittee.Phase.Drawn) {
+        }
+    }
+
+    /// @dev What juror `i` of `round` does at `pass`: 0 nothing, 1 commits and never reveals, 2 votes acceptable,
+    /// 3 votes not acceptable. A quarter of the disputes are never answered at all (they must end by expiry).
+    function _action(uint256 disputeId, uint256 round, uint256 i, uint256 pass) internal pure returns (uint256) {
+        if (_neverAnswered(disputeId)) return 0;
+        if (pass >= 8) return 2;
+        return uint256(keccak256(abi.encode(disputeId, round, i, pass))) % 4;
+    }
+
+    function _neverAnswered(uint256 disputeId) internal pure returns (bool) {
+        return uint256(keccak256(abi.encode("never answered", disputeId))) % 4 == 0;
+    }
+
+    /// @dev Commits, reveals and resolutions of every drawn round.
+    function _vote(uint256[] memory jobIds, uint256 pass) internal {
+        // Commits, with no warp in between.
+        for (uint256 j = 0; j < jobIds.length; ++j) {
+            (IReexecutionCommittee.Phase phase, uint256 disputeId) = _phaseOf(jobIds[j]);
+            if (phase != IReexecutionCommittee.Phase.Drawn) continue;
+            (,,,, uint8 round,,,) = committee.disputeInfo(disputeId);
             address[] memory jurors = committee.jurorsIn(disputeId, round);
             for (uint256 i = 0; i < jurors.length; ++i) {
                 uint256 action = _action(disputeId, round, i, pass);
                 if (action == 0) continue;
-                uint256 vote = action == 3 ? 2 : 1;
                 vm.prank(jurors[i]);
                 try committee.commit(
-                    disputeId, jurors[i], CairnTypedData.commitment(disputeId, round, jurors[i], vote, bytes32(i))
+                    disputeId,
+                    jurors[i],
+                    CairnTypedData.commitment(disputeId, round, jurors[i], action == 3 ? 2 : 1, bytes32(i))
                 ) {}
                     catch {}
             }
-            if (block.timestamp < commitDeadline) vm.warp(commitDeadline);
+        }
+        // Reveals, earliest commit deadline first: each warp reaches one round's reveal period without passing the
+        // reveal deadline of any round still to reveal (theirs are later).
+        for (uint256 left = jobIds.length; left > 0; --left) {
+            (uint256 next, uint64 at) = (0, type(uint64).max);
+            for (uint256 j = 0; j < jobIds.length; ++j) {
+                (IReexecutionCommittee.Phase phase, uint256 disputeId) = _phaseOf(jobIds[j]);
+                (,, uint64 commitDeadline,,,,,) = committee.disputeInfo(disputeId);
+                if (phase == IReexecutionCommittee.Phase.Drawn && !revealed[disputeId] && commitDeadline < at) {
+                    (next, at) = (jobIds[j], commitDeadline);
+                }
+            }
+            if (next == 0) break;
+            uint256 id = market.getProgress(next).disputeId;
+            revealed[id] = true;
+            if (block.timestamp < at) vm.warp(at);
+            (,,,, uint8 round,,,) = committee.disputeInfo(id);
+            address[] memory jurors = committee.jurorsIn(id, round);
             for (uint256 i = 0; i < jurors.length; ++i) {
-                uint256 action = _action(disputeId, round, i, pass);
+                uint256 action = _action(id, round, i, pass);
                 if (action < 2) continue;
                 vm.prank(jurors[i]);
-                try committee.reveal(disputeId, jurors[i], action == 3 ? 2 : 1, bytes32(i)) {} catch {}
+                try committee.reveal(id, jurors[i], action == 3 ? 2 : 1, bytes32(i)) {} catch {}
             }
-            if (block.timestamp < revealDeadline) vm.warp(revealDeadline);
-            _resolve(jobId, disputeId);
-        } else if (phase == IReexecutionCommittee.Phase.Appealable) {
-            if (block.timestamp < appealDeadline) vm.warp(appealDeadline);
-            _resolve(jobId, disputeId);
+        }
+        _resolveAll(jobIds, IReexecutionCommittee.Phase.Drawn);
+    }
+
+    /// @dev Resolves every dispute in `phase` (Drawn or Appealable) once the last of their periods is over.
+    function _resolveAll(uint256[] memory jobIds, IReexecutionCommittee.Phase phase) internal {
+        uint64 last;
+        for (uint256 j = 0; j < jobIds.length; ++j) {
+            (IReexecutionCommittee.Phase p, uint256 disputeId) = _phaseOf(jobIds[j]);
+            (,,, uint64 revealDeadline,,, uint64 appealDeadline,) = committee.disputeInfo(disputeId);
+            uint64 end = phase == IReexecutionCommittee.Phase.Drawn ? revealDeadline : appealDeadline;
+            if (p == phase && end > last) last = end;
+        }
+        if (block.timestamp < last) vm.warp(last);
+        for (uint256 j = 0; j < jobIds.length; ++j) {
+            (IReexecutionCommittee.Phase p, uint256 disputeId) = _phaseOf(jobIds[j]);
+            if (p != phase) continue;
+            delete revealed[disputeId];
+            _resolve(jobIds[j], disputeId);
+        }
+    }
+
+    /// @dev Waiting disputes are retried; from pass 16 one warp of `MAX_WAIT`, then a never-answered dispute is
+    /// expired, and an answered one only when it cannot be retried for want of seats (from pass 20 whatever
+    /// keeps it waiting: its eligible jurors may all have topped up or left).
+    function _endWaits(uint256[] memory jobIds, uint256 pass) internal {
+        if (pass >= 16) vm.warp(block.timestamp + committee.MAX_WAIT());
+        for (uint256 j = 0; j < jobIds.length; ++j) {
+            (IReexecutionCommittee.Phase phase, uint256 disputeId) = _phaseOf(jobIds[j]);
+            if (phase != IReexecutionCommittee.Phase.Waiting) continue;
+            if (pass >= 16 && (_neverAnswered(disputeId) || pass >= 20)) {
+                try committee.expire(disputeId) {
+                    ++ghost_expired;
+                    _closed(jobIds[j]);
+                    continue;
+                } catch {}
+            }
+            try committee.retry(disputeId) {}
+            catch {
+                if (pass < 16) continue;
+                try committee.expire(disputeId) {
+                    ++ghost_expired;
+                    _closed(jobIds[j]);
+                } catch {}
+            }
         }
     }
 
