@@ -148,6 +148,26 @@ contract AuditsTest is CairnSystem {
         assertEq(premium, 60e6, "0.03 ETH at 0.0005 ETH per USDC, exactly");
     }
 
+    /// An ERC-20 job's premium goes to the treasury (which funds the audit pool in ETH), not to the desk.
+    function test_AnErc20JobsPremiumGoesToTheTreasury() public {
+        vm.startPrank(buyer);
+        usdc.approve(address(market), 50e6);
+        uint256 jobId = market.requestJob(
+            usdcModel, 1, INPUT, "bafyinput", address(usdc), 50e6, USDC_PRICE, uint64(block.timestamp + 1 hours), 0
+        );
+        vm.stopPrank();
+        _claimAndSubmit(jobId, 0);
+        uint256 premium = desk.auditOf(jobId).premium;
+        assertTrue(premium > 0, "a premium in USDC");
+        _forceDraw(jobId, false);
+        assertTrue(!desk.evaluateAudit(jobId), "not audited");
+        vm.warp(market.getProgress(jobId).challengeEnds);
+        market.finalize(jobId);
+        IJobMarket.JobTerms memory t = market.getTerms(jobId);
+        assertEq(market.balanceOf(treasury, address(usdc)), t.protocolFee + premium, "fee and premium to the treasury");
+        assertEq(market.balanceOf(address(desk), address(usdc)), 0, "none to the desk");
+    }
+
     /// The rate never exceeds one: where the bond's burned share is small beside the fee, s·F/(F + βB) passes 1
     /// (s = 1.25), and every job is audited, for a premium of one audit's cost.
     function test_RateIsCappedAtOne() public view {

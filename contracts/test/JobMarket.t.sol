@@ -414,6 +414,86 @@ contract JobMarketTest is CairnSystem {
         assertEq(operators.getOperator(ops[0]).locked, 0, "nothing left locked");
     }
 
+    /// A ruling other than 3 moves no charge, whatever the desk passes: refused (0), the whole bond is released.
+    function test_ARefusalReleasesTheWholeBondWhateverChargeIsPassed() public {
+        (uint256 jobId,) = _challenged();
+        uint256 stake = operators.getOperator(ops[0]).stake;
+        vm.prank(address(desk));
+        market.settleDisputed(jobId, 0, 1 ether);
+        assertEq(operators.getOperator(ops[0]).stake, stake, "nothing slashed on a refusal");
+        assertEq(operators.getOperator(ops[0]).locked, 0, "the bond released");
+    }
+
+    /// Each receipt field is compared for equality: values below the job's are refused as well as values above
+    /// (the other tests mismatch upwards).
+    function test_RevertWhen_ReceiptFieldsAreBelowTheJobs() public {
+        uint256 first = _requestEth(PAY);
+        uint256 jobId = _requestEth(PAY);
+        vm.prank(ops[0]);
+        market.claim(jobId, ops[0]);
+        JobReceipt memory r = _receipt(jobId);
+        r.jobId = first;
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.ReceiptMismatch.selector, jobId, "jobId"));
+        market.submitResult(jobId, r, "");
+        r = _receipt(jobId);
+        r.weightsDigest = bytes32(uint256(WEIGHTS) - 1);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.ReceiptMismatch.selector, jobId, "weightsDigest"));
+        market.submitResult(jobId, r, "");
+        r = _receipt(jobId);
+        r.inputDigest = bytes32(uint256(INPUT) - 1);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.ReceiptMismatch.selector, jobId, "inputDigest"));
+        market.submitResult(jobId, r, "");
+        r = _receipt(jobId);
+        r.runtime = bytes32(uint256(RUNTIME) - 1);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.ReceiptMismatch.selector, jobId, "runtime"));
+        market.submitResult(jobId, r, "");
+    }
+
+    /// A signed request must carry the buyer's next nonce exactly: a later one is refused too (no skipping ahead).
+    function test_RevertWhen_SignedRequestSkipsANonce() public {
+        JobRequest memory req = JobRequest({
+            buyer: buyer,
+            modelId: usdcModel,
+            version: 1,
+            inputDigest: INPUT,
+            inputCid: "bafyinput",
+            token: address(usdc),
+            payment: 2e6,
+            maxPricePerCall: USDC_PRICE,
+            deadline: uint64(block.timestamp + 1 hours),
+            regionMask: 0,
+            nonce: 1
+        });
+        bytes memory sig = _sig(buyerKey, market.requestDigest(req));
+        vm.prank(buyer);
+        usdc.approve(address(market), 2e6);
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobMarket.BadRequestSignature.selector, buyer, "nonce is not the buyer's next")
+        );
+        market.requestJobWithSig(req, sig, IJobMarket.Permit(0, 0, 0, 0));
+    }
+
+    /// A claim is reopened only after its submit deadline, not a second before.
+    function test_RevertWhen_ReopenedBeforeTheSubmitDeadline() public {
+        uint256 jobId = _requestEth(PAY);
+        vm.prank(ops[0]);
+        market.claim(jobId, ops[0]);
+        uint64 submitBy = market.getProgress(jobId).submitBy;
+        vm.warp(submitBy - 1);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.OutsideWindow.selector, jobId, submitBy, submitBy - 1));
+        market.reopen(jobId);
+    }
+
+    /// Cancelling an expired request takes exactly its payment out of escrow (another job's stays).
+    function test_CancelTakesExactlyItsPaymentOutOfEscrow() public {
+        uint256 jobId = _requestEth(3 * PAY);
+        _requestEth(5 * PAY);
+        vm.warp(market.getTerms(jobId).deadline + 1);
+        market.cancel(jobId);
+        assertEq(market.escrowed(address(0)), 5 * PAY, "the other job's payment stays escrowed");
+        assertEq(market.balanceOf(buyer, address(0)), 3 * PAY, "refunded");
+    }
+
     function test_PauseStopsRequestsAndClaimsNotSettlement() public {
         uint256 jobId = _requestEth(PAY);
         _claimAndSubmit(jobId, 0);
