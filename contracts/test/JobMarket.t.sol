@@ -484,6 +484,15 @@ contract JobMarketTest is CairnSystem {
         market.reopen(jobId);
     }
 
+    /// A request is cancelled only after its deadline, not a second before.
+    function test_RevertWhen_CancelledBeforeTheDeadline() public {
+        uint256 jobId = _requestEth(PAY);
+        uint64 deadline = market.getTerms(jobId).deadline;
+        vm.warp(deadline - 1);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.OutsideWindow.selector, jobId, deadline, deadline - 1));
+        market.cancel(jobId);
+    }
+
     /// Cancelling an expired request takes exactly its payment out of escrow (another job's stays).
     function test_CancelTakesExactlyItsPaymentOutOfEscrow() public {
         uint256 jobId = _requestEth(3 * PAY);
