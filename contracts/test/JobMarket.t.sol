@@ -80,8 +80,9 @@ contract JobMarketTest is CairnSystem {
         _assertMarketSolvent();
     }
 
-    function test_SignedRequestWithPermitRelayed() public {
-        JobRequest memory req = JobRequest({
+    /// @dev The buyer's request for a 2 USDC job on the USDC model, with `nonce`.
+    function _usdcRequest(uint256 nonce) internal view returns (JobRequest memory) {
+        return JobRequest({
             buyer: buyer,
             modelId: usdcModel,
             version: 1,
@@ -92,8 +93,12 @@ contract JobMarketTest is CairnSystem {
             maxPricePerCall: USDC_PRICE,
             deadline: uint64(block.timestamp + 1 hours),
             regionMask: 0,
-            nonce: 0
+            nonce: nonce
         });
+    }
+
+    function test_SignedRequestWithPermitRelayed() public {
+        JobRequest memory req = _usdcRequest(0);
         bytes memory sig = _sig(buyerKey, market.requestDigest(req));
         (uint8 v, bytes32 r, bytes32 s) =
             signPermit(buyerKey, usdc.DOMAIN_SEPARATOR(), buyer, address(market), 2e6, 0, block.timestamp);
@@ -451,19 +456,7 @@ contract JobMarketTest is CairnSystem {
 
     /// A signed request must carry the buyer's next nonce exactly: a later one is refused too (no skipping ahead).
     function test_RevertWhen_SignedRequestSkipsANonce() public {
-        JobRequest memory req = JobRequest({
-            buyer: buyer,
-            modelId: usdcModel,
-            version: 1,
-            inputDigest: INPUT,
-            inputCid: "bafyinput",
-            token: address(usdc),
-            payment: 2e6,
-            maxPricePerCall: USDC_PRICE,
-            deadline: uint64(block.timestamp + 1 hours),
-            regionMask: 0,
-            nonce: 1
-        });
+        JobRequest memory req = _usdcRequest(1);
         bytes memory sig = _sig(buyerKey, market.requestDigest(req));
         vm.prank(buyer);
         usdc.approve(address(market), 2e6);
