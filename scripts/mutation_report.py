@@ -96,6 +96,17 @@ for name, lines in sorted(alive.items()):
     for line in lines:
         print(f"- `{line}`" if "`" not in line else f"- {line}")
     print("\n</details>")
+superseded = pathlib.Path(__file__).resolve().parent.parent / "bench" / "mutation" / "superseded"
+stale = {}
+for log in sorted(superseded.glob("mutation-*.log")) if superseded.is_dir() else []:
+    head = log.read_text(encoding="utf8").split("\n", 1)[0]
+    at = re.search(r"commit=(\w+)", head)
+    name = log.stem.removeprefix("mutation-").split("-")[0]
+    stale.setdefault(name, set()).add(at.group(1) if at else "?")
+pending = sorted(n for n in stale if n not in per_contract)
+if pending:
+    print("\n**Campaigns to rerun** (their contract's source changed since; logs kept in `bench/mutation/superseded/`): "
+          + ", ".join(f"{n} (last judged at {', '.join(sorted(stale[n]))})" for n in pending) + ".")
 earlier = pathlib.Path(__file__).resolve().parent.parent / "bench" / "mutation" / "earlier.md"
 if earlier.exists():
     print("\n" + earlier.read_text().rstrip("\n"))
