@@ -14,16 +14,13 @@
 use alloy::providers::Provider;
 use alloy::{
     network::TransactionBuilder,
-    primitives::{
-        Address, B256, U256, keccak256,
-        utils::{format_ether, parse_ether},
-    },
+    primitives::{Address, B256, U256, keccak256, utils::parse_ether},
     rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
 };
 use cairn_bindings::{DevToken, JobMarket, JurorPool, OperatorRegistry, job_market::IJobMarket};
 use cairn_chain::{Chain, ChainOptions, Deployments};
-use cairn_protocol::Region;
+use cairn_protocol::{Region, units::format_eth};
 use serde::Serialize;
 
 use crate::{
@@ -203,7 +200,7 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
                 .map_err(|e| read(&format!("{label}'s registration"), e))?
                 .registered;
         if !registered && funder.balance(address).await? < eth / U256::from(2) {
-            progress(&format!("funding {label} {address} with {} ETH", format_ether(eth)));
+            progress(&format!("funding {label} {address} with {}", format_eth(eth)));
             funder.send(&format!("fund {label}"), fund(address, eth)).await?;
         }
         if label == "buyer" {
@@ -240,7 +237,7 @@ pub async fn seed(funder: &Chain, deployments: &mut Deployments, progress: Progr
             })?;
             let stake_wei = stake;
             if !info.registered {
-                progress(&format!("registering {label} in {region} with {} ETH stake", format_ether(stake)));
+                progress(&format!("registering {label} in {region} with {} of stake", format_eth(stake)));
                 let call = registry
                     .register(signer, region.bit(), keccak256("cpu"), B256::ZERO, format!("devnet://{label}"))
                     .value(stake_wei);

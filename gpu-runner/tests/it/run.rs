@@ -353,7 +353,7 @@ async fn wait_journal(state_dir: &Path, job: U256, step: Step, runner: &RunnerPr
         if now == Some(step) {
             return;
         }
-        assert!(started.elapsed() < Duration::from_secs(180), "job {job} journaled at {now:?}:\n{}", runner.log());
+        assert!(started.elapsed() < Duration::from_secs(180), "job {job} journaled at {now:?}:\n{}", runner.shown());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

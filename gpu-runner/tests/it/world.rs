@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::{
+    collections::HashMap,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -203,12 +204,12 @@ impl World {
                 return;
             }
             if let Ok(Some(status)) = runner.child.try_wait() {
-                panic!("the runner exited ({status}) with job {job} in state {now}:\n{}", runner.log());
+                panic!("the runner exited ({status}) with job {job} in state {now}:\n{}", runner.shown());
             }
             assert!(
                 started.elapsed() < Duration::from_secs(180),
                 "job {job} stayed in state {now}, not {state}:\n{}",
-                runner.log()
+                runner.shown()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -338,6 +339,30 @@ impl RunnerProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The log for a failure message: a line whose message (timestamp and error detail aside) was seen three
+    /// times already is left out and counted at the end, so a retry loop cannot push the lines that tell what
+    /// happened out of a truncated CI report.
+    pub(crate) fn shown(&self) -> String {
+        let mut seen: HashMap<String, (usize, String)> = HashMap::new();
+        let mut out = String::new();
+        for line in self.log().lines() {
+            let message = line.split_once(' ').map_or(line, |(_, rest)| rest);
+            let key = message.split(" error=").next().unwrap_or(message).to_owned();
+            let (count, last) = seen.entry(key).or_insert((0, String::new()));
+            *count += 1;
+            if *count <= 3 {
+                out.push_str(line);
+                out.push('\n');
+            } else {
+                *last = line.split(' ').next().unwrap_or_default().to_owned();
+            }
+        }
+        for (key, (count, last)) in seen.into_iter().filter(|(_, (n, _))| *n > 3) {
+            out.push_str(&format!("[{} more lines like this one, the last at {last}] {key}\n", count - 3));
+        }
+        out
+    }
+
     /// Waits (up to 3 minutes) for the process to exit by itself.
     pub(crate) async fn wait_exit(&mut self) -> std::process::ExitStatus {
         let started = Instant::now();
@@ -345,7 +370,7 @@ impl RunnerProcess {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(started.elapsed() < Duration::from_secs(180), "the runner did not exit:\n{}", self.log());
+            assert!(started.elapsed() < Duration::from_secs(180), "the runner did not exit:\n{}", self.shown());
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -355,7 +380,7 @@ impl RunnerProcess {
     pub(crate) async fn terminate(&mut self) -> std::process::ExitStatus {
         let started = Instant::now();
         while !self.log().contains("runner ready") {
-            assert!(started.elapsed() < Duration::from_secs(120), "the runner never got ready:\n{}", self.log());
+            assert!(started.elapsed() < Duration::from_secs(120), "the runner never got ready:\n{}", self.shown());
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let pid = self.child.id().to_string();
@@ -375,7 +400,7 @@ impl Drop for RunnerProcess {
 pub(crate) async fn wait_log(runner: &RunnerProcess, text: &str) {
     let started = Instant::now();
     while !runner.log().contains(text) {
-        assert!(started.elapsed() < Duration::from_secs(120), "never logged {text:?}:\n{}", runner.log());
+        assert!(started.elapsed() < Duration::from_secs(120), "never logged {text:?}:\n{}", runner.shown());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -57,6 +57,10 @@ pub struct ChainOptions {
     pub initial_backoff_ms: u64,
     /// Gas limit = estimate × (100 + margin) / 100.
     pub gas_margin_percent: u64,
+    /// How long one JSON-RPC request (one attempt) may go unanswered before it fails as a transport error: a
+    /// connection a gateway holds open without answering must not stall a service forever. A send whose
+    /// answer times out is resolved by its hash like any lost answer ([`Chain::send`]).
+    pub request_timeout: Duration,
 }
 
 impl Default for ChainOptions {
@@ -67,6 +71,7 @@ impl Default for ChainOptions {
             max_retries: 5,
             initial_backoff_ms: 500,
             gas_margin_percent: 20,
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -117,24 +122,34 @@ pub fn is_non_idempotent(method: &str) -> bool {
 }
 
 /// A retry layer for reads only: requests holding a non-idempotent method ([`is_non_idempotent`]) go to the
-/// transport once, everything else through alloy's [`RetryBackoffLayer`].
+/// transport once, everything else through alloy's [`RetryBackoffLayer`]. Each attempt may be given a
+/// timeout ([`RetryReads::with_timeout`]).
 #[derive(Debug, Clone)]
 pub struct RetryReads<P: RetryPolicy> {
     retry: RetryBackoffLayer<P>,
+    timeout: Option<Duration>,
 }
 
 impl<P: RetryPolicy> RetryReads<P> {
-    /// Wraps `retry`.
+    /// Wraps `retry`; attempts have no timeout.
     pub fn new(retry: RetryBackoffLayer<P>) -> Self {
-        Self { retry }
+        Self { retry, timeout: None }
+    }
+
+    /// Fails an attempt unanswered after `timeout` with a transport error (retried like any other by the
+    /// policy of reads; for a send, the caller resolves the answer by hash).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
     }
 }
 
 impl<S: Clone, P: RetryPolicy + Clone> Layer<S> for RetryReads<P> {
-    type Service = RetryReadsService<S, P>;
+    type Service = RetryReadsService<Timed<S>, P>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RetryReadsService { once: inner.clone(), retrying: self.retry.layer(inner) }
+        let timed = Timed { inner, timeout: self.timeout };
+        RetryReadsService { once: timed.clone(), retrying: self.retry.layer(timed) }
     }
 }
 
@@ -143,6 +158,38 @@ impl<S: Clone, P: RetryPolicy + Clone> Layer<S> for RetryReads<P> {
 pub struct RetryReadsService<S, P: RetryPolicy> {
     once: S,
     retrying: RetryBackoffService<S, P>,
+}
+
+/// A transport whose requests fail after `timeout` unanswered (`None`: never).
+#[derive(Debug, Clone)]
+pub struct Timed<S> {
+    inner: S,
+    timeout: Option<Duration>,
+}
+
+impl<S> Service<RequestPacket> for Timed<S>
+where
+    S: Service<RequestPacket, Response = ResponsePacket, Future = TransportFut<'static>, Error = TransportError>,
+{
+    type Response = ResponsePacket;
+    type Error = TransportError;
+    type Future = TransportFut<'static>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: RequestPacket) -> Self::Future {
+        let call = self.inner.call(request);
+        let Some(timeout) = self.timeout else { return call };
+        Box::pin(async move {
+            tokio::time::timeout(timeout, call).await.unwrap_or_else(|_| {
+                Err(TransportErrorKind::custom_str(&format!(
+                    "no answer within {timeout:?} (ChainOptions::request_timeout)"
+                )))
+            })
+        })
+    }
 }
 
 impl<S, P> Service<RequestPacket> for RetryReadsService<S, P>
@@ -194,7 +241,7 @@ impl Chain {
         let retry =
             RetryBackoffLayer::new_with_policy(options.max_retries, options.initial_backoff_ms, u64::MAX, policy);
         let client = ClientBuilder::default()
-            .layer(RetryReads::new(retry))
+            .layer(RetryReads::new(retry).with_timeout(options.request_timeout))
             .connect(url)
             .await
             .map_err(|e| rpc_err(e.to_string()))?;

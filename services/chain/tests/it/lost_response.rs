@@ -24,6 +24,8 @@ enum Fault {
     ForwardThen502,
     /// Forward the send, then close the connection without an answer.
     ForwardThenDrop,
+    /// Forward the send, then hold the connection open and never answer (a gateway that hangs).
+    ForwardThenHang,
     /// Answer 502 without forwarding (the request was lost before the node).
     Lose502,
     /// Forward every send, but close the connection on the first `faults` receipt reads (past the read retries).
@@ -82,6 +84,10 @@ async fn lossy_proxy(upstream: &str, fault: Fault, faults: usize) -> Proxy {
                             forward(&client, &upstream, &body).await;
                             return; // closes the connection with no answer
                         }
+                        Some(Fault::ForwardThenHang) => {
+                            forward(&client, &upstream, &body).await;
+                            std::future::pending::<Vec<u8>>().await
+                        }
                         Some(Fault::Lose502) => bad_gateway,
                         Some(Fault::DropReceiptReads) => unreachable!("receipt reads are dropped above"),
                         None => ok_response(&forward(&client, &upstream, &body).await),
@@ -105,7 +111,12 @@ fn transfer() -> TransactionRequest {
 }
 
 fn options() -> ChainOptions {
-    ChainOptions { max_retries: 3, initial_backoff_ms: 20, ..ChainOptions::default() }
+    ChainOptions {
+        max_retries: 3,
+        initial_backoff_ms: 20,
+        request_timeout: std::time::Duration::from_secs(2),
+        ..ChainOptions::default()
+    }
 }
 
 /// Sends one transfer through a proxy with `fault` on the first `faults` sends; checks it was paid once.
@@ -155,6 +166,16 @@ async fn a_lost_answer_to_a_pending_send_is_resolved_by_its_hash() {
     let anvil = cairn_testkit::Anvil::start_with(31337, &["--block-time", "1"]).await.unwrap();
     let proxy = paid_once(&anvil, Fault::ForwardThen502, 1).await;
     assert_eq!(proxy.sends().len(), 1, "broadcast once");
+}
+
+#[tokio::test]
+async fn a_send_whose_answer_never_comes_times_out_and_is_resolved_by_its_hash() {
+    let anvil = cairn_testkit::Anvil::start().await.unwrap();
+    let hang_guard = std::time::Duration::from_secs(60);
+    let proxy = tokio::time::timeout(hang_guard, paid_once(&anvil, Fault::ForwardThenHang, 1))
+        .await
+        .expect("the send hung: the request timeout (2 s here) must end the unanswered broadcast");
+    assert_eq!(proxy.sends().len(), 1, "the node held it after the first broadcast: no second one");
 }
 
 #[tokio::test]
