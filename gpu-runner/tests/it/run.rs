@@ -55,7 +55,12 @@ impl Proxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (up, watch) = tokio::sync::watch::channel(true);
         let task = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
+            loop {
+                // A failed accept (a full file table, an aborted handshake) must not end the proxy for good.
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                };
                 let mut watch = watch.clone();
                 if !*watch.borrow() {
                     continue;

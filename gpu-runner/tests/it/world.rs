@@ -339,28 +339,26 @@ impl RunnerProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// The log for a failure message: a line whose message (timestamp and error detail aside) was seen three
-    /// times already is left out and counted at the end, so a retry loop cannot push the lines that tell what
-    /// happened out of a truncated CI report.
+    /// The log for a failure message, short enough for a truncated CI report: first a count of the lines left
+    /// out, then the log where a line whose message and error (timestamp aside, each cut at 300 characters) was
+    /// seen three times already is left out, so a retry loop cannot push out the lines that tell what happened.
     pub(crate) fn shown(&self) -> String {
-        let mut seen: HashMap<String, (usize, String)> = HashMap::new();
-        let mut out = String::new();
-        for line in self.log().lines() {
+        let log = self.log();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let (mut kept, mut left_out) = (String::new(), 0usize);
+        for line in log.lines() {
             let message = line.split_once(' ').map_or(line, |(_, rest)| rest);
-            let key = message.split(" error=").next().unwrap_or(message).to_owned();
-            let (count, last) = seen.entry(key).or_insert((0, String::new()));
+            let key: String = message.chars().take(300).collect();
+            let count = seen.entry(key).or_insert(0);
             *count += 1;
             if *count <= 3 {
-                out.push_str(line);
-                out.push('\n');
+                kept.extend(line.chars().take(600));
+                kept.push('\n');
             } else {
-                *last = line.split(' ').next().unwrap_or_default().to_owned();
+                left_out += 1;
             }
         }
-        for (key, (count, last)) in seen.into_iter().filter(|(_, (n, _))| *n > 3) {
-            out.push_str(&format!("[{} more lines like this one, the last at {last}] {key}\n", count - 3));
-        }
-        out
+        format!("[{left_out} repeated lines left out]\n{kept}")
     }
 
     /// Waits (up to 3 minutes) for the process to exit by itself.
