@@ -511,11 +511,11 @@ pub(crate) async fn resolve_round(net: &Net, dispute: U256, wait: bool) -> Resol
 /// Resolves the dispute's round and, when it may be appealed, lets the appeal period pass and makes the ruling
 /// final; returns the ruling.
 pub(crate) async fn resolve(net: &Net, dispute: U256, wait: bool) -> U256 {
-    match boxed(resolve_round(net, dispute, wait)).await {
+    match boxed(|| resolve_round(net, dispute, wait)).await {
         Resolved::Ruled(ruling) => ruling,
         Resolved::Appealable { deadline, .. } => {
-            boxed(advance_past(net, deadline)).await;
-            let Resolved::Ruled(ruling) = boxed(resolve_round(net, dispute, false)).await else {
+            boxed(|| advance_past(net, deadline)).await;
+            let Resolved::Ruled(ruling) = boxed(|| resolve_round(net, dispute, false)).await else {
                 panic!("an unappealed round rules finally")
             };
             ruling
@@ -551,9 +551,9 @@ pub(crate) async fn sync_juror(net: &Net, juror: Address) -> B256 {
 /// seats it holds; `None`: commits 1 but never reveals), then the dispute is resolved (an unappealed round made
 /// final) and the jurors' released seats synced back into the draw; returns the ruling.
 pub(crate) async fn vote_and_resolve(net: &Net, dispute: U256, seats: &[Address], votes: &[Option<u8>]) -> U256 {
-    boxed(vote(net, dispute, seats, votes)).await;
-    let ruling = boxed(resolve(net, dispute, votes.iter().any(Option::is_none))).await;
-    boxed(sync_all(net, seats)).await;
+    boxed(|| vote(net, dispute, seats, votes)).await;
+    let ruling = boxed(|| resolve(net, dispute, votes.iter().any(Option::is_none))).await;
+    boxed(|| sync_all(net, seats)).await;
     ruling
 }
 
@@ -599,13 +599,13 @@ pub(crate) async fn vote_on_canary(net: &Net, dispute: U256, seats: &[Address], 
     let jurors = distinct(seats);
     assert_eq!(jurors.len(), votes.len(), "one vote per juror");
     for (juror, vote) in jurors.iter().zip(votes) {
-        boxed(commit(net, dispute, *juror, *vote)).await;
+        boxed(|| commit(net, dispute, *juror, *vote)).await;
     }
     let c = committee(net, &net.deployer);
     let call = c.revealCanary(dispute, U256::from(answer), CANARY_SALT);
-    boxed(net.deployer.send("revealCanary", call.into_transaction_request())).await.unwrap();
+    boxed(|| net.deployer.send("revealCanary", call.into_transaction_request())).await.unwrap();
     for (juror, vote) in jurors.iter().zip(votes) {
-        boxed(reveal(net, dispute, *juror, *vote)).await;
+        boxed(|| reveal(net, dispute, *juror, *vote)).await;
     }
 }
 
@@ -858,9 +858,12 @@ pub(crate) async fn transfer_ownership_to_self(net: &Net, contract: &str) {
 // ---------------------------------------------------------------------------------------------------------
 
 /// Boxes a step of [`full_story`]: the story's own future then holds a pointer per step, not every step's
-/// state inline (which overflows a test thread's stack in debug builds).
-fn boxed<F: std::future::Future>(f: F) -> std::pin::Pin<Box<F>> {
-    Box::pin(f)
+/// state inline (which overflows a test thread's stack in debug builds). The step's future is made here, from
+/// `step`, not by the caller: a debug build gives every future built in a function's body its own stack slot,
+/// so a story that built its ~130 steps' futures itself needed over a megabyte of stack for one poll.
+#[inline(never)]
+fn boxed<F: std::future::Future>(step: impl FnOnce() -> F) -> std::pin::Pin<Box<F>> {
+    Box::pin(step())
 }
 
 /// Operator wrong (operator-1's bond slashed, part burned, the challenger paid), opened together with a
@@ -870,30 +873,31 @@ fn boxed<F: std::future::Future>(f: F) -> std::pin::Pin<Box<F>> {
 /// build, and this keeps it within a test thread's stack. Returns (job wrong, its dispute, job no jurors, its
 /// dispute).
 async fn wrong_and_waiting(net: &Net, eth_job: &dyn Fn(u8) -> Request) -> (U256, U256, U256, U256) {
-    let job_wrong = boxed(request_job(net, "buyer", &eth_job(5))).await;
-    boxed(claim_and_submit(net, "operator-1", job_wrong, 0x05)).await;
-    let job_no_jurors = boxed(request_job(net, "buyer", &eth_job(7))).await;
-    boxed(claim_and_submit(net, "operator-1", job_no_jurors, 0x07)).await;
-    let dispute_wrong = boxed(challenge(net, "buyer", job_wrong)).await;
+    let (request_wrong, request_no_jurors) = (eth_job(5), eth_job(7));
+    let job_wrong = boxed(|| request_job(net, "buyer", &request_wrong)).await;
+    boxed(|| claim_and_submit(net, "operator-1", job_wrong, 0x05)).await;
+    let job_no_jurors = boxed(|| request_job(net, "buyer", &request_no_jurors)).await;
+    boxed(|| claim_and_submit(net, "operator-1", job_no_jurors, 0x07)).await;
+    let dispute_wrong = boxed(|| challenge(net, "buyer", job_wrong)).await;
     // The wrong job is also a canary of answer 2 (governance's key, registered by the seed block): the seats are
     // judged against the answer, which here is the ruling too.
-    boxed(register_canary(net, dispute_wrong, 2)).await;
+    boxed(|| register_canary(net, dispute_wrong, 2)).await;
     // A watcher joins the wrong job's challenge pool with the bond alone.
-    assert_eq!(boxed(challenge(net, "seller", job_wrong)).await, dispute_wrong, "the same dispute");
-    let dispute_no_jurors = boxed(challenge(net, "buyer", job_no_jurors)).await;
-    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_wrong)).await else { panic!("five seats are free") };
-    assert_eq!(boxed(draw(net, dispute_no_jurors)).await, Drawn::Deferred(U256::from(2)));
+    assert_eq!(boxed(|| challenge(net, "seller", job_wrong)).await, dispute_wrong, "the same dispute");
+    let dispute_no_jurors = boxed(|| challenge(net, "buyer", job_no_jurors)).await;
+    let Drawn::Jurors(jurors) = boxed(|| draw(net, dispute_wrong)).await else { panic!("five seats are free") };
+    assert_eq!(boxed(|| draw(net, dispute_no_jurors)).await, Drawn::Deferred(U256::from(2)));
     let votes = vec![2; distinct(&jurors).len()];
-    boxed(vote_on_canary(net, dispute_wrong, &jurors, &votes, 2)).await;
-    let ruling = boxed(resolve(net, dispute_wrong, false)).await;
-    boxed(sync_all(net, &jurors)).await;
+    boxed(|| vote_on_canary(net, dispute_wrong, &jurors, &votes, 2)).await;
+    let ruling = boxed(|| resolve(net, dispute_wrong, false)).await;
+    boxed(|| sync_all(net, &jurors)).await;
     assert_eq!(ruling, U256::from(2));
-    let paid_first = boxed(collect(net, job_wrong, addr("buyer"))).await;
-    let paid_joiner = boxed(collect(net, job_wrong, addr("seller"))).await;
+    let paid_first = boxed(|| collect(net, job_wrong, addr("buyer"))).await;
+    let paid_joiner = boxed(|| collect(net, job_wrong, addr("seller"))).await;
     assert_eq!(paid_first, paid_joiner, "every ticket is paid the same");
-    boxed(retry(net, dispute_no_jurors)).await;
-    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_no_jurors)).await else { panic!("five seats again") };
-    let ruling = boxed(vote_and_resolve(net, dispute_no_jurors, &jurors, &[Some(1), Some(1), Some(1)])).await;
+    boxed(|| retry(net, dispute_no_jurors)).await;
+    let Drawn::Jurors(jurors) = boxed(|| draw(net, dispute_no_jurors)).await else { panic!("five seats again") };
+    let ruling = boxed(|| vote_and_resolve(net, dispute_no_jurors, &jurors, &[Some(1), Some(1), Some(1)])).await;
     assert_eq!(ruling, U256::from(1));
     (job_wrong, dispute_wrong, job_no_jurors, dispute_no_jurors)
 }
@@ -959,22 +963,22 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     for contract in
         ["DisputeDesk", "JobMarket", "JurorPool", "ModelRegistry", "OperatorRegistry", "ReexecutionCommittee"]
     {
-        boxed(transfer_ownership_to_self(net, contract)).await;
+        boxed(|| transfer_ownership_to_self(net, contract)).await;
     }
     for contract in ["JobMarket", "ModelRegistry", "OperatorRegistry"] {
-        boxed(set_paused(net, contract, true)).await;
-        boxed(set_paused(net, contract, false)).await;
+        boxed(|| set_paused(net, contract, true)).await;
+        boxed(|| set_paused(net, contract, false)).await;
     }
-    boxed(set_market_params(net, |p| p.feeBps = 400)).await;
-    boxed(set_token_config(net, dusd, U256::from(cairn_deploy::seed::DEV_TOKEN_BOND_RATE), U256::from(2000))).await;
-    boxed(set_committee_params(net, |p| p.nonRevealPenalty = parse_ether("0.2").unwrap())).await;
-    boxed(set_arbitrable(net, net.address("DisputeDesk"), true)).await;
-    boxed(set_canary_key(net)).await;
-    boxed(set_authorised(net, net.address("JobMarket"), true)).await;
-    boxed(set_registry_param(net, RegistryParam::MinStake(parse_ether("1.5").unwrap()))).await;
-    boxed(set_registry_param(net, RegistryParam::UnbondingDelay(2 * 86_400))).await;
-    boxed(set_pool_param(net, PoolParam::Maturity(5400))).await; // still above claim timeout + window (70 min)
-    boxed(set_pool_param(net, PoolParam::WithdrawalDelay(86_400 / 2))).await;
+    boxed(|| set_market_params(net, |p| p.feeBps = 400)).await;
+    boxed(|| set_token_config(net, dusd, U256::from(cairn_deploy::seed::DEV_TOKEN_BOND_RATE), U256::from(2000))).await;
+    boxed(|| set_committee_params(net, |p| p.nonRevealPenalty = parse_ether("0.2").unwrap())).await;
+    boxed(|| set_arbitrable(net, net.address("DisputeDesk"), true)).await;
+    boxed(|| set_canary_key(net)).await;
+    boxed(|| set_authorised(net, net.address("JobMarket"), true)).await;
+    boxed(|| set_registry_param(net, RegistryParam::MinStake(parse_ether("1.5").unwrap()))).await;
+    boxed(|| set_registry_param(net, RegistryParam::UnbondingDelay(2 * 86_400))).await;
+    boxed(|| set_pool_param(net, PoolParam::Maturity(5400))).await; // still above claim timeout + window (70 min)
+    boxed(|| set_pool_param(net, PoolParam::WithdrawalDelay(86_400 / 2))).await;
 
     // Models: ETH with an ETH licence (two versions, terms updated), DUSD with a DUSD licence.
     let mut eth_listing = Listing {
@@ -985,13 +989,13 @@ pub(crate) async fn full_story(net: &Net) -> Story {
         regions: eu_us_jp,
         tag: "eth-v1",
     };
-    let eth_model = boxed(register_model(net, "seller", U256::ZERO, &eth_listing)).await.model_id;
+    let eth_model = boxed(|| register_model(net, "seller", U256::ZERO, &eth_listing)).await.model_id;
     eth_listing.tag = "eth-v2";
-    let v2 = boxed(register_model(net, "seller", eth_model, &eth_listing)).await;
+    let v2 = boxed(|| register_model(net, "seller", eth_model, &eth_listing)).await;
     assert_eq!(v2.version, 2);
     eth_listing.price_per_call = milli(12);
     eth_listing.license_price = milli(60);
-    boxed(update_terms(net, "seller", eth_model, &eth_listing)).await;
+    boxed(|| update_terms(net, "seller", eth_model, &eth_listing)).await;
     let dusd_listing = Listing {
         token: dusd,
         price_per_call: U256::from(1_000_000u64),
@@ -1000,11 +1004,11 @@ pub(crate) async fn full_story(net: &Net) -> Story {
         regions: eu_us_jp,
         tag: "dusd-v1",
     };
-    let dusd_model = boxed(register_model(net, "seller", U256::ZERO, &dusd_listing)).await.model_id;
-    boxed(buy_license(net, "buyer", eth_model)).await;
-    boxed(buy_license(net, "buyer", eth_model)).await; // extends the first
-    boxed(buy_license(net, "buyer", dusd_model)).await;
-    boxed(approve_dusd(net, "buyer", net.address("JobMarket"))).await;
+    let dusd_model = boxed(|| register_model(net, "seller", U256::ZERO, &dusd_listing)).await.model_id;
+    boxed(|| buy_license(net, "buyer", eth_model)).await;
+    boxed(|| buy_license(net, "buyer", eth_model)).await; // extends the first
+    boxed(|| buy_license(net, "buyer", dusd_model)).await;
+    boxed(|| approve_dusd(net, "buyer", net.address("JobMarket"))).await;
 
     let eth_job = |input: u8| Request {
         model_id: eth_model,
@@ -1018,13 +1022,14 @@ pub(crate) async fn full_story(net: &Net) -> Story {
     };
 
     // An ETH job: released, timed out, then answered and finalized.
-    let job_finalized_eth = boxed(request_job(net, "buyer", &eth_job(1))).await;
-    boxed(claim(net, "operator-0", job_finalized_eth)).await;
-    boxed(release_claim(net, "operator-0", job_finalized_eth)).await;
-    boxed(claim(net, "operator-1", job_finalized_eth)).await;
-    boxed(expire_claim(net, job_finalized_eth)).await;
-    boxed(claim_and_submit(net, "operator-0", job_finalized_eth, 0x01)).await;
-    boxed(finalize(net, job_finalized_eth)).await;
+    let request = eth_job(1);
+    let job_finalized_eth = boxed(|| request_job(net, "buyer", &request)).await;
+    boxed(|| claim(net, "operator-0", job_finalized_eth)).await;
+    boxed(|| release_claim(net, "operator-0", job_finalized_eth)).await;
+    boxed(|| claim(net, "operator-1", job_finalized_eth)).await;
+    boxed(|| expire_claim(net, job_finalized_eth)).await;
+    boxed(|| claim_and_submit(net, "operator-0", job_finalized_eth, 0x01)).await;
+    boxed(|| finalize(net, job_finalized_eth)).await;
 
     // A DUSD job, answered and finalized.
     let dusd_request = Request {
@@ -1037,91 +1042,99 @@ pub(crate) async fn full_story(net: &Net) -> Story {
         regions: RegionMask::of([Region::Us]).to_u256(),
         input: 2,
     };
-    let job_finalized_dusd = boxed(request_job(net, "buyer", &dusd_request)).await;
-    boxed(claim_and_submit(net, "operator-1", job_finalized_dusd, 0x02)).await;
-    boxed(finalize(net, job_finalized_dusd)).await;
+    let job_finalized_dusd = boxed(|| request_job(net, "buyer", &dusd_request)).await;
+    boxed(|| claim_and_submit(net, "operator-1", job_finalized_dusd, 0x02)).await;
+    boxed(|| finalize(net, job_finalized_dusd)).await;
 
     // An ETH job nobody claims, cancelled after its deadline.
-    let job_cancelled = boxed(request_job(net, "buyer", &Request { deadline_in: 120, ..eth_job(3) })).await;
-    boxed(cancel_expired(net, job_cancelled)).await;
+    let request = Request { deadline_in: 120, ..eth_job(3) };
+    let job_cancelled = boxed(|| request_job(net, "buyer", &request)).await;
+    boxed(|| cancel_expired(net, job_cancelled)).await;
 
     // Appealed: round 0 (3 seats) upholds, the buyer appeals, round 1 (7 seats) finds the result not acceptable
     // and, unappealed, rules finally: round 0's seats pay the coherence penalty, the buyer's fee is refunded.
-    let job_appealed = boxed(request_job(net, "buyer", &eth_job(10))).await;
-    boxed(claim_and_submit(net, "operator-1", job_appealed, 0x0a)).await;
-    let dispute_appealed = boxed(challenge(net, "buyer", job_appealed)).await;
-    let Drawn::Jurors(round0) = boxed(draw(net, dispute_appealed)).await else { panic!("twenty seats are free") };
+    let request = eth_job(10);
+    let job_appealed = boxed(|| request_job(net, "buyer", &request)).await;
+    boxed(|| claim_and_submit(net, "operator-1", job_appealed, 0x0a)).await;
+    let dispute_appealed = boxed(|| challenge(net, "buyer", job_appealed)).await;
+    let Drawn::Jurors(round0) = boxed(|| draw(net, dispute_appealed)).await else { panic!("twenty seats are free") };
     let distinct0 = distinct(&round0).len();
-    boxed(vote(net, dispute_appealed, &round0, &vec![Some(1); distinct0])).await;
-    let Resolved::Appealable { ruling, .. } = boxed(resolve_round(net, dispute_appealed, false)).await else {
+    let votes = vec![Some(1); distinct0];
+    boxed(|| vote(net, dispute_appealed, &round0, &votes)).await;
+    let Resolved::Appealable { ruling, .. } = boxed(|| resolve_round(net, dispute_appealed, false)).await else {
         panic!("appeals are on: the round is appealable")
     };
     assert_eq!(ruling, U256::from(1));
-    boxed(appeal(net, "buyer", dispute_appealed)).await;
-    let Drawn::Jurors(round1) = boxed(draw(net, dispute_appealed)).await else { panic!("seven seats are free") };
+    boxed(|| appeal(net, "buyer", dispute_appealed)).await;
+    let Drawn::Jurors(round1) = boxed(|| draw(net, dispute_appealed)).await else { panic!("seven seats are free") };
     assert_eq!(round1.len(), 7, "2k + 1 seats");
     let distinct1 = distinct(&round1).len();
-    let ruling = boxed(vote_and_resolve(net, dispute_appealed, &round1, &vec![Some(2); distinct1])).await;
+    let votes = vec![Some(2); distinct1];
+    let ruling = boxed(|| vote_and_resolve(net, dispute_appealed, &round1, &votes)).await;
     assert_eq!(ruling, U256::from(2));
-    boxed(sync_all(net, &round0)).await;
+    boxed(|| sync_all(net, &round0)).await;
 
-    boxed(one_seat_each(net)).await;
+    boxed(|| one_seat_each(net)).await;
 
     // Upheld, after a reseed (the seed block fell out of reach), with evidence from both sides.
-    let job_upheld = boxed(request_job(net, "buyer", &eth_job(4))).await;
-    boxed(claim_and_submit(net, "operator-0", job_upheld, 0x04)).await;
-    let dispute_upheld = boxed(challenge(net, "buyer", job_upheld)).await;
-    boxed(submit_evidence(net, "buyer", job_upheld, "ipfs://bafkreievidencebuyer")).await;
-    boxed(submit_evidence(net, "operator-0", job_upheld, "ipfs://bafkreievidenceoperator")).await;
-    boxed(reseed(net, dispute_upheld)).await;
-    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_upheld)).await else { panic!("five seats are free") };
-    let ruling = boxed(vote_and_resolve(net, dispute_upheld, &jurors, &[Some(1), Some(1), Some(1)])).await;
+    let request = eth_job(4);
+    let job_upheld = boxed(|| request_job(net, "buyer", &request)).await;
+    boxed(|| claim_and_submit(net, "operator-0", job_upheld, 0x04)).await;
+    let dispute_upheld = boxed(|| challenge(net, "buyer", job_upheld)).await;
+    boxed(|| submit_evidence(net, "buyer", job_upheld, "ipfs://bafkreievidencebuyer")).await;
+    boxed(|| submit_evidence(net, "operator-0", job_upheld, "ipfs://bafkreievidenceoperator")).await;
+    boxed(|| reseed(net, dispute_upheld)).await;
+    let Drawn::Jurors(jurors) = boxed(|| draw(net, dispute_upheld)).await else { panic!("five seats are free") };
+    let ruling = boxed(|| vote_and_resolve(net, dispute_upheld, &jurors, &[Some(1), Some(1), Some(1)])).await;
     assert_eq!(ruling, U256::from(1));
 
     // Randomly audited (every job drawn while the minimum rate is 100%), upheld, paid less its premium.
-    boxed(set_audit_params(net, 12_500, 10_000)).await;
-    let job_audited = boxed(request_job(net, "buyer", &eth_job(9))).await;
-    boxed(claim_and_submit(net, "operator-0", job_audited, 0x09)).await;
-    let dispute_audited = boxed(evaluate_audit(net, job_audited)).await.expect("a 100% rate audits");
-    boxed(set_audit_params(net, 0, 0)).await;
+    boxed(|| set_audit_params(net, 12_500, 10_000)).await;
+    let request = eth_job(9);
+    let job_audited = boxed(|| request_job(net, "buyer", &request)).await;
+    boxed(|| claim_and_submit(net, "operator-0", job_audited, 0x09)).await;
+    let dispute_audited = boxed(|| evaluate_audit(net, job_audited)).await.expect("a 100% rate audits");
+    boxed(|| set_audit_params(net, 0, 0)).await;
     // Five free seats: the audit's three plus the devnet's reserve of three for challenges do not fit, so it
     // waits; with the reserve lowered it is retried and drawn.
-    let Drawn::Deferred(_) = boxed(draw(net, dispute_audited)).await else { panic!("the reserve holds the audit") };
-    boxed(set_committee_params(net, |p| p.auditReserve = 0)).await;
-    boxed(retry(net, dispute_audited)).await;
-    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_audited)).await else { panic!("five seats are free") };
-    let ruling = boxed(vote_and_resolve(net, dispute_audited, &jurors, &[Some(1), Some(1), Some(1)])).await;
+    let Drawn::Deferred(_) = boxed(|| draw(net, dispute_audited)).await else { panic!("the reserve holds the audit") };
+    boxed(|| set_committee_params(net, |p| p.auditReserve = 0)).await;
+    boxed(|| retry(net, dispute_audited)).await;
+    let Drawn::Jurors(jurors) = boxed(|| draw(net, dispute_audited)).await else { panic!("five seats are free") };
+    let ruling = boxed(|| vote_and_resolve(net, dispute_audited, &jurors, &[Some(1), Some(1), Some(1)])).await;
     assert_eq!(ruling, U256::from(1));
 
-    let (job_wrong, dispute_wrong, job_no_jurors, dispute_no_jurors) = boxed(wrong_and_waiting(net, &eth_job)).await;
+    let (job_wrong, dispute_wrong, job_no_jurors, dispute_no_jurors) = boxed(|| wrong_and_waiting(net, &eth_job)).await;
 
     // A tie: one juror says acceptable, one that the input could not be fetched (vote 3), one never reveals, so
     // its seat (which could decide) is slashed and drawn again, twice, onto the two jurors left, who stay silent
     // too; after the redraws the revealed 1 : 1 rules 0, refused.
-    let job_tied = boxed(request_job(net, "buyer", &eth_job(6))).await;
-    boxed(claim_and_submit(net, "operator-0", job_tied, 0x06)).await;
-    let dispute_tied = boxed(challenge(net, "buyer", job_tied)).await;
-    let Drawn::Jurors(jurors) = boxed(draw(net, dispute_tied)).await else { panic!("five seats are free") };
-    boxed(vote(net, dispute_tied, &jurors, &[Some(1), Some(3), None])).await;
+    let request = eth_job(6);
+    let job_tied = boxed(|| request_job(net, "buyer", &request)).await;
+    boxed(|| claim_and_submit(net, "operator-0", job_tied, 0x06)).await;
+    let dispute_tied = boxed(|| challenge(net, "buyer", job_tied)).await;
+    let Drawn::Jurors(jurors) = boxed(|| draw(net, dispute_tied)).await else { panic!("five seats are free") };
+    boxed(|| vote(net, dispute_tied, &jurors, &[Some(1), Some(3), None])).await;
     let non_revealer = jurors[2];
     let mut seated = jurors.clone();
     for _ in 0..2 {
-        assert_eq!(boxed(resolve_round(net, dispute_tied, true)).await, Resolved::Redrawn(U256::from(1)));
-        let Drawn::Jurors(redrawn) = boxed(draw(net, dispute_tied)).await else { panic!("a free seat is left") };
+        assert_eq!(boxed(|| resolve_round(net, dispute_tied, true)).await, Resolved::Redrawn(U256::from(1)));
+        let Drawn::Jurors(redrawn) = boxed(|| draw(net, dispute_tied)).await else { panic!("a free seat is left") };
         assert!(!seated.contains(&redrawn[0]), "the silent seat goes to a juror not seated yet");
-        boxed(commit(net, dispute_tied, redrawn[0], 1)).await;
+        boxed(|| commit(net, dispute_tied, redrawn[0], 1)).await;
         seated.extend(redrawn);
     }
-    let ruling = boxed(resolve(net, dispute_tied, true)).await;
+    let ruling = boxed(|| resolve(net, dispute_tied, true)).await;
     assert_eq!(ruling, U256::ZERO);
-    boxed(sync_all(net, &seated)).await;
+    boxed(|| sync_all(net, &seated)).await;
 
     // Nobody draws: the seed lapses, the one reseed lapses too, and the draw rules against the accused.
-    let job_lapsed = boxed(request_job(net, "buyer", &eth_job(9))).await;
-    boxed(claim_and_submit(net, "operator-0", job_lapsed, 0x09)).await;
-    let dispute_lapsed = boxed(challenge(net, "buyer", job_lapsed)).await;
-    boxed(reseed(net, dispute_lapsed)).await;
-    boxed(mine(net, SEED_LAPSE_BLOCKS)).await;
+    let request = eth_job(9);
+    let job_lapsed = boxed(|| request_job(net, "buyer", &request)).await;
+    boxed(|| claim_and_submit(net, "operator-0", job_lapsed, 0x09)).await;
+    let dispute_lapsed = boxed(|| challenge(net, "buyer", job_lapsed)).await;
+    boxed(|| reseed(net, dispute_lapsed)).await;
+    boxed(|| mine(net, SEED_LAPSE_BLOCKS)).await;
     let c = committee(net, &net.deployer);
     let receipt = net.deployer.send("draw", c.draw(dispute_lapsed).into_transaction_request()).await.unwrap();
     receipt.decoded_log::<ReexecutionCommittee::DrawLapsed>().expect("DrawLapsed");
@@ -1134,41 +1147,44 @@ pub(crate) async fn full_story(net: &Net) -> Story {
         .await
         .unwrap()
         .stake;
-    boxed(request_juror_withdrawal(net, silent, U256::from(left))).await;
-    boxed(advance(net, 86_400)).await;
-    let non_revealer_withdrawn = boxed(withdraw_juror_stake(net, silent)).await;
+    boxed(|| request_juror_withdrawal(net, silent, U256::from(left))).await;
+    boxed(|| advance(net, 86_400)).await;
+    let non_revealer_withdrawn = boxed(|| withdraw_juror_stake(net, silent)).await;
 
     // A new treasury (the claim penalties so far went to the deployer); one more release credits it.
     let new_treasury = addr("treasury-2");
-    boxed(set_treasury(net, new_treasury)).await;
-    let job_late = boxed(request_job(net, "buyer", &eth_job(8))).await;
-    boxed(claim(net, "operator-2", job_late)).await;
-    boxed(release_claim(net, "operator-2", job_late)).await;
+    boxed(|| set_treasury(net, new_treasury)).await;
+    let request = eth_job(8);
+    let job_late = boxed(|| request_job(net, "buyer", &request)).await;
+    boxed(|| claim(net, "operator-2", job_late)).await;
+    boxed(|| release_claim(net, "operator-2", job_late)).await;
 
     // Stake and profile: operator-2 adds, unbonds and withdraws stake, moves region, rotates its key and back.
     let restaked = "operator-2";
-    boxed(add_stake(net, restaked, parse_ether("1").unwrap())).await;
-    boxed(request_unstake(net, restaked, parse_ether("0.5").unwrap())).await;
-    boxed(withdraw_unstaked(net, restaked)).await;
-    boxed(update_profile(net, restaked, Region::Us, "gpu-h100", B256::repeat_byte(0xa7), "https://op2.example")).await;
-    boxed(set_signer(net, restaked, addr("operator-2/rotated"))).await;
-    boxed(set_signer(net, restaked, devnet_signer_key(restaked).address())).await;
+    boxed(|| add_stake(net, restaked, parse_ether("1").unwrap())).await;
+    boxed(|| request_unstake(net, restaked, parse_ether("0.5").unwrap())).await;
+    boxed(|| withdraw_unstaked(net, restaked)).await;
+    boxed(|| update_profile(net, restaked, Region::Us, "gpu-h100", B256::repeat_byte(0xa7), "https://op2.example"))
+        .await;
+    boxed(|| set_signer(net, restaked, addr("operator-2/rotated"))).await;
+    boxed(|| set_signer(net, restaked, devnet_signer_key(restaked).address())).await;
 
     // Pull balances out of every contract that holds them.
-    let seller = boxed(owner(net, "seller")).await;
-    boxed(withdraw(net, &seller, "ModelRegistry", eth)).await;
-    boxed(withdraw(net, &seller, "ModelRegistry", dusd)).await;
-    boxed(withdraw(net, &seller, "JobMarket", eth)).await;
-    boxed(withdraw(net, &seller, "JobMarket", dusd)).await;
-    boxed(withdraw(net, &net.deployer, "JobMarket", eth)).await;
-    boxed(withdraw(net, &owner(net, "operator-0").await, "JobMarket", eth)).await;
-    boxed(withdraw(net, &owner(net, "buyer").await, "JobMarket", eth)).await;
-    boxed(withdraw(net, &owner(net, "buyer").await, "DisputeDesk", eth)).await;
-    let juror = jurors[0];
-    boxed(withdraw(net, &owner(net, label_of(juror)).await, "ReexecutionCommittee", eth)).await;
+    let seller = boxed(|| owner(net, "seller")).await;
+    boxed(|| withdraw(net, &seller, "ModelRegistry", eth)).await;
+    boxed(|| withdraw(net, &seller, "ModelRegistry", dusd)).await;
+    boxed(|| withdraw(net, &seller, "JobMarket", eth)).await;
+    boxed(|| withdraw(net, &seller, "JobMarket", dusd)).await;
+    boxed(|| withdraw(net, &net.deployer, "JobMarket", eth)).await;
+    let (operator0, buyer) = (owner(net, "operator-0").await, owner(net, "buyer").await);
+    boxed(|| withdraw(net, &operator0, "JobMarket", eth)).await;
+    boxed(|| withdraw(net, &buyer, "JobMarket", eth)).await;
+    boxed(|| withdraw(net, &buyer, "DisputeDesk", eth)).await;
+    let juror = owner(net, label_of(jurors[0])).await;
+    boxed(|| withdraw(net, &juror, "ReexecutionCommittee", eth)).await;
 
     // Finally the seller deprecates the DUSD model.
-    boxed(deprecate(net, "seller", dusd_model)).await;
+    boxed(|| deprecate(net, "seller", dusd_model)).await;
 
     Story {
         eth_model,
