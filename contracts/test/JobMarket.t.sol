@@ -194,6 +194,14 @@ contract JobMarketTest is CairnSystem {
         vm.expectRevert(abi.encodeWithSelector(IDisputeDesk.ChallengeWindowClosed.selector, jobId, ends, ends));
         vm.prank(challenger);
         desk.challenge{value: 0.08 ether}(jobId);
+        // Past the end, with the job not finalized yet (nobody called finalize), still closed.
+        vm.warp(uint256(ends) + 1 days);
+        assertEq(uint8(market.getProgress(jobId).state), uint8(IJobMarket.JobState.Submitted), "not finalized");
+        vm.expectRevert(
+            abi.encodeWithSelector(IDisputeDesk.ChallengeWindowClosed.selector, jobId, ends, uint256(ends) + 1 days)
+        );
+        vm.prank(challenger);
+        desk.challenge{value: 0.08 ether}(jobId);
         vm.warp(ends - 1);
         vm.prank(challenger);
         desk.challenge{value: 0.08 ether}(jobId);
