@@ -66,7 +66,10 @@ contract JuryScaleBench is CairnSystem, IArbitrable {
             p.jurors = sizes[s];
             vm.prank(owner);
             committee.setParams(p);
-            uint256 id = committee.createDispute{value: p.fee}(3, abi.encode(verifiers[0], verifiers[1]));
+            // (accused, challenger, stake cutoff): the whole pool matured before now, so all of it may sit.
+            uint256 id = committee.createDispute{value: p.fee}(
+                3, abi.encode(verifiers[0], verifiers[1], uint64(block.timestamp))
+            );
             vm.roll(block.number + 2);
             _coolAll();
             committee.draw(id);
