@@ -79,10 +79,17 @@ print()
 print("| contract | caught | uncaught | timed out | failed to compile | caught / (caught + uncaught + timed out) |")
 print("|---|---|---|---|---|---|")
 total = Counter()
+# A contract none of whose runs reached its end is still being judged: its figures so far are shown but not
+# counted in the overall rate, which would otherwise rest on the mutants a partial run happened to reach first.
+completed = set().union(*(done for _, _, _, done in runs)) if runs else set()
+in_progress = sorted(n for n in per_contract if n not in completed)
 for name, c in sorted(per_contract.items()):
-    total.update(c)
     judged = c["CAUGHT"] + c["UNCAUGHT"] + c["TIMEOUT"]
-    rate = f"{100 * c['CAUGHT'] / judged:.0f}%" if judged else "n/a"
+    if name in completed:
+        total.update(c)
+        rate = f"{100 * c['CAUGHT'] / judged:.0f}%" if judged else "n/a"
+    else:
+        rate = f"campaign in progress ({judged} judged so far; not in the overall figure)"
     other = sum(v for k, v in c.items() if k not in ("CAUGHT", "UNCAUGHT", "TIMEOUT", "FAILED"))
     print(f"| {name} | {c['CAUGHT']} | {c['UNCAUGHT']} | {c['TIMEOUT']} | {c['FAILED'] + other} | {rate} |")
 judged = total["CAUGHT"] + total["UNCAUGHT"] + total["TIMEOUT"]
@@ -103,10 +110,12 @@ for log in sorted(superseded.glob("mutation-*.log")) if superseded.is_dir() else
     at = re.search(r"commit=(\w+)", head)
     name = log.stem.removeprefix("mutation-").split("-")[0]
     stale.setdefault(name, set()).add(at.group(1) if at else "?")
-pending = sorted(n for n in stale if n not in per_contract)
+pending = sorted(n for n in stale if n not in per_contract or n in in_progress)
 if pending:
-    print("\n**Campaigns to rerun** (their contract's source changed since; logs kept in `bench/mutation/superseded/`): "
-          + ", ".join(f"{n} (last judged at {', '.join(sorted(stale[n]))})" for n in pending) + ".")
+    print("\n**Campaigns to rerun or finish** (their contract's source changed since; earlier logs kept in "
+          "`bench/mutation/superseded/`): "
+          + ", ".join(f"{n} (last judged at {', '.join(sorted(stale[n]))}"
+                      + ("; a fresh campaign is under way" if n in in_progress else "") + ")" for n in pending) + ".")
 earlier = pathlib.Path(__file__).resolve().parent.parent / "bench" / "mutation" / "earlier.md"
 if earlier.exists():
     print("\n" + earlier.read_text().rstrip("\n"))
