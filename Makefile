@@ -39,8 +39,12 @@ web: ## build the buyers' web app into web/dist (cairn-indexer serves it at /app
 
 test: setup test-contracts test-halmos test-rust test-web test-selftest ## every test: forge, halmos, cargo, the web app (unit + headless Chromium), and the self-test of this Makefile
 
-test-contracts: setup ## forge tests (FOUNDRY_PROFILE=ci for the heavy fuzz profile)
+test-contracts: setup ## forge tests (FOUNDRY_PROFILE=ci for the heavy fuzz profile), then the gas benchmarks as tests
 	forge test
+	@# `make bench`'s gas benchmarks (contracts/bench), run here so a contract change that breaks them fails a test
+	@# (the jury-at-scale bench sat broken for a session when createDispute's extraData grew).
+	FOUNDRY_PROFILE=default FOUNDRY_TEST=contracts/bench forge test --isolate --match-contract GasBench
+	FOUNDRY_GAS_LIMIT=18446744073709551615 FOUNDRY_PROFILE=default FOUNDRY_TEST=contracts/bench forge test --match-contract JuryScaleBench
 
 test-halmos: setup ## symbolic proofs of the typed-data digests and the money splits (halmos)
 	@scripts/halmos.sh
