@@ -223,15 +223,26 @@ async fn a_job_is_claimed_computed_submitted_and_finalized_exact_to_the_wei() {
     // What the operator sees: healthy, and the job counted with its fee and energy.
     let (status, body) = http_get(http, "/health").await;
     assert!(status.contains("200") && body.contains("\"status\":\"ok\""), "{status} {body}");
-    let (_, metrics) = http_get(http, "/metrics").await;
-    for line in [
+    let expected = [
         "cairn_runner_jobs_total{outcome=\"claimed\"} 1".to_owned(),
         "cairn_runner_jobs_total{outcome=\"finalized\"} 1".to_owned(),
         format!("cairn_runner_earned_total{{token=\"{}\"}} {}", Address::ZERO, f64::from(split.operatorFee)),
         "cairn_runner_cache_misses 4".to_owned(),
-    ] {
-        assert!(metrics.lines().any(|l| l == line || l == format!("{line}.0")), "{line} in:\n{metrics}");
-    }
+    ];
+    // The runner counts the finalization once it has journaled it, a moment after the chain shows it.
+    let started = Instant::now();
+    let metrics = loop {
+        let (_, metrics) = http_get(http, "/metrics").await;
+        let missing: Vec<&String> = expected
+            .iter()
+            .filter(|line| !metrics.lines().any(|l| l == line.as_str() || l == format!("{line}.0")))
+            .collect();
+        if missing.is_empty() {
+            break metrics;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{missing:?} not in:\n{metrics}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert!(metrics.contains("cairn_runner_energy_millijoules_total{method="), "{metrics}");
 
     // `status` reads the same from the journal and the chain.
