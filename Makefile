@@ -49,8 +49,8 @@ test-contracts: setup ## forge tests (FOUNDRY_PROFILE=ci for the heavy fuzz prof
 test-halmos: setup ## symbolic proofs of the typed-data digests and the money splits (halmos)
 	@scripts/halmos.sh
 
-test-rust: setup ## cargo tests of the whole workspace (integration tests start real anvil and Kubo)
-	cargo test --workspace --locked
+test-rust: setup ## cargo tests of the whole workspace (integration tests start real anvil and Kubo); failures' panic messages repeated at the end
+	@scripts/cargo-test.sh --workspace --locked
 	@# The GPU energy counter's code (the `nvml` feature `cuda` builds include; it builds and falls back on any machine).
 	cargo test -p cairn-runner --locked --features nvml --lib energy
 

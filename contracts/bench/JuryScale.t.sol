@@ -66,9 +66,9 @@ contract JuryScaleBench is CairnSystem, IArbitrable {
             p.jurors = sizes[s];
             vm.prank(owner);
             committee.setParams(p);
-            // (accused, challenger, stake cutoff): the whole pool matured before now, so all of it may sit.
+            // (accused, challenger, stake cutoff, bond): the whole pool matured before now, so all of it may sit.
             uint256 id = committee.createDispute{value: p.fee}(
-                3, abi.encode(verifiers[0], verifiers[1], uint64(block.timestamp))
+                3, abi.encode(verifiers[0], verifiers[1], uint64(block.timestamp), uint256(1 ether))
             );
             vm.roll(block.number + 2);
             _coolAll();

@@ -111,8 +111,9 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
             return joined;
         }
         IJobMarket.Params memory params = market.params();
-        // The jury sits on stake matured by the end of the job's challenge window at the latest (it is later now).
-        bytes memory extraData = abi.encode(p.operator, msg.sender, p.challengeEnds);
+        // The jury sits on stake matured by the end of the job's challenge window at the latest (it is later now); the
+        // operator's bond sets how long the dispute may wait for seats.
+        bytes memory extraData = abi.encode(p.operator, msg.sender, p.challengeEnds, p.bond);
         uint256 cost = arbitrator.arbitrationCost(extraData);
         uint256 bond = params.challengeBond;
         if (msg.value != bond + cost) revert WrongPayment(bond + cost, msg.value);
@@ -283,7 +284,7 @@ contract DisputeDesk is IDisputeDesk, PullPayments, CairnVersion, Ownable2Step {
         a.state = AuditState.Audited;
         // Evaluated late (after the challenge window: only the operator gains by waiting), the audit's jury still
         // sits on stake matured by the window's end, so stake added meanwhile never sits (issue #12).
-        bytes memory extraData = abi.encode(p.operator, address(this), p.challengeEnds);
+        bytes memory extraData = abi.encode(p.operator, address(this), p.challengeEnds, p.bond);
         uint256 cost = arbitrator.arbitrationCost(extraData);
         // The pull withdraws from our own fixed market and committee, whose ETH lands in `receive`, which books it
         // into the pool: reading the pool after it is the point.

@@ -24,7 +24,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Five slots (the fifth written at creation, its last byte by votes for 3). fee ≤ 10 ETH and the penalties
+    /// @dev Five slots (the fifth written at creation, its last byte by votes for 3). `waitDays` (≤ 365) is the wait for
+    /// seats `expire` allows, fixed at creation from the accused's bond (`waitFor`). fee ≤ 10 ETH and the penalties
     /// ≤ seatSize ≤ 1000 ETH (`_setParams`), so uint88 (≥ 3·10⁸ ETH) holds them whole and uint80 (≥ 10⁶ ETH) the
     /// fee, the appeal period ≤ 7 days fits uint32 and a timestamp (the deadlines, `stakedBy`) uint40; `pot` holds the fees of every round and the penalties taken so far (at most
     /// 10·(1 + 2·7/3·… ) + 25·1000 ETH, far below uint96). The penalties, the first fee, the seat count and the
@@ -38,7 +39,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         address accused;
         uint96 pot;
         address challenger;
-        uint64 openedAt;
+        uint40 openedAt;
+        uint16 waitDays;
         bool reseeded;
         bool audit;
         uint8 round;
@@ -87,8 +89,15 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     uint64 public constant MIN_PERIOD = 60;
     /// @notice Longest commit or reveal period.
     uint64 public constant MAX_PERIOD = 7 days;
-    /// @notice Longest a dispute may wait for seats, from its opening: then anyone may `expire` it (ruling 0).
-    uint64 public constant MAX_WAIT = 30 days;
+    /// @notice Shortest wait for seats, from a dispute's opening, before anyone may `expire` it (ruling 0): the wait of
+    /// a dispute over a bond up to `WAIT_BOND`.
+    uint64 public constant MIN_WAIT = 30 days;
+    /// @notice The bond `MIN_WAIT` protects: a dispute over a larger bond waits proportionally longer (`waitFor`), so
+    /// the decoy disputes that would hold the pool exhausted until the expiry cost in proportion to the bond they
+    /// would save (docs/ARCHITECTURE.md, "A wait as long as what it protects").
+    uint256 public constant WAIT_BOND = 4 ether;
+    /// @notice Longest wait for seats (a bond of `WAIT_BOND · MAX_WAIT / MIN_WAIT` ≈ 48.7 ETH or more).
+    uint64 public constant MAX_WAIT = 365 days;
     /// @notice Most redraws of silent seats per round; after them the revealed seats decide.
     uint8 public constant MAX_REDRAWS = 2;
     /// @notice How long after it opens an audit yields seats to challenges (`Params.auditReserve`); later it draws
@@ -174,7 +183,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         if (!arbitrable[msg.sender]) revert NotArbitrable(msg.sender);
         if (choices != 3) revert UnsupportedChoices(choices);
         if (msg.value != _params.fee) revert WrongPayment(_params.fee, msg.value);
-        (address accused, address challenger, uint64 stakeBefore) = abi.decode(extraData, (address, address, uint64));
+        (address accused, address challenger, uint64 stakeBefore, uint256 bond) =
+            abi.decode(extraData, (address, address, uint64, uint256));
         if (challenger == address(0)) revert ZeroAddress("challenger");
         disputeId = ++disputeCount;
         DisputeData storage d = _disputes[disputeId];
@@ -185,7 +195,13 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         // An arbitrable that challenges its own dispute opened an audit (no party asked for it).
         d.audit = challenger == msg.sender;
         d.seedBlock = uint64(block.number + 1);
-        d.openedAt = uint64(block.timestamp);
+        // A timestamp fits uint40 for 34,000 years.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.openedAt = uint40(block.timestamp);
+        // ≤ 365 days.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint16 waitDays = uint16(waitFor(bond) / 1 days);
+        d.waitDays = waitDays;
         // The jury sits on stake matured by the opening or by `stakeBefore`, whichever is earlier: a dispute opened
         // late (an audit evaluated after its job's challenge window) is drawn as if opened in time, so stake added
         // after the job was submitted never sits on it, however long the accused waited (issue #12). Fixed now as
@@ -214,7 +230,34 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         feesHeld += msg.value;
         _queue[queueTail++] = disputeId;
         emit DisputeCreation(disputeId, msg.sender);
-        emit DisputeOpened(disputeId, accused, challenger, d.seats, d.seedBlock, d.nonRevealPenalty);
+        emit DisputeOpened(
+            disputeId,
+            accused,
+            challenger,
+            d.seats,
+            d.seedBlock,
+            d.nonRevealPenalty,
+            block.timestamp + uint256(waitDays) * 1 days
+        );
+    }
+
+    /// @inheritdoc IReexecutionCommittee
+    function waitFor(uint256 bond) public pure returns (uint256) {
+        // Whole days, rounded up: MIN_WAIT · bond / WAIT_BOND, within [MIN_WAIT, MAX_WAIT]. The cap is checked
+        // first, so the product never overflows.
+        if (bond >= WAIT_BOND * MAX_WAIT / MIN_WAIT) return MAX_WAIT;
+        if (bond <= WAIT_BOND) return MIN_WAIT;
+        // The division rounds the wait up to whole days on purpose; the product after it only converts days to
+        // seconds.
+        // slither-disable-next-line divide-before-multiply
+        return (MIN_WAIT * bond + WAIT_BOND * 1 days - 1) / (WAIT_BOND * 1 days) * 1 days;
+    }
+
+    /// @inheritdoc IReexecutionCommittee
+    function expiresAt(uint256 disputeId) external view returns (uint256) {
+        DisputeData storage d = _disputes[disputeId];
+        if (d.phase == Phase.None) revert UnknownDispute(disputeId);
+        return uint256(d.openedAt) + uint256(d.waitDays) * 1 days;
     }
 
     /// @inheritdoc IArbitrator
@@ -333,7 +376,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// @inheritdoc IReexecutionCommittee
     function expire(uint256 disputeId) external nonReentrant {
         DisputeData storage d = _dispute(disputeId, Phase.Waiting);
-        uint256 end = uint256(d.openedAt) + MAX_WAIT;
+        uint256 end = uint256(d.openedAt) + uint256(d.waitDays) * 1 days;
         if (block.timestamp < end) revert OutsidePeriod(disputeId, end, block.timestamp);
         // Nobody re-executed this round: in the first round the arbitrable refuses (ruling 0: the seats that revealed
         // before a redraw that never came share the pot as on a tie, and with none the fee goes back to the

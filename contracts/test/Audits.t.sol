@@ -384,6 +384,19 @@ contract AuditsTest is CairnSystem {
         assertEq(committee.disputeCount(), disputeId, "one dispute");
     }
 
+    /// An audit's dispute may wait for seats as long as the operator's bond buys (`waitFor`): an 8 ETH bond (a 2 ETH
+    /// job at 4×) 60 days, not the shortest 30 (issue #12, finding 5: holding the pool exhausted until the expiry
+    /// costs decoys in proportion to the wait).
+    function test_AnAuditWaitsForSeatsAsLongAsTheBondBuys() public {
+        desk.fundAuditPool{value: 1 ether}();
+        uint256 jobId = _submitted(2 ether);
+        assertEq(market.getProgress(jobId).bond, 8 ether, "4x the payment");
+        _forceDraw(jobId, true);
+        assertTrue(desk.evaluateAudit(jobId), "audited");
+        uint256 disputeId = market.getProgress(jobId).disputeId;
+        assertEq(committee.expiresAt(disputeId), block.timestamp + 60 days, "twice WAIT_BOND: twice the wait");
+    }
+
     /// The minimum rate applies where the formula gives less (here the formula is off: s = 0), and an audit that
     /// finds the pool short first pulls what the market owes the desk (earlier jobs' premiums) into it.
     function test_AShortPoolFirstPullsThePremiumsItIsOwed() public {

@@ -40,6 +40,25 @@ contract DisputeDeskTest is CairnSystem {
         vm.deal(sybil, 100 ether);
     }
 
+    /// A challenge's dispute may wait for seats as long as the operator's bond buys (`waitFor`): a 20 ETH bond 150
+    /// days, not the shortest 30 (issue #12, finding 5: holding the pool exhausted until the expiry costs decoys in
+    /// proportion to the wait, while the accused saves at most its bond).
+    function test_AChallengeWaitsForSeatsAsLongAsTheBondBuys() public {
+        IJobMarket.Params memory p = defaultParams();
+        p.bondFloor = 20 ether;
+        vm.prank(owner);
+        market.setParams(p);
+        vm.deal(ops[0], 20 ether);
+        vm.prank(ops[0]);
+        operators.addStake{value: 20 ether}();
+        uint256 jobId = _submitted(PAY);
+        assertEq(market.getProgress(jobId).bond, 20 ether, "the floor");
+        uint256 disputeId = _challenge(watcher, jobId);
+        assertEq(
+            committee.expiresAt(disputeId), block.timestamp + 150 days, "five times WAIT_BOND: five times the wait"
+        );
+    }
+
     /*//////////////////////////////////////////////////////////////
                        FINDING 4: SELF-CHALLENGE
     //////////////////////////////////////////////////////////////*/

@@ -36,6 +36,8 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     uint256 internal constant KEEPER = 0.001 ether;
     /// @dev `createDispute`'s stake cutoff when the opening is the cutoff (a dispute opened in time).
     uint64 internal constant NO_CUTOFF = type(uint64).max;
+    /// @dev The accused's bond in `createDispute`'s extraData: up to `WAIT_BOND`, so the shortest wait (30 days).
+    uint256 internal constant BOND = 1 ether;
     /// @dev What the jurors share of a dispute's fee once the drawer took the keeper reward.
     uint256 internal constant POT = FEE - KEEPER;
 
@@ -64,7 +66,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     //////////////////////////////////////////////////////////////*/
 
     function _open(address accused, address challenger_) internal returns (uint256) {
-        return committee.createDispute{value: FEE}(3, abi.encode(accused, challenger_, NO_CUTOFF));
+        return committee.createDispute{value: FEE}(3, abi.encode(accused, challenger_, NO_CUTOFF, BOND));
     }
 
     /// @dev Opens a dispute accusing verifier 0, challenged by verifier 1: exactly verifiers 2..4 are eligible.
@@ -156,7 +158,9 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.expectEmit(address(committee));
         emit IArbitrator.DisputeCreation(1, address(this));
         vm.expectEmit(address(committee));
-        emit IReexecutionCommittee.DisputeOpened(1, verifiers[0], verifiers[1], 3, block.number + 1, 0.1 ether);
+        emit IReexecutionCommittee.DisputeOpened(
+            1, verifiers[0], verifiers[1], 3, block.number + 1, 0.1 ether, block.timestamp + 30 days
+        );
         uint256 first = _open(verifiers[0], verifiers[1]);
         uint256 second = _open(verifiers[0], verifiers[1]);
         assertEq(first, 1, "first id");
@@ -173,23 +177,23 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.deal(buyer, 1 ether);
         vm.prank(buyer);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotArbitrable.selector, buyer));
-        committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
+        committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF, BOND));
     }
 
     function test_RevertWhen_CreateDisputeWithOtherChoicesOrFee() public {
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnsupportedChoices.selector, 2));
-        committee.createDispute{value: FEE}(2, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
+        committee.createDispute{value: FEE}(2, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF, BOND));
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnsupportedChoices.selector, 1));
-        committee.createDispute{value: FEE}(1, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
+        committee.createDispute{value: FEE}(1, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF, BOND));
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnsupportedChoices.selector, 4));
-        committee.createDispute{value: FEE}(4, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
+        committee.createDispute{value: FEE}(4, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF, BOND));
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, FEE, FEE - 1));
-        committee.createDispute{value: FEE - 1}(3, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
+        committee.createDispute{value: FEE - 1}(3, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF, BOND));
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.WrongPayment.selector, FEE, FEE + 1));
-        committee.createDispute{value: FEE + 1}(3, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
+        committee.createDispute{value: FEE + 1}(3, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF, BOND));
         // The challenger receives the pool of a round nobody revealed, so it must exist.
         vm.expectRevert(abi.encodeWithSelector(ICairnCommon.ZeroAddress.selector, "challenger"));
-        committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], address(0), NO_CUTOFF));
+        committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], address(0), NO_CUTOFF, BOND));
         assertEq(committee.disputeCount(), 0, "none created");
     }
 
@@ -389,9 +393,9 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertEq(committee.feesHeld(), POT, "the fee less one keeper reward");
     }
 
-    /// @dev A dispute that waits 30 days ends with ruling 0 and the fee back to the challenger; not a second
-    /// earlier.
-    function test_AWaitingDisputeExpiresAfterMaxWait() public {
+    /// @dev A dispute over a bond up to `WAIT_BOND` that waits 30 days ends with ruling 0 and the fee back to the
+    /// challenger; not a second earlier.
+    function test_AWaitingDisputeExpiresAfterItsWait() public {
         for (uint256 i = 0; i < 5; ++i) {
             _leavePool(verifiers[i]);
         }
@@ -401,7 +405,10 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.draw(id);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnknownDispute.selector, id + 1));
         committee.expire(id + 1);
-        uint256 end = openedAt + committee.MAX_WAIT();
+        uint256 end = openedAt + 30 days;
+        assertEq(committee.expiresAt(id), end, "expiresAt: the opening plus the shortest wait");
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.UnknownDispute.selector, id + 1));
+        committee.expiresAt(id + 1);
         vm.warp(end - 1);
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, end, end - 1));
         committee.expire(id);
@@ -416,15 +423,71 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertTrue(_phase(id) == IReexecutionCommittee.Phase.Ruled, "closed");
     }
 
+    /// @dev The wait grows with the bond: 30 days up to 4 ETH, then 30 days per 4 ETH rounded up to whole days, at
+    /// most 365 days (from ≈ 48.7 ETH), whatever the bond's size (no overflow).
+    function test_TheWaitForSeatsGrowsWithTheBond() public view {
+        assertEq(committee.waitFor(0), 30 days, "no bond: the shortest wait");
+        assertEq(committee.waitFor(4 ether), 30 days, "WAIT_BOND: the shortest wait");
+        assertEq(committee.waitFor(4 ether + 1), 31 days, "a wei more: a day more (rounded up)");
+        assertEq(committee.waitFor(8 ether), 60 days, "twice WAIT_BOND: twice the wait");
+        assertEq(committee.waitFor(20 ether), 150 days, "five times");
+        uint256 cap = uint256(4 ether) * 365 / 30;
+        assertEq(committee.waitFor(cap - 1), 365 days, "just below the cap rounds up to it");
+        assertEq(committee.waitFor(cap - 0.2 ether), 364 days, "a day's bond below the cap");
+        assertEq(committee.waitFor(100 ether), 365 days, "MAX_BOND: the longest wait");
+        assertEq(committee.waitFor(type(uint256).max), 365 days, "no overflow");
+    }
+
+    /// @dev Decoys that hold the pool exhausted pay per day of the wait, the accused saves its bond: the wait is at
+    /// least proportional to the bond below the cap, never shorter than `MIN_WAIT` nor longer than `MAX_WAIT`, in
+    /// whole days, and never shorter for a larger bond.
+    function testFuzz_TheWaitIsProportionalToTheBond(uint256 bond, uint256 more) public view {
+        // Mostly the bonds jobs post (up to MAX_BOND, past the cap), sometimes any uint256.
+        if (more % 8 != 0) bond = bound(bond, 0, 100 ether);
+        uint256 wait = committee.waitFor(bond);
+        assertTrue(wait >= 30 days && wait <= 365 days, "within [MIN_WAIT, MAX_WAIT]");
+        assertEq(wait % 1 days, 0, "whole days");
+        if (bond < uint256(4 ether) * 365 / 30) assertTrue(wait * 4 ether >= 30 days * bond, "at least proportional");
+        if (bond <= type(uint256).max - more) assertTrue(committee.waitFor(bond + more) >= wait, "monotone");
+    }
+
+    /// @dev A dispute over a 20 ETH bond waits 150 days, not the shortest 30: exhausting the pool for it costs five
+    /// times the decoys (issue #12, finding 5). The event announces the end.
+    function test_ADisputeOverALargeBondWaitsLonger() public {
+        for (uint256 i = 0; i < 5; ++i) {
+            _leavePool(verifiers[i]);
+        }
+        uint256 openedAt = block.timestamp;
+        vm.expectEmit(address(committee));
+        emit IReexecutionCommittee.DisputeOpened(
+            1, ops[0], challenger, 3, block.number + 1, 0.1 ether, openedAt + 150 days
+        );
+        uint256 id = committee.createDispute{value: FEE}(3, abi.encode(ops[0], challenger, NO_CUTOFF, 20 ether));
+        vm.roll(block.number + 2);
+        committee.draw(id);
+        assertEq(committee.expiresAt(id), openedAt + 150 days, "150 days");
+        vm.warp(openedAt + 30 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReexecutionCommittee.OutsidePeriod.selector, id, openedAt + 150 days, openedAt + 30 days
+            )
+        );
+        committee.expire(id);
+        vm.warp(openedAt + 150 days);
+        committee.expire(id);
+        assertEq(ruledWith, 0, "refused");
+        assertTrue(_phase(id) == IReexecutionCommittee.Phase.Ruled, "closed");
+    }
+
     /// @dev A dispute opened late (its cutoff before its opening: an audit evaluated after its challenge window) that
     /// waits until `MAX_WAIT` unseated is ruled against the accused, not refused: its eligible stake only shrinks,
     /// and the delay was the accused's to make (issue #12). Here no deposit is old enough for the cutoff at all.
     function test_ALateDisputeThatExpiresUnseatedIsRuledAgainstTheAccused() public {
-        uint256 id = committee.createDispute{value: FEE}(3, abi.encode(ops[0], challenger, uint64(1)));
+        uint256 id = committee.createDispute{value: FEE}(3, abi.encode(ops[0], challenger, uint64(1), BOND));
         vm.roll(block.number + 2);
         committee.draw(id);
         assertTrue(_phase(id) == IReexecutionCommittee.Phase.Waiting, "no seat is old enough: it waits");
-        vm.warp(block.timestamp + committee.MAX_WAIT());
+        vm.warp(committee.expiresAt(id));
         vm.expectEmit(address(committee));
         emit IReexecutionCommittee.DisputeRuled(id, 2, 0, 0, 0);
         committee.expire(id);
@@ -524,7 +587,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         vm.deal(ops[1], 10 ether);
         _joinPool(ops[1], 4 * pool.seatSize());
         uint64 cutoff = uint64(block.timestamp) - 1;
-        uint256 id = committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1], cutoff));
+        uint256 id = committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1], cutoff, BOND));
         vm.roll(block.number + 2);
         committee.draw(id);
         (IReexecutionCommittee.Phase phase,,,,,,,) = committee.disputeInfo(id);
@@ -540,8 +603,9 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     function test_StakeMaturedExactlyAtTheCutoffSits() public {
         vm.deal(ops[1], 10 ether);
         _joinPool(ops[1], 4 * pool.seatSize());
-        uint256 id =
-            committee.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1], uint64(block.timestamp)));
+        uint256 id = committee.createDispute{value: FEE}(
+            3, abi.encode(verifiers[0], verifiers[1], uint64(block.timestamp), BOND)
+        );
         vm.roll(block.number + 2);
         committee.draw(id);
         assertTrue(committee.seatsOf(id, ops[1]) > 0, "operator 1 sits");
@@ -697,7 +761,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         ReexecutionCommittee stranger = this.newCommittee(owner, operators, pool, new BlockhashRandomness(), _params());
         vm.prank(owner);
         stranger.setArbitrable(address(this), true);
-        uint256 id = stranger.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
+        uint256 id = stranger.createDispute{value: FEE}(3, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF, BOND));
         vm.roll(block.number + 2);
         vm.expectRevert(abi.encodeWithSelector(IJurorPool.NotCommittee.selector, address(stranger)));
         stranger.draw(id);
@@ -862,7 +926,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         p.fee = FEE + 1; // an odd pool: one wei of dust
         vm.prank(owner);
         committee.setParams(p);
-        uint256 id = committee.createDispute{value: FEE + 1}(3, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF));
+        uint256 id = committee.createDispute{value: FEE + 1}(3, abi.encode(verifiers[0], verifiers[1], NO_CUTOFF, BOND));
         vm.roll(block.number + 2);
         committee.draw(id);
         address[] memory jurors = committee.jurorsOf(id);
@@ -927,8 +991,8 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         p.fee = 2 * FEE;
         vm.prank(owner);
         committee.setParams(p);
-        uint256 b = committee.createDispute{value: 2 * FEE}(3, abi.encode(ops[0], challenger, NO_CUTOFF));
-        uint256 c = committee.createDispute{value: 2 * FEE}(3, abi.encode(ops[0], challenger, NO_CUTOFF));
+        uint256 b = committee.createDispute{value: 2 * FEE}(3, abi.encode(ops[0], challenger, NO_CUTOFF, BOND));
+        uint256 c = committee.createDispute{value: 2 * FEE}(3, abi.encode(ops[0], challenger, NO_CUTOFF, BOND));
         assertEq(committee.feesHeld(), 5 * FEE, "three fees held");
         vm.roll(block.number + 2);
         committee.draw(a); // verifiers 2..4

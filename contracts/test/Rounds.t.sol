@@ -16,6 +16,8 @@ contract RoundsTest is CairnSystem, IArbitrable {
     uint256 internal constant KEEPER = 0.001 ether;
     /// @dev `createDispute`'s stake cutoff when the opening is the cutoff (a dispute opened in time).
     uint64 internal constant NO_CUTOFF = type(uint64).max;
+    /// @dev The accused's bond in `createDispute`'s extraData: up to `WAIT_BOND`, so the shortest wait (30 days).
+    uint256 internal constant BOND = 1 ether;
 
     address[] internal jurorSet;
     uint256 internal ruledWith = type(uint256).max;
@@ -68,7 +70,7 @@ contract RoundsTest is CairnSystem, IArbitrable {
     }
 
     function _open() internal returns (uint256 id) {
-        id = committee.createDispute{value: FEE}(3, abi.encode(ops[0], challenger, NO_CUTOFF));
+        id = committee.createDispute{value: FEE}(3, abi.encode(ops[0], challenger, NO_CUTOFF, BOND));
     }
 
     function _draw(uint256 id) internal returns (address[] memory seated) {

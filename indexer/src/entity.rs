@@ -542,6 +542,10 @@ pub struct Dispute {
     pub seed_block: Option<String>,
     /// Wei slashed per silent seat (snapshot at creation).
     pub non_reveal_penalty: Option<String>,
+    /// From this Unix time (seconds) the dispute may be `expire`d while it waits for seats: its opening plus the
+    /// wait the accused's bond buys (`ReexecutionCommittee.waitFor`: 30 to 365 days).
+    #[serde(default)]
+    pub expires_at: Option<u64>,
     /// The current round's jurors, one entry per seat drawn, redraws of silent seats appended (a juror holding
     /// several seats appears that many times).
     pub jurors: Vec<String>,

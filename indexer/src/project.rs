@@ -1048,6 +1048,7 @@ async fn committee(
                 round_of(d, 0).seats = d.seats;
                 d.seed_block = Some(u(e.seedBlock));
                 d.non_reveal_penalty = Some(u(e.nonRevealPenalty));
+                d.expires_at = Some(u64::try_from(e.expiresAt).unwrap_or(u64::MAX));
             })
             .await?;
         }

@@ -133,13 +133,16 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param seats Seats to draw (k at creation).
     /// @param seedBlock The block whose hash seeds the draw.
     /// @param nonRevealPenalty Wei per silent seat (snapshot).
+    /// @param expiresAt From this timestamp (seconds) a dispute still waiting for seats may be `expire`d: the opening
+    /// plus `waitFor` the accused's bond.
     event DisputeOpened(
         uint256 indexed disputeId,
         address accused,
         address challenger,
         uint256 seats,
         uint256 seedBlock,
-        uint256 nonRevealPenalty
+        uint256 nonRevealPenalty,
+        uint256 expiresAt
     );
     /// @notice Jurors were drawn: a round's seats, or the seats of a redraw within the round (the silent seats of
     /// its last draw). A seat that falls on a juror who already revealed in this round counts its vote at once.
@@ -292,13 +295,25 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param disputeId The dispute.
     function reseed(uint256 disputeId) external;
 
-    /// @notice Ends a dispute that has waited for seats `MAX_WAIT` (30 days) since it opened: in its first round
-    /// ruling 0 (the seats that revealed before a redraw that never came share the pot as on a tie; with none, the
-    /// fee goes back to the challenger); in an appeal round the appealed ruling stands. Holding the pool exhausted that
-    /// long costs the accused far more than its bond (docs/ARCHITECTURE.md, "Liveness"); without this end a
-    /// dispute whose old-enough seats never return would lock the escrow, both bonds and the fee for good.
+    /// @notice Ends a dispute still waiting for seats at `expiresAt` (its opening plus `waitFor` the accused's bond:
+    /// 30 to 365 days): in its first round ruling 0 (the seats that revealed before a redraw that never came share the
+    /// pot as on a tie; with none, the fee goes back to the challenger), or 2 for a dispute opened late; in an appeal
+    /// round the appealed ruling stands. Holding the pool exhausted that long costs the accused decoy disputes in
+    /// proportion to the wait, so to the bond (docs/ARCHITECTURE.md, "A wait has an end"); without this end a dispute
+    /// whose old-enough seats never return would lock the escrow, both bonds and the fee for good.
     /// @param disputeId The dispute.
     function expire(uint256 disputeId) external;
+
+    /// @notice How long a dispute over `bond` may wait for seats before `expire`: `MIN_WAIT` (30 days) · bond /
+    /// `WAIT_BOND` (4 ETH), rounded up to whole days, at least `MIN_WAIT` and at most `MAX_WAIT` (365 days).
+    /// @param bond The accused's bond (wei), from `createDispute`'s extraData.
+    /// @return The wait in seconds (whole days).
+    function waitFor(uint256 bond) external pure returns (uint256);
+
+    /// @notice The timestamp (seconds) from which `disputeId` may be `expire`d while it waits for seats.
+    /// @param disputeId The dispute (`UnknownDispute` if never opened).
+    /// @return Its opening plus its wait.
+    function expiresAt(uint256 disputeId) external view returns (uint256);
 
     /// @notice Queues a waiting dispute again with a new seed block, once the pool holds at least the seats it
     /// still has to draw (`NotEnoughFreeSeats`). No jury was seen, so this re-rolls nothing.

@@ -144,6 +144,7 @@ contract MarketInvariantTest is CairnSystem {
     function invariant_SettlementRules() public view {
         assertEq(handler.ghost_closedTwice(), 0, "a job closed twice");
         assertEq(handler.ghost_resolveReverted(), 0, "a dispute could not be resolved after its period");
+        assertEq(handler.ghost_expiredEarly(), 0, "a dispute expired before its wait ended");
         assertEq(handler.ghost_badSplits(), 0, "a split did not sum to the payment");
         assertEq(handler.ghost_finalizedEarly(), 0, "finalized inside the window");
         assertEq(handler.ghost_finalizedUnaudited(), 0, "finalized before its audit was cleared");

@@ -77,8 +77,10 @@ contract MarketHandler is Test {
     uint256 public ghost_resolveReverted;
     /// Juror stake moves while disputes are open (deposits, withdrawal requests, withdrawals).
     uint256 public ghost_jurorMoves;
-    /// Disputes the end-of-run settlement had to expire (every seat stayed busy for `MAX_WAIT`).
+    /// Disputes the end-of-run settlement had to expire (every seat stayed busy until the dispute's `expiresAt`).
     uint256 public ghost_expired;
+    /// `expire` calls that succeeded before the dispute's `expiresAt` (its opening plus the wait its bond buys).
+    uint256 public ghost_expiredEarly;
     /// Disputes still open when a run ended, which `settleAll` then ruled (to see that the check is not vacuous).
     uint256 public ghost_openAtEnd;
     /// Rounds revealed in the current `settleAll` pass (cleared when resolved).
@@ -705,11 +707,12 @@ contract MarketHandler is Test {
         }
     }
 
-    /// @dev Waiting disputes are retried; from pass 16 one warp of `MAX_WAIT`, then a never-answered dispute is
-    /// expired, and an answered one only when it cannot be retried for want of seats (from pass 20 whatever
-    /// keeps it waiting: its eligible jurors may all have topped up or left).
+    /// @dev Waiting disputes are retried; from pass 16 each is first tried for an early `expire` (which must
+    /// revert), then time moves to the latest `expiresAt` among them (each its own wait, 30–365 days by its bond),
+    /// then a never-answered dispute is expired, and an answered one only when it cannot be retried for want of
+    /// seats (from pass 20 whatever keeps it waiting: its eligible jurors may all have topped up or left).
     function _endWaits(uint256[] memory jobIds, uint256 pass) internal {
-        if (pass >= 16) vm.warp(block.timestamp + committee.MAX_WAIT());
+        if (pass >= 16) _waitForExpiries(jobIds);
         for (uint256 j = 0; j < jobIds.length; ++j) {
             (IReexecutionCommittee.Phase phase, uint256 disputeId) = _phaseOf(jobIds[j]);
             if (phase != IReexecutionCommittee.Phase.Waiting) continue;
@@ -728,6 +731,29 @@ contract MarketHandler is Test {
                     _closed(jobIds[j]);
                 } catch {}
             }
+        }
+    }
+
+    /// @dev Moves time forward through the waiting disputes' `expiresAt`s, earliest first: a second before each, its
+    /// `expire` is tried (counted in `ghost_expiredEarly` if it succeeds); time ends at the latest.
+    function _waitForExpiries(uint256[] memory jobIds) internal {
+        uint256 after_ = block.timestamp;
+        while (true) {
+            (uint256 next, uint256 jobId, uint256 disputeId) = (type(uint256).max, 0, 0);
+            for (uint256 j = 0; j < jobIds.length; ++j) {
+                (IReexecutionCommittee.Phase phase, uint256 id) = _phaseOf(jobIds[j]);
+                if (phase != IReexecutionCommittee.Phase.Waiting) continue;
+                uint256 end = committee.expiresAt(id);
+                if (end > after_ && end < next) (next, jobId, disputeId) = (end, jobIds[j], id);
+            }
+            if (disputeId == 0) return;
+            vm.warp(next - 1);
+            try committee.expire(disputeId) {
+                ++ghost_expiredEarly;
+                _closed(jobId);
+            } catch {}
+            vm.warp(next);
+            after_ = next;
         }
     }
 

@@ -468,6 +468,8 @@ async fn every_event_lands() {
         let info = committee.disputeInfo(wei(id)).call().await.unwrap();
         assert_eq!(d.phase, PHASES[usize::from(info.phase)], "dispute {id}");
         assert_eq!((d.commit_deadline, d.reveal_deadline), (info.commitDeadline, info.revealDeadline), "dispute {id}");
+        let expires_at = committee.expiresAt(wei(id)).call().await.unwrap();
+        assert_eq!(d.expires_at.map(U256::from), Some(expires_at), "dispute {id}: the end of its wait for seats");
         assert_eq!((d.round, d.rounds.len().max(1) as u64 - 1), (u64::from(info.round), u64::from(info.round)));
         // Each round's jury, each juror once in draw order, equals the committee's.
         for (r, round) in d.rounds.iter().enumerate() {
