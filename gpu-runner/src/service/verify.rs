@@ -5,8 +5,8 @@
 //! (the first, then one per appeal) is its own duty; a redraw of a round's silent seats that seats the operator
 //! again after it missed the round is a new vote. With `[verify] keeper` it also draws the jurors of the
 //! committee's queue head as soon as its seed block is mined (paid `keeperReward`), reseeds it when the seed
-//! lapsed, and resolves rounds whose reveal or appeal period is over, so disputes never wait on somebody else's
-//! keeper. With `[verify] appeal_max_fee` above 0 it appeals a round's ruling against its own side, up to that
+//! lapsed, retries disputes deferred for want of seats and expires those still waiting at their `expiresAt`, and
+//! resolves rounds whose reveal or appeal period is over, so disputes never wait on somebody else's keeper. With `[verify] appeal_max_fee` above 0 it appeals a round's ruling against its own side, up to that
 //! fee: a ruling of 2 or 3 on a job this operator ran (it computed the output itself and kept its input pinned),
 //! a ruling of 1 on a job whose challenge pool holds its watcher's ticket.
 //!
@@ -31,6 +31,7 @@
 use std::time::{Duration, Instant};
 
 use alloy::{
+    eips::BlockNumberOrTag,
     primitives::{B256, U256},
     providers::Provider,
     rpc::types::Filter,
@@ -107,6 +108,9 @@ impl super::runner::Inner {
     /// Queues again the disputes it saw deferred (too few seats, or an audit held back by the reserve kept for
     /// challenges) once the pool has the seats: `retry` every [`RETRY_EVERY`]; a refusal for want of seats is
     /// the expected answer until then, and a dispute that moved on (retried by someone else, expired) is dropped.
+    /// A dispute still refused for want of seats at its `expiresAt` (its opening plus the wait the accused's bond
+    /// buys, `ReexecutionCommittee.waitFor`: 30 to 365 days of chain time) is `expire`d: without that call it
+    /// would hold the escrow, both bonds and the fee for good.
     ///
     /// Errors: none of its own; a failed RPC is logged and tried again later.
     async fn retry_waiting(&self) -> anyhow::Result<()> {
@@ -130,7 +134,7 @@ impl super::runner::Inner {
                     tracing::info!(dispute = %dispute, "keeper: the pool has the seats again; the dispute is queued for its draw");
                     false
                 }
-                Err(e) if revert_name(&e) == Some("NotEnoughFreeSeats") => true,
+                Err(e) if revert_name(&e) == Some("NotEnoughFreeSeats") => !self.expire_if_due(dispute).await,
                 Err(e) if revert_name(&e) == Some("WrongPhase") => false,
                 Err(e) => {
                     tracing::warn!(dispute = %dispute, error = format!("{e:#}"), "keeper: retry failed; trying again later");
@@ -145,6 +149,40 @@ impl super::runner::Inner {
             }
         }
         Ok(())
+    }
+
+    /// Expires `dispute`, which waits for seats, once the chain's clock has reached its `expiresAt`; returns
+    /// whether it is over (expired now, or by someone else first). A failed RPC is logged and answers `false`
+    /// (tried again at the next retry).
+    async fn expire_if_due(&self, dispute: U256) -> bool {
+        let due = async {
+            let ends = self.committee.expiresAt(dispute).call().await.context("reading the dispute's expiry")?;
+            let p = self.chain.provider();
+            let head = p.get_block_by_number(BlockNumberOrTag::Latest).await.context("reading the chain head")?;
+            let now = head.context("the node has no latest block")?.header.timestamp;
+            anyhow::Ok(U256::from(now) >= ends)
+        };
+        match due.await {
+            Ok(false) => return false,
+            Ok(true) => {}
+            Err(e) => {
+                tracing::warn!(dispute = %dispute, error = format!("{e:#}"), "keeper: cannot tell whether the wait ended");
+                return false;
+            }
+        }
+        match self.chain.send("expire", self.committee.expire(dispute).into_transaction_request()).await {
+            Ok(_) => {
+                tracing::info!(dispute = %dispute, "keeper: the dispute waited for seats until its expiry; expired it");
+                self.metrics.job("keeper_expire");
+                true
+            }
+            // Someone else expired it first, or it was drawn after all.
+            Err(e) if revert_name(&e) == Some("WrongPhase") => true,
+            Err(e) => {
+                tracing::warn!(dispute = %dispute, error = format!("{e:#}"), "keeper: expire failed; trying again later");
+                false
+            }
+        }
     }
 
     /// Resolves every round whose reveal period (a drawn round) or appeal period (an appealable one) is over,

@@ -948,6 +948,51 @@ fn verifier_service(world: &World, i: usize, crash: Option<&str>) -> RunnerProce
     world.runner_with(&label, &world.dir.path().join(&label), hook, None, "[jobs]\nclaim = false\n")
 }
 
+/// A dispute that cannot be seated ends when its wait does: every verifier asks for all its juror stake back
+/// (the pool keeps no free seat), a griefer challenges an honest result, and the keeper's draw defers it. Retried
+/// every 30 s and refused for want of seats, it is still waiting when the chain's clock reaches its `expiresAt`
+/// (the opening plus the wait the operator's bond buys), and the keeper expires it: ruling 0, the buyer refunded,
+/// the griefer's bond back, nothing stuck.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keeper_expires_a_dispute_still_waiting_for_seats_at_its_expiry() {
+    let world = World::start().await;
+    let model = world.publish(false).await;
+    let committee = cairn_bindings::ReexecutionCommittee::new(
+        world.address("ReexecutionCommittee"),
+        world.deployer.provider().clone(),
+    );
+    for i in 0..5 {
+        let chain = world.as_key(devnet_key(&format!("verifier-{i}"))).await;
+        let pool = cairn_bindings::JurorPool::new(world.address("JurorPool"), chain.provider().clone());
+        let juror = pool.jurorInfo(chain.account()).call().await.unwrap();
+        let all = U256::from(juror.stake) + U256::from(juror.pendingDeposit);
+        chain.send("requestWithdrawal", pool.requestWithdrawal(all).into_transaction_request()).await.unwrap();
+    }
+    let job = world.request(model, INPUT.as_bytes(), parse_ether("0.01").unwrap()).await;
+    submit_as_operator_0(&world, job, expected_output(INPUT.as_bytes()).bytes).await;
+    let mut keeper = verifier_service(&world, 0, None);
+    let griefer = funded_stranger(&world, "1").await;
+    let dispute = challenge_as(&world, &griefer, job).await;
+    let started = Instant::now();
+    while committee.disputeInfo(dispute).call().await.unwrap().phase != cairn_bindings::enums::phase::WAITING {
+        assert!(started.elapsed() < Duration::from_secs(60), "the keeper never drew it:\n{}", keeper.shown());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let ends: u64 = committee.expiresAt(dispute).call().await.unwrap().to();
+    let now = world.now().await;
+    assert!(ends >= now + 30 * 86_400, "at least the shortest wait: {ends} vs {now}");
+    world.advance(ends - now).await;
+    let pool = wait_ruled(&world, job, std::slice::from_mut(&mut keeper)).await;
+    assert_eq!(pool.ruling, 0, "expired unseated: refused");
+    let params = world.market().params().call().await.unwrap();
+    assert_eq!(pool.payout, params.challengeBond, "the griefer's ticket gets its bond back");
+    let progress = world.progress(job).await;
+    assert_eq!(progress.state, state::RESOLVED, "the job is closed");
+    wait_log(&keeper, "expired it").await;
+    assert!(!keeper.log().contains("expire failed"), "no early or failed expire:\n{}", keeper.shown());
+    assert!(keeper.terminate().await.success(), "{}", keeper.shown());
+}
+
 /// Which of the five verifier services `juror` is.
 fn verifier_index(juror: Address) -> usize {
     (0..5).find(|i| devnet_key(&format!("verifier-{i}")).address() == juror).expect("jurors are the verifiers")
