@@ -94,15 +94,15 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     uint64 public constant MIN_WAIT = 30 days;
     /// @notice The bond `MIN_WAIT` protects: a dispute over a larger bond waits proportionally longer (`waitFor`), so
     /// the decoy disputes that would hold the pool exhausted until the expiry cost in proportion to the bond they
-    /// would save (docs/ARCHITECTURE.md, "A wait as long as what it protects").
+    /// would save (docs/ARCHITECTURE.md, "A wait has an end, as long as what it protects").
     uint256 public constant WAIT_BOND = 4 ether;
     /// @notice Longest wait for seats (a bond of `WAIT_BOND · MAX_WAIT / MIN_WAIT` ≈ 48.7 ETH or more).
     uint64 public constant MAX_WAIT = 365 days;
     /// @notice Most redraws of silent seats per round; after them the revealed seats decide.
     uint8 public constant MAX_REDRAWS = 2;
     /// @notice How long after it opens an audit yields seats to challenges (`Params.auditReserve`); later it draws
-    /// whenever its own seats are free, so a thin pool cannot hold it until `MAX_WAIT`, whose ruling 0 would let an
-    /// audited cheat keep its bond.
+    /// whenever its own seats are free, so a thin pool cannot hold it until its `expiresAt`, whose ruling 0 would let
+    /// an audited cheat keep its bond.
     uint64 public constant AUDIT_PRIORITY = 1 days;
 
     /// @notice Where operators and their signer keys live.

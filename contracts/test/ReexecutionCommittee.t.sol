@@ -442,12 +442,16 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
     /// least proportional to the bond below the cap, never shorter than `MIN_WAIT` nor longer than `MAX_WAIT`, in
     /// whole days, and never shorter for a larger bond.
     function testFuzz_TheWaitIsProportionalToTheBond(uint256 bond, uint256 more) public view {
-        // Mostly the bonds jobs post (up to MAX_BOND, past the cap), sometimes any uint256.
-        if (more % 8 != 0) bond = bound(bond, 0, 100 ether);
+        // Mostly the bonds jobs post (up to MAX_BOND, past the cap) and steps up to 1 ETH, sometimes any uint256.
+        if (more % 8 != 0) (bond, more) = (bound(bond, 0, 100 ether), bound(more, 0, 1 ether));
         uint256 wait = committee.waitFor(bond);
         assertTrue(wait >= 30 days && wait <= 365 days, "within [MIN_WAIT, MAX_WAIT]");
         assertEq(wait % 1 days, 0, "whole days");
-        if (bond < uint256(4 ether) * 365 / 30) assertTrue(wait * 4 ether >= 30 days * bond, "at least proportional");
+        if (bond < uint256(4 ether) * 365 / 30) {
+            assertTrue(wait * 4 ether >= 30 days * bond, "at least proportional");
+            // Rounded up by less than a day (or the shortest wait, for bonds up to WAIT_BOND).
+            if (bond > 4 ether) assertTrue(wait * 4 ether < 30 days * bond + 1 days * 4 ether, "less than a day more");
+        }
         if (bond <= type(uint256).max - more) assertTrue(committee.waitFor(bond + more) >= wait, "monotone");
     }
 

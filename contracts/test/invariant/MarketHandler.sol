@@ -81,6 +81,8 @@ contract MarketHandler is Test {
     uint256 public ghost_expired;
     /// `expire` calls that succeeded before the dispute's `expiresAt` (its opening plus the wait its bond buys).
     uint256 public ghost_expiredEarly;
+    /// Waiting disputes probed whose bond bought more than the shortest wait (to see longer waits exercised).
+    uint256 public ghost_longWaits;
     /// Disputes still open when a run ended, which `settleAll` then ruled (to see that the check is not vacuous).
     uint256 public ghost_openAtEnd;
     /// Rounds revealed in the current `settleAll` pass (cleared when resolved).
@@ -734,27 +736,38 @@ contract MarketHandler is Test {
         }
     }
 
-    /// @dev Moves time forward through the waiting disputes' `expiresAt`s, earliest first: a second before each, its
-    /// `expire` is tried (counted in `ghost_expiredEarly` if it succeeds); time ends at the latest.
+    /// @dev Moves time forward through the waiting disputes' `expiresAt`s, earliest first: a second before each, the
+    /// `expire` of every dispute ending then is tried (counted in `ghost_expiredEarly` if it succeeds); time ends at
+    /// the latest.
     function _waitForExpiries(uint256[] memory jobIds) internal {
         uint256 after_ = block.timestamp;
         while (true) {
-            (uint256 next, uint256 jobId, uint256 disputeId) = (type(uint256).max, 0, 0);
+            uint256 next = type(uint256).max;
             for (uint256 j = 0; j < jobIds.length; ++j) {
-                (IReexecutionCommittee.Phase phase, uint256 id) = _phaseOf(jobIds[j]);
-                if (phase != IReexecutionCommittee.Phase.Waiting) continue;
-                uint256 end = committee.expiresAt(id);
-                if (end > after_ && end < next) (next, jobId, disputeId) = (end, jobIds[j], id);
+                uint256 end = _waitEnd(jobIds[j]);
+                if (end > after_ && end < next) next = end;
             }
-            if (disputeId == 0) return;
+            if (next == type(uint256).max) return;
             vm.warp(next - 1);
-            try committee.expire(disputeId) {
-                ++ghost_expiredEarly;
-                _closed(jobId);
-            } catch {}
+            for (uint256 j = 0; j < jobIds.length; ++j) {
+                if (_waitEnd(jobIds[j]) != next) continue;
+                (, uint256 disputeId) = _phaseOf(jobIds[j]);
+                if (committee.waitFor(market.getProgress(jobIds[j]).bond) > committee.MIN_WAIT()) ++ghost_longWaits;
+                try committee.expire(disputeId) {
+                    ++ghost_expiredEarly;
+                    _closed(jobIds[j]);
+                } catch {}
+            }
             vm.warp(next);
             after_ = next;
         }
+    }
+
+    /// @dev The `expiresAt` of `jobId`'s dispute while it waits for seats; 0 otherwise.
+    function _waitEnd(uint256 jobId) internal view returns (uint256) {
+        (IReexecutionCommittee.Phase phase, uint256 disputeId) = _phaseOf(jobId);
+        if (phase != IReexecutionCommittee.Phase.Waiting) return 0;
+        return committee.expiresAt(disputeId);
     }
 
     function _resolve(uint256 jobId, uint256 disputeId) internal {
