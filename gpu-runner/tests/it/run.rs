@@ -957,10 +957,7 @@ fn verifier_service(world: &World, i: usize, crash: Option<&str>) -> RunnerProce
 async fn a_keeper_expires_a_dispute_still_waiting_for_seats_at_its_expiry() {
     let world = World::start().await;
     let model = world.publish(false).await;
-    let committee = cairn_bindings::ReexecutionCommittee::new(
-        world.address("ReexecutionCommittee"),
-        world.deployer.provider().clone(),
-    );
+    let committee = world.committee();
     for i in 0..5 {
         let chain = world.as_key(devnet_key(&format!("verifier-{i}"))).await;
         let pool = cairn_bindings::JurorPool::new(world.address("JurorPool"), chain.provider().clone());
@@ -1025,10 +1022,7 @@ async fn challenge_as(world: &World, key: &PrivateKeySigner, job: U256) -> U256 
 /// the keepers' grace, so the runners' keepers make the ruling final.
 async fn wait_ruled(world: &World, job: U256, runners: &mut [RunnerProcess]) -> Pool {
     let desk = DisputeDesk::new(world.address("DisputeDesk"), world.deployer.provider().clone());
-    let committee = cairn_bindings::ReexecutionCommittee::new(
-        world.address("ReexecutionCommittee"),
-        world.deployer.provider().clone(),
-    );
+    let committee = world.committee();
     let p = world.deployer.provider();
     let started = Instant::now();
     let mut appealable_since: Option<Instant> = None;
@@ -1072,10 +1066,7 @@ async fn verifiers_rule_on_disputes_and_the_watcher_collects_from_a_pool_the_che
     let payment = parse_ether("0.01").unwrap();
     let expected = expected_output(INPUT.as_bytes());
     let verifier = |i: usize, crash: Option<&str>| verifier_service(&world, i, crash);
-    let committee = cairn_bindings::ReexecutionCommittee::new(
-        world.address("ReexecutionCommittee"),
-        world.deployer.provider().clone(),
-    );
+    let committee = world.committee();
     let desk = DisputeDesk::new(world.address("DisputeDesk"), world.deployer.provider().clone());
 
     // 1. A griefer disputes an honest result: ruled acceptable, nothing for the griefer's ticket.
@@ -1221,10 +1212,7 @@ async fn verifiers_rule_an_input_nobody_can_fetch_unavailable() {
         (state::RESOLVED, cairn_bindings::enums::close_reason::INPUT_UNAVAILABLE),
         "resolved, input unavailable"
     );
-    let committee = cairn_bindings::ReexecutionCommittee::new(
-        world.address("ReexecutionCommittee"),
-        world.deployer.provider().clone(),
-    );
+    let committee = world.committee();
     let fee = committee.params().call().await.unwrap().fee;
     let params = world.market().params().call().await.unwrap();
     assert_eq!(pool.payout, params.challengeBond, "the ticket gets its bond back");
@@ -1285,10 +1273,7 @@ async fn a_canary_step_that_waits_does_not_hold_the_jobs_back() {
     use cairn_runner::service::journal::CanaryStep;
     let world = World::start().await;
     let model = world.publish(false).await;
-    let committee = cairn_bindings::ReexecutionCommittee::new(
-        world.address("ReexecutionCommittee"),
-        world.deployer.provider().clone(),
-    );
+    let committee = world.committee();
     let canary_key = funded_stranger(&world, "5").await;
     let call = committee.setCanaryKey(canary_key.address());
     world.deployer.send("setCanaryKey", call.into_transaction_request()).await.unwrap();
@@ -1334,10 +1319,7 @@ async fn plays_a_canary(answer: u8) {
     use cairn_runner::service::{canary::commitment, journal::CanaryStep};
     let world = World::start().await;
     let model = world.publish(false).await;
-    let committee = cairn_bindings::ReexecutionCommittee::new(
-        world.address("ReexecutionCommittee"),
-        world.deployer.provider().clone(),
-    );
+    let committee = world.committee();
     let desk = DisputeDesk::new(world.address("DisputeDesk"), world.deployer.provider().clone());
     let canary_key = funded_stranger(&world, "5").await;
     let call = committee.setCanaryKey(canary_key.address());

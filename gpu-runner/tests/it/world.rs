@@ -79,6 +79,16 @@ impl World {
         JobMarket::new(self.address("JobMarket"), self.deployer.provider().clone())
     }
 
+    /// The committee, read through the deployer's connection.
+    pub(crate) fn committee(
+        &self,
+    ) -> cairn_bindings::ReexecutionCommittee::ReexecutionCommitteeInstance<alloy::providers::DynProvider> {
+        cairn_bindings::ReexecutionCommittee::new(
+            self.address("ReexecutionCommittee"),
+            self.deployer.provider().clone(),
+        )
+    }
+
     pub(crate) async fn as_key(&self, key: PrivateKeySigner) -> Chain {
         Chain::connect(self.anvil.url(), key, ChainOptions::default()).await.unwrap()
     }
