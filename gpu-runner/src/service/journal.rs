@@ -313,6 +313,12 @@ impl Journal {
                 updated_at INTEGER NOT NULL DEFAULT (unixepoch())
             )",
             "CREATE TABLE IF NOT EXISTS canary_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), block INTEGER NOT NULL)",
+            // The keeper: disputes its draw deferred for want of seats, retried (and expired at their end) until
+            // they move on, across restarts.
+            "CREATE TABLE IF NOT EXISTS waiting_disputes (
+                dispute_id TEXT PRIMARY KEY,
+                deferred_at INTEGER NOT NULL DEFAULT (unixepoch())
+            )",
         ] {
             sqlx::query(statement).execute(&pool).await.context("creating the journal's tables")?;
         }
@@ -982,6 +988,42 @@ impl Journal {
         Ok(age.map(|a| u64::try_from(a).unwrap_or(0)))
     }
 
+    /// Records that the keeper's draw of `dispute` was deferred for want of seats: it retries it until it moves on.
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn add_waiting(&self, dispute: U256) -> anyhow::Result<()> {
+        sqlx::query("INSERT OR IGNORE INTO waiting_disputes (dispute_id) VALUES (?)")
+            .bind(dispute.to_string())
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("journaling waiting dispute {dispute}"))?;
+        Ok(())
+    }
+
+    /// Forgets a waiting dispute that moved on (retried, expired, or drawn by someone else).
+    ///
+    /// Errors: the database cannot be written.
+    pub async fn remove_waiting(&self, dispute: U256) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM waiting_disputes WHERE dispute_id = ?")
+            .bind(dispute.to_string())
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("forgetting waiting dispute {dispute}"))?;
+        Ok(())
+    }
+
+    /// The disputes the keeper is waiting on, oldest deferral first.
+    ///
+    /// Errors: the database cannot be read, or holds an id that is not a number.
+    pub async fn waiting_disputes(&self) -> anyhow::Result<Vec<U256>> {
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT dispute_id FROM waiting_disputes ORDER BY deferred_at, rowid")
+                .fetch_all(&self.pool)
+                .await
+                .context("reading the journal's waiting disputes")?;
+        ids.iter().map(|d| d.parse().with_context(|| format!("journal: waiting dispute id {d:?}"))).collect()
+    }
+
     /// The next block whose `DisputeOpened` logs get a registration, if a scan has run.
     ///
     /// Errors: the database cannot be read.
@@ -1061,6 +1103,22 @@ mod tests {
         assert!(journal.open_challenges().await.unwrap().is_empty(), "settled stays settled");
         assert_eq!(journal.all_challenges().await.unwrap().len(), 2);
         assert_eq!(journal.challenge(U256::from(99)).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn waiting_disputes_survive_a_reopen_in_deferral_order_until_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).await.unwrap();
+        let (a, b) = (U256::from(7), U256::from(3));
+        journal.add_waiting(a).await.unwrap();
+        journal.add_waiting(b).await.unwrap();
+        journal.add_waiting(a).await.unwrap();
+        drop(journal);
+        let journal = Journal::open(dir.path()).await.unwrap();
+        assert_eq!(journal.waiting_disputes().await.unwrap(), [a, b], "once each, first deferred first");
+        journal.remove_waiting(a).await.unwrap();
+        journal.remove_waiting(U256::from(99)).await.unwrap();
+        assert_eq!(journal.waiting_disputes().await.unwrap(), [b]);
     }
 
     #[tokio::test]

@@ -84,6 +84,7 @@ impl super::runner::Inner {
             Ok(receipt) => {
                 let drawn = receipt.decoded_log::<ReexecutionCommittee::JurorsDrawn>().is_some();
                 if receipt.decoded_log::<ReexecutionCommittee::DrawDeferred>().is_some() {
+                    self.journal.add_waiting(head).await?;
                     let next = Instant::now() + RETRY_EVERY;
                     self.jobs.lock().expect("not poisoned").waiting.insert(head, next);
                 }
@@ -110,20 +111,20 @@ impl super::runner::Inner {
     /// the expected answer until then, and a dispute that moved on (retried by someone else, expired) is dropped.
     /// A dispute still refused for want of seats at its `expiresAt` (its opening plus the wait the accused's bond
     /// buys, `ReexecutionCommittee.waitFor`: 30 to 365 days of chain time) is `expire`d: without that call it
-    /// would hold the escrow, both bonds and the fee for good.
+    /// would hold the escrow, both bonds and the fee for good. The disputes are journaled, so a restarted keeper
+    /// takes them up again (due at once).
     ///
-    /// Errors: none of its own; a failed RPC is logged and tried again later.
+    /// Errors: the journal cannot be read or written; a failed RPC is logged and tried again later.
     async fn retry_waiting(&self) -> anyhow::Result<()> {
         let now = Instant::now();
-        let due: Vec<U256> = self
-            .jobs
-            .lock()
-            .expect("not poisoned")
-            .waiting
-            .iter()
-            .filter(|(_, t)| **t <= now)
-            .map(|(d, _)| *d)
-            .collect();
+        let journaled = self.journal.waiting_disputes().await?;
+        let due: Vec<U256> = {
+            let mut jobs = self.jobs.lock().expect("not poisoned");
+            for dispute in journaled {
+                jobs.waiting.entry(dispute).or_insert(now);
+            }
+            jobs.waiting.iter().filter(|(_, t)| **t <= now).map(|(d, _)| *d).collect()
+        };
         for dispute in due {
             let keep_waiting = match self
                 .chain
@@ -141,11 +142,11 @@ impl super::runner::Inner {
                     true
                 }
             };
-            let mut jobs = self.jobs.lock().expect("not poisoned");
             if keep_waiting {
-                jobs.waiting.insert(dispute, now + RETRY_EVERY);
+                self.jobs.lock().expect("not poisoned").waiting.insert(dispute, now + RETRY_EVERY);
             } else {
-                jobs.waiting.remove(&dispute);
+                self.journal.remove_waiting(dispute).await?;
+                self.jobs.lock().expect("not poisoned").waiting.remove(&dispute);
             }
         }
         Ok(())

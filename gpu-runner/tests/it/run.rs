@@ -952,7 +952,8 @@ fn verifier_service(world: &World, i: usize, crash: Option<&str>) -> RunnerProce
 /// (the pool keeps no free seat), a griefer challenges an honest result, and the keeper's draw defers it. Retried
 /// every 30 s and refused for want of seats, it is still waiting when the chain's clock reaches its `expiresAt`
 /// (the opening plus the wait the operator's bond buys), and the keeper expires it: ruling 0, the buyer refunded,
-/// the griefer's bond back, nothing stuck.
+/// the griefer's bond back, nothing stuck. The keeper is restarted while the dispute waits: the journal hands the
+/// dispute to the new process.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keeper_expires_a_dispute_still_waiting_for_seats_at_its_expiry() {
     let world = World::start().await;
@@ -975,6 +976,9 @@ async fn a_keeper_expires_a_dispute_still_waiting_for_seats_at_its_expiry() {
         assert!(started.elapsed() < Duration::from_secs(60), "the keeper never drew it:\n{}", keeper.shown());
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    wait_log(&keeper, "drew the dispute's jurors").await;
+    assert!(keeper.terminate().await.success(), "{}", keeper.shown());
+    let mut keeper = verifier_service(&world, 0, None);
     let ends: u64 = committee.expiresAt(dispute).call().await.unwrap().to();
     let now = world.now().await;
     assert!(ends >= now + 30 * 86_400, "at least the shortest wait: {ends} vs {now}");
