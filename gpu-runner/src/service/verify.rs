@@ -6,9 +6,10 @@
 //! again after it missed the round is a new vote. With `[verify] keeper` it also draws the jurors of the
 //! committee's queue head as soon as its seed block is mined (paid `keeperReward`), reseeds it when the seed
 //! lapsed, retries disputes deferred for want of seats and expires those still waiting at their `expiresAt`, and
-//! resolves rounds whose reveal or appeal period is over, so disputes never wait on somebody else's keeper. With `[verify] appeal_max_fee` above 0 it appeals a round's ruling against its own side, up to that
-//! fee: a ruling of 2 or 3 on a job this operator ran (it computed the output itself and kept its input pinned),
-//! a ruling of 1 on a job whose challenge pool holds its watcher's ticket.
+//! resolves rounds whose reveal or appeal period is over, so disputes never wait on somebody else's keeper. With
+//! `[verify] appeal_max_fee` above 0 it appeals a round's ruling against its own side, up to that fee: a ruling
+//! of 2 or 3 on a job this operator ran (it computed the output itself and kept its input pinned), a ruling of 1
+//! on a job whose challenge pool holds its watcher's ticket.
 //!
 //! **Crash safety.** A `JurorsDrawn` naming the operator is journaled (a `duties` row) before the scan's
 //! cursor moves past it; the vote and its salt are journaled before the commitment is sent, so a restart
