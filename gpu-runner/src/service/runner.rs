@@ -202,8 +202,10 @@ pub(crate) struct Jobs {
     /// scan looks back `[chain] lookback_blocks`).
     pub(crate) drawn: BTreeMap<U256, u64>,
     /// Disputes the keeper saw deferred for want of seats (`DrawDeferred` in its own draw's receipt), with when
-    /// to try `retry` next (in memory: a restart forgets them; `retry` is open to anyone at any time).
+    /// to try `retry` next; journaled too (`waiting_disputes`), and read back once after a start.
     pub(crate) waiting: BTreeMap<U256, Instant>,
+    /// Whether the journaled waiting disputes have been read into `waiting` since this process started.
+    pub(crate) waiting_loaded: bool,
     /// Input CIDs of the jobs requested in the blocks scanned (else read from the job's `JobRequested` log).
     input_cids: HashMap<U256, String>,
     /// Submitted jobs whose audit draw is settled (cleared, audited or moot); the others are driven at every poll

@@ -118,12 +118,15 @@ impl super::runner::Inner {
     /// Errors: the journal cannot be read or written; a failed RPC is logged and tried again later.
     async fn retry_waiting(&self) -> anyhow::Result<()> {
         let now = Instant::now();
-        let journaled = self.journal.waiting_disputes().await?;
+        // The journal is read once after a start; later deferrals are added to both as they happen.
+        let loaded = self.jobs.lock().expect("not poisoned").waiting_loaded;
+        let journaled = if loaded { Vec::new() } else { self.journal.waiting_disputes().await? };
         let due: Vec<U256> = {
             let mut jobs = self.jobs.lock().expect("not poisoned");
             for dispute in journaled {
                 jobs.waiting.entry(dispute).or_insert(now);
             }
+            jobs.waiting_loaded = true;
             jobs.waiting.iter().filter(|(_, t)| **t <= now).map(|(d, _)| *d).collect()
         };
         for dispute in due {
