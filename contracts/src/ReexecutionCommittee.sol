@@ -45,6 +45,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         bool audit;
         uint8 round;
         uint8 redraws;
+        bool waiting;
         uint64 seedBlock;
         uint40 commitDeadline;
         uint40 revealDeadline;
@@ -135,6 +136,9 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// @notice One past the last queued position.
     uint128 public queueTail;
     mapping(uint256 position => uint256 disputeId) private _queue;
+    /// @notice The sum of `waitDays` over the disputes waiting for seats, each from its first deferral until a jury is
+    /// seated or it is ruled (a `retry` keeps it in): the wait `expire` requires (`expiresAt`), in days.
+    uint256 public waitingDays;
     /// @notice The key that registers and reveals canaries (address(0): none), set by governance.
     address public canaryKey;
     /// @notice The block each canary commitment was registered in (0: never).
@@ -257,7 +261,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     function expiresAt(uint256 disputeId) external view returns (uint256) {
         DisputeData storage d = _disputes[disputeId];
         if (d.phase == Phase.None) revert UnknownDispute(disputeId);
-        return uint256(d.openedAt) + uint256(d.waitDays) * 1 days;
+        return _expiresAt(d);
     }
 
     /// @inheritdoc IArbitrator
@@ -285,8 +289,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
                 // A dispute that already waited is drawn unpaid (the keeper reward paid its first attempt), and a
                 // redraw or an appeal round has a jury already, so a lapse says nothing about who waited: it waits
                 // again, for a `retry`.
-                d.phase = Phase.Waiting;
-                emit DrawDeferred(disputeId, pool.freeSeats());
+                _wait(disputeId, d);
                 return;
             }
             // The fail-safe after the one reseed: nobody drew for two seed lifetimes although the first attempt
@@ -346,6 +349,10 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         }
         d.toDraw = 0;
         d.phase = Phase.Drawn;
+        // After the pool's draw, as the phase above: only a filled jury leaves the wait. `draw` is nonReentrant and
+        // the pool is the committee's own, fixed at deployment.
+        // slither-disable-next-line reentrancy-no-eth
+        _unwait(d);
         // Periods ≤ MAX_PERIOD (7 days): far inside uint40 seconds.
         // forge-lint: disable-next-line(unsafe-typecast)
         d.commitDeadline = uint40(block.timestamp + _params.commitPeriod);
@@ -376,7 +383,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// @inheritdoc IReexecutionCommittee
     function expire(uint256 disputeId) external nonReentrant {
         DisputeData storage d = _dispute(disputeId, Phase.Waiting);
-        uint256 end = uint256(d.openedAt) + uint256(d.waitDays) * 1 days;
+        uint256 end = _expiresAt(d);
         if (block.timestamp < end) revert OutsidePeriod(disputeId, end, block.timestamp);
         // Nobody re-executed this round: in the first round the arbitrable refuses (ruling 0: the seats that revealed
         // before a redraw that never came share the pot as on a tie, and with none the fee goes back to the
@@ -497,8 +504,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
                 emit SilentSeatsRedrawn(disputeId, d.round, silent, d.seedBlock);
             } else {
                 // No vote after every redraw: the dispute waits for a `retry` (or its expiry).
-                d.phase = Phase.Waiting;
-                emit DrawDeferred(disputeId, pool.freeSeats());
+                _wait(disputeId, d);
             }
             return;
         }
@@ -667,6 +673,7 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
         d.pot = 0;
         feesHeld -= pot;
         d.phase = Phase.Ruled;
+        _unwait(d);
         // 0 to 3.
         // forge-lint: disable-next-line(unsafe-typecast)
         d.ruling = uint8(ruling);
@@ -813,10 +820,41 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
     /// will defer is still sent at once (and cannot be left to lapse); later deferrals are not, so retries cannot
     /// drain the fee.
     function _defer(uint256 disputeId, DisputeData storage d) internal {
-        d.phase = Phase.Waiting;
-        emit DrawDeferred(disputeId, pool.freeSeats());
+        _wait(disputeId, d);
         if (d.deferrals == 0) _payKeeper(disputeId, d);
         if (d.deferrals != type(uint8).max) ++d.deferrals;
+    }
+
+    /// @dev Out of the queue to wait for seats (`retry`, `expire`). The dispute's `waitDays` join `waitingDays` at its
+    /// first wait and stay there through retries until a jury is seated or it is ruled (`_unwait`): a retry that defers
+    /// again cannot lower the total for another dispute's `expire` in between.
+    function _wait(uint256 disputeId, DisputeData storage d) internal {
+        d.phase = Phase.Waiting;
+        if (!d.waiting) {
+            d.waiting = true;
+            waitingDays += d.waitDays;
+        }
+        emit DrawDeferred(disputeId, pool.freeSeats());
+    }
+
+    /// @dev Out of `waitingDays`: a jury was seated or the dispute was ruled.
+    function _unwait(DisputeData storage d) internal {
+        if (d.waiting) {
+            d.waiting = false;
+            waitingDays -= d.waitDays;
+        }
+    }
+
+    /// @dev When a waiting dispute may be `expire`d: its opening plus the days of every dispute waiting for seats
+    /// (its own included, whether it waits yet or not), at most `MAX_WAIT`. One stream of decoy disputes holds the
+    /// pool exhausted for every waiting dispute at once, so the wait scales with what they protect together
+    /// (docs/ARCHITECTURE.md, "A wait has an end, as long as what it protects").
+    function _expiresAt(DisputeData storage d) internal view returns (uint256) {
+        uint256 wait = waitingDays;
+        if (!d.waiting) wait += d.waitDays;
+        wait *= 1 days;
+        if (wait > MAX_WAIT) wait = MAX_WAIT;
+        return uint256(d.openedAt) + wait;
     }
 
     /// @dev Back into the draw queue with a new seed block (the next block's hash, unknown now).

@@ -483,6 +483,108 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertTrue(_phase(id) == IReexecutionCommittee.Phase.Ruled, "closed");
     }
 
+    /// @dev One stream of decoys holds the pool exhausted for every waiting dispute at once, so disputes waiting
+    /// together wait the sum of their waits (issue #12, finding 5): two audits (the reserve defers them for a day)
+    /// over 1 and 20 ETH wait 30 + 150 days, a retry keeps a dispute in the total, a seated jury takes it out, and
+    /// the other then expires at its own 150 days.
+    function test_DisputesWaitingTogetherWaitTheSumOfTheirWaits() public {
+        uint256 openedAt = block.timestamp;
+        uint256 a = committee.createDispute{value: FEE}(3, abi.encode(ops[0], address(this), NO_CUTOFF, BOND));
+        uint256 b = committee.createDispute{value: FEE}(3, abi.encode(ops[1], address(this), NO_CUTOFF, 20 ether));
+        assertEq(committee.waitingDays(), 0, "nobody waits before a deferral");
+        assertEq(committee.expiresAt(b), openedAt + 150 days, "not waiting yet: its own wait on top of none");
+        vm.roll(block.number + 2);
+        committee.draw(a);
+        assertEq(committee.waitingDays(), 30, "a waits");
+        assertEq(committee.expiresAt(a), openedAt + 30 days, "alone: its own wait");
+        assertEq(committee.expiresAt(b), openedAt + 180 days, "b's wait on top of a's");
+        committee.draw(b);
+        assertEq(committee.waitingDays(), 180, "both wait");
+        assertEq(committee.expiresAt(a), openedAt + 180 days, "a waits as long as both");
+        assertEq(committee.expiresAt(b), openedAt + 180 days, "and so does b");
+        vm.warp(openedAt + 1 days);
+        committee.retry(a);
+        assertEq(committee.waitingDays(), 180, "a retry keeps a in the total");
+        assertEq(committee.expiresAt(b), openedAt + 180 days, "b's wait unchanged by the retry");
+        vm.roll(block.number + 2);
+        committee.draw(a);
+        assertTrue(_phase(a) == IReexecutionCommittee.Phase.Drawn, "a is seated");
+        assertEq(committee.waitingDays(), 150, "a seated jury leaves the total");
+        assertEq(committee.expiresAt(b), openedAt + 150 days, "b alone: its own wait");
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotEnoughFreeSeats.selector, b, 2, 3));
+        committee.retry(b);
+        vm.warp(openedAt + 150 days - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReexecutionCommittee.OutsidePeriod.selector, b, openedAt + 150 days, openedAt + 150 days - 1
+            )
+        );
+        committee.expire(b);
+        vm.warp(openedAt + 150 days);
+        committee.expire(b);
+        assertEq(ruledDispute, b, "b ruled");
+        assertEq(committee.waitingDays(), 0, "an expiry leaves the total");
+    }
+
+    /// @dev The retry that would shorten another's wait: the accused's fresh stake makes the pool's free seats enough
+    /// for a `retry` but is too young to sit, so the draw defers again. In between the retried dispute still counts,
+    /// so the other cannot expire at its own 30 days.
+    function test_ARetryThatDefersAgainDoesNotShortenAnotherWait() public {
+        for (uint256 i = 0; i < 5; ++i) {
+            _leavePool(verifiers[i]);
+        }
+        uint256 openedAt = block.timestamp;
+        uint256 a = _open(ops[0], challenger);
+        uint256 b = _open(ops[0], challenger);
+        vm.roll(block.number + 2);
+        committee.draw(a);
+        committee.draw(b);
+        assertEq(committee.waitingDays(), 60, "two 30-day waits");
+        _joinPool(verifiers[0], 1.5 ether);
+        committee.retry(b);
+        assertEq(committee.waitingDays(), 60, "b still counts after its retry");
+        vm.warp(openedAt + 30 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReexecutionCommittee.OutsidePeriod.selector, a, openedAt + 60 days, openedAt + 30 days
+            )
+        );
+        committee.expire(a);
+        vm.roll(block.number + 2);
+        committee.draw(b);
+        assertTrue(_phase(b) == IReexecutionCommittee.Phase.Waiting, "the young stake cannot sit: b waits again");
+        assertEq(committee.waitingDays(), 60, "counted once, not twice");
+        vm.warp(openedAt + 60 days);
+        committee.expire(a);
+        assertEq(committee.waitingDays(), 30, "b alone");
+        committee.expire(b);
+        assertEq(committee.waitingDays(), 0, "none");
+        assertEq(rulings, 2, "both ruled");
+    }
+
+    /// @dev The total wait stops at `MAX_WAIT`: 30 + 365 days waiting together end at 365.
+    function test_TheTotalWaitStopsAtMaxWait() public {
+        uint256 openedAt = block.timestamp;
+        uint256 a = committee.createDispute{value: FEE}(3, abi.encode(ops[0], address(this), NO_CUTOFF, BOND));
+        uint256 b = committee.createDispute{value: FEE}(3, abi.encode(ops[1], address(this), NO_CUTOFF, 100 ether));
+        vm.roll(block.number + 2);
+        committee.draw(a);
+        committee.draw(b);
+        assertEq(committee.waitingDays(), 395, "30 + 365 days");
+        assertEq(committee.expiresAt(a), openedAt + 365 days, "at most MAX_WAIT");
+        vm.warp(openedAt + 365 days - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReexecutionCommittee.OutsidePeriod.selector, a, openedAt + 365 days, openedAt + 365 days - 1
+            )
+        );
+        committee.expire(a);
+        vm.warp(openedAt + 365 days);
+        committee.expire(a);
+        committee.expire(b);
+        assertEq(rulings, 2, "both ruled");
+    }
+
     /// @dev A dispute opened late (its cutoff before its opening: an audit evaluated after its challenge window) that
     /// waits until `MAX_WAIT` unseated is ruled against the accused, not refused: its eligible stake only shrinks,
     /// and the delay was the accused's to make (issue #12). Here no deposit is old enough for the cutoff at all.

@@ -542,8 +542,10 @@ pub struct Dispute {
     pub seed_block: Option<String>,
     /// Wei slashed per silent seat (snapshot at creation).
     pub non_reveal_penalty: Option<String>,
-    /// From this Unix time (seconds) the dispute may be `expire`d while it waits for seats: its opening plus the
-    /// wait the accused's bond buys (`ReexecutionCommittee.waitFor`: 30 to 365 days).
+    /// The earliest Unix time (seconds) from which the dispute may be `expire`d should it wait for seats: its
+    /// opening plus the wait the accused's bond buys (`ReexecutionCommittee.waitFor`: 30 to 365 days), as announced
+    /// in `DisputeOpened`. Disputes waiting at the same time lengthen it (to at most 365 days): the committee's
+    /// `expiresAt(disputeId)` view gives the current one.
     #[serde(default)]
     pub expires_at: Option<u64>,
     /// The current round's jurors, one entry per seat drawn, redraws of silent seats appended (a juror holding

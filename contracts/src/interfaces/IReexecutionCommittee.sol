@@ -133,8 +133,9 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param seats Seats to draw (k at creation).
     /// @param seedBlock The block whose hash seeds the draw.
     /// @param nonRevealPenalty Wei per silent seat (snapshot).
-    /// @param expiresAt From this timestamp (seconds) a dispute still waiting for seats may be `expire`d: the opening
-    /// plus `waitFor` the accused's bond.
+    /// @param expiresAt The earliest timestamp (seconds) from which the dispute may be `expire`d should it wait for
+    /// seats: the opening plus `waitFor` the accused's bond. Other disputes waiting at the same time lengthen it
+    /// (`expiresAt(disputeId)` gives the current one).
     event DisputeOpened(
         uint256 indexed disputeId,
         address accused,
@@ -295,11 +296,12 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @param disputeId The dispute.
     function reseed(uint256 disputeId) external;
 
-    /// @notice Ends a dispute still waiting for seats at `expiresAt` (its opening plus `waitFor` the accused's bond:
-    /// 30 to 365 days): in its first round ruling 0 (the seats that revealed before a redraw that never came share the
+    /// @notice Ends a dispute still waiting for seats at `expiresAt` (its opening plus the waits of every dispute
+    /// waiting at the same time, `waitingDays`, at most 365 days): in its first round ruling 0 (the seats that revealed before a redraw that never came share the
     /// pot as on a tie; with none, the fee goes back to the challenger), or 2 for a dispute opened late; in an appeal
     /// round the appealed ruling stands. Holding the pool exhausted that long costs the accused decoy disputes in
-    /// proportion to the wait, so to the bond (docs/ARCHITECTURE.md, "A wait has an end"); without this end a dispute
+    /// proportion to the wait, so to the bonds waiting together, which one stream of decoys would hold off at once
+    /// (docs/ARCHITECTURE.md, "A wait has an end"); without this end a dispute
     /// whose old-enough seats never return would lock the escrow, both bonds and the fee for good.
     /// @param disputeId The dispute.
     function expire(uint256 disputeId) external;
@@ -310,10 +312,18 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     /// @return The wait in seconds (whole days).
     function waitFor(uint256 bond) external pure returns (uint256);
 
-    /// @notice The timestamp (seconds) from which `disputeId` may be `expire`d while it waits for seats.
+    /// @notice The timestamp (seconds) from which `disputeId` may be `expire`d while it waits for seats, as things
+    /// stand: its opening plus `waitingDays` (plus its own `waitFor` when it does not wait yet), at most `MAX_WAIT`.
+    /// It grows when more disputes start waiting and shrinks when they are drawn or ruled.
     /// @param disputeId The dispute (`UnknownDispute` if never opened).
-    /// @return Its opening plus its wait.
+    /// @return A timestamp in seconds.
     function expiresAt(uint256 disputeId) external view returns (uint256);
+
+    /// @notice The sum of the waits (whole days, each `waitFor` its accused's bond) of the disputes waiting for seats:
+    /// each counts from its first `DrawDeferred` until a jury is seated (`JurorsDrawn`) or it is ruled, a `retry`
+    /// included, so deferring again after a retry cannot shorten another dispute's wait.
+    /// @return Days.
+    function waitingDays() external view returns (uint256);
 
     /// @notice Queues a waiting dispute again with a new seed block, once the pool holds at least the seats it
     /// still has to draw (`NotEnoughFreeSeats`). No jury was seen, so this re-rolls nothing.

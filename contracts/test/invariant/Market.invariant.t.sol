@@ -60,6 +60,7 @@ contract MarketInvariantTest is CairnSystem {
         assertEq(handler.settleAll(), 0, "a dispute could not be ruled");
         assertEq(handler.ghost_resolveReverted(), 0, "a resolve reverted after its period");
         assertEq(committee.feesHeld(), 0, "fees of unruled disputes are held");
+        assertEq(committee.waitingDays(), 0, "a ruled dispute's wait still counts");
         for (uint256 i = 0; i < 5; ++i) {
             assertEq(pool.jurorInfo(verifiers[i]).locked, 0, "a juror's seats stay locked");
         }
@@ -145,6 +146,24 @@ contract MarketInvariantTest is CairnSystem {
             assertTrue(pool.seatsOf(verifiers[i]) * pool.seatSize() <= j.stake - j.locked, "seats <= free stake");
         }
         assertEq(sum, pool.totalHeld(), "sum of juror stakes");
+    }
+
+    /// Every dispute waiting for seats counts its wait in the committee's total (each once), so another dispute's
+    /// `expire` waits for it too.
+    function invariant_WaitingDisputesCountTheirWaits() public view {
+        uint256[] memory jobIds = handler.challenged();
+        uint256 sum;
+        for (uint256 i = 0; i < jobIds.length; ++i) {
+            IJobMarket.JobProgress memory p = market.getProgress(jobIds[i]);
+            (IReexecutionCommittee.Phase phase,,,,,,,) = committee.disputeInfo(p.disputeId);
+            if (phase != IReexecutionCommittee.Phase.Waiting) continue;
+            bool seen;
+            for (uint256 j = 0; j < i; ++j) {
+                if (market.getProgress(jobIds[j]).disputeId == p.disputeId) seen = true;
+            }
+            if (!seen) sum += committee.waitFor(p.bond) / 1 days;
+        }
+        assertTrue(committee.waitingDays() >= sum, "a waiting dispute's wait is not counted");
     }
 
     /// The committee holds what it owes: pull balances and the fees of disputes not yet ruled.

@@ -710,9 +710,9 @@ contract MarketHandler is Test {
     }
 
     /// @dev Waiting disputes are retried; from pass 16 each is first tried for an early `expire` (which must
-    /// revert), then time moves to the latest `expiresAt` among them (each its own wait, 30–365 days by its bond),
-    /// then a never-answered dispute is expired, and an answered one only when it cannot be retried for want of
-    /// seats (from pass 20 whatever keeps it waiting: its eligible jurors may all have topped up or left).
+    /// revert), then time moves to the latest `expiresAt` among them (the sum of the waits of the disputes waiting
+    /// together, each by its bond, at most 365 days), then a never-answered dispute is expired, and an answered one
+    /// only when it cannot be retried for want of seats (from pass 20 whatever keeps it waiting: its eligible jurors may all have topped up or left).
     function _endWaits(uint256[] memory jobIds, uint256 pass) internal {
         if (pass >= 16) _waitForExpiries(jobIds);
         for (uint256 j = 0; j < jobIds.length; ++j) {
