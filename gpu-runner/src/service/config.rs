@@ -256,10 +256,10 @@ pub struct VerifySection {
     pub enabled: bool,
     /// Keeper actions, each paid or needed for liveness: draw the jurors of the committee's queue head once its
     /// seed block is mined (the committee pays `keeperReward` to the drawer), reseed it once its seed is no
-    /// longer served, retry a dispute its draw deferred for want of seats every 30 s and expire it once it is still
-    /// waiting at its `expiresAt`, resolve any drawn dispute 30 s after its reveal deadline (a jury that never
-    /// reveals would otherwise hold the job forever), and make a round's ruling final once its appeal period is
-    /// over. Default true.
+    /// longer served, retry any dispute deferred for want of seats (whoever drew it) every 30 s and expire it
+    /// once it is still waiting at its `expiresAt`, resolve any drawn dispute 30 s after its reveal deadline (a
+    /// jury that never reveals would otherwise hold the job forever), and make a round's ruling final once its
+    /// appeal period is over. Default true.
     pub keeper: bool,
     /// The most this runner pays to appeal a round's ruling that goes against it to a larger jury (3, 7, then 15
     /// seats; the committee's `appealCost`, wei or e.g. "0.2ether"): a ruling of 2 or 3 on a job it ran, or of 1 on a

@@ -201,8 +201,8 @@ pub(crate) struct Jobs {
     /// may all be silent), with their reveal deadlines, from the `JurorsDrawn` logs scanned (a restart's first
     /// scan looks back `[chain] lookback_blocks`).
     pub(crate) drawn: BTreeMap<U256, u64>,
-    /// Disputes the keeper saw deferred for want of seats (`DrawDeferred` in its own draw's receipt), with when
-    /// to try `retry` next; journaled too (`waiting_disputes`), and read back once after a start.
+    /// Disputes the keeper saw deferred for want of seats (the `DrawDeferred` logs scanned, whoever drew), with
+    /// when to try `retry` next; journaled too (`waiting_disputes`), and read back once after a start.
     pub(crate) waiting: BTreeMap<U256, Instant>,
     /// Whether the journaled waiting disputes have been read into `waiting` since this process started.
     pub(crate) waiting_loaded: bool,

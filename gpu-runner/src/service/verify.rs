@@ -83,12 +83,8 @@ impl super::runner::Inner {
         }
         match self.chain.send("draw", self.committee.draw(head).into_transaction_request()).await {
             Ok(receipt) => {
+                // A deferral is taken up by `scan_draws`, like anyone else's.
                 let drawn = receipt.decoded_log::<ReexecutionCommittee::JurorsDrawn>().is_some();
-                if receipt.decoded_log::<ReexecutionCommittee::DrawDeferred>().is_some() {
-                    self.journal.add_waiting(head).await?;
-                    let next = Instant::now() + RETRY_EVERY;
-                    self.jobs.lock().expect("not poisoned").waiting.insert(head, next);
-                }
                 tracing::info!(dispute = %head, drawn, "keeper: drew the dispute's jurors (or deferred it for want of seats)");
                 self.metrics.job("keeper_draw");
             }
@@ -107,13 +103,13 @@ impl super::runner::Inner {
         Ok(())
     }
 
-    /// Queues again the disputes it saw deferred (too few seats, or an audit held back by the reserve kept for
+    /// Queues again the disputes it saw deferred (`DrawDeferred`, whoever drew: too few seats, or an audit held back by the reserve kept for
     /// challenges) once the pool has the seats: `retry` every [`RETRY_EVERY`]; a refusal for want of seats is
     /// the expected answer until then, and a dispute that moved on (retried by someone else, expired) is dropped.
     /// A dispute still refused for want of seats at its `expiresAt` (its opening plus the waits the bonds of every
     /// dispute waiting with it buy, `ReexecutionCommittee.waitingDays`: 30 to 365 days of chain time) is
-    /// `expire`d: without that call it would hold the escrow, both bonds and the fee for good. The disputes are journaled, so a restarted keeper
-    /// takes them up again (due at once).
+    /// `expire`d: without that call it would hold the escrow, both bonds and the fee for good. The disputes are
+    /// journaled, so a restarted keeper takes them up again (due at once).
     ///
     /// Errors: the journal cannot be read or written; a failed RPC is logged and tried again later.
     async fn retry_waiting(&self) -> anyhow::Result<()> {
@@ -285,7 +281,8 @@ impl super::runner::Inner {
     }
 
     /// Journals the rounds of `JurorsDrawn` logs in `from..=to` that seat the operator, notes every drawn or
-    /// ruled round for the keeper, and appeals rulings against this runner's side (`maybe_appeal`).
+    /// ruled round and every deferred dispute (`DrawDeferred`, whoever drew it) for the keeper, and appeals rulings
+    /// against this runner's side (`maybe_appeal`).
     ///
     /// Errors: the RPC or the journal fails (the scan's cursor then stays where it was).
     pub(crate) async fn scan_draws(&self, from: u64, to: u64) -> anyhow::Result<()> {
@@ -294,12 +291,25 @@ impl super::runner::Inner {
             .event_signature(vec![
                 ReexecutionCommittee::JurorsDrawn::SIGNATURE_HASH,
                 ReexecutionCommittee::RoundRuled::SIGNATURE_HASH,
+                ReexecutionCommittee::DrawDeferred::SIGNATURE_HASH,
             ])
             .from_block(from)
             .to_block(to);
         let logs =
             self.chain.provider().get_logs(&filter).await.with_context(|| format!("reading draws {from}..={to}"))?;
         for log in logs {
+            if let Ok(event) = ReexecutionCommittee::DrawDeferred::decode_log(&log.inner) {
+                if self.cfg.config.verify.keeper {
+                    // Journaled first: a restarted keeper takes it up again. A dispute that moved on since is
+                    // dropped at its first retry (`WrongPhase`).
+                    let dispute = event.data.disputeId;
+                    self.journal.add_waiting(dispute).await?;
+                    let next = Instant::now() + RETRY_EVERY;
+                    self.jobs.lock().expect("not poisoned").waiting.entry(dispute).or_insert(next);
+                    tracing::info!(dispute = %dispute, free_seats = %event.data.freeSeats, "keeper: a dispute waits for seats; retrying it every 30 s");
+                }
+                continue;
+            }
             if let Ok(event) = ReexecutionCommittee::RoundRuled::decode_log(&log.inner) {
                 let e = event.data;
                 if self.cfg.config.verify.keeper {

@@ -957,20 +957,9 @@ fn verifier_service(world: &World, i: usize, crash: Option<&str>) -> RunnerProce
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keeper_expires_a_dispute_still_waiting_for_seats_at_its_expiry() {
     let world = World::start().await;
-    let model = world.publish(false).await;
     let committee = world.committee();
-    for i in 0..5 {
-        let chain = world.as_key(devnet_key(&format!("verifier-{i}"))).await;
-        let pool = cairn_bindings::JurorPool::new(world.address("JurorPool"), chain.provider().clone());
-        let juror = pool.jurorInfo(chain.account()).call().await.unwrap();
-        let all = U256::from(juror.stake) + U256::from(juror.pendingDeposit);
-        chain.send("requestWithdrawal", pool.requestWithdrawal(all).into_transaction_request()).await.unwrap();
-    }
-    let job = world.request(model, INPUT.as_bytes(), parse_ether("0.01").unwrap()).await;
-    submit_as_operator_0(&world, job, expected_output(INPUT.as_bytes()).bytes).await;
+    let (job, dispute, _) = unseatable_dispute(&world).await;
     let mut keeper = verifier_service(&world, 0, None);
-    let griefer = funded_stranger(&world, "1").await;
-    let dispute = challenge_as(&world, &griefer, job).await;
     let started = Instant::now();
     while committee.disputeInfo(dispute).call().await.unwrap().phase != cairn_bindings::enums::phase::WAITING {
         assert!(started.elapsed() < Duration::from_secs(60), "the keeper never drew it:\n{}", keeper.shown());
@@ -992,6 +981,48 @@ async fn a_keeper_expires_a_dispute_still_waiting_for_seats_at_its_expiry() {
     wait_log(&keeper, "expired it").await;
     assert!(!keeper.log().contains("expire failed"), "no early or failed expire:\n{}", keeper.shown());
     assert!(keeper.terminate().await.success(), "{}", keeper.shown());
+}
+
+/// A keeper takes up a dispute someone else's draw deferred: the griefer of the test above draws its own dispute
+/// (and takes the keeper reward) before any keeper runs. A keeper started afterwards finds the `DrawDeferred` in
+/// the committee's logs, retries the dispute and expires it at its `expiresAt`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keeper_takes_up_a_dispute_another_draw_deferred() {
+    let world = World::start().await;
+    let committee = world.committee();
+    let (job, dispute, griefer) = unseatable_dispute(&world).await;
+    let chain = world.as_key(griefer).await;
+    let own = cairn_bindings::ReexecutionCommittee::new(*committee.address(), chain.provider().clone());
+    chain.send("draw", own.draw(dispute).into_transaction_request()).await.unwrap();
+    assert_eq!(committee.disputeInfo(dispute).call().await.unwrap().phase, cairn_bindings::enums::phase::WAITING);
+    let mut keeper = verifier_service(&world, 0, None);
+    wait_log(&keeper, "a dispute waits for seats").await;
+    let ends: u64 = committee.expiresAt(dispute).call().await.unwrap().to();
+    let now = world.now().await;
+    world.advance(ends - now).await;
+    let pool = wait_ruled(&world, job, std::slice::from_mut(&mut keeper)).await;
+    assert_eq!(pool.ruling, 0, "expired unseated: refused");
+    wait_log(&keeper, "expired it").await;
+    assert!(!keeper.log().contains("drew the dispute's jurors"), "the keeper never drew:\n{}", keeper.shown());
+    assert!(keeper.terminate().await.success(), "{}", keeper.shown());
+}
+
+/// Every verifier asks for all its juror stake back (the pool keeps no free seat), operator 0 submits an honest
+/// result and a griefer challenges it; returns the job, its dispute (not drawn yet) and the griefer's key.
+async fn unseatable_dispute(world: &World) -> (U256, U256, PrivateKeySigner) {
+    let model = world.publish(false).await;
+    for i in 0..5 {
+        let chain = world.as_key(devnet_key(&format!("verifier-{i}"))).await;
+        let pool = cairn_bindings::JurorPool::new(world.address("JurorPool"), chain.provider().clone());
+        let juror = pool.jurorInfo(chain.account()).call().await.unwrap();
+        let all = U256::from(juror.stake) + U256::from(juror.pendingDeposit);
+        chain.send("requestWithdrawal", pool.requestWithdrawal(all).into_transaction_request()).await.unwrap();
+    }
+    let job = world.request(model, INPUT.as_bytes(), parse_ether("0.01").unwrap()).await;
+    submit_as_operator_0(world, job, expected_output(INPUT.as_bytes()).bytes).await;
+    let griefer = funded_stranger(world, "1").await;
+    let dispute = challenge_as(world, &griefer, job).await;
+    (job, dispute, griefer)
 }
 
 /// Which of the five verifier services `juror` is.
