@@ -24,8 +24,9 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Five slots (the fifth written at creation, its last byte by votes for 3). `waitDays` (≤ 365) is the wait for
-    /// seats `expire` allows, fixed at creation from the accused's bond (`waitFor`). fee ≤ 10 ETH and the penalties
+    /// @dev Five slots (the fifth written at creation, its last byte by votes for 3). `waitDays` (≤ 365) is the dispute's own
+    /// wait for seats, fixed at creation from the accused's bond (`waitFor`), which joins `waitingDays` while it waits
+    /// (`waiting`). fee ≤ 10 ETH and the penalties
     /// ≤ seatSize ≤ 1000 ETH (`_setParams`), so uint88 (≥ 3·10⁸ ETH) holds them whole and uint80 (≥ 10⁶ ETH) the
     /// fee, the appeal period ≤ 7 days fits uint32 and a timestamp (the deadlines, `stakedBy`) uint40; `pot` holds the fees of every round and the penalties taken so far (at most
     /// 10·(1 + 2·7/3·… ) + 25·1000 ETH, far below uint96). The penalties, the first fee, the seat count and the
@@ -294,7 +295,8 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
             }
             // The fail-safe after the one reseed: nobody drew for two seed lifetimes although the first attempt
             // pays the keeper reward whatever its outcome; the accused, who could have drawn and been paid, is
-            // the only party a lapse could help.
+            // the only party a lapse could help. Never counted in `waitingDays` (no `_unwait`): a dispute that
+            // ever waited has deferrals, and one seated once has a round or redraws, all zero here.
             emit DrawLapsed(disputeId);
             uint256 fee = d.pot;
             d.pot = 0;

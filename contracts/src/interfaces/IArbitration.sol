@@ -13,7 +13,7 @@ interface IArbitrator {
     /// @param choices Number of ruling options besides 0 (refuse to rule).
     /// @param extraData Arbitrator-specific data (for the committee: abi.encode(accused, challenger, stakeBefore, bond),
     /// `stakeBefore` a uint64 in Unix seconds: jurors sit on stake matured by then or by the opening, the earlier;
-    /// `bond` a uint256 in wei, the accused's bond at stake, which sets how long the dispute may wait for seats).
+    /// `bond` a uint256 in wei, the accused's bond at stake, which sets the dispute's own wait for seats, `waitFor`).
     /// @return disputeId The new dispute.
     function createDispute(uint256 choices, bytes calldata extraData) external payable returns (uint256 disputeId);
 

@@ -79,7 +79,8 @@ contract MarketHandler is Test {
     uint256 public ghost_jurorMoves;
     /// Disputes the end-of-run settlement had to expire (every seat stayed busy until the dispute's `expiresAt`).
     uint256 public ghost_expired;
-    /// `expire` calls that succeeded before the dispute's `expiresAt` (its opening plus the wait its bond buys).
+    /// `expire` calls that succeeded before the dispute's `expiresAt` (its opening plus the waits of the disputes
+    /// waiting with it, each by its bond, at most 365 days).
     uint256 public ghost_expiredEarly;
     /// Waiting disputes probed whose bond bought more than the shortest wait (to see longer waits exercised).
     uint256 public ghost_longWaits;
@@ -712,7 +713,8 @@ contract MarketHandler is Test {
     /// @dev Waiting disputes are retried; from pass 16 each is first tried for an early `expire` (which must
     /// revert), then time moves to the latest `expiresAt` among them (the sum of the waits of the disputes waiting
     /// together, each by its bond, at most 365 days), then a never-answered dispute is expired, and an answered one
-    /// only when it cannot be retried for want of seats (from pass 20 whatever keeps it waiting: its eligible jurors may all have topped up or left).
+    /// only when it cannot be retried for want of seats (from pass 20 whatever keeps it waiting: its eligible jurors
+    /// may all have topped up or left).
     function _endWaits(uint256[] memory jobIds, uint256 pass) internal {
         if (pass >= 16) _waitForExpiries(jobIds);
         for (uint256 j = 0; j < jobIds.length; ++j) {

@@ -951,7 +951,7 @@ fn verifier_service(world: &World, i: usize, crash: Option<&str>) -> RunnerProce
 /// A dispute that cannot be seated ends when its wait does: every verifier asks for all its juror stake back
 /// (the pool keeps no free seat), a griefer challenges an honest result, and the keeper's draw defers it. Retried
 /// every 30 s and refused for want of seats, it is still waiting when the chain's clock reaches its `expiresAt`
-/// (the opening plus the wait the operator's bond buys), and the keeper expires it: ruling 0, the buyer refunded,
+/// (the opening plus the wait the operator's bond buys: nothing else waits), and the keeper expires it: ruling 0, the buyer refunded,
 /// the griefer's bond back, nothing stuck. The keeper is restarted while the dispute waits: the journal hands the
 /// dispute to the new process.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
