@@ -122,6 +122,15 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         }
     }
 
+    /// @dev `expire(id)` is refused a second before `end` (`OutsidePeriod` naming it) and succeeds at `end`.
+    function _expiresExactlyAt(uint256 id, uint256 end) internal {
+        vm.warp(end - 1);
+        vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.OutsidePeriod.selector, id, end, end - 1));
+        committee.expire(id);
+        vm.warp(end);
+        committee.expire(id);
+    }
+
     function _params() internal view returns (IReexecutionCommittee.Params memory) {
         return committee.params();
     }
@@ -513,15 +522,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         assertEq(committee.expiresAt(b), openedAt + 150 days, "b alone: its own wait");
         vm.expectRevert(abi.encodeWithSelector(IReexecutionCommittee.NotEnoughFreeSeats.selector, b, 2, 3));
         committee.retry(b);
-        vm.warp(openedAt + 150 days - 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IReexecutionCommittee.OutsidePeriod.selector, b, openedAt + 150 days, openedAt + 150 days - 1
-            )
-        );
-        committee.expire(b);
-        vm.warp(openedAt + 150 days);
-        committee.expire(b);
+        _expiresExactlyAt(b, openedAt + 150 days);
         assertEq(ruledDispute, b, "b ruled");
         assertEq(committee.waitingDays(), 0, "an expiry leaves the total");
     }
@@ -572,15 +573,7 @@ contract ReexecutionCommitteeTest is CairnSystem, IArbitrable {
         committee.draw(b);
         assertEq(committee.waitingDays(), 395, "30 + 365 days");
         assertEq(committee.expiresAt(a), openedAt + 365 days, "at most MAX_WAIT");
-        vm.warp(openedAt + 365 days - 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IReexecutionCommittee.OutsidePeriod.selector, a, openedAt + 365 days, openedAt + 365 days - 1
-            )
-        );
-        committee.expire(a);
-        vm.warp(openedAt + 365 days);
-        committee.expire(a);
+        _expiresExactlyAt(a, openedAt + 365 days);
         committee.expire(b);
         assertEq(rulings, 2, "both ruled");
     }
