@@ -52,7 +52,9 @@ test-halmos: setup ## symbolic proofs of the typed-data digests and the money sp
 test-rust: setup ## cargo tests of the whole workspace (integration tests start real anvil and Kubo); failures' panic messages repeated at the end
 	@scripts/cargo-test.sh --workspace --locked
 	@# The GPU energy counter's code (the `nvml` feature `cuda` builds include; it builds and falls back on any machine).
-	cargo test -p cairn-runner --locked --features nvml --lib energy
+	@# `--workspace`, not `-p cairn-runner`: features unified as in the run above, so only the runner recompiles (a
+	@# `-p` build resolves its dependencies' features anew and rebuilt ~6 min of crates on a cold CI machine).
+	cargo test --workspace --locked --features cairn-runner/nvml --lib energy
 
 test-web: setup ## the web app: unit tests (vitest, on the vectors Rust runs too), the build with its page-weight budget, then end to end in headless Chromium against a fresh devnet (scripts/demo.py --scenario web; screenshots in web/test-results/)
 	@scripts/web.sh test
