@@ -24,15 +24,15 @@ contract ReexecutionCommittee is IReexecutionCommittee, PullPayments, CairnVersi
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Five slots (the fifth written at creation, its last byte by votes for 3). `waitDays` (≤ 365) is the dispute's own
-    /// wait for seats, fixed at creation from the accused's bond (`waitFor`), which joins `waitingDays` while it waits
-    /// (`waiting`). fee ≤ 10 ETH and the penalties
-    /// ≤ seatSize ≤ 1000 ETH (`_setParams`), so uint88 (≥ 3·10⁸ ETH) holds them whole and uint80 (≥ 10⁶ ETH) the
-    /// fee, the appeal period ≤ 7 days fits uint32 and a timestamp (the deadlines, `stakedBy`) uint40; `pot` holds the fees of every round and the penalties taken so far (at most
-    /// 10·(1 + 2·7/3·… ) + 25·1000 ETH, far below uint96). The penalties, the first fee, the seat count and the
-    /// appeal period are snapshotted at creation: a later `setParams` never changes what an open dispute locks or
-    /// takes (issue #12, finding 1); the seat's lock is the pool's seatSize, fixed at deployment. Votes are counted
-    /// per seat; `seats`, `commits`, `reveals` and the votes are the current round's.
+    /// @dev Five slots (the fifth written at creation, its last byte by votes for 3). `waitDays` (≤ 365) is the
+    /// dispute's own wait for seats, fixed at creation from the accused's bond (`waitFor`), which joins `waitingDays`
+    /// while it waits (`waiting`). fee ≤ 10 ETH and the penalties ≤ seatSize ≤ 1000 ETH (`_setParams`), so uint88 (≥
+    /// 3·10⁸ ETH) holds them whole and uint80 (≥ 10⁶ ETH) the fee, the appeal period ≤ 7 days fits uint32 and a
+    /// timestamp (the deadlines, `stakedBy`) uint40; `pot` holds the fees of every round and the penalties taken so far
+    /// (at most 10·(1 + 2·7/3·… ) + 25·1000 ETH, far below uint96). The penalties, the first fee, the seat count and
+    /// the appeal period are snapshotted at creation: a later `setParams` never changes what an open dispute locks or
+    /// takes (issue #12, finding 1); the seat's lock is the pool's seatSize, fixed at deployment. Votes are counted per
+    /// seat; `seats`, `commits`, `reveals` and the votes are the current round's.
     struct DisputeData {
         Phase phase;
         address arbitrable;

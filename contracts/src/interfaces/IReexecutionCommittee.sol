@@ -297,12 +297,13 @@ interface IReexecutionCommittee is IArbitrator, ICairnCommon {
     function reseed(uint256 disputeId) external;
 
     /// @notice Ends a dispute still waiting for seats at `expiresAt` (its opening plus the waits of every dispute
-    /// waiting at the same time, `waitingDays`, at most 365 days): in its first round ruling 0 (the seats that revealed before a redraw that never came share the
-    /// pot as on a tie; with none, the fee goes back to the challenger), or 2 for a dispute opened late; in an appeal
-    /// round the appealed ruling stands. Holding the pool exhausted that long costs the accused decoy disputes in
-    /// proportion to the wait, so to the bonds waiting together, which one stream of decoys would hold off at once
-    /// (docs/ARCHITECTURE.md, "A wait has an end"); without this end a dispute
-    /// whose old-enough seats never return would lock the escrow, both bonds and the fee for good.
+    /// waiting at the same time, `waitingDays`, at most 365 days): in its first round ruling 0 (the seats that
+    /// revealed before a redraw that never came share the pot as on a tie; with none, the fee goes back to the
+    /// challenger), or 2 for a dispute opened late; in an appeal round the appealed ruling stands. Holding the pool
+    /// exhausted that long costs the accused decoy disputes in proportion to the wait, so to the bonds waiting
+    /// together, which one stream of decoys would hold off at once (docs/ARCHITECTURE.md, "A wait has an end");
+    /// without this end a dispute whose old-enough seats never return would lock the escrow, both bonds and the fee
+    /// for good.
     /// @param disputeId The dispute.
     function expire(uint256 disputeId) external;
 
