@@ -958,7 +958,7 @@ fn verifier_service(world: &World, i: usize, crash: Option<&str>) -> RunnerProce
 async fn a_keeper_expires_a_dispute_still_waiting_for_seats_at_its_expiry() {
     let world = World::start().await;
     let committee = world.committee();
-    let (job, dispute, _) = unseatable_dispute(&world).await;
+    let (job, dispute, _, before) = unseatable_dispute(&world).await;
     let mut keeper = verifier_service(&world, 0, None);
     let started = Instant::now();
     while committee.disputeInfo(dispute).call().await.unwrap().phase != cairn_bindings::enums::phase::WAITING {
@@ -970,7 +970,7 @@ async fn a_keeper_expires_a_dispute_still_waiting_for_seats_at_its_expiry() {
     let mut keeper = verifier_service(&world, 0, None);
     let ends: u64 = committee.expiresAt(dispute).call().await.unwrap().to();
     let now = world.now().await;
-    assert!(ends >= now + 30 * 86_400, "at least the shortest wait: {ends} vs {now}");
+    assert!(ends >= before + 30 * 86_400, "at least the shortest wait from the opening: {ends} vs {before}");
     world.advance(ends - now).await;
     let pool = wait_ruled(&world, job, std::slice::from_mut(&mut keeper)).await;
     assert_eq!(pool.ruling, 0, "expired unseated: refused");
@@ -990,7 +990,7 @@ async fn a_keeper_expires_a_dispute_still_waiting_for_seats_at_its_expiry() {
 async fn a_keeper_takes_up_a_dispute_another_draw_deferred() {
     let world = World::start().await;
     let committee = world.committee();
-    let (job, dispute, griefer) = unseatable_dispute(&world).await;
+    let (job, dispute, griefer, _) = unseatable_dispute(&world).await;
     let chain = world.as_key(griefer).await;
     let own = cairn_bindings::ReexecutionCommittee::new(*committee.address(), chain.provider().clone());
     chain.send("draw", own.draw(dispute).into_transaction_request()).await.unwrap();
@@ -1008,8 +1008,9 @@ async fn a_keeper_takes_up_a_dispute_another_draw_deferred() {
 }
 
 /// Every verifier asks for all its juror stake back (the pool keeps no free seat), operator 0 submits an honest
-/// result and a griefer challenges it; returns the job, its dispute (not drawn yet) and the griefer's key.
-async fn unseatable_dispute(world: &World) -> (U256, U256, PrivateKeySigner) {
+/// result and a griefer challenges it; returns the job, its dispute (not drawn yet), the griefer's key and the chain
+/// time just before the challenge (seconds; the dispute opened at or after it).
+async fn unseatable_dispute(world: &World) -> (U256, U256, PrivateKeySigner, u64) {
     let model = world.publish(false).await;
     for i in 0..5 {
         let chain = world.as_key(devnet_key(&format!("verifier-{i}"))).await;
@@ -1021,8 +1022,9 @@ async fn unseatable_dispute(world: &World) -> (U256, U256, PrivateKeySigner) {
     let job = world.request(model, INPUT.as_bytes(), parse_ether("0.01").unwrap()).await;
     submit_as_operator_0(world, job, expected_output(INPUT.as_bytes()).bytes).await;
     let griefer = funded_stranger(world, "1").await;
+    let before = world.now().await;
     let dispute = challenge_as(world, &griefer, job).await;
-    (job, dispute, griefer)
+    (job, dispute, griefer, before)
 }
 
 /// Which of the five verifier services `juror` is.
