@@ -21,7 +21,8 @@ contract MarketInvariantTest is CairnSystem {
         (actors[3], actors[4], actors[5]) = (treasury, ops[0], ops[1]);
         // Disputes v2's bonds (4× the payment above a 0.25 ETH floor): jobs up to 2 ETH bond up to 8 ETH, so a
         // dispute's own wait for seats is 30 to 60 days (`waitFor`), disputes waiting together wait the sum, and the
-        // end-of-run settlement walks through different `expiresAt`s; the operators stake enough to claim several such jobs at once.
+        // end-of-run settlement walks through different `expiresAt`s; the operators stake enough to claim several
+        // such jobs at once.
         IJobMarket.Params memory mp = defaultParams();
         mp.bondBps = 40_000;
         mp.bondFloor = 0.25 ether;

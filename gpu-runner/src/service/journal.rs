@@ -313,8 +313,8 @@ impl Journal {
                 updated_at INTEGER NOT NULL DEFAULT (unixepoch())
             )",
             "CREATE TABLE IF NOT EXISTS canary_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), block INTEGER NOT NULL)",
-            // The keeper: disputes its draw deferred for want of seats, retried (and expired at their end) until
-            // they move on, across restarts.
+            // The keeper: disputes deferred for want of seats (`DrawDeferred`, whoever drew), retried (and expired
+            // at their end) until they move on, across restarts.
             "CREATE TABLE IF NOT EXISTS waiting_disputes (
                 dispute_id TEXT PRIMARY KEY,
                 deferred_at INTEGER NOT NULL DEFAULT (unixepoch())
@@ -988,7 +988,8 @@ impl Journal {
         Ok(age.map(|a| u64::try_from(a).unwrap_or(0)))
     }
 
-    /// Records that the keeper's draw of `dispute` was deferred for want of seats: it retries it until it moves on.
+    /// Records that `dispute` was deferred for want of seats (a `DrawDeferred` log): the keeper retries it until it
+    /// moves on.
     ///
     /// Errors: the database cannot be written.
     pub async fn add_waiting(&self, dispute: U256) -> anyhow::Result<()> {

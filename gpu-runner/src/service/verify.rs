@@ -103,11 +103,11 @@ impl super::runner::Inner {
         Ok(())
     }
 
-    /// Queues again the disputes it saw deferred (`DrawDeferred`, whoever drew: too few seats, or an audit held back by the reserve kept for
-    /// challenges) once the pool has the seats: `retry` every [`RETRY_EVERY`]; a refusal for want of seats is
-    /// the expected answer until then, and a dispute that moved on (retried by someone else, expired) is dropped.
-    /// A dispute still refused for want of seats at its `expiresAt` (its opening plus the waits the bonds of every
-    /// dispute waiting with it buy, `ReexecutionCommittee.waitingDays`: 30 to 365 days of chain time) is
+    /// Queues again the disputes it saw deferred (`DrawDeferred`, whoever drew: too few seats, or an audit held back by
+    /// the reserve kept for challenges) once the pool has the seats: `retry` every [`RETRY_EVERY`]; a refusal for want
+    /// of seats is the expected answer until then, and a dispute that moved on (retried by someone else, expired) is
+    /// dropped. A dispute still refused for want of seats at its `expiresAt` (its opening plus the waits the bonds of
+    /// every dispute waiting with it buy, `ReexecutionCommittee.waitingDays`: 30 to 365 days of chain time) is
     /// `expire`d: without that call it would hold the escrow, both bonds and the fee for good. The disputes are
     /// journaled, so a restarted keeper takes them up again (due at once).
     ///
